@@ -1,0 +1,64 @@
+"""Storage formats: turn a file's bytes into keys and keys back into bytes.
+
+Each format lives in its own module and is imported only when a mount needs it, so a
+``kdb get`` on a dump-only database never pays for loading tomlkit or ruamel.yaml.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from elektraweb.kdb.errors import MountError
+from elektraweb.kdb.keyset import KeySet
+
+
+@dataclass
+class Document:
+    """A parsed file: its keys (full names below the mountpoint) and the format's own
+    round-trip state (comments, order, formatting), handed back on write."""
+
+    keys: KeySet
+    state: object = field(default=None)
+
+
+class StorageFormat(Protocol):
+    name: str
+    # Metadata names the format keeps in the file itself; the database keeps any other
+    # metadata (and values it cannot place) in a sidecar so that nothing is dropped.
+    native_meta: frozenset[str]
+
+    def read(self, data: bytes, mountpoint: str) -> Document:
+        """Parse ``data``; raise ResourceError naming the line for a malformed file."""
+        ...
+
+    def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
+        """Render ``keys``; with ``previous`` change only what differs from it."""
+        ...
+
+
+_MODULES = {
+    "dump": "elektraweb.kdb.storage.dump",
+    "ini": "elektraweb.kdb.storage.ini",
+    "json": "elektraweb.kdb.storage.json_format",
+    "yaml": "elektraweb.kdb.storage.yaml_format",
+    "toml": "elektraweb.kdb.storage.toml_format",
+}
+FORMATS = tuple(_MODULES)
+
+
+def get_format(name: str) -> StorageFormat:
+    """The storage format called ``name`` (imported on first use)."""
+    module_name = _MODULES.get(name)
+    if module_name is None:
+        raise MountError(f"unknown storage format {name!r} (known: {', '.join(FORMATS)})")
+    fmt: StorageFormat = importlib.import_module(module_name).FORMAT
+    return fmt
+
+
+def format_for_file(filename: str) -> str | None:
+    """Guess the format from a file name's extension (``app.toml`` → ``toml``)."""
+    suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    return {"ini": "ini", "json": "json", "yaml": "yaml", "yml": "yaml", "toml": "toml",
+            "dump": "dump", "ecf": "dump"}.get(suffix)
