@@ -11,26 +11,51 @@ Value = str | bytes | None
 
 
 class Key:
-    """One key. ``name`` is canonical; metadata names carry no ``meta:/`` prefix."""
+    """One key. ``name`` is canonical; metadata names carry no ``meta:/`` prefix.
 
-    __slots__ = ("meta", "name", "value")
+    The parsed name (namespace, parts, sort key) is kept with the key, so KeySets sort and
+    slice without parsing names again.
+    """
+
+    __slots__ = ("_name", "_namespace", "_parts", "_sort_key", "meta", "value")
+
+    _name: str
+    _namespace: str
+    _parts: tuple[str, ...]
+    _sort_key: names.SortKey | None
 
     def __init__(self, name: str, value: Value = None, meta: Mapping[str, str] | None = None):
-        self.name = names.canonical(name)
+        self.name = name
         self.value: Value = value
-        self.meta: dict[str, str] = {_meta_name(k): str(v) for k, v in (meta or {}).items()}
+        self.meta: dict[str, str] = {_meta_name(k): str(v) for k, v in meta.items()} if meta else {}
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, name: str) -> None:
+        self._name, self._namespace, self._parts = names.parse(name)
+        self._sort_key = None
 
     @property
     def namespace(self) -> str:
-        return names.namespace_of(self.name)
+        return self._namespace
 
     @property
     def parts(self) -> tuple[str, ...]:
-        return names.parts_of(self.name)
+        return self._parts
 
     @property
     def basename(self) -> str:
-        return names.basename(self.name)
+        return self._parts[-1] if self._parts else ""
+
+    @property
+    def sort_key(self) -> names.SortKey:
+        """The unescaped name, which orders keys like libelektra."""
+        if self._sort_key is None:
+            self._sort_key = names.unescaped(self._namespace, self._parts)
+        return self._sort_key
 
     @property
     def is_binary(self) -> bool:
@@ -46,7 +71,15 @@ class Key:
         return self.value
 
     def copy(self, name: str | None = None) -> Key:
-        return Key(name or self.name, self.value, dict(self.meta))
+        duplicate = Key.__new__(Key)
+        if name is None:
+            duplicate._name, duplicate._namespace = self._name, self._namespace
+            duplicate._parts, duplicate._sort_key = self._parts, self._sort_key
+        else:
+            duplicate.name = name
+        duplicate.value = self.value
+        duplicate.meta = dict(self.meta)
+        return duplicate
 
     def same_content(self, other: Key) -> bool:
         return self.value == other.value and self.meta == other.meta
@@ -58,20 +91,21 @@ class Key:
         if isinstance(value, bytes):
             digest.update(b"b" + value)
         elif value is not None:
-            digest.update(b"s" + value.encode())
+            digest.update(b"s" + value.encode("utf-8", "surrogatepass"))
         for meta_name in sorted(self.meta):
-            digest.update(b"\0" + meta_name.encode() + b"=" + self.meta[meta_name].encode())
+            entry = f"\0{meta_name}={self.meta[meta_name]}"
+            digest.update(entry.encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Key):
             return NotImplemented
-        return self.name == other.name and self.same_content(other)
+        return self._name == other._name and self.same_content(other)
 
     __hash__ = None  # type: ignore[assignment]  # keys are mutable
 
     def __repr__(self) -> str:
-        return f"Key({self.name!r}, {self.value!r}, {self.meta!r})"
+        return f"Key({self._name!r}, {self.value!r}, {self.meta!r})"
 
 
 def _meta_name(name: str) -> str:

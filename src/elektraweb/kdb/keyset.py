@@ -2,34 +2,51 @@
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_left
 from collections.abc import Iterable, Iterator
+from operator import attrgetter
 
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
+
+_by_sort_key = attrgetter("sort_key")
+# No byte of an unescaped name after the namespace byte is 0xff (UTF-8 never uses it), so
+# appending it gives an upper bound for every name below a given one.
+_ABOVE_ALL = b"\xff"
 
 
 class KeySet:
     """Keys by canonical name, iterated in libelektra's order.
 
-    Lookup is a dict access; ordering is computed lazily, so building a KeySet of n keys costs
-    one sort rather than n sorted inserts.
+    Lookup is a dict access. The order is computed when first needed: building a KeySet of n
+    keys costs one sort, and keys added to an ordered KeySet are merged in on the next ordered
+    access (timsort merges the two sorted runs in linear time).
     """
 
-    __slots__ = ("_keys", "_order", "_sort_keys")
+    __slots__ = ("_added", "_keys", "_order", "_sort_keys")
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
         self._keys: dict[str, Key] = {}
-        self._order: list[str] | None = None
+        self._order: list[Key] | None = None
         self._sort_keys: list[names.SortKey] = []
+        self._added: list[Key] = []
         for key in keys:
             self.add(key)
 
     def add(self, key: Key) -> None:
         """Insert or replace the key of the same name."""
-        if key.name not in self._keys:
-            self._order = None
+        previous = self._keys.get(key.name)
         self._keys[key.name] = key
+        if self._order is None:
+            return
+        if previous is None:
+            self._added.append(key)
+            return
+        index = bisect_left(self._sort_keys, previous.sort_key)
+        if index < len(self._order) and self._order[index] is previous:
+            self._order[index] = key
+        else:  # replaced a key that was itself added since the last ordering
+            self._added[self._added.index(previous)] = key
 
     def extend(self, keys: Iterable[Key]) -> None:
         for key in keys:
@@ -37,7 +54,7 @@ class KeySet:
 
     def lookup(self, name: str) -> Key | None:
         key = self._keys.get(name)
-        if key is None and name not in self._keys:
+        if key is None:
             try:
                 key = self._keys.get(names.canonical(name))
             except ValueError:
@@ -49,88 +66,112 @@ class KeySet:
 
     def remove(self, name: str) -> Key | None:
         key = self._keys.pop(names.canonical(name), None)
-        if key is not None:
-            self._order = None
+        if key is not None and self._order is not None:
+            self._merge_added()
+            index = bisect_left(self._sort_keys, key.sort_key)
+            del self._order[index]
+            del self._sort_keys[index]
         return key
 
     def __len__(self) -> int:
         return len(self._keys)
 
-    def _ensure_order(self) -> list[str]:
-        if self._order is None:
-            self._order = sorted(self._keys, key=names.sort_key)
-            self._sort_keys = [names.sort_key(n) for n in self._order]
-        return self._order
+    def _merge_added(self) -> list[Key]:
+        order = self._order
+        if order is None:
+            order = sorted(self._keys.values(), key=_by_sort_key)
+        elif self._added:
+            self._added.sort(key=_by_sort_key)
+            order = sorted(order + self._added, key=_by_sort_key)
+        else:
+            return order
+        self._added = []
+        self._order = order
+        self._sort_keys = [key.sort_key for key in order]
+        return order
 
     def __iter__(self) -> Iterator[Key]:
-        keys = self._keys
-        return (keys[n] for n in self._ensure_order())
+        return iter(self._merge_added())
 
     def names(self) -> list[str]:
-        return list(self._ensure_order())
+        return [key.name for key in self._merge_added()]
 
     def _span_below(self, name: str) -> tuple[int, int]:
         """Index range [start, end) of the key ``name`` and everything below it."""
-        order = self._ensure_order()
-        rank, parts = names.sort_key(name)
-        start = bisect.bisect_left(self._sort_keys, (rank, parts))
-        end = start
-        depth = len(parts)
-        sort_keys = self._sort_keys
-        while end < len(order):
-            other_rank, other_parts = sort_keys[end]
-            if other_rank != rank or other_parts[:depth] != parts:
-                break
-            end += 1
+        self._merge_added()
+        _, namespace, parts = names.parse(name)
+        own = names.unescaped(namespace, parts)
+        prefix = own + b"\x00" if parts else own
+        start = bisect_left(self._sort_keys, own)
+        end = bisect_left(self._sort_keys, prefix + _ABOVE_ALL, start)
         return start, end
 
-    def below(self, name: str) -> KeySet:
-        """A new KeySet with the key ``name`` (if present) and every key below it."""
-        start, end = self._span_below(name)
+    def _slice(self, start: int, end: int) -> KeySet:
+        order = self._merge_added()[start:end]
         result = KeySet()
-        keys = self._keys
-        order = self._ensure_order()
-        result._keys = {n: keys[n] for n in order[start:end]}
-        result._order = order[start:end]
+        result._keys = {key.name: key for key in order}
+        result._order = order
         result._sort_keys = self._sort_keys[start:end]
         return result
 
+    def below(self, name: str) -> KeySet:
+        """A new KeySet with the key ``name`` (if present) and every key below it."""
+        return self._slice(*self._span_below(name))
+
     def cut(self, name: str) -> KeySet:
         """Remove and return the key ``name`` and everything below it."""
-        taken = self.below(name)
-        for n in taken._keys:
-            del self._keys[n]
-        if taken._keys:
-            self._order = None
+        start, end = self._span_below(name)
+        taken = self._slice(start, end)
+        for key_name in taken._keys:
+            del self._keys[key_name]
+        if self._order is not None:
+            del self._order[start:end]
+            del self._sort_keys[start:end]
         return taken
 
     def children(self, name: str, depth: int | None = 1) -> list[str]:
         """Names below ``name`` down to ``depth`` levels (None: all), in order.
 
         Names of intermediate levels that exist only implicitly (a key ``a/b/c`` without
-        ``a/b``) are included once, so a tree view can show the path to every key.
+        ``a/b``) are included once, so a tree view can show the path to every key; the one
+        level that has no valid name (``/%``, above a key such as ``/%/a``) is left out.
         """
         start, end = self._span_below(name)
-        base_depth = len(names.parts_of(name))
-        order = self._ensure_order()
-        namespace = names.namespace_of(name)
-        seen: set[tuple[str, ...]] = set()
+        _, namespace, base = names.parse(name)
+        base_depth = len(base)
+        order = self._merge_added()
         result: list[str] = []
-        for index in range(start, end):
-            parts = self._sort_keys[index][1]
-            rel = len(parts) - base_depth
-            if rel == 0:
-                continue
-            limit = rel if depth is None else min(rel, depth)
-            for level in range(1, limit + 1):
-                prefix = parts[: base_depth + level]
-                if prefix not in seen:
-                    seen.add(prefix)
-                    result.append(order[index] if level == rel else names.join(namespace, prefix))
+        # Keys come in order, so an implicit level is new exactly when it differs from the
+        # previous key's prefix at that level.
+        previous: tuple[str, ...] = base
+        index = start + 1 if start < end and order[start].parts == base else start
+        while index < end:
+            key = order[index]
+            parts = key.parts
+            relative = len(parts) - base_depth
+            limit = relative if depth is None else min(relative, depth)
+            level = 1
+            while level <= limit and previous[: base_depth + level] == parts[: base_depth + level]:
+                level += 1
+            for missing in range(level, limit + 1):
+                if missing == relative:
+                    result.append(key.name)
+                elif parts[: base_depth + missing] != ("",):  # '/%' cannot be named: skip it
+                    result.append(names.join(namespace, parts[: base_depth + missing]))
+            previous = parts
+            index += 1
+            if relative > limit:  # skip the rest of a subtree deeper than asked for
+                deepest = names.unescaped(namespace, parts[: base_depth + limit])
+                index = bisect_left(self._sort_keys, deepest + b"\x00" + _ABOVE_ALL, index, end)
         return result
 
     def copy(self) -> KeySet:
-        return KeySet(key.copy() for key in self)
+        """A KeySet of copies of the keys (already in order)."""
+        result = KeySet()
+        result._order = [key.copy() for key in self._merge_added()]
+        result._sort_keys = list(self._sort_keys)
+        result._keys = {key.name: key for key in result._order}
+        return result
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KeySet):

@@ -1,0 +1,66 @@
+"""The daemon link between clusterd and elektrad (docs/protocol.md).
+
+clusterd uses `ZmqTransport`, `InstanceClient` and `EventSubscriber`; elektrad uses
+`WireServer` with a `Handler`. Neither imports the other's code, both import this package.
+"""
+
+from elektraweb.wire.client import ClientOptions, ZmqTransport
+from elektraweb.wire.instance_client import Expect, InstanceClient
+from elektraweb.wire.keys import KeyPair, ensure_keypair, load_keypair, load_public_key
+from elektraweb.wire.messages import (
+    MAX_MESSAGE_BYTES,
+    OPERATIONS,
+    PROTOCOL_VERSION,
+    ErrorCode,
+    Event,
+    Handler,
+    KeyState,
+    RemoteError,
+    Reply,
+    Request,
+)
+from elektraweb.wire.monitor import LinkStatus
+from elektraweb.wire.revision import revision
+from elektraweb.wire.server import ServerOptions, WireServer
+from elektraweb.wire.sockets import Heartbeat, Reconnect
+from elektraweb.wire.subscriber import EventSubscriber
+from elektraweb.wire.transport import (
+    InProcessTransport,
+    LinkError,
+    TimedOut,
+    Transport,
+    Unreachable,
+)
+
+__all__ = [
+    "MAX_MESSAGE_BYTES",
+    "OPERATIONS",
+    "PROTOCOL_VERSION",
+    "ClientOptions",
+    "ErrorCode",
+    "Event",
+    "EventSubscriber",
+    "Expect",
+    "Handler",
+    "Heartbeat",
+    "InProcessTransport",
+    "InstanceClient",
+    "KeyPair",
+    "KeyState",
+    "LinkError",
+    "LinkStatus",
+    "Reconnect",
+    "RemoteError",
+    "Reply",
+    "Request",
+    "ServerOptions",
+    "TimedOut",
+    "Transport",
+    "Unreachable",
+    "WireServer",
+    "ZmqTransport",
+    "ensure_keypair",
+    "load_keypair",
+    "load_public_key",
+    "revision",
+]

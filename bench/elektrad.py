@@ -1,0 +1,316 @@
+"""Benchmark elektrad: single-key get and set through CURVE, next to the transport ceiling and etcd.
+
+    .venv/bin/python bench/elektrad.py                     # 3 s per measurement
+    .venv/bin/python bench/elektrad.py --seconds 1 --no-etcd
+
+Each measurement keeps 1 or 64 requests in flight for ``--seconds`` and reports round trips
+per second and the p50/p99 latency:
+
+- elektrad get / set:  the wire client (ZmqTransport) against a real elektrad subprocess;
+  set rewrites and fsyncs the mounted file every time.
+- echo:  the same client against a bare pyzmq CURVE ROUTER in its own process that answers
+  every request with a fixed reply (the ceiling any server on this transport can reach).
+- etcd range / put:  a single etcd node (Debian's etcd-server) on loopback, driven through
+  its HTTP/JSON gateway (/v3/kv/range, /v3/kv/put) by aiohttp; put fsyncs its WAL.
+
+Also: idle RSS of elektrad after start and after the load. Aims (issue 3): cached get at
+least 50% of echo and above etcd's range rate, set p50 within 2x of etcd's put p50, idle
+RSS under 60 MB. Prints a table and writes bench/results/elektrad.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import zmq
+
+from elektraweb.wire.client import ClientOptions, ZmqTransport
+from elektraweb.wire.keys import KeyPair
+from elektraweb.wire.messages import Reply, encode_reply
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results" / "elektrad.json"
+ELEKTRAD = Path(sys.prefix) / "bin" / "elektrad"
+KDB = Path(sys.prefix) / "bin" / "kdb"
+KEY = "user:/bench/key"
+_START_LINE = re.compile(r"listening on (\S+), events on \S+, public key (\S{40})")
+
+
+@dataclass
+class Result:
+    target: str
+    op: str
+    in_flight: int
+    requests: int
+    per_second: float
+    p50_ms: float
+    p99_ms: float
+
+
+async def drive(call: Callable[[int], Awaitable[object]], in_flight: int, seconds: float,
+                ) -> tuple[int, float, float, float]:
+    """Keep ``in_flight`` calls running for ``seconds``: (count, rate, p50 ms, p99 ms)."""
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+
+    async def worker(lane: int) -> None:
+        serial = 0
+        while time.perf_counter() < deadline:
+            started = time.perf_counter()
+            await call(lane * 1_000_000 + serial)
+            latencies.append(time.perf_counter() - started)
+            serial += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*(worker(lane) for lane in range(in_flight)))
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    return len(latencies), len(latencies) / elapsed, statistics.median(latencies) * 1e3, p99 * 1e3
+
+
+async def measure(target: str, op: str, call: Callable[[int], Awaitable[object]],
+                  args: argparse.Namespace) -> list[Result]:
+    await drive(call, 4, min(0.3, args.seconds))  # warm up connections and caches
+    results = []
+    for in_flight in (1, 64):
+        count, rate, p50, p99 = await drive(call, in_flight, args.seconds)
+        results.append(Result(target, op, in_flight, count, rate, p50, p99))
+        print(f"  {target:9} {op:6} {in_flight:3} in flight: {rate:9.0f}/s  "
+              f"p50 {p50:7.3f} ms  p99 {p99:7.3f} ms", flush=True)
+    return results
+
+
+# -- elektrad ------------------------------------------------------------------------------
+
+def start_elektrad(base: Path, client: KeyPair) -> tuple[subprocess.Popen[str], str, str]:
+    env = {**os.environ, "KDB_ROOT": str(base / "kdb"), "HOME": str(base)}
+    subprocess.run([str(KDB), "mount", "bench.toml", "user:/bench", "toml"], env=env,
+                   check=True, capture_output=True)
+    process = subprocess.Popen(
+        [str(ELEKTRAD), "--listen", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0",
+         "--state", str(base / "state"), "--allow-key", client.public, "--log-level", "WARNING"],
+        env=env, stdout=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    match = _START_LINE.search(process.stdout.readline())
+    if match is None:
+        process.kill()
+        raise SystemExit("elektrad did not start")
+    return process, match[1], match[2]
+
+
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kilobytes = int(re.search(r"VmRSS:\s+(\d+)", status)[1])  # type: ignore[index]
+    return kilobytes / 1024
+
+
+# -- the transport ceiling -----------------------------------------------------------------
+
+def echo_server() -> None:
+    """A bare CURVE ROUTER answering every request with one fixed, valid reply."""
+    keypair = KeyPair.generate()
+    context = zmq.Context()
+    router = context.socket(zmq.ROUTER)
+    keypair.configure_server(router)
+    router.bind("tcp://127.0.0.1:0")
+    print(router.last_endpoint.decode(), keypair.public, flush=True)
+    reply = encode_reply(Reply({"time": 0.0}))
+    while True:
+        frames = router.recv_multipart()
+        router.send_multipart([frames[0], frames[1], reply])
+
+
+def start_echo() -> tuple[subprocess.Popen[str], str, str]:
+    process = subprocess.Popen([sys.executable, __file__, "--echo-server"],
+                               stdout=subprocess.PIPE, text=True)
+    assert process.stdout is not None
+    endpoint, key = process.stdout.readline().split()
+    return process, endpoint, key
+
+
+# -- etcd ----------------------------------------------------------------------------------
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_etcd(base: Path) -> tuple[subprocess.Popen[bytes], str]:
+    client, peer = free_port(), free_port()
+    url = f"http://127.0.0.1:{client}"
+    process = subprocess.Popen(
+        ["etcd", "--name", "bench", "--data-dir", str(base / "etcd"),
+         "--listen-client-urls", url, "--advertise-client-urls", url,
+         "--listen-peer-urls", f"http://127.0.0.1:{peer}",
+         "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
+         "--initial-cluster", f"bench=http://127.0.0.1:{peer}", "--log-level", "error"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    return process, url
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+async def bench_etcd(url: str, args: argparse.Namespace) -> list[Result]:
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=128)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        for _attempt in range(100):
+            try:
+                async with session.post(f"{url}/v3/kv/put",
+                                        json={"key": b64(KEY), "value": b64("0")}) as response:
+                    if response.status == 200:
+                        break
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.1)
+        else:
+            raise RuntimeError("etcd did not answer")
+
+        async def range_(serial: int) -> None:
+            async with session.post(f"{url}/v3/kv/range", json={"key": b64(KEY)}) as response:
+                await response.read()
+
+        async def put(serial: int) -> None:
+            async with session.post(f"{url}/v3/kv/put",
+                                    json={"key": b64(KEY), "value": b64(str(serial))}) as response:
+                await response.read()
+
+        return [*await measure("etcd", "range", range_, args),
+                *await measure("etcd", "put", put, args)]
+
+
+# -- run -----------------------------------------------------------------------------------
+
+def client_for(endpoint: str, server_key: str, keypair: KeyPair) -> ZmqTransport:
+    options = ClientOptions(timeout=30.0, retries=0, ping_interval=None)
+    return ZmqTransport(endpoint, server_key=server_key, keypair=keypair, options=options)
+
+
+async def run(args: argparse.Namespace) -> dict[str, object]:
+    keypair = KeyPair.generate()
+    results: list[Result] = []
+    report: dict[str, object] = {"seconds": args.seconds}
+    with tempfile.TemporaryDirectory(prefix="bench-elektrad-") as temp:
+        base = Path(temp)
+        daemon, endpoint, key = start_elektrad(base, keypair)
+        try:
+            await asyncio.sleep(1.0)
+            report["elektrad_idle_rss_mb"] = rss_mb(daemon.pid)
+            async with client_for(endpoint, key, keypair) as link:
+                await link.request("set", {"key": KEY, "value": "0"})
+
+                async def get(serial: int) -> None:
+                    await link.request("get", {"key": KEY})
+
+                async def set_(serial: int) -> None:
+                    await link.request("set", {"key": KEY, "value": str(serial)})
+
+                print("elektrad:", flush=True)
+                results += await measure("elektrad", "get", get, args)
+                results += await measure("elektrad", "set", set_, args)
+            await asyncio.sleep(1.0)
+            report["elektrad_rss_after_load_mb"] = rss_mb(daemon.pid)
+        finally:
+            daemon.terminate()
+            daemon.wait(30)
+        echo, endpoint, key = start_echo()
+        try:
+            async with client_for(endpoint, key, keypair) as link:
+
+                async def ping(serial: int) -> None:
+                    await link.request("get", {"key": KEY})
+
+                print("echo (transport ceiling):", flush=True)
+                results += await measure("echo", "get", ping, args)
+        finally:
+            echo.kill()
+            echo.wait()
+        if args.no_etcd:
+            report["etcd"] = "skipped (--no-etcd)"
+        elif shutil.which("etcd") is None:
+            report["etcd"] = "not installed: apt-get install etcd-server"
+        else:
+            etcd, url = start_etcd(base)
+            try:
+                print("etcd (single node, HTTP/JSON gateway):", flush=True)
+                results += await bench_etcd(url, args)
+            finally:
+                etcd.terminate()
+                etcd.wait(30)
+    report["results"] = [asdict(result) for result in results]
+    report["ratios"] = ratios(results)
+    return report
+
+
+def ratios(results: list[Result]) -> dict[str, float]:
+    by = {(r.target, r.op, r.in_flight): r for r in results}
+    found: dict[str, float] = {}
+    for in_flight in (1, 64):
+        get, echo = by.get(("elektrad", "get", in_flight)), by.get(("echo", "get", in_flight))
+        range_ = by.get(("etcd", "range", in_flight))
+        set_, put = by.get(("elektrad", "set", in_flight)), by.get(("etcd", "put", in_flight))
+        if get and echo:
+            found[f"get_vs_echo_rate_{in_flight}"] = get.per_second / echo.per_second
+        if get and range_:
+            found[f"get_vs_etcd_range_rate_{in_flight}"] = get.per_second / range_.per_second
+        if set_ and put:
+            found[f"set_vs_etcd_put_p50_{in_flight}"] = set_.p50_ms / put.p50_ms
+    return found
+
+
+def print_report(report: dict[str, object]) -> None:
+    print()
+    print(f"{'target':10}{'op':7}{'in flight':>10}{'req/s':>11}{'p50 ms':>10}{'p99 ms':>10}")
+    for row in report["results"]:  # type: ignore[attr-defined]
+        print(f"{row['target']:10}{row['op']:7}{row['in_flight']:>10}{row['per_second']:>11.0f}"
+              f"{row['p50_ms']:>10.3f}{row['p99_ms']:>10.3f}")
+    print()
+    for name, value in report["ratios"].items():  # type: ignore[attr-defined]
+        print(f"{name:34} {value:6.2f}")
+    print(f"{'elektrad idle RSS (MB)':34} {report['elektrad_idle_rss_mb']:6.1f}")
+    print(f"{'elektrad RSS after load (MB)':34} {report['elektrad_rss_after_load_mb']:6.1f}")
+    if isinstance(report.get("etcd"), str):
+        print(f"etcd: {report['etcd']}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
+    parser.add_argument("--no-etcd", action="store_true", help="skip the etcd comparison")
+    parser.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.echo_server:
+        echo_server()
+        return
+    report = asyncio.run(run(args))
+    print_report(report)
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"\nwritten to {RESULTS.relative_to(HERE.parent)}")
+
+
+if __name__ == "__main__":
+    main()

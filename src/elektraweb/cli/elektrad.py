@@ -1,0 +1,98 @@
+"""The `elektrad` command: serve this host's KDB to clusterd (thin: parses, then runs)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from elektraweb.instance.config import (
+    DEFAULT_EVENT_PORT,
+    DEFAULT_REQUEST_PORT,
+    Config,
+    ConfigError,
+    default_state_dir,
+)
+
+USAGE_ERROR = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="elektrad",
+        description="Serve this host's key database to clusterd over ZeroMQ (CURVE), and "
+        "publish every change of it.",
+    )
+    parser.add_argument(
+        "--listen",
+        metavar="tcp://HOST:PORT",
+        help=f"where to take requests (default tcp://*:{DEFAULT_REQUEST_PORT}, every interface; "
+        "only allowed keys get in)",
+    )
+    parser.add_argument(
+        "--events",
+        metavar="tcp://HOST:PORT",
+        help=f"where to publish changes (default: the --listen host, port + 2, "
+        f"so {DEFAULT_EVENT_PORT} by default)",
+    )
+    parser.add_argument(
+        "--state",
+        metavar="DIR",
+        help="keypair and lock table (default $KDB_ROOT/elektrad when KDB_ROOT is set, "
+        "else /var/lib/elektrad)",
+    )
+    parser.add_argument(
+        "--allow-key",
+        metavar="KEY_OR_FILE",
+        action="append",
+        default=[],
+        help="public key (z85) of a client allowed in, or a file holding it "
+        "(`clusterd --show-key` prints it); repeatable",
+    )
+    parser.add_argument(
+        "--show-key",
+        action="store_true",
+        help="print this instance's public key (creating the keypair first) and exit",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="how much to log on stderr (default INFO: one line per request)",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    options = parser.parse_args(argv)
+    if options.show_key:
+        from elektraweb.wire.keys import ensure_keypair
+
+        state = Path(options.state) if options.state else default_state_dir(os.environ)
+        try:
+            print(ensure_keypair(state).public)
+        except OSError as error:
+            print(f"elektrad: cannot use state dir {state}: {error.strerror}", file=sys.stderr)
+            return 1
+        return 0
+    if not options.allow_key:
+        parser.error("give at least one --allow-key (the output of `clusterd --show-key`)")
+    try:
+        config = Config.build(
+            listen=options.listen,
+            events=options.events,
+            state_dir=options.state,
+            allow_keys=options.allow_key,
+        )
+    except ConfigError as error:
+        parser.exit(USAGE_ERROR, f"elektrad: {error}\n")
+    from elektraweb.instance.server import serve
+
+    return serve(config, log_level=options.log_level)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,216 @@
+"""The `kdb` command: parses the command line and hands it to one command.
+
+Only the module of the command that runs is imported, so `kdb get` does not pay for
+export formats or mounting code (startup time is part of the contract, see issue 2).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import NoReturn
+
+from elektraweb.cli.kdb_commands.command import (
+    BAD_ARGUMENTS,
+    BAD_OPTIONS,
+    KDB_ERROR,
+    NOT_FOUND,
+    OK,
+    UNKNOWN_COMMAND,
+    Command,
+    CommandError,
+    Invocation,
+)
+
+# Command name -> module below elektraweb.cli.kdb_commands that defines it.
+COMMAND_MODULES = {
+    "get": "keys",
+    "set": "keys",
+    "ls": "keys",
+    "find": "keys",
+    "file": "keys",
+    "rm": "tree",
+    "mv": "tree",
+    "cp": "tree",
+    "meta-get": "meta",
+    "meta-set": "meta",
+    "meta-ls": "meta",
+    "meta-rm": "meta",
+    "export": "transfer",
+    "import": "transfer",
+    "mount": "mounting",
+    "umount": "mounting",
+}
+
+OVERVIEW = """\
+usage: kdb <command> [options] [arguments]
+
+Access the key database (KDB) of this host from the command line.
+
+commands:
+{commands}
+
+Run 'kdb <command> --help' for the arguments and options of a command.
+Use '--' to end the options, e.g. to set a value that starts with '-':
+  kdb set -- user:/tests/neg -3
+
+The environment variable KDB_ROOT moves every namespace root below one directory.
+
+return values:
+  0       success
+  1       invalid options
+  2       invalid arguments (wrong number, invalid key name)
+  4       unknown command
+  5       KDB error (validation, conflict, I/O), with libelektra's error code
+  11-20   command-specific, see 'kdb <command> --help'
+"""
+
+# libelektra's names for its error codes (doc/decisions/error_codes.md).
+ERROR_KINDS = {
+    "C01100": "Resource",
+    "C01200": "Installation",
+    "C01310": "Internal",
+    "C01320": "Interface",
+    "C01330": "Plugin Misbehavior",
+    "C02000": "Conflicting State",
+    "C03100": "Validation Syntactic",
+    "C03200": "Validation Semantic",
+}
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        hint = ""
+        if "unrecognized arguments" in message:
+            hint = "\n(put '--' before arguments that start with '-')"
+        raise CommandError(
+            f"Invalid options passed: {message}{hint}\nusage: {self.usage}", BAD_OPTIONS
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    try:
+        return _run(args)
+    except CommandError as error:
+        sys.stderr.write(error.message.rstrip("\n") + "\n")
+        return error.exit_code
+    except BrokenPipeError:
+        # `kdb ls / | head`: the reader left; that is not our failure.
+        sys.stderr.close()
+        return OK
+
+
+def _run(args: list[str]) -> int:
+    if not args or args[0] in ("-H", "-h", "--help", "help"):
+        sys.stdout.write(_overview())
+        return OK
+    if args[0] in ("-V", "--version"):
+        sys.stdout.write(_version())
+        return OK
+    name, rest = args[0], args[1:]
+    module_name = COMMAND_MODULES.get(name)
+    if module_name is None:
+        raise CommandError(
+            f"kdb: unknown command '{name}'. Run 'kdb --help' for the list of commands.",
+            UNKNOWN_COMMAND,
+        )
+    command = _load(name, module_name)
+    invocation = _parse(command, rest)
+    if invocation is None:
+        return OK
+    return _execute(command, invocation)
+
+
+def _load(name: str, module_name: str) -> Command:
+    module = importlib.import_module(f"elektraweb.cli.kdb_commands.{module_name}")
+    command: Command = module.COMMANDS[name]
+    return command
+
+
+def _parse(command: Command, args: list[str]) -> Invocation | None:
+    """Parse options and arguments; None when help or the version was printed."""
+    parser = _Parser(
+        prog=f"kdb {command.name}",
+        usage=command.usage,
+        description=f"{command.summary}\n\n{command.details}".rstrip(),
+        epilog=_exit_codes(command),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        add_help=False,
+        allow_abbrev=False,
+    )
+    parser.add_argument("-H", "-h", "--help", action="store_true", help="Show this help.")
+    parser.add_argument("-V", "--version", action="store_true", help="Print version info.")
+    for option in command.options:
+        if option.metavar is None:
+            parser.add_argument(
+                *option.flags, dest=option.dest, action="store_true", help=option.help
+            )
+        else:
+            parser.add_argument(
+                *option.flags,
+                dest=option.dest,
+                metavar=option.metavar,
+                default=option.default,
+                help=option.help,
+            )
+    parser.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
+    options = parser.parse_intermixed_args(args)
+    if options.help:
+        sys.stdout.write(parser.format_help())
+        return None
+    if options.version:
+        sys.stdout.write(_version())
+        return None
+    arguments: list[str] = options.arguments
+    if not command.min_arguments <= len(arguments) <= command.max_arguments:
+        raise CommandError(
+            f"Invalid arguments passed: {_expected(command)}, got {len(arguments)}\n"
+            f"usage: {command.usage}",
+            BAD_ARGUMENTS,
+        )
+    return Invocation(arguments, options)
+
+
+def _exit_codes(command: Command) -> str:
+    lines = ["return values:", "  0       success", "  1-10    see 'kdb --help'"]
+    lines.extend(f"  {code:<6}  {meaning}" for code, meaning in command.exits)
+    return "\n".join(lines)
+
+
+def _expected(command: Command) -> str:
+    low, high = command.min_arguments, command.max_arguments
+    count = str(low) if low == high else f"{low} to {high}"
+    return f"{count} argument{'' if high == 1 else 's'} needed"
+
+
+def _execute(command: Command, invocation: Invocation) -> int:
+    # Imported here: errors only matter once a command touches the KDB.
+    from elektraweb.kdb.errors import InvalidNameError, KDBError, NotFoundError
+
+    try:
+        return command.run(invocation)
+    except InvalidNameError as error:
+        raise CommandError(error.message, BAD_ARGUMENTS) from error
+    except NotFoundError as error:
+        raise CommandError(error.message, NOT_FOUND) from error
+    except KDBError as error:
+        kind = ERROR_KINDS.get(error.code, "Error")
+        raise CommandError(
+            f"Sorry, kdb {command.name} failed with error {error.code}:\n{kind}: {error.message}",
+            KDB_ERROR,
+        ) from error
+
+
+def _overview() -> str:
+    lines = []
+    for name, module_name in COMMAND_MODULES.items():
+        lines.append(f"  {name:<10}  {_load(name, module_name).summary}")
+    return OVERVIEW.format(commands="\n".join(lines))
+
+
+def _version() -> str:
+    from importlib.metadata import version
+
+    return f"KDB_VERSION: {version('elektraweb')}\n"

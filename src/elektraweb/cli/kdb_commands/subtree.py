@@ -1,0 +1,51 @@
+"""Selecting the keys a command works on: a subtree, in one namespace or in all of them."""
+
+from __future__ import annotations
+
+from elektraweb.kdb import names
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
+
+# Namespaces a cascading write may land in; proc:/ lives only in memory and default:/
+# is computed from spec:/, so writing there would be lost.
+WRITABLE_NAMESPACES = ("dir", "user", "system")
+
+
+def is_cascading(name: str) -> bool:
+    return names.namespace_of(name) == names.CASCADING
+
+
+def cascading(name: str) -> str:
+    """The cascading form of a name (``user:/app`` → ``/app``)."""
+    return names.with_namespace(name, names.CASCADING)
+
+
+def below(keys: KeySet, name: str) -> list[Key]:
+    """The key ``name`` and every key below it, in order.
+
+    A cascading name selects its path in every namespace, as libelektra's ``ksCut`` does.
+    """
+    if not is_cascading(name):
+        return list(keys.below(name))
+    parts = names.parts_of(name)
+    depth = len(parts)
+    return [key for key in keys if key.parts[:depth] == parts]
+
+
+def common_parent(first: str, second: str) -> str:
+    """The deepest name both are at or below; the cascading root across namespaces."""
+    namespace, parts = names.split(first)
+    other_namespace, other_parts = names.split(second)
+    if namespace != other_namespace:
+        return "/"
+    common: list[str] = []
+    for part, other in zip(parts, other_parts, strict=False):
+        if part != other:
+            break
+        common.append(part)
+    return names.join(namespace, common)
+
+
+def renamed(name: str, source: str, destination: str) -> str:
+    """``name`` (at or below ``source``) moved to the same place below ``destination``."""
+    return names.child(destination, *names.relative_parts(name, source))

@@ -1,0 +1,141 @@
+"""Keys in and out of the KDB in a storage format: `kdb export` and `kdb import`."""
+
+from __future__ import annotations
+
+import sys
+
+from elektraweb.cli.kdb_commands import subtree
+from elektraweb.cli.kdb_commands.command import (
+    BAD_ARGUMENTS,
+    COMMAND_SPECIFIC,
+    OK,
+    Command,
+    CommandError,
+    Invocation,
+    Option,
+)
+from elektraweb.kdb import names
+from elektraweb.kdb.database import KDB
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.storage import FORMATS, StorageFormat, get_format
+
+DEFAULT_FORMAT = "dump"
+ELEKTRA = "system:/elektra"
+
+# libelektra's import strategies (kdb-import.md, elektra-merge-strategy.md), with the older
+# spellings kept so existing scripts work: our/their (cmerge), preserve (old default),
+# import (deprecated, "imported keys win").
+STRATEGIES = {
+    "abort": "abort",
+    "preserve": "abort",
+    "ours": "ours",
+    "our": "ours",
+    "theirs": "theirs",
+    "their": "theirs",
+    "import": "theirs",
+    "cut": "cut",
+}
+
+
+def run_export(invocation: Invocation) -> int:
+    name = names.canonical(invocation.arguments[0])
+    storage = _format(invocation)
+    selected = KeySet(subtree.below(KDB().get(name), name))
+    if invocation.flag("without_elektra"):
+        selected.cut(ELEKTRA)
+    sys.stdout.buffer.write(storage.write(selected, name, None))
+    return OK
+
+
+def run_import(invocation: Invocation) -> int:
+    name = names.canonical(invocation.arguments[0])
+    if subtree.is_cascading(name):
+        raise CommandError(
+            f"Aborting: Specify a namespace to import into, e.g. 'user:{name}'.",
+            COMMAND_SPECIFIC,
+        )
+    strategy = _strategy(invocation.value("strategy") or "abort")
+    storage = _format(invocation)
+    imported = storage.read(sys.stdin.buffer.read(), name).keys
+    kdb = KDB()
+    keys = kdb.get(name)
+    if strategy == "cut":
+        keys.cut(name)
+    conflicts = [
+        key.name
+        for key in imported
+        if (existing := keys.lookup(key.name)) is not None and not existing.same_content(key)
+    ]
+    if conflicts and strategy == "abort":
+        listed = "\n".join(f"  {conflict}" for conflict in conflicts)
+        raise CommandError(
+            f"Import aborted: {len(conflicts)} key(s) exist with a different value or "
+            f"metadata:\n{listed}\nUse -s ours, -s theirs or -s cut to resolve.",
+            COMMAND_SPECIFIC,
+        )
+    kept = set(conflicts) if strategy == "ours" else set()
+    for key in imported:
+        if key.name not in kept:
+            keys.add(key)
+    kdb.set(keys, name)
+    if invocation.flag("verbose"):
+        print(f"The merged keyset with strategy {strategy} is:")
+        for key in keys.below(name):
+            print(key.name)
+    return OK
+
+
+def _format(invocation: Invocation) -> StorageFormat:
+    name = invocation.argument(1) or DEFAULT_FORMAT
+    if name not in FORMATS:
+        raise CommandError(
+            f"Invalid arguments passed: unknown format '{name}' (known: {', '.join(FORMATS)})",
+            BAD_ARGUMENTS,
+        )
+    return get_format(name)
+
+
+def _strategy(raw: str) -> str:
+    strategy = STRATEGIES.get(raw)
+    if strategy is None:
+        raise CommandError(
+            f"Invalid arguments passed: '{raw}' is not a valid strategy (abort, ours, theirs, cut)",
+            BAD_ARGUMENTS,
+        )
+    return strategy
+
+
+_FORMATS_HELP = f"Formats: {', '.join(FORMATS)} (default {DEFAULT_FORMAT}, Elektra's own format)."
+
+COMMANDS = {
+    "export": Command(
+        name="export",
+        summary="Export keys from the key database to stdout.",
+        arguments=("<key name>", "[<format>]"),
+        run=run_export,
+        options=(Option(("-E", "--without-elektra"), "Omit the system:/elektra keys."),),
+        details=_FORMATS_HELP + "\nThe key names in the output are relative to <key name>.",
+    ),
+    "import": Command(
+        name="import",
+        summary="Import keys from stdin into the key database.",
+        arguments=("<key name>", "[<format>]"),
+        run=run_import,
+        options=(
+            Option(
+                ("-s", "--strategy"), "How to resolve conflicts (default abort).", metavar="NAME"
+            ),
+            Option(("-v", "--verbose"), "Print the names of the merged keys."),
+        ),
+        details=_FORMATS_HELP
+        + "\n\nA conflict is a key that exists both in the KDB and in the input, with a\n"
+        "different value or metadata. Keys only in the KDB are kept, keys only in the\n"
+        "input are added. Strategies:\n"
+        "  abort   fail if there is any conflict, change nothing (default)\n"
+        "  ours    on a conflict keep the KDB's key\n"
+        "  theirs  on a conflict take the imported key\n"
+        "  cut     remove every key below <key name> first, then import\n"
+        "libelektra's older names work too: our, their, preserve (= abort), import (= theirs).",
+        exits=((COMMAND_SPECIFIC, "aborted because of conflicts, or no namespace given"),),
+    ),
+}

@@ -1,0 +1,145 @@
+"""Changing keys together with what is below them: `kdb rm`, `mv` and `cp`."""
+
+from __future__ import annotations
+
+from elektraweb.cli.kdb_commands import subtree
+from elektraweb.cli.kdb_commands.command import (
+    COMMAND_SPECIFIC,
+    NOT_FOUND,
+    OK,
+    Command,
+    CommandError,
+    Invocation,
+    Option,
+)
+from elektraweb.kdb import names
+from elektraweb.kdb.database import KDB
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
+
+_NO_NAMESPACE = (COMMAND_SPECIFIC, "no namespace given")
+RECURSIVE = Option(("-r", "--recursive"), "Work on the key and everything below it.")
+
+
+def _namespaced(argument: str, what: str) -> str:
+    name = names.canonical(argument)
+    if subtree.is_cascading(name):
+        raise CommandError(
+            f"Aborting: Specify a namespace {what}, e.g. 'user:{name}'.", COMMAND_SPECIFIC
+        )
+    return name
+
+
+def run_rm(invocation: Invocation) -> int:
+    name = _namespaced(invocation.arguments[0], "when removing a key")
+    kdb = KDB()
+    keys = kdb.get(name)
+    if invocation.flag("recursive"):
+        found = len(keys.cut(name)) > 0
+    else:
+        found = keys.remove(name) is not None
+    if not found:
+        if invocation.flag("force"):
+            return OK
+        raise CommandError(f"Did not find key '{name}'", NOT_FOUND)
+    kdb.set(keys, name)
+    return OK
+
+
+def _moving(keys: KeySet, source: str, recursive: bool, verb: str) -> list[Key]:
+    """The keys a move or copy takes: the source's subtree, or just the source key."""
+    below = list(keys.below(source))
+    if not below:
+        raise CommandError(f"No key to {verb} found below '{source}'", NOT_FOUND)
+    if recursive:
+        return below
+    if below[0].name != source:
+        raise CommandError(
+            f"First key found {below[0].name} does not exactly match given key {source}, "
+            f"aborting (use -r to {verb} the hierarchy)",
+            NOT_FOUND,
+        )
+    return below[:1]
+
+
+def run_mv(invocation: Invocation) -> int:
+    what = "for destination and source when moving a key"
+    source = _namespaced(invocation.arguments[0], what)
+    destination = _namespaced(invocation.arguments[1], what)
+    root = subtree.common_parent(source, destination)
+    if invocation.flag("verbose"):
+        print(f"using common basename: {root}")
+    kdb = KDB()
+    keys = kdb.get(root)
+    moving = _moving(keys, source, invocation.flag("recursive"), "move")
+    # Remove first: the destination may lie below the source.
+    for key in moving:
+        keys.remove(key.name)
+    for key in moving:
+        keys.add(key.copy(subtree.renamed(key.name, source, destination)))
+    kdb.set(keys, root)
+    return OK
+
+
+def run_cp(invocation: Invocation) -> int:
+    what = "for destination and source when copying a key"
+    source = _namespaced(invocation.arguments[0], what)
+    destination = _namespaced(invocation.arguments[1], what)
+    root = subtree.common_parent(source, destination)
+    kdb = KDB()
+    keys = kdb.get(root)
+    copies = [
+        key.copy(subtree.renamed(key.name, source, destination))
+        for key in _moving(keys, source, invocation.flag("recursive"), "copy")
+    ]
+    force = invocation.flag("force")
+    for copy in copies:
+        existing = keys.lookup(copy.name)
+        if existing is None or force:
+            keys.add(copy)
+        elif existing.value != copy.value:
+            raise CommandError(
+                f"Copy will not be done, because {copy.name} already exists and has a "
+                "different value, use -f to force copy",
+                NOT_FOUND,
+            )
+    kdb.set(keys, root)
+    return OK
+
+
+COMMANDS = {
+    "rm": Command(
+        name="rm",
+        summary="Remove key(s) from the key database.",
+        arguments=("<key name>",),
+        run=run_rm,
+        options=(
+            RECURSIVE,
+            Option(("-f", "--force"), "Do not fail on a missing key."),
+        ),
+        exits=((NOT_FOUND, "no key to remove found"), _NO_NAMESPACE),
+    ),
+    "mv": Command(
+        name="mv",
+        summary="Move key(s) within the key database.",
+        arguments=("<source>", "<destination>"),
+        run=run_mv,
+        options=(RECURSIVE, Option(("-v", "--verbose"), "Print the common parent key.")),
+        details="Neither source nor destination can be cascading: give their namespaces.\n"
+        "Without -r only the key itself moves; keys below it stay.",
+        exits=((NOT_FOUND, "no key to move found"), _NO_NAMESPACE),
+    ),
+    "cp": Command(
+        name="cp",
+        summary="Copy key(s) within the key database.",
+        arguments=("<source>", "<destination>"),
+        run=run_cp,
+        options=(RECURSIVE, Option(("-f", "--force"), "Overwrite existing keys.")),
+        details="Copies value and metadata. An existing destination key with the same value\n"
+        "is kept; one with a different value stops the copy unless -f is given.",
+        exits=(
+            (NOT_FOUND, "no key to copy found, or a destination key differs (use -f)"),
+            _NO_NAMESPACE,
+        ),
+    ),
+}

@@ -1,0 +1,46 @@
+"""clusterd's settings: one dataclass, filled by the command line or by tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 33334
+ADMIN_PASSWORD_ENV = "CLUSTERD_ADMIN_PASSWORD"
+DATABASE_FILE = "clusterd.sqlite3"
+
+
+def default_static_dir() -> Path:
+    """The web client shipped inside the package."""
+    return Path(__file__).resolve().parent.parent / "web" / "static"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything clusterd needs to start; defaults are safe for a single machine."""
+
+    state_dir: Path
+    http_host: str = DEFAULT_HOST
+    http_port: int = DEFAULT_PORT
+    admin_password: str | None = None
+    """Password of the first `admin` user; only used when the user table is empty. When None,
+    the environment variable CLUSTERD_ADMIN_PASSWORD is used, else one is generated."""
+    allowed_origins: tuple[str, ...] = ()
+    """Origins (``https://host:port``) besides clusterd's own that may send cookie-authenticated
+    writes and open WebSockets, e.g. the public address of a reverse proxy."""
+    session_seconds: int = 12 * 3600
+    instance_timeout: float = 5.0
+    """Deadline of one request to an instance, passed to the gateway."""
+    max_body_bytes: int = 16 * 1024 * 1024
+    """Largest HTTP request body; matches the daemon link's message limit."""
+    static_dir: Path | None = None
+    """Directory served at `/`; None serves the web client shipped in the package."""
+
+    @property
+    def database_path(self) -> Path:
+        return self.state_dir / DATABASE_FILE
+
+    @property
+    def web_root(self) -> Path:
+        return self.static_dir if self.static_dir is not None else default_static_dir()

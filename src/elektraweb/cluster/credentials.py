@@ -1,0 +1,131 @@
+"""Sessions (browser logins) and API tokens (scripts): random secrets stored only as hashes.
+
+The secrets are 256-bit random values, so one SHA-256 is enough to make a stolen database
+useless for logging in; a slow password hash would only slow down every request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from elektraweb.cluster.api import Principal, Role, lesser_role
+from elektraweb.cluster.database import Database
+from elektraweb.cluster.errors import NotFound
+from elektraweb.cluster.users import check_role
+
+TOKEN_PREFIX = "ewt_"
+"""API tokens start with this, so they are recognisable in a leaked file."""
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    name: str
+    user: str
+    role: Role
+    created: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "user": self.user,
+            "role": self.role,
+            "created": self.created,
+        }
+
+
+def _token(row: sqlite3.Row) -> ApiToken:
+    return ApiToken(row["id"], row["name"], row["user"], check_role(row["role"]), row["created"])
+
+
+class Credentials:
+    def __init__(self, database: Database, session_seconds: int) -> None:
+        self._db = database
+        self._session_seconds = session_seconds
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def open_session(self, user: str) -> str:
+        """Start a session for `user`; the returned secret goes into the cookie only."""
+        secret = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._db.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
+            db.execute(
+                "INSERT INTO sessions (token_hash, user, expires) VALUES (?, ?, ?)",
+                (_digest(secret), user, now + self._session_seconds),
+            )
+        return secret
+
+    def session(self, secret: str) -> Principal | None:
+        row = self._db.connection.execute(
+            "SELECT sessions.id, users.name, users.role FROM sessions"
+            " JOIN users ON users.name = sessions.user"
+            " WHERE token_hash = ? AND expires > ?",
+            (_digest(secret), time.time()),
+        ).fetchone()
+        if row is None:
+            return None
+        return Principal(row["name"], check_role(row["role"]), "session", row["id"])
+
+    def close_session(self, session_id: int) -> None:
+        with self._db.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    # -- API tokens -------------------------------------------------------------------------
+
+    def create_token(self, user: str, name: str, role: Role) -> tuple[ApiToken, str]:
+        """A new token and its secret; the secret is not kept and cannot be shown again."""
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._db.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO api_tokens (token_hash, name, user, role, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (_digest(secret), name, user, role, created),
+            )
+            assert cursor.lastrowid is not None
+            return self.token(cursor.lastrowid), secret
+
+    def token(self, token_id: int) -> ApiToken:
+        row = self._db.connection.execute(
+            "SELECT * FROM api_tokens WHERE id = ?", (token_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"there is no API token with id {token_id}", token=token_id)
+        return _token(row)
+
+    def tokens(self, user: str | None = None) -> list[ApiToken]:
+        rows = self._db.connection.execute(
+            "SELECT * FROM api_tokens WHERE ? IS NULL OR user = ? ORDER BY id", (user, user)
+        )
+        return [_token(row) for row in rows]
+
+    def revoke_token(self, token_id: int) -> ApiToken:
+        with self._db.transaction() as db:
+            token = self.token(token_id)
+            db.execute("DELETE FROM api_tokens WHERE id = ?", (token_id,))
+            return token
+
+    def token_principal(self, secret: str) -> Principal | None:
+        """Who a token secret stands for; its role never exceeds the user's current role."""
+        row = self._db.connection.execute(
+            "SELECT api_tokens.id, api_tokens.role AS token_role, users.name,"
+            " users.role AS user_role FROM api_tokens"
+            " JOIN users ON users.name = api_tokens.user WHERE token_hash = ?",
+            (_digest(secret),),
+        ).fetchone()
+        if row is None:
+            return None
+        role = lesser_role(check_role(row["token_role"]), check_role(row["user_role"]))
+        return Principal(row["name"], role, "token", row["id"])

@@ -1,0 +1,88 @@
+"""The one dispatcher behind both transports: REST (`app.py`) and ZWS 2.0 WebSocket requests.
+
+It matches the route, checks authentication and role, checks the body against the route's
+schema, runs the handler and turns every refusal into ``{"error": {"code", "message", ...}}``
+with its status. Transports only translate their framing to `ApiRequest` and back.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from elektraweb.cluster import (
+    routes_access,
+    routes_audit,
+    routes_clusters,
+    routes_instances,
+    routes_kdb,
+    routes_meta,
+)
+from elektraweb.cluster.api import ApiRequest, ApiResponse, Principal, Role, role_allows
+from elektraweb.cluster.errors import ApiError, Forbidden, Unauthorized
+from elektraweb.cluster.gateway import GATEWAY_ERRORS, api_error
+from elektraweb.cluster.routing import Call, Route, Router
+from elektraweb.cluster.schema import check
+from elektraweb.cluster.services import Services
+
+__all__ = ["ROUTES", "ApiRequest", "ApiResponse", "Dispatcher", "Principal", "Role"]
+
+log = logging.getLogger(__name__)
+
+ROUTES: tuple[Route, ...] = (
+    *routes_meta.ROUTES,
+    *routes_access.ROUTES,
+    *routes_instances.ROUTES,
+    *routes_kdb.INSTANCE_ROUTES,
+    *routes_clusters.ROUTES,
+    *routes_kdb.CLUSTER_ROUTES,
+    *routes_audit.ROUTES,
+)
+"""Every API route; the REST app registers these and the OpenAPI document describes them."""
+
+
+class Dispatcher:
+    def __init__(self, services: Services, routes: Sequence[Route] = ROUTES) -> None:
+        self.services = services
+        self.router = Router(routes)
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        return self.router.routes
+
+    async def dispatch(self, request: ApiRequest) -> ApiResponse:
+        """Answer one request; never raises for anything the request or a target did."""
+        try:
+            route, params = self.router.match(request.method, request.path)
+            _authorize(route, request.principal)
+            if route.body is not None:
+                check(request.body, route.body)
+            call = Call(request, route, params, self.services, self.routes)
+            return await route.handler(call)
+        except ApiError as error:
+            return ApiResponse(error.status, error.body())
+        except GATEWAY_ERRORS as error:
+            problem = api_error(error)
+            return ApiResponse(problem.status, problem.body())
+        except Exception:
+            log.exception("%s %s failed", request.method, request.path)
+            return ApiResponse(
+                500, {"error": {"code": "internal", "message": "clusterd failed; see its log"}}
+            )
+
+
+def _authorize(route: Route, principal: Principal | None) -> None:
+    needed = route.role
+    if needed is None:
+        return
+    if principal is None:
+        raise Unauthorized(
+            "authentication required: log in (session cookie) or send an API token"
+            " (Authorization: Bearer)"
+        )
+    if not role_allows(principal.role, needed):
+        raise Forbidden(
+            f"{route.method} {route.template} needs role {needed};"
+            f" {principal.user} has role {principal.role}",
+            needed=needed,
+        )

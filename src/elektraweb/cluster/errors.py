@@ -1,0 +1,90 @@
+"""Errors the API answers with: each knows its HTTP status and its error code.
+
+Handlers raise them; the dispatcher turns them into `{"error": {"code", "message", ...}}` with
+the status, the same for REST and WebSocket requests.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ApiError(Exception):
+    """A refusal the client should see; `details` become extra members of the error object."""
+
+    status = 500
+    code = "internal"
+
+    def __init__(
+        self, message: str, *, code: str | None = None, status: int | None = None, **details: Any
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        if status is not None:
+            self.status = status
+        self.details = details
+
+    def body(self) -> dict[str, Any]:
+        return {"error": {"code": self.code, "message": self.message, **self.details}}
+
+
+class BadRequest(ApiError):
+    status = 400
+    code = "bad-request"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "forbidden"
+
+
+class NotFound(ApiError):
+    status = 404
+    code = "not-found"
+
+
+class MethodNotAllowed(ApiError):
+    status = 405
+    code = "method-not-allowed"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "conflict"
+
+
+class PayloadTooLarge(ApiError):
+    status = 413
+    code = "too-large"
+
+
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported-media-type"
+
+
+class Locked(ApiError):
+    status = 423
+    code = "locked"
+
+
+class NotImplementedYet(ApiError):
+    status = 501
+    code = "not-implemented"
+
+
+class BadGateway(ApiError):
+    status = 502
+    code = "unreachable"
+
+
+class GatewayTimeout(ApiError):
+    status = 504
+    code = "timeout"

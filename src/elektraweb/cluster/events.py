@@ -1,0 +1,192 @@
+"""The in-process event hub: everything clusterd publishes, fanned out to whoever subscribed.
+
+Topics are `/`-separated paths (`instance/<id>/<key>`, `cluster/<id>/<key>`, `registry/...`,
+`audit/...`) and subscriptions are topic prefixes, matched on the UTF-8 bytes exactly as ZeroMQ
+matches them, so a browser on `/zmq/events` and an in-process consumer see the same thing.
+
+Each subscription has its own bounded queue. Publishing never waits: a subscriber whose queue
+is full is cut off (its iterator raises `SubscriberTooSlow`) instead of slowing the publisher
+or anyone else, because a subscriber that silently misses events would show stale state.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import deque
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+DEFAULT_QUEUE_LIMIT = 1024
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """One published event; `payload` is `data` as compact UTF-8 JSON, encoded once."""
+
+    topic: str
+    data: Mapping[str, Any]
+    payload: bytes = field(repr=False)
+
+    @property
+    def topic_bytes(self) -> bytes:
+        return self.topic.encode()
+
+
+class SubscriberTooSlow(Exception):
+    """The subscription's queue overflowed; events were lost, so it has been cut off."""
+
+
+class Subscription:
+    """A bounded queue of the hub's events whose topics start with one of its prefixes.
+
+    Iterate it with `async for`; iteration ends when the subscription or the hub closes.
+    Prefixes form a set, as each ZeroMQ publisher keeps them per peer.
+    """
+
+    def __init__(self, hub: EventHub, prefixes: Iterable[str | bytes], limit: int) -> None:
+        self._hub = hub
+        self._limit = limit
+        self._prefixes: set[bytes] = {_as_bytes(prefix) for prefix in prefixes}
+        self._events: deque[Event] = deque()
+        self._wakeup = asyncio.Event()
+        self._closed = False
+        self._overflowed = asyncio.Event()
+
+    @property
+    def prefixes(self) -> frozenset[bytes]:
+        return frozenset(self._prefixes)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    @property
+    def overflowed(self) -> bool:
+        """True once events were lost because the queue was full."""
+        return self._overflowed.is_set()
+
+    def subscribe(self, prefix: str | bytes) -> None:
+        self._prefixes.add(_as_bytes(prefix))
+
+    def unsubscribe(self, prefix: str | bytes) -> None:
+        """Drop one prefix; dropping one that was never subscribed does nothing, as in ZeroMQ."""
+        self._prefixes.discard(_as_bytes(prefix))
+
+    def matches(self, topic: bytes) -> bool:
+        return any(topic.startswith(prefix) for prefix in self._prefixes)
+
+    async def wait_overflowed(self) -> None:
+        """Return once the queue has overflowed, for callers that must react right away."""
+        await self._overflowed.wait()
+
+    def close(self) -> None:
+        """Stop receiving; events already queued are still delivered."""
+        if not self._closed:
+            self._closed = True
+            self._hub._forget(self)
+            self._wakeup.set()
+
+    def _offer(self, event: Event) -> bool:
+        """Queue an event without waiting; on overflow, cut the subscription off and say so."""
+        if len(self._events) >= self._limit:
+            self._events.clear()
+            self._overflowed.set()
+            self.close()
+            return False
+        self._events.append(event)
+        self._wakeup.set()
+        return True
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Event:
+        while True:
+            if self._overflowed.is_set():
+                raise SubscriberTooSlow(f"more than {self._limit} events waited for delivery")
+            if self._events:
+                return self._events.popleft()
+            if self._closed:
+                raise StopAsyncIteration
+            self._wakeup.clear()
+            await self._wakeup.wait()
+
+    def __enter__(self) -> Subscription:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class EventHub:
+    """Publish events by topic to every matching subscription, without ever blocking.
+
+    Use it from the event loop's thread; another thread hands events over with
+    `loop.call_soon_threadsafe(hub.publish, topic, event)`.
+    """
+
+    def __init__(self, *, queue_limit: int = DEFAULT_QUEUE_LIMIT) -> None:
+        if queue_limit < 1:
+            raise ValueError(f"queue_limit must be at least 1, got {queue_limit}")
+        self._queue_limit = queue_limit
+        self._subscriptions: set[Subscription] = set()
+        self._closed = False
+        self.overflow_count = 0
+        """How many subscriptions were cut off because they fell behind."""
+
+    @property
+    def subscriber_count(self) -> int:
+        return len(self._subscriptions)
+
+    def publish(self, topic: str, event: Mapping[str, Any]) -> None:
+        """Deliver `event` to every subscription with a matching prefix; never waits.
+
+        Raises ValueError for an empty topic or a NaN, TypeError when the event is no JSON
+        object, so a bad event fails where it is made, not at each subscriber. Publishing
+        after `close()` does nothing.
+        """
+        if not isinstance(topic, str) or not topic:
+            raise ValueError(f"event topic must be a non-empty string, got {topic!r}")
+        if not isinstance(event, Mapping):
+            raise TypeError(f"event for topic {topic!r} must be a JSON object, got {event!r}")
+        if self._closed:
+            return
+        payload = json.dumps(
+            event, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode()
+        published = Event(topic=topic, data=event, payload=payload)
+        topic_bytes = published.topic_bytes
+        for subscription in list(self._subscriptions):
+            if subscription.matches(topic_bytes) and not subscription._offer(published):
+                self.overflow_count += 1
+
+    def subscribe(
+        self, prefixes: Iterable[str | bytes] = (), *, queue_limit: int | None = None
+    ) -> Subscription:
+        """A new subscription to topics starting with any of `prefixes` (`""` is everything)."""
+        if self._closed:
+            raise RuntimeError("EventHub is closed; cannot subscribe")
+        subscription = Subscription(self, prefixes, queue_limit or self._queue_limit)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def close(self) -> None:
+        """Close every subscription; their iterators end after the events already queued."""
+        self._closed = True
+        for subscription in list(self._subscriptions):
+            subscription.close()
+
+    def _forget(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+
+
+def _as_bytes(prefix: str | bytes) -> bytes:
+    return prefix.encode() if isinstance(prefix, str) else prefix

@@ -1,0 +1,64 @@
+"""The audit log route: who changed what, newest first, filtered."""
+
+from __future__ import annotations
+
+from elektraweb.cluster.api import ApiResponse
+from elektraweb.cluster.audit import DEFAULT_LIMIT, MAX_LIMIT, AuditFilter
+from elektraweb.cluster.routing import Call, QueryParam, Route
+from elektraweb.cluster.schema import ANY, INTEGER, NULLABLE_STRING, STRING, array, obj
+
+ENTRY = obj(
+    {
+        "id": INTEGER,
+        "time": STRING,
+        "user": STRING,
+        "action": STRING,
+        "target": obj({"type": STRING, "id": NULLABLE_STRING}),
+        "key": NULLABLE_STRING,
+        "before": ANY,
+        "after": ANY,
+        "result": ANY,
+    }
+)
+
+
+def _optional_id(call: Call, name: str) -> int | None:
+    if not call.request.query.get(name):
+        return None
+    return call.query_int(name, 0, low=0, high=1 << 62)
+
+
+async def audit_entries(call: Call) -> ApiResponse:
+    query = call.request.query
+    where = AuditFilter(
+        instance=_optional_id(call, "instance"),
+        cluster=_optional_id(call, "cluster"),
+        user=query.get("user") or None,
+        key=query.get("key") or None,
+        before_id=_optional_id(call, "before"),
+        limit=call.query_int("limit", DEFAULT_LIMIT, low=1, high=MAX_LIMIT),
+    )
+    entries = call.services.audit.entries(where)
+    return ApiResponse(200, [entry.to_json() for entry in entries])
+
+
+ROUTES = (
+    Route(
+        "GET",
+        "/api/audit",
+        audit_entries,
+        "viewer",
+        "The audit log, newest first",
+        "audit",
+        query=(
+            QueryParam("instance", "Only changes of this instance id.", INTEGER),
+            QueryParam("cluster", "Only changes of this cluster id.", INTEGER),
+            QueryParam("user", "Only changes made by this user."),
+            QueryParam("key", "Only changes of this key and the keys below it."),
+            QueryParam("before", "Only entries with a smaller id (paging).", INTEGER),
+            QueryParam("limit", f"At most this many entries (1-{MAX_LIMIT}).", INTEGER),
+        ),
+        response=array(ENTRY),
+        errors=(400,),
+    ),
+)

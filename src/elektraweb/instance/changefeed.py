@@ -1,0 +1,173 @@
+"""Changes made behind elektrad's back: watch the mounted files, diff them against known keys.
+
+The feed keeps the keys of every persistent namespace as last seen. elektrad's own writes are
+absorbed into that snapshot on the KDB worker right after they are written, so when the
+watcher reports the file, the diff finds nothing left to announce. Whatever else differs was
+changed by someone else (a local ``kdb set``, an editor) and is emitted with origin
+``external``.
+
+The snapshot methods (:meth:`prime`, :meth:`absorb`, :meth:`rescan`) run on the KDB worker;
+:meth:`follow` runs on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from watchfiles import Change as FileChange
+from watchfiles import awatch
+
+from elektraweb.instance.context import Change
+from elektraweb.instance.worker import KDBWorker
+from elektraweb.kdb import names
+from elektraweb.kdb.database import KDB
+from elektraweb.kdb.errors import KDBError
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.mounts import ELEKTRA, PERSISTENT_NAMESPACES, MountTable
+from elektraweb.kdb.sidecar import sidecar_path
+
+logger = logging.getLogger(__name__)
+
+# watchfiles groups changes for `STEP_MS` of quiet (at most `DEBOUNCE_MS`) before yielding;
+# both are far below the one second in which an outside change must reach subscribers.
+DEBOUNCE_MS = 300
+STEP_MS = 30
+# Without changes the watcher still yields this often; the first yield after a (re)start
+# triggers a full rescan that covers changes made while no watcher was running.
+IDLE_YIELD_MS = 500
+
+Emit = Callable[[list[Change]], None]
+
+
+class ChangeFeed:
+    def __init__(self, kdb: KDB, emit: Emit) -> None:
+        self._kdb = kdb
+        self._emit = emit
+        self._known = KeySet()
+        self._roots_of: dict[Path, list[str]] = {}  # file (or sidecar) → mountpoints it holds
+        self._bootstrap: Path | None = None
+        self._awaited: frozenset[Path] = frozenset()  # missing directories on a file's path
+        self.directories: frozenset[Path] = frozenset()
+
+    # -- on the KDB worker -----------------------------------------------------------------
+
+    def prime(self) -> frozenset[Path]:
+        """Learn every key and every mounted file; returns the directories to watch."""
+        self._known = KeySet()
+        for namespace in PERSISTENT_NAMESPACES:
+            root = names.join(namespace, ())
+            self._known.extend(self._kdb.get(root).below(root))
+        return self._learn_files()
+
+    def absorb(self, changes: Iterable[Change]) -> None:
+        """Record changes elektrad itself made, so they are not reported as external."""
+        for change in changes:
+            if change.new is None:
+                self._known.remove(change.key)
+            else:
+                self._known.add(change.new.copy())
+
+    def rescan(self, paths: Iterable[Path] | None) -> frozenset[Path]:
+        """Diff the mounts held by ``paths`` (every mount for None) against the snapshot and
+        emit what changed; returns the directories to watch now."""
+        targets = None if paths is None else set(paths)
+        if targets is None or self._bootstrap in targets:
+            roots = [names.join(namespace, ()) for namespace in PERSISTENT_NAMESPACES]
+        else:
+            roots = sorted(
+                {root for path in targets for root in self._roots_of.get(path, ())},
+                key=names.sort_key,
+            )
+        changes: list[Change] = []
+        for root in _outermost(roots):
+            try:
+                changes.extend(self._diff(root))
+            except KDBError as error:
+                # A file being edited may not parse yet; its next save brings another scan.
+                logger.warning("cannot read the keys at %s after a change: %s", root, error)
+        if changes:
+            self._emit(changes)
+        return self._learn_files() if targets is None or self._bootstrap in targets else (
+            self.directories
+        )
+
+    def _diff(self, root: str) -> list[Change]:
+        fresh = self._kdb.get(root).below(root)
+        known = self._known.below(root)
+        changes: list[Change] = []
+        for key in fresh:
+            old = known.lookup(key.name)
+            if old is None or not old.same_content(key):
+                changes.append(Change(key.name, old, key))
+        changes.extend(Change(key.name, key, None) for key in known if key.name not in fresh)
+        self._known.cut(root)
+        self._known.extend(fresh)
+        changes.sort(key=lambda change: names.sort_key(change.key))
+        return changes
+
+    def _learn_files(self) -> frozenset[Path]:
+        table = MountTable(self._kdb.mounts(), self._kdb.paths)
+        roots_of: dict[Path, list[str]] = {}
+        for mount in table.mounts:
+            for path in (mount.file, sidecar_path(mount.file)):
+                roots_of.setdefault(path, []).append(mount.name)
+            if mount.name == ELEKTRA:
+                self._bootstrap = mount.file
+        directories: set[Path] = set()
+        awaited: set[Path] = set()
+        for path in roots_of:
+            directory = path.parent
+            while not directory.is_dir() and directory != directory.parent:
+                awaited.add(directory)
+                directory = directory.parent
+            directories.add(directory)
+        self._roots_of = roots_of
+        self._awaited = frozenset(awaited)
+        self.directories = frozenset(directories)
+        return self.directories
+
+    # -- on the event loop -------------------------------------------------------------------
+
+    def _relevant(self, change: FileChange, path: str) -> bool:
+        candidate = Path(path)
+        return candidate in self._roots_of or candidate in self._awaited
+
+    async def follow(self, worker: KDBWorker, stopping: asyncio.Event) -> None:
+        """Watch the mounted files until ``stopping`` is set, rescanning what changed."""
+        directories = self.directories
+        while not stopping.is_set():
+            restarted = True
+            async for batch in awatch(
+                *directories,
+                watch_filter=self._relevant,
+                stop_event=stopping,
+                recursive=False,
+                debounce=DEBOUNCE_MS,
+                step=STEP_MS,
+                rust_timeout=IDLE_YIELD_MS,
+                yield_on_timeout=True,
+            ):
+                if not batch and not restarted:
+                    continue
+                paths = None if restarted else {Path(path) for _, path in batch}
+                restarted = False
+                try:
+                    watched = await worker.run(self.rescan, paths)
+                except Exception:
+                    logger.exception("change feed: rescan failed")
+                    continue
+                if watched != directories:
+                    directories = watched
+                    break  # watch the new set of directories
+
+
+def _outermost(roots: list[str]) -> list[str]:
+    """Drop roots that lie below another root in the list (their keys are scanned anyway)."""
+    kept: list[str] = []
+    for root in roots:
+        if not any(names.is_below(root, other) for other in kept):
+            kept.append(root)
+    return kept

@@ -1,0 +1,49 @@
+"""What every operation works with: the host's KDB, the lock table and the daemon's identity."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from elektraweb.instance.arguments import Args
+from elektraweb.instance.locks import LockTable
+from elektraweb.kdb.database import KDB
+from elektraweb.kdb.key import Key
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One key as a write left it: ``old`` None for a created key, ``new`` None for a removed."""
+
+    key: str
+    old: Key | None
+    new: Key | None
+
+
+@dataclass(slots=True)
+class Outcome:
+    """An operation's result (the reply's ``result``) and the keys it changed."""
+
+    result: dict[str, Any]
+    changes: list[Change] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class Host:
+    """The instance as operations see it. Only the KDB worker thread touches ``kdb``."""
+
+    kdb: KDB
+    locks: LockTable
+    public_key: str
+    hostname: str
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """A protocol operation: its name, the argument members it accepts, and its function
+    (which runs on the KDB worker thread, one operation at a time)."""
+
+    name: str
+    run: Callable[[Host, Args], Outcome]
+    members: frozenset[str]

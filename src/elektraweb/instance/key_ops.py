@@ -1,0 +1,151 @@
+"""Writes of single keys and subtrees: set, rm, mv, cp and the metadata operations."""
+
+from __future__ import annotations
+
+from elektraweb.instance.arguments import Args, check_meta_name
+from elektraweb.instance.context import Host, Operation, Outcome
+from elektraweb.instance.representation import key_from_wire, key_revision
+from elektraweb.instance.transaction import Transaction, common_parent
+from elektraweb.kdb import names
+from elektraweb.kdb.key import Key
+from elektraweb.wire.messages import ErrorCode, RemoteError
+
+_WRITE = frozenset({"key", "expect", "cluster"})
+
+
+def not_found(name: str, what: str = "key") -> RemoteError:
+    return RemoteError(ErrorCode.NOT_FOUND, f"{what} {name} does not exist", key=name)
+
+
+def _patched(meta: dict[str, str], patch: dict[str, str | None]) -> dict[str, str]:
+    result = dict(meta)
+    for name, value in patch.items():
+        if value is None:
+            result.pop(name, None)
+        else:
+            result[name] = value
+    return result
+
+
+def _write_meta(host: Host, args: Args, patch: dict[str, str | None], *, create: bool) -> Outcome:
+    """Apply ``patch`` to a key's metadata (creating a key without value if ``create``)."""
+    name = args.stored_key()
+    transaction = Transaction(host, name, cluster=args.cluster())
+    transaction.expect(name, args.expect())
+    old = transaction.lookup(name)
+    if old is None and not create:
+        raise not_found(name)
+    value = None if old is None else old.value
+    meta = _patched({} if old is None else old.meta, patch)
+    transaction.put(Key(name, value, meta))
+    changes = transaction.commit()
+    return Outcome({"key": name, "revision": key_revision(transaction.lookup(name))}, changes)
+
+
+def set_key(host: Host, args: Args) -> Outcome:
+    name = args.stored_key()
+    value = args.value()
+    patch = args.meta(removals=True)
+    transaction = Transaction(host, name, cluster=args.cluster())
+    transaction.expect(name, args.expect())
+    old = transaction.lookup(name)
+    meta = _patched({} if old is None else old.meta, patch)
+    transaction.put(key_from_wire(name, value, meta))
+    changes = transaction.commit()
+    revision = key_revision(transaction.lookup(name))
+    return Outcome({"key": name, "revision": revision, "created": old is None}, changes)
+
+
+def remove(host: Host, args: Args) -> Outcome:
+    name = args.stored_key()
+    recursive = args.flag("recursive")
+    transaction = Transaction(host, name, cluster=args.cluster())
+    transaction.expect(name, args.expect())
+    if recursive:
+        victims = [key.name for key in transaction.below(name)]
+        transaction.touch_subtree(name)
+    else:
+        victims = [name] if transaction.lookup(name) is not None else []
+    if not victims:
+        raise not_found(name, "key" if not recursive else "no key at or below")
+    for victim in victims:
+        transaction.remove(victim)
+    return Outcome({"removed": len(victims)}, transaction.commit())
+
+
+def _relocate(host: Host, args: Args, *, keep_source: bool) -> Outcome:
+    source = args.stored_key()
+    target = args.stored_key("target")
+    recursive = args.flag("recursive")
+    force = args.flag("force")
+    if source == target or (recursive and names.is_below(target, source)):
+        raise RemoteError(
+            ErrorCode.BAD_REQUEST,
+            f"{args.op}: target {target} lies in the source {source}",
+            key=target,
+        )
+    transaction = Transaction(host, common_parent(source, target), cluster=args.cluster())
+    transaction.expect(source, args.expect())
+    if recursive:
+        keys = transaction.below(source)
+        transaction.touch_subtree(source)
+    else:
+        found = transaction.lookup(source)
+        keys = [] if found is None else [found]
+    if not keys:
+        raise not_found(source, "source key")
+    namespace, target_parts = names.split(target)
+    moved = [
+        key.copy(names.join(namespace, target_parts + names.relative_parts(key.name, source)))
+        for key in keys
+    ]
+    if not force:
+        for key in moved:
+            if transaction.lookup(key.name) is not None:
+                raise RemoteError(
+                    ErrorCode.CONFLICT,
+                    f"{args.op}: target key {key.name} exists; pass force to overwrite it",
+                    key=key.name,
+                )
+    # Remove first: a target name may equal a source name when the source lies below it.
+    if not keep_source:
+        for key in keys:
+            transaction.remove(key.name)
+    for key in moved:
+        transaction.put(key)
+    changes = transaction.commit()
+    count = "copied" if keep_source else "moved"
+    return Outcome({"target": target, count: len(moved)}, changes)
+
+
+def move(host: Host, args: Args) -> Outcome:
+    return _relocate(host, args, keep_source=False)
+
+
+def copy(host: Host, args: Args) -> Outcome:
+    return _relocate(host, args, keep_source=True)
+
+
+def meta_set(host: Host, args: Args) -> Outcome:
+    name = check_meta_name(args.text("name"))
+    return _write_meta(host, args, {name: args.text("value")}, create=True)
+
+
+def meta_remove(host: Host, args: Args) -> Outcome:
+    name = check_meta_name(args.text("name"))
+    return _write_meta(host, args, {name: None}, create=False)
+
+
+def meta_bulk(host: Host, args: Args) -> Outcome:
+    return _write_meta(host, args, args.meta(removals=True, required=True), create=True)
+
+
+OPERATIONS = (
+    Operation("set", set_key, _WRITE | {"value", "meta"}),
+    Operation("rm", remove, _WRITE | {"recursive"}),
+    Operation("mv", move, _WRITE | {"target", "recursive", "force"}),
+    Operation("cp", copy, _WRITE | {"target", "recursive", "force"}),
+    Operation("meta-set", meta_set, _WRITE | {"name", "value"}),
+    Operation("meta-rm", meta_remove, _WRITE | {"name"}),
+    Operation("meta-bulk", meta_bulk, _WRITE | {"meta"}),
+)

@@ -1,0 +1,169 @@
+"""Reads: get (webd's shape), ls (paged), find, mounts and version."""
+
+from __future__ import annotations
+
+import bisect
+import re
+from typing import Any
+
+from elektraweb.instance.arguments import Args
+from elektraweb.instance.context import Host, Operation, Outcome
+from elektraweb.instance.representation import key_revision, wire_value
+from elektraweb.kdb import cascade, names
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.wire.messages import PROTOCOL_VERSION
+
+_NAMESPACES_IN_ORDER = names.NAMESPACES[2:]  # every namespace a key can live in, in order
+
+
+def _lookup(keys: KeySet, name: str) -> Key | None:
+    if names.namespace_of(name) == names.CASCADING:
+        return cascade.lookup(keys, name)
+    return keys.lookup(name)
+
+
+def _names_below(keys: KeySet, name: str) -> list[str]:
+    """Existing keys at and below ``name`` in KeySet order (every namespace for a cascading)."""
+    if names.namespace_of(name) != names.CASCADING:
+        return keys.below(name).names()
+    found: list[str] = []
+    for namespace in _NAMESPACES_IN_ORDER:
+        found.extend(keys.below(names.with_namespace(name, namespace)).names())
+    return found
+
+
+def _child_names(keys: KeySet, name: str) -> list[str]:
+    """Names one level below ``name``, including levels that exist only implicitly."""
+    if names.namespace_of(name) != names.CASCADING:
+        return keys.children(name, depth=1)
+    parts: set[str] = set()
+    for namespace in _NAMESPACES_IN_ORDER:
+        concrete = names.with_namespace(name, namespace)
+        parts.update(names.basename(child) for child in keys.children(concrete, depth=1))
+    return sorted((names.child(name, part) for part in parts), key=names.sort_key)
+
+
+def describe(keys: KeySet, name: str, depth: int, ls_limit: int) -> dict[str, Any]:
+    """webd's lookup shape for ``name``, with children down to ``depth`` levels."""
+    key = _lookup(keys, name)
+    listing = _names_below(keys, name)
+    node: dict[str, Any] = {
+        "exists": key is not None,
+        "name": names.basename(name),
+        "path": name,
+        "ls": listing[:ls_limit],
+    }
+    if len(listing) > ls_limit:
+        node["ls_truncated"] = True
+    if key is not None:
+        node["value"] = wire_value(key)
+        node["meta"] = dict(key.meta)
+        node["revision"] = key_revision(key)
+        if key.name != name:
+            node["resolved"] = key.name
+    if depth > 0:
+        node["children"] = [
+            describe(keys, child, depth - 1, ls_limit) for child in _child_names(keys, name)
+        ]
+    return node
+
+
+def get(host: Host, args: Args) -> Outcome:
+    name = args.key()
+    depth = args.count("depth", 0, 0, 9)
+    ls_limit = args.count("ls_limit", 10_000, 1, 1_000_000)
+    assert depth is not None and ls_limit is not None
+    return Outcome(describe(host.kdb.get(name), name, depth, ls_limit))
+
+
+def ls(host: Host, args: Args) -> Outcome:
+    name = args.key()
+    depth = args.count("depth", None, 0, 10_000)
+    limit = args.count("limit", 1000, 1, 10_000)
+    assert limit is not None
+    cursor = args.optional_key("cursor")
+    listing = _listing(host.kdb.get(name), name, depth)
+    start = 0 if cursor is None else bisect.bisect_right(
+        listing, names.sort_key(cursor), key=names.sort_key
+    )
+    page = listing[start : start + limit]
+    more = start + limit < len(listing)
+    return Outcome({"keys": page, "next": page[-1] if more else None})
+
+
+def _listing(keys: KeySet, name: str, depth: int | None) -> list[str]:
+    """The key (if it exists) and the names below it to ``depth``, in KeySet order; for a
+    cascading name, that listing in every namespace."""
+    if names.namespace_of(name) == names.CASCADING:
+        concrete = [names.with_namespace(name, ns) for ns in _NAMESPACES_IN_ORDER]
+        return [found for each in concrete for found in _listing(keys, each, depth)]
+    listing = keys.children(name, depth=depth)
+    if keys.lookup(name) is not None:
+        listing.insert(0, name)
+    return listing
+
+
+def find(host: Host, args: Args) -> Outcome:
+    pattern: re.Pattern[str] = args.regex("regex")
+    in_values = args.flag("values")
+    under = args.optional_key("under") or "/"
+    limit = args.count("limit", 1000, 1, 10_000)
+    assert limit is not None
+    found: list[str] = []
+    truncated = False
+    for key in _keys_under(host.kdb.get(under), under):
+        if pattern.search(key.name) or (in_values and pattern.search(key.text)):
+            if len(found) == limit:
+                truncated = True
+                break
+            found.append(key.name)
+    return Outcome({"keys": found, "truncated": truncated})
+
+
+def _keys_under(keys: KeySet, name: str) -> list[Key]:
+    if names.namespace_of(name) != names.CASCADING:
+        return list(keys.below(name))
+    return [key for ns in _NAMESPACES_IN_ORDER
+            for key in keys.below(names.with_namespace(name, ns))]
+
+
+def mount_list(host: Host) -> list[dict[str, str]]:
+    return [
+        {"mountpoint": mountpoint.name, "file": mountpoint.path, "format": mountpoint.format}
+        for mountpoint in host.kdb.mounts()
+    ]
+
+
+def mounts(host: Host, args: Args) -> Outcome:
+    return Outcome({"mounts": mount_list(host)})
+
+
+def version(host: Host, args: Args) -> Outcome:
+    major, minor, micro = ELEKTRA_VERSION
+    return Outcome(
+        {
+            "protocol": PROTOCOL_VERSION,
+            "elektra": {
+                "version": f"{major}.{minor}.{micro}",
+                "major": major,
+                "minor": minor,
+                "micro": micro,
+            },
+            "instance": host.public_key,
+            "hostname": host.hostname,
+            "mounts": mount_list(host),
+        }
+    )
+
+
+# The libelektra release whose semantics the KDB library follows.
+ELEKTRA_VERSION = (0, 11, 0)
+
+OPERATIONS = (
+    Operation("get", get, frozenset({"key", "depth", "ls_limit"})),
+    Operation("ls", ls, frozenset({"key", "depth", "cursor", "limit"})),
+    Operation("find", find, frozenset({"regex", "values", "under", "limit"})),
+    Operation("mounts", mounts, frozenset()),
+    Operation("version", version, frozenset()),
+)

@@ -1,0 +1,137 @@
+"""elektrad: wires a Config to the KDB, the wire server, the event stream and the change feed.
+
+SIGTERM and SIGINT stop it cleanly: no new requests are taken, requests in progress (writes
+included) finish and are answered, queued events are published, then the sockets close.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+import sys
+
+import zmq
+
+from elektraweb.instance.changefeed import ChangeFeed
+from elektraweb.instance.config import Config
+from elektraweb.instance.context import Host
+from elektraweb.instance.events import EXTERNAL, EventStream, origin_of
+from elektraweb.instance.locks import LockTable
+from elektraweb.instance.operations import run as run_operation
+from elektraweb.instance.worker import KDBWorker
+from elektraweb.kdb.database import KDB
+from elektraweb.wire.keys import ensure_keypair
+from elektraweb.wire.messages import Reply, Request
+from elektraweb.wire.server import WireServer
+
+logger = logging.getLogger("elektrad")
+
+# How long requests in progress may take to finish once a stop is asked for.
+SHUTDOWN_GRACE = 30.0
+
+
+class InstanceService:
+    """The wire server's handler: runs each request on the KDB worker and queues its events."""
+
+    def __init__(
+        self, host: Host, worker: KDBWorker, feed: ChangeFeed, events: EventStream
+    ) -> None:
+        self._host = host
+        self._worker = worker
+        self._feed = feed
+        self._events = events
+
+    async def __call__(self, request: Request) -> Reply:
+        result = await self._worker.run(self._execute, request)
+        # Publish before replying: a stop that waits for requests then loses no event.
+        await self._events.flushed()
+        return Reply(result)
+
+    def _execute(self, request: Request) -> object:
+        outcome = run_operation(self._host, request)
+        if outcome.changes:
+            # Still on the worker: the feed learns of our write before it can see the file.
+            self._feed.absorb(outcome.changes)
+            cluster = request.args.get("cluster")
+            self._events.submit(outcome.changes, origin_of(cluster if cluster else None))
+        return outcome.result
+
+
+class Server:
+    """One elektrad. ``serve()`` runs until :meth:`stop` (or a signal, see :func:`serve`)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._stopping = asyncio.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
+
+    async def serve(self) -> None:
+        config = self.config
+        keypair = ensure_keypair(config.state_dir)
+        locks = LockTable(config.state_dir)
+        kdb = KDB()
+        host = Host(kdb, locks, keypair.public, socket.gethostname())
+        worker = KDBWorker()
+        loop = asyncio.get_running_loop()
+        events = EventStream(loop)
+        feed = ChangeFeed(kdb, lambda changes: events.submit(changes, EXTERNAL))
+        try:
+            # Prime before serving, so the first write is already diffed against known keys.
+            await worker.run(feed.prime)
+            wire = WireServer(
+                InstanceService(host, worker, feed, events),
+                keypair=keypair,
+                allowed_keys=config.allowed_keys,
+                listen=config.listen,
+                events=config.events,
+            )
+            await wire.start()
+        except BaseException:
+            worker.shutdown()
+            raise
+        # The start line goes to stdout whatever the log level: scripts wait for it.
+        print(
+            f"elektrad listening on {wire.endpoint}, events on {wire.events_endpoint}, "
+            f"public key {keypair.public}, state {config.state_dir}",
+            flush=True,
+        )
+        publisher = loop.create_task(events.run(wire.publish), name="events")
+        watcher = loop.create_task(feed.follow(worker, self._stopping), name="changefeed")
+        await self._stopping.wait()
+        logger.info("elektrad stopping: finishing requests in progress")
+        await watcher
+        await wire.stop(grace=SHUTDOWN_GRACE)
+        await asyncio.to_thread(worker.shutdown)
+        events.close()
+        await publisher
+        logger.info("elektrad stopped")
+
+
+def serve(config: Config, *, log_level: str = "INFO") -> int:
+    """Run elektrad in the foreground until SIGTERM or SIGINT; returns the exit code."""
+    logging.basicConfig(
+        level=log_level,
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    server = Server(config)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, server.stop)
+        await server.serve()
+
+    try:
+        asyncio.run(main())
+    except zmq.ZMQError as error:
+        logger.error("cannot listen on %s / %s: %s", config.listen, config.events, error)
+        return 1
+    except (OSError, ValueError) as error:
+        logger.error("cannot start: %s", error)
+        return 1
+    return 0

@@ -1,0 +1,146 @@
+"""One write: read the keys under a parent, change them, check locks and restrictions, commit.
+
+Every write operation goes through a Transaction, so compare-and-set, cluster locks,
+``restrict/*`` and the list of changes for events are handled in exactly one place.
+"""
+
+from __future__ import annotations
+
+from elektraweb.instance.arguments import ABSENT, Expect
+from elektraweb.instance.context import Change, Host
+from elektraweb.instance.locks import LockedError
+from elektraweb.instance.representation import key_revision
+from elektraweb.kdb import names
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.types import FALSE_WORDS
+from elektraweb.wire.messages import ErrorCode, RemoteError
+
+
+def locked_error(error: LockedError) -> RemoteError:
+    return RemoteError(
+        ErrorCode.LOCKED,
+        f"key {error.key} is owned by cluster {error.cluster}: only that cluster may change it",
+        key=error.key,
+    )
+
+
+def common_parent(first: str, second: str) -> str:
+    """The deepest name at or above both (the cascading root when namespaces differ)."""
+    ns_first, parts_first = names.split(first)
+    ns_second, parts_second = names.split(second)
+    if ns_first != ns_second:
+        return "/"
+    shared: list[str] = []
+    for a, b in zip(parts_first, parts_second, strict=False):
+        if a != b:
+            break
+        shared.append(a)
+    return names.join(ns_first, shared)
+
+
+class Transaction:
+    """Changes to the keys at and below ``parent``, written by :meth:`commit` all at once."""
+
+    def __init__(self, host: Host, parent: str, *, cluster: str | None) -> None:
+        self._host = host
+        self._parent = parent
+        self._cluster = cluster
+        self._keys: KeySet = host.kdb.get(parent)
+        self._before: dict[str, Key | None] = {}
+        self._subtrees: list[str] = []
+
+    def lookup(self, name: str) -> Key | None:
+        return self._keys.lookup(name)
+
+    def below(self, name: str) -> list[Key]:
+        """The key ``name`` (if it exists) and every key below it, in order."""
+        return list(self._keys.below(name))
+
+    def expect(self, name: str, expected: Expect) -> None:
+        """Compare-and-set: refuse with ``conflict`` unless ``name`` has revision ``expected``."""
+        if expected is ABSENT:
+            return
+        current = key_revision(self._keys.lookup(name))
+        if current != expected:
+            state = "does not exist" if current is None else f"has revision {current}"
+            wanted = "not to exist" if expected is None else f"revision {expected}"
+            raise RemoteError(
+                ErrorCode.CONFLICT,
+                f"key {name} {state}, but the write expected {wanted}: "
+                "it changed since it was read",
+                key=name,
+                elektra="C02000",
+            )
+
+    def touch_subtree(self, name: str) -> None:
+        """Declare that the write covers the whole subtree at ``name`` (for lock checks)."""
+        self._subtrees.append(name)
+
+    def put(self, key: Key) -> None:
+        """Create or replace ``key``; the transaction owns it from now on."""
+        self._remember(key.name)
+        self._keys.add(key)
+
+    def remove(self, name: str) -> None:
+        self._remember(name)
+        self._keys.remove(name)
+
+    def _remember(self, name: str) -> None:
+        if name not in self._before:
+            old = self._keys.lookup(name)
+            self._before[name] = None if old is None else old.copy()
+
+    def changes(self) -> list[Change]:
+        """Keys whose content differs from before, in key order."""
+        result: list[Change] = []
+        for name in sorted(self._before, key=names.sort_key):
+            old, new = self._before[name], self._keys.lookup(name)
+            if old is None and new is None:
+                continue
+            if old is not None and new is not None and old.same_content(new):
+                continue
+            result.append(Change(name, old, new))
+        return result
+
+    def commit(self) -> list[Change]:
+        """Check locks and restrictions, write every change atomically, and return the changes
+        as stored (read back, so metadata from the specification is included)."""
+        try:
+            self._host.locks.check(self._before, subtrees=self._subtrees, cluster=self._cluster)
+        except LockedError as error:
+            raise locked_error(error) from None
+        pending = self.changes()
+        for change in pending:
+            _check_restrictions(change)
+        if not pending:
+            return []
+        self._host.kdb.set(self._keys, self._parent)
+        self._keys = self._host.kdb.get(self._parent)
+        return self.changes()
+
+
+def _restricted(key: Key | None, what: str) -> bool:
+    """As the KDB's validation reads ``restrict/*``: set to anything but a false word."""
+    flag = None if key is None else key.meta.get(f"restrict/{what}")
+    return flag is not None and flag.casefold() not in FALSE_WORDS
+
+
+def _check_restrictions(change: Change) -> None:
+    if change.new is None and _restricted(change.old, "remove"):
+        raise RemoteError(
+            ErrorCode.FORBIDDEN,
+            f"key {change.key} has restrict/remove: it must not be removed",
+            key=change.key,
+        )
+    if (
+        change.new is not None
+        and change.old is not None
+        and change.old.value != change.new.value
+        and _restricted(change.old, "write")
+    ):
+        raise RemoteError(
+            ErrorCode.FORBIDDEN,
+            f"key {change.key} has restrict/write: its value must not be changed",
+            key=change.key,
+        )

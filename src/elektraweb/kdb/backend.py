@@ -1,0 +1,187 @@
+"""A backend: one mounted file (plus its sidecar) as the database sees it.
+
+It remembers the file's state and parsed document from the last read, so a get of an
+unchanged file costs two ``stat`` calls, and it renders new content for a set without
+touching the disk until the database commits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from elektraweb.kdb import files
+from elektraweb.kdb.errors import ConflictError, KDBError, ResourceError
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.mounts import Mount
+from elektraweb.kdb.sidecar import SIDECAR_FORMAT, for_format, leftovers, merged, sidecar_path
+from elektraweb.kdb.storage import Document, StorageFormat, get_format
+
+
+class Backend:
+    """One mount's file: its last known state and keys (data file and sidecar merged)."""
+
+    def __init__(self, mount: Mount) -> None:
+        self.mount = mount
+        self.file = mount.file
+        self.sidecar_file = sidecar_path(mount.file)
+        self.format: StorageFormat = get_format(mount.format)
+        self.loaded = False
+        self.state: files.FileState | None = None
+        self.sidecar_state: files.FileState | None = None
+        self.document: Document | None = None
+        self.sidecar_document: Document | None = None
+        self.keys = KeySet()
+        self._owned: dict[tuple[str, ...], KeySet] = {}
+
+    def refresh(self) -> None:
+        """Bring ``keys`` up to date with the files, parsing only content that changed."""
+        if (
+            self.loaded
+            and files.stat_unchanged(self.file, self.state)
+            and files.stat_unchanged(self.sidecar_file, self.sidecar_state)
+        ):
+            return
+        with files.read_locked(self.file):
+            data = files.read(self.file)
+            sidecar = files.read(self.sidecar_file)
+        document = self._reuse_or_parse(data, self.state, self.document, self.format, self.file)
+        sidecar_document = self._reuse_or_parse(
+            sidecar,
+            self.sidecar_state,
+            self.sidecar_document,
+            get_format(SIDECAR_FORMAT),
+            self.sidecar_file,
+        )
+        if document is not self.document or sidecar_document is not self.sidecar_document:
+            self.document, self.sidecar_document = document, sidecar_document
+            self.keys = merged(_keys_of(document), _keys_of(sidecar_document))
+            self._owned = {}
+        self.state = data[1] if data else None
+        self.sidecar_state = sidecar[1] if sidecar else None
+        self.loaded = True
+
+    def _reuse_or_parse(
+        self,
+        current: tuple[bytes, files.FileState] | None,
+        known: files.FileState | None,
+        document: Document | None,
+        fmt: StorageFormat,
+        path: Path,
+    ) -> Document | None:
+        if current is None:
+            return None
+        data, state = current
+        if self.loaded and known is not None and known.digest == state.digest:
+            return document
+        return self._parse(fmt, data, path)
+
+    def _parse(self, fmt: StorageFormat, data: bytes, path: Path) -> Document:
+        try:
+            return fmt.read(data, self.mount.name)
+        except KDBError as exc:
+            raise ResourceError(
+                f"cannot read {path} as {fmt.name} (mounted at {self.mount.name}): {exc.message}",
+                key=exc.key or self.mount.name,
+            ) from exc
+
+    def owned(self, submounts: tuple[str, ...]) -> KeySet:
+        """The keys this backend is responsible for: all but those below deeper mounts.
+
+        The result shares its Key objects with the backend; callers copy before handing out.
+        """
+        if not submounts:
+            return self.keys
+        view = self._owned.get(submounts)
+        if view is None:
+            view = KeySet(self.keys)
+            for name in submounts:
+                view.cut(name)
+            self._owned[submounts] = view
+        return view
+
+    def prepare(self, desired: KeySet) -> Change:
+        """Render ``desired`` (every key of the file) into new file and sidecar content."""
+        mountpoint = self.mount.name
+        try:
+            data = self.format.write(
+                for_format(desired, self.format.native_meta), mountpoint, self.document
+            )
+        except KDBError as exc:
+            raise type(exc)(
+                f"cannot write {self.file} as {self.format.name}: {exc.message}",
+                key=exc.key,
+                code=exc.code,
+            ) from exc
+        document = self._parse(self.format, data, self.file)
+        extra = leftovers(desired, document.keys)
+        if not len(extra):
+            return Change(self, desired, data, document, None, None)
+        sidecar_format = get_format(SIDECAR_FORMAT)
+        sidecar = sidecar_format.write(extra, mountpoint, self.sidecar_document)
+        sidecar_document = self._parse(sidecar_format, sidecar, self.sidecar_file)
+        return Change(self, desired, data, document, sidecar, sidecar_document)
+
+    def check_unchanged_on_disk(self) -> None:
+        """ConflictError unless file and sidecar are as this backend last read them."""
+        for path, state in ((self.file, self.state), (self.sidecar_file, self.sidecar_state)):
+            if not files.unchanged(path, state):
+                raise ConflictError(
+                    f"{path} changed on disk since it was last read (mounted at "
+                    f"{self.mount.name}); get the keys again and retry",
+                    key=self.mount.name,
+                )
+
+
+@dataclass
+class Change:
+    """New content for one backend, rendered and checked, then staged and committed."""
+
+    backend: Backend
+    keys: KeySet
+    data: bytes
+    document: Document
+    sidecar: bytes | None  # None: the file needs no sidecar
+    sidecar_document: Document | None
+    _staged: list[files.StagedFile] = field(default_factory=list)
+
+    def stage(self) -> None:
+        """Write the new content to temporary files (nothing visible changes yet)."""
+        backend = self.backend
+        files.remove_stale_temporaries(backend.file)
+        self._staged.append(files.StagedFile(backend.file, self.data))
+        if self.sidecar is not None and not _holds(backend.sidecar_state, self.sidecar):
+            files.remove_stale_temporaries(backend.sidecar_file)
+            self._staged.append(files.StagedFile(backend.sidecar_file, self.sidecar))
+
+    def commit(self) -> None:
+        """Put the staged content in place and remember it as the backend's new state."""
+        backend = self.backend
+        for staged in self._staged:
+            state = staged.commit()
+            if staged.target == backend.file:
+                backend.state = state
+            else:
+                backend.sidecar_state = state
+        if self.sidecar is None and backend.sidecar_state is not None:
+            files.remove(backend.sidecar_file)
+            backend.sidecar_state = None
+        self._staged = []
+        backend.document = self.document
+        backend.sidecar_document = self.sidecar_document
+        backend.keys = self.keys
+        backend._owned = {}
+
+    def discard(self) -> None:
+        for staged in self._staged:
+            staged.discard()
+        self._staged = []
+
+
+def _holds(state: files.FileState | None, data: bytes) -> bool:
+    return state is not None and state.digest == files.content_digest(data)
+
+
+def _keys_of(document: Document | None) -> KeySet:
+    return document.keys if document is not None else KeySet()
+

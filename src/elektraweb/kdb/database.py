@@ -1,0 +1,246 @@
+"""The KDB: get and set over the mounted files, with libelektra's semantics.
+
+``get`` reads every file mounted at or below the parent key (only files that changed since
+the last get are parsed again) and returns the keys with their specification applied.
+``set`` takes the desired state at and below the parent, validates it, and writes only the
+files whose keys changed: all of them are rendered first, then written atomically under
+their locks, and a file that changed on disk since this KDB read it is a conflict (C02000).
+
+A KDB keeps what it read in memory for the next get and set; it is not thread-safe.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from elektraweb.kdb import files, names
+from elektraweb.kdb.backend import Backend, Change
+from elektraweb.kdb.errors import INTERFACE, KDBError, MountError
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.mounts import (
+    MOUNTPOINTS,
+    Mount,
+    Mountpoint,
+    MountTable,
+    Paths,
+    Region,
+    bootstrap_mount,
+)
+from elektraweb.kdb.spec import apply_spec, strip_spec
+from elektraweb.kdb.storage import FORMATS, format_for_file
+from elektraweb.kdb.validation import validate_change
+
+# Parts of spec key names that match more than themselves (see elektraweb.kdb.spec).
+_WILDCARD_PARTS = ("_", "#")
+_GLOB_CHARACTERS = ("*", "?", "[")
+
+
+class KDB:
+    """libelektra's key database over this host's mounted files."""
+
+    def __init__(self, paths: Paths | None = None, *, lock_timeout: float = 10.0) -> None:
+        self.paths = paths if paths is not None else Paths.from_environ()
+        self.lock_timeout = lock_timeout
+        self._backends: dict[Mount, Backend] = {}
+        self._table: MountTable | None = None
+        self._table_source: KeySet | None = None
+        self._proc = KeySet()
+        self._bootstrap = bootstrap_mount(self.paths)
+        self._spec_wildcards: dict[Mount, tuple[KeySet, list[Key]]] = {}
+
+    # -- mount table ---------------------------------------------------------------------
+
+    def _mount_table(self) -> MountTable:
+        """The mount table, read again only when the bootstrap file changed."""
+        bootstrap = self._backend(self._bootstrap)
+        bootstrap.refresh()
+        if self._table is None or self._table_source is not bootstrap.keys:
+            table = MountTable.from_keys(bootstrap.keys, self.paths)
+            self._backends = {m: b for m, b in self._backends.items() if m in table.mounts}
+            self._table, self._table_source = table, bootstrap.keys
+        return self._table
+
+    def _backend(self, mount: Mount) -> Backend:
+        backend = self._backends.get(mount)
+        if backend is None:
+            backend = self._backends[mount] = Backend(mount)
+        return backend
+
+    def mounts(self) -> list[Mountpoint]:
+        """The mountpoints made with ``mount`` (the built-in default mounts not included)."""
+        return list(self._mount_table().mountpoints)
+
+    def mount(self, file: str | Path, mountpoint: str, format: str | None = None) -> Mountpoint:
+        """Mount ``file`` at ``mountpoint``; the format defaults to the file's extension."""
+        storage = format or format_for_file(str(file))
+        if storage is None:
+            raise MountError(
+                f"cannot tell the storage format of {file} from its name; "
+                f"name one of {', '.join(FORMATS)}"
+            )
+        entry = Mountpoint(names.canonical(mountpoint), str(file), storage)
+        keys = self.get(MOUNTPOINTS)
+        MountTable.from_keys(keys, self.paths).adding(entry)
+        keys.extend(entry.keys())
+        self.set(keys, MOUNTPOINTS)
+        return entry
+
+    def umount(self, mountpoint: str) -> None:
+        """Remove the mountpoint ``mountpoint``; its file stays as it is."""
+        keys = self.get(MOUNTPOINTS)
+        MountTable.from_keys(keys, self.paths).removing(mountpoint)
+        keys.cut(Mountpoint.entry_name(names.canonical(mountpoint)))
+        self.set(keys, MOUNTPOINTS)
+
+    def file_of(self, name: str) -> Path:
+        """The file that stores the key ``name`` (which needs a namespace)."""
+        return self._mount_table().mount_of(names.canonical(name)).file
+
+    # -- get -----------------------------------------------------------------------------
+
+    def get(self, parent: str = "/") -> KeySet:
+        """Every key stored at or below ``parent``, with its specification applied.
+
+        A cascading parent covers all namespaces. The result also holds the ``spec:/`` keys
+        that describe keys below ``parent``, the ``default:/`` keys they create, and the
+        ``proc:/`` keys this KDB keeps in memory. It is the caller's own copy.
+        """
+        parent = names.canonical(parent)
+        namespace, parts = names.split(parent)
+        if namespace == "meta":
+            raise KDBError(f"cannot get {parent}: meta:/ names metadata, not keys", code=INTERFACE)
+        table = self._mount_table()
+        result = KeySet()
+        for region in table.regions(parent):
+            owned = self._owned(table, region.mount)
+            result.extend(key.copy() for key in owned.below(region.start))
+        if namespace not in ("spec", names.CASCADING):
+            for region in table.regions(names.join("spec", parts)):
+                result.extend(key.copy() for key in self._spec_for(table, region, parts))
+        if namespace in ("proc", names.CASCADING):
+            result.extend(key.copy() for key in self._proc.below(names.join("proc", parts)))
+        apply_spec(result)
+        return result
+
+    def _owned(self, table: MountTable, mount: Mount) -> KeySet:
+        backend = self._backend(mount)
+        backend.refresh()
+        return backend.owned(table.submounts(mount))
+
+    def _spec_for(self, table: MountTable, region: Region, parts: tuple[str, ...]) -> list[Key]:
+        """The spec keys of ``region`` that may describe keys at or below ``parts``."""
+        owned = self._owned(table, region.mount)
+        if region.start != region.mount.name or not parts:
+            return list(owned.below(region.start))  # a spec mount below the parent: all of it
+        cached = self._spec_wildcards.get(region.mount)
+        if cached is None or cached[0] is not owned:
+            wild = [key for key in owned if key.parts and _is_pattern(key.parts[0])]
+            cached = self._spec_wildcards[region.mount] = (owned, wild)
+        literal = owned.below(names.join("spec", parts[:1]))
+        return [key for key in (*literal, *cached[1]) if _may_describe(key.parts, parts)]
+
+    # -- set -----------------------------------------------------------------------------
+
+    def set(self, ks: KeySet, parent: str = "/") -> list[Path]:
+        """Store ``ks`` as the complete state at and below ``parent``; return the files written.
+
+        Keys below ``parent`` missing from ``ks`` are removed. Only files whose keys change
+        are written. Raises ValidationError for a value its metadata forbids and ConflictError
+        (C02000, naming the file) if a file changed on disk since this KDB last read it; in
+        both cases nothing is written.
+        """
+        parent = names.canonical(parent)
+        namespace, parts = names.split(parent)
+        if self._table is None:
+            raise KDBError(f"cannot set {parent}: call get before set", code=INTERFACE)
+        table = self._table
+        spec = ks.below("spec:/")
+        # Keys carry their spec's metadata since the get; store only what is their own.
+        stored = strip_spec(ks) if len(spec) else ks
+        for space in (names.CASCADING, "meta"):
+            for key in stored.below(names.join(space, parts)):
+                raise KDBError(
+                    f"cannot store {key.name}: give the key a namespace such as user:/",
+                    key=key.name,
+                    code=INTERFACE,
+                )
+        changes = [
+            change
+            for region in table.regions(parent)
+            if (change := self._change(table, region, stored, spec, copy=not len(spec)))
+        ]
+        for change in changes:
+            if change.backend.mount == self._bootstrap:
+                MountTable.from_keys(change.keys, self.paths)  # refuse a broken mount table
+        proc = None
+        if namespace in ("proc", names.CASCADING):
+            region = names.join("proc", parts)
+            proc = validate_change(self._proc.below(region), stored.below(region), spec)
+        self._commit(changes)
+        if proc is not None:
+            self._proc.cut(region)
+            self._proc.extend(key.copy() for key in proc)
+        return [change.backend.file for change in changes]
+
+    def _change(
+        self, table: MountTable, region: Region, stored: KeySet, spec: KeySet, copy: bool
+    ) -> Change | None:
+        """The change ``stored`` makes to ``region``'s file, validated; None if there is none."""
+        mount = region.mount
+        backend = self._backends.get(mount)
+        if backend is None or not backend.loaded:
+            raise KDBError(
+                f"cannot set keys of {mount.name}: {mount.file} was not read by a get of "
+                "this KDB; call get first",
+                key=mount.name,
+                code=INTERFACE,
+            )
+        submounts = table.submounts(mount)
+        current = backend.owned(submounts).below(region.start)
+        incoming = stored.below(region.start)
+        for name in submounts:
+            incoming.cut(name)
+        if len(incoming) == len(current) and all(
+            current.lookup(key.name) == key for key in incoming
+        ):
+            return None
+        incoming = validate_change(current, incoming, spec)
+        replaced = {key.name for key in current}
+        desired = KeySet(key for key in backend.keys if key.name not in replaced)
+        desired.extend((key.copy() for key in incoming) if copy else incoming)
+        return backend.prepare(desired)
+
+    def _commit(self, changes: list[Change]) -> None:
+        if not changes:
+            return
+        with files.locked((change.backend.file for change in changes), self.lock_timeout):
+            for change in changes:
+                change.backend.check_unchanged_on_disk()
+            try:
+                for change in changes:
+                    change.stage()
+            except BaseException:
+                for change in changes:
+                    change.discard()
+                raise
+            # From here on only renames remain: the window in which a failure leaves some
+            # files new and others old is as short as it can be without a journal.
+            try:
+                for change in changes:
+                    change.commit()
+            finally:
+                for change in changes:
+                    change.discard()
+
+
+def _is_pattern(part: str) -> bool:
+    return part in _WILDCARD_PARTS or any(char in part for char in _GLOB_CHARACTERS)
+
+
+def _may_describe(spec_parts: tuple[str, ...], parts: tuple[str, ...]) -> bool:
+    """Whether a spec key could match a key at or below ``parts`` (a cheap superset test)."""
+    return all(
+        spec_part == part or _is_pattern(spec_part)
+        for spec_part, part in zip(spec_parts, parts, strict=False)
+    )

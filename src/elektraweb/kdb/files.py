@@ -1,0 +1,292 @@
+"""Files as the KDB handles them: atomic replacement, cooperative locks, change detection.
+
+A write never touches the file in place: the new content goes to a temporary file in the same
+directory, is flushed with fsync, renamed over the old file, and the directory is fsynced, so
+a reader (or a crash) sees either the old file or the new one, never a torn mix.
+
+Writers of the same file serialise on ``flock`` of a lock file beside it (``.app.toml.lock``):
+the data file itself cannot carry the lock because every write replaces its inode. Lock files
+are never removed, because removing one would let two writers lock two different inodes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from elektraweb.kdb.errors import ConflictError, ResourceError
+
+# Linux stamps files from a coarse clock (one scheduler tick, at most 10 ms) and some
+# filesystems keep whole seconds, so a file changed within that time after we looked at it
+# may keep an identical stat. Every change sets ctime to "now" (nothing can set it back), so
+# a file whose ctime is older than the window when we look cannot change unseen; for a
+# younger one the content hash decides (git calls such entries "racily clean").
+RACY_WINDOW_NS = 50_000_000
+# A ctime of whole seconds suggests a filesystem that keeps only seconds.
+RACY_WINDOW_COARSE_NS = 2_000_000_000
+_TEMP_SUFFIX = ".tmp"
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What identifies one version of a file: its stat and a hash of its content."""
+
+    mtime_ns: int
+    ctime_ns: int
+    size: int
+    inode: int
+    device: int
+    digest: bytes
+    seen_ns: int
+
+    @property
+    def racy(self) -> bool:
+        """True if the file may change without its stat changing, so only the hash can tell."""
+        coarse = self.ctime_ns % 1_000_000_000 == 0
+        window = max(RACY_WINDOW_NS, RACY_WINDOW_COARSE_NS if coarse else 0)
+        return self.ctime_ns >= self.seen_ns - window
+
+    def matches_stat(self, st: os.stat_result) -> bool:
+        return (
+            st.st_mtime_ns == self.mtime_ns
+            and st.st_ctime_ns == self.ctime_ns
+            and st.st_size == self.size
+            and st.st_ino == self.inode
+            and st.st_dev == self.device
+        )
+
+
+def content_digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _state(st: os.stat_result, data: bytes) -> FileState:
+    return FileState(
+        mtime_ns=st.st_mtime_ns,
+        ctime_ns=st.st_ctime_ns,
+        size=st.st_size,
+        inode=st.st_ino,
+        device=st.st_dev,
+        digest=content_digest(data),
+        seen_ns=time.time_ns(),
+    )
+
+
+def read(path: Path) -> tuple[bytes, FileState] | None:
+    """The file's content and state, or None if it does not exist."""
+    for _attempt in range(5):
+        try:
+            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise ResourceError(f"cannot read {path}: {exc.strerror}") from exc
+        try:
+            before = os.fstat(fd)
+            with os.fdopen(fd, "rb", closefd=False) as stream:
+                data = stream.read()
+            after = os.fstat(fd)
+        except OSError as exc:
+            raise ResourceError(f"cannot read {path}: {exc.strerror}") from exc
+        finally:
+            os.close(fd)
+        # Someone writing in place (an editor, not us) changed the file while we read it.
+        if before.st_mtime_ns == after.st_mtime_ns and before.st_size == after.st_size:
+            return data, _state(after, data)
+        time.sleep(0.01)
+    raise ResourceError(f"cannot read {path}: it keeps changing while being read")
+
+
+def stat_unchanged(path: Path, known: FileState | None) -> bool:
+    """True if one ``stat`` proves the file is still ``known`` (None: still missing).
+
+    False means "maybe changed": the stat differs, or it is too recent to be trusted.
+    """
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return known is None
+    except OSError as exc:
+        raise ResourceError(f"cannot stat {path}: {exc.strerror}") from exc
+    return known is not None and known.matches_stat(st) and not known.racy
+
+
+def unchanged(path: Path, known: FileState | None) -> bool:
+    """True if the file still has the content it had in state ``known``."""
+    if stat_unchanged(path, known):
+        return True
+    current = read(path)
+    if current is None or known is None:
+        return current is None and known is None
+    return current[1].digest == known.digest
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(f".{path.name}.lock")
+
+
+@contextlib.contextmanager
+def locked(paths: Iterable[Path], timeout: float = 10.0) -> Iterator[None]:
+    """Hold the write lock of every file in ``paths``.
+
+    Locks are taken in sorted order, so two writers of overlapping sets cannot deadlock; a
+    lock still held by another writer after ``timeout`` seconds is reported as a conflict.
+    """
+    with contextlib.ExitStack() as stack:
+        for path in sorted(set(paths)):
+            stack.enter_context(_flock(path, fcntl.LOCK_EX, timeout, create=True))
+        yield
+
+
+@contextlib.contextmanager
+def read_locked(path: Path, timeout: float = 10.0) -> Iterator[None]:
+    """Keep writers out while reading a file and its sidecar as one consistent pair.
+
+    Readers may lack the right to create the lock file (a user reading /etc/kdb); then no
+    writer of ours has created it either, or we cannot wait for it, and we read unlocked.
+    """
+    with _flock(path, fcntl.LOCK_SH, timeout, create=False):
+        yield
+
+
+@contextlib.contextmanager
+def _flock(path: Path, operation: int, timeout: float, *, create: bool) -> Iterator[None]:
+    target = lock_path(path)
+    flags = os.O_RDONLY | os.O_CLOEXEC | (os.O_CREAT if create else 0)
+    try:
+        if create:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, flags, 0o644)
+    except OSError as exc:
+        if create:
+            raise ResourceError(f"cannot create lock file {target}: {exc.strerror}") from exc
+        fd = -1
+    if fd < 0:
+        yield
+        return
+    try:
+        deadline = time.monotonic() + timeout
+        delay = 0.001
+        while True:
+            try:
+                fcntl.flock(fd, operation | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise ConflictError(
+                        f"{path} is locked by another writer for more than {timeout:g} s"
+                    ) from None
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+class StagedFile:
+    """New content flushed to a temporary file beside ``target``, not yet in place."""
+
+    def __init__(self, target: Path, data: bytes) -> None:
+        self.target = target
+        self.data = data
+        self._temp = target.with_name(f".{target.name}.{os.urandom(4).hex()}{_TEMP_SUFFIX}")
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise ResourceError(f"cannot write {target}: {exc.strerror}") from exc
+        try:
+            _keep_owner_and_mode(fd, target)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view) :]
+            os.fsync(fd)
+        except OSError as exc:
+            self.discard()
+            raise ResourceError(f"cannot write {target}: {exc.strerror}") from exc
+        finally:
+            os.close(fd)
+
+    def commit(self) -> FileState:
+        """Rename the new content into place (atomic) and make the rename durable."""
+        try:
+            os.replace(self._temp, self.target)
+            fsync_directory(self.target.parent)
+            st = os.stat(self.target)
+        except OSError as exc:
+            raise ResourceError(f"cannot replace {self.target}: {exc.strerror}") from exc
+        return _state(st, self.data)
+
+    def discard(self) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self._temp)
+
+
+def _keep_owner_and_mode(fd: int, target: Path) -> None:
+    try:
+        st = os.stat(target)
+    except FileNotFoundError:
+        return  # a new file gets 0o666 minus the umask, like any file the user creates
+    os.fchmod(fd, st.st_mode & 0o7777)
+    with contextlib.suppress(PermissionError):
+        os.fchown(fd, st.st_uid, st.st_gid)
+
+
+def remove_stale_temporaries(target: Path) -> None:
+    """Delete temporary files that a killed writer of ``target`` left behind.
+
+    Only call this with the write lock held: then no live writer of ours has one open.
+    """
+    prefix = f".{target.name}."
+    try:
+        entries = os.scandir(target.parent)
+    except FileNotFoundError:
+        return
+    with entries:
+        for entry in entries:
+            name = entry.name
+            if name.startswith(prefix) and name.endswith(_TEMP_SUFFIX):
+                hexpart = name[len(prefix) : -len(_TEMP_SUFFIX)]
+                if len(hexpart) == 8 and all(c in "0123456789abcdef" for c in hexpart):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+
+
+def remove(path: Path) -> None:
+    """Delete a file durably (missing is fine)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ResourceError(f"cannot remove {path}: {exc.strerror}") from exc
+    fsync_directory(path.parent)
+
+
+def fsync_directory(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        # Some filesystems cannot fsync a directory; the rename itself is still atomic.
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP):
+            raise
+    finally:
+        os.close(fd)
+
+
+def write_atomically(path: Path, data: bytes) -> FileState:
+    """Replace ``path`` with ``data`` atomically (callers hold the lock)."""
+    staged = StagedFile(path, data)
+    try:
+        return staged.commit()
+    except BaseException:
+        staged.discard()
+        raise

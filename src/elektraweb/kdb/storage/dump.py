@@ -1,0 +1,310 @@
+"""Elektra's own dump format: every key with its value (text or binary) and all metadata.
+
+Version 2 (written and read), one command per key or metadata entry, sizes in bytes::
+
+    kdbOpen 2
+    $key string <name size> <value size>     (or ``binary``; a binary key of size 0 has no
+    <name relative to the mountpoint>         value at all)
+    <value>
+    $meta <name size> <value size>
+    <metadata name>
+    <metadata value>
+    $copymeta <key name size> <metadata name size>    (metadata shared with an earlier key)
+    <key name>
+    <metadata name>
+    $end
+
+Version 1 (read only) uses ``ksNew``/``keyNew``/``keyMeta``/``keyCopyMeta``/``keyEnd``/
+``ksEnd`` with NUL-terminated payloads and full key names (``system/...`` or ``system:/...``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from elektraweb.kdb import names
+from elektraweb.kdb.errors import KDBError, ResourceError
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.storage import Document
+
+_VERSION_2 = b"kdbOpen 2"
+_BINARY = "binary"
+
+
+class _AllMetadata(frozenset[str]):
+    """Every metadata name: the dump format keeps all metadata in the file itself."""
+
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str)
+
+
+@dataclass(frozen=True)
+class _Original:
+    data: bytes
+    # (key name, metadata name) -> name of the key it was copied from ($copymeta), so that
+    # writing the file again keeps the sharing.
+    copies: dict[tuple[str, str], str] = field(default_factory=dict)
+
+
+class _Reader:
+    def __init__(self, data: bytes, mountpoint: str) -> None:
+        self.data = data
+        self.mountpoint = mountpoint
+        self.prefix = mountpoint if mountpoint.endswith("/") else mountpoint + "/"
+        self.keys: dict[str, Key] = {}
+        self.copies: dict[tuple[str, str], str] = {}
+
+    def read(self) -> KeySet:
+        data = self.data
+        if not data:
+            return KeySet()
+        end_of_line = data.find(b"\n")
+        header = data[: end_of_line if end_of_line >= 0 else len(data)]
+        if header.rstrip(b"\r") == _VERSION_2:
+            self._read_version_2(end_of_line + 1)
+        elif header.split() == [b"kdbOpen", b"1"]:
+            self._read_version_1(end_of_line + 1)
+        else:
+            raise self._error(0, f"expected 'kdbOpen 1' or 'kdbOpen 2', found {header[:40]!r}")
+        return KeySet(self.keys.values())
+
+    def _error(self, pos: int, message: str) -> ResourceError:
+        line = self.data.count(b"\n", 0, pos) + 1
+        return ResourceError(f"dump: line {line}: {message}")
+
+    def _command(self, pos: int) -> tuple[list[bytes], int]:
+        """The words of the command line at ``pos`` and where its payload starts."""
+        end_of_line = self.data.find(b"\n", pos)
+        if end_of_line < 0:
+            end_of_line = len(self.data)
+        return self.data[pos:end_of_line].split(), end_of_line + 1
+
+    def _sizes(self, words: list[bytes], pos: int, usage: str) -> tuple[int, int]:
+        """The two sizes that end a command line of the form ``usage``."""
+        try:
+            first, second = int(words[-2]), int(words[-1])
+        except (ValueError, IndexError):
+            first = second = -1
+        if len(words) != usage.count("<") + 1 or first < 0 or second < 0:
+            raise self._error(pos, f"expected '{usage}', found {b' '.join(words)[:60]!r}")
+        return first, second
+
+    def _payload(self, start: int, size: int) -> tuple[bytes, int]:
+        """``size`` bytes at ``start``, which must be followed by a line break (version 2)."""
+        end = start + size
+        if end >= len(self.data) or self.data[end] != 0x0A:
+            raise self._error(start, f"expected a line break after {size} bytes")
+        return self.data[start:end], end + 1
+
+    def _text(self, raw: bytes, pos: int, what: str) -> str:
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise self._error(pos, f"{what} is not valid UTF-8") from None
+
+    def _key(self, full_name: str, value: str | bytes | None, pos: int) -> Key:
+        try:
+            key = Key(full_name, value)
+        except KDBError as error:
+            raise self._error(pos, error.message) from None
+        if "." in full_name and not names.is_below_or_same(key.name, self.mountpoint):
+            raise self._error(pos, f"the key {key.name} is not below {self.mountpoint}")
+        return key
+
+    def _relative(self, raw: bytes, pos: int) -> str:
+        name = self._text(raw, pos, "the key name")
+        return self.prefix + name if name else self.mountpoint
+
+    def _read_version_2(self, pos: int) -> None:
+        data = self.data
+        current: Key | None = None
+        while pos < len(data):
+            start = pos
+            words, pos = self._command(pos)
+            command = words[0] if words else b""
+            if command == b"$key":
+                name_size, value_size = self._sizes(words, start,
+                                                    "$key <type> <name size> <value size>")
+                raw_name, pos = self._payload(pos, name_size)
+                raw_value, pos = self._payload(pos, value_size)
+                if words[1] == b"string":
+                    value: str | bytes | None = self._text(raw_value, start, "the value")
+                elif words[1] == b"binary":
+                    value = raw_value if value_size else None
+                else:
+                    raise self._error(start, f"unknown key type {words[1]!r}")
+                current = self._key(self._relative(raw_name, start), value, start)
+                self.keys[current.name] = current
+            elif command in (b"$meta", b"$copymeta"):
+                if current is None:
+                    raise self._error(start, f"{command.decode()} before the first $key")
+                usage = ("$meta <name size> <value size>" if command == b"$meta"
+                         else "$copymeta <key name size> <metadata name size>")
+                first_size, second_size = self._sizes(words, start, usage)
+                first, pos = self._payload(pos, first_size)
+                second, pos = self._payload(pos, second_size)
+                if command == b"$meta":
+                    current.meta[self._text(first, start, "the metadata name")] = self._text(
+                        second, start, "the metadata value")
+                else:
+                    self._copy_meta(current, self._relative(first, start),
+                                    self._text(second, start, "the metadata name"), start)
+            elif command == b"$end":
+                return
+            else:
+                raise self._error(start, f"unknown command {command[:40]!r}")
+
+    def _copy_meta(self, key: Key, source_name: str, meta_name: str, pos: int) -> None:
+        source = self.keys.get(names.canonical(source_name))
+        if source is None:
+            raise self._error(pos, f"metadata is copied from {source_name}, which is not "
+                                   "defined before")
+        value = source.meta.get(meta_name)
+        if value is None:
+            key.meta.pop(meta_name, None)  # as libelektra's keyCopyMeta from a key without it
+            return
+        key.meta[meta_name] = value
+        self.copies[(key.name, meta_name)] = source.name
+
+    def _read_version_1(self, pos: int) -> None:
+        data = self.data
+        current: tuple[str, bytes, dict[str, str], int] | None = None
+        while pos < len(data):
+            start = pos
+            words, pos = self._command(pos)
+            command = words[0] if words else b""
+            if command in (b"keyNew", b"keyMeta", b"keyCopyMeta"):
+                first_size, second_size = self._sizes(
+                    words, start, f"{command.decode()} <size> <size>")
+                first = data[pos:pos + first_size].rstrip(b"\0")
+                second = data[pos + first_size:pos + first_size + second_size]
+                if pos + first_size + second_size > len(data):
+                    raise self._error(start, "the file ends inside a key")
+                _, pos = self._command(pos + first_size + second_size)  # rest of that line
+                if command == b"keyNew":
+                    current = (self._version_1_name(first, start), second, {}, start)
+                elif current is None:
+                    raise self._error(start, f"{command.decode()} before keyNew")
+                elif command == b"keyMeta":
+                    current[2][self._text(first, start, "the metadata name")] = self._text(
+                        second.rstrip(b"\0"), start, "the metadata value")
+                else:
+                    source = self.keys.get(names.canonical(self._version_1_name(first, start)))
+                    meta_name = self._text(second.rstrip(b"\0"), start, "the metadata name")
+                    if source is None or meta_name not in source.meta:
+                        raise self._error(start, "metadata is copied from a key defined later")
+                    current[2][meta_name] = source.meta[meta_name]
+                    self.copies[(names.canonical(current[0]), meta_name)] = source.name
+            elif command == b"keyEnd":
+                if current is None:
+                    raise self._error(start, "keyEnd before keyNew")
+                name, raw, meta, key_start = current
+                if _BINARY in meta:
+                    value: str | bytes | None = raw or None
+                else:
+                    value = self._text(raw[:-1] if raw.endswith(b"\0") else raw, key_start,
+                                       "the value") if raw else None
+                key = self._key(name, value, key_start)
+                key.meta.update(meta)
+                self.keys[key.name] = key
+                current = None
+            elif command == b"ksEnd":
+                return
+            elif command not in (b"ksNew", b""):
+                raise self._error(start, f"unknown command {command[:40]!r}")
+
+    def _version_1_name(self, raw: bytes, pos: int) -> str:
+        """Version 1 names are full names, in libelektra's old spelling ``user/app``."""
+        name = self._text(raw, pos, "the key name")
+        namespace, slash, rest = name.partition("/")
+        if slash and namespace in names.NAMESPACE_RANK and namespace != names.CASCADING:
+            name = f"{namespace}:/{rest}"
+        if not name.startswith(self.prefix) and name != self.mountpoint:
+            try:
+                inside = names.is_below_or_same(name, self.mountpoint)
+            except KDBError as error:
+                raise self._error(pos, error.message) from None
+            if not inside:
+                raise self._error(pos, f"the key {name} is not below {self.mountpoint} "
+                                       "(version 1 files hold full key names)")
+        return name
+
+
+def _meta_order(name: str) -> tuple[str, ...]:
+    return tuple(name.split("/"))  # libelektra orders metadata by name, part by part
+
+
+def _meta_of(keys: KeySet, name: str, meta_name: str) -> str | None:
+    key = keys.lookup(name)
+    return None if key is None else key.meta.get(meta_name)
+
+
+def _render(keys: KeySet, mountpoint: str, copies: dict[tuple[str, str], str]) -> bytes:
+    prefix = mountpoint if mountpoint.endswith("/") else mountpoint + "/"
+    out = [b"kdbOpen 2\n"]
+    written: set[str] = set()
+    for key in keys:
+        name = key.name
+        if name.startswith(prefix):
+            relative = name[len(prefix):]
+        elif name == mountpoint:
+            relative = ""
+        else:
+            raise ResourceError(f"key {name} is not below the mountpoint {mountpoint}", key=name)
+        try:
+            raw_name = relative.encode()
+            value = key.value
+            kind, raw = ((b"binary", value) if isinstance(value, bytes)
+                         else (b"binary", b"") if value is None
+                         else (b"string", value.encode()))
+            out.append(b"$key %b %d %d\n%b\n%b\n" % (kind, len(raw_name), len(raw), raw_name,
+                                                     raw))
+            for meta_name in sorted(key.meta, key=_meta_order):
+                meta_value = key.meta[meta_name]
+                raw_meta = meta_name.encode()
+                source = copies.get((name, meta_name))
+                shared = source is not None and source in written and _meta_of(
+                    keys, source, meta_name) == meta_value
+                if source is not None and shared:
+                    raw_source = (source[len(prefix):] if source != mountpoint else "").encode()
+                    out.append(b"$copymeta %d %d\n%b\n%b\n" % (
+                        len(raw_source), len(raw_meta), raw_source, raw_meta))
+                else:
+                    raw_value = meta_value.encode()
+                    out.append(b"$meta %d %d\n%b\n%b\n" % (len(raw_meta), len(raw_value),
+                                                           raw_meta, raw_value))
+        except UnicodeEncodeError:
+            raise ResourceError(f"the key {name} holds text that is not valid Unicode",
+                                key=name) from None
+        written.add(name)
+    out.append(b"$end\n")
+    return b"".join(out)
+
+
+class DumpFormat:
+    """The default storage: full fidelity for names, text and binary values, and metadata."""
+
+    name = "dump"
+    native_meta: frozenset[str] = _AllMetadata()
+
+    def read(self, data: bytes, mountpoint: str) -> Document:
+        reader = _Reader(data, names.canonical(mountpoint))
+        return Document(reader.read(), _Original(data, reader.copies))
+
+    def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
+        mountpoint = names.canonical(mountpoint)
+        original = None if previous is None else previous.state
+        if original is not None and not isinstance(original, _Original):
+            raise TypeError("the previous document was not read by the dump format")
+        rendered = _render(keys, mountpoint, original.copies if original else {})
+        if original is None or rendered == original.data:
+            return rendered
+        # A file written by other means (version 1, another order) stays as it is as long as
+        # its keys are unchanged.
+        if _Reader(original.data, mountpoint).read() == keys:
+            return original.data
+        return rendered
+
+
+FORMAT = DumpFormat()

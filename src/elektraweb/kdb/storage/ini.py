@@ -1,0 +1,273 @@
+"""INI storage through configupdater, which keeps comments, blank lines and order.
+
+Mapping (as libelektra's ini plugin): a section ``[a/b]`` is the key ``a/b`` without value, its
+option ``k = v`` the key ``a/b/k``; options before the first section sit directly below the
+mountpoint. Section names nest with ``/``; option names are taken literally. A multi-line value
+is written with indented continuation lines.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+from dataclasses import dataclass, field
+
+from configupdater import ConfigUpdater, Option, Section
+
+from elektraweb.kdb import names
+from elektraweb.kdb.errors import InvalidNameError, ResourceError
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.storage import Document
+
+# configupdater needs a section before the first option; this one stands for the file's top.
+_TOP = "elektraweb:top-level"
+_HEADER = f"[{_TOP}]\n"
+_CONTINUATION_INDENT = "    "
+_FIRST_OPTION = re.compile(r"^[^\s#;\[][^=:\n]*?([ \t]*)[=:]", re.MULTILINE)
+
+_Path = tuple[str, ...]
+_Text = str | None  # ini values: no binary
+
+
+class _Updater(ConfigUpdater):
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr  # option names are case-sensitive key parts
+
+
+def _parse(text: str) -> ConfigUpdater:
+    first = _FIRST_OPTION.search(text)
+    updater = _Updater(allow_no_value=True, empty_lines_in_values=False,
+                       space_around_delimiters=first is None or bool(first.group(1)))
+    try:
+        updater.read_string(_HEADER + text)
+    except configparser.DuplicateSectionError as error:
+        raise ResourceError(f"ini: line {_line(error.lineno)}: the section "
+                            f"[{error.section}] appears twice") from None
+    except configparser.DuplicateOptionError as error:
+        raise ResourceError(f"ini: line {_line(error.lineno)}: the option {error.option!r} "
+                            f"appears twice in its section") from None
+    except configparser.ParsingError as error:
+        lineno, line = error.errors[0]
+        raise ResourceError(f"ini: line {_line(lineno)}: cannot parse {line.strip()!r}") from None
+    except configparser.Error as error:
+        raise ResourceError(f"ini: {error.message}") from None
+    return updater
+
+
+def _line(lineno: int | None) -> int:
+    return (lineno or 1) - 1  # the top-level header added before parsing is line 1
+
+
+def _section_path(section: Section) -> _Path:
+    return () if section.name == _TOP else tuple(section.name.split("/"))
+
+
+@dataclass
+class _Planned:
+    """The wanted content of one section: whether its key exists, and its options."""
+
+    has_key: bool = False
+    options: dict[str, _Text] = field(default_factory=dict)
+
+
+def _plan(keys: KeySet, mountpoint: str, options_in_file: set[_Path]) -> dict[_Path, _Planned]:
+    """Sections (in key order, the top first) and their options; refuses what ini cannot hold.
+
+    A key without value is a section, unless the file already has an option without value
+    of that name."""
+    namespace, base = names.split(mountpoint)
+    sections: dict[_Path, _Planned] = {(): _Planned(has_key=True)}
+    for key in keys:
+        parts = key.parts
+        if key.namespace != namespace or parts[:len(base)] != base:
+            raise ResourceError(f"key {key.name} is not below the mountpoint {mountpoint}",
+                                key=key.name)
+        path = parts[len(base):]
+        value = key.value
+        if isinstance(value, bytes):
+            raise ResourceError(f"ini cannot hold the binary value of {key.name}", key=key.name)
+        if not path:
+            if value is not None:
+                raise ResourceError(f"ini cannot hold a value on the mountpoint {key.name}",
+                                    key=key.name)
+            continue
+        if value is None and path not in options_in_file:
+            _check_section(path, key.name)
+            sections.setdefault(path, _Planned()).has_key = True
+            continue
+        _check_option(path[-1], value, key.name)
+        if path[:-1]:
+            _check_section(path[:-1], key.name)
+        sections.setdefault(path[:-1], _Planned()).options[path[-1]] = value
+    for path in sections:
+        parent = sections.get(path[:-1])
+        if path and parent is not None and path[-1] in parent.options:
+            name = names.join(namespace, base + path)
+            raise ResourceError(f"ini cannot hold the value of {name}, which has keys below it",
+                                key=name)
+    return sections
+
+
+def _check_section(path: _Path, name: str) -> None:
+    header = "/".join(path)
+    if (not header or header == _TOP or any("/" in part for part in path)
+            or "\n" in header or "\r" in header or header != header.strip()):
+        raise ResourceError(f"ini cannot name the section {header!r} for {name} (section "
+                            "names are joined with '/', and cannot be empty, hold line breaks "
+                            "or start or end with whitespace)", key=name)
+
+
+def _check_option(option: str, value: _Text, name: str) -> None:
+    if (not option or option != option.strip() or "\n" in option or "=" in option
+            or ":" in option or option[0] in "#;["):
+        raise ResourceError(f"ini cannot hold the option name {option!r} of {name} (it "
+                            "cannot be empty, start with '#', ';' or '[', contain '=', ':' "
+                            "or line breaks, or start or end with whitespace)", key=name)
+    if value is None:
+        return
+    first, *rest = value.split("\n")
+    if (first != first.strip() or any(not line or line != line.strip() or line[0] in "#;"
+                                      for line in rest)):
+        raise ResourceError(f"ini cannot hold the value of {name}: lines cannot start or end "
+                            "with whitespace, and continuation lines cannot be empty or start "
+                            "with '#' or ';'", key=name)
+
+
+def _option_text(option: str, value: _Text, spaced: bool) -> str:
+    if value is None:
+        return f"{option}\n"
+    delimiter = " = " if spaced else "="
+    first, *rest = value.split("\n")
+    head = f"{option}{delimiter.rstrip() if not first else delimiter}{first}"
+    return head + "".join(f"\n{_CONTINUATION_INDENT}{line}" for line in rest) + "\n"
+
+
+def _set_value(option: Option, value: _Text) -> None:
+    if value is None or "\n" not in value:
+        option.value = value
+        return
+    first, *rest = value.split("\n")
+    if first:
+        option.set_values([first, *rest], indent=_CONTINUATION_INDENT, prepend_newline=False)
+    else:
+        option.set_values(rest, indent=_CONTINUATION_INDENT, prepend_newline=True)
+
+
+def _render(sections: dict[_Path, _Planned]) -> str:
+    out: list[str] = []
+    for path, planned in sections.items():
+        if path:
+            if out:
+                out.append("\n")
+            out.append(f"[{'/'.join(path)}]\n")
+        out.extend(_option_text(name, value, True) for name, value in planned.options.items())
+    return "".join(out)
+
+
+def _apply(updater: ConfigUpdater, sections: dict[_Path, _Planned]) -> bool:
+    """Change the parsed file to hold ``sections``; True if anything changed."""
+    changed = False
+    existing: dict[_Path, Section] = {}
+    for section in list(updater.iter_sections()):
+        path = _section_path(section)
+        if path and path not in sections:
+            section.detach()
+            changed = True
+        else:
+            existing[path] = section
+    for path, section in existing.items():
+        wanted = sections[path].options
+        for option in list(section.iter_options()):
+            if option.raw_key not in wanted:
+                option.detach()
+                changed = True
+    for path, planned in sections.items():
+        found = existing.get(path)
+        if found is None:
+            found = Section("/".join(path))
+            updater.add_section(found)
+            changed = True
+        changed = _fill_section(found, planned) or changed
+    return changed
+
+
+def _fill_section(section: Section, planned: _Planned) -> bool:
+    """Set the section's options to the planned values, adding missing ones after the last
+    option (not after the blank lines and comments that may follow it)."""
+    changed = False
+    current = {option.raw_key: option for option in section.iter_options()}
+    last = next(reversed(current.values()), None)
+    for name, value in planned.options.items():
+        option = current.get(name)
+        if option is None:
+            builder = last.add_after if last is not None else section.insert_at(0)
+            builder.option(name, None if value is None else "")
+            option = section[name]  # the builder does not hand out what it built
+        elif option.value == value:
+            last = option
+            continue
+        _set_value(option, value)
+        changed = True
+        last = option
+    return changed
+
+
+@dataclass
+class _Original:
+    data: bytes
+    parsed: list[ConfigUpdater] = field(default_factory=list)
+
+
+class IniFormat:
+    """INI files; comments stay in the file, all metadata goes to the database's sidecar."""
+
+    name = "ini"
+    native_meta: frozenset[str] = frozenset()
+
+    def read(self, data: bytes, mountpoint: str) -> Document:
+        updater = _parse(_decode_text(data))
+        keys: dict[str, Key] = {}
+
+        def add(key: Key) -> None:
+            if key.name in keys:
+                raise ResourceError(f"ini: the key {key.name} is defined twice (as a section "
+                                    "and as an option)", key=key.name)
+            keys[key.name] = key
+
+        for section in updater.iter_sections():
+            path = _section_path(section)
+            try:
+                section_name = names.child(mountpoint, *path)
+            except InvalidNameError as error:
+                raise ResourceError(f"ini: section [{section.name}]: {error.message}") from None
+            if path:
+                add(Key(section_name))
+            for option in section.iter_options():
+                add(Key(names.child(section_name, option.raw_key), option.value))
+        return Document(KeySet(keys.values()), _Original(data, [updater]))
+
+    def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
+        if previous is None:
+            return _render(_plan(keys, mountpoint, set())).encode()
+        original = previous.state
+        if not isinstance(original, _Original):
+            raise TypeError("the previous document was not read by the ini format")
+        updater = original.parsed.pop() if original.parsed else _parse(
+            _decode_text(original.data))
+        options_in_file = {(*_section_path(section), option.raw_key)
+                           for section in updater.iter_sections()
+                           for option in section.iter_options()}
+        if not _apply(updater, _plan(keys, mountpoint, options_in_file)):
+            return original.data
+        return str(updater)[len(_HEADER):].encode()
+
+
+def _decode_text(data: bytes) -> str:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ResourceError(f"ini: byte {error.start} is not valid UTF-8") from None
+
+
+FORMAT = IniFormat()

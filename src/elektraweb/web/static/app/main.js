@@ -1,0 +1,10 @@
+// The page's entry point: render the app, follow the URL hash, continue the cookie's session.
+import { render } from 'preact'
+import { html } from './html.js'
+import { App } from './components/App.js'
+import { resumeSession } from './session.js'
+import { startRouting } from './navigation.js'
+
+render(html`<${App} />`, document.getElementById('app'))
+startRouting()
+resumeSession()

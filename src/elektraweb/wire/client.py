@@ -1,0 +1,267 @@
+"""clusterd's side of the daemon link: an asyncio CURVE DEALER with deadlines and retries.
+
+Many requests share one DEALER and their replies are matched by request id in any order. An
+attempt that gets no reply within its deadline makes the client close the DEALER, open a new
+one and send every pending request again with its same request id (ZeroMQ guide's "Lazy
+Pirate"); elektrad's replay cache makes that safe for writes. See docs/protocol.md §2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Coroutine, Mapping
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+import zmq
+import zmq.asyncio
+
+from elektraweb.wire.keys import KeyPair
+from elektraweb.wire.messages import (
+    MAX_MESSAGE_BYTES,
+    ErrorCode,
+    RemoteError,
+    Reply,
+    Request,
+    decode_reply,
+    encode_request,
+)
+from elektraweb.wire.monitor import LinkStatus, SocketMonitor
+from elektraweb.wire.sockets import Heartbeat, Reconnect
+from elektraweb.wire.transport import LinkError, TimedOut, Unreachable, new_request_id
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ClientOptions:
+    timeout: float = 5.0  # per attempt
+    retries: int = 2  # attempts after the first
+    heartbeat: Heartbeat = field(default_factory=Heartbeat)
+    reconnect: Reconnect = field(default_factory=Reconnect)
+    # Application heartbeat: a ping this often notices a wedged daemon; None turns it off.
+    ping_interval: float | None = 10.0
+    max_message_bytes: int = MAX_MESSAGE_BYTES
+
+
+@dataclass(slots=True, eq=False)
+class _Pending:
+    op: str
+    frames: list[bytes]
+    reply: asyncio.Future[Reply]
+    sent_on: int = 0  # the socket generation it was last sent on; 0 = never sent
+
+
+class ZmqTransport:
+    """A `Transport` to the elektrad at `endpoint` whose public key is `server_key` (pinned).
+
+    Use as `async with ZmqTransport(...) as link:` or call `start()` and `close()`.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        server_key: str,
+        keypair: KeyPair,
+        options: ClientOptions | None = None,
+        context: zmq.asyncio.Context | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self._server_key = server_key
+        self._keypair = keypair
+        self._options = options or ClientOptions()
+        self._context = context or zmq.asyncio.Context.instance()
+        self.status = LinkStatus(endpoint)
+        self.status.listeners.append(self._on_status)
+        self._pending: dict[bytes, _Pending] = {}
+        self._socket: zmq.asyncio.Socket | None = None
+        self._monitor: SocketMonitor | None = None
+        self._reader: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._generation = 0
+        self._opened_at = 0.0
+        self._reopening = asyncio.Lock()
+        self._started = False
+
+    async def start(self) -> None:
+        self._started = True
+        self._open_socket()
+        if self._options.ping_interval is not None:
+            self._spawn(self._keep_pinging(self._options.ping_interval))
+
+    async def close(self) -> None:
+        self._started = False
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        await self._close_socket()
+        for pending in self._pending.values():
+            if not pending.reply.done():
+                pending.reply.set_exception(LinkError(f"link to {self.endpoint} closed"))
+        self.status.mark_offline("closed", expected=True)
+
+    async def __aenter__(self) -> ZmqTransport:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    async def request(
+        self,
+        op: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> Any:
+        """Send `op` and return its result; `timeout` is per attempt (see `ClientOptions`)."""
+        if not self._started:
+            raise RuntimeError(f"the transport to {self.endpoint} is not started")
+        timeout = self._options.timeout if timeout is None else timeout
+        retries = self._options.retries if retries is None else retries
+        request = Request(new_request_id(), op, dict(args or {}))
+        frames = encode_request(request)
+        if len(frames[1]) > self._options.max_message_bytes:
+            raise RemoteError(
+                ErrorCode.TOO_LARGE,
+                f"{op} request has {len(frames[1])} bytes, the limit is"
+                f" {self._options.max_message_bytes}",
+                key=request.key,
+            )
+        pending = _Pending(op, frames, asyncio.get_running_loop().create_future())
+        self._pending[request.id] = pending
+        try:
+            reply = await self._attempt(pending, timeout, retries)
+        finally:
+            del self._pending[request.id]
+        return reply.unwrap()
+
+    async def ping(self, timeout: float | None = None) -> float:
+        """Round-trip time in seconds of one `ping` (no retries)."""
+        started = time.perf_counter()
+        await self.request("ping", timeout=timeout, retries=0)
+        return time.perf_counter() - started
+
+    async def _attempt(self, pending: _Pending, timeout: float, retries: int) -> Reply:
+        for attempt in range(retries + 1):
+            if attempt and self._went_silent(pending, timeout):
+                async with self._reopening:
+                    # Another request may have reopened the socket while we waited for the lock.
+                    if self._went_silent(pending, timeout):
+                        await self._reopen(f"no reply to {pending.op} within {timeout} s")
+            await self._send(pending)
+            try:
+                async with asyncio.timeout(timeout):
+                    return await asyncio.shield(pending.reply)
+            except TimeoutError:
+                continue
+        if pending.sent_on == self._generation:
+            raise TimedOut(
+                f"no reply to {pending.op} from {self.endpoint} after {retries + 1} attempts"
+                f" of {timeout} s"
+            )
+        reason = self.status.last_error or "not connected"
+        raise Unreachable(f"cannot send {pending.op} to {self.endpoint}: {reason}")
+
+    def _went_silent(self, pending: _Pending, timeout: float) -> bool:
+        """Sent on this socket, which is older than `timeout`, and still no reply."""
+        sent_here = pending.sent_on == self._generation
+        return sent_here and time.monotonic() - self._opened_at >= timeout
+
+    async def _send(self, pending: _Pending) -> None:
+        if self._socket is None or pending.sent_on == self._generation:
+            return
+        try:
+            await self._socket.send_multipart(pending.frames, flags=zmq.NOBLOCK)
+        except zmq.Again:
+            return  # not connected yet (IMMEDIATE): sent when the handshake succeeds
+        pending.sent_on = self._generation
+
+    def _open_socket(self) -> None:
+        socket = self._context.socket(zmq.DEALER)
+        socket.linger = 0
+        socket.immediate = True
+        socket.maxmsgsize = 4 * self._options.max_message_bytes
+        self._keypair.configure_client(socket, self._server_key)
+        self._options.heartbeat.apply(socket)
+        self._options.reconnect.apply(socket)
+        self._monitor = SocketMonitor(socket, self.status)
+        socket.connect(self.endpoint)
+        self._socket = socket
+        self._generation += 1
+        self._opened_at = time.monotonic()
+        self._reader = asyncio.get_running_loop().create_task(self._read(socket), name="wire-rx")
+
+    async def _close_socket(self) -> None:
+        socket, monitor, reader = self._socket, self._monitor, self._reader
+        self._socket = self._monitor = self._reader = None
+        if reader is not None:
+            reader.cancel()
+            await asyncio.gather(reader, return_exceptions=True)
+        if monitor is not None:
+            await monitor.close()
+        if socket is not None:
+            socket.close()
+
+    async def _reopen(self, reason: str) -> None:
+        logger.info("%s: %s; reopening the socket and resending", self.endpoint, reason)
+        self.status.mark_offline(reason)
+        await self._close_socket()
+        self._open_socket()
+        await self._flush()
+
+    async def _flush(self) -> None:
+        for pending in list(self._pending.values()):
+            await self._send(pending)
+
+    def _on_status(self, status: LinkStatus) -> None:
+        if status.online and self._pending:
+            self._spawn(self._flush())
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _read(self, socket: zmq.asyncio.Socket) -> None:
+        while True:
+            frames = await socket.recv_multipart()
+            if len(frames) != 2:
+                logger.warning("%s sent a reply of %d frames; ignored", self.endpoint, len(frames))
+                continue
+            self.status.mark_online()
+            pending = self._pending.get(frames[0])
+            if pending is None or pending.reply.done():
+                continue  # a late or duplicate reply to a request already settled
+            try:
+                reply = decode_reply(frames[1])
+            except RemoteError as error:
+                reply = Reply(
+                    error=RemoteError(
+                        ErrorCode.INTERNAL, f"malformed reply from {self.endpoint}: {error.message}"
+                    )
+                )
+            pending.reply.set_result(reply)
+
+    async def _keep_pinging(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.ping()
+            except RemoteError:
+                continue  # an error reply is still an answer
+            except LinkError:
+                self.status.mark_offline(
+                    f"no answer to ping within {self._options.timeout} s",
+                    keep_known_reason=not self.status.online,
+                )

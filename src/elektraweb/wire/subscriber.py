@@ -1,0 +1,96 @@
+"""Following an elektrad's change feed: a CURVE SUB socket that yields `Event`s.
+
+ZeroMQ reconnects the SUB socket by itself and re-sends its subscriptions, so a subscriber
+survives daemon restarts; events published while it was away are lost (a gap in `seq`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterable
+from types import TracebackType
+
+import zmq
+import zmq.asyncio
+
+from elektraweb.wire.keys import KeyPair
+from elektraweb.wire.messages import Event, RemoteError, decode_event
+from elektraweb.wire.monitor import LinkStatus, SocketMonitor
+from elektraweb.wire.sockets import Heartbeat, Reconnect
+
+logger = logging.getLogger(__name__)
+
+
+class EventSubscriber:
+    """Receives the events whose key name starts with one of the subscribed prefixes.
+
+    `user:/app/` follows everything below `user:/app`; `""` follows everything.
+    Use as `async with EventSubscriber(...) as events: async for event in events: ...`.
+    """
+
+    def __init__(
+        self,
+        endpoint: str,
+        *,
+        server_key: str,
+        keypair: KeyPair,
+        prefixes: Iterable[str] = (),
+        heartbeat: Heartbeat | None = None,
+        reconnect: Reconnect | None = None,
+        context: zmq.asyncio.Context | None = None,
+    ) -> None:
+        self.endpoint = endpoint
+        self.status = LinkStatus(endpoint)
+        self._prefixes = list(prefixes)
+        context = context or zmq.asyncio.Context.instance()
+        self._socket = context.socket(zmq.SUB)
+        self._socket.linger = 0
+        keypair.configure_client(self._socket, server_key)
+        (heartbeat or Heartbeat()).apply(self._socket)
+        (reconnect or Reconnect()).apply(self._socket)
+        self._monitor: SocketMonitor | None = None
+
+    async def start(self) -> None:
+        self._monitor = SocketMonitor(self._socket, self.status)
+        for prefix in self._prefixes:
+            self.subscribe(prefix)
+        self._socket.connect(self.endpoint)
+
+    def subscribe(self, prefix: str) -> None:
+        self._socket.subscribe(prefix.encode())
+
+    def unsubscribe(self, prefix: str) -> None:
+        self._socket.unsubscribe(prefix.encode())
+
+    async def receive(self) -> Event:
+        """The next event; malformed messages are logged and skipped."""
+        while True:
+            frames = await self._socket.recv_multipart()
+            self.status.mark_online()
+            try:
+                return decode_event(frames)
+            except RemoteError as error:
+                logger.warning("skipped a malformed event from %s: %s", self.endpoint, error)
+
+    async def __aiter__(self) -> AsyncIterator[Event]:
+        while True:
+            yield await self.receive()
+
+    async def close(self) -> None:
+        if self._monitor is not None:
+            await self._monitor.close()
+            self._monitor = None
+        self._socket.close()
+        self.status.mark_offline("closed", expected=True)
+
+    async def __aenter__(self) -> EventSubscriber:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.close()

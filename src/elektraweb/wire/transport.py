@@ -1,0 +1,102 @@
+"""How a client reaches elektrad: the `Transport` seam, its errors, and the in-process one.
+
+`ZmqTransport` (elektraweb.wire.client) crosses the network; `InProcessTransport` calls a
+handler directly but through the same encoding, so code above the seam behaves the same and can
+be tested without sockets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from elektraweb.wire.messages import (
+    MAX_MESSAGE_BYTES,
+    Handler,
+    RemoteError,
+    Reply,
+    Request,
+    decode_reply,
+    decode_request,
+    encode_reply_within,
+    encode_request,
+    pong,
+)
+from elektraweb.wire.monitor import LinkStatus
+
+
+class LinkError(Exception):
+    """No reply came; whether the request was executed is unknown."""
+
+
+class Unreachable(LinkError):
+    """There was no connection to send the request on (down, refused, or our key not allowed)."""
+
+
+class TimedOut(LinkError):
+    """The request was sent, but no reply came within the deadline and its retries."""
+
+
+def new_request_id() -> bytes:
+    return uuid.uuid4().hex.encode("ascii")
+
+
+class Transport(Protocol):
+    """Sends one operation to one elektrad and returns its result.
+
+    `request` raises `RemoteError` for an error reply and `LinkError` when no reply came.
+    """
+
+    status: LinkStatus
+
+    async def request(
+        self,
+        op: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> Any: ...
+
+    async def close(self) -> None: ...
+
+
+class InProcessTransport:
+    """Calls `handler` in this process, with the wire's validation and JSON encoding.
+
+    Unlike the server it lets a handler's unexpected exception propagate, so tests see it.
+    """
+
+    def __init__(self, handler: Handler, *, timeout: float = 5.0) -> None:
+        self._handler = handler
+        self._timeout = timeout
+        self.status = LinkStatus("in-process")
+        self.status.mark_online()
+
+    async def request(
+        self,
+        op: str,
+        args: Mapping[str, Any] | None = None,
+        *,
+        timeout: float | None = None,
+        retries: int | None = None,
+    ) -> Any:
+        request_id, body = encode_request(Request(new_request_id(), op, dict(args or {})))
+        request = decode_request(request_id, body)
+        deadline = self._timeout if timeout is None else timeout
+        if request.op == "ping":
+            reply = pong()
+        else:
+            try:
+                async with asyncio.timeout(deadline):
+                    reply = await self._handler(request)
+            except TimeoutError:
+                raise TimedOut(f"no reply to {op} within {deadline} s") from None
+            except RemoteError as error:
+                reply = Reply(error=error)
+        return decode_reply(encode_reply_within(reply, request, MAX_MESSAGE_BYTES)).unwrap()
+
+    async def close(self) -> None:
+        self.status.mark_offline("closed", expected=True)

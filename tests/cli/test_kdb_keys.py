@@ -1,0 +1,217 @@
+"""`kdb get`, `set`, `ls`, `find` and `file` against a real key database on disk."""
+
+from __future__ import annotations
+
+from kdb_runner import Kdb
+
+
+def test_set_creates_then_changes_a_key(kdb: Kdb) -> None:
+    out = kdb.ok("set", "user:/tests/greeting", "hello world")
+    assert out == 'Create a new key user:/tests/greeting with string "hello world"\n'
+    assert kdb.get("user:/tests/greeting") == "hello world"
+    assert kdb.ok("set", "user:/tests/greeting", "bye") == 'Set string to "bye"\n'
+    assert kdb.get("user:/tests/greeting") == "bye"
+
+
+def test_set_quiet_prints_nothing(kdb: Kdb) -> None:
+    assert kdb.ok("set", "-q", "user:/tests/q", "1") == ""
+    assert kdb.get("user:/tests/q") == "1"
+
+
+def test_set_empty_value(kdb: Kdb) -> None:
+    kdb.ok("set", "user:/tests/empty", "")
+    assert kdb.ok("get", "user:/tests/empty") == "\n"
+
+
+def test_values_may_start_with_a_dash_after_double_dash(kdb: Kdb) -> None:
+    kdb.ok("set", "--", "user:/tests/neg", "-3")
+    assert kdb.get("user:/tests/neg") == "-3"
+    kdb.ok("set", "--", "user:/tests/opt", "--verbose")
+    assert kdb.get("user:/tests/opt") == "--verbose"
+
+
+def test_values_keep_spaces_newlines_and_unicode(kdb: Kdb) -> None:
+    value = "  two\nlines – ünïcode  "
+    kdb.ok("set", "user:/tests/text", value)
+    assert kdb.ok("get", "user:/tests/text") == value + "\n"
+    assert kdb.ok("get", "-n", "user:/tests/text") == value
+
+
+def test_names_are_canonicalised(kdb: Kdb) -> None:
+    out = kdb.ok("set", "user:/tests//a/./b/../c", "v")
+    assert "user:/tests/a/c " in out
+    assert kdb.get("user:/tests/a/c") == "v"
+    kdb.ok("set", "user:/tests/array/#10", "ten")
+    assert kdb.ok("ls", "user:/tests/array") == "user:/tests/array/#_10\n"
+
+
+def test_get_of_a_missing_key_exits_11(kdb: Kdb) -> None:
+    err = kdb.fails(11, "get", "user:/tests/missing")
+    assert "Did not find key 'user:/tests/missing'" in err
+    err = kdb.fails(11, "get", "/tests/missing")
+    assert "Did not find key '/tests/missing'" in err
+
+
+def test_cascading_get_prefers_user_over_system(kdb: Kdb) -> None:
+    kdb.ok("set", "system:/tests/cascade", "from system")
+    assert kdb.get("/tests/cascade") == "from system"
+    kdb.ok("set", "user:/tests/cascade", "from user")
+    assert kdb.get("/tests/cascade") == "from user"
+    kdb.ok("rm", "user:/tests/cascade")
+    assert kdb.get("/tests/cascade") == "from system"
+
+
+def test_cascading_get_takes_the_spec_default(kdb: Kdb) -> None:
+    kdb.ok("meta-set", "spec:/tests/defaulted", "default", "42")
+    assert kdb.get("/tests/defaulted") == "42"
+    out = kdb.ok("get", "-v", "/tests/defaulted")
+    assert "The key was not found in any other namespace, taking the default" in out
+    assert out.endswith("42\n")
+
+
+def test_get_verbose_explains_the_lookup(kdb: Kdb) -> None:
+    kdb.ok("set", "user:/tests/explained", "myKey")
+    out = kdb.ok("get", "-v", "/tests/explained")
+    lines = out.splitlines()
+    assert lines[0].startswith("got ") and lines[0].endswith(" keys")
+    assert any("user:/tests/explained" in line and "searching" in line for line in lines)
+    assert "The resulting keyname is user:/tests/explained" in lines
+    assert "The resulting value size is 6" in lines
+    assert lines[-1] == "myKey"
+
+
+def test_cascading_set_changes_the_key_it_resolves_to(kdb: Kdb) -> None:
+    kdb.ok("set", "system:/tests/resolved", "old")
+    out = kdb.ok("set", "/tests/resolved", "new")
+    assert out == 'Set string to "new"\nUsing name system:/tests/resolved\n'
+    assert kdb.get("system:/tests/resolved") == "new"
+    kdb.fails(11, "get", "user:/tests/resolved")
+
+
+def test_cascading_set_of_a_missing_key_exits_12(kdb: Kdb) -> None:
+    err = kdb.fails(12, "set", "/tests/nowhere", "x")
+    assert "ambiguous" in err
+    kdb.fails(11, "get", "/tests/nowhere")
+
+
+def test_set_that_fails_validation_exits_5_naming_key_and_value(kdb: Kdb) -> None:
+    kdb.ok("set", "user:/tests/valid/port", "8080")
+    kdb.ok("meta-set", "user:/tests/valid/port", "check/range", "1-9999")
+    err = kdb.fails(5, "set", "user:/tests/valid/port", "70000")
+    assert "C03" in err
+    assert "user:/tests/valid/port" in err
+    assert "70000" in err
+    assert kdb.get("user:/tests/valid/port") == "8080"
+
+
+def test_spec_type_is_enforced_on_set(kdb: Kdb) -> None:
+    kdb.ok("meta-set", "spec:/tests/typed/count", "check/type", "long")
+    kdb.ok("set", "user:/tests/typed/count", "12")
+    err = kdb.fails(5, "set", "user:/tests/typed/count", "twelve")
+    assert "user:/tests/typed/count" in err
+    assert "twelve" in err
+    assert kdb.get("/tests/typed/count") == "12"
+
+
+def _fill_ls_example(kdb: Kdb) -> None:
+    # The example of libelektra's kdb-ls(1).
+    for name, value in [
+        ("test", "val1"),
+        ("test/foo/bar", "val2"),
+        ("test/fizz/buzz", "fizzbuzz"),
+        ("tost", "val3"),
+        ("tost/level", "lvl"),
+    ]:
+        kdb.ok("set", f"user:/tests/kdb-ls/{name}", value)
+
+
+def test_ls_lists_the_subtree(kdb: Kdb) -> None:
+    _fill_ls_example(kdb)
+    assert kdb.ok("ls", "/tests/kdb-ls").splitlines() == [
+        "user:/tests/kdb-ls/test",
+        "user:/tests/kdb-ls/test/fizz/buzz",
+        "user:/tests/kdb-ls/test/foo/bar",
+        "user:/tests/kdb-ls/tost",
+        "user:/tests/kdb-ls/tost/level",
+    ]
+    assert kdb.ok("ls", "user:/tests/kdb-ls/test").splitlines() == [
+        "user:/tests/kdb-ls/test",
+        "user:/tests/kdb-ls/test/fizz/buzz",
+        "user:/tests/kdb-ls/test/foo/bar",
+    ]
+
+
+def test_ls_depth_limits_as_in_libelektra(kdb: Kdb) -> None:
+    _fill_ls_example(kdb)
+    next_level = ["user:/tests/kdb-ls/test", "user:/tests/kdb-ls/tost"]
+    assert kdb.ok("ls", "/tests/kdb-ls/", "--max-depth=1").splitlines() == next_level
+    assert kdb.ok("ls", "/tests/kdb-ls", "--max-depth=1") == ""
+    assert kdb.ok("ls", "/tests/kdb-ls", "-m", "1", "-M", "2").splitlines() == next_level
+    assert kdb.ok("ls", "-m", "2", "user:/tests/kdb-ls").splitlines() == [
+        "user:/tests/kdb-ls/test/fizz/buzz",
+        "user:/tests/kdb-ls/test/foo/bar",
+        "user:/tests/kdb-ls/tost/level",
+    ]
+
+
+def test_ls_rejects_bad_depths_with_exit_2(kdb: Kdb) -> None:
+    assert "larger than the minimum" in kdb.fails(2, "ls", "user:/x", "-m", "2", "-M", "2")
+    assert "'-1'" in kdb.fails(2, "ls", "user:/x", "--min-depth=-1")
+
+
+def test_ls_null_separated(kdb: Kdb) -> None:
+    kdb.ok("set", "user:/tests/nul/a", "1")
+    kdb.ok("set", "user:/tests/nul/b", "2")
+    out = kdb.run_bytes("ls", "-0", "user:/tests/nul").stdout
+    assert out == b"user:/tests/nul/a\0user:/tests/nul/b\0"
+
+
+def test_cascading_ls_spans_namespaces(kdb: Kdb) -> None:
+    kdb.ok("set", "system:/tests/both/s", "1")
+    kdb.ok("set", "user:/tests/both/u", "2")
+    assert kdb.ok("ls", "/tests/both").splitlines() == [
+        "user:/tests/both/u",
+        "system:/tests/both/s",
+    ]
+    assert kdb.ok("ls", "user:/tests/both") == "user:/tests/both/u\n"
+
+
+def test_ls_verbose_counts(kdb: Kdb) -> None:
+    _fill_ls_example(kdb)
+    out = kdb.ok("ls", "-v", "user:/tests/kdb-ls/tost")
+    assert "size of requested keys: 2" in out
+
+
+def test_find_matches_anywhere_in_the_name(kdb: Kdb) -> None:
+    # The example of libelektra's kdb-find(1).
+    for name in ["tests", "tests/foo/bar", "tests/fizz/buzz", "tostfizz", "tust/level"]:
+        kdb.ok("set", f"user:/tests/find/{name}", "x")
+    assert kdb.ok("find", "/tests/find/t[eo]").splitlines() == [
+        "user:/tests/find/tests",
+        "user:/tests/find/tests/fizz/buzz",
+        "user:/tests/find/tests/foo/bar",
+        "user:/tests/find/tostfizz",
+    ]
+    assert kdb.ok("find", "fizz").splitlines() == [
+        "user:/tests/find/tests/fizz/buzz",
+        "user:/tests/find/tostfizz",
+    ]
+    assert kdb.run_bytes("find", "-0", "tust").stdout == b"user:/tests/find/tust/level\0"
+    assert kdb.ok("find", "nothing-matches-this") == ""
+
+
+def test_find_with_an_invalid_regex_exits_2(kdb: Kdb) -> None:
+    err = kdb.fails(2, "find", "([unclosed")
+    assert "'([unclosed'" in err
+
+
+def test_file_names_the_default_storage(kdb: Kdb) -> None:
+    kdb.ok("set", "user:/tests/where", "1")
+    path = kdb.ok("file", "user:/tests/where").strip()
+    assert path.startswith(str(kdb.root))
+    assert (kdb.root / path).is_file()
+    assert kdb.ok("file", "-n", "user:/tests/where") == path
+    assert kdb.ok("file", "/tests/where").strip() == path
+    system = kdb.ok("file", "-N", "system", "/tests/where").strip()
+    assert system != path
+    assert system.startswith(str(kdb.root))

@@ -1,0 +1,110 @@
+"""A real clusterd (aiohttp on 127.0.0.1, SQLite in tmp_path) in front of in-process instances
+(see fakes.py), with clients logged in as each role."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import pytest
+
+from elektraweb.cluster.config import Config
+from elektraweb.cluster.server import Server
+from elektraweb.cluster.services import ClusterConfigFactory
+
+from .fakes import ADMIN_PASSWORD, USER_PASSWORD, Client, FakeGateway
+
+
+@pytest.fixture
+def gateway() -> FakeGateway:
+    return FakeGateway()
+
+
+@pytest.fixture
+def config(tmp_path: Any) -> Config:
+    return Config(
+        state_dir=tmp_path / "state",
+        http_port=0,
+        admin_password=ADMIN_PASSWORD,
+        static_dir=tmp_path / "web",
+    )
+
+
+@pytest.fixture
+def cluster_config() -> ClusterConfigFactory | None:
+    """No cluster service by default; override to plug one in."""
+    return None
+
+
+@pytest.fixture
+async def server(
+    config: Config, gateway: FakeGateway, cluster_config: ClusterConfigFactory | None
+) -> AsyncIterator[Server]:
+    clusterd = Server(config, gateway=gateway, cluster_config=cluster_config)
+    await clusterd.start()
+    yield clusterd
+    await clusterd.stop()
+
+
+ClientFactory = Callable[..., Awaitable[Client]]
+
+
+@pytest.fixture
+async def clients(server: Server) -> AsyncIterator[ClientFactory]:
+    """`await clients()` an anonymous client; `await clients("editor")` a logged-in user of
+    that role (created by admin on first use; `admin` is the first admin)."""
+    opened: list[Client] = []
+    created: set[str] = set()
+
+    async def open_client(role: str | None = None) -> Client:
+        # X-Requested-With: the proof of origin a cookie-authenticated write needs.
+        client = Client(server.url, {"X-Requested-With": "test"})
+        opened.append(client)
+        if role is None:
+            return client
+        if role != "admin" and role not in created:
+            admin = await open_client("admin")
+            answer = await admin.post(
+                "/api/users", {"name": role, "password": USER_PASSWORD, "role": role}
+            )
+            assert answer.status == 201, answer.body
+            created.add(role)
+        password = ADMIN_PASSWORD if role == "admin" else USER_PASSWORD
+        answer = await client.login(role, password)
+        assert answer.status == 200, answer.body
+        return client
+
+    yield open_client
+    for client in opened:
+        await client.close()
+
+
+@pytest.fixture
+async def admin(clients: ClientFactory) -> Client:
+    return await clients("admin")
+
+
+Register = Callable[..., Awaitable[dict[str, Any]]]
+
+
+@pytest.fixture
+def register(admin: Client, gateway: FakeGateway) -> Register:
+    """`await register(name, port, **fields)`: start a fake daemon on 127.0.0.1:`port`,
+    register it as admin, and return the new instance's JSON."""
+
+    async def register_instance(name: str, port: int, **extra: Any) -> dict[str, Any]:
+        daemon = gateway.daemon(f"tcp://127.0.0.1:{port}")
+        answer = await admin.post(
+            "/api/instances",
+            {
+                "name": name,
+                "endpoint": f"tcp://127.0.0.1:{port}",
+                "public_key": daemon.public_key,
+                **extra,
+            },
+        )
+        assert answer.status == 201, answer.body
+        body: dict[str, Any] = answer.body
+        return body
+
+    return register_instance

@@ -1,0 +1,93 @@
+"""Every change is published: through elektrad, and behind its back on the host."""
+
+from __future__ import annotations
+
+import asyncio
+
+from elektraweb.wire.client import ZmqTransport
+from elektraweb.wire.messages import Event
+from elektraweb.wire.subscriber import EventSubscriber
+
+from .conftest import Daemon
+
+# Generous: a loaded CI machine may be slow; the daemon aims at well under a second.
+EVENT_TIMEOUT = 15.0
+
+
+async def next_event(events: EventSubscriber, key: str) -> Event:
+    """The next event about ``key`` (others are skipped)."""
+    async with asyncio.timeout(EVENT_TIMEOUT):
+        while True:
+            event = await events.receive()
+            if event.key == key:
+                return event
+
+
+async def subscribed(link: ZmqTransport, events: EventSubscriber, area: str) -> None:
+    """Wait until the subscription is live (ZeroMQ drops events for a joining subscriber)."""
+    probe = f"{area}/probe"
+    async with asyncio.timeout(EVENT_TIMEOUT):
+        for attempt in range(1000):
+            await link.request("set", {"key": probe, "value": str(attempt)})
+            try:
+                async with asyncio.timeout(0.2):
+                    while (await events.receive()).key != probe:
+                        pass
+                return
+            except TimeoutError:
+                continue
+
+
+async def test_writes_through_elektrad_are_published(
+    link: ZmqTransport, shared_daemon: Daemon
+) -> None:
+    area = "user:/events/daemon"
+    async with shared_daemon.subscriber(area) as events:
+        await subscribed(link, events, area)
+        created = await link.request("set", {"key": f"{area}/a", "value": "1",
+                                             "meta": {"description": "d"}})
+        event = await next_event(events, f"{area}/a")
+        assert event.old is None
+        assert event.new is not None and event.new.value == "1"
+        assert event.new.meta == {"description": "d"}
+        assert event.revision == created["revision"]
+        assert event.origin == "elektrad"
+        await link.request("set", {"key": f"{area}/a", "value": "2", "cluster": "c7"})
+        changed = await next_event(events, f"{area}/a")
+        assert changed.origin == "cluster:c7"
+        assert changed.old is not None and changed.old.value == "1"
+        assert changed.seq > event.seq
+        await link.request("rm", {"key": f"{area}/a"})
+        removed = await next_event(events, f"{area}/a")
+        assert removed.new is None and removed.revision is None
+
+
+async def test_kdb_set_on_the_host_is_published(link: ZmqTransport, daemon: Daemon) -> None:
+    area = "user:/events/outside"
+    async with daemon.transport() as own, daemon.subscriber(area) as events:
+        await subscribed(own, events, area)
+        done = await asyncio.to_thread(daemon.kdb, "set", f"{area}/by-hand", "typed")
+        assert done.returncode == 0, done.stderr
+        event = await next_event(events, f"{area}/by-hand")
+        assert event.origin == "external"
+        assert event.old is None
+        assert event.new is not None and event.new.value == "typed"
+        # The daemon sees the change too, and its own next write is no conflict.
+        await own.request("set", {"key": f"{area}/by-hand", "value": "again"})
+        assert (await next_event(events, f"{area}/by-hand")).origin == "elektrad"
+
+
+async def test_editing_a_mounted_file_is_published(daemon: Daemon) -> None:
+    done = daemon.kdb("mount", "app.ini", "system:/app", "ini")
+    assert done.returncode == 0, done.stderr
+    file = daemon.root / "system" / "app.ini"
+    async with daemon.transport() as own, daemon.subscriber("system:/app") as events:
+        await own.request("set", {"key": "system:/app/color", "value": "red"})
+        await subscribed(own, events, "system:/app")
+        text = file.read_text()
+        assert "red" in text
+        file.write_text(text.replace("red", "blue"))
+        event = await next_event(events, "system:/app/color")
+        assert event.origin == "external"
+        assert event.old is not None and event.old.value == "red"
+        assert event.new is not None and event.new.value == "blue"

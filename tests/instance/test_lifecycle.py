@@ -1,0 +1,61 @@
+"""Starting, identifying and stopping elektrad as an operator does."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from pathlib import Path
+
+from elektraweb.wire.keys import KeyPair
+from elektraweb.wire.transport import LinkError
+
+from .conftest import ELEKTRAD, Daemon
+
+
+def run_elektrad(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(ELEKTRAD), *args], capture_output=True, text=True, timeout=60,
+                          env=env, check=False)
+
+
+def test_show_key_creates_the_identity_once(tmp_path: Path, client_keys: KeyPair) -> None:
+    state = tmp_path / "state"
+    first = run_elektrad("--show-key", "--state", str(state))
+    assert first.returncode == 0, first.stderr
+    key = first.stdout.strip()
+    assert len(key) == 40
+    assert run_elektrad("--show-key", "--state", str(state)).stdout.strip() == key
+    daemon = Daemon(tmp_path, client_keys).start()
+    try:
+        assert daemon.public_key == key  # the daemon serves with that identity
+    finally:
+        daemon.kill()
+
+
+def test_bad_options_are_named(tmp_path: Path, client_keys: KeyPair) -> None:
+    no_key = run_elektrad("--state", str(tmp_path))
+    assert no_key.returncode == 2 and "--allow-key" in no_key.stderr
+    bad_key = run_elektrad("--state", str(tmp_path), "--allow-key", "not-a-key")
+    assert bad_key.returncode == 2 and "not-a-key" in bad_key.stderr
+    bad_endpoint = run_elektrad("--state", str(tmp_path), "--allow-key", client_keys.public,
+                                "--listen", "udp://nowhere")
+    assert bad_endpoint.returncode == 2 and "udp://nowhere" in bad_endpoint.stderr
+
+
+async def test_sigterm_finishes_writes_in_progress(daemon: Daemon) -> None:
+    async with daemon.transport(timeout=10.0, retries=0) as link:
+        await link.request("set", {"key": "system:/stop/warmup", "value": "0"})
+        writes = [
+            asyncio.create_task(link.request("set", {"key": f"system:/stop/k{i}", "value": str(i)}))
+            for i in range(30)
+        ]
+        await asyncio.sleep(0.01)
+        code = await asyncio.to_thread(daemon.terminate)
+        outcomes = await asyncio.gather(*writes, return_exceptions=True)
+    assert code == 0
+    assert "elektrad stopped" in daemon.log()
+    acknowledged = [i for i, outcome in enumerate(outcomes) if isinstance(outcome, dict)]
+    assert all(isinstance(o, dict | LinkError) for o in outcomes), outcomes
+    daemon.start()
+    async with daemon.transport() as link:
+        for i in acknowledged:
+            assert (await link.request("get", {"key": f"system:/stop/k{i}"}))["value"] == str(i)

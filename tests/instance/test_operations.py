@@ -1,0 +1,289 @@
+"""Every operation of docs/protocol.md, end to end against a real elektrad."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+import pytest
+
+from elektraweb.kdb.storage import FORMATS
+from elektraweb.wire.client import ZmqTransport
+from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.revision import revision
+
+from .conftest import Daemon
+
+
+@pytest.fixture
+def area(request: pytest.FixtureRequest) -> str:
+    """A subtree of its own for each test: user:/tests/<test name>."""
+    return f"user:/tests/{request.node.name.replace('[', '_').replace(']', '')}"
+
+
+async def refused(link: ZmqTransport, op: str, args: dict[str, Any]) -> RemoteError:
+    with pytest.raises(RemoteError) as caught:
+        await link.request(op, args)
+    return caught.value
+
+
+async def test_version_names_the_instance_and_its_mounts(
+    link: ZmqTransport, shared_daemon: Daemon
+) -> None:
+    result = await link.request("version")
+    assert result["protocol"] == 1
+    assert result["instance"] == shared_daemon.public_key
+    assert result["hostname"]
+    assert {"version", "major", "minor", "micro"} <= result["elektra"].keys()
+    assert isinstance(result["mounts"], list)
+
+
+async def test_set_then_get_in_webd_shape(link: ZmqTransport, area: str) -> None:
+    created = await link.request("set", {"key": f"{area}/port", "value": "8080",
+                                         "meta": {"description": "where to listen"}})
+    assert created["created"] is True
+    assert created["key"] == f"{area}/port"
+    found = await link.request("get", {"key": f"{area}/port"})
+    assert found["exists"] is True
+    assert found["name"] == "port"
+    assert found["path"] == f"{area}/port"
+    assert found["ls"] == [f"{area}/port"]
+    assert found["value"] == "8080"
+    assert found["meta"]["description"] == "where to listen"
+    assert found["revision"] == created["revision"] == revision("8080", found["meta"])
+    again = await link.request("set", {"key": f"{area}/port", "value": "9090"})
+    assert again["created"] is False
+    # Metadata not named in a set is kept.
+    assert (await link.request("get", {"key": f"{area}/port"}))["meta"]["description"]
+
+
+async def test_get_of_a_missing_key_is_no_error(link: ZmqTransport, area: str) -> None:
+    found = await link.request("get", {"key": f"{area}/nothing"})
+    assert found == {"exists": False, "name": "nothing", "path": f"{area}/nothing", "ls": []}
+
+
+async def test_get_preloads_children_to_the_given_depth(link: ZmqTransport, area: str) -> None:
+    for name in ("a", "a/b", "a/b/c", "d"):
+        await link.request("set", {"key": f"{area}/{name}", "value": name})
+    tree = await link.request("get", {"key": area, "depth": 2})
+    assert tree["exists"] is False  # only the keys below it exist
+    assert tree["ls"] == [f"{area}/a", f"{area}/a/b", f"{area}/a/b/c", f"{area}/d"]
+    children = {child["name"]: child for child in tree["children"]}
+    assert set(children) == {"a", "d"}
+    assert [grandchild["path"] for grandchild in children["a"]["children"]] == [f"{area}/a/b"]
+    assert "children" not in children["a"]["children"][0]
+
+
+async def test_get_of_a_cascading_name_resolves_it(link: ZmqTransport, area: str) -> None:
+    await link.request("set", {"key": f"{area}/mode", "value": "fast"})
+    cascading = area.removeprefix("user:") + "/mode"
+    found = await link.request("get", {"key": cascading})
+    assert found["value"] == "fast"
+    assert found["resolved"] == f"{area}/mode"
+
+
+async def test_binary_values_travel_as_base64(link: ZmqTransport, area: str) -> None:
+    blob = bytes(range(256))
+    encoded = base64.b64encode(blob).decode()
+    await link.request("set", {"key": f"{area}/blob", "value": encoded, "meta": {"binary": ""}})
+    assert (await link.request("get", {"key": f"{area}/blob"}))["value"] == encoded
+    error = await refused(link, "set", {"key": f"{area}/blob2", "value": "not base64!",
+                                        "meta": {"binary": ""}})
+    assert error.code is ErrorCode.VALIDATION
+
+
+async def test_ls_pages_through_a_subtree(link: ZmqTransport, area: str) -> None:
+    await link.request("set-all", {"key": area, "keys": [
+        {"name": f"{area}/k{i:02d}", "value": str(i)} for i in range(25)
+    ] + [{"name": f"{area}/k00/deep/x", "value": "x"}]})
+    everything = await link.request("ls", {"key": area, "limit": 10000})
+    assert everything["next"] is None
+    pages: list[str] = []
+    cursor = None
+    while True:
+        page = await link.request("ls", {"key": area, "limit": 10, "cursor": cursor})
+        pages.extend(page["keys"])
+        cursor = page["next"]
+        if cursor is None:
+            break
+    assert pages == everything["keys"]
+    assert len(pages) == 27  # 25 keys, k00/deep (implicit) and k00/deep/x
+    shallow = await link.request("ls", {"key": area, "depth": 1})
+    assert shallow["keys"] == [f"{area}/k{i:02d}" for i in range(25)]
+
+
+async def test_rm_single_recursive_and_missing(link: ZmqTransport, area: str) -> None:
+    for name in ("x", "x/y", "x/y/z"):
+        await link.request("set", {"key": f"{area}/{name}", "value": "v"})
+    assert await link.request("rm", {"key": f"{area}/x/y/z"}) == {"removed": 1}
+    assert await link.request("rm", {"key": f"{area}/x", "recursive": True}) == {"removed": 2}
+    assert (await link.request("get", {"key": area}))["ls"] == []
+    error = await refused(link, "rm", {"key": f"{area}/x"})
+    assert error.code is ErrorCode.NOT_FOUND and error.key == f"{area}/x"
+
+
+async def test_restrict_metadata_forbids(link: ZmqTransport, area: str) -> None:
+    await link.request("set", {"key": f"{area}/fixed", "value": "1",
+                               "meta": {"restrict/write": "1", "restrict/remove": "1"}})
+    await link.request("set", {"key": f"{area}/fixed/child", "value": "c"})
+    error = await refused(link, "set", {"key": f"{area}/fixed", "value": "2"})
+    assert error.code is ErrorCode.FORBIDDEN and error.key == f"{area}/fixed"
+    error = await refused(link, "rm", {"key": area, "recursive": True})
+    assert error.code is ErrorCode.FORBIDDEN and error.key == f"{area}/fixed"
+    # Nothing was removed: the write is all or nothing.
+    assert (await link.request("get", {"key": f"{area}/fixed/child"}))["exists"]
+
+
+async def test_mv_and_cp_subtrees(link: ZmqTransport, area: str) -> None:
+    await link.request("set", {"key": f"{area}/src", "value": "root", "meta": {"order": "1"}})
+    await link.request("set", {"key": f"{area}/src/leaf", "value": "leaf"})
+    copied = await link.request("cp", {"key": f"{area}/src", "target": f"{area}/copy",
+                                       "recursive": True})
+    assert copied == {"target": f"{area}/copy", "copied": 2}
+    leaf = await link.request("get", {"key": f"{area}/copy/leaf"})
+    assert leaf["value"] == "leaf"
+    assert (await link.request("get", {"key": f"{area}/copy"}))["meta"]["order"] == "1"
+    error = await refused(link, "mv", {"key": f"{area}/src", "target": f"{area}/copy",
+                                       "recursive": True})
+    assert error.code is ErrorCode.CONFLICT and error.key == f"{area}/copy"
+    moved = await link.request("mv", {"key": f"{area}/src", "target": f"{area}/copy",
+                                      "recursive": True, "force": True})
+    assert moved == {"target": f"{area}/copy", "moved": 2}
+    assert (await link.request("get", {"key": f"{area}/src"}))["ls"] == []
+    error = await refused(link, "cp", {"key": f"{area}/gone", "target": f"{area}/new"})
+    assert error.code is ErrorCode.NOT_FOUND
+
+
+async def test_mv_across_namespaces(link: ZmqTransport, area: str) -> None:
+    await link.request("set", {"key": f"{area}/over", "value": "there"})
+    target = area.replace("user:", "system:") + "/over"
+    await link.request("mv", {"key": f"{area}/over", "target": target})
+    assert (await link.request("get", {"key": target}))["value"] == "there"
+    assert not (await link.request("get", {"key": f"{area}/over"}))["exists"]
+
+
+async def test_metadata_operations(link: ZmqTransport, area: str) -> None:
+    key = f"{area}/m"
+    created = await link.request("meta-set", {"key": key, "name": "description", "value": "d"})
+    found = await link.request("get", {"key": key})
+    assert found["value"] is None and found["meta"] == {"description": "d"}
+    assert created["revision"] == found["revision"]
+    await link.request("meta-bulk", {"key": key, "meta": {"order": "2", "description": None}})
+    assert (await link.request("get", {"key": key}))["meta"] == {"order": "2"}
+    await link.request("meta-rm", {"key": key, "name": "order"})
+    assert (await link.request("get", {"key": key}))["meta"] == {}
+    error = await refused(link, "meta-rm", {"key": f"{area}/none", "name": "order"})
+    assert error.code is ErrorCode.NOT_FOUND
+
+
+async def test_set_all_replaces_a_subtree(link: ZmqTransport, area: str) -> None:
+    await link.request("set", {"key": f"{area}/old", "value": "gone soon"})
+    await link.request("set", {"key": f"{area}/same", "value": "same"})
+    result = await link.request("set-all", {"key": area, "keys": [
+        {"name": f"{area}/same", "value": "same"},
+        {"name": f"{area}/new", "value": "n", "meta": {"description": "fresh"}},
+    ]})
+    assert result == {"written": 1, "removed": 1}
+    assert (await link.request("get", {"key": area}))["ls"] == [f"{area}/new", f"{area}/same"]
+    error = await refused(link, "set-all", {"key": area, "keys": [
+        {"name": "user:/elsewhere", "value": "x"}]})
+    assert error.code is ErrorCode.BAD_REQUEST and "user:/elsewhere" in error.message
+
+
+async def test_find_over_names_and_values(link: ZmqTransport, area: str) -> None:
+    for i in range(5):
+        await link.request("set", {"key": f"{area}/host{i}", "value": f"10.0.0.{i}"})
+    names = await link.request("find", {"regex": "host[13]$", "under": area})
+    assert names == {"keys": [f"{area}/host1", f"{area}/host3"], "truncated": False}
+    by_value = await link.request("find", {"regex": r"0\.0\.4", "values": True, "under": area})
+    assert by_value["keys"] == [f"{area}/host4"]
+    limited = await link.request("find", {"regex": "host", "under": area, "limit": 2})
+    assert limited["truncated"] is True and len(limited["keys"]) == 2
+    error = await refused(link, "find", {"regex": "(unclosed"})
+    assert error.code is ErrorCode.BAD_REQUEST
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_export_then_import_in_every_format(link: ZmqTransport, area: str, fmt: str) -> None:
+    await link.request("set", {"key": f"{area}/src/name", "value": "demo"})
+    await link.request("set", {"key": f"{area}/src/sub/level", "value": "3"})
+    exported = await link.request("export", {"key": f"{area}/src", "format": fmt})
+    assert exported["format"] == fmt and "demo" in exported["data"]
+    imported = await link.request("import", {"key": f"{area}/dst", "format": fmt,
+                                             "data": exported["data"]})
+    assert imported["written"] >= 2
+    for name, value in (("name", "demo"), ("sub/level", "3")):
+        assert (await link.request("get", {"key": f"{area}/dst/{name}"}))["value"] == value
+
+
+async def test_import_strategies(link: ZmqTransport, area: str) -> None:
+    await link.request("set", {"key": f"{area}/a", "value": "mine"})
+    await link.request("set", {"key": f"{area}/extra", "value": "mine"})
+    data = (await link.request("export", {"key": area, "format": "dump"}))["data"]
+    await link.request("set", {"key": f"{area}/a", "value": "changed"})
+    await link.request("import", {"key": area, "format": "dump", "data": data})
+    assert (await link.request("get", {"key": f"{area}/a"}))["value"] == "changed"  # preserve
+    await link.request("import", {"key": area, "format": "dump", "data": data,
+                                  "strategy": "overwrite"})
+    assert (await link.request("get", {"key": f"{area}/a"}))["value"] == "mine"
+    await link.request("set", {"key": f"{area}/later", "value": "x"})
+    result = await link.request("import", {"key": area, "format": "dump", "data": data,
+                                           "strategy": "replace"})
+    assert result["removed"] == 1
+    error = await refused(link, "import", {"key": area, "format": "json", "data": "{nope"})
+    assert error.code is ErrorCode.VALIDATION
+
+
+async def test_mounts_lists_what_kdb_mount_added(
+    link: ZmqTransport, shared_daemon: Daemon
+) -> None:
+    done = shared_daemon.kdb("mount", "mounted.toml", "user:/mounted", "toml")
+    assert done.returncode == 0, done.stderr
+    mounts = (await link.request("mounts"))["mounts"]
+    assert {"mountpoint": "user:/mounted", "file": "mounted.toml", "format": "toml"} in mounts
+    await link.request("set", {"key": "user:/mounted/answer", "value": "42"})
+    file = shared_daemon.root / "user" / "mounted.toml"
+    assert "42" in file.read_text()
+
+
+async def test_validation_errors_carry_elektra_codes(link: ZmqTransport, area: str) -> None:
+    error = await refused(link, "set", {"key": f"{area}/n", "value": "many",
+                                        "meta": {"check/type": "long"}})
+    assert error.code is ErrorCode.VALIDATION
+    assert error.elektra in ("C03100", "C03200")
+    assert "many" in error.message
+
+
+async def test_expect_is_compare_and_set(link: ZmqTransport, area: str) -> None:
+    key = f"{area}/cas"
+    error = await refused(link, "set", {"key": key, "value": "1", "expect": "0" * 32})
+    assert error.code is ErrorCode.CONFLICT and error.key == key
+    first = await link.request("set", {"key": key, "value": "1", "expect": None})
+    error = await refused(link, "set", {"key": key, "value": "2", "expect": None})
+    assert error.code is ErrorCode.CONFLICT
+    await link.request("set", {"key": key, "value": "2", "expect": first["revision"]})
+    error = await refused(link, "rm", {"key": key, "expect": first["revision"]})
+    assert error.code is ErrorCode.CONFLICT
+    assert (await link.request("get", {"key": key}))["value"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("op", "args", "code"),
+    [
+        ("get", {"key": "no-namespace"}, ErrorCode.INVALID_NAME),
+        ("set", {"key": "user:/x", "value": 5}, ErrorCode.BAD_REQUEST),
+        ("set", {"key": "user:/x"}, ErrorCode.BAD_REQUEST),
+        ("set", {"key": "/cascading", "value": "v"}, ErrorCode.BAD_REQUEST),
+        ("get", {"key": "user:/x", "depht": 1}, ErrorCode.BAD_REQUEST),
+        ("ls", {"key": "user:/x", "limit": 0}, ErrorCode.BAD_REQUEST),
+        ("export", {"key": "user:/x", "format": "xml"}, ErrorCode.BAD_REQUEST),
+        ("meta-set", {"key": "user:/x", "name": "", "value": "v"}, ErrorCode.BAD_REQUEST),
+        ("lock", {"keys": ["user:/x"]}, ErrorCode.BAD_REQUEST),
+    ],
+)
+async def test_bad_arguments_are_named(
+    link: ZmqTransport, op: str, args: dict[str, Any], code: ErrorCode
+) -> None:
+    error = await refused(link, op, args)
+    assert error.code is code
+    assert error.message

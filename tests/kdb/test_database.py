@@ -1,0 +1,227 @@
+from pathlib import Path
+
+import pytest
+
+from elektraweb.kdb import KDB, Key, KeySet
+from elektraweb.kdb.errors import KDBError, ResourceError, ValidationError
+from elektraweb.kdb.mounts import Paths
+from elektraweb.kdb.sidecar import sidecar_path
+from elektraweb.kdb.storage import FORMATS, get_format
+
+EXTENSIONS = {"dump": "ecf", "ini": "ini", "json": "json", "yaml": "yaml", "toml": "toml"}
+
+
+@pytest.fixture
+def paths(tmp_path: Path) -> Paths:
+    return Paths.from_environ(
+        {"KDB_ROOT": str(tmp_path / "root"), "HOME": str(tmp_path / "home")}, cwd=tmp_path / "cwd"
+    )
+
+
+@pytest.fixture
+def kdb(paths: Paths) -> KDB:
+    kdb = KDB(paths)
+    kdb.mount("app.ecf", "user:/app", "dump")
+    return kdb
+
+
+def store(kdb: KDB, parent: str, *keys: Key) -> list[Path]:
+    ks = kdb.get(parent)
+    ks.extend(keys)
+    return kdb.set(ks, parent)
+
+
+def values(ks: KeySet, below: str) -> dict[str, object]:
+    return {key.name: key.value for key in ks.below(below)}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_keys_round_trip_through_every_format(paths: Paths, fmt: str) -> None:
+    kdb = KDB(paths)
+    kdb.mount(f"app.{EXTENSIONS[fmt]}", "user:/app", fmt)
+    written = store(
+        kdb,
+        "user:/app",
+        Key("user:/app/server/port", "8080"),
+        Key("user:/app/server/host", "example.org"),
+        Key("user:/app/name", "a name with spaces"),
+    )
+    assert written == [paths.user / f"app.{EXTENSIONS[fmt]}"]
+    again = KDB(paths).get("user:/app")
+    assert again.lookup("user:/app/server/port").value == "8080"
+    assert again.lookup("user:/app/server/host").value == "example.org"
+    assert again.lookup("user:/app/name").value == "a name with spaces"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_metadata_a_format_cannot_hold_lives_in_a_sidecar(paths: Paths, fmt: str) -> None:
+    kdb = KDB(paths)
+    kdb.mount(f"app.{EXTENSIONS[fmt]}", "user:/app", fmt)
+    meta = {"check/type": "unsigned_short", "description": "the port", "x/custom": "1"}
+    store(kdb, "user:/app", Key("user:/app/port", "8080", meta))
+    file = paths.user / f"app.{EXTENSIONS[fmt]}"
+    # dump holds any metadata; the other formats have no place for these names
+    assert sidecar_path(file).exists() == (fmt != "dump")
+    port = KDB(paths).get("user:/app").lookup("user:/app/port")
+    assert (port.value, port.meta) == ("8080", meta)
+
+    ks = kdb.get("user:/app")
+    ks.lookup("user:/app/port").meta.clear()
+    kdb.set(ks, "user:/app")
+    assert not sidecar_path(file).exists()
+    assert KDB(paths).get("user:/app").lookup("user:/app/port").meta == {}
+
+
+def test_an_edit_through_the_kdb_keeps_the_rest_of_the_file(paths: Paths) -> None:
+    file = paths.user / "app.toml"
+    file.parent.mkdir(parents=True)
+    original = b'# the app\nname = "demo"  # shown in the title\n\n[server]\nport = 80\n'
+    file.write_bytes(original)
+    kdb = KDB(paths)
+    kdb.mount("app.toml", "user:/app")
+    ks = kdb.get("user:/app")
+    ks.lookup("user:/app/server/port").value = "8080"
+    kdb.set(ks, "user:/app")
+    assert file.read_bytes() == original.replace(b"port = 80", b"port = 8080")
+
+
+def test_get_hands_out_copies(kdb: KDB) -> None:
+    store(kdb, "user:/app", Key("user:/app/a", "1"))
+    first = kdb.get("user:/app")
+    first.lookup("user:/app/a").value = "changed"
+    first.add(Key("user:/app/b", "2"))
+    assert values(kdb.get("user:/app"), "user:/app") == {"user:/app/a": "1"}
+
+
+def test_a_repeated_get_of_unchanged_files_does_not_parse_them_again(
+    kdb: KDB, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store(kdb, "user:/app", Key("user:/app/a", "1"))
+    dump = get_format("dump")
+    parsed: list[int] = []
+    real_read = dump.read
+
+    def counting_read(data: bytes, mountpoint: str):  # type: ignore[no-untyped-def]
+        parsed.append(len(data))
+        return real_read(data, mountpoint)
+
+    monkeypatch.setattr(dump, "read", counting_read)
+    for _ in range(3):
+        assert values(kdb.get("/"), "user:/app") == {"user:/app/a": "1"}
+    assert parsed == []
+    (paths.user / "app.ecf").write_bytes((paths.user / "app.ecf").read_bytes())
+    kdb.get("user:/app")
+    assert parsed == [], "same content, only the stat changed: no parse needed"
+
+
+def test_a_file_changed_by_someone_else_is_read_again(kdb: KDB, paths: Paths) -> None:
+    store(kdb, "user:/app", Key("user:/app/a", "1"))
+    assert values(kdb.get("user:/app"), "user:/app") == {"user:/app/a": "1"}
+    store(KDB(paths), "user:/app", Key("user:/app/a", "2"))
+    assert values(kdb.get("user:/app"), "user:/app") == {"user:/app/a": "2"}
+
+
+def test_only_files_whose_keys_changed_are_written(kdb: KDB, paths: Paths) -> None:
+    kdb.mount("other.ecf", "user:/other", "dump")
+    store(kdb, "user:/", Key("user:/app/a", "1"), Key("user:/other/b", "2"))
+    before = (paths.user / "other.ecf").stat()
+    written = store(kdb, "user:/", Key("user:/app/a", "changed"))
+    assert written == [paths.user / "app.ecf"]
+    after = (paths.user / "other.ecf").stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+    assert kdb.set(kdb.get("/"), "/") == []
+
+
+def test_set_removes_keys_missing_below_the_parent_and_keeps_the_rest(kdb: KDB) -> None:
+    store(
+        kdb,
+        "user:/app",
+        Key("user:/app/server/port", "80"),
+        Key("user:/app/server/host", "h"),
+        Key("user:/app/name", "n"),
+    )
+    ks = kdb.get("user:/app/server")
+    ks.remove("user:/app/server/host")
+    kdb.set(ks, "user:/app/server")
+    assert values(kdb.get("user:/app"), "user:/app") == {
+        "user:/app/name": "n",
+        "user:/app/server/port": "80",
+    }
+
+
+def test_set_needs_a_get_of_the_files_it_writes(paths: Paths) -> None:
+    kdb = KDB(paths)
+    with pytest.raises(KDBError, match="call get before set"):
+        kdb.set(KeySet([Key("user:/a", "1")]), "user:/")
+    kdb.get("system:/")
+    with pytest.raises(KDBError, match="call get first"):
+        kdb.set(KeySet([Key("user:/a", "1")]), "user:/")
+
+
+def test_proc_keys_stay_in_memory_and_default_keys_are_never_stored(
+    kdb: KDB, paths: Paths
+) -> None:
+    written = store(kdb, "/", Key("proc:/app/a", "p"), Key("default:/app/a", "d"))
+    assert written == []
+    assert kdb.get("/app").lookup("proc:/app/a").value == "p"
+    assert KDB(paths).get("/app").lookup("proc:/app/a") is None
+
+
+def test_a_key_without_namespace_cannot_be_stored(kdb: KDB) -> None:
+    with pytest.raises(KDBError, match="/app/a: give the key a namespace"):
+        store(kdb, "/", Key("/app/a", "1"))
+
+
+def test_a_malformed_file_is_an_error_naming_it(kdb: KDB, paths: Paths) -> None:
+    (paths.user / "bad.json").parent.mkdir(parents=True, exist_ok=True)
+    (paths.user / "bad.json").write_bytes(b"{ not json")
+    kdb.mount("bad.json", "user:/bad")
+    with pytest.raises(ResourceError, match="bad.json"):
+        kdb.get("user:/bad")
+    assert kdb.get("user:/app") is not None  # the other mounts still work
+
+
+def test_spec_metadata_is_applied_on_get_and_not_stored_with_the_key(
+    kdb: KDB, paths: Paths
+) -> None:
+    store(kdb, "spec:/app", Key("spec:/app/port", None, {"check/type": "unsigned_short"}))
+    store(kdb, "user:/app", Key("user:/app/port", "8080"))
+    port = kdb.get("user:/app").lookup("user:/app/port")
+    assert port.meta["check/type"] == "unsigned_short"
+    assert b"unsigned_short" not in (paths.user / "app.ecf").read_bytes()
+    assert not sidecar_path(paths.user / "app.ecf").exists()
+
+
+def test_a_cascading_get_reads_every_namespace(kdb: KDB, paths: Paths) -> None:
+    kdb.mount("app.json", "system:/app")
+    store(kdb, "/", Key("user:/app/a", "u"), Key("system:/app/a", "s"), Key("dir:/app/a", "d"))
+    ks = KDB(paths).get("/app")
+    assert {k.name for k in ks} >= {"user:/app/a", "system:/app/a", "dir:/app/a"}
+
+
+def test_an_invalid_value_is_refused_and_nothing_is_written(kdb: KDB, paths: Paths) -> None:
+    store(kdb, "spec:/app", Key("spec:/app/port", None, {"check/type": "unsigned_short"}))
+    store(kdb, "user:/app", Key("user:/app/port", "8080"))
+    before = (paths.user / "app.ecf").read_bytes()
+    ks = kdb.get("/app")
+    ks.lookup("user:/app/port").value = "-1"
+    ks.add(Key("user:/app/other", "fine"))
+    with pytest.raises(ValidationError) as caught:
+        kdb.set(ks, "/app")
+    assert caught.value.code == "C03200"
+    assert "user:/app/port" in caught.value.message and '"-1"' in caught.value.message
+    assert (paths.user / "app.ecf").read_bytes() == before
+
+
+def test_values_are_stored_normalised(kdb: KDB, paths: Paths) -> None:
+    store(kdb, "spec:/app", Key("spec:/app/debug", None, {"check/type": "boolean"}))
+    store(kdb, "user:/app", Key("user:/app/debug", "yes"))
+    assert KDB(paths).get("user:/app").lookup("user:/app/debug").value == "1"
+
+
+def test_a_key_with_restrict_remove_cannot_be_removed(kdb: KDB) -> None:
+    store(kdb, "user:/app", Key("user:/app/keep", "1", {"restrict/remove": "1"}))
+    ks = kdb.get("user:/app")
+    ks.remove("user:/app/keep")
+    with pytest.raises(ValidationError, match="may not be removed"):
+        kdb.set(ks, "user:/app")

@@ -1,0 +1,133 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from elektraweb.kdb import files
+from elektraweb.kdb.errors import ConflictError
+
+
+def state_of(path: Path) -> files.FileState:
+    current = files.read(path)
+    assert current is not None
+    return current[1]
+
+
+def test_atomic_write_creates_directories_and_leaves_no_temporary(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "er" / "app.toml"
+    state = files.write_atomically(target, b"a = 1\n")
+    assert target.read_bytes() == b"a = 1\n"
+    assert sorted(p.name for p in target.parent.iterdir()) == ["app.toml"]
+    assert state.size == 6
+    assert state.digest == files.content_digest(b"a = 1\n")
+
+
+def test_atomic_write_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> None:
+    target = tmp_path / "secret.ini"
+    target.write_bytes(b"old")
+    target.chmod(0o600)
+    files.write_atomically(target, b"new")
+    assert target.read_bytes() == b"new"
+    assert target.stat().st_mode & 0o777 == 0o600
+
+
+def test_staged_content_is_invisible_until_commit_and_gone_after_discard(tmp_path: Path) -> None:
+    target = tmp_path / "app.json"
+    target.write_bytes(b"{}")
+    staged = files.StagedFile(target, b'{"a": 1}')
+    assert target.read_bytes() == b"{}"
+    staged.discard()
+    assert target.read_bytes() == b"{}"
+    assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
+    files.StagedFile(target, b'{"b": 2}').commit()
+    assert target.read_bytes() == b'{"b": 2}'
+
+
+def test_stat_is_trusted_only_for_files_that_are_not_racily_new(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "f"
+    target.write_bytes(b"x")
+    fresh = state_of(target)
+    assert fresh.racy
+    assert not files.stat_unchanged(target, fresh)
+    monkeypatch.setattr(files, "RACY_WINDOW_NS", 0)  # as if the change were long ago
+    assert not fresh.racy
+    assert files.stat_unchanged(target, fresh)
+
+
+def test_rewrite_keeping_size_and_mtime_is_still_seen(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(files, "RACY_WINDOW_NS", 0)
+    target = tmp_path / "f"
+    target.write_bytes(b"one")
+    known = state_of(target)
+    target.write_bytes(b"two")
+    os.utime(target, ns=(known.mtime_ns, known.mtime_ns))
+    assert not files.stat_unchanged(target, known)
+    assert not files.unchanged(target, known)
+
+
+def test_same_content_written_again_counts_as_unchanged(tmp_path: Path) -> None:
+    target = tmp_path / "f"
+    target.write_bytes(b"same")
+    known = state_of(target)
+    files.write_atomically(target, b"same")
+    assert files.unchanged(target, known)
+    files.write_atomically(target, b"diff")
+    assert not files.unchanged(target, known)
+
+
+def test_missing_and_created_files(tmp_path: Path) -> None:
+    target = tmp_path / "f"
+    assert files.read(target) is None
+    assert files.unchanged(target, None)
+    target.write_bytes(b"")
+    assert not files.unchanged(target, None)
+    known = state_of(target)
+    target.unlink()
+    assert not files.unchanged(target, known)
+
+
+HOLD_LOCK = """
+import fcntl, os, sys, time
+fd = os.open(sys.argv[1], os.O_RDONLY | os.O_CREAT, 0o644)
+fcntl.flock(fd, fcntl.LOCK_EX)
+print("locked", flush=True)
+sys.stdin.read()
+"""
+
+
+def test_a_lock_held_by_another_process_is_a_conflict_after_the_timeout(tmp_path: Path) -> None:
+    target = tmp_path / "app.toml"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(files.lock_path(target))],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline() == "locked\n"
+        with pytest.raises(ConflictError) as caught, files.locked([target], timeout=0.2):
+            pass
+        assert caught.value.code == "C02000"
+        assert str(target) in caught.value.message
+    finally:
+        holder.communicate("")
+    with files.locked([target], timeout=0.2):
+        assert files.lock_path(target).exists()
+
+
+def test_stale_temporaries_of_a_killed_writer_are_removed(tmp_path: Path) -> None:
+    target = tmp_path / "app.toml"
+    leftover = tmp_path / ".app.toml.0badf00d.tmp"
+    leftover.write_bytes(b"half a file")
+    unrelated = tmp_path / ".other.toml.0badf00d.tmp"
+    unrelated.write_bytes(b"")
+    files.remove_stale_temporaries(target)
+    assert not leftover.exists()
+    assert unrelated.exists()

@@ -1,0 +1,165 @@
+"""Real CURVE sockets on loopback: a server with a recording handler, and clients for it."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import threading
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+
+import pytest
+
+from elektraweb.wire import (
+    ClientOptions,
+    KeyPair,
+    Reconnect,
+    RemoteError,
+    Reply,
+    Request,
+    WireServer,
+    ZmqTransport,
+)
+
+ANY_PORT = "tcp://127.0.0.1:*"
+
+
+class RecordingHandler:
+    """Answers every operation with its arguments; counts how often each request id ran.
+
+    Arguments steer it: `sleep` (seconds) delays the reply, `error` (a code) refuses, `crash`
+    raises an unexpected exception, `unencodable` answers with a result that is not JSON,
+    `result` replaces the echoed result.
+    """
+
+    def __init__(self) -> None:
+        self.calls: Counter[bytes] = Counter()
+
+    async def __call__(self, request: Request) -> Reply:
+        self.calls[request.id] += 1
+        args = request.args
+        if "sleep" in args:
+            await asyncio.sleep(args["sleep"])
+        if "error" in args:
+            raise RemoteError(args["error"], f"refused {request.key}", key=request.key)
+        if args.get("crash"):
+            raise ZeroDivisionError("handler bug")
+        if args.get("unencodable"):
+            return Reply({"nan": float("nan")})  # JSON has no NaN
+        if "result" in args:
+            return Reply(args["result"])
+        return Reply({"op": request.op, "args": args})
+
+
+@pytest.fixture
+def server_keys() -> KeyPair:
+    return KeyPair.generate()
+
+
+@pytest.fixture
+def client_keys() -> KeyPair:
+    return KeyPair.generate()
+
+
+@pytest.fixture
+def handler() -> RecordingHandler:
+    return RecordingHandler()
+
+
+@pytest.fixture
+async def server(
+    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair
+) -> AsyncIterator[WireServer]:
+    async with WireServer(
+        handler,
+        keypair=server_keys,
+        allowed_keys=[client_keys.public],
+        listen=ANY_PORT,
+        events=ANY_PORT,
+    ) as running:
+        yield running
+
+
+def fast_options(**changes: Any) -> ClientOptions:
+    """Short deadlines and reconnects, so link failures show within a test's patience."""
+    settings: dict[str, Any] = {
+        "timeout": 1.0,
+        "retries": 2,
+        "ping_interval": None,
+        "reconnect": Reconnect(interval=0.05, max_interval=0.2),
+    }
+    settings.update(changes)
+    return ClientOptions(**settings)
+
+
+ClientFactory = Callable[..., ZmqTransport]
+
+
+@pytest.fixture
+async def connect(
+    server: WireServer, server_keys: KeyPair, client_keys: KeyPair
+) -> AsyncIterator[ClientFactory]:
+    """Makes started clients of `server` (closed after the test); keywords go to ClientOptions."""
+    opened: list[ZmqTransport] = []
+
+    def make(
+        keypair: KeyPair = client_keys, endpoint: str | None = None, **options: Any
+    ) -> ZmqTransport:
+        transport = ZmqTransport(
+            endpoint or server.endpoint,
+            server_key=server_keys.public,
+            keypair=keypair,
+            options=fast_options(**options),
+        )
+        opened.append(transport)
+        return transport
+
+    yield make
+    for transport in opened:
+        await transport.close()
+
+
+@pytest.fixture
+async def client(connect: ClientFactory) -> ZmqTransport:
+    transport = connect()
+    await transport.start()
+    return transport
+
+
+async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll `condition` every 20 ms; fail the test if it stays false for `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+def unused_endpoint() -> str:
+    """A loopback endpoint with a port nobody listens on (yet)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+
+
+class ServerThread:
+    """A server on its own event loop in a thread: sync tests can use it, tests can wedge it."""
+
+    def __init__(self, server: WireServer) -> None:
+        self.server = server
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> ServerThread:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(5)
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self._thread.join(5)
+        self.loop.close()
+
+    def wedge(self, seconds: float) -> None:
+        self.loop.call_soon_threadsafe(time.sleep, seconds)

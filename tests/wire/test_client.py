@@ -1,0 +1,168 @@
+"""ZmqTransport against real servers: status, deadlines, retries, unreachable daemons."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+
+import pytest
+
+from elektraweb.wire import (
+    KeyPair,
+    TimedOut,
+    Unreachable,
+    WireServer,
+    ZmqTransport,
+)
+
+from .conftest import (
+    ClientFactory,
+    RecordingHandler,
+    ServerThread,
+    fast_options,
+    unused_endpoint,
+    wait_until,
+)
+
+
+async def test_status_follows_the_server_going_away_and_coming_back(
+    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair
+) -> None:
+    endpoint = unused_endpoint()
+
+    def serve() -> WireServer:
+        return WireServer(
+            handler, keypair=server_keys, allowed_keys=[client_keys.public], listen=endpoint
+        )
+
+    server = serve()
+    await server.start()
+    client = ZmqTransport(
+        endpoint, server_key=server_keys.public, keypair=client_keys, options=fast_options()
+    )
+    await client.start()
+    try:
+        await wait_until(lambda: client.status.online)
+        assert client.status.offline_since is None
+
+        await server.stop()
+        await wait_until(lambda: not client.status.online)
+        assert client.status.offline_since is not None
+        assert client.status.last_error == f"connection to {endpoint} lost"
+
+        server = serve()
+        await server.start()
+        await wait_until(lambda: client.status.online)
+        assert client.status.last_error is None
+        assert await client.request("get", {"key": "user:/back"})
+        assert client.status.last_seen is not None
+    finally:
+        await client.close()
+        await server.stop()
+
+
+async def test_request_made_while_offline_is_sent_when_the_server_appears(
+    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair
+) -> None:
+    endpoint = unused_endpoint()
+    client = ZmqTransport(
+        endpoint,
+        server_key=server_keys.public,
+        keypair=client_keys,
+        options=fast_options(timeout=5.0, retries=0),
+    )
+    await client.start()
+    server = WireServer(
+        handler, keypair=server_keys, allowed_keys=[client_keys.public], listen=endpoint
+    )
+    try:
+        request = asyncio.create_task(client.request("set", {"key": "user:/early"}))
+        await asyncio.sleep(0.3)
+        assert not request.done()
+        await server.start()
+        assert (await request)["args"] == {"key": "user:/early"}
+    finally:
+        await client.close()
+        await server.stop()
+
+
+async def test_no_server_is_unreachable_and_says_why(
+    server_keys: KeyPair, client_keys: KeyPair
+) -> None:
+    endpoint = unused_endpoint()
+    client = ZmqTransport(
+        endpoint,
+        server_key=server_keys.public,
+        keypair=client_keys,
+        options=fast_options(timeout=0.3, retries=1),
+    )
+    await client.start()
+    try:
+        with pytest.raises(Unreachable) as caught:
+            await client.request("get", {"key": "user:/x"})
+        assert endpoint in str(caught.value)
+        assert client.status.online is False
+        assert client.status.last_error == f"cannot connect to {endpoint}"
+    finally:
+        await client.close()
+
+
+async def test_silent_server_times_out_after_its_retries(
+    connect: ClientFactory, handler: RecordingHandler
+) -> None:
+    client = connect(timeout=0.5, retries=2)
+    await client.start()
+    with pytest.raises(TimedOut) as caught:
+        await client.request("set", {"key": "user:/slow", "sleep": 2.0})
+    assert "3 attempts" in str(caught.value)
+    # Every retry carried the same request id, so the daemon ran it only once.
+    assert list(handler.calls.values()) == [1]
+
+
+async def test_many_concurrent_requests_each_get_their_own_reply(client: ZmqTransport) -> None:
+    names = [f"user:/k/{i}" for i in range(200)]
+    results = await asyncio.gather(*(client.request("get", {"key": n}) for n in names))
+    assert [r["args"]["key"] for r in results] == names
+
+
+async def test_ping_measures_a_round_trip(client: ZmqTransport, handler: RecordingHandler) -> None:
+    assert await client.ping() > 0
+    assert not handler.calls  # the transport answers ping itself
+
+
+async def test_request_before_start_is_refused(server_keys: KeyPair, client_keys: KeyPair) -> None:
+    client = ZmqTransport(unused_endpoint(), server_key=server_keys.public, keypair=client_keys)
+    with pytest.raises(RuntimeError, match="not started"):
+        await client.request("version")
+
+
+@pytest.fixture
+def threaded_server(
+    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair
+) -> Iterator[ServerThread]:
+    server = WireServer(
+        handler, keypair=server_keys, allowed_keys=[client_keys.public], listen=unused_endpoint()
+    )
+    with ServerThread(server) as running:
+        yield running
+
+
+async def test_application_ping_notices_a_wedged_daemon(
+    threaded_server: ServerThread, server_keys: KeyPair, client_keys: KeyPair
+) -> None:
+    client = ZmqTransport(
+        threaded_server.server.endpoint,
+        server_key=server_keys.public,
+        keypair=client_keys,
+        options=fast_options(timeout=0.3, ping_interval=0.1),
+    )
+    await client.start()
+    try:
+        await wait_until(lambda: client.status.online)
+        # TCP and ZMTP heartbeats stay fine: only the application ping can tell.
+        threaded_server.wedge(1.5)
+        await wait_until(lambda: not client.status.online)
+        assert client.status.last_error == "no answer to ping within 0.3 s"
+        await wait_until(lambda: client.status.online)
+    finally:
+        await client.close()
