@@ -18,7 +18,12 @@ $(NODE_STAMP): tests/js/package.json tests/js/package-lock.json
 	npm ci --prefix tests/js --no-audit --no-fund --silent
 	touch $(NODE_STAMP)
 
-install: $(STAMP) $(NODE_STAMP)
+# Debian's Chromium for the browser tests (Playwright drives it; never a downloaded browser).
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+
+install: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
 
 demo: install
 	$(BIN)/elektra-web demo

@@ -4,7 +4,9 @@
     .venv/bin/python bench/elektrad.py --seconds 1 --no-etcd
 
 Each measurement keeps 1 or 64 requests in flight for ``--seconds`` and reports round trips
-per second and the p50/p99 latency:
+per second and the p50/p99 latency. Every request reads or writes one key; each of the
+requests in flight has a key of its own (``user:/bench/key0`` .. ``key63``), as when clusterd
+fans out different changes:
 
 - elektrad get / set:  the wire client (ZmqTransport) against a real elektrad subprocess;
   set rewrites and fsyncs the mounted file every time.
@@ -62,8 +64,14 @@ class Result:
     p99_ms: float
 
 
-async def drive(call: Callable[[int], Awaitable[object]], in_flight: int, seconds: float,
-                ) -> tuple[int, float, float, float]:
+Call = Callable[[int, int], Awaitable[object]]  # (lane, serial): each lane has its own key
+
+
+def lane_key(lane: int) -> str:
+    return f"{KEY}{lane}"
+
+
+async def drive(call: Call, in_flight: int, seconds: float) -> tuple[int, float, float, float]:
     """Keep ``in_flight`` calls running for ``seconds``: (count, rate, p50 ms, p99 ms)."""
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
@@ -72,7 +80,7 @@ async def drive(call: Callable[[int], Awaitable[object]], in_flight: int, second
         serial = 0
         while time.perf_counter() < deadline:
             started = time.perf_counter()
-            await call(lane * 1_000_000 + serial)
+            await call(lane, serial)
             latencies.append(time.perf_counter() - started)
             serial += 1
 
@@ -84,8 +92,7 @@ async def drive(call: Callable[[int], Awaitable[object]], in_flight: int, second
     return len(latencies), len(latencies) / elapsed, statistics.median(latencies) * 1e3, p99 * 1e3
 
 
-async def measure(target: str, op: str, call: Callable[[int], Awaitable[object]],
-                  args: argparse.Namespace) -> list[Result]:
+async def measure(target: str, op: str, call: Call, args: argparse.Namespace) -> list[Result]:
     await drive(call, 4, min(0.3, args.seconds))  # warm up connections and caches
     results = []
     for in_flight in (1, 64):
@@ -177,26 +184,28 @@ async def bench_etcd(url: str, args: argparse.Namespace) -> list[Result]:
 
     connector = aiohttp.TCPConnector(limit=128)
     async with aiohttp.ClientSession(connector=connector) as session:
+        async def put(lane: int, serial: int) -> None:
+            body = {"key": b64(lane_key(lane)), "value": b64(str(serial))}
+            async with session.post(f"{url}/v3/kv/put", json=body) as response:
+                response.raise_for_status()
+                await response.read()
+
+        async def range_(lane: int, serial: int) -> None:
+            body = {"key": b64(lane_key(lane))}
+            async with session.post(f"{url}/v3/kv/range", json=body) as response:
+                response.raise_for_status()
+                await response.read()
+
         for _attempt in range(100):
             try:
-                async with session.post(f"{url}/v3/kv/put",
-                                        json={"key": b64(KEY), "value": b64("0")}) as response:
-                    if response.status == 200:
-                        break
+                await put(0, 0)
+                break
             except aiohttp.ClientError:
-                pass
-            await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)
         else:
             raise RuntimeError("etcd did not answer")
-
-        async def range_(serial: int) -> None:
-            async with session.post(f"{url}/v3/kv/range", json={"key": b64(KEY)}) as response:
-                await response.read()
-
-        async def put(serial: int) -> None:
-            async with session.post(f"{url}/v3/kv/put",
-                                    json={"key": b64(KEY), "value": b64(str(serial))}) as response:
-                await response.read()
+        for lane in range(64):
+            await put(lane, 0)
 
         return [*await measure("etcd", "range", range_, args),
                 *await measure("etcd", "put", put, args)]
@@ -220,13 +229,14 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             await asyncio.sleep(1.0)
             report["elektrad_idle_rss_mb"] = rss_mb(daemon.pid)
             async with client_for(endpoint, key, keypair) as link:
-                await link.request("set", {"key": KEY, "value": "0"})
+                for lane in range(64):
+                    await link.request("set", {"key": lane_key(lane), "value": "0"})
 
-                async def get(serial: int) -> None:
-                    await link.request("get", {"key": KEY})
+                async def get(lane: int, serial: int) -> None:
+                    await link.request("get", {"key": lane_key(lane)})
 
-                async def set_(serial: int) -> None:
-                    await link.request("set", {"key": KEY, "value": str(serial)})
+                async def set_(lane: int, serial: int) -> None:
+                    await link.request("set", {"key": lane_key(lane), "value": str(serial)})
 
                 print("elektrad:", flush=True)
                 results += await measure("elektrad", "get", get, args)
@@ -240,8 +250,8 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         try:
             async with client_for(endpoint, key, keypair) as link:
 
-                async def ping(serial: int) -> None:
-                    await link.request("get", {"key": KEY})
+                async def ping(lane: int, serial: int) -> None:
+                    await link.request("get", {"key": lane_key(lane)})
 
                 print("echo (transport ceiling):", flush=True)
                 results += await measure("echo", "get", ping, args)

@@ -60,5 +60,31 @@ class Kdb:
         )
         return result.err
 
+    def seed(
+        self, parent: str, values: dict[str, str], meta: dict[str, dict[str, str]] | None = None
+    ) -> None:
+        """Create keys below ``parent`` with one `kdb import` (names relative, "" = parent)."""
+        stdin = dump(values, meta or {})
+        done = self.run_bytes("import", parent, stdin=stdin)
+        assert done.returncode == 0, done.stderr.decode()
+
     def get(self, name: str) -> str:
         return self.ok("get", name).removesuffix("\n")
+
+
+def dump(values: dict[str, str], meta: dict[str, dict[str, str]]) -> bytes:
+    """Keys in Elektra's dump format (kdbOpen 2), names relative to the parent."""
+    out = [b"kdbOpen 2\n"]
+    for name, value in values.items():
+        raw_name, raw_value = name.encode(), value.encode()
+        out.append(
+            b"$key string %d %d\n%s\n%s\n" % (len(raw_name), len(raw_value), raw_name, raw_value)
+        )
+        for meta_name, meta_value in meta.get(name, {}).items():
+            raw_meta, raw_meta_value = meta_name.encode(), meta_value.encode()
+            out.append(
+                b"$meta %d %d\n%s\n%s\n"
+                % (len(raw_meta), len(raw_meta_value), raw_meta, raw_meta_value)
+            )
+    out.append(b"$end\n")
+    return b"".join(out)

@@ -115,14 +115,16 @@ def test_spec_type_is_enforced_on_set(kdb: Kdb) -> None:
 
 def _fill_ls_example(kdb: Kdb) -> None:
     # The example of libelektra's kdb-ls(1).
-    for name, value in [
-        ("test", "val1"),
-        ("test/foo/bar", "val2"),
-        ("test/fizz/buzz", "fizzbuzz"),
-        ("tost", "val3"),
-        ("tost/level", "lvl"),
-    ]:
-        kdb.ok("set", f"user:/tests/kdb-ls/{name}", value)
+    kdb.seed(
+        "user:/tests/kdb-ls",
+        {
+            "test": "val1",
+            "test/foo/bar": "val2",
+            "test/fizz/buzz": "fizzbuzz",
+            "tost": "val3",
+            "tost/level": "lvl",
+        },
+    )
 
 
 def test_ls_lists_the_subtree(kdb: Kdb) -> None:
@@ -160,8 +162,7 @@ def test_ls_rejects_bad_depths_with_exit_2(kdb: Kdb) -> None:
 
 
 def test_ls_null_separated(kdb: Kdb) -> None:
-    kdb.ok("set", "user:/tests/nul/a", "1")
-    kdb.ok("set", "user:/tests/nul/b", "2")
+    kdb.seed("user:/tests/nul", {"a": "1", "b": "2"})
     out = kdb.run_bytes("ls", "-0", "user:/tests/nul").stdout
     assert out == b"user:/tests/nul/a\0user:/tests/nul/b\0"
 
@@ -184,8 +185,8 @@ def test_ls_verbose_counts(kdb: Kdb) -> None:
 
 def test_find_matches_anywhere_in_the_name(kdb: Kdb) -> None:
     # The example of libelektra's kdb-find(1).
-    for name in ["tests", "tests/foo/bar", "tests/fizz/buzz", "tostfizz", "tust/level"]:
-        kdb.ok("set", f"user:/tests/find/{name}", "x")
+    names = ["tests", "tests/foo/bar", "tests/fizz/buzz", "tostfizz", "tust/level"]
+    kdb.seed("user:/tests/find", dict.fromkeys(names, "x"))
     assert kdb.ok("find", "/tests/find/t[eo]").splitlines() == [
         "user:/tests/find/tests",
         "user:/tests/find/tests/fizz/buzz",

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+
 import pytest
-from kdb_runner import Kdb
+from kdb_runner import KDB_EXECUTABLE, Kdb
 
 from elektraweb.cli.kdb import COMMAND_MODULES
 
@@ -25,13 +29,14 @@ def test_every_command_has_help(kdb: Kdb, name: str) -> None:
     out = kdb.ok(name, "--help")
     assert out.startswith(f"usage: kdb {name} [options]")
     assert "-H, -h, --help" in out
-    assert kdb.ok(name, "-H") == out
 
 
 def test_help_of_a_command_tells_its_exit_codes(kdb: Kdb) -> None:
     out = kdb.ok("rm", "--help")
     assert "-r, --recursive" in out
     assert "11      no key to remove found" in out
+    assert kdb.ok("help", "rm") == out
+    assert kdb.ok("rm", "-H") == out
 
 
 def test_version(kdb: Kdb) -> None:
@@ -84,3 +89,23 @@ def test_invalid_key_name_exits_2_and_quotes_it(kdb: Kdb, name: str) -> None:
     err = kdb.fails(2, "get", name)
     assert "invalid key name" in err
     assert name in err
+
+
+def test_a_reader_that_goes_away_ends_kdb_quietly(kdb: Kdb) -> None:
+    kdb.ok("set", "user:/tests/piped", "1")
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        done = subprocess.run(
+            [str(KDB_EXECUTABLE), "ls", "user:/"],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            cwd=kdb.cwd,
+            env=kdb.env,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert done.returncode == -signal.SIGPIPE
+    assert done.stderr == b""

@@ -36,11 +36,16 @@ DUMP_V1_EXAMPLE = (
 )
 
 
+APP = {
+    "name": "elektra web",
+    "server/port": "8080",
+    "server/host": "127.0.0.1",
+    "motd": "two\nlines",
+}
+
+
 def _fill(kdb: Kdb, base: str) -> None:
-    kdb.ok("set", f"{base}/name", "elektra web")
-    kdb.ok("set", f"{base}/server/port", "8080")
-    kdb.ok("set", f"{base}/server/host", "127.0.0.1")
-    kdb.ok("set", f"{base}/motd", "two\nlines")
+    kdb.seed(base, APP)
 
 
 def test_export_defaults_to_dump_and_round_trips_with_metadata(kdb: Kdb) -> None:
@@ -57,6 +62,15 @@ def test_export_defaults_to_dump_and_round_trips_with_metadata(kdb: Kdb) -> None
     assert kdb.ok("meta-get", "user:/tests/app/server/port", "description") == "where we listen\n"
 
 
+def test_export_leaves_out_metadata_that_comes_from_the_spec(kdb: Kdb) -> None:
+    kdb.ok("meta-set", "spec:/tests/app/server/port", "check/type", "unsigned_short")
+    _fill(kdb, "user:/tests/app")
+    exported = kdb.ok("export", "user:/tests/app")
+    assert "check/type" not in exported
+    assert kdb.ok("meta-get", "/tests/app/server/port", "check/type") == "unsigned_short\n"
+    kdb.ok("import", "user:/tests/app", stdin=exported)
+
+
 def test_export_is_relative_so_import_can_relocate(kdb: Kdb) -> None:
     _fill(kdb, "user:/tests/app")
     exported = kdb.ok("export", "user:/tests/app")
@@ -71,9 +85,9 @@ def test_round_trip_through_each_format(kdb: Kdb, storage: str) -> None:
     exported = kdb.ok("export", "user:/tests/app", storage)
     assert "8080" in exported
     kdb.ok("import", "user:/tests/copy", storage, stdin=exported)
-    for name in ("name", "server/port", "server/host", "motd"):
-        assert kdb.get(f"user:/tests/copy/{name}") == kdb.get(f"user:/tests/app/{name}")
     assert kdb.ok("export", "user:/tests/copy", storage) == exported
+    for name in ("server/port", "motd"):
+        assert kdb.get(f"user:/tests/copy/{name}") == APP[name]
 
 
 def test_import_of_libelektras_dump_v2_example(kdb: Kdb) -> None:
@@ -151,6 +165,7 @@ def test_import_errors(kdb: Kdb) -> None:
     assert "unknown format 'xml'" in kdb.fails(2, "import", "user:/tests/app", "xml", stdin="")
     assert "unknown format 'xml'" in kdb.fails(2, "export", "user:/tests/app", "xml")
     assert "namespace" in kdb.fails(12, "import", "/tests/app", stdin="")
+    assert "namespace" in kdb.fails(12, "export", "/tests/app")
     kdb.fails(5, "import", "user:/tests/app", "dump", stdin="this is not a dump file\n")
     kdb.fails(5, "import", "user:/tests/app", "json", stdin="{not json")
     assert kdb.ok("ls", "user:/tests/app") == ""

@@ -6,11 +6,9 @@ from kdb_runner import Kdb
 
 
 def _fill(kdb: Kdb, base: str) -> None:
-    kdb.ok("set", base, "root")
-    kdb.ok("set", f"{base}/a", "1")
-    kdb.ok("set", f"{base}/a/deep", "2")
-    kdb.ok("set", f"{base}/b", "3")
-    kdb.ok("meta-set", f"{base}/a", "description", "the a key")
+    kdb.seed(
+        base, {"": "root", "a": "1", "a/deep": "2", "b": "3"}, {"a": {"description": "the a key"}}
+    )
 
 
 def test_rm_removes_one_key_and_keeps_its_children(kdb: Kdb) -> None:
@@ -61,6 +59,14 @@ def test_mv_recursive_moves_the_subtree(kdb: Kdb) -> None:
         "user:/tests/elsewhere/b",
     ]
     assert kdb.get("user:/tests/elsewhere/a/deep") == "2"
+
+
+def test_mv_leaves_the_metadata_of_the_spec_behind(kdb: Kdb) -> None:
+    kdb.ok("meta-set", "spec:/tests/spec/port", "check/type", "unsigned_short")
+    kdb.ok("set", "user:/tests/spec/port", "8080")
+    kdb.ok("mv", "user:/tests/spec/port", "user:/tests/free/port")
+    kdb.fails(12, "meta-get", "user:/tests/free/port", "check/type")
+    kdb.ok("set", "user:/tests/free/port", "no number")
 
 
 def test_mv_recursive_below_itself(kdb: Kdb) -> None:

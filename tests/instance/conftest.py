@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import re
@@ -16,7 +17,7 @@ import pytest
 
 from elektraweb.wire.client import ClientOptions, ZmqTransport
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import MAX_MESSAGE_BYTES
+from elektraweb.wire.messages import MAX_MESSAGE_BYTES, Event
 from elektraweb.wire.subscriber import EventSubscriber
 
 BIN = Path(sys.prefix) / "bin"
@@ -49,7 +50,7 @@ class Daemon:
     def start(self) -> Daemon:
         allow = [arg for key in self.allowed for arg in ("--allow-key", key)]
         command = [
-            *(os.environ["STUBD"].split() if "STUBD" in os.environ else [str(ELEKTRAD)]), "--listen", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0",
+            str(ELEKTRAD), "--listen", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0",
             "--state", str(self.state), *allow,
         ]
         log = self.log_file.open("a")
@@ -154,3 +155,31 @@ def daemon(tmp_path: Path, client_keys: KeyPair) -> Iterator[Daemon]:
 async def link(shared_daemon: Daemon) -> AsyncIterator[ZmqTransport]:
     async with shared_daemon.transport() as transport:
         yield transport
+
+
+# Generous: a loaded CI machine may be slow; the daemon aims at well under a second.
+EVENT_TIMEOUT = 15.0
+
+
+async def next_event(events: EventSubscriber, key: str) -> Event:
+    """The next event about ``key`` (others are skipped)."""
+    async with asyncio.timeout(EVENT_TIMEOUT):
+        while True:
+            event = await events.receive()
+            if event.key == key:
+                return event
+
+
+async def subscribed(link: ZmqTransport, events: EventSubscriber, area: str) -> None:
+    """Wait until the subscription is live (ZeroMQ drops events for a joining subscriber)."""
+    probe = f"{area}/probe"
+    async with asyncio.timeout(EVENT_TIMEOUT):
+        for attempt in range(1000):
+            await link.request("set", {"key": probe, "value": str(attempt)})
+            try:
+                async with asyncio.timeout(0.2):
+                    while (await events.receive()).key != probe:
+                        pass
+                return
+            except TimeoutError:
+                continue

@@ -3,39 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 
 from elektraweb.wire.client import ZmqTransport
-from elektraweb.wire.messages import Event
-from elektraweb.wire.subscriber import EventSubscriber
 
-from .conftest import Daemon
-
-# Generous: a loaded CI machine may be slow; the daemon aims at well under a second.
-EVENT_TIMEOUT = 15.0
-
-
-async def next_event(events: EventSubscriber, key: str) -> Event:
-    """The next event about ``key`` (others are skipped)."""
-    async with asyncio.timeout(EVENT_TIMEOUT):
-        while True:
-            event = await events.receive()
-            if event.key == key:
-                return event
-
-
-async def subscribed(link: ZmqTransport, events: EventSubscriber, area: str) -> None:
-    """Wait until the subscription is live (ZeroMQ drops events for a joining subscriber)."""
-    probe = f"{area}/probe"
-    async with asyncio.timeout(EVENT_TIMEOUT):
-        for attempt in range(1000):
-            await link.request("set", {"key": probe, "value": str(attempt)})
-            try:
-                async with asyncio.timeout(0.2):
-                    while (await events.receive()).key != probe:
-                        pass
-                return
-            except TimeoutError:
-                continue
+from .conftest import Daemon, next_event, subscribed
 
 
 async def test_writes_through_elektrad_are_published(
@@ -91,3 +63,16 @@ async def test_editing_a_mounted_file_is_published(daemon: Daemon) -> None:
         assert event.origin == "external"
         assert event.old is not None and event.old.value == "red"
         assert event.new is not None and event.new.value == "blue"
+
+
+async def test_a_config_directory_removed_and_made_again_is_followed(daemon: Daemon) -> None:
+    async with daemon.transport() as own, daemon.subscriber("user:/") as events:
+        await subscribed(own, events, "user:/again")
+        await asyncio.to_thread(shutil.rmtree, daemon.root / "user")
+        removed = await next_event(events, "user:/again/probe")
+        assert removed.new is None and removed.origin == "external"
+        done = await asyncio.to_thread(daemon.kdb, "set", "user:/again/later", "back")
+        assert done.returncode == 0, done.stderr
+        event = await next_event(events, "user:/again/later")
+        assert event.origin == "external"
+        assert event.new is not None and event.new.value == "back"

@@ -6,7 +6,10 @@ import asyncio
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from elektraweb.wire.keys import KeyPair
+from elektraweb.wire.messages import RemoteError
 from elektraweb.wire.transport import LinkError
 
 from .conftest import ELEKTRAD, Daemon
@@ -59,3 +62,22 @@ async def test_sigterm_finishes_writes_in_progress(daemon: Daemon) -> None:
     async with daemon.transport() as link:
         for i in acknowledged:
             assert (await link.request("get", {"key": f"system:/stop/k{i}"}))["value"] == str(i)
+
+
+async def test_a_broken_config_file_does_not_stop_elektrad(
+    tmp_path: Path, client_keys: KeyPair
+) -> None:
+    daemon = Daemon(tmp_path, client_keys)
+    for args in (("mount", "app.toml", "system:/app", "toml"), ("set", "system:/app/a", "1"),
+                 ("set", "system:/other", "2")):
+        assert daemon.kdb(*args).returncode == 0
+    (daemon.root / "system" / "app.toml").write_text("this is [[ not toml")
+    daemon.start()
+    try:
+        async with daemon.transport() as link:
+            assert (await link.request("get", {"key": "system:/other"}))["value"] == "2"
+            with pytest.raises(RemoteError) as caught:
+                await link.request("get", {"key": "system:/app/a"})
+            assert "app.toml" in caught.value.message
+    finally:
+        daemon.kill()

@@ -58,12 +58,26 @@ def test_a_conflict_in_one_file_writes_none_of_the_others(paths: Paths) -> None:
     set_key(second, "user:/app/theirs", "2")
     mine.add(Key("user:/other/mine", "1"))
     mine.add(Key("user:/app/mine", "1"))
-    with pytest.raises(ConflictError, match="app.ecf"):
+    with pytest.raises(ConflictError, match=r"app\.ecf"):
         first.set(mine, "user:/")
     assert not (paths.user / "other.ecf").exists()
 
 
-def _writer(paths: Paths, name: str, barrier: Barrier, outcome: "multiprocessing.Queue[str]") -> None:
+def test_a_mount_made_since_the_get_is_a_conflict(paths: Paths) -> None:
+    first, second = KDB(paths), KDB(paths)
+    mine = first.get("user:/")
+    second.mount("new.ecf", "user:/new", "dump")
+    mine.add(Key("user:/new/key", "1"))
+    with pytest.raises(ConflictError, match=r"elektra\.ecf"):
+        first.set(mine, "user:/")
+    set_key(first, "user:/new/key", "1")
+    assert first.file_of("user:/new/key") == paths.user / "new.ecf"
+    assert KDB(paths).get("user:/new").lookup("user:/new/key").value == "1"
+
+
+def _writer(
+    paths: Paths, name: str, barrier: Barrier, outcome: "multiprocessing.Queue[str]"
+) -> None:
     kdb = KDB(paths)
     ks = kdb.get("user:/")
     ks.add(Key(name, "written"))

@@ -176,7 +176,7 @@ def test_a_malformed_file_is_an_error_naming_it(kdb: KDB, paths: Paths) -> None:
     (paths.user / "bad.json").parent.mkdir(parents=True, exist_ok=True)
     (paths.user / "bad.json").write_bytes(b"{ not json")
     kdb.mount("bad.json", "user:/bad")
-    with pytest.raises(ResourceError, match="bad.json"):
+    with pytest.raises(ResourceError, match=r"bad\.json"):
         kdb.get("user:/bad")
     assert kdb.get("user:/app") is not None  # the other mounts still work
 
@@ -225,3 +225,45 @@ def test_a_key_with_restrict_remove_cannot_be_removed(kdb: KDB) -> None:
     ks.remove("user:/app/keep")
     with pytest.raises(ValidationError, match="may not be removed"):
         kdb.set(ks, "user:/app")
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_values_a_format_cannot_place_survive_in_the_sidecar(paths: Paths, fmt: str) -> None:
+    kdb = KDB(paths)
+    kdb.mount(f"app.{EXTENSIONS[fmt]}", "user:/app", fmt)
+    keys = [
+        Key("user:/app/server", "the server section has a value too"),
+        Key("user:/app/server/port", "80"),
+        Key("user:/app/blob", b"\x00\xffbinary"),
+        Key("user:/app/empty", ""),
+    ]
+    store(kdb, "user:/app", *keys)
+    again = KDB(paths).get("user:/app")
+    assert [again.lookup(key.name) for key in keys] == keys
+
+
+def test_spec_patterns_describe_keys_below_a_namespaced_parent(paths: Paths) -> None:
+    kdb = KDB(paths)
+    kdb.mount("app.ecf", "/app", "dump")  # spec:/app too
+    store(
+        kdb,
+        "spec:/app",
+        Key("spec:/app/_/port", None, {"check/type": "unsigned_short"}),
+        Key("spec:/app/#/name", None, {"description": "an element's name"}),
+        Key("spec:/other/x", None, {"description": "not about the app"}),
+    )
+    store(
+        kdb,
+        "user:/app",
+        Key("user:/app/server/port", "80"),
+        Key("user:/app/#0/name", "first"),
+    )
+    ks = kdb.get("user:/app/server")
+    assert ks.lookup("user:/app/server/port").meta == {"check/type": "unsigned_short"}
+    assert ks.lookup("spec:/other/x") is None
+    assert kdb.get("user:/app/#0").lookup("user:/app/#0/name").meta == {
+        "description": "an element's name"
+    }
+    ks.lookup("user:/app/server/port").value = "70000"
+    with pytest.raises(ValidationError, match="user:/app/server/port"):
+        kdb.set(ks, "user:/app/server")

@@ -58,9 +58,16 @@ def test_a_cascading_mountpoint_mounts_spec_dir_user_and_system(paths: Paths) ->
         "user:/app": paths.user / "app.toml",
         "system:/app": paths.system / "app.toml",
     }
-    overlapping = [m.name for m in table.overlapping("/app/server")]
-    assert overlapping == ["spec:/app", "dir:/app", "user:/app", "system:/app"]
-    assert [m.name for m in table.overlapping("user:/")] == ["user:/", "user:/app"]
+    assert [(r.mount.name, r.start) for r in table.regions("/app/server")] == [
+        ("spec:/app", "spec:/app/server"),
+        ("dir:/app", "dir:/app/server"),
+        ("user:/app", "user:/app/server"),
+        ("system:/app", "system:/app/server"),
+    ]
+    assert [(r.mount.name, r.start) for r in table.regions("user:/")] == [
+        ("user:/", "user:/"),
+        ("user:/app", "user:/app"),
+    ]
 
 
 def test_an_absolute_cascading_mount_keeps_one_file_for_system_only(paths: Paths) -> None:
@@ -113,9 +120,9 @@ def test_the_same_mountpoint_or_file_cannot_be_mounted_twice(paths: Paths) -> No
     kdb.mount("app.json", "/app")
     with pytest.raises(MountError, match="user:/app is already mounted"):
         kdb.mount("other.json", "user:/app")
-    with pytest.raises(MountError, match="app.json at user:/other: that file is already mounted"):
+    with pytest.raises(MountError, match=r"app\.json at user:/other: that file is already mounted"):
         kdb.mount("app.json", "user:/other")
-    with pytest.raises(MountError, match="default.ecf at user:/third: .* mounted at user:/$"):
+    with pytest.raises(MountError, match=r"default\.ecf at user:/third: .* mounted at user:/$"):
         kdb.mount("default.ecf", "user:/third", "dump")
     with pytest.raises(MountError, match="nothing is mounted there"):
         kdb.umount("user:/app")  # mounted as /app, not as user:/app
@@ -165,3 +172,17 @@ def test_relative_mounts_resolve_per_namespace_under_home_and_cwd(tmp_path: Path
     kdb.set(keys, "/app")
     assert b'"u"' in (tmp_path / "home/.config/app.json").read_bytes()
     assert b'"d"' in (tmp_path / "cwd/.dir/app.json").read_bytes()
+
+
+def test_an_absolute_system_file_is_that_file_even_with_kdb_root(
+    paths: Paths, tmp_path: Path
+) -> None:
+    elsewhere = tmp_path / "srv" / "app.json"
+    kdb = KDB(paths)
+    kdb.mount(str(elsewhere), "system:/app")
+    keys = kdb.get("system:/app")
+    keys.add(Key("system:/app/port", "80"))
+    assert kdb.set(keys, "system:/app") == [elsewhere]
+    assert kdb.file_of("system:/app/port") == elsewhere
+    with pytest.raises(MountError, match="give a namespace"):
+        kdb.file_of("/app/port")

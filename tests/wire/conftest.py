@@ -98,17 +98,14 @@ ClientFactory = Callable[..., ZmqTransport]
 
 
 @pytest.fixture
-async def connect(
-    server: WireServer, server_keys: KeyPair, client_keys: KeyPair
-) -> AsyncIterator[ClientFactory]:
-    """Makes started clients of `server` (closed after the test); keywords go to ClientOptions."""
+async def dial(server_keys: KeyPair, client_keys: KeyPair) -> AsyncIterator[ClientFactory]:
+    """`dial(endpoint, keypair=client_keys, **options)` makes a client of whatever listens at
+    `endpoint`, if anything (not started, closed after the test); keywords go to ClientOptions."""
     opened: list[ZmqTransport] = []
 
-    def make(
-        keypair: KeyPair = client_keys, endpoint: str | None = None, **options: Any
-    ) -> ZmqTransport:
+    def make(endpoint: str, keypair: KeyPair = client_keys, **options: Any) -> ZmqTransport:
         transport = ZmqTransport(
-            endpoint or server.endpoint,
+            endpoint,
             server_key=server_keys.public,
             keypair=keypair,
             options=fast_options(**options),
@@ -119,6 +116,16 @@ async def connect(
     yield make
     for transport in opened:
         await transport.close()
+
+
+@pytest.fixture
+def connect(server: WireServer, dial: ClientFactory) -> ClientFactory:
+    """`dial` with the endpoint of `server`."""
+
+    def make(**options: Any) -> ZmqTransport:
+        return dial(server.endpoint, **options)
+
+    return make
 
 
 @pytest.fixture

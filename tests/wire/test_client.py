@@ -19,14 +19,13 @@ from .conftest import (
     ClientFactory,
     RecordingHandler,
     ServerThread,
-    fast_options,
     unused_endpoint,
     wait_until,
 )
 
 
 async def test_status_follows_the_server_going_away_and_coming_back(
-    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair
+    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair, dial: ClientFactory
 ) -> None:
     endpoint = unused_endpoint()
 
@@ -37,9 +36,7 @@ async def test_status_follows_the_server_going_away_and_coming_back(
 
     server = serve()
     await server.start()
-    client = ZmqTransport(
-        endpoint, server_key=server_keys.public, keypair=client_keys, options=fast_options()
-    )
+    client = dial(endpoint)
     await client.start()
     try:
         await wait_until(lambda: client.status.online)
@@ -57,20 +54,14 @@ async def test_status_follows_the_server_going_away_and_coming_back(
         assert await client.request("get", {"key": "user:/back"})
         assert client.status.last_seen is not None
     finally:
-        await client.close()
         await server.stop()
 
 
 async def test_request_made_while_offline_is_sent_when_the_server_appears(
-    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair
+    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair, dial: ClientFactory
 ) -> None:
     endpoint = unused_endpoint()
-    client = ZmqTransport(
-        endpoint,
-        server_key=server_keys.public,
-        keypair=client_keys,
-        options=fast_options(timeout=5.0, retries=0),
-    )
+    client = dial(endpoint, timeout=5.0, retries=0)
     await client.start()
     server = WireServer(
         handler, keypair=server_keys, allowed_keys=[client_keys.public], listen=endpoint
@@ -82,29 +73,18 @@ async def test_request_made_while_offline_is_sent_when_the_server_appears(
         await server.start()
         assert (await request)["args"] == {"key": "user:/early"}
     finally:
-        await client.close()
         await server.stop()
 
 
-async def test_no_server_is_unreachable_and_says_why(
-    server_keys: KeyPair, client_keys: KeyPair
-) -> None:
+async def test_no_server_is_unreachable_and_says_why(dial: ClientFactory) -> None:
     endpoint = unused_endpoint()
-    client = ZmqTransport(
-        endpoint,
-        server_key=server_keys.public,
-        keypair=client_keys,
-        options=fast_options(timeout=0.3, retries=1),
-    )
+    client = dial(endpoint, timeout=0.3, retries=1)
     await client.start()
-    try:
-        with pytest.raises(Unreachable) as caught:
-            await client.request("get", {"key": "user:/x"})
-        assert endpoint in str(caught.value)
-        assert client.status.online is False
-        assert client.status.last_error == f"cannot connect to {endpoint}"
-    finally:
-        await client.close()
+    with pytest.raises(Unreachable) as caught:
+        await client.request("get", {"key": "user:/x"})
+    assert endpoint in str(caught.value)
+    assert client.status.online is False
+    assert client.status.last_error == f"cannot connect to {endpoint}"
 
 
 async def test_silent_server_times_out_after_its_retries(
@@ -130,8 +110,8 @@ async def test_ping_measures_a_round_trip(client: ZmqTransport, handler: Recordi
     assert not handler.calls  # the transport answers ping itself
 
 
-async def test_request_before_start_is_refused(server_keys: KeyPair, client_keys: KeyPair) -> None:
-    client = ZmqTransport(unused_endpoint(), server_key=server_keys.public, keypair=client_keys)
+async def test_request_before_start_is_refused(dial: ClientFactory) -> None:
+    client = dial(unused_endpoint())
     with pytest.raises(RuntimeError, match="not started"):
         await client.request("version")
 
@@ -148,21 +128,13 @@ def threaded_server(
 
 
 async def test_application_ping_notices_a_wedged_daemon(
-    threaded_server: ServerThread, server_keys: KeyPair, client_keys: KeyPair
+    threaded_server: ServerThread, dial: ClientFactory
 ) -> None:
-    client = ZmqTransport(
-        threaded_server.server.endpoint,
-        server_key=server_keys.public,
-        keypair=client_keys,
-        options=fast_options(timeout=0.3, ping_interval=0.1),
-    )
+    client = dial(threaded_server.server.endpoint, timeout=0.3, ping_interval=0.1)
     await client.start()
-    try:
-        await wait_until(lambda: client.status.online)
-        # TCP and ZMTP heartbeats stay fine: only the application ping can tell.
-        threaded_server.wedge(1.5)
-        await wait_until(lambda: not client.status.online)
-        assert client.status.last_error == "no answer to ping within 0.3 s"
-        await wait_until(lambda: client.status.online)
-    finally:
-        await client.close()
+    await wait_until(lambda: client.status.online)
+    # TCP and ZMTP heartbeats stay fine: only the application ping can tell.
+    threaded_server.wedge(1.5)
+    await wait_until(lambda: not client.status.online)
+    assert client.status.last_error == "no answer to ping within 0.3 s"
+    await wait_until(lambda: client.status.online)

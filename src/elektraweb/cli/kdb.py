@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 from typing import NoReturn
 
@@ -15,13 +16,13 @@ from elektraweb.cli.kdb_commands.command import (
     BAD_ARGUMENTS,
     BAD_OPTIONS,
     KDB_ERROR,
-    NOT_FOUND,
     OK,
     UNKNOWN_COMMAND,
     Command,
     CommandError,
     Invocation,
 )
+from elektraweb.kdb.errors import InvalidNameError, KDBError
 
 # Command name -> module below elektraweb.cli.kdb_commands that defines it.
 COMMAND_MODULES = {
@@ -51,7 +52,7 @@ Access the key database (KDB) of this host from the command line.
 commands:
 {commands}
 
-Run 'kdb <command> --help' for the arguments and options of a command.
+Run 'kdb help <command>' or 'kdb <command> --help' for the arguments and options of a command.
 Use '--' to end the options, e.g. to set a value that starts with '-':
   kdb set -- user:/tests/neg -3
 
@@ -90,19 +91,20 @@ class _Parser(argparse.ArgumentParser):
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Like libelektra's kdb (and every C tool), end quietly when the reader of our output
+    # goes away (`kdb ls / | head`) instead of reporting a BrokenPipeError.
+    signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     args = sys.argv[1:] if argv is None else argv
     try:
         return _run(args)
     except CommandError as error:
         sys.stderr.write(error.message.rstrip("\n") + "\n")
         return error.exit_code
-    except BrokenPipeError:
-        # `kdb ls / | head`: the reader left; that is not our failure.
-        sys.stderr.close()
-        return OK
 
 
 def _run(args: list[str]) -> int:
+    if args[:1] == ["help"] and len(args) == 2:
+        args = [args[1], "--help"]  # libelektra's `kdb help <command>`
     if not args or args[0] in ("-H", "-h", "--help", "help"):
         sys.stdout.write(_overview())
         return OK
@@ -149,14 +151,16 @@ def _parse(command: Command, args: list[str]) -> Invocation | None:
             )
         else:
             parser.add_argument(
-                *option.flags,
-                dest=option.dest,
-                metavar=option.metavar,
-                default=option.default,
-                help=option.help,
+                *option.flags, dest=option.dest, metavar=option.metavar, help=option.help
             )
     parser.add_argument("arguments", nargs="*", help=argparse.SUPPRESS)
+    # Split at '--' ourselves: argparse's intermixed parsing mishandles what follows it.
+    after: list[str] = []
+    if "--" in args:
+        at = args.index("--")
+        args, after = args[:at], args[at + 1 :]
     options = parser.parse_intermixed_args(args)
+    options.arguments.extend(after)
     if options.help:
         sys.stdout.write(parser.format_help())
         return None
@@ -186,15 +190,10 @@ def _expected(command: Command) -> str:
 
 
 def _execute(command: Command, invocation: Invocation) -> int:
-    # Imported here: errors only matter once a command touches the KDB.
-    from elektraweb.kdb.errors import InvalidNameError, KDBError, NotFoundError
-
     try:
         return command.run(invocation)
     except InvalidNameError as error:
         raise CommandError(error.message, BAD_ARGUMENTS) from error
-    except NotFoundError as error:
-        raise CommandError(error.message, NOT_FOUND) from error
     except KDBError as error:
         kind = ERROR_KINDS.get(error.code, "Error")
         raise CommandError(

@@ -105,14 +105,18 @@ class Args:
             raise self._wrong(name, "true or false")
         return raw
 
-    def count(self, name: str, default: int | None, low: int, high: int) -> int | None:
-        """An integer in [low, high]; ``default`` when left out (null allowed iff default is)."""
+    def count(self, name: str, default: int, low: int, high: int) -> int:
+        """An integer in [low, high]; ``default`` when left out."""
         raw = self._raw.get(name, default)
-        if raw is None and default is None:
-            return None
         if type(raw) is not int or not low <= raw <= high:
             raise self._wrong(name, f"an integer from {low} to {high}")
         return raw
+
+    def optional_count(self, name: str, low: int, high: int) -> int | None:
+        """An integer in [low, high], or None when left out or null."""
+        if self._raw.get(name) is None:
+            return None
+        return self.count(name, low, low, high)
 
     def meta(
         self, name: str = "meta", *, removals: bool = False, required: bool = False

@@ -1,10 +1,10 @@
 """Changes made behind elektrad's back: watch the mounted files, diff them against known keys.
 
 The feed keeps the keys of every persistent namespace as last seen. elektrad's own writes are
-absorbed into that snapshot on the KDB worker right after they are written, so when the
-watcher reports the file, the diff finds nothing left to announce. Whatever else differs was
-changed by someone else (a local ``kdb set``, an editor) and is emitted with origin
-``external``.
+absorbed into that snapshot on the KDB worker right after they are written, together with the
+stat of each file they wrote: when the watcher then reports such a file unchanged since, it is
+not read again (a big file costs a full parse and diff). Whatever else differs was changed by
+someone else (a local ``kdb set``, an editor) and is emitted with origin ``external``.
 
 The snapshot methods (:meth:`prime`, :meth:`absorb`, :meth:`rescan`) run on the KDB worker;
 :meth:`follow` runs on the event loop.
@@ -13,6 +13,7 @@ The snapshot methods (:meth:`prime`, :meth:`absorb`, :meth:`rescan`) run on the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -38,11 +39,25 @@ STEP_MS = 30
 # Without changes the watcher still yields this often; the first yield after a (re)start
 # triggers a full rescan that covers changes made while no watcher was running.
 IDLE_YIELD_MS = 500
+# After the watcher failed, wait this long (seconds) before watching again.
+RETRY_AFTER = 1.0
 
 Emit = Callable[[list[Change]], None]
+# What identifies one version of a file for the feed; None: the file does not exist.
+Signature = tuple[int, int, int] | None
+
+
+def _signature(path: Path) -> Signature:
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        return None
+    return st.st_mtime_ns, st.st_size, st.st_ino
 
 
 class ChangeFeed:
+    """The keys of every mounted file as last seen; ``emit`` gets what changed behind our back."""
+
     def __init__(self, kdb: KDB, emit: Emit) -> None:
         self._kdb = kdb
         self._emit = emit
@@ -50,6 +65,7 @@ class ChangeFeed:
         self._roots_of: dict[Path, list[str]] = {}  # file (or sidecar) → mountpoints it holds
         self._bootstrap: Path | None = None
         self._awaited: frozenset[Path] = frozenset()  # missing directories on a file's path
+        self._written: dict[Path, Signature] = {}  # files as elektrad's last write left them
         self.directories: frozenset[Path] = frozenset()
 
     # -- on the KDB worker -----------------------------------------------------------------
@@ -57,23 +73,34 @@ class ChangeFeed:
     def prime(self) -> frozenset[Path]:
         """Learn every key and every mounted file; returns the directories to watch."""
         self._known = KeySet()
-        for namespace in PERSISTENT_NAMESPACES:
-            root = names.join(namespace, ())
-            self._known.extend(self._kdb.get(root).below(root))
+        for mount in MountTable(self._kdb.mounts(), self._kdb.paths).mounts:
+            try:
+                self._known.extend(self._kdb.get(mount.name).below(mount.name))
+            except KDBError as error:
+                # One broken file must not keep elektrad from serving the others.
+                logger.warning("cannot read the keys at %s: %s", mount.name, error)
         return self._learn_files()
 
     def absorb(self, changes: Iterable[Change]) -> None:
-        """Record changes elektrad itself made, so they are not reported as external."""
+        """Record changes elektrad itself just wrote, so they are not reported as external."""
+        files: set[Path] = set()
         for change in changes:
             if change.new is None:
                 self._known.remove(change.key)
             else:
                 self._known.add(change.new.copy())
+            files.add(self._kdb.file_of(change.key))
+        for file in files:
+            for path in (file, sidecar_path(file)):
+                self._written[path] = _signature(path)
 
     def rescan(self, paths: Iterable[Path] | None) -> frozenset[Path]:
         """Diff the mounts held by ``paths`` (every mount for None) against the snapshot and
         emit what changed; returns the directories to watch now."""
-        targets = None if paths is None else set(paths)
+        targets = None if paths is None else {
+            path for path in paths
+            if path not in self._written or _signature(path) != self._written.pop(path)
+        }
         if targets is None or self._bootstrap in targets:
             roots = [names.join(namespace, ()) for namespace in PERSISTENT_NAMESPACES]
         else:
@@ -90,9 +117,8 @@ class ChangeFeed:
                 logger.warning("cannot read the keys at %s after a change: %s", root, error)
         if changes:
             self._emit(changes)
-        return self._learn_files() if targets is None or self._bootstrap in targets else (
-            self.directories
-        )
+        # Mounts come and go, and so do directories (one removed must be watched for again).
+        return self._learn_files()
 
     def _diff(self, root: str) -> list[Change]:
         fresh = self._kdb.get(root).below(root)
@@ -139,29 +165,40 @@ class ChangeFeed:
         """Watch the mounted files until ``stopping`` is set, rescanning what changed."""
         directories = self.directories
         while not stopping.is_set():
-            restarted = True
-            async for batch in awatch(
-                *directories,
-                watch_filter=self._relevant,
-                stop_event=stopping,
-                recursive=False,
-                debounce=DEBOUNCE_MS,
-                step=STEP_MS,
-                rust_timeout=IDLE_YIELD_MS,
-                yield_on_timeout=True,
-            ):
-                if not batch and not restarted:
-                    continue
-                paths = None if restarted else {Path(path) for _, path in batch}
-                restarted = False
-                try:
-                    watched = await worker.run(self.rescan, paths)
-                except Exception:
-                    logger.exception("change feed: rescan failed")
-                    continue
-                if watched != directories:
-                    directories = watched
-                    break  # watch the new set of directories
+            try:
+                directories = await self._watch(worker, stopping, directories)
+            except Exception:
+                # A watched directory removed, a file that cannot be read: keep following.
+                logger.exception("change feed: watching %s failed; starting again",
+                                 ", ".join(sorted(map(str, directories))))
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stopping.wait(), RETRY_AFTER)
+                directories = await worker.run(self.rescan, None)
+
+    async def _watch(
+        self, worker: KDBWorker, stopping: asyncio.Event, directories: frozenset[Path]
+    ) -> frozenset[Path]:
+        """Watch ``directories`` until they are no longer the ones to watch (returns the new
+        set) or ``stopping`` is set."""
+        restarted = True
+        async for batch in awatch(
+            *directories,
+            watch_filter=self._relevant,
+            stop_event=stopping,
+            recursive=False,
+            debounce=DEBOUNCE_MS,
+            step=STEP_MS,
+            rust_timeout=IDLE_YIELD_MS,
+            yield_on_timeout=True,
+        ):
+            if not batch and not restarted:
+                continue
+            paths = None if restarted else {Path(path) for _, path in batch}
+            restarted = False
+            watched = await worker.run(self.rescan, paths)
+            if watched != directories:
+                return watched
+        return directories
 
 
 def _outermost(roots: list[str]) -> list[str]:

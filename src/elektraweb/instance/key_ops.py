@@ -1,10 +1,10 @@
-"""Writes of single keys and subtrees: set, rm, mv, cp and the metadata operations."""
+"""Writes of keys and subtrees besides set: rm, mv, cp and the metadata operations."""
 
 from __future__ import annotations
 
 from elektraweb.instance.arguments import Args, check_meta_name
 from elektraweb.instance.context import Host, Operation, Outcome
-from elektraweb.instance.representation import key_from_wire, key_revision
+from elektraweb.instance.representation import key_revision, patched
 from elektraweb.instance.transaction import Transaction, common_parent
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
@@ -13,18 +13,8 @@ from elektraweb.wire.messages import ErrorCode, RemoteError
 _WRITE = frozenset({"key", "expect", "cluster"})
 
 
-def not_found(name: str, what: str = "key") -> RemoteError:
-    return RemoteError(ErrorCode.NOT_FOUND, f"{what} {name} does not exist", key=name)
-
-
-def _patched(meta: dict[str, str], patch: dict[str, str | None]) -> dict[str, str]:
-    result = dict(meta)
-    for name, value in patch.items():
-        if value is None:
-            result.pop(name, None)
-        else:
-            result[name] = value
-    return result
+def not_found(name: str, message: str) -> RemoteError:
+    return RemoteError(ErrorCode.NOT_FOUND, message, key=name)
 
 
 def _write_meta(host: Host, args: Args, patch: dict[str, str | None], *, create: bool) -> Outcome:
@@ -34,26 +24,12 @@ def _write_meta(host: Host, args: Args, patch: dict[str, str | None], *, create:
     transaction.expect(name, args.expect())
     old = transaction.lookup(name)
     if old is None and not create:
-        raise not_found(name)
+        raise not_found(name, f"key {name} does not exist")
     value = None if old is None else old.value
-    meta = _patched({} if old is None else old.meta, patch)
+    meta = patched({} if old is None else old.meta, patch)
     transaction.put(Key(name, value, meta))
     changes = transaction.commit()
     return Outcome({"key": name, "revision": key_revision(transaction.lookup(name))}, changes)
-
-
-def set_key(host: Host, args: Args) -> Outcome:
-    name = args.stored_key()
-    value = args.value()
-    patch = args.meta(removals=True)
-    transaction = Transaction(host, name, cluster=args.cluster())
-    transaction.expect(name, args.expect())
-    old = transaction.lookup(name)
-    meta = _patched({} if old is None else old.meta, patch)
-    transaction.put(key_from_wire(name, value, meta))
-    changes = transaction.commit()
-    revision = key_revision(transaction.lookup(name))
-    return Outcome({"key": name, "revision": revision, "created": old is None}, changes)
 
 
 def remove(host: Host, args: Args) -> Outcome:
@@ -67,7 +43,8 @@ def remove(host: Host, args: Args) -> Outcome:
     else:
         victims = [name] if transaction.lookup(name) is not None else []
     if not victims:
-        raise not_found(name, "key" if not recursive else "no key at or below")
+        where = "at or below" if recursive else "named"
+        raise not_found(name, f"{args.op}: there is no key {where} {name}")
     for victim in victims:
         transaction.remove(victim)
     return Outcome({"removed": len(victims)}, transaction.commit())
@@ -93,7 +70,7 @@ def _relocate(host: Host, args: Args, *, keep_source: bool) -> Outcome:
         found = transaction.lookup(source)
         keys = [] if found is None else [found]
     if not keys:
-        raise not_found(source, "source key")
+        raise not_found(source, f"{args.op}: source key {source} does not exist")
     namespace, target_parts = names.split(target)
     moved = [
         key.copy(names.join(namespace, target_parts + names.relative_parts(key.name, source)))
@@ -141,7 +118,6 @@ def meta_bulk(host: Host, args: Args) -> Outcome:
 
 
 OPERATIONS = (
-    Operation("set", set_key, _WRITE | {"value", "meta"}),
     Operation("rm", remove, _WRITE | {"recursive"}),
     Operation("mv", move, _WRITE | {"target", "recursive", "force"}),
     Operation("cp", copy, _WRITE | {"target", "recursive", "force"}),

@@ -6,15 +6,16 @@ protocol's error replies (docs/protocol.md §2).
 
 from __future__ import annotations
 
-from elektraweb.instance import key_ops, lock_ops, read_ops, subtree_ops
+from elektraweb.instance import key_ops, lock_ops, read_ops, set_ops, subtree_ops
 from elektraweb.instance.arguments import Args
 from elektraweb.instance.context import Host, Operation, Outcome
-from elektraweb.kdb import errors
+from elektraweb.instance.errors import remote_error
+from elektraweb.kdb.errors import KDBError
 from elektraweb.wire.messages import ErrorCode, RemoteError, Request
 
 OPERATIONS: dict[str, Operation] = {
     operation.name: operation
-    for module in (read_ops, key_ops, subtree_ops, lock_ops)
+    for module in (read_ops, set_ops, key_ops, subtree_ops, lock_ops)
     for operation in module.OPERATIONS
 }
 
@@ -27,26 +28,5 @@ def run(host: Host, request: Request) -> Outcome:
     args = Args(request.op, request.args, operation.members)
     try:
         return operation.run(host, args)
-    except errors.KDBError as error:
-        raise remote_error(error, request) from None
-
-
-def remote_error(error: errors.KDBError, request: Request) -> RemoteError:
-    """The protocol error for a KDB failure, keeping libelektra's code."""
-    key = error.key or request.key
-    if isinstance(error, errors.InvalidNameError):
-        code = ErrorCode.INVALID_NAME
-    elif isinstance(error, errors.NotFoundError):
-        code = ErrorCode.NOT_FOUND
-    elif isinstance(error, errors.ConflictError):
-        code = ErrorCode.CONFLICT
-    elif isinstance(error, errors.ValidationError) or error.code in (
-        errors.VALIDATION_SYNTACTIC,
-        errors.VALIDATION_SEMANTIC,
-    ):
-        code = ErrorCode.VALIDATION
-    elif isinstance(error, errors.MountError) or error.code == errors.INTERFACE:
-        code = ErrorCode.BAD_REQUEST  # the request asked for something the KDB cannot do
-    else:
-        code = ErrorCode.INTERNAL
-    return RemoteError(code, error.message, key=key, elektra=error.code)
+    except KDBError as error:
+        raise remote_error(error, request.key) from None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import re
+from importlib import metadata
 from typing import Any
 
 from elektraweb.instance.arguments import Args
@@ -23,14 +24,12 @@ def _lookup(keys: KeySet, name: str) -> Key | None:
     return keys.lookup(name)
 
 
-def _names_below(keys: KeySet, name: str) -> list[str]:
-    """Existing keys at and below ``name`` in KeySet order (every namespace for a cascading)."""
+def _keys_below(keys: KeySet, name: str) -> list[Key]:
+    """Keys at and below ``name`` in KeySet order (in every namespace for a cascading name)."""
     if names.namespace_of(name) != names.CASCADING:
-        return keys.below(name).names()
-    found: list[str] = []
-    for namespace in _NAMESPACES_IN_ORDER:
-        found.extend(keys.below(names.with_namespace(name, namespace)).names())
-    return found
+        return list(keys.below(name))
+    return [key for namespace in _NAMESPACES_IN_ORDER
+            for key in keys.below(names.with_namespace(name, namespace))]
 
 
 def _child_names(keys: KeySet, name: str) -> list[str]:
@@ -47,7 +46,7 @@ def _child_names(keys: KeySet, name: str) -> list[str]:
 def describe(keys: KeySet, name: str, depth: int, ls_limit: int) -> dict[str, Any]:
     """webd's lookup shape for ``name``, with children down to ``depth`` levels."""
     key = _lookup(keys, name)
-    listing = _names_below(keys, name)
+    listing = [key.name for key in _keys_below(keys, name)]
     node: dict[str, Any] = {
         "exists": key is not None,
         "name": names.basename(name),
@@ -73,15 +72,13 @@ def get(host: Host, args: Args) -> Outcome:
     name = args.key()
     depth = args.count("depth", 0, 0, 9)
     ls_limit = args.count("ls_limit", 10_000, 1, 1_000_000)
-    assert depth is not None and ls_limit is not None
     return Outcome(describe(host.kdb.get(name), name, depth, ls_limit))
 
 
 def ls(host: Host, args: Args) -> Outcome:
     name = args.key()
-    depth = args.count("depth", None, 0, 10_000)
+    depth = args.optional_count("depth", 0, 10_000)
     limit = args.count("limit", 1000, 1, 10_000)
-    assert limit is not None
     cursor = args.optional_key("cursor")
     listing = _listing(host.kdb.get(name), name, depth)
     start = 0 if cursor is None else bisect.bisect_right(
@@ -109,23 +106,15 @@ def find(host: Host, args: Args) -> Outcome:
     in_values = args.flag("values")
     under = args.optional_key("under") or "/"
     limit = args.count("limit", 1000, 1, 10_000)
-    assert limit is not None
     found: list[str] = []
     truncated = False
-    for key in _keys_under(host.kdb.get(under), under):
+    for key in _keys_below(host.kdb.get(under), under):
         if pattern.search(key.name) or (in_values and pattern.search(key.text)):
             if len(found) == limit:
                 truncated = True
                 break
             found.append(key.name)
     return Outcome({"keys": found, "truncated": truncated})
-
-
-def _keys_under(keys: KeySet, name: str) -> list[Key]:
-    if names.namespace_of(name) != names.CASCADING:
-        return list(keys.below(name))
-    return [key for ns in _NAMESPACES_IN_ORDER
-            for key in keys.below(names.with_namespace(name, ns))]
 
 
 def mount_list(host: Host) -> list[dict[str, str]]:
@@ -139,26 +128,25 @@ def mounts(host: Host, args: Args) -> Outcome:
     return Outcome({"mounts": mount_list(host)})
 
 
+def kdb_version() -> dict[str, Any]:
+    """The KDB's version, as ``kdb --version`` reports it (this package's release)."""
+    text = metadata.version("elektraweb")
+    numbers = [int(part) for part in re.findall(r"\d+", text)[:3]]
+    major, minor, micro = numbers + [0] * (3 - len(numbers))
+    return {"version": text, "major": major, "minor": minor, "micro": micro}
+
+
 def version(host: Host, args: Args) -> Outcome:
-    major, minor, micro = ELEKTRA_VERSION
     return Outcome(
         {
             "protocol": PROTOCOL_VERSION,
-            "elektra": {
-                "version": f"{major}.{minor}.{micro}",
-                "major": major,
-                "minor": minor,
-                "micro": micro,
-            },
+            "elektra": kdb_version(),
             "instance": host.public_key,
             "hostname": host.hostname,
             "mounts": mount_list(host),
         }
     )
 
-
-# The libelektra release whose semantics the KDB library follows.
-ELEKTRA_VERSION = (0, 11, 0)
 
 OPERATIONS = (
     Operation("get", get, frozenset({"key", "depth", "ls_limit"})),

@@ -17,46 +17,18 @@ import zmq
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.instance.config import Config
 from elektraweb.instance.context import Host
-from elektraweb.instance.events import EXTERNAL, EventStream, origin_of
+from elektraweb.instance.events import EXTERNAL, EventStream
 from elektraweb.instance.locks import LockTable
-from elektraweb.instance.operations import run as run_operation
+from elektraweb.instance.service import InstanceService
 from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb.database import KDB
 from elektraweb.wire.keys import ensure_keypair
-from elektraweb.wire.messages import Reply, Request
 from elektraweb.wire.server import WireServer
 
 logger = logging.getLogger("elektrad")
 
 # How long requests in progress may take to finish once a stop is asked for.
 SHUTDOWN_GRACE = 30.0
-
-
-class InstanceService:
-    """The wire server's handler: runs each request on the KDB worker and queues its events."""
-
-    def __init__(
-        self, host: Host, worker: KDBWorker, feed: ChangeFeed, events: EventStream
-    ) -> None:
-        self._host = host
-        self._worker = worker
-        self._feed = feed
-        self._events = events
-
-    async def __call__(self, request: Request) -> Reply:
-        result = await self._worker.run(self._execute, request)
-        # Publish before replying: a stop that waits for requests then loses no event.
-        await self._events.flushed()
-        return Reply(result)
-
-    def _execute(self, request: Request) -> object:
-        outcome = run_operation(self._host, request)
-        if outcome.changes:
-            # Still on the worker: the feed learns of our write before it can see the file.
-            self._feed.absorb(outcome.changes)
-            cluster = request.args.get("cluster")
-            self._events.submit(outcome.changes, origin_of(cluster if cluster else None))
-        return outcome.result
 
 
 class Server:

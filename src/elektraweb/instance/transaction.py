@@ -1,7 +1,8 @@
 """One write: read the keys under a parent, change them, check locks and restrictions, commit.
 
-Every write operation goes through a Transaction, so compare-and-set, cluster locks,
-``restrict/*`` and the list of changes for events are handled in exactly one place.
+Every write but ``set`` goes through a Transaction (``set`` has its group commit in set_ops,
+built from the same checks below), so compare-and-set, cluster locks, ``restrict/*`` and the
+changes for events are handled in one place.
 """
 
 from __future__ import annotations
@@ -59,19 +60,7 @@ class Transaction:
 
     def expect(self, name: str, expected: Expect) -> None:
         """Compare-and-set: refuse with ``conflict`` unless ``name`` has revision ``expected``."""
-        if expected is ABSENT:
-            return
-        current = key_revision(self._keys.lookup(name))
-        if current != expected:
-            state = "does not exist" if current is None else f"has revision {current}"
-            wanted = "not to exist" if expected is None else f"revision {expected}"
-            raise RemoteError(
-                ErrorCode.CONFLICT,
-                f"key {name} {state}, but the write expected {wanted}: "
-                "it changed since it was read",
-                key=name,
-                elektra="C02000",
-            )
+        check_expected(self._keys, name, expected)
 
     def touch_subtree(self, name: str) -> None:
         """Declare that the write covers the whole subtree at ``name`` (for lock checks)."""
@@ -112,7 +101,7 @@ class Transaction:
             raise locked_error(error) from None
         pending = self.changes()
         for change in pending:
-            _check_restrictions(change)
+            check_restrictions(change)
         if not pending:
             return []
         self._host.kdb.set(self._keys, self._parent)
@@ -126,7 +115,26 @@ def _restricted(key: Key | None, what: str) -> bool:
     return flag is not None and flag.casefold() not in FALSE_WORDS
 
 
-def _check_restrictions(change: Change) -> None:
+def check_expected(keys: KeySet, name: str, expected: Expect) -> None:
+    """Refuse with ``conflict`` unless the key ``name`` in ``keys`` has revision ``expected``
+    (None: does not exist; ABSENT: no check)."""
+    if expected is ABSENT:
+        return
+    current = key_revision(keys.lookup(name))
+    if current != expected:
+        state = "does not exist" if current is None else f"has revision {current}"
+        wanted = "not to exist" if expected is None else f"revision {expected}"
+        raise RemoteError(
+            ErrorCode.CONFLICT,
+            f"key {name} {state}, but the write expected {wanted}: "
+            "it changed since it was read",
+            key=name,
+            elektra="C02000",
+        )
+
+
+def check_restrictions(change: Change) -> None:
+    """Refuse with ``forbidden`` what ``restrict/remove`` or ``restrict/write`` rule out."""
     if change.new is None and _restricted(change.old, "remove"):
         raise RemoteError(
             ErrorCode.FORBIDDEN,

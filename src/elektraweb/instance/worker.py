@@ -2,32 +2,110 @@
 
 Every operation and every change-feed scan runs here, one at a time. That serialises writes
 (one writer at a time, as the KDB expects) and orders the daemon's own writes against the
-changes the feed finds on disk.
+changes the feed finds on disk. The thread keeps taking queued jobs without being woken for
+each, and jobs submitted with :meth:`KDBWorker.run_batched` that wait next to each other are
+handed to their function together (so many queued writes can share one file write).
 """
 
 from __future__ import annotations
 
 import asyncio
 import functools
+import threading
+from collections import deque
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import ParamSpec, TypeVar
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 P = ParamSpec("P")
 T = TypeVar("T")
+Item = TypeVar("Item")
+
+# Bounds the latency one batch adds for the first request in it.
+MAX_BATCH = 64
+
+
+@dataclass(slots=True)
+class _Job:
+    function: Callable[..., Any]
+    item: Any
+    future: asyncio.Future[Any]
+    batched: bool
 
 
 class KDBWorker:
     def __init__(self) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="kdb")
+        self._jobs: deque[_Job] = deque()
+        self._lock = threading.Lock()
+        self._wake = threading.Condition(self._lock)
+        self._closing = False
+        self._thread = threading.Thread(target=self._serve, name="kdb", daemon=True)
+        self._thread.start()
 
     async def run(self, function: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Run ``function`` on the worker thread after everything submitted before it."""
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._executor, functools.partial(function, *args, **kwargs)
-        )
+        result: T = await self._submit(functools.partial(function, *args, **kwargs), None, False)
+        return result
+
+    async def run_batched(
+        self, function: Callable[[list[Item]], list[Any]], item: Item
+    ) -> Any:
+        """Run ``function([item, ...])`` together with the items of the same function queued
+        right behind this one. ``function`` returns one result per item, in order; a result
+        that is an exception is raised for that item."""
+        return await self._submit(function, item, True)
+
+    async def _submit(self, function: Callable[..., Any], item: Any, batched: bool) -> Any:
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        with self._lock:
+            if self._closing:
+                raise RuntimeError("the KDB worker is shut down")
+            self._jobs.append(_Job(function, item, future, batched))
+            self._wake.notify()
+        return await future
+
+    def _next(self) -> list[_Job] | None:
+        with self._lock:
+            while not self._jobs and not self._closing:
+                self._wake.wait()
+            if not self._jobs:
+                return None
+            jobs = [self._jobs.popleft()]
+            if jobs[0].batched:
+                while (
+                    self._jobs
+                    and len(jobs) < MAX_BATCH
+                    and self._jobs[0].batched
+                    and self._jobs[0].function == jobs[0].function  # bound methods: ==, not is
+                ):
+                    jobs.append(self._jobs.popleft())
+            return jobs
+
+    def _serve(self) -> None:
+        while (jobs := self._next()) is not None:
+            first = jobs[0]
+            outcomes: list[Any]
+            try:
+                outcomes = first.function([j.item for j in jobs]) if first.batched else [
+                    first.function()
+                ]
+            except BaseException as error:  # handed to the awaiting coroutines
+                outcomes = [error] * len(jobs)
+            for job, outcome in zip(jobs, outcomes, strict=True):
+                job.future.get_loop().call_soon_threadsafe(_settle, job.future, outcome)
 
     def shutdown(self) -> None:
         """Finish what was submitted (a write in progress completes), then stop the thread."""
-        self._executor.shutdown(wait=True)
+        with self._lock:
+            self._closing = True
+            self._wake.notify()
+        self._thread.join()
+
+
+def _settle(future: asyncio.Future[Any], outcome: Any) -> None:
+    if future.cancelled():
+        return
+    if isinstance(outcome, BaseException):
+        future.set_exception(outcome)
+    else:
+        future.set_result(outcome)

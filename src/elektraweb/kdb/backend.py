@@ -1,8 +1,8 @@
 """A backend: one mounted file (plus its sidecar) as the database sees it.
 
 It remembers the file's state and parsed document from the last read, so a get of an
-unchanged file costs two ``stat`` calls, and it renders new content for a set without
-touching the disk until the database commits.
+unchanged file costs a ``stat`` of it and of its sidecar, and it renders new content for a
+set without touching the disk until the database commits.
 """
 
 from __future__ import annotations
@@ -24,8 +24,9 @@ class Backend:
     def __init__(self, mount: Mount) -> None:
         self.mount = mount
         self.file = mount.file
-        self.sidecar_file = sidecar_path(mount.file)
         self.format: StorageFormat = get_format(mount.format)
+        # A file in the sidecar's own format can hold all a sidecar could: it needs none.
+        self.sidecar_file = None if mount.format == SIDECAR_FORMAT else sidecar_path(mount.file)
         self.loaded = False
         self.state: files.FileState | None = None
         self.sidecar_state: files.FileState | None = None
@@ -36,22 +37,18 @@ class Backend:
 
     def refresh(self) -> None:
         """Bring ``keys`` up to date with the files, parsing only content that changed."""
-        if (
-            self.loaded
-            and files.stat_unchanged(self.file, self.state)
-            and files.stat_unchanged(self.sidecar_file, self.sidecar_state)
-        ):
+        if self.loaded and all(files.stat_unchanged(p, s) for p, s in self._watched()):
             return
         with files.read_locked(self.file):
             data = files.read(self.file)
-            sidecar = files.read(self.sidecar_file)
+            sidecar = files.read(self.sidecar_file) if self.sidecar_file else None
         document = self._reuse_or_parse(data, self.state, self.document, self.format, self.file)
         sidecar_document = self._reuse_or_parse(
             sidecar,
             self.sidecar_state,
             self.sidecar_document,
             get_format(SIDECAR_FORMAT),
-            self.sidecar_file,
+            sidecar_path(self.file),
         )
         if document is not self.document or sidecar_document is not self.sidecar_document:
             self.document, self.sidecar_document = document, sidecar_document
@@ -60,6 +57,12 @@ class Backend:
         self.state = data[1] if data else None
         self.sidecar_state = sidecar[1] if sidecar else None
         self.loaded = True
+
+    def _watched(self) -> list[tuple[Path, files.FileState | None]]:
+        watched = [(self.file, self.state)]
+        if self.sidecar_file is not None:
+            watched.append((self.sidecar_file, self.sidecar_state))
+        return watched
 
     def _reuse_or_parse(
         self,
@@ -103,28 +106,40 @@ class Backend:
     def prepare(self, desired: KeySet) -> Change:
         """Render ``desired`` (every key of the file) into new file and sidecar content."""
         mountpoint = self.mount.name
-        try:
-            data = self.format.write(
-                for_format(desired, self.format.native_meta), mountpoint, self.document
-            )
-        except KDBError as exc:
-            raise type(exc)(
-                f"cannot write {self.file} as {self.format.name}: {exc.message}",
-                key=exc.key,
-                code=exc.code,
-            ) from exc
+        data = self._render(for_format(desired, self.format.native_meta))
         document = self._parse(self.format, data, self.file)
         extra = leftovers(desired, document.keys)
         if not len(extra):
             return Change(self, desired, data, document, None, None)
+        if self.sidecar_file is None:
+            lost = ", ".join(extra.names())
+            raise ResourceError(f"{self.format.name} did not keep all of {lost}", key=mountpoint)
         sidecar_format = get_format(SIDECAR_FORMAT)
         sidecar = sidecar_format.write(extra, mountpoint, self.sidecar_document)
         sidecar_document = self._parse(sidecar_format, sidecar, self.sidecar_file)
         return Change(self, desired, data, document, sidecar, sidecar_document)
 
+    def _render(self, keys: KeySet) -> bytes:
+        """The format's rendering of ``keys``; a value it refuses to place is left out (the
+        sidecar then keeps it), any other refusal is an error naming the file."""
+        while True:
+            try:
+                return self.format.write(keys, self.mount.name, self.document)
+            except KDBError as exc:
+                refused = keys.lookup(exc.key) if exc.key else None
+                if refused is None or refused.value is None:
+                    raise type(exc)(
+                        f"cannot write {self.file} as {self.format.name}: {exc.message}",
+                        key=exc.key,
+                        code=exc.code,
+                    ) from exc
+                without_value = refused.copy()
+                without_value.value = None
+                keys.add(without_value)
+
     def check_unchanged_on_disk(self) -> None:
         """ConflictError unless file and sidecar are as this backend last read them."""
-        for path, state in ((self.file, self.state), (self.sidecar_file, self.sidecar_state)):
+        for path, state in self._watched():
             if not files.unchanged(path, state):
                 raise ConflictError(
                     f"{path} changed on disk since it was last read (mounted at "
@@ -150,9 +165,10 @@ class Change:
         backend = self.backend
         files.remove_stale_temporaries(backend.file)
         self._staged.append(files.StagedFile(backend.file, self.data))
-        if self.sidecar is not None and not _holds(backend.sidecar_state, self.sidecar):
-            files.remove_stale_temporaries(backend.sidecar_file)
-            self._staged.append(files.StagedFile(backend.sidecar_file, self.sidecar))
+        sidecar_file, sidecar = backend.sidecar_file, self.sidecar
+        if sidecar is not None and sidecar_file and not _holds(backend.sidecar_state, sidecar):
+            files.remove_stale_temporaries(sidecar_file)
+            self._staged.append(files.StagedFile(sidecar_file, sidecar))
 
     def commit(self) -> None:
         """Put the staged content in place and remember it as the backend's new state."""
@@ -163,7 +179,7 @@ class Change:
                 backend.state = state
             else:
                 backend.sidecar_state = state
-        if self.sidecar is None and backend.sidecar_state is not None:
+        if self.sidecar is None and backend.sidecar_file and backend.sidecar_state:
             files.remove(backend.sidecar_file)
             backend.sidecar_state = None
         self._staged = []

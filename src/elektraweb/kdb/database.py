@@ -58,6 +58,7 @@ class KDB:
         if self._table is None or self._table_source is not bootstrap.keys:
             table = MountTable.from_keys(bootstrap.keys, self.paths)
             self._backends = {m: b for m, b in self._backends.items() if m in table.mounts}
+            self._spec_wildcards = {}
             self._table, self._table_source = table, bootstrap.keys
         return self._table
 
@@ -131,8 +132,9 @@ class KDB:
     def _spec_for(self, table: MountTable, region: Region, parts: tuple[str, ...]) -> list[Key]:
         """The spec keys of ``region`` that may describe keys at or below ``parts``."""
         owned = self._owned(table, region.mount)
-        if region.start != region.mount.name or not parts:
-            return list(owned.below(region.start))  # a spec mount below the parent: all of it
+        if len(names.parts_of(region.mount.name)) > len(parts) or not parts:
+            return list(owned.below(region.start))  # all of it is at or below the parent
+        # The mount holds the parent; patterns for it start with its first part or a wildcard.
         cached = self._spec_wildcards.get(region.mount)
         if cached is None or cached[0] is not owned:
             wild = [key for key in owned if key.parts and _is_pattern(key.parts[0])]
@@ -173,13 +175,14 @@ class KDB:
         for change in changes:
             if change.backend.mount == self._bootstrap:
                 MountTable.from_keys(change.keys, self.paths)  # refuse a broken mount table
+        proc_region = names.join("proc", parts)
         proc = None
         if namespace in ("proc", names.CASCADING):
-            region = names.join("proc", parts)
-            proc = validate_change(self._proc.below(region), stored.below(region), spec)
+            old_proc = self._proc.below(proc_region)
+            proc = validate_change(old_proc, stored.below(proc_region), spec)
         self._commit(changes)
         if proc is not None:
-            self._proc.cut(region)
+            self._proc.cut(proc_region)
             self._proc.extend(key.copy() for key in proc)
         return [change.backend.file for change in changes]
 
@@ -201,22 +204,38 @@ class KDB:
         incoming = stored.below(region.start)
         for name in submounts:
             incoming.cut(name)
-        if len(incoming) == len(current) and all(
-            current.lookup(key.name) == key for key in incoming
-        ):
+        before = KeySet()
+        after = KeySet()
+        for key in incoming:
+            old = current.lookup(key.name)
+            if old is None or not old.same_content(key):
+                after.add(key)
+                if old is not None:
+                    before.add(old)
+        kept = {key.name for key in incoming}
+        removed = {key.name for key in current if key.name not in kept}
+        if not len(after) and not removed:
             return None
-        incoming = validate_change(current, incoming, spec)
-        replaced = {key.name for key in current}
-        desired = KeySet(key for key in backend.keys if key.name not in replaced)
-        desired.extend((key.copy() for key in incoming) if copy else incoming)
+        before.extend(key for key in current if key.name in removed)
+        # Only what changes is validated, so an old invalid value elsewhere never blocks.
+        after = validate_change(before, after, spec)
+        desired = KeySet(key for key in backend.keys if key.name not in removed)
+        desired.extend((key.copy() for key in after) if copy else after)
         return backend.prepare(desired)
 
     def _commit(self, changes: list[Change]) -> None:
         if not changes:
             return
-        with files.locked((change.backend.file for change in changes), self.lock_timeout):
-            for change in changes:
-                change.backend.check_unchanged_on_disk()
+        written = [change.backend for change in changes]
+        bootstrap = self._backend(self._bootstrap)
+        # The mount table must still be the one the keys were split by: a mount made since
+        # would hide keys written to the file that held them before.
+        checked = written if bootstrap in written else [*written, bootstrap]
+        with files.locked(
+            (backend.file for backend in written), self.lock_timeout, shared=[bootstrap.file]
+        ):
+            for backend in checked:
+                backend.check_unchanged_on_disk()
             try:
                 for change in changes:
                     change.stage()

@@ -67,7 +67,9 @@ def content_digest(data: bytes) -> bytes:
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
-def _state(st: os.stat_result, data: bytes) -> FileState:
+def _state(st: os.stat_result, data: bytes, seen_ns: int) -> FileState:
+    """The state of a file that had stat ``st`` at time ``seen_ns`` (taken before the stat:
+    seeing it later than it was would shrink the racy window)."""
     return FileState(
         mtime_ns=st.st_mtime_ns,
         ctime_ns=st.st_ctime_ns,
@@ -75,7 +77,7 @@ def _state(st: os.stat_result, data: bytes) -> FileState:
         inode=st.st_ino,
         device=st.st_dev,
         digest=content_digest(data),
-        seen_ns=time.time_ns(),
+        seen_ns=seen_ns,
     )
 
 
@@ -92,14 +94,15 @@ def read(path: Path) -> tuple[bytes, FileState] | None:
             before = os.fstat(fd)
             with os.fdopen(fd, "rb", closefd=False) as stream:
                 data = stream.read()
+            seen_ns = time.time_ns()
             after = os.fstat(fd)
         except OSError as exc:
             raise ResourceError(f"cannot read {path}: {exc.strerror}") from exc
         finally:
             os.close(fd)
         # Someone writing in place (an editor, not us) changed the file while we read it.
-        if before.st_mtime_ns == after.st_mtime_ns and before.st_size == after.st_size:
-            return data, _state(after, data)
+        if (before.st_ctime_ns, before.st_size) == (after.st_ctime_ns, after.st_size):
+            return data, _state(after, data, seen_ns)
         time.sleep(0.01)
     raise ResourceError(f"cannot read {path}: it keeps changing while being read")
 
@@ -133,15 +136,21 @@ def lock_path(path: Path) -> Path:
 
 
 @contextlib.contextmanager
-def locked(paths: Iterable[Path], timeout: float = 10.0) -> Iterator[None]:
-    """Hold the write lock of every file in ``paths``.
+def locked(
+    paths: Iterable[Path], timeout: float = 10.0, *, shared: Iterable[Path] = ()
+) -> Iterator[None]:
+    """Hold the write lock of every file in ``paths`` and the read lock of those in ``shared``.
 
     Locks are taken in sorted order, so two writers of overlapping sets cannot deadlock; a
     lock still held by another writer after ``timeout`` seconds is reported as a conflict.
     """
+    exclusive = set(paths)
     with contextlib.ExitStack() as stack:
-        for path in sorted(set(paths)):
-            stack.enter_context(_flock(path, fcntl.LOCK_EX, timeout, create=True))
+        for path in sorted(exclusive | set(shared)):
+            if path in exclusive:
+                stack.enter_context(_flock(path, fcntl.LOCK_EX, timeout, create=True))
+            else:
+                stack.enter_context(_flock(path, fcntl.LOCK_SH, timeout, create=False))
         yield
 
 
@@ -149,8 +158,8 @@ def locked(paths: Iterable[Path], timeout: float = 10.0) -> Iterator[None]:
 def read_locked(path: Path, timeout: float = 10.0) -> Iterator[None]:
     """Keep writers out while reading a file and its sidecar as one consistent pair.
 
-    Readers may lack the right to create the lock file (a user reading /etc/kdb); then no
-    writer of ours has created it either, or we cannot wait for it, and we read unlocked.
+    Readers never create the lock file (they may lack the right to, like a user reading
+    /etc/kdb); where there is none, no writer has held it yet, and they read unlocked.
     """
     with _flock(path, fcntl.LOCK_SH, timeout, create=False):
         yield
@@ -219,10 +228,11 @@ class StagedFile:
         try:
             os.replace(self._temp, self.target)
             fsync_directory(self.target.parent)
+            seen_ns = time.time_ns()
             st = os.stat(self.target)
         except OSError as exc:
             raise ResourceError(f"cannot replace {self.target}: {exc.strerror}") from exc
-        return _state(st, self.data)
+        return _state(st, self.data, seen_ns)
 
     def discard(self) -> None:
         with contextlib.suppress(FileNotFoundError):

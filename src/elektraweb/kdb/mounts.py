@@ -197,10 +197,6 @@ class MountTable:
                 if _strictly_below(mount, space, parts):
                     yield Region(mount, mount.name)
 
-    def overlapping(self, parent: str) -> list[Mount]:
-        """Mounts that hold keys at or below ``parent`` (every namespace for a cascading one)."""
-        return [region.mount for region in self.regions(parent)]
-
     def submounts(self, mount: Mount) -> tuple[str, ...]:
         """Mountpoints strictly below ``mount``: their keys are not ``mount``'s."""
         return self._submounts[mount]

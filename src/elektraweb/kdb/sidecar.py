@@ -26,6 +26,8 @@ def sidecar_path(file: Path) -> Path:
 
 def for_format(keys: KeySet, native_meta: Container[str]) -> KeySet:
     """The keys as the storage format should see them: only metadata it holds natively."""
+    if all(name in native_meta for key in keys for name in key.meta):
+        return KeySet(keys)
     result = KeySet()
     for key in keys:
         if all(name in native_meta for name in key.meta):

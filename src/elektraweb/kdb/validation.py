@@ -218,3 +218,20 @@ def validate_change(old: KeySet, new: KeySet, spec: KeySet | None = None) -> Key
             reason = "it may not be removed (restrict/remove)"
             raise _error(key.name, key.value, reason, VALIDATION_SEMANTIC)
     return result
+
+
+def find_problems(ks: KeySet) -> list[ValidationError]:
+    """Stored values that their (already applied) metadata does not allow.
+
+    A get reports these instead of refusing to load: a file edited by hand may hold a value
+    that no set would have accepted, and the operator needs to see it to fix it.
+    """
+    problems: list[ValidationError] = []
+    for key in ks:
+        if key.namespace not in VALIDATED or not any(m.startswith("check/") for m in key.meta):
+            continue
+        try:
+            validate_key(key)
+        except ValidationError as problem:
+            problems.append(problem)
+    return problems

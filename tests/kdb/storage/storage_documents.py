@@ -18,6 +18,27 @@ mapping_keys = st.text(st.characters(codec="utf-8", exclude_characters="\x00"),
                        max_size=6).filter(lambda part: names.array_index(part) is None)
 
 
+def _keeps_its_text(text: str) -> bool:
+    """Values that no format turns into a boolean or number (those read back normalised,
+    ``yes`` as ``1``, ``1.50`` as ``1.5``, so they are tested with examples instead)."""
+    from elektraweb.kdb.storage.tree import BOOLEAN_FALSE, BOOLEAN_TRUE
+
+    folded = text.strip().lower()
+    if folded in BOOLEAN_TRUE or folded in BOOLEAN_FALSE:
+        return False
+    try:
+        float(text)
+    except ValueError:
+        return True
+    return False
+
+
+# Short texts of any characters, the leaves of generated documents.
+strings = st.text(st.characters(codec="utf-8"), max_size=10)
+# New values for existing keys, as a user would type them.
+edited_values = strings.filter(_keeps_its_text)
+
+
 def documents(leaves: st.SearchStrategy[Any], keys: st.SearchStrategy[str] = mapping_keys,
               max_leaves: int = 12) -> st.SearchStrategy[dict[str, Any]]:
     """Nested mappings and lists with a mapping at the root."""
@@ -48,6 +69,21 @@ def _keys(node: Any, name: str, is_root: bool) -> Iterator[Key]:
             yield from _keys(child, names.child(name, names.array_part(index)), False)
     else:
         yield Key(name, node)
+
+
+def edited(keys: KeySet, data: st.DataObject) -> KeySet:
+    """A user's edit of a document's keys: a value changed, a leaf removed, a key added."""
+    result = keys.copy()
+    leaves = [key for key in result if key.value is not None]
+    if leaves:
+        data.draw(st.sampled_from(leaves), label="changed").value = data.draw(edited_values)
+    # Leaves outside arrays, so that no array gets a gap and no mapping element vanishes.
+    removable = [key for key in leaves if not any(names.array_index(part) is not None
+                                                  for part in key.parts)]
+    if removable:
+        result.remove(data.draw(st.sampled_from(removable), label="removed").name)
+    result.add(Key(names.child(MOUNTPOINT, "added by hand"), data.draw(edited_values)))
+    return result
 
 
 def changed_lines(before: bytes, after: bytes) -> tuple[list[str], list[str]]:

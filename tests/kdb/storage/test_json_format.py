@@ -8,13 +8,12 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from storage_documents import MOUNTPOINT, changed_lines, documents, edited, strings
 
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage.json_format import FORMAT
-
-from storage_documents import MOUNTPOINT, changed_lines, documents, expected_keys
 
 SERVICE = b"""{
     "name": "inventory",
@@ -192,16 +191,6 @@ def test_malformed_files_name_the_position(data: bytes, message: str) -> None:
         FORMAT.read(data, MOUNTPOINT)
 
 
-strings = st.text(st.characters(codec="utf-8"), max_size=10)
-
-
-@settings(max_examples=80, deadline=None)
-@given(documents(st.none() | strings))
-def test_property_written_keys_read_back_the_same(document: dict[str, object]) -> None:
-    keys = expected_keys(document)
-    assert FORMAT.read(FORMAT.write(keys, MOUNTPOINT, None), MOUNTPOINT).keys == keys
-
-
 scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False,
                                                                allow_infinity=False) | strings
 
@@ -217,12 +206,9 @@ def test_property_unchanged_documents_write_back_byte_identical(
 
 @settings(max_examples=60, deadline=None)
 @given(documents(strings), st.sampled_from([None, 2]), st.data())
-def test_property_an_edited_value_reads_back(document: dict[str, object],
-                                             indent: int | None, data: st.DataObject) -> None:
+def test_property_edits_read_back(document: dict[str, object],
+                                   indent: int | None, data: st.DataObject) -> None:
     text = json.dumps(document, indent=indent).encode()
     read = FORMAT.read(text, MOUNTPOINT)
-    keys = read.keys.copy()
-    leaves = [key for key in keys if key.value is not None]
-    if leaves:
-        data.draw(st.sampled_from(leaves)).value = data.draw(strings)
+    keys = edited(read.keys, data)
     assert FORMAT.read(FORMAT.write(keys, MOUNTPOINT, read), MOUNTPOINT).keys == keys

@@ -10,7 +10,7 @@ from hypothesis import given, reject, settings
 from hypothesis import strategies as st
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
-from storage_documents import MOUNTPOINT, changed_lines, documents, expected_keys
+from storage_documents import MOUNTPOINT, changed_lines, documents, edited, strings
 
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key
@@ -195,16 +195,6 @@ def test_malformed_files_name_the_problem(data: bytes, message: str) -> None:
         FORMAT.read(data, MOUNTPOINT)
 
 
-strings = st.text(st.characters(codec="utf-8"), max_size=10)
-
-
-@settings(max_examples=80, deadline=None)
-@given(documents(st.none() | strings))
-def test_property_written_keys_read_back_the_same(document: dict[str, object]) -> None:
-    keys = expected_keys(document)
-    assert FORMAT.read(FORMAT.write(keys, MOUNTPOINT, None), MOUNTPOINT).keys == keys
-
-
 def dumped(document: dict[str, object], mapping: int, offset: int, flow: bool) -> bytes:
     """The document as ruamel.yaml writes it, provided ruamel.yaml can read that back (its
     flow style emitter writes some plain scalars it cannot parse)."""
@@ -232,8 +222,5 @@ def test_property_edits_read_back_and_unchanged_files_stay_identical(
     text = dumped(document, mapping, offset, flow)
     read = FORMAT.read(text, MOUNTPOINT)
     assert FORMAT.write(read.keys.copy(), MOUNTPOINT, read) == text
-    keys = read.keys.copy()
-    leaves = [key for key in keys if key.value is not None]
-    if leaves:
-        data.draw(st.sampled_from(leaves)).value = data.draw(strings)
+    keys = edited(read.keys, data)
     assert FORMAT.read(FORMAT.write(keys, MOUNTPOINT, read), MOUNTPOINT).keys == keys

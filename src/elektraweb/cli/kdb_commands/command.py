@@ -32,7 +32,6 @@ class Option:
     flags: tuple[str, ...]
     help: str
     metavar: str | None = None
-    default: str | None = None
 
     @property
     def dest(self) -> str:
@@ -40,7 +39,6 @@ class Option:
         return long.lstrip("-").replace("-", "_")
 
 
-VERBOSE = Option(("-v", "--verbose"), "Explain what is happening.")
 QUIET = Option(("-q", "--quiet"), "Suppress non-error messages.")
 NULL = Option(("-0", "--null"), "Use binary 0 termination.")
 NO_NEWLINE = Option(("-n", "--no-newline"), "Suppress the newline at the end of the output.")

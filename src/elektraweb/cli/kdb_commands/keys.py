@@ -19,9 +19,10 @@ from elektraweb.cli.kdb_commands.command import (
     Invocation,
     Option,
 )
-from elektraweb.kdb import cascade, names
+from elektraweb.kdb import cascade, names, validation
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
 
 _UNLIMITED_DEPTH = sys.maxsize
 
@@ -32,35 +33,48 @@ def run_get(invocation: Invocation) -> int:
     keys = KDB().get("/" if invocation.flag("all") else name)
     if verbose:
         print(f"got {len(keys)} keys")
-    if subtree.is_cascading(name):
-        if verbose:
-            for tried, found in cascade.explain(keys, name):
-                # As libelektra's trace: the names a spec key sends us to are indented.
-                indent = "" if tried.startswith("spec:/") else "    "
-                print(f"{indent}searching {tried}, found: {tried if found else '<nothing>'}")
-        key = cascade.lookup(keys, name)
-    else:
-        key = keys.lookup(name)
+    if verbose and subtree.is_cascading(name):
+        for tried, found in cascade.explain(keys, name):
+            # As libelektra's trace: the names a spec key sends us to are indented.
+            indent = "" if tried.startswith("spec:/") else "    "
+            print(f"{indent}searching {tried}, found: {tried if found else '<nothing>'}")
+    key = cascade.lookup(keys, name)
     if key is None:
         raise CommandError(f"Did not find key '{name}'", NOT_FOUND)
     if verbose:
         _explain_result(key)
+    _warn_if_invalid(key)
     end = "" if invocation.flag("no_newline") else "\n"
     sys.stdout.write(_printable(key) + end)
     return OK
+
+
+def _warn_if_invalid(key: Key) -> None:
+    # A value written behind the KDB's back may break its own metadata: show it, still print
+    # it (as libelektra's kdb get does with warnings), so the operator can see what to fix.
+    problems = validation.find_problems(KeySet([key]))
+    for problem in problems:
+        print(f"Warning {problem.code}: {problem.message}", file=sys.stderr)
 
 
 def _explain_result(key: Key) -> None:
     if key.namespace == "default":
         print("The key was not found in any other namespace, taking the default")
     print(f"The resulting keyname is {key.name}")
-    # libelektra counts the C string's terminating NUL in the value size.
-    size = len(key.value) if isinstance(key.value, bytes) else len(key.text.encode()) + 1
-    print(f"The resulting value size is {size}")
+    print(f"The resulting value size is {_value_size(key)}")
     if key.value is None:
         print("The key is null.")
     elif isinstance(key.value, bytes):
         print("The key is binary.")
+
+
+def _value_size(key: Key) -> int:
+    if key.value is None:
+        return 0
+    if isinstance(key.value, bytes):
+        return len(key.value)
+    # libelektra counts the C string's terminating NUL in the value size.
+    return len(key.value.encode()) + 1
 
 
 def _printable(key: Key) -> str:

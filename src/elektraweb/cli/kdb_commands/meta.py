@@ -26,14 +26,8 @@ def _meta_name(argument: str) -> str:
     return argument.removeprefix("meta:/")
 
 
-def _find(keys: KeySet, name: str) -> Key | None:
-    if subtree.is_cascading(name):
-        return cascade.lookup(keys, name)
-    return keys.lookup(name)
-
-
 def _existing(keys: KeySet, name: str) -> Key:
-    key = _find(keys, name)
+    key = cascade.lookup(keys, name)
     if key is None:
         raise CommandError(f"Key '{name}' does not exist", NOT_FOUND)
     return key
@@ -60,7 +54,7 @@ def run_meta_set(invocation: Invocation) -> int:
     parent = subtree.cascading(name)
     kdb = KDB()
     keys = kdb.get(parent)
-    key = _find(keys, name)
+    key = cascade.lookup(keys, name)
     if subtree.is_cascading(name):
         if key is None or key.namespace not in subtree.WRITABLE_NAMESPACES:
             raise CommandError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from elektraweb.cli.kdb_commands.command import COMMAND_SPECIFIC, CommandError
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -18,6 +19,17 @@ def is_cascading(name: str) -> bool:
 def cascading(name: str) -> str:
     """The cascading form of a name (``user:/app`` → ``/app``)."""
     return names.with_namespace(name, names.CASCADING)
+
+
+def namespaced(argument: str, purpose: str) -> str:
+    """The canonical name of ``argument``, refused when it is cascading; ``purpose`` finishes
+    the sentence "Specify a namespace ..." of the refusal."""
+    name = names.canonical(argument)
+    if is_cascading(name):
+        raise CommandError(
+            f"Aborting: Specify a namespace {purpose}, e.g. 'user:{name}'.", COMMAND_SPECIFIC
+        )
+    return name
 
 
 def below(keys: KeySet, name: str) -> list[Key]:

@@ -1,4 +1,7 @@
-"""Keys in and out of the KDB in a storage format: `kdb export` and `kdb import`."""
+"""Keys in and out of the KDB in a storage format: `kdb export` and `kdb import`.
+
+The formats write names relative to one key, so both commands need a key with a namespace.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +17,8 @@ from elektraweb.cli.kdb_commands.command import (
     Invocation,
     Option,
 )
-from elektraweb.kdb import names
 from elektraweb.kdb.database import KDB
-from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.spec import strip_spec
 from elektraweb.kdb.storage import FORMATS, StorageFormat, get_format
 
 DEFAULT_FORMAT = "dump"
@@ -38,9 +40,10 @@ STRATEGIES = {
 
 
 def run_export(invocation: Invocation) -> int:
-    name = names.canonical(invocation.arguments[0])
+    name = subtree.namespaced(invocation.arguments[0], "to export")
     storage = _format(invocation)
-    selected = KeySet(subtree.below(KDB().get(name), name))
+    # What the files hold: without metadata a key only shows because its spec key has it.
+    selected = strip_spec(KDB().get(name)).below(name)
     if invocation.flag("without_elektra"):
         selected.cut(ELEKTRA)
     sys.stdout.buffer.write(storage.write(selected, name, None))
@@ -48,12 +51,7 @@ def run_export(invocation: Invocation) -> int:
 
 
 def run_import(invocation: Invocation) -> int:
-    name = names.canonical(invocation.arguments[0])
-    if subtree.is_cascading(name):
-        raise CommandError(
-            f"Aborting: Specify a namespace to import into, e.g. 'user:{name}'.",
-            COMMAND_SPECIFIC,
-        )
+    name = subtree.namespaced(invocation.arguments[0], "to import into")
     strategy = _strategy(invocation.value("strategy") or "abort")
     storage = _format(invocation)
     imported = storage.read(sys.stdin.buffer.read(), name).keys
@@ -61,10 +59,11 @@ def run_import(invocation: Invocation) -> int:
     keys = kdb.get(name)
     if strategy == "cut":
         keys.cut(name)
+    stored = strip_spec(keys)
     conflicts = [
         key.name
         for key in imported
-        if (existing := keys.lookup(key.name)) is not None and not existing.same_content(key)
+        if (existing := stored.lookup(key.name)) is not None and not existing.same_content(key)
     ]
     if conflicts and strategy == "abort":
         listed = "\n".join(f"  {conflict}" for conflict in conflicts)
@@ -114,7 +113,9 @@ COMMANDS = {
         arguments=("<key name>", "[<format>]"),
         run=run_export,
         options=(Option(("-E", "--without-elektra"), "Omit the system:/elektra keys."),),
-        details=_FORMATS_HELP + "\nThe key names in the output are relative to <key name>.",
+        details=_FORMATS_HELP + "\nThe key names in the output are relative to <key name>, which\n"
+        "needs a namespace.",
+        exits=((COMMAND_SPECIFIC, "no namespace given"),),
     ),
     "import": Command(
         name="import",

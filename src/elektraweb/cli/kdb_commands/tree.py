@@ -12,26 +12,17 @@ from elektraweb.cli.kdb_commands.command import (
     Invocation,
     Option,
 )
-from elektraweb.kdb import names
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.spec import strip_spec
 
 _NO_NAMESPACE = (COMMAND_SPECIFIC, "no namespace given")
 RECURSIVE = Option(("-r", "--recursive"), "Work on the key and everything below it.")
 
 
-def _namespaced(argument: str, what: str) -> str:
-    name = names.canonical(argument)
-    if subtree.is_cascading(name):
-        raise CommandError(
-            f"Aborting: Specify a namespace {what}, e.g. 'user:{name}'.", COMMAND_SPECIFIC
-        )
-    return name
-
-
 def run_rm(invocation: Invocation) -> int:
-    name = _namespaced(invocation.arguments[0], "when removing a key")
+    name = subtree.namespaced(invocation.arguments[0], "when removing a key")
     kdb = KDB()
     keys = kdb.get(name)
     if invocation.flag("recursive"):
@@ -47,8 +38,11 @@ def run_rm(invocation: Invocation) -> int:
 
 
 def _moving(keys: KeySet, source: str, recursive: bool, verb: str) -> list[Key]:
-    """The keys a move or copy takes: the source's subtree, or just the source key."""
-    below = list(keys.below(source))
+    """The keys a move or copy takes: the source's subtree, or just the source key.
+
+    They come as stored, so metadata of the source's spec keys does not travel along.
+    """
+    below = list(strip_spec(keys).below(source))
     if not below:
         raise CommandError(f"No key to {verb} found below '{source}'", NOT_FOUND)
     if recursive:
@@ -64,8 +58,8 @@ def _moving(keys: KeySet, source: str, recursive: bool, verb: str) -> list[Key]:
 
 def run_mv(invocation: Invocation) -> int:
     what = "for destination and source when moving a key"
-    source = _namespaced(invocation.arguments[0], what)
-    destination = _namespaced(invocation.arguments[1], what)
+    source = subtree.namespaced(invocation.arguments[0], what)
+    destination = subtree.namespaced(invocation.arguments[1], what)
     root = subtree.common_parent(source, destination)
     if invocation.flag("verbose"):
         print(f"using common basename: {root}")
@@ -83,8 +77,8 @@ def run_mv(invocation: Invocation) -> int:
 
 def run_cp(invocation: Invocation) -> int:
     what = "for destination and source when copying a key"
-    source = _namespaced(invocation.arguments[0], what)
-    destination = _namespaced(invocation.arguments[1], what)
+    source = subtree.namespaced(invocation.arguments[0], what)
+    destination = subtree.namespaced(invocation.arguments[1], what)
     root = subtree.common_parent(source, destination)
     kdb = KDB()
     keys = kdb.get(root)

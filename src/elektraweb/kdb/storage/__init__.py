@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
-from elektraweb.kdb.errors import MountError
+from elektraweb.kdb.errors import MountError, ResourceError
 from elektraweb.kdb.keyset import KeySet
 
 
@@ -36,6 +36,29 @@ class StorageFormat(Protocol):
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
         """Render ``keys``; with ``previous`` change only what differs from it."""
         ...
+
+
+_State = TypeVar("_State")
+
+
+def previous_state(
+    previous: Document | None, kind: type[_State], format_name: str
+) -> _State | None:
+    """The ``kind`` of round-trip state the format ``format_name`` left in ``previous`` when it
+    read it; None for a new file. A document another format read is a programming error."""
+    if previous is None:
+        return None
+    if not isinstance(previous.state, kind):
+        raise TypeError(f"the previous document was not read by the {format_name} format")
+    return previous.state
+
+
+def decode_text(data: bytes, format_name: str) -> str:
+    """A text format's file as ``str``; a ResourceError names the first byte that is not UTF-8."""
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ResourceError(f"{format_name}: byte {error.start} is not valid UTF-8") from None
 
 
 _MODULES = {

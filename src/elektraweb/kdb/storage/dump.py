@@ -20,15 +20,19 @@ Version 1 (read only) uses ``ksNew``/``keyNew``/``keyMeta``/``keyCopyMeta``/``ke
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import KDBError, ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document
+from elektraweb.kdb.storage import Document, previous_state
+from elektraweb.kdb.storage.tree import prefix_below
 
 _VERSION_2 = b"kdbOpen 2"
+_KEY_RECORD = re.compile(rb"\$key (?P<type>string|binary) (?P<first>[0-9]+) (?P<second>[0-9]+)\n")
+_META_RECORD = re.compile(rb"\$meta(?P<type>) (?P<first>[0-9]+) (?P<second>[0-9]+)\n")
 _BINARY = "binary"
 
 
@@ -51,7 +55,7 @@ class _Reader:
     def __init__(self, data: bytes, mountpoint: str) -> None:
         self.data = data
         self.mountpoint = mountpoint
-        self.prefix = mountpoint if mountpoint.endswith("/") else mountpoint + "/"
+        self.prefix = prefix_below(mountpoint)
         self.keys: dict[str, Key] = {}
         self.copies: dict[tuple[str, str], str] = {}
 
@@ -117,9 +121,38 @@ class _Reader:
         return self.prefix + name if name else self.mountpoint
 
     def _read_version_2(self, pos: int) -> None:
-        data = self.data
+        data, size, keys = self.data, len(self.data), self.keys
+        prefix, mountpoint = self.prefix, self.mountpoint
+        key_record, meta_record = _KEY_RECORD.match, _META_RECORD.match
         current: Key | None = None
-        while pos < len(data):
+        value: str | bytes | None
+        while pos < size:
+            # Fast path for well-formed $key and $meta records; anything unusual (and every
+            # error) goes through the general code below, which explains what is wrong.
+            record = key_record(data, pos) or meta_record(data, pos)
+            if record is not None:
+                first_start = record.end()
+                first_end = first_start + int(record["first"])
+                second_end = first_end + 1 + int(record["second"])
+                if second_end < size and data[first_end] == 10 and data[second_end] == 10:
+                    first = data[first_start:first_end]
+                    second = data[first_end + 1:second_end]
+                    try:
+                        if not record["type"]:
+                            if current is not None:
+                                current.meta[first.decode()] = second.decode()
+                                pos = second_end + 1
+                                continue
+                        elif b"." not in first:
+                            name = prefix + first.decode() if first else mountpoint
+                            value = second.decode() if record["type"] == b"string" else (
+                                second or None)
+                            current = Key(name, value)
+                            keys[current.name] = current
+                            pos = second_end + 1
+                            continue
+                    except (UnicodeDecodeError, KDBError):
+                        pass
             start = pos
             words, pos = self._command(pos)
             command = words[0] if words else b""
@@ -129,13 +162,13 @@ class _Reader:
                 raw_name, pos = self._payload(pos, name_size)
                 raw_value, pos = self._payload(pos, value_size)
                 if words[1] == b"string":
-                    value: str | bytes | None = self._text(raw_value, start, "the value")
+                    value = self._text(raw_value, start, "the value")
                 elif words[1] == b"binary":
                     value = raw_value if value_size else None
                 else:
                     raise self._error(start, f"unknown key type {words[1]!r}")
                 current = self._key(self._relative(raw_name, start), value, start)
-                self.keys[current.name] = current
+                keys[current.name] = current
             elif command in (b"$meta", b"$copymeta"):
                 if current is None:
                     raise self._error(start, f"{command.decode()} before the first $key")
@@ -235,13 +268,13 @@ def _meta_order(name: str) -> tuple[str, ...]:
     return tuple(name.split("/"))  # libelektra orders metadata by name, part by part
 
 
-def _meta_of(keys: KeySet, name: str, meta_name: str) -> str | None:
-    key = keys.lookup(name)
+def _meta_of(keys: KeySet, name: str | None, meta_name: str) -> str | None:
+    key = None if name is None else keys.lookup(name)
     return None if key is None else key.meta.get(meta_name)
 
 
 def _render(keys: KeySet, mountpoint: str, copies: dict[tuple[str, str], str]) -> bytes:
-    prefix = mountpoint if mountpoint.endswith("/") else mountpoint + "/"
+    prefix = prefix_below(mountpoint)
     out = [b"kdbOpen 2\n"]
     written: set[str] = set()
     for key in keys:
@@ -264,9 +297,7 @@ def _render(keys: KeySet, mountpoint: str, copies: dict[tuple[str, str], str]) -
                 meta_value = key.meta[meta_name]
                 raw_meta = meta_name.encode()
                 source = copies.get((name, meta_name))
-                shared = source is not None and source in written and _meta_of(
-                    keys, source, meta_name) == meta_value
-                if source is not None and shared:
+                if source in written and _meta_of(keys, source, meta_name) == meta_value:
                     raw_source = (source[len(prefix):] if source != mountpoint else "").encode()
                     out.append(b"$copymeta %d %d\n%b\n%b\n" % (
                         len(raw_source), len(raw_meta), raw_source, raw_meta))
@@ -294,9 +325,7 @@ class DumpFormat:
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
         mountpoint = names.canonical(mountpoint)
-        original = None if previous is None else previous.state
-        if original is not None and not isinstance(original, _Original):
-            raise TypeError("the previous document was not read by the dump format")
+        original = previous_state(previous, _Original, "dump")
         rendered = _render(keys, mountpoint, original.copies if original else {})
         if original is None or rendered == original.data:
             return rendered

@@ -8,6 +8,7 @@ is written with indented continuation lines.
 
 from __future__ import annotations
 
+import ast
 import configparser
 import re
 from dataclasses import dataclass, field
@@ -18,7 +19,7 @@ from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError, ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document
+from elektraweb.kdb.storage import Document, decode_text, previous_state
 
 # configupdater needs a section before the first option; this one stands for the file's top.
 _TOP = "elektraweb:top-level"
@@ -48,8 +49,9 @@ def _parse(text: str) -> ConfigUpdater:
         raise ResourceError(f"ini: line {_line(error.lineno)}: the option {error.option!r} "
                             f"appears twice in its section") from None
     except configparser.ParsingError as error:
-        lineno, line = error.errors[0]
-        raise ResourceError(f"ini: line {_line(lineno)}: cannot parse {line.strip()!r}") from None
+        lineno, line = error.errors[0]  # configparser keeps the line as its repr()
+        bad = ast.literal_eval(line).strip()
+        raise ResourceError(f"ini: line {_line(lineno)}: cannot parse {bad!r}") from None
     except configparser.Error as error:
         raise ResourceError(f"ini: {error.message}") from None
     return updater
@@ -63,21 +65,16 @@ def _section_path(section: Section) -> _Path:
     return () if section.name == _TOP else tuple(section.name.split("/"))
 
 
-@dataclass
-class _Planned:
-    """The wanted content of one section: whether its key exists, and its options."""
-
-    has_key: bool = False
-    options: dict[str, _Text] = field(default_factory=dict)
+_Sections = dict[_Path, dict[str, _Text]]  # wanted sections (the top is ()) and their options
 
 
-def _plan(keys: KeySet, mountpoint: str, options_in_file: set[_Path]) -> dict[_Path, _Planned]:
+def _plan(keys: KeySet, mountpoint: str, options_in_file: set[_Path]) -> _Sections:
     """Sections (in key order, the top first) and their options; refuses what ini cannot hold.
 
     A key without value is a section, unless the file already has an option without value
     of that name."""
     namespace, base = names.split(mountpoint)
-    sections: dict[_Path, _Planned] = {(): _Planned(has_key=True)}
+    sections: _Sections = {(): {}}
     for key in keys:
         parts = key.parts
         if key.namespace != namespace or parts[:len(base)] != base:
@@ -94,15 +91,15 @@ def _plan(keys: KeySet, mountpoint: str, options_in_file: set[_Path]) -> dict[_P
             continue
         if value is None and path not in options_in_file:
             _check_section(path, key.name)
-            sections.setdefault(path, _Planned()).has_key = True
+            sections.setdefault(path, {})
             continue
         _check_option(path[-1], value, key.name)
         if path[:-1]:
             _check_section(path[:-1], key.name)
-        sections.setdefault(path[:-1], _Planned()).options[path[-1]] = value
+        sections.setdefault(path[:-1], {})[path[-1]] = value
     for path in sections:
         parent = sections.get(path[:-1])
-        if path and parent is not None and path[-1] in parent.options:
+        if path and parent is not None and path[-1] in parent:
             name = names.join(namespace, base + path)
             raise ResourceError(f"ini cannot hold the value of {name}, which has keys below it",
                                 key=name)
@@ -134,12 +131,11 @@ def _check_option(option: str, value: _Text, name: str) -> None:
                             "with '#' or ';'", key=name)
 
 
-def _option_text(option: str, value: _Text, spaced: bool) -> str:
+def _option_text(option: str, value: _Text) -> str:
     if value is None:
         return f"{option}\n"
-    delimiter = " = " if spaced else "="
     first, *rest = value.split("\n")
-    head = f"{option}{delimiter.rstrip() if not first else delimiter}{first}"
+    head = f"{option} ={' ' if first else ''}{first}"
     return head + "".join(f"\n{_CONTINUATION_INDENT}{line}" for line in rest) + "\n"
 
 
@@ -154,18 +150,18 @@ def _set_value(option: Option, value: _Text) -> None:
         option.set_values(rest, indent=_CONTINUATION_INDENT, prepend_newline=True)
 
 
-def _render(sections: dict[_Path, _Planned]) -> str:
+def _render(sections: _Sections) -> str:
     out: list[str] = []
-    for path, planned in sections.items():
+    for path, options in sections.items():
         if path:
             if out:
                 out.append("\n")
             out.append(f"[{'/'.join(path)}]\n")
-        out.extend(_option_text(name, value, True) for name, value in planned.options.items())
+        out.extend(_option_text(name, value) for name, value in options.items())
     return "".join(out)
 
 
-def _apply(updater: ConfigUpdater, sections: dict[_Path, _Planned]) -> bool:
+def _apply(updater: ConfigUpdater, sections: _Sections) -> bool:
     """Change the parsed file to hold ``sections``; True if anything changed."""
     changed = False
     existing: dict[_Path, Section] = {}
@@ -177,39 +173,41 @@ def _apply(updater: ConfigUpdater, sections: dict[_Path, _Planned]) -> bool:
         else:
             existing[path] = section
     for path, section in existing.items():
-        wanted = sections[path].options
+        wanted = sections[path]
         for option in list(section.iter_options()):
             if option.raw_key not in wanted:
                 option.detach()
                 changed = True
-    for path, planned in sections.items():
+    for path, options in sections.items():
         found = existing.get(path)
         if found is None:
+            last_block = updater.last_block
+            if last_block is not None and str(last_block) != _HEADER and not str(
+                    last_block).endswith("\n\n"):
+                last_block.add_after.space()  # a blank line before the new section
             found = Section("/".join(path))
             updater.add_section(found)
             changed = True
-        changed = _fill_section(found, planned) or changed
+        changed = _fill_section(found, options) or changed
     return changed
 
 
-def _fill_section(section: Section, planned: _Planned) -> bool:
+def _fill_section(section: Section, options: dict[str, _Text]) -> bool:
     """Set the section's options to the planned values, adding missing ones after the last
     option (not after the blank lines and comments that may follow it)."""
     changed = False
     current = {option.raw_key: option for option in section.iter_options()}
     last = next(reversed(current.values()), None)
-    for name, value in planned.options.items():
+    for name, value in options.items():
         option = current.get(name)
         if option is None:
             builder = last.add_after if last is not None else section.insert_at(0)
             builder.option(name, None if value is None else "")
-            option = section[name]  # the builder does not hand out what it built
+            option = last = section[name]  # the builder does not hand out what it built
         elif option.value == value:
-            last = option
             continue
         _set_value(option, value)
         changed = True
-        last = option
     return changed
 
 
@@ -226,7 +224,7 @@ class IniFormat:
     native_meta: frozenset[str] = frozenset()
 
     def read(self, data: bytes, mountpoint: str) -> Document:
-        updater = _parse(_decode_text(data))
+        updater = _parse(decode_text(data, "ini"))
         keys: dict[str, Key] = {}
 
         def add(key: Key) -> None:
@@ -248,26 +246,17 @@ class IniFormat:
         return Document(KeySet(keys.values()), _Original(data, [updater]))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
-        if previous is None:
+        original = previous_state(previous, _Original, "ini")
+        if original is None:
             return _render(_plan(keys, mountpoint, set())).encode()
-        original = previous.state
-        if not isinstance(original, _Original):
-            raise TypeError("the previous document was not read by the ini format")
         updater = original.parsed.pop() if original.parsed else _parse(
-            _decode_text(original.data))
+            decode_text(original.data, "ini"))
         options_in_file = {(*_section_path(section), option.raw_key)
                            for section in updater.iter_sections()
                            for option in section.iter_options()}
         if not _apply(updater, _plan(keys, mountpoint, options_in_file)):
             return original.data
         return str(updater)[len(_HEADER):].encode()
-
-
-def _decode_text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ResourceError(f"ini: byte {error.start} is not valid UTF-8") from None
 
 
 FORMAT = IniFormat()

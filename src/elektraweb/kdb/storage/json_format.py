@@ -17,8 +17,9 @@ from typing import Any
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document
-from elektraweb.kdb.storage.tree import Reconciler, keys_from_tree, scalar_text, typed_scalar
+from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage.reconcile import Reconciler
+from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
 
 
 @dataclass(frozen=True)
@@ -326,7 +327,7 @@ class JsonFormat:
     native_meta = frozenset({"array"})
 
     def read(self, data: bytes, mountpoint: str) -> Document:
-        text = _decode_text(data)
+        text = decode_text(data, "JSON")
         if not text.strip():
             return Document(KeySet(), _Original(data))
         try:
@@ -340,8 +341,8 @@ class JsonFormat:
         return Document(keys_from_tree(root, mountpoint, "JSON"), _Original(data))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
-        original = _original_of(previous)
-        text = _Parser(_decode_text(original.data) if original else "").document()
+        original = previous_state(previous, _Original, "JSON")
+        text = _Parser(decode_text(original.data, "JSON") if original else "").document()
         reconciler = Reconciler(_Syntax(_detect_style(text.root)), keys, mountpoint)
         text.root = reconciler.reconcile(text.root)
         if original is not None and not reconciler.changed:
@@ -350,21 +351,6 @@ class JsonFormat:
         _render(text.root, out)
         out.append(text.after)
         return "".join(out).encode()
-
-
-def _decode_text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ResourceError(f"JSON: byte {error.start} is not valid UTF-8") from None
-
-
-def _original_of(previous: Document | None) -> _Original | None:
-    if previous is None:
-        return None
-    if not isinstance(previous.state, _Original):
-        raise TypeError("the previous document was not read by the JSON format")
-    return previous.state
 
 
 FORMAT = JsonFormat()

@@ -19,8 +19,9 @@ from tomlkit.items import AoT, String, StringType
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document
-from elektraweb.kdb.storage.tree import Reconciler, keys_from_tree, scalar_text, typed_scalar
+from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage.reconcile import Reconciler
+from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
 
 
 @dataclass(frozen=True)
@@ -111,15 +112,15 @@ class TomlFormat:
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         try:
-            root = tomllib.loads(_decode_text(data))
+            root = tomllib.loads(decode_text(data, "TOML"))
         except tomllib.TOMLDecodeError as error:
             raise ResourceError(f"TOML: {error}") from None
         return Document(keys_from_tree(root, mountpoint, "TOML"), _Original(data))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
-        original = _original_of(previous)
+        original = previous_state(previous, _Original, "TOML")
         try:
-            document = tomlkit.parse(_decode_text(original.data) if original else "")
+            document = tomlkit.parse(decode_text(original.data, "TOML") if original else "")
         except TOMLKitError as error:
             raise ResourceError(f"TOML: {error}") from None
         reconciler = Reconciler(_Syntax(), keys, mountpoint)
@@ -130,21 +131,6 @@ class TomlFormat:
             return tomlkit.dumps(document).encode()
         except TOMLKitError as error:
             raise ResourceError(f"TOML: {error}") from None
-
-
-def _decode_text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ResourceError(f"TOML: byte {error.start} is not valid UTF-8") from None
-
-
-def _original_of(previous: Document | None) -> _Original | None:
-    if previous is None:
-        return None
-    if not isinstance(previous.state, _Original):
-        raise TypeError("the previous document was not read by the TOML format")
-    return previous.state
 
 
 FORMAT = TomlFormat()

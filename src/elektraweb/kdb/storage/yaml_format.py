@@ -25,15 +25,11 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScala
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document
-from elektraweb.kdb.storage.tree import (
-    Reconciler,
-    keys_from_tree,
-    scalar_text,
-    shared_containers,
-    typed_scalar,
-)
+from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage.reconcile import Reconciler, shared_containers
+from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
 
+_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
 _START = re.compile(r"---[ \t]*(?:#.*)?")
 _END = re.compile(r"\.\.\.[ \t]*(?:#.*)?")
 _PREAMBLE = re.compile(r"[ \t]*(?:#.*|%.*)?")
@@ -58,7 +54,7 @@ class _Layout:
 
     @classmethod
     def of(cls, text: str) -> _Layout:
-        lines = text.splitlines(keepends=True)
+        lines = _LINE.findall(text)  # only "\n" ends a line, as for the YAML parser
         start = 0
         for index, line in enumerate(lines):
             if _START.fullmatch(line.rstrip("\r\n")):
@@ -151,7 +147,8 @@ def _safe(text: str) -> str:
     """``text`` as a string ruamel.yaml writes so that it reads back unchanged."""
     if _UNICODE_BREAKS.isdisjoint(text):
         return text
-    return DoubleQuotedScalarString(text)
+    quoted: str = DoubleQuotedScalarString(text)
+    return quoted
 
 
 def _styled(text: str, previous: object) -> object:
@@ -268,13 +265,13 @@ class YamlFormat:
     native_meta = frozenset({"array"})
 
     def read(self, data: bytes, mountpoint: str) -> Document:
-        layout = _Layout.of(_decode_text(data))
+        layout = _Layout.of(decode_text(data, "YAML"))
         root = _load(layout)
         keys = keys_from_tree(root, mountpoint, "YAML", _text_of, _part_of)
         return Document(keys, _Original(data, layout, [root]))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
-        original = _original_of(previous)
+        original = previous_state(previous, _Original, "YAML")
         layout = original.layout if original else _Layout("", "", "")
         root = original.parsed.pop() if original and original.parsed else _load(layout)
         syntax = _Syntax()
@@ -332,21 +329,6 @@ def _verify(text: str, keys: KeySet, mountpoint: str) -> None:
         if key.value is not None and (wanted is None or wanted.value != key.value):
             raise ResourceError(f"YAML: writing would change {key.name} through an alias or "
                                 "merge key", key=key.name)
-
-
-def _decode_text(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise ResourceError(f"YAML: byte {error.start} is not valid UTF-8") from None
-
-
-def _original_of(previous: Document | None) -> _Original | None:
-    if previous is None:
-        return None
-    if not isinstance(previous.state, _Original):
-        raise TypeError("the previous document was not read by the YAML format")
-    return previous.state
 
 
 FORMAT = YamlFormat()

@@ -24,8 +24,7 @@ export function exactTime(value) {
 
 export const SYNC_LABELS = {
   'in-sync': 'In sync',
-  in_sync: 'In sync',
-  synced: 'In sync',
   pending: 'Pending changes',
+  rejected: 'Rejected',
   drift: 'Drift',
 }

@@ -73,3 +73,9 @@ export function isBelowOrSame(name, base) {
   const prefix = base.endsWith('/') ? base : `${base}/`
   return name.startsWith(prefix)
 }
+
+/** The array part for an index: 0 → `#0`, 10 → `#_10`, 100 → `#__100`. */
+export function arrayPart(index) {
+  const digits = String(index)
+  return `#${'_'.repeat(digits.length - 1)}${digits}`
+}

@@ -2,14 +2,18 @@
 // cluster apply), registry changes and audit entries. What is on screen is updated in place
 // and highlighted; a key being edited keeps the user's draft and shows a warning instead.
 
-import { getState } from './store.js'
+import { getState, notify } from './store.js'
 import { subscribeEvents } from './api.js'
-import { loadRegistry } from './registry.js'
+import { loadRegistry, rememberStatus, rememberSync } from './registry.js'
 import { loadAudit } from './audit.js'
 import { applyKeyChange, flash, loadLocks, refreshKey } from './tree.js'
 import { changedElsewhere } from './editing.js'
+import { followMemberStates } from './members.js'
 
-const TOPIC = /^(instance|cluster)\/(\d+)\/(.*)$/s
+const KEY_TOPIC = /^(instance|cluster)\/(\d+)\/(.+)$/s // after status and drift
+const CLUSTER_STATUS = /^cluster\/(\d+)\/status$/
+const CLUSTER_DRIFT = /^cluster\/(\d+)\/drift\/(.*)$/s
+const INSTANCE_STATUS = /^registry\/instance\/(\d+)\/status$/
 
 function debounced(run, ms = 150) {
   let timer = null
@@ -35,10 +39,11 @@ function keyChanged(kind, id, key, event) {
   if (kind === 'cluster' && config.target.kind === 'instance' && member?.cluster === id) {
     reloadLocks()
   }
-  if (config.target.kind !== kind || config.target.id !== id || !key.includes(':/')) return
+  if (config.target.kind !== kind || config.target.id !== id) return
   const node = config.nodes[key]
   const change = event.new
-  if (change === undefined || change === null || !node) {
+  // Without a revision (cluster events) the key is read again: a later save compares it.
+  if (change === undefined || change === null || !node || event.revision === undefined) {
     refreshKey(key, { structural: !node || change === null })
   } else {
     applyKeyChange(key, {
@@ -55,16 +60,30 @@ function keyChanged(kind, id, key, event) {
   flash(key)
 }
 
+function driftReported(clusterId, key, report) {
+  const cluster = getState().clusters.find((c) => c.id === clusterId)
+  const restored = report.restored !== false && !report.error
+  notify(`Drift in ${cluster?.name ?? `cluster ${clusterId}`}: ${key} was changed on a member` +
+    (restored ? ' and restored' : ' and could not be restored yet'))
+}
+
+/** One event from `/zmq/events`, by topic (docs/websocket.md, docs/clusters.md). */
 export function handleEvent(topic, event) {
-  const match = TOPIC.exec(topic)
-  if (match) {
-    const [, kind, id, key] = match
-    keyChanged(kind, Number(id), key, event)
-    if (kind === 'cluster' && !key.includes(':/')) reloadRegistry() // members' sync state
-    return
+  let match
+  if ((match = CLUSTER_STATUS.exec(topic))) {
+    rememberSync(Number(match[1]), event)
+    followMemberStates(Number(match[1]), event.members ?? {})
+  } else if ((match = CLUSTER_DRIFT.exec(topic))) {
+    driftReported(Number(match[1]), match[2], event)
+  } else if ((match = KEY_TOPIC.exec(topic))) {
+    keyChanged(match[1], Number(match[2]), match[3], event)
+  } else if ((match = INSTANCE_STATUS.exec(topic))) {
+    rememberStatus(Number(match[1]), event)
+  } else if (topic.startsWith('registry/')) {
+    reloadRegistry()
+  } else if (topic.startsWith('audit/') && getState().route.screen === 'audit') {
+    reloadAudit()
   }
-  if (topic.startsWith('registry/')) reloadRegistry()
-  else if (topic.startsWith('audit/') && getState().route.screen === 'audit') reloadAudit()
 }
 
 /** Everything the page always follows: the registry, clusters' state and the audit log. */

@@ -2,6 +2,8 @@
 // These checks run before a value is sent; clusterd and elektrad check again and have the last
 // word (their refusal is shown when they disagree).
 
+import { arrayPart } from './keynames.js'
+
 export const VISIBILITIES = ['critical', 'important', 'user', 'advanced', 'developer', 'internal']
 export const TYPES = [
   'string', 'boolean', 'enum', 'short', 'unsigned_short', 'long', 'unsigned_long', 'long_long',
@@ -95,11 +97,11 @@ export function editorFor(meta) {
 }
 
 /** A JavaScript RegExp for a POSIX extended regex, or null when JS cannot read it. */
-export function posixRegex(pattern) {
+export function posixRegex(pattern, ignoreCase = false) {
   let translated = pattern
   for (const [posix, js] of Object.entries(POSIX_CLASSES)) translated = translated.split(posix).join(js)
   try {
-    return new RegExp(translated, 'u')
+    return new RegExp(translated, ignoreCase ? 'ui' : 'u')
   } catch {
     return null
   }
@@ -141,11 +143,25 @@ export function checkValue(meta = {}, value) {
   }
   if (type === 'char' && [...value].length !== 1) return `a char is exactly one character`
   const pattern = meta['check/validation']
-  if (pattern) {
-    const regex = posixRegex(pattern)
-    if (regex && !regex.test(value)) {
-      return meta['check/validation/message'] || `${JSON.stringify(value)} does not match ${pattern}`
+  // Only the plain mode is checked here; LINE and WORD matching are left to the server.
+  const mode = (meta['check/validation/match'] ?? 'ANY').toUpperCase()
+  if (pattern && mode === 'ANY') {
+    const regex = posixRegex(pattern, 'check/validation/ignorecase' in meta)
+    const inverted = 'check/validation/invert' in meta
+    if (regex && regex.test(value) === inverted) {
+      return meta['check/validation/message'] ||
+        `${JSON.stringify(value)} ${inverted ? 'matches' : 'does not match'} ${pattern}`
     }
   }
   return null
+}
+
+/** The metadata entries for enum options: `check/enum/#0`… and `check/enum` (last index). */
+export function enumMeta(options) {
+  const meta = {}
+  options.forEach((option, index) => {
+    meta[`check/enum/${arrayPart(index)}`] = option
+  })
+  if (options.length > 0) meta['check/enum'] = arrayPart(options.length - 1)
+  return meta
 }

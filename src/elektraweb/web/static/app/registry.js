@@ -50,9 +50,29 @@ export function fingerprint(publicKey) {
   return (publicKey ?? '').match(/.{1,5}/g)?.join(' ') ?? ''
 }
 
-/** In sync, pending or drift, as far as clusterd tells; null when it does not say. */
-export function syncState(item) {
-  const sync = item.sync ?? item.status?.sync ?? null
-  if (sync === null || typeof sync === 'string') return sync
-  return sync.state ?? null
+/** In sync, pending, rejected or drift: from the registry's answer if it says, else from the
+ * last `cluster/<id>/status` event; null while nobody has said. */
+export function syncState(sync, kind, item) {
+  const said = item?.sync ?? item?.status?.sync
+  if (said) return typeof said === 'string' ? said : said.state ?? null
+  if (kind === 'cluster') return sync.clusters[item.id] ?? null
+  return item.cluster == null ? null : sync.members[item.id] ?? null
+}
+
+/** Remember the sync states a `cluster/<id>/status` event reports. */
+export function rememberSync(clusterId, status) {
+  update((s) => {
+    const members = { ...s.sync.members }
+    for (const [id, member] of Object.entries(status.members ?? {})) members[id] = member.state
+    return { sync: { clusters: { ...s.sync.clusters, [clusterId]: status.state }, members } }
+  })
+}
+
+/** A link status event: the instance went online or offline. */
+export function rememberStatus(instanceId, status) {
+  update((s) => ({
+    instances: s.instances.map((i) =>
+      i.id === instanceId ? { ...i, status: { ...i.status, ...status } } : i,
+    ),
+  }))
 }

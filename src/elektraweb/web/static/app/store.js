@@ -1,7 +1,7 @@
 // The one place the page's state lives. Modules change it with `update`; components read the
 // part they show with `useStore(selector)` and render again only when that part changed.
 
-import { useEffect, useReducer, useRef } from 'preact/hooks'
+import { useLayoutEffect, useReducer, useRef } from 'preact/hooks'
 
 const initial = {
   session: null, // {user, role} once logged in
@@ -11,7 +11,8 @@ const initial = {
   instances: [],
   clusters: [],
   registryLoaded: false,
-  registryErrors: {}, // form name → {field, message}: refusals shown next to the field
+  sync: { clusters: {}, members: {} }, // sync states from `cluster/<id>/status` events
+  loginMessage: null,
   config: null, // the configuration screen: see tree.js
   editor: null, // the key being edited: see editing.js
   memberResults: null, // the last cluster write: {action, key, members}
@@ -61,13 +62,21 @@ export function useStore(selector) {
   const selected = selector(state)
   const selectedRef = useRef(selected)
   selectedRef.current = selected
-  useEffect(
-    () =>
-      subscribe(() => {
-        if (!shallowEqual(selectorRef.current(state), selectedRef.current)) rerender()
-      }),
-    [],
-  )
+  useLayoutEffect(() => {
+    const check = () => {
+      let next
+      try {
+        next = selectorRef.current(state)
+      } catch {
+        rerender() // what it selected is gone; the parent will unmount it
+        return
+      }
+      if (!shallowEqual(next, selectedRef.current)) rerender()
+    }
+    const unsubscribe = subscribe(check)
+    check() // the state may have changed between rendering and subscribing
+    return unsubscribe
+  }, [])
   return selected
 }
 

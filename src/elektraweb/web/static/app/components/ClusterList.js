@@ -1,7 +1,7 @@
 import { html } from '../html.js'
 import { reportError, useStore } from '../store.js'
 import { isAdmin } from '../session.js'
-import { removeCluster, removeMember, syncState } from '../registry.js'
+import { removeCluster, removeMember } from '../registry.js'
 import { SyncBadge } from './SyncBadge.js'
 import { StatusBadge } from './StatusBadge.js'
 import { ConfirmButton } from './ConfirmButton.js'
@@ -12,7 +12,7 @@ function Member({ cluster, instance, admin }) {
     <li class="member" data-member=${instance.name}>
       <a href=${`#/instances/${instance.id}`}>${instance.name}</a>
       <${StatusBadge} status=${instance.status} />
-      <${SyncBadge} state=${syncState(instance)} />
+      <${SyncBadge} kind="instance" item=${instance} />
       ${admin && html`<button class="icon" aria-label=${`Remove ${instance.name} from ${cluster.name}`}
         title="Remove from cluster"
         onClick=${() => removeMember(cluster.id, instance.id).catch((e) => reportError(e, `Could not remove ${instance.name}`))}>×</button>`}
@@ -38,7 +38,7 @@ export function ClusterList({ onEdit }) {
           <li class="cluster-card" key=${cluster.id} data-cluster=${cluster.name}>
             <div class="cluster-head">
               <a class="strong" href=${`#/clusters/${cluster.id}`}>${cluster.name}</a>
-              <${SyncBadge} state=${syncState(cluster)} />
+              <${SyncBadge} kind="cluster" item=${cluster} />
               <span class="muted small">${members.length} member${members.length === 1 ? '' : 's'}</span>
               ${admin && html`<span class="actions">
                 <button class="ghost" onClick=${() => onEdit(cluster)}>Edit</button>

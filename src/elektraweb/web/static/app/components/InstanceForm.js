@@ -48,7 +48,7 @@ export function InstanceForm({ instance, onClose }) {
           error=${errorOf('endpoint')}>${(id, described) => html`
           <input id=${id} name="endpoint" required value=${values.endpoint} onInput=${set('endpoint')}
             aria-describedby=${described} />`}<//>
-        <${Field} label="Public key" hint="What `elektrad --show-key` prints on that host"
+        <${Field} label="Public key" hint="What elektrad --show-key prints on that host"
           error=${errorOf('public_key')}>${(id, described) => html`
           <input id=${id} name="public_key" required class="mono" value=${values.public_key}
             onInput=${set('public_key')} aria-describedby=${described} spellcheck="false" />`}<//>

@@ -1,7 +1,7 @@
 import { html } from '../html.js'
 import { reportError, useStore } from '../store.js'
 import { isAdmin } from '../session.js'
-import { fingerprint, removeInstance, syncState } from '../registry.js'
+import { fingerprint, removeInstance } from '../registry.js'
 import { StatusBadge } from './StatusBadge.js'
 import { SyncBadge } from './SyncBadge.js'
 import { ConfirmButton } from './ConfirmButton.js'
@@ -33,7 +33,7 @@ export function InstanceTable({ onEdit }) {
               <td data-label="Status"><${StatusBadge} status=${instance.status} /></td>
               <td data-label="Cluster">${instance.cluster == null ? html`<span class="muted">—</span>`
                 : html`<a href=${`#/clusters/${instance.cluster}`}>${clusterName(instance.cluster)}</a>`}</td>
-              <td data-label="Sync"><${SyncBadge} state=${syncState(instance)} /></td>
+              <td data-label="Sync"><${SyncBadge} kind="instance" item=${instance} /></td>
               <td data-label="Key"><code class="fingerprint" title=${fingerprint(instance.public_key)}>
                 ${instance.public_key.slice(0, 10)}…</code></td>
               ${admin && html`<td class="actions">

@@ -1,0 +1,252 @@
+"""Following every registered instance: its changes and its link status, into the event hub.
+
+For each instance in the registry the feed keeps a CURVE subscription to the daemon's event
+socket (docs/protocol.md §5) and republishes every change on the `EventHub`:
+
+- topic `instance/<id>/<key>`: ``{"instance", "key", "old", "new", "revision", "origin",
+  "seq"}``, the daemon's event (`old`/`new` are ``{"value", "meta"}`` or null);
+- topic `registry/instance/<id>/status`: ``{"instance", **WireGateway.status()}`` whenever the
+  link's status changes (online, offline, or new version details).
+
+Listeners attached with `attach` (the cluster service: drift, catching members up) are awaited
+for each event and each online/offline change, in order per instance, after the hub has it.
+The feed follows registry changes by listening to the audit log, where every change of the
+registry through clusterd is recorded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from aiohttp import web
+
+from elektraweb.cluster.app import SERVICES, Extension
+from elektraweb.cluster.audit import AuditEntry
+from elektraweb.cluster.errors import NotFound
+from elektraweb.cluster.events import EventHub
+from elektraweb.cluster.registry import Instance, Registry, parse_endpoint
+from elektraweb.cluster.wire_gateway import WireGateway
+from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState
+
+log = logging.getLogger(__name__)
+
+EVENT_PORT_OFFSET = 2
+"""elektrad publishes on its request port + 2 unless told otherwise (33333 → 33335)."""
+
+
+class FeedListener(Protocol):
+    """What the feed tells its listeners; `instance` is read fresh from the registry."""
+
+    async def on_event(self, instance: Instance, event: Event) -> None:
+        """A key of `instance` changed (through clusterd, another client, or on the host)."""
+        ...
+
+    async def on_status(self, instance: Instance, online: bool) -> None:
+        """The link to `instance` came up (also the first time after clusterd starts) or went
+        down. Events published while it was down were missed."""
+        ...
+
+
+def events_endpoint(instance: Instance) -> str:
+    """Where the instance publishes: its request endpoint's host, port + 2.
+
+    The registry keeps no event endpoint, so an elektrad started with a different `--events`
+    cannot be followed yet.
+    """
+    address = parse_endpoint(instance.endpoint).address
+    host, _, port = address.rpartition(":")
+    return f"{host}:{int(port) + EVENT_PORT_OFFSET}"
+
+
+def _state(state: KeyState | None) -> dict[str, Any] | None:
+    return None if state is None else {"value": state.value, "meta": state.meta}
+
+
+def event_json(instance_id: int, event: Event) -> dict[str, Any]:
+    return {
+        "instance": instance_id,
+        "key": event.key,
+        "old": _state(event.old),
+        "new": _state(event.new),
+        "revision": event.revision,
+        "origin": event.origin,
+        "seq": event.seq,
+    }
+
+
+@dataclass(eq=False)
+class _Follower:
+    """One instance's subscription and the task that reads it."""
+
+    instance: Instance
+    subscriber: EventSubscriber
+    reader: asyncio.Task[None] | None = None
+    online: bool = False
+    changes: asyncio.Queue[bool] = field(default_factory=asyncio.Queue)
+    notifier: asyncio.Task[None] | None = None
+
+    def follows(self, instance: Instance) -> bool:
+        return (self.instance.endpoint, self.instance.public_key) == (
+            instance.endpoint,
+            instance.public_key,
+        )
+
+
+class InstanceFeed:
+    """Republishes every registered instance's changes and link status on `hub`.
+
+    Plug it into clusterd with `extension`; it starts with the app and stops before the gateway
+    closes.
+    """
+
+    def __init__(self, hub: EventHub, gateway: WireGateway, keypair: KeyPair) -> None:
+        self._hub = hub
+        self._gateway = gateway
+        self._keypair = keypair
+        self._followers: dict[int, _Follower] = {}
+        self._listeners: list[FeedListener] = []
+        self._registry: Registry | None = None
+        self._syncing = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
+        gateway.add_listener(self._status_changed)
+
+    def attach(self, listener: FeedListener) -> None:
+        self._listeners.append(listener)
+
+    def events_online(self, instance_id: int) -> bool:
+        """Whether the instance's event socket is connected (False when it is not followed)."""
+        follower = self._followers.get(instance_id)
+        return follower is not None and follower.subscriber.status.online
+
+    @property
+    def extension(self) -> Extension:
+        """The clusterd extension that starts and stops the feed with the app."""
+
+        def extend(app: web.Application) -> None:
+            async def start(app: web.Application) -> None:
+                services = app[SERVICES]
+                services.audit.subscribe(self._audited)
+                await self.start(services.registry)
+
+            async def stop(app: web.Application) -> None:
+                await self.close()
+
+            app.on_startup.append(start)
+            app.on_cleanup.append(stop)
+
+        return extend
+
+    async def start(self, registry: Registry) -> None:
+        self._registry = registry
+        await self.sync()
+
+    async def sync(self) -> None:
+        """Follow exactly the instances in the registry (new ones, moved ones, not removed)."""
+        if self._registry is None:
+            raise RuntimeError("the instance feed is not started")
+        async with self._syncing:
+            wanted = {instance.id: instance for instance in self._registry.instances()}
+            for instance_id, follower in list(self._followers.items()):
+                current = wanted.get(instance_id)
+                if current is None or not follower.follows(current):
+                    await self._stop_following(instance_id)
+            for instance in wanted.values():
+                if instance.id not in self._followers:
+                    await self._follow(instance)
+
+    async def close(self) -> None:
+        self._registry = None
+        for task in self._background:
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+        for instance_id in list(self._followers):
+            await self._stop_following(instance_id)
+
+    # -- following one instance ---------------------------------------------------------------
+
+    async def _follow(self, instance: Instance) -> None:
+        subscriber = EventSubscriber(
+            events_endpoint(instance),
+            server_key=instance.public_key,
+            keypair=self._keypair,
+            prefixes=[""],
+        )
+        follower = _Follower(instance, subscriber)
+        try:
+            await subscriber.start()
+        except ValueError as error:  # an unusable key: the gateway reports it on every call
+            log.warning("cannot follow instance %d's events: %s", instance.id, error)
+            await subscriber.close()
+            return
+        self._followers[instance.id] = follower
+        loop = asyncio.get_running_loop()
+        follower.reader = loop.create_task(self._read(follower), name=f"feed-{instance.id}")
+        follower.notifier = loop.create_task(self._notify(follower), name=f"status-{instance.id}")
+        # Opening the request link makes the gateway follow (and report) the instance's status;
+        # a link opened earlier by a request may be online already and report no change.
+        await self._gateway.connect(instance)
+        self._status_changed(instance, self._gateway.status(instance))
+
+    async def _stop_following(self, instance_id: int) -> None:
+        follower = self._followers.pop(instance_id)
+        tasks = [task for task in (follower.reader, follower.notifier) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await follower.subscriber.close()
+
+    async def _read(self, follower: _Follower) -> None:
+        instance_id = follower.instance.id
+        while True:
+            event = await follower.subscriber.receive()
+            self._hub.publish(f"instance/{instance_id}/{event.key}", event_json(instance_id, event))
+            instance = self._current(instance_id) if self._listeners else None
+            if instance is None:
+                continue
+            for listener in list(self._listeners):
+                try:
+                    await listener.on_event(instance, event)
+                except Exception:
+                    log.exception("feed listener failed on %s of %d", event.key, instance_id)
+
+    def _status_changed(self, instance: Instance, status: dict[str, Any]) -> None:
+        follower = self._followers.get(instance.id)
+        if follower is None:
+            return
+        self._hub.publish(
+            f"registry/instance/{instance.id}/status", {"instance": instance.id, **status}
+        )
+        if status["online"] != follower.online:
+            follower.online = status["online"]
+            follower.changes.put_nowait(follower.online)
+
+    async def _notify(self, follower: _Follower) -> None:
+        instance_id = follower.instance.id
+        while True:
+            online = await follower.changes.get()
+            instance = self._current(instance_id)
+            if instance is None:
+                continue
+            for listener in list(self._listeners):
+                try:
+                    await listener.on_status(instance, online)
+                except Exception:
+                    log.exception("feed listener failed on status of instance %d", instance_id)
+
+    def _current(self, instance_id: int) -> Instance | None:
+        """The instance as the registry has it now (its cluster may have changed)."""
+        if self._registry is None:
+            return None
+        with contextlib.suppress(NotFound):
+            return self._registry.instance(instance_id)
+        return None
+
+    def _audited(self, entry: AuditEntry) -> None:
+        if entry.action.startswith("instance.") and self._registry is not None:
+            task = asyncio.get_running_loop().create_task(self.sync())
+            self._background.add(task)
+            task.add_done_callback(self._background.discard)

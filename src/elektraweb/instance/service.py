@@ -1,0 +1,51 @@
+"""Serving requests: each runs on the KDB worker, and what it changed becomes events."""
+
+from __future__ import annotations
+
+from elektraweb.instance.changefeed import ChangeFeed
+from elektraweb.instance.context import Host, Outcome
+from elektraweb.instance.events import EventStream, origin_of
+from elektraweb.instance.operations import run as run_operation
+from elektraweb.instance.set_ops import set_batch
+from elektraweb.instance.worker import KDBWorker
+from elektraweb.wire.messages import RemoteError, Reply, Request
+
+
+class InstanceService:
+    """The wire server's handler: runs each request on the KDB worker and queues its events."""
+
+    def __init__(
+        self, host: Host, worker: KDBWorker, feed: ChangeFeed, events: EventStream
+    ) -> None:
+        self._host = host
+        self._worker = worker
+        self._feed = feed
+        self._events = events
+
+    async def __call__(self, request: Request) -> Reply:
+        if request.op == "set":
+            result = await self._worker.run_batched(self._execute_sets, request)
+        else:
+            result = await self._worker.run(self._execute, request)
+        # Publish before replying: a stop that waits for requests then loses no event.
+        await self._events.flushed()
+        return Reply(result)
+
+    def _execute(self, request: Request) -> object:
+        return self._record(request, run_operation(self._host, request))
+
+    def _execute_sets(self, requests: list[Request]) -> list[object]:
+        outcomes = set_batch(self._host, requests)
+        return [
+            outcome if isinstance(outcome, RemoteError) else self._record(request, outcome)
+            for request, outcome in zip(requests, outcomes, strict=True)
+        ]
+
+    def _record(self, request: Request, outcome: Outcome) -> object:
+        """Tell the change feed and the event stream about the outcome's changes (on the
+        worker: the feed learns of our write before it can see the file)."""
+        if outcome.changes:
+            self._feed.absorb(outcome.changes)
+            cluster = request.args.get("cluster")
+            self._events.submit(outcome.changes, origin_of(cluster if cluster else None))
+        return outcome.result

@@ -1,0 +1,64 @@
+"""bench/clusterd.py at the smallest sizes: it runs against real daemons and reports every
+measurement (no timing is judged here; the benchmark's aims are for people to read)."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench" / "clusterd.py"
+
+
+def test_the_benchmark_reports_every_measurement(tmp_path: Path) -> None:
+    output = tmp_path / "clusterd.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--seconds", "0.1", "--in-flight", "2",
+         "--cluster-sizes", "1,2", "--fanout-sets", "2", "--events", "2",
+         "--registered", "5", "--output", str(output)],
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    report = json.loads(output.read_text())
+
+    hop = {(row["name"], row["in_flight"]): row for row in report["hop"]}
+    for transport in ("direct", "rest", "zws"):
+        for op in ("get", "set"):
+            assert {(f"{transport} {op}", 1), (f"{transport} {op}", 2)} <= hop.keys()
+    assert {("rest version", 1), ("zws version", 1)} <= hop.keys()
+    for row in hop.values():
+        assert row["requests"] >= 1
+        assert 0 < row["p50_ms"] <= row["p99_ms"]
+        assert row["per_second"] > 0
+    assert set(report["hop_p50_ms"]) == {"rest get", "rest set", "zws get", "zws set"}
+
+    assert [row["members"] for row in report["fanout"]] == [1, 2]
+    for row in report["fanout"]:
+        assert row["sets"] == 2
+        assert row["not_applied"] == 0
+        assert 0 < row["p50_ms"] <= row["p99_ms"]
+
+    events = {row["origin"]: row for row in report["change_to_subscriber"]}
+    assert set(events) == {"elektrad", "external"}
+    for row in events.values():
+        assert (row["samples"], row["missed"]) == (2, 0)
+        assert 0 <= row["p50_ms"] <= row["p99_ms"]
+
+    rss = report["rss_mb"]
+    assert rss["members"] == 2
+    assert 0 < rss["elektrad_mean"] <= rss["elektrad_max"] < rss["elektrad_total"]
+    assert rss["clusterd_with_members"] > 0
+
+    registry = report["registry"]
+    assert registry["instances"] == 5
+    assert registry["rss_empty_mb"] > 0 and registry["rss_registered_mb"] > 0
+    assert registry["register_per_second"] > 0 and registry["idle_cpu_percent"] >= 0
+
+    assert {aim["aim"] for aim in report["aims"]} >= {
+        "hop rest get p50 ms", "fan-out 2 / fan-out 1 p50",
+        "change to subscriber (external) p50 ms",
+    }  # fmt: skip
+    for aim in report["aims"]:
+        assert math.isfinite(aim["value"]) and isinstance(aim["met"], bool)

@@ -1,0 +1,27 @@
+"""`kdb get` shows a stored value that breaks its own metadata, and warns about it."""
+
+from __future__ import annotations
+
+from kdb_runner import Kdb
+
+
+def test_value_edited_by_hand_past_its_type_is_shown_with_a_warning(kdb: Kdb) -> None:
+    kdb.ok("mount", "server.ini", "user:/tests/server", "ini")
+    kdb.ok("set", "user:/tests/server/port", "8080")
+    kdb.ok("meta-set", "user:/tests/server/port", "check/type", "unsigned_short")
+    file = kdb.root / "user" / "server.ini"
+    file.write_text(file.read_text().replace("8080", "99999"))
+
+    result = kdb("get", "user:/tests/server/port")
+
+    assert result.code == 0
+    assert result.out == "99999\n"
+    assert "C03200" in result.err
+    assert 'key "user:/tests/server/port" with value "99999"' in result.err
+
+
+def test_valid_value_gets_no_warning(kdb: Kdb) -> None:
+    kdb.ok("set", "user:/tests/port", "8080")
+    kdb.ok("meta-set", "user:/tests/port", "check/type", "unsigned_short")
+    result = kdb("get", "user:/tests/port")
+    assert (result.code, result.out, result.err) == (0, "8080\n", "")

@@ -1,0 +1,115 @@
+"""Drift: a locked key changed on a member behind everybody's back is recorded, restored and
+published, whether the change feed reports it or the check on reconnect finds it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from elektraweb.cluster.cluster_config import ClusterConfiguration
+from elektraweb.cluster.events import EventHub
+from elektraweb.cluster.registry import Registry
+from elektraweb.wire.messages import Event, KeyState
+
+from ..fakes import Client
+from .members import LockingDaemon, LockingGateway, eventually, next_event
+
+KEY = "system:/app/port"
+
+
+@pytest.fixture
+async def member(admin: Client, register, gateway: LockingGateway) -> dict[str, Any]:
+    """Cluster `edge` whose one member has the cluster's key `system:/app/port` = 8080."""
+    cluster = (await admin.post("/api/clusters", {"name": "edge"})).body
+    instance = await register("edge-1", 44001)
+    await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
+    await admin.put(f"/api/clusters/{cluster['id']}/kdb/{KEY}", "8080")
+    daemon: LockingDaemon = gateway.daemons["tcp://127.0.0.1:44001"]  # type: ignore[assignment]
+    return {"cluster": cluster["id"], "id": instance["id"], "daemon": daemon}
+
+
+def external_event(daemon: LockingDaemon, value: str | None, origin: str = "external") -> Event:
+    """Change the key as a local `kdb set` would, and the event elektrad publishes for it."""
+    revision = daemon.change_behind_its_back(KEY, value)
+    new = None if value is None else KeyState(value, {})
+    return Event(KEY, KeyState("8080", {}), new, revision, origin, seq=7)
+
+
+async def drift_entries(admin: Client, member: dict[str, Any]) -> list[dict[str, Any]]:
+    entries = (await admin.get(f"/api/audit?instance={member['id']}")).body
+    return [entry for entry in entries if entry["action"] == "drift"]
+
+
+async def test_a_change_behind_the_clusters_back_is_restored_recorded_and_published(
+    admin: Client, member, service: ClusterConfiguration, registry: Registry, hub: EventHub
+) -> None:
+    with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
+        await service.on_event(
+            registry.instance(member["id"]), external_event(member["daemon"], "1")
+        )
+        published = await next_event(drifts)
+
+    assert member["daemon"].keys[KEY] == ("8080", {})
+    assert published.topic == f"cluster/{member['cluster']}/drift/{KEY}"
+    assert published.data["found"] == {"value": "1", "meta": {}}
+    assert published.data["desired"] == {"value": "8080", "meta": {}}
+    assert (published.data["restored"], published.data["origin"]) == (True, "external")
+    [entry] = await drift_entries(admin, member)
+    assert entry["user"] == "clusterd"
+    assert entry["key"] == KEY
+    assert (entry["before"]["value"], entry["after"]["value"]) == ("1", "8080")
+    assert service.cluster_status(member["cluster"])["state"] == "in-sync"
+
+
+async def test_a_removed_key_is_put_back_and_an_unreachable_member_stays_drifted(
+    admin: Client, member, service: ClusterConfiguration, registry: Registry, hub: EventHub
+) -> None:
+    instance = registry.instance(member["id"])
+    with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
+        await service.on_event(instance, external_event(member["daemon"], None))
+        assert (await next_event(drifts)).data["found"] is None
+        assert member["daemon"].keys[KEY] == ("8080", {})
+
+        await service.on_event(instance, external_event(member["daemon"], "1"))
+        member["daemon"].reachable = False  # before the restore gets to run
+        unrestored = await next_event(drifts)
+    assert unrestored.data["restored"] is False
+    assert unrestored.data["error"]["code"] == "unreachable"
+    state = service.member_status(instance)
+    assert state is not None and (state["state"], state["drift"]) == ("drift", [KEY])
+
+    member["daemon"].reachable = True
+    await service.on_status(instance, True)
+    await eventually(lambda: member["daemon"].keys[KEY] == ("8080", {}))
+    await eventually(lambda: service.cluster_status(member["cluster"])["state"] == "in-sync")
+
+
+async def test_the_clusters_own_changes_are_no_drift(
+    admin: Client,
+    member,
+    service: ClusterConfiguration,
+    registry: Registry,
+    gateway: LockingGateway,
+) -> None:
+    own = external_event(member["daemon"], "8080", origin=f"cluster:{member['cluster']}")
+    unrelated = Event("system:/app/free", None, KeyState("x", {}), "r", "external", seq=8)
+    gateway.calls.clear()
+    instance = registry.instance(member["id"])
+    await service.on_event(instance, own)
+    await service.on_event(instance, unrelated)
+    assert gateway.calls == []
+    assert await drift_entries(admin, member) == []
+
+
+async def test_drift_while_nobody_watched_is_found_when_the_member_returns(
+    admin: Client, member, service: ClusterConfiguration, registry: Registry, hub: EventHub
+) -> None:
+    member["daemon"].change_behind_its_back(KEY, "9999")  # no event: nobody was listening
+    with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
+        await service.on_status(registry.instance(member["id"]), True)
+        found = await next_event(drifts)
+    assert (found.data["found"]["value"], found.data["origin"]) == ("9999", None)
+    assert member["daemon"].keys[KEY] == ("8080", {})
+    [entry] = await drift_entries(admin, member)
+    assert entry["result"]["restored"] is True

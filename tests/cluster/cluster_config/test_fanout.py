@@ -1,0 +1,94 @@
+"""Fan-out: one result per member, offline members pending until they return."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from elektraweb.cluster.cluster_config import ClusterConfiguration
+from elektraweb.cluster.gateway import InstanceTimeout
+from elektraweb.cluster.registry import Registry
+
+from ..fakes import Client
+from .members import LockingDaemon, LockingGateway, eventually
+
+
+@pytest.fixture
+async def trio(admin: Client, register, gateway: LockingGateway) -> dict[str, Any]:
+    """Cluster `web` with three members; `daemons` in member order."""
+    cluster = (await admin.post("/api/clusters", {"name": "web"})).body
+    members, daemons = [], []
+    for index in range(3):
+        instance = await register(f"web-{index}", 42000 + index)
+        await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
+        members.append(instance["id"])
+        daemons.append(gateway.daemons[f"tcp://127.0.0.1:{42000 + index}"])
+    return {"url": f"/api/clusters/{cluster['id']}", "members": members, "daemons": daemons}
+
+
+async def test_an_offline_member_is_pending_and_not_waited_for(
+    admin: Client, trio, gateway: LockingGateway
+) -> None:
+    down: LockingDaemon = trio["daemons"][1]
+    down.reachable = False
+    gateway.calls.clear()
+
+    answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "fast")
+    assert answer.status == 200
+    results = answer.body["members"]
+    first, offline, third = (results[str(member)] for member in trio["members"])
+    assert first["status"] == third["status"] == "applied"
+    assert offline["status"] == "pending"
+    assert offline["error"]["code"] == "unreachable"
+    assert "web-1" in offline["error"]["message"]
+    assert trio["members"][1] not in {member for member, _, _ in gateway.calls}
+    assert "system:/app/mode" not in down.keys
+
+
+async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
+    admin: Client, trio, gateway: LockingGateway, service: ClusterConfiguration, registry: Registry
+) -> None:
+    silent: LockingDaemon = trio["daemons"][2]
+    original = gateway.call
+
+    async def times_out(instance, op, args, *, timeout=5.0):  # type: ignore[no-untyped-def]
+        if instance.id == trio["members"][2] and op == "set":
+            raise InstanceTimeout("no reply within the deadline")
+        return await original(instance, op, args, timeout=timeout)
+
+    gateway.call = times_out  # type: ignore[method-assign]
+    answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "safe")
+    assert answer.body["members"][str(trio["members"][2])]["status"] == "pending"
+    assert answer.body["members"][str(trio["members"][2])]["error"]["code"] == "timeout"
+
+    gateway.call = original  # type: ignore[method-assign]
+    await service.on_status(registry.instance(trio["members"][2]), True)
+    await eventually(lambda: silent.keys.get("system:/app/mode") == ("safe", {}))
+    assert service.cluster_status(1)["state"] == "in-sync"
+
+
+async def test_each_member_is_applied_to_in_parallel(
+    admin: Client, trio, gateway: LockingGateway
+) -> None:
+    """A slow member does not hold the others back: all sets are in flight at once."""
+    original = gateway.call
+    in_flight: list[int] = []
+    peak = 0
+
+    async def slow(instance, op, args, *, timeout=5.0):  # type: ignore[no-untyped-def]
+        nonlocal peak
+        if op != "set":
+            return await original(instance, op, args, timeout=timeout)
+        in_flight.append(instance.id)
+        peak = max(peak, len(in_flight))
+        try:
+            await eventually(lambda: peak == 3 or len(in_flight) == 3, timeout=2)
+            return await original(instance, op, args, timeout=timeout)
+        finally:
+            in_flight.remove(instance.id)
+
+    gateway.call = slow  # type: ignore[method-assign]
+    answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "wide")
+    assert {result["status"] for result in answer.body["members"].values()} == {"applied"}
+    assert peak == 3

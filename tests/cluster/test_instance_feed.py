@@ -1,0 +1,155 @@
+"""The instance feed against real elektrad processes: changes made on the host reach the hub."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from elektraweb.cluster.database import Database
+from elektraweb.cluster.events import EventHub, Subscription
+from elektraweb.cluster.instance_feed import InstanceFeed
+from elektraweb.cluster.registry import Instance, InstanceFields, Registry
+from elektraweb.cluster.wire_gateway import WireGateway
+from elektraweb.wire import Event, KeyPair
+
+from .test_wire_gateway import Elektrad, fast_options
+
+KDB = Path(sys.prefix) / "bin" / "kdb"
+
+
+@dataclass
+class Recorder:
+    """A feed listener that remembers what it was told."""
+
+    events: list[tuple[Instance, Event]] = field(default_factory=list)
+    statuses: list[tuple[int, bool]] = field(default_factory=list)
+
+    async def on_event(self, instance: Instance, event: Event) -> None:
+        self.events.append((instance, event))
+
+    async def on_status(self, instance: Instance, online: bool) -> None:
+        self.statuses.append((instance.id, online))
+
+
+@dataclass
+class Setup:
+    registry: Registry
+    hub: EventHub
+    feed: InstanceFeed
+    recorder: Recorder
+    keys: KeyPair
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+    keys = KeyPair.generate()
+    database = Database.open(tmp_path / "clusterd.sqlite3")
+    hub = EventHub()
+    gateway = WireGateway(keys, options=fast_options())
+    feed = InstanceFeed(hub, gateway, keys)
+    recorder = Recorder()
+    feed.attach(recorder)
+    registry = Registry(database)
+    await feed.start(registry)
+    yield Setup(registry, hub, feed, recorder, keys)
+    await feed.close()
+    await gateway.close()
+    hub.close()
+    database.close()
+
+
+@pytest.fixture
+async def elektrad(tmp_path: Path, setup: Setup) -> AsyncIterator[Elektrad]:
+    daemon = Elektrad(tmp_path / "web-1", setup.keys.public)
+    await daemon.start()
+    yield daemon
+    await daemon.stop()
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+async def next_event(subscription: Subscription, topic: str, timeout: float = 10.0) -> Any:
+    async with asyncio.timeout(timeout):
+        async for event in subscription:
+            if event.topic == topic:
+                return event.data
+    raise AssertionError(f"the hub closed before {topic}")
+
+
+async def kdb(daemon: Elektrad, *args: str) -> None:
+    """Run `kdb` on the daemon's key database, as an administrator on that host would."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("KDB")}
+    env.update(KDB_ROOT=str(daemon.base / "kdb"), HOME=str(daemon.base / "home"))
+    process = await asyncio.create_subprocess_exec(str(KDB), *args, env=env)
+    assert await process.wait() == 0
+
+
+async def test_a_change_on_the_host_is_republished_and_handed_to_listeners(
+    setup: Setup, elektrad: Elektrad
+) -> None:
+    with setup.hub.subscribe([""]) as subscription:
+        instance = setup.registry.add_instance(
+            InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+        )
+        await setup.feed.sync()
+        status_topic = f"registry/instance/{instance.id}/status"
+        status = await next_event(subscription, status_topic)
+        while not status["online"]:
+            status = await next_event(subscription, status_topic)
+        await eventually(lambda: setup.feed.events_online(instance.id))
+
+        await kdb(elektrad, "set", "system:/app/port", "9090")
+        event = await next_event(subscription, f"instance/{instance.id}/system:/app/port")
+
+    assert event["instance"] == instance.id
+    assert event["key"] == "system:/app/port"
+    assert (event["old"], event["new"]["value"]) == (None, "9090")
+    assert event["origin"] == "external"
+    assert event["seq"] >= 1
+    await eventually(lambda: bool(setup.recorder.events))
+    told_instance, told_event = setup.recorder.events[0]
+    assert told_instance == instance
+    assert (told_event.key, told_event.origin) == ("system:/app/port", "external")
+    assert setup.recorder.statuses == [(instance.id, True)]
+
+
+async def test_online_and_offline_are_published_and_told(
+    setup: Setup, elektrad: Elektrad
+) -> None:
+    instance = setup.registry.add_instance(
+        InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+    )
+    await setup.feed.sync()
+    await eventually(lambda: setup.recorder.statuses == [(instance.id, True)])
+    with setup.hub.subscribe([f"registry/instance/{instance.id}/status"]) as subscription:
+        await elektrad.stop()
+        status = await next_event(subscription, f"registry/instance/{instance.id}/status")
+        while status["online"]:
+            status = await next_event(subscription, f"registry/instance/{instance.id}/status")
+    assert status["instance"] == instance.id
+    assert status["offline_since"] is not None
+    await eventually(lambda: len(setup.recorder.statuses) == 2)
+    assert setup.recorder.statuses == [(instance.id, True), (instance.id, False)]
+
+
+async def test_sync_follows_the_registry(setup: Setup, elektrad: Elektrad) -> None:
+    instance = setup.registry.add_instance(
+        InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+    )
+    assert not setup.feed.events_online(instance.id)
+    await setup.feed.sync()
+    await eventually(lambda: setup.feed.events_online(instance.id))
+    setup.registry.remove_instance(instance.id)
+    await setup.feed.sync()
+    assert not setup.feed.events_online(instance.id)

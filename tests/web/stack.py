@@ -1,0 +1,236 @@
+"""A real elektra-web on loopback for the browser tests and the web benchmark: one clusterd and
+some elektrad processes, each started from its console script with its own temporary state.
+
+Each elektrad gets its own `KDB_ROOT` (so `kdb` on "that host" is `kdb` with that variable) and
+the demo's sample configuration; clusterd gets an admin password and every instance registered
+through the REST API, the way an operator would.
+"""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BIN = Path(sys.executable).parent
+ADMIN_PASSWORD = "admin-secret-1"
+START_SECONDS = 20.0
+_LISTENING = re.compile(r"clusterd listening on (http://\S+?),")
+
+
+def free_port_pair() -> int:
+    """A loopback port p with p + 2 free too: elektrad publishes its events on port + 2."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        if port + 2 > 65535:
+            continue
+        try:
+            with socket.socket() as events:
+                events.bind(("127.0.0.1", port + 2))
+        except OSError:
+            continue
+        return port
+    raise RuntimeError("no free pair of loopback ports (p, p + 2) found")
+
+
+@dataclass
+class Answer:
+    status: int
+    body: Any
+
+
+class RestClient:
+    """JSON over HTTP with a cookie jar, as a script would talk to clusterd."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self._opener = urllib.request.build_opener(
+            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        )
+
+    def request(self, method: str, path: str, body: Any = None) -> Answer:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.base + path,
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", "X-Requested-With": "tests"},
+        )
+        try:
+            with self._opener.open(request, timeout=30) as response:
+                text = response.read().decode()
+                status = response.status
+        except urllib.error.HTTPError as error:
+            text, status = error.read().decode(), error.code
+        return Answer(status, json.loads(text) if text else None)
+
+    def login(self, user: str, password: str) -> Answer:
+        return self.request("POST", "/api/login", {"user": user, "password": password})
+
+
+@dataclass
+class Instance:
+    """One elektrad: its host's KDB_ROOT and HOME, endpoint, key, and registry id."""
+
+    name: str
+    root: Path
+    home: Path
+    port: int
+    public_key: str = ""
+    process: subprocess.Popen[bytes] | None = None
+    id: int | None = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"tcp://127.0.0.1:{self.port}"
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "KDB_ROOT": str(self.root), "HOME": str(self.home)}
+
+    def kdb(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run the `kdb` command on this instance's host."""
+        return subprocess.run(
+            [str(BIN / "kdb"), *args],
+            env=self.env,
+            cwd=self.home,
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=30,
+        )
+
+
+@dataclass
+class Stack:
+    """clusterd plus elektrad processes under `base`; stop() ends every process it started."""
+
+    base: Path
+    url: str = ""
+    clusterd_key: str = ""
+    instances: dict[str, Instance] = field(default_factory=dict)
+    _clusterd: subprocess.Popen[str] | None = None
+    _processes: list[subprocess.Popen[Any]] = field(default_factory=list)
+
+    def start_clusterd(self) -> None:
+        state = self.base / "clusterd"
+        shown = subprocess.run(
+            [str(BIN / "clusterd"), "--show-key", "--state", str(state)],
+            capture_output=True, text=True, check=True, timeout=30,
+        )
+        self.clusterd_key = shown.stdout.strip()
+        log = (self.base / "clusterd.log").open("w")
+        process = subprocess.Popen(
+            [str(BIN / "clusterd"), "--http", "127.0.0.1:0", "--state", str(state),
+             "--admin-password", ADMIN_PASSWORD, "--log-level", "WARNING"],
+            stdout=subprocess.PIPE, stderr=log, text=True,
+        )
+        self._clusterd = process
+        self._processes.append(process)
+        assert process.stdout is not None
+        deadline = time.monotonic() + START_SECONDS
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                raise RuntimeError(f"clusterd exited: see {self.base / 'clusterd.log'}")
+            found = _LISTENING.search(line)
+            if found:
+                self.url = found[1]
+                return
+        raise RuntimeError("clusterd did not say it was listening")
+
+    def add_instance(self, name: str, *, sample: bool = True) -> Instance:
+        """Prepare a host (KDB_ROOT with the demo's sample configuration) and start elektrad."""
+        root, home = self.base / name / "root", self.base / name / "home"
+        home.mkdir(parents=True)
+        root.mkdir(parents=True)
+        instance = Instance(name, root, home, free_port_pair())
+        if sample:
+            from elektraweb.demo.sample import write_sample
+
+            write_sample(root, home, name)
+        state = root / "elektrad"
+        instance.public_key = subprocess.run(
+            [str(BIN / "elektrad"), "--show-key", "--state", str(state)],
+            env=instance.env, capture_output=True, text=True, check=True, timeout=30,
+        ).stdout.strip()
+        log = (self.base / f"elektrad-{name}.log").open("w")
+        instance.process = subprocess.Popen(
+            [str(BIN / "elektrad"), "--listen", instance.endpoint, "--state", str(state),
+             "--allow-key", self.clusterd_key, "--log-level", "WARNING"],
+            env=instance.env, cwd=home, stdout=log, stderr=subprocess.STDOUT,
+        )
+        self._processes.append(instance.process)
+        self.instances[name] = instance
+        return instance
+
+    def admin(self) -> RestClient:
+        client = RestClient(self.url)
+        answer = client.login("admin", ADMIN_PASSWORD)
+        assert answer.status == 200, answer.body
+        return client
+
+    def register(self, instance: Instance, client: RestClient | None = None) -> dict[str, Any]:
+        """Register through the REST API; retried while the fresh elektrad is still starting."""
+        client = client or self.admin()
+        body = {"name": instance.name, "endpoint": instance.endpoint,
+                "public_key": instance.public_key}
+        deadline = time.monotonic() + START_SECONDS
+        while True:
+            answer = client.request("POST", "/api/instances", body)
+            if answer.status == 201 or time.monotonic() > deadline:
+                break
+            if answer.status not in (502, 504):
+                break
+            time.sleep(0.2)
+        assert answer.status == 201, answer.body
+        instance.id = answer.body["id"]
+        return dict(answer.body)
+
+    def add_user(self, name: str, password: str, role: str) -> None:
+        answer = self.admin().request(
+            "POST", "/api/users", {"name": name, "password": password, "role": role}
+        )
+        assert answer.status == 201, answer.body
+
+    def stop(self) -> None:
+        for process in reversed(self._processes):
+            if process.poll() is None:
+                process.terminate()
+        for process in reversed(self._processes):
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        self._processes.clear()
+
+
+@contextmanager
+def running_stack(base: Path, names: Sequence[str]) -> Iterator[Stack]:
+    """clusterd with one registered elektrad per name; everything stopped afterwards."""
+    stack = Stack(base)
+    try:
+        stack.start_clusterd()
+        client = stack.admin()
+        for name in names:
+            stack.add_instance(name)
+        for name in names:
+            stack.register(stack.instances[name], client)
+        yield stack
+    finally:
+        stack.stop()

@@ -1,0 +1,71 @@
+"""The web client as a person uses it: log in, open an instance, expand and select keys, edit
+values. Locators follow what is on screen (roles, labels, texts), not the code's structure."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from playwright.sync_api import Locator, Page, expect
+
+from .stack import Stack
+
+
+class WebUI:
+    def __init__(self, page: Page, stack: Stack, screenshots: Path) -> None:
+        self.page = page
+        self.stack = stack
+        self.screenshots = screenshots
+
+    def log_in(self, user: str, password: str) -> None:
+        self.page.goto("/")
+        self.page.get_by_label("User").fill(user)
+        self.page.get_by_label("Password").fill(password)
+        self.page.get_by_role("button", name="Log in").click()
+        expect(self.page.locator(".user-name")).to_have_text(user)
+        expect(self.page.locator(".connection")).to_have_attribute("data-state", "open")
+
+    def screenshot(self, name: str) -> None:
+        self.screenshots.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(self.screenshots / f"{name}.png"), full_page=True)
+
+    def open_instance(self, name: str) -> None:
+        self.page.goto("/#/")
+        # By keyboard: a click's coordinates can go stale while the overview re-renders live.
+        self.page.locator(f"tr[data-instance='{name}'] a").first.press("Enter")
+        expect(self.page).to_have_url(re.compile(r"#/instances/\d+$"))
+        expect(self.page.get_by_role("heading", level=1)).to_have_text(name)
+        expect(self.row("system:/")).to_have_attribute("aria-expanded", "true")
+
+    def row(self, path: str) -> Locator:
+        return self.page.locator(f"[role=treeitem][data-path='{path}']")
+
+    def reveal(self, path: str) -> Locator:
+        """Expand every ancestor of `path` in the tree, then select it."""
+        root, _, rest = path.partition(":/")
+        current = f"{root}:/"
+        parts = rest.split("/")
+        for part in parts[:-1]:
+            row = self.row(current)
+            if row.get_attribute("aria-expanded") != "true":
+                row.locator(".twisty").click()
+                expect(row).to_have_attribute("aria-expanded", "true")
+            current = current + part if current.endswith("/") else f"{current}/{part}"
+        row = self.row(current)
+        if row.get_attribute("aria-expanded") != "true":
+            row.locator(".twisty").click()
+        target = self.row(path)
+        target.click()
+        expect(self.page.locator("#key-title")).to_have_text(path)
+        return target
+
+    def value_editor(self) -> Locator:
+        return self.page.locator("#value-editor")
+
+    def type_value(self, value: str) -> None:
+        editor = self.value_editor()
+        editor.fill(value)
+        editor.press("Enter")
+
+    def expect_value_error(self, pattern: str) -> None:
+        expect(self.page.get_by_test_id("value-error")).to_have_text(re.compile(pattern))
