@@ -116,7 +116,8 @@ class KDB:
         for region in table.regions(parent):
             owned = self._owned(table, region.mount)
             result.extend(key.copy() for key in owned.below(region.start))
-        if namespace not in ("spec", names.CASCADING):
+        if namespace != "spec":
+            # Spec keys above the parent (patterns such as ``#`` or ``_``) describe it too.
             for region in table.regions(names.join("spec", parts)):
                 result.extend(key.copy() for key in self._spec_for(table, region, parts))
         if namespace in ("proc", names.CASCADING):

@@ -1,4 +1,4 @@
-"""`kdb get` shows a stored value that breaks its own metadata, and warns about it."""
+"""`kdb get` and `kdb set` against metadata: warnings for bad stored values, spec patterns."""
 
 from __future__ import annotations
 
@@ -25,3 +25,12 @@ def test_valid_value_gets_no_warning(kdb: Kdb) -> None:
     kdb.ok("meta-set", "user:/tests/port", "check/type", "unsigned_short")
     result = kdb("get", "user:/tests/port")
     assert (result.code, result.out, result.err) == (0, "8080\n", "")
+
+
+def test_array_spec_validates_an_element_set_by_its_own_name(kdb: Kdb) -> None:
+    kdb.ok("meta-set", "spec:/tests/nodes/#", "check/type", "unsigned_short")
+    kdb.ok("set", "user:/tests/nodes/#0", "5")
+    for name in ("user:/tests/nodes/#0", "/tests/nodes/#0"):
+        err = kdb.fails(5, "set", name, "not-a-number")
+        assert 'key "user:/tests/nodes/#0" with value "not-a-number"' in err
+    assert kdb.get("user:/tests/nodes/#0") == "5"
