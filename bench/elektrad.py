@@ -25,6 +25,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import json
 import os
 import re
@@ -38,6 +39,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import zmq
 
@@ -92,15 +94,11 @@ async def drive(call: Call, in_flight: int, seconds: float) -> tuple[int, float,
     return len(latencies), len(latencies) / elapsed, statistics.median(latencies) * 1e3, p99 * 1e3
 
 
-async def measure(target: str, op: str, call: Call, args: argparse.Namespace) -> list[Result]:
-    await drive(call, 4, min(0.3, args.seconds))  # warm up connections and caches
-    results = []
-    for in_flight in (1, 64):
-        count, rate, p50, p99 = await drive(call, in_flight, args.seconds)
-        results.append(Result(target, op, in_flight, count, rate, p50, p99))
-        print(f"  {target:9} {op:6} {in_flight:3} in flight: {rate:9.0f}/s  "
-              f"p50 {p50:7.3f} ms  p99 {p99:7.3f} ms", flush=True)
-    return results
+async def measure(target: str, op: str, call: Call, in_flight: int, seconds: float) -> Result:
+    count, rate, p50, p99 = await drive(call, in_flight, seconds)
+    print(f"  {target:9} {op:6} {in_flight:3} in flight: {rate:9.0f}/s  "
+          f"p50 {p50:7.3f} ms  p99 {p99:7.3f} ms", flush=True)
+    return Result(target, op, in_flight, count, rate, p50, p99)
 
 
 # -- elektrad ------------------------------------------------------------------------------
@@ -137,7 +135,7 @@ def echo_server() -> None:
     router = context.socket(zmq.ROUTER)
     keypair.configure_server(router)
     router.bind("tcp://127.0.0.1:0")
-    print(router.last_endpoint.decode(), keypair.public, flush=True)
+    print(router.getsockopt_string(zmq.LAST_ENDPOINT), keypair.public, flush=True)
     reply = encode_reply(Reply({"time": 0.0}))
     while True:
         frames = router.recv_multipart()
@@ -179,36 +177,39 @@ def b64(text: str) -> str:
     return base64.b64encode(text.encode()).decode()
 
 
-async def bench_etcd(url: str, args: argparse.Namespace) -> list[Result]:
-    import aiohttp
+class Etcd:
+    """Calls to one etcd's v3 HTTP/JSON gateway; the same pattern as for elektrad."""
 
-    connector = aiohttp.TCPConnector(limit=128)
-    async with aiohttp.ClientSession(connector=connector) as session:
-        async def put(lane: int, serial: int) -> None:
-            body = {"key": b64(lane_key(lane)), "value": b64(str(serial))}
-            async with session.post(f"{url}/v3/kv/put", json=body) as response:
-                response.raise_for_status()
-                await response.read()
+    def __init__(self, url: str) -> None:
+        import aiohttp
 
-        async def range_(lane: int, serial: int) -> None:
-            body = {"key": b64(lane_key(lane))}
-            async with session.post(f"{url}/v3/kv/range", json=body) as response:
-                response.raise_for_status()
-                await response.read()
+        self._url = url
+        self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=128))
+
+    async def _post(self, path: str, body: dict[str, str]) -> None:
+        async with self._session.post(f"{self._url}{path}", json=body) as response:
+            response.raise_for_status()
+            await response.read()
+
+    async def put(self, lane: int, serial: int) -> None:
+        await self._post("/v3/kv/put", {"key": b64(lane_key(lane)), "value": b64(str(serial))})
+
+    async def range(self, lane: int, serial: int) -> None:
+        await self._post("/v3/kv/range", {"key": b64(lane_key(lane))})
+
+    async def wait_ready(self) -> None:
+        import aiohttp
 
         for _attempt in range(100):
             try:
-                await put(0, 0)
-                break
+                await self.put(0, 0)
+                return
             except aiohttp.ClientError:
                 await asyncio.sleep(0.1)
-        else:
-            raise RuntimeError("etcd did not answer")
-        for lane in range(64):
-            await put(lane, 0)
+        raise RuntimeError(f"etcd at {self._url} did not answer")
 
-        return [*await measure("etcd", "range", range_, args),
-                *await measure("etcd", "put", put, args)]
+    async def close(self) -> None:
+        await self._session.close()
 
 
 # -- run -----------------------------------------------------------------------------------
@@ -219,60 +220,71 @@ def client_for(endpoint: str, server_key: str, keypair: KeyPair) -> ZmqTransport
 
 
 async def run(args: argparse.Namespace) -> dict[str, object]:
+    """Start every server, then measure each scenario on all of them back to back, so that
+    the ratios compare measurements taken under the same load of the machine."""
     keypair = KeyPair.generate()
     results: list[Result] = []
     report: dict[str, object] = {"seconds": args.seconds}
-    with tempfile.TemporaryDirectory(prefix="bench-elektrad-") as temp:
-        base = Path(temp)
+    async with contextlib.AsyncExitStack() as stack:
+        base = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-elektrad-")))
         daemon, endpoint, key = start_elektrad(base, keypair)
-        try:
-            await asyncio.sleep(1.0)
-            report["elektrad_idle_rss_mb"] = rss_mb(daemon.pid)
-            async with client_for(endpoint, key, keypair) as link:
-                for lane in range(64):
-                    await link.request("set", {"key": lane_key(lane), "value": "0"})
-
-                async def get(lane: int, serial: int) -> None:
-                    await link.request("get", {"key": lane_key(lane)})
-
-                async def set_(lane: int, serial: int) -> None:
-                    await link.request("set", {"key": lane_key(lane), "value": str(serial)})
-
-                print("elektrad:", flush=True)
-                results += await measure("elektrad", "get", get, args)
-                results += await measure("elektrad", "set", set_, args)
-            await asyncio.sleep(1.0)
-            report["elektrad_rss_after_load_mb"] = rss_mb(daemon.pid)
-        finally:
-            daemon.terminate()
-            daemon.wait(30)
-        echo, endpoint, key = start_echo()
-        try:
-            async with client_for(endpoint, key, keypair) as link:
-
-                async def ping(lane: int, serial: int) -> None:
-                    await link.request("get", {"key": lane_key(lane)})
-
-                print("echo (transport ceiling):", flush=True)
-                results += await measure("echo", "get", ping, args)
-        finally:
-            echo.kill()
-            echo.wait()
+        stack.callback(stop, daemon)
+        echo, echo_endpoint, echo_key = start_echo()
+        stack.callback(stop, echo)
+        await asyncio.sleep(1.0)
+        report["elektrad_idle_rss_mb"] = rss_mb(daemon.pid)
+        link = await stack.enter_async_context(client_for(endpoint, key, keypair))
+        ceiling = await stack.enter_async_context(client_for(echo_endpoint, echo_key, keypair))
+        for lane in range(64):
+            await link.request("set", {"key": lane_key(lane), "value": "0"})
+        etcd: Etcd | None = None
         if args.no_etcd:
             report["etcd"] = "skipped (--no-etcd)"
         elif shutil.which("etcd") is None:
             report["etcd"] = "not installed: apt-get install etcd-server"
         else:
-            etcd, url = start_etcd(base)
-            try:
-                print("etcd (single node, HTTP/JSON gateway):", flush=True)
-                results += await bench_etcd(url, args)
-            finally:
-                etcd.terminate()
-                etcd.wait(30)
+            etcd_process, url = start_etcd(base)
+            stack.callback(stop, etcd_process)
+            etcd = Etcd(url)
+            stack.push_async_callback(etcd.close)
+            await etcd.wait_ready()
+            for lane in range(64):
+                await etcd.put(lane, 0)
+
+        async def get(lane: int, serial: int) -> None:
+            await link.request("get", {"key": lane_key(lane)})
+
+        async def set_(lane: int, serial: int) -> None:
+            await link.request("set", {"key": lane_key(lane), "value": str(serial)})
+
+        async def echoed(lane: int, serial: int) -> None:
+            await ceiling.request("get", {"key": lane_key(lane)})
+
+        scenarios: list[tuple[str, str, Call]] = [
+            ("elektrad", "get", get), ("echo", "get", echoed), ("elektrad", "set", set_)
+        ]
+        if etcd is not None:
+            scenarios[2:2] = [("etcd", "range", etcd.range)]
+            scenarios.append(("etcd", "put", etcd.put))
+        for _target, _op, call in scenarios:
+            await drive(call, 4, min(0.3, args.seconds))  # warm up connections and caches
+        for in_flight in (1, 64):
+            for target, op, call in scenarios:
+                results.append(await measure(target, op, call, in_flight, args.seconds))
+        await asyncio.sleep(1.0)
+        report["elektrad_rss_after_load_mb"] = rss_mb(daemon.pid)
     report["results"] = [asdict(result) for result in results]
     report["ratios"] = ratios(results)
     return report
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def ratios(results: list[Result]) -> dict[str, float]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
+import signal
 import socket
 import stat
 import subprocess
 import sys
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -17,24 +18,10 @@ from urllib.parse import quote
 import aiohttp
 import pytest
 
-from elektraweb.demo import processes
 from elektraweb.wire.keys import ensure_keypair
+from support.processes import Api, Clusterd, Elektrad
 
 BIN = Path(sys.prefix) / "bin"
-PASSWORD = "clusterd-test-admin"
-
-
-def free_port_pair() -> int:
-    """A loopback port that is free, and so is the port 2 above it (elektrad's events)."""
-    while True:
-        with socket.socket() as first, socket.socket() as second:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-            try:
-                second.bind(("127.0.0.1", port + 2))
-            except OSError:
-                continue
-            return port
 
 
 def test_show_key_creates_the_keypair_once_and_prints_it(tmp_path: Path) -> None:
@@ -60,79 +47,31 @@ def test_a_bad_http_address_is_a_usage_error(tmp_path: Path) -> None:
     assert "'localhost' is not an address like 127.0.0.1:33334" in done.stderr
 
 
-class Api:
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self.session = aiohttp.ClientSession(
-            url,
-            headers={"X-Requested-With": "test"},
-            cookie_jar=aiohttp.CookieJar(unsafe=True),  # keep cookies of 127.0.0.1
-        )
-
-    async def __call__(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-        async with self.session.request(method, path, json=body) as response:
-            return response.status, await response.json()
-
-
-class Host:
-    """One elektrad with its own KDB, allowing clusterd's key."""
-
-    def __init__(self, base: Path, clusterd_key: str) -> None:
-        self.base = base
-        # As on a real host, the configuration directories exist before elektrad starts.
-        for namespace in ("system", "user"):
-            (base / "kdb" / namespace).mkdir(parents=True)
-        self.endpoint = f"tcp://127.0.0.1:{free_port_pair()}"
-        self.daemon = processes.elektrad(
-            base.name,
-            endpoint=self.endpoint,
-            kdb_root=base / "kdb",
-            home=base / "home",
-            state=base / "state",
-            allow_key=clusterd_key,
-            log_path=base / "elektrad.log",
-        )
-        self.public_key = ""
-
-    async def start(self) -> None:
-        self.public_key = (await self.daemon.start())["key"]
-
-    async def kdb(self, *args: str) -> None:
-        env = {name: value for name, value in os.environ.items() if not name.startswith("KDB")}
-        env.update(KDB_ROOT=str(self.base / "kdb"), HOME=str(self.base / "home"))
-        process = await asyncio.create_subprocess_exec(str(BIN / "kdb"), *args, env=env)
-        assert await process.wait() == 0
-
-
+@dataclass
 class System:
-    def __init__(self, clusterd: processes.Daemon, api: Api, web: Host, db: Host) -> None:
-        self.clusterd, self.api, self.web, self.db = clusterd, api, web, db
+    clusterd: Clusterd
+    web: Elektrad
+    db: Elektrad
+
+    @property
+    def api(self) -> Api:
+        return self.clusterd.api
 
 
 @pytest.fixture
 async def system(tmp_path: Path) -> AsyncIterator[System]:
-    state = tmp_path / "clusterd"
-    key = ensure_keypair(state).public
-    web, db = Host(tmp_path / "web", key), Host(tmp_path / "db", key)
-    clusterd = processes.clusterd(
-        http="127.0.0.1:0", state=state, admin_password=PASSWORD, log_path=tmp_path / "clusterd.log"
-    )
-    daemons = [web.daemon, db.daemon, clusterd]
+    clusterd = Clusterd(tmp_path / "clusterd")
+    web = Elektrad(tmp_path / "web", clusterd.public_key, "web")
+    db = Elektrad(tmp_path / "db", clusterd.public_key, "db")
     try:
-        started = await asyncio.gather(web.start(), db.start(), clusterd.start())
-        api = Api(started[2]["url"])
-        try:
-            status, _ = await api("POST", "/api/login", {"user": "admin", "password": PASSWORD})
-            assert status == 200
-            yield System(clusterd, api, web, db)
-        finally:
-            await api.session.close()
+        await asyncio.gather(web.start(), db.start(), clusterd.start())
+        yield System(clusterd, web, db)
     finally:
-        for daemon in daemons:
-            await daemon.stop()
+        await asyncio.gather(web.stop(), db.stop())
+        await clusterd.stop()
 
 
-async def add(system: System, host: Host, name: str) -> int:
+async def add(system: System, host: Elektrad, name: str) -> int:
     status, body = await system.api(
         "POST",
         "/api/instances",
@@ -170,7 +109,7 @@ async def test_one_instance_answers_while_another_is_down(system: System) -> Non
     api = system.api
     web = await add(system, system.web, "web")
     db = await add(system, system.db, "db")
-    await system.db.daemon.stop()
+    await system.db.stop()
     path = f"/api/instances/{{}}/kdb/{quote('user:/app')}"
     (down_status, down), (up_status, _) = await asyncio.gather(
         api("GET", path.format(db)), api("GET", path.format(web))
@@ -227,9 +166,17 @@ async def test_a_change_made_on_the_host_reaches_websocket_subscribers(system: S
         await ws.close()
 
 
-async def test_sigterm_stops_clusterd_cleanly(system: System) -> None:
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+async def test_one_start_line_and_a_clean_stop_on_a_signal(
+    system: System, signum: signal.Signals
+) -> None:
     await add(system, system.web, "web")
-    assert await system.clusterd.stop() == 0
-    log = system.clusterd.log_path.read_text()
+    await system.clusterd.stop(signum)  # fails unless clusterd exits by itself with code 0
+    log = system.clusterd.log()
+    starts = [line for line in log.splitlines() if "listening on" in line]
+    assert starts == [
+        f"clusterd listening on {system.clusterd.url}, public key {system.clusterd.public_key},"
+        f" state {system.clusterd.state}"
+    ]
     assert "clusterd stopping" in log
     assert "Traceback" not in log

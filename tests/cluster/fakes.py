@@ -6,7 +6,6 @@ answering the operations of docs/protocol.md with the same result and error shap
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -16,41 +15,96 @@ import aiohttp
 import zmq
 
 from elektraweb.cluster.cluster_keys import DesiredKey
+from elektraweb.cluster.desired_changes import WRITES
 from elektraweb.cluster.errors import Locked
 from elektraweb.cluster.gateway import InstanceError, InstanceTimeout, InstanceUnreachable
 from elektraweb.cluster.registry import Cluster, Instance, parse_endpoint
 from elektraweb.cluster.services import Services
+from elektraweb.cluster.sync_state import cluster_state, member_state
 from elektraweb.kdb import names
+from elektraweb.wire.revision import revision
 
 ADMIN_PASSWORD = "admin-secret-1"
 USER_PASSWORD = "user-secret-1"
+OFFLINE_SINCE = "2026-01-01T00:00:00Z"
 
 
 def new_public_key() -> str:
     return zmq.curve_keypair()[0].decode()
 
 
-def _revision(value: str | None, meta: dict[str, str]) -> str:
-    text = json.dumps([value, dict(sorted(meta.items()))], separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
+class Locks(dict[str, str]):
+    """The keys a daemon holds locked: key name → the id of the cluster that owns it."""
+
+    def add(self, key: str, cluster: str = "another") -> None:
+        """Lock `key` for a cluster (by default one no test writes as)."""
+        self[key] = cluster
 
 
 @dataclass
 class FakeDaemon:
-    """One instance: its key, its KDB (name → (value, meta)), and how it fails."""
+    """One instance: its key, its KDB (name → (value, meta)), the keys clusters locked on it,
+    and how it fails. Like elektrad (docs/protocol.md §3, §4) it takes a write's `cluster`,
+    keeps `lock`s and refuses writes that touch a key locked by another cluster."""
 
     public_key: str = field(default_factory=new_public_key)
     keys: dict[str, tuple[str | None, dict[str, str]]] = field(default_factory=dict)
     reachable: bool = True
     silent: bool = False
     hostname: str = "host"
-    locked: set[str] = field(default_factory=set)
+    locked: Locks = field(default_factory=Locks)
 
     def run(self, op: str, args: dict[str, Any]) -> Any:
+        args = dict(args)
+        cluster = args.pop("cluster", None)
+        if op == "lock":
+            return self._lock(cluster, args["keys"])
+        if op == "unlock":
+            return self._unlock(cluster, args.get("keys"))
+        if op in WRITES:
+            self._check_locks(op, args, cluster)
         handler = getattr(self, "_" + op.replace("-", "_"), None)
         if handler is None:
             raise InstanceError("bad-request", f"unknown operation {op!r}")
         return handler(**args)
+
+    def change_behind_its_back(self, key: str, value: str | None) -> str | None:
+        """What a local `kdb set` (or `kdb rm`, for None) does; returns the new revision."""
+        if value is None:
+            self.keys.pop(key, None)
+            return None
+        meta = self.keys.get(key, (None, {}))[1]
+        self.keys[key] = (value, meta)
+        return revision(value, meta)
+
+    def _owned(self, cluster: str) -> dict[str, Any]:
+        owned = sorted(key for key, owner in self.locked.items() if owner == cluster)
+        return {"cluster": cluster, "keys": owned}
+
+    def _lock(self, cluster: str, keys: list[str]) -> dict[str, Any]:
+        for key in keys:
+            owner = self.locked.get(key)
+            if owner is not None and owner != cluster:
+                raise InstanceError("locked", f"key {key} is owned by cluster {owner}", key=key)
+        self.locked.update(dict.fromkeys(keys, cluster))
+        return self._owned(cluster)
+
+    def _unlock(self, cluster: str, keys: list[str] | None) -> dict[str, Any]:
+        for key in [key for key, owner in self.locked.items() if owner == cluster]:
+            if keys is None or key in keys:
+                del self.locked[key]
+        return self._owned(cluster)
+
+    def _check_locks(self, op: str, args: dict[str, Any], cluster: str | None) -> None:
+        roots = [args["key"], *([args["target"]] if "target" in args else [])]
+        subtree = args.get("recursive") or op in ("set-all", "import")
+        for key, owner in self.locked.items():
+            if owner == cluster:
+                continue
+            if any(key == root or (subtree and names.is_below(key, root)) for root in roots):
+                raise InstanceError(
+                    "locked", f"key {key} is owned by cluster {owner}: only it may", key=key
+                )
 
     def _version(self) -> dict[str, Any]:
         return {
@@ -76,26 +130,28 @@ class FakeDaemon:
         }
         if name in self.keys:
             value, meta = self.keys[name]
-            found.update(value=value, meta=dict(meta), revision=_revision(value, meta))
+            found.update(value=value, meta=dict(meta), revision=revision(value, meta))
         return found
 
     def _check(self, name: str, expect: Any) -> None:
         if expect is ...:
             return
         current = self.keys.get(name)
-        revision = None if current is None else _revision(*current)
-        if revision != expect:
+        if (None if current is None else revision(*current)) != expect:
             raise InstanceError("conflict", f"key {name} changed since it was read", key=name)
 
     def _set(
-        self, key: str, value: str | None, meta: dict[str, Any] | None = None, expect: Any = ...
+        self,
+        key: str,
+        value: str | None,
+        meta: dict[str, str | None] | None = None,
+        expect: Any = ...,
     ) -> dict[str, Any]:
         name = names.canonical(key)
         self._check(name, expect)
-        if name in self.locked:
-            raise InstanceError("locked", f"key {name} is owned by a cluster", key=name)
-        current_meta = dict(self.keys.get(name, (None, {}))[1])
-        current_meta.update(meta or {})
+        updated = {**self.keys.get(name, (None, {}))[1], **(meta or {})}
+        # A null entry removes that metadata (docs/protocol.md §4, `set`).
+        current_meta = {entry: text for entry, text in updated.items() if text is not None}
         if current_meta.get("check/type") == "long" and not (value or "").lstrip("-").isdigit():
             raise InstanceError(
                 "validation",
@@ -105,7 +161,7 @@ class FakeDaemon:
             )
         created = name not in self.keys
         self.keys[name] = (value, current_meta)
-        return {"key": name, "revision": _revision(value, current_meta), "created": created}
+        return {"key": name, "revision": revision(value, current_meta), "created": created}
 
     def _rm(self, key: str, recursive: bool = False, expect: Any = ...) -> dict[str, Any]:
         name = names.canonical(key)
@@ -147,7 +203,7 @@ class FakeDaemon:
         value, current = self.keys.get(name, (None, {}))
         updated = {**current, **meta}
         self.keys[name] = (value, {k: v for k, v in updated.items() if v is not None})
-        return {"key": name, "revision": _revision(*self.keys[name])}
+        return {"key": name, "revision": revision(*self.keys[name])}
 
     def _meta_set(self, key: str, name: str, value: str, expect: Any = ...) -> Any:
         return self._meta_bulk(key, {name: value}, expect)
@@ -216,8 +272,14 @@ class FakeGateway:
         return self._reach(endpoint, public_key).run("version", {})
 
     def status(self, instance: Instance) -> dict[str, Any]:
+        """As `WireGateway` reports it: a daemon that went away is down since a (fixed) time;
+        with no daemon at the endpoint, no link was ever up."""
         daemon = self.daemons.get(parse_endpoint(instance.endpoint).identity)
-        return {"online": daemon is not None and daemon.reachable}
+        if daemon is None:
+            return {"online": False}
+        if daemon.reachable:
+            return {"online": True}
+        return {"online": False, "offline_since": OFFLINE_SINCE}
 
     async def forget(self, instance: Instance) -> None:
         self.forgotten.append(instance.id)
@@ -227,8 +289,9 @@ class FakeGateway:
 
 
 class FakeClusterConfig:
-    """A cluster service that keeps desired keys in `ClusterKeys` and applies nothing: enough
-    to see the dispatcher route cluster requests, audit them and honour locks."""
+    """A cluster service that keeps desired keys in `ClusterKeys` and applies nothing (so its
+    members are always pending every key): enough to see the dispatcher route cluster
+    requests, audit them, honour locks and show sync states."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
@@ -266,6 +329,23 @@ class FakeClusterConfig:
 
     async def member_left(self, cluster: Cluster, instance: Instance) -> None:
         self.left.append((cluster.id, instance.id))
+
+    def cluster_status(self, cluster_id: int) -> dict[str, Any]:
+        desired = self._desired(cluster_id)
+        members = {
+            member.id: member_state(desired, {})
+            for member in self.services.registry.members(cluster_id)
+        }
+        return cluster_state(members, len(desired))
+
+    def member_status(self, instance: Instance) -> dict[str, Any] | None:
+        cluster_id = instance.cluster_id
+        if cluster_id is None:
+            return None
+        return {"cluster": cluster_id, **member_state(self._desired(cluster_id), {})}
+
+    def _desired(self, cluster_id: int) -> dict[str, DesiredKey]:
+        return {key.name: key for key in self.services.cluster_keys.keys(cluster_id)}
 
 
 @dataclass

@@ -15,9 +15,9 @@ from elektraweb.wire.transport import LinkError
 from .conftest import ELEKTRAD, Daemon
 
 
-def run_elektrad(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run_elektrad(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(ELEKTRAD), *args], capture_output=True, text=True, timeout=60,
-                          env=env, check=False)
+                          check=False)
 
 
 def test_show_key_creates_the_identity_once(tmp_path: Path, client_keys: KeyPair) -> None:
@@ -79,5 +79,15 @@ async def test_a_broken_config_file_does_not_stop_elektrad(
             with pytest.raises(RemoteError) as caught:
                 await link.request("get", {"key": "system:/app/a"})
             assert "app.toml" in caught.value.message
+    finally:
+        daemon.kill()
+
+
+async def test_an_allowed_key_may_start_with_a_dash(tmp_path: Path) -> None:
+    client = next(k for k in iter(KeyPair.generate, None) if k.public.startswith("-"))
+    daemon = Daemon(tmp_path, client).start()  # passes it as "--allow-key", "-..."
+    try:
+        async with daemon.transport() as link:
+            assert (await link.request("version"))["instance"] == daemon.public_key
     finally:
         daemon.kill()

@@ -3,7 +3,6 @@ run (see stack.py), Debian's Chromium driven by Playwright, and a logged-in page
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,9 +28,7 @@ VIEWER = ("vera", "viewer-secret-1")
 
 @pytest.fixture(scope="session")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    """clusterd with web-1, web-2, web-3 and db-1 registered, plus `spare`: running, not registered."""
-    if not shutil.which("clusterd") and not (Path(__file__).parents[2] / ".venv/bin/clusterd").exists():
-        pytest.skip("the clusterd console script is not installed")
+    """clusterd with web-1, web-2, web-3 and db-1 registered; `spare` runs, not registered."""
     with running_stack(tmp_path_factory.mktemp("stack"), INSTANCES) as started:
         started.add_instance("spare")
         started.add_user(*VIEWER, "viewer")

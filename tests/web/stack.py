@@ -130,14 +130,28 @@ class Stack:
         state = self.base / "clusterd"
         shown = subprocess.run(
             [str(BIN / "clusterd"), "--show-key", "--state", str(state)],
-            capture_output=True, text=True, check=True, timeout=30,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
         )
         self.clusterd_key = shown.stdout.strip()
         log = (self.base / "clusterd.log").open("w")
         process = subprocess.Popen(
-            [str(BIN / "clusterd"), "--http", "127.0.0.1:0", "--state", str(state),
-             "--admin-password", ADMIN_PASSWORD, "--log-level", "WARNING"],
-            stdout=subprocess.PIPE, stderr=log, text=True,
+            [
+                str(BIN / "clusterd"),
+                "--http",
+                "127.0.0.1:0",
+                "--state",
+                str(state),
+                "--admin-password",
+                ADMIN_PASSWORD,
+                "--log-level",
+                "WARNING",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=log,
+            text=True,
         )
         self._clusterd = process
         self._processes.append(process)
@@ -166,13 +180,29 @@ class Stack:
         state = root / "elektrad"
         instance.public_key = subprocess.run(
             [str(BIN / "elektrad"), "--show-key", "--state", str(state)],
-            env=instance.env, capture_output=True, text=True, check=True, timeout=30,
+            env=instance.env,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
         ).stdout.strip()
         log = (self.base / f"elektrad-{name}.log").open("w")
         instance.process = subprocess.Popen(
-            [str(BIN / "elektrad"), "--listen", instance.endpoint, "--state", str(state),
-             "--allow-key", self.clusterd_key, "--log-level", "WARNING"],
-            env=instance.env, cwd=home, stdout=log, stderr=subprocess.STDOUT,
+            [
+                str(BIN / "elektrad"),
+                "--listen",
+                instance.endpoint,
+                "--state",
+                str(state),
+                "--allow-key",
+                self.clusterd_key,
+                "--log-level",
+                "WARNING",
+            ],
+            env=instance.env,
+            cwd=home,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         self._processes.append(instance.process)
         self.instances[name] = instance
@@ -187,8 +217,11 @@ class Stack:
     def register(self, instance: Instance, client: RestClient | None = None) -> dict[str, Any]:
         """Register through the REST API; retried while the fresh elektrad is still starting."""
         client = client or self.admin()
-        body = {"name": instance.name, "endpoint": instance.endpoint,
-                "public_key": instance.public_key}
+        body = {
+            "name": instance.name,
+            "endpoint": instance.endpoint,
+            "public_key": instance.public_key,
+        }
         deadline = time.monotonic() + START_SECONDS
         while True:
             answer = client.request("POST", "/api/instances", body)

@@ -25,13 +25,14 @@ def shop(stack: Stack) -> Iterator[dict[str, Any]]:
     cluster = created.body
     for name in ("web-2", "web-3"):
         joined = admin.request(
-            "POST", f"/api/clusters/{cluster['id']}/instances",
+            "POST",
+            f"/api/clusters/{cluster['id']}/instances",
             {"instance": stack.instances[name].id},
         )
         assert joined.status == 201, joined.body
     probe = admin.request("GET", f"/api/clusters/{cluster['id']}/kdb/{KEY}")
     if probe.status == 501:
-        pytest.xfail("clusterd was started without a cluster service: cluster kdb routes answer 501")
+        pytest.xfail("clusterd runs without a cluster service: cluster kdb routes answer 501")
     yield cluster
 
 
@@ -48,9 +49,11 @@ def test_cluster_key_shows_each_members_result_and_is_locked_on_members(
     dialog.get_by_label("Type").select_option("short")
     dialog.get_by_label("Value").fill("16")
     dialog.get_by_role("button", name="Create key").click()
+    expect(dialog).to_be_hidden()
     results = page.get_by_label("Result per member")
     for name in ("web-2", "web-3"):
-        expect(results.locator(f"[data-member='{name}']")).to_have_attribute("data-status", "applied")
+        outcome = results.locator(f"[data-member='{name}']")
+        expect(outcome).to_have_attribute("data-status", "applied")
     ui.screenshot("cluster")
     for name in ("web-2", "web-3"):
         ini = (stack.instances[name].root / "system/demo/web.ini").read_text()

@@ -29,7 +29,9 @@ def test_enum_select_changes_the_file(ui: WebUI, web1: Instance) -> None:
     select = ui.value_editor()
     expect(select.locator("option")).to_have_text(["debug", "info", "warning", "error"])
     select.select_option("warning")
-    expect(ui.row("system:/demo/web/server/log_level").locator(".key-value")).to_have_text("warning")
+    expect(ui.row("system:/demo/web/server/log_level").locator(".key-value")).to_have_text(
+        "warning"
+    )
     assert "log_level = warning" in (web1.root / "system/demo/web.ini").read_text()
 
 
@@ -58,8 +60,9 @@ def test_server_refusal_is_shown_when_the_page_cannot_check(ui: WebUI, web1: Ins
     """Line-wise regex matching is left to the server; its refusal is shown by the field."""
     web1.kdb("meta-set", "system:/demo/web/server/host", "check/validation", "[[:digit:].]+")
     web1.kdb("meta-set", "system:/demo/web/server/host", "check/validation/match", "LINE")
-    web1.kdb("meta-set", "system:/demo/web/server/host", "check/validation/message",
-             "an IPv4 address")
+    web1.kdb(
+        "meta-set", "system:/demo/web/server/host", "check/validation/message", "an IPv4 address"
+    )
     ui.open_instance("web-1")
     ui.reveal("system:/demo/web/server/host")
     ui.type_value("localhost")

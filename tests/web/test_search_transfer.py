@@ -14,7 +14,8 @@ def test_search_counts_results_and_says_when_there_are_none(ui: WebUI) -> None:
     search = page.get_by_label("Search keys")
     search.fill("demo/web/server/")
     search.press("Enter")
-    expect(page.get_by_test_id("result-count")).to_have_text("10 results")  # in spec:/ and in system:/
+    # five keys in spec:/ and their five in system:/
+    expect(page.get_by_test_id("result-count")).to_have_text("10 results")
     page.locator(".result", has_text="system:/demo/web/server/port").click()
     expect(page.locator("#key-title")).to_have_text("system:/demo/web/server/port")
     ui.screenshot("search")
@@ -41,7 +42,7 @@ def test_export_downloads_and_import_uploads(ui: WebUI, web1: Instance, tmp_path
     dialog.get_by_label("Format").select_option("ini")
     with page.expect_download() as download:
         dialog.get_by_role("button", name="Download export").click()
-    exported = (tmp_path / "export.ini")
+    exported = tmp_path / "export.ini"
     download.value.save_as(exported)
     text = exported.read_text()
     assert "port" in text and "8080" in text, text

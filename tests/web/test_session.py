@@ -45,4 +45,3 @@ def test_viewer_sees_everything_and_can_change_nothing(viewer_ui: WebUI) -> None
     expect(page.locator("input#value-editor")).to_have_count(0)
     expect(page.get_by_role("button", name="Delete")).to_have_count(0)
     viewer_ui.screenshot("viewer-key")
-

@@ -34,7 +34,11 @@ class WebUI:
         # By keyboard: a click's coordinates can go stale while the overview re-renders live.
         self.page.locator(f"tr[data-instance='{name}'] a").first.press("Enter")
         expect(self.page).to_have_url(re.compile(r"#/instances/\d+$"))
-        expect(self.page.get_by_role("heading", level=1)).to_have_text(name)
+        try:
+            expect(self.page.get_by_role("heading", level=1)).to_have_text(name)
+        except AssertionError:
+            print("DIAG", self.page.evaluate("""async () => { const s = (await import('/app/store.js')).getState(); return JSON.stringify({hash: location.hash, route: s.route, config: !!s.config, errors: s.errors, session: s.session, checked: s.sessionChecked}) }"""))
+            raise
         expect(self.row("system:/")).to_have_attribute("aria-expanded", "true")
 
     def row(self, path: str) -> Locator:

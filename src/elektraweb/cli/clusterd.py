@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -13,9 +12,6 @@ from pathlib import Path
 from elektraweb.cluster.config import ADMIN_PASSWORD_ENV, DEFAULT_HOST, DEFAULT_PORT, Config
 
 DEFAULT_STATE_DIR = Path("/var/lib/clusterd")
-USAGE_ERROR = 2
-
-log = logging.getLogger("elektraweb.cluster")
 
 
 def parse_http_address(text: str) -> tuple[str, int]:
@@ -83,7 +79,8 @@ async def serve(config: Config) -> None:
     from elektraweb.cluster.cluster_config import ClusterConfiguration, lifecycle
     from elektraweb.cluster.events import EventHub
     from elektraweb.cluster.instance_feed import InstanceFeed
-    from elektraweb.cluster.server import Server
+    from elektraweb.cluster.registry_events import registry_events_extension
+    from elektraweb.cluster.server import Server, run
     from elektraweb.cluster.services import Services
     from elektraweb.cluster.wire_gateway import WireGateway
     from elektraweb.cluster.zws_routes import zws_extension
@@ -100,30 +97,28 @@ async def serve(config: Config) -> None:
         feed.attach(configuration)
         return configuration
 
-    server = Server(
-        config,
-        gateway=gateway,
-        cluster_config=cluster_configuration,
-        extensions=[zws_extension(hub), feed.extension, lifecycle],
-    )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    try:
-        await server.start()
+    def announce(server: Server) -> None:
         # The start line goes to stdout whatever the log level: scripts wait for it.
         print(
             f"clusterd listening on {server.url}, public key {keypair.public},"
             f" state {config.state_dir}",
             flush=True,
         )
-        await stop.wait()
-        log.info("clusterd stopping")
+
+    try:
+        await run(
+            config,
+            gateway=gateway,
+            cluster_config=cluster_configuration,
+            extensions=[
+                zws_extension(hub),
+                registry_events_extension(hub),
+                feed.extension,
+                lifecycle,
+            ],
+            on_started=announce,
+        )
     finally:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(signum)
-        await server.stop()
         hub.close()
 
 

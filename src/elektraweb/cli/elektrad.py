@@ -65,9 +65,20 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _keys_as_one_word(argv: Sequence[str]) -> list[str]:
+    """``--allow-key KEY`` → ``--allow-key=KEY``: a z85 key may start with '-', which
+    argparse would otherwise take for an option."""
+    words: list[str] = []
+    rest = iter(argv)
+    for word in rest:
+        following = next(rest, None) if word == "--allow-key" else None
+        words.append(word if following is None else f"{word}={following}")
+    return words
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    options = parser.parse_args(argv)
+    options = parser.parse_args(_keys_as_one_word(sys.argv[1:] if argv is None else argv))
     if options.show_key:
         from elektraweb.wire.keys import ensure_keypair
 

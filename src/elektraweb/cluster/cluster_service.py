@@ -37,3 +37,13 @@ class ClusterConfig(Protocol):
         """The instance left (or its cluster or itself was deleted): unlock the cluster's keys
         on it; their values stay."""
         ...
+
+    def cluster_status(self, cluster_id: int) -> dict[str, Any]:
+        """How far the cluster's members are from its keys (docs/clusters.md, Sync state):
+        `{state, keys, members: {id: {state, pending, rejected, drift}}}`, `state` being the
+        worst member's."""
+        ...
+
+    def member_status(self, instance: Instance) -> dict[str, Any] | None:
+        """The instance's `{cluster, state, pending, rejected, drift}`; None outside clusters."""
+        ...

@@ -3,23 +3,39 @@ that leaves is unlocked, through the cluster service when one is configured."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from elektraweb.cluster import membership
 from elektraweb.cluster.api import ApiResponse
-from elektraweb.cluster.routes_instances import INSTANCE, instance_json
+from elektraweb.cluster.registry import Cluster
+from elektraweb.cluster.routes_instances import INSTANCE, MEMBER_SYNC, instance_json
 from elektraweb.cluster.routing import Call, Route
-from elektraweb.cluster.schema import ANY, INTEGER, STRING, array, obj
+from elektraweb.cluster.schema import ANY, INTEGER, STRING, array, enum, nullable, obj
+from elektraweb.cluster.services import Services
+from elektraweb.cluster.sync_state import STATES
 
 TAG = "clusters"
-CLUSTER = obj(
-    {"id": INTEGER, "name": STRING, "description": STRING, "members": array(INTEGER)}, extra=True
-)
+_STORED = {"id": INTEGER, "name": STRING, "description": STRING, "members": array(INTEGER)}
+CLUSTER_SYNC = obj({"state": enum(*STATES), "keys": INTEGER, "members": obj({}, extra=MEMBER_SYNC)})
+"""The cluster's sync state: the worst member's, and each member's by id."""
+CLUSTER = obj({**_STORED, "sync": nullable(CLUSTER_SYNC)}, extra=True)
+REMOVED_CLUSTER = obj(_STORED, extra=True)
 NEW_CLUSTER = obj({"name": STRING}, {"description": STRING})
 CHANGED_CLUSTER = obj({}, {"name": STRING, "description": STRING})
 MEMBERSHIP = obj({"instance": INSTANCE, "cluster": CLUSTER}, {"apply": ANY, "unlock": ANY})
 
 
+def cluster_json(services: Services, cluster: Cluster) -> dict[str, Any]:
+    """A cluster with its members' `sync` state (null without a cluster service)."""
+    cluster_config = services.cluster_config
+    sync = None if cluster_config is None else cluster_config.cluster_status(cluster.id)
+    return {**cluster.to_json(), "sync": sync}
+
+
 async def list_clusters(call: Call) -> ApiResponse:
-    return ApiResponse(200, [cluster.to_json() for cluster in call.services.registry.clusters()])
+    services = call.services
+    clusters = services.registry.clusters()
+    return ApiResponse(200, [cluster_json(services, cluster) for cluster in clusters])
 
 
 async def add_cluster(call: Call) -> ApiResponse:
@@ -34,11 +50,12 @@ async def add_cluster(call: Call) -> ApiResponse:
         after=cluster.to_json(),
         result={"ok": True},
     )
-    return ApiResponse(201, cluster.to_json())
+    return ApiResponse(201, cluster_json(call.services, cluster))
 
 
 async def get_cluster(call: Call) -> ApiResponse:
-    return ApiResponse(200, call.services.registry.cluster(call.id_param("id")).to_json())
+    cluster = call.services.registry.cluster(call.id_param("id"))
+    return ApiResponse(200, cluster_json(call.services, cluster))
 
 
 async def change_cluster(call: Call) -> ApiResponse:
@@ -58,7 +75,7 @@ async def change_cluster(call: Call) -> ApiResponse:
         after=after.to_json(),
         result={"ok": True},
     )
-    return ApiResponse(200, after.to_json())
+    return ApiResponse(200, cluster_json(call.services, after))
 
 
 async def remove_cluster(call: Call) -> ApiResponse:
@@ -99,7 +116,10 @@ async def add_member(call: Call) -> ApiResponse:
         after={"instance": instance.id},
         result={"ok": True, "apply": applied},
     )
-    body = {"cluster": cluster.to_json(), "instance": instance_json(services, instance)}
+    body = {
+        "cluster": cluster_json(services, cluster),
+        "instance": instance_json(services, instance),
+    }
     return ApiResponse(201, {**body, "apply": applied})
 
 
@@ -117,7 +137,7 @@ async def remove_member(call: Call) -> ApiResponse:
         result={"ok": True, "unlock": unlocked},
     )
     body = {
-        "cluster": services.registry.cluster(cluster.id).to_json(),
+        "cluster": cluster_json(services, services.registry.cluster(cluster.id)),
         "instance": instance_json(services, instance),
     }
     return ApiResponse(200, {**body, "unlock": unlocked})
@@ -173,7 +193,7 @@ ROUTES = (
         "admin",
         "Delete a cluster and its configuration; its members are released (unlocked)",
         TAG,
-        response=CLUSTER,
+        response=REMOVED_CLUSTER,
         errors=(404,),
     ),
     Route(

@@ -12,24 +12,61 @@ from elektraweb.cluster.errors import BadGateway
 from elektraweb.cluster.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.registry import VISIBILITIES, Instance, InstanceFields
 from elektraweb.cluster.routing import Call, Route
-from elektraweb.cluster.schema import BOOLEAN, INTEGER, NULLABLE_STRING, STRING, array, enum, obj
+from elektraweb.cluster.schema import (
+    BOOLEAN,
+    INTEGER,
+    NULLABLE_STRING,
+    STRING,
+    array,
+    enum,
+    nullable,
+    obj,
+)
 from elektraweb.cluster.services import Services
+from elektraweb.cluster.sync_state import STATES
 from elektraweb.cluster.targets import instance_target
 
 TAG = "instances"
-INSTANCE = obj(
+LINK_STATUS = obj(
+    {"online": BOOLEAN},
     {
-        "id": INTEGER,
-        "name": STRING,
-        "endpoint": STRING,
-        "public_key": STRING,
-        "description": STRING,
-        "visibility": STRING,
-        "cluster": {"type": ["integer", "null"]},
-        "status": obj({"online": BOOLEAN}, extra=True),
+        "offline_since": NULLABLE_STRING,
+        "last_error": NULLABLE_STRING,
+        "last_seen": NULLABLE_STRING,
+        "protocol": nullable(INTEGER),
+        "elektra": NULLABLE_STRING,
+        "hostname": NULLABLE_STRING,
+        "mounts": nullable(array(obj({}, extra=True))),
     },
     extra=True,
 )
+_SYNC = {
+    "state": enum(*STATES),
+    "pending": INTEGER,
+    "rejected": obj({}, extra=obj({"code": STRING, "message": STRING}, extra=True)),
+    "drift": array(STRING),
+}
+MEMBER_SYNC = obj(_SYNC)
+"""A member's sync state (docs/clusters.md, Sync state)."""
+_REGISTERED = {
+    "id": INTEGER,
+    "name": STRING,
+    "endpoint": STRING,
+    "public_key": STRING,
+    "description": STRING,
+    "visibility": STRING,
+    "cluster": nullable(INTEGER),
+}
+INSTANCE = obj(
+    {
+        **_REGISTERED,
+        "status": LINK_STATUS,
+        "sync": nullable(obj({"cluster": INTEGER, **_SYNC})),
+    },
+    extra=True,
+)
+REMOVED_INSTANCE = obj(_REGISTERED, extra=True)
+"""What was registered: a removed instance has no link and no sync state."""
 _EDITABLE = {
     "name": STRING,
     "endpoint": STRING,
@@ -46,7 +83,11 @@ CHANGED_INSTANCE = obj({}, _EDITABLE)
 
 
 def instance_json(services: Services, instance: Instance) -> dict[str, Any]:
-    return {**instance.to_json(), "status": services.gateway.status(instance)}
+    """A registered instance with its link's live `status` and, as a cluster member, its
+    `sync` state (else null)."""
+    cluster_config = services.cluster_config
+    sync = None if cluster_config is None else cluster_config.member_status(instance)
+    return {**instance.to_json(), "status": services.gateway.status(instance), "sync": sync}
 
 
 async def _identify(call: Call, fields: InstanceFields) -> None:
@@ -205,7 +246,7 @@ ROUTES = (
         "admin",
         "Remove an instance from the registry (and from its cluster)",
         TAG,
-        response=INSTANCE,
+        response=REMOVED_INSTANCE,
         errors=(404,),
     ),
     Route(

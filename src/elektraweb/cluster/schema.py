@@ -34,6 +34,11 @@ def obj(
     return schema
 
 
+def nullable(schema: Schema) -> Schema:
+    """`schema`, or null."""
+    return {**schema, "type": [schema["type"], "null"]}
+
+
 def array(items: Schema) -> Schema:
     return {"type": "array", "items": items}
 

@@ -7,7 +7,7 @@ import logging
 import os
 import secrets
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from aiohttp import web
 
@@ -20,6 +20,8 @@ from elektraweb.cluster.services import ClusterConfigFactory, Services
 log = logging.getLogger("elektraweb.cluster")
 
 ADMIN_USER = "admin"
+
+StartedCallback = Callable[["Server"], None]
 
 
 async def ensure_admin(services: Services) -> None:
@@ -50,7 +52,11 @@ async def ensure_admin(services: Services) -> None:
 
 
 class Server:
-    """One clusterd. The server owns `gateway` from construction on and closes it in `stop`."""
+    """One clusterd. The server owns `gateway` from construction on and closes it in `stop`.
+
+    Once it listens it announces so in one start line: by calling `on_started` with itself, or,
+    without one, by logging `clusterd listening on URL (state DIR)` at INFO.
+    """
 
     def __init__(
         self,
@@ -59,11 +65,13 @@ class Server:
         gateway: InstanceGateway,
         cluster_config: ClusterConfigFactory | None = None,
         extensions: Sequence[Extension] = (),
+        on_started: StartedCallback | None = None,
     ) -> None:
         self.config = config
         self._gateway = gateway
         self._cluster_config = cluster_config
         self._extensions = extensions
+        self._on_started = on_started
         self._runner: web.AppRunner | None = None
         self.services: Services | None = None
         self.app: web.Application | None = None
@@ -90,7 +98,10 @@ class Server:
             await self.stop()
             raise
         self.port = self._runner.addresses[0][1]
-        log.info("clusterd listening on %s (state %s)", self.url, self.config.state_dir)
+        if self._on_started is None:
+            log.info("clusterd listening on %s (state %s)", self.url, self.config.state_dir)
+        else:
+            self._on_started(self)
 
     async def stop(self) -> None:
         """Stop serving (finishing requests in flight), close the links and the database."""
@@ -110,9 +121,16 @@ async def run(
     gateway: InstanceGateway,
     cluster_config: ClusterConfigFactory | None = None,
     extensions: Sequence[Extension] = (),
+    on_started: StartedCallback | None = None,
 ) -> None:
     """Run clusterd until SIGTERM or SIGINT, then stop cleanly."""
-    server = Server(config, gateway=gateway, cluster_config=cluster_config, extensions=extensions)
+    server = Server(
+        config,
+        gateway=gateway,
+        cluster_config=cluster_config,
+        extensions=extensions,
+        on_started=on_started,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -41,8 +41,12 @@ class EventStream:
 
     def submit(self, changes: Iterable[Change], origin: str) -> None:
         """Queue the events of ``changes``; safe to call from any thread."""
-        for change in changes:
-            self._loop.call_soon_threadsafe(self._queue.put_nowait, event_of(change, origin))
+        events = [event_of(change, origin) for change in changes]
+        self._loop.call_soon_threadsafe(self._enqueue, events)
+
+    def _enqueue(self, events: list[Event]) -> None:
+        for event in events:
+            self._queue.put_nowait(event)
 
     def close(self) -> None:
         """Let :meth:`run` return once the events queued so far are published."""

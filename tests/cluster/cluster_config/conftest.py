@@ -1,4 +1,4 @@
-"""A clusterd (see ../conftest.py) whose members are `LockingDaemon`s and whose cluster service
+"""A clusterd (see ../conftest.py) whose members are `FakeDaemon`s and whose cluster service
 is `ClusterConfiguration`, publishing on `hub`."""
 
 from __future__ import annotations
@@ -10,13 +10,6 @@ from elektraweb.cluster.events import EventHub
 from elektraweb.cluster.registry import Registry
 from elektraweb.cluster.server import Server
 from elektraweb.cluster.services import ClusterConfigFactory
-
-from .members import LockingGateway
-
-
-@pytest.fixture
-def gateway() -> LockingGateway:
-    return LockingGateway()
 
 
 @pytest.fixture

@@ -9,22 +9,22 @@ import pytest
 from elektraweb.cluster.cluster_config import ClusterConfiguration
 from elektraweb.cluster.events import EventHub
 
-from ..fakes import Client
-from .members import LockingDaemon, LockingGateway, next_event
+from ..fakes import Client, FakeDaemon, FakeGateway
+from .waiting import next_event
 
 
 @pytest.fixture
-async def prod(admin: Client, register, gateway: LockingGateway) -> dict[str, Any]:
+async def prod(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
     """Cluster `prod` with members web-1 and web-2; `daemons` by member id."""
     cluster = (await admin.post("/api/clusters", {"name": "prod"})).body
-    daemons: dict[int, LockingDaemon] = {}
+    daemons: dict[int, FakeDaemon] = {}
     for name, port in (("web-1", 41001), ("web-2", 41002)):
         instance = await register(name, port)
         joined = await admin.post(
             f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]}
         )
         assert joined.status == 201, joined.body
-        daemons[instance["id"]] = gateway.daemons[f"tcp://127.0.0.1:{port}"]  # type: ignore[assignment]
+        daemons[instance["id"]] = gateway.daemons[f"tcp://127.0.0.1:{port}"]
     return {"id": cluster["id"], "url": f"/api/clusters/{cluster['id']}", "daemons": daemons}
 
 
@@ -44,7 +44,7 @@ async def test_a_set_reaches_every_member_locked_and_answers_per_member(
     }
     for daemon in prod["daemons"].values():
         assert daemon.keys["system:/app/port"] == ("8080", {})
-        assert daemon.owners == {"system:/app/port": str(prod["id"])}
+        assert daemon.locked == {"system:/app/port": str(prod["id"])}
 
     read = await admin.get(f"{prod['url']}/kdb/system:/app?preload=1")
     assert read.body["exists"] is False
@@ -53,7 +53,7 @@ async def test_a_set_reaches_every_member_locked_and_answers_per_member(
 
 
 async def test_cluster_reads_answer_from_the_desired_state_alone(
-    admin: Client, prod, gateway: LockingGateway
+    admin: Client, prod, gateway: FakeGateway
 ) -> None:
     await admin.put(
         f"{prod['url']}/kdbAll/user:/app",
@@ -133,13 +133,13 @@ async def test_cluster_writes_touch_only_the_clusters_keys_on_members(admin: Cli
         assert daemon.keys["user:/app/moved/y"][0] == "2"
         assert "user:/app/sub/y" not in daemon.keys
         assert daemon.keys["user:/app/x"] == ("1", {})
-        assert set(daemon.owners) == {"user:/app/x", "user:/app/moved/y"}
+        assert set(daemon.locked) == {"user:/app/x", "user:/app/moved/y"}
 
     removed = await admin.delete(f"{url}/kdb/user:/app")
     assert removed.body["removed"] == 2
     for daemon in prod["daemons"].values():
         assert set(daemon.keys) == {"user:/app/local"}
-        assert daemon.owners == {}
+        assert daemon.locked == {}
 
 
 async def test_import_and_set_all_replace_the_clusters_subtree(admin: Client, prod) -> None:
@@ -160,7 +160,7 @@ async def test_import_and_set_all_replace_the_clusters_subtree(admin: Client, pr
 
 
 async def test_writes_through_a_member_that_touch_cluster_keys_are_refused(
-    admin: Client, prod, gateway: LockingGateway
+    admin: Client, prod, gateway: FakeGateway
 ) -> None:
     await admin.put(f"{prod['url']}/kdb/user:/app/owned", "cluster's")
     member = next(iter(prod["daemons"]))
@@ -194,12 +194,12 @@ async def test_leaving_unlocks_and_deleting_the_cluster_releases_members(
 
     left = await admin.delete(f"{prod['url']}/instances/{leaving}")
     assert left.body["unlock"] == {"ok": True}
-    assert prod["daemons"][leaving].owners == {}
+    assert prod["daemons"][leaving].locked == {}
     assert prod["daemons"][leaving].keys["user:/app/owned"][0] == "cluster's"
     assert (await admin.put(f"{member_url(leaving)}/kdb/user:/app/owned", "mine")).status == 200
 
     await admin.delete(prod["url"])
-    assert prod["daemons"][staying].owners == {}
+    assert prod["daemons"][staying].locked == {}
     assert (await admin.put(f"{member_url(staying)}/kdb/user:/app/owned", "mine")).status == 200
 
 
@@ -257,5 +257,5 @@ async def test_members_that_took_part_of_a_refused_change_are_brought_back(
     }
     assert first.keys == {"user:/app/a": ("1", {"check/type": "long"})}
     assert second.keys == {"user:/app/b": ("2", {"check/type": "long"})}
-    assert first.owners == second.owners == {}
+    assert first.locked == second.locked == {}
     assert (await admin.get(f"{prod['url']}/kdbLs/user:/")).body["keys"] == []

@@ -26,7 +26,7 @@ from elektraweb.wire.messages import ErrorCode
 
 from ..fakes import ADMIN_PASSWORD, Client
 from ..test_wire_gateway import free_port_pair
-from .members import eventually, next_event
+from .waiting import eventually, next_event
 
 KDB = Path(sys.executable).parent / "kdb"
 KEY = "system:/app/port"

@@ -14,8 +14,8 @@ from elektraweb.cluster.registry import Registry
 from elektraweb.cluster.server import Server
 from elektraweb.cluster.services import ClusterConfigFactory
 
-from ..fakes import Client
-from .members import LockingDaemon, LockingGateway, eventually
+from ..fakes import Client, FakeDaemon, FakeGateway
+from .waiting import eventually
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def cluster_config(hub: EventHub) -> ClusterConfigFactory:
 
 
 @pytest.fixture
-async def duo(admin: Client, register, gateway: LockingGateway) -> dict[str, Any]:
+async def duo(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
     """Cluster `db` with members db-1 and db-2."""
     cluster = (await admin.post("/api/clusters", {"name": "db"})).body
     members: list[int] = []
@@ -41,7 +41,7 @@ async def duo(admin: Client, register, gateway: LockingGateway) -> dict[str, Any
     }
 
 
-def values(daemon: LockingDaemon) -> dict[str, tuple[str | None, dict[str, str]]]:
+def values(daemon: FakeDaemon) -> dict[str, tuple[str | None, dict[str, str]]]:
     return dict(daemon.keys)
 
 
@@ -67,7 +67,7 @@ async def test_a_member_that_was_offline_receives_everything_it_missed(
     await service.on_status(registry.instance(duo["members"][1]), True)
     await eventually(lambda: values(away) == values(online))
     assert values(away) == {"user:/db/size": ("20", {}), "user:/db/new": ("y", {})}
-    assert set(away.owners) == {"user:/db/size", "user:/db/new"}
+    assert set(away.locked) == {"user:/db/size", "user:/db/new"}
     await eventually(lambda: service.cluster_status(duo["id"])["state"] == "in-sync")
 
 
@@ -76,7 +76,7 @@ async def test_pending_changes_survive_a_restart_of_clusterd(
     duo,
     server: Server,
     config: Config,
-    gateway: LockingGateway,
+    gateway: FakeGateway,
     cluster_config: ClusterConfigFactory,
 ) -> None:
     away = duo["daemons"][0]
@@ -101,7 +101,7 @@ async def test_pending_changes_survive_a_restart_of_clusterd(
 
 
 async def test_a_new_member_receives_the_whole_cluster_state(
-    admin: Client, duo, register, gateway: LockingGateway
+    admin: Client, duo, register, gateway: FakeGateway
 ) -> None:
     url = duo["url"]
     await admin.put(
@@ -114,7 +114,7 @@ async def test_a_new_member_receives_the_whole_cluster_state(
         },
     )
     newcomer = await register("db-3", 43003)
-    daemon: LockingDaemon = gateway.daemons["tcp://127.0.0.1:43003"]  # type: ignore[assignment]
+    daemon: FakeDaemon = gateway.daemons["tcp://127.0.0.1:43003"]
     daemon.keys["user:/db/name"] = ("its own", {"description": "kept"})
     daemon.keys["user:/db/local"] = ("its own", {})
 
@@ -126,7 +126,7 @@ async def test_a_new_member_receives_the_whole_cluster_state(
         "user:/db/name": ("main", {"description": "kept"}),  # the cluster sets no description
         "user:/db/local": ("its own", {}),
     }
-    assert set(daemon.owners) == {"user:/db/size", "user:/db/name"}
+    assert set(daemon.locked) == {"user:/db/size", "user:/db/name"}
 
 
 async def test_a_member_that_leaves_while_offline_is_unlocked_when_it_returns(
@@ -140,11 +140,11 @@ async def test_a_member_that_leaves_while_offline_is_unlocked_when_it_returns(
     assert left.status == 200
     assert left.body["unlock"]["ok"] is False
     assert "when it returns" in left.body["unlock"]["error"]["message"]
-    assert leaving.owners == {"user:/db/size": str(duo["id"])}
+    assert leaving.locked == {"user:/db/size": str(duo["id"])}
 
     leaving.reachable = True
     await service.on_status(registry.instance(duo["members"][0]), True)
-    await eventually(lambda: leaving.owners == {})
+    await eventually(lambda: leaving.locked == {})
     assert leaving.keys["user:/db/size"] == ("10", {})
 
 
@@ -153,7 +153,7 @@ async def test_a_refused_change_is_retried_when_the_member_returns_not_on_every_
     duo,
     service: ClusterConfiguration,
     registry: Registry,
-    gateway: LockingGateway,
+    gateway: FakeGateway,
 ) -> None:
     fussy = duo["daemons"][0]
     fussy.keys["user:/db/size"] = ("1", {"check/type": "long"})

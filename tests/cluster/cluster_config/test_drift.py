@@ -12,24 +12,24 @@ from elektraweb.cluster.events import EventHub
 from elektraweb.cluster.registry import Registry
 from elektraweb.wire.messages import Event, KeyState
 
-from ..fakes import Client
-from .members import LockingDaemon, LockingGateway, eventually, next_event
+from ..fakes import Client, FakeDaemon, FakeGateway
+from .waiting import eventually, next_event
 
 KEY = "system:/app/port"
 
 
 @pytest.fixture
-async def member(admin: Client, register, gateway: LockingGateway) -> dict[str, Any]:
+async def member(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
     """Cluster `edge` whose one member has the cluster's key `system:/app/port` = 8080."""
     cluster = (await admin.post("/api/clusters", {"name": "edge"})).body
     instance = await register("edge-1", 44001)
     await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
     await admin.put(f"/api/clusters/{cluster['id']}/kdb/{KEY}", "8080")
-    daemon: LockingDaemon = gateway.daemons["tcp://127.0.0.1:44001"]  # type: ignore[assignment]
+    daemon: FakeDaemon = gateway.daemons["tcp://127.0.0.1:44001"]
     return {"cluster": cluster["id"], "id": instance["id"], "daemon": daemon}
 
 
-def external_event(daemon: LockingDaemon, value: str | None, origin: str = "external") -> Event:
+def external_event(daemon: FakeDaemon, value: str | None, origin: str = "external") -> Event:
     """Change the key as a local `kdb set` would, and the event elektrad publishes for it."""
     revision = daemon.change_behind_its_back(KEY, value)
     new = None if value is None else KeyState(value, {})
@@ -90,7 +90,7 @@ async def test_the_clusters_own_changes_are_no_drift(
     member,
     service: ClusterConfiguration,
     registry: Registry,
-    gateway: LockingGateway,
+    gateway: FakeGateway,
 ) -> None:
     own = external_event(member["daemon"], "8080", origin=f"cluster:{member['cluster']}")
     unrelated = Event("system:/app/free", None, KeyState("x", {}), "r", "external", seq=8)

@@ -10,12 +10,12 @@ from elektraweb.cluster.cluster_config import ClusterConfiguration
 from elektraweb.cluster.gateway import InstanceTimeout
 from elektraweb.cluster.registry import Registry
 
-from ..fakes import Client
-from .members import LockingDaemon, LockingGateway, eventually
+from ..fakes import Client, FakeDaemon, FakeGateway
+from .waiting import eventually
 
 
 @pytest.fixture
-async def trio(admin: Client, register, gateway: LockingGateway) -> dict[str, Any]:
+async def trio(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
     """Cluster `web` with three members; `daemons` in member order."""
     cluster = (await admin.post("/api/clusters", {"name": "web"})).body
     members, daemons = [], []
@@ -28,9 +28,9 @@ async def trio(admin: Client, register, gateway: LockingGateway) -> dict[str, An
 
 
 async def test_an_offline_member_is_pending_and_not_waited_for(
-    admin: Client, trio, gateway: LockingGateway
+    admin: Client, trio, gateway: FakeGateway
 ) -> None:
-    down: LockingDaemon = trio["daemons"][1]
+    down: FakeDaemon = trio["daemons"][1]
     down.reachable = False
     gateway.calls.clear()
 
@@ -47,9 +47,9 @@ async def test_an_offline_member_is_pending_and_not_waited_for(
 
 
 async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
-    admin: Client, trio, gateway: LockingGateway, service: ClusterConfiguration, registry: Registry
+    admin: Client, trio, gateway: FakeGateway, service: ClusterConfiguration, registry: Registry
 ) -> None:
-    silent: LockingDaemon = trio["daemons"][2]
+    silent: FakeDaemon = trio["daemons"][2]
     original = gateway.call
 
     async def times_out(instance, op, args, *, timeout=5.0):  # type: ignore[no-untyped-def]
@@ -69,7 +69,7 @@ async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
 
 
 async def test_each_member_is_applied_to_in_parallel(
-    admin: Client, trio, gateway: LockingGateway
+    admin: Client, trio, gateway: FakeGateway
 ) -> None:
     """A slow member does not hold the others back: all sets are in flight at once."""
     original = gateway.call

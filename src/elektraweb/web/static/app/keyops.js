@@ -2,7 +2,7 @@
 // shown in the tree right away, recorded for undo, and for a cluster its per-member results
 // are kept for the screen to show.
 
-import { getState, notify, update } from './store.js'
+import { getState, notify, reportError, update } from './store.js'
 import { kdbPath, request } from './api.js'
 import { record, undoEntry } from './history.js'
 import { flash, loadNode, markLocked, refreshKey, reveal } from './tree.js'
@@ -117,8 +117,10 @@ export async function createKey(target, key, value, meta) {
     }
   }
   await create()
-  await reveal(key)
-  await showChanged(key, { structural: true })
+  // Showing it may take a few reads; the caller (a dialog) need not wait for them.
+  reveal(key)
+    .then(() => showChanged(key, { structural: true }))
+    .catch((error) => reportError(error, `Could not show ${key}`))
   record(`create ${key}`, () => restore(target, key, null), async () => {
     await create()
     await showChanged(key, { structural: true })

@@ -160,12 +160,9 @@ export async function loadLocks(instance, clusters) {
   const cluster = clusters.find((c) => c.id === instance.cluster)
   const owner = cluster?.name ?? `#${instance.cluster}`
   try {
-    const listing = await request(
-      'GET',
-      kdbPath({ kind: 'cluster', id: instance.cluster }, 'kdbLs', '/'),
-      { query: { limit: '10000' } },
-    )
-    const locked = Object.fromEntries(listing.keys.map((key) => [key, owner]))
+    // `ls` of a get names the keys that exist (the cluster's keys), not the levels between.
+    const state = await request('GET', kdbPath({ kind: 'cluster', id: instance.cluster }, 'kdb', '/'))
+    const locked = Object.fromEntries(state.ls.map((key) => [key, owner]))
     updateConfig({ locked, lockingCluster: { id: instance.cluster, name: owner } })
   } catch (error) {
     updateConfig({ lockingCluster: { id: instance.cluster, name: owner } })

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks'
 import { html } from '../html.js'
+import { LockIcon } from './LockIcon.js'
 import { useStore } from '../store.js'
 import { canEdit } from '../session.js'
 import { KeyTree } from './KeyTree.js'
@@ -39,7 +40,7 @@ function TargetHeader({ target }) {
       <h1>${instance?.name ?? `#${target.id}`}</h1>
       ${instance && html`<${StatusBadge} status=${instance.status} />`}
       ${instance && html`<code class="muted small">${instance.endpoint}</code>`}
-      ${cluster && html`<span class="lock-note">🔒 Member of <a href=${`#/clusters/${cluster.id}`}>${cluster.name}</a>:
+      ${cluster && html`<span class="lock-note"><${LockIcon} /> Member of <a href=${`#/clusters/${cluster.id}`}>${cluster.name}</a>:
         keys it sets are locked here</span>`}
     </div>`
 }

@@ -1,5 +1,6 @@
 import { useState } from 'preact/hooks'
 import { html } from '../html.js'
+import { LockIcon } from './LockIcon.js'
 import { reportError, useStore } from '../store.js'
 import { canEdit } from '../session.js'
 import { readOnlyReason, typeOf } from '../metadata.js'
@@ -53,7 +54,7 @@ export function KeyPanel() {
         <div class="badges">
           ${node.exists && html`<span class="badge badge-type">${typeOf(meta)}</span>`}
           ${!node.exists && html`<span class="badge badge-none">no value here</span>`}
-          ${lockedBy && html`<span class="badge badge-lock" data-testid="lock">🔒 cluster ${lockedBy}</span>`}
+          ${lockedBy && html`<span class="badge badge-lock" data-testid="lock"><${LockIcon} /> cluster ${lockedBy}</span>`}
           ${meta.visibility && html`<span class="badge">${meta.visibility}</span>`}
         </div>
       </header>

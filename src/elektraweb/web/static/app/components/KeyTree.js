@@ -1,5 +1,6 @@
 import { useRef, useState } from 'preact/hooks'
 import { html } from '../html.js'
+import { LockIcon } from './LockIcon.js'
 import { useStore } from '../store.js'
 import { displayPart, isArrayPart, NAMESPACES, parentOf } from '../keynames.js'
 import { VISIBILITIES, visibilityRank } from '../metadata.js'
@@ -59,7 +60,7 @@ function KeyRow({ row, config, focusable }) {
         ${loading ? '◌' : expandable ? (expanded ? '▾' : '▸') : ''}</span>
       <span class=${`key-name ${!root && isArrayPart(node?.name ?? '') ? 'array-index' : ''}`}>${label}</span>
       ${root && html`<span class="namespace-hint">${path}</span>`}
-      ${locked && html`<span class="lock" title=${`Owned by cluster ${locked}`} aria-label=${`locked by cluster ${locked}`}>🔒</span>`}
+      ${locked && html`<span class="lock"><${LockIcon} title=${`locked: owned by cluster ${locked}`} /></span>`}
       <span class="key-value">${preview(node)}</span>
       ${expandable && node && node.below > 0 &&
       html`<span class="key-count" title="keys below">${node.below}${node.belowTruncated ? '+' : ''}</span>`}

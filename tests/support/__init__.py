@@ -1,0 +1,1 @@
+"""Helpers shared by test modules of every area: `from support.processes import Elektrad`."""

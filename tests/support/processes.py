@@ -1,0 +1,197 @@
+"""Real daemons for tests: elektrad and clusterd as processes on loopback, each with its own
+temporary state, started the way the demo starts them (`elektraweb.demo.processes`).
+
+    clusterd = Clusterd(tmp_path / "clusterd")          # its keypair exists from here on
+    host = Elektrad(tmp_path / "web", clusterd.public_key, "web")
+    try:
+        await asyncio.gather(host.start(), clusterd.start())  # clusterd.api is logged in
+        ...
+    finally:
+        await host.stop()
+        await clusterd.stop()                           # SIGTERM; asserts a clean exit
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from elektraweb.demo import processes
+from elektraweb.wire.keys import ensure_keypair
+
+KDB = Path(sys.executable).parent / "kdb"
+ADMIN_PASSWORD = "clusterd-test-admin"
+STOP_SECONDS = 15.0
+
+
+def free_port(offsets: Sequence[int] = ()) -> int:
+    """A free loopback TCP port p such that p + each offset is free as well.
+
+    Free when asked: another process may take it before the caller binds it, which on a
+    machine running only tests is rare enough.
+    """
+    for _ in range(1000):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = int(probe.getsockname()[1])
+        try:
+            for offset in offsets:
+                with socket.socket() as probe:
+                    probe.bind(("127.0.0.1", port + offset))
+        except (OSError, OverflowError):
+            continue
+        return port
+    raise RuntimeError(f"found no free loopback port p with p + {list(offsets)} free too")
+
+
+def free_port_pair() -> int:
+    """A free loopback port whose port + 2, where elektrad publishes its events, is free too."""
+    return free_port(offsets=(2,))
+
+
+class Elektrad:
+    """One host: elektrad with its own `KDB_ROOT`, `HOME` and state below `base`, serving the
+    client whose public key is `allow_key`. It keeps its port and its key across restarts."""
+
+    def __init__(self, base: Path, allow_key: str, name: str = "elektrad") -> None:
+        self.base, self.name, self.allow_key = base, name, allow_key
+        self.kdb_root, self.home = base / "kdb", base / "home"
+        # As on a real host, the configuration directories exist before elektrad starts.
+        for namespace in ("system", "user"):
+            (self.kdb_root / namespace).mkdir(parents=True, exist_ok=True)
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.endpoint = f"tcp://127.0.0.1:{free_port_pair()}"
+        self.log_path = base / "elektrad.log"
+        self.public_key = ""
+        self.daemon: processes.Daemon | None = None
+
+    async def start(self) -> Elektrad:
+        """Start it and wait for its start line; `public_key` is then the instance's key."""
+        self.daemon = processes.elektrad(
+            self.name,
+            endpoint=self.endpoint,
+            kdb_root=self.kdb_root,
+            home=self.home,
+            state=self.base / "state",
+            allow_key=self.allow_key,  # passed as --allow-key=KEY: a key may start with '-'
+            log_path=self.log_path,
+        )
+        self.public_key = (await self.daemon.start())["key"]
+        return self
+
+    async def stop(self) -> int | None:
+        """SIGTERM (SIGKILL if it lingers); its exit code, None if it was not started."""
+        daemon, self.daemon = self.daemon, None
+        return None if daemon is None else await daemon.stop()
+
+    async def kill(self) -> None:
+        """SIGKILL: the daemon vanishes without closing anything itself."""
+        assert self.daemon is not None and self.daemon.pid is not None, "not started"
+        os.kill(self.daemon.pid, signal.SIGKILL)
+        await self.stop()
+
+    async def kdb(self, *args: str) -> str:
+        """Run `kdb` on this host, as its administrator would; fails the test unless it
+        succeeds, and returns its standard output."""
+        env = {name: value for name, value in os.environ.items() if not name.startswith("KDB")}
+        env.update(KDB_ROOT=str(self.kdb_root), HOME=str(self.home))
+        process = await asyncio.create_subprocess_exec(
+            str(KDB),
+            *args,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        output, errors = await process.communicate()
+        assert process.returncode == 0, f"kdb {' '.join(args)}: {errors.decode()}"
+        return output.decode().strip()
+
+
+class Api:
+    """clusterd's REST API as a script uses it: JSON in and out, the session cookie kept."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.session = aiohttp.ClientSession(
+            url,
+            # The proof of origin that a cookie-authenticated write needs.
+            headers={"X-Requested-With": "tests"},
+            cookie_jar=aiohttp.CookieJar(unsafe=True),  # keep cookies of 127.0.0.1
+        )
+
+    async def __call__(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        """`(status, JSON body)`; the body is None when the answer has none."""
+        async with self.session.request(method, path, json=body) as response:
+            text = await response.text()
+            return response.status, json.loads(text) if text else None
+
+    async def close(self) -> None:
+        await self.session.close()
+
+
+class Clusterd:
+    """clusterd with its state in `base`, on any free loopback port.
+
+    Its keypair is made at once, so elektrad processes allowing `public_key` can start
+    alongside. `start()` waits for the start line and logs in as `admin` (`api`); `stop()`
+    ends it with a signal and fails the test unless it exits with code 0 by itself.
+    """
+
+    def __init__(self, base: Path, admin_password: str = ADMIN_PASSWORD) -> None:
+        self.state = base
+        self.admin_password = admin_password
+        self.public_key = ensure_keypair(base).public
+        self.log_path = base / "clusterd.log"
+        self.daemon = processes.clusterd(
+            http="127.0.0.1:0", state=base, admin_password=admin_password, log_path=self.log_path
+        )
+        self.url = ""
+        self._api: Api | None = None
+        self._started = False
+
+    @property
+    def api(self) -> Api:
+        assert self._api is not None, "clusterd is not started"
+        return self._api
+
+    async def start(self) -> Clusterd:
+        self._started = True
+        ready = await self.daemon.start()
+        self.url = ready["url"]
+        self._api = Api(self.url)
+        status, body = await self._api(
+            "POST", "/api/login", {"user": "admin", "password": self.admin_password}
+        )
+        assert status == 200, f"admin login failed: {status} {body}"
+        return self
+
+    def log(self) -> str:
+        return self.log_path.read_text() if self.log_path.exists() else ""
+
+    async def stop(self, signum: signal.Signals = signal.SIGTERM) -> None:
+        """Send `signum`, wait for the exit (SIGKILL after STOP_SECONDS) and assert it was a
+        clean one. Stopping again, or a clusterd never started, does nothing."""
+        if self._api is not None:
+            await self._api.close()
+            self._api = None
+        if not self._started or self.daemon.pid is None:
+            return
+        self._started = False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(self.daemon.pid, signum)
+        try:
+            async with asyncio.timeout(STOP_SECONDS):
+                await self.daemon.wait()
+        finally:
+            code = await self.daemon.stop()  # kills it if it is still there
+        assert code == 0, f"clusterd exited with {code} on {signum.name}:\n{self.log()}"
