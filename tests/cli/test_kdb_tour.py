@@ -1,4 +1,4 @@
-"""docs/kdb-tour.md is run as written: every `kdb` line, its `#>` output and its exit code."""
+"""The kdb tour in README.md is run as written: every `kdb` line, its `#>` output and its exit code."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 from kdb_runner import Kdb
 
-TOUR = Path(__file__).parents[2] / "docs" / "kdb-tour.md"
+TOUR = Path(__file__).parents[2] / "README.md"
 _EXIT = re.compile(r"\bexit (\d+)\b")
 
 
