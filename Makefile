@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/js/node_modules/.installed
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -35,9 +35,14 @@ typecheck: install
 	$(BIN)/mypy
 
 unit: install
-	$(BIN)/pytest
+	$(BIN)/pytest --ignore=tests/web
 
-test: lint typecheck unit
+# Playwright's sync API keeps its own event loop running in the main thread, so the browser
+# tests get a pytest process of their own instead of sharing one with the asyncio tests.
+browser: install
+	$(BIN)/pytest tests/web
+
+test: lint typecheck unit browser
 
 bench: install
 	$(BIN)/python bench/kdb.py

@@ -1,17 +1,20 @@
 """Benchmark elektrad: single-key get and set through CURVE, next to the transport ceiling and etcd.
 
     .venv/bin/python bench/elektrad.py                     # 3 s per measurement
-    .venv/bin/python bench/elektrad.py --seconds 1 --no-etcd
+    .venv/bin/python bench/elektrad.py --seconds 1 --no-etcd --format toml
 
 Each measurement keeps 1 or 64 requests in flight for ``--seconds`` and reports round trips
 per second and the p50/p99 latency. Every request reads or writes one key; each of the
 requests in flight has a key of its own (``user:/bench/key0`` .. ``key63``), as when clusterd
 fans out different changes:
 
-- elektrad get / set:  the wire client (ZmqTransport) against a real elektrad subprocess;
-  set rewrites and fsyncs the mounted file every time.
+- elektrad get / set:  the wire client (ZmqTransport) against a real elektrad subprocess,
+  the 64 keys mounted in one file (``--format``, default dump); set rewrites the file and
+  fsyncs it and its directory (sets in flight together share one write: group commit).
 - echo:  the same client against a bare pyzmq CURVE ROUTER in its own process that answers
   every request with a fixed reply (the ceiling any server on this transport can reach).
+- wire:  elektraweb.wire's asyncio server with a handler that does nothing (elektrad without
+  the KDB), which shows how much of the gap to echo is the server framework's.
 - etcd range / put:  a single etcd node (Debian's etcd-server) on loopback, driven through
   its HTTP/JSON gateway (/v3/kv/range, /v3/kv/put) by aiohttp; put fsyncs its WAL.
 
@@ -43,9 +46,11 @@ from typing import Any
 
 import zmq
 
+from elektraweb.kdb.storage import FORMATS
 from elektraweb.wire.client import ClientOptions, ZmqTransport
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import Reply, encode_reply
+from elektraweb.wire.messages import Reply, Request, encode_reply
+from elektraweb.wire.server import WireServer
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "elektrad.json"
@@ -103,9 +108,11 @@ async def measure(target: str, op: str, call: Call, in_flight: int, seconds: flo
 
 # -- elektrad ------------------------------------------------------------------------------
 
-def start_elektrad(base: Path, client: KeyPair) -> tuple[subprocess.Popen[str], str, str]:
+def start_elektrad(
+    base: Path, client: KeyPair, storage: str
+) -> tuple[subprocess.Popen[str], str, str]:
     env = {**os.environ, "KDB_ROOT": str(base / "kdb"), "HOME": str(base)}
-    subprocess.run([str(KDB), "mount", "bench.toml", "user:/bench", "toml"], env=env,
+    subprocess.run([str(KDB), "mount", f"bench.{storage}", "user:/bench", storage], env=env,
                    check=True, capture_output=True)
     process = subprocess.Popen(
         [str(ELEKTRAD), "--listen", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0",
@@ -142,8 +149,23 @@ def echo_server() -> None:
         router.send_multipart([frames[0], frames[1], reply])
 
 
-def start_echo() -> tuple[subprocess.Popen[str], str, str]:
-    process = subprocess.Popen([sys.executable, __file__, "--echo-server"],
+async def noop_wire_server(client_key: str) -> None:
+    """elektraweb.wire's server with a handler that does nothing: elektrad minus the KDB."""
+
+    async def handler(request: Request) -> Reply:
+        return Reply({"exists": False})
+
+    keypair = KeyPair.generate()
+    server = WireServer(handler, keypair=keypair, allowed_keys=[client_key],
+                        listen="tcp://127.0.0.1:0", events="tcp://127.0.0.1:0")
+    await server.start()
+    print(server.endpoint, keypair.public, flush=True)
+    await asyncio.Event().wait()
+
+
+def start_helper(*args: str) -> tuple[subprocess.Popen[str], str, str]:
+    """Run this file in another mode (a server of its own); returns (process, endpoint, key)."""
+    process = subprocess.Popen([sys.executable, __file__, *args],
                                stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     endpoint, key = process.stdout.readline().split()
@@ -224,17 +246,20 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
     the ratios compare measurements taken under the same load of the machine."""
     keypair = KeyPair.generate()
     results: list[Result] = []
-    report: dict[str, object] = {"seconds": args.seconds}
+    report: dict[str, object] = {"seconds": args.seconds, "format": args.format}
     async with contextlib.AsyncExitStack() as stack:
         base = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-elektrad-")))
-        daemon, endpoint, key = start_elektrad(base, keypair)
+        daemon, endpoint, key = start_elektrad(base, keypair, args.format)
         stack.callback(stop, daemon)
-        echo, echo_endpoint, echo_key = start_echo()
+        echo, echo_endpoint, echo_key = start_helper("--echo-server")
         stack.callback(stop, echo)
+        noop, noop_endpoint, noop_key = start_helper("--noop-wire-server", keypair.public)
+        stack.callback(stop, noop)
         await asyncio.sleep(1.0)
         report["elektrad_idle_rss_mb"] = rss_mb(daemon.pid)
         link = await stack.enter_async_context(client_for(endpoint, key, keypair))
         ceiling = await stack.enter_async_context(client_for(echo_endpoint, echo_key, keypair))
+        bare = await stack.enter_async_context(client_for(noop_endpoint, noop_key, keypair))
         for lane in range(64):
             await link.request("set", {"key": lane_key(lane), "value": "0"})
         etcd: Etcd | None = None
@@ -260,11 +285,15 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         async def echoed(lane: int, serial: int) -> None:
             await ceiling.request("get", {"key": lane_key(lane)})
 
+        async def noop_get(lane: int, serial: int) -> None:
+            await bare.request("get", {"key": lane_key(lane)})
+
         scenarios: list[tuple[str, str, Call]] = [
-            ("elektrad", "get", get), ("echo", "get", echoed), ("elektrad", "set", set_)
+            ("elektrad", "get", get), ("wire", "get", noop_get), ("echo", "get", echoed),
+            ("elektrad", "set", set_),
         ]
         if etcd is not None:
-            scenarios[2:2] = [("etcd", "range", etcd.range)]
+            scenarios[3:3] = [("etcd", "range", etcd.range)]
             scenarios.append(("etcd", "put", etcd.put))
         for _target, _op, call in scenarios:
             await drive(call, 4, min(0.3, args.seconds))  # warm up connections and caches
@@ -292,10 +321,13 @@ def ratios(results: list[Result]) -> dict[str, float]:
     found: dict[str, float] = {}
     for in_flight in (1, 64):
         get, echo = by.get(("elektrad", "get", in_flight)), by.get(("echo", "get", in_flight))
+        wire = by.get(("wire", "get", in_flight))
         range_ = by.get(("etcd", "range", in_flight))
         set_, put = by.get(("elektrad", "set", in_flight)), by.get(("etcd", "put", in_flight))
         if get and echo:
             found[f"get_vs_echo_rate_{in_flight}"] = get.per_second / echo.per_second
+        if wire and echo:
+            found[f"noop_wire_server_vs_echo_rate_{in_flight}"] = wire.per_second / echo.per_second
         if get and range_:
             found[f"get_vs_etcd_range_rate_{in_flight}"] = get.per_second / range_.per_second
         if set_ and put:
@@ -322,10 +354,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     parser.add_argument("--no-etcd", action="store_true", help="skip the etcd comparison")
+    parser.add_argument("--format", default="dump", choices=FORMATS,
+                        help="storage format of the file the keys are mounted in (default dump)")
     parser.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--noop-wire-server", metavar="CLIENT_KEY", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.echo_server:
         echo_server()
+        return
+    if args.noop_wire_server:
+        asyncio.run(noop_wire_server(args.noop_wire_server))
         return
     report = asyncio.run(run(args))
     print_report(report)

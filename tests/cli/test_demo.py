@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import re
 import signal
-import socket
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,6 +14,7 @@ import aiohttp
 import pytest
 
 from elektraweb.demo.runner import CLUSTER_KEYS, INSTANCES, MEMBERS, instance_port
+from support.processes import free_port
 
 ELEKTRA_WEB = Path(sys.prefix) / "bin" / "elektra-web"
 _LOGIN = re.compile(
@@ -22,24 +22,10 @@ _LOGIN = re.compile(
 )
 
 
-def free_demo_port() -> int:
-    """A port for clusterd whose instance ports (port + 10 ... port + 20) are free as well."""
-    while True:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        wanted = [port] + [
-            instance_port(port, index) + offset
-            for index in range(len(INSTANCES))
-            for offset in (0, 2)
-        ]
-        try:
-            for candidate in wanted:
-                with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", candidate))
-        except OSError:
-            continue
-        return port
+# Each instance's request port and its event port (+ 2) lie at fixed offsets from clusterd's.
+INSTANCE_PORT_OFFSETS = tuple(
+    instance_port(0, index) + events for index in range(len(INSTANCES)) for events in (0, 2)
+)
 
 
 def children_of(pid: int) -> set[int]:
@@ -70,8 +56,9 @@ class Demo:
 
 @pytest.fixture
 async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
+    port = free_port(offsets=INSTANCE_PORT_OFFSETS)
     process = await asyncio.create_subprocess_exec(
-        str(ELEKTRA_WEB), "demo", "--port", str(free_demo_port()), "--dir", str(tmp_path),
+        str(ELEKTRA_WEB), "demo", "--port", str(port), "--dir", str(tmp_path),
         stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
     assert process.stdout is not None

@@ -20,7 +20,7 @@ from elektraweb.cluster.errors import Locked
 from elektraweb.cluster.gateway import InstanceError, InstanceTimeout, InstanceUnreachable
 from elektraweb.cluster.registry import Cluster, Instance, parse_endpoint
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.sync_state import cluster_state, member_state
+from elektraweb.cluster.sync_state import DesiredKeys, cluster_state, member_state
 from elektraweb.kdb import names
 from elektraweb.wire.revision import revision
 
@@ -344,8 +344,8 @@ class FakeClusterConfig:
             return None
         return {"cluster": cluster_id, **member_state(self._desired(cluster_id), {})}
 
-    def _desired(self, cluster_id: int) -> dict[str, DesiredKey]:
-        return {key.name: key for key in self.services.cluster_keys.keys(cluster_id)}
+    def _desired(self, cluster_id: int) -> DesiredKeys:
+        return DesiredKeys(self.services.cluster_keys.keys(cluster_id))
 
 
 @dataclass

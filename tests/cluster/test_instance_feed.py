@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,10 +16,7 @@ from elektraweb.cluster.instance_feed import InstanceFeed
 from elektraweb.cluster.registry import Instance, InstanceFields, Registry
 from elektraweb.cluster.wire_gateway import WireGateway
 from elektraweb.wire import Event, KeyPair
-
-from .test_wire_gateway import Elektrad, fast_options
-
-KDB = Path(sys.prefix) / "bin" / "kdb"
+from support.processes import QUICK_LINK, Elektrad
 
 
 @dataclass
@@ -52,7 +47,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     keys = KeyPair.generate()
     database = Database.open(tmp_path / "clusterd.sqlite3")
     hub = EventHub()
-    gateway = WireGateway(keys, options=fast_options())
+    gateway = WireGateway(keys, options=QUICK_LINK)
     feed = InstanceFeed(hub, gateway, keys)
     recorder = Recorder()
     feed.attach(recorder)
@@ -87,14 +82,6 @@ async def next_event(subscription: Subscription, topic: str, timeout: float = 10
     raise AssertionError(f"the hub closed before {topic}")
 
 
-async def kdb(daemon: Elektrad, *args: str) -> None:
-    """Run `kdb` on the daemon's key database, as an administrator on that host would."""
-    env = {name: value for name, value in os.environ.items() if not name.startswith("KDB")}
-    env.update(KDB_ROOT=str(daemon.base / "kdb"), HOME=str(daemon.base / "home"))
-    process = await asyncio.create_subprocess_exec(str(KDB), *args, env=env)
-    assert await process.wait() == 0
-
-
 async def test_a_change_on_the_host_is_republished_and_handed_to_listeners(
     setup: Setup, elektrad: Elektrad
 ) -> None:
@@ -109,7 +96,7 @@ async def test_a_change_on_the_host_is_republished_and_handed_to_listeners(
             status = await next_event(subscription, status_topic)
         await eventually(lambda: setup.feed.events_online(instance.id))
 
-        await kdb(elektrad, "set", "system:/app/port", "9090")
+        await elektrad.kdb("set", "system:/app/port", "9090")
         event = await next_event(subscription, f"instance/{instance.id}/system:/app/port")
 
     assert event["instance"] == instance.id

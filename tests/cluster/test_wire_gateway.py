@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import signal
 import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -17,65 +15,13 @@ import zmq.asyncio
 from elektraweb.cluster.gateway import InstanceError, InstanceTimeout, InstanceUnreachable
 from elektraweb.cluster.registry import Instance
 from elektraweb.cluster.wire_gateway import WireGateway
-from elektraweb.demo import processes
-from elektraweb.wire import ClientOptions, KeyPair, Reconnect
+from elektraweb.wire import KeyPair
+from support.processes import QUICK_LINK, Elektrad, free_port_pair
 
 
-def free_port_pair() -> int:
-    """A loopback port that is free, and so is the port 2 above it (elektrad's events)."""
-    while True:
-        with socket.socket() as first, socket.socket() as second:
-            first.bind(("127.0.0.1", 0))
-            port = int(first.getsockname()[1])
-            try:
-                second.bind(("127.0.0.1", port + 2))
-            except OSError:
-                continue
-            return port
-
-
-class Elektrad:
-    """One elektrad on a fixed port, restartable with the same state (the same key)."""
-
-    def __init__(self, base: Path, allow_key: str) -> None:
-        self.base = base
-        self.endpoint = f"tcp://127.0.0.1:{free_port_pair()}"
-        self.allow_key = allow_key
-        self.public_key = ""
-        self.daemon: processes.Daemon | None = None
-
-    async def start(self) -> Elektrad:
-        self.daemon = processes.elektrad(
-            "elektrad",
-            endpoint=self.endpoint,
-            kdb_root=self.base / "kdb",
-            home=self.base / "home",
-            state=self.base / "state",
-            allow_key=self.allow_key,
-            log_path=self.base / "elektrad.log",
-        )
-        self.public_key = (await self.daemon.start())["key"]
-        return self
-
-    async def stop(self) -> None:
-        if self.daemon is not None:
-            await self.daemon.stop()
-
-    async def kill(self) -> None:
-        """SIGKILL: the daemon vanishes without closing anything itself."""
-        assert self.daemon is not None and self.daemon.pid is not None
-        os.kill(self.daemon.pid, signal.SIGKILL)
-        await self.daemon.wait()
-        await self.daemon.stop()
-
-    def instance(self, instance_id: int = 1) -> Instance:
-        return Instance(instance_id, "web-1", self.endpoint, self.public_key)
-
-
-def fast_options() -> ClientOptions:
-    return ClientOptions(
-        timeout=2.0, reconnect=Reconnect(interval=0.05, max_interval=0.2), ping_interval=None
-    )
+def registered(elektrad: Elektrad, instance_id: int = 1) -> Instance:
+    """The registry's record of `elektrad`, as clusterd hands it to the gateway."""
+    return Instance(instance_id, "web-1", elektrad.endpoint, elektrad.public_key)
 
 
 @pytest.fixture
@@ -93,7 +39,7 @@ async def elektrad(tmp_path: Path, clusterd_keys: KeyPair) -> AsyncIterator[Elek
 
 @pytest.fixture
 async def gateway(clusterd_keys: KeyPair) -> AsyncIterator[WireGateway]:
-    gateway = WireGateway(clusterd_keys, options=fast_options())
+    gateway = WireGateway(clusterd_keys, options=QUICK_LINK)
     yield gateway
     await gateway.close()
 
@@ -134,7 +80,7 @@ async def test_identify_with_a_wrong_key_is_refused(
 
 
 async def test_a_clusterd_key_the_daemon_does_not_allow_gets_nowhere(elektrad: Elektrad) -> None:
-    stranger = WireGateway(KeyPair.generate(), options=fast_options())
+    stranger = WireGateway(KeyPair.generate(), options=QUICK_LINK)
     try:
         with pytest.raises(InstanceUnreachable, match="refused our CURVE key"):
             await stranger.identify(elektrad.endpoint, elektrad.public_key, timeout=1.0)
@@ -145,7 +91,7 @@ async def test_a_clusterd_key_the_daemon_does_not_allow_gets_nowhere(elektrad: E
 async def test_calls_reach_the_instance_and_its_errors_keep_their_code(
     gateway: WireGateway, elektrad: Elektrad
 ) -> None:
-    instance = elektrad.instance()
+    instance = registered(elektrad)
     written = await gateway.call(instance, "set", {"key": "user:/app/port", "value": "8080"})
     assert written["key"] == "user:/app/port"
     found = await gateway.call(instance, "get", {"key": "user:/app/port"})
@@ -185,7 +131,7 @@ async def test_a_peer_that_never_answers_times_out(
 async def test_status_follows_the_daemon_going_down_and_coming_back(
     gateway: WireGateway, elektrad: Elektrad
 ) -> None:
-    instance = elektrad.instance()
+    instance = registered(elektrad)
     assert gateway.status(instance)["last_error"] == "not connected yet"
     await gateway.connect(instance)
     online = await status_until(gateway, instance, lambda s: s["online"] and s["hostname"])
@@ -208,7 +154,7 @@ async def test_status_follows_the_daemon_going_down_and_coming_back(
 async def test_forgetting_an_instance_closes_its_link(
     gateway: WireGateway, elektrad: Elektrad
 ) -> None:
-    instance = elektrad.instance()
+    instance = registered(elektrad)
     await gateway.connect(instance)
     await status_until(gateway, instance, lambda s: s["online"])
     await gateway.forget(instance)
@@ -229,7 +175,7 @@ async def test_a_moved_instance_gets_a_new_link(
 ) -> None:
     before = Instance(1, "web-1", f"tcp://127.0.0.1:{free_port_pair()}", elektrad.public_key)
     await gateway.connect(before)
-    moved = elektrad.instance(1)
+    moved = registered(elektrad, 1)
     assert (await gateway.call(moved, "get", {"key": "user:/"}))["path"] == "user:/"
     assert gateway.status(moved)["online"] is True
     assert gateway.status(before)["last_error"] == "not connected yet"

@@ -27,11 +27,18 @@ from typing import Any
 import aiohttp
 
 from elektraweb.demo import processes
+from elektraweb.wire import ClientOptions, Reconnect
 from elektraweb.wire.keys import ensure_keypair
 
 KDB = Path(sys.executable).parent / "kdb"
 ADMIN_PASSWORD = "clusterd-test-admin"
 STOP_SECONDS = 15.0
+
+QUICK_LINK = ClientOptions(
+    timeout=2.0, reconnect=Reconnect(interval=0.05, max_interval=0.2), ping_interval=None
+)
+"""How a test's client links to an `Elektrad`: short deadlines and quick reconnects, so that
+a daemon going away or coming back shows within a test's patience."""
 
 
 def free_port(offsets: Sequence[int] = ()) -> int:

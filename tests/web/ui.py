@@ -37,7 +37,7 @@ class WebUI:
         try:
             expect(self.page.get_by_role("heading", level=1)).to_have_text(name)
         except AssertionError:
-            print("DIAG", self.page.evaluate("""async () => { const s = (await import('/app/store.js')).getState(); return JSON.stringify({hash: location.hash, route: s.route, config: !!s.config, errors: s.errors, session: s.session, checked: s.sessionChecked}) }"""))
+            print("DIAG", self.page.evaluate("""async () => { const m = await import('/app/store.js'); m.update({}); await new Promise(r => setTimeout(r, 300)); const s = m.getState(); return JSON.stringify({main: document.querySelector('main')?.className, h1: [...document.querySelectorAll('h1')].map(h => h.textContent), pageErrors: window.__errors, hash: location.hash, route: s.route, config: !!s.config, errors: s.errors}) }"""))
             raise
         expect(self.row("system:/")).to_have_attribute("aria-expanded", "true")
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import threading
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from elektraweb.wire import (
     WireServer,
     ZmqTransport,
 )
+from support.processes import free_port
 
 ANY_PORT = "tcp://127.0.0.1:*"
 
@@ -144,9 +144,7 @@ async def wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> Non
 
 def unused_endpoint() -> str:
     """A loopback endpoint with a port nobody listens on (yet)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return f"tcp://127.0.0.1:{probe.getsockname()[1]}"
+    return f"tcp://127.0.0.1:{free_port()}"
 
 
 class ServerThread:

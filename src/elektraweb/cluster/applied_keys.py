@@ -15,12 +15,16 @@ again. Two tables, created here on the registry's database:
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from elektraweb.cluster.database import Database
+
+log = logging.getLogger(__name__)
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cluster_applied (
@@ -74,11 +78,40 @@ def _row(row: sqlite3.Row) -> AppliedKey:
 
 
 class AppliedKeys:
+    """Reads and writes of both tables. Writes inside `batch()` are stored together, in one
+    transaction, when the outermost batch ends; reads see them at once all the same (a read
+    stores what is waiting first). A write that is lost with a crashed clusterd before it is
+    stored only makes clusterd send that member the same content once more."""
+
     def __init__(self, database: Database) -> None:
         self._db = database
         database.connection.executescript(_SCHEMA)
+        self._waiting: list[tuple[str, list[tuple[Any, ...]]]] = []
+        self._batches = 0
+        self._writes = 0
+        self._last_write: dict[tuple[int, int], int] = {}
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Store the block's writes in one transaction (batches may nest and overlap)."""
+        self._batches += 1
+        try:
+            yield
+        finally:
+            self._batches -= 1
+            if not self._batches:
+                self._store()
+
+    def mark(self) -> int:
+        """Where the sequence of writes is now, for `changed_since`."""
+        return self._writes
+
+    def changed_since(self, cluster_id: int, instance_id: int, mark: int) -> bool:
+        """Whether anything about the member's keys of the cluster was written after `mark`."""
+        return self._last_write.get((cluster_id, instance_id), 0) > mark
 
     def of(self, cluster_id: int, instance_id: int) -> dict[str, AppliedKey]:
+        self._store()
         rows = self._db.connection.execute(
             "SELECT * FROM cluster_applied WHERE cluster_id = ? AND instance_id = ?",
             (cluster_id, instance_id),
@@ -87,6 +120,7 @@ class AppliedKeys:
 
     def of_cluster(self, cluster_id: int) -> dict[int, dict[str, AppliedKey]]:
         """Every member's keys, by instance id."""
+        self._store()
         result: dict[int, dict[str, AppliedKey]] = {}
         rows = self._db.connection.execute(
             "SELECT * FROM cluster_applied WHERE cluster_id = ?", (cluster_id,)
@@ -95,18 +129,46 @@ class AppliedKeys:
             result.setdefault(row["instance_id"], {})[row["name"]] = _row(row)
         return result
 
+    def _write(
+        self, cluster_id: int, instance_id: int, statement: str, rows: list[tuple[Any, ...]]
+    ) -> None:
+        self._writes += 1
+        self._last_write[cluster_id, instance_id] = self._writes
+        self._waiting.append((statement, rows))
+        if not self._batches:
+            self._store()
+
+    def _store(self) -> None:
+        if not self._waiting:
+            return
+        waiting, self._waiting = self._waiting, []
+        try:
+            with self._db.transaction() as db:
+                for statement, rows in waiting:
+                    db.executemany(statement, rows)
+        except sqlite3.IntegrityError:
+            # A member or cluster was deleted meanwhile: store the rest without its rows.
+            for statement, rows in waiting:
+                for row in rows:
+                    try:
+                        with self._db.transaction() as db:
+                            db.execute(statement, row)
+                    except sqlite3.IntegrityError as error:
+                        log.info("not recorded, its member or cluster is gone: %s", error)
+
     def _upsert(self, cluster_id: int, instance_id: int, name: str, **columns: Any) -> None:
         """Insert the row or change only the given columns of it."""
         names = ", ".join(columns)
         marks = ", ".join("?" for _ in columns)
         updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
-        with self._db.transaction() as db:
-            db.execute(
-                f"INSERT INTO cluster_applied (cluster_id, instance_id, name, {names})"
-                f" VALUES (?, ?, ?, {marks}) ON CONFLICT (cluster_id, instance_id, name)"
-                f" DO UPDATE SET {updates}",
-                (cluster_id, instance_id, name, *columns.values()),
-            )
+        self._write(
+            cluster_id,
+            instance_id,
+            f"INSERT INTO cluster_applied (cluster_id, instance_id, name, {names})"
+            f" VALUES (?, ?, ?, {marks}) ON CONFLICT (cluster_id, instance_id, name)"
+            f" DO UPDATE SET {updates}",
+            [(cluster_id, instance_id, name, *columns.values())],
+        )
 
     def applied(
         self,
@@ -139,29 +201,33 @@ class AppliedKeys:
 
     def forget(self, cluster_id: int, instance_id: int, names: list[str] | None = None) -> None:
         """Drop the named rows (the member no longer has those keys), or all of the member's."""
-        with self._db.transaction() as db:
-            if names is None:
-                db.execute(
-                    "DELETE FROM cluster_applied WHERE cluster_id = ? AND instance_id = ?",
-                    (cluster_id, instance_id),
-                )
-            else:
-                db.executemany(
-                    "DELETE FROM cluster_applied WHERE cluster_id = ? AND instance_id = ?"
-                    " AND name = ?",
-                    [(cluster_id, instance_id, name) for name in names],
-                )
+        if names is None:
+            self._write(
+                cluster_id,
+                instance_id,
+                "DELETE FROM cluster_applied WHERE cluster_id = ? AND instance_id = ?",
+                [(cluster_id, instance_id)],
+            )
+        else:
+            self._write(
+                cluster_id,
+                instance_id,
+                "DELETE FROM cluster_applied WHERE cluster_id = ? AND instance_id = ? AND name = ?",
+                [(cluster_id, instance_id, name) for name in names],
+            )
 
     # -- locks a member still holds for a cluster it left -----------------------------------
 
     def owe_unlock(self, instance_id: int, cluster_id: int) -> None:
-        with self._db.transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO cluster_unlocks (instance_id, cluster_id) VALUES (?, ?)",
-                (instance_id, cluster_id),
-            )
+        self._write(
+            cluster_id,
+            instance_id,
+            "INSERT OR IGNORE INTO cluster_unlocks (instance_id, cluster_id) VALUES (?, ?)",
+            [(instance_id, cluster_id)],
+        )
 
     def unlocks_owed(self, instance_id: int) -> list[int]:
+        self._store()
         rows = self._db.connection.execute(
             "SELECT cluster_id FROM cluster_unlocks WHERE instance_id = ? ORDER BY cluster_id",
             (instance_id,),
@@ -169,8 +235,9 @@ class AppliedKeys:
         return [row["cluster_id"] for row in rows]
 
     def unlocked(self, instance_id: int, cluster_id: int) -> None:
-        with self._db.transaction() as db:
-            db.execute(
-                "DELETE FROM cluster_unlocks WHERE instance_id = ? AND cluster_id = ?",
-                (instance_id, cluster_id),
-            )
+        self._write(
+            cluster_id,
+            instance_id,
+            "DELETE FROM cluster_unlocks WHERE instance_id = ? AND cluster_id = ?",
+            [(instance_id, cluster_id)],
+        )

@@ -121,7 +121,7 @@ class ClusterConfiguration:
 
     def cluster_status(self, cluster_id: int) -> dict[str, Any]:
         """`{state, keys, members: {id: {state, pending, rejected, drift}}}`."""
-        desired = {key.name: key for key in self._services.cluster_keys.keys(cluster_id)}
+        desired = self._convergence.desired(cluster_id)
         applied = self._applied.of_cluster(cluster_id)
         members = {
             member.id: member_state(desired, applied.get(member.id, {}))
@@ -134,7 +134,7 @@ class ClusterConfiguration:
         cluster_id = instance.cluster_id
         if cluster_id is None:
             return None
-        desired = {key.name: key for key in self._services.cluster_keys.keys(cluster_id)}
+        desired = self._convergence.desired(cluster_id)
         applied = self._applied.of(cluster_id, instance.id)
         return {"cluster": cluster_id, **member_state(desired, applied)}
 
@@ -230,6 +230,7 @@ class ClusterConfiguration:
             for key in puts:
                 keys.put(cluster_id, key)
             keys.remove(cluster_id, list(removals))
+        self._convergence.desired_changed(cluster_id)
         for key in puts:
             self._publish_key(cluster_id, key.name, before.get(key.name), key)
         for name in removals:

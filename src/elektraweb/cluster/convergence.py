@@ -9,19 +9,25 @@ interrupted sync (member gone, clusterd stopped) resumes where it stopped.
 
 One sync runs at a time per member; members sync in parallel. A member's sync checks at its
 start that the instance still belongs to the cluster, so it never races a leave.
+
+Syncing many members of a cluster at once (a fan-out) runs them in one `Batch`: the cluster's
+keys, their revisions and what every member has are read once, not once per member; their
+outcomes are stored in one transaction; and the change is reported once, at the end. A member
+whose keys were written since the batch read them (another sync got to it first), or a cluster
+whose desired state changed since, is read afresh, so a batch never sends stale content.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from elektraweb.cluster.applied_keys import AppliedKey, AppliedKeys, Rejection
 from elektraweb.cluster.cluster_keys import DesiredKey
-from elektraweb.cluster.desired_state import revision_of
 from elektraweb.cluster.errors import ApiError, BadGateway, NotFound
 from elektraweb.cluster.gateway import (
     InstanceError,
@@ -31,7 +37,7 @@ from elektraweb.cluster.gateway import (
 )
 from elektraweb.cluster.registry import Instance
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.sync_state import work_of
+from elektraweb.cluster.sync_state import DesiredKeys, work_of
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +61,44 @@ class _Unreachable(Exception):
         self.error = error
 
 
+@dataclass(frozen=True)
+class _Snapshot:
+    desired: DesiredKeys
+    desired_version: int
+    applied: Mapping[int, dict[str, AppliedKey]]
+    applied_mark: int
+
+
+class Batch:
+    """Syncs of several members of one cluster that share one read of the cluster's state
+    (see the module's docstring); made by `Convergence.batch`."""
+
+    def __init__(self, convergence: Convergence, applied: AppliedKeys, cluster_id: int) -> None:
+        self._convergence = convergence
+        self._applied = applied
+        self._cluster_id = cluster_id
+        self._snapshot: _Snapshot | None = None
+        self.changed = False
+
+    def known(self, instance_id: int) -> tuple[DesiredKeys, dict[str, AppliedKey]]:
+        """The desired state and what the member has of it, as of now."""
+        cluster_id, version = self._cluster_id, self._convergence.desired_version(self._cluster_id)
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.desired_version != version:
+            snapshot = self._snapshot = _Snapshot(
+                self._convergence.desired(cluster_id),
+                version,
+                self._applied.of_cluster(cluster_id),
+                self._applied.mark(),
+            )
+        if self._applied.changed_since(cluster_id, instance_id, snapshot.applied_mark):
+            return snapshot.desired, self._applied.of(cluster_id, instance_id)
+        return snapshot.desired, snapshot.applied.get(instance_id, {})
+
+
 class Convergence:
-    """Syncs members; `synced(cluster_id)` is called after a sync that changed something."""
+    """Syncs members; `synced(cluster_id)` is called after a sync that changed something (once
+    per batch). `desired_changed` must be told of every change of a cluster's desired state."""
 
     def __init__(
         self, services: Services, applied: AppliedKeys, synced: Callable[[int], None]
@@ -65,6 +107,28 @@ class Convergence:
         self._applied = applied
         self._synced = synced
         self._locks: dict[int, asyncio.Lock] = {}
+        self._desired_versions: dict[int, int] = {}
+
+    def desired(self, cluster_id: int) -> DesiredKeys:
+        return DesiredKeys(self._services.cluster_keys.keys(cluster_id))
+
+    def desired_version(self, cluster_id: int) -> int:
+        return self._desired_versions.get(cluster_id, 0)
+
+    def desired_changed(self, cluster_id: int) -> None:
+        self._desired_versions[cluster_id] = self.desired_version(cluster_id) + 1
+
+    @contextmanager
+    def batch(self, cluster_id: int) -> Iterator[Batch]:
+        """Run the block's syncs of the cluster's members (`sync(..., batch=...)`) as one
+        batch."""
+        batch = Batch(self, self._applied, cluster_id)
+        try:
+            with self._applied.batch():
+                yield batch
+        finally:
+            if batch.changed:
+                self._synced(cluster_id)
 
     def member_lock(self, instance_id: int) -> asyncio.Lock:
         """Held while anything is sent to the member on behalf of a cluster."""
@@ -85,6 +149,7 @@ class Convergence:
         *,
         retry: Collection[str] = (),
         full: bool = False,
+        batch: Batch | None = None,
     ) -> dict[str, Outcome]:
         """Send the member what it lacks; returns the outcome per key sent.
 
@@ -99,10 +164,19 @@ class Convergence:
                 return {}
             if current.cluster_id != cluster_id:
                 return {}
-            run = _Sync(self, cluster_id, current)
-            outcomes = await run.run(retry, full)
+            if batch is None:
+                desired = self.desired(cluster_id)
+                applied = self._applied.of(cluster_id, current.id)
+            else:
+                desired, applied = batch.known(current.id)
+            run = _Sync(self, cluster_id, current, desired, applied)
+            with self._applied.batch():
+                outcomes = await run.run(retry, full)
         if outcomes or run.unlocked:
-            self._synced(cluster_id)
+            if batch is None:
+                self._synced(cluster_id)
+            else:
+                batch.changed = True
         return outcomes
 
     async def release(self, cluster_id: int, instance: Instance) -> None:
@@ -154,19 +228,26 @@ def _taken(row: AppliedKey | None) -> bool:
 class _Sync:
     """One sync of one member: the work, what has been sent, and the outcomes."""
 
-    def __init__(self, convergence: Convergence, cluster_id: int, instance: Instance) -> None:
+    def __init__(
+        self,
+        convergence: Convergence,
+        cluster_id: int,
+        instance: Instance,
+        desired: DesiredKeys,
+        applied: dict[str, AppliedKey],
+    ) -> None:
         self._convergence = convergence
         self._applied = convergence._applied
         self._cluster_id = cluster_id
         self._cluster = str(cluster_id)
         self._instance = instance
+        self._desired = desired
+        self._known = applied
         self.outcomes: dict[str, Outcome] = {}
         self.unlocked: list[str] = []
 
     async def run(self, retry: Collection[str], full: bool) -> dict[str, Outcome]:
-        services = self._convergence._services
-        desired = {key.name: key for key in services.cluster_keys.keys(self._cluster_id)}
-        applied = self._applied.of(self._cluster_id, self._instance.id)
+        desired, applied = self._desired, self._known
         work = work_of(desired, applied)
         wanted = {
             n
@@ -204,7 +285,7 @@ class _Sync:
     async def _lock(self, names: list[str], puts: list[DesiredKey]) -> list[str]:
         """Lock the cluster's keys and return all the member holds for the cluster. A key
         another cluster holds is refused and left out; any other refusal refuses every put."""
-        revisions = {key.name: revision_of(key) for key in puts}
+        revisions = {key.name: self._desired.revision(key.name) for key in puts}
         while True:
             try:
                 reply = await self._convergence._call(
@@ -227,8 +308,7 @@ class _Sync:
         dropped = sorted(applied_meta - set(key.meta))
         patch: dict[str, str | None] = {**key.meta, **dict.fromkeys(dropped)}
         args = {"key": key.name, "value": key.value, "meta": patch, "cluster": self._cluster}
-        revision = revision_of(key)
-        assert revision is not None
+        revision = self._desired.revision(key.name)
         try:
             reply = await self._convergence._call(self._instance, "set", args)
         except InstanceError as error:

@@ -2,6 +2,15 @@
 
 The secrets are 256-bit random values, so one SHA-256 is enough to make a stolen database
 useless for logging in; a slow password hash would only slow down every request.
+
+Every request shows its secret, so the principals of recently checked secrets are kept in
+memory (at most `CHECKED_LIMIT`, each for at most `CHECKED_SECONDS`, never past a session's
+expiry) rather than asked of the database each time. Temporary triggers on this connection
+forget them all whenever a user, session or token row changes or goes, whatever the cause
+(logout, a revoked token, a user's new role, a removed user and the sessions and tokens that
+go with it), before the statement that changed it returns: such a change takes effect with the
+very next request. Only a change made to the database file by another program can go unseen,
+for `CHECKED_SECONDS` at most. Secrets that fail the check are not kept.
 """
 
 from __future__ import annotations
@@ -10,8 +19,10 @@ import hashlib
 import secrets
 import sqlite3
 import time
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Literal
 
 from elektraweb.cluster.api import Principal, Role, lesser_role
 from elektraweb.cluster.database import Database
@@ -20,6 +31,16 @@ from elektraweb.cluster.users import check_role
 
 TOKEN_PREFIX = "ewt_"
 """API tokens start with this, so they are recognisable in a leaked file."""
+CHECKED_SECONDS = 5.0
+CHECKED_LIMIT = 1024
+
+_FORGET = "clusterd_forget_checked_credentials"
+_FORGET_TRIGGERS = "".join(
+    f"CREATE TEMP TRIGGER IF NOT EXISTS forget_checked_on_{event.lower()}_{table}"
+    f" AFTER {event} ON main.{table} BEGIN SELECT {_FORGET}(); END;"
+    for table in ("users", "sessions", "api_tokens")
+    for event in ("UPDATE", "DELETE")
+)
 
 
 def _digest(secret: str) -> str:
@@ -48,10 +69,41 @@ def _token(row: sqlite3.Row) -> ApiToken:
     return ApiToken(row["id"], row["name"], row["user"], check_role(row["role"]), row["created"])
 
 
+@dataclass(frozen=True)
+class _Checked:
+    principal: Principal
+    until: float
+    """When (`time.time()`) the secret must be checked against the database again."""
+
+
 class Credentials:
+    """Sessions and tokens in `database`; one `Credentials` per database connection."""
+
     def __init__(self, database: Database, session_seconds: int) -> None:
         self._db = database
         self._session_seconds = session_seconds
+        self._checked: OrderedDict[tuple[str, str], _Checked] = OrderedDict()
+        database.connection.create_function(_FORGET, 0, self._checked.clear)
+        database.connection.executescript(_FORGET_TRIGGERS)
+
+    def _recall(self, kind: Literal["session", "token"], digest: str) -> Principal | None:
+        checked = self._checked.get((kind, digest))
+        if checked is None:
+            return None
+        if checked.until <= time.time():
+            del self._checked[kind, digest]
+            return None
+        self._checked.move_to_end((kind, digest))
+        return checked.principal
+
+    def _remember(
+        self, kind: Literal["session", "token"], digest: str, principal: Principal, until: float
+    ) -> Principal:
+        self._checked[kind, digest] = _Checked(principal, until)
+        self._checked.move_to_end((kind, digest))
+        if len(self._checked) > CHECKED_LIMIT:
+            self._checked.popitem(last=False)
+        return principal
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -68,15 +120,23 @@ class Credentials:
         return secret
 
     def session(self, secret: str) -> Principal | None:
+        digest = _digest(secret)
+        known = self._recall("session", digest)
+        if known is not None:
+            return known
+        now = time.time()
         row = self._db.connection.execute(
-            "SELECT sessions.id, users.name, users.role FROM sessions"
+            "SELECT sessions.id, sessions.expires, users.name, users.role FROM sessions"
             " JOIN users ON users.name = sessions.user"
             " WHERE token_hash = ? AND expires > ?",
-            (_digest(secret), time.time()),
+            (digest, now),
         ).fetchone()
         if row is None:
             return None
-        return Principal(row["name"], check_role(row["role"]), "session", row["id"])
+        principal = Principal(row["name"], check_role(row["role"]), "session", row["id"])
+        return self._remember(
+            "session", digest, principal, min(now + CHECKED_SECONDS, row["expires"])
+        )
 
     def close_session(self, session_id: int) -> None:
         with self._db.transaction() as db:
@@ -119,13 +179,18 @@ class Credentials:
 
     def token_principal(self, secret: str) -> Principal | None:
         """Who a token secret stands for; its role never exceeds the user's current role."""
+        digest = _digest(secret)
+        known = self._recall("token", digest)
+        if known is not None:
+            return known
         row = self._db.connection.execute(
             "SELECT api_tokens.id, api_tokens.role AS token_role, users.name,"
             " users.role AS user_role FROM api_tokens"
             " JOIN users ON users.name = api_tokens.user WHERE token_hash = ?",
-            (_digest(secret),),
+            (digest,),
         ).fetchone()
         if row is None:
             return None
         role = lesser_role(check_role(row["token_role"]), check_role(row["user_role"]))
-        return Principal(row["name"], role, "token", row["id"])
+        principal = Principal(row["name"], role, "token", row["id"])
+        return self._remember("token", digest, principal, time.time() + CHECKED_SECONDS)

@@ -2,7 +2,9 @@
 
 Members are synced in parallel, each answering one result: `applied`, `rejected` with the
 member's reason, or `pending` because it is offline (it catches up when it returns). A member
-the gateway knows to be down is not waited for.
+the gateway knows to be down is not waited for. The members' syncs run as one batch
+(`Convergence.batch`): one read of the cluster's state, one transaction for the outcomes, one
+report of the change however many members there are.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from elektraweb.cluster.convergence import Convergence, Outcome, Status
+from elektraweb.cluster.convergence import Batch, Convergence, Outcome, Status
 from elektraweb.cluster.gateway import InstanceGateway
 from elektraweb.cluster.registry import Instance
 
@@ -69,7 +71,7 @@ async def fan_out(
     """Sync every member; each result covers the keys in `names` (None: a full sync, for a new
     member, covering every key)."""
 
-    async def one(member: Instance) -> MemberResult:
+    async def one(member: Instance, batch: Batch) -> MemberResult:
         status = gateway.status(member)
         if known_offline(status):
             reason = {
@@ -79,12 +81,13 @@ async def fan_out(
             }
             return MemberResult(member, "pending", reason)
         if names is None:
-            outcomes = await convergence.sync(cluster_id, member, full=True)
+            outcomes = await convergence.sync(cluster_id, member, full=True, batch=batch)
         else:
-            outcomes = await convergence.sync(cluster_id, member, retry=names)
+            outcomes = await convergence.sync(cluster_id, member, retry=names, batch=batch)
         return _result(member, outcomes, names)
 
-    return list(await asyncio.gather(*(one(member) for member in members)))
+    with convergence.batch(cluster_id) as batch:
+        return list(await asyncio.gather(*(one(member, batch) for member in members)))
 
 
 def results_json(results: list[MemberResult]) -> dict[str, dict[str, Any]]:

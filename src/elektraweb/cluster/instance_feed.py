@@ -11,7 +11,8 @@ socket (docs/protocol.md §5) and republishes every change on the `EventHub`:
 Listeners attached with `attach` (the cluster service: drift, catching members up) are awaited
 for each event and each online/offline change, in order per instance, after the hub has it.
 The feed follows registry changes by listening to the audit log, where every change of the
-registry through clusterd is recorded.
+registry through clusterd is recorded; each entry names the instance it changed, and only that
+instance's subscription is brought up to date.
 """
 
 from __future__ import annotations
@@ -144,16 +145,23 @@ class InstanceFeed:
         self._registry = registry
         await self.sync()
 
-    async def sync(self) -> None:
-        """Follow exactly the instances in the registry (new ones, moved ones, not removed)."""
+    async def sync(self, instance_id: int | None = None) -> None:
+        """Follow exactly the instances in the registry (new ones, moved ones, not removed);
+        with `instance_id`, bring only that instance's subscription up to date."""
         if self._registry is None:
             raise RuntimeError("the instance feed is not started")
         async with self._syncing:
-            wanted = {instance.id: instance for instance in self._registry.instances()}
-            for instance_id, follower in list(self._followers.items()):
-                current = wanted.get(instance_id)
-                if current is None or not follower.follows(current):
-                    await self._stop_following(instance_id)
+            if instance_id is None:
+                wanted = {instance.id: instance for instance in self._registry.instances()}
+                checked = list(self._followers)
+            else:
+                current = self._current(instance_id)
+                wanted = {} if current is None else {instance_id: current}
+                checked = [instance_id]
+            for checked_id in checked:
+                follower, current = self._followers.get(checked_id), wanted.get(checked_id)
+                if follower is not None and (current is None or not follower.follows(current)):
+                    await self._stop_following(checked_id)
             for instance in wanted.values():
                 if instance.id not in self._followers:
                     await self._follow(instance)
@@ -247,6 +255,7 @@ class InstanceFeed:
 
     def _audited(self, entry: AuditEntry) -> None:
         if entry.action.startswith("instance.") and self._registry is not None:
-            task = asyncio.get_running_loop().create_task(self.sync())
+            named = None if entry.target_id is None else int(entry.target_id)
+            task = asyncio.get_running_loop().create_task(self.sync(named))
             self._background.add(task)
             task.add_done_callback(self._background.discard)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from importlib import metadata
@@ -35,7 +36,10 @@ _STATUS_DESCRIPTIONS = {
 }
 
 
+@functools.cache
 def package_version() -> str:
+    """The installed package's version; read once (it does not change while clusterd runs,
+    and reading the package metadata takes longer than answering a request)."""
     try:
         return metadata.version("elektraweb")
     except metadata.PackageNotFoundError:

@@ -3,16 +3,38 @@ sync state shown to users (`in-sync`, `pending`, `rejected`, `drift`)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from elektraweb.cluster.applied_keys import AppliedKey
 from elektraweb.cluster.cluster_keys import DesiredKey
-from elektraweb.cluster.desired_state import revision_of
+from elektraweb.wire.revision import revision
 
 STATES = ("in-sync", "pending", "rejected", "drift")
 """From best to worst; a cluster is in the worst state of its members."""
+
+
+class DesiredKeys(Mapping[str, DesiredKey]):
+    """A cluster's desired keys by name, with each key's revision computed once however many
+    members they are compared with."""
+
+    def __init__(self, keys: Iterable[DesiredKey]) -> None:
+        self._keys = {key.name: key for key in keys}
+        self._revisions = {key.name: revision(key.value, key.meta) for key in self._keys.values()}
+
+    def __getitem__(self, name: str) -> DesiredKey:
+        return self._keys[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def revision(self, name: str) -> str:
+        """The revision of the desired content of key `name` (which must be desired)."""
+        return self._revisions[name]
 
 
 @dataclass(frozen=True)
@@ -31,11 +53,11 @@ class Work:
         return len(self.puts) + len(self.removals)
 
 
-def work_of(desired: Mapping[str, DesiredKey], applied: Mapping[str, AppliedKey]) -> Work:
+def work_of(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> Work:
     puts: list[DesiredKey] = []
     refused: dict[str, dict[str, Any]] = {}
     for name, key in sorted(desired.items()):
-        row, wanted = applied.get(name), revision_of(key)
+        row, wanted = applied.get(name), desired.revision(name)
         if row is None or row.revision != wanted:
             puts.append(key)
             if row is not None and row.rejected is not None and row.rejected.revision == wanted:
@@ -54,9 +76,7 @@ def work_of(desired: Mapping[str, DesiredKey], applied: Mapping[str, AppliedKey]
     return Work(tuple(puts), tuple(removals), refused, tuple(forgotten))
 
 
-def member_state(
-    desired: Mapping[str, DesiredKey], applied: Mapping[str, AppliedKey]
-) -> dict[str, Any]:
+def member_state(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> dict[str, Any]:
     """`{state, pending, rejected: {key: error}, drift: [keys]}` of one member."""
     work = work_of(desired, applied)
     drift = sorted(name for name, row in applied.items() if row.drift is not None)

@@ -7,12 +7,10 @@ state dir, so a restarted daemon keeps refusing writes to them before clusterd r
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
-from elektraweb.kdb import names
+from elektraweb.kdb import files, names
 
 FILE_NAME = "locks.json"
 
@@ -107,24 +105,7 @@ class LockTable:
         clusters: dict[str, list[str]] = {}
         for key in sorted(owner, key=names.sort_key):
             clusters.setdefault(owner[key], []).append(key)
-        _write_atomically(self._path, json.dumps({"clusters": clusters}, indent=1) + "\n")
+        text = json.dumps({"clusters": clusters}, indent=1) + "\n"
+        # Only the KDB worker changes locks, so no file lock is needed around the write.
+        files.write_atomically(self._path, text.encode())
         self._owner = dict(owner)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)

@@ -23,16 +23,23 @@ class InstanceService:
         self._events = events
 
     async def __call__(self, request: Request) -> Reply:
+        # Batched: requests waiting together cost the worker one hand-over, not one each.
         if request.op == "set":
             result = await self._worker.run_batched(self._execute_sets, request)
         else:
-            result = await self._worker.run(self._execute, request)
+            result = await self._worker.run_batched(self._execute_each, request)
         # Publish before replying: a stop that waits for requests then loses no event.
         await self._events.flushed()
         return Reply(result)
 
-    def _execute(self, request: Request) -> object:
-        return self._record(request, run_operation(self._host, request))
+    def _execute_each(self, requests: list[Request]) -> list[object]:
+        results: list[object] = []
+        for request in requests:
+            try:
+                results.append(self._record(request, run_operation(self._host, request)))
+            except Exception as error:  # this request's own failure, answered as such
+                results.append(error)
+        return results
 
     def _execute_sets(self, requests: list[Request]) -> list[object]:
         outcomes = set_batch(self._host, requests)

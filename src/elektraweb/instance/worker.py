@@ -91,8 +91,9 @@ class KDBWorker:
                 ]
             except BaseException as error:  # handed to the awaiting coroutines
                 outcomes = [error] * len(jobs)
-            for job, outcome in zip(jobs, outcomes, strict=True):
-                job.future.get_loop().call_soon_threadsafe(_settle, job.future, outcome)
+            # One wake-up of the event loop for the whole batch.
+            settled = [(job.future, outcome) for job, outcome in zip(jobs, outcomes, strict=True)]
+            first.future.get_loop().call_soon_threadsafe(_settle, settled)
 
     def shutdown(self) -> None:
         """Finish what was submitted (a write in progress completes), then stop the thread."""
@@ -102,10 +103,11 @@ class KDBWorker:
         self._thread.join()
 
 
-def _settle(future: asyncio.Future[Any], outcome: Any) -> None:
-    if future.cancelled():
-        return
-    if isinstance(outcome, BaseException):
-        future.set_exception(outcome)
-    else:
-        future.set_result(outcome)
+def _settle(settled: list[tuple[asyncio.Future[Any], Any]]) -> None:
+    for future, outcome in settled:
+        if future.cancelled():
+            continue
+        if isinstance(outcome, BaseException):
+            future.set_exception(outcome)
+        else:
+            future.set_result(outcome)

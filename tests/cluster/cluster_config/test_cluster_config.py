@@ -232,11 +232,17 @@ async def test_changes_of_the_desired_state_and_sync_states_are_published(
         assert change.topic == f"cluster/{prod['id']}/user:/app/port"
         assert change.data["new"] == {"value": "8080", "meta": {}}
         assert change.data["old"] is None
-        # One status per member as it is brought in sync: pending until the last one.
-        states = [(await next_event(events)).data for _ in prod["daemons"]]
-        assert [state["state"] for state in states] == ["pending", "in-sync"]
-        assert states[-1]["keys"] == 1
-        assert {member["state"] for member in states[-1]["members"].values()} == {"in-sync"}
+        # One status per write, once every member has answered, however many there are.
+        status = await next_event(events)
+        assert status.topic == f"cluster/{prod['id']}/status"
+        assert status.data["state"] == "in-sync"
+        assert status.data["keys"] == 1
+        assert set(status.data["members"]) == {str(member) for member in prod["daemons"]}
+        assert {member["state"] for member in status.data["members"].values()} == {"in-sync"}
+
+        await admin.put(f"{prod['url']}/kdb/user:/app/host", "db")
+        assert (await next_event(events)).topic == f"cluster/{prod['id']}/user:/app/host"
+        assert (await next_event(events)).data["keys"] == 2
 
 
 async def test_members_that_took_part_of_a_refused_change_are_brought_back(

@@ -3,9 +3,6 @@ feed, the cluster service) in front of real elektrad processes on loopback."""
 
 from __future__ import annotations
 
-import asyncio
-import os
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,58 +17,14 @@ from elektraweb.cluster.instance_feed import InstanceFeed
 from elektraweb.cluster.server import Server
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.wire_gateway import WireGateway
-from elektraweb.demo import processes
-from elektraweb.wire import ClientOptions, KeyPair, Reconnect, RemoteError, ZmqTransport
+from elektraweb.wire import KeyPair, RemoteError, ZmqTransport
 from elektraweb.wire.messages import ErrorCode
+from support.processes import QUICK_LINK, Elektrad
 
 from ..fakes import ADMIN_PASSWORD, Client
-from ..test_wire_gateway import free_port_pair
 from .waiting import eventually, next_event
 
-KDB = Path(sys.executable).parent / "kdb"
 KEY = "system:/app/port"
-OPTIONS = ClientOptions(
-    timeout=2.0, reconnect=Reconnect(interval=0.05, max_interval=0.2), ping_interval=None
-)
-
-
-class Host:
-    """One elektrad with its own KDB_ROOT, restartable on the same port with the same key."""
-
-    def __init__(self, base: Path, name: str, allow_key: str) -> None:
-        self.base, self.name, self.allow_key = base / name, name, allow_key
-        self.endpoint = f"tcp://127.0.0.1:{free_port_pair()}"
-        self.public_key = ""
-        self._daemon: processes.Daemon | None = None
-
-    async def start(self) -> Host:
-        self._daemon = processes.elektrad(
-            self.name,
-            endpoint=self.endpoint,
-            kdb_root=self.base / "kdb",
-            home=self.base / "home",
-            state=self.base / "state",
-            allow_key=self.allow_key,
-            log_path=self.base / "elektrad.log",
-        )
-        self.public_key = (await self._daemon.start())["key"]
-        return self
-
-    async def stop(self) -> None:
-        if self._daemon is not None:
-            await self._daemon.stop()
-            self._daemon = None
-
-    async def kdb(self, *args: str) -> str:
-        """`kdb` on this host, as its administrator would run it."""
-        env = {name: value for name, value in os.environ.items() if not name.startswith("KDB")}
-        env.update(KDB_ROOT=str(self.base / "kdb"), HOME=str(self.base / "home"))
-        process = await asyncio.create_subprocess_exec(
-            str(KDB), *args, env=env, stdout=asyncio.subprocess.PIPE
-        )
-        output, _ = await process.communicate()
-        assert process.returncode == 0, (args, output)
-        return output.decode().strip()
 
 
 @dataclass
@@ -83,16 +36,16 @@ class Stack:
     keys: KeyPair
     admin: Client
     base: Path
-    hosts: list[Host] = field(default_factory=list)
+    hosts: list[Elektrad] = field(default_factory=list)
 
     @property
     def service(self) -> ClusterConfiguration:
         assert isinstance(self.services.cluster_config, ClusterConfiguration)
         return self.services.cluster_config
 
-    async def host(self, name: str) -> tuple[Host, int]:
+    async def host(self, name: str) -> tuple[Elektrad, int]:
         """Start an elektrad and register it; returns it and its instance id."""
-        host = await Host(self.base, name, self.keys.public).start()
+        host = await Elektrad(self.base / name, self.keys.public, name).start()
         self.hosts.append(host)
         answer = await self.admin.post(
             "/api/instances",
@@ -108,7 +61,7 @@ class Stack:
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     keys = KeyPair.generate()
     hub = EventHub()
-    gateway = WireGateway(keys, options=OPTIONS)
+    gateway = WireGateway(keys, options=QUICK_LINK)
     feed = InstanceFeed(hub, gateway, keys)
 
     def cluster_config(services: Services) -> ClusterConfiguration:

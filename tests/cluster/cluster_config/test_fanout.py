@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import pytest
 
+from elektraweb.cluster.applied_keys import AppliedKeys
 from elektraweb.cluster.cluster_config import ClusterConfiguration
+from elektraweb.cluster.cluster_keys import DesiredKey
+from elektraweb.cluster.convergence import Convergence
 from elektraweb.cluster.gateway import InstanceTimeout
 from elektraweb.cluster.registry import Registry
+from elektraweb.cluster.server import Server
 
 from ..fakes import Client, FakeDaemon, FakeGateway
 from .waiting import eventually
@@ -92,3 +97,62 @@ async def test_each_member_is_applied_to_in_parallel(
     answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "wide")
     assert {result["status"] for result in answer.body["members"].values()} == {"applied"}
     assert peak == 3
+
+
+async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
+    admin: Client, trio, register, server: Server
+) -> None:
+    """The cluster's keys and what members have are read once per write, and the members'
+    outcomes are stored in one transaction, however many members answer."""
+    solo = (await admin.post("/api/clusters", {"name": "solo"})).body
+    alone = await register("solo-0", 42100)
+    await admin.post(f"/api/clusters/{solo['id']}/instances", {"instance": alone["id"]})
+    assert server.services is not None
+    connection = server.services.database.connection
+
+    async def statements_of_a_write(url: str) -> Counter[str]:
+        await admin.put(f"{url}/kdb/system:/app/mode", "warm")  # every member holds the key
+        statements: list[str] = []
+        connection.set_trace_callback(statements.append)
+        try:
+            answer = await admin.put(f"{url}/kdb/system:/app/mode", "counted")
+        finally:
+            connection.set_trace_callback(None)
+        assert {result["status"] for result in answer.body["members"].values()} == {"applied"}
+        return Counter(
+            kind
+            for statement in statements
+            for kind in ("SELECT * FROM cluster_applied", "FROM cluster_keys", "COMMIT")
+            if kind in statement
+        )
+
+    one = await statements_of_a_write(f"/api/clusters/{solo['id']}")
+    three = await statements_of_a_write(trio["url"])
+    assert three == one
+    assert one["COMMIT"] >= 1
+
+
+async def test_a_batch_reads_afresh_what_was_written_since_it_read(trio, server: Server) -> None:
+    services = server.services
+    assert services is not None
+    published: list[int] = []
+    applied = AppliedKeys(services.database)
+    convergence = Convergence(services, applied, published.append)
+    cluster_id = services.registry.instance(trio["members"][0]).cluster_id
+    assert cluster_id is not None
+    first, second, _ = trio["members"]
+    services.cluster_keys.put(cluster_id, DesiredKey("system:/app/a", "1"))
+    convergence.desired_changed(cluster_id)
+
+    with convergence.batch(cluster_id) as batch:
+        desired, known = batch.known(first)
+        assert (list(desired), known) == (["system:/app/a"], {})
+        revision = desired.revision("system:/app/a")
+        applied.applied(cluster_id, second, "system:/app/a", revision, {}, revision)
+        assert batch.known(first)[1] == {}
+        assert batch.known(second)[1]["system:/app/a"].revision == revision
+
+        services.cluster_keys.put(cluster_id, DesiredKey("system:/app/b", "2"))
+        convergence.desired_changed(cluster_id)
+        assert list(batch.known(first)[0]) == ["system:/app/a", "system:/app/b"]
+    assert published == []  # no sync ran, so nothing changed to report

@@ -77,11 +77,7 @@ export function changedElsewhere(path, value, origin) {
 /** Take the other value into the draft. */
 export function takeTheirs() {
   const editor = getState().editor
-  if (!editor) return
-  const current = node(editor.path)
-  update({ editor: null })
-  startEditing(editor.path)
-  updateEditor({ draft: current?.value ?? '' })
+  if (editor) startEditing(editor.path)
 }
 
 /** Keep the draft and save over the other change. */

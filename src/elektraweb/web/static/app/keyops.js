@@ -5,8 +5,7 @@
 import { getState, notify, reportError, update } from './store.js'
 import { kdbPath, request } from './api.js'
 import { record, undoEntry } from './history.js'
-import { flash, loadNode, markLocked, refreshKey, reveal } from './tree.js'
-import { parentOf } from './keynames.js'
+import { flash, markLocked, refreshKey, reveal } from './tree.js'
 
 function describeTarget(target) {
   const list = target.kind === 'cluster' ? getState().clusters : getState().instances
@@ -38,10 +37,11 @@ async function readKey(target, key) {
   return found.exists ? { value: found.value ?? null, meta: found.meta ?? {} } : null
 }
 
-async function showChanged(key, { structural = false } = {}) {
+/** Show a change in the tree, if the tree on screen is the target's, and highlight it. */
+async function showChanged(target, key, { structural = false } = {}) {
+  const shown = getState().config?.target
+  if (shown?.kind !== target.kind || shown.id !== target.id) return
   await refreshKey(key, { structural })
-  const parent = parentOf(key)
-  if (structural && parent && !getState().config?.nodes[parent]?.children) await loadNode(parent)
   flash(key)
 }
 
@@ -59,7 +59,7 @@ async function putMeta(target, key, meta) {
 async function restore(target, key, before) {
   if (before === null) {
     await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)
-    await showChanged(key, { structural: true })
+    await showChanged(target, key, { structural: true })
     return
   }
   const now = (await readKey(target, key)) ?? { value: null, meta: {} }
@@ -67,21 +67,21 @@ async function restore(target, key, before) {
   for (const name of Object.keys(now.meta)) if (!(name in before.meta)) metaChanges[name] = null
   if (Object.keys(metaChanges).length > 0) await putMeta(target, key, metaChanges)
   if (before.value !== null) await putValue(target, key, before.value)
-  await showChanged(key, { structural: now === null })
+  await showChanged(target, key, { structural: now === null })
 }
 
 /** Set a key's value; `expect` (a revision) makes it fail with 409 if it changed meanwhile. */
 export async function setValue(target, key, value, { expect } = {}) {
   const before = await readKey(target, key)
   await putValue(target, key, value, expect)
-  await showChanged(key, { structural: before === null })
+  await showChanged(target, key, { structural: before === null })
   const label = `set ${key} on ${describeTarget(target)}`
   record(
     label,
     () => restore(target, key, before),
     async () => {
       await putValue(target, key, value)
-      await showChanged(key, { structural: before === null })
+      await showChanged(target, key, { structural: before === null })
     },
   )
 }
@@ -90,13 +90,13 @@ export async function setValue(target, key, value, { expect } = {}) {
 export async function setMeta(target, key, changes) {
   const before = await readKey(target, key)
   await putMeta(target, key, changes)
-  await showChanged(key, { structural: before === null })
+  await showChanged(target, key, { structural: before === null })
   record(
     `metadata of ${key}`,
     () => restore(target, key, before),
     async () => {
       await putMeta(target, key, changes)
-      await showChanged(key)
+      await showChanged(target, key)
     },
   )
 }
@@ -119,11 +119,11 @@ export async function createKey(target, key, value, meta) {
   await create()
   // Showing it may take a few reads; the caller (a dialog) need not wait for them.
   reveal(key)
-    .then(() => showChanged(key, { structural: true }))
+    .then(() => showChanged(target, key, { structural: true }))
     .catch((error) => reportError(error, `Could not show ${key}`))
   record(`create ${key}`, () => restore(target, key, null), async () => {
     await create()
-    await showChanged(key, { structural: true })
+    await showChanged(target, key, { structural: true })
   })
 }
 
@@ -133,17 +133,17 @@ export async function deleteKey(target, key) {
     query: { format: 'dump' },
   })
   await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)
-  await showChanged(key, { structural: true })
+  await showChanged(target, key, { structural: true })
   const bringBack = async () => {
     await write(target, 'POST', 'kdbImport', key, {
       body: saved.data,
       query: { format: saved.format, strategy: 'overwrite' },
     }, `restore ${key}`)
-    await showChanged(key, { structural: true })
+    await showChanged(target, key, { structural: true })
   }
   const remove = async () => {
     await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)
-    await showChanged(key, { structural: true })
+    await showChanged(target, key, { structural: true })
   }
   const entry = record(`delete ${key}`, bringBack, remove)
   notify(`Deleted ${key}`, { label: 'Undo', run: () => undoEntry(entry) }, 10)
@@ -154,8 +154,8 @@ export async function relocate(target, operation, key, destination) {
   const verb = operation === 'kdbMv' ? 'move' : 'copy'
   const run = async (from, to, op) => {
     await write(target, 'POST', op, from, { body: to }, `${verb} ${from} to ${to}`)
-    await showChanged(from, { structural: true })
-    await showChanged(to, { structural: true })
+    await showChanged(target, from, { structural: true })
+    await showChanged(target, to, { structural: true })
   }
   await run(key, destination, operation)
   await reveal(destination)
@@ -164,7 +164,7 @@ export async function relocate(target, operation, key, destination) {
       ? () => run(destination, key, 'kdbMv')
       : async () => {
           await write(target, 'DELETE', 'kdb', destination, {}, `remove ${destination}`)
-          await showChanged(destination, { structural: true })
+          await showChanged(target, destination, { structural: true })
         }
   record(`${verb} ${key} to ${destination}`, undo, () => run(key, destination, operation))
   notify(`${verb === 'move' ? 'Moved' : 'Copied'} ${key} to ${destination}`)

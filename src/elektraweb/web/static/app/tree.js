@@ -4,7 +4,7 @@
 
 import { getState, reportError, update } from './store.js'
 import { kdbPath, request } from './api.js'
-import { ancestorsOf, NAMESPACES, parentOf } from './keynames.js'
+import { ancestorsOf, NAMESPACES } from './keynames.js'
 
 /** A tree node from the API's key shape: the names below it are only counted. */
 function toNode(raw) {
@@ -111,14 +111,16 @@ export async function reveal(name) {
   select(name)
 }
 
-/** Read one key again (after a change) and, when keys came or went, its parent's children. */
+/** Read one key again after a change. When keys came or went (`structural`), the nearest
+ * ancestor whose children are on screen is read again too, so new branches appear. */
 export async function refreshKey(name, { structural = false } = {}) {
   const config = getState().config
   if (!config) return
-  const parent = parentOf(name)
-  if (structural && parent && config.nodes[parent]?.children) await loadNode(parent)
-  if (config.nodes[name]?.children) await loadNode(name)
-  else if (config.nodes[name] && !structural) await loadNode(name)
+  if (structural) {
+    const shown = ancestorsOf(name).reverse().find((a) => config.nodes[a]?.children)
+    if (shown) await loadNode(shown)
+  }
+  if (config.nodes[name]?.children || (config.nodes[name] && !structural)) await loadNode(name)
 }
 
 /** Apply a change event to a loaded key without asking the server again. */
