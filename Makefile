@@ -23,7 +23,15 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-install: $(STAMP) $(NODE_STAMP) $(CHROMIUM)
+# preact, its hooks and htm: copied from npm into the web client's static/vendor/.
+WEB := src/elektraweb/web
+WEB_STAMP := $(WEB)/static/vendor/.installed
+$(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json $(STAMP)
+	npm ci --prefix $(WEB) --no-audit --no-fund --silent
+	$(BIN)/python -m elektraweb.web.assets
+	touch $(WEB_STAMP)
+
+install: $(STAMP) $(NODE_STAMP) $(WEB_STAMP) $(CHROMIUM)
 
 demo: install
 	$(BIN)/elektra-web demo

@@ -179,3 +179,29 @@ async def test_token_writes_need_no_origin_proof(server, admin) -> None:
         assert (await script.post("/api/clusters", {"name": "c"})).status == 201
     finally:
         await script.close()
+
+
+async def test_a_new_role_applies_to_the_very_next_request(admin, clients) -> None:
+    editor = await clients("editor")
+    secret = (await editor.post("/api/tokens", {"name": "script"})).body["token"]
+    bearer = {"Authorization": f"Bearer {secret}"}
+    # Both credentials have just been checked, so clusterd remembers them.
+    assert (await editor.get("/api/me")).body["role"] == "editor"
+    assert (await editor.get("/api/me", headers=bearer)).body["role"] == "editor"
+
+    assert (await admin.put("/api/users/editor", {"role": "viewer"})).status == 200
+    assert (await editor.get("/api/me")).body["role"] == "viewer"
+    assert (await editor.get("/api/me", headers=bearer)).body["role"] == "viewer"
+    assert (await editor.post("/api/clusters", {"name": "c"}, headers=bearer)).status == 403
+
+
+async def test_a_removed_user_is_refused_at_once(admin, clients) -> None:
+    viewer = await clients("viewer")
+    secret = (await viewer.post("/api/tokens", {"name": "script"})).body["token"]
+    bearer = {"Authorization": f"Bearer {secret}"}
+    assert (await viewer.get("/api/me")).status == 200
+    assert (await viewer.get("/api/me", headers=bearer)).status == 200
+
+    assert (await admin.delete("/api/users/viewer")).status == 200
+    assert (await viewer.get("/api/me")).status == 401
+    assert (await viewer.get("/api/me", headers=bearer)).status == 401
