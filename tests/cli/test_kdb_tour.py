@@ -1,4 +1,4 @@
-"""The kdb tour in README.md is run as written: every `kdb` line, its `#>` output and its exit code."""
+"""The kdb tour in README.md runs as written: each `kdb` line, its `#>` output, its exit code."""
 
 from __future__ import annotations
 

@@ -66,7 +66,26 @@ class FakeDaemon:
         handler = getattr(self, "_" + op.replace("-", "_"), None)
         if handler is None:
             raise InstanceError("bad-request", f"unknown operation {op!r}")
-        return handler(**args)
+        if op not in WRITES:
+            return handler(**args)
+        before = dict(self.keys)
+        return {**handler(**args), "changes": self._changes(before, names.canonical(args["key"]))}
+
+    def _changes(
+        self, before: dict[str, tuple[str | None, dict[str, str]]], key: str
+    ) -> list[dict[str, Any]]:
+        """What a write did, as elektrad reports it: `key` first, changed or not, then every
+        other changed key in order (docs/protocol.md §4, Changes)."""
+
+        def state(entry: tuple[str | None, dict[str, str]] | None) -> dict[str, Any] | None:
+            return None if entry is None else {"value": entry[0], "meta": dict(entry[1])}
+
+        changed = [name for name in before.keys() | self.keys.keys()
+                   if name != key and before.get(name) != self.keys.get(name)]
+        return [
+            {"key": name, "old": state(before.get(name)), "new": state(self.keys.get(name))}
+            for name in [key, *sorted(changed, key=names.sort_key)]
+        ]
 
     def change_behind_its_back(self, key: str, value: str | None) -> str | None:
         """What a local `kdb set` (or `kdb rm`, for None) does; returns the new revision."""

@@ -126,7 +126,58 @@ async def test_an_unanswered_write_is_recorded_with_an_unknown_outcome(
     answer = await admin.put(f"/api/instances/{instance['id']}/kdb/user:/app/port", "9090")
     assert answer.status == 504
     entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
-    assert entry["before"] == {"value": "8080", "meta": {}}
-    assert entry["after"] is None
+    # The state comes with the reply (one round trip per write), so without one it is unknown.
+    assert entry["before"] is entry["after"] is None
     assert entry["result"]["ok"] is False
+    assert "no reply" in entry["result"]["before_unknown"]
     assert "no reply" in entry["result"]["after_unknown"]
+
+
+async def test_a_write_is_one_round_trip_and_its_reply_is_passed_on_as_before(
+    admin: Client, register, gateway
+) -> None:
+    instance = await register("web-1", 40001)
+    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
+    daemon.keys["user:/app"] = ("root", {})
+    daemon.keys["user:/app/port"] = ("8080", {"description": "port"})
+    gateway.calls.clear()
+    answer = await admin.post(f"/api/instances/{instance['id']}/kdbCp/user:/app", "user:/copy")
+    assert answer.status == 200
+    assert answer.body == {"target": "user:/copy", "copied": 2}  # `changes` stay in clusterd
+    assert [op for _, op, _ in gateway.calls] == ["cp"]
+    entry = (await admin.get("/api/audit?key=user:/app")).body[0]
+    # The source of a copy is left as it was: before and after alike.
+    assert entry["before"] == entry["after"] == {"value": "root", "meta": {}}
+    assert entry["result"]["reply"] == answer.body
+
+
+async def test_a_refused_write_records_the_state_it_left_alone(
+    admin: Client, register, gateway
+) -> None:
+    instance = await register("web-1", 40001)
+    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
+    daemon.keys["user:/app/port"] = ("8080", {"check/type": "long"})
+    answer = await admin.put(f"/api/instances/{instance['id']}/kdb/user:/app/port", "many")
+    assert answer.status == 400
+    entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
+    assert entry["result"]["error"]["code"] == "validation"
+    assert entry["before"] == entry["after"] == {"value": "8080", "meta": {"check/type": "long"}}
+
+
+async def test_a_state_too_large_to_report_is_read_back(admin: Client, register, gateway) -> None:
+    instance = await register("web-1", 40001)
+    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
+    original_run = daemon.run
+
+    def reporting_nothing(op: str, args: dict) -> object:
+        result = original_run(op, args)
+        if op == "set":
+            return {**result, "changes": [], "changes_truncated": True}
+        return result
+
+    daemon.run = reporting_nothing
+    answer = await admin.put(f"/api/instances/{instance['id']}/kdb/user:/big", "x" * 100)
+    assert answer.status == 200 and "changes_truncated" not in answer.body
+    entry = (await admin.get("/api/audit?key=user:/big")).body[0]
+    assert entry["before"] is None and "user:/big" in entry["result"]["before_unknown"]
+    assert entry["after"] == {"value": "x" * 100, "meta": {}}

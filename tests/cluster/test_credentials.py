@@ -4,7 +4,7 @@ between requests."""
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -30,7 +30,7 @@ class Clock:
 
 
 @pytest.fixture
-async def database(tmp_path: Path) -> Iterator[Database]:
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
     database = Database.open(tmp_path / "clusterd.sqlite3")
     await Users(database).add("ada", USER_PASSWORD, "editor")
     yield database

@@ -140,3 +140,23 @@ async def test_sync_follows_the_registry(setup: Setup, elektrad: Elektrad) -> No
     setup.registry.remove_instance(instance.id)
     await setup.feed.sync()
     assert not setup.feed.events_online(instance.id)
+
+
+async def test_a_sync_naming_one_instance_leaves_the_others_as_they_are(
+    setup: Setup, elektrad: Elektrad
+) -> None:
+    """What a registry change does (it names its instance): the rest is not read again."""
+    followed = setup.registry.add_instance(
+        InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+    )
+    await setup.feed.sync(followed.id)
+    await eventually(lambda: setup.feed.events_online(followed.id))
+    other = setup.registry.add_instance(
+        InstanceFields("web-2", "tcp://127.0.0.1:9", KeyPair.generate().public)
+    )
+    setup.registry.remove_instance(followed.id)
+
+    await setup.feed.sync(other.id)
+    assert setup.feed.events_online(followed.id)  # its removal was not named yet
+    await setup.feed.sync(followed.id)
+    assert not setup.feed.events_online(followed.id)

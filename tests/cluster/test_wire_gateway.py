@@ -167,6 +167,7 @@ async def test_forgetting_an_instance_closes_its_link(
         "elektra": None,
         "hostname": None,
         "mounts": None,
+        "events": None,
     }
 
 

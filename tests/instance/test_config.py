@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from elektraweb.instance.config import Config, ConfigError
+from elektraweb.instance.config import Config, ConfigError, announced_events
 from elektraweb.wire.keys import KeyPair, ensure_keypair
 
 
@@ -38,3 +38,21 @@ def test_allowed_keys_come_from_text_or_files(tmp_path: Path) -> None:
     assert config.allowed_keys == (clusterd.public, plain)
     with pytest.raises(ConfigError, match="nonsense"):
         Config.build(allow_keys=["nonsense"], environ={})
+
+
+@pytest.mark.parametrize(
+    ("requests", "events", "announced"),
+    [
+        ("tcp://0.0.0.0:33333", "tcp://0.0.0.0:33335", {"port": 33335}),
+        ("tcp://127.0.0.1:33333", "tcp://[::]:4000", {"port": 4000}),
+        ("tcp://10.0.0.5:33333", "tcp://10.0.0.5:33335", {"port": 33335}),
+        ("tcp://0.0.0.0:33333", "tcp://10.0.0.6:33335", {"host": "10.0.0.6", "port": 33335}),
+        ("tcp://[::1]:1", "tcp://[fd00::6]:2", {"host": "[fd00::6]", "port": 2}),
+    ],
+)
+def test_the_event_endpoint_is_announced_as_clients_reach_it(
+    requests: str, events: str, announced: dict[str, object]
+) -> None:
+    """Every interface, or the request socket's address: clients use the host they send
+    requests to (which may be a name or a NAT address elektrad cannot know)."""
+    assert announced_events(requests, events) == announced

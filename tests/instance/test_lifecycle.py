@@ -83,6 +83,15 @@ async def test_a_broken_config_file_does_not_stop_elektrad(
         daemon.kill()
 
 
+def test_a_key_starting_with_a_dash_is_read_as_a_key_in_both_spellings(tmp_path: Path) -> None:
+    for words in (["--allow-key", "-not-a-key"], ["--allow-key=-not-a-key"]):
+        refused = run_elektrad("--state", str(tmp_path), *words)
+        # Refused by the key check (naming it), not by argparse as a missing argument.
+        assert refused.returncode == 2 and "--allow-key: " in refused.stderr, refused.stderr
+        assert "-not-a-key" in refused.stderr and "expected one argument" not in refused.stderr
+    assert "--allow-key=KEY" in run_elektrad("--help").stdout
+
+
 async def test_an_allowed_key_may_start_with_a_dash(tmp_path: Path) -> None:
     client = next(k for k in iter(KeyPair.generate, None) if k.public.startswith("-"))
     daemon = Daemon(tmp_path, client).start()  # passes it as "--allow-key", "-..."

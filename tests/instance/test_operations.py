@@ -36,6 +36,8 @@ async def test_version_names_the_instance_and_its_mounts(
     assert result["hostname"]
     assert {"version", "major", "minor", "micro"} <= result["elektra"].keys()
     assert isinstance(result["mounts"], list)
+    # Both sockets listen on 127.0.0.1: the port is all a client needs.
+    assert result["events"] == {"port": int(shared_daemon.events.rpartition(":")[2])}
 
 
 async def test_set_then_get_in_webd_shape(link: ZmqTransport, area: str) -> None:
@@ -115,8 +117,8 @@ async def test_ls_pages_through_a_subtree(link: ZmqTransport, area: str) -> None
 async def test_rm_single_recursive_and_missing(link: ZmqTransport, area: str) -> None:
     for name in ("x", "x/y", "x/y/z"):
         await link.request("set", {"key": f"{area}/{name}", "value": "v"})
-    assert await link.request("rm", {"key": f"{area}/x/y/z"}) == {"removed": 1}
-    assert await link.request("rm", {"key": f"{area}/x", "recursive": True}) == {"removed": 2}
+    assert (await link.request("rm", {"key": f"{area}/x/y/z"}))["removed"] == 1
+    assert (await link.request("rm", {"key": f"{area}/x", "recursive": True}))["removed"] == 2
     assert (await link.request("get", {"key": area}))["ls"] == []
     error = await refused(link, "rm", {"key": f"{area}/x"})
     assert error.code is ErrorCode.NOT_FOUND and error.key == f"{area}/x"
@@ -139,7 +141,7 @@ async def test_mv_and_cp_subtrees(link: ZmqTransport, area: str) -> None:
     await link.request("set", {"key": f"{area}/src/leaf", "value": "leaf"})
     copied = await link.request("cp", {"key": f"{area}/src", "target": f"{area}/copy",
                                        "recursive": True})
-    assert copied == {"target": f"{area}/copy", "copied": 2}
+    assert (copied["target"], copied["copied"]) == (f"{area}/copy", 2)
     leaf = await link.request("get", {"key": f"{area}/copy/leaf"})
     assert leaf["value"] == "leaf"
     assert (await link.request("get", {"key": f"{area}/copy"}))["meta"]["order"] == "1"
@@ -148,7 +150,7 @@ async def test_mv_and_cp_subtrees(link: ZmqTransport, area: str) -> None:
     assert error.code is ErrorCode.CONFLICT and error.key == f"{area}/copy"
     moved = await link.request("mv", {"key": f"{area}/src", "target": f"{area}/copy",
                                       "recursive": True, "force": True})
-    assert moved == {"target": f"{area}/copy", "moved": 2}
+    assert (moved["target"], moved["moved"]) == (f"{area}/copy", 2)
     assert (await link.request("get", {"key": f"{area}/src"}))["ls"] == []
     error = await refused(link, "cp", {"key": f"{area}/gone", "target": f"{area}/new"})
     assert error.code is ErrorCode.NOT_FOUND
@@ -183,11 +185,81 @@ async def test_set_all_replaces_a_subtree(link: ZmqTransport, area: str) -> None
         {"name": f"{area}/same", "value": "same"},
         {"name": f"{area}/new", "value": "n", "meta": {"description": "fresh"}},
     ]})
-    assert result == {"written": 1, "removed": 1}
+    assert (result["written"], result["removed"]) == (1, 1)
     assert (await link.request("get", {"key": area}))["ls"] == [f"{area}/new", f"{area}/same"]
     error = await refused(link, "set-all", {"key": area, "keys": [
         {"name": "user:/elsewhere", "value": "x"}]})
     assert error.code is ErrorCode.BAD_REQUEST and "user:/elsewhere" in error.message
+
+
+def state(value: str | None, **meta: str) -> dict[str, Any]:
+    return {"value": value, "meta": meta}
+
+
+async def test_writes_report_their_changes_with_the_requested_key_first(
+    link: ZmqTransport, area: str
+) -> None:
+    created = await link.request("set", {"key": f"{area}/a", "value": "1"})
+    assert created["changes"] == [{"key": f"{area}/a", "old": None, "new": state("1")}]
+    # A write that changes nothing still reports its key, the same before and after.
+    same = await link.request("set", {"key": f"{area}/a", "value": "1"})
+    assert same["changes"] == [{"key": f"{area}/a", "old": state("1"), "new": state("1")}]
+    described = await link.request("meta-set", {"key": f"{area}/a", "name": "description",
+                                                "value": "d"})
+    assert described["changes"] == [
+        {"key": f"{area}/a", "old": state("1"), "new": state("1", description="d")}
+    ]
+    await link.request("set", {"key": f"{area}/a/b", "value": "2"})
+    copied = await link.request("cp", {"key": f"{area}/a", "target": f"{area}/0",
+                                       "recursive": True})
+    assert copied["changes"] == [
+        {"key": f"{area}/a", "old": state("1", description="d"),
+         "new": state("1", description="d")},
+        {"key": f"{area}/0", "old": None, "new": state("1", description="d")},
+        {"key": f"{area}/0/b", "old": None, "new": state("2")},
+    ]
+    removed = await link.request("rm", {"key": area, "recursive": True})
+    assert [(c["key"], c["new"]) for c in removed["changes"]] == [
+        (area, None), (f"{area}/0", None), (f"{area}/0/b", None), (f"{area}/a", None),
+        (f"{area}/a/b", None),
+    ]
+    assert "changes_truncated" not in removed
+
+
+async def test_reported_changes_are_bounded(link: ZmqTransport, area: str) -> None:
+    many = [{"name": f"{area}/k{i:04d}", "value": "v"} for i in range(1001)]
+    written = await link.request("set-all", {"key": area, "keys": many})
+    assert written["written"] == 1001
+    assert written["changes_truncated"] is True
+    assert written["changes"][0] == {"key": area, "old": None, "new": None}
+    assert len(written["changes"]) == 1000
+    # Values too big to repeat: the reply leaves them out rather than grow without bound.
+    big = "x" * 600_000
+    await link.request("set", {"key": f"{area}/big", "value": big})
+    replaced = await link.request("set", {"key": f"{area}/big", "value": big.upper()})
+    assert replaced["changes"] == [] and replaced["changes_truncated"] is True
+    assert replaced["created"] is False
+
+
+async def test_get_reports_stored_values_that_break_their_metadata(
+    link: ZmqTransport, area: str
+) -> None:
+    await link.request("set", {"key": f"{area}/port", "value": "many"})
+    await link.request("set", {"key": f"{area}/port/inner", "value": "fine"})
+    assert "problems" not in await link.request("get", {"key": f"{area}/port", "depth": 1})
+    # A specification written later makes the stored value invalid; get still answers it.
+    spec = area.replace("user:", "spec:", 1)
+    await link.request("set", {"key": f"{spec}/port", "value": None,
+                               "meta": {"check/type": "long"}})
+    for key in (f"{area}/port", area.removeprefix("user:") + "/port"):
+        found = await link.request("get", {"key": key})
+        assert found["value"] == "many"
+        [problem] = found["problems"]
+        assert problem["key"] == f"{area}/port"
+        assert problem["elektra"] in ("C03100", "C03200") and "many" in problem["message"]
+    parent = await link.request("get", {"key": area, "depth": 1})
+    assert [p["key"] for p in parent["problems"]] == [f"{area}/port"]  # children count
+    assert "problems" not in await link.request("get", {"key": area})
 
 
 async def test_find_over_names_and_values(link: ZmqTransport, area: str) -> None:

@@ -199,6 +199,23 @@ def test_basename_parent_and_child() -> None:
         names.relative_parts("user:/x", "user:/a")
 
 
+@pytest.mark.parametrize(
+    ("name", "other", "parent"),
+    [
+        ("user:/a/b/c", "user:/a/b/d", "user:/a/b"),
+        ("user:/a/b", "user:/a/b/c", "user:/a/b"),
+        ("user:/a", "user:/a", "user:/a"),
+        ("user:/a/b", "user:/ab", "user:/"),
+        ("user:/a\\/b/x", "user:/a\\/b/y", "user:/a\\/b"),
+        ("user:/%/a", "user:/%/b", "user:/"),
+        ("/a/b", "/a/c", "/a"),
+        ("user:/a", "system:/a", "/"),
+    ],
+)
+def test_common_parent_is_the_deepest_name_above_both(name: str, other: str, parent: str) -> None:
+    assert names.common_parent(name, other) == names.common_parent(other, name) == parent
+
+
 def test_a_root_with_one_empty_part_cannot_be_built() -> None:
     with pytest.raises(InvalidNameError, match="collide with the root key"):
         names.child("user:/", "")

@@ -37,7 +37,7 @@ class WebUI:
         try:
             expect(self.page.get_by_role("heading", level=1)).to_have_text(name)
         except AssertionError:
-            print("DIAG", self.page.evaluate("""async () => { const m = await import('/app/store.js'); m.update({}); await new Promise(r => setTimeout(r, 300)); const s = m.getState(); return JSON.stringify({main: document.querySelector('main')?.className, h1: [...document.querySelectorAll('h1')].map(h => h.textContent), pageErrors: window.__errors, hash: location.hash, route: s.route, config: !!s.config, errors: s.errors}) }"""))
+            print("DIAG", self.page.evaluate("""async () => { const c = window.__app; const bits = Object.fromEntries(Object.entries(c).filter(([k, v]) => typeof v !== 'object' && typeof v !== 'function')); const hooks = c.__H ? c.__H.__.map(h => [h.__, h.__N]).filter(x => typeof x[0] !== 'object' || Array.isArray(x[0])).map(x => JSON.stringify(x).slice(0, 80)) : null; console.log('DBGBITS mounts=' + window.__mounts + ' vnode=' + !!c.__v + ' ' + JSON.stringify(bits) + ' ' + JSON.stringify(hooks)); const m = await import('/app/store.js'); m.update({}); await new Promise(r => setTimeout(r, 300)); const s = m.getState(); return JSON.stringify({main: document.querySelector('main')?.className, h1: [...document.querySelectorAll('h1')].map(h => h.textContent), pageErrors: window.__errors, hash: location.hash, route: s.route, config: !!s.config, errors: s.errors}) }"""))
             raise
         expect(self.row("system:/")).to_have_attribute("aria-expanded", "true")
 

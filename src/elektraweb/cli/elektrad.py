@@ -49,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
         action="append",
         default=[],
         help="public key (z85) of a client allowed in, or a file holding it "
-        "(`clusterd --show-key` prints it); repeatable",
+        "(`clusterd --show-key` prints it); repeatable. A key may start with '-': "
+        "--allow-key KEY and --allow-key=KEY both take it",
     )
     parser.add_argument(
         "--show-key",

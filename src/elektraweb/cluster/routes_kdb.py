@@ -2,7 +2,7 @@
 
 Each route runs one operation (see kdb_operations) on a target: an instance through the
 gateway, or a cluster through the cluster service. Writes are audited with the key's state
-read just before and just after.
+just before and just after, as the target reports it with the write.
 """
 
 from __future__ import annotations
@@ -11,18 +11,16 @@ from collections.abc import Callable
 from typing import Any
 
 from elektraweb.cluster.api import ApiResponse
-from elektraweb.cluster.errors import ApiError, GatewayTimeout
+from elektraweb.cluster.errors import ApiError, BadGateway, GatewayTimeout
 from elektraweb.cluster.kdb_operations import OPERATIONS, KdbOperation
 from elektraweb.cluster.routing import Call, Handler, Route
-from elektraweb.cluster.targets import Target, cluster_target, instance_target
-
-
-async def _state(target: Target, key: str) -> dict[str, Any] | None:
-    """The key's value and metadata, or None if it does not exist."""
-    found = await target.call("get", {"key": key, "depth": 0, "ls_limit": 1})
-    if not found.get("exists"):
-        return None
-    return {"value": found.get("value"), "meta": found.get("meta", {})}
+from elektraweb.cluster.targets import (
+    KeyState,
+    Target,
+    cluster_target,
+    instance_target,
+    read_state,
+)
 
 
 def _summary_of(args: dict[str, Any]) -> dict[str, Any]:
@@ -36,28 +34,33 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
         return ApiResponse(200, await target.call(operation.op, args))
     target.check_write(operation.op, args)
     key = args["key"]
-    before = await _state(target, key)
     result: dict[str, Any] = {"ok": True, "args": _summary_of(args)}
     try:
-        reply = await target.call(operation.op, args)
+        written = await target.write(operation.op, args)
     except ApiError as error:
         result.update(ok=False, error=error.body()["error"])
-        if isinstance(error, GatewayTimeout):
-            # Sent but unanswered: the write may have happened (docs/protocol.md §2, retries).
-            result["after_unknown"] = error.message
-            _audit(call, operation, target, key, before, None, result)
-        else:
-            _audit(call, operation, target, key, before, before, result)
+        state = await _state_after_failure(target, key, error, result)
+        _audit(call, operation, target, key, state, state, result)
         raise
-    result["reply"] = reply
-    try:
-        after = await _state(target, key)
-    except ApiError as error:
-        # The write succeeded; only reading it back failed. Record that, do not fail the write.
-        after = None
-        result["after_unknown"] = error.message
-    _audit(call, operation, target, key, before, after, result)
-    return ApiResponse(200, reply)
+    result.update(written.unknown)
+    result["reply"] = written.reply
+    _audit(call, operation, target, key, written.before, written.after, result)
+    return ApiResponse(200, written.reply)
+
+
+async def _state_after_failure(
+    target: Target, key: str, error: ApiError, result: dict[str, Any]
+) -> KeyState:
+    """The key's state after a refused write, which changed nothing, so also before it.
+    Unknown (None, the reason in ``result``) if the target did not answer: then the write may
+    have happened (docs/protocol.md §2, retries), or it could not be sent."""
+    if not isinstance(error, GatewayTimeout | BadGateway):
+        try:
+            return await read_state(target, key)
+        except ApiError as read_error:
+            error = read_error
+    result["before_unknown"] = result["after_unknown"] = error.message
+    return None
 
 
 def _audit(

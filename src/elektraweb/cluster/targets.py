@@ -1,17 +1,56 @@
 """Where a KDB operation runs: one instance (through the gateway) or one cluster (through the
-cluster service). Both answer `call(op, args)` with the daemon link's operations and raise
-API errors that name the target."""
+cluster service). Both answer `call(op, args)` with the daemon link's operations, and
+`write(op, args)` with the write's reply and its key's state before and after (for the audit
+log); both raise API errors that name the target."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 from elektraweb.cluster.audit import TargetType
 from elektraweb.cluster.cluster_service import ClusterConfig
-from elektraweb.cluster.errors import NotImplementedYet
+from elektraweb.cluster.errors import ApiError, NotImplementedYet
 from elektraweb.cluster.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.registry import Cluster, Instance
 from elektraweb.cluster.services import Services
+
+KeyState = dict[str, Any] | None
+"""A key's ``{"value", "meta"}``, or None where it does not exist."""
+
+REPORTED_CHANGES = ("changes", "changes_truncated")
+"""Result members in which elektrad reports what a write did (docs/protocol.md §4)."""
+
+
+@dataclass(frozen=True)
+class Written:
+    """A write's reply and its key's state before and after it. A state that could not be
+    learnt is None, with the reason under ``before_unknown`` or ``after_unknown`` in
+    ``unknown``."""
+
+    reply: Any
+    before: KeyState
+    after: KeyState
+    unknown: dict[str, str] = field(default_factory=dict)
+
+
+async def read_state(target: Target, key: str) -> KeyState:
+    """The key's value and metadata, or None if it does not exist."""
+    found = await target.call("get", {"key": key, "depth": 0, "ls_limit": 1})
+    if not found.get("exists"):
+        return None
+    return {"value": found.get("value"), "meta": found.get("meta", {})}
+
+
+async def _read_back(
+    target: Target, reply: Any, key: str, before: KeyState, unknown: dict[str, str]
+) -> Written:
+    try:
+        after = await read_state(target, key)
+    except ApiError as error:
+        # The write succeeded; only reading it back failed. Record that, do not fail the write.
+        return Written(reply, before, None, {**unknown, "after_unknown": error.message})
+    return Written(reply, before, after, unknown)
 
 
 class InstanceTarget:
@@ -29,6 +68,19 @@ class InstanceTarget:
             )
         except GATEWAY_ERRORS as error:
             raise api_error(error, instance=self.id) from error
+
+    async def write(self, op: str, args: dict[str, Any]) -> Written:
+        """One round trip: elektrad's reply reports the key's state before and after, first
+        among its `changes`, which the reply passed on leaves out."""
+        reply = await self.call(op, args)
+        reported = reply.get("changes") or [None]
+        reply = {name: value for name, value in reply.items() if name not in REPORTED_CHANGES}
+        key = args["key"]
+        if reported[0] is not None and reported[0]["key"] == key:
+            return Written(reply, reported[0]["old"], reported[0]["new"])
+        # Too large to report: what the key holds now is all there is to learn.
+        reason = f"instance {self.id} did not report the state of {key} (too large)"
+        return await _read_back(self, reply, key, None, {"before_unknown": reason})
 
     def check_write(self, op: str, args: dict[str, Any]) -> None:
         """Refuse (423) a write to a key that the instance's cluster owns."""
@@ -50,6 +102,13 @@ class ClusterTarget:
             return await self._cluster_config.call(self.cluster, op, args)
         except GATEWAY_ERRORS as error:
             raise api_error(error, cluster=self.id) from error
+
+    async def write(self, op: str, args: dict[str, Any]) -> Written:
+        """The cluster's desired state is clusterd's own: reading it around the write costs
+        no round trip to any member."""
+        key = args["key"]
+        before = await read_state(self, key)
+        return await _read_back(self, await self.call(op, args), key, before, {})
 
     def check_write(self, op: str, args: dict[str, Any]) -> None:
         """A cluster owns its keys: nothing to check."""

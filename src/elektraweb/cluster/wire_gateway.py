@@ -4,7 +4,7 @@ A link is opened the first time an instance is needed, pinned to the instance's 
 authenticated with clusterd's own keypair, and closed when the instance is forgotten. The link's
 state (socket monitor events and periodic pings) is the instance's live status; each time a link
 comes online the gateway asks the daemon for its `version`, so the status also carries the
-protocol version, hostname and mounts.
+protocol version, hostname, mounts and where the daemon publishes its events.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +26,7 @@ from elektraweb.cluster.gateway import (
     InstanceTimeout,
     InstanceUnreachable,
 )
-from elektraweb.cluster.registry import Instance
+from elektraweb.cluster.registry import Instance, parse_endpoint
 from elektraweb.wire import (
     ClientOptions,
     KeyPair,
@@ -50,6 +50,21 @@ def _timestamp(seconds: float | None) -> str | None:
     if seconds is None:
         return None
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
+
+
+def events_endpoint(endpoint: str, version: Mapping[str, Any]) -> str | None:
+    """Where the daemon reached at `endpoint` publishes its events, as its `version` says
+    (docs/protocol.md §4): on the host given there, else on the host of `endpoint`. None if
+    it did not say (a daemon that does not tell publishes on its request port + 2)."""
+    announced = version.get("events")
+    if not isinstance(announced, dict):
+        return None
+    port, host = announced.get("port"), announced.get("host")
+    if type(port) is not int or not (host is None or isinstance(host, str)):
+        return None
+    if host is None:
+        host = parse_endpoint(endpoint).address.removeprefix("tcp://").rpartition(":")[0]
+    return f"tcp://{host}:{port}"
 
 
 def _gateway_error(error: RemoteError | TimedOut | Unreachable) -> Exception:
@@ -156,8 +171,10 @@ class WireGateway:
 
     def status(self, instance: Instance) -> dict[str, Any]:
         """``{online, offline_since, last_error, last_seen, protocol, elektra, hostname,
-        mounts}``; times are ISO 8601 UTC, details are null until the daemon has answered
-        `version`. `offline_since` is null while online and while a link is first connecting."""
+        mounts, events}``; times are ISO 8601 UTC, details are null until the daemon has
+        answered `version` (`events`, the endpoint to subscribe to, stays null for a daemon
+        that does not tell). `offline_since` is null while online and while a link is first
+        connecting."""
         link = self._links.get(instance.id)
         if link is None or not link.serves(instance):
             return {
@@ -169,6 +186,7 @@ class WireGateway:
                 "elektra": None,
                 "hostname": None,
                 "mounts": None,
+                "events": None,
             }
         state = link.transport.status
         version = link.version
@@ -183,6 +201,7 @@ class WireGateway:
             "elektra": version.get("elektra", {}).get("version"),
             "hostname": version.get("hostname"),
             "mounts": version.get("mounts"),
+            "events": events_endpoint(instance.endpoint, version),
         }
 
     async def forget(self, instance: Instance) -> None:

@@ -93,6 +93,29 @@ def derived_event_endpoint(listen: str) -> str:
     return f"tcp://{match['host']}:{port}"
 
 
+def announced_events(requests: str, events: str) -> dict[str, str | int]:
+    """Where clients find the event socket, as ``version`` reports it (docs/protocol.md §4):
+    ``{"port"}`` when it listens on every interface or on the address of the request socket
+    (clients then use the host they reach requests on), else ``{"host", "port"}``.
+
+    ``requests`` and ``events`` are the endpoints as bound (ports resolved)."""
+    request_host = _bound(requests)[0]
+    host, port = _bound(events)
+    if host in _EVERY_INTERFACE or host == request_host:
+        return {"port": port}
+    return {"host": host, "port": port}
+
+
+_EVERY_INTERFACE = frozenset({"*", "0.0.0.0", "[::]"})
+
+
+def _bound(endpoint: str) -> tuple[str, int]:
+    match = _ENDPOINT.fullmatch(endpoint)
+    if match is None:
+        raise ValueError(f"{endpoint!r} is no tcp://HOST:PORT endpoint")
+    return match["host"], int(match["port"])
+
+
 def read_allowed_keys(sources: Iterable[str]) -> tuple[str, ...]:
     """Z85 public keys from ``sources``: each a key itself or a file holding one (the output
     of ``clusterd --show-key`` or clusterd's ``curve.key`` certificate)."""

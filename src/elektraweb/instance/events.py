@@ -1,19 +1,27 @@
-"""From changes to published events, in the order the KDB worker made or found them."""
+"""Changes as the protocol reports them: published events, in the order the KDB worker made
+or found them, and the ``changes`` member of a write's reply (docs/protocol.md §4, §5)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any
 
 from elektraweb.instance.context import Change
-from elektraweb.instance.representation import key_revision, key_state
+from elektraweb.instance.representation import key_revision, key_state, wire_value
+from elektraweb.kdb.key import Key
 from elektraweb.wire.messages import Event
 
 logger = logging.getLogger(__name__)
 
 EXTERNAL = "external"
 DAEMON = "elektrad"
+
+# Bounds of a reply's `changes`: a recursive write may change 100k keys, and the reply must
+# stay far below the message limit whatever the values weigh.
+MAX_REPORTED_CHANGES = 1000
+MAX_REPORTED_TEXT = 1 << 20  # characters of values and metadata, over all reported changes
 
 
 def origin_of(cluster: str | None) -> str:
@@ -67,3 +75,37 @@ class EventStream:
                 logger.exception("could not publish the change of %s", event and event.key)
             finally:
                 self._queue.task_done()
+
+
+def with_changes(
+    result: dict[str, Any], changes: Sequence[Change], key: str, current: Key | None
+) -> dict[str, Any]:
+    """A write's ``result`` with its ``changes`` member: the request's ``key`` first (as
+    ``current``, before and after alike, when the write left it unchanged), then the other
+    changed keys in order, as many as the bounds allow (``changes_truncated`` when cut)."""
+    subject = next((change for change in changes if change.key == key), None)
+    ordered = [subject or Change(key, current, current)]
+    ordered.extend(change for change in changes if change is not subject)
+    reported: list[dict[str, Any]] = []
+    budget = MAX_REPORTED_TEXT
+    for change in ordered:
+        size = _text_size(change.old) + _text_size(change.new)
+        if len(reported) == MAX_REPORTED_CHANGES or size > budget:
+            return {**result, "changes": reported, "changes_truncated": True}
+        budget -= size
+        reported.append(
+            {"key": change.key, "old": _state_json(change.old), "new": _state_json(change.new)}
+        )
+    return {**result, "changes": reported}
+
+
+def _state_json(key: Key | None) -> dict[str, Any] | None:
+    return None if key is None else {"value": wire_value(key), "meta": dict(key.meta)}
+
+
+def _text_size(key: Key | None) -> int:
+    if key is None:
+        return 0
+    value = key.value
+    size = 0 if value is None else len(value) * (2 if isinstance(value, bytes) else 1)
+    return size + sum(len(name) + len(text) for name, text in key.meta.items())

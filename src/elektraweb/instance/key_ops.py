@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from elektraweb.instance.arguments import Args, check_meta_name
 from elektraweb.instance.context import Host, Operation, Outcome
+from elektraweb.instance.events import with_changes
 from elektraweb.instance.representation import key_revision, patched
-from elektraweb.instance.transaction import Transaction, common_parent
+from elektraweb.instance.transaction import Transaction
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
 from elektraweb.wire.messages import ErrorCode, RemoteError
@@ -29,7 +30,9 @@ def _write_meta(host: Host, args: Args, patch: dict[str, str | None], *, create:
     meta = patched({} if old is None else old.meta, patch)
     transaction.put(Key(name, value, meta))
     changes = transaction.commit()
-    return Outcome({"key": name, "revision": key_revision(transaction.lookup(name))}, changes)
+    current = transaction.lookup(name)
+    result = {"key": name, "revision": key_revision(current)}
+    return Outcome(with_changes(result, changes, name, current), changes)
 
 
 def remove(host: Host, args: Args) -> Outcome:
@@ -47,7 +50,9 @@ def remove(host: Host, args: Args) -> Outcome:
         raise not_found(name, f"{args.op}: there is no key {where} {name}")
     for victim in victims:
         transaction.remove(victim)
-    return Outcome({"removed": len(victims)}, transaction.commit())
+    changes = transaction.commit()
+    result = with_changes({"removed": len(victims)}, changes, name, transaction.lookup(name))
+    return Outcome(result, changes)
 
 
 def _relocate(host: Host, args: Args, *, keep_source: bool) -> Outcome:
@@ -61,7 +66,7 @@ def _relocate(host: Host, args: Args, *, keep_source: bool) -> Outcome:
             f"{args.op}: target {target} lies in the source {source}",
             key=target,
         )
-    transaction = Transaction(host, common_parent(source, target), cluster=args.cluster())
+    transaction = Transaction(host, names.common_parent(source, target), cluster=args.cluster())
     transaction.expect(source, args.expect())
     if recursive:
         keys = transaction.below(source)
@@ -92,7 +97,8 @@ def _relocate(host: Host, args: Args, *, keep_source: bool) -> Outcome:
         transaction.put(key)
     changes = transaction.commit()
     count = "copied" if keep_source else "moved"
-    return Outcome({"target": target, count: len(moved)}, changes)
+    result = {"target": target, count: len(moved)}
+    return Outcome(with_changes(result, changes, source, transaction.lookup(source)), changes)
 
 
 def move(host: Host, args: Args) -> Outcome:

@@ -10,6 +10,7 @@ from elektraweb.instance import key_ops, lock_ops, read_ops, set_ops, subtree_op
 from elektraweb.instance.arguments import Args
 from elektraweb.instance.context import Host, Operation, Outcome
 from elektraweb.instance.errors import remote_error
+from elektraweb.instance.problems import reporting_problems
 from elektraweb.kdb.errors import KDBError
 from elektraweb.wire.messages import ErrorCode, RemoteError, Request
 
@@ -18,6 +19,7 @@ OPERATIONS: dict[str, Operation] = {
     for module in (read_ops, set_ops, key_ops, subtree_ops, lock_ops)
     for operation in module.OPERATIONS
 }
+OPERATIONS["get"] = reporting_problems(OPERATIONS["get"])
 
 
 def run(host: Host, request: Request) -> Outcome:

@@ -15,7 +15,7 @@ import sys
 import zmq
 
 from elektraweb.instance.changefeed import ChangeFeed
-from elektraweb.instance.config import Config
+from elektraweb.instance.config import Config, announced_events
 from elektraweb.instance.context import Host
 from elektraweb.instance.events import EXTERNAL, EventStream
 from elektraweb.instance.locks import LockTable
@@ -54,8 +54,9 @@ class Server:
         try:
             # Prime before serving, so the first write is already diffed against known keys.
             await worker.run(feed.prime)
+            service = InstanceService(host, worker, feed, events)
             wire = WireServer(
-                InstanceService(host, worker, feed, events),
+                service,
                 keypair=keypair,
                 allowed_keys=config.allowed_keys,
                 listen=config.listen,
@@ -65,6 +66,9 @@ class Server:
         except BaseException:
             worker.shutdown()
             raise
+        # Before the next await, so before the first request is taken.
+        assert wire.events_endpoint is not None
+        service.announced_events = announced_events(wire.endpoint, wire.events_endpoint)
         # The start line goes to stdout whatever the log level: scripts wait for it.
         print(
             f"elektrad listening on {wire.endpoint}, events on {wire.events_endpoint}, "

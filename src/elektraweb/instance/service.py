@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.instance.context import Host, Outcome
 from elektraweb.instance.events import EventStream, origin_of
@@ -12,7 +14,11 @@ from elektraweb.wire.messages import RemoteError, Reply, Request
 
 
 class InstanceService:
-    """The wire server's handler: runs each request on the KDB worker and queues its events."""
+    """The wire server's handler: runs each request on the KDB worker and queues its events.
+
+    ``announced_events`` is what ``version`` reports as ``events``: where the event socket
+    listens, which only the server knows once it is bound (set it before serving).
+    """
 
     def __init__(
         self, host: Host, worker: KDBWorker, feed: ChangeFeed, events: EventStream
@@ -21,6 +27,7 @@ class InstanceService:
         self._worker = worker
         self._feed = feed
         self._events = events
+        self.announced_events: dict[str, Any] | None = None
 
     async def __call__(self, request: Request) -> Reply:
         # Batched: requests waiting together cost the worker one hand-over, not one each.
@@ -30,6 +37,8 @@ class InstanceService:
             result = await self._worker.run_batched(self._execute_each, request)
         # Publish before replying: a stop that waits for requests then loses no event.
         await self._events.flushed()
+        if request.op == "version" and self.announced_events is not None:
+            result = {**result, "events": self.announced_events}
         return Reply(result)
 
     def _execute_each(self, requests: list[Request]) -> list[object]:

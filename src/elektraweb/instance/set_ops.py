@@ -15,14 +15,11 @@ from dataclasses import dataclass
 from elektraweb.instance.arguments import Args, Expect
 from elektraweb.instance.context import Change, Host, Operation, Outcome
 from elektraweb.instance.errors import remote_error
+from elektraweb.instance.events import with_changes
 from elektraweb.instance.locks import LockedError
 from elektraweb.instance.representation import key_from_wire, key_revision, patched
-from elektraweb.instance.transaction import (
-    check_expected,
-    check_restrictions,
-    common_parent,
-    locked_error,
-)
+from elektraweb.instance.transaction import check_expected, check_restrictions, locked_error
+from elektraweb.kdb import names
 from elektraweb.kdb.errors import KDBError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -107,7 +104,7 @@ def _groups(host: Host, sets: list[_Set], results: list[Result | None]) -> list[
 
 
 def _commit(host: Host, group: list[_Set], results: list[Result | None]) -> None:
-    parent = functools.reduce(common_parent, (item.name for item in group))
+    parent = functools.reduce(names.common_parent, (item.name for item in group))
     accepted: list[tuple[_Set, Key | None]] = []
     try:
         keys = host.kdb.get(parent)
@@ -131,10 +128,9 @@ def _commit(host: Host, group: list[_Set], results: list[Result | None]) -> None
     for item, old in accepted:
         new = stored.lookup(item.name)
         changed = new is None or old is None or not old.same_content(new)
-        results[item.index] = Outcome(
-            {"key": item.name, "revision": key_revision(new), "created": old is None},
-            [Change(item.name, old, new)] if changed else [],
-        )
+        changes = [Change(item.name, old, new)] if changed else []
+        result = {"key": item.name, "revision": key_revision(new), "created": old is None}
+        results[item.index] = Outcome(with_changes(result, changes, item.name, new), changes)
 
 
 OPERATIONS = (Operation("set", set_key, MEMBERS),)

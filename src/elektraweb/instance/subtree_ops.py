@@ -6,6 +6,7 @@ from typing import Any
 
 from elektraweb.instance.arguments import Args, canonical_name, check_meta_name
 from elektraweb.instance.context import Host, Operation, Outcome
+from elektraweb.instance.events import with_changes
 from elektraweb.instance.representation import key_from_wire
 from elektraweb.instance.transaction import Transaction
 from elektraweb.kdb import names
@@ -65,6 +66,11 @@ def _merge(transaction: Transaction, keys: list[Key], *, overwrite: bool) -> int
     return written
 
 
+def _committed(transaction: Transaction, root: str, result: dict[str, Any]) -> Outcome:
+    changes = transaction.commit()
+    return Outcome(with_changes(result, changes, root, transaction.lookup(root)), changes)
+
+
 def set_all(host: Host, args: Args) -> Outcome:
     root = args.stored_key()
     raw_keys = args.raw("keys")
@@ -76,7 +82,7 @@ def set_all(host: Host, args: Args) -> Outcome:
     transaction = Transaction(host, root, cluster=args.cluster())
     transaction.touch_subtree(root)
     written, removed = _replace_subtree(transaction, root, keys)
-    return Outcome({"written": written, "removed": removed}, transaction.commit())
+    return _committed(transaction, root, {"written": written, "removed": removed})
 
 
 def export(host: Host, args: Args) -> Outcome:
@@ -108,7 +114,7 @@ def import_(host: Host, args: Args) -> Outcome:
         written, removed = _replace_subtree(transaction, root, keys)
     else:
         written, removed = _merge(transaction, keys, overwrite=strategy == "overwrite"), 0
-    return Outcome({"written": written, "removed": removed}, transaction.commit())
+    return _committed(transaction, root, {"written": written, "removed": removed})
 
 
 OPERATIONS = (

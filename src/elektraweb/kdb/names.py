@@ -293,6 +293,22 @@ def is_directly_below(name: str, other: str) -> bool:
     return ns_a == ns_b and len(parts_a) == len(parts_b) + 1 and parts_a[:-1] == parts_b
 
 
+def common_parent(name: str, other: str) -> str:
+    """The deepest name both are at or below; the cascading root ``/`` across namespaces."""
+    _, ns_a, parts_a = parse(name)
+    _, ns_b, parts_b = parse(other)
+    if ns_a != ns_b:
+        return "/"
+    shared = 0
+    for part_a, part_b in zip(parts_a, parts_b, strict=False):
+        if part_a != part_b:
+            break
+        shared += 1
+    if parts_a[:shared] == ("",):
+        shared = 0  # a lone empty part is no name (see join): the root is the one above
+    return join(ns_a, parts_a[:shared])
+
+
 def relative_parts(name: str, base: str) -> tuple[str, ...]:
     """Unescaped parts of ``name`` below ``base`` (which must be the same or above it)."""
     if not is_below_or_same(name, base):

@@ -44,20 +44,6 @@ def below(keys: KeySet, name: str) -> list[Key]:
     return [key for key in keys if key.parts[:depth] == parts]
 
 
-def common_parent(first: str, second: str) -> str:
-    """The deepest name both are at or below; the cascading root across namespaces."""
-    namespace, parts = names.split(first)
-    other_namespace, other_parts = names.split(second)
-    if namespace != other_namespace:
-        return "/"
-    common: list[str] = []
-    for part, other in zip(parts, other_parts, strict=False):
-        if part != other:
-            break
-        common.append(part)
-    return names.join(namespace, common)
-
-
 def renamed(name: str, source: str, destination: str) -> str:
     """``name`` (at or below ``source``) moved to the same place below ``destination``."""
     return names.child(destination, *names.relative_parts(name, source))

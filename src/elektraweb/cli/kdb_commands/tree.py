@@ -12,6 +12,7 @@ from elektraweb.cli.kdb_commands.command import (
     Invocation,
     Option,
 )
+from elektraweb.kdb import names
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -60,7 +61,7 @@ def run_mv(invocation: Invocation) -> int:
     what = "for destination and source when moving a key"
     source = subtree.namespaced(invocation.arguments[0], what)
     destination = subtree.namespaced(invocation.arguments[1], what)
-    root = subtree.common_parent(source, destination)
+    root = names.common_parent(source, destination)
     if invocation.flag("verbose"):
         print(f"using common basename: {root}")
     kdb = KDB()
@@ -79,7 +80,7 @@ def run_cp(invocation: Invocation) -> int:
     what = "for destination and source when copying a key"
     source = subtree.namespaced(invocation.arguments[0], what)
     destination = subtree.namespaced(invocation.arguments[1], what)
-    root = subtree.common_parent(source, destination)
+    root = names.common_parent(source, destination)
     kdb = KDB()
     keys = kdb.get(root)
     copies = [
