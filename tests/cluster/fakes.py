@@ -276,8 +276,10 @@ class FakeGateway:
         daemon = self.daemons.get(parse_endpoint(endpoint).identity)
         if daemon is None or not daemon.reachable:
             raise InstanceUnreachable(f"connection to {endpoint} refused")
-        if daemon.silent or daemon.public_key != public_key:
-            # A CURVE handshake with the wrong server key never completes: silence.
+        if daemon.public_key != public_key:
+            # As the real link reports it: the CURVE handshake with that key fails.
+            raise InstanceUnreachable(f"{endpoint} refused the handshake with key {public_key}")
+        if daemon.silent:
             raise InstanceTimeout(f"{endpoint} did not answer within the deadline")
         return daemon
 
