@@ -53,10 +53,8 @@ def _open(browser: Browser, stack: Stack) -> Iterator[Page]:
     )
     context.set_default_timeout(10_000)
     page = context.new_page()
-    page.add_init_script("window.__errors = []; window.addEventListener('error', e => window.__errors.push(String(e.message))); window.addEventListener('unhandledrejection', e => window.__errors.push('rejection: ' + String(e.reason)))")
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: print("console:", m.text) if "DBGBITS" in m.text else None)
     yield page
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"

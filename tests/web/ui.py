@@ -34,11 +34,7 @@ class WebUI:
         # By keyboard: a click's coordinates can go stale while the overview re-renders live.
         self.page.locator(f"tr[data-instance='{name}'] a").first.press("Enter")
         expect(self.page).to_have_url(re.compile(r"#/instances/\d+$"))
-        try:
-            expect(self.page.get_by_role("heading", level=1)).to_have_text(name)
-        except AssertionError:
-            print("DIAG", self.page.evaluate("""async () => { const c = window.__app; const bits = Object.fromEntries(Object.entries(c).filter(([k, v]) => typeof v !== 'object' && typeof v !== 'function')); const hooks = c.__H ? c.__H.__.map(h => [h.__, h.__N]).filter(x => typeof x[0] !== 'object' || Array.isArray(x[0])).map(x => JSON.stringify(x).slice(0, 80)) : null; console.log('DBGBITS mounts=' + window.__mounts + ' vnode=' + !!c.__v + ' ' + JSON.stringify(bits) + ' ' + JSON.stringify(hooks)); const m = await import('/app/store.js'); m.update({}); await new Promise(r => setTimeout(r, 300)); const s = m.getState(); return JSON.stringify({main: document.querySelector('main')?.className, h1: [...document.querySelectorAll('h1')].map(h => h.textContent), pageErrors: window.__errors, hash: location.hash, route: s.route, config: !!s.config, errors: s.errors}) }"""))
-            raise
+        expect(self.page.get_by_role("heading", level=1)).to_have_text(name)
         expect(self.row("system:/")).to_have_attribute("aria-expanded", "true")
 
     def row(self, path: str) -> Locator:
@@ -51,6 +47,11 @@ class WebUI:
         parts = rest.split("/")
         for part in parts[:-1]:
             row = self.row(current)
+            try:
+                row.wait_for()
+            except Exception:
+                print("STATE", _dump_state(self.page))
+                raise
             if row.get_attribute("aria-expanded") != "true":
                 row.locator(".twisty").click()
                 expect(row).to_have_attribute("aria-expanded", "true")
@@ -73,3 +74,15 @@ class WebUI:
 
     def expect_value_error(self, pattern: str) -> None:
         expect(self.page.get_by_test_id("value-error")).to_have_text(re.compile(pattern))
+
+
+def _dump_state(page: Page) -> str:
+    return str(
+        page.evaluate(
+            """async () => { const m = await import('/app/store.js'); const s = m.getState();
+            const c = s.config; return JSON.stringify({route: s.route, conn: s.connection,
+            loading: c && c.loading, expanded: c && c.expanded,
+            nodes: c && Object.keys(c.nodes), errors: s.errors,
+            rows: [...document.querySelectorAll('[role=treeitem]')].map(r => r.dataset.path)}) }"""
+        )
+    )

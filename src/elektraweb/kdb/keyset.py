@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from operator import attrgetter
 
@@ -13,6 +13,9 @@ _by_sort_key = attrgetter("sort_key")
 # No byte of an unescaped name after the namespace byte is 0xff (UTF-8 never uses it), so
 # appending it gives an upper bound for every name below a given one.
 _ABOVE_ALL = b"\xff"
+# Up to this many keys added to an ordered KeySet are inserted one by one; more are merged
+# with one sort (timsort merges sorted runs in linear time).
+_FEW_ADDED = 32
 
 
 class KeySet:
@@ -30,8 +33,7 @@ class KeySet:
         self._order: list[Key] | None = None
         self._sort_keys: list[names.SortKey] = []
         self._added: list[Key] = []
-        for key in keys:
-            self.add(key)
+        self.extend(keys)
 
     def add(self, key: Key) -> None:
         """Insert or replace the key of the same name."""
@@ -49,6 +51,19 @@ class KeySet:
             self._added[self._added.index(previous)] = key
 
     def extend(self, keys: Iterable[Key]) -> None:
+        """Add every key of ``keys``; another KeySet with none of these names is taken over
+        in bulk (its keys are shared, not copied), which costs no per-key work."""
+        if isinstance(keys, KeySet) and self._keys.keys().isdisjoint(keys._keys.keys()):
+            if not self._keys:
+                self._keys = dict(keys._keys)
+                self._order = None if keys._order is None else list(keys._order)
+                self._sort_keys = list(keys._sort_keys)
+                self._added = list(keys._added)
+                return
+            self._keys.update(keys._keys)
+            if self._order is not None:
+                self._added.extend(keys._keys.values())
+            return
         for key in keys:
             self.add(key)
 
@@ -78,13 +93,18 @@ class KeySet:
 
     def _merge_added(self) -> list[Key]:
         order = self._order
+        if order is not None and len(self._added) <= _FEW_ADDED:
+            # A handful of keys added to a big ordered set: insert each where it belongs.
+            for key in self._added:
+                index = bisect_left(self._sort_keys, key.sort_key)
+                order.insert(index, key)
+                self._sort_keys.insert(index, key.sort_key)
+            self._added = []
+            return order
         if order is None:
             order = sorted(self._keys.values(), key=_by_sort_key)
-        elif self._added:
-            self._added.sort(key=_by_sort_key)
-            order = sorted(order + self._added, key=_by_sort_key)
         else:
-            return order
+            order = sorted(order + self._added, key=_by_sort_key)
         self._added = []
         self._order = order
         self._sort_keys = [key.sort_key for key in order]
@@ -129,12 +149,22 @@ class KeySet:
             del self._sort_keys[start:end]
         return taken
 
-    def children(self, name: str, depth: int | None = 1) -> list[str]:
+    def children(
+        self,
+        name: str,
+        depth: int | None = 1,
+        *,
+        after: str | None = None,
+        limit: int | None = None,
+    ) -> list[str]:
         """Names below ``name`` down to ``depth`` levels (None: all), in order.
 
         Names of intermediate levels that exist only implicitly (a key ``a/b/c`` without
         ``a/b``) are included once, so a tree view can show the path to every key; the one
         level that has no valid name (``/%``, above a key such as ``/%/a``) is left out.
+        ``after`` and ``limit`` page through a long listing: only names that sort after
+        ``after``, at most ``limit`` of them, at a cost that grows with the page, not with
+        the subtree.
         """
         start, end = self._span_below(name)
         _, namespace, base = names.parse(name)
@@ -145,7 +175,14 @@ class KeySet:
         # previous key's prefix at that level.
         previous: tuple[str, ...] = base
         index = start + 1 if start < end and order[start].parts == base else start
-        while index < end:
+        if after is not None:
+            _, after_namespace, after_parts = names.parse(after)
+            sort_key = names.unescaped(after_namespace, after_parts)
+            index = max(index, bisect_right(self._sort_keys, sort_key, start, end))
+            if after_namespace == namespace and after_parts[:base_depth] == base:
+                # Levels that are prefixes of ``after`` sort before it: the last page had them.
+                previous = after_parts
+        while index < end and (limit is None or len(result) < limit):
             key = order[index]
             parts = key.parts
             relative = len(parts) - base_depth
@@ -163,7 +200,7 @@ class KeySet:
             if relative > limit:  # skip the rest of a subtree deeper than asked for
                 deepest = names.unescaped(namespace, parts[: base_depth + limit])
                 index = bisect_left(self._sort_keys, deepest + b"\x00" + _ABOVE_ALL, index, end)
-        return result
+        return result if limit is None else result[:limit]
 
     def copy(self) -> KeySet:
         """A KeySet of copies of the keys (already in order)."""

@@ -3,8 +3,9 @@ import { render } from 'preact'
 import { html } from './html.js'
 import { App } from './components/App.js'
 import { resumeSession } from './session.js'
+import { StoreRoot } from './store.js'
 import { startRouting } from './navigation.js'
 
-render(html`<${App} />`, document.getElementById('app'))
+render(html`<${StoreRoot} page=${App} />`, document.getElementById('app'))
 startRouting()
 resumeSession()

@@ -1,7 +1,8 @@
-// The one place the page's state lives. Modules change it with `update`; components read the
-// part they show with `useStore(selector)` and render again only when that part changed.
+// The one place the page's state lives. Modules change it with `update`; `StoreRoot` renders
+// the page again after every change (coalesced into one render per tick), and components read
+// the part they show with `useStore(selector)` while rendering.
 
-import { useLayoutEffect, useReducer, useRef } from 'preact/hooks'
+import { Component, h } from 'preact'
 
 const initial = {
   session: null, // {user, role} once logged in
@@ -45,39 +46,29 @@ export function subscribe(listener) {
   return () => listeners.delete(listener)
 }
 
-function shallowEqual(a, b) {
-  if (Object.is(a, b)) return true
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false
-  if (Array.isArray(a) !== Array.isArray(b)) return false
-  const keys = Object.keys(a)
-  if (keys.length !== Object.keys(b).length) return false
-  return keys.every((key) => Object.is(a[key], b[key]))
+/** The part of the state `selector` picks, read while rendering. */
+export function useStore(selector) {
+  return selector(state)
 }
 
-/** The part of the state `selector` picks; the component renders again when it changes. */
-export function useStore(selector) {
-  const [, rerender] = useReducer((count) => count + 1, 0)
-  const selectorRef = useRef(selector)
-  selectorRef.current = selector
-  const selected = selector(state)
-  const selectedRef = useRef(selected)
-  selectedRef.current = selected
-  useLayoutEffect(() => {
-    const check = () => {
-      let next
-      try {
-        next = selectorRef.current(state)
-      } catch {
-        rerender() // what it selected is gone; the parent will unmount it
-        return
-      }
-      if (!shallowEqual(next, selectedRef.current)) rerender()
-    }
-    const unsubscribe = subscribe(check)
-    check() // the state may have changed between rendering and subscribing
-    return unsubscribe
-  }, [])
-  return selected
+/**
+ * Renders `page` again after every change of the state. One subscription at the root, with
+ * forceUpdate, is deliberately simple: per-component subscriptions through hook state were
+ * occasionally left without their render (an update consumed by preact's bail-out logic).
+ */
+export class StoreRoot extends Component {
+  componentDidMount() {
+    this.unsubscribe = subscribe(() => this.forceUpdate())
+    this.forceUpdate() // the state may have changed before mounting
+  }
+
+  componentWillUnmount() {
+    this.unsubscribe()
+  }
+
+  render({ page }) {
+    return h(page, null)
+  }
 }
 
 let nextMessageId = 1

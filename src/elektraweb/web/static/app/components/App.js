@@ -16,8 +16,6 @@ function Screen({ screen }) {
 }
 
 export function App() {
-  window.__app = this
-  if (!this.__counted) { this.__counted = true; window.__mounts = (window.__mounts || 0) + 1 }
   const { session, sessionChecked, screen } = useStore((s) => ({
     session: s.session,
     sessionChecked: s.sessionChecked,
