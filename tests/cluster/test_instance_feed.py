@@ -16,7 +16,7 @@ from elektraweb.cluster.instance_feed import InstanceFeed
 from elektraweb.cluster.registry import Instance, InstanceFields, Registry
 from elektraweb.cluster.wire_gateway import WireGateway
 from elektraweb.wire import Event, KeyPair
-from support.processes import QUICK_LINK, Elektrad
+from support.processes import QUICK_LINK, Elektrad, ElektradPublishingApart
 
 
 @dataclass
@@ -109,6 +109,33 @@ async def test_a_change_on_the_host_is_republished_and_handed_to_listeners(
     assert told_instance == instance
     assert (told_event.key, told_event.origin) == ("system:/app/port", "external")
     assert setup.recorder.statuses == [(instance.id, True)]
+
+
+async def test_events_are_followed_where_the_instance_says_it_publishes(
+    tmp_path: Path, setup: Setup
+) -> None:
+    """An elektrad started with `--events` at another port than its request port + 2."""
+    elektrad = await ElektradPublishingApart(tmp_path / "web-1", setup.keys.public).start()
+    try:
+        with setup.hub.subscribe([""]) as subscription:
+            instance = setup.registry.add_instance(
+                InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+            )
+            await setup.feed.sync()
+            status_topic = f"registry/instance/{instance.id}/status"
+            status = await next_event(subscription, status_topic)
+            while status["events"] is None:  # until the daemon has answered `version`
+                status = await next_event(subscription, status_topic)
+            assert status["events"] == elektrad.events_endpoint
+            await eventually(lambda: setup.feed.events_online(instance.id))
+
+            await elektrad.kdb("set", "system:/app/port", "9090")
+            event = await next_event(subscription, f"instance/{instance.id}/system:/app/port")
+    finally:
+        await elektrad.stop()
+
+    assert (event["instance"], event["key"]) == (instance.id, "system:/app/port")
+    assert (event["new"]["value"], event["origin"]) == ("9090", "external")
 
 
 async def test_online_and_offline_are_published_and_told(

@@ -124,6 +124,33 @@ class Elektrad:
         return output.decode().strip()
 
 
+class ElektradPublishingApart(Elektrad):
+    """An `Elektrad` publishing its events at a port of its own (`--events`, its request port
+    + 7 instead of + 2): only its `version` answer tells a client where to subscribe."""
+
+    def __init__(self, base: Path, allow_key: str, name: str = "elektrad") -> None:
+        super().__init__(base, allow_key, name)
+        request_port = free_port(offsets=(7,))
+        self.endpoint = f"tcp://127.0.0.1:{request_port}"
+        self.events_endpoint = f"tcp://127.0.0.1:{request_port + 7}"
+
+    async def start(self) -> ElektradPublishingApart:
+        env = {name: value for name, value in os.environ.items() if not name.startswith("KDB")}
+        env.update(KDB_ROOT=str(self.kdb_root), HOME=str(self.home))
+        command = [
+            sys.executable, "-m", "elektraweb.cli.elektrad",
+            "--listen", self.endpoint,
+            "--events", self.events_endpoint,
+            "--state", str(self.base / "state"),
+            f"--allow-key={self.allow_key}",
+        ]  # fmt: skip
+        self.daemon = processes.Daemon(
+            self.name, command, ready=processes.ELEKTRAD_READY, log_path=self.log_path, env=env
+        )
+        self.public_key = (await self.daemon.start())["key"]
+        return self
+
+
 class Api:
     """clusterd's REST API as a script uses it: JSON in and out, the session cookie kept."""
 

@@ -55,6 +55,7 @@ def _open(browser: Browser, stack: Stack) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: print("console:", m.text) if "DBG" in m.text and "dirty" not in m.text else None)
     yield page
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"

@@ -12,7 +12,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,27 +23,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from support.processes import free_port_pair
+
 BIN = Path(sys.executable).parent
 ADMIN_PASSWORD = "admin-secret-1"
 START_SECONDS = 20.0
 _LISTENING = re.compile(r"clusterd listening on (http://\S+?),")
-
-
-def free_port_pair() -> int:
-    """A loopback port p with p + 2 free too: elektrad publishes its events on port + 2."""
-    for _ in range(200):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
-        if port + 2 > 65535:
-            continue
-        try:
-            with socket.socket() as events:
-                events.bind(("127.0.0.1", port + 2))
-        except OSError:
-            continue
-        return port
-    raise RuntimeError("no free pair of loopback ports (p, p + 2) found")
 
 
 @dataclass

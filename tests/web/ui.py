@@ -43,26 +43,28 @@ class WebUI:
     def reveal(self, path: str) -> Locator:
         """Expand every ancestor of `path` in the tree, then select it."""
         root, _, rest = path.partition(":/")
-        current = f"{root}:/"
         parts = rest.split("/")
-        for part in parts[:-1]:
-            row = self.row(current)
-            try:
-                row.wait_for()
-            except Exception:
-                print("STATE", _dump_state(self.page))
-                raise
+        ancestors = [f"{root}:/"] + [
+            f"{root}:/" + "/".join(parts[:n]) for n in range(1, len(parts))
+        ]
+        for ancestor in ancestors:
+            row = self.visible_row(ancestor)
             if row.get_attribute("aria-expanded") != "true":
                 row.locator(".twisty").click()
                 expect(row).to_have_attribute("aria-expanded", "true")
-            current = current + part if current.endswith("/") else f"{current}/{part}"
-        row = self.row(current)
-        if row.get_attribute("aria-expanded") != "true":
-            row.locator(".twisty").click()
-        target = self.row(path)
+        target = self.visible_row(path)
         target.click()
         expect(self.page.locator("#key-title")).to_have_text(path)
         return target
+
+    def visible_row(self, path: str) -> Locator:
+        row = self.row(path)
+        try:
+            row.wait_for()
+        except Exception:
+            print("STATE", _dump_state(self.page))
+            raise
+        return row
 
     def value_editor(self) -> Locator:
         return self.page.locator("#value-editor")

@@ -13,6 +13,10 @@ for each event and each online/offline change, in order per instance, after the 
 The feed follows registry changes by listening to the audit log, where every change of the
 registry through clusterd is recorded; each entry names the instance it changed, and only that
 instance's subscription is brought up to date.
+
+The event socket is where the daemon's `version` answer says it is (the `events` of the
+gateway's status). Until the daemon has answered, the feed subscribes at the request port + 2,
+where a daemon that does not tell publishes, and moves the subscription once it knows better.
 """
 
 from __future__ import annotations
@@ -20,9 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+import zmq
 from aiohttp import web
 
 from elektraweb.cluster.app import SERVICES, Extension
@@ -34,9 +40,6 @@ from elektraweb.cluster.wire_gateway import WireGateway
 from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState
 
 log = logging.getLogger(__name__)
-
-EVENT_PORT_OFFSET = 2
-"""elektrad publishes on its request port + 2 unless told otherwise (33333 → 33335)."""
 
 
 class FeedListener(Protocol):
@@ -52,15 +55,17 @@ class FeedListener(Protocol):
         ...
 
 
-def events_endpoint(instance: Instance) -> str:
-    """Where the instance publishes: its request endpoint's host, port + 2.
+def _unannounced_events_endpoint(instance: Instance) -> str:
+    # Where a daemon publishes that has not said (docs/protocol.md §4): request port + 2.
+    host, _, port = parse_endpoint(instance.endpoint).address.rpartition(":")
+    return f"{host}:{int(port) + 2}"
 
-    The registry keeps no event endpoint, so an elektrad started with a different `--events`
-    cannot be followed yet.
-    """
-    address = parse_endpoint(instance.endpoint).address
-    host, _, port = address.rpartition(":")
-    return f"{host}:{int(port) + EVENT_PORT_OFFSET}"
+
+async def _cancel(*tasks: asyncio.Task[None] | None) -> None:
+    running = [task for task in tasks if task is not None]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
 
 
 def _state(state: KeyState | None) -> dict[str, Any] | None:
@@ -81,10 +86,12 @@ def event_json(instance_id: int, event: Event) -> dict[str, Any]:
 
 @dataclass(eq=False)
 class _Follower:
-    """One instance's subscription and the task that reads it."""
+    """One instance's subscription, the endpoint it is subscribed at, and the task that
+    reads it."""
 
     instance: Instance
     subscriber: EventSubscriber
+    events: str
     reader: asyncio.Task[None] | None = None
     online: bool = False
     changes: asyncio.Queue[bool] = field(default_factory=asyncio.Queue)
@@ -167,29 +174,21 @@ class InstanceFeed:
                     await self._follow(instance)
 
     async def close(self) -> None:
-        self._registry = None
-        for task in self._background:
-            task.cancel()
-        await asyncio.gather(*self._background, return_exceptions=True)
-        for instance_id in list(self._followers):
-            await self._stop_following(instance_id)
+        self._registry = None  # from here on, no status schedules a move
+        await _cancel(*self._background)
+        async with self._syncing:
+            for instance_id in list(self._followers):
+                await self._stop_following(instance_id)
 
     # -- following one instance ---------------------------------------------------------------
 
     async def _follow(self, instance: Instance) -> None:
-        subscriber = EventSubscriber(
-            events_endpoint(instance),
-            server_key=instance.public_key,
-            keypair=self._keypair,
-            prefixes=[""],
-        )
-        follower = _Follower(instance, subscriber)
-        try:
-            await subscriber.start()
-        except ValueError as error:  # an unusable key: the gateway reports it on every call
-            log.warning("cannot follow instance %d's events: %s", instance.id, error)
-            await subscriber.close()
+        # A link opened earlier by a request may know the endpoint already.
+        events = self._gateway.status(instance)["events"] or _unannounced_events_endpoint(instance)
+        subscriber = await self._subscribe(instance, events)
+        if subscriber is None:
             return
+        follower = _Follower(instance, subscriber, events)
         self._followers[instance.id] = follower
         loop = asyncio.get_running_loop()
         follower.reader = loop.create_task(self._read(follower), name=f"feed-{instance.id}")
@@ -199,12 +198,52 @@ class InstanceFeed:
         await self._gateway.connect(instance)
         self._status_changed(instance, self._gateway.status(instance))
 
+    async def _subscribe(self, instance: Instance, events: str) -> EventSubscriber | None:
+        """A subscription to everything `instance` publishes at `events`; None (logged) when
+        ZeroMQ refuses the key or the endpoint."""
+        subscriber = None
+        try:
+            subscriber = EventSubscriber(
+                events, server_key=instance.public_key, keypair=self._keypair, prefixes=[""]
+            )
+            await subscriber.start()
+        except (ValueError, zmq.ZMQError) as error:
+            # An unusable key is reported by the gateway on every call as well.
+            log.warning("cannot follow instance %d's events at %s: %s", instance.id, events, error)
+            if subscriber is not None:
+                await subscriber.close()
+            return None
+        return subscriber
+
+    async def _move(self, instance: Instance, events: str) -> None:
+        """Follow `instance`'s events at `events`, where its daemon says it publishes."""
+        async with self._syncing:
+            follower = self._followers.get(instance.id)
+            if follower is None or not follower.follows(instance) or follower.events == events:
+                return  # no longer followed, moved elsewhere, or moved by an earlier status
+            subscriber = await self._subscribe(instance, events)
+            if subscriber is None:
+                return  # keep the old subscription; the next status change tries again
+            log.info(
+                "instance %d publishes its events at %s, not %s: following them there",
+                instance.id,
+                events,
+                follower.events,
+            )
+            old_reader, old_subscriber = follower.reader, follower.subscriber
+            # The follower is consistent at every await: `_stop_following` may come next.
+            follower.reader, follower.subscriber, follower.events = None, subscriber, events
+            try:
+                await _cancel(old_reader)  # ended before the new one starts: events stay in order
+            finally:
+                await old_subscriber.close()
+            follower.reader = asyncio.get_running_loop().create_task(
+                self._read(follower), name=f"feed-{instance.id}"
+            )
+
     async def _stop_following(self, instance_id: int) -> None:
         follower = self._followers.pop(instance_id)
-        tasks = [task for task in (follower.reader, follower.notifier) if task is not None]
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await _cancel(follower.reader, follower.notifier)
         await follower.subscriber.close()
 
     async def _read(self, follower: _Follower) -> None:
@@ -228,6 +267,9 @@ class InstanceFeed:
         self._hub.publish(
             f"registry/instance/{instance.id}/status", {"instance": instance.id, **status}
         )
+        events = status["events"]
+        if events is not None and events != follower.events and self._registry is not None:
+            self._in_background(self._move(instance, events))
         if status["online"] != follower.online:
             follower.online = status["online"]
             follower.changes.put_nowait(follower.online)
@@ -256,6 +298,9 @@ class InstanceFeed:
     def _audited(self, entry: AuditEntry) -> None:
         if entry.action.startswith("instance.") and self._registry is not None:
             named = None if entry.target_id is None else int(entry.target_id)
-            task = asyncio.get_running_loop().create_task(self.sync(named))
-            self._background.add(task)
-            task.add_done_callback(self._background.discard)
+            self._in_background(self.sync(named))
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

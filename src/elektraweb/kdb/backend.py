@@ -15,7 +15,7 @@ from elektraweb.kdb.errors import ConflictError, KDBError, ResourceError
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import Mount
 from elektraweb.kdb.sidecar import SIDECAR_FORMAT, for_format, leftovers, merged, sidecar_path
-from elektraweb.kdb.storage import Document, StorageFormat, get_format
+from elektraweb.kdb.storage import Document, DocumentWriter, StorageFormat, get_format
 
 
 class Backend:
@@ -106,8 +106,9 @@ class Backend:
     def prepare(self, desired: KeySet) -> Change:
         """Render ``desired`` (every key of the file) into new file and sidecar content."""
         mountpoint = self.mount.name
-        data = self._render(for_format(desired, self.format.native_meta))
-        document = self._parse(self.format, data, self.file)
+        data, document = self._render(for_format(desired, self.format.native_meta))
+        if document.keys is desired:  # the file alone holds every key as given
+            return Change(self, desired, data, document, None, None)
         extra = leftovers(desired, document.keys)
         if not len(extra):
             return Change(self, desired, data, document, None, None)
@@ -119,23 +120,30 @@ class Backend:
         sidecar_document = self._parse(sidecar_format, sidecar, self.sidecar_file)
         return Change(self, desired, data, document, sidecar, sidecar_document)
 
-    def _render(self, keys: KeySet) -> bytes:
-        """The format's rendering of ``keys``; a value it refuses to place is left out (the
-        sidecar then keeps it), any other refusal is an error naming the file."""
+    def _render(self, keys: KeySet) -> tuple[bytes, Document]:
+        """The format's rendering of ``keys`` and the document it reads back as (parsed
+        again unless the format can tell). A value the format refuses to place is left out
+        (the sidecar then keeps it), any other refusal is an error naming the file."""
+        fmt = self.format
         while True:
             try:
-                return self.format.write(keys, self.mount.name, self.document)
+                if isinstance(fmt, DocumentWriter):
+                    return fmt.write_document(keys, self.mount.name, self.document)
+                data = fmt.write(keys, self.mount.name, self.document)
+                break
             except KDBError as exc:
                 refused = keys.lookup(exc.key) if exc.key else None
                 if refused is None or refused.value is None:
                     raise type(exc)(
-                        f"cannot write {self.file} as {self.format.name}: {exc.message}",
+                        f"cannot write {self.file} as {fmt.name}: {exc.message}",
                         key=exc.key,
                         code=exc.code,
                     ) from exc
                 without_value = refused.copy()
                 without_value.value = None
+                keys = KeySet(keys)  # ``keys`` may be the caller's
                 keys.add(without_value)
+        return data, self._parse(fmt, data, self.file)
 
     def check_unchanged_on_disk(self) -> None:
         """ConflictError unless file and sidecar are as this backend last read them."""

@@ -7,10 +7,12 @@ files whose keys changed: all of them are rendered first, then written atomicall
 their locks, and a file that changed on disk since this KDB read it is a conflict (C02000).
 
 A KDB keeps what it read in memory for the next get and set; it is not thread-safe.
+``view`` is ``get`` without the copy, for readers of big key sets (a daemon's listings).
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from pathlib import Path
 
 from elektraweb.kdb import files, names
@@ -27,13 +29,19 @@ from elektraweb.kdb.mounts import (
     Region,
     bootstrap_mount,
 )
-from elektraweb.kdb.spec import apply_spec, strip_spec
+from elektraweb.kdb.spec import Specification, apply_spec, strip_spec
 from elektraweb.kdb.storage import FORMATS, format_for_file
 from elektraweb.kdb.validation import validate_change
 
 # Parts of spec key names that match more than themselves (see elektraweb.kdb.spec).
 _WILDCARD_PARTS = ("_", "#")
 _GLOB_CHARACTERS = ("*", "?", "[")
+# Views are remembered for the parents read last, while they hold this many keys in all
+# (a view shares its keys with the KDB: it costs its own index, about 100 bytes a key).
+_VIEWS_KEPT = 16
+_VIEW_KEYS_KEPT = 250_000
+# What a view depends on besides its mounts' files: the proc:/ keys held in memory.
+_PROC = "proc"
 
 
 class KDB:
@@ -48,6 +56,8 @@ class KDB:
         self._proc = KeySet()
         self._bootstrap = bootstrap_mount(self.paths)
         self._spec_wildcards: dict[Mount, tuple[KeySet, list[Key]]] = {}
+        # parent -> (what the view was built from, the view); dropped when any of it changes
+        self._views: OrderedDict[str, tuple[frozenset[Mount | str], KeySet]] = OrderedDict()
 
     # -- mount table ---------------------------------------------------------------------
 
@@ -59,6 +69,7 @@ class KDB:
             table = MountTable.from_keys(bootstrap.keys, self.paths)
             self._backends = {m: b for m, b in self._backends.items() if m in table.mounts}
             self._spec_wildcards = {}
+            self._views.clear()
             self._table, self._table_source = table, bootstrap.keys
         return self._table
 
@@ -107,32 +118,71 @@ class KDB:
         that describe keys below ``parent``, the ``default:/`` keys they create, and the
         ``proc:/`` keys this KDB keeps in memory. It is the caller's own copy.
         """
+        return self.view(parent).copy()
+
+    def view(self, parent: str = "/") -> KeySet:
+        """The keys ``get`` returns, without copying them: read-only.
+
+        The keys are shared with this KDB and with other views, so neither they nor the
+        KeySet may be changed (copy a key to change it, or ``KeySet(view)`` for a KeySet of
+        one's own). A view is remembered while its files are unchanged: reading the same
+        parent again costs a ``stat`` per file. It never changes, whatever later gets and
+        sets do; the next ``view`` shows their effect.
+        """
         parent = names.canonical(parent)
         namespace, parts = names.split(parent)
         if namespace == "meta":
             raise KDBError(f"cannot get {parent}: meta:/ names metadata, not keys", code=INTERFACE)
         table = self._mount_table()
+        regions = [(region, self._owned(table, region.mount)) for region in table.regions(parent)]
+        spec_regions = [] if namespace == "spec" else [
+            (region, self._owned(table, region.mount))
+            for region in table.regions(names.join("spec", parts))
+        ]
+        with_proc = namespace in ("proc", names.CASCADING)
+        remembered = self._views.get(parent)
+        if remembered is not None:
+            self._views.move_to_end(parent)
+            return remembered[1]
         result = KeySet()
-        for region in table.regions(parent):
-            owned = self._owned(table, region.mount)
-            result.extend(key.copy() for key in owned.below(region.start))
-        if namespace != "spec":
+        for region, owned in regions:
+            result.extend(owned.below(region.start))
+        for region, owned in spec_regions:
             # Spec keys above the parent (patterns such as ``#`` or ``_``) describe it too.
-            for region in table.regions(names.join("spec", parts)):
-                result.extend(key.copy() for key in self._spec_for(table, region, parts))
-        if namespace in ("proc", names.CASCADING):
-            result.extend(key.copy() for key in self._proc.below(names.join("proc", parts)))
+            result.extend(self._spec_for(region, owned, parts))
+        if with_proc:
+            result.extend(self._proc.below(names.join("proc", parts)))
         apply_spec(result)
+        sources: set[Mount | str] = {region.mount for region, _ in (*regions, *spec_regions)}
+        if with_proc:
+            sources.add(_PROC)
+        self._remember_view(parent, frozenset(sources), result)
         return result
+
+    def _remember_view(self, parent: str, sources: frozenset[Mount | str], view: KeySet) -> None:
+        views = self._views
+        views[parent] = (sources, view)
+        held = sum(len(kept) for _, kept in views.values())
+        while len(views) > 1 and (len(views) > _VIEWS_KEPT or held > _VIEW_KEYS_KEPT):
+            _, (_, dropped) = views.popitem(last=False)
+            held -= len(dropped)
+
+    def _forget_views(self, source: Mount | str) -> None:
+        """Drop the remembered views built from ``source``, which changed."""
+        for parent in [p for p, (sources, _) in self._views.items() if source in sources]:
+            del self._views[parent]
 
     def _owned(self, table: MountTable, mount: Mount) -> KeySet:
         backend = self._backend(mount)
+        before = backend.keys
         backend.refresh()
+        if backend.keys is not before:
+            self._forget_views(mount)
         return backend.owned(table.submounts(mount))
 
-    def _spec_for(self, table: MountTable, region: Region, parts: tuple[str, ...]) -> list[Key]:
-        """The spec keys of ``region`` that may describe keys at or below ``parts``."""
-        owned = self._owned(table, region.mount)
+    def _spec_for(self, region: Region, owned: KeySet, parts: tuple[str, ...]) -> list[Key]:
+        """The spec keys of ``region`` (``owned`` by its mount) that may describe keys at
+        or below ``parts``."""
         if len(names.parts_of(region.mount.name)) > len(parts) or not parts:
             return list(owned.below(region.start))  # all of it is at or below the parent
         # The mount holds the parent; patterns for it start with its first part or a wildcard.
@@ -158,9 +208,9 @@ class KDB:
         if self._table is None:
             raise KDBError(f"cannot set {parent}: call get before set", code=INTERFACE)
         table = self._table
-        spec = ks.below("spec:/")
+        specification = Specification(ks)
         # Keys carry their spec's metadata since the get; store only what is their own.
-        stored = strip_spec(ks) if len(spec) else ks
+        stored = strip_spec(ks, specification)
         for space in (names.CASCADING, "meta"):
             for key in stored.below(names.join(space, parts)):
                 raise KDBError(
@@ -171,7 +221,7 @@ class KDB:
         changes = [
             change
             for region in table.regions(parent)
-            if (change := self._change(table, region, stored, spec, copy=not len(spec)))
+            if (change := self._change(table, region, stored, specification))
         ]
         for change in changes:
             if change.backend.mount == self._bootstrap:
@@ -180,15 +230,20 @@ class KDB:
         proc = None
         if namespace in ("proc", names.CASCADING):
             old_proc = self._proc.below(proc_region)
-            proc = validate_change(old_proc, stored.below(proc_region), spec)
-        self._commit(changes)
+            proc = validate_change(old_proc, stored.below(proc_region), specification)
+        try:
+            self._commit(changes)
+        finally:
+            for change in changes:
+                self._forget_views(change.backend.mount)
         if proc is not None:
             self._proc.cut(proc_region)
             self._proc.extend(key.copy() for key in proc)
+            self._forget_views(_PROC)
         return [change.backend.file for change in changes]
 
     def _change(
-        self, table: MountTable, region: Region, stored: KeySet, spec: KeySet, copy: bool
+        self, table: MountTable, region: Region, stored: KeySet, specification: Specification
     ) -> Change | None:
         """The change ``stored`` makes to ``region``'s file, validated; None if there is none."""
         mount = region.mount
@@ -209,6 +264,8 @@ class KDB:
         after = KeySet()
         for key in incoming:
             old = current.lookup(key.name)
+            if old is key:  # shared with this KDB through a view: unchanged
+                continue
             if old is None or not old.same_content(key):
                 after.add(key)
                 if old is not None:
@@ -219,9 +276,11 @@ class KDB:
             return None
         before.extend(key for key in current if key.name in removed)
         # Only what changes is validated, so an old invalid value elsewhere never blocks.
-        after = validate_change(before, after, spec)
-        desired = KeySet(key for key in backend.keys if key.name not in removed)
-        desired.extend((key.copy() for key in after) if copy else after)
+        after = validate_change(before, after, specification)
+        # The file's other keys are shared with the current state, not copied.
+        desired = KeySet(backend.keys)
+        desired.remove_all(removed)
+        desired.extend(key.copy() for key in after)
         return backend.prepare(desired)
 
     def _commit(self, changes: list[Change]) -> None:

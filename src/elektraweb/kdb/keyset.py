@@ -13,9 +13,10 @@ _by_sort_key = attrgetter("sort_key")
 # No byte of an unescaped name after the namespace byte is 0xff (UTF-8 never uses it), so
 # appending it gives an upper bound for every name below a given one.
 _ABOVE_ALL = b"\xff"
-# Up to this many keys added to an ordered KeySet are inserted one by one; more are merged
-# with one sort (timsort merges sorted runs in linear time).
-_FEW_ADDED = 32
+# Up to this many keys added to (or removed from) an ordered KeySet at once are inserted
+# (removed) one by one; more cost one pass: a sort (timsort merges sorted runs in linear
+# time), or a filter.
+_FEW_CHANGES = 32
 
 
 class KeySet:
@@ -88,12 +89,27 @@ class KeySet:
             del self._sort_keys[index]
         return key
 
+    def remove_all(self, removed: Iterable[str]) -> None:
+        """Remove the keys of these names, if present."""
+        removed = list(removed)
+        if len(removed) <= _FEW_CHANGES:
+            for name in removed:
+                self.remove(name)
+            return
+        for name in removed:
+            self._keys.pop(names.canonical(name), None)
+        if self._order is not None:
+            present = self._keys.get
+            self._added = [key for key in self._added if present(key.name) is key]
+            self._order = [key for key in self._order if present(key.name) is key]
+            self._sort_keys = [key.sort_key for key in self._order]
+
     def __len__(self) -> int:
         return len(self._keys)
 
     def _merge_added(self) -> list[Key]:
         order = self._order
-        if order is not None and len(self._added) <= _FEW_ADDED:
+        if order is not None and len(self._added) <= _FEW_CHANGES:
             # A handful of keys added to a big ordered set: insert each where it belongs.
             for key in self._added:
                 index = bisect_left(self._sort_keys, key.sort_key)
@@ -186,19 +202,19 @@ class KeySet:
             key = order[index]
             parts = key.parts
             relative = len(parts) - base_depth
-            limit = relative if depth is None else min(relative, depth)
+            shown = relative if depth is None else min(relative, depth)
             level = 1
-            while level <= limit and previous[: base_depth + level] == parts[: base_depth + level]:
+            while level <= shown and previous[: base_depth + level] == parts[: base_depth + level]:
                 level += 1
-            for missing in range(level, limit + 1):
+            for missing in range(level, shown + 1):
                 if missing == relative:
                     result.append(key.name)
                 elif parts[: base_depth + missing] != ("",):  # '/%' cannot be named: skip it
                     result.append(names.join(namespace, parts[: base_depth + missing]))
             previous = parts
             index += 1
-            if relative > limit:  # skip the rest of a subtree deeper than asked for
-                deepest = names.unescaped(namespace, parts[: base_depth + limit])
+            if relative > shown:  # skip the rest of a subtree deeper than asked for
+                deepest = names.unescaped(namespace, parts[: base_depth + shown])
                 index = bisect_left(self._sort_keys, deepest + b"\x00" + _ABOVE_ALL, index, end)
         return result if limit is None else result[:limit]
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.storage import ALL_METADATA
 
 # Marks a sidecar key whose value (not only metadata) the data file could not hold.
 VALUE_HELD = "internal/sidecar/value"
@@ -25,7 +26,12 @@ def sidecar_path(file: Path) -> Path:
 
 
 def for_format(keys: KeySet, native_meta: Container[str]) -> KeySet:
-    """The keys as the storage format should see them: only metadata it holds natively."""
+    """The keys as the storage format should see them: only metadata it holds natively.
+
+    ``keys`` itself for a format that holds all metadata; otherwise a new KeySet.
+    """
+    if native_meta is ALL_METADATA:
+        return keys
     if all(name in native_meta for key in keys for name in key.meta):
         return KeySet(keys)
     result = KeySet()

@@ -229,34 +229,46 @@ def _described_keys(ks: KeySet, specification: Specification) -> Iterator[Key]:
 
 
 def apply_spec(ks: KeySet) -> None:
-    """Copy spec metadata onto every matching key and add ``default:/`` keys.
+    """Give every matching key its spec metadata and add ``default:/`` keys.
 
-    A key's own metadata is never overwritten. ``default:/`` keys are created for spec keys
-    with ``default`` metadata whose key exists in no other namespace; they carry the spec
-    key's metadata too.
+    A key's own metadata is never overwritten. A key that gains metadata is replaced in
+    ``ks`` by a copy that has it: keys are never changed, since they may be shared (see
+    ``KDB.view``). ``default:/`` keys are created for spec keys with ``default`` metadata
+    whose key exists in no other namespace; they carry the spec key's metadata too.
     """
     specification = Specification(ks)
     if not specification:
         return
     for key in _described_keys(ks, specification):
         spec_meta = specification.meta_for(key)
-        if spec_meta:
-            key.meta = {**spec_meta, **key.meta}
+        if spec_meta and not spec_meta.keys() <= key.meta.keys():
+            described = key.copy()
+            described.meta = {**spec_meta, **key.meta}
+            ks.add(described)
     for default in list(specification.default_keys(ks)):
         ks.add(default)
 
 
-def strip_spec(ks: KeySet) -> KeySet:
-    """What should be stored of ``ks``: a copy without ``default:/`` keys and without the
-    metadata a key holds only because its specification says the same."""
-    stored = ks.copy()
+def strip_spec(ks: KeySet, specification: Specification | None = None) -> KeySet:
+    """What should be stored of ``ks``: a new KeySet without ``default:/`` keys and without
+    the metadata a key holds only because its specification says the same.
+
+    Keys that lose metadata are copies; the others are shared with ``ks``. Pass the
+    ``specification`` of ``ks`` if it is at hand.
+    """
+    stored = KeySet(ks)
     stored.cut("default:/")
-    specification = Specification(stored)
-    if specification:
-        for key in _described_keys(stored, specification):
-            spec_meta = specification.meta_for(key)
-            if spec_meta:
-                key.meta = {
-                    name: value for name, value in key.meta.items() if spec_meta.get(name) != value
-                }
+    if specification is None:
+        specification = Specification(stored)
+    if not specification:
+        return stored
+    for key in _described_keys(stored, specification):
+        if not key.meta:
+            continue
+        spec_meta = specification.meta_for(key)
+        own = {name: value for name, value in key.meta.items() if spec_meta.get(name) != value}
+        if len(own) != len(key.meta):
+            stripped = key.copy()
+            stripped.meta = own
+            stored.add(stripped)
     return stored

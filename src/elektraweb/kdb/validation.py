@@ -176,17 +176,23 @@ def _restricted(flag: str | None) -> bool:
     return flag is not None and flag.casefold() not in FALSE_WORDS
 
 
-def validate_change(old: KeySet, new: KeySet, spec: KeySet | None = None) -> KeySet:
+def validate_change(
+    old: KeySet, new: KeySet, spec: KeySet | Specification | None = None
+) -> KeySet:
     """Check every added, changed and removed key of ``old`` → ``new``; the normalised result.
 
     Keys of proc, dir, user and system are checked against their effective metadata: their
-    own, plus what the ``spec:/`` keys of ``spec`` (default: of ``new``) say. Unchanged keys
+    own, plus what the ``spec:/`` keys of ``spec`` (default: of ``new``) say; a caller
+    that checks several changes against one specification passes it built. Unchanged keys
     are not checked again, so an old invalid value elsewhere never blocks a change. A new key
     may not be created when its spec says ``restrict/write``. The result holds every key of
     ``new``; those whose value was normalised are copies. Raises ValidationError for the
     first key that fails.
     """
-    specification = Specification(new if spec is None else spec)
+    if isinstance(spec, Specification):
+        specification = spec
+    else:
+        specification = Specification(new if spec is None else spec)
     result = KeySet()
     for key in new:
         before = old.lookup(key.name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from elektraweb.kdb.errors import MountError, ResourceError
 from elektraweb.kdb.keyset import KeySet
@@ -23,6 +23,15 @@ class Document:
     state: object = field(default=None)
 
 
+class _AllMetadata(frozenset[str]):
+    def __contains__(self, item: object) -> bool:
+        return isinstance(item, str)
+
+
+# ``native_meta`` of a format that keeps every metadata name in the file itself.
+ALL_METADATA: frozenset[str] = _AllMetadata()
+
+
 class StorageFormat(Protocol):
     name: str
     # Metadata names the format keeps in the file itself; the database keeps any other
@@ -35,6 +44,18 @@ class StorageFormat(Protocol):
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
         """Render ``keys``; with ``previous`` change only what differs from it."""
+        ...
+
+
+@runtime_checkable
+class DocumentWriter(Protocol):
+    """A format that knows what its output reads back as, so a write need not parse it."""
+
+    def write_document(
+        self, keys: KeySet, mountpoint: str, previous: Document | None
+    ) -> tuple[bytes, Document]:
+        """``write``, and the document its bytes read back as. The document's ``keys`` are
+        ``keys`` itself when every key reads back as given."""
         ...
 
 

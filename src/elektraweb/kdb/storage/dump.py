@@ -21,34 +21,22 @@ Version 1 (read only) uses ``ksNew``/``keyNew``/``keyMeta``/``keyCopyMeta``/``ke
 from __future__ import annotations
 
 import re
+from array import array
 from dataclasses import dataclass, field
 
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import KDBError, ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document, previous_state
+from elektraweb.kdb.storage import ALL_METADATA, Document, previous_state
 from elektraweb.kdb.storage.tree import prefix_below
 
 _VERSION_2 = b"kdbOpen 2"
 _KEY_RECORD = re.compile(rb"\$key (?P<type>string|binary) (?P<first>[0-9]+) (?P<second>[0-9]+)\n")
 _META_RECORD = re.compile(rb"\$meta(?P<type>) (?P<first>[0-9]+) (?P<second>[0-9]+)\n")
 _BINARY = "binary"
-
-
-class _AllMetadata(frozenset[str]):
-    """Every metadata name: the dump format keeps all metadata in the file itself."""
-
-    def __contains__(self, item: object) -> bool:
-        return isinstance(item, str)
-
-
-@dataclass(frozen=True)
-class _Original:
-    data: bytes
-    # (key name, metadata name) -> name of the key it was copied from ($copymeta), so that
-    # writing the file again keeps the sharing.
-    copies: dict[tuple[str, str], str] = field(default_factory=dict)
+_HEADER = b"kdbOpen 2\n"
+_END = b"$end\n"
 
 
 class _Reader:
@@ -273,67 +261,189 @@ def _meta_of(keys: KeySet, name: str | None, meta_name: str) -> str | None:
     return None if key is None else key.meta.get(meta_name)
 
 
-def _render(keys: KeySet, mountpoint: str, copies: dict[tuple[str, str], str]) -> bytes:
-    prefix = prefix_below(mountpoint)
-    out = [b"kdbOpen 2\n"]
-    written: set[str] = set()
-    for key in keys:
+@dataclass(frozen=True)
+class _Layout:
+    """Where each key's record starts in a file this format rendered (then where ``$end``
+    starts), so that the next write renders only the records that changed."""
+
+    keys: list[Key]
+    offsets: array[int]
+
+
+@dataclass(frozen=True)
+class _Original:
+    data: bytes
+    # (key name, metadata name) -> name of the key it was copied from ($copymeta), so that
+    # writing the file again keeps the sharing.
+    copies: dict[tuple[str, str], str] = field(default_factory=dict)
+    # Known when ``data`` is exactly the rendering of the document's keys, without $copymeta.
+    layout: _Layout | None = None
+
+
+def _same_run(new: list[Key], i: int, old: list[Key], j: int) -> int:
+    """How many keys from ``new[i]`` on equal those from ``old[j]`` on. Compares growing
+    slices (a loop in C, identical keys cost no more than a pointer check) and narrows
+    down on the first difference."""
+    run, step = 0, 64
+    limit = min(len(new) - i, len(old) - j)
+    while run < limit:
+        size = min(step, limit - run)
+        if new[i + run : i + run + size] == old[j + run : j + run + size]:
+            run += size
+            step *= 2
+        elif size == 1:
+            break
+        else:
+            step = size // 2
+    return run
+
+
+class _Renderer:
+    """Version 2 records of the keys of one file."""
+
+    def __init__(
+        self, keys: KeySet, mountpoint: str, copies: dict[tuple[str, str], str]
+    ) -> None:
+        self.keys = keys
+        self.mountpoint = mountpoint
+        self.prefix = prefix_below(mountpoint)
+        self.copies = copies
+        self.written: set[str] = set()  # names rendered so far, needed only for $copymeta
+        self.kept_copies: dict[tuple[str, str], str] = {}
+        # Keys whose value does not read back as given: an empty binary value is no value.
+        self.emptied: list[Key] = []
+
+    def record(self, key: Key) -> bytes:
         name = key.name
-        if name.startswith(prefix):
-            relative = name[len(prefix):]
-        elif name == mountpoint:
+        if name.startswith(self.prefix):
+            relative = name[len(self.prefix):]
+        elif name == self.mountpoint:
             relative = ""
         else:
-            raise ResourceError(f"key {name} is not below the mountpoint {mountpoint}", key=name)
+            raise ResourceError(f"key {name} is not below the mountpoint {self.mountpoint}",
+                                key=name)
         try:
             raw_name = relative.encode()
             value = key.value
-            kind, raw = ((b"binary", value) if isinstance(value, bytes)
-                         else (b"binary", b"") if value is None
-                         else (b"string", value.encode()))
-            out.append(b"$key %b %d %d\n%b\n%b\n" % (kind, len(raw_name), len(raw), raw_name,
-                                                     raw))
+            if isinstance(value, bytes):
+                kind, raw = b"binary", value
+                if not value:
+                    self.emptied.append(key)
+            else:
+                kind, raw = (b"binary", b"") if value is None else (b"string", value.encode())
+            out = [b"$key %b %d %d\n%b\n%b\n" % (kind, len(raw_name), len(raw), raw_name, raw)]
             for meta_name in sorted(key.meta, key=_meta_order):
-                meta_value = key.meta[meta_name]
-                raw_meta = meta_name.encode()
-                source = copies.get((name, meta_name))
-                if source in written and _meta_of(keys, source, meta_name) == meta_value:
-                    raw_source = (source[len(prefix):] if source != mountpoint else "").encode()
-                    out.append(b"$copymeta %d %d\n%b\n%b\n" % (
-                        len(raw_source), len(raw_meta), raw_source, raw_meta))
-                else:
-                    raw_value = meta_value.encode()
-                    out.append(b"$meta %d %d\n%b\n%b\n" % (len(raw_meta), len(raw_value),
-                                                           raw_meta, raw_value))
+                out.append(self._meta_record(name, meta_name, key.meta[meta_name]))
         except UnicodeEncodeError:
             raise ResourceError(f"the key {name} holds text that is not valid Unicode",
                                 key=name) from None
-        written.add(name)
-    out.append(b"$end\n")
-    return b"".join(out)
+        if self.copies:
+            self.written.add(name)
+        return b"".join(out)
+
+    def _meta_record(self, name: str, meta_name: str, meta_value: str) -> bytes:
+        raw_meta = meta_name.encode()
+        source = self.copies.get((name, meta_name)) if self.copies else None
+        if source in self.written and _meta_of(self.keys, source, meta_name) == meta_value:
+            assert source is not None
+            self.kept_copies[(name, meta_name)] = source
+            raw_source = (source[len(self.prefix):] if source != self.mountpoint else "").encode()
+            return b"$copymeta %d %d\n%b\n%b\n" % (
+                len(raw_source), len(raw_meta), raw_source, raw_meta)
+        raw_value = meta_value.encode()
+        return b"$meta %d %d\n%b\n%b\n" % (len(raw_meta), len(raw_value), raw_meta, raw_value)
+
+    def render(self, order: list[Key]) -> tuple[bytes, _Layout]:
+        out = [_HEADER]
+        offsets = array("q")
+        position = len(_HEADER)
+        for key in order:
+            offsets.append(position)
+            record = self.record(key)
+            out.append(record)
+            position += len(record)
+        offsets.append(position)
+        out.append(_END)
+        return b"".join(out), _Layout(order, offsets)
+
+    def splice(self, order: list[Key], previous: _Layout, data: bytes) -> tuple[bytes, _Layout]:
+        """What ``render`` returns, made of the previous file's records for the keys that
+        are unchanged and new records for the others."""
+        old, old_offsets = previous.keys, previous.offsets
+        source = memoryview(data)
+        out: list[bytes | memoryview] = [_HEADER]
+        offsets = array("q")
+        position = len(_HEADER)
+        i = j = 0
+        while i < len(order):
+            key = order[i]
+            while j < len(old) and old[j].sort_key < key.sort_key:
+                j += 1  # a removed key
+            run = _same_run(order, i, old, j)
+            if run:
+                start, stop = old_offsets[j], old_offsets[j + run]
+                shift = position - start
+                offsets.extend(offset + shift for offset in old_offsets[j : j + run])
+                out.append(source[start:stop])
+                position += stop - start
+                i += run
+                j += run
+                continue
+            if j < len(old) and old[j].name == key.name:
+                j += 1  # a changed key
+            offsets.append(position)
+            record = self.record(key)
+            out.append(record)
+            position += len(record)
+            i += 1
+        offsets.append(position)
+        out.append(_END)
+        return b"".join(out), _Layout(order, offsets)
+
+    def read_back(self) -> KeySet:
+        """The keys as a read of the rendered file returns them."""
+        if not self.emptied:
+            return self.keys
+        keys = KeySet(self.keys)
+        for key in self.emptied:
+            emptied = key.copy()
+            emptied.value = None
+            keys.add(emptied)
+        return keys
 
 
 class DumpFormat:
     """The default storage: full fidelity for names, text and binary values, and metadata."""
 
     name = "dump"
-    native_meta: frozenset[str] = _AllMetadata()
+    native_meta = ALL_METADATA
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         reader = _Reader(data, names.canonical(mountpoint))
         return Document(reader.read(), _Original(data, reader.copies))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
+        return self.write_document(keys, mountpoint, previous)[0]
+
+    def write_document(
+        self, keys: KeySet, mountpoint: str, previous: Document | None
+    ) -> tuple[bytes, Document]:
+        """``write``, and the document its bytes read back as, without parsing them: the
+        file holds all there is to a key, so that is ``keys`` itself."""
         mountpoint = names.canonical(mountpoint)
         original = previous_state(previous, _Original, "dump")
-        rendered = _render(keys, mountpoint, original.copies if original else {})
-        if original is None or rendered == original.data:
-            return rendered
-        # A file written by other means (version 1, another order) stays as it is as long as
-        # its keys are unchanged.
-        if _Reader(original.data, mountpoint).read() == keys:
-            return original.data
-        return rendered
+        if previous is not None and original is not None and previous.keys == keys:
+            # A file written by other means (version 1, another order) stays as it is as
+            # long as its keys are unchanged.
+            return original.data, previous
+        renderer = _Renderer(keys, mountpoint, original.copies if original else {})
+        order = list(keys)
+        if original is not None and original.layout is not None:
+            data, layout = renderer.splice(order, original.layout, original.data)
+        else:
+            data, layout = renderer.render(order)
+        state = _Original(data, renderer.kept_copies, None if renderer.kept_copies else layout)
+        return data, Document(renderer.read_back(), state)
 
 
 FORMAT = DumpFormat()

@@ -16,11 +16,11 @@ const initial = {
   loginMessage: null,
   config: null, // the configuration screen: see tree.js
   editor: null, // the key being edited: see editing.js
-  memberResults: null, // the last cluster write: {action, key, members}
+  memberResults: null, // the last cluster write: {action, key, reply | error, at}
   history: { undo: [], redo: [] },
   audit: { filters: {}, entries: [], loading: false },
   errors: [], // {id, message, details}
-  notices: [], // {id, message, undo?}: short-lived, e.g. "key deleted — Undo"
+  notices: [], // {id, message, action?}: short-lived, e.g. "Deleted … — Undo"
 }
 
 let state = initial
@@ -33,6 +33,7 @@ export function getState() {
 /** Change the state: `changes` is an object merged at the top, or a function of the state. */
 export function update(changes) {
   const next = typeof changes === 'function' ? changes(state) : changes
+  if (next.route) console.log('DBG update route', JSON.stringify(next.route), performance.now().toFixed(1))
   state = { ...state, ...next }
   for (const listener of [...listeners]) listener()
 }
@@ -58,7 +59,7 @@ export function useStore(selector) {
  */
 export class StoreRoot extends Component {
   componentDidMount() {
-    this.unsubscribe = subscribe(() => this.forceUpdate())
+    this.unsubscribe = subscribe(() => { if (!this.__v && !this._vnode) console.log('DBG no vnode'); console.log('DBG dirty', this.__d); this.forceUpdate() })
     this.forceUpdate() // the state may have changed before mounting
   }
 
@@ -67,6 +68,7 @@ export class StoreRoot extends Component {
   }
 
   render({ page }) {
+    console.log('DBG render', state.route.screen, performance.now().toFixed(1))
     return h(page, null)
   }
 }
