@@ -16,10 +16,11 @@ from elektraweb.cluster.events import EventHub, Subscription
 from elektraweb.cluster.registry_events import registry_events_extension
 from elektraweb.cluster.server import Server
 from elektraweb.cluster.zws_routes import zws_extension
+from support.zws import open_zws
 
 from .conftest import ClientFactory
 from .fakes import Client, FakeGateway
-from .test_zws_routes import open_zws, subscribed
+from .test_zws_routes import subscribed
 
 REGISTERED = ("id", "name", "endpoint", "public_key", "description", "visibility", "cluster")
 END = "registry/~end-of-test"

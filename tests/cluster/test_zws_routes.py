@@ -18,7 +18,7 @@ from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, web
 from aiohttp.test_utils import TestServer
 
 from elektraweb.cluster.api import ApiRequest, ApiResponse, Principal
@@ -26,7 +26,7 @@ from elektraweb.cluster.config import Config
 from elektraweb.cluster.errors import NotFound
 from elektraweb.cluster.events import EventHub
 from elektraweb.cluster.server import Server
-from elektraweb.cluster.zws import MAX_MESSAGE_BYTES, Frame, encode_message
+from elektraweb.cluster.zws import MAX_MESSAGE_BYTES
 from elektraweb.cluster.zws_routes import (
     MAX_SUBSCRIPTIONS,
     ZWS_ENDPOINTS,
@@ -34,6 +34,7 @@ from elektraweb.cluster.zws_routes import (
     add_zws_routes,
     zws_extension,
 )
+from support.zws import ZwsClient, open_zws
 
 TOKENS = {
     "t-alice": Principal("alice", "admin", "token", credential_id=1),
@@ -101,53 +102,6 @@ class Harness:
         self, path: str, token: str | None = "t-alice", headers: dict[str, str] | None = None
     ) -> ZwsClient:
         return await open_zws(self.session, self.url(path, token), headers)
-
-
-class ZwsClient:
-    """Just enough ZWS 2.0 on top of aiohttp's client to speak to the endpoints frame by frame."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self._frames: list[bytes] = []  # kept across calls, so a timeout loses no frame
-
-    async def send(self, *frames: bytes) -> None:
-        for data in encode_message(frames):
-            await self.ws.send_bytes(data)
-
-    async def receive(self, timeout: float = 10) -> list[bytes]:
-        async with asyncio.timeout(timeout):
-            while True:
-                message = await self.ws.receive()
-                assert message.type is WSMsgType.BINARY, message
-                frame = Frame.decode(message.data)
-                self._frames.append(frame.body)
-                if not frame.more:
-                    frames, self._frames = self._frames, []
-                    return frames
-
-    async def request(self, request_id: bytes, request: dict[str, Any]) -> dict[str, Any]:
-        await self.send(request_id, json.dumps(request).encode())
-        reply_id, reply = await self.receive()
-        assert reply_id == request_id
-        return dict(json.loads(reply))
-
-    async def closed(self) -> tuple[int, str]:
-        """Read until the server closes; return its close code and reason."""
-        while True:
-            message = await asyncio.wait_for(self.ws.receive(), timeout=10)
-            if message.type is WSMsgType.CLOSE:
-                return message.data, message.extra or ""
-            assert message.type is WSMsgType.BINARY, message
-
-
-async def open_zws(
-    session: aiohttp.ClientSession, url: str, headers: dict[str, str] | None = None
-) -> ZwsClient:
-    """Connect and exchange routing ids."""
-    client = ZwsClient(await session.ws_connect(url, protocols=("ZWS2.0",), headers=headers))
-    assert await client.receive() == [b""], "the server's routing id comes first"
-    await client.send(b"test-peer")
-    return client
 
 
 ServerFactory = Callable[..., Awaitable[Harness]]

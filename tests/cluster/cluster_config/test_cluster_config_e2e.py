@@ -17,9 +17,11 @@ from elektraweb.cluster.instance_feed import InstanceFeed
 from elektraweb.cluster.server import Server
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.wire_gateway import WireGateway
+from elektraweb.cluster.zws_routes import zws_extension
 from elektraweb.wire import KeyPair, RemoteError, ZmqTransport
 from elektraweb.wire.messages import ErrorCode
 from support.processes import QUICK_LINK, Elektrad
+from support.zws import open_zws
 
 from ..fakes import ADMIN_PASSWORD, Client
 from .waiting import eventually, next_event
@@ -80,7 +82,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
         config,
         gateway=gateway,
         cluster_config=cluster_config,
-        extensions=[feed.extension, lifecycle],
+        extensions=[feed.extension, lifecycle, zws_extension(hub)],
     )
     await server.start()
     admin = Client(server.url, {"X-Requested-With": "test"})
@@ -124,6 +126,14 @@ async def test_members_converge_new_ones_receive_the_state_and_locks_hold_everyw
 
     refused = await stack.admin.put(f"/api/instances/{first}/kdb/{KEY}", "1")
     assert refused.status == 423 and "'prod'" in refused.body["error"]["message"]
+    token = (await stack.admin.post("/api/tokens", {"name": "script"})).body["token"]
+    zws_url = stack.server.url.replace("http", "ws", 1) + f"/zmq?token={token}"
+    zws = await open_zws(stack.admin.session, zws_url)
+    over_zws = await zws.request(
+        b"1", {"method": "PUT", "path": f"/api/instances/{first}/kdb/{KEY}", "body": "1"}
+    )
+    await zws.ws.close()
+    assert over_zws["status"] == 423 and "'prod'" in over_zws["body"]["error"]["message"]
     async with ZmqTransport(web1.endpoint, server_key=web1.public_key, keypair=stack.keys) as link:
         with pytest.raises(RemoteError) as direct:
             await link.request("set", {"key": KEY, "value": "1"})
