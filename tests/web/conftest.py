@@ -20,6 +20,11 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
     "--no-first-run",
+    # Every test opens a new context; Chromium may treat the new page as backgrounded and
+    # defer its tasks (a hashchange then ran only seconds later). Keep every page running.
+    "--disable-renderer-backgrounding",
+    "--disable-background-timer-throttling",
+    "--disable-backgrounding-occluded-windows",
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 INSTANCES = ("web-1", "web-2", "web-3", "db-1")
@@ -55,7 +60,6 @@ def _open(browser: Browser, stack: Stack) -> Iterator[Page]:
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda m: print("console:", m.text) if "DBG" in m.text and "dirty" not in m.text else None)
     yield page
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"

@@ -58,11 +58,12 @@ class WebUI:
         return target
 
     def visible_row(self, path: str) -> Locator:
+        """The row, once shown; if it never is, the page's state goes into the test's output."""
         row = self.row(path)
         try:
             row.wait_for()
         except Exception:
-            print("STATE", _dump_state(self.page))
+            print("page state:", page_state(self.page))
             raise
         return row
 
@@ -78,7 +79,8 @@ class WebUI:
         expect(self.page.get_by_test_id("value-error")).to_have_text(re.compile(pattern))
 
 
-def _dump_state(page: Page) -> str:
+def page_state(page: Page) -> str:
+    """What the page holds: route, connection, the tree's loaded and expanded keys, errors."""
     return str(
         page.evaluate(
             """async () => { const m = await import('/app/store.js'); const s = m.getState();

@@ -65,7 +65,6 @@ export async function reloadScreen() {
 /** Follow hash changes; the session shows the first screen once it knows who is there. */
 export function startRouting() {
   window.addEventListener('hashchange', () => {
-    console.log('DBG hashchange', location.hash, Boolean(getState().session))
     if (getState().session) showRoute()
   })
 }

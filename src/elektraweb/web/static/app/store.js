@@ -33,7 +33,6 @@ export function getState() {
 /** Change the state: `changes` is an object merged at the top, or a function of the state. */
 export function update(changes) {
   const next = typeof changes === 'function' ? changes(state) : changes
-  if (next.route) console.log('DBG update route', JSON.stringify(next.route), performance.now().toFixed(1))
   state = { ...state, ...next }
   for (const listener of [...listeners]) listener()
 }
@@ -53,13 +52,14 @@ export function useStore(selector) {
 }
 
 /**
- * Renders `page` again after every change of the state. One subscription at the root, with
- * forceUpdate, is deliberately simple: per-component subscriptions through hook state were
- * occasionally left without their render (an update consumed by preact's bail-out logic).
+ * Renders `page` again after every change of the state (preact coalesces the changes of one
+ * tick into one render). One subscription at the root is deliberately simple: per-component
+ * subscriptions through hook state occasionally missed a render in the browser tests, which a
+ * user would see as a screen that does not follow a click.
  */
 export class StoreRoot extends Component {
   componentDidMount() {
-    this.unsubscribe = subscribe(() => { if (!this.__v && !this._vnode) console.log('DBG no vnode'); console.log('DBG dirty', this.__d); this.forceUpdate() })
+    this.unsubscribe = subscribe(() => this.forceUpdate())
     this.forceUpdate() // the state may have changed before mounting
   }
 
@@ -68,7 +68,6 @@ export class StoreRoot extends Component {
   }
 
   render({ page }) {
-    console.log('DBG render', state.route.screen, performance.now().toFixed(1))
     return h(page, null)
   }
 }
