@@ -54,6 +54,9 @@ test: lint typecheck unit browser
 
 bench: install
 	$(BIN)/python bench/kdb.py
+	$(BIN)/python bench/elektrad.py
+	$(BIN)/python bench/clusterd.py
+	$(BIN)/python bench/webui.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

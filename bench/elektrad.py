@@ -356,6 +356,7 @@ def main() -> None:
     parser.add_argument("--no-etcd", action="store_true", help="skip the etcd comparison")
     parser.add_argument("--format", default="dump", choices=FORMATS,
                         help="storage format of the file the keys are mounted in (default dump)")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--noop-wire-server", metavar="CLIENT_KEY", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -367,9 +368,9 @@ def main() -> None:
         return
     report = asyncio.run(run(args))
     print_report(report)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"\nwritten to {RESULTS.relative_to(HERE.parent)}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"\nwritten to {args.output}")
 
 
 if __name__ == "__main__":

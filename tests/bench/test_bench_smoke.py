@@ -1,0 +1,42 @@
+"""bench/kdb.py and bench/elektrad.py at their smallest sizes: each runs against real files and
+real daemons and reports every measurement (times are for people to read, not judged here)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parents[2] / "bench"
+
+
+def run_bench(script: str, *args: str) -> None:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), *args],
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+
+
+def test_kdb_benchmark_reports_every_format_and_size(tmp_path: Path) -> None:
+    output = tmp_path / "kdb.json"
+    run_bench("kdb.py", "--sizes", "100,200", "--repeat", "1", "--no-process",
+              "--output", str(output))  # fmt: skip
+    rows = json.loads(output.read_text())["results"]
+    assert {(row["format"], row["keys"]) for row in rows} == {
+        (fmt, size) for fmt in ("dump", "ini", "json", "yaml", "toml") for size in (100, 200)
+    }
+    for row in rows:
+        assert row["get_one"] > 0 and row["set_one"] > 0 and row["parse"] > 0
+
+
+def test_elektrad_benchmark_reports_get_and_set_at_both_depths(tmp_path: Path) -> None:
+    output = tmp_path / "elektrad.json"
+    run_bench("elektrad.py", "--seconds", "0.2", "--no-etcd", "--output", str(output))
+    rows = json.loads(output.read_text())["results"]
+    measured = {(row["target"], row["op"], row["in_flight"]) for row in rows}
+    for op in ("get", "set"):
+        assert {("elektrad", op, 1), ("elektrad", op, 64)} <= measured
+    for row in rows:
+        assert row["requests"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"]
