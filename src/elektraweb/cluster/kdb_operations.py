@@ -109,7 +109,7 @@ def _rm(call: Call) -> dict[str, Any]:
     return _writing(call, {"key": _key(call), "recursive": True})
 
 
-def _move(call: Call) -> dict[str, Any]:
+def _move_or_copy(call: Call) -> dict[str, Any]:
     return _writing(
         call,
         {
@@ -161,6 +161,21 @@ def _import(call: Call) -> dict[str, Any]:
 
 
 FORMAT = QueryParam("format", "Storage format (default dump).", enum(*FORMATS))
+
+
+def _move_or_copy_operation(operation_id: str, op: str, verb: str) -> KdbOperation:
+    return KdbOperation(
+        "POST",
+        operation_id,
+        op,
+        f"{verb} a key and everything below it; the body is the target name",
+        _move_or_copy,
+        write=True,
+        body=STRING,
+        body_types=TEXT_OR_JSON,
+        query=(EXPECT, QueryParam("force", "Overwrite existing target keys.", BOOLEAN)),
+    )
+
 
 OPERATIONS = (
     KdbOperation(
@@ -230,28 +245,8 @@ OPERATIONS = (
         ),
         response=obj({"keys": array(STRING), "truncated": BOOLEAN}, extra=True),
     ),
-    KdbOperation(
-        "POST",
-        "kdbMv",
-        "mv",
-        "Move a key and everything below it; the body is the target name",
-        _move,
-        write=True,
-        body=STRING,
-        body_types=TEXT_OR_JSON,
-        query=(EXPECT, QueryParam("force", "Overwrite existing target keys.", BOOLEAN)),
-    ),
-    KdbOperation(
-        "POST",
-        "kdbCp",
-        "cp",
-        "Copy a key and everything below it; the body is the target name",
-        _move,
-        write=True,
-        body=STRING,
-        body_types=TEXT_OR_JSON,
-        query=(EXPECT, QueryParam("force", "Overwrite existing target keys.", BOOLEAN)),
-    ),
+    _move_or_copy_operation("kdbMv", "mv", "Move"),
+    _move_or_copy_operation("kdbCp", "cp", "Copy"),
     KdbOperation(
         "POST",
         "kdbMeta",

@@ -30,7 +30,7 @@ from elektraweb.wire.messages import (
     encode_request,
 )
 from elektraweb.wire.monitor import LinkStatus, SocketMonitor
-from elektraweb.wire.sockets import Heartbeat, Reconnect
+from elektraweb.wire.sockets import Heartbeat, Reconnect, connecting_socket
 from elektraweb.wire.transport import LinkError, TimedOut, Unreachable, new_request_id
 
 logger = logging.getLogger(__name__)
@@ -188,13 +188,16 @@ class ZmqTransport:
         pending.sent_on = self._generation
 
     def _open_socket(self) -> None:
-        socket = self._context.socket(zmq.DEALER)
-        socket.linger = 0
+        socket = connecting_socket(
+            self._context,
+            zmq.DEALER,
+            keypair=self._keypair,
+            server_key=self._server_key,
+            heartbeat=self._options.heartbeat,
+            reconnect=self._options.reconnect,
+        )
         socket.immediate = True
         socket.maxmsgsize = 4 * self._options.max_message_bytes
-        self._keypair.configure_client(socket, self._server_key)
-        self._options.heartbeat.apply(socket)
-        self._options.reconnect.apply(socket)
         self._monitor = SocketMonitor(socket, self.status)
         socket.connect(self.endpoint)
         self._socket = socket

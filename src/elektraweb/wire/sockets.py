@@ -1,4 +1,4 @@
-"""Liveness and reconnection settings for the sockets of the daemon link."""
+"""Socket settings of the daemon link: liveness, reconnection, and the connecting side."""
 
 from __future__ import annotations
 
@@ -6,6 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import zmq
+import zmq.asyncio
+
+from elektraweb.wire.keys import KeyPair
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,3 +39,25 @@ class Reconnect:
     def apply(self, socket: zmq.Socket[Any]) -> None:
         socket.setsockopt(zmq.RECONNECT_IVL, round(self.interval * 1000))
         socket.setsockopt(zmq.RECONNECT_IVL_MAX, round(self.max_interval * 1000))
+
+
+def connecting_socket(
+    context: zmq.asyncio.Context,
+    kind: int,
+    *,
+    keypair: KeyPair,
+    server_key: str,
+    heartbeat: Heartbeat,
+    reconnect: Reconnect,
+) -> zmq.asyncio.Socket:
+    """A socket of `kind` for connecting to the elektrad whose public key is `server_key`.
+
+    A CURVE client pinned to that key, with `heartbeat` and `reconnect` applied, whose close
+    never waits for unsent messages (a client resends what matters on its own).
+    """
+    socket = context.socket(kind)
+    socket.linger = 0
+    keypair.configure_client(socket, server_key)
+    heartbeat.apply(socket)
+    reconnect.apply(socket)
+    return socket

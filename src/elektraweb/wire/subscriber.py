@@ -16,7 +16,7 @@ import zmq.asyncio
 from elektraweb.wire.keys import KeyPair
 from elektraweb.wire.messages import Event, RemoteError, decode_event
 from elektraweb.wire.monitor import LinkStatus, SocketMonitor
-from elektraweb.wire.sockets import Heartbeat, Reconnect
+from elektraweb.wire.sockets import Heartbeat, Reconnect, connecting_socket
 
 logger = logging.getLogger(__name__)
 
@@ -43,11 +43,14 @@ class EventSubscriber:
         self.status = LinkStatus(endpoint)
         self._prefixes = list(prefixes)
         context = context or zmq.asyncio.Context.instance()
-        self._socket = context.socket(zmq.SUB)
-        self._socket.linger = 0
-        keypair.configure_client(self._socket, server_key)
-        (heartbeat or Heartbeat()).apply(self._socket)
-        (reconnect or Reconnect()).apply(self._socket)
+        self._socket = connecting_socket(
+            context,
+            zmq.SUB,
+            keypair=keypair,
+            server_key=server_key,
+            heartbeat=heartbeat or Heartbeat(),
+            reconnect=reconnect or Reconnect(),
+        )
         self._monitor: SocketMonitor | None = None
 
     async def start(self) -> None:
