@@ -224,3 +224,12 @@ def test_property_edits_read_back_and_unchanged_files_stay_identical(
     assert FORMAT.write(read.keys.copy(), MOUNTPOINT, read) == text
     keys = edited(read.keys, data)
     assert FORMAT.read(FORMAT.write(keys, MOUNTPOINT, read), MOUNTPOINT).keys == keys
+
+
+def test_value_starting_with_a_question_mark_in_a_flow_mapping_reads_back() -> None:
+    text = b"server: {name: web}\n"
+    read = FORMAT.read(text, MOUNTPOINT)
+    keys = read.keys.copy()
+    keys.lookup(f"{MOUNTPOINT}/server/name").value = "?0"  # type: ignore[union-attr]
+    written = FORMAT.write(keys, MOUNTPOINT, read)
+    assert FORMAT.read(written, MOUNTPOINT).keys == keys

@@ -154,7 +154,12 @@ def _safe(text: str) -> str:
 def _styled(text: str, previous: object) -> object:
     """A new string in the quoting style of the string it replaces, where that style can
     hold it (plain and block styles are left to ruamel.yaml, which knows when they can)."""
-    if not _UNICODE_BREAKS.isdisjoint(text) or isinstance(previous, DoubleQuotedScalarString):
+    # ruamel.yaml emits `?x` plain inside flow mappings, where its own parser then refuses it.
+    if (
+        not _UNICODE_BREAKS.isdisjoint(text)
+        or isinstance(previous, DoubleQuotedScalarString)
+        or text.startswith("?")
+    ):
         return DoubleQuotedScalarString(text)
     if isinstance(previous, SingleQuotedScalarString) and text.isprintable():
         return SingleQuotedScalarString(text)
