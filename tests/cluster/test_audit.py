@@ -7,6 +7,7 @@ import sqlite3
 import pytest
 
 from elektraweb.cluster.audit import AuditEntry
+from elektraweb.cluster.audit_recovery import PendingAudits
 from elektraweb.cluster.gateway import InstanceTimeout
 
 from .fakes import Client
@@ -107,8 +108,8 @@ async def test_listeners_hear_every_entry(server, admin: Client) -> None:
     ]
 
 
-async def test_an_unanswered_write_is_recorded_with_an_unknown_outcome(
-    admin: Client, register, gateway
+async def test_an_unanswered_write_stays_pending_until_its_target_is_read(
+    server, admin: Client, register, gateway
 ) -> None:
     instance = await register("web-1", 40001)
     daemon = gateway.daemons["tcp://127.0.0.1:40001"]
@@ -126,11 +127,33 @@ async def test_an_unanswered_write_is_recorded_with_an_unknown_outcome(
     answer = await admin.put(f"/api/instances/{instance['id']}/kdb/user:/app/port", "9090")
     assert answer.status == 504
     entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
-    # The state comes with the reply (one round trip per write), so without one it is unknown.
-    assert entry["before"] is entry["after"] is None
-    assert entry["result"]["ok"] is False
-    assert "no reply" in entry["result"]["before_unknown"]
-    assert "no reply" in entry["result"]["after_unknown"]
+    # Never guessed: the write may have happened, so the entry waits for the target.
+    assert entry["pending"] is True and entry["user"] == "admin"
+    assert entry["result"] == {"outcome": "pending", "args": {"value": "9090"}}
+    pending = PendingAudits(server.services)
+    assert await pending.resolve() == 1  # still silent: stays pending
+    daemon.silent = False
+    assert await pending.resolve() == 0
+    entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
+    assert entry["pending"] is False
+    assert entry["result"]["outcome"] == "applied" and entry["result"]["ok"] is True
+    assert entry["after"] == {"value": "9090", "meta": {}}
+
+
+async def test_a_pending_write_that_did_not_happen_is_resolved_as_not_applied(
+    server, admin: Client, register, gateway
+) -> None:
+    instance = await register("web-1", 40001)
+    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
+    daemon.keys["user:/app/port"] = ("8080", {})
+    daemon.silent = True
+    answer = await admin.delete(f"/api/instances/{instance['id']}/kdb/user:/app/port")
+    assert answer.status == 504
+    daemon.silent = False
+    assert await PendingAudits(server.services).resolve() == 0
+    entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
+    assert (entry["action"], entry["result"]["outcome"]) == ("rm", "not-applied")
+    assert entry["after"] == {"value": "8080", "meta": {}}
 
 
 async def test_a_write_is_one_round_trip_and_its_reply_is_passed_on_as_before(

@@ -1,11 +1,16 @@
 """The audit log: one append-only row per change made through clusterd.
 
-Entries are never changed or removed; the database refuses it (triggers), not only this code.
-Listeners (the event hub) are told about every entry after it is stored.
+A change to a host is recorded in two steps (docs/security.md §5): its intent (who, what,
+target), committed before anything is sent, as a pending entry; then its outcome, written into
+that entry exactly once. Nothing else changes an entry, and entries leave only by a retention
+(`audit_retention`); the database refuses anything else (triggers), not only this code.
+Values over the size limit are kept as their size and SHA-256 (`bounded`). Listeners (the event
+hub) are told about every finished entry after it is stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import sqlite3
@@ -14,9 +19,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
+from elektraweb.cluster.config import AUDIT_VALUE_LIMIT
 from elektraweb.cluster.database import Database
 
-TargetType = Literal["instance", "cluster", "user", "token"]
+TargetType = Literal["instance", "cluster", "user", "token", "audit"]
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 
@@ -35,6 +41,7 @@ class AuditEntry:
     before: Any
     after: Any
     result: Any
+    pending: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +54,7 @@ class AuditEntry:
             "before": self.before,
             "after": self.after,
             "result": self.result,
+            "pending": self.pending,
         }
 
 
@@ -66,6 +74,10 @@ def _loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
 def _entry(row: sqlite3.Row) -> AuditEntry:
     return AuditEntry(
         id=row["id"],
@@ -78,12 +90,37 @@ def _entry(row: sqlite3.Row) -> AuditEntry:
         before=_loads(row["before"]),
         after=_loads(row["after"]),
         result=_loads(row["result"]),
+        pending=bool(row["pending"]),
     )
 
 
+def digest(text: str) -> dict[str, Any]:
+    """What the audit log keeps of a text over its limit: its UTF-8 size and SHA-256."""
+    data = text.encode()
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def bounded(value: Any, limit: int) -> Any:
+    """`value` with every part whose JSON text exceeds `limit` bytes replaced by its `digest`:
+    a text by the digest of the text, an object member by member, anything else whole."""
+    text = json.dumps(value)
+    if len(text) <= limit:
+        return value
+    if isinstance(value, str):
+        return digest(value)
+    if isinstance(value, dict):
+        value = {name: bounded(member, limit) for name, member in value.items()}
+        if len(json.dumps(value)) <= limit:
+            return value
+        text = json.dumps(value)
+    return digest(text)
+
+
 class AuditLog:
-    def __init__(self, database: Database) -> None:
+    def __init__(self, database: Database, value_limit: int = AUDIT_VALUE_LIMIT) -> None:
         self._db = database
+        self.value_limit = value_limit
+        self._in_flight: set[int] = set()
         self._listeners: list[Callable[[AuditEntry], None]] = []
 
     def subscribe(self, listener: Callable[[AuditEntry], None]) -> None:
@@ -102,35 +139,96 @@ class AuditLog:
         after: Any = None,
         result: Any,
     ) -> AuditEntry:
+        """Append a finished entry."""
+        entry = self._insert(user, action, target_type, target_id, key, before, after, result)
+        self._tell(entry)
+        return entry
+
+    def intend(
+        self,
+        *,
+        user: str,
+        action: str,
+        target_type: TargetType,
+        target_id: int | str | None,
+        key: str | None,
+        args: dict[str, Any],
+    ) -> AuditEntry:
+        """Append (committed) the pending entry of a change about to be sent; it is in flight,
+        left to its sender, until `release`d."""
+        result = {"outcome": "pending", "args": args}
+        entry = self._insert(user, action, target_type, target_id, key, None, None, result, True)
+        self._in_flight.add(entry.id)
+        return entry
+
+    def release(self, intent: AuditEntry) -> None:
+        """The sender of `intent` is done with it: if still pending, `unresolved` offers it."""
+        self._in_flight.discard(intent.id)
+
+    def conclude(self, intent: AuditEntry, before: Any, after: Any, result: Any) -> AuditEntry:
+        """Write the outcome of the pending entry `intent`; its arguments are kept."""
+        result = {**result, "args": intent.result["args"]}
+        before, after, result = (self._stored(v) for v in (before, after, result))
+        with self._db.transaction() as db:
+            cursor = db.execute(
+                "UPDATE audit SET before = ?, after = ?, result = ?, pending = 0"
+                " WHERE id = ? AND pending = 1",
+                (_dumps(before), _dumps(after), json.dumps(result), intent.id),
+            )
+        if cursor.rowcount != 1:
+            raise LookupError(f"audit entry {intent.id} is not pending")
+        entry = AuditEntry(
+            intent.id, intent.time, intent.user, intent.action, intent.target_type,
+            intent.target_id, intent.key, before, after, result,
+        )  # fmt: skip
+        self._tell(entry)
+        return entry
+
+    def unresolved(self) -> list[AuditEntry]:
+        """The pending entries whose sender gave up on them (or died), oldest first."""
+        rows = self._db.connection.execute("SELECT * FROM audit WHERE pending = 1 ORDER BY id")
+        return [entry for row in rows if (entry := _entry(row)).id not in self._in_flight]
+
+    def _stored(self, value: Any) -> Any:
+        return None if value is None else bounded(value, self.value_limit)
+
+    def _insert(
+        self,
+        user: str,
+        action: str,
+        target_type: TargetType,
+        target_id: int | str | None,
+        key: str | None,
+        before: Any,
+        after: Any,
+        result: Any,
+        pending: bool = False,
+    ) -> AuditEntry:
         time = datetime.now(UTC).isoformat(timespec="milliseconds")
         target = None if target_id is None else str(target_id)
+        before, after, result = (self._stored(v) for v in (before, after, result))
         with self._db.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO audit (time, user, action, target_type, target_id, key, before,"
-                " after, result) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                " after, result, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    time,
-                    user,
-                    action,
-                    target_type,
-                    target,
-                    key,
-                    None if before is None else json.dumps(before),
-                    None if after is None else json.dumps(after),
-                    json.dumps(result),
+                    time, user, action, target_type, target, key,
+                    _dumps(before), _dumps(after), json.dumps(result), int(pending),
                 ),
-            )
+            )  # fmt: skip
         assert cursor.lastrowid is not None
-        entry = AuditEntry(
-            cursor.lastrowid, time, user, action, target_type, target, key, before, after, result
-        )
+        return AuditEntry(
+            cursor.lastrowid, time, user, action, target_type, target, key, before, after,
+            result, pending,
+        )  # fmt: skip
+
+    def _tell(self, entry: AuditEntry) -> None:
         for listener in self._listeners:
             try:
                 listener(entry)
             except Exception:
                 # A broken listener must not undo or hide a change that already happened.
                 log.exception("audit listener %r failed on entry %d", listener, entry.id)
-        return entry
 
     def entries(self, where: AuditFilter) -> list[AuditEntry]:
         """Matching entries, newest first."""
