@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import pytest
@@ -204,3 +205,27 @@ async def test_a_state_too_large_to_report_is_read_back(admin: Client, register,
     entry = (await admin.get("/api/audit?key=user:/big")).body[0]
     assert entry["before"] is None and "user:/big" in entry["result"]["before_unknown"]
     assert entry["after"] == {"value": "x" * 100, "meta": {}}
+
+
+async def test_a_retention_never_drops_a_pending_entry(
+    server, config, admin: Client, register, gateway
+) -> None:
+    instance = await register("web-1", 40001)
+    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
+    daemon.silent = True
+    answer = await admin.put(f"/api/instances/{instance['id']}/kdb/user:/app/port", "9090")
+    assert answer.status == 504
+    [pending] = (await admin.get("/api/audit?key=user:/app/port")).body
+    answer = await admin.post("/api/audit/retention", {"before_id": pending["id"] + 1})
+    assert answer.status == 409
+    assert f"audit entry {pending['id']} is still pending" in answer.body["error"]["message"]
+    assert list(config.audit_export_dir.glob("*")) == []
+    daemon.silent = False
+    assert await PendingAudits(server.services).resolve() == 0
+    answer = await admin.post("/api/audit/retention", {"before_id": pending["id"] + 1})
+    assert answer.status == 200, answer.body
+    [exported] = config.audit_export_dir.glob("*.jsonl")
+    assert exported.name == answer.body["after"]["file"]
+    assert [json.loads(line)["id"] for line in exported.read_text().splitlines()][-1] == (
+        pending["id"]
+    )

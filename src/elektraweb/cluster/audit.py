@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -25,6 +25,7 @@ from elektraweb.cluster.database import Database
 TargetType = Literal["instance", "cluster", "user", "token", "audit"]
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
+RETAIN = "audit.retain"
 
 log = logging.getLogger(__name__)
 
@@ -100,20 +101,27 @@ def digest(text: str) -> dict[str, Any]:
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
 
 
+ROW_FACTOR = 4
+"""A before, after or result still longer than this many limits once each of its values is
+bounded (a write of many values) is kept as the digest of its whole text."""
+
+
 def bounded(value: Any, limit: int) -> Any:
-    """`value` with every part whose JSON text exceeds `limit` bytes replaced by its `digest`:
-    a text by the digest of the text, an object member by member, anything else whole."""
-    text = json.dumps(value)
-    if len(text) <= limit:
-        return value
-    if isinstance(value, str):
-        return digest(value)
-    if isinstance(value, dict):
-        value = {name: bounded(member, limit) for name, member in value.items()}
-        if len(json.dumps(value)) <= limit:
-            return value
-        text = json.dumps(value)
-    return digest(text)
+    """`value` as the audit log keeps it: each text over `limit` bytes replaced by its
+    `digest`, and the whole by its digest if it still exceeds `ROW_FACTOR` limits."""
+
+    def cut(part: Any) -> Any:
+        if isinstance(part, str):
+            return digest(part) if len(part.encode()) > limit else part
+        if isinstance(part, dict):
+            return {name: cut(member) for name, member in part.items()}
+        if isinstance(part, list):
+            return [cut(member) for member in part]
+        return part
+
+    kept = cut(value)
+    text = json.dumps(kept)
+    return digest(text) if len(text) > ROW_FACTOR * limit else kept
 
 
 class AuditLog:
@@ -188,6 +196,46 @@ class AuditLog:
         """The pending entries whose sender gave up on them (or died), oldest first."""
         rows = self._db.connection.execute("SELECT * FROM audit WHERE pending = 1 ORDER BY id")
         return [entry for row in rows if (entry := _entry(row)).id not in self._in_flight]
+
+    def oldest_pending(self, through_id: int) -> int | None:
+        """The id of the first pending entry up to `through_id`, if any."""
+        row = self._db.connection.execute(
+            "SELECT min(id) FROM audit WHERE pending = 1 AND id <= ?", (through_id,)
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def last_id_before(self, time: str) -> int | None:
+        """The newest entry recorded before `time` (ISO 8601, UTC), if any."""
+        row = self._db.connection.execute(
+            "SELECT max(id) FROM audit WHERE time < ?", (time,)
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def retainable(self, through_id: int) -> Iterator[AuditEntry]:
+        """The entries a retention through `through_id` exports and drops, oldest first;
+        earlier retentions' own entries stay."""
+        rows = self._db.connection.execute(
+            "SELECT * FROM audit WHERE id <= ? AND action != 'audit.retain' ORDER BY id",
+            (through_id,),
+        )
+        return (_entry(row) for row in rows)
+
+    def drop_exported(self, user: str, through_id: int, export: dict[str, Any]) -> AuditEntry:
+        """Record the retention (its own entry, which stays) and drop the entries it exported
+        (`export`: file, entries, sha256), all in one transaction."""
+        with self._db.transaction() as db:
+            entry = self._insert(
+                user, RETAIN, "audit", None, None, None,
+                {**export, "through_id": through_id}, {"ok": True},
+            )  # fmt: skip
+            db.execute(
+                "INSERT INTO audit_retention (id, through_id, file, entries, sha256)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (entry.id, through_id, export["file"], export["entries"], export["sha256"]),
+            )
+            db.execute("DELETE FROM audit WHERE id <= ? AND action != ?", (through_id, RETAIN))
+        self._tell(entry)
+        return entry
 
     def _stored(self, value: Any) -> Any:
         return None if value is None else bounded(value, self.value_limit)

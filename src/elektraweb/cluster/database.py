@@ -37,7 +37,8 @@ BEGIN SELECT RAISE(ABORT,
 END;
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
 WHEN OLD.pending = 1 OR OLD.action = 'audit.retain' OR NOT EXISTS
-    (SELECT 1 FROM audit_retention WHERE through_id >= OLD.id AND id > OLD.id)
+    (SELECT 1 FROM audit_retention AS r JOIN audit AS a ON a.id = r.id
+     WHERE r.through_id >= OLD.id AND r.id > OLD.id AND a.action = 'audit.retain')
 BEGIN SELECT RAISE(ABORT,
     'the audit log is append-only: entries leave only by a retention that exported them');
 END;

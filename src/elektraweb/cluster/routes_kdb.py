@@ -1,8 +1,9 @@
 """The `kdb*` routes of libelektra's webd, once for an instance and once for a cluster.
 
 Each route runs one operation (see kdb_operations) on a target: an instance through the
-gateway, or a cluster through the cluster service. Writes are audited with the key's state
-just before and just after, as the target reports it with the write.
+gateway, or a cluster through the cluster service. A write is audited as an intent before it
+is sent, then with its outcome: the key's state just before and just after, as the target
+reports it with the write (docs/security.md §5).
 """
 
 from __future__ import annotations
