@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,15 @@ async def changes(admin: Client, clients, register) -> dict[str, int]:
     await admin.put(f"/api/instances/{one['id']}/kdb/user:/application", "y")
     cluster = (await admin.post("/api/clusters", {"name": "prod"})).body
     return {"one": one["id"], "two": two["id"], "cluster": cluster["id"]}
+
+
+@pytest.fixture
+async def web1(register, gateway) -> tuple[int, Any]:
+    """Instance web-1 (its id, and its fake daemon) with user:/app/port = 8080."""
+    instance = await register("web-1", 40001)
+    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
+    daemon.keys["user:/app/port"] = ("8080", {})
+    return instance["id"], daemon
 
 
 async def test_writes_record_who_target_key_before_and_after(admin: Client, changes) -> None:
@@ -110,11 +120,9 @@ async def test_listeners_hear_every_entry(server, admin: Client) -> None:
 
 
 async def test_an_unanswered_write_stays_pending_until_its_target_is_read(
-    server, admin: Client, register, gateway
+    server, admin: Client, web1
 ) -> None:
-    instance = await register("web-1", 40001)
-    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
-    daemon.keys["user:/app/port"] = ("8080", {})
+    instance, daemon = web1
     original_run = daemon.run
 
     def set_then_fall_silent(op: str, args: dict) -> object:
@@ -125,7 +133,7 @@ async def test_an_unanswered_write_stays_pending_until_its_target_is_read(
         return original_run(op, args)
 
     daemon.run = set_then_fall_silent
-    answer = await admin.put(f"/api/instances/{instance['id']}/kdb/user:/app/port", "9090")
+    answer = await admin.put(f"/api/instances/{instance}/kdb/user:/app/port", "9090")
     assert answer.status == 504
     entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
     # Never guessed: the write may have happened, so the entry waits for the target.
@@ -142,13 +150,11 @@ async def test_an_unanswered_write_stays_pending_until_its_target_is_read(
 
 
 async def test_a_pending_write_that_did_not_happen_is_resolved_as_not_applied(
-    server, admin: Client, register, gateway
+    server, admin: Client, web1
 ) -> None:
-    instance = await register("web-1", 40001)
-    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
-    daemon.keys["user:/app/port"] = ("8080", {})
+    instance, daemon = web1
     daemon.silent = True
-    answer = await admin.delete(f"/api/instances/{instance['id']}/kdb/user:/app/port")
+    answer = await admin.delete(f"/api/instances/{instance}/kdb/user:/app/port")
     assert answer.status == 504
     daemon.silent = False
     assert await PendingAudits(server.services).resolve() == 0
@@ -207,13 +213,10 @@ async def test_a_state_too_large_to_report_is_read_back(admin: Client, register,
     assert entry["after"] == {"value": "x" * 100, "meta": {}}
 
 
-async def test_a_retention_never_drops_a_pending_entry(
-    server, config, admin: Client, register, gateway
-) -> None:
-    instance = await register("web-1", 40001)
-    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
+async def test_a_retention_never_drops_a_pending_entry(server, config, admin: Client, web1) -> None:
+    instance, daemon = web1
     daemon.silent = True
-    answer = await admin.put(f"/api/instances/{instance['id']}/kdb/user:/app/port", "9090")
+    answer = await admin.put(f"/api/instances/{instance}/kdb/user:/app/port", "9090")
     assert answer.status == 504
     [pending] = (await admin.get("/api/audit?key=user:/app/port")).body
     answer = await admin.post("/api/audit/retention", {"before_id": pending["id"] + 1})

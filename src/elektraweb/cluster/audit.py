@@ -165,7 +165,9 @@ class AuditLog:
         """Append (committed) the pending entry of a change about to be sent; it is in flight,
         left to its sender, until `release`d."""
         result = {"outcome": "pending", "args": args}
-        entry = self._insert(user, action, target_type, target_id, key, None, None, result, True)
+        entry = self._insert(
+            user, action, target_type, target_id, key, None, None, result, pending=True
+        )
         self._in_flight.add(entry.id)
         return entry
 
@@ -240,18 +242,10 @@ class AuditLog:
     def _stored(self, value: Any) -> Any:
         return None if value is None else bounded(value, self.value_limit)
 
-    def _insert(
-        self,
-        user: str,
-        action: str,
-        target_type: TargetType,
-        target_id: int | str | None,
-        key: str | None,
-        before: Any,
-        after: Any,
-        result: Any,
-        pending: bool = False,
-    ) -> AuditEntry:
+    def _insert(self, *columns: Any, pending: bool = False) -> AuditEntry:
+        """Append an entry of `user, action, target_type, target_id, key, before, after,
+        result`, in this order."""
+        user, action, target_type, target_id, key, before, after, result = columns
         time = datetime.now(UTC).isoformat(timespec="milliseconds")
         target = None if target_id is None else str(target_id)
         before, after, result = (self._stored(v) for v in (before, after, result))
