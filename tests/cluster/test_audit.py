@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from elektraweb.cluster.audit import AuditEntry
+from elektraweb.cluster.audit import AuditEntry, AuditFilter, AuditLog, bounded, digest
 from elektraweb.cluster.audit_recovery import PendingAudits
+from elektraweb.cluster.database import Database
 from elektraweb.cluster.gateway import InstanceTimeout
 
 from .fakes import Client
@@ -232,3 +233,49 @@ async def test_a_retention_never_drops_a_pending_entry(server, config, admin: Cl
     assert [json.loads(line)["id"] for line in exported.read_text().splitlines()][-1] == (
         pending["id"]
     )
+
+
+def test_a_version_1_log_keeps_its_entries_and_gains_intents_and_retention(tmp_path) -> None:
+    path = tmp_path / "clusterd.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE audit (id INTEGER PRIMARY KEY, time TEXT NOT NULL, user TEXT NOT NULL,
+            action TEXT NOT NULL, target_type TEXT NOT NULL, target_id TEXT, key TEXT,
+            before TEXT, after TEXT, result TEXT NOT NULL);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        INSERT INTO audit (time, user, action, target_type, target_id, key, result)
+            VALUES ('2026-01-01T00:00:00.000+00:00', 'olga', 'set', 'instance', '3',
+                    'user:/app', '{"ok": true}');
+        PRAGMA user_version = 1;
+        """
+    )
+    old.close()
+    database = Database.open(path)
+    try:
+        audit = AuditLog(database)
+        [kept] = audit.entries(AuditFilter())
+        assert (kept.user, kept.pending, kept.result) == ("olga", False, {"ok": True})
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            database.connection.execute("UPDATE audit SET user = 'mallory'")
+        intent = audit.intend(
+            user="olga", action="rm", target_type="instance", target_id=3, key="user:/a", args={}
+        )
+        assert audit.unresolved() == []  # in flight: its sender concludes it
+        audit.release(intent)
+        assert [entry.id for entry in audit.unresolved()] == [intent.id]
+        audit.conclude(intent, None, None, {"ok": True, "outcome": "applied"})
+        with pytest.raises(LookupError):
+            audit.conclude(intent, None, None, {"ok": False})
+    finally:
+        database.close()
+
+
+def test_a_write_of_many_values_each_under_the_limit_is_kept_as_one_digest() -> None:
+    one = {"keys": [{"name": "user:/a", "value": "v" * 60_000}]}
+    assert bounded(one, 64 * 1024) == one
+    many = {"keys": [{"name": f"user:/k{n}", "value": "v" * 60_000} for n in range(5)]}
+    assert bounded(many, 64 * 1024) == digest(json.dumps(many))

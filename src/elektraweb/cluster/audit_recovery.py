@@ -21,9 +21,17 @@ from aiohttp import web
 from elektraweb.cluster.app import SERVICES, Extension
 from elektraweb.cluster.audit import AuditEntry, digest
 from elektraweb.cluster.errors import ApiError, NotFound
+from elektraweb.cluster.fanout import known_offline
 from elektraweb.cluster.registry import Instance
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.targets import KeyState, Target, cluster_target, instance_target, read_state
+from elektraweb.cluster.targets import (
+    InstanceTarget,
+    KeyState,
+    Target,
+    cluster_target,
+    instance_target,
+    read_state,
+)
 from elektraweb.wire.messages import Event
 
 log = logging.getLogger(__name__)
@@ -91,7 +99,10 @@ class PendingAudits:
         for entry in services.audit.unresolved():
             if entry.id in self._resolving:
                 continue
-            if instance_id is not None and entry.target_id != str(instance_id):
+            if instance_id is not None and (entry.target_type, entry.target_id) != (
+                "instance",
+                str(instance_id),
+            ):
                 continue
             self._resolving.add(entry.id)
             try:
@@ -105,6 +116,10 @@ class PendingAudits:
         state: KeyState = None
         try:
             target = _target(services, entry)
+            if isinstance(target, InstanceTarget) and known_offline(
+                services.gateway.status(target.instance)
+            ):
+                return False  # resolved when it comes back online (`on_status`)
             assert entry.key is not None
             state = await read_state(target, entry.key)
             effect = await took_effect(target, entry, state)
