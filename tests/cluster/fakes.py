@@ -80,11 +80,8 @@ class FakeDaemon:
         def state(entry: tuple[str | None, dict[str, str]] | None) -> dict[str, Any] | None:
             return None if entry is None else {"value": entry[0], "meta": dict(entry[1])}
 
-        changed = [
-            name
-            for name in before.keys() | self.keys.keys()
-            if name != key and before.get(name) != self.keys.get(name)
-        ]
+        changed = [name for name in before.keys() | self.keys.keys()
+                   if name != key and before.get(name) != self.keys.get(name)]
         return [
             {"key": name, "old": state(before.get(name)), "new": state(self.keys.get(name))}
             for name in [key, *sorted(changed, key=names.sort_key)]

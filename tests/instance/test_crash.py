@@ -16,13 +16,8 @@ from .conftest import Daemon
 
 KILLS = 10
 WRITERS = 8
-FORMATS = {
-    "dump": "crash.ecf",
-    "ini": "crash.ini",
-    "json": "crash.json",
-    "yaml": "crash.yaml",
-    "toml": "crash.toml",
-}
+FORMATS = {"dump": "crash.ecf", "ini": "crash.ini", "json": "crash.json", "yaml": "crash.yaml",
+           "toml": "crash.toml"}
 
 
 async def write_until_killed(
@@ -63,11 +58,8 @@ async def test_sigkill_during_writes_loses_nothing_acknowledged(
         assert len(acknowledged) > KILLS * WRITERS, len(acknowledged)  # work got done
         # Every file parses (the KDB reads them all) and holds every acknowledged write.
         stored = KDB(Paths.from_environ(daemon.env, cwd=daemon.base)).get("system:/crash")
-        missing = {
-            k: v
-            for k, v in acknowledged.items()
-            if (key := stored.lookup(k)) is None or key.value != v
-        }
+        missing = {k: v for k, v in acknowledged.items()
+                   if (key := stored.lookup(k)) is None or key.value != v}
         assert not missing
         daemon.start()
         async with daemon.transport() as link:

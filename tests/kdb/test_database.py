@@ -158,7 +158,9 @@ def test_set_needs_a_get_of_the_files_it_writes(paths: Paths) -> None:
         kdb.set(KeySet([Key("user:/a", "1")]), "user:/")
 
 
-def test_proc_keys_stay_in_memory_and_default_keys_are_never_stored(kdb: KDB, paths: Paths) -> None:
+def test_proc_keys_stay_in_memory_and_default_keys_are_never_stored(
+    kdb: KDB, paths: Paths
+) -> None:
     written = store(kdb, "/", Key("proc:/app/a", "p"), Key("default:/app/a", "d"))
     assert written == []
     assert kdb.get("/app").lookup("proc:/app/a").value == "p"

@@ -19,27 +19,29 @@ TREE_FORMATS = ["json", "toml", "yaml"]
 @pytest.mark.parametrize(
     ("text", "previous", "meta", "written"),
     [
-        ("off", True, {}, False),  # a boolean stays a boolean
+        ("off", True, {}, False),                        # a boolean stays a boolean
         ("Enabled", False, {}, True),
-        ("maybe", True, {}, "maybe"),  # ... unless the text is no boolean
-        ("42", 7, {}, 42),  # an integer stays an integer
+        ("maybe", True, {}, "maybe"),                    # ... unless the text is no boolean
+        ("42", 7, {}, 42),                               # an integer stays an integer
         ("4.2", 7, {}, "4.2"),
-        ("5", 0.5, {}, 5.0),  # a float stays a float
-        ("inf", 0.5, {}, "inf"),  # not in formats without infinity
+        ("5", 0.5, {}, 5.0),                             # a float stays a float
+        ("inf", 0.5, {}, "inf"),                         # not in formats without infinity
         ("1e999", 0.5, {}, "1e999"),
         ("2024-06-30", date(2024, 1, 1), {}, date(2024, 6, 30)),
         ("2024-06-30T12:00:00", datetime(2024, 1, 1), {}, datetime(2024, 6, 30, 12)),
         ("soon", date(2024, 1, 1), {}, "soon"),
-        ("true", "false", {}, "true"),  # a string stays a string
+        ("true", "false", {}, "true"),                   # a string stays a string
         ("8080", None, {"check/type": "unsigned_short"}, 8080),  # new: typed by metadata
         ("yes", None, {"type": "boolean"}, True),
         ("0.25", None, {"check/type": "double"}, 0.25),
-        ("8080", None, {}, "8080"),  # new without metadata: a string
+        ("8080", None, {}, "8080"),                      # new without metadata: a string
         ("eighty", None, {"check/type": "long"}, "eighty"),
     ],
 )
-def test_typing_rules(text: str, previous: object, meta: dict[str, str], written: object) -> None:
-    result = typed_scalar(text, previous, Key("user:/app/k", text, meta), allow_non_finite=False)
+def test_typing_rules(text: str, previous: object, meta: dict[str, str],
+                      written: object) -> None:
+    result = typed_scalar(text, previous, Key("user:/app/k", text, meta),
+                          allow_non_finite=False)
     assert result == written
     assert type(result) is type(written)
 
@@ -64,11 +66,11 @@ def test_child_names_escape_parts(parent: str, part: str, name: str) -> None:
     assert child_name(parent, part) == name
 
 
-@pytest.mark.parametrize("storage", [get_format(name) for name in TREE_FORMATS], ids=TREE_FORMATS)
+@pytest.mark.parametrize("storage", [get_format(name) for name in TREE_FORMATS],
+                         ids=TREE_FORMATS)
 @settings(max_examples=80, deadline=None)
 @given(document=documents(st.none() | strings))
-def test_property_written_keys_read_back_the_same(
-    storage: StorageFormat, document: dict[str, object]
-) -> None:
+def test_property_written_keys_read_back_the_same(storage: StorageFormat,
+                                                  document: dict[str, object]) -> None:
     keys = expected_keys(document)
     assert storage.read(storage.write(keys, MOUNTPOINT, None), MOUNTPOINT).keys == keys

@@ -55,22 +55,14 @@ def test_aliases_and_merge_keys_show_their_values_on_every_path(deployment: byte
     keys = FORMAT.read(deployment, MOUNTPOINT).keys
     values = {key.name.removeprefix("user:/app/"): key.value for key in keys}
     assert values == {
-        "defaults/retries": "3",
-        "defaults/timeout": "30",
-        "defaults/verbose": "1",
-        "services/web/hosts": None,
-        "services/web/hosts/#0": "alpha.example.org",
-        "services/web/hosts/#1": "beta.example.org",
-        "services/web/motd": "Welcome, operator",
-        "services/web/port": "8080",
-        "services/web/retries": "3",
-        "services/web/timeout": "30",
-        "services/web/verbose": "1",
-        "services/worker/owner": None,
-        "services/worker/queue": "jobs",
+        "defaults/retries": "3", "defaults/timeout": "30", "defaults/verbose": "1",
+        "services/web/hosts": None, "services/web/hosts/#0": "alpha.example.org",
+        "services/web/hosts/#1": "beta.example.org", "services/web/motd": "Welcome, operator",
+        "services/web/port": "8080", "services/web/retries": "3",
+        "services/web/timeout": "30", "services/web/verbose": "1",
+        "services/worker/owner": None, "services/worker/queue": "jobs",
         "services/worker/script": "echo start\nrun --fast\n",
-        "services/worker/settings/retries": "3",
-        "services/worker/settings/timeout": "30",
+        "services/worker/settings/retries": "3", "services/worker/settings/timeout": "30",
         "services/worker/settings/verbose": "1",
     }
     assert keys.lookup("user:/app/services/web/hosts").meta == {"array": "#1"}
@@ -91,11 +83,8 @@ def test_an_edit_changes_only_its_line_and_keeps_comments_and_quotes(deployment:
     written = FORMAT.write(keys, MOUNTPOINT, document)
 
     assert changed_lines(deployment, written) == (
-        [
-            "    port: 8080",
-            "      - alpha.example.org   # primary",
-            "    motd: 'Welcome, operator'",
-        ],
+        ["    port: 8080", "      - alpha.example.org   # primary",
+         "    motd: 'Welcome, operator'"],
         ["    port: 9090", "      - gamma.example.org   # primary", "    motd: 'Hello'"],
     )
 
@@ -115,7 +104,8 @@ def test_adding_and_removing_keys(deployment: bytes) -> None:
     )
 
 
-def test_changing_an_anchor_leaves_the_paths_that_share_it_as_they_were(deployment: bytes) -> None:
+def test_changing_an_anchor_leaves_the_paths_that_share_it_as_they_were(
+        deployment: bytes) -> None:
     document = FORMAT.read(deployment, MOUNTPOINT)
     keys = document.keys.copy()
     keys.lookup("user:/app/defaults/timeout").value = "45"
@@ -159,8 +149,7 @@ def test_values_keep_their_yaml_types_and_new_ones_follow_type_metadata() -> Non
 
     assert FORMAT.write(keys, MOUNTPOINT, document) == (
         b"enabled: false\nlimit: 12\nratio: not a number\nname: 'true'\nday: 2024-06-30\n"
-        b"flag: true\nplain: '123'\n"
-    )
+        b"flag: true\nplain: '123'\n")
 
 
 def test_binary_values_and_nulls() -> None:
@@ -182,10 +171,8 @@ def test_sequence_indentation_is_detected() -> None:
 @pytest.mark.parametrize(
     ("keys", "message"),
     [
-        (
-            [Key("user:/app/a", "v"), Key("user:/app/a/b", "w")],
-            "user:/app/a has a value and keys below it",
-        ),
+        ([Key("user:/app/a", "v"), Key("user:/app/a/b", "w")],
+         "user:/app/a has a value and keys below it"),
         ([Key("user:/app/l/#1", "x")], "the array user:/app/l has no element #0"),
     ],
 )
@@ -227,12 +214,11 @@ scalars = st.none() | st.booleans() | st.integers() | strings
 
 
 @settings(max_examples=60, deadline=None)
-@given(
-    documents(scalars), st.sampled_from([2, 4]), st.sampled_from([0, 2]), st.booleans(), st.data()
-)
+@given(documents(scalars), st.sampled_from([2, 4]), st.sampled_from([0, 2]), st.booleans(),
+       st.data())
 def test_property_edits_read_back_and_unchanged_files_stay_identical(
-    document: dict[str, object], mapping: int, offset: int, flow: bool, data: st.DataObject
-) -> None:
+        document: dict[str, object], mapping: int, offset: int, flow: bool,
+        data: st.DataObject) -> None:
     text = dumped(document, mapping, offset, flow)
     read = FORMAT.read(text, MOUNTPOINT)
     assert FORMAT.write(read.keys.copy(), MOUNTPOINT, read) == text
