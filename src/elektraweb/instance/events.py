@@ -4,6 +4,7 @@ or found them, and the ``changes`` member of a write's reply (docs/protocol.md ย
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any
@@ -82,7 +83,8 @@ def with_changes(
 ) -> dict[str, Any]:
     """A write's ``result`` with its ``changes`` member: the request's ``key`` first (as
     ``current``, before and after alike, when the write left it unchanged), then the other
-    changed keys in order, as many as the bounds allow (``changes_truncated`` when cut)."""
+    changed keys in order, as many as the bounds allow (``changes_truncated`` when cut). The
+    request's key is always reported: with digests instead of values too large to carry."""
     subject = next((change for change in changes if change.key == key), None)
     ordered = [subject or Change(key, current, current)]
     ordered.extend(change for change in changes if change is not subject)
@@ -90,6 +92,11 @@ def with_changes(
     budget = MAX_REPORTED_TEXT
     for change in ordered:
         size = _text_size(change.old) + _text_size(change.new)
+        if not reported and size > budget:
+            reported.append(
+                {"key": key, "old": _digest_json(change.old), "new": _digest_json(change.new)}
+            )
+            continue
         if len(reported) == MAX_REPORTED_CHANGES or size > budget:
             return {**result, "changes": reported, "changes_truncated": True}
         budget -= size
@@ -101,6 +108,16 @@ def with_changes(
 
 def _state_json(key: Key | None) -> dict[str, Any] | None:
     return None if key is None else {"value": wire_value(key), "meta": dict(key.meta)}
+
+
+def _digest_json(key: Key | None) -> dict[str, Any] | None:
+    """A state whose value is replaced by its UTF-8 size and SHA-256 (docs/protocol.md ยง4)."""
+    if key is None:
+        return None
+    value = wire_value(key)
+    data = b"" if value is None else value.encode()
+    digest = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return {"value_digest": digest, "meta": dict(key.meta)}
 
 
 def _text_size(key: Key | None) -> int:
