@@ -187,7 +187,7 @@ def test_refuses_what_yaml_cannot_hold(keys: list[Key], message: str) -> None:
         (b"# comment\na: 1\nb: [1, 2\nc: 3\n", r"YAML: line 4, column 2"),
         (b"a: 1\na: 2\n", "found duplicate key"),
         (b"[1, 2]: x\n", "is not a string"),
-        (b"a: 1\n---\nb: 2\n", "YAML: "),
+        (b"a: 1\n---\nb: 2\n", "YAML: line 2, column 1: a second document starts here"),
     ],
 )
 def test_malformed_files_name_the_problem(data: bytes, message: str) -> None:
@@ -233,3 +233,24 @@ def test_value_starting_with_a_question_mark_in_a_flow_mapping_reads_back() -> N
     keys.lookup(f"{MOUNTPOINT}/server/name").value = "?0"  # type: ignore[union-attr]
     written = FORMAT.write(keys, MOUNTPOINT, read)
     assert FORMAT.read(written, MOUNTPOINT).keys == keys
+
+
+def test_an_edit_leaves_a_wrapped_plain_scalar_of_another_key_wrapped() -> None:
+    text = (b"title: a long title that is wrapped before the last word of the export\n"
+            b"  schema\nversion: 1   # bump on change\n")
+    read = FORMAT.read(text, MOUNTPOINT)
+    keys = read.keys.copy()
+    keys.lookup(f"{MOUNTPOINT}/version").value = "2"  # type: ignore[union-attr]
+    written = FORMAT.write(keys, MOUNTPOINT, read)
+    assert changed_lines(text, written) == (["version: 1   # bump on change"],
+                                            ["version: 2   # bump on change"])
+
+
+def test_aliases_that_still_agree_keep_sharing_an_anchor() -> None:
+    text = b"base: &b\n  x: 1\none: *b\ntwo: *b\n"
+    read = FORMAT.read(text, MOUNTPOINT)
+    keys = read.keys.copy()
+    keys.lookup(f"{MOUNTPOINT}/base/x").value = "5"  # type: ignore[union-attr]
+    written = FORMAT.write(keys, MOUNTPOINT, read)
+    assert FORMAT.read(written, MOUNTPOINT).keys == keys
+    assert written == b"base:\n  x: 5\none: &b_2\n  x: 1\ntwo: *b_2\n"

@@ -26,6 +26,7 @@ from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage.line_merge import apply_edit
 from elektraweb.kdb.storage.reconcile import Reconciler, shared_containers
 from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
 
@@ -171,6 +172,10 @@ def _styled(text: str, previous: object) -> object:
 class _Syntax:
     format_name = "YAML"
 
+    def __init__(self) -> None:
+        self._copies = 0
+        self._origins: dict[str, str] = {}  # anchor name of a copy -> the original's
+
     def is_mapping(self, node: Any) -> bool:
         return isinstance(node, dict)
 
@@ -240,6 +245,14 @@ class _Syntax:
     def detached_copy(self, node: Any) -> Any:
         duplicate = copy.deepcopy(node)
         _drop_anchors(duplicate)
+        anchor = getattr(getattr(node, "anchor", None), "value", None)
+        if anchor is not None:
+            # Written only if other paths share the copy (an alias of a diverged anchor).
+            origin = self._origins.get(anchor, anchor)
+            self._copies += 1
+            name = f"{origin}_{self._copies}"
+            self._origins[name] = origin
+            duplicate.yaml_set_anchor(name, always_dump=False)
         return duplicate
 
 
@@ -281,19 +294,47 @@ class YamlFormat:
         root = original.parsed.pop() if original and original.parsed else _load(layout)
         syntax = _Syntax()
         shared = shared_containers(root, syntax)
+        # ruamel.yaml's own rendering of the unedited document tells which lines it lays out
+        # differently from the file, so the edit can leave those lines alone.
+        before = _dump(root, layout) if original is not None else ""
         reconciler = Reconciler(syntax, keys, mountpoint, shared)
         root = reconciler.reconcile(root)
         if original is not None and not reconciler.changed:
             return original.data
-        stream = io.StringIO()
-        _yaml(layout).dump(root, stream)
-        body = stream.getvalue()
+        after = _dump(root, layout)
+        body = after
+        if original is not None:
+            merged = apply_edit(layout.body, before, after)
+            if merged != after and _reads_same(merged, after, mountpoint):
+                body = merged
         if layout.prefix and not layout.prefix.endswith("\n"):
             body = "\n" + body
         text = layout.prefix + body + layout.suffix
         if shared or _has_merges(root):
             _verify(text, keys, mountpoint)
         return text.encode()
+
+
+def _dump(root: Any, layout: _Layout) -> str:
+    stream = io.StringIO()
+    _yaml(layout).dump(root, stream)
+    return stream.getvalue()
+
+
+def _reads_same(body: str, reference: str, mountpoint: str) -> bool:
+    try:
+        candidate = _read_body(body, mountpoint)
+    except ResourceError:
+        return False
+    wanted = _read_body(reference, mountpoint)
+    return len(candidate) == len(wanted) and all(
+        got.name == key.name and got.same_content(key)
+        for got, key in zip(candidate, wanted, strict=True)
+    )
+
+
+def _read_body(body: str, mountpoint: str) -> KeySet:
+    return keys_from_tree(_load(_Layout.of(body)), mountpoint, "YAML", _text_of, _part_of)
 
 
 def _load(layout: _Layout) -> Any:
@@ -304,6 +345,8 @@ def _load(layout: _Layout) -> Any:
         where = (f"line {mark.line + layout.body_line}, column {mark.column + 1}: "
                  if mark is not None else "")
         problem = error.problem or error.context or "malformed"
+        if error.context == "expected a single document in the stream":
+            problem = "a second document starts here, and a file holds one document"
         raise ResourceError(f"YAML: {where}{problem}") from None
     except YAMLError as error:
         raise ResourceError(f"YAML: {error}") from None
@@ -320,7 +363,7 @@ def _has_merges(node: Any) -> bool:
 def _verify(text: str, keys: KeySet, mountpoint: str) -> None:
     """Aliases and merge keys make one node appear on several paths; make sure the written
     file reads back as the wanted values on every path."""
-    written = keys_from_tree(_load(_Layout.of(text)), mountpoint, "YAML", _text_of, _part_of)
+    written = _read_body(text, mountpoint)
     for key in keys:
         if key.value is None:
             continue
