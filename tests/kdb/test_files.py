@@ -41,7 +41,7 @@ def test_staged_content_is_invisible_until_commit_and_gone_after_discard(tmp_pat
     staged.discard()
     assert target.read_bytes() == b"{}"
     assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
-    files.StagedFile(target, b'{"b": 2}').commit()
+    files.StagedFile(target, b'{"b": 2}').commit(state_of(target))
     assert target.read_bytes() == b'{"b": 2}'
 
 
@@ -131,3 +131,50 @@ def test_stale_temporaries_of_a_killed_writer_are_removed(tmp_path: Path) -> Non
     files.remove_stale_temporaries(target)
     assert not leftover.exists()
     assert unrelated.exists()
+
+
+def test_commit_refuses_a_file_saved_by_another_program_since_it_was_read(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "app.json"
+    target.write_bytes(b"{}")
+    read_state = state_of(target)
+    staged = files.StagedFile(target, b'{"ours": 1}')
+    other = tmp_path / "editor.tmp"
+    other.write_bytes(b'{"editor": 1}')
+    os.replace(other, target)  # an editor saves by rename, without our lock
+    with pytest.raises(ConflictError, match="changed on disk"):
+        staged.commit(read_state)
+    assert target.read_bytes() == b'{"editor": 1}'
+
+
+def test_a_save_that_slips_in_after_the_check_is_swapped_back_and_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "app.json"
+    target.write_bytes(b"{}")
+    read_state = state_of(target)
+    staged = files.StagedFile(target, b'{"ours": 1}')
+    other = tmp_path / "editor.tmp"
+    other.write_bytes(b'{"editor": 1}')
+    os.replace(other, target)
+    editor_inode = os.stat(target).st_ino
+    # The editor's rename lands between the identity check and our rename.
+    monkeypatch.setattr(files, "unchanged", lambda path, known: True)
+    with pytest.raises(ConflictError, match=f"another program.*inode {editor_inode}.*not applied"):
+        staged.commit(read_state)
+    assert target.read_bytes() == b'{"editor": 1}'
+    assert os.stat(target).st_ino == editor_inode
+    assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
+
+
+def test_a_new_file_created_meanwhile_by_another_program_is_not_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "app.json"
+    staged = files.StagedFile(target, b'{"ours": 1}')
+    target.write_bytes(b'{"editor": 1}')
+    monkeypatch.setattr(files, "unchanged", lambda path, known: True)
+    with pytest.raises(ConflictError, match="created by another program"):
+        staged.commit(None)
+    assert target.read_bytes() == b'{"editor": 1}'

@@ -182,8 +182,9 @@ class Change:
         """Put the staged content in place and remember it as the backend's new state."""
         backend = self.backend
         for staged in self._staged:
-            state = staged.commit()
-            if staged.target == backend.file:
+            is_file = staged.target == backend.file
+            state = staged.commit(backend.state if is_file else backend.sidecar_state)
+            if is_file:
                 backend.state = state
             else:
                 backend.sidecar_state = state
