@@ -28,7 +28,8 @@ def apply_edit(original: str, before: str, after: str) -> str:
     old = original.splitlines(keepends=True)
     rendered = before.splitlines(keepends=True)
     edited = after.splitlines(keepends=True)
-    layout = SequenceMatcher(None, rendered, old, autojunk=False).get_opcodes()
+    layout = _refined(SequenceMatcher(None, rendered, old, autojunk=False).get_opcodes(),
+                      rendered, old)
     hunks: list[list[int]] = []
     for tag, start, end, edited_start, edited_end in SequenceMatcher(
         None, rendered, edited, autojunk=False
@@ -56,6 +57,50 @@ def apply_edit(original: str, before: str, after: str) -> str:
     return "".join(out)
 
 
+def _refined(layout: _Opcodes, rendered: list[str], old: list[str]) -> _Opcodes:
+    """Split re-laid-out stretches line by line where the lines correspond, so that
+    neighbouring keys re-laid out alike (two wrapped scalars, two escaped strings) stay
+    separate stretches and an edit of one leaves the other's lines alone."""
+    refined: list[tuple[str, int, int, int, int]] = []
+    for opcode in layout:
+        tag, first, last, original_first, original_last = opcode
+        split = _split(rendered[first:last], old[original_first:original_last])
+        if tag != "replace" or split is None:
+            refined.append(opcode)
+            continue
+        position = original_first
+        for index, length in enumerate(split):
+            refined.append(("replace", first + index, first + index + 1,
+                            position, position + length))
+            position += length
+    return refined
+
+
+def _split(rendered: list[str], old: list[str]) -> list[int] | None:
+    """How many original lines each rendered line stands for, or None if they do not line
+    up (each rendered line must start as the first of its original lines does)."""
+    counts: list[int] = []
+    position = 0
+    for index, line in enumerate(rendered):
+        if position >= len(old) or not _starts(line, old[position]):
+            return None
+        end = position + 1
+        following = rendered[index + 1] if index + 1 < len(rendered) else None
+        while end < len(old) and (following is None or not _starts(following, old[end])):
+            end += 1
+        counts.append(end - position)
+        position = end
+    return counts if position == len(old) else None
+
+
+def _starts(line: str, original: str) -> bool:
+    """Whether ``line`` starts with ``original``'s key: its text up to the first ``:`` or
+    ``=`` (all of it if it has neither, as a wrapped scalar's first line joined)."""
+    head = original.rstrip("\n")
+    cut = min((index for index in (head.find(":"), head.find("=")) if index >= 0),
+              default=len(head) - 1)
+    head = head[:cut + 1]
+    return bool(head.strip()) and line.startswith(head)
 def _widen(layout: _Opcodes, start: int, end: int) -> tuple[int, int]:
     for tag, first, last, _, _ in layout:
         if tag != "equal":
