@@ -133,16 +133,25 @@ def test_stale_temporaries_of_a_killed_writer_are_removed(tmp_path: Path) -> Non
     assert unrelated.exists()
 
 
+def staged_then_saved_by_an_editor(
+    target: Path,
+) -> tuple[files.FileState, files.StagedFile, int]:
+    """``target`` read, our new content staged, then an editor's save by rename (without our
+    lock): the state we read, our staged file and the inode of the editor's save."""
+    target.write_bytes(b"{}")
+    read_state = state_of(target)
+    staged = files.StagedFile(target, b'{"ours": 1}')
+    other = target.with_name("editor.tmp")
+    other.write_bytes(b'{"editor": 1}')
+    os.replace(other, target)
+    return read_state, staged, os.stat(target).st_ino
+
+
 def test_commit_refuses_a_file_saved_by_another_program_since_it_was_read(
     tmp_path: Path,
 ) -> None:
     target = tmp_path / "app.json"
-    target.write_bytes(b"{}")
-    read_state = state_of(target)
-    staged = files.StagedFile(target, b'{"ours": 1}')
-    other = tmp_path / "editor.tmp"
-    other.write_bytes(b'{"editor": 1}')
-    os.replace(other, target)  # an editor saves by rename, without our lock
+    read_state, staged, _ = staged_then_saved_by_an_editor(target)
     with pytest.raises(ConflictError, match="changed on disk"):
         staged.commit(read_state)
     assert target.read_bytes() == b'{"editor": 1}'
@@ -152,13 +161,7 @@ def test_a_save_that_slips_in_after_the_check_is_swapped_back_and_reported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "app.json"
-    target.write_bytes(b"{}")
-    read_state = state_of(target)
-    staged = files.StagedFile(target, b'{"ours": 1}')
-    other = tmp_path / "editor.tmp"
-    other.write_bytes(b'{"editor": 1}')
-    os.replace(other, target)
-    editor_inode = os.stat(target).st_ino
+    read_state, staged, editor_inode = staged_then_saved_by_an_editor(target)
     # The editor's rename lands between the identity check and our rename.
     monkeypatch.setattr(files, "unchanged", lambda path, known: True)
     with pytest.raises(ConflictError, match=f"another program.*inode {editor_inode}.*not applied"):
