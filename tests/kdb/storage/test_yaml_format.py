@@ -252,3 +252,10 @@ def test_aliases_that_still_agree_keep_sharing_an_anchor() -> None:
     keys, written = set_one(b"base: &b\n  x: 1\none: *b\ntwo: *b\n", "base/x", "5")
     assert FORMAT.read(written, MOUNTPOINT).keys == keys
     assert written == b"base:\n  x: 5\none: &b_2\n  x: 1\ntwo: *b_2\n"
+
+
+def test_the_anchor_of_a_diverged_copy_is_a_name_the_file_does_not_use() -> None:
+    text = b"base: &b\n  x: 1\nold: &b_2\n  y: 2\none: *b\ntwo: *b\nthree: *b_2\n"
+    keys, written = set_one(text, "base/x", "5")
+    assert FORMAT.read(written, MOUNTPOINT).keys == keys
+    assert b"one: &b_3\n  x: 1\ntwo: *b_3\nthree: *b_2\n" in written

@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,9 +173,9 @@ def _styled(text: str, previous: object) -> object:
 class _Syntax:
     format_name = "YAML"
 
-    def __init__(self) -> None:
-        self._copies = 0
-        self._origins: dict[str, str] = {}  # anchor name of a copy -> the original's
+    def __init__(self, anchors: set[str]) -> None:
+        self._anchors = anchors  # the anchor names in the document: a copy's must be new
+        self._kept: set[str] = set()  # anchors whose pristine copy was made
 
     def is_mapping(self, node: Any) -> bool:
         return isinstance(node, dict)
@@ -244,28 +245,47 @@ class _Syntax:
 
     def detached_copy(self, node: Any) -> Any:
         duplicate = copy.deepcopy(node)
-        _drop_anchors(duplicate)
-        anchor = getattr(getattr(node, "anchor", None), "value", None)
-        if anchor is not None:
-            # Written only if other paths share the copy (an alias of a diverged anchor).
-            origin = self._origins.get(anchor, anchor)
-            self._copies += 1
-            name = f"{origin}_{self._copies}"
-            self._origins[name] = origin
-            duplicate.yaml_set_anchor(name, always_dump=False)
+        for anchored in _anchored(duplicate):
+            anchored.anchor.value = None
+        anchor = _anchor_of(node)
+        if anchor is None:
+            return duplicate
+        if anchor not in self._kept:
+            # The reconciler's first copy of a shared node is its pristine original, which
+            # only serves to copy from: it keeps the name, and copies made from it get new ones.
+            self._kept.add(anchor)
+            name = anchor
+        else:
+            number = 2
+            while f"{anchor}_{number}" in self._anchors:
+                number += 1
+            name = f"{anchor}_{number}"
+            self._anchors.add(name)
+        # Written only if other paths share the copy (aliases of a diverged anchor).
+        duplicate.yaml_set_anchor(name, always_dump=False)
         return duplicate
 
 
-def _drop_anchors(node: Any) -> None:
-    anchor = getattr(node, "anchor", None)
-    if anchor is not None and getattr(anchor, "value", None) is not None:
-        anchor.value = None
-    if isinstance(node, dict):
-        for child in node.values():
-            _drop_anchors(child)
-    elif isinstance(node, list):
-        for child in node:
-            _drop_anchors(child)
+def _anchor_of(node: Any) -> str | None:
+    value = getattr(getattr(node, "anchor", None), "value", None)
+    return None if value is None else str(value)
+
+
+def _anchored(root: Any) -> Iterator[Any]:
+    """The nodes at and below ``root`` that carry an anchor, each once."""
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if _anchor_of(node) is not None:
+            yield node
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
 
 
 @dataclass
@@ -292,8 +312,8 @@ class YamlFormat:
         original = previous_state(previous, _Original, "YAML")
         layout = original.layout if original else _Layout("", "", "")
         root = original.parsed.pop() if original and original.parsed else _load(layout)
-        syntax = _Syntax()
-        shared = shared_containers(root, syntax)
+        shared = shared_containers(root, _Syntax(set()))
+        syntax = _Syntax({str(_anchor_of(node)) for node in _anchored(root)} if shared else set())
         # ruamel.yaml's own rendering of the unedited document tells which lines it lays out
         # differently from the file, so the edit can leave those lines alone.
         before = _dump(root, layout) if original is not None else ""
