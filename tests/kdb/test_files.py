@@ -181,3 +181,30 @@ def test_a_new_file_created_meanwhile_by_another_program_is_not_replaced(
     with pytest.raises(ConflictError, match="created by another program"):
         staged.commit(None)
     assert target.read_bytes() == b'{"editor": 1}'
+
+
+def test_a_second_save_during_the_put_back_is_the_one_left_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "app.json"
+    read_state, staged, first_save = staged_then_saved_by_an_editor(target)
+    monkeypatch.setattr(files, "unchanged", lambda path, known: True)
+    rename2 = files._rename2
+    calls: list[int] = []
+    newer: list[int] = []
+
+    def editor_saves_again_before_the_put_back(source: Path, dest: Path, flags: int) -> bool:
+        calls.append(flags)
+        if len(calls) == 2:  # after our swap, before we swap the first save back
+            again = tmp_path / "editor.tmp"
+            again.write_bytes(b'{"editor": 2}')
+            newer.append(os.stat(again).st_ino)
+            os.replace(again, target)
+        return rename2(source, dest, flags)
+
+    monkeypatch.setattr(files, "_rename2", editor_saves_again_before_the_put_back)
+    with pytest.raises(ConflictError) as caught:
+        staged.commit(read_state)
+    assert f"inode {newer[0]} replacing inode {first_save}" in caught.value.message
+    assert target.read_bytes() == b'{"editor": 2}'
+    assert [p.name for p in tmp_path.iterdir()] == ["app.json"]

@@ -283,20 +283,21 @@ class StagedFile:
     def _put_back(self, displaced: int) -> None:
         """Swap the other program's save (inode ``displaced``, now at the temporary name)
         back into place, and any save it made in the meantime, then raise the conflict."""
-        placed = {self._inode}
+        saves = [displaced]  # the other program's saves we swapped out, oldest first
         for _swap in range(_MAX_PUT_BACK):
             _rename2(self._temp, self.target, _RENAME_EXCHANGE)
-            placed.add(displaced)
             now_aside = os.stat(self._temp).st_ino
-            if now_aside in placed:
+            if now_aside == self._inode or now_aside in saves:
                 # What we took back out is our own content (or an older save that a newer
                 # one replaced): the newest save is in place.
                 self.discard()
                 fsync_directory(self.target.parent)
+                earlier = "".join(f", inode {inode}" for inode in saves[:-1])
                 raise self._conflict(
                     f"was saved by another program while elektrad wrote it; that save "
-                    f"(inode {displaced}) is back in place and this write was not applied")
-            displaced = now_aside  # another save arrived during the swap: put it back too
+                    f"(inode {saves[-1]}{earlier and ' replacing' + earlier[1:]}) is back in "
+                    "place and this write was not applied")
+            saves.append(now_aside)  # another save arrived during the swap: put it back too
         kept = self.target.with_name(f"{self.target.name}.conflict-{os.urandom(4).hex()}")
         os.rename(self._temp, kept)
         raise self._conflict(f"keeps being saved by another program; a save displaced by "
