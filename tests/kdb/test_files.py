@@ -157,13 +157,18 @@ def test_commit_refuses_a_file_saved_by_another_program_since_it_was_read(
     assert target.read_bytes() == b'{"editor": 1}'
 
 
+@pytest.fixture
+def save_after_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The identity check passes, as if the other program's save landed just after it."""
+    monkeypatch.setattr(files, "unchanged", lambda path, known: True)
+
+
+@pytest.mark.usefixtures("save_after_the_check")
 def test_a_save_that_slips_in_after_the_check_is_swapped_back_and_reported(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     target = tmp_path / "app.json"
     read_state, staged, editor_inode = staged_then_saved_by_an_editor(target)
-    # The editor's rename lands between the identity check and our rename.
-    monkeypatch.setattr(files, "unchanged", lambda path, known: True)
     with pytest.raises(ConflictError, match=f"another program.*inode {editor_inode}.*not applied"):
         staged.commit(read_state)
     assert target.read_bytes() == b'{"editor": 1}'
@@ -171,24 +176,24 @@ def test_a_save_that_slips_in_after_the_check_is_swapped_back_and_reported(
     assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
 
 
+@pytest.mark.usefixtures("save_after_the_check")
 def test_a_new_file_created_meanwhile_by_another_program_is_not_replaced(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     target = tmp_path / "app.json"
     staged = files.StagedFile(target, b'{"ours": 1}')
     target.write_bytes(b'{"editor": 1}')
-    monkeypatch.setattr(files, "unchanged", lambda path, known: True)
     with pytest.raises(ConflictError, match="created by another program"):
         staged.commit(None)
     assert target.read_bytes() == b'{"editor": 1}'
 
 
+@pytest.mark.usefixtures("save_after_the_check")
 def test_a_second_save_during_the_put_back_is_the_one_left_in_place(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     target = tmp_path / "app.json"
     read_state, staged, first_save = staged_then_saved_by_an_editor(target)
-    monkeypatch.setattr(files, "unchanged", lambda path, known: True)
     rename2 = files._rename2
     calls: list[int] = []
     newer: list[int] = []
