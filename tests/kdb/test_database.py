@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from elektraweb.kdb import KDB, Key, KeySet
-from elektraweb.kdb.errors import KDBError, ResourceError, ValidationError
+from elektraweb.kdb.errors import KDBError, MountError, ResourceError, ValidationError
 from elektraweb.kdb.mounts import Paths
 from elektraweb.kdb.sidecar import sidecar_path
 from elektraweb.kdb.storage import FORMATS, get_format
@@ -175,7 +175,12 @@ def test_a_key_without_namespace_cannot_be_stored(kdb: KDB) -> None:
 def test_a_malformed_file_is_an_error_naming_it(kdb: KDB, paths: Paths) -> None:
     (paths.user / "bad.json").parent.mkdir(parents=True, exist_ok=True)
     (paths.user / "bad.json").write_bytes(b"{ not json")
+    with pytest.raises(MountError, match=r"bad\.json as json .*line 1"):
+        kdb.mount("bad.json", "user:/bad")
+    assert "user:/bad" not in [mountpoint.name for mountpoint in kdb.mounts()]
+    (paths.user / "bad.json").write_bytes(b"{}")
     kdb.mount("bad.json", "user:/bad")
+    (paths.user / "bad.json").write_bytes(b"{ not json")  # broken after mounting
     with pytest.raises(ResourceError, match=r"bad\.json"):
         kdb.get("user:/bad")
     assert kdb.get("user:/app") is not None  # the other mounts still work

@@ -93,7 +93,10 @@ class KDB:
             )
         entry = Mountpoint(names.canonical(mountpoint), str(file), storage)
         keys = self.get(MOUNTPOINTS)
-        MountTable.from_keys(keys, self.paths).adding(entry)
+        table = MountTable.from_keys(keys, self.paths).adding(entry)
+        for mount in table.mounts:
+            if mount.origin == entry.name:
+                _check_readable(mount)
         keys.extend(entry.keys())
         self.set(keys, MOUNTPOINTS)
         return entry
@@ -311,6 +314,15 @@ class KDB:
             finally:
                 for change in changes:
                     change.discard()
+
+
+def _check_readable(mount: Mount) -> None:
+    """MountError unless the (existing) file of a new mount reads in its format: a mount
+    that every later read would fail on is refused before it is recorded."""
+    try:
+        Backend(mount).refresh()
+    except KDBError as exc:
+        raise MountError(f"cannot mount {mount.name}: {exc.message}", key=mount.name) from exc
 
 
 def _is_pattern(part: str) -> bool:
