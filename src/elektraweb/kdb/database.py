@@ -190,7 +190,7 @@ class KDB:
         if cached is None or cached[0] is not owned:
             wild = [key for key in owned if key.parts and _is_pattern(key.parts[0])]
             cached = self._spec_wildcards[region.mount] = (owned, wild)
-        literal = owned.below(names.join("spec", parts[:1]))
+        literal = owned.below_parts("spec", parts[:1])
         return [key for key in (*literal, *cached[1]) if _may_describe(key.parts, parts)]
 
     # -- set -----------------------------------------------------------------------------
