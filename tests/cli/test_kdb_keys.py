@@ -156,9 +156,11 @@ def test_ls_depth_limits_as_in_libelektra(kdb: Kdb) -> None:
     ]
 
 
-def test_ls_rejects_bad_depths_with_exit_2(kdb: Kdb) -> None:
+def test_ls_rejects_bad_depths(kdb: Kdb) -> None:
     assert "larger than the minimum" in kdb.fails(2, "ls", "user:/x", "-m", "2", "-M", "2")
-    assert "'-1'" in kdb.fails(2, "ls", "user:/x", "--min-depth=-1")
+    # A depth that is no number is a bad option value: 1, as libelektra's `ls -M x`.
+    assert "'-1'" in kdb.fails(1, "ls", "user:/x", "--min-depth=-1")
+    assert "--max-depth" in kdb.fails(1, "ls", "-M", "x", "user:/x")
 
 
 def test_ls_null_separated(kdb: Kdb) -> None:
@@ -212,7 +214,9 @@ def test_file_names_the_default_storage(kdb: Kdb) -> None:
     assert path.startswith(str(kdb.root))
     assert (kdb.root / path).is_file()
     assert kdb.ok("file", "-n", "user:/tests/where") == path
-    assert kdb.ok("file", "/tests/where").strip() == path
+    assert kdb.ok("file", "-N", "user", "/tests/where").strip() == path
+    # A cascading name has no file of its own (libelektra: exit 2).
+    assert "namespace" in kdb.fails(2, "file", "/tests/where")
     system = kdb.ok("file", "-N", "system", "/tests/where").strip()
     assert system != path
     assert system.startswith(str(kdb.root))

@@ -8,6 +8,7 @@ import sys
 from elektraweb.cli.kdb_commands import subtree
 from elektraweb.cli.kdb_commands.command import (
     BAD_ARGUMENTS,
+    BAD_OPTIONS,
     COMMAND_SPECIFIC,
     NO_NEWLINE,
     NOT_FOUND,
@@ -148,8 +149,8 @@ def _depth(invocation: Invocation, option: str, default: int) -> int:
     if not raw.isdigit():
         flag = "--" + option.replace("_", "-")
         raise CommandError(
-            f"Invalid arguments passed: {flag} needs a number of levels (0 or more), not '{raw}'",
-            BAD_ARGUMENTS,
+            f"Invalid options passed: {flag} needs a number of levels (0 or more), not '{raw}'",
+            BAD_OPTIONS,
         )
     return int(raw)
 
@@ -177,7 +178,13 @@ def run_find(invocation: Invocation) -> int:
 def run_file(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
     if subtree.is_cascading(name):
-        namespace = invocation.value("namespace") or "user"
+        namespace = invocation.value("namespace")
+        if namespace is None:
+            raise CommandError(
+                f"Aborting: a cascading name has no file of its own; give its namespace, "
+                f"e.g. 'user:{name}', or -N user",
+                BAD_ARGUMENTS,
+            )
         name = names.with_namespace(name, namespace)
     end = "" if invocation.flag("no_newline") else "\n"
     sys.stdout.write(f"{KDB().file_of(name)}{end}")
@@ -248,7 +255,7 @@ COMMANDS = {
             NO_NEWLINE,
             Option(
                 ("-N", "--namespace"),
-                "Namespace for a cascading name (default user).",
+                "Namespace for a cascading name (without it, a cascading name is exit 2).",
                 metavar="NS",
             ),
         ),

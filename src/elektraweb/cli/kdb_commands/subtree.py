@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from elektraweb.cli.kdb_commands.command import COMMAND_SPECIFIC, CommandError
+from elektraweb.cli.kdb_commands.command import BAD_ARGUMENTS, CommandError
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -21,13 +21,13 @@ def cascading(name: str) -> str:
     return names.with_namespace(name, names.CASCADING)
 
 
-def namespaced(argument: str, purpose: str) -> str:
+def namespaced(argument: str, purpose: str, exit_code: int = BAD_ARGUMENTS) -> str:
     """The canonical name of ``argument``, refused when it is cascading; ``purpose`` finishes
     the sentence "Specify a namespace ..." of the refusal."""
     name = names.canonical(argument)
     if is_cascading(name):
         raise CommandError(
-            f"Aborting: Specify a namespace {purpose}, e.g. 'user:{name}'.", COMMAND_SPECIFIC
+            f"Aborting: Specify a namespace {purpose}, e.g. 'user:{name}'.", exit_code
         )
     return name
 

@@ -11,6 +11,7 @@ from elektraweb.cli.kdb_commands import subtree
 from elektraweb.cli.kdb_commands.command import (
     BAD_ARGUMENTS,
     COMMAND_SPECIFIC,
+    INVALID_INPUT,
     OK,
     Command,
     CommandError,
@@ -40,7 +41,7 @@ STRATEGIES = {
 
 
 def run_export(invocation: Invocation) -> int:
-    name = subtree.namespaced(invocation.arguments[0], "to export")
+    name = subtree.namespaced(invocation.arguments[0], "to export", COMMAND_SPECIFIC)
     storage = _format(invocation)
     # What the files hold: without metadata a key only shows because its spec key has it.
     selected = strip_spec(KDB().get(name)).below(name)
@@ -89,7 +90,7 @@ def _format(invocation: Invocation) -> StorageFormat:
     if name not in FORMATS:
         raise CommandError(
             f"Invalid arguments passed: unknown format '{name}' (known: {', '.join(FORMATS)})",
-            BAD_ARGUMENTS,
+            INVALID_INPUT,
         )
     return get_format(name)
 
@@ -137,6 +138,6 @@ COMMANDS = {
         "  theirs  on a conflict take the imported key\n"
         "  cut     remove every key below <key name> first, then import\n"
         "libelektra's older names work too: our, their, preserve (= abort), import (= theirs).",
-        exits=((COMMAND_SPECIFIC, "aborted because of conflicts, or no namespace given"),),
+        exits=((COMMAND_SPECIFIC, "aborted because of conflicts"),),
     ),
 }
