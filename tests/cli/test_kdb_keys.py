@@ -220,3 +220,31 @@ def test_file_names_the_default_storage(kdb: Kdb) -> None:
     system = kdb.ok("file", "-N", "system", "/tests/where").strip()
     assert system != path
     assert system.startswith(str(kdb.root))
+
+
+def test_get_follows_override_and_fallback_links_outside_the_key(kdb: Kdb) -> None:
+    # libelektra's doc/tutorials/cascading.md, step by step.
+    name = "/tests/tutorial/cascading/#0/current/test"
+    kdb.ok("set", f"system:{name}", "hello world")
+    kdb.ok("set", f"user:{name}", "hello galaxy")
+    kdb.ok("set", f"dir:{name}", "hello universe")
+    assert kdb.get(name) == "hello universe"
+    kdb.ok("set", "system:/tests/overrides/test", "hello override")
+    kdb.ok("meta-set", f"spec:{name}", "override/#0", "/tests/overrides/test")
+    assert kdb.get(name) == "hello override"
+    kdb.ok("set", "user:/tests/overrides/test", "hello user")
+    assert kdb.get(name) == "hello user"
+    # The target's own spec key links on; a circle ends; an invalid target is skipped.
+    kdb.ok("meta-set", "spec:/tests/overrides/test", "override/#0", "/tests/chain/x")
+    kdb.ok("set", "system:/tests/chain/x", "chained")
+    kdb.ok("meta-set", "spec:/tests/chain/x", "override/#0", name)
+    kdb.ok("meta-set", "spec:/tests/chain/x", "override/#1", "not a name")
+    assert kdb.get(name) == "chained"
+
+
+def test_get_falls_back_to_a_key_outside_the_key(kdb: Kdb) -> None:
+    kdb.ok("meta-set", "spec:/tests/app/port", "fallback/#0", "/tests/defaults/port")
+    kdb.ok("set", "system:/tests/defaults/port", "8080")
+    assert kdb.get("/tests/app/port") == "8080"
+    kdb.ok("set", "user:/tests/app/port", "9090")
+    assert kdb.get("/tests/app/port") == "9090"

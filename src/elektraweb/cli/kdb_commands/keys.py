@@ -31,7 +31,10 @@ _UNLIMITED_DEPTH = sys.maxsize
 def run_get(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
     verbose = invocation.flag("verbose")
-    keys = KDB().get("/" if invocation.flag("all") else name)
+    kdb = KDB()
+    keys = kdb.get("/" if invocation.flag("all") else name)
+    if not invocation.flag("all"):
+        _add_link_targets(kdb, keys, name)
     if verbose:
         print(f"got {len(keys)} keys")
     if verbose and subtree.is_cascading(name):
@@ -48,6 +51,20 @@ def run_get(invocation: Invocation) -> int:
     end = "" if invocation.flag("no_newline") else "\n"
     sys.stdout.write(_printable(key) + end)
     return OK
+
+
+def _add_link_targets(kdb: KDB, keys: KeySet, name: str) -> None:
+    """Read the keys that override/# and fallback/# links lead to outside ``name``, as
+    libelektra's `kdb get` does; a target's own spec key may link further on."""
+    read = [subtree.cascading(name)]
+    while True:
+        tried = {subtree.cascading(n) for n, _ in cascade.explain(keys, name) if names.is_valid(n)}
+        outside = {n for n in tried if not any(names.is_below_or_same(n, done) for done in read)}
+        if not outside:  # every round reads a new subtree, and the links are finitely many
+            return
+        for target in sorted(outside):
+            keys.extend(kdb.get(target))
+            read.append(target)
 
 
 def _warn_if_invalid(key: Key) -> None:
