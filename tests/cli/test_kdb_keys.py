@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from kdb_runner import Kdb
 
 
@@ -248,3 +249,35 @@ def test_get_falls_back_to_a_key_outside_the_key(kdb: Kdb) -> None:
     assert kdb.get("/tests/app/port") == "8080"
     kdb.ok("set", "user:/tests/app/port", "9090")
     assert kdb.get("/tests/app/port") == "9090"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("set", "proc:/tests/p", "1"),
+        ("meta-set", "proc:/tests/p", "description", "d"),
+        ("cp", "user:/tests/src", "proc:/tests/p"),
+        ("mv", "user:/tests/src", "proc:/tests/p"),
+        ("import", "proc:/tests/p"),
+        ("set", "default:/tests/p", "1"),
+    ],
+)
+def test_writes_to_namespaces_never_stored_are_refused(kdb: Kdb, args: tuple[str, ...]) -> None:
+    kdb.ok("set", "user:/tests/src", "s")
+    err = kdb.fails(2, *args, stdin="kdbOpen 2\n$end\n")
+    assert "never stored" in err
+    assert "/tests/p" in err
+    assert kdb.get("user:/tests/src") == "s"
+    kdb.fails(11, "get", "/tests/p")
+
+
+def test_a_name_with_an_empty_part_is_a_key_of_its_own(kdb: Kdb) -> None:
+    kdb.ok("set", "user:/%/x", "below an empty part")
+    kdb.ok("set", "user:/tests/%/y", "in the middle")
+    assert kdb.get("user:/%/x") == "below an empty part"
+    assert kdb.get("/%/x") == "below an empty part"
+    assert kdb.ok("ls", "user:/").splitlines() == ["user:/%/x", "user:/tests/%/y"]
+    kdb.ok("rm", "user:/%/x")
+    kdb.fails(11, "get", "user:/%/x")
+    # A name whose only part is empty stays refused: it would alias the root.
+    assert "collide with the root" in kdb.fails(7, "set", "user:/%", "v")

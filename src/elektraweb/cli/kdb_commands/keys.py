@@ -103,6 +103,7 @@ def _printable(key: Key) -> str:
 
 def run_set(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
+    subtree.refuse_unstored(name)
     value = invocation.arguments[1]
     parent = subtree.cascading(name)
     kdb = KDB()

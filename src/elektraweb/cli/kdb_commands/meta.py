@@ -52,6 +52,7 @@ def run_meta_set(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
     meta_name = _meta_name(invocation.arguments[1])
     meta_value = invocation.argument(2)
+    subtree.refuse_unstored(name)
     parent = subtree.cascading(name)
     kdb = KDB()
     keys = kdb.get(parent)

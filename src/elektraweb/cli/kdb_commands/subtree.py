@@ -32,6 +32,21 @@ def namespaced(argument: str, purpose: str, exit_code: int = BAD_ARGUMENTS) -> s
     return name
 
 
+def refuse_unstored(name: str) -> None:
+    """A `kdb` write to ``proc:/`` or ``default:/`` would report success and vanish with the
+    process: the one lives in a process's memory, the other is computed from ``spec:/``."""
+    namespace = names.namespace_of(name)
+    if namespace in ("proc", "default"):
+        kind = "live only in the memory of a process" if namespace == "proc" else (
+            "are computed from spec:/ defaults"
+        )
+        raise CommandError(
+            f"Aborting: cannot write {name}: {namespace}:/ keys {kind} and are never stored; "
+            "use the user:/, system:/, dir:/ or spec:/ namespace",
+            BAD_ARGUMENTS,
+        )
+
+
 def below(keys: KeySet, name: str) -> list[Key]:
     """The key ``name`` and every key below it, in order.
 

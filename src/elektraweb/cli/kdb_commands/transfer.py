@@ -53,6 +53,7 @@ def run_export(invocation: Invocation) -> int:
 
 def run_import(invocation: Invocation) -> int:
     name = subtree.namespaced(invocation.arguments[0], "to import into")
+    subtree.refuse_unstored(name)
     strategy = _strategy(invocation.value("strategy") or "abort")
     storage = _format(invocation)
     imported = storage.read(sys.stdin.buffer.read(), name).keys

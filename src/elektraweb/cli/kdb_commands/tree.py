@@ -68,6 +68,7 @@ def run_mv(invocation: Invocation) -> int:
     what = "for destination and source when moving a key"
     source = subtree.namespaced(invocation.arguments[0], what)
     destination = subtree.namespaced(invocation.arguments[1], what)
+    subtree.refuse_unstored(destination)
     root = names.common_parent(source, destination)
     if invocation.flag("verbose"):
         print(f"using common basename: {root}")
@@ -87,6 +88,7 @@ def run_cp(invocation: Invocation) -> int:
     what = "for destination and source when copying a key"
     source = subtree.namespaced(invocation.arguments[0], what)
     destination = subtree.namespaced(invocation.arguments[1], what)
+    subtree.refuse_unstored(destination)
     root = names.common_parent(source, destination)
     kdb = KDB()
     keys = kdb.get(root)
