@@ -71,17 +71,26 @@ def _error(name: str, value: Value, reason: str, code: str) -> ValidationError:
     )
 
 
-def _check_enum(value: str, meta: Mapping[str, str], type_name: str | None) -> None:
+def _enum_values(meta: Mapping[str, str]) -> list[str]:
+    """The allowed values, as libelektra's type plugin reads them: ``check/enum/#0`` up to
+    the last index that ``check/enum`` names (``#3``), skipping missing ones; without it, up
+    to the first missing one. Empty values allow nothing."""
     entries = {
         index: allowed
         for name, allowed in meta.items()
         if name.startswith("check/enum/#")
-        and allowed != ""
         and (index := names.array_index(name[len("check/enum/") :])) is not None
     }
-    if not entries and type_name != "enum":
+    last = names.array_index(meta.get("check/enum", ""))
+    if last is None:  # the entries before the first gap
+        last = next(index for index in range(len(entries) + 1) if index not in entries) - 1
+    return [entries[index] for index in sorted(entries) if index <= last and entries[index]]
+
+
+def _check_enum(value: str, meta: Mapping[str, str], type_name: str | None) -> None:
+    allowed_values = _enum_values(meta)
+    if not allowed_values and type_name != "enum":
         return
-    allowed_values = [entries[index] for index in sorted(entries)]
     delimiter = meta.get("check/enum/delimiter", meta.get("check/enum/multi"))
     if delimiter is not None and len(delimiter) != 1:
         raise _Failure(
