@@ -292,3 +292,21 @@ def test_spec_patterns_describe_keys_below_a_namespaced_parent(paths: Paths) -> 
     ks.lookup("user:/app/server/port").value = "70000"
     with pytest.raises(ValidationError, match="user:/app/server/port"):
         kdb.set(ks, "user:/app/server")
+
+
+def test_own_checks_off_stores_what_its_own_metadata_refuses_but_not_what_spec_does(
+    kdb: KDB, paths: Paths
+) -> None:
+    own = Key("user:/app/port", "70000", {"check/type": "unsigned_short"})
+    with pytest.raises(ValidationError):
+        store(kdb, "user:/app", own)
+    ks = kdb.get("user:/app")
+    ks.add(own)
+    kdb.set(ks, "user:/app", own_checks=False)
+    assert kdb.get("user:/app").lookup("user:/app/port") == own
+    store(kdb, "spec:/app", Key("spec:/app/level", None, {"check/range": "1-3"}))
+    ks = kdb.get("/app")
+    ks.add(Key("user:/app/level", "9"))
+    with pytest.raises(ValidationError, match="user:/app/level"):
+        kdb.set(ks, "/app", own_checks=False)
+    assert b"level" not in (paths.user / "app.ecf").read_bytes()

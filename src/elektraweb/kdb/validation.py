@@ -186,7 +186,11 @@ def _restricted(flag: str | None) -> bool:
 
 
 def validate_change(
-    old: KeySet, new: KeySet, spec: KeySet | Specification | None = None
+    old: KeySet,
+    new: KeySet,
+    spec: KeySet | Specification | None = None,
+    *,
+    own_checks: bool = True,
 ) -> KeySet:
     """Check every added, changed and removed key of ``old`` → ``new``; the normalised result.
 
@@ -196,7 +200,8 @@ def validate_change(
     are not checked again, so an old invalid value elsewhere never blocks a change. A new key
     may not be created when its spec says ``restrict/write``. The result holds every key of
     ``new``; those whose value was normalised are copies. Raises ValidationError for the
-    first key that fails.
+    first key that fails. With ``own_checks=False`` only what the specification says (where
+    the key does not say otherwise itself) is checked.
     """
     if isinstance(spec, Specification):
         specification = spec
@@ -218,7 +223,13 @@ def validate_change(
         if _restricted(write_flag):
             reason = "its value may not be changed (restrict/write)"
             raise _error(key.name, key.value, reason, VALIDATION_SEMANTIC)
-        value = validate_key(key, {**spec_meta, **key.meta} if spec_meta else key.meta)
+        if not own_checks:
+            effective = {name: v for name, v in spec_meta.items() if name not in key.meta}
+        elif spec_meta:
+            effective = {**spec_meta, **key.meta}
+        else:
+            effective = key.meta
+        value = validate_key(key, effective)
         if value != key.value:
             key = key.copy()
             key.value = value

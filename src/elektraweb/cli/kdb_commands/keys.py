@@ -47,7 +47,7 @@ def run_get(invocation: Invocation) -> int:
         raise CommandError(f"Did not find key '{name}'", NOT_FOUND)
     if verbose:
         _explain_result(key)
-    _warn_if_invalid(key)
+    warn_if_invalid(KeySet([key]))
     end = "" if invocation.flag("no_newline") else "\n"
     sys.stdout.write(_printable(key) + end)
     return OK
@@ -67,10 +67,11 @@ def _add_link_targets(kdb: KDB, keys: KeySet, name: str) -> None:
             read.append(target)
 
 
-def _warn_if_invalid(key: Key) -> None:
+def warn_if_invalid(keys: KeySet) -> None:
+    """Warn on stderr of every key whose value its metadata does not allow."""
     # A value written behind the KDB's back may break its own metadata: show it, still print
     # it (as libelektra's kdb get does with warnings), so the operator can see what to fix.
-    problems = validation.find_problems(KeySet([key]))
+    problems = validation.find_problems(keys)
     for problem in problems:
         print(f"Warning {problem.code}: {problem.message}", file=sys.stderr)
 
