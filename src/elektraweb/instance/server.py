@@ -56,6 +56,7 @@ class Server:
         try:
             # Prime before serving, so the first write is already diffed against known keys.
             await worker.run(feed.prime)
+            notifier = self._elektra_notifier()
             service = InstanceService(host, worker, feed, events)
             wire = WireServer(
                 service,
@@ -77,7 +78,6 @@ class Server:
             f"public key {keypair.public}, state {config.state_dir}",
             flush=True,
         )
-        notifier = self._elektra_notifier()
         publisher = loop.create_task(
             events.run(wire.publish, notifier.commit if notifier else None), name="events"
         )
@@ -97,8 +97,8 @@ class Server:
         endpoint = self.config.elektra_notify
         if endpoint is None:
             return None
-        # A context of its own: this socket speaks no CURVE and must stay out of the wire
-        # server's ZAP handler.
+        # Not the wire server's context: this socket speaks no CURVE and must stay out of
+        # that context's ZAP handler.
         notifier = ElektraNotifier(zmq.asyncio.Context.instance(), endpoint)
         notifier.start()
         logger.info("elektra-notify: sending libelektra's notifications to %s", endpoint)
