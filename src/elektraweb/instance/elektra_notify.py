@@ -1,6 +1,6 @@
 """libelektra's notification feed: ``["Commit", <key name>]`` for every change elektrad
 publishes, so applications using libelektra's notification library (its zeromqrecv
-plugin) follow changes made through elektrad (docs/protocol.md §8).
+plugin) follow changes made through elektrad (docs/protocol.md §5).
 
 As libelektra's zeromqsend plugin: an XPUB socket *connects* to the endpoint, where a
 ``kdb run-hub-zeromq`` XSUB hub or an application's SUB socket is bound; both frames carry
