@@ -37,6 +37,9 @@ def test_rm_needs_a_namespace(kdb: Kdb) -> None:
     kdb.ok("set", "user:/tests/cascading", "1")
     assert "namespace" in kdb.fails(12, "rm", "/tests/cascading")
     assert kdb.get("user:/tests/cascading") == "1"
+    # A cascading name of no key at all is simply not found (11), as in libelektra.
+    assert "Did not find key '/tests/nowhere'" in kdb.fails(11, "rm", "/tests/nowhere")
+    assert kdb.ok("rm", "-f", "/tests/nowhere") == ""
 
 
 def test_mv_moves_one_key_with_its_metadata(kdb: Kdb) -> None:
@@ -89,7 +92,9 @@ def test_mv_errors(kdb: Kdb) -> None:
     kdb.ok("set", "user:/tests/parentless/child", "1")
     err = kdb.fails(11, "mv", "user:/tests/parentless", "user:/tests/x")
     assert "use -r" in err
-    assert "namespace" in kdb.fails(12, "mv", "/tests/parentless/child", "user:/tests/x")
+    # Cascading arguments are invalid arguments (2), as in libelektra.
+    assert "namespace" in kdb.fails(2, "mv", "/tests/parentless/child", "user:/tests/x")
+    assert "namespace" in kdb.fails(2, "cp", "user:/tests/parentless/child", "/tests/x")
 
 
 def test_cp_copies_one_key_and_keeps_the_source(kdb: Kdb) -> None:

@@ -193,18 +193,20 @@ class KDB:
         if cached is None or cached[0] is not owned:
             wild = [key for key in owned if key.parts and _is_pattern(key.parts[0])]
             cached = self._spec_wildcards[region.mount] = (owned, wild)
-        literal = owned.below(names.join("spec", parts[:1]))
+        literal = owned.below_parts("spec", parts[:1])
         return [key for key in (*literal, *cached[1]) if _may_describe(key.parts, parts)]
 
     # -- set -----------------------------------------------------------------------------
 
-    def set(self, ks: KeySet, parent: str = "/") -> list[Path]:
+    def set(self, ks: KeySet, parent: str = "/", *, own_checks: bool = True) -> list[Path]:
         """Store ``ks`` as the complete state at and below ``parent``; return the files written.
 
         Keys below ``parent`` missing from ``ks`` are removed. Only files whose keys change
         are written. Raises ValidationError for a value its metadata forbids and ConflictError
         (C02000, naming the file) if a file changed on disk since this KDB last read it; in
-        both cases nothing is written.
+        both cases nothing is written. ``own_checks=False`` checks values against their
+        specification only, not against their own ``check/*`` metadata (an import of keys
+        that describe themselves: a get reports their problems).
         """
         parent = names.canonical(parent)
         namespace, parts = names.split(parent)
@@ -224,7 +226,7 @@ class KDB:
         changes = [
             change
             for region in table.regions(parent)
-            if (change := self._change(table, region, stored, specification))
+            if (change := self._change(table, region, stored, specification, own_checks))
         ]
         for change in changes:
             if change.backend.mount == self._bootstrap:
@@ -233,7 +235,9 @@ class KDB:
         proc = None
         if namespace in ("proc", names.CASCADING):
             old_proc = self._proc.below(proc_region)
-            proc = validate_change(old_proc, stored.below(proc_region), specification)
+            proc = validate_change(
+                old_proc, stored.below(proc_region), specification, own_checks=own_checks
+            )
         try:
             self._commit(changes)
         finally:
@@ -246,7 +250,12 @@ class KDB:
         return [change.backend.file for change in changes]
 
     def _change(
-        self, table: MountTable, region: Region, stored: KeySet, specification: Specification
+        self,
+        table: MountTable,
+        region: Region,
+        stored: KeySet,
+        specification: Specification,
+        own_checks: bool,
     ) -> Change | None:
         """The change ``stored`` makes to ``region``'s file, validated; None if there is none."""
         mount = region.mount
@@ -279,7 +288,7 @@ class KDB:
             return None
         before.extend(key for key in current if key.name in removed)
         # Only what changes is validated, so an old invalid value elsewhere never blocks.
-        after = validate_change(before, after, specification)
+        after = validate_change(before, after, specification, own_checks=own_checks)
         # The file's other keys are shared with the current state, not copied.
         desired = KeySet(backend.keys)
         desired.remove_all(removed)

@@ -8,6 +8,7 @@ import sys
 from elektraweb.cli.kdb_commands import subtree
 from elektraweb.cli.kdb_commands.command import (
     BAD_ARGUMENTS,
+    BAD_OPTIONS,
     COMMAND_SPECIFIC,
     NO_NEWLINE,
     NOT_FOUND,
@@ -30,7 +31,10 @@ _UNLIMITED_DEPTH = sys.maxsize
 def run_get(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
     verbose = invocation.flag("verbose")
-    keys = KDB().get("/" if invocation.flag("all") else name)
+    kdb = KDB()
+    keys = kdb.get("/" if invocation.flag("all") else name)
+    if not invocation.flag("all"):
+        _add_link_targets(kdb, keys, name)
     if verbose:
         print(f"got {len(keys)} keys")
     if verbose and subtree.is_cascading(name):
@@ -43,16 +47,31 @@ def run_get(invocation: Invocation) -> int:
         raise CommandError(f"Did not find key '{name}'", NOT_FOUND)
     if verbose:
         _explain_result(key)
-    _warn_if_invalid(key)
+    warn_if_invalid(KeySet([key]))
     end = "" if invocation.flag("no_newline") else "\n"
     sys.stdout.write(_printable(key) + end)
     return OK
 
 
-def _warn_if_invalid(key: Key) -> None:
+def _add_link_targets(kdb: KDB, keys: KeySet, name: str) -> None:
+    """Read the keys that override/# and fallback/# links lead to outside ``name``, as
+    libelektra's `kdb get` does; a target's own spec key may link further on."""
+    read = [subtree.cascading(name)]
+    while True:
+        tried = {subtree.cascading(n) for n, _ in cascade.explain(keys, name) if names.is_valid(n)}
+        outside = {n for n in tried if not any(names.is_below_or_same(n, done) for done in read)}
+        if not outside:  # every round reads a new subtree, and the links are finitely many
+            return
+        for target in sorted(outside):
+            keys.extend(kdb.get(target))
+            read.append(target)
+
+
+def warn_if_invalid(keys: KeySet) -> None:
+    """Warn on stderr of every key whose value its metadata does not allow."""
     # A value written behind the KDB's back may break its own metadata: show it, still print
     # it (as libelektra's kdb get does with warnings), so the operator can see what to fix.
-    problems = validation.find_problems(KeySet([key]))
+    problems = validation.find_problems(keys)
     for problem in problems:
         print(f"Warning {problem.code}: {problem.message}", file=sys.stderr)
 
@@ -85,6 +104,7 @@ def _printable(key: Key) -> str:
 
 def run_set(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
+    subtree.refuse_unstored(name)
     value = invocation.arguments[1]
     parent = subtree.cascading(name)
     kdb = KDB()
@@ -148,8 +168,8 @@ def _depth(invocation: Invocation, option: str, default: int) -> int:
     if not raw.isdigit():
         flag = "--" + option.replace("_", "-")
         raise CommandError(
-            f"Invalid arguments passed: {flag} needs a number of levels (0 or more), not '{raw}'",
-            BAD_ARGUMENTS,
+            f"Invalid options passed: {flag} needs a number of levels (0 or more), not '{raw}'",
+            BAD_OPTIONS,
         )
     return int(raw)
 
@@ -177,7 +197,13 @@ def run_find(invocation: Invocation) -> int:
 def run_file(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
     if subtree.is_cascading(name):
-        namespace = invocation.value("namespace") or "user"
+        namespace = invocation.value("namespace")
+        if namespace is None:
+            raise CommandError(
+                f"Aborting: a cascading name has no file of its own; give its namespace, "
+                f"e.g. 'user:{name}', or -N user",
+                BAD_ARGUMENTS,
+            )
         name = names.with_namespace(name, namespace)
     end = "" if invocation.flag("no_newline") else "\n"
     sys.stdout.write(f"{KDB().file_of(name)}{end}")
@@ -248,7 +274,7 @@ COMMANDS = {
             NO_NEWLINE,
             Option(
                 ("-N", "--namespace"),
-                "Namespace for a cascading name (default user).",
+                "Namespace for a cascading name (without it, a cascading name is exit 2).",
                 metavar="NS",
             ),
         ),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from elektraweb.cli.kdb_commands.command import COMMAND_SPECIFIC, CommandError
+from elektraweb.cli.kdb_commands.command import BAD_ARGUMENTS, CommandError
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -21,15 +21,30 @@ def cascading(name: str) -> str:
     return names.with_namespace(name, names.CASCADING)
 
 
-def namespaced(argument: str, purpose: str) -> str:
+def namespaced(argument: str, purpose: str, exit_code: int = BAD_ARGUMENTS) -> str:
     """The canonical name of ``argument``, refused when it is cascading; ``purpose`` finishes
     the sentence "Specify a namespace ..." of the refusal."""
     name = names.canonical(argument)
     if is_cascading(name):
         raise CommandError(
-            f"Aborting: Specify a namespace {purpose}, e.g. 'user:{name}'.", COMMAND_SPECIFIC
+            f"Aborting: Specify a namespace {purpose}, e.g. 'user:{name}'.", exit_code
         )
     return name
+
+
+def refuse_unstored(name: str) -> None:
+    """A `kdb` write to ``proc:/`` or ``default:/`` would report success and vanish with the
+    process: the one lives in a process's memory, the other is computed from ``spec:/``."""
+    namespace = names.namespace_of(name)
+    if namespace in ("proc", "default"):
+        kind = "live only in the memory of a process" if namespace == "proc" else (
+            "are computed from spec:/ defaults"
+        )
+        raise CommandError(
+            f"Aborting: cannot write {name}: {namespace}:/ keys {kind} and are never stored; "
+            "use the user:/, system:/, dir:/ or spec:/ namespace",
+            BAD_ARGUMENTS,
+        )
 
 
 def below(keys: KeySet, name: str) -> list[Key]:

@@ -18,24 +18,31 @@ from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.spec import strip_spec
 
-_NO_NAMESPACE = (COMMAND_SPECIFIC, "no namespace given")
 RECURSIVE = Option(("-r", "--recursive"), "Work on the key and everything below it.")
 
 
 def run_rm(invocation: Invocation) -> int:
-    name = subtree.namespaced(invocation.arguments[0], "when removing a key")
+    name = names.canonical(invocation.arguments[0])
     kdb = KDB()
     keys = kdb.get(name)
+    if subtree.is_cascading(name) and not subtree.below(keys, name):
+        # Nothing to remove in any namespace: not found, as libelektra says (11).
+        return _not_found(invocation, name)
+    subtree.namespaced(name, "when removing a key", COMMAND_SPECIFIC)
     if invocation.flag("recursive"):
         found = len(keys.cut(name)) > 0
     else:
         found = keys.remove(name) is not None
     if not found:
-        if invocation.flag("force"):
-            return OK
-        raise CommandError(f"Did not find key '{name}'", NOT_FOUND)
+        return _not_found(invocation, name)
     kdb.set(keys, name)
     return OK
+
+
+def _not_found(invocation: Invocation, name: str) -> int:
+    if invocation.flag("force"):
+        return OK
+    raise CommandError(f"Did not find key '{name}'", NOT_FOUND)
 
 
 def _moving(keys: KeySet, source: str, recursive: bool, verb: str) -> list[Key]:
@@ -61,6 +68,7 @@ def run_mv(invocation: Invocation) -> int:
     what = "for destination and source when moving a key"
     source = subtree.namespaced(invocation.arguments[0], what)
     destination = subtree.namespaced(invocation.arguments[1], what)
+    subtree.refuse_unstored(destination)
     root = names.common_parent(source, destination)
     if invocation.flag("verbose"):
         print(f"using common basename: {root}")
@@ -80,6 +88,7 @@ def run_cp(invocation: Invocation) -> int:
     what = "for destination and source when copying a key"
     source = subtree.namespaced(invocation.arguments[0], what)
     destination = subtree.namespaced(invocation.arguments[1], what)
+    subtree.refuse_unstored(destination)
     root = names.common_parent(source, destination)
     kdb = KDB()
     keys = kdb.get(root)
@@ -112,7 +121,10 @@ COMMANDS = {
             RECURSIVE,
             Option(("-f", "--force"), "Do not fail on a missing key."),
         ),
-        exits=((NOT_FOUND, "no key to remove found"), _NO_NAMESPACE),
+        exits=(
+            (NOT_FOUND, "no key to remove found"),
+            (COMMAND_SPECIFIC, "a cascading name of existing keys: give the namespace"),
+        ),
     ),
     "mv": Command(
         name="mv",
@@ -122,7 +134,7 @@ COMMANDS = {
         options=(RECURSIVE, Option(("-v", "--verbose"), "Print the common parent key.")),
         details="Neither source nor destination can be cascading: give their namespaces.\n"
         "Without -r only the key itself moves; keys below it stay.",
-        exits=((NOT_FOUND, "no key to move found"), _NO_NAMESPACE),
+        exits=((NOT_FOUND, "no key to move found"),),
     ),
     "cp": Command(
         name="cp",
@@ -134,7 +146,6 @@ COMMANDS = {
         "is kept; one with a different value stops the copy unless -f is given.",
         exits=(
             (NOT_FOUND, "no key to copy found, or a destination key differs (use -f)"),
-            _NO_NAMESPACE,
         ),
     ),
 }
