@@ -25,6 +25,18 @@ def parse_http_address(text: str) -> tuple[str, int]:
     return host, int(port)
 
 
+def read_password_file(text: str) -> str:
+    """The password in file `text`: its content without one trailing newline; an unreadable
+    or empty file is refused."""
+    try:
+        password = Path(text).read_text(encoding="utf-8").removesuffix("\n")
+    except (OSError, UnicodeDecodeError) as error:
+        raise argparse.ArgumentTypeError(f"cannot read password file {text!r}: {error}") from None
+    if not password:
+        raise argparse.ArgumentTypeError(f"password file {text!r} is empty")
+    return password
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="clusterd",
@@ -45,11 +57,20 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_STATE_DIR,
         help=f"CURVE keypair and database (default {DEFAULT_STATE_DIR})",
     )
-    parser.add_argument(
+    first_admin = parser.add_mutually_exclusive_group()
+    first_admin.add_argument(
+        "--admin-password-file",
+        metavar="FILE",
+        dest="admin_password",
+        type=read_password_file,
+        help=f"file holding the password of the first user `admin`, used on first start only "
+        f"(else ${ADMIN_PASSWORD_ENV}, else one is generated and printed once)",
+    )
+    first_admin.add_argument(
         "--admin-password",
         metavar="PW",
-        help=f"password of the first user `admin`, used on first start only (else "
-        f"${ADMIN_PASSWORD_ENV}, else one is generated and printed once)",
+        help="the same, given on the command line: for demos only, since every local user can "
+        "read it in /proc/PID/cmdline while clusterd runs",
     )
     parser.add_argument(
         "--allow-origin",
