@@ -65,6 +65,7 @@ def _write(request: web.Request, response: ApiResponse, session_seconds: int) ->
         written = web.Response(status=204)
     else:
         written = web.json_response(response.body, status=response.status)
+    written.headers.update(response.headers)
     cookie: dict[str, Any] = {
         "path": "/",
         "httponly": True,
@@ -106,6 +107,7 @@ class RestAdapter:
             await _read_body(request),
             principal,
             dict(request.query),
+            request.remote,
         )
         response = await self._dispatcher.dispatch(api_request)
         return _write(request, response, self._session_seconds)

@@ -89,6 +89,7 @@ class Server:
         self.services = services
         try:
             await ensure_admin(services)
+            await services.users.absent_hash()
             self.app = create_app(services, self._extensions)
             self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
             await self._runner.setup()

@@ -279,6 +279,7 @@ class ZwsEndpoints:
         current = await self._authenticate(request)
         try:
             api_request = _api_request(fields, current)
+            api_request.remote = request.remote
             method, path = api_request.method, api_request.path
             response = await self._dispatcher.dispatch(api_request)
             status, reply = response.status, _reply(response.status, response.body)
