@@ -6,10 +6,11 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from elektraweb.cluster.config import ADMIN_PASSWORD_ENV, DEFAULT_HOST, DEFAULT_PORT, Config
+from elektraweb.cluster.connections import DESCRIPTORS_KEPT, ConnectionSettings
 
 DEFAULT_STATE_DIR = Path("/var/lib/clusterd")
 
@@ -35,6 +36,19 @@ def read_password_file(text: str) -> str:
     if not password:
         raise argparse.ArgumentTypeError(f"password file {text!r} is empty")
     return password
+
+
+def _positive(convert: Callable[[str], float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            number = convert(text)
+        except ValueError:
+            number = 0
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+        return number
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,6 +93,36 @@ def _parser() -> argparse.ArgumentParser:
         default=[],
         help="another origin (https://host:port, e.g. a reverse proxy) whose pages may use the "
         "API with a session cookie and open WebSockets; repeatable",
+    )
+    limits = ConnectionSettings()
+    parser.add_argument(
+        "--max-connections-per-address",
+        metavar="N",
+        type=_positive(int),
+        default=limits.max_connections_per_address,
+        help="open HTTP connections one client address may hold (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-connections",
+        metavar="N",
+        type=_positive(int),
+        help="open HTTP connections of all clients (default: the open-files limit minus "
+        f"{DESCRIPTORS_KEPT})",
+    )
+    parser.add_argument(
+        "--header-timeout",
+        metavar="SECONDS",
+        type=_positive(float),
+        default=limits.header_timeout,
+        help="time a connection has to send a request head, also the idle keep-alive time "
+        "(default %(default)s)",
+    )
+    parser.add_argument(
+        "--body-timeout",
+        metavar="SECONDS",
+        type=_positive(float),
+        default=limits.body_timeout,
+        help="time a request has to send its body (default %(default)s)",
     )
     parser.add_argument(
         "--show-key",
@@ -161,6 +205,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         http_port=port,
         admin_password=options.admin_password,
         allowed_origins=tuple(options.allow_origin),
+        connections=ConnectionSettings(
+            max_connections_per_address=options.max_connections_per_address,
+            max_connections=options.max_connections,
+            header_timeout=options.header_timeout,
+            body_timeout=options.body_timeout,
+        ),
     )
     logging.basicConfig(
         level=options.log_level,

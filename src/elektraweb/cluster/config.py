@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from elektraweb.cluster.connections import ConnectionSettings
 from elektraweb.cluster.login_throttle import ThrottleSettings
 
 DEFAULT_HOST = "127.0.0.1"
@@ -36,6 +37,8 @@ class Config:
     """Deadline of one request to an instance, passed to the gateway."""
     max_body_bytes: int = 16 * 1024 * 1024
     """Largest HTTP request body; matches the daemon link's message limit."""
+    connections: ConnectionSettings = field(default_factory=ConnectionSettings)
+    """Connection caps and header/body deadlines of the HTTP listener (docs/security.md §4)."""
     login_throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     """When failed logins lock a user name or a client address out (docs/security.md §6)."""
     static_dir: Path | None = None

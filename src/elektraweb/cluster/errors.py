@@ -62,6 +62,11 @@ class Conflict(ApiError):
     code = "conflict"
 
 
+class RequestTimeout(ApiError):
+    status = 408
+    code = "request-timeout"
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     code = "too-large"
