@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import resource
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -17,8 +16,9 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
-from elektraweb.cluster.connections import DESCRIPTORS_KEPT
+from elektraweb.cluster.connections import ConnectionLimits, ConnectionSettings
 from support import connection_flood
+from support.connection_flood import Flood
 from support.processes import Clusterd
 
 REQUEST = b"GET /api/version HTTP/1.1\r\nHost: clusterd\r\nConnection: close\r\n\r\n"
@@ -113,68 +113,13 @@ async def test_one_address_gets_no_more_than_its_share_of_connections(tmp_path: 
         assert clusterd.log().count("over its limit of 8") == 1
 
 
-class Flood:
-    """Helper processes holding `connections` idle connections from 127.0.1.x, a few thousand
-    per process: each process may hold only as many as its open-files limit allows."""
-
-    PER_ADDRESS = 200
-
-    def __init__(self, target: tuple[str, int], connections: int) -> None:
-        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-        self.addresses = connections // self.PER_ADDRESS
-        addresses_per_process = max(1, min(10_000, hard - 100) // self.PER_ADDRESS)
-        self.groups = [
-            (first, min(addresses_per_process, self.addresses - first))
-            for first in range(0, self.addresses, addresses_per_process)
-        ]
-        self.target = target
-        self.processes: list[asyncio.subprocess.Process] = []
-
-    async def __aenter__(self) -> Flood:
-        host, port = self.target
-        for first, count in self.groups:
-            arguments = [host, str(port), f"127.0.1.{1 + first}", str(count), str(self.PER_ADDRESS)]
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                connection_flood.__file__,
-                *arguments,
-                stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE,
-            )
-            self.processes.append(process)
-        opened = [await self._line(process) for process in self.processes]
-        assert sum(int(line.split()[1]) for line in opened) == self.addresses * self.PER_ADDRESS
-        return self
-
-    async def closed_by_server(self) -> int:
-        for process in self.processes:
-            assert process.stdin is not None
-            process.stdin.write(b"count\n")
-        lines = [await self._line(process) for process in self.processes]
-        return sum(int(line.split()[1]) for line in lines)
-
-    async def __aexit__(self, *exc: object) -> None:
-        for process in self.processes:
-            assert process.stdin is not None
-            process.stdin.close()
-        for process in self.processes:
-            async with asyncio.timeout(PATIENCE):
-                assert await process.wait() == 0
-
-    @staticmethod
-    async def _line(process: asyncio.subprocess.Process) -> str:
-        assert process.stdout is not None
-        async with asyncio.timeout(120):  # opening thousands of connections on 2 cores
-            return (await process.stdout.readline()).decode()
-
-
 async def test_twenty_thousand_idle_connections_do_not_stop_clusterd(tmp_path: Path) -> None:
     # The flood must outlast the test: a head timeout far beyond it.
     async with running(tmp_path, "--header-timeout", "600") as clusterd:
         status, token = await clusterd.api("POST", "/api/tokens", {"name": "probe"})
         assert status == 201, token
         log_lines = len(clusterd.log().splitlines())
-        async with Flood(address(clusterd), 20_000) as flood:
+        async with Flood(address(clusterd), 20_000, PATIENCE) as flood:
             # One address over its default share of 256: the rest is refused, by name.
             over = [await connect(clusterd, "127.0.2.1") for _ in range(300)]
             replies = [await answer(reader) for reader, _ in over[256:]]
@@ -191,7 +136,7 @@ async def test_twenty_thousand_idle_connections_do_not_stop_clusterd(tmp_path: P
             # The flood is held, except what clusterd had to close to stay below its
             # open-files limit (it inherits ours): the connections waiting longest.
             _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-            cap = hard - DESCRIPTORS_KEPT
+            cap = ConnectionLimits(ConnectionSettings(), hard).max_connections
             over_cap = max(0, 20_000 + 256 + 1 - cap)
             closed = await flood.closed_by_server()
             assert closed <= over_cap + 16, (closed, cap)

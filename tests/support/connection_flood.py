@@ -1,6 +1,7 @@
 """Hold many idle TCP connections to a loopback server, as a connection-exhaustion attack does.
 
-Run as a script, one process per few thousand connections (a process's open-files limit):
+`Flood` runs it as a script, one process per few thousand connections (a process's open-files
+limit); by hand:
 
     python connection_flood.py HOST PORT FIRST_ADDRESS ADDRESSES PER_ADDRESS
 
@@ -21,6 +22,7 @@ import socket
 import sys
 
 DEADLINE_SECONDS = 300.0
+FIRST_SOURCE = ipaddress.IPv4Address("127.0.1.1")
 CONNECTING_AT_ONCE = 200
 
 
@@ -55,6 +57,72 @@ def _closed_by_server(sockets: list[socket.socket]) -> int:
         for sock in sockets:
             selector.register(sock, selectors.EVENT_READ)
         return len(selector.select(timeout=0))
+
+
+class Flood:
+    """Helper processes holding `connections` idle connections to `target`, `PER_ADDRESS` from
+    each of 127.0.1.1, 127.0.1.2, ...; a few thousand per process, as each may hold only as
+    many as its open-files limit allows."""
+
+    PER_ADDRESS = 200
+
+    def __init__(self, target: tuple[str, int], connections: int, patience: float) -> None:
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        self.addresses = connections // self.PER_ADDRESS
+        addresses_per_process = max(1, min(10_000, hard - 100) // self.PER_ADDRESS)
+        self.groups = [
+            (first, min(addresses_per_process, self.addresses - first))
+            for first in range(0, self.addresses, addresses_per_process)
+        ]
+        self.target, self.patience = target, patience
+        self.processes: list[asyncio.subprocess.Process] = []
+
+    async def __aenter__(self) -> Flood:
+        host, port = self.target
+        try:
+            for first, count in self.groups:
+                source = str(FIRST_SOURCE + first)
+                process = await asyncio.create_subprocess_exec(
+                    sys.executable, __file__, host, str(port), source, str(count),
+                    str(self.PER_ADDRESS),
+                    stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                )  # fmt: skip
+                self.processes.append(process)
+            opened = [await self._line(process) for process in self.processes]
+        except BaseException:
+            await self._end()
+            raise
+        assert sum(int(line.split()[1]) for line in opened) == self.addresses * self.PER_ADDRESS
+        return self
+
+    async def closed_by_server(self) -> int:
+        for process in self.processes:
+            assert process.stdin is not None
+            process.stdin.write(b"count\n")
+        lines = [await self._line(process) for process in self.processes]
+        return sum(int(line.split()[1]) for line in lines)
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert await self._end() == [0] * len(self.processes)
+
+    async def _end(self) -> list[int]:
+        """End of stdin: each process closes its connections and exits (killed if it lingers)."""
+        for process in self.processes:
+            assert process.stdin is not None
+            process.stdin.close()
+        for process in self.processes:
+            try:
+                async with asyncio.timeout(self.patience):
+                    await process.wait()
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+        return [process.returncode for process in self.processes if process.returncode is not None]
+
+    async def _line(self, process: asyncio.subprocess.Process) -> str:
+        assert process.stdout is not None
+        async with asyncio.timeout(self.patience * 4):  # thousands of connects on 2 cores
+            return (await process.stdout.readline()).decode()
 
 
 def main(argv: list[str]) -> int:

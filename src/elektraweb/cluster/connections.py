@@ -35,10 +35,13 @@ log = logging.getLogger("elektraweb.cluster.connections")
 
 LOG_INTERVAL = 10.0
 """Seconds over which repeated refusals and accept errors are summed into one log line."""
-DESCRIPTORS_KEPT = 256
-"""File descriptors kept free of client connections: the database, the log, the daemon links."""
-BACKLOG = 1024
-"""Connections the kernel queues until clusterd accepts them."""
+BACKLOG = 256
+"""Connections the kernel queues until clusterd accepts them; asyncio also accepts up to this
+many at a time before any of them is counted."""
+DESCRIPTORS_KEPT = 1024
+"""File descriptors kept free of client connections (a quarter of the limit if that is less):
+the database, the log, the daemon links, and the connections accepted but not yet counted
+(up to `BACKLOG`) or closed but not yet released (as many again)."""
 _ACCEPT_ERROR = "socket.accept() out of system resource"
 _Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -56,7 +59,7 @@ def raise_descriptor_limit() -> int:
 class ConnectionSettings:
     max_connections_per_address: int = 256
     max_connections: int | None = None
-    """None: the file descriptor limit minus `DESCRIPTORS_KEPT`."""
+    """None, or anything higher: the open-files limit minus `DESCRIPTORS_KEPT`."""
     header_timeout: float = 10.0
     """Seconds a connection may take to send a request head, from its start or its last
     request's end; also how long an idle keep-alive connection stays open."""
@@ -95,9 +98,8 @@ class ConnectionLimits:
 
     def __init__(self, settings: ConnectionSettings, descriptor_limit: int) -> None:
         self.settings = settings
-        self.max_connections = settings.max_connections or max(
-            descriptor_limit - DESCRIPTORS_KEPT, 1
-        )
+        below_limit = max(descriptor_limit - min(DESCRIPTORS_KEPT, descriptor_limit // 4), 1)
+        self.max_connections = min(settings.max_connections or below_limit, below_limit)
         self.counted_log = CountedLog()
         self._per_address: Counter[str] = Counter()
         self._total = 0
