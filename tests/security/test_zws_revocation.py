@@ -29,14 +29,10 @@ KEY = quote("user:/app/port")
 
 @dataclass
 class Stack:
-    clusterd: Clusterd
-    instance: int
+    admin: Api
     eve: Api
     """Eve, an editor, logged in with a session cookie."""
-
-    @property
-    def admin(self) -> Api:
-        return self.clusterd.api
+    instance: int
 
     async def value(self) -> str | None:
         status, found = await self.admin("GET", f"/api/instances/{self.instance}/kdb/{KEY}")
@@ -61,7 +57,7 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
         assert (await clusterd.api("POST", "/api/users", user))[0] == 201
         eve = Api(clusterd.url)
         assert (await eve("POST", "/api/login", {"user": "eve", "password": PASSWORD}))[0] == 200
-        yield Stack(clusterd, int(body["id"]), eve)
+        yield Stack(clusterd.api, eve, int(body["id"]))
     finally:
         if eve is not None:
             await eve.close()

@@ -95,35 +95,24 @@ def _parser() -> argparse.ArgumentParser:
         "API with a session cookie and open WebSockets; repeatable",
     )
     limits = ConnectionSettings()
-    parser.add_argument(
-        "--max-connections-per-address",
-        metavar="N",
-        type=_positive(int),
-        default=limits.max_connections_per_address,
-        help="open HTTP connections one client address may hold (default %(default)s)",
-    )
-    parser.add_argument(
-        "--max-connections",
-        metavar="N",
-        type=_positive(int),
-        help="open HTTP connections of all clients (default: the open-files limit minus "
-        f"{DESCRIPTORS_KEPT})",
-    )
-    parser.add_argument(
-        "--header-timeout",
-        metavar="SECONDS",
-        type=_positive(float),
-        default=limits.header_timeout,
-        help="time a connection has to send a request head, also the idle keep-alive time "
-        "(default %(default)s)",
-    )
-    parser.add_argument(
-        "--body-timeout",
-        metavar="SECONDS",
-        type=_positive(float),
-        default=limits.body_timeout,
-        help="time a request has to send its body (default %(default)s)",
-    )
+    for flag, convert, default, purpose in (
+        ("--max-connections-per-address", int, limits.max_connections_per_address,
+         "open HTTP connections one client address may hold"),
+        ("--max-connections", int, None,
+         "open HTTP connections of all clients; default and most: the open-files limit minus "
+         f"{DESCRIPTORS_KEPT} (a quarter of it, if less)"),
+        ("--header-timeout", float, limits.header_timeout,
+         "seconds a connection has to send a request head, also the idle keep-alive time"),
+        ("--body-timeout", float, limits.body_timeout,
+         "seconds a request has to send its body"),
+    ):  # fmt: skip
+        parser.add_argument(
+            flag,
+            metavar="N" if convert is int else "SECONDS",
+            type=_positive(convert),
+            default=default,
+            help=purpose if default is None else f"{purpose} (default {default})",
+        )
     parser.add_argument(
         "--show-key",
         action="store_true",
