@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import resource
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -16,10 +18,12 @@ from urllib.parse import urlsplit
 import aiohttp
 import pytest
 
+from elektraweb.cluster.config import ADMIN_PASSWORD_ENV
 from elektraweb.cluster.connections import ConnectionLimits, ConnectionSettings
+from elektraweb.demo import processes
 from support import connection_flood
 from support.connection_flood import Flood
-from support.processes import Clusterd
+from support.processes import ADMIN_PASSWORD, Api, Clusterd
 
 REQUEST = b"GET /api/version HTTP/1.1\r\nHost: clusterd\r\nConnection: close\r\n\r\n"
 PATIENCE = 30.0
@@ -153,3 +157,44 @@ async def test_twenty_thousand_idle_connections_do_not_stop_clusterd(tmp_path: P
 def test_the_flood_helper_refuses_targets_off_loopback() -> None:
     with pytest.raises(SystemExit, match="not a loopback address"):
         connection_flood.main(["192.0.2.1", "80", "127.0.1.1", "1", "1"])
+
+
+LOW_LIMIT = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300))
+from elektraweb.cli.clusterd import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+async def test_accept_errors_at_a_low_open_files_limit_are_counted_not_logged_each(
+    tmp_path: Path,
+) -> None:
+    """With only 300 descriptors, a burst of connections makes accept() itself fail (asyncio
+    accepts a whole batch before any is counted): one line, then counts, no tracebacks."""
+    daemon = processes.Daemon(
+        "clusterd",
+        [sys.executable, "-c", LOW_LIMIT, "--http", "127.0.0.1:0",
+         "--state", str(tmp_path / "state"), "--header-timeout", "600"],
+        ready=processes.CLUSTERD_READY,
+        log_path=tmp_path / "clusterd.log",
+        env={**os.environ, ADMIN_PASSWORD_ENV: ADMIN_PASSWORD},
+    )  # fmt: skip
+    url = (await daemon.start())["url"]
+    api = Api(url)
+    try:
+        target = urlsplit(url)
+        assert target.hostname is not None and target.port is not None
+        async with Flood((target.hostname, target.port), 2000, PATIENCE):
+            async with asyncio.timeout(PATIENCE):
+                status, _ = await api(
+                    "POST", "/api/login", {"user": "admin", "password": ADMIN_PASSWORD}
+                )
+            assert status == 200
+        log = (tmp_path / "clusterd.log").read_text()
+        assert "accept() failed: [Errno 24] Too many open files" in log
+        assert "Traceback" not in log
+        assert log.count("Too many open files") < 20, log
+    finally:
+        await api.close()
+        assert await daemon.stop() == 0
