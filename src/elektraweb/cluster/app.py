@@ -207,7 +207,7 @@ def create_app(services: Services, extensions: Iterable[Extension] = ()) -> web.
     then the web client's static files (registered last: they match every other path)."""
     app = web.Application(
         middlewares=[time_request_heads, log_requests, api_errors],
-        client_max_size=services.config.max_body_bytes
+        client_max_size=services.config.max_body_bytes,
     )
     dispatcher = Dispatcher(services)
     auth = Authenticator(services.credentials, services.config.allowed_origins)

@@ -106,9 +106,7 @@ class Server:
             self._limits = ConnectionLimits(self.config.connections, raise_descriptor_limit())
             loop = asyncio.get_running_loop()
             self._exception_handler = loop.get_exception_handler()
-            loop.set_exception_handler(
-                count_accept_errors(self._limits.counted_log)
-            )
+            loop.set_exception_handler(count_accept_errors(self._limits.counted_log))
             site = GuardedSite(
                 self._runner, self.config.http_host, self.config.http_port, self._limits
             )

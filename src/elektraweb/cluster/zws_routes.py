@@ -168,7 +168,11 @@ class ZwsEndpoints:
                 async with asyncio.timeout(RECHECK_SECONDS):
                     await self._credentials_changed.wait()
             self._credentials_changed.clear()
-            await self._recheck()
+            try:
+                await self._recheck()
+            except Exception:
+                # Keep following: the next change or the next period checks again.
+                log.exception("zws: checking the open connections' credentials failed")
 
     async def _recheck(self) -> None:
         checks = [
@@ -201,7 +205,8 @@ class ZwsEndpoints:
         await _close(ws, request, error.close_code, error.close_reason)
 
     async def disconnect(self, matches: Callable[[Principal], bool], reason: str) -> int:
-        """Close every connection whose principal matches (logout, revoked token, role change).
+        """Close every connection whose principal matches, at once (changes of credentials
+        close the affected connections by themselves).
 
         Returns how many were closed; they end with close code 1008 and `reason`.
         """
