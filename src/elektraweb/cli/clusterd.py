@@ -94,6 +94,18 @@ def _parser() -> argparse.ArgumentParser:
         help="another origin (https://host:port, e.g. a reverse proxy) whose pages may use the "
         "API with a session cookie and open WebSockets; repeatable",
     )
+    parser.add_argument(
+        "--show-key",
+        action="store_true",
+        help="print clusterd's public key (creating the keypair first) and exit; give it to "
+        "each elektrad as --allow-key=KEY (one word: a key may start with '-')",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="how much to log on stderr (default INFO: one line per request)",
+    )
     limits = ConnectionSettings()
     for flag, convert, default, purpose in (
         ("--max-connections-per-address", int, limits.max_connections_per_address,
@@ -113,18 +125,6 @@ def _parser() -> argparse.ArgumentParser:
             default=default,
             help=purpose if default is None else f"{purpose} (default {default})",
         )
-    parser.add_argument(
-        "--show-key",
-        action="store_true",
-        help="print clusterd's public key (creating the keypair first) and exit; give it to "
-        "each elektrad as --allow-key=KEY (one word: a key may start with '-')",
-    )
-    parser.add_argument(
-        "--log-level",
-        default="INFO",
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="how much to log on stderr (default INFO: one line per request)",
-    )
     return parser
 
 
@@ -192,14 +192,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         state_dir=options.state,
         http_host=host,
         http_port=port,
-        admin_password=options.admin_password,
-        allowed_origins=tuple(options.allow_origin),
         connections=ConnectionSettings(
             max_connections_per_address=options.max_connections_per_address,
             max_connections=options.max_connections,
             header_timeout=options.header_timeout,
             body_timeout=options.body_timeout,
         ),
+        admin_password=options.admin_password,
+        allowed_origins=tuple(options.allow_origin),
     )
     logging.basicConfig(
         level=options.log_level,

@@ -37,12 +37,12 @@ class Config:
     """Deadline of one request to an instance, passed to the gateway."""
     max_body_bytes: int = 16 * 1024 * 1024
     """Largest HTTP request body; matches the daemon link's message limit."""
+    static_dir: Path | None = None
+    """Directory served at `/`; None serves the web client shipped in the package."""
     connections: ConnectionSettings = field(default_factory=ConnectionSettings)
     """Connection caps and header/body deadlines of the HTTP listener (docs/security.md §4)."""
     login_throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     """When failed logins lock a user name or a client address out (docs/security.md §6)."""
-    static_dir: Path | None = None
-    """Directory served at `/`; None serves the web client shipped in the package."""
 
     @property
     def database_path(self) -> Path:
