@@ -10,6 +10,7 @@ import contextlib
 import json
 import logging
 import shutil
+import sqlite3
 from asyncio.subprocess import PIPE
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ import pytest
 from aiohttp import WSCloseCode, web
 from aiohttp.test_utils import TestServer
 
+from elektraweb.cluster import credentials, zws_routes
 from elektraweb.cluster.api import ApiRequest, ApiResponse, Principal
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.errors import NotFound
@@ -485,9 +487,11 @@ async def test_slow_subscriber_is_disconnected_and_others_keep_receiving(
 # --- plugged into clusterd -------------------------------------------------------------------
 
 
-async def test_extension_serves_clusterds_dispatcher_with_its_session_and_origin_checks(
+@contextlib.asynccontextmanager
+async def logged_in_clusterd(
     config: Config, gateway: Any
-) -> None:
+) -> AsyncIterator[tuple[Server, aiohttp.ClientSession]]:
+    """A clusterd with the ZWS extension, and a client session logged in as admin."""
     hub = EventHub()
     clusterd = Server(config, gateway=gateway, extensions=[zws_extension(hub)])
     await clusterd.start()
@@ -496,21 +500,51 @@ async def test_extension_serves_clusterds_dispatcher_with_its_session_and_origin
             login = {"user": "admin", "password": config.admin_password}
             async with session.post(f"{clusterd.url}/api/login", json=login) as response:
                 assert response.status == 200
-            url = f"{clusterd.url}/zmq"
-            client = await open_zws(session, url, {"Origin": clusterd.url})
-            reply = await client.request(b"1", {"method": "GET", "path": "/api/version"})
-            assert reply["status"] == 200
-            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
-                await open_zws(session, url, {"Origin": "https://evil.example"})
-            assert refused.value.status == 403
-            assert clusterd.app is not None
-            closed = await clusterd.app[ZWS_ENDPOINTS].disconnect(
-                lambda principal: principal.user == "admin", "logged out"
-            )
-            assert closed == 1
-            assert await client.closed() == (WSCloseCode.POLICY_VIOLATION, "logged out")
+            yield clusterd, session
     finally:
         await clusterd.stop()
+        hub.close()
+
+
+async def test_extension_serves_clusterds_dispatcher_with_its_session_and_origin_checks(
+    config: Config, gateway: Any
+) -> None:
+    async with logged_in_clusterd(config, gateway) as (clusterd, session):
+        url = f"{clusterd.url}/zmq"
+        client = await open_zws(session, url, {"Origin": clusterd.url})
+        reply = await client.request(b"1", {"method": "GET", "path": "/api/version"})
+        assert reply["status"] == 200
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await open_zws(session, url, {"Origin": "https://evil.example"})
+        assert refused.value.status == 403
+        assert clusterd.app is not None
+        closed = await clusterd.app[ZWS_ENDPOINTS].disconnect(
+            lambda principal: principal.user == "admin", "logged out"
+        )
+        assert closed == 1
+        assert await client.closed() == (WSCloseCode.POLICY_VIOLATION, "logged out")
+
+
+async def test_sockets_close_when_their_session_expires(
+    config: Config, gateway: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Though nothing in clusterd announced it: another program (here a second SQLite
+    connection) ends the session; the periodic re-check closes both sockets."""
+    monkeypatch.setattr(zws_routes, "RECHECK_SECONDS", 0.2)
+    monkeypatch.setattr(credentials, "CHECKED_SECONDS", 0.1)
+    async with logged_in_clusterd(config, gateway) as (clusterd, session):
+        requests = await open_zws(session, f"{clusterd.url}/zmq")
+        events = await open_zws(session, f"{clusterd.url}/zmq/events")
+        reply = await requests.request(b"1", {"method": "GET", "path": "/api/version"})
+        assert reply["status"] == 200  # open and served while the session lasts
+        with contextlib.closing(sqlite3.connect(config.database_path)) as other, other:
+            other.execute("UPDATE sessions SET expires = 0")
+        for client in (requests, events):
+            code, reason = await client.closed()
+            assert code == WSCloseCode.POLICY_VIOLATION
+            assert "session ended" in reason
+        async with session.get(f"{clusterd.url}/api/me") as response:
+            assert response.status == 401
 
 
 # --- jszmq 0.1.2 in node, an independent ZWS 2.0 implementation ------------------------------

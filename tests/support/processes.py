@@ -181,13 +181,19 @@ class Clusterd:
     ends it with a signal and fails the test unless it exits with code 0 by itself.
     """
 
-    def __init__(self, base: Path, admin_password: str = ADMIN_PASSWORD) -> None:
+    def __init__(
+        self, base: Path, admin_password: str = ADMIN_PASSWORD, options: Sequence[str] = ()
+    ) -> None:
         self.state = base
         self.admin_password = admin_password
         self.public_key = ensure_keypair(base).public
         self.log_path = base / "clusterd.log"
         self.daemon = processes.clusterd(
-            http="127.0.0.1:0", state=base, admin_password=admin_password, log_path=self.log_path
+            http="127.0.0.1:0",
+            state=base,
+            admin_password=admin_password,
+            log_path=self.log_path,
+            options=options,
         )
         self.url = ""
         self._api: Api | None = None

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from elektraweb.cluster.config import ADMIN_PASSWORD_ENV
 from support.processes import free_port_pair
 
 BIN = Path(sys.executable).parent
@@ -128,14 +129,14 @@ class Stack:
                 "127.0.0.1:0",
                 "--state",
                 str(state),
-                "--admin-password",
-                ADMIN_PASSWORD,
                 "--log-level",
                 "WARNING",
             ],
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
+            # Not on the command line, where every local user could read it.
+            env={**os.environ, ADMIN_PASSWORD_ENV: ADMIN_PASSWORD},
         )
         self._clusterd = process
         self._processes.append(process)

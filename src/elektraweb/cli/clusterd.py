@@ -6,7 +6,7 @@ import argparse
 import asyncio
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from elektraweb.cluster.config import (
@@ -16,6 +16,7 @@ from elektraweb.cluster.config import (
     DEFAULT_PORT,
     Config,
 )
+from elektraweb.cluster.connections import DESCRIPTORS_KEPT, ConnectionSettings
 
 DEFAULT_STATE_DIR = Path("/var/lib/clusterd")
 
@@ -29,6 +30,31 @@ def parse_http_address(text: str) -> tuple[str, int]:
             f"{text!r} is not an address like {DEFAULT_HOST}:{DEFAULT_PORT}"
         )
     return host, int(port)
+
+
+def read_password_file(text: str) -> str:
+    """The password in file `text`: its content without one trailing newline; an unreadable
+    or empty file is refused."""
+    try:
+        password = Path(text).read_text(encoding="utf-8").removesuffix("\n")
+    except (OSError, UnicodeDecodeError) as error:
+        raise argparse.ArgumentTypeError(f"cannot read password file {text!r}: {error}") from None
+    if not password:
+        raise argparse.ArgumentTypeError(f"password file {text!r} is empty")
+    return password
+
+
+def _positive(convert: Callable[[str], float]) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            number = convert(text)
+        except ValueError:
+            number = 0
+        if number <= 0:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a positive number")
+        return number
+
+    return parse
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,11 +77,20 @@ def _parser() -> argparse.ArgumentParser:
         default=DEFAULT_STATE_DIR,
         help=f"CURVE keypair and database (default {DEFAULT_STATE_DIR})",
     )
-    parser.add_argument(
+    first_admin = parser.add_mutually_exclusive_group()
+    first_admin.add_argument(
+        "--admin-password-file",
+        metavar="FILE",
+        dest="admin_password",
+        type=read_password_file,
+        help=f"file holding the password of the first user `admin`, used on first start only "
+        f"(else ${ADMIN_PASSWORD_ENV}, else one is generated and printed once)",
+    )
+    first_admin.add_argument(
         "--admin-password",
         metavar="PW",
-        help=f"password of the first user `admin`, used on first start only (else "
-        f"${ADMIN_PASSWORD_ENV}, else one is generated and printed once)",
+        help="the same, given on the command line: for demos only, since every local user can "
+        "read it in /proc/PID/cmdline while clusterd runs",
     )
     parser.add_argument(
         "--allow-origin",
@@ -85,6 +120,25 @@ def _parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="how much to log on stderr (default INFO: one line per request)",
     )
+    limits = ConnectionSettings()
+    for flag, convert, default, purpose in (
+        ("--max-connections-per-address", int, limits.max_connections_per_address,
+         "open HTTP connections one client address may hold"),
+        ("--max-connections", int, None,
+         "open HTTP connections of all clients; default and most: the open-files limit minus "
+         f"{DESCRIPTORS_KEPT} (a quarter of it, if less)"),
+        ("--header-timeout", float, limits.header_timeout,
+         "seconds a connection has to send a request head, also the idle keep-alive time"),
+        ("--body-timeout", float, limits.body_timeout,
+         "seconds a request has to send its body"),
+    ):  # fmt: skip
+        parser.add_argument(
+            flag,
+            metavar="N" if convert is int else "SECONDS",
+            type=_positive(convert),
+            default=default,
+            help=purpose if default is None else f"{purpose} (default {default})",
+        )
     return parser
 
 
@@ -156,6 +210,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         state_dir=options.state,
         http_host=host,
         http_port=port,
+        connections=ConnectionSettings(
+            max_connections_per_address=options.max_connections_per_address,
+            max_connections=options.max_connections,
+            header_timeout=options.header_timeout,
+            body_timeout=options.body_timeout,
+        ),
         admin_password=options.admin_password,
         allowed_origins=tuple(options.allow_origin),
         audit_value_limit=options.audit_value_limit,

@@ -46,6 +46,8 @@ class ApiRequest:
     body: Any
     principal: Principal | None
     query: dict[str, str] = field(default_factory=dict)
+    remote: str | None = None
+    """The client's address, as the transport saw it (a reverse proxy's, behind one)."""
 
     @classmethod
     def from_target(
@@ -69,3 +71,5 @@ class ApiResponse:
     """A new session the transport must set as cookie (login); REST only."""
     end_session: bool = False
     """The transport must clear the session cookie (logout)."""
+    headers: dict[str, str] = field(default_factory=dict)
+    """HTTP headers for REST, e.g. Retry-After."""

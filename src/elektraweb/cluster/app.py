@@ -6,6 +6,7 @@ starts and finds what it needs under the typed keys `DISPATCHER`, `AUTHENTICATOR
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -16,6 +17,7 @@ from aiohttp import web
 
 from elektraweb.cluster.api import ApiRequest, ApiResponse, Principal
 from elektraweb.cluster.auth import SESSION_COOKIE, Authenticator
+from elektraweb.cluster.connections import time_request_heads
 from elektraweb.cluster.dispatch import Dispatcher
 from elektraweb.cluster.errors import (
     ApiError,
@@ -24,6 +26,7 @@ from elektraweb.cluster.errors import (
     MethodNotAllowed,
     NotFound,
     PayloadTooLarge,
+    RequestTimeout,
     UnsupportedMediaType,
 )
 from elektraweb.cluster.services import Services
@@ -65,6 +68,7 @@ def _write(request: web.Request, response: ApiResponse, session_seconds: int) ->
         written = web.Response(status=204)
     else:
         written = web.json_response(response.body, status=response.status)
+    written.headers.update(response.headers)
     cookie: dict[str, Any] = {
         "path": "/",
         "httponly": True,
@@ -84,11 +88,16 @@ class RestAdapter:
     """One aiohttp handler for every API route: request in, dispatcher, status and JSON out."""
 
     def __init__(
-        self, dispatcher: Dispatcher, auth: Authenticator, session_seconds: int
+        self,
+        dispatcher: Dispatcher,
+        auth: Authenticator,
+        session_seconds: int,
+        body_timeout: float,
     ) -> None:
         self._dispatcher = dispatcher
         self._auth = auth
         self._session_seconds = session_seconds
+        self._body_timeout = body_timeout
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         principal = await self._auth.authenticate(request)
@@ -100,12 +109,22 @@ class RestAdapter:
                 " this server or an X-Requested-With header",
                 code="csrf",
             )
+        try:
+            async with asyncio.timeout(self._body_timeout):
+                body = await _read_body(request)
+        except TimeoutError:
+            # The rest of the body would never come: answer, and do not keep the connection.
+            refused = RequestTimeout(f"request body not received within {self._body_timeout:g} s")
+            written = web.json_response(refused.body(), status=refused.status)
+            written.force_close()
+            return written
         api_request = ApiRequest(
             request.method,
             request.path,
-            await _read_body(request),
+            body,
             principal,
             dict(request.query),
+            request.remote,
         )
         response = await self._dispatcher.dispatch(api_request)
         return _write(request, response, self._session_seconds)
@@ -187,14 +206,20 @@ def create_app(services: Services, extensions: Iterable[Extension] = ()) -> web.
     """The clusterd application: API routes, then extensions (e.g. the WebSocket transport),
     then the web client's static files (registered last: they match every other path)."""
     app = web.Application(
-        middlewares=[log_requests, api_errors], client_max_size=services.config.max_body_bytes
+        middlewares=[time_request_heads, log_requests, api_errors],
+        client_max_size=services.config.max_body_bytes,
     )
     dispatcher = Dispatcher(services)
     auth = Authenticator(services.credentials, services.config.allowed_origins)
     app[SERVICES] = services
     app[DISPATCHER] = dispatcher
     app[AUTHENTICATOR] = auth
-    adapter = RestAdapter(dispatcher, auth, services.config.session_seconds)
+    adapter = RestAdapter(
+        dispatcher,
+        auth,
+        services.config.session_seconds,
+        services.config.connections.body_timeout,
+    )
     for route in dispatcher.routes:
         app.router.add_route(route.method, route.path, adapter.handle)
     for extend in extensions:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from elektraweb.cluster.connections import ConnectionSettings
+from elektraweb.cluster.login_throttle import ThrottleSettings
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 33334
@@ -40,6 +43,10 @@ class Config:
     a larger one is kept as its size and SHA-256."""
     static_dir: Path | None = None
     """Directory served at `/`; None serves the web client shipped in the package."""
+    connections: ConnectionSettings = field(default_factory=ConnectionSettings)
+    """Connection caps and header/body deadlines of the HTTP listener (docs/security.md §4)."""
+    login_throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
+    """When failed logins lock a user name or a client address out (docs/security.md §6)."""
 
     @property
     def database_path(self) -> Path:

@@ -10,7 +10,9 @@ forget them all whenever a user, session or token row changes or goes, whatever 
 (logout, a revoked token, a user's new role, a removed user and the sessions and tokens that
 go with it), before the statement that changed it returns: such a change takes effect with the
 very next request. Only a change made to the database file by another program can go unseen,
-for `CHECKED_SECONDS` at most. Secrets that fail the check are not kept.
+for `CHECKED_SECONDS` at most. Secrets that fail the check are not kept. Listeners
+(`on_change`) hear of every such change; the WebSocket endpoints close the connections whose
+credentials it ended or changed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import secrets
 import sqlite3
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
@@ -83,8 +86,19 @@ class Credentials:
         self._db = database
         self._session_seconds = session_seconds
         self._checked: OrderedDict[tuple[str, str], _Checked] = OrderedDict()
-        database.connection.create_function(_FORGET, 0, self._checked.clear)
+        self._listeners: list[Callable[[], None]] = []
+        database.connection.create_function(_FORGET, 0, self._forget)
         database.connection.executescript(_FORGET_TRIGGERS)
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever a user, session or token changes or goes, from inside the
+        statement that changed it: it must not touch the database, only take note."""
+        self._listeners.append(listener)
+
+    def _forget(self) -> None:
+        self._checked.clear()
+        for listener in self._listeners:
+            listener()
 
     def _recall(self, kind: Literal["session", "token"], digest: str) -> Principal | None:
         checked = self._checked.get((kind, digest))

@@ -60,7 +60,7 @@ class Dispatcher:
             call = Call(request, route, params, self.services, self.routes)
             return await route.handler(call)
         except ApiError as error:
-            return ApiResponse(error.status, error.body())
+            return ApiResponse(error.status, error.body(), headers=error.headers)
         except GATEWAY_ERRORS as error:
             problem = api_error(error)
             return ApiResponse(problem.status, problem.body())

@@ -25,6 +25,8 @@ class ApiError(Exception):
         if status is not None:
             self.status = status
         self.details = details
+        self.headers: dict[str, str] = {}
+        """HTTP headers that go with the answer over REST."""
 
     def body(self) -> dict[str, Any]:
         return {"error": {"code": self.code, "message": self.message, **self.details}}
@@ -60,6 +62,11 @@ class Conflict(ApiError):
     code = "conflict"
 
 
+class RequestTimeout(ApiError):
+    status = 408
+    code = "request-timeout"
+
+
 class PayloadTooLarge(ApiError):
     status = 413
     code = "too-large"
@@ -68,6 +75,17 @@ class PayloadTooLarge(ApiError):
 class UnsupportedMediaType(ApiError):
     status = 415
     code = "unsupported-media-type"
+
+
+class TooManyRequests(ApiError):
+    """Refused for now; `retry_after` (seconds) goes into the body and the Retry-After header."""
+
+    status = 429
+    code = "too-many-requests"
+
+    def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
+        super().__init__(message, retry_after=retry_after, **details)
+        self.headers = {"Retry-After": str(retry_after)}
 
 
 class Locked(ApiError):

@@ -29,6 +29,7 @@ _STATUS_DESCRIPTIONS = {
     409: "Conflict: duplicate, already a member, or changed since read",
     413: "Request or answer too large",
     423: "The key is locked by the instance's cluster",
+    429: "Too many failed logins: wait the Retry-After seconds",
     500: "The instance or clusterd failed",
     501: "Cluster configuration is not available in this clusterd",
     502: "The instance is unreachable",

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from elektraweb.cluster.api import ROLES, ApiResponse, role_allows
-from elektraweb.cluster.errors import Forbidden, NotFound, Unauthorized
+from elektraweb.cluster.audit import AuditLog
+from elektraweb.cluster.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
+from elektraweb.cluster.login_throttle import Lockout, LoginThrottle
 from elektraweb.cluster.routing import Call, Route
 from elektraweb.cluster.schema import INTEGER, STRING, array, enum, obj
 from elektraweb.cluster.users import check_role
@@ -21,13 +23,53 @@ NEW_TOKEN = obj({**TOKEN["properties"], "token": STRING})
 
 
 async def login(call: Call) -> ApiResponse:
-    users = call.services.users
-    user = await users.verify(call.body["user"], call.body["password"])
+    services, name, address = call.services, call.body["user"], call.request.remote
+    throttle = services.login_throttle
+    _refuse_while_locked(throttle, name, address)
+    user = await services.users.verify(name, call.body["password"])
+    # Failures counted while this attempt was checked lock it out too, right password or not.
+    _refuse_while_locked(throttle, name, address)
     if user is None:
-        log.warning("failed login for user %r", call.body["user"])
+        log.warning("failed login for user %r from %s", name, address)
+        for lockout in throttle.failed(name, address):
+            _record_lockout(services.audit, name, address, lockout)
         raise Unauthorized("wrong user name or password", code="login-failed")
-    session = call.services.credentials.open_session(user.name)
+    throttle.succeeded(name)
+    session = services.credentials.open_session(user.name)
     return ApiResponse(200, user.to_json(), session_token=session)
+
+
+def _refuse_while_locked(throttle: LoginThrottle, name: str, address: str | None) -> None:
+    retry_after = throttle.retry_after(name, address)
+    if retry_after is not None:
+        raise TooManyRequests(
+            f"too many failed logins; try again in {retry_after} s",
+            code="login-throttled",
+            retry_after=retry_after,
+        )
+
+
+def _record_lockout(audit: AuditLog, name: str, address: str | None, lockout: Lockout) -> None:
+    log.warning(
+        "login locked for %s %r for %g s after %d failures",
+        lockout.kind,
+        lockout.subject,
+        lockout.seconds,
+        lockout.failures,
+    )
+    audit.record(
+        user="clusterd",
+        action="login.lockout",
+        target_type="user",
+        target_id=name,
+        after={
+            "locked": lockout.kind,
+            "address": address,
+            "failures": lockout.failures,
+            "seconds": lockout.seconds,
+        },
+        result={"ok": True},
+    )
 
 
 async def logout(call: Call) -> ApiResponse:
@@ -148,7 +190,7 @@ ROUTES = (
         TAG,
         body=obj({"user": STRING, "password": STRING}),
         response=USER,
-        errors=(400, 401),
+        errors=(400, 401, 429),
     ),
     Route(
         "POST",

@@ -8,11 +8,18 @@ import os
 import secrets
 import signal
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from aiohttp import web
 
 from elektraweb.cluster.app import Extension, create_app
 from elektraweb.cluster.config import ADMIN_PASSWORD_ENV, Config
+from elektraweb.cluster.connections import (
+    ConnectionLimits,
+    GuardedSite,
+    count_accept_errors,
+    raise_descriptor_limit,
+)
 from elektraweb.cluster.errors import BadRequest
 from elektraweb.cluster.gateway import InstanceGateway
 from elektraweb.cluster.services import ClusterConfigFactory, Services
@@ -22,6 +29,7 @@ log = logging.getLogger("elektraweb.cluster")
 ADMIN_USER = "admin"
 
 StartedCallback = Callable[["Server"], None]
+ExceptionHandler = Callable[[asyncio.AbstractEventLoop, dict[str, Any]], object]
 
 
 async def ensure_admin(services: Services) -> None:
@@ -73,6 +81,8 @@ class Server:
         self._extensions = extensions
         self._on_started = on_started
         self._runner: web.AppRunner | None = None
+        self._limits: ConnectionLimits | None = None
+        self._exception_handler: ExceptionHandler | None = None
         self.services: Services | None = None
         self.app: web.Application | None = None
         self.port: int | None = None
@@ -89,10 +99,17 @@ class Server:
         self.services = services
         try:
             await ensure_admin(services)
+            await services.users.absent_hash()
             self.app = create_app(services, self._extensions)
             self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
             await self._runner.setup()
-            site = web.TCPSite(self._runner, self.config.http_host, self.config.http_port)
+            self._limits = ConnectionLimits(self.config.connections, raise_descriptor_limit())
+            loop = asyncio.get_running_loop()
+            self._exception_handler = loop.get_exception_handler()
+            loop.set_exception_handler(count_accept_errors(self._limits.counted_log))
+            site = GuardedSite(
+                self._runner, self.config.http_host, self.config.http_port, self._limits
+            )
             await site.start()
         except BaseException:
             await self.stop()
@@ -108,6 +125,10 @@ class Server:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self._limits is not None:
+            self._limits.close_idle()
+            asyncio.get_running_loop().set_exception_handler(self._exception_handler)
+            self._limits = None
         await self._gateway.close()
         if self.services is not None:
             self.services.database.close()

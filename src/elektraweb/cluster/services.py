@@ -12,6 +12,7 @@ from elektraweb.cluster.config import Config
 from elektraweb.cluster.credentials import Credentials
 from elektraweb.cluster.database import Database
 from elektraweb.cluster.gateway import InstanceGateway
+from elektraweb.cluster.login_throttle import LoginThrottle
 from elektraweb.cluster.registry import Registry
 from elektraweb.cluster.users import Users
 
@@ -28,6 +29,7 @@ class Services:
     credentials: Credentials
     audit: AuditLog
     gateway: InstanceGateway
+    login_throttle: LoginThrottle
     cluster_config: ClusterConfig | None = None
 
     @classmethod
@@ -48,6 +50,7 @@ class Services:
             credentials=Credentials(database, config.session_seconds),
             audit=AuditLog(database, config.audit_value_limit),
             gateway=gateway,
+            login_throttle=LoginThrottle(config.login_throttle),
         )
         if cluster_config is not None:
             services.cluster_config = cluster_config(services)

@@ -126,13 +126,18 @@ class Users:
             "SELECT name, role, password_hash FROM users WHERE name = ?", (name,)
         ).fetchone()
         if row is None:
-            if self._absent_hash is None:
-                self._absent_hash = await self._hash("absent user")
-            await self._matches(self._absent_hash, password)
+            await self._matches(await self.absent_hash(), password)
             return None
         if not await self._matches(row["password_hash"], password):
             return None
         return _user(row)
+
+    async def absent_hash(self) -> str:
+        """The hash that unknown users' passwords are checked against. clusterd makes it on
+        start, so that not even the first unknown user's login takes longer than a known one's."""
+        if self._absent_hash is None:
+            self._absent_hash = await self._hash("absent user")
+        return self._absent_hash
 
     async def _hash(self, password: str) -> str:
         async with self._hashing:

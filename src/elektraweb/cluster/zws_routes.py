@@ -1,8 +1,10 @@
 """The browser link: `/zmq` (ROUTER, API requests) and `/zmq/events` (PUB, live events).
 
-Both speak ZWS 2.0 (see `zws`) over aiohttp WebSockets. Who may connect is decided once, at the
-HTTP upgrade: the Origin must be clusterd's own or an allowed one (else 403) and the caller must
-authenticate (else 401). After that:
+Both speak ZWS 2.0 (see `zws`) over aiohttp WebSockets. At the HTTP upgrade the Origin must be
+clusterd's own or an allowed one (else 403) and the caller must authenticate (else 401). The
+credentials of the upgrade are checked again for every request and whenever any user, session
+or token changes: a connection whose principal is gone or has changed (logout, revoked token,
+new role, deleted user, expired session) is closed with 1008. After the upgrade:
 
 - `/zmq` takes messages `[envelope..., JSON request]` and answers `[envelope..., JSON reply]`.
   The envelope is echoed untouched: a request id from a DEALER, plus the empty delimiter a REQ
@@ -17,6 +19,7 @@ other connection carries on. docs/websocket.md is the user-facing description.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import time
@@ -26,7 +29,7 @@ from typing import Any, Protocol
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from elektraweb.cluster.api import ApiRequest, ApiResponse, Principal
-from elektraweb.cluster.app import AUTHENTICATOR, DISPATCHER, PRINCIPAL, Extension
+from elektraweb.cluster.app import AUTHENTICATOR, DISPATCHER, PRINCIPAL, SERVICES, Extension
 from elektraweb.cluster.errors import ApiError, BadRequest, Forbidden, Unauthorized
 from elektraweb.cluster.events import EventHub, Subscription
 from elektraweb.cluster.zws import (
@@ -53,6 +56,9 @@ HEARTBEAT_SECONDS = 30.0
 """WebSocket ping interval; a peer that misses the pong is disconnected."""
 CLOSE_SECONDS = 5.0
 """How long a close may wait on a peer that does not read before the TCP link is cut."""
+RECHECK_SECONDS = 5.0
+"""Open connections' credentials are checked at least this often, without any change
+announced: sessions expire, and another program may change the database."""
 
 _REQUEST_MEMBERS = frozenset({"method", "path", "body", "query"})
 
@@ -84,6 +90,7 @@ class ZwsEndpoints:
         self._origin_allowed = origin_allowed
         self._hub = hub
         self._open: dict[web.WebSocketResponse, tuple[web.Request, Principal]] = {}
+        self._credentials_changed = asyncio.Event()
 
     async def router(self, request: web.Request) -> web.StreamResponse:
         """`/zmq`: answer each request message with a reply carrying the same envelope."""
@@ -101,7 +108,9 @@ class ZwsEndpoints:
             async for message in _messages(ws, MessageAssembler()):
                 envelope, fields = _split_request(message)
                 await slots.acquire()
-                task = asyncio.create_task(self._answer(ws, send_lock, principal, envelope, fields))
+                task = asyncio.create_task(
+                    self._answer(ws, request, send_lock, principal, envelope, fields)
+                )
                 in_flight.add(task)
                 task.add_done_callback(finished)
         except ZwsProtocolError as error:
@@ -140,8 +149,64 @@ class ZwsEndpoints:
                 self._open.pop(ws, None)
         return ws
 
+    def credentials_changed(self) -> None:
+        """Some user, session or token changed: check every open connection's credentials.
+        Synchronous, so the database may call it from inside the statement that changed it."""
+        self._credentials_changed.set()
+
+    async def following_credentials(self, app: web.Application) -> AsyncIterator[None]:
+        """An aiohttp cleanup context: while the app runs, close every connection whose
+        credentials no longer give the principal it was opened with."""
+        follower = asyncio.create_task(self._follow_credentials())
+        yield
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)
+
+    async def _follow_credentials(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RECHECK_SECONDS):
+                    await self._credentials_changed.wait()
+            self._credentials_changed.clear()
+            try:
+                await self._recheck()
+            except Exception:
+                # Keep following: the next change or the next period checks again.
+                log.exception("zws: checking the open connections' credentials failed")
+
+    async def _recheck(self) -> None:
+        checks = [
+            (ws, request, principal, await self._authenticate(request))
+            for ws, (request, principal) in list(self._open.items())
+        ]
+        await asyncio.gather(
+            *(
+                self._end_for(ws, request, principal, current)
+                for ws, request, principal, current in checks
+                if current != principal
+            )
+        )
+
+    async def _end_for(
+        self,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        principal: Principal,
+        current: Principal | None,
+    ) -> None:
+        """Close a connection whose principal is now `current` (None: credentials gone)."""
+        if current is None:
+            reason = "session ended or credentials revoked; log in again"
+        else:
+            reason = f"role changed from {principal.role} to {current.role}; reconnect"
+        log.info("zws %s: closing connection of %s: %s", request.path, principal.user, reason)
+        self._open.pop(ws, None)
+        error = ZwsProtocolError(WSCloseCode.POLICY_VIOLATION, reason)
+        await _close(ws, request, error.close_code, error.close_reason)
+
     async def disconnect(self, matches: Callable[[Principal], bool], reason: str) -> int:
-        """Close every connection whose principal matches (logout, revoked token, role change).
+        """Close every connection whose principal matches, at once (changes of credentials
+        close the affected connections by themselves).
 
         Returns how many were closed; they end with close code 1008 and `reason`.
         """
@@ -207,6 +272,7 @@ class ZwsEndpoints:
     async def _answer(
         self,
         ws: web.WebSocketResponse,
+        request: web.Request,
         send_lock: asyncio.Lock,
         principal: Principal,
         envelope: Sequence[bytes],
@@ -214,8 +280,11 @@ class ZwsEndpoints:
     ) -> None:
         started = time.perf_counter()
         method, path = fields.get("method"), fields.get("path")
+        # Authorised against the current state, not the one of the upgrade.
+        current = await self._authenticate(request)
         try:
-            api_request = _api_request(fields, principal)
+            api_request = _api_request(fields, current)
+            api_request.remote = request.remote
             method, path = api_request.method, api_request.path
             response = await self._dispatcher.dispatch(api_request)
             status, reply = response.status, _reply(response.status, response.body)
@@ -235,6 +304,8 @@ class ZwsEndpoints:
         )
         async with send_lock:
             await _send(ws, [*envelope, reply])
+        if current != principal and ws in self._open:
+            await self._end_for(ws, request, principal, current)
 
     async def _forward(
         self, ws: web.WebSocketResponse, request: web.Request, subscription: Subscription
@@ -299,6 +370,7 @@ def add_zws_routes(
     app.router.add_get(ROUTER_PATH, endpoints.router)
     app.router.add_get(EVENTS_PATH, endpoints.events)
     app.on_shutdown.append(endpoints.close_all)
+    app.cleanup_ctx.append(endpoints.following_credentials)
     return endpoints
 
 
@@ -314,6 +386,7 @@ def zws_extension(hub: EventHub) -> Extension:
             origin_allowed=authenticator.origin_allowed,
             hub=hub,
         )
+        app[SERVICES].credentials.on_change(app[ZWS_ENDPOINTS].credentials_changed)
 
     return extend
 
@@ -355,7 +428,7 @@ def _split_request(message: list[bytes]) -> tuple[list[bytes], dict[str, Any]]:
     return message[:-1], fields
 
 
-def _api_request(fields: dict[str, Any], principal: Principal) -> ApiRequest:
+def _api_request(fields: dict[str, Any], principal: Principal | None) -> ApiRequest:
     """Check the request object's members; each mistake is a 400 that names the member."""
     unknown = sorted(set(fields) - _REQUEST_MEMBERS)
     if unknown:

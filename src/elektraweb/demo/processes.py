@@ -150,8 +150,13 @@ def elektrad(
     return Daemon(name, command, ready=ELEKTRAD_READY, log_path=log_path, env=env)
 
 
-def clusterd(*, http: str, state: Path, admin_password: str, log_path: Path) -> Daemon:
-    """A clusterd serving HTTP at `http` (HOST:PORT); its ready match has `url` and `key`."""
-    command = [*_python_module("elektraweb.cli.clusterd"), "--http", http, "--state", str(state)]
+def clusterd(
+    *, http: str, state: Path, admin_password: str, log_path: Path, options: Sequence[str] = ()
+) -> Daemon:
+    """A clusterd serving HTTP at `http` (HOST:PORT) with further command line `options`;
+    its ready match has `url` and `key`."""
+    command = [
+        *_python_module("elektraweb.cli.clusterd"), "--http", http, "--state", str(state), *options
+    ]
     env = {**os.environ, ADMIN_PASSWORD_ENV: admin_password}
     return Daemon("clusterd", command, ready=CLUSTERD_READY, log_path=log_path, env=env)
