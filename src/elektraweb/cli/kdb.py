@@ -42,6 +42,8 @@ COMMAND_MODULES = {
     "import": "transfer",
     "mount": "mounting",
     "umount": "mounting",
+    "spec-mount": "mounting",
+    "validate": "checks",
 }
 
 OVERVIEW = """\
@@ -186,6 +188,8 @@ def _exit_codes(command: Command) -> str:
 def _expected(command: Command) -> str:
     low, high = command.min_arguments, command.max_arguments
     count = str(low) if low == high else f"{low} to {high}"
+    if high == sys.maxsize:
+        count = f"at least {low}"
     return f"{count} argument{'' if high == 1 else 's'} needed"
 
 

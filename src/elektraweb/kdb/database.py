@@ -22,6 +22,7 @@ from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import (
     MOUNTPOINTS,
+    PERSISTENT_NAMESPACES,
     Mount,
     Mountpoint,
     MountTable,
@@ -83,17 +84,42 @@ class KDB:
         """The mountpoints made with ``mount`` (the built-in default mounts not included)."""
         return list(self._mount_table().mountpoints)
 
-    def mount(self, file: str | Path, mountpoint: str, format: str | None = None) -> Mountpoint:
-        """Mount ``file`` at ``mountpoint``; the format defaults to the file's extension."""
+    def mount(
+        self,
+        file: str | Path,
+        mountpoint: str,
+        format: str | None = None,
+        plugins: tuple[str, ...] = (),
+        *,
+        replace: bool = False,
+    ) -> Mountpoint:
+        """Mount ``file`` at ``mountpoint``; the format defaults to the file's extension.
+
+        ``plugins`` are check plugins to record (``elektraweb.kdb.plugins``). A cascading
+        ``mountpoint`` with ``replace`` (``kdb spec-mount``) replaces a mount already there
+        and leaves out the namespaces mounted at that very name on their own.
+        """
         storage = format or format_for_file(str(file))
         if storage is None:
             raise MountError(
                 f"cannot tell the storage format of {file} from its name; "
                 f"name one of {', '.join(FORMATS)}"
             )
-        entry = Mountpoint(names.canonical(mountpoint), str(file), storage)
+        name = names.canonical(mountpoint)
         keys = self.get(MOUNTPOINTS)
-        MountTable.from_keys(keys, self.paths).adding(entry)
+        table = MountTable.from_keys(keys, self.paths)
+        only: tuple[str, ...] = ()
+        if replace:
+            if any(mp.name == name for mp in table.mountpoints):
+                table = table.removing(name)
+                keys.cut(Mountpoint.entry_name(name))
+            taken = {mp.name for mp in table.mountpoints}
+            free = tuple(
+                ns for ns in PERSISTENT_NAMESPACES if names.with_namespace(name, ns) not in taken
+            )
+            only = () if free == PERSISTENT_NAMESPACES else free
+        entry = Mountpoint(name, str(file), storage, plugins, only)
+        table.adding(entry)
         keys.extend(entry.keys())
         self.set(keys, MOUNTPOINTS)
         return entry
@@ -195,13 +221,14 @@ class KDB:
 
     # -- set -----------------------------------------------------------------------------
 
-    def set(self, ks: KeySet, parent: str = "/") -> list[Path]:
+    def set(self, ks: KeySet, parent: str = "/", *, validate: bool = True) -> list[Path]:
         """Store ``ks`` as the complete state at and below ``parent``; return the files written.
 
         Keys below ``parent`` missing from ``ks`` are removed. Only files whose keys change
-        are written. Raises ValidationError for a value its metadata forbids and ConflictError
-        (C02000, naming the file) if a file changed on disk since this KDB last read it; in
-        both cases nothing is written.
+        are written. ``validate=False`` (``kdb set -f``) stores values without checking them
+        against their metadata. Raises ValidationError for a value its metadata forbids and
+        ConflictError (C02000, naming the file) if a file changed on disk since this KDB last
+        read it; in both cases nothing is written.
         """
         parent = names.canonical(parent)
         namespace, parts = names.split(parent)
@@ -218,10 +245,11 @@ class KDB:
                     key=key.name,
                     code=INTERFACE,
                 )
+        checked = specification if validate else None
         changes = [
             change
             for region in table.regions(parent)
-            if (change := self._change(table, region, stored, specification))
+            if (change := self._change(table, region, stored, checked))
         ]
         for change in changes:
             if change.backend.mount == self._bootstrap:
@@ -230,7 +258,9 @@ class KDB:
         proc = None
         if namespace in ("proc", names.CASCADING):
             old_proc = self._proc.below(proc_region)
-            proc = validate_change(old_proc, stored.below(proc_region), specification)
+            proc = stored.below(proc_region)
+            if validate:
+                proc = validate_change(old_proc, proc, specification)
         try:
             self._commit(changes)
         finally:
@@ -243,9 +273,14 @@ class KDB:
         return [change.backend.file for change in changes]
 
     def _change(
-        self, table: MountTable, region: Region, stored: KeySet, specification: Specification
+        self,
+        table: MountTable,
+        region: Region,
+        stored: KeySet,
+        specification: Specification | None,
     ) -> Change | None:
-        """The change ``stored`` makes to ``region``'s file, validated; None if there is none."""
+        """The change ``stored`` makes to ``region``'s file, validated against
+        ``specification`` unless that is None; None if there is no change."""
         mount = region.mount
         backend = self._backends.get(mount)
         if backend is None or not backend.loaded:
@@ -276,7 +311,8 @@ class KDB:
             return None
         before.extend(key for key in current if key.name in removed)
         # Only what changes is validated, so an old invalid value elsewhere never blocks.
-        after = validate_change(before, after, specification)
+        if specification is not None:
+            after = validate_change(before, after, specification)
         # The file's other keys are shared with the current state, not copied.
         desired = KeySet(backend.keys)
         desired.remove_all(removed)

@@ -8,6 +8,7 @@ subject to ``restrict/*``):
   ``check/enum/delimiter`` (or the older ``check/enum/multi``) a list of them;
 - ``check/range``: ``1-999``, ``-5-5,10``, ranges and single values separated by ``,``;
   floats for float types, integers otherwise;
+- ``trigger/error``: the write fails with that error code (libelektra's error plugin);
 - ``check/validation``: a POSIX extended regex (``elektraweb.kdb.posixre``). As in
   libelektra it is searched anywhere in the value unless anchored with ``^...$`` or
   ``check/validation/match`` is ``LINE`` (some line matches as a whole) or ``WORD`` (some
@@ -45,6 +46,7 @@ from elektraweb.kdb.types import (
 # Namespaces whose keys hold values that get stored and therefore validated.
 VALIDATED = frozenset(names.CASCADE_ORDER) - {"default"}
 
+_ERROR_CODE = re.compile(r"C[0-9]{5}")
 _INTEGER = r"[0-9]+"
 _FLOAT = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _RANGE_ITEM = {
@@ -147,6 +149,18 @@ def _check_regex(value: str, meta: Mapping[str, str]) -> None:
         raise _Failure(reason, VALIDATION_SYNTACTIC)
 
 
+def _check_trigger(meta: Mapping[str, str]) -> None:
+    # libelektra's error plugin: a write of a key with trigger/error fails with that code,
+    # so that scripts and tutorials can show how a failed write looks.
+    code = meta.get("trigger/error")
+    if code is None:
+        return
+    if not _ERROR_CODE.fullmatch(code):
+        reason = f"trigger/error '{code}' is not an error code like C03200"
+        raise _Failure(reason, VALIDATION_SYNTACTIC)
+    raise _Failure(f"trigger/error requests error {code}", code)
+
+
 def validate_key(key: Key, meta: Mapping[str, str] | None = None) -> Value:
     """The key's value, normalised (booleans become ``1``/``0``), if ``meta`` allows it.
 
@@ -160,6 +174,7 @@ def validate_key(key: Key, meta: Mapping[str, str] | None = None) -> Value:
         return value
     type_name = type_of(meta)
     try:
+        _check_trigger(meta)
         if type_name is not None:
             value = check_type(type_name, value, meta)
         _check_enum(value, meta, type_name)

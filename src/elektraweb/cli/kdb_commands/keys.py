@@ -30,14 +30,18 @@ _UNLIMITED_DEPTH = sys.maxsize
 def run_get(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
     verbose = invocation.flag("verbose")
-    keys = KDB().get("/" if invocation.flag("all") else name)
+    kdb = KDB()
+    parent = name
+    if invocation.flag("all"):
+        parent = "/"
+    elif verbose:
+        # The key count libelektra prints is of the whole mountpoint the key is in.
+        parent = subtree.mountpoint_of(kdb, name)
+    keys = kdb.get(parent)
     if verbose:
         print(f"got {len(keys)} keys")
     if verbose and subtree.is_cascading(name):
-        for tried, found in cascade.explain(keys, name):
-            # As libelektra's trace: the names a spec key sends us to are indented.
-            indent = "" if tried.startswith("spec:/") else "    "
-            print(f"{indent}searching {tried}, found: {tried if found else '<nothing>'}")
+        _explain_lookup(keys, name)
     key = cascade.lookup(keys, name)
     if key is None:
         raise CommandError(f"Did not find key '{name}'", NOT_FOUND)
@@ -47,6 +51,24 @@ def run_get(invocation: Invocation) -> int:
     end = "" if invocation.flag("no_newline") else "\n"
     sys.stdout.write(_printable(key) + end)
     return OK
+
+
+def _explain_lookup(keys: KeySet, name: str) -> None:
+    """libelektra's lookup trace: the spec key (looked up with a callback), then, indented,
+    the names tried after it; the namespaces only when no spec key steers the lookup."""
+    trace = cascade.explain(keys, name)
+    (spec_name, spec_found), rest = trace[0], trace[1:]
+    print(f"searching {spec_name}, found: {_found(spec_name, spec_found)}, options: KDB_O_CALLBACK")
+    in_namespaces = {
+        names.with_namespace(name, ns) for ns in (*cascade.VALUE_NAMESPACES, "default")
+    }
+    for tried, found in rest:
+        if not (spec_found and tried in in_namespaces):
+            print(f"    searching {tried}, found: {_found(tried, found)}")
+
+
+def _found(name: str, found: bool) -> str:
+    return name if found else "<nothing>"
 
 
 def _warn_if_invalid(key: Key) -> None:
@@ -92,11 +114,7 @@ def run_set(invocation: Invocation) -> int:
     if subtree.is_cascading(name):
         key = cascade.lookup(keys, name)
         if key is None or key.namespace not in subtree.WRITABLE_NAMESPACES:
-            raise CommandError(
-                "Aborting: A cascading write to a non-existent key is ambiguous. "
-                f"Give the namespace, e.g. 'user:{name}'.",
-                COMMAND_SPECIFIC,
-            )
+            raise CommandError(subtree.AMBIGUOUS_WRITE, COMMAND_SPECIFIC)
         report = [f'Set string to "{value}"', f"Using name {key.name}"]
     else:
         existing = keys.lookup(name)
@@ -108,7 +126,7 @@ def run_set(invocation: Invocation) -> int:
             key = existing
             report = [f'Set string to "{value}"']
     key.value = value
-    kdb.set(keys, parent)
+    kdb.set(keys, parent, validate=not invocation.flag("force"))
     if not invocation.flag("quiet"):
         print("\n".join(report))
     return OK
@@ -128,7 +146,7 @@ def run_ls(invocation: Invocation) -> int:
     keys = KDB().get(root)
     selected = subtree.below(keys, root)
     if invocation.flag("verbose"):
-        print(f"size of all keys in mountpoint: {len(keys)}")
+        print(f"size of all keys in mount point: {len(keys)}")
         print(f"size of requested keys: {len(selected)}")
     # As in libelektra: a trailing '/' (or the root of a namespace) lists from the next level.
     offset = 1 if not names.parts_of(root) or _ends_with_separator(argument) else 0
@@ -204,7 +222,10 @@ COMMANDS = {
         summary="Set the value of a key.",
         arguments=("<key name>", "<value>"),
         run=run_set,
-        options=(QUIET,),
+        options=(
+            QUIET,
+            Option(("-f", "--force"), "Store the value without checking it against its spec."),
+        ),
         details="Creates the key if it does not exist. A cascading name (starting with '/')\n"
         "sets the key it resolves to; to create a key, give its namespace.\n"
         "Use '--' before a value that starts with '-':  kdb set -- user:/tests/neg -3",

@@ -11,6 +11,7 @@ from elektraweb.cli.kdb_commands.command import (
     NOT_FOUND,
     NULL,
     OK,
+    QUIET,
     Command,
     CommandError,
     Invocation,
@@ -57,12 +58,8 @@ def run_meta_set(invocation: Invocation) -> int:
     key = cascade.lookup(keys, name)
     if subtree.is_cascading(name):
         if key is None or key.namespace not in subtree.WRITABLE_NAMESPACES:
-            raise CommandError(
-                "Aborting: A cascading meta-set on a non-existent key is ambiguous. "
-                f"Give the namespace, e.g. 'spec:{name}'.",
-                COMMAND_SPECIFIC,
-            )
-        if invocation.flag("verbose"):
+            raise CommandError(subtree.AMBIGUOUS_WRITE, COMMAND_SPECIFIC)
+        if not invocation.flag("quiet"):
             print(f"Using name {key.name}")
     elif key is None:
         # libelektra creates a missing (non-cascading) key with a null value.
@@ -71,6 +68,8 @@ def run_meta_set(invocation: Invocation) -> int:
         if invocation.flag("verbose"):
             print(f"Creating key {name}")
     if meta_value is None:
+        if not invocation.flag("quiet"):
+            print(f"Only two arguments, thus deleting metaname {meta_name}")
         key.meta.pop(meta_name, None)
     else:
         key.meta[meta_name] = meta_value
@@ -118,9 +117,9 @@ COMMANDS = {
         summary="Set the value of a metakey; without a value, remove the metakey.",
         arguments=("<key name>", "<metaname>", "[<metavalue>]"),
         run=run_meta_set,
-        options=(Option(("-v", "--verbose"), "Say which key is changed or created."),),
+        options=(Option(("-v", "--verbose"), "Say which key is created."), QUIET),
         details="A missing key with a namespace is created with a null value. A cascading\n"
-        "name must resolve to an existing key.",
+        "name must resolve to an existing key, whose name is printed.",
         exits=((COMMAND_SPECIFIC, "a cascading name that resolves to no key"),),
     ),
     "meta-ls": Command(

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from elektraweb.cli.kdb_commands.command import COMMAND_SPECIFIC, CommandError
 from elektraweb.kdb import names
+from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 
 # Namespaces a cascading write may land in; proc:/ lives only in memory and default:/
 # is computed from spec:/, so writing there would be lost.
 WRITABLE_NAMESPACES = ("dir", "user", "system")
+# libelektra's words, verbatim: scripts match them.
+AMBIGUOUS_WRITE = "Aborting: A cascading write to a non-existent key is ambiguous."
 
 
 def is_cascading(name: str) -> bool:
@@ -19,6 +22,17 @@ def is_cascading(name: str) -> bool:
 def cascading(name: str) -> str:
     """The cascading form of a name (``user:/app`` → ``/app``)."""
     return names.with_namespace(name, names.CASCADING)
+
+
+def mountpoint_of(kdb: KDB, name: str) -> str:
+    """The cascading name of the deepest mountpoint at or above ``name``, else ``/``."""
+    path = cascading(name)
+    above = [
+        cascading(mountpoint.name)
+        for mountpoint in kdb.mounts()
+        if names.is_below_or_same(path, cascading(mountpoint.name))
+    ]
+    return max(above, key=lambda found: len(names.parts_of(found)), default="/")
 
 
 def namespaced(argument: str, purpose: str) -> str:

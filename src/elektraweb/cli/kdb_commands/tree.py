@@ -12,28 +12,35 @@ from elektraweb.cli.kdb_commands.command import (
     Invocation,
     Option,
 )
-from elektraweb.kdb import names
+from elektraweb.kdb import cascade, names
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.spec import strip_spec
 
 _NO_NAMESPACE = (COMMAND_SPECIFIC, "no namespace given")
+# Namespaces whose keys live in files, so removing them lasts.
+STORED = ("spec", *subtree.WRITABLE_NAMESPACES)
 RECURSIVE = Option(("-r", "--recursive"), "Work on the key and everything below it.")
 
 
 def run_rm(invocation: Invocation) -> int:
-    name = subtree.namespaced(invocation.arguments[0], "when removing a key")
+    name = names.canonical(invocation.arguments[0])
     kdb = KDB()
     keys = kdb.get(name)
-    if invocation.flag("recursive"):
-        found = len(keys.cut(name)) > 0
+    recursive = invocation.flag("recursive")
+    if recursive:
+        # A cascading name removes its subtree in every namespace, as libelektra's ksCut.
+        doomed = [key.name for key in subtree.below(keys, name) if key.namespace in STORED]
     else:
-        found = keys.remove(name) is not None
-    if not found:
+        # A cascading name removes the key it resolves to, as libelektra's lookup with POP.
+        found = cascade.lookup(keys, name)
+        doomed = [found.name] if found is not None and found.namespace in STORED else []
+    if not doomed:
         if invocation.flag("force"):
             return OK
-        raise CommandError(f"Did not find key '{name}'", NOT_FOUND)
+        raise CommandError(f"Did not find {'any' if recursive else 'the'} key", NOT_FOUND)
+    keys.remove_all(doomed)
     kdb.set(keys, name)
     return OK
 
@@ -112,7 +119,9 @@ COMMANDS = {
             RECURSIVE,
             Option(("-f", "--force"), "Do not fail on a missing key."),
         ),
-        exits=((NOT_FOUND, "no key to remove found"), _NO_NAMESPACE),
+        details="A cascading name (starting with '/') removes the key it resolves to; with -r\n"
+        "it removes the subtree in every namespace.",
+        exits=((NOT_FOUND, "no key to remove found"),),
     ),
     "mv": Command(
         name="mv",

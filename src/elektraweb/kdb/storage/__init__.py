@@ -88,6 +88,8 @@ _MODULES = {
     "json": "elektraweb.kdb.storage.json_format",
     "yaml": "elektraweb.kdb.storage.yaml_format",
     "toml": "elektraweb.kdb.storage.toml_format",
+    "ni": "elektraweb.kdb.storage.ni",
+    "mini": "elektraweb.kdb.storage.mini",
 }
 FORMATS = tuple(_MODULES)
 
