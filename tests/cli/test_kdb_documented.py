@@ -168,3 +168,15 @@ def test_ni_reads_continued_and_quoted_values(kdb: Kdb) -> None:
     assert kdb.ok("meta-get", "spec:/tests/nick/x", "quoted") == " padded \n"
     err = kdb.fails(5, "import", "spec:/tests/nick", "ni", stdin="[a]\n[[b]]\n")
     assert "nested sections" in err
+
+
+def test_ipaddr_and_port_checks_refuse_bad_values(kdb: Kdb) -> None:
+    kdb.ok("meta-set", "spec:/tests/net/host", "check/ipaddr", "ipv4")
+    kdb.ok("meta-set", "spec:/tests/net/port", "check/port", "")
+    err = kdb.fails(5, "set", "user:/tests/net/host", "::1")
+    assert "C03100" in err and "'::1' is not a valid IPv4 address" in err
+    kdb.ok("set", "user:/tests/net/host", "127.0.0.1")
+    assert "C03200" in kdb.fails(5, "set", "user:/tests/net/port", "70000")
+    assert "C03100" in kdb.fails(5, "set", "user:/tests/net/port", "no-such-service")
+    kdb.ok("set", "user:/tests/net/port", "8080")
+    assert kdb.get("/tests/net/port") == "8080"

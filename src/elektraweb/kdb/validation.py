@@ -8,6 +8,8 @@ subject to ``restrict/*``):
   ``check/enum/delimiter`` (or the older ``check/enum/multi``) a list of them;
 - ``check/range``: ``1-999``, ``-5-5,10``, ranges and single values separated by ``,``;
   floats for float types, integers otherwise;
+- ``check/ipaddr`` (empty, ``ipv4`` or ``ipv6``): an IP address (C03100); ``check/port``:
+  a port number up to 65535 (C03200 above it) or a service name (C03100);
 - ``trigger/error``: the write fails with that error code (libelektra's error plugin);
 - ``check/validation``: a POSIX extended regex (``elektraweb.kdb.posixre``). As in
   libelektra it is searched anywhere in the value unless anchored with ``^...$`` or
@@ -25,7 +27,9 @@ regex that does not parse, a bad enum delimiter) is C03100. ``restrict/*`` is C0
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -46,6 +50,7 @@ from elektraweb.kdb.types import (
 # Namespaces whose keys hold values that get stored and therefore validated.
 VALIDATED = frozenset(names.CASCADE_ORDER) - {"default"}
 
+_HIGHEST_PORT = 65535
 _ERROR_CODE = re.compile(r"C[0-9]{5}")
 _INTEGER = r"[0-9]+"
 _FLOAT = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
@@ -149,6 +154,33 @@ def _check_regex(value: str, meta: Mapping[str, str]) -> None:
         raise _Failure(reason, VALIDATION_SYNTACTIC)
 
 
+def _check_network(value: str, meta: Mapping[str, str]) -> None:
+    # libelektra's ipaddr and network plugins.
+    family = meta.get("check/ipaddr")
+    if family is not None:
+        versions = {"": (4, 6), "ipv4": (4,), "ipv6": (6,)}.get(family.lower())
+        if versions is None:
+            reason = f"check/ipaddr must be empty, ipv4 or ipv6, not '{family}'"
+            raise _Failure(reason, VALIDATION_SYNTACTIC)
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            address = None
+        if address is None or address.version not in versions:
+            kind = " or ".join(f"IPv{v}" for v in versions)
+            raise _Failure(f"'{value}' is not a valid {kind} address", VALIDATION_SYNTACTIC)
+    if "check/port" in meta:
+        if value.isdigit():
+            if int(value) > _HIGHEST_PORT:
+                raise _Failure(f"port {value} is above {_HIGHEST_PORT}", VALIDATION_SEMANTIC)
+            return
+        try:
+            socket.getservbyname(value)
+        except OSError:
+            reason = f"'{value}' is neither a port number nor a known service name"
+            raise _Failure(reason, VALIDATION_SYNTACTIC) from None
+
+
 def _check_trigger(meta: Mapping[str, str]) -> None:
     # libelektra's error plugin: a write of a key with trigger/error fails with that code,
     # so that scripts and tutorials can show how a failed write looks.
@@ -180,6 +212,7 @@ def validate_key(key: Key, meta: Mapping[str, str] | None = None) -> Value:
         _check_enum(value, meta, type_name)
         _check_range(value, meta, type_name)
         _check_regex(value, meta)
+        _check_network(value, meta)
     except TypeMismatch as mismatch:
         raise _error(key.name, key.value, str(mismatch), VALIDATION_SEMANTIC) from None
     except _Failure as failure:
