@@ -44,6 +44,8 @@ COMMAND_MODULES = {
     "umount": "mounting",
     "spec-mount": "mounting",
     "validate": "checks",
+    "complete": "complete",
+    "meta-show": "meta",
 }
 
 OVERVIEW = """\

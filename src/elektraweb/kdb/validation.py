@@ -8,8 +8,8 @@ subject to ``restrict/*``):
   ``check/enum/delimiter`` (or the older ``check/enum/multi``) a list of them;
 - ``check/range``: ``1-999``, ``-5-5,10``, ranges and single values separated by ``,``;
   floats for float types, integers otherwise;
-- ``check/ipaddr`` (empty, ``ipv4`` or ``ipv6``): an IP address (C03100); ``check/port``:
-  a port number up to 65535 (C03200 above it) or a service name (C03100);
+- ``check/ipaddr`` (empty, ``ipv4`` or ``ipv6``): an IP address; ``check/port``: a port
+  number up to 65535 or a service name of /etc/services (both C03200, as libelektra);
 - ``trigger/error``: the write fails with that error code (libelektra's error plugin);
 - ``check/validation``: a POSIX extended regex (``elektraweb.kdb.posixre``). As in
   libelektra it is searched anywhere in the value unless anchored with ``^...$`` or
@@ -155,7 +155,7 @@ def _check_regex(value: str, meta: Mapping[str, str]) -> None:
 
 
 def _check_network(value: str, meta: Mapping[str, str]) -> None:
-    # libelektra's ipaddr and network plugins.
+    # libelektra's ipaddr and network plugins; both report a bad value as semantic.
     family = meta.get("check/ipaddr")
     if family is not None:
         versions = {"": (4, 6), "ipv4": (4,), "ipv6": (6,)}.get(family.lower())
@@ -168,17 +168,18 @@ def _check_network(value: str, meta: Mapping[str, str]) -> None:
             address = None
         if address is None or address.version not in versions:
             kind = " or ".join(f"IPv{v}" for v in versions)
-            raise _Failure(f"'{value}' is not a valid {kind} address", VALIDATION_SYNTACTIC)
+            raise _Failure(f"it is not an {kind} address (check/ipaddr)", VALIDATION_SEMANTIC)
     if "check/port" in meta:
         if value.isdigit():
             if int(value) > _HIGHEST_PORT:
-                raise _Failure(f"port {value} is above {_HIGHEST_PORT}", VALIDATION_SEMANTIC)
+                reason = f"port {value} is not within 0 - {_HIGHEST_PORT} (check/port)"
+                raise _Failure(reason, VALIDATION_SEMANTIC)
             return
         try:
             socket.getservbyname(value)
         except OSError:
-            reason = f"'{value}' is neither a port number nor a known service name"
-            raise _Failure(reason, VALIDATION_SYNTACTIC) from None
+            reason = f"no port number and no service with name {value} (check/port)"
+            raise _Failure(reason, VALIDATION_SEMANTIC) from None
 
 
 def _check_trigger(meta: Mapping[str, str]) -> None:

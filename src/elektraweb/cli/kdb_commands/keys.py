@@ -24,8 +24,6 @@ from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 
-_UNLIMITED_DEPTH = sys.maxsize
-
 
 def run_get(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
@@ -135,21 +133,14 @@ def run_set(invocation: Invocation) -> int:
 def run_ls(invocation: Invocation) -> int:
     argument = invocation.arguments[0]
     root = names.canonical(argument)
-    min_depth = _depth(invocation, "min_depth", 0)
-    max_depth = _depth(invocation, "max_depth", _UNLIMITED_DEPTH)
-    if max_depth <= min_depth:
-        raise CommandError(
-            f"Invalid arguments passed: the maximum depth ({max_depth}) has to be larger "
-            f"than the minimum depth ({min_depth})",
-            BAD_ARGUMENTS,
-        )
+    min_depth, max_depth = subtree.depth_range(invocation)
     keys = KDB().get(root)
     selected = subtree.below(keys, root)
     if invocation.flag("verbose"):
         print(f"size of all keys in mount point: {len(keys)}")
         print(f"size of requested keys: {len(selected)}")
     # As in libelektra: a trailing '/' (or the root of a namespace) lists from the next level.
-    offset = 1 if not names.parts_of(root) or _ends_with_separator(argument) else 0
+    offset = 1 if not names.parts_of(root) or subtree.ends_with_separator(argument) else 0
     root_depth = len(names.parts_of(root))
     end = "\0" if invocation.flag("null") else "\n"
     for key in selected:
@@ -157,23 +148,6 @@ def run_ls(invocation: Invocation) -> int:
         if min_depth + offset <= depth < max_depth + offset:
             sys.stdout.write(key.name + end)
     return OK
-
-
-def _depth(invocation: Invocation, option: str, default: int) -> int:
-    raw = invocation.value(option)
-    if raw is None:
-        return default
-    if not raw.isdigit():
-        flag = "--" + option.replace("_", "-")
-        raise CommandError(
-            f"Invalid arguments passed: {flag} needs a number of levels (0 or more), not '{raw}'",
-            BAD_ARGUMENTS,
-        )
-    return int(raw)
-
-
-def _ends_with_separator(argument: str) -> bool:
-    return argument.endswith("/") and not argument.endswith("\\/")
 
 
 def run_find(invocation: Invocation) -> int:
@@ -237,17 +211,7 @@ COMMANDS = {
         arguments=("<key name>",),
         run=run_ls,
         options=(
-            Option(
-                ("-m", "--min-depth"),
-                "Minimum depth relative to the key (default 0).",
-                metavar="DEPTH",
-            ),
-            Option(
-                ("-M", "--max-depth"),
-                "Maximum depth relative to the key, exclusive "
-                "(default unlimited; 1 with a trailing '/' shows the next level).",
-                metavar="DEPTH",
-            ),
+            *subtree.DEPTH_OPTIONS,
             NULL,
             Option(("-v", "--verbose"), "Print how many keys were read and selected."),
         ),

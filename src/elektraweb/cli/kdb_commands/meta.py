@@ -88,6 +88,14 @@ def run_meta_ls(invocation: Invocation) -> int:
     return OK
 
 
+def run_meta_show(invocation: Invocation) -> int:
+    name = names.canonical(invocation.arguments[0])
+    key = _existing(KDB().get(subtree.cascading(name)), name)
+    for meta_name in sorted(key.meta):
+        print(f"{meta_name}: {key.meta[meta_name]}")
+    return OK
+
+
 def run_meta_rm(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
     parent = subtree.cascading(name)
@@ -128,6 +136,13 @@ COMMANDS = {
         arguments=("<key name>",),
         run=run_meta_ls,
         options=(NULL, Option(("-v", "--verbose"), "Say which key was found.")),
+        exits=(_KEY_MISSING,),
+    ),
+    "meta-show": Command(
+        name="meta-show",
+        summary="Print every metakey of a key with its value, as 'name: value'.",
+        arguments=("<key name>",),
+        run=run_meta_show,
         exits=(_KEY_MISSING,),
     ),
     "meta-rm": Command(

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from elektraweb.cli.kdb_commands.command import COMMAND_SPECIFIC, CommandError
+import sys
+
+from elektraweb.cli.kdb_commands.command import (
+    BAD_ARGUMENTS,
+    COMMAND_SPECIFIC,
+    CommandError,
+    Invocation,
+    Option,
+)
 from elektraweb.kdb import names
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
@@ -61,3 +69,45 @@ def below(keys: KeySet, name: str) -> list[Key]:
 def renamed(name: str, source: str, destination: str) -> str:
     """``name`` (at or below ``source``) moved to the same place below ``destination``."""
     return names.child(destination, *names.relative_parts(name, source))
+
+
+DEPTH_OPTIONS = (
+    Option(("-m", "--min-depth"), "Minimum depth relative to the key (default 0).", "DEPTH"),
+    Option(
+        ("-M", "--max-depth"),
+        "Maximum depth relative to the key, exclusive "
+        "(default unlimited; 1 with a trailing '/' shows the next level).",
+        "DEPTH",
+    ),
+)
+
+
+def depth_range(invocation: Invocation) -> tuple[int, int]:
+    """The --min-depth and --max-depth given (default 0 and unlimited), checked."""
+    low = _depth(invocation, "min_depth", 0)
+    high = _depth(invocation, "max_depth", sys.maxsize)
+    if high <= low:
+        raise CommandError(
+            f"Invalid arguments passed: the maximum depth ({high}) has to be larger "
+            f"than the minimum depth ({low})",
+            BAD_ARGUMENTS,
+        )
+    return low, high
+
+
+def _depth(invocation: Invocation, option: str, default: int) -> int:
+    raw = invocation.value(option)
+    if raw is None:
+        return default
+    if not raw.isdigit():
+        flag = "--" + option.replace("_", "-")
+        raise CommandError(
+            f"Invalid arguments passed: {flag} needs a number of levels (0 or more), not '{raw}'",
+            BAD_ARGUMENTS,
+        )
+    return int(raw)
+
+
+def ends_with_separator(argument: str) -> bool:
+    """A trailing unescaped '/': the caller asks for the level below the name."""
+    return argument.endswith("/") and not argument.endswith("\\/")
