@@ -219,3 +219,27 @@ def test_complete_between_depths(kdb: Kdb) -> None:
     out = kdb.ok("complete", "/tests/tree/", "--min-depth=2", "--max-depth=3")
     assert out.splitlines() == ["user:/tests/tree/beta/delta/epsilon/"]
     assert "larger" in kdb.fails(2, "complete", "/tests/tree", "-m", "2", "-M", "2")
+
+
+def test_kdb_test_checks_a_mount_and_restores_its_keys(kdb: Kdb) -> None:
+    kdb.ok("mount", "suite.ini", "user:/tests/suite", "mini")
+    kdb.ok("set", "user:/tests/suite/kept", "as before")
+    out = kdb.ok("test", "user:/tests/suite", "binary", "naming")
+    assert out.splitlines() == [
+        "Doing binary tests",
+        "Doing naming tests",
+        "Test suite is now finished.",
+        "Now restoring the original keyset.",
+    ]
+    assert kdb.ok("ls", "user:/tests/suite") == "user:/tests/suite/kept\n"
+    assert kdb.get("user:/tests/suite/kept") == "as before"
+
+
+def test_kdb_test_reports_what_the_database_refused(kdb: Kdb) -> None:
+    kdb.ok("meta-set", "spec:/tests/strict/string", "check/type", "long")
+    err = kdb.fails(11, "test", "user:/tests/strict", "string", "umlauts")
+    assert "String test failed for user:/tests/strict/string" in err
+    assert "C03200" in err
+    assert "Umlauts test failed" not in err
+    assert err.endswith("We got 6 errors in 10 test cases.\n")
+    assert "does not exist" in kdb.fails(2, "test", "user:/tests/strict", "speed")

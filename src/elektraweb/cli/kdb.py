@@ -46,6 +46,7 @@ COMMAND_MODULES = {
     "validate": "checks",
     "complete": "complete",
     "meta-show": "meta",
+    "test": "selftest",
 }
 
 OVERVIEW = """\

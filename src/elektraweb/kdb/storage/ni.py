@@ -17,7 +17,6 @@ sections (``[[sub]]``) are not supported, as in libelektra's plugin.
 
 from __future__ import annotations
 
-import codecs
 import re
 
 from elektraweb.kdb.errors import ResourceError
@@ -27,15 +26,21 @@ from elektraweb.kdb.storage import ALL_METADATA, Document, decode_text
 from elektraweb.kdb.storage.relative import absolute, relative
 
 _ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{1,2}|[0-7]{1,3}|.)")
-_NEEDS_QUOTES = re.compile(r'^\s|\s$|[;"\\\[\]=\n\r\t]')
+_ESCAPED = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\x7f": "\\x7f"}
+_NEEDS_QUOTES = re.compile(r'^\s|\s$|[;"\\\[\]=\x00-\x1f\x7f]')
+
+
+_C_ESCAPES = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v"}
 
 
 def _unescape(text: str) -> str:
     def one(match: re.Match[str]) -> str:
         seq = match.group(1)
-        if seq in ";[]=":
-            return seq
-        return codecs.decode("\\" + seq, "unicode_escape")
+        if seq[0] == "x" and len(seq) > 1:
+            return chr(int(seq[1:], 16))
+        if seq[0] in "01234567":
+            return chr(int(seq, 8) % 256)
+        return _C_ESCAPES.get(seq, seq)  # \; \[ \] \= \" \\ and others: the character
 
     return _ESCAPE.sub(one, text)
 
@@ -77,8 +82,8 @@ def _text(raw: str) -> tuple[str, bool]:
 def _quoted(text: str) -> str:
     if not _NEEDS_QUOTES.search(text):
         return text
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return '"' + escaped.replace("\r", "\\r").replace("\t", "\\t") + '"'
+    escaped = "".join(_ESCAPED.get(ch) or (f"\\x{ord(ch):02x}" if ch < " " else ch) for ch in text)
+    return f'"{escaped}"'
 
 
 class NiFormat:
@@ -88,7 +93,8 @@ class NiFormat:
     def read(self, data: bytes, mountpoint: str) -> Document:
         keys = KeySet()
         section: Key | None = None
-        lines = decode_text(data, "ni").splitlines()
+        # Only LF ends a line (CR before it is dropped): other line breaks may be in values.
+        lines = [line.removesuffix("\r") for line in decode_text(data, "ni").split("\n")]
         number = 0
         while number < len(lines):
             line = lines[number]
@@ -97,8 +103,8 @@ class NiFormat:
             if stripped.startswith("["):
                 if stripped.startswith("[["):
                     raise ResourceError(f"ni line {number}: nested sections are not supported")
-                close = stripped.find("]")
-                if close < 0:
+                close = _separator(stripped, "]")
+                if close == len(stripped):
                     raise ResourceError(f"ni line {number}: section without ']': {line!r}")
                 name = absolute(mountpoint, _text(stripped[1:close])[0], number, "ni")
                 section = keys.lookup(name)
@@ -130,7 +136,7 @@ class NiFormat:
         out = [";Ni1\n"]
         for key in keys:
             if isinstance(key.value, bytes):
-                raise ResourceError(f"ni cannot hold the binary value of {key.name}")
+                raise ResourceError(f"ni cannot hold the binary value of {key.name}", key=key.name)
             if key.text:
                 entry = _quoted(relative(key.name, mountpoint)) or '""'
                 out.append(f"{entry} = {_quoted(key.text)}\n")
@@ -140,8 +146,8 @@ class NiFormat:
         return "".join(out).encode()
 
 
-def _separator(line: str) -> int:
-    """Where the first unescaped, unquoted '=' is."""
+def _separator(line: str, separator: str = "=") -> int:
+    """Where the first unescaped, unquoted ``separator`` is (the end if there is none)."""
     quoted = False
     i = 0
     while i < len(line):
@@ -150,7 +156,7 @@ def _separator(line: str) -> int:
             continue
         if line[i] == '"':
             quoted = not quoted
-        elif line[i] == "=" and not quoted:
+        elif line[i] == separator and not quoted:
             return i
         i += 1
     return len(line)

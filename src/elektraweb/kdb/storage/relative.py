@@ -8,7 +8,7 @@ from elektraweb.kdb.errors import InvalidNameError, ResourceError
 
 def absolute(mountpoint: str, relative: str, line: int, format_name: str) -> str:
     """The full name of ``relative`` (``a/b``, ``/a/b`` or empty for the mountpoint)."""
-    text = relative.strip("/")
+    text = relative.lstrip("/")  # a trailing '/' may be escaped: canonical() knows
     try:
         return names.canonical(f"{mountpoint}/{text}") if text else names.canonical(mountpoint)
     except InvalidNameError as error:
