@@ -103,10 +103,11 @@ COMMANDS = {
             Option(("-3", "--third"), "Suppress the third column (the format)."),
         ),
         details="Without arguments, list every mountpoint as 'FILE on MOUNTPOINT with format\n"
-        "FORMAT'. With arguments, mount FILE at MOUNTPOINT in FORMAT (one of "
-        f"{', '.join(FORMATS)};\nby default guessed from the file's extension, else "
-        f"{FALLBACK_FORMAT}). libelektra's check plugins\n({', '.join(CHECKS)}) may be "
-        "listed too, in any order: they are recorded,\nthe checks are always on.\n\n"
+        "FORMAT'. With arguments, mount FILE at MOUNTPOINT in FORMAT, one of\n"
+        f"  {', '.join(FORMATS)}\n"
+        f"(by default guessed from the file's extension, else {FALLBACK_FORMAT}). libelektra's\n"
+        f"check plugins may be listed too, in any order:\n  {', '.join(CHECKS)}\n"
+        "they are recorded; the checks are always on.\n\n"
         "A relative FILE resolves per namespace: system: /etc/kdb/FILE, user: ~/.config/FILE,\n"
         "dir: $PWD/.dir/FILE (all below $KDB_ROOT when that is set). A cascading mountpoint\n"
         "(starting with '/') mounts the file in the spec, dir, user and system namespaces.\n"
