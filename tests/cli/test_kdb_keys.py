@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from kdb_runner import Kdb
 
 
@@ -156,9 +157,11 @@ def test_ls_depth_limits_as_in_libelektra(kdb: Kdb) -> None:
     ]
 
 
-def test_ls_rejects_bad_depths_with_exit_2(kdb: Kdb) -> None:
+def test_ls_rejects_bad_depths(kdb: Kdb) -> None:
     assert "larger than the minimum" in kdb.fails(2, "ls", "user:/x", "-m", "2", "-M", "2")
-    assert "'-1'" in kdb.fails(2, "ls", "user:/x", "--min-depth=-1")
+    # A depth that is no number is a bad option value: 1, as libelektra's `ls -M x`.
+    assert "'-1'" in kdb.fails(1, "ls", "user:/x", "--min-depth=-1")
+    assert "--max-depth" in kdb.fails(1, "ls", "-M", "x", "user:/x")
 
 
 def test_ls_null_separated(kdb: Kdb) -> None:
@@ -212,7 +215,69 @@ def test_file_names_the_default_storage(kdb: Kdb) -> None:
     assert path.startswith(str(kdb.root))
     assert (kdb.root / path).is_file()
     assert kdb.ok("file", "-n", "user:/tests/where") == path
-    assert kdb.ok("file", "/tests/where").strip() == path
+    assert kdb.ok("file", "-N", "user", "/tests/where").strip() == path
+    # A cascading name has no file of its own (libelektra: exit 2).
+    assert "namespace" in kdb.fails(2, "file", "/tests/where")
     system = kdb.ok("file", "-N", "system", "/tests/where").strip()
     assert system != path
     assert system.startswith(str(kdb.root))
+
+
+def test_get_follows_override_and_fallback_links_outside_the_key(kdb: Kdb) -> None:
+    # libelektra's doc/tutorials/cascading.md, step by step.
+    name = "/tests/tutorial/cascading/#0/current/test"
+    kdb.ok("set", f"system:{name}", "hello world")
+    kdb.ok("set", f"user:{name}", "hello galaxy")
+    kdb.ok("set", f"dir:{name}", "hello universe")
+    assert kdb.get(name) == "hello universe"
+    kdb.ok("set", "system:/tests/overrides/test", "hello override")
+    kdb.ok("meta-set", f"spec:{name}", "override/#0", "/tests/overrides/test")
+    assert kdb.get(name) == "hello override"
+    kdb.ok("set", "user:/tests/overrides/test", "hello user")
+    assert kdb.get(name) == "hello user"
+    # The target's own spec key links on; a circle ends; an invalid target is skipped.
+    kdb.ok("meta-set", "spec:/tests/overrides/test", "override/#0", "/tests/chain/x")
+    kdb.ok("set", "system:/tests/chain/x", "chained")
+    kdb.ok("meta-set", "spec:/tests/chain/x", "override/#0", name)
+    kdb.ok("meta-set", "spec:/tests/chain/x", "override/#1", "not a name")
+    assert kdb.get(name) == "chained"
+
+
+def test_get_falls_back_to_a_key_outside_the_key(kdb: Kdb) -> None:
+    kdb.ok("meta-set", "spec:/tests/app/port", "fallback/#0", "/tests/defaults/port")
+    kdb.ok("set", "system:/tests/defaults/port", "8080")
+    assert kdb.get("/tests/app/port") == "8080"
+    kdb.ok("set", "user:/tests/app/port", "9090")
+    assert kdb.get("/tests/app/port") == "9090"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("set", "proc:/tests/p", "1"),
+        ("meta-set", "proc:/tests/p", "description", "d"),
+        ("cp", "user:/tests/src", "proc:/tests/p"),
+        ("mv", "user:/tests/src", "proc:/tests/p"),
+        ("import", "proc:/tests/p"),
+        ("set", "default:/tests/p", "1"),
+    ],
+)
+def test_writes_to_namespaces_never_stored_are_refused(kdb: Kdb, args: tuple[str, ...]) -> None:
+    kdb.ok("set", "user:/tests/src", "s")
+    err = kdb.fails(2, *args, stdin="kdbOpen 2\n$end\n")
+    assert "never stored" in err
+    assert "/tests/p" in err
+    assert kdb.get("user:/tests/src") == "s"
+    kdb.fails(11, "get", "/tests/p")
+
+
+def test_a_name_with_an_empty_part_is_a_key_of_its_own(kdb: Kdb) -> None:
+    kdb.ok("set", "user:/%/x", "below an empty part")
+    kdb.ok("set", "user:/tests/%/y", "in the middle")
+    assert kdb.get("user:/%/x") == "below an empty part"
+    assert kdb.get("/%/x") == "below an empty part"
+    assert kdb.ok("ls", "user:/").splitlines() == ["user:/%/x", "user:/tests/%/y"]
+    kdb.ok("rm", "user:/%/x")
+    kdb.fails(11, "get", "user:/%/x")
+    # A name whose only part is empty stays refused: it would alias the root.
+    assert "collide with the root" in kdb.fails(7, "set", "user:/%", "v")

@@ -64,6 +64,12 @@ def test_option_that_needs_a_value_without_one_exits_1(kdb: Kdb) -> None:
 def test_value_starting_with_a_dash_needs_double_dash(kdb: Kdb) -> None:
     err = kdb.fails(1, "set", "user:/tests/x", "--dash")
     assert "'--'" in err
+    # A negative number too, as libelektra's getopt sees an option in it.
+    err = kdb.fails(1, "set", "user:/tests/n", "-5")
+    assert "'-5'" in err and "'--'" in err
+    assert "Did not find key" in kdb.fails(11, "get", "user:/tests/n")
+    kdb.ok("set", "--", "user:/tests/n", "-5")
+    assert kdb.get("user:/tests/n") == "-5"
 
 
 @pytest.mark.parametrize(
@@ -85,8 +91,8 @@ def test_wrong_number_of_arguments_exits_2(kdb: Kdb, args: tuple[str, ...], need
 
 
 @pytest.mark.parametrize("name", ["app/port", "nowhere:/app", "user:/app\\"])
-def test_invalid_key_name_exits_2_and_quotes_it(kdb: Kdb, name: str) -> None:
-    err = kdb.fails(2, "get", name)
+def test_invalid_key_name_exits_7_and_quotes_it(kdb: Kdb, name: str) -> None:
+    err = kdb.fails(7, "get", name)
     assert "invalid key name" in err
     assert name in err
 

@@ -65,6 +65,29 @@ def test_mount_errors(kdb: Kdb) -> None:
     assert "C01200" in kdb.fails(5, "mount", "app.ini", "user:/tests/other", "ini")
     assert "C01200" in kdb.fails(5, "mount", "other.ini", "user:/tests/app", "ini")
     assert "unknown plugin 'xml'" in kdb.fails(2, "mount", "a.xml", "user:/tests/x", "xml")
-    kdb.fails(2, "mount", "a.ini", "no-namespace", "ini")
+    assert "invalid key name" in kdb.fails(7, "mount", "a.ini", "no-namespace", "ini")
     assert "user:/tests/nothing" in kdb.fails(5, "umount", "user:/tests/nothing")
     assert kdb.ok("mount") == "app.ini on user:/tests/app with format ini\n"
+
+
+def test_mount_refuses_a_file_it_cannot_read_and_records_nothing(kdb: Kdb) -> None:
+    file = kdb.root / "user" / "multi.yaml"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    file.write_text("a: 1\n---\nb: 2\n")
+    err = kdb.fails(5, "mount", "multi.yaml", "user:/tests/multi")
+    assert str(file) in err
+    assert "line 2" in err and "second document" in err
+    assert kdb.ok("mount") == ""
+    assert file.read_text() == "a: 1\n---\nb: 2\n"
+
+
+def test_setting_an_ini_key_keeps_a_value_with_comment_lines(kdb: Kdb) -> None:
+    file = kdb.root / "user" / "tox.ini"
+    file.parent.mkdir(parents=True, exist_ok=True)
+    original = ("[flake8]\nputty-ignore =\n  # E402 module level import\n"
+                "  docs/conf.py : E402\nmax-line = 100\n[coverbase]\nbasepython = python2.7\n")
+    file.write_text(original)
+    kdb.ok("mount", "tox.ini", "user:/tests/tox")
+    kdb.ok("set", "user:/tests/tox/coverbase/basepython", "python3")
+    assert file.read_text() == original.replace("python2.7", "python3")
+    assert kdb.get("user:/tests/tox/flake8/putty-ignore") == "\ndocs/conf.py : E402"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from kdb_runner import Kdb
+from kdb_runner import Kdb, dump
 
 # The example of libelektra's dump plugin README (kdbOpen 2), as it was mounted at
 # system:/elektra/mountpoints: names are relative to the parent, the first key is the parent.
@@ -162,9 +162,10 @@ def test_import_errors(kdb: Kdb) -> None:
     assert "'sideways' is not a valid strategy" in kdb.fails(
         2, "import", "-s", "sideways", "user:/tests/app", stdin=""
     )
-    assert "unknown format 'xml'" in kdb.fails(2, "import", "user:/tests/app", "xml", stdin="")
-    assert "unknown format 'xml'" in kdb.fails(2, "export", "user:/tests/app", "xml")
-    assert "namespace" in kdb.fails(12, "import", "/tests/app", stdin="")
+    # libelektra: 7 for an unknown format, 2 for a cascading name to import into.
+    assert "unknown format 'xml'" in kdb.fails(7, "import", "user:/tests/app", "xml", stdin="")
+    assert "unknown format 'xml'" in kdb.fails(7, "export", "user:/tests/app", "xml")
+    assert "namespace" in kdb.fails(2, "import", "/tests/app", stdin="")
     assert "namespace" in kdb.fails(12, "export", "/tests/app")
     kdb.fails(5, "import", "user:/tests/app", "dump", stdin="this is not a dump file\n")
     kdb.fails(5, "import", "user:/tests/app", "json", stdin="{not json")
@@ -187,3 +188,23 @@ def test_export_without_elektra(kdb: Kdb) -> None:
     full = kdb.run_bytes("export", "system:/").stdout
     assert b"elektra/mountpoints" in full
     assert b"elektra/mountpoints" not in kdb.run_bytes("export", "-E", "system:/").stdout
+
+
+def test_import_takes_keys_whose_own_checks_fail_and_reports_them(kdb: Kdb) -> None:
+    # What libelektra exports may carry types we do not know or values our checks refuse.
+    meta = {
+        "odd": {"check/type": "kdb_int"},
+        "big": {"check/type": "unsigned_short"},
+        "fine": {"check/type": "short"},
+    }
+    done = kdb("import", "user:/tests/foreign",
+               stdin=dump({"odd": "abc", "big": "70000", "fine": "5"}, meta).decode())
+    assert done.code == 0, done.err
+    assert "Warning C03200" in done.err
+    assert "user:/tests/foreign/odd" in done.err and "kdb_int" in done.err
+    assert "user:/tests/foreign/big" in done.err and "70000" in done.err
+    assert "foreign/fine" not in done.err
+    assert kdb.get("user:/tests/foreign/big") == "70000"
+    assert kdb.ok("meta-get", "user:/tests/foreign/odd", "check/type") == "kdb_int\n"
+    # `get` reports the same problem.
+    assert "Warning C03200" in kdb("get", "user:/tests/foreign/big").err

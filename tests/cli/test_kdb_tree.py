@@ -40,6 +40,7 @@ def test_cascading_rm_removes_the_key_the_name_resolves_to(kdb: Kdb) -> None:
     assert kdb.get("/tests/cascading") == "everyone's"
     kdb.ok("rm", "/tests/cascading")
     assert kdb.fails(11, "rm", "/tests/cascading") == "Did not find the key\n"
+    assert kdb.ok("rm", "-f", "/tests/cascading") == ""
 
 
 def test_cascading_rm_recursive_empties_every_namespace(kdb: Kdb) -> None:
@@ -103,7 +104,9 @@ def test_mv_errors(kdb: Kdb) -> None:
     kdb.ok("set", "user:/tests/parentless/child", "1")
     err = kdb.fails(11, "mv", "user:/tests/parentless", "user:/tests/x")
     assert "use -r" in err
-    assert "namespace" in kdb.fails(12, "mv", "/tests/parentless/child", "user:/tests/x")
+    # Cascading arguments are invalid arguments (2), as in libelektra.
+    assert "namespace" in kdb.fails(2, "mv", "/tests/parentless/child", "user:/tests/x")
+    assert "namespace" in kdb.fails(2, "cp", "user:/tests/parentless/child", "/tests/x")
 
 
 def test_cp_copies_one_key_and_keeps_the_source(kdb: Kdb) -> None:

@@ -34,3 +34,23 @@ def test_array_spec_validates_an_element_set_by_its_own_name(kdb: Kdb) -> None:
         err = kdb.fails(5, "set", name, "not-a-number")
         assert 'key "user:/tests/nodes/#0" with value "not-a-number"' in err
     assert kdb.get("user:/tests/nodes/#0") == "5"
+
+
+def test_a_changed_spec_type_applies_at_once_and_is_never_stored(kdb: Kdb) -> None:
+    kdb.ok("meta-set", "spec:/tests/sw/k", "check/type", "short")
+    kdb.ok("set", "system:/tests/sw/k", "5")
+    assert "C03200" in kdb.fails(5, "set", "system:/tests/sw/k", "hello")
+    kdb.ok("meta-set", "spec:/tests/sw/k", "check/type", "string")
+    kdb.ok("set", "system:/tests/sw/k", "hello")
+    assert kdb.get("system:/tests/sw/k") == "hello"
+    assert kdb.ok("meta-get", "system:/tests/sw/k", "check/type") == "string\n"
+    assert "short" not in kdb.ok("export", "system:/tests/sw")
+
+
+def test_get_gives_no_default_where_the_spec_creates_none(kdb: Kdb) -> None:
+    kdb.ok("meta-set", "spec:/tests/d/_/port", "default", "1")
+    kdb.ok("meta-set", "spec:/tests/d/list", "array", "#0")
+    kdb.ok("meta-set", "spec:/tests/d/list/#", "default", "e")
+    assert "Did not find key" in kdb.fails(11, "get", "/tests/d/x/port")
+    assert kdb.get("/tests/d/list/#0") == "e"
+    assert "Did not find key" in kdb.fails(11, "get", "/tests/d/list/#1")

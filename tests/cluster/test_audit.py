@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
+from typing import Any
 
 import pytest
 
-from elektraweb.cluster.audit import AuditEntry
+from elektraweb.cluster.audit import AuditEntry, AuditFilter, AuditLog, bounded, digest
+from elektraweb.cluster.audit_recovery import PendingAudits
+from elektraweb.cluster.database import Database
 from elektraweb.cluster.gateway import InstanceTimeout
 
 from .fakes import Client
@@ -23,6 +27,15 @@ async def changes(admin: Client, clients, register) -> dict[str, int]:
     await admin.put(f"/api/instances/{one['id']}/kdb/user:/application", "y")
     cluster = (await admin.post("/api/clusters", {"name": "prod"})).body
     return {"one": one["id"], "two": two["id"], "cluster": cluster["id"]}
+
+
+@pytest.fixture
+async def web1(register, gateway) -> tuple[int, Any]:
+    """Instance web-1 (its id, and its fake daemon) with user:/app/port = 8080."""
+    instance = await register("web-1", 40001)
+    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
+    daemon.keys["user:/app/port"] = ("8080", {})
+    return instance["id"], daemon
 
 
 async def test_writes_record_who_target_key_before_and_after(admin: Client, changes) -> None:
@@ -107,12 +120,10 @@ async def test_listeners_hear_every_entry(server, admin: Client) -> None:
     ]
 
 
-async def test_an_unanswered_write_is_recorded_with_an_unknown_outcome(
-    admin: Client, register, gateway
+async def test_an_unanswered_write_stays_pending_until_its_target_is_read(
+    server, admin: Client, web1
 ) -> None:
-    instance = await register("web-1", 40001)
-    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
-    daemon.keys["user:/app/port"] = ("8080", {})
+    instance, daemon = web1
     original_run = daemon.run
 
     def set_then_fall_silent(op: str, args: dict) -> object:
@@ -123,14 +134,34 @@ async def test_an_unanswered_write_is_recorded_with_an_unknown_outcome(
         return original_run(op, args)
 
     daemon.run = set_then_fall_silent
-    answer = await admin.put(f"/api/instances/{instance['id']}/kdb/user:/app/port", "9090")
+    answer = await admin.put(f"/api/instances/{instance}/kdb/user:/app/port", "9090")
     assert answer.status == 504
     entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
-    # The state comes with the reply (one round trip per write), so without one it is unknown.
-    assert entry["before"] is entry["after"] is None
-    assert entry["result"]["ok"] is False
-    assert "no reply" in entry["result"]["before_unknown"]
-    assert "no reply" in entry["result"]["after_unknown"]
+    # Never guessed: the write may have happened, so the entry waits for the target.
+    assert entry["pending"] is True and entry["user"] == "admin"
+    assert entry["result"] == {"outcome": "pending", "args": {"value": "9090"}}
+    pending = PendingAudits(server.services)
+    assert await pending.resolve() == 1  # still silent: stays pending
+    daemon.silent = False
+    assert await pending.resolve() == 0
+    entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
+    assert entry["pending"] is False
+    assert entry["result"]["outcome"] == "applied" and entry["result"]["ok"] is True
+    assert entry["after"] == {"value": "9090", "meta": {}}
+
+
+async def test_a_pending_write_that_did_not_happen_is_resolved_as_not_applied(
+    server, admin: Client, web1
+) -> None:
+    instance, daemon = web1
+    daemon.silent = True
+    answer = await admin.delete(f"/api/instances/{instance}/kdb/user:/app/port")
+    assert answer.status == 504
+    daemon.silent = False
+    assert await PendingAudits(server.services).resolve() == 0
+    entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
+    assert (entry["action"], entry["result"]["outcome"]) == ("rm", "not-applied")
+    assert entry["after"] == {"value": "8080", "meta": {}}
 
 
 async def test_a_write_is_one_round_trip_and_its_reply_is_passed_on_as_before(
@@ -181,3 +212,70 @@ async def test_a_state_too_large_to_report_is_read_back(admin: Client, register,
     entry = (await admin.get("/api/audit?key=user:/big")).body[0]
     assert entry["before"] is None and "user:/big" in entry["result"]["before_unknown"]
     assert entry["after"] == {"value": "x" * 100, "meta": {}}
+
+
+async def test_a_retention_never_drops_a_pending_entry(server, config, admin: Client, web1) -> None:
+    instance, daemon = web1
+    daemon.silent = True
+    answer = await admin.put(f"/api/instances/{instance}/kdb/user:/app/port", "9090")
+    assert answer.status == 504
+    [pending] = (await admin.get("/api/audit?key=user:/app/port")).body
+    answer = await admin.post("/api/audit/retention", {"before_id": pending["id"] + 1})
+    assert answer.status == 409
+    assert f"audit entry {pending['id']} is still pending" in answer.body["error"]["message"]
+    assert list(config.audit_export_dir.glob("*")) == []
+    daemon.silent = False
+    assert await PendingAudits(server.services).resolve() == 0
+    answer = await admin.post("/api/audit/retention", {"before_id": pending["id"] + 1})
+    assert answer.status == 200, answer.body
+    [exported] = config.audit_export_dir.glob("*.jsonl")
+    assert exported.name == answer.body["after"]["file"]
+    assert [json.loads(line)["id"] for line in exported.read_text().splitlines()][-1] == (
+        pending["id"]
+    )
+
+
+def test_a_version_1_log_keeps_its_entries_and_gains_intents_and_retention(tmp_path) -> None:
+    path = tmp_path / "clusterd.sqlite3"
+    old = sqlite3.connect(path)
+    old.executescript(
+        """
+        CREATE TABLE audit (id INTEGER PRIMARY KEY, time TEXT NOT NULL, user TEXT NOT NULL,
+            action TEXT NOT NULL, target_type TEXT NOT NULL, target_id TEXT, key TEXT,
+            before TEXT, after TEXT, result TEXT NOT NULL);
+        CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        INSERT INTO audit (time, user, action, target_type, target_id, key, result)
+            VALUES ('2026-01-01T00:00:00.000+00:00', 'olga', 'set', 'instance', '3',
+                    'user:/app', '{"ok": true}');
+        PRAGMA user_version = 1;
+        """
+    )
+    old.close()
+    database = Database.open(path)
+    try:
+        audit = AuditLog(database)
+        [kept] = audit.entries(AuditFilter())
+        assert (kept.user, kept.pending, kept.result) == ("olga", False, {"ok": True})
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            database.connection.execute("UPDATE audit SET user = 'mallory'")
+        intent = audit.intend(
+            user="olga", action="rm", target_type="instance", target_id=3, key="user:/a", args={}
+        )
+        assert audit.unresolved() == []  # in flight: its sender concludes it
+        audit.release(intent)
+        assert [entry.id for entry in audit.unresolved()] == [intent.id]
+        audit.conclude(intent, None, None, {"ok": True, "outcome": "applied"})
+        with pytest.raises(LookupError):
+            audit.conclude(intent, None, None, {"ok": False})
+    finally:
+        database.close()
+
+
+def test_a_write_of_many_values_each_under_the_limit_is_kept_as_one_digest() -> None:
+    one = {"keys": [{"name": "user:/a", "value": "v" * 60_000}]}
+    assert bounded(one, 64 * 1024) == one
+    many = {"keys": [{"name": f"user:/k{n}", "value": "v" * 60_000} for n in range(5)]}
+    assert bounded(many, 64 * 1024) == digest(json.dumps(many))

@@ -9,6 +9,8 @@ import pytest
 from elektraweb.instance.config import Config, ConfigError, announced_events
 from elektraweb.wire.keys import KeyPair, ensure_keypair
 
+KEY = KeyPair.generate().public
+
 
 def test_defaults_follow_kdb_root(tmp_path: Path) -> None:
     key = KeyPair.generate().public
@@ -56,3 +58,24 @@ def test_the_event_endpoint_is_announced_as_clients_reach_it(
     """Every interface, or the request socket's address: clients use the host they send
     requests to (which may be a name or a NAT address elektrad cannot know)."""
     assert announced_events(requests, events) == announced
+
+
+@pytest.mark.parametrize(
+    "endpoint", ["tcp://127.0.0.1:6000", "tcp://localhost:6000", "tcp://[::1]:6000",
+                 "ipc:///run/elektra/notify"],
+)
+def test_elektra_notify_goes_to_loopback_or_ipc(endpoint: str) -> None:
+    config = Config.build(allow_keys=[KEY], elektra_notify=endpoint, environ={})
+    assert config.elektra_notify == endpoint
+
+
+def test_elektra_notify_to_another_host_needs_the_opt_in() -> None:
+    with pytest.raises(ConfigError, match=r"tcp://10\.0\.0\.5:6000.*--elektra-notify-remote"):
+        Config.build(allow_keys=[KEY], elektra_notify="tcp://10.0.0.5:6000", environ={})
+    config = Config.build(
+        allow_keys=[KEY], elektra_notify="tcp://10.0.0.5:6000", elektra_notify_remote=True,
+        environ={},
+    )
+    assert config.elektra_notify == "tcp://10.0.0.5:6000"
+    with pytest.raises(ConfigError, match="not an endpoint"):
+        Config.build(allow_keys=[KEY], elektra_notify="localhost", environ={})

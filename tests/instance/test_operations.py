@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 from typing import Any
 
 import pytest
@@ -233,12 +234,23 @@ async def test_reported_changes_are_bounded(link: ZmqTransport, area: str) -> No
     assert written["changes_truncated"] is True
     assert written["changes"][0] == {"key": area, "old": None, "new": None}
     assert len(written["changes"]) == 1000
-    # Values too big to repeat: the reply leaves them out rather than grow without bound.
+    # Values too big to repeat: the reply carries their digests rather than grow without bound,
+    # and still tells the request's key's old state.
     big = "x" * 600_000
     await link.request("set", {"key": f"{area}/big", "value": big})
     replaced = await link.request("set", {"key": f"{area}/big", "value": big.upper()})
-    assert replaced["changes"] == [] and replaced["changes_truncated"] is True
-    assert replaced["created"] is False
+
+    def digest(text: str) -> dict[str, object]:
+        return {"size": len(text), "sha256": hashlib.sha256(text.encode()).hexdigest()}
+
+    assert replaced["changes"] == [
+        {
+            "key": f"{area}/big",
+            "old": {"value_digest": digest(big), "meta": {}},
+            "new": {"value_digest": digest(big.upper()), "meta": {}},
+        }
+    ]
+    assert "changes_truncated" not in replaced and replaced["created"] is False
 
 
 async def test_get_reports_stored_values_that_break_their_metadata(

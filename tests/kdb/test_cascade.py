@@ -139,3 +139,23 @@ def test_a_wildcard_spec_key_steers_the_lookup() -> None:
     )
     assert found(ks, "/app/web/port") == "system:/defaults/port"
     assert explain(ks, "/app/web/port")[0] == ("spec:/app/_/port", True)
+
+
+def test_defaults_come_only_from_specs_that_create_default_keys() -> None:
+    ks = values(
+        Key("spec:/app/_/port", None, {"default": "any-part"}),
+        Key("spec:/app/list", None, {"array": "#1"}),
+        Key("spec:/app/list/#", None, {"default": "element"}),
+        Key("spec:/app/exact", None, {"default": "exact"}),
+    )
+    # A `_` pattern describes keys but creates no default (docs/validation.md).
+    assert found(ks, "/app/x/port") is None
+    # A `#` pattern gives defaults up to the array size (#1: elements #0 and #1) only.
+    assert lookup(ks, "/app/list/#0") == Key("default:/app/list/#0", "element",
+                                             {"default": "element"})
+    assert found(ks, "/app/list/#1") == "default:/app/list/#1"
+    assert found(ks, "/app/list/#2") is None
+    assert lookup(ks, "/app/exact") == Key("default:/app/exact", "exact", {"default": "exact"})
+    # A stored array size wins over the spec's.
+    ks.add(Key("user:/app/list", None, {"array": "#2"}))
+    assert found(ks, "/app/list/#2") == "default:/app/list/#2"

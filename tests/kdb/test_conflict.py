@@ -1,12 +1,14 @@
 import multiprocessing
+import os
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 import pytest
 
-from elektraweb.kdb import KDB, Key
+from elektraweb.kdb import KDB, Key, files
 from elektraweb.kdb.errors import ConflictError
 from elektraweb.kdb.mounts import Paths
+from elektraweb.kdb.sidecar import sidecar_path
 
 
 @pytest.fixture
@@ -61,6 +63,30 @@ def test_a_conflict_in_one_file_writes_none_of_the_others(paths: Paths) -> None:
     with pytest.raises(ConflictError, match=r"app\.ecf"):
         first.set(mine, "user:/")
     assert not (paths.user / "other.ecf").exists()
+
+
+def test_a_sidecar_saved_by_an_editor_during_the_write_is_kept_and_read_again(
+    paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kdb = KDB(paths)
+    kdb.mount("app.ini", "user:/ini", "ini")
+    keys = kdb.get("user:/ini")
+    keys.add(Key("user:/ini/s/port", "80", {"check/type": "short"}))
+    kdb.set(keys, "user:/ini")
+    sidecar = sidecar_path(paths.user / "app.ini")
+    keys = kdb.get("user:/ini")
+    keys.add(Key("user:/ini/s/port", "81", {"check/type": "short", "note": "new"}))
+    editor_save = sidecar.with_name("editor.tmp")
+    editor_save.write_bytes(sidecar.read_bytes().replace(b"short", b"float"))
+    os.replace(editor_save, sidecar)
+    with monkeypatch.context() as patched:
+        # The editor's rename lands after every check, just before our rename of the sidecar.
+        patched.setattr(files, "unchanged", lambda path, known: True)
+        with pytest.raises(ConflictError, match="back in place"):
+            kdb.set(keys, "user:/ini")
+    port = kdb.get("user:/ini").lookup("user:/ini/s/port")
+    assert port is not None  # the data file was renamed first and holds the new value
+    assert (port.value, port.meta) == ("81", {"check/type": "float"})  # the editor's sidecar
 
 
 def test_a_mount_made_since_the_get_is_a_conflict(paths: Paths) -> None:

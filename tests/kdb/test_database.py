@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 
 from elektraweb.kdb import KDB, Key, KeySet
-from elektraweb.kdb.errors import KDBError, ResourceError, ValidationError
+from elektraweb.kdb.errors import KDBError, MountError, ResourceError, ValidationError
 from elektraweb.kdb.mounts import Paths
 from elektraweb.kdb.sidecar import sidecar_path
 from elektraweb.kdb.storage import EXTENSIONS, FORMATS, get_format
@@ -173,7 +173,12 @@ def test_a_key_without_namespace_cannot_be_stored(kdb: KDB) -> None:
 def test_a_malformed_file_is_an_error_naming_it(kdb: KDB, paths: Paths) -> None:
     (paths.user / "bad.json").parent.mkdir(parents=True, exist_ok=True)
     (paths.user / "bad.json").write_bytes(b"{ not json")
+    with pytest.raises(MountError, match=r"bad\.json as json .*line 1"):
+        kdb.mount("bad.json", "user:/bad")
+    assert "user:/bad" not in [mountpoint.name for mountpoint in kdb.mounts()]
+    (paths.user / "bad.json").write_bytes(b"{}")
     kdb.mount("bad.json", "user:/bad")
+    (paths.user / "bad.json").write_bytes(b"{ not json")  # broken after mounting
     with pytest.raises(ResourceError, match=r"bad\.json"):
         kdb.get("user:/bad")
     assert kdb.get("user:/app") is not None  # the other mounts still work
@@ -188,6 +193,31 @@ def test_spec_metadata_is_applied_on_get_and_not_stored_with_the_key(
     assert port.meta["check/type"] == "unsigned_short"
     assert b"unsigned_short" not in (paths.user / "app.ecf").read_bytes()
     assert not sidecar_path(paths.user / "app.ecf").exists()
+
+
+def test_spec_metadata_of_a_spec_changed_in_the_same_set_is_not_stored(
+    kdb: KDB, paths: Paths
+) -> None:
+    store(kdb, "spec:/app", Key("spec:/app/port", None, {"check/type": "short"}))
+    store(kdb, "user:/app", Key("user:/app/port", "5", {"description": "own"}))
+    # One get of both, the spec key changed, one set: the key still carries the old
+    # spec's metadata from the get, which must not land in its file.
+    ks = kdb.get("/app")
+    ks.add(Key("spec:/app/port", None, {"check/type": "string"}))
+    kdb.set(ks, "/app")
+    assert b"short" not in (paths.user / "app.ecf").read_bytes()
+    ks = kdb.get("/app")
+    ks.lookup("user:/app/port").value = "hello"  # a string now, no longer a short
+    kdb.set(ks, "/app")
+    port = kdb.get("/app").lookup("user:/app/port")
+    assert port.value == "hello"
+    assert port.meta == {"check/type": "string", "description": "own"}
+    # Removing the spec key's metadata altogether leaves the key with its own only.
+    ks = kdb.get("/app")
+    ks.add(Key("spec:/app/port"))
+    kdb.set(ks, "/app")
+    assert kdb.get("/app").lookup("user:/app/port").meta == {"description": "own"}
+    assert b"check/type" not in (paths.user / "app.ecf").read_bytes()
 
 
 def test_a_cascading_get_reads_every_namespace(kdb: KDB, paths: Paths) -> None:
@@ -265,3 +295,21 @@ def test_spec_patterns_describe_keys_below_a_namespaced_parent(paths: Paths) -> 
     ks.lookup("user:/app/server/port").value = "70000"
     with pytest.raises(ValidationError, match="user:/app/server/port"):
         kdb.set(ks, "user:/app/server")
+
+
+def test_own_checks_off_stores_what_its_own_metadata_refuses_but_not_what_spec_does(
+    kdb: KDB, paths: Paths
+) -> None:
+    own = Key("user:/app/port", "70000", {"check/type": "unsigned_short"})
+    with pytest.raises(ValidationError):
+        store(kdb, "user:/app", own)
+    ks = kdb.get("user:/app")
+    ks.add(own)
+    kdb.set(ks, "user:/app", own_checks=False)
+    assert kdb.get("user:/app").lookup("user:/app/port") == own
+    store(kdb, "spec:/app", Key("spec:/app/level", None, {"check/range": "1-3"}))
+    ks = kdb.get("/app")
+    ks.add(Key("user:/app/level", "9"))
+    with pytest.raises(ValidationError, match="user:/app/level"):
+        kdb.set(ks, "/app", own_checks=False)
+    assert b"level" not in (paths.user / "app.ecf").read_bytes()

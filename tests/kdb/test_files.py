@@ -41,7 +41,7 @@ def test_staged_content_is_invisible_until_commit_and_gone_after_discard(tmp_pat
     staged.discard()
     assert target.read_bytes() == b"{}"
     assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
-    files.StagedFile(target, b'{"b": 2}').commit()
+    files.StagedFile(target, b'{"b": 2}').commit(state_of(target))
     assert target.read_bytes() == b'{"b": 2}'
 
 
@@ -131,3 +131,85 @@ def test_stale_temporaries_of_a_killed_writer_are_removed(tmp_path: Path) -> Non
     files.remove_stale_temporaries(target)
     assert not leftover.exists()
     assert unrelated.exists()
+
+
+def staged_then_saved_by_an_editor(
+    target: Path,
+) -> tuple[files.FileState, files.StagedFile, int]:
+    """``target`` read, our new content staged, then an editor's save by rename (without our
+    lock): the state we read, our staged file and the inode of the editor's save."""
+    target.write_bytes(b"{}")
+    read_state = state_of(target)
+    staged = files.StagedFile(target, b'{"ours": 1}')
+    other = target.with_name("editor.tmp")
+    other.write_bytes(b'{"editor": 1}')
+    os.replace(other, target)
+    return read_state, staged, os.stat(target).st_ino
+
+
+def test_commit_refuses_a_file_saved_by_another_program_since_it_was_read(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "app.json"
+    read_state, staged, _ = staged_then_saved_by_an_editor(target)
+    with pytest.raises(ConflictError, match="changed on disk"):
+        staged.commit(read_state)
+    assert target.read_bytes() == b'{"editor": 1}'
+
+
+@pytest.fixture
+def save_after_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The identity check passes, as if the other program's save landed just after it."""
+    monkeypatch.setattr(files, "unchanged", lambda path, known: True)
+
+
+@pytest.mark.usefixtures("save_after_the_check")
+def test_a_save_that_slips_in_after_the_check_is_swapped_back_and_reported(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "app.json"
+    read_state, staged, editor_inode = staged_then_saved_by_an_editor(target)
+    with pytest.raises(ConflictError, match=f"another program.*inode {editor_inode}.*not applied"):
+        staged.commit(read_state)
+    assert target.read_bytes() == b'{"editor": 1}'
+    assert os.stat(target).st_ino == editor_inode
+    assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
+
+
+@pytest.mark.usefixtures("save_after_the_check")
+def test_a_new_file_created_meanwhile_by_another_program_is_not_replaced(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "app.json"
+    staged = files.StagedFile(target, b'{"ours": 1}')
+    target.write_bytes(b'{"editor": 1}')
+    with pytest.raises(ConflictError, match="created by another program"):
+        staged.commit(None)
+    assert target.read_bytes() == b'{"editor": 1}'
+
+
+@pytest.mark.usefixtures("save_after_the_check")
+def test_a_second_save_during_the_put_back_is_the_one_left_in_place(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "app.json"
+    read_state, staged, first_save = staged_then_saved_by_an_editor(target)
+    rename2 = files._rename2
+    calls: list[int] = []
+    newer: list[int] = []
+
+    def editor_saves_again_before_the_put_back(source: Path, dest: Path, flags: int) -> bool:
+        calls.append(flags)
+        if len(calls) == 2:  # after our swap, before we swap the first save back
+            again = tmp_path / "editor.tmp"
+            again.write_bytes(b'{"editor": 2}')
+            newer.append(os.stat(again).st_ino)
+            os.replace(again, target)
+        return rename2(source, dest, flags)
+
+    monkeypatch.setattr(files, "_rename2", editor_saves_again_before_the_put_back)
+    with pytest.raises(ConflictError) as caught:
+        staged.commit(read_state)
+    assert f"inode {newer[0]} replacing inode {first_save}" in caught.value.message
+    assert target.read_bytes() == b'{"editor": 2}'
+    assert [p.name for p in tmp_path.iterdir()] == ["app.json"]

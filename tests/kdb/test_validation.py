@@ -41,7 +41,12 @@ def test_keys_without_a_text_value_are_not_checked() -> None:
 
 
 def test_enums() -> None:
-    meta = {"check/enum/#0": "small", "check/enum/#1": "middle", "check/enum/#_10": "huge"}
+    meta = {
+        "check/enum": "#_10",
+        "check/enum/#0": "small",
+        "check/enum/#1": "middle",
+        "check/enum/#_10": "huge",
+    }
     assert validate_key(Key("user:/a", "huge", meta)) == "huge"
     error = refused("large", meta)
     assert error.code == "C03200"
@@ -49,6 +54,18 @@ def test_enums() -> None:
     typed = {**meta, "check/type": "enum"}
     assert validate_key(Key("user:/a", "small", typed)) == "small"
     assert "none (check/enum/# is empty)" in refused("x", {"check/type": "enum"}).message
+
+
+def test_enum_entries_end_at_the_index_check_enum_names_else_at_the_first_gap() -> None:
+    # libelektra's type plugin: check/enum = #N is the last index; without it the list
+    # ends at the first missing index.
+    meta = {"check/enum/#0": "a", "check/enum/#1": "b", "check/enum/#3": "d"}
+    assert validate_key(Key("user:/a", "b", meta)) == "b"
+    assert refused("d", meta).message.endswith('not one of the allowed values: "a", "b"')
+    bounded = {**meta, "check/enum": "#0"}
+    assert validate_key(Key("user:/a", "a", bounded)) == "a"
+    assert refused("b", bounded).message.endswith('not one of the allowed values: "a"')
+    assert validate_key(Key("user:/a", "d", {**meta, "check/enum": "#3"})) == "d"
 
 
 def test_multi_value_enums() -> None:

@@ -212,6 +212,16 @@ class Clusterd:
     def log(self) -> str:
         return self.log_path.read_text() if self.log_path.exists() else ""
 
+    async def kill(self) -> None:
+        """SIGKILL: clusterd vanishes mid-request, its database as the crash left it."""
+        if self._api is not None:
+            await self._api.close()
+            self._api = None
+        assert self._started and self.daemon.pid is not None, "not started"
+        self._started = False
+        os.kill(self.daemon.pid, signal.SIGKILL)
+        await self.daemon.stop()
+
     async def stop(self, signum: signal.Signals = signal.SIGTERM) -> None:
         """Send `signum`, wait for the exit (SIGKILL after STOP_SECONDS) and assert it was a
         clean one. Stopping again, or a clusterd never started, does nothing."""

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from playwright.sync_api import expect
 
-from .stack import Instance
+from elektraweb.cluster.config import AUDIT_VALUE_LIMIT
+
+from .stack import Instance, Stack
 from .ui import WebUI
 
 
@@ -37,3 +41,19 @@ def test_narrow_screen_layout(ui: WebUI) -> None:
     box = page.locator(".key-pane").bounding_box()
     assert box is not None and box["width"] <= 390
     ui.screenshot("narrow-config")
+
+
+def test_a_value_over_the_audit_limit_shows_as_its_size_and_digest(
+    ui: WebUI, stack: Stack, web1: Instance
+) -> None:
+    big = "z" * (AUDIT_VALUE_LIMIT + 1)
+    answer = stack.admin().request("PUT", f"/api/instances/{web1.id}/kdb/user:/audit/big", big)
+    assert answer.status == 200, answer.body
+    page = ui.page
+    page.get_by_role("link", name="Audit log").click()
+    page.get_by_label("Key").fill("user:/audit/big")
+    page.get_by_role("button", name="Filter").click()
+    after = page.locator("table.audit tbody tr").first.locator("td[data-label='After'] code")
+    sha = hashlib.sha256(big.encode()).hexdigest()
+    expect(after).to_have_text(f"{AUDIT_VALUE_LIMIT + 1} bytes, sha256 {sha[:12]}…")
+    expect(after).to_have_attribute("title", f"SHA-256 {sha}")

@@ -41,7 +41,7 @@ def test_cluster_key_shows_each_members_result_and_is_locked_on_members(
 ) -> None:
     page = ui.page
     page.goto(f"/#/clusters/{shop['id']}")
-    expect(page.get_by_role("heading", level=1)).to_have_text("shop")
+    expect(page.get_by_role("heading", level=1, name="shop", exact=True)).to_be_visible()
     expect(page.locator(".member-strip [data-member]")).to_have_count(2)
     page.get_by_role("button", name="+ New key").click()
     dialog = page.get_by_role("dialog")

@@ -34,7 +34,9 @@ class WebUI:
         # By keyboard: a click's coordinates can go stale while the overview re-renders live.
         self.page.locator(f"tr[data-instance='{name}'] a").first.press("Enter")
         expect(self.page).to_have_url(re.compile(r"#/instances/\d+$"))
-        expect(self.page.get_by_role("heading", level=1)).to_have_text(name)
+        # The URL changes before the screen does: until the configuration screen renders, the
+        # overview's two headings are on the page, and a strict locator would fail at once.
+        expect(self.page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
         expect(self.row("system:/")).to_have_attribute("aria-expanded", "true")
 
     def row(self, path: str) -> Locator:

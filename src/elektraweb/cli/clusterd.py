@@ -9,7 +9,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from elektraweb.cluster.config import ADMIN_PASSWORD_ENV, DEFAULT_HOST, DEFAULT_PORT, Config
+from elektraweb.cluster.config import (
+    ADMIN_PASSWORD_ENV,
+    AUDIT_VALUE_LIMIT,
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    Config,
+)
 
 DEFAULT_STATE_DIR = Path("/var/lib/clusterd")
 
@@ -60,6 +66,14 @@ def _parser() -> argparse.ArgumentParser:
         "API with a session cookie and open WebSockets; repeatable",
     )
     parser.add_argument(
+        "--audit-value-limit",
+        metavar="BYTES",
+        type=int,
+        default=AUDIT_VALUE_LIMIT,
+        help=f"bytes of a value the audit log keeps in full (default {AUDIT_VALUE_LIMIT}); a "
+        "larger one is kept as its size and SHA-256",
+    )
+    parser.add_argument(
         "--show-key",
         action="store_true",
         help="print clusterd's public key (creating the keypair first) and exit; give it to "
@@ -76,6 +90,7 @@ def _parser() -> argparse.ArgumentParser:
 
 async def serve(config: Config) -> None:
     """Run clusterd with the daemon link and the browser link until SIGTERM or SIGINT."""
+    from elektraweb.cluster.audit_recovery import PendingAudits
     from elektraweb.cluster.cluster_config import ClusterConfiguration, lifecycle
     from elektraweb.cluster.events import EventHub
     from elektraweb.cluster.instance_feed import InstanceFeed
@@ -90,6 +105,8 @@ async def serve(config: Config) -> None:
     hub = EventHub()
     gateway = WireGateway(keypair)
     feed = InstanceFeed(hub, gateway, keypair)
+    pending_audits = PendingAudits()
+    feed.attach(pending_audits)
 
     def cluster_configuration(services: Services) -> ClusterConfiguration:
         # The feed tells the cluster service of drift and of members coming back.
@@ -115,6 +132,7 @@ async def serve(config: Config) -> None:
                 registry_events_extension(hub),
                 feed.extension,
                 lifecycle,
+                pending_audits.extension,
             ],
             on_started=announce,
         )
@@ -140,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         http_port=port,
         admin_password=options.admin_password,
         allowed_origins=tuple(options.allow_origin),
+        audit_value_limit=options.audit_value_limit,
     )
     logging.basicConfig(
         level=options.log_level,

@@ -58,6 +58,18 @@ def _parser() -> argparse.ArgumentParser:
         help="print this instance's public key (creating the keypair first) and exit",
     )
     parser.add_argument(
+        "--elektra-notify",
+        metavar="tcp://HOST:PORT",
+        help="also send libelektra's notifications (as its zeromqsend plugin) to the SUB or "
+        "XSUB socket bound there, e.g. tcp://127.0.0.1:6000 of `kdb run-hub-zeromq`; "
+        "unencrypted, so loopback or ipc:// only unless --elektra-notify-remote",
+    )
+    parser.add_argument(
+        "--elektra-notify-remote",
+        action="store_true",
+        help="allow --elektra-notify to name another host (its notifications are plain text)",
+    )
+    parser.add_argument(
         "--log-level",
         default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
@@ -98,6 +110,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             events=options.events,
             state_dir=options.state,
             allow_keys=options.allow_key,
+            elektra_notify=options.elektra_notify,
+            elektra_notify_remote=options.elektra_notify_remote,
         )
     except ConfigError as error:
         parser.exit(USAGE_ERROR, f"elektrad: {error}\n")

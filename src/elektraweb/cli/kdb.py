@@ -15,6 +15,7 @@ from typing import NoReturn
 from elektraweb.cli.kdb_commands.command import (
     BAD_ARGUMENTS,
     BAD_OPTIONS,
+    INVALID_INPUT,
     KDB_ERROR,
     OK,
     UNKNOWN_COMMAND,
@@ -66,9 +67,10 @@ The environment variable KDB_ROOT moves every namespace root below one directory
 return values:
   0       success
   1       invalid options
-  2       invalid arguments (wrong number, invalid key name)
+  2       invalid arguments (wrong number, a cascading name where a namespace is needed)
   4       unknown command
   5       KDB error (validation, conflict, I/O), with libelektra's error code
+  7       invalid key name, unknown format (libelektra: an error thrown by the library)
   11-20   command-specific, see 'kdb <command> --help'
 """
 
@@ -173,6 +175,7 @@ def _parse(command: Command, args: list[str]) -> Invocation | None:
         sys.stdout.write(_version())
         return None
     arguments: list[str] = options.arguments
+    _refuse_dashed(arguments[: len(arguments) - len(after)], command)
     if not command.min_arguments <= len(arguments) <= command.max_arguments:
         raise CommandError(
             f"Invalid arguments passed: {_expected(command)}, got {len(arguments)}\n"
@@ -180,6 +183,19 @@ def _parse(command: Command, args: list[str]) -> Invocation | None:
             BAD_ARGUMENTS,
         )
     return Invocation(arguments, options)
+
+
+def _refuse_dashed(arguments: list[str], command: Command) -> None:
+    """As libelektra's getopt: an argument starting with '-' before '--' is an option, so an
+    unknown one such as the value '-5' is refused (argparse would take it as a number)."""
+    dashed = next((word for word in arguments if word.startswith("-") and word != "-"), None)
+    if dashed is not None:
+        raise CommandError(
+            f"Invalid options passed: unknown option '{dashed}'\n"
+            f"(put '--' before arguments that start with '-', e.g. kdb {command.name} -- ...)\n"
+            f"usage: {command.usage}",
+            BAD_OPTIONS,
+        )
 
 
 def _exit_codes(command: Command) -> str:
@@ -200,7 +216,7 @@ def _execute(command: Command, invocation: Invocation) -> int:
     try:
         return command.run(invocation)
     except InvalidNameError as error:
-        raise CommandError(error.message, BAD_ARGUMENTS) from error
+        raise CommandError(error.message, INVALID_INPUT) from error
     except KDBError as error:
         kind = ERROR_KINDS.get(error.code, "Error")
         raise CommandError(

@@ -9,6 +9,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 33334
 ADMIN_PASSWORD_ENV = "CLUSTERD_ADMIN_PASSWORD"
 DATABASE_FILE = "clusterd.sqlite3"
+AUDIT_VALUE_LIMIT = 64 * 1024
 
 
 def default_static_dir() -> Path:
@@ -34,12 +35,20 @@ class Config:
     """Deadline of one request to an instance, passed to the gateway."""
     max_body_bytes: int = 16 * 1024 * 1024
     """Largest HTTP request body; matches the daemon link's message limit."""
+    audit_value_limit: int = AUDIT_VALUE_LIMIT
+    """Bytes of JSON text up to which the audit log keeps a value (before, after, arguments);
+    a larger one is kept as its size and SHA-256."""
     static_dir: Path | None = None
     """Directory served at `/`; None serves the web client shipped in the package."""
 
     @property
     def database_path(self) -> Path:
         return self.state_dir / DATABASE_FILE
+
+    @property
+    def audit_export_dir(self) -> Path:
+        """Where retentions write the audit entries they drop (docs/security.md §9)."""
+        return self.state_dir / "audit-exports"
 
     @property
     def web_root(self) -> Path:

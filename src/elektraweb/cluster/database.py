@@ -12,9 +12,44 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
-_SCHEMA = """
+# The audit log's guards (docs/security.md §5, §9): an entry is written once, as a finished
+# entry or as a pending intent whose outcome is then written exactly once (its who, what and
+# target never change); it leaves only through a retention, which exports it first and is
+# recorded in audit_retention in the same transaction. Retentions themselves stay forever.
+_AUDIT_GUARDS = """
+CREATE INDEX audit_pending ON audit(id) WHERE pending = 1;
+CREATE TABLE audit_retention (
+    id         INTEGER PRIMARY KEY,  -- the audit entry recording the retention
+    through_id INTEGER NOT NULL,     -- entries up to this id were exported, then dropped
+    file       TEXT NOT NULL,
+    entries    INTEGER NOT NULL,
+    sha256     TEXT NOT NULL
+);
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+WHEN NOT (OLD.pending = 1 AND NEW.pending = 0 AND NEW.id = OLD.id AND NEW.time = OLD.time
+          AND NEW.user = OLD.user AND NEW.action = OLD.action
+          AND NEW.target_type = OLD.target_type AND NEW.target_id IS OLD.target_id
+          AND NEW.key IS OLD.key)
+BEGIN SELECT RAISE(ABORT,
+    'the audit log is append-only: only the outcome of a pending entry can be recorded, once');
+END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+WHEN OLD.pending = 1 OR OLD.action = 'audit.retain' OR NOT EXISTS
+    (SELECT 1 FROM audit_retention AS r JOIN audit AS a ON a.id = r.id
+     WHERE r.through_id >= OLD.id AND r.id > OLD.id AND a.action = 'audit.retain')
+BEGIN SELECT RAISE(ABORT,
+    'the audit log is append-only: entries leave only by a retention that exported them');
+END;
+CREATE TRIGGER audit_retention_no_update BEFORE UPDATE ON audit_retention
+BEGIN SELECT RAISE(ABORT, 'retentions are permanent'); END;
+CREATE TRIGGER audit_retention_no_delete BEFORE DELETE ON audit_retention
+BEGIN SELECT RAISE(ABORT, 'retentions are permanent'); END;
+"""
+
+_SCHEMA = (
+    """
 CREATE TABLE clusters (
     id          INTEGER PRIMARY KEY,
     name        TEXT NOT NULL UNIQUE,
@@ -68,16 +103,21 @@ CREATE TABLE audit (
     key         TEXT,
     before      TEXT,
     after       TEXT,
-    result      TEXT NOT NULL
+    result      TEXT NOT NULL,
+    pending     INTEGER NOT NULL DEFAULT 0 CHECK (pending IN (0, 1))
 );
 CREATE INDEX audit_target ON audit(target_type, target_id);
 CREATE INDEX audit_user ON audit(user);
 CREATE INDEX audit_key ON audit(key);
-CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be changed'); END;
-CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: entries cannot be removed'); END;
 """
+    + _AUDIT_GUARDS
+)
+
+# Version 1 → 2: pending intents and retention.
+_MIGRATIONS = {
+    1: "ALTER TABLE audit ADD COLUMN pending INTEGER NOT NULL DEFAULT 0 CHECK (pending IN (0, 1));"
+    "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;" + _AUDIT_GUARDS,
+}
 
 
 class Database:
@@ -105,6 +145,12 @@ class Database:
     def _create_schema(self) -> None:
         version = self.connection.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
+            return
+        if version in _MIGRATIONS:
+            self.connection.executescript(
+                f"BEGIN IMMEDIATE;{_MIGRATIONS[version]}"
+                f"PRAGMA user_version = {SCHEMA_VERSION};COMMIT;"
+            )
             return
         if version != 0:
             raise RuntimeError(

@@ -1,11 +1,12 @@
-"""The audit log route: who changed what, newest first, filtered."""
+"""The audit log routes: who changed what, newest first, filtered; and its retention."""
 
 from __future__ import annotations
 
 from elektraweb.cluster.api import ApiResponse
 from elektraweb.cluster.audit import DEFAULT_LIMIT, MAX_LIMIT, AuditFilter
+from elektraweb.cluster.audit_retention import retain
 from elektraweb.cluster.routing import Call, QueryParam, Route
-from elektraweb.cluster.schema import ANY, INTEGER, NULLABLE_STRING, STRING, array, obj
+from elektraweb.cluster.schema import ANY, BOOLEAN, INTEGER, NULLABLE_STRING, STRING, array, obj
 
 ENTRY = obj(
     {
@@ -18,8 +19,10 @@ ENTRY = obj(
         "before": ANY,
         "after": ANY,
         "result": ANY,
+        "pending": BOOLEAN,
     }
 )
+RETENTION = obj({}, {"before_id": INTEGER, "before_time": STRING})
 
 
 def _optional_id(call: Call, name: str) -> int | None:
@@ -42,6 +45,17 @@ async def audit_entries(call: Call) -> ApiResponse:
     return ApiResponse(200, [entry.to_json() for entry in entries])
 
 
+async def audit_retention(call: Call) -> ApiResponse:
+    entry = retain(
+        call.services.audit,
+        call.services.config.audit_export_dir,
+        user=call.principal.user,
+        before_id=call.body.get("before_id"),
+        before_time=call.body.get("before_time"),
+    )
+    return ApiResponse(200, entry.to_json())
+
+
 ROUTES = (
     Route(
         "GET",
@@ -60,5 +74,17 @@ ROUTES = (
         ),
         response=array(ENTRY),
         errors=(400,),
+    ),
+    Route(
+        "POST",
+        "/api/audit/retention",
+        audit_retention,
+        "admin",
+        "Export the entries older than an id or a time to a file in clusterd's state directory,"
+        " then drop them; answers the retention's own entry",
+        "audit",
+        body=RETENTION,
+        response=ENTRY,
+        errors=(400, 409),
     ),
 )

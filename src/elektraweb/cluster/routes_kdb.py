@@ -1,8 +1,9 @@
 """The `kdb*` routes of libelektra's webd, once for an instance and once for a cluster.
 
 Each route runs one operation (see kdb_operations) on a target: an instance through the
-gateway, or a cluster through the cluster service. Writes are audited with the key's state
-just before and just after, as the target reports it with the write.
+gateway, or a cluster through the cluster service. A write is audited as an intent before it
+is sent, then with its outcome: the key's state just before and just after, as the target
+reports it with the write (docs/security.md §5).
 """
 
 from __future__ import annotations
@@ -24,8 +25,8 @@ from elektraweb.cluster.targets import (
 
 
 def _summary_of(args: dict[str, Any]) -> dict[str, Any]:
-    """The arguments worth keeping in the audit log (not the key, not imported file text)."""
-    return {name: value for name, value in args.items() if name not in ("key", "data")}
+    """The arguments worth keeping in the audit log (not the key, which has its own column)."""
+    return {name: value for name, value in args.items() if name != "key"}
 
 
 async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiResponse:
@@ -34,54 +35,42 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
         return ApiResponse(200, await target.call(operation.op, args))
     target.check_write(operation.op, args)
     key = args["key"]
-    result: dict[str, Any] = {"ok": True, "args": _summary_of(args)}
-    try:
-        written = await target.write(operation.op, args)
-    except ApiError as error:
-        result.update(ok=False, error=error.body()["error"])
-        state = await _state_after_failure(target, key, error, result)
-        _audit(call, operation, target, key, state, state, result)
-        raise
-    result.update(written.unknown)
-    result["reply"] = written.reply
-    _audit(call, operation, target, key, written.before, written.after, result)
-    return ApiResponse(200, written.reply)
-
-
-async def _state_after_failure(
-    target: Target, key: str, error: ApiError, result: dict[str, Any]
-) -> KeyState:
-    """The key's state after a refused write, which changed nothing, so also before it.
-    Unknown (None, the reason in ``result``) if the target did not answer: then the write may
-    have happened (docs/protocol.md §2, retries), or it could not be sent."""
-    if not isinstance(error, GatewayTimeout | BadGateway):
-        try:
-            return await read_state(target, key)
-        except ApiError as read_error:
-            error = read_error
-    result["before_unknown"] = result["after_unknown"] = error.message
-    return None
-
-
-def _audit(
-    call: Call,
-    operation: KdbOperation,
-    target: Target,
-    key: str,
-    before: Any,
-    after: Any,
-    result: dict[str, Any],
-) -> None:
-    call.services.audit.record(
+    audit = call.services.audit
+    # The intent is committed before the write leaves: a crash from here on leaves a pending
+    # entry that the next start resolves by reading the target (audit_recovery).
+    intent = audit.intend(
         user=call.principal.user,
         action=operation.op,
         target_type=target.kind,
         target_id=target.id,
         key=key,
-        before=before,
-        after=after,
-        result=result,
+        args=_summary_of(args),
     )
+    try:
+        written = await target.write(operation.op, args)
+    except (GatewayTimeout, BadGateway):
+        # The write may have happened: it stays pending until its target answers again.
+        raise
+    except ApiError as error:
+        refused = {"ok": False, "outcome": "refused", "error": error.body()["error"]}
+        state = await _state_after_refusal(target, key, refused)
+        audit.conclude(intent, state, state, refused)
+        raise
+    finally:
+        audit.release(intent)
+    result = {"ok": True, "outcome": "applied", **written.unknown, "reply": written.reply}
+    audit.conclude(intent, written.before, written.after, result)
+    return ApiResponse(200, written.reply)
+
+
+async def _state_after_refusal(target: Target, key: str, result: dict[str, Any]) -> KeyState:
+    """The key's state after a refused write, which changed nothing, so also before it; None,
+    the reason in `result`, if it cannot be read now."""
+    try:
+        return await read_state(target, key)
+    except ApiError as error:
+        result["before_unknown"] = result["after_unknown"] = error.message
+        return None
 
 
 def _routes(

@@ -46,7 +46,7 @@ class Services:
             cluster_keys=ClusterKeys(database),
             users=Users(database),
             credentials=Credentials(database, config.session_seconds),
-            audit=AuditLog(database),
+            audit=AuditLog(database, config.audit_value_limit),
             gateway=gateway,
         )
         if cluster_config is not None:

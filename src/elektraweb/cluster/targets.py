@@ -53,6 +53,13 @@ async def _read_back(
     return Written(reply, before, after, unknown)
 
 
+def _as_audited(state: KeyState) -> KeyState:
+    """A reported state; a value too large to report is its digest, as the audit keeps it."""
+    if state is None or "value_digest" not in state:
+        return state
+    return {"value": state["value_digest"], "meta": state.get("meta", {})}
+
+
 class InstanceTarget:
     kind: TargetType = "instance"
 
@@ -77,8 +84,8 @@ class InstanceTarget:
         reply = {name: value for name, value in reply.items() if name not in REPORTED_CHANGES}
         key = args["key"]
         if reported[0] is not None and reported[0]["key"] == key:
-            return Written(reply, reported[0]["old"], reported[0]["new"])
-        # Too large to report: what the key holds now is all there is to learn.
+            return Written(reply, _as_audited(reported[0]["old"]), _as_audited(reported[0]["new"]))
+        # An elektrad from before digests were reported: what the key holds now is all there is.
         reason = f"instance {self.id} did not report the state of {key} (too large)"
         return await _read_back(self, reply, key, None, {"before_unknown": reason})
 

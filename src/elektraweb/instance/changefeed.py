@@ -120,6 +120,14 @@ class ChangeFeed:
         # Mounts come and go, and so do directories (one removed must be watched for again).
         return self._learn_files()
 
+    def recheck(self, key: str) -> None:
+        """Emit what changed behind our back in the file that holds ``key``."""
+        try:
+            file = self._kdb.file_of(key)
+        except KDBError:
+            return  # not a stored key: no file to look at
+        self.rescan({file, sidecar_path(file)})
+
     def _diff(self, root: str) -> list[Change]:
         fresh = self._kdb.get(root).below(root)
         known = self._known.below(root)

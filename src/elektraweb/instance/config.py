@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from elektraweb.instance.elektra_notify import check_notify_endpoint
 from elektraweb.wire.keys import load_public_key
 
 DEFAULT_HOST = "*"  # every interface: only allowed CURVE keys get in (docs/protocol.md §1)
@@ -31,6 +32,7 @@ class Config:
     state_dir: Path
     allowed_keys: tuple[str, ...]
     kdb_root: Path | None = None
+    elektra_notify: str | None = None  # libelektra's feed (instance/elektra_notify.py)
 
     @classmethod
     def build(
@@ -41,6 +43,8 @@ class Config:
         state_dir: str | Path | None = None,
         allow_keys: Iterable[str] = (),
         environ: Mapping[str, str] | None = None,
+        elektra_notify: str | None = None,
+        elektra_notify_remote: bool = False,
     ) -> Config:
         """Resolve defaults and validate: endpoints, state dir, and the allowed client keys.
 
@@ -62,7 +66,19 @@ class Config:
             state_dir=Path(state_dir) if state_dir else default_state_dir(env),
             allowed_keys=read_allowed_keys(allow_keys),
             kdb_root=kdb_root,
+            elektra_notify=_notify_endpoint(elektra_notify, elektra_notify_remote),
         )
+
+
+def _notify_endpoint(endpoint: str | None, remote: bool) -> str | None:
+    if endpoint is None:
+        if remote:
+            raise ConfigError("--elektra-notify-remote needs --elektra-notify")
+        return None
+    try:
+        return check_notify_endpoint(endpoint, remote=remote)
+    except ValueError as error:
+        raise ConfigError(str(error)) from None
 
 
 def default_state_dir(environ: Mapping[str, str]) -> Path:

@@ -4,8 +4,9 @@ or found them, and the ``changes`` member of a write's reply (docs/protocol.md ย
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from elektraweb.instance.context import Change
@@ -41,20 +42,17 @@ def event_of(change: Change, origin: str) -> Event:
 
 class EventStream:
     """A queue of events filled from the KDB worker thread and drained by one publisher task,
-    so events leave in exactly the order their changes happened."""
+    so events leave in exactly the order their changes happened. Each submitted batch of
+    changes (one commit) may also be handed whole to ``commit`` (libelektra's feed)."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Sequence[Change], list[Event]] | None] = asyncio.Queue()
 
-    def submit(self, changes: Iterable[Change], origin: str) -> None:
+    def submit(self, changes: Sequence[Change], origin: str) -> None:
         """Queue the events of ``changes``; safe to call from any thread."""
-        events = [event_of(change, origin) for change in changes]
-        self._loop.call_soon_threadsafe(self._enqueue, events)
-
-    def _enqueue(self, events: list[Event]) -> None:
-        for event in events:
-            self._queue.put_nowait(event)
+        batch = (list(changes), [event_of(change, origin) for change in changes])
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, batch)
 
     def close(self) -> None:
         """Let :meth:`run` return once the events queued so far are published."""
@@ -64,17 +62,32 @@ class EventStream:
         """Wait until every event queued so far has been published."""
         await self._queue.join()
 
-    async def run(self, publish: Callable[[Event], Awaitable[object]]) -> None:
+    async def run(
+        self,
+        publish: Callable[[Event], Awaitable[object]],
+        commit: Callable[[Sequence[Change]], Awaitable[object]] | None = None,
+    ) -> None:
         while True:
-            event = await self._queue.get()
+            batch = await self._queue.get()
             try:
-                if event is None:
+                if batch is None:
                     return
-                await publish(event)
+                changes, events = batch
+                for event in events:
+                    await self._publish_one(publish, event)
+                if commit is not None:
+                    await commit(changes)
             except Exception:
-                logger.exception("could not publish the change of %s", event and event.key)
+                logger.exception("could not send libelektra's notification of a commit")
             finally:
                 self._queue.task_done()
+
+    @staticmethod
+    async def _publish_one(publish: Callable[[Event], Awaitable[object]], event: Event) -> None:
+        try:
+            await publish(event)
+        except Exception:
+            logger.exception("could not publish the change of %s", event.key)
 
 
 def with_changes(
@@ -82,7 +95,8 @@ def with_changes(
 ) -> dict[str, Any]:
     """A write's ``result`` with its ``changes`` member: the request's ``key`` first (as
     ``current``, before and after alike, when the write left it unchanged), then the other
-    changed keys in order, as many as the bounds allow (``changes_truncated`` when cut)."""
+    changed keys in order, as many as the bounds allow (``changes_truncated`` when cut). The
+    request's key is always reported: with digests instead of values too large to carry."""
     subject = next((change for change in changes if change.key == key), None)
     ordered = [subject or Change(key, current, current)]
     ordered.extend(change for change in changes if change is not subject)
@@ -90,6 +104,11 @@ def with_changes(
     budget = MAX_REPORTED_TEXT
     for change in ordered:
         size = _text_size(change.old) + _text_size(change.new)
+        if not reported and size > budget:
+            reported.append(
+                {"key": key, "old": _digest_json(change.old), "new": _digest_json(change.new)}
+            )
+            continue
         if len(reported) == MAX_REPORTED_CHANGES or size > budget:
             return {**result, "changes": reported, "changes_truncated": True}
         budget -= size
@@ -101,6 +120,16 @@ def with_changes(
 
 def _state_json(key: Key | None) -> dict[str, Any] | None:
     return None if key is None else {"value": wire_value(key), "meta": dict(key.meta)}
+
+
+def _digest_json(key: Key | None) -> dict[str, Any] | None:
+    """A state whose value is replaced by its UTF-8 size and SHA-256 (docs/protocol.md ยง4)."""
+    if key is None:
+        return None
+    value = wire_value(key)
+    data = b"" if value is None else value.encode()
+    digest = {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+    return {"value_digest": digest, "meta": dict(key.meta)}
 
 
 def _text_size(key: Key | None) -> int:

@@ -13,10 +13,12 @@ import socket
 import sys
 
 import zmq
+import zmq.asyncio
 
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.instance.config import Config, announced_events
 from elektraweb.instance.context import Host
+from elektraweb.instance.elektra_notify import ElektraNotifier
 from elektraweb.instance.events import EXTERNAL, EventStream
 from elektraweb.instance.locks import LockTable
 from elektraweb.instance.service import InstanceService
@@ -54,6 +56,7 @@ class Server:
         try:
             # Prime before serving, so the first write is already diffed against known keys.
             await worker.run(feed.prime)
+            notifier = self._elektra_notifier()
             service = InstanceService(host, worker, feed, events)
             wire = WireServer(
                 service,
@@ -75,7 +78,9 @@ class Server:
             f"public key {keypair.public}, state {config.state_dir}",
             flush=True,
         )
-        publisher = loop.create_task(events.run(wire.publish), name="events")
+        publisher = loop.create_task(
+            events.run(wire.publish, notifier.commit if notifier else None), name="events"
+        )
         watcher = loop.create_task(feed.follow(worker, self._stopping), name="changefeed")
         await self._stopping.wait()
         logger.info("elektrad stopping: finishing requests in progress")
@@ -84,7 +89,20 @@ class Server:
         await asyncio.to_thread(worker.shutdown)
         events.close()
         await publisher
+        if notifier is not None:
+            await notifier.close()
         logger.info("elektrad stopped")
+
+    def _elektra_notifier(self) -> ElektraNotifier | None:
+        endpoint = self.config.elektra_notify
+        if endpoint is None:
+            return None
+        # Not the wire server's context: this socket speaks no CURVE and must stay out of
+        # that context's ZAP handler.
+        notifier = ElektraNotifier(zmq.asyncio.Context.instance(), endpoint)
+        notifier.start()
+        logger.info("elektra-notify: sending libelektra's notifications to %s", endpoint)
+        return notifier
 
 
 def serve(config: Config, *, log_level: str = "INFO") -> int:

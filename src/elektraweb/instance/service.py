@@ -10,7 +10,7 @@ from elektraweb.instance.events import EventStream, origin_of
 from elektraweb.instance.operations import run as run_operation
 from elektraweb.instance.set_ops import set_batch
 from elektraweb.instance.worker import KDBWorker
-from elektraweb.wire.messages import RemoteError, Reply, Request
+from elektraweb.wire.messages import ErrorCode, RemoteError, Reply, Request
 
 
 class InstanceService:
@@ -48,14 +48,24 @@ class InstanceService:
                 results.append(self._record(request, run_operation(self._host, request)))
             except Exception as error:  # this request's own failure, answered as such
                 results.append(error)
+        self._recheck_conflicts(results)
         return results
 
     def _execute_sets(self, requests: list[Request]) -> list[object]:
         outcomes = set_batch(self._host, requests)
-        return [
+        results = [
             outcome if isinstance(outcome, RemoteError) else self._record(request, outcome)
             for request, outcome in zip(requests, outcomes, strict=True)
         ]
+        self._recheck_conflicts(results)
+        return results
+
+    def _recheck_conflicts(self, results: list[object]) -> None:
+        """A write that found its file saved by another program (a conflict) has the change
+        feed publish that program's changes now, before the conflict is answered."""
+        for result in results:
+            if isinstance(result, RemoteError) and result.code == ErrorCode.CONFLICT and result.key:
+                self._feed.recheck(result.key)
 
     def _record(self, request: Request, outcome: Outcome) -> object:
         """Tell the change feed and the event stream about the outcome's changes (on the

@@ -181,12 +181,19 @@ class Change:
     def commit(self) -> None:
         """Put the staged content in place and remember it as the backend's new state."""
         backend = self.backend
-        for staged in self._staged:
-            state = staged.commit()
-            if staged.target == backend.file:
-                backend.state = state
-            else:
-                backend.sidecar_state = state
+        try:
+            for staged in self._staged:
+                is_file = staged.target == backend.file
+                state = staged.commit(backend.state if is_file else backend.sidecar_state)
+                if is_file:
+                    backend.state = state
+                else:
+                    backend.sidecar_state = state
+        except BaseException:
+            # The data file may be new and its sidecar not (a conflict on the second): the
+            # next get reads both again rather than trusting a half-updated state.
+            backend.loaded = False
+            raise
         if self.sidecar is None and backend.sidecar_file and backend.sidecar_state:
             files.remove(backend.sidecar_file)
             backend.sidecar_state = None

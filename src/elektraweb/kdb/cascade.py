@@ -44,13 +44,15 @@ class _Search:
     def plain(self, name: str) -> Key | None:
         return self.tried(name, self.ks.lookup(name))
 
+    @property
+    def specification(self) -> Specification:
+        if self._specification is None:
+            self._specification = Specification(self.ks)
+        return self._specification
+
     def spec_key(self, name: str) -> Key | None:
         spec_name = names.with_namespace(name, SPEC)
-        key = self.ks.lookup(spec_name)
-        if key is None:
-            if self._specification is None:
-                self._specification = Specification(self.ks)
-            key = self._specification.spec_key_for(spec_name)
+        key = self.ks.lookup(spec_name) or self.specification.spec_key_for(spec_name)
         return self.tried(spec_name if key is None else key.name, key)
 
     def links(self, spec_key: Key | None, array: str) -> Key | None:
@@ -92,8 +94,8 @@ class _Search:
     def default(self, name: str, spec_key: Key | None) -> Key | None:
         default_name = names.with_namespace(name, "default")
         key = self.ks.lookup(default_name)
-        if key is None and spec_key is not None and "default" in spec_key.meta:
-            key = Key(default_name, spec_key.meta["default"], spec_key.meta)
+        if key is None and spec_key is not None:
+            key = self.specification.default_for(self.ks, name)
         return self.tried(default_name, key)
 
 

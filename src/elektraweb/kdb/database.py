@@ -119,7 +119,9 @@ class KDB:
             )
             only = () if free == PERSISTENT_NAMESPACES else free
         entry = Mountpoint(name, str(file), storage, plugins, only)
-        table.adding(entry)
+        for mount in table.adding(entry).mounts:
+            if mount.origin == entry.name:
+                _check_readable(mount)
         keys.extend(entry.keys())
         self.set(keys, MOUNTPOINTS)
         return entry
@@ -216,19 +218,23 @@ class KDB:
         if cached is None or cached[0] is not owned:
             wild = [key for key in owned if key.parts and _is_pattern(key.parts[0])]
             cached = self._spec_wildcards[region.mount] = (owned, wild)
-        literal = owned.below(names.join("spec", parts[:1]))
+        literal = owned.below_parts("spec", parts[:1])
         return [key for key in (*literal, *cached[1]) if _may_describe(key.parts, parts)]
 
     # -- set -----------------------------------------------------------------------------
 
-    def set(self, ks: KeySet, parent: str = "/", *, validate: bool = True) -> list[Path]:
+    def set(
+        self, ks: KeySet, parent: str = "/", *, own_checks: bool = True, validate: bool = True
+    ) -> list[Path]:
         """Store ``ks`` as the complete state at and below ``parent``; return the files written.
 
         Keys below ``parent`` missing from ``ks`` are removed. Only files whose keys change
-        are written. ``validate=False`` (``kdb set -f``) stores values without checking them
-        against their metadata. Raises ValidationError for a value its metadata forbids and
-        ConflictError (C02000, naming the file) if a file changed on disk since this KDB last
-        read it; in both cases nothing is written.
+        are written. Raises ValidationError for a value its metadata forbids and ConflictError
+        (C02000, naming the file) if a file changed on disk since this KDB last read it; in
+        both cases nothing is written. ``own_checks=False`` checks values against their
+        specification only, not against their own ``check/*`` metadata (an import of keys
+        that describe themselves: a get reports their problems). ``validate=False``
+        (``kdb set -f``) stores values without checking them at all.
         """
         parent = names.canonical(parent)
         namespace, parts = names.split(parent)
@@ -249,7 +255,7 @@ class KDB:
         changes = [
             change
             for region in table.regions(parent)
-            if (change := self._change(table, region, stored, checked))
+            if (change := self._change(table, region, stored, checked, own_checks))
         ]
         for change in changes:
             if change.backend.mount == self._bootstrap:
@@ -260,7 +266,7 @@ class KDB:
             old_proc = self._proc.below(proc_region)
             proc = stored.below(proc_region)
             if validate:
-                proc = validate_change(old_proc, proc, specification)
+                proc = validate_change(old_proc, proc, specification, own_checks=own_checks)
         try:
             self._commit(changes)
         finally:
@@ -278,6 +284,7 @@ class KDB:
         region: Region,
         stored: KeySet,
         specification: Specification | None,
+        own_checks: bool,
     ) -> Change | None:
         """The change ``stored`` makes to ``region``'s file, validated against
         ``specification`` unless that is None; None if there is no change."""
@@ -312,7 +319,7 @@ class KDB:
         before.extend(key for key in current if key.name in removed)
         # Only what changes is validated, so an old invalid value elsewhere never blocks.
         if specification is not None:
-            after = validate_change(before, after, specification)
+            after = validate_change(before, after, specification, own_checks=own_checks)
         # The file's other keys are shared with the current state, not copied.
         desired = KeySet(backend.keys)
         desired.remove_all(removed)
@@ -347,6 +354,15 @@ class KDB:
             finally:
                 for change in changes:
                     change.discard()
+
+
+def _check_readable(mount: Mount) -> None:
+    """MountError unless the (existing) file of a new mount reads in its format: a mount
+    that every later read would fail on is refused before it is recorded."""
+    try:
+        Backend(mount).refresh()
+    except KDBError as exc:
+        raise MountError(f"cannot mount {mount.name}: {exc.message}", key=mount.name) from exc
 
 
 def _is_pattern(part: str) -> bool:

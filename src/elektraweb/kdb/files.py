@@ -12,6 +12,7 @@ are never removed, because removing one would let two writers lock two different
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import fcntl
 import hashlib
@@ -32,6 +33,14 @@ RACY_WINDOW_NS = 50_000_000
 # A ctime of whole seconds suggests a filesystem that keeps only seconds.
 RACY_WINDOW_COARSE_NS = 2_000_000_000
 _TEMP_SUFFIX = ".tmp"
+# Swaps that put another program's save back before giving up and keeping it aside.
+_MAX_PUT_BACK = 100
+
+_RENAME_NOREPLACE = 1  # renameat2(2) flags
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_LIBC = ctypes.CDLL(None, use_errno=True)
+_RENAMEAT2 = getattr(_LIBC, "renameat2", None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +222,7 @@ class StagedFile:
             raise ResourceError(f"cannot write {target}: {exc.strerror}") from exc
         try:
             _keep_owner_and_mode(fd, target)
+            self._inode = os.fstat(fd).st_ino
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -223,10 +233,46 @@ class StagedFile:
         finally:
             os.close(fd)
 
-    def commit(self) -> FileState:
-        """Rename the new content into place (atomic) and make the rename durable."""
+    def commit(self, expected: FileState | None) -> FileState:
+        """Put the new content in place, provided the file is still ``expected`` (None: it
+        does not exist); ConflictError if another program saved it meanwhile, whose save is
+        then kept in place.
+
+        The identity is checked right before the swap, and the swap itself
+        (``renameat2(RENAME_EXCHANGE)``) hands back the file it replaced, so a save that
+        slipped in between is found and put back (docs/kdb.md, "Writers that skip the lock").
+        """
+        if not unchanged(self.target, expected):
+            raise self._conflict("changed on disk since it was last read")
+        try:
+            swapped = _rename2(self._temp, self.target,
+                               _RENAME_NOREPLACE if expected is None else _RENAME_EXCHANGE)
+        except FileExistsError:
+            raise self._conflict("was created by another program meanwhile") from None
+        except FileNotFoundError:
+            raise self._conflict("was removed by another program meanwhile") from None
+        except OSError as exc:
+            raise ResourceError(f"cannot replace {self.target}: {exc.strerror}") from exc
+        if not swapped:  # the filesystem cannot swap: a plain rename, checked just before
+            return self.replace()
+        if expected is not None:
+            displaced = read(self._temp)
+            if displaced is not None and displaced[1].digest != expected.digest:
+                self._put_back(displaced[1].inode)
+            self.discard()
+        return self._placed()
+
+    def replace(self) -> FileState:
+        """Rename the new content into place unconditionally."""
         try:
             os.replace(self._temp, self.target)
+        except OSError as exc:
+            raise ResourceError(f"cannot replace {self.target}: {exc.strerror}") from exc
+        return self._placed()
+
+    def _placed(self) -> FileState:
+        """Make the rename durable; the state of the file now in place."""
+        try:
             fsync_directory(self.target.parent)
             seen_ns = time.time_ns()
             st = os.stat(self.target)
@@ -234,9 +280,47 @@ class StagedFile:
             raise ResourceError(f"cannot replace {self.target}: {exc.strerror}") from exc
         return _state(st, self.data, seen_ns)
 
+    def _put_back(self, displaced: int) -> None:
+        """Swap the other program's save (inode ``displaced``, now at the temporary name)
+        back into place, and any save it made in the meantime, then raise the conflict."""
+        saves = [displaced]  # the other program's saves we swapped out, oldest first
+        for _swap in range(_MAX_PUT_BACK):
+            _rename2(self._temp, self.target, _RENAME_EXCHANGE)
+            now_aside = os.stat(self._temp).st_ino
+            if now_aside == self._inode or now_aside in saves:
+                # What we took back out is our own content (or an older save that a newer
+                # one replaced): the newest save is in place.
+                self.discard()
+                fsync_directory(self.target.parent)
+                earlier = "".join(f", inode {inode}" for inode in saves[:-1])
+                raise self._conflict(
+                    f"was saved by another program while elektrad wrote it; that save "
+                    f"(inode {saves[-1]}{earlier and ' replacing' + earlier[1:]}) is back in "
+                    "place and this write was not applied")
+            saves.append(now_aside)  # another save arrived during the swap: put it back too
+        kept = self.target.with_name(f"{self.target.name}.conflict-{os.urandom(4).hex()}")
+        os.rename(self._temp, kept)
+        raise self._conflict(f"keeps being saved by another program; a save displaced by "
+                             f"this write is kept as {kept}")
+
+    def _conflict(self, what: str) -> ConflictError:
+        return ConflictError(f"{self.target} {what}; get the keys again and retry")
+
     def discard(self) -> None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(self._temp)
+
+
+def _rename2(source: Path, target: Path, flags: int) -> bool:
+    """``renameat2(source, target, flags)``; False if the system or filesystem lacks it."""
+    if _RENAMEAT2 is None:
+        return False
+    if _RENAMEAT2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags) == 0:
+        return True
+    error = ctypes.get_errno()
+    if error in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
+        return False
+    raise OSError(error, os.strerror(error), str(target))
 
 
 def _keep_owner_and_mode(fd: int, target: Path) -> None:
@@ -296,7 +380,7 @@ def write_atomically(path: Path, data: bytes) -> FileState:
     """Replace ``path`` with ``data`` atomically (callers hold the lock)."""
     staged = StagedFile(path, data)
     try:
-        return staged.commit()
+        return staged.replace()
     except BaseException:
         staged.discard()
         raise

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from types import MappingProxyType
 
 from elektraweb.kdb import names
 
 Value = str | bytes | None
+NOTHING_INHERITED: Mapping[str, str] = MappingProxyType({})
 
 
 class Key:
     """One key. ``name`` is canonical; metadata names carry no ``meta:/`` prefix.
 
     The parsed name (namespace, parts, sort key) is kept with the key, so KeySets sort and
-    slice without parsing names again.
+    slice without parsing names again. ``inherited`` is the metadata a specification gave
+    the key when it was read (``spec.apply_spec``): an entry of ``meta`` that still has that
+    value is the spec's, not the key's own, and is never stored.
     """
 
-    __slots__ = ("_name", "_namespace", "_parts", "_sort_key", "meta", "value")
+    __slots__ = ("_name", "_namespace", "_parts", "_sort_key", "inherited", "meta", "value")
 
     _name: str
     _namespace: str
@@ -28,6 +32,7 @@ class Key:
         self.name = name
         self.value: Value = value
         self.meta: dict[str, str] = {_meta_name(k): str(v) for k, v in meta.items()} if meta else {}
+        self.inherited: Mapping[str, str] = NOTHING_INHERITED
 
     @property
     def name(self) -> str:
@@ -79,6 +84,7 @@ class Key:
             duplicate.name = name
         duplicate.value = self.value
         duplicate.meta = dict(self.meta)
+        duplicate.inherited = self.inherited
         return duplicate
 
     def same_content(self, other: Key) -> bool:

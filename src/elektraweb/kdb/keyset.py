@@ -134,8 +134,11 @@ class KeySet:
 
     def _span_below(self, name: str) -> tuple[int, int]:
         """Index range [start, end) of the key ``name`` and everything below it."""
-        self._merge_added()
         _, namespace, parts = names.parse(name)
+        return self._span_below_parts(namespace, parts)
+
+    def _span_below_parts(self, namespace: str, parts: tuple[str, ...]) -> tuple[int, int]:
+        self._merge_added()
         own = names.unescaped(namespace, parts)
         prefix = own + b"\x00" if parts else own
         start = bisect_left(self._sort_keys, own)
@@ -153,6 +156,11 @@ class KeySet:
     def below(self, name: str) -> KeySet:
         """A new KeySet with the key ``name`` (if present) and every key below it."""
         return self._slice(*self._span_below(name))
+
+    def below_parts(self, namespace: str, parts: tuple[str, ...]) -> KeySet:
+        """As :meth:`below`, for a place that need not be a valid name itself: the keys
+        below ``("",)`` (``user:/%/x``), though ``user:/%`` names no key."""
+        return self._slice(*self._span_below_parts(namespace, parts))
 
     def cut(self, name: str) -> KeySet:
         """Remove and return the key ``name`` and everything below it."""

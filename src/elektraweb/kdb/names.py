@@ -222,6 +222,15 @@ def join(namespace: str, parts: tuple[str, ...] | list[str]) -> str:
     return prefix + "/".join([escape_part(p) for p in parts])
 
 
+def is_valid(name: str) -> bool:
+    """Whether ``name`` is a valid key name (``canonical`` would accept it)."""
+    try:
+        parse(name)
+    except InvalidNameError:
+        return False
+    return True
+
+
 def canonical(name: str) -> str:
     """The canonical escaped form of a name; raises InvalidNameError for invalid names."""
     return parse(name)[0]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from elektraweb.kdb import names
-from elektraweb.kdb.key import Key
+from elektraweb.kdb.key import NOTHING_INHERITED, Key
 from elektraweb.kdb.keyset import KeySet
 
 SPEC = "spec"
@@ -187,6 +187,25 @@ class Specification:
                     meta = pattern.key.meta
                     yield Key(names.join("default", parts), meta["default"], meta)
 
+    def default_for(self, ks: KeySet, name: str) -> Key | None:
+        """The ``default:/`` key the spec gives ``name``, as ``default_keys`` would create it:
+        none from ``_`` or glob patterns, none for an array element beyond the array size."""
+        parts = names.parts_of(name)
+        matching = self._matching(parts)
+        if not matching or "default" not in matching[-1].key.meta:
+            return None
+        pattern = matching[-1]
+        if not pattern.instantiable:
+            return None
+        for position, part in enumerate(pattern.key.parts):
+            if part != "#":
+                continue
+            index = names.array_index(parts[position])
+            if index is None or index >= self._array_size(ks, parts[:position]):
+                return None
+        meta = pattern.key.meta
+        return Key(names.join("default", parts), meta["default"], meta)
+
     def _instances(self, ks: KeySet, parts: tuple[str, ...]) -> Iterator[tuple[str, ...]]:
         if "#" not in parts:
             yield parts
@@ -244,6 +263,7 @@ def apply_spec(ks: KeySet) -> None:
         if spec_meta and not spec_meta.keys() <= key.meta.keys():
             described = key.copy()
             described.meta = {**spec_meta, **key.meta}
+            described.inherited = spec_meta  # shared and never changed: see meta_for
             ks.add(described)
     for default in list(specification.default_keys(ks)):
         ks.add(default)
@@ -251,7 +271,9 @@ def apply_spec(ks: KeySet) -> None:
 
 def strip_spec(ks: KeySet, specification: Specification | None = None) -> KeySet:
     """What should be stored of ``ks``: a new KeySet without ``default:/`` keys and without
-    the metadata a key holds only because its specification says the same.
+    the metadata a key holds only because a specification says the same: the one in ``ks``
+    now, or the one that described the key when it was read (``Key.inherited``), so metadata
+    of a spec changed or removed since then is not written into the key's file.
 
     Keys that lose metadata are copies; the others are shared with ``ks``. Pass the
     ``specification`` of ``ks`` if it is at hand.
@@ -260,15 +282,21 @@ def strip_spec(ks: KeySet, specification: Specification | None = None) -> KeySet
     stored.cut("default:/")
     if specification is None:
         specification = Specification(stored)
-    if not specification:
-        return stored
-    for key in _described_keys(stored, specification):
+    candidates = [key for key in stored if key.inherited]
+    if specification:
+        candidates.extend(_described_keys(stored, specification))
+    for key in candidates:
         if not key.meta:
             continue
-        spec_meta = specification.meta_for(key)
-        own = {name: value for name, value in key.meta.items() if spec_meta.get(name) != value}
-        if len(own) != len(key.meta):
+        spec_meta = specification.meta_for(key) if specification else _NO_META
+        own = {
+            name: value
+            for name, value in key.meta.items()
+            if spec_meta.get(name) != value and key.inherited.get(name) != value
+        }
+        if len(own) != len(key.meta) or key.inherited:
             stripped = key.copy()
             stripped.meta = own
+            stripped.inherited = NOTHING_INHERITED
             stored.add(stripped)
     return stored

@@ -78,17 +78,26 @@ def _error(name: str, value: Value, reason: str, code: str) -> ValidationError:
     )
 
 
-def _check_enum(value: str, meta: Mapping[str, str], type_name: str | None) -> None:
+def _enum_values(meta: Mapping[str, str]) -> list[str]:
+    """The allowed values, as libelektra's type plugin reads them: ``check/enum/#0`` up to
+    the last index that ``check/enum`` names (``#3``), skipping missing ones; without it, up
+    to the first missing one. Empty values allow nothing."""
     entries = {
         index: allowed
         for name, allowed in meta.items()
         if name.startswith("check/enum/#")
-        and allowed != ""
         and (index := names.array_index(name[len("check/enum/") :])) is not None
     }
-    if not entries and type_name != "enum":
+    last = names.array_index(meta.get("check/enum", ""))
+    if last is None:  # the entries before the first gap
+        last = next(index for index in range(len(entries) + 1) if index not in entries) - 1
+    return [entries[index] for index in sorted(entries) if index <= last and entries[index]]
+
+
+def _check_enum(value: str, meta: Mapping[str, str], type_name: str | None) -> None:
+    allowed_values = _enum_values(meta)
+    if not allowed_values and type_name != "enum":
         return
-    allowed_values = [entries[index] for index in sorted(entries)]
     delimiter = meta.get("check/enum/delimiter", meta.get("check/enum/multi"))
     if delimiter is not None and len(delimiter) != 1:
         raise _Failure(
@@ -226,7 +235,11 @@ def _restricted(flag: str | None) -> bool:
 
 
 def validate_change(
-    old: KeySet, new: KeySet, spec: KeySet | Specification | None = None
+    old: KeySet,
+    new: KeySet,
+    spec: KeySet | Specification | None = None,
+    *,
+    own_checks: bool = True,
 ) -> KeySet:
     """Check every added, changed and removed key of ``old`` → ``new``; the normalised result.
 
@@ -236,7 +249,8 @@ def validate_change(
     are not checked again, so an old invalid value elsewhere never blocks a change. A new key
     may not be created when its spec says ``restrict/write``. The result holds every key of
     ``new``; those whose value was normalised are copies. Raises ValidationError for the
-    first key that fails.
+    first key that fails. With ``own_checks=False`` only what the specification says (where
+    the key does not say otherwise itself) is checked.
     """
     if isinstance(spec, Specification):
         specification = spec
@@ -258,7 +272,13 @@ def validate_change(
         if _restricted(write_flag):
             reason = "its value may not be changed (restrict/write)"
             raise _error(key.name, key.value, reason, VALIDATION_SEMANTIC)
-        value = validate_key(key, {**spec_meta, **key.meta} if spec_meta else key.meta)
+        if not own_checks:
+            effective = {name: v for name, v in spec_meta.items() if name not in key.meta}
+        elif spec_meta:
+            effective = {**spec_meta, **key.meta}
+        else:
+            effective = key.meta
+        value = validate_key(key, effective)
         if value != key.value:
             key = key.copy()
             key.value = value

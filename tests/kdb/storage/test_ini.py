@@ -191,3 +191,31 @@ def test_property_edits_read_back_and_unchanged_files_stay_identical(
     if leaves:
         data.draw(st.sampled_from(leaves)).value = data.draw(values)
     assert FORMAT.read(FORMAT.write(edited, MOUNTPOINT, read), MOUNTPOINT).keys == edited
+
+
+SETUP_CFG = b"""[flake8]
+putty-ignore =
+  # E402 module level import
+  docs/conf.py : E402
+  ; tests may shadow builtins
+  tests/*.py : A001
+max-line = 100
+[coverbase]
+basepython = python2.7
+"""
+
+
+def test_comment_lines_inside_a_value_are_comments_as_configparser_reads_them() -> None:
+    import configparser
+
+    reference = configparser.ConfigParser(interpolation=None)
+    reference.read_string(SETUP_CFG.decode())
+    read = FORMAT.read(SETUP_CFG, MOUNTPOINT)
+    value = read.keys.lookup(f"{MOUNTPOINT}/flake8/putty-ignore").value  # type: ignore[union-attr]
+    assert value == reference["flake8"]["putty-ignore"]
+    assert value == "\ndocs/conf.py : E402\ntests/*.py : A001"
+    keys = read.keys.copy()
+    keys.lookup(f"{MOUNTPOINT}/coverbase/basepython").value = "python3"  # type: ignore[union-attr]
+    written = FORMAT.write(keys, MOUNTPOINT, read)
+    assert changed_lines(SETUP_CFG, written) == (["basepython = python2.7"],
+                                                 ["basepython = python3"])

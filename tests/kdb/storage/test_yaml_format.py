@@ -187,7 +187,7 @@ def test_refuses_what_yaml_cannot_hold(keys: list[Key], message: str) -> None:
         (b"# comment\na: 1\nb: [1, 2\nc: 3\n", r"YAML: line 4, column 2"),
         (b"a: 1\na: 2\n", "found duplicate key"),
         (b"[1, 2]: x\n", "is not a string"),
-        (b"a: 1\n---\nb: 2\n", "YAML: "),
+        (b"a: 1\n---\nb: 2\n", "YAML: line 2, column 1: a second document starts here"),
     ],
 )
 def test_malformed_files_name_the_problem(data: bytes, message: str) -> None:
@@ -226,10 +226,36 @@ def test_property_edits_read_back_and_unchanged_files_stay_identical(
     assert FORMAT.read(FORMAT.write(keys, MOUNTPOINT, read), MOUNTPOINT).keys == keys
 
 
-def test_value_starting_with_a_question_mark_in_a_flow_mapping_reads_back() -> None:
-    text = b"server: {name: web}\n"
+def set_one(text: bytes, name: str, value: str) -> tuple[KeySet, bytes]:
+    """The keys of ``text`` with ``name`` (below the mountpoint) set to ``value``, and the
+    file the format writes for them."""
     read = FORMAT.read(text, MOUNTPOINT)
     keys = read.keys.copy()
-    keys.lookup(f"{MOUNTPOINT}/server/name").value = "?0"  # type: ignore[union-attr]
-    written = FORMAT.write(keys, MOUNTPOINT, read)
+    keys.lookup(f"{MOUNTPOINT}/{name}").value = value  # type: ignore[union-attr]
+    return keys, FORMAT.write(keys, MOUNTPOINT, read)
+
+
+def test_value_starting_with_a_question_mark_in_a_flow_mapping_reads_back() -> None:
+    keys, written = set_one(b"server: {name: web}\n", "server/name", "?0")
     assert FORMAT.read(written, MOUNTPOINT).keys == keys
+
+
+def test_an_edit_leaves_a_wrapped_plain_scalar_of_another_key_wrapped() -> None:
+    text = (b"title: a long title that is wrapped before the last word of the export\n"
+            b"  schema\nversion: 1   # bump on change\n")
+    _, written = set_one(text, "version", "2")
+    assert changed_lines(text, written) == (["version: 1   # bump on change"],
+                                            ["version: 2   # bump on change"])
+
+
+def test_aliases_that_still_agree_keep_sharing_an_anchor() -> None:
+    keys, written = set_one(b"base: &b\n  x: 1\none: *b\ntwo: *b\n", "base/x", "5")
+    assert FORMAT.read(written, MOUNTPOINT).keys == keys
+    assert written == b"base:\n  x: 5\none: &b_2\n  x: 1\ntwo: *b_2\n"
+
+
+def test_the_anchor_of_a_diverged_copy_is_a_name_the_file_does_not_use() -> None:
+    text = b"base: &b\n  x: 1\nold: &b_2\n  y: 2\none: *b\ntwo: *b\nthree: *b_2\n"
+    keys, written = set_one(text, "base/x", "5")
+    assert FORMAT.read(written, MOUNTPOINT).keys == keys
+    assert b"one: &b_3\n  x: 1\ntwo: *b_3\nthree: *b_2\n" in written

@@ -13,6 +13,9 @@ BAD_OPTIONS = 1
 BAD_ARGUMENTS = 2
 UNKNOWN_COMMAND = 4
 KDB_ERROR = 5
+# libelektra's "unknown errors": its kdb ends with 7 when an exception escapes, which is what
+# an invalid key name or an unknown format does there.
+INVALID_INPUT = 7
 NOT_FOUND = 11
 COMMAND_SPECIFIC = 12
 

@@ -38,6 +38,8 @@ def run_get(invocation: Invocation) -> int:
     keys = kdb.get(parent)
     if verbose:
         print(f"got {len(keys)} keys")
+    if not invocation.flag("all"):
+        _add_link_targets(kdb, keys, name)
     if verbose and subtree.is_cascading(name):
         _explain_lookup(keys, name)
     key = cascade.lookup(keys, name)
@@ -45,7 +47,7 @@ def run_get(invocation: Invocation) -> int:
         raise CommandError(f"Did not find key '{name}'", NOT_FOUND)
     if verbose:
         _explain_result(key)
-    _warn_if_invalid(key)
+    warn_if_invalid(KeySet([key]))
     end = "" if invocation.flag("no_newline") else "\n"
     sys.stdout.write(_printable(key) + end)
     return OK
@@ -69,10 +71,25 @@ def _found(name: str, found: bool) -> str:
     return name if found else "<nothing>"
 
 
-def _warn_if_invalid(key: Key) -> None:
+def _add_link_targets(kdb: KDB, keys: KeySet, name: str) -> None:
+    """Read the keys that override/# and fallback/# links lead to outside ``name``, as
+    libelektra's `kdb get` does; a target's own spec key may link further on."""
+    read = [subtree.cascading(name)]
+    while True:
+        tried = {subtree.cascading(n) for n, _ in cascade.explain(keys, name) if names.is_valid(n)}
+        outside = {n for n in tried if not any(names.is_below_or_same(n, done) for done in read)}
+        if not outside:  # every round reads a new subtree, and the links are finitely many
+            return
+        for target in sorted(outside):
+            keys.extend(kdb.get(target))
+            read.append(target)
+
+
+def warn_if_invalid(keys: KeySet) -> None:
+    """Warn on stderr of every key whose value its metadata does not allow."""
     # A value written behind the KDB's back may break its own metadata: show it, still print
     # it (as libelektra's kdb get does with warnings), so the operator can see what to fix.
-    problems = validation.find_problems(KeySet([key]))
+    problems = validation.find_problems(keys)
     for problem in problems:
         print(f"Warning {problem.code}: {problem.message}", file=sys.stderr)
 
@@ -105,6 +122,7 @@ def _printable(key: Key) -> str:
 
 def run_set(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
+    subtree.refuse_unstored(name)
     value = invocation.arguments[1]
     parent = subtree.cascading(name)
     kdb = KDB()
@@ -169,7 +187,13 @@ def run_find(invocation: Invocation) -> int:
 def run_file(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
     if subtree.is_cascading(name):
-        namespace = invocation.value("namespace") or "user"
+        namespace = invocation.value("namespace")
+        if namespace is None:
+            raise CommandError(
+                f"Aborting: a cascading name has no file of its own; give its namespace, "
+                f"e.g. 'user:{name}', or -N user",
+                BAD_ARGUMENTS,
+            )
         name = names.with_namespace(name, namespace)
     end = "" if invocation.flag("no_newline") else "\n"
     sys.stdout.write(f"{KDB().file_of(name)}{end}")
@@ -233,7 +257,7 @@ COMMANDS = {
             NO_NEWLINE,
             Option(
                 ("-N", "--namespace"),
-                "Namespace for a cascading name (default user).",
+                "Namespace for a cascading name (without it, a cascading name is exit 2).",
                 metavar="NS",
             ),
         ),

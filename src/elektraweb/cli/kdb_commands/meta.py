@@ -6,6 +6,7 @@ import sys
 
 from elektraweb.cli.kdb_commands import subtree
 from elektraweb.cli.kdb_commands.command import (
+    BAD_OPTIONS,
     COMMAND_SPECIFIC,
     NO_NEWLINE,
     NOT_FOUND,
@@ -52,6 +53,7 @@ def run_meta_set(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
     meta_name = _meta_name(invocation.arguments[1])
     meta_value = invocation.argument(2)
+    subtree.refuse_unstored(name)
     parent = subtree.cascading(name)
     kdb = KDB()
     keys = kdb.get(parent)
@@ -79,7 +81,10 @@ def run_meta_set(invocation: Invocation) -> int:
 
 def run_meta_ls(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
-    key = _existing(KDB().get(subtree.cascading(name)), name)
+    key = cascade.lookup(KDB().get(subtree.cascading(name)), name)
+    if key is None:
+        # libelektra's meta-ls ends with 1 here, unlike meta-get and meta-rm (11).
+        raise CommandError(f"Key '{name}' does not exist", BAD_OPTIONS)
     if invocation.flag("verbose"):
         print(f"Got key {key.name}")
     end = "\0" if invocation.flag("null") else "\n"
@@ -136,7 +141,7 @@ COMMANDS = {
         arguments=("<key name>",),
         run=run_meta_ls,
         options=(NULL, Option(("-v", "--verbose"), "Say which key was found.")),
-        exits=(_KEY_MISSING,),
+        details="A missing key ends with exit code 1, as in libelektra.",
     ),
     "meta-show": Command(
         name="meta-show",

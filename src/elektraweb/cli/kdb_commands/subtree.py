@@ -6,7 +6,7 @@ import sys
 
 from elektraweb.cli.kdb_commands.command import (
     BAD_ARGUMENTS,
-    COMMAND_SPECIFIC,
+    BAD_OPTIONS,
     CommandError,
     Invocation,
     Option,
@@ -43,15 +43,30 @@ def mountpoint_of(kdb: KDB, name: str) -> str:
     return max(above, key=lambda found: len(names.parts_of(found)), default="/")
 
 
-def namespaced(argument: str, purpose: str) -> str:
+def namespaced(argument: str, purpose: str, exit_code: int = BAD_ARGUMENTS) -> str:
     """The canonical name of ``argument``, refused when it is cascading; ``purpose`` finishes
     the sentence "Specify a namespace ..." of the refusal."""
     name = names.canonical(argument)
     if is_cascading(name):
         raise CommandError(
-            f"Aborting: Specify a namespace {purpose}, e.g. 'user:{name}'.", COMMAND_SPECIFIC
+            f"Aborting: Specify a namespace {purpose}, e.g. 'user:{name}'.", exit_code
         )
     return name
+
+
+def refuse_unstored(name: str) -> None:
+    """A `kdb` write to ``proc:/`` or ``default:/`` would report success and vanish with the
+    process: the one lives in a process's memory, the other is computed from ``spec:/``."""
+    namespace = names.namespace_of(name)
+    if namespace in ("proc", "default"):
+        kind = "live only in the memory of a process" if namespace == "proc" else (
+            "are computed from spec:/ defaults"
+        )
+        raise CommandError(
+            f"Aborting: cannot write {name}: {namespace}:/ keys {kind} and are never stored; "
+            "use the user:/, system:/, dir:/ or spec:/ namespace",
+            BAD_ARGUMENTS,
+        )
 
 
 def below(keys: KeySet, name: str) -> list[Key]:
@@ -102,8 +117,8 @@ def _depth(invocation: Invocation, option: str, default: int) -> int:
     if not raw.isdigit():
         flag = "--" + option.replace("_", "-")
         raise CommandError(
-            f"Invalid arguments passed: {flag} needs a number of levels (0 or more), not '{raw}'",
-            BAD_ARGUMENTS,
+            f"Invalid options passed: {flag} needs a number of levels (0 or more), not '{raw}'",
+            BAD_OPTIONS,
         )
     return int(raw)
 

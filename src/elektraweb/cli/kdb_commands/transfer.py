@@ -11,13 +11,16 @@ from elektraweb.cli.kdb_commands import subtree
 from elektraweb.cli.kdb_commands.command import (
     BAD_ARGUMENTS,
     COMMAND_SPECIFIC,
+    INVALID_INPUT,
     OK,
     Command,
     CommandError,
     Invocation,
     Option,
 )
+from elektraweb.cli.kdb_commands.keys import warn_if_invalid
 from elektraweb.kdb.database import KDB
+from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.spec import strip_spec
 from elektraweb.kdb.storage import FORMATS, StorageFormat, get_format
 
@@ -40,7 +43,7 @@ STRATEGIES = {
 
 
 def run_export(invocation: Invocation) -> int:
-    name = subtree.namespaced(invocation.arguments[0], "to export")
+    name = subtree.namespaced(invocation.arguments[0], "to export", COMMAND_SPECIFIC)
     storage = _format(invocation)
     # What the files hold: without metadata a key only shows because its spec key has it.
     selected = strip_spec(KDB().get(name)).below(name)
@@ -52,6 +55,7 @@ def run_export(invocation: Invocation) -> int:
 
 def run_import(invocation: Invocation) -> int:
     name = subtree.namespaced(invocation.arguments[0], "to import into")
+    subtree.refuse_unstored(name)
     strategy = _strategy(invocation.value("strategy") or "abort")
     storage = _format(invocation)
     imported = storage.read(sys.stdin.buffer.read(), name).keys
@@ -76,7 +80,12 @@ def run_import(invocation: Invocation) -> int:
     for key in imported:
         if key.name not in kept:
             keys.add(key)
-    kdb.set(keys, name)
+    # libelektra's own exports may carry checks we do not know or judge differently: their
+    # keys come in as they are, their problems are reported as `kdb get` reports them.
+    # What the KDB's specification demands is still enforced.
+    kdb.set(keys, name, own_checks=False)
+    taken = {key.name for key in imported} - kept
+    warn_if_invalid(KeySet(key for key in kdb.get(name).below(name) if key.name in taken))
     if invocation.flag("verbose"):
         print(f"The merged keyset with strategy {strategy} is:")
         for key in keys.below(name):
@@ -89,7 +98,7 @@ def _format(invocation: Invocation) -> StorageFormat:
     if name not in FORMATS:
         raise CommandError(
             f"Invalid arguments passed: unknown format '{name}' (known: {', '.join(FORMATS)})",
-            BAD_ARGUMENTS,
+            INVALID_INPUT,
         )
     return get_format(name)
 
@@ -136,7 +145,9 @@ COMMANDS = {
         "  ours    on a conflict keep the KDB's key\n"
         "  theirs  on a conflict take the imported key\n"
         "  cut     remove every key below <key name> first, then import\n"
+        "Imported keys whose own check/* metadata refuses their value are imported with a\n"
+        "warning (as 'kdb get' gives); what the key database's spec:/ keys demand is enforced.\n"
         "libelektra's older names work too: our, their, preserve (= abort), import (= theirs).",
-        exits=((COMMAND_SPECIFIC, "aborted because of conflicts, or no namespace given"),),
+        exits=((COMMAND_SPECIFIC, "aborted because of conflicts"),),
     ),
 }

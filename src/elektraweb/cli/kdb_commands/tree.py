@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from elektraweb.cli.kdb_commands import subtree
 from elektraweb.cli.kdb_commands.command import (
-    COMMAND_SPECIFIC,
     NOT_FOUND,
     OK,
     Command,
@@ -18,7 +17,6 @@ from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.spec import strip_spec
 
-_NO_NAMESPACE = (COMMAND_SPECIFIC, "no namespace given")
 # Namespaces whose keys live in files, so removing them lasts.
 STORED = ("spec", *subtree.WRITABLE_NAMESPACES)
 RECURSIVE = Option(("-r", "--recursive"), "Work on the key and everything below it.")
@@ -68,6 +66,7 @@ def run_mv(invocation: Invocation) -> int:
     what = "for destination and source when moving a key"
     source = subtree.namespaced(invocation.arguments[0], what)
     destination = subtree.namespaced(invocation.arguments[1], what)
+    subtree.refuse_unstored(destination)
     root = names.common_parent(source, destination)
     if invocation.flag("verbose"):
         print(f"using common basename: {root}")
@@ -87,6 +86,7 @@ def run_cp(invocation: Invocation) -> int:
     what = "for destination and source when copying a key"
     source = subtree.namespaced(invocation.arguments[0], what)
     destination = subtree.namespaced(invocation.arguments[1], what)
+    subtree.refuse_unstored(destination)
     root = names.common_parent(source, destination)
     kdb = KDB()
     keys = kdb.get(root)
@@ -131,7 +131,7 @@ COMMANDS = {
         options=(RECURSIVE, Option(("-v", "--verbose"), "Print the common parent key.")),
         details="Neither source nor destination can be cascading: give their namespaces.\n"
         "Without -r only the key itself moves; keys below it stay.",
-        exits=((NOT_FOUND, "no key to move found"), _NO_NAMESPACE),
+        exits=((NOT_FOUND, "no key to move found"),),
     ),
     "cp": Command(
         name="cp",
@@ -143,7 +143,6 @@ COMMANDS = {
         "is kept; one with a different value stops the copy unless -f is given.",
         exits=(
             (NOT_FOUND, "no key to copy found, or a destination key differs (use -f)"),
-            _NO_NAMESPACE,
         ),
     ),
 }

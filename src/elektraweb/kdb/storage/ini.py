@@ -131,6 +131,16 @@ def _check_option(option: str, value: _Text, name: str) -> None:
                             "with '#' or ';'", key=name)
 
 
+def _value_of(option: Option) -> _Text:
+    """The option's value as configparser reads it: comment lines among the continuation
+    lines (tox.ini, setup.cfg) are comments, not part of the value."""
+    value = option.value
+    if value is None or "\n" not in value:
+        return value
+    first, *rest = value.split("\n")
+    return "\n".join([first, *(line for line in rest if not line.lstrip().startswith(("#", ";")))])
+
+
 def _option_text(option: str, value: _Text) -> str:
     if value is None:
         return f"{option}\n"
@@ -204,8 +214,8 @@ def _fill_section(section: Section, options: dict[str, _Text]) -> bool:
             builder = last.add_after if last is not None else section.insert_at(0)
             builder.option(name, None if value is None else "")
             option = last = section[name]  # the builder does not hand out what it built
-        elif option.value == value:
-            continue
+        elif _value_of(option) == value:
+            continue  # keeps comment lines among its continuation lines
         _set_value(option, value)
         changed = True
     return changed
@@ -242,7 +252,7 @@ class IniFormat:
             if path:
                 add(Key(section_name))
             for option in section.iter_options():
-                add(Key(names.child(section_name, option.raw_key), option.value))
+                add(Key(names.child(section_name, option.raw_key), _value_of(option)))
         return Document(KeySet(keys.values()), _Original(data, [updater]))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:

@@ -82,7 +82,8 @@ class Reconciler:
         self._namespace, self._base = names.split(mountpoint)
         self._root = self._targets(keys, mountpoint)
         self._shared = shared
-        self._first_visit: dict[int, tuple[_Target, Any]] = {}
+        # Per shared node: the contents placed for it so far and the node holding each.
+        self._variants: dict[int, list[tuple[_Target, Any]]] = {}
         self._pristine: dict[int, Any] = {}
 
     def reconcile(self, root: Any, *, root_must_be_mapping: bool = False) -> Any:
@@ -181,20 +182,22 @@ class Reconciler:
         return old
 
     def _place_shared(self, old: Any, target: _Target, depth: int) -> Any:
-        """A node reachable on several paths (YAML alias): keep sharing while every path wants
-        the same content, else give the diverging path its own copy of the original."""
-        seen = self._first_visit.get(id(old))
-        if seen is None:
+        """A node reachable on several paths (YAML alias): paths that want the same content
+        share one node; a diverging path gets its own copy of the original, which the later
+        paths wanting that content share in turn (so an alias stays an alias of the copy)."""
+        variants = self._variants.get(id(old))
+        if variants is None:
             self._pristine[id(old)] = self.syntax.detached_copy(old)
             self._fill(old, target, depth, self._shape(target))
-            self._first_visit[id(old)] = (target, old)
+            self._variants[id(old)] = [(target, old)]
             return old
-        first_target, placed = seen
-        if first_target.same_content(target):
-            return placed
+        for placed_target, placed in variants:
+            if placed_target.same_content(target):
+                return placed  # still agrees with a path placed before: share its node
         self.changed = True
         copy = self.syntax.detached_copy(self._pristine[id(old)])
         self._fill(copy, target, depth, self._shape(target))
+        variants.append((target, copy))
         return copy
 
     def _fill(self, node: Any, target: _Target, depth: int, shape: str) -> None:

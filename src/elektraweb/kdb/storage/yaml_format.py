@@ -12,6 +12,7 @@ from __future__ import annotations
 import copy
 import io
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage.line_merge import apply_edit
 from elektraweb.kdb.storage.reconcile import Reconciler, shared_containers
 from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
 
@@ -171,6 +173,10 @@ def _styled(text: str, previous: object) -> object:
 class _Syntax:
     format_name = "YAML"
 
+    def __init__(self, anchors: set[str]) -> None:
+        self._anchors = anchors  # the anchor names in the document: a copy's must be new
+        self._kept: set[str] = set()  # anchors whose pristine copy was made
+
     def is_mapping(self, node: Any) -> bool:
         return isinstance(node, dict)
 
@@ -239,20 +245,47 @@ class _Syntax:
 
     def detached_copy(self, node: Any) -> Any:
         duplicate = copy.deepcopy(node)
-        _drop_anchors(duplicate)
+        for anchored in _anchored(duplicate):
+            anchored.anchor.value = None
+        anchor = _anchor_of(node)
+        if anchor is None:
+            return duplicate
+        if anchor not in self._kept:
+            # The reconciler's first copy of a shared node is its pristine original, which
+            # only serves to copy from: it keeps the name, and copies made from it get new ones.
+            self._kept.add(anchor)
+            name = anchor
+        else:
+            number = 2
+            while f"{anchor}_{number}" in self._anchors:
+                number += 1
+            name = f"{anchor}_{number}"
+            self._anchors.add(name)
+        # Written only if other paths share the copy (aliases of a diverged anchor).
+        duplicate.yaml_set_anchor(name, always_dump=False)
         return duplicate
 
 
-def _drop_anchors(node: Any) -> None:
-    anchor = getattr(node, "anchor", None)
-    if anchor is not None and getattr(anchor, "value", None) is not None:
-        anchor.value = None
-    if isinstance(node, dict):
-        for child in node.values():
-            _drop_anchors(child)
-    elif isinstance(node, list):
-        for child in node:
-            _drop_anchors(child)
+def _anchor_of(node: Any) -> str | None:
+    value = getattr(getattr(node, "anchor", None), "value", None)
+    return None if value is None else str(value)
+
+
+def _anchored(root: Any) -> Iterator[Any]:
+    """The nodes at and below ``root`` that carry an anchor, each once."""
+    seen: set[int] = set()
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if _anchor_of(node) is not None:
+            yield node
+        if isinstance(node, dict):
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
 
 
 @dataclass
@@ -279,21 +312,49 @@ class YamlFormat:
         original = previous_state(previous, _Original, "YAML")
         layout = original.layout if original else _Layout("", "", "")
         root = original.parsed.pop() if original and original.parsed else _load(layout)
-        syntax = _Syntax()
-        shared = shared_containers(root, syntax)
+        shared = shared_containers(root, _Syntax(set()))
+        syntax = _Syntax({str(_anchor_of(node)) for node in _anchored(root)} if shared else set())
+        # ruamel.yaml's own rendering of the unedited document tells which lines it lays out
+        # differently from the file, so the edit can leave those lines alone.
+        before = _dump(root, layout) if original is not None else ""
         reconciler = Reconciler(syntax, keys, mountpoint, shared)
         root = reconciler.reconcile(root)
         if original is not None and not reconciler.changed:
             return original.data
-        stream = io.StringIO()
-        _yaml(layout).dump(root, stream)
-        body = stream.getvalue()
+        after = _dump(root, layout)
+        body = after
+        if original is not None:
+            merged = apply_edit(layout.body, before, after)
+            if merged != after and _reads_same(merged, after, mountpoint):
+                body = merged
         if layout.prefix and not layout.prefix.endswith("\n"):
             body = "\n" + body
         text = layout.prefix + body + layout.suffix
         if shared or _has_merges(root):
             _verify(text, keys, mountpoint)
         return text.encode()
+
+
+def _dump(root: Any, layout: _Layout) -> str:
+    stream = io.StringIO()
+    _yaml(layout).dump(root, stream)
+    return stream.getvalue()
+
+
+def _reads_same(body: str, reference: str, mountpoint: str) -> bool:
+    try:
+        candidate = _read_body(body, mountpoint)
+    except ResourceError:
+        return False
+    wanted = _read_body(reference, mountpoint)
+    return len(candidate) == len(wanted) and all(
+        got.name == key.name and got.same_content(key)
+        for got, key in zip(candidate, wanted, strict=True)
+    )
+
+
+def _read_body(body: str, mountpoint: str) -> KeySet:
+    return keys_from_tree(_load(_Layout.of(body)), mountpoint, "YAML", _text_of, _part_of)
 
 
 def _load(layout: _Layout) -> Any:
@@ -304,6 +365,8 @@ def _load(layout: _Layout) -> Any:
         where = (f"line {mark.line + layout.body_line}, column {mark.column + 1}: "
                  if mark is not None else "")
         problem = error.problem or error.context or "malformed"
+        if error.context == "expected a single document in the stream":
+            problem = "a second document starts here, and a file holds one document"
         raise ResourceError(f"YAML: {where}{problem}") from None
     except YAMLError as error:
         raise ResourceError(f"YAML: {error}") from None
@@ -320,7 +383,7 @@ def _has_merges(node: Any) -> bool:
 def _verify(text: str, keys: KeySet, mountpoint: str) -> None:
     """Aliases and merge keys make one node appear on several paths; make sure the written
     file reads back as the wanted values on every path."""
-    written = keys_from_tree(_load(_Layout.of(text)), mountpoint, "YAML", _text_of, _part_of)
+    written = _read_body(text, mountpoint)
     for key in keys:
         if key.value is None:
             continue

@@ -4,18 +4,32 @@ import { useStore } from '../store.js'
 import { loadAudit, loadOlder } from '../audit.js'
 import { exactTime, relativeTime } from '../format.js'
 
+// A value over the audit log's limit is kept as its size and SHA-256 (docs/security.md §9).
+function Value({ value }) {
+  if (value !== null && typeof value === 'object' && 'sha256' in value) {
+    return html`<code title=${`SHA-256 ${value.sha256}`}>${value.size} bytes, sha256 ${value.sha256.slice(0, 12)}…</code>`
+  }
+  return html`<code>${value ?? '(no value)'}</code>`
+}
+
 function State({ state }) {
   if (state === null || state === undefined) return html`<span class="muted">—</span>`
   if (typeof state === 'object' && 'value' in state) {
     const metaCount = Object.keys(state.meta ?? {}).length
-    return html`<code>${state.value ?? '(no value)'}</code>${metaCount > 0 &&
+    return html`<${Value} value=${state.value} />${metaCount > 0 &&
       html`<span class="muted small"> +${metaCount} meta</span>`}`
   }
   return html`<code class="json">${JSON.stringify(state)}</code>`
 }
 
-function Outcome({ result }) {
+function Outcome({ result, pending }) {
   if (!result) return null
+  // Sent, outcome not known yet; or learnt later by reading the target (docs/security.md §5).
+  if (pending) return html`<span class="badge badge-warn">pending</span>`
+  if (result.outcome === 'unknown') return html`<span class="badge badge-warn">unknown</span>`
+  if (result.outcome === 'not-applied') {
+    return html`<span class="badge badge-none">not applied</span>`
+  }
   if (result.ok === false) {
     return html`<span class="badge badge-bad" title=${result.error?.message ?? ''}>failed</span>`
   }
@@ -85,7 +99,7 @@ export function AuditScreen() {
                 <td data-label="Key">${entry.key && html`<code>${entry.key}</code>`}</td>
                 <td data-label="Before"><${State} state=${entry.before} /></td>
                 <td data-label="After"><${State} state=${entry.after} /></td>
-                <td data-label="Result"><${Outcome} result=${entry.result} /></td>
+                <td data-label="Result"><${Outcome} result=${entry.result} pending=${entry.pending} /></td>
               </tr>`)}
           </tbody>
         </table>
