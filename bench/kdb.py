@@ -35,12 +35,11 @@ from pathlib import Path
 
 from elektraweb.kdb import KDB, Key, KeySet
 from elektraweb.kdb.mounts import Paths
-from elektraweb.kdb.storage import FORMATS, get_format
+from elektraweb.kdb.storage import EXTENSIONS, FORMATS, get_format
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "kdb.json"
 KDB_COMMAND = HERE.parent / ".venv" / "bin" / "kdb"
-EXTENSIONS = {"dump": "ecf", "ini": "ini", "json": "json", "yaml": "yaml", "toml": "toml"}
 PARENT = "user:/bench"
 PER_SECTION = 100
 BUDGET_SECONDS = 1.0  # stop repeating a measurement once it has taken this long

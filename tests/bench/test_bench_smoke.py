@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from elektraweb.kdb.storage import FORMATS
+
 BENCH = Path(__file__).resolve().parents[2] / "bench"
 
 
@@ -25,7 +27,7 @@ def test_kdb_benchmark_reports_every_format_and_size(tmp_path: Path) -> None:
               "--output", str(output))  # fmt: skip
     rows = json.loads(output.read_text())["results"]
     assert {(row["format"], row["keys"]) for row in rows} == {
-        (fmt, size) for fmt in ("dump", "ini", "json", "yaml", "toml") for size in (100, 200)
+        (fmt, size) for fmt in FORMATS for size in (100, 200)
     }
     for row in rows:
         assert row["get_one"] > 0 and row["set_one"] > 0 and row["parse"] > 0

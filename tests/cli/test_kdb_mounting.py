@@ -64,7 +64,7 @@ def test_mount_errors(kdb: Kdb) -> None:
     kdb.ok("mount", "app.ini", "user:/tests/app", "ini")
     assert "C01200" in kdb.fails(5, "mount", "app.ini", "user:/tests/other", "ini")
     assert "C01200" in kdb.fails(5, "mount", "other.ini", "user:/tests/app", "ini")
-    assert "unknown format 'xml'" in kdb.fails(2, "mount", "a.xml", "user:/tests/x", "xml")
+    assert "unknown plugin 'xml'" in kdb.fails(2, "mount", "a.xml", "user:/tests/x", "xml")
     assert "invalid key name" in kdb.fails(7, "mount", "a.ini", "no-namespace", "ini")
     assert "user:/tests/nothing" in kdb.fails(5, "umount", "user:/tests/nothing")
     assert kdb.ok("mount") == "app.ini on user:/tests/app with format ini\n"

@@ -6,9 +6,7 @@ from elektraweb.kdb import KDB, Key, KeySet
 from elektraweb.kdb.errors import KDBError, MountError, ResourceError, ValidationError
 from elektraweb.kdb.mounts import Paths
 from elektraweb.kdb.sidecar import sidecar_path
-from elektraweb.kdb.storage import FORMATS, get_format
-
-EXTENSIONS = {"dump": "ecf", "ini": "ini", "json": "json", "yaml": "yaml", "toml": "toml"}
+from elektraweb.kdb.storage import EXTENSIONS, FORMATS, get_format
 
 
 @pytest.fixture
@@ -60,8 +58,8 @@ def test_metadata_a_format_cannot_hold_lives_in_a_sidecar(paths: Paths, fmt: str
     meta = {"check/type": "unsigned_short", "description": "the port", "x/custom": "1"}
     store(kdb, "user:/app", Key("user:/app/port", "8080", meta))
     file = paths.user / f"app.{EXTENSIONS[fmt]}"
-    # dump holds any metadata; the other formats have no place for these names
-    assert sidecar_path(file).exists() == (fmt != "dump")
+    # dump and ni hold any metadata; the other formats have no place for these names
+    assert sidecar_path(file).exists() == (fmt not in ("dump", "ni"))
     port = KDB(paths).get("user:/app").lookup("user:/app/port")
     assert (port.value, port.meta) == ("8080", meta)
 

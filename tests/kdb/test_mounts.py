@@ -186,3 +186,27 @@ def test_an_absolute_system_file_is_that_file_even_with_kdb_root(
     assert kdb.file_of("system:/app/port") == elsewhere
     with pytest.raises(MountError, match="give a namespace"):
         kdb.file_of("/app/port")
+
+
+def test_plugins_and_left_out_namespaces_are_kept_in_the_mount_table(paths: Paths) -> None:
+    kdb = KDB(paths)
+    kdb.mount("spec.dump", "spec:/site", "dump")
+    kdb.mount("site.dump", "/site", "dump", ("validation",), replace=True)
+    expected = Mountpoint("/site", "site.dump", "dump", ("validation",), ("dir", "user", "system"))
+    assert KDB(paths).mounts() == [expected, Mountpoint("spec:/site", "spec.dump", "dump")]
+    assert kdb.file_of("spec:/site/x") == paths.spec / "spec.dump"
+    assert kdb.file_of("user:/site/x") == paths.user / "site.dump"
+    # replace: mounting again swaps the entry instead of refusing it
+    kdb.mount("other.dump", "/site", "dump", replace=True)
+    assert kdb.file_of("system:/site/x") == paths.system / "other.dump"
+    with pytest.raises(MountError, match="already mounted"):
+        kdb.mount("third.dump", "/site", "dump")
+
+
+def test_a_broken_namespace_list_in_the_mount_table_is_refused(paths: Paths) -> None:
+    kdb = KDB(paths)
+    kdb.mount("site.dump", "/site", "dump")
+    keys = kdb.get("system:/elektra/mountpoints")
+    keys.add(Key("system:/elektra/mountpoints/\\/site/only", "user proc"))
+    with pytest.raises(MountError, match="bad 'only'"):
+        kdb.set(keys, "system:/elektra/mountpoints")

@@ -235,3 +235,34 @@ def test_restrict_remove_refuses_removal() -> None:
     with pytest.raises(ValidationError, match='"user:/app/b"'):
         validate_change(keys(spec, Key("user:/app/b", "1")), keys(spec))
     assert len(validate_change(old, keys(*old, Key("user:/app/c", "new")))) == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "family", "accepted"),
+    [
+        ("127.0.0.1", "", True),
+        ("::1", "", True),
+        ("::1", "ipv4", False),
+        ("127.0.0.1", "ipv6", False),
+        ("133.133.133.1337", "ipv4", False),
+        ("localhost", "", False),
+    ],
+)
+def test_ipaddr_accepts_addresses_of_the_family(value: str, family: str, accepted: bool) -> None:
+    meta = {"check/ipaddr": family}
+    if accepted:
+        assert validate_key(Key("user:/a", value, meta)) == value
+    else:
+        assert refused(value, meta).code == "C03200"
+
+
+def test_port_is_a_number_up_to_65535_or_a_service() -> None:
+    assert validate_key(Key("user:/a", "65535", {"check/port": ""})) == "65535"
+    assert "not within 0 - 65535" in refused("65536", {"check/port": ""}).message
+    assert refused("no-such-service", {"check/port": ""}).code == "C03200"
+    assert refused("1.2.3.4", {"check/ipaddr": "ipv5"}).code == "C03100"
+
+
+def test_trigger_error_fails_with_the_requested_code() -> None:
+    assert refused("x", {"trigger/error": "C01310"}).code == "C01310"
+    assert "not an error code" in refused("x", {"trigger/error": "boom"}).message

@@ -43,6 +43,11 @@ COMMAND_MODULES = {
     "import": "transfer",
     "mount": "mounting",
     "umount": "mounting",
+    "spec-mount": "mounting",
+    "validate": "checks",
+    "complete": "complete",
+    "meta-show": "meta",
+    "test": "selftest",
 }
 
 OVERVIEW = """\
@@ -202,6 +207,8 @@ def _exit_codes(command: Command) -> str:
 def _expected(command: Command) -> str:
     low, high = command.min_arguments, command.max_arguments
     count = str(low) if low == high else f"{low} to {high}"
+    if high == sys.maxsize:
+        count = f"at least {low}"
     return f"{count} argument{'' if high == 1 else 's'} needed"
 
 

@@ -22,6 +22,7 @@ from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import (
     MOUNTPOINTS,
+    PERSISTENT_NAMESPACES,
     Mount,
     Mountpoint,
     MountTable,
@@ -83,18 +84,42 @@ class KDB:
         """The mountpoints made with ``mount`` (the built-in default mounts not included)."""
         return list(self._mount_table().mountpoints)
 
-    def mount(self, file: str | Path, mountpoint: str, format: str | None = None) -> Mountpoint:
-        """Mount ``file`` at ``mountpoint``; the format defaults to the file's extension."""
+    def mount(
+        self,
+        file: str | Path,
+        mountpoint: str,
+        format: str | None = None,
+        plugins: tuple[str, ...] = (),
+        *,
+        replace: bool = False,
+    ) -> Mountpoint:
+        """Mount ``file`` at ``mountpoint``; the format defaults to the file's extension.
+
+        ``plugins`` are check plugins to record (``elektraweb.kdb.plugins``). A cascading
+        ``mountpoint`` with ``replace`` (``kdb spec-mount``) replaces a mount already there
+        and leaves out the namespaces mounted at that very name on their own.
+        """
         storage = format or format_for_file(str(file))
         if storage is None:
             raise MountError(
                 f"cannot tell the storage format of {file} from its name; "
                 f"name one of {', '.join(FORMATS)}"
             )
-        entry = Mountpoint(names.canonical(mountpoint), str(file), storage)
+        name = names.canonical(mountpoint)
         keys = self.get(MOUNTPOINTS)
-        table = MountTable.from_keys(keys, self.paths).adding(entry)
-        for mount in table.mounts:
+        table = MountTable.from_keys(keys, self.paths)
+        only: tuple[str, ...] = ()
+        if replace:
+            if any(mp.name == name for mp in table.mountpoints):
+                table = table.removing(name)
+                keys.cut(Mountpoint.entry_name(name))
+            taken = {mp.name for mp in table.mountpoints}
+            free = tuple(
+                ns for ns in PERSISTENT_NAMESPACES if names.with_namespace(name, ns) not in taken
+            )
+            only = () if free == PERSISTENT_NAMESPACES else free
+        entry = Mountpoint(name, str(file), storage, plugins, only)
+        for mount in table.adding(entry).mounts:
             if mount.origin == entry.name:
                 _check_readable(mount)
         keys.extend(entry.keys())
@@ -198,7 +223,9 @@ class KDB:
 
     # -- set -----------------------------------------------------------------------------
 
-    def set(self, ks: KeySet, parent: str = "/", *, own_checks: bool = True) -> list[Path]:
+    def set(
+        self, ks: KeySet, parent: str = "/", *, own_checks: bool = True, validate: bool = True
+    ) -> list[Path]:
         """Store ``ks`` as the complete state at and below ``parent``; return the files written.
 
         Keys below ``parent`` missing from ``ks`` are removed. Only files whose keys change
@@ -206,7 +233,8 @@ class KDB:
         (C02000, naming the file) if a file changed on disk since this KDB last read it; in
         both cases nothing is written. ``own_checks=False`` checks values against their
         specification only, not against their own ``check/*`` metadata (an import of keys
-        that describe themselves: a get reports their problems).
+        that describe themselves: a get reports their problems). ``validate=False``
+        (``kdb set -f``) stores values without checking them at all.
         """
         parent = names.canonical(parent)
         namespace, parts = names.split(parent)
@@ -223,10 +251,11 @@ class KDB:
                     key=key.name,
                     code=INTERFACE,
                 )
+        checked = specification if validate else None
         changes = [
             change
             for region in table.regions(parent)
-            if (change := self._change(table, region, stored, specification, own_checks))
+            if (change := self._change(table, region, stored, checked, own_checks))
         ]
         for change in changes:
             if change.backend.mount == self._bootstrap:
@@ -235,9 +264,9 @@ class KDB:
         proc = None
         if namespace in ("proc", names.CASCADING):
             old_proc = self._proc.below(proc_region)
-            proc = validate_change(
-                old_proc, stored.below(proc_region), specification, own_checks=own_checks
-            )
+            proc = stored.below(proc_region)
+            if validate:
+                proc = validate_change(old_proc, proc, specification, own_checks=own_checks)
         try:
             self._commit(changes)
         finally:
@@ -254,10 +283,11 @@ class KDB:
         table: MountTable,
         region: Region,
         stored: KeySet,
-        specification: Specification,
+        specification: Specification | None,
         own_checks: bool,
     ) -> Change | None:
-        """The change ``stored`` makes to ``region``'s file, validated; None if there is none."""
+        """The change ``stored`` makes to ``region``'s file, validated against
+        ``specification`` unless that is None; None if there is no change."""
         mount = region.mount
         backend = self._backends.get(mount)
         if backend is None or not backend.loaded:
@@ -288,7 +318,8 @@ class KDB:
             return None
         before.extend(key for key in current if key.name in removed)
         # Only what changes is validated, so an old invalid value elsewhere never blocks.
-        after = validate_change(before, after, specification, own_checks=own_checks)
+        if specification is not None:
+            after = validate_change(before, after, specification, own_checks=own_checks)
         # The file's other keys are shared with the current state, not copied.
         desired = KeySet(backend.keys)
         desired.remove_all(removed)

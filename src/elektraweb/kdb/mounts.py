@@ -94,16 +94,22 @@ class Paths:
 
 @dataclass(frozen=True)
 class Mountpoint:
-    """One recorded mount: a key (cascading or one namespace), a file as given, a format."""
+    """One recorded mount: a key (cascading or one namespace), a file as given, a format,
+    the check plugins named with it (``elektraweb.kdb.plugins``) and, for a cascading
+    mount that leaves some namespaces out (``kdb spec-mount``), the ones it covers."""
 
     name: str
     path: str
     format: str
+    plugins: tuple[str, ...] = ()
+    only: tuple[str, ...] = ()
 
     @property
     def namespaces(self) -> tuple[str, ...]:
         namespace = names.namespace_of(self.name)
-        return PERSISTENT_NAMESPACES if namespace == names.CASCADING else (namespace,)
+        if namespace != names.CASCADING:
+            return (namespace,)
+        return self.only or PERSISTENT_NAMESPACES
 
     @staticmethod
     def entry_name(name: str) -> str:
@@ -113,13 +119,17 @@ class Mountpoint:
     def keys(self) -> KeySet:
         """This mountpoint's entry in the mount table."""
         entry = self.entry_name(self.name)
-        return KeySet(
+        keys = KeySet(
             [
                 Key(entry, ""),
                 Key(names.child(entry, "path"), self.path),
                 Key(names.child(entry, "format"), self.format),
             ]
         )
+        for field_name in ("plugins", "only"):
+            if listed := getattr(self, field_name):
+                keys.add(Key(names.child(entry, field_name), " ".join(listed)))
+        return keys
 
 
 @dataclass(frozen=True)
@@ -248,7 +258,13 @@ class MountTable:
                 canonical = names.canonical(name)
             except ValueError as exc:
                 raise MountError(f"mountpoint entry {entry}: {exc}", key=entry) from exc
-            mountpoints.append(Mountpoint(canonical, path.text, fmt.text))
+            listed = [
+                tuple(key.text.split()) if (key := ks.lookup(names.child(entry, f))) else ()
+                for f in ("plugins", "only")
+            ]
+            if not set(listed[1]) <= set(PERSISTENT_NAMESPACES):
+                raise MountError(f"mountpoint entry {entry}: bad 'only' {listed[1]}", key=entry)
+            mountpoints.append(Mountpoint(canonical, path.text, fmt.text, *listed))
         return cls(mountpoints, paths)
 
 

@@ -8,6 +8,9 @@ subject to ``restrict/*``):
   ``check/enum/delimiter`` (or the older ``check/enum/multi``) a list of them;
 - ``check/range``: ``1-999``, ``-5-5,10``, ranges and single values separated by ``,``;
   floats for float types, integers otherwise;
+- ``check/ipaddr`` (empty, ``ipv4`` or ``ipv6``): an IP address; ``check/port``: a port
+  number up to 65535 or a service name of /etc/services (both C03200, as libelektra);
+- ``trigger/error``: the write fails with that error code (libelektra's error plugin);
 - ``check/validation``: a POSIX extended regex (``elektraweb.kdb.posixre``). As in
   libelektra it is searched anywhere in the value unless anchored with ``^...$`` or
   ``check/validation/match`` is ``LINE`` (some line matches as a whole) or ``WORD`` (some
@@ -24,7 +27,9 @@ regex that does not parse, a bad enum delimiter) is C03100. ``restrict/*`` is C0
 
 from __future__ import annotations
 
+import ipaddress
 import re
+import socket
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -45,6 +50,8 @@ from elektraweb.kdb.types import (
 # Namespaces whose keys hold values that get stored and therefore validated.
 VALIDATED = frozenset(names.CASCADE_ORDER) - {"default"}
 
+_HIGHEST_PORT = 65535
+_ERROR_CODE = re.compile(r"C[0-9]{5}")
 _INTEGER = r"[0-9]+"
 _FLOAT = r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
 _RANGE_ITEM = {
@@ -156,6 +163,46 @@ def _check_regex(value: str, meta: Mapping[str, str]) -> None:
         raise _Failure(reason, VALIDATION_SYNTACTIC)
 
 
+def _check_network(value: str, meta: Mapping[str, str]) -> None:
+    # libelektra's ipaddr and network plugins; both report a bad value as semantic.
+    family = meta.get("check/ipaddr")
+    if family is not None:
+        versions = {"": (4, 6), "ipv4": (4,), "ipv6": (6,)}.get(family.lower())
+        if versions is None:
+            reason = f"check/ipaddr must be empty, ipv4 or ipv6, not '{family}'"
+            raise _Failure(reason, VALIDATION_SYNTACTIC)
+        try:
+            address = ipaddress.ip_address(value)
+        except ValueError:
+            address = None
+        if address is None or address.version not in versions:
+            kind = " or ".join(f"IPv{v}" for v in versions)
+            raise _Failure(f"it is not an {kind} address (check/ipaddr)", VALIDATION_SEMANTIC)
+    if "check/port" in meta:
+        if value.isdigit():
+            if int(value) > _HIGHEST_PORT:
+                reason = f"port {value} is not within 0 - {_HIGHEST_PORT} (check/port)"
+                raise _Failure(reason, VALIDATION_SEMANTIC)
+            return
+        try:
+            socket.getservbyname(value)
+        except OSError:
+            reason = f"no port number and no service with name {value} (check/port)"
+            raise _Failure(reason, VALIDATION_SEMANTIC) from None
+
+
+def _check_trigger(meta: Mapping[str, str]) -> None:
+    # libelektra's error plugin: a write of a key with trigger/error fails with that code,
+    # so that scripts and tutorials can show how a failed write looks.
+    code = meta.get("trigger/error")
+    if code is None:
+        return
+    if not _ERROR_CODE.fullmatch(code):
+        reason = f"trigger/error '{code}' is not an error code like C03200"
+        raise _Failure(reason, VALIDATION_SYNTACTIC)
+    raise _Failure(f"trigger/error requests error {code}", code)
+
+
 def validate_key(key: Key, meta: Mapping[str, str] | None = None) -> Value:
     """The key's value, normalised (booleans become ``1``/``0``), if ``meta`` allows it.
 
@@ -169,11 +216,13 @@ def validate_key(key: Key, meta: Mapping[str, str] | None = None) -> Value:
         return value
     type_name = type_of(meta)
     try:
+        _check_trigger(meta)
         if type_name is not None:
             value = check_type(type_name, value, meta)
         _check_enum(value, meta, type_name)
         _check_range(value, meta, type_name)
         _check_regex(value, meta)
+        _check_network(value, meta)
     except TypeMismatch as mismatch:
         raise _error(key.name, key.value, str(mismatch), VALIDATION_SEMANTIC) from None
     except _Failure as failure:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -85,6 +86,9 @@ class Command:
 
     @property
     def max_arguments(self) -> int:
+        # A last argument written "[<name>...]" takes any number of values.
+        if self.arguments and self.arguments[-1].endswith("...]"):
+            return sys.maxsize
         return len(self.arguments)
 
     @property

@@ -8,7 +8,6 @@ import sys
 from elektraweb.cli.kdb_commands import subtree
 from elektraweb.cli.kdb_commands.command import (
     BAD_ARGUMENTS,
-    BAD_OPTIONS,
     COMMAND_SPECIFIC,
     NO_NEWLINE,
     NOT_FOUND,
@@ -25,23 +24,24 @@ from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 
-_UNLIMITED_DEPTH = sys.maxsize
-
 
 def run_get(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
     verbose = invocation.flag("verbose")
     kdb = KDB()
-    keys = kdb.get("/" if invocation.flag("all") else name)
-    if not invocation.flag("all"):
-        _add_link_targets(kdb, keys, name)
+    parent = name
+    if invocation.flag("all"):
+        parent = "/"
+    elif verbose:
+        # The key count libelektra prints is of the whole mountpoint the key is in.
+        parent = subtree.mountpoint_of(kdb, name)
+    keys = kdb.get(parent)
     if verbose:
         print(f"got {len(keys)} keys")
+    if not invocation.flag("all"):
+        _add_link_targets(kdb, keys, name)
     if verbose and subtree.is_cascading(name):
-        for tried, found in cascade.explain(keys, name):
-            # As libelektra's trace: the names a spec key sends us to are indented.
-            indent = "" if tried.startswith("spec:/") else "    "
-            print(f"{indent}searching {tried}, found: {tried if found else '<nothing>'}")
+        _explain_lookup(keys, name)
     key = cascade.lookup(keys, name)
     if key is None:
         raise CommandError(f"Did not find key '{name}'", NOT_FOUND)
@@ -51,6 +51,24 @@ def run_get(invocation: Invocation) -> int:
     end = "" if invocation.flag("no_newline") else "\n"
     sys.stdout.write(_printable(key) + end)
     return OK
+
+
+def _explain_lookup(keys: KeySet, name: str) -> None:
+    """libelektra's lookup trace: the spec key (looked up with a callback), then, indented,
+    the names tried after it; the namespaces only when no spec key steers the lookup."""
+    trace = cascade.explain(keys, name)
+    (spec_name, spec_found), rest = trace[0], trace[1:]
+    print(f"searching {spec_name}, found: {_found(spec_name, spec_found)}, options: KDB_O_CALLBACK")
+    in_namespaces = {
+        names.with_namespace(name, ns) for ns in (*cascade.VALUE_NAMESPACES, "default")
+    }
+    for tried, found in rest:
+        if not (spec_found and tried in in_namespaces):
+            print(f"    searching {tried}, found: {_found(tried, found)}")
+
+
+def _found(name: str, found: bool) -> str:
+    return name if found else "<nothing>"
 
 
 def _add_link_targets(kdb: KDB, keys: KeySet, name: str) -> None:
@@ -112,11 +130,7 @@ def run_set(invocation: Invocation) -> int:
     if subtree.is_cascading(name):
         key = cascade.lookup(keys, name)
         if key is None or key.namespace not in subtree.WRITABLE_NAMESPACES:
-            raise CommandError(
-                "Aborting: A cascading write to a non-existent key is ambiguous. "
-                f"Give the namespace, e.g. 'user:{name}'.",
-                COMMAND_SPECIFIC,
-            )
+            raise CommandError(subtree.AMBIGUOUS_WRITE, COMMAND_SPECIFIC)
         report = [f'Set string to "{value}"', f"Using name {key.name}"]
     else:
         existing = keys.lookup(name)
@@ -128,7 +142,7 @@ def run_set(invocation: Invocation) -> int:
             key = existing
             report = [f'Set string to "{value}"']
     key.value = value
-    kdb.set(keys, parent)
+    kdb.set(keys, parent, validate=not invocation.flag("force"))
     if not invocation.flag("quiet"):
         print("\n".join(report))
     return OK
@@ -137,21 +151,14 @@ def run_set(invocation: Invocation) -> int:
 def run_ls(invocation: Invocation) -> int:
     argument = invocation.arguments[0]
     root = names.canonical(argument)
-    min_depth = _depth(invocation, "min_depth", 0)
-    max_depth = _depth(invocation, "max_depth", _UNLIMITED_DEPTH)
-    if max_depth <= min_depth:
-        raise CommandError(
-            f"Invalid arguments passed: the maximum depth ({max_depth}) has to be larger "
-            f"than the minimum depth ({min_depth})",
-            BAD_ARGUMENTS,
-        )
+    min_depth, max_depth = subtree.depth_range(invocation)
     keys = KDB().get(root)
     selected = subtree.below(keys, root)
     if invocation.flag("verbose"):
-        print(f"size of all keys in mountpoint: {len(keys)}")
+        print(f"size of all keys in mount point: {len(keys)}")
         print(f"size of requested keys: {len(selected)}")
     # As in libelektra: a trailing '/' (or the root of a namespace) lists from the next level.
-    offset = 1 if not names.parts_of(root) or _ends_with_separator(argument) else 0
+    offset = 1 if not names.parts_of(root) or subtree.ends_with_separator(argument) else 0
     root_depth = len(names.parts_of(root))
     end = "\0" if invocation.flag("null") else "\n"
     for key in selected:
@@ -159,23 +166,6 @@ def run_ls(invocation: Invocation) -> int:
         if min_depth + offset <= depth < max_depth + offset:
             sys.stdout.write(key.name + end)
     return OK
-
-
-def _depth(invocation: Invocation, option: str, default: int) -> int:
-    raw = invocation.value(option)
-    if raw is None:
-        return default
-    if not raw.isdigit():
-        flag = "--" + option.replace("_", "-")
-        raise CommandError(
-            f"Invalid options passed: {flag} needs a number of levels (0 or more), not '{raw}'",
-            BAD_OPTIONS,
-        )
-    return int(raw)
-
-
-def _ends_with_separator(argument: str) -> bool:
-    return argument.endswith("/") and not argument.endswith("\\/")
 
 
 def run_find(invocation: Invocation) -> int:
@@ -230,7 +220,10 @@ COMMANDS = {
         summary="Set the value of a key.",
         arguments=("<key name>", "<value>"),
         run=run_set,
-        options=(QUIET,),
+        options=(
+            QUIET,
+            Option(("-f", "--force"), "Store the value without checking it against its spec."),
+        ),
         details="Creates the key if it does not exist. A cascading name (starting with '/')\n"
         "sets the key it resolves to; to create a key, give its namespace.\n"
         "Use '--' before a value that starts with '-':  kdb set -- user:/tests/neg -3",
@@ -242,17 +235,7 @@ COMMANDS = {
         arguments=("<key name>",),
         run=run_ls,
         options=(
-            Option(
-                ("-m", "--min-depth"),
-                "Minimum depth relative to the key (default 0).",
-                metavar="DEPTH",
-            ),
-            Option(
-                ("-M", "--max-depth"),
-                "Maximum depth relative to the key, exclusive "
-                "(default unlimited; 1 with a trailing '/' shows the next level).",
-                metavar="DEPTH",
-            ),
+            *subtree.DEPTH_OPTIONS,
             NULL,
             Option(("-v", "--verbose"), "Print how many keys were read and selected."),
         ),

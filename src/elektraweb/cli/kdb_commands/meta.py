@@ -12,6 +12,7 @@ from elektraweb.cli.kdb_commands.command import (
     NOT_FOUND,
     NULL,
     OK,
+    QUIET,
     Command,
     CommandError,
     Invocation,
@@ -59,12 +60,8 @@ def run_meta_set(invocation: Invocation) -> int:
     key = cascade.lookup(keys, name)
     if subtree.is_cascading(name):
         if key is None or key.namespace not in subtree.WRITABLE_NAMESPACES:
-            raise CommandError(
-                "Aborting: A cascading meta-set on a non-existent key is ambiguous. "
-                f"Give the namespace, e.g. 'spec:{name}'.",
-                COMMAND_SPECIFIC,
-            )
-        if invocation.flag("verbose"):
+            raise CommandError(subtree.AMBIGUOUS_WRITE, COMMAND_SPECIFIC)
+        if not invocation.flag("quiet"):
             print(f"Using name {key.name}")
     elif key is None:
         # libelektra creates a missing (non-cascading) key with a null value.
@@ -73,6 +70,8 @@ def run_meta_set(invocation: Invocation) -> int:
         if invocation.flag("verbose"):
             print(f"Creating key {name}")
     if meta_value is None:
+        if not invocation.flag("quiet"):
+            print(f"Only two arguments, thus deleting metaname {meta_name}")
         key.meta.pop(meta_name, None)
     else:
         key.meta[meta_name] = meta_value
@@ -91,6 +90,14 @@ def run_meta_ls(invocation: Invocation) -> int:
     end = "\0" if invocation.flag("null") else "\n"
     for meta_name in sorted(key.meta):
         sys.stdout.write(meta_name + end)
+    return OK
+
+
+def run_meta_show(invocation: Invocation) -> int:
+    name = names.canonical(invocation.arguments[0])
+    key = _existing(KDB().get(subtree.cascading(name)), name)
+    for meta_name in sorted(key.meta):
+        print(f"{meta_name}: {key.meta[meta_name]}")
     return OK
 
 
@@ -123,9 +130,9 @@ COMMANDS = {
         summary="Set the value of a metakey; without a value, remove the metakey.",
         arguments=("<key name>", "<metaname>", "[<metavalue>]"),
         run=run_meta_set,
-        options=(Option(("-v", "--verbose"), "Say which key is changed or created."),),
+        options=(Option(("-v", "--verbose"), "Say which key is created."), QUIET),
         details="A missing key with a namespace is created with a null value. A cascading\n"
-        "name must resolve to an existing key.",
+        "name must resolve to an existing key, whose name is printed.",
         exits=((COMMAND_SPECIFIC, "a cascading name that resolves to no key"),),
     ),
     "meta-ls": Command(
@@ -135,6 +142,13 @@ COMMANDS = {
         run=run_meta_ls,
         options=(NULL, Option(("-v", "--verbose"), "Say which key was found.")),
         details="A missing key ends with exit code 1, as in libelektra.",
+    ),
+    "meta-show": Command(
+        name="meta-show",
+        summary="Print every metakey of a key with its value, as 'name: value'.",
+        arguments=("<key name>",),
+        run=run_meta_show,
+        exits=(_KEY_MISSING,),
     ),
     "meta-rm": Command(
         name="meta-rm",

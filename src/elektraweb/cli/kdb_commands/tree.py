@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from elektraweb.cli.kdb_commands import subtree
 from elektraweb.cli.kdb_commands.command import (
-    COMMAND_SPECIFIC,
     NOT_FOUND,
     OK,
     Command,
@@ -12,12 +11,14 @@ from elektraweb.cli.kdb_commands.command import (
     Invocation,
     Option,
 )
-from elektraweb.kdb import names
+from elektraweb.kdb import cascade, names
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.spec import strip_spec
 
+# Namespaces whose keys live in files, so removing them lasts.
+STORED = ("spec", *subtree.WRITABLE_NAMESPACES)
 RECURSIVE = Option(("-r", "--recursive"), "Work on the key and everything below it.")
 
 
@@ -25,24 +26,21 @@ def run_rm(invocation: Invocation) -> int:
     name = names.canonical(invocation.arguments[0])
     kdb = KDB()
     keys = kdb.get(name)
-    if subtree.is_cascading(name) and not subtree.below(keys, name):
-        # Nothing to remove in any namespace: not found, as libelektra says (11).
-        return _not_found(invocation, name)
-    subtree.namespaced(name, "when removing a key", COMMAND_SPECIFIC)
-    if invocation.flag("recursive"):
-        found = len(keys.cut(name)) > 0
+    recursive = invocation.flag("recursive")
+    if recursive:
+        # A cascading name removes its subtree in every namespace, as libelektra's ksCut.
+        doomed = [key.name for key in subtree.below(keys, name) if key.namespace in STORED]
     else:
-        found = keys.remove(name) is not None
-    if not found:
-        return _not_found(invocation, name)
+        # A cascading name removes the key it resolves to, as libelektra's lookup with POP.
+        found = cascade.lookup(keys, name)
+        doomed = [found.name] if found is not None and found.namespace in STORED else []
+    if not doomed:
+        if invocation.flag("force"):
+            return OK
+        raise CommandError(f"Did not find {'any' if recursive else 'the'} key", NOT_FOUND)
+    keys.remove_all(doomed)
     kdb.set(keys, name)
     return OK
-
-
-def _not_found(invocation: Invocation, name: str) -> int:
-    if invocation.flag("force"):
-        return OK
-    raise CommandError(f"Did not find key '{name}'", NOT_FOUND)
 
 
 def _moving(keys: KeySet, source: str, recursive: bool, verb: str) -> list[Key]:
@@ -121,10 +119,9 @@ COMMANDS = {
             RECURSIVE,
             Option(("-f", "--force"), "Do not fail on a missing key."),
         ),
-        exits=(
-            (NOT_FOUND, "no key to remove found"),
-            (COMMAND_SPECIFIC, "a cascading name of existing keys: give the namespace"),
-        ),
+        details="A cascading name (starting with '/') removes the key it resolves to; with -r\n"
+        "it removes the subtree in every namespace.",
+        exits=((NOT_FOUND, "no key to remove found"),),
     ),
     "mv": Command(
         name="mv",

@@ -88,8 +88,20 @@ _MODULES = {
     "json": "elektraweb.kdb.storage.json_format",
     "yaml": "elektraweb.kdb.storage.yaml_format",
     "toml": "elektraweb.kdb.storage.toml_format",
+    "ni": "elektraweb.kdb.storage.ni",
+    "mini": "elektraweb.kdb.storage.mini",
 }
 FORMATS = tuple(_MODULES)
+# The usual file name extension of each format (mini files are named like ini files).
+EXTENSIONS = {
+    "dump": "ecf",
+    "ini": "ini",
+    "json": "json",
+    "yaml": "yaml",
+    "toml": "toml",
+    "ni": "ni",
+    "mini": "ini",
+}
 
 
 def get_format(name: str) -> StorageFormat:
@@ -105,4 +117,4 @@ def format_for_file(filename: str) -> str | None:
     """Guess the format from a file name's extension (``app.toml`` → ``toml``)."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
     return {"ini": "ini", "json": "json", "yaml": "yaml", "yml": "yaml", "toml": "toml",
-            "dump": "dump", "ecf": "dump"}.get(suffix)
+            "dump": "dump", "ecf": "dump", "ni": "ni"}.get(suffix)
