@@ -56,3 +56,19 @@ def test_the_event_endpoint_is_announced_as_clients_reach_it(
     """Every interface, or the request socket's address: clients use the host they send
     requests to (which may be a name or a NAT address elektrad cannot know)."""
     assert announced_events(requests, events) == announced
+
+
+def test_mount_dirs_are_real_existing_directories(tmp_path: Path) -> None:
+    key = KeyPair.generate().public
+    (tmp_path / "files").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "files")
+    config = Config.build(
+        allow_keys=[key], mount_dirs=[str(tmp_path / "link"), tmp_path / "x" / ".." / "files"],
+        environ={},
+    )
+    assert config.mount_dirs == ((tmp_path / "files").resolve(),)
+    assert Config.build(allow_keys=[key], environ={}).mount_dirs == ()  # remote mounting off
+    with pytest.raises(ConfigError, match="--mount-dir .*missing: no such directory"):
+        Config.build(allow_keys=[key], mount_dirs=[tmp_path / "missing"], environ={})
+    with pytest.raises(ConfigError, match="--mount-dir /: / would allow every file"):
+        Config.build(allow_keys=[key], mount_dirs=["/"], environ={})

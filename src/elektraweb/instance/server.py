@@ -75,6 +75,10 @@ class Server:
             f"public key {keypair.public}, state {config.state_dir}",
             flush=True,
         )
+        if config.mount_dirs:
+            logger.info("remote mounts allowed below %s", ", ".join(map(str, config.mount_dirs)))
+        else:
+            logger.info("remote mounting is off (no --mount-dir)")
         publisher = loop.create_task(events.run(wire.publish), name="events")
         watcher = loop.create_task(feed.follow(worker, self._stopping), name="changefeed")
         await self._stopping.wait()
