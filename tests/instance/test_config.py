@@ -68,7 +68,7 @@ def test_mount_dirs_are_real_existing_directories(tmp_path: Path) -> None:
     )
     assert config.mount_dirs == ((tmp_path / "files").resolve(),)
     assert Config.build(allow_keys=[key], environ={}).mount_dirs == ()  # remote mounting off
-    with pytest.raises(ConfigError, match="--mount-dir .*missing: no such directory"):
+    with pytest.raises(ConfigError, match=r"--mount-dir .*missing: no such directory"):
         Config.build(allow_keys=[key], mount_dirs=[tmp_path / "missing"], environ={})
     with pytest.raises(ConfigError, match="--mount-dir /: / would allow every file"):
         Config.build(allow_keys=[key], mount_dirs=["/"], environ={})

@@ -40,6 +40,14 @@ class Stack:
         assert status == 200, body
         return api
 
+    async def register(self, host: Elektrad) -> int:
+        """Register a started elektrad; its instance id."""
+        status, body = await self.admin("POST", "/api/instances", {
+            "name": host.name, "endpoint": host.endpoint, "public_key": host.public_key,
+        })  # fmt: skip
+        assert status == 201, body
+        return int(body["id"])
+
     async def mounts(self) -> list[dict[str, Any]]:
         status, body = await self.viewer("GET", f"/api/instances/{self.instance}/mounts")
         assert status == 200, body
@@ -58,11 +66,8 @@ async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     try:
         await host.start()
         await clusterd.start()
-        status, body = await clusterd.api("POST", "/api/instances", {
-            "name": "web", "endpoint": host.endpoint, "public_key": host.public_key,
-        })  # fmt: skip
-        assert status == 201, body
-        stack = Stack(clusterd, host, body["id"], clusterd.api, clusterd.api, allowed, secret)
+        stack = Stack(clusterd, host, 0, clusterd.api, clusterd.api, allowed, secret)
+        stack.instance = await stack.register(host)
         stack.editor = await stack.login("eddie", "editor")
         stack.viewer = await stack.login("vera", "viewer")
         apis += [stack.editor, stack.viewer]

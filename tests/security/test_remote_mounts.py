@@ -77,11 +77,7 @@ async def test_user_mounts_resolve_below_home_before_the_check(stack: Stack) -> 
     host = Elektrad(base, stack.clusterd.public_key, "web-2", mount_dirs=[home_dir])
     try:
         await host.start()
-        status, body = await stack.admin("POST", "/api/instances", {
-            "name": "web-2", "endpoint": host.endpoint, "public_key": host.public_key,
-        })  # fmt: skip
-        assert status == 201, body
-        mounts = f"/api/instances/{body['id']}/mounts"
+        mounts = f"/api/instances/{await stack.register(host)}/mounts"
         status, answer = await stack.admin(
             "POST", mounts, {"mountpoint": "user:/app", "path": "/mountable/app.ini"}
         )
@@ -104,12 +100,9 @@ async def test_operator_mounts_stay_and_no_mount_dir_means_no_remote_mounts(
     bare = Elektrad(stack.host.base.parent / "bare", stack.clusterd.public_key, "bare")
     try:
         await bare.start()
-        status, body = await stack.admin("POST", "/api/instances", {
-            "name": "bare", "endpoint": bare.endpoint, "public_key": bare.public_key,
-        })  # fmt: skip
-        assert status == 201, body
+        instance = await stack.register(bare)
         (bare.home / "x.ini").write_text("")
-        status, answer = await stack.admin("POST", f"/api/instances/{body['id']}/mounts", {
+        status, answer = await stack.admin("POST", f"/api/instances/{instance}/mounts", {
             "mountpoint": "system:/x", "path": str(bare.home / "x.ini"),
         })  # fmt: skip
         assert (status, answer["error"]["code"]) == (403, "forbidden"), answer
