@@ -110,3 +110,23 @@ async def test_operator_mounts_stay_and_no_mount_dir_means_no_remote_mounts(
         assert "system:/x" not in await bare.kdb("mount")
     finally:
         await bare.stop()
+
+
+async def test_bad_mount_requests_are_refused_naming_the_problem(stack: Stack) -> None:
+    (stack.allowed / "folder").mkdir()
+    mounts = f"/api/instances/{stack.instance}/mounts"
+    inside = stack.allowed
+    refusals = [
+        ({"mountpoint": "system:/a", "path": f"{inside}/folder", "format": "ini"}, 400, "a dir"),
+        ({"mountpoint": "system:/a", "path": f"{inside}/{'n' * 300}.ini"}, 400, "name too long"),
+        ({"mountpoint": "system:/a", "path": f"{inside}/a.conf"}, 400, "'format'"),
+        ({"mountpoint": "system:/a", "path": f"{inside}/a", "format": "xml"}, 400, "'format'"),
+        ({"mountpoint": "system:/a b\\", "path": f"{inside}/a.ini"}, 400, "system:/a b"),
+        ({"mountpoint": "user:/elektra/x", "path": f"{inside}/a.ini"}, 403, "protected"),
+        ({"mountpoint": "system:/elektra/y", "path": f"{inside}/a.ini"}, 403, "protected"),
+    ]
+    for body, status_wanted, named in refusals:
+        status, answer = await stack.admin("POST", mounts, body)
+        assert status == status_wanted and named in answer["error"]["message"], (body, answer)
+    assert await stack.mounts() == []
+    assert sorted(path.name for path in stack.allowed.iterdir()) == ["folder"]  # nothing made

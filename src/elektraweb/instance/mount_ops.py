@@ -36,6 +36,14 @@ def _outside(host: Host, files: list[Path]) -> Path | None:
     return None
 
 
+def _unusable(file: Path) -> str:
+    """Why ``file`` cannot hold keys ("" if it can, or may be created to)."""
+    try:
+        return "is a directory" if file.is_dir() else ""
+    except OSError as error:  # a name too long, a parent that is a file, ...
+        return f"cannot be used: {error.strerror}"
+
+
 def _check_enabled(host: Host, op: str) -> None:
     if not host.mount_dirs:
         raise RemoteError(
@@ -103,8 +111,8 @@ def mount(host: Host, args: Args) -> Outcome:
     table = MountTable(host.kdb.mounts(), host.kdb.paths)
     taken = {Path(os.path.realpath(existing.file)) for existing in table.mounts}
     for file in files:
-        if file in taken or file.is_dir():
-            problem = "is a directory" if file.is_dir() else "is already mounted"
+        problem = "is already mounted" if file in taken else _unusable(file)
+        if problem:
             raise bad_request(f"mount: path {path!r} at {name}: {file} {problem}")
     entry = host.kdb.mount(path, name, storage)
     result = {"mountpoint": entry.name, "file": entry.path, "format": entry.format}
