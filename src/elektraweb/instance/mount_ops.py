@@ -17,7 +17,7 @@ from typing import Any
 from elektraweb.instance.arguments import Args
 from elektraweb.instance.context import Host, Operation, Outcome
 from elektraweb.kdb.mounts import Mountpoint, MountTable
-from elektraweb.kdb.protected import refusal
+from elektraweb.kdb.protected import protected_root
 from elektraweb.kdb.storage import FORMATS, format_for_file
 from elektraweb.wire.messages import ErrorCode, RemoteError, bad_request
 
@@ -95,9 +95,13 @@ def mount(host: Host, args: Args) -> Outcome:
         )
     mountpoint = Mountpoint(name, path, storage)
     for resolved in mountpoint.resolved(host.kdb.paths):
-        reason = refusal(resolved.name)
-        if reason is not None:
-            raise RemoteError(ErrorCode.PROTECTED, f"mount: {reason}", key=name)
+        root = protected_root(resolved.name)
+        if root is not None:
+            raise RemoteError(
+                ErrorCode.PROTECTED,
+                f"mount: {name} is protected: {root} holds the KDB's own configuration",
+                key=name,
+            )
     files = _real_files(host, mountpoint)
     outside = _outside(host, files)
     if outside is not None:
