@@ -38,8 +38,10 @@ async def test_only_admins_mount_and_every_mount_is_audited(stack: Stack) -> Non
     assert "port = 80" in (stack.allowed / "shop.ini").read_text()  # the file stays
 
     status, log = await stack.admin("GET", f"/api/audit?instance={stack.instance}")
-    entries = [(e["action"], e["key"], e["result"]["ok"]) for e in log if "mount" in e["action"]]
-    assert entries == [("umount", "system:/shop", True), ("mount", "system:/shop", True)]
+    entries = [
+        (e["action"], e["key"], e["result"]["outcome"]) for e in log if "mount" in e["action"]
+    ]
+    assert entries == [("umount", "system:/shop", "applied"), ("mount", "system:/shop", "applied")]
 
 
 async def test_files_outside_the_mount_dir_are_refused_however_named(
@@ -66,7 +68,8 @@ async def test_files_outside_the_mount_dir_are_refused_however_named(
     assert stack.secret.read_text() == SECRET_TEXT
     assert not (tmp_path / "new.ini").exists()
     status, log = await stack.admin("GET", f"/api/audit?instance={stack.instance}")
-    assert sum(1 for e in log if e["action"] == "mount" and not e["result"]["ok"]) == len(escapes)
+    refused = [e for e in log if e["action"] == "mount" and e["result"]["outcome"] == "refused"]
+    assert len(refused) == len(escapes)
 
 
 async def test_user_mounts_resolve_below_home_before_the_check(stack: Stack) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from elektraweb.cluster.api import ApiResponse
-from elektraweb.cluster.errors import ApiError
+from elektraweb.cluster.errors import ApiError, BadGateway, GatewayTimeout
 from elektraweb.cluster.routing import Call, Route
 from elektraweb.cluster.schema import BOOLEAN, STRING, array, obj
 from elektraweb.cluster.targets import InstanceTarget, instance_target
@@ -28,14 +28,17 @@ async def list_mounts(call: Call) -> ApiResponse:
 
 async def _audited(call: Call, target: InstanceTarget, op: str, args: dict[str, Any]) -> Any:
     """Run ``op`` on the instance and record it, refused or not, in the audit log."""
-    result: dict[str, Any] = {"ok": True, "args": args}
     try:
         reply = await target.call(op, args)
     except ApiError as error:
-        result.update(ok=False, error=error.body()["error"])
+        # Without an answer the instance may still have done it: "unknown", not "refused".
+        unanswered = isinstance(error, GatewayTimeout | BadGateway)
+        outcome = "unknown" if unanswered else "refused"
+        result = {"ok": False, "outcome": outcome, "args": args, "error": error.body()["error"]}
         _record(call, target, op, args["mountpoint"], None, result)
         raise
-    _record(call, target, op, args["mountpoint"], reply, result)
+    applied = {"ok": True, "outcome": "applied", "args": args}
+    _record(call, target, op, args["mountpoint"], reply, applied)
     return reply
 
 
