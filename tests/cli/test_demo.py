@@ -49,8 +49,10 @@ def running(pid: int) -> bool:
 
 
 class Demo:
-    def __init__(self, process: asyncio.subprocess.Process, match: re.Match[str]) -> None:
-        self.process = process
+    def __init__(
+        self, process: asyncio.subprocess.Process, match: re.Match[str], directory: Path
+    ) -> None:
+        self.process, self.directory = process, directory
         self.url, self.user, self.password = match["url"], match["user"], match["pw"]
 
 
@@ -71,7 +73,7 @@ async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
                     break
             else:
                 raise AssertionError(f"the demo ended without a login line: {output}")
-        yield Demo(process, match)
+        yield Demo(process, match, tmp_path)
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
@@ -110,6 +112,13 @@ async def test_the_demo_serves_three_instances_and_a_cluster(demo: Demo) -> None
             refused = await answer.json()
         assert answer.status == 400
         assert refused["error"]["code"] == "validation"
+        # Each instance lets the admin mount files of its own demo directory, and no others.
+        async with session.get(f"/api/instances/{web_1}/mounts") as answer:
+            (mount_dir,) = (await answer.json())["mount_dirs"]
+        assert Path(mount_dir) == (demo.directory / "web-1" / "files").resolve()
+        wanted = {"mountpoint": "system:/tried", "path": f"{mount_dir}/tried.ini"}
+        async with session.post(f"/api/instances/{web_1}/mounts", json=wanted) as answer:
+            assert answer.status == 200, await answer.text()
 
 
 async def test_the_cluster_owns_its_keys_on_both_members(demo: Demo) -> None:

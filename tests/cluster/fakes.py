@@ -125,6 +125,9 @@ class FakeDaemon:
                     "locked", f"key {key} is owned by cluster {owner}: only it may", key=key
                 )
 
+    def _mounts(self) -> dict[str, Any]:
+        return {"mounts": [], "mount_dirs": []}
+
     def _version(self) -> dict[str, Any]:
         return {
             "protocol": 1,

@@ -79,3 +79,19 @@ def test_elektra_notify_to_another_host_needs_the_opt_in() -> None:
     assert config.elektra_notify == "tcp://10.0.0.5:6000"
     with pytest.raises(ConfigError, match="not an endpoint"):
         Config.build(allow_keys=[KEY], elektra_notify="localhost", environ={})
+
+
+def test_mount_dirs_are_real_existing_directories(tmp_path: Path) -> None:
+    key = KeyPair.generate().public
+    (tmp_path / "files").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "files")
+    config = Config.build(
+        allow_keys=[key], mount_dirs=[str(tmp_path / "link"), tmp_path / "x" / ".." / "files"],
+        environ={},
+    )
+    assert config.mount_dirs == ((tmp_path / "files").resolve(),)
+    assert Config.build(allow_keys=[key], environ={}).mount_dirs == ()  # remote mounting off
+    with pytest.raises(ConfigError, match=r"--mount-dir .*missing: no such directory"):
+        Config.build(allow_keys=[key], mount_dirs=[tmp_path / "missing"], environ={})
+    with pytest.raises(ConfigError, match="--mount-dir /: / would allow every file"):
+        Config.build(allow_keys=[key], mount_dirs=["/"], environ={})

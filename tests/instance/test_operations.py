@@ -323,10 +323,14 @@ async def test_mounts_lists_what_kdb_mount_added(
 ) -> None:
     done = shared_daemon.kdb("mount", "mounted.toml", "user:/mounted", "toml")
     assert done.returncode == 0, done.stderr
-    mounts = (await link.request("mounts"))["mounts"]
-    assert {"mountpoint": "user:/mounted", "file": "mounted.toml", "format": "toml"} in mounts
-    await link.request("set", {"key": "user:/mounted/answer", "value": "42"})
+    listing = await link.request("mounts")
     file = shared_daemon.root / "user" / "mounted.toml"
+    assert {
+        "mountpoint": "user:/mounted", "file": "mounted.toml", "format": "toml",
+        "files": [str(file.resolve())], "managed": False,  # no --mount-dir: the host's own
+    } in listing["mounts"]
+    assert listing["mount_dirs"] == []
+    await link.request("set", {"key": "user:/mounted/answer", "value": "42"})
     assert "42" in file.read_text()
 
 

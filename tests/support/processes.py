@@ -70,8 +70,11 @@ class Elektrad:
     """One host: elektrad with its own `KDB_ROOT`, `HOME` and state below `base`, serving the
     client whose public key is `allow_key`. It keeps its port and its key across restarts."""
 
-    def __init__(self, base: Path, allow_key: str, name: str = "elektrad") -> None:
+    def __init__(
+        self, base: Path, allow_key: str, name: str = "elektrad", mount_dirs: Sequence[Path] = ()
+    ) -> None:
         self.base, self.name, self.allow_key = base, name, allow_key
+        self.mount_dirs = tuple(mount_dirs)
         self.kdb_root, self.home = base / "kdb", base / "home"
         # As on a real host, the configuration directories exist before elektrad starts.
         for namespace in ("system", "user"):
@@ -92,6 +95,7 @@ class Elektrad:
             state=self.base / "state",
             allow_key=self.allow_key,  # passed as --allow-key=KEY: a key may start with '-'
             log_path=self.log_path,
+            mount_dirs=self.mount_dirs,
         )
         self.public_key = (await self.daemon.start())["key"]
         return self

@@ -84,6 +84,11 @@ class Instance:
         return f"tcp://127.0.0.1:{self.port}"
 
     @property
+    def mount_dir(self) -> Path:
+        """Where admins may mount files from the web client (`--mount-dir`)."""
+        return self.root.parent / "files"
+
+    @property
     def env(self) -> dict[str, str]:
         return {**os.environ, "KDB_ROOT": str(self.root), "HOME": str(self.home)}
 
@@ -158,6 +163,7 @@ class Stack:
         home.mkdir(parents=True)
         root.mkdir(parents=True)
         instance = Instance(name, root, home, free_port_pair())
+        instance.mount_dir.mkdir()
         if sample:
             from elektraweb.demo.sample import write_sample
 
@@ -181,6 +187,8 @@ class Stack:
                 str(state),
                 "--allow-key",
                 self.clusterd_key,
+                "--mount-dir",
+                str(instance.mount_dir),
                 "--log-level",
                 "WARNING",
             ],

@@ -75,6 +75,16 @@ async def test_reads_and_their_defaults() -> None:
     assert await client.mounts() == []
 
 
+async def test_mount_and_umount_send_their_documented_arguments() -> None:
+    client, handler = client_for()
+    await client.mount("system:/app", "/srv/conf/app.ini")
+    assert handler.last == ("mount", {"mountpoint": "system:/app", "path": "/srv/conf/app.ini"})
+    await client.mount("system:/app", "/srv/conf/app", format="toml")
+    assert handler.last[1]["format"] == "toml"
+    await client.umount("system:/app")
+    assert handler.last == ("umount", {"mountpoint": "system:/app"})
+
+
 async def test_writes_send_their_documented_arguments() -> None:
     client, handler = client_for(
         {

@@ -53,6 +53,14 @@ def _parser() -> argparse.ArgumentParser:
         "--allow-key KEY and --allow-key=KEY both take it",
     )
     parser.add_argument(
+        "--mount-dir",
+        metavar="DIR",
+        action="append",
+        default=[],
+        help="allow clusterd's admins to mount files below DIR (symlinks and '..' resolved "
+        "first); repeatable. Without it remote mounting is off",
+    )
+    parser.add_argument(
         "--show-key",
         action="store_true",
         help="print this instance's public key (creating the keypair first) and exit",
@@ -112,6 +120,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             allow_keys=options.allow_key,
             elektra_notify=options.elektra_notify,
             elektra_notify_remote=options.elektra_notify_remote,
+            mount_dirs=options.mount_dir,
         )
     except ConfigError as error:
         parser.exit(USAGE_ERROR, f"elektrad: {error}\n")

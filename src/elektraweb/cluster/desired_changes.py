@@ -20,9 +20,10 @@ from elektraweb.cluster.desired_state import (
     revision_of,
     stored_name,
 )
-from elektraweb.cluster.errors import BadRequest, Conflict, NotFound
+from elektraweb.cluster.errors import BadRequest, Conflict, NotFound, Protected
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError, KDBError
+from elektraweb.kdb.protected import refusal
 from elektraweb.kdb.storage import FORMATS, get_format
 
 STRATEGIES = ("preserve", "overwrite", "replace")
@@ -48,7 +49,22 @@ def plan(state: DesiredState, op: str, args: Mapping[str, Any]) -> Change:
     planner = _PLANNERS.get(op)
     if planner is None:
         raise BadRequest(f"operation {op!r} is not available on a cluster")
-    return planner(state, args)
+    change = planner(state, args)
+    _check_protected(state, change)
+    return change
+
+
+def _check_protected(state: DesiredState, change: Change) -> None:
+    """403 `protected` for a change to what the KDB interprets (kdb.protected): refused here,
+    before the desired state holds it or any member is asked."""
+    puts = {key.name: key for key in change.puts}
+    for name in sorted(change.names, key=names.sort_key):
+        old, new = state.get(name), puts.get(name)
+        reason = refusal(
+            name, None if old is None else old.meta, None if new is None else new.meta
+        )
+        if reason is not None:
+            raise Protected(reason, key=name)
 
 
 # -- checks shared by the writes ---------------------------------------------------------------

@@ -17,6 +17,7 @@ from elektraweb.cluster import (
     routes_instances,
     routes_kdb,
     routes_meta,
+    routes_mounts,
 )
 from elektraweb.cluster.api import ApiRequest, ApiResponse, Principal, Role, role_allows
 from elektraweb.cluster.errors import ApiError, Forbidden, Unauthorized
@@ -34,6 +35,7 @@ ROUTES: tuple[Route, ...] = (
     *routes_access.ROUTES,
     *routes_instances.ROUTES,
     *routes_kdb.INSTANCE_ROUTES,
+    *routes_mounts.ROUTES,
     *routes_clusters.ROUTES,
     *routes_kdb.CLUSTER_ROUTES,
     *routes_audit.ROUTES,

@@ -47,6 +47,13 @@ class Forbidden(ApiError):
     code = "forbidden"
 
 
+class Protected(ApiError):
+    """A write to what the KDB itself interprets, such as the mount table."""
+
+    status = 403
+    code = "protected"
+
+
 class NotFound(ApiError):
     status = 404
     code = "not-found"

@@ -21,6 +21,7 @@ INSTANCE_ERROR_STATUS = {
     "conflict": 409,
     "locked": 423,
     "forbidden": 403,
+    "protected": 403,
     "too-large": 413,
     "bad-request": 400,
     "internal": 500,

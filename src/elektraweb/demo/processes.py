@@ -136,9 +136,11 @@ def elektrad(
     state: Path,
     allow_key: str,
     log_path: Path,
+    mount_dirs: Sequence[Path] = (),
 ) -> Daemon:
     """An elektrad serving the KDB below `kdb_root` at `endpoint` (events on its port + 2)
-    to the client with public key `allow_key`; its ready match has the instance's `key`."""
+    to the client with public key `allow_key`, allowing remote mounts below `mount_dirs`;
+    its ready match has the instance's `key`."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("KDB")}
     env.update(KDB_ROOT=str(kdb_root), HOME=str(home))
     command = [
@@ -146,6 +148,7 @@ def elektrad(
         "--listen", endpoint,
         "--state", str(state),
         f"--allow-key={allow_key}",  # one word: a z85 key may start with '-'
+        *(f"--mount-dir={folder}" for folder in mount_dirs),
     ]  # fmt: skip
     return Daemon(name, command, ready=ELEKTRAD_READY, log_path=log_path, env=env)
 

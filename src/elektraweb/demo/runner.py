@@ -1,7 +1,8 @@
 """`elektra-web demo`: clusterd and three elektrad on loopback, registered and ready to look at.
 
 Every daemon runs as a child process with its own directory below the demo's: `clusterd/`
-(keypair, database) and `<instance>/` (`kdb/` its KDB_ROOT, `home/`, `state/`), logs in `logs/`.
+(keypair, database) and `<instance>/` (`kdb/` its KDB_ROOT, `home/`, `state/`, and `files/`,
+where admins may mount files from the web client), logs in `logs/`.
 web-1 and web-2 form the cluster `shop`, which owns a few keys; db-1 stands alone. Ports are
 fixed relative to clusterd's (instance n listens on port + 10 + 4n, publishes on 2 more), so a
 demo directory can be used again.
@@ -73,6 +74,9 @@ class _Instance:
         kdb_root, user_home = home / "kdb", home / "home"
         if not kdb_root.exists():
             write_sample(kdb_root, user_home, name)
+        # Admins may mount files of this directory from the web client (and no others).
+        mountable = home / "files"
+        mountable.mkdir(parents=True, exist_ok=True)
         self.daemon = processes.elektrad(
             name,
             endpoint=self.endpoint,
@@ -81,6 +85,7 @@ class _Instance:
             state=home / "state",
             allow_key=clusterd_key,
             log_path=base / "logs" / f"{name}.log",
+            mount_dirs=(mountable,),
         )
 
 

@@ -33,6 +33,7 @@ class Config:
     allowed_keys: tuple[str, ...]
     kdb_root: Path | None = None
     elektra_notify: str | None = None  # libelektra's feed (instance/elektra_notify.py)
+    mount_dirs: tuple[Path, ...] = ()  # real paths; none: remote mounting is off
 
     @classmethod
     def build(
@@ -42,13 +43,15 @@ class Config:
         events: str | None = None,
         state_dir: str | Path | None = None,
         allow_keys: Iterable[str] = (),
+        mount_dirs: Iterable[str | Path] = (),
         environ: Mapping[str, str] | None = None,
         elektra_notify: str | None = None,
         elektra_notify_remote: bool = False,
     ) -> Config:
         """Resolve defaults and validate: endpoints, state dir, and the allowed client keys.
 
-        ``allow_keys`` holds Z85 public keys or names of files listing them.
+        ``allow_keys`` holds Z85 public keys or names of files listing them; ``mount_dirs``
+        the directories whose files remote mounts may reach.
         """
         env = os.environ if environ is None else environ
         kdb_root = Path(env["KDB_ROOT"]) if env.get("KDB_ROOT") else None
@@ -67,6 +70,7 @@ class Config:
             allowed_keys=read_allowed_keys(allow_keys),
             kdb_root=kdb_root,
             elektra_notify=_notify_endpoint(elektra_notify, elektra_notify_remote),
+            mount_dirs=read_mount_dirs(mount_dirs),
         )
 
 
@@ -130,6 +134,20 @@ def _bound(endpoint: str) -> tuple[str, int]:
     if match is None:
         raise ValueError(f"{endpoint!r} is no tcp://HOST:PORT endpoint")
     return match["host"], int(match["port"])
+
+
+def read_mount_dirs(folders: Iterable[str | Path]) -> tuple[Path, ...]:
+    """Each ``--mount-dir`` as its real path (symlinks and ``..`` resolved), which must be an
+    existing directory other than ``/``."""
+    resolved: list[Path] = []
+    for folder in folders:
+        real = Path(os.path.realpath(folder))
+        if not real.is_dir():
+            raise ConfigError(f"--mount-dir {folder}: no such directory")
+        if real == Path("/"):
+            raise ConfigError(f"--mount-dir {folder}: / would allow every file on the host")
+        resolved.append(real)
+    return tuple(dict.fromkeys(resolved))
 
 
 def read_allowed_keys(sources: Iterable[str]) -> tuple[str, ...]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from elektraweb.instance.arguments import Args
@@ -37,6 +38,7 @@ class Host:
     locks: LockTable
     public_key: str
     hostname: str
+    mount_dirs: tuple[Path, ...] = ()  # real paths; remote mounts stay inside (mount_ops)
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ protocol's error replies (docs/protocol.md §2).
 
 from __future__ import annotations
 
-from elektraweb.instance import key_ops, lock_ops, read_ops, set_ops, subtree_ops
+from elektraweb.instance import key_ops, lock_ops, mount_ops, read_ops, set_ops, subtree_ops
 from elektraweb.instance.arguments import Args
 from elektraweb.instance.context import Host, Operation, Outcome
 from elektraweb.instance.errors import remote_error
@@ -16,7 +16,7 @@ from elektraweb.wire.messages import ErrorCode, RemoteError, Request
 
 OPERATIONS: dict[str, Operation] = {
     operation.name: operation
-    for module in (read_ops, set_ops, key_ops, subtree_ops, lock_ops)
+    for module in (read_ops, mount_ops, set_ops, key_ops, subtree_ops, lock_ops)
     for operation in module.OPERATIONS
 }
 OPERATIONS["get"] = reporting_problems(OPERATIONS["get"])

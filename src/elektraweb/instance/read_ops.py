@@ -1,4 +1,4 @@
-"""Reads: get (webd's shape), ls (paged), find, mounts and version."""
+"""Reads: get (webd's shape), ls (paged), find and version."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 
 from elektraweb.instance.arguments import Args
 from elektraweb.instance.context import Host, Operation, Outcome
+from elektraweb.instance.mount_ops import mount_list
 from elektraweb.instance.representation import key_revision, wire_value
 from elektraweb.kdb import cascade, names
 from elektraweb.kdb.key import Key
@@ -117,17 +118,6 @@ def find(host: Host, args: Args) -> Outcome:
     return Outcome({"keys": found, "truncated": truncated})
 
 
-def mount_list(host: Host) -> list[dict[str, str]]:
-    return [
-        {"mountpoint": mountpoint.name, "file": mountpoint.path, "format": mountpoint.format}
-        for mountpoint in host.kdb.mounts()
-    ]
-
-
-def mounts(host: Host, args: Args) -> Outcome:
-    return Outcome({"mounts": mount_list(host)})
-
-
 def kdb_version() -> dict[str, Any]:
     """The KDB's version, as ``kdb --version`` reports it (this package's release)."""
     text = metadata.version("elektraweb")
@@ -152,6 +142,5 @@ OPERATIONS = (
     Operation("get", get, frozenset({"key", "depth", "ls_limit"})),
     Operation("ls", ls, frozenset({"key", "depth", "cursor", "limit"})),
     Operation("find", find, frozenset({"regex", "values", "under", "limit"})),
-    Operation("mounts", mounts, frozenset()),
     Operation("version", version, frozenset()),
 )

@@ -48,7 +48,7 @@ class Server:
         keypair = ensure_keypair(config.state_dir)
         locks = LockTable(config.state_dir)
         kdb = KDB()
-        host = Host(kdb, locks, keypair.public, socket.gethostname())
+        host = Host(kdb, locks, keypair.public, socket.gethostname(), config.mount_dirs)
         worker = KDBWorker()
         loop = asyncio.get_running_loop()
         events = EventStream(loop)
@@ -78,6 +78,10 @@ class Server:
             f"public key {keypair.public}, state {config.state_dir}",
             flush=True,
         )
+        if config.mount_dirs:
+            logger.info("remote mounts allowed below %s", ", ".join(map(str, config.mount_dirs)))
+        else:
+            logger.info("remote mounting is off (no --mount-dir)")
         publisher = loop.create_task(
             events.run(wire.publish, notifier.commit if notifier else None), name="events"
         )

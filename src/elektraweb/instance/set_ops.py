@@ -18,7 +18,12 @@ from elektraweb.instance.errors import remote_error
 from elektraweb.instance.events import with_changes
 from elektraweb.instance.locks import LockedError
 from elektraweb.instance.representation import key_from_wire, key_revision, patched
-from elektraweb.instance.transaction import check_expected, check_restrictions, locked_error
+from elektraweb.instance.transaction import (
+    check_expected,
+    check_protected,
+    check_restrictions,
+    locked_error,
+)
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import KDBError
 from elektraweb.kdb.key import Key
@@ -53,7 +58,9 @@ class _Set:
         old = keys.lookup(self.name)
         new = key_from_wire(self.name, self.value, patched({} if old is None else old.meta,
                                                            self.patch))
-        check_restrictions(Change(self.name, old, new))
+        change = Change(self.name, old, new)
+        check_protected(change)
+        check_restrictions(change)
         keys.add(new)
         return old
 

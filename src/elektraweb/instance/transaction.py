@@ -14,6 +14,7 @@ from elektraweb.instance.representation import key_revision
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.protected import refusal
 from elektraweb.kdb.types import FALSE_WORDS
 from elektraweb.wire.messages import ErrorCode, RemoteError
 
@@ -101,6 +102,7 @@ class Transaction:
             raise locked_error(error) from None
         pending = self.changes()
         for change in pending:
+            check_protected(change)
             check_restrictions(change)
         if not pending:
             return []
@@ -131,6 +133,16 @@ def check_expected(keys: KeySet, name: str, expected: Expect) -> None:
             key=name,
             elektra="C02000",
         )
+
+
+def check_protected(change: Change) -> None:
+    """Refuse with ``protected`` a change to what the KDB itself interprets (the mount table
+    and the rest of ``kdb.protected``): mounts are the mount operations' business."""
+    old_meta = None if change.old is None else change.old.meta
+    new_meta = None if change.new is None else change.new.meta
+    reason = refusal(change.key, old_meta, new_meta)
+    if reason is not None:
+        raise RemoteError(ErrorCode.PROTECTED, reason, key=change.key)
 
 
 def check_restrictions(change: Change) -> None:

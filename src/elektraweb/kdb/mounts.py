@@ -116,6 +116,10 @@ class Mountpoint:
         """Where the mount table records the mountpoint ``name``."""
         return names.child(MOUNTPOINTS, name)
 
+    def resolved(self, paths: Paths) -> list[Mount]:
+        """The mounts this mountpoint makes: one per namespace, each with its file."""
+        return _expand(self, paths)
+
     def keys(self) -> KeySet:
         """This mountpoint's entry in the mount table."""
         entry = self.entry_name(self.name)

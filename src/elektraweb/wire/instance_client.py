@@ -62,8 +62,15 @@ class InstanceClient:
     async def ping(self) -> dict[str, Any]:
         return await self._call("ping", {})
 
-    async def mounts(self) -> list[dict[str, str]]:
+    async def mounts(self) -> list[dict[str, Any]]:
         return list((await self._call("mounts", {}))["mounts"])
+
+    async def mount(self, mountpoint: str, path: str, format: str | None = None) -> dict[str, Any]:
+        """Mount ``path`` at ``mountpoint``; the daemon only mounts below its --mount-dir."""
+        return await self._call("mount", _optional(mountpoint=mountpoint, path=path, format=format))
+
+    async def umount(self, mountpoint: str) -> dict[str, Any]:
+        return await self._call("umount", {"mountpoint": mountpoint})
 
     async def get(self, key: str, *, depth: int = 0, ls_limit: int | None = None) -> dict[str, Any]:
         return await self._call("get", _optional(key=key, depth=depth, ls_limit=ls_limit))

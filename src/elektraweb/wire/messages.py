@@ -37,6 +37,8 @@ OPERATIONS = frozenset(
         "export",
         "import",
         "mounts",
+        "mount",
+        "umount",
         "lock",
         "unlock",
     }
@@ -50,6 +52,7 @@ class ErrorCode(StrEnum):
     CONFLICT = "conflict"
     LOCKED = "locked"
     FORBIDDEN = "forbidden"
+    PROTECTED = "protected"
     TOO_LARGE = "too-large"
     BAD_REQUEST = "bad-request"
     INTERNAL = "internal"

@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks'
 import { html } from '../html.js'
 import { LockIcon } from './LockIcon.js'
 import { useStore } from '../store.js'
-import { canEdit } from '../session.js'
+import { canEdit, isAdmin } from '../session.js'
 import { KeyTree } from './KeyTree.js'
 import { KeyPanel } from './KeyPanel.js'
 import { SearchBar } from './SearchBar.js'
@@ -13,6 +13,7 @@ import { StatusBadge } from './StatusBadge.js'
 import { SyncBadge } from './SyncBadge.js'
 import { NewKeyForm } from './NewKeyForm.js'
 import { TransferForm } from './TransferForm.js'
+import { MountsDialog } from './MountsDialog.js'
 
 function TargetHeader({ target }) {
   const { instances, clusters } = useStore((s) => ({ instances: s.instances, clusters: s.clusters }))
@@ -65,6 +66,7 @@ export function ConfigScreen() {
       <span class="toolbar-actions">
         ${editor && html`<button class="primary" onClick=${() => setDialog('new')}>+ New key</button>`}
         <button onClick=${() => setDialog('transfer')}>Import / Export</button>
+        ${target.kind === 'instance' && html`<button onClick=${() => setDialog('mounts')}>Mounts</button>`}
       </span>
     </div>
     <div class="config-body">
@@ -81,5 +83,7 @@ export function ConfigScreen() {
       onClose=${() => setDialog(null)} />`}
     ${dialog === 'transfer' && html`<${TransferForm} target=${target} base=${selected ?? 'user:/'}
       canImport=${editor} onClose=${() => setDialog(null)} />`}
+    ${dialog === 'mounts' && html`<${MountsDialog} target=${target} admin=${isAdmin(session)}
+      onClose=${() => setDialog(null)} />`}
   `
 }
