@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from elektraweb.cli.search_options import add_search_options, search_limits
 from elektraweb.cluster.config import ADMIN_PASSWORD_ENV, DEFAULT_HOST, DEFAULT_PORT, Config
 
 DEFAULT_STATE_DIR = Path("/var/lib/clusterd")
@@ -71,6 +72,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="how much to log on stderr (default INFO: one line per request)",
     )
+    add_search_options(parser)
     return parser
 
 
@@ -123,7 +125,8 @@ async def serve(config: Config) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = _parser().parse_args(argv)
+    parser = _parser()
+    options = parser.parse_args(argv)
     if options.show_key:
         from elektraweb.wire.keys import ensure_keypair
 
@@ -140,6 +143,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         http_port=port,
         admin_password=options.admin_password,
         allowed_origins=tuple(options.allow_origin),
+        search=search_limits(parser, options),
     )
     logging.basicConfig(
         level=options.log_level,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from elektraweb.kdb.search import DEFAULT_SEARCH_LIMITS, SearchLimits
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 33334
 ADMIN_PASSWORD_ENV = "CLUSTERD_ADMIN_PASSWORD"
@@ -36,6 +38,8 @@ class Config:
     """Largest HTTP request body; matches the daemon link's message limit."""
     static_dir: Path | None = None
     """Directory served at `/`; None serves the web client shipped in the package."""
+    search: SearchLimits = DEFAULT_SEARCH_LIMITS
+    """How far one cluster `find` may go (it runs off the event loop)."""
 
     @property
     def database_path(self) -> Path:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError
 from elektraweb.kdb.mounts import PERSISTENT_NAMESPACES
+from elektraweb.kdb.posixre import PosixRegex, PosixRegexError
+from elektraweb.kdb.search import SearchLimits, compile_pattern
 from elektraweb.wire.messages import ErrorCode, RemoteError, bad_request
 
 
@@ -156,11 +157,12 @@ class Args:
             raise self._wrong("cluster", "a cluster id")
         return raw
 
-    def regex(self, name: str) -> re.Pattern[str]:
+    def regex(self, name: str, limits: SearchLimits) -> PosixRegex:
+        """A POSIX extended regex (matched by RE2, docs/protocol.md ``find``)."""
         source = self.text(name)
         try:
-            return re.compile(source)
-        except (re.error, RecursionError, OverflowError) as error:
+            return compile_pattern(source, limits)
+        except PosixRegexError as error:
             raise bad_request(f"{self.op}: argument {name!r} is no valid regex: {error}") from None
 
     def raw(self, name: str) -> Any:

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from elektraweb.kdb.search import DEFAULT_SEARCH_LIMITS, SearchLimits
 from elektraweb.wire.keys import load_public_key
 
 DEFAULT_HOST = "*"  # every interface: only allowed CURVE keys get in (docs/protocol.md §1)
@@ -31,6 +32,7 @@ class Config:
     state_dir: Path
     allowed_keys: tuple[str, ...]
     kdb_root: Path | None = None
+    search: SearchLimits = DEFAULT_SEARCH_LIMITS
 
     @classmethod
     def build(
@@ -41,6 +43,7 @@ class Config:
         state_dir: str | Path | None = None,
         allow_keys: Iterable[str] = (),
         environ: Mapping[str, str] | None = None,
+        search: SearchLimits | None = None,
     ) -> Config:
         """Resolve defaults and validate: endpoints, state dir, and the allowed client keys.
 
@@ -62,6 +65,7 @@ class Config:
             state_dir=Path(state_dir) if state_dir else default_state_dir(env),
             allowed_keys=read_allowed_keys(allow_keys),
             kdb_root=kdb_root,
+            search=search or DEFAULT_SEARCH_LIMITS,
         )
 
 

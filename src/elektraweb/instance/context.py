@@ -10,6 +10,7 @@ from elektraweb.instance.arguments import Args
 from elektraweb.instance.locks import LockTable
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
+from elektraweb.kdb.search import DEFAULT_SEARCH_LIMITS, SearchLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +38,7 @@ class Host:
     locks: LockTable
     public_key: str
     hostname: str
+    search: SearchLimits = DEFAULT_SEARCH_LIMITS
 
 
 @dataclass(frozen=True, slots=True)

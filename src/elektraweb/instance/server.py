@@ -46,7 +46,7 @@ class Server:
         keypair = ensure_keypair(config.state_dir)
         locks = LockTable(config.state_dir)
         kdb = KDB()
-        host = Host(kdb, locks, keypair.public, socket.gethostname())
+        host = Host(kdb, locks, keypair.public, socket.gethostname(), config.search)
         worker = KDBWorker()
         loop = asyncio.get_running_loop()
         events = EventStream(loop)

@@ -1,0 +1,93 @@
+"""Finding keys by a regular expression, as ``find`` does on an instance and on a cluster.
+
+The pattern is a POSIX extended regex matched by RE2 (:mod:`elektraweb.kdb.posixre`), so each
+match is linear in the text. A search over many keys is still bounded: it stops at a result
+limit and at a time budget, and says so (``truncated``, ``budget_exceeded``) instead of
+holding the thread that runs it for as long as the key database is large.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from elektraweb.kdb.posixre import PosixRegex, PosixRegexError, compile_ere
+
+DEFAULT_LIMIT = 1000
+"""Results when the client asks for no ``limit``."""
+
+
+@dataclass(frozen=True)
+class SearchLimits:
+    """How far one search may go; a daemon's operator may change these."""
+
+    budget_seconds: float = 0.5
+    """Time one search may take before it stops and answers what it found so far."""
+    max_results: int = 10_000
+    """The largest ``limit`` a client may ask for."""
+    max_pattern_chars: int = 4096
+    """Longest pattern accepted (RE2 also refuses automata over 8 MiB)."""
+
+    def __post_init__(self) -> None:
+        if not 0 < self.budget_seconds <= 3600:
+            raise ValueError(f"search budget {self.budget_seconds} s is not within (0, 3600]")
+        if self.max_results < 1:
+            raise ValueError(f"search result limit {self.max_results} must be at least 1")
+        if self.max_pattern_chars < 1:
+            raise ValueError(f"longest pattern {self.max_pattern_chars} must be at least 1")
+
+    @property
+    def default_limit(self) -> int:
+        return min(DEFAULT_LIMIT, self.max_results)
+
+
+DEFAULT_SEARCH_LIMITS = SearchLimits()
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    keys: list[str]
+    truncated: bool
+    """More keys may match: the result limit or the time budget stopped the search."""
+    budget_exceeded: bool
+
+    def reply(self) -> dict[str, Any]:
+        return {
+            "keys": self.keys,
+            "truncated": self.truncated,
+            "budget_exceeded": self.budget_exceeded,
+        }
+
+
+def compile_pattern(pattern: str, limits: SearchLimits) -> PosixRegex:
+    """The compiled search pattern; PosixRegexError says what is wrong with it."""
+    if len(pattern) > limits.max_pattern_chars:
+        raise PosixRegexError(
+            f"pattern has {len(pattern)} characters, more than {limits.max_pattern_chars}"
+        )
+    return compile_ere(pattern)
+
+
+def search_keys(
+    candidates: Iterable[tuple[str, str | None]],
+    regex: PosixRegex,
+    *,
+    in_values: bool,
+    limit: int,
+    budget_seconds: float,
+    clock: Callable[[], float] = time.monotonic,
+) -> SearchResult:
+    """Names among ``candidates`` (name, text value or None) whose name, or with
+    ``in_values`` whose value, the regex matches; in the order given."""
+    found: list[str] = []
+    deadline = clock() + budget_seconds
+    for name, value in candidates:
+        if clock() >= deadline:
+            return SearchResult(found, truncated=True, budget_exceeded=True)
+        if regex.search(name) or (in_values and value is not None and regex.search(value)):
+            if len(found) == limit:
+                return SearchResult(found, truncated=True, budget_exceeded=False)
+            found.append(name)
+    return SearchResult(found, truncated=False, budget_exceeded=False)
