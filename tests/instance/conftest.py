@@ -32,8 +32,16 @@ START_TIMEOUT = 20.0
 class Daemon:
     """One elektrad subprocess. ``start()`` waits for its start line; logs go to ``log_file``."""
 
-    def __init__(self, base: Path, client: KeyPair, *, allow: tuple[str, ...] = ()) -> None:
+    def __init__(
+        self,
+        base: Path,
+        client: KeyPair,
+        *,
+        allow: tuple[str, ...] = (),
+        options: tuple[str, ...] = (),
+    ) -> None:
         self.base = base
+        self.options = options  # more command-line options
         self.root = base / "kdb"
         self.state = base / "state"
         self.home = base / "home"
@@ -51,7 +59,7 @@ class Daemon:
         allow = [arg for key in self.allowed for arg in ("--allow-key", key)]
         command = [
             str(ELEKTRAD), "--listen", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0",
-            "--state", str(self.state), *allow,
+            "--state", str(self.state), *allow, *self.options,
         ]
         log = self.log_file.open("a")
         self.process = subprocess.Popen(

@@ -28,6 +28,9 @@ class Outcome:
 
     result: dict[str, Any]
     changes: list[Change] = field(default_factory=list)
+    off_worker: Callable[[], dict[str, Any]] | None = None
+    """Work that needs no KDB, such as a find's matching: it runs after the worker is done
+    with the operation (on the search thread), and its return value is the result."""
 
 
 @dataclass(frozen=True, slots=True)

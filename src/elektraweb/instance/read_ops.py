@@ -108,11 +108,16 @@ def find(host: Host, args: Args) -> Outcome:
     in_values = args.flag("values")
     under = args.optional_key("under") or "/"
     limit = args.count("limit", limits.default_limit, 1, limits.max_results)
-    candidates = ((key.name, key.text) for key in _keys_below(host.kdb.get(under), under))
-    found = search_keys(
-        candidates, pattern, in_values=in_values, limit=limit, budget_seconds=limits.budget_seconds
-    )
-    return Outcome(found.reply())
+    # A snapshot here, on the worker; the matching runs off it, so gets and sets go on.
+    candidates = [(key.name, key.text) for key in _keys_below(host.kdb.get(under), under)]
+
+    def match() -> dict[str, Any]:
+        return search_keys(
+            candidates, pattern, in_values=in_values, limit=limit,
+            budget_seconds=limits.budget_seconds,
+        ).reply()
+
+    return Outcome({}, off_worker=match)
 
 
 def mount_list(host: Host) -> list[dict[str, str]]:

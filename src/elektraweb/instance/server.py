@@ -82,6 +82,7 @@ class Server:
         await watcher
         await wire.stop(grace=SHUTDOWN_GRACE)
         await asyncio.to_thread(worker.shutdown)
+        await asyncio.to_thread(service.close)
         events.close()
         await publisher
         logger.info("elektrad stopped")

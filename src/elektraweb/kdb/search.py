@@ -8,12 +8,16 @@ holding the thread that runs it for as long as the key database is large.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from elektraweb.kdb.posixre import PosixRegex, PosixRegexError, compile_ere
+
+T = TypeVar("T")
 
 DEFAULT_LIMIT = 1000
 """Results when the client asks for no ``limit``."""
@@ -91,3 +95,21 @@ def search_keys(
                 return SearchResult(found, truncated=True, budget_exceeded=False)
             found.append(name)
     return SearchResult(found, truncated=False, budget_exceeded=False)
+
+
+class SearchThread:
+    """The one thread a daemon searches on, one search at a time.
+
+    Between RE2 calls a search holds the GIL; with one search running, the event loop and
+    the KDB worker get most of it, however many searches clients send at once (the others
+    wait their turn without using any CPU)."""
+
+    def __init__(self) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="search")
+
+    async def run(self, search: Callable[[], T]) -> T:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, search)
+
+    def shutdown(self) -> None:
+        """Drop searches that wait; the one running finishes within its budget."""
+        self._pool.shutdown(wait=True, cancel_futures=True)
