@@ -231,7 +231,7 @@ COMMANDS = {
     ),
     "find": Command(
         name="find",
-        summary="Find keys whose name contains a match of a regular expression.",
+        summary="Find keys whose name contains a match of a POSIX extended regular expression.",
         arguments=("<regex>",),
         run=run_find,
         options=(NULL,),
