@@ -10,26 +10,34 @@ import asyncio
 import json
 import os
 import threading
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
+import pytest
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 FUZZ_EXAMPLES_ENV = "ELEKTRAWEB_FUZZ_EXAMPLES"
 T = TypeVar("T")
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-def fuzz_settings(short_pass: int) -> settings:
+def fuzz_settings(short_pass: int) -> Callable[[F], F]:
     """Hypothesis settings for a fuzz test: `short_pass` inputs, or the number the
-    environment asks for."""
+    environment asks for; a longer pass has no pytest timeout (it takes as long as it takes)."""
     examples = int(os.environ.get(FUZZ_EXAMPLES_ENV) or short_pass)
-    return settings(
+    configured = settings(
         max_examples=examples,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
     )
+
+    def apply(test: F) -> F:
+        test = configured(test)
+        return pytest.mark.timeout(0)(test) if examples > short_pass else test
+
+    return apply
 
 
 class LoopThread:
