@@ -28,6 +28,7 @@ NAMES = st.sampled_from(["user:/fuzz/a", "user:/fuzz", "system:/fuzz/b/c", "/fuz
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), NAMES,
+    st.text(st.characters(categories=["Cs"]), min_size=1, max_size=2),  # lone surrogates
 )
 VALUES = st.recursive(
     SCALARS,

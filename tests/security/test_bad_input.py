@@ -7,8 +7,12 @@ import json
 from typing import Any
 from urllib.parse import quote
 
+import pytest
 from aiohttp import WSCloseCode
 
+from elektraweb.wire.client import ClientOptions, ZmqTransport
+from elektraweb.wire.keys import ensure_keypair
+from elektraweb.wire.messages import ErrorCode, RemoteError
 from security.conftest import Site
 from support.processes import Api
 from support.zws import ZwsClient, open_zws
@@ -120,3 +124,26 @@ async def test_zws_answers_400_or_closes_1007_and_keeps_serving(site: Site) -> N
     answer = await router.request(b"5", {"method": "GET", "path": "/api/instances"})
     assert answer["status"] == 200
     await router.ws.close()
+
+
+async def test_elektrad_refuses_lone_surrogates_over_zeromq_by_name(site: Site) -> None:
+    # clusterd's own keypair: the one client elektrad lets in.
+    keypair = ensure_keypair(site.clusterd.state)
+    options = ClientOptions(timeout=5.0, retries=0, ping_interval=None)
+    link = ZmqTransport(
+        site.host.endpoint, server_key=site.host.public_key, keypair=keypair, options=options
+    )
+    async with link:
+        attacks = [
+            ("set", {"key": KEY, "value": "x\ud800"}, "argument 'value'"),
+            ("meta-set", {"key": KEY, "name": "description", "value": "\udfff"}, "'value'"),
+            ("set-all", {"key": "user:/app", "keys": [{"name": KEY, "value": "\ud800"}]},
+             "keys[0].value"),
+            ("import", {"key": "user:/app", "format": "ini", "data": "a=\ud800"}, "'data'"),
+        ]  # fmt: skip
+        for op, args, where in attacks:
+            with pytest.raises(RemoteError) as refused:
+                await link.request(op, args)
+            assert refused.value.code is ErrorCode.BAD_REQUEST, (op, refused.value)
+            assert where in refused.value.message and "lone surrogate" in refused.value.message
+        assert (await link.request("get", {"key": KEY}))["exists"] is False

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 from elektraweb.cluster.errors import BadRequest
+from elektraweb.kdb.key import lone_surrogate
 
 MAX_DEPTH = 64
 """Most nested arrays/objects in one JSON document; requests need fewer than 5."""
@@ -82,11 +83,6 @@ def refuse_lone_surrogates(value: Any, what: str) -> None:
 
 
 def _check_text(text: str, path: str) -> None:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError as error:
-        code = ord(text[error.start])
-        raise BadRequest(
-            f"{path} holds a lone surrogate U+{code:04X} at character {error.start}, which has"
-            " no UTF-8 form"
-        ) from None
+    found = lone_surrogate(text)
+    if found is not None:
+        raise BadRequest(f"{path} holds a lone surrogate {found}, which has no UTF-8 form")
