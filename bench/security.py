@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import sys
 import tempfile
@@ -29,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from clusterd import Api, Fleet, percentiles_ms
+from clusterd import Api, Fleet, finish, percentiles_ms
 
 RESULTS = Path(__file__).resolve().parent / "results" / "security.json"
 PATHOLOGICAL = ["((.*)*)*!", "(a+)+$", "(a|aa)*b", "^(([a-z])+.)+[A-Z]([a-z])+$"]
@@ -167,16 +166,7 @@ def main() -> int:
     parser.add_argument("--in-flight", type=int, default=4, help="pathological finds at once")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args()
-    try:
-        report = asyncio.run(run(args))
-    except KeyboardInterrupt:
-        print("interrupted; every daemon was stopped", file=sys.stderr)
-        return 130
-    print_report(report)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"\nwritten to {args.output}")
-    return 0
+    return finish(lambda: run(args), print_report, args.output)
 
 
 if __name__ == "__main__":

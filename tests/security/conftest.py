@@ -4,12 +4,13 @@ instance registered and the only member of one cluster, and a viewer logged in."
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from support.fuzz import LoopThread
 from support.processes import Api, Clusterd, Elektrad
 
 VIEWER_PASSWORD = "viewer-password-for-tests"
@@ -63,3 +64,42 @@ async def site(tmp_path: Path) -> AsyncIterator[Site]:
             await viewer.close()
         await host.stop()
         await clusterd.stop()
+
+
+@dataclass
+class FuzzSite:
+    """clusterd with one elektrad, instance 1, in cluster 1, for the fuzz tests' synchronous
+    test functions: drive it with ``loop.run``."""
+
+    loop: LoopThread
+    clusterd: Clusterd
+
+
+@pytest.fixture(scope="module")
+def fuzz_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FuzzSite]:
+    base = tmp_path_factory.mktemp("fuzz")
+    loop = LoopThread()
+    clusterd = Clusterd(base / "clusterd")
+    host = Elektrad(base / "host", clusterd.public_key, "host")
+
+    async def start() -> None:
+        await asyncio.gather(host.start(), clusterd.start())
+        api = clusterd.api
+        new = {"name": "host", "endpoint": host.endpoint, "public_key": host.public_key}
+        assert await _created(api, "/api/instances", new) == 1
+        assert await _created(api, "/api/clusters", {"name": "prod"}) == 1
+        await _created(api, "/api/clusters/1/instances", {"instance": 1})
+
+    async def stop() -> None:
+        await host.stop()
+        await clusterd.stop()  # asserts a clean exit
+
+    try:
+        loop.run(start())
+        yield FuzzSite(loop, clusterd)
+        status, _ = loop.run(clusterd.api("GET", "/api/instances"))
+        assert status == 200, "clusterd stopped answering after the fuzzing"
+        assert "Traceback" not in clusterd.log()
+    finally:
+        loop.run(stop())
+        loop.close()

@@ -4,16 +4,13 @@ ELEKTRAWEB_FUZZ_EXAMPLES=100000 for a long one (docs/security.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from urllib.parse import quote
 
-import pytest
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from support.fuzz import KEY_NAMES, LoopThread, fuzz_settings, json_texts
-from support.processes import Clusterd, Elektrad
+from security.conftest import FuzzSite
+from support.fuzz import KEY_NAMES, fuzz_settings, json_texts
 
 ROUTES = [("GET", "kdb"), ("PUT", "kdb"), ("DELETE", "kdb"), ("GET", "kdbLs"), ("GET", "kdbFind"),
           ("POST", "kdbMv"), ("POST", "kdbCp"), ("POST", "kdbMeta"), ("POST", "kdbMetaBulk"),
@@ -34,53 +31,18 @@ QUERIES = st.dictionaries(
 REGEXES = st.sampled_from(["((.*)*)*!", "(a+)+$", "[[:digit:]]", "(a)\\1", "[", "(?i)x", "\\"])
 
 
-class Target:
-    def __init__(self, loop: LoopThread, clusterd: Clusterd) -> None:
-        self.loop, self.clusterd = loop, clusterd
+def send(
+    site: FuzzSite, method: str, path: str, query: dict[str, str], data: bytes, content_type: str
+) -> int:
+    async def request() -> int:
+        headers = {"Content-Type": content_type} if content_type else {}
+        async with site.clusterd.api.session.request(
+            method, path, params=query, data=data, headers=headers
+        ) as response:
+            await response.read()
+            return response.status
 
-    def send(
-        self, method: str, path: str, query: dict[str, str], data: bytes, content_type: str
-    ) -> int:
-        async def request() -> int:
-            headers = {"Content-Type": content_type} if content_type else {}
-            async with self.clusterd.api.session.request(
-                method, path, params=query, data=data, headers=headers
-            ) as response:
-                await response.read()
-                return response.status
-
-        return self.loop.run(request())
-
-
-@pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    base: Path = tmp_path_factory.mktemp("fuzz-rest")
-    loop = LoopThread()
-    clusterd = Clusterd(base / "clusterd")
-    host = Elektrad(base / "host", clusterd.public_key, "host")
-
-    async def start() -> None:
-        await host.start()
-        await clusterd.start()
-        api = clusterd.api
-        new = {"name": "host", "endpoint": host.endpoint, "public_key": host.public_key}
-        assert (await api("POST", "/api/instances", new))[0] == 201
-        assert (await api("POST", "/api/clusters", {"name": "prod"}))[0] == 201
-        assert (await api("POST", "/api/clusters/1/instances", {"instance": 1}))[0] == 201
-
-    async def stop() -> None:
-        await host.stop()
-        await clusterd.stop()  # asserts a clean exit
-
-    try:
-        loop.run(start())
-        yield Target(loop, clusterd)
-        status = loop.run(clusterd.api("GET", "/api/instances"))[0]
-        assert status == 200, "clusterd stopped answering after the fuzzing"
-        assert "Traceback" not in clusterd.log()
-    finally:
-        loop.run(stop())
-        loop.close()
+    return site.loop.run(request())
 
 
 def _quoted(part: str) -> str:
@@ -109,13 +71,13 @@ bodies = json_texts | st.text(max_size=30).map(lambda text: text.encode("utf-8",
     content_type=CONTENT_TYPES,
 )
 def test_every_input_gets_an_answer_below_500(
-    target: Target,
+    fuzz_site: FuzzSite,
     request: tuple[str, str],
     query: dict[str, str],
     data: bytes,
     content_type: str,
 ) -> None:
     method, path = request
-    status = target.send(method, path, query, data, content_type)
+    status = send(fuzz_site, method, path, query, data, content_type)
     event(str(status))
     assert status < 500, (method, path, query, data[:80], content_type)

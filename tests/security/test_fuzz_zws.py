@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import itertools
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from aiohttp import WSCloseCode, WSMsgType
@@ -15,8 +13,9 @@ from hypothesis import event, given
 from hypothesis import strategies as st
 
 from elektraweb.cluster.zws import Frame
+from security.conftest import FuzzSite
 from support.fuzz import KEY_NAMES, LoopThread, fuzz_settings, json_texts, json_values
-from support.processes import Clusterd, Elektrad
+from support.processes import Clusterd
 from support.zws import ZwsClient, open_zws
 
 # How clusterd may end a connection over bad input: each code names the kind of fault.
@@ -68,31 +67,8 @@ class Target:
 
 
 @pytest.fixture(scope="module")
-def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
-    base: Path = tmp_path_factory.mktemp("fuzz-zws")
-    loop = LoopThread()
-    clusterd = Clusterd(base / "clusterd")
-    host = Elektrad(base / "host", clusterd.public_key, "host")
-
-    async def start() -> None:
-        await host.start()
-        await clusterd.start()
-        new = {"name": "host", "endpoint": host.endpoint, "public_key": host.public_key}
-        assert (await clusterd.api("POST", "/api/instances", new))[0] == 201
-
-    async def stop() -> None:
-        await host.stop()
-        await clusterd.stop()  # asserts a clean exit
-
-    try:
-        loop.run(start())
-        fuzzed = Target(loop, clusterd)
-        yield fuzzed
-        assert fuzzed.exchange([]) is None, "clusterd stopped answering after the fuzzing"
-        assert "Traceback" not in clusterd.log()
-    finally:
-        loop.run(stop())
-        loop.close()
+def target(fuzz_site: FuzzSite) -> Target:
+    return Target(fuzz_site.loop, fuzz_site.clusterd)
 
 
 requests = st.fixed_dictionaries(
@@ -129,3 +105,7 @@ def test_every_input_gets_a_reply_below_500_or_a_fault_close(
     closed = target.exchange(inputs)
     event("replied" if closed is None else f"closed {closed}")
     assert closed is None or closed in FAULT_CODES, closed
+
+
+def test_the_endpoint_still_serves_after_the_fuzzing(target: Target) -> None:
+    assert target.exchange([]) is None
