@@ -36,10 +36,12 @@ _START = re.compile(r"---[ \t]*(?:#.*)?")
 _END = re.compile(r"\.\.\.[ \t]*(?:#.*)?")
 _PREAMBLE = re.compile(r"[ \t]*(?:#.*|%.*)?")
 _NULL = re.compile(r"(?::|^[ \t]*-)[ \t]+(~|null|Null|NULL)[ \t]*(?:#.*)?$", re.MULTILINE)
-_MAPPING_INDENT = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*"
-                             r"( *)([^\s#-])", re.MULTILINE)
-_SEQUENCE_INDENT = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*"
-                              r"( *)-( +)\S", re.MULTILINE)
+# A line that ends in a key's ``:`` and the first content line below it. The key line starts
+# at its key: not with ``- `` (a sequence item), ``? `` or ``: `` (a complex key and its
+# value), whose content sits further right than the line's indentation says.
+_KEY_LINE = r"^( *)(?![?:-](?:[ \t]|$))[^\s#][^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*"
+_MAPPING_INDENT = re.compile(_KEY_LINE + r"( *)((?![?:-](?:[ \t]|$))[^\s#])", re.MULTILINE)
+_SEQUENCE_INDENT = re.compile(_KEY_LINE + r"( *)-( +)\S", re.MULTILINE)
 
 
 @dataclass
@@ -83,7 +85,9 @@ class _Layout:
                         if len(m.group(2)) > len(m.group(1))), None)
         if mapping is not None:
             self.mapping = len(mapping.group(2)) - len(mapping.group(1))
-        sequence = _SEQUENCE_INDENT.search(self.body)
+        # A dash left of the key line belongs to an enclosing sequence, not to that key.
+        sequence = next((m for m in _SEQUENCE_INDENT.finditer(self.body)
+                         if len(m.group(2)) >= len(m.group(1))), None)
         if sequence is not None:
             self.offset = len(sequence.group(2)) - len(sequence.group(1))
             self.sequence = self.offset + 1 + len(sequence.group(3))
@@ -322,11 +326,7 @@ class YamlFormat:
         if original is not None and not reconciler.changed:
             return original.data
         after = _dump(root, layout)
-        body = after
-        if original is not None:
-            merged = apply_edit(layout.body, before, after)
-            if merged != after and _reads_same(merged, after, mountpoint):
-                body = merged
+        body = _readable_body(root, layout, before if original else None, after, mountpoint)
         if layout.prefix and not layout.prefix.endswith("\n"):
             body = "\n" + body
         text = layout.prefix + body + layout.suffix
@@ -341,16 +341,54 @@ def _dump(root: Any, layout: _Layout) -> str:
     return stream.getvalue()
 
 
-def _reads_same(body: str, reference: str, mountpoint: str) -> bool:
-    try:
-        candidate = _read_body(body, mountpoint)
-    except ResourceError:
-        return False
-    wanted = _read_body(reference, mountpoint)
-    return len(candidate) == len(wanted) and all(
-        got.name == key.name and got.same_content(key)
-        for got, key in zip(candidate, wanted, strict=True)
-    )
+def _readable_body(root: Any, layout: _Layout, before: str | None, after: str,
+                   mountpoint: str) -> str:
+    """The body to write for the edited ``root``: the edit merged into the original lines,
+    else ruamel.yaml's dump in the file's indentation, else in its default one; the first of
+    them that reads back as exactly the keys of ``root``."""
+    wanted = _keys_of(root, after, mountpoint)
+    candidates = [after]
+    if before is not None:
+        candidates.insert(0, apply_edit(layout.body, before, after))
+    # ruamel.yaml's emitter can write unreadable text in some indentation settings it accepts.
+    plain = _Layout(layout.prefix, layout.body, layout.suffix, null=layout.null)
+    if (plain.mapping, plain.sequence, plain.offset) != (
+            layout.mapping, layout.sequence, layout.offset):
+        candidates.append(_dump(root, plain))
+    problem, culprit = "", mountpoint
+    for candidate in dict.fromkeys(candidates):
+        try:
+            difference = _first_difference(_read_body(candidate, mountpoint), wanted)
+        except ResourceError as error:
+            problem = f"ruamel.yaml writes text it cannot read ({error.message})"
+            continue
+        if difference is None:
+            return candidate
+        problem, culprit = f"{difference} would read back differently", difference
+    raise ResourceError(f"YAML: cannot write the keys below {mountpoint} so that they read "
+                        f"back as written: {problem}; nothing was written", key=culprit)
+
+
+def _keys_of(root: Any, after: str, mountpoint: str) -> KeySet:
+    """The keys the edited ``root`` holds."""
+    if _has_merges(root):
+        # ruamel.yaml copies merged entries when loading and does not follow later changes
+        # of the merged mapping: only a fresh read of its dump sees what the merges give.
+        return _read_body(after, mountpoint)
+    return keys_from_tree(root, mountpoint, "YAML", _text_of, _part_of)
+
+
+def _first_difference(got: KeySet, wanted: KeySet) -> str | None:
+    """The name of the first key that ``got`` lacks, adds or holds differently, if any."""
+    for have, want in zip(got, wanted, strict=False):
+        if have.name != want.name:
+            return min(have.name, want.name)
+        if not have.same_content(want):
+            return want.name
+    if len(got) != len(wanted):
+        longer = got if len(got) > len(wanted) else wanted
+        return list(longer)[min(len(got), len(wanted))].name
+    return None
 
 
 def _read_body(body: str, mountpoint: str) -> KeySet:
