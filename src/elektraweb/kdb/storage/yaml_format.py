@@ -344,17 +344,11 @@ def _dump(root: Any, layout: _Layout) -> str:
 def _readable_body(root: Any, layout: _Layout, before: str | None, after: str,
                    mountpoint: str) -> str:
     """The body to write for the edited ``root``: the edit merged into the original lines,
-    else ruamel.yaml's dump in the file's indentation, else in its default one; the first of
-    them that reads back as exactly the keys of ``root``."""
+    else ruamel.yaml's dump, whichever first reads back as exactly the keys of ``root``.
+    Neither doing so is refused rather than written (ruamel.yaml's emitter writes text it
+    cannot read in some indentation settings it accepts, such as a negative dash offset)."""
     wanted = _keys_of(root, after, mountpoint)
-    candidates = [after]
-    if before is not None:
-        candidates.insert(0, apply_edit(layout.body, before, after))
-    # ruamel.yaml's emitter can write unreadable text in some indentation settings it accepts.
-    plain = _Layout(layout.prefix, layout.body, layout.suffix, null=layout.null)
-    if (plain.mapping, plain.sequence, plain.offset) != (
-            layout.mapping, layout.sequence, layout.offset):
-        candidates.append(_dump(root, plain))
+    candidates = [after] if before is None else [apply_edit(layout.body, before, after), after]
     problem, culprit = "", mountpoint
     for candidate in dict.fromkeys(candidates):
         try:
