@@ -375,9 +375,7 @@ def _keys_of(root: Any, after: str, mountpoint: str) -> KeySet:
 def _first_difference(got: KeySet, wanted: KeySet) -> str | None:
     """The name of the first key that ``got`` lacks, adds or holds differently, if any."""
     for have, want in zip(got, wanted, strict=False):
-        if have.name != want.name:
-            return min(have.name, want.name)
-        if not have.same_content(want):
+        if have.name != want.name or not have.same_content(want):
             return want.name
     if len(got) != len(wanted):
         longer = got if len(got) > len(wanted) else wanted
