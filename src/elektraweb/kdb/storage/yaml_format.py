@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,75 +29,7 @@ from elektraweb.kdb.storage import Document, decode_text, previous_state
 from elektraweb.kdb.storage.line_merge import apply_edit
 from elektraweb.kdb.storage.reconcile import Reconciler, shared_containers
 from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
-
-_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
-_START = re.compile(r"---[ \t]*(?:#.*)?")
-_END = re.compile(r"\.\.\.[ \t]*(?:#.*)?")
-_PREAMBLE = re.compile(r"[ \t]*(?:#.*|%.*)?")
-_NULL = re.compile(r"(?::|^[ \t]*-)[ \t]+(~|null|Null|NULL)[ \t]*(?:#.*)?$", re.MULTILINE)
-# A line that ends in a key's ``:`` and the first content line below it. The key line starts
-# at its key: not with ``- `` (a sequence item), ``? `` or ``: `` (a complex key and its
-# value), whose content sits further right than the line's indentation says.
-_KEY_LINE = r"^( *)(?![?:-](?:[ \t]|$))[^\s#][^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*"
-_MAPPING_INDENT = re.compile(_KEY_LINE + r"( *)((?![?:-](?:[ \t]|$))[^\s#])", re.MULTILINE)
-_SEQUENCE_INDENT = re.compile(_KEY_LINE + r"( *)-( +)\S", re.MULTILINE)
-
-
-@dataclass
-class _Layout:
-    """What ruamel.yaml does not keep by itself: text around the document, indentation, null."""
-
-    prefix: str
-    body: str
-    suffix: str
-    mapping: int = 2
-    sequence: int = 2
-    offset: int = 0
-    null: str = ""
-
-    @classmethod
-    def of(cls, text: str) -> _Layout:
-        lines = _LINE.findall(text)  # only "\n" ends a line, as for the YAML parser
-        start = 0
-        for index, line in enumerate(lines):
-            if _START.fullmatch(line.rstrip("\r\n")):
-                start = index + 1
-                break
-            if not _PREAMBLE.fullmatch(line.rstrip("\r\n")):
-                break
-        end = len(lines)
-        for index in range(len(lines) - 1, start - 1, -1):
-            stripped = lines[index].rstrip("\r\n")
-            if _END.fullmatch(stripped):
-                end = index
-                break
-            if stripped.strip() and not stripped.lstrip().startswith("#"):
-                break
-        layout = cls("".join(lines[:start]), "".join(lines[start:end]), "".join(lines[end:]))
-        layout._detect_style()
-        return layout
-
-    def _detect_style(self) -> None:
-        # The first block mapping nested in a mapping shows the mapping indentation, the first
-        # block sequence below a mapping key shows the sequence indentation and dash offset.
-        mapping = next((m for m in _MAPPING_INDENT.finditer(self.body)
-                        if len(m.group(2)) > len(m.group(1))), None)
-        if mapping is not None:
-            self.mapping = len(mapping.group(2)) - len(mapping.group(1))
-        # A dash left of the key line belongs to an enclosing sequence, not to that key.
-        sequence = next((m for m in _SEQUENCE_INDENT.finditer(self.body)
-                         if len(m.group(2)) >= len(m.group(1))), None)
-        if sequence is not None:
-            self.offset = len(sequence.group(2)) - len(sequence.group(1))
-            self.sequence = self.offset + 1 + len(sequence.group(3))
-        null = _NULL.search(self.body)
-        if null is not None:
-            self.null = null.group(1)
-
-    @property
-    def body_line(self) -> int:
-        """Line number (from 1) of the first body line in the file."""
-        return self.prefix.count("\n") + 1
+from elektraweb.kdb.storage.yaml_layout import Layout
 
 
 class _Representer(RoundTripRepresenter):
@@ -111,7 +42,7 @@ class _Representer(RoundTripRepresenter):
 _Representer.add_representer(type(None), _Representer.represent_none)
 
 
-def _yaml(layout: _Layout) -> YAML:
+def _yaml(layout: Layout) -> YAML:
     yaml = YAML()
     yaml.Representer = _Representer
     yaml.preserve_quotes = True
@@ -295,7 +226,7 @@ def _anchored(root: Any) -> Iterator[Any]:
 @dataclass
 class _Original:
     data: bytes
-    layout: _Layout
+    layout: Layout
     # The tree parsed by read, handed to the first write so it need not parse again.
     parsed: list[Any] = field(default_factory=list)
 
@@ -307,14 +238,14 @@ class YamlFormat:
     native_meta = frozenset({"array"})
 
     def read(self, data: bytes, mountpoint: str) -> Document:
-        layout = _Layout.of(decode_text(data, "YAML"))
+        layout = Layout.of(decode_text(data, "YAML"))
         root = _load(layout)
         keys = keys_from_tree(root, mountpoint, "YAML", _text_of, _part_of)
         return Document(keys, _Original(data, layout, [root]))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
         original = previous_state(previous, _Original, "YAML")
-        layout = original.layout if original else _Layout("", "", "")
+        layout = original.layout if original else Layout("", "", "")
         root = original.parsed.pop() if original and original.parsed else _load(layout)
         shared = shared_containers(root, _Syntax(set()))
         syntax = _Syntax({str(_anchor_of(node)) for node in _anchored(root)} if shared else set())
@@ -335,13 +266,13 @@ class YamlFormat:
         return text.encode()
 
 
-def _dump(root: Any, layout: _Layout) -> str:
+def _dump(root: Any, layout: Layout) -> str:
     stream = io.StringIO()
     _yaml(layout).dump(root, stream)
     return stream.getvalue()
 
 
-def _readable_body(root: Any, layout: _Layout, before: str | None, after: str,
+def _readable_body(root: Any, layout: Layout, before: str | None, after: str,
                    mountpoint: str) -> str:
     """The body to write for the edited ``root``: the edit merged into the original lines,
     else ruamel.yaml's dump, whichever first reads back as exactly the keys of ``root``.
@@ -384,10 +315,10 @@ def _first_difference(got: KeySet, wanted: KeySet) -> str | None:
 
 
 def _read_body(body: str, mountpoint: str) -> KeySet:
-    return keys_from_tree(_load(_Layout.of(body)), mountpoint, "YAML", _text_of, _part_of)
+    return keys_from_tree(_load(Layout.of(body)), mountpoint, "YAML", _text_of, _part_of)
 
 
-def _load(layout: _Layout) -> Any:
+def _load(layout: Layout) -> Any:
     try:
         return _yaml(layout).load(layout.body)
     except MarkedYAMLError as error:
