@@ -59,6 +59,23 @@ class DocumentWriter(Protocol):
         ...
 
 
+@runtime_checkable
+class RegionReader(Protocol):
+    """A format that can read and rewrite the keys of one part of a file without building
+    the rest (one-shot readers and writers such as ``kdb get`` and ``kdb set``)."""
+
+    def read_below(self, data: bytes, mountpoint: str, start: str) -> KeySet:
+        """The keys ``read`` finds at or below the canonical name ``start`` (which lies at
+        or below ``mountpoint``); errors as ``read``."""
+        ...
+
+    def read_region(self, data: bytes, mountpoint: str, start: str) -> Document | None:
+        """Those keys as a document that ``write`` (given it as ``previous``, with keys
+        only at or below ``start``) turns into the whole file with just that part changed;
+        None where the file does not allow it."""
+        ...
+
+
 _State = TypeVar("_State")
 
 
