@@ -7,7 +7,8 @@ files whose keys changed: all of them are rendered first, then written atomicall
 their locks, and a file that changed on disk since this KDB read it is a conflict (C02000).
 
 A KDB keeps what it read in memory for the next get and set; it is not thread-safe.
-``view`` is ``get`` without the copy, for readers of big key sets (a daemon's listings).
+``view`` is ``get`` without the copy, for readers of big key sets (a daemon's listings);
+``peek`` reads only the part of a file a one-shot ``kdb get`` or ``kdb set`` needs.
 """
 
 from __future__ import annotations
