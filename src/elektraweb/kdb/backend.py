@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from elektraweb.kdb import files, names
@@ -204,17 +203,25 @@ class Backend:
                 )
 
 
-@dataclass
 class Change:
     """New content for one backend, rendered and checked, then staged and committed."""
 
-    backend: Backend
-    keys: KeySet
-    data: bytes
-    document: Document
-    sidecar: bytes | None  # None: the file needs no sidecar
-    sidecar_document: Document | None
-    _staged: list[files.StagedFile] = field(default_factory=list)
+    def __init__(
+        self,
+        backend: Backend,
+        keys: KeySet,
+        data: bytes,
+        document: Document,
+        sidecar: bytes | None,  # None: the file needs no sidecar
+        sidecar_document: Document | None,
+    ) -> None:
+        self.backend = backend
+        self.keys = keys
+        self.data = data
+        self.document = document
+        self.sidecar = sidecar
+        self.sidecar_document = sidecar_document
+        self._staged: list[files.StagedFile] = []
 
     def stage(self) -> None:
         """Write the new content to temporary files (nothing visible changes yet)."""

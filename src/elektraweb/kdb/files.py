@@ -18,9 +18,8 @@ import functools
 import os
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from elektraweb.kdb.errors import ConflictError, ResourceError
 
@@ -44,8 +43,7 @@ _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
 
 
-@dataclass(frozen=True, slots=True)
-class FileState:
+class FileState(NamedTuple):
     """What identifies one version of a file: its stat and its content.
 
     The content is kept rather than a hash of it: the parsed document holds the same bytes
@@ -58,8 +56,11 @@ class FileState:
     size: int
     inode: int
     device: int
-    content: bytes = field(repr=False)
+    content: bytes
     seen_ns: int
+
+    def __repr__(self) -> str:
+        return f"FileState(inode={self.inode}, size={self.size}, ctime_ns={self.ctime_ns})"
 
     @property
     def racy(self) -> bool:

@@ -7,20 +7,21 @@ Each format lives in its own module and is imported only when a mount needs it, 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, runtime_checkable
 
 from elektraweb.kdb.errors import MountError, ResourceError
 from elektraweb.kdb.keyset import KeySet
 
 
-@dataclass
 class Document:
     """A parsed file: its keys (full names below the mountpoint) and the format's own
     round-trip state (comments, order, formatting), handed back on write."""
 
-    keys: KeySet
-    state: object = field(default=None)
+    __slots__ = ("keys", "state")
+
+    def __init__(self, keys: KeySet, state: object = None) -> None:
+        self.keys = keys
+        self.state = state
 
 
 class _AllMetadata(frozenset[str]):

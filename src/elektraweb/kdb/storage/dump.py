@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 from itertools import pairwise
+from types import MappingProxyType
+from typing import NamedTuple
 
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import KDBError, ResourceError
@@ -39,6 +40,7 @@ _META_RECORD = re.compile(rb"\$meta(?P<type>) (?P<first>[0-9]+) (?P<second>[0-9]
 _BINARY = "binary"
 _HEADER = b"kdbOpen 2\n"
 _END = b"$end\n"
+_NO_COPIES: Mapping[tuple[str, str], str] = MappingProxyType({})
 
 
 class _Reader:
@@ -263,8 +265,7 @@ def _meta_of(keys: KeySet, name: str | None, meta_name: str) -> str | None:
     return None if key is None else key.meta.get(meta_name)
 
 
-@dataclass(frozen=True)
-class _Layout:
+class _Layout(NamedTuple):
     """How long each key's record is in a file this format rendered (records follow the
     header in key order), so that the next write renders only the records that changed.
     Lengths rather than offsets: a changed record shifts every later offset, but no length,
@@ -274,12 +275,11 @@ class _Layout:
     lengths: array[int]
 
 
-@dataclass(frozen=True)
-class _Original:
+class _Original(NamedTuple):
     data: bytes
     # (key name, metadata name) -> name of the key it was copied from ($copymeta), so that
     # writing the file again keeps the sharing.
-    copies: dict[tuple[str, str], str] = field(default_factory=dict)
+    copies: Mapping[tuple[str, str], str] = _NO_COPIES
     # Known when ``data`` is exactly the rendering of the document's keys, without $copymeta.
     layout: _Layout | None = None
 
@@ -306,7 +306,7 @@ class _Renderer:
     """Version 2 records of the keys of one file."""
 
     def __init__(
-        self, keys: KeySet, mountpoint: str, copies: dict[tuple[str, str], str]
+        self, keys: KeySet, mountpoint: str, copies: Mapping[tuple[str, str], str]
     ) -> None:
         self.keys = keys
         self.mountpoint = mountpoint
@@ -486,8 +486,7 @@ def _insertion_point(data: bytes, relative: bytes) -> int:
     return last
 
 
-@dataclass(frozen=True)
-class _Region:
+class _Region(NamedTuple):
     """A document of the keys at or below one name only: the whole file, and where in it
     their records are (start -1: there are none yet), so a write replaces just those."""
 
