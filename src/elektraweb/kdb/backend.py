@@ -215,12 +215,8 @@ class Change:
         sidecar: bytes | None,  # None: the file needs no sidecar
         sidecar_document: Document | None,
     ) -> None:
-        self.backend = backend
-        self.keys = keys
-        self.data = data
-        self.document = document
-        self.sidecar = sidecar
-        self.sidecar_document = sidecar_document
+        self.backend, self.keys, self.data = backend, keys, data
+        self.document, self.sidecar, self.sidecar_document = document, sidecar, sidecar_document
         self._staged: list[files.StagedFile] = []
 
     def stage(self) -> None:
