@@ -18,6 +18,10 @@ fans out different changes:
 - etcd range / put:  a single etcd node (Debian's etcd-server) on loopback, driven through
   its HTTP/JSON gateway (/v3/kv/range, /v3/kv/put) by aiohttp; put fsyncs its WAL.
 
+- elektrad 100k set / ls:  the same elektrad with a second dump file of ``--big-keys`` keys
+  (default 100k, mounted at ``user:/big``), one request in flight: set one key of it, and
+  ``ls`` a page of 1,000 names from the middle of it (issue 10: ≤ 50 ms and ≤ 10 ms p50).
+
 Also: idle RSS of elektrad after start and after the load. Aims (issue 3): cached get at
 least 50% of echo and above etcd's range rate, set p50 within 2x of etcd's put p50, idle
 RSS under 60 MB. Prints a table and writes bench/results/elektrad.json.
@@ -101,19 +105,42 @@ async def drive(call: Call, in_flight: int, seconds: float) -> tuple[int, float,
 
 async def measure(target: str, op: str, call: Call, in_flight: int, seconds: float) -> Result:
     count, rate, p50, p99 = await drive(call, in_flight, seconds)
-    print(f"  {target:9} {op:6} {in_flight:3} in flight: {rate:9.0f}/s  "
+    print(f"  {target:13} {op:6} {in_flight:3} in flight: {rate:9.0f}/s  "
           f"p50 {p50:7.3f} ms  p99 {p99:7.3f} ms", flush=True)
     return Result(target, op, in_flight, count, rate, p50, p99)
 
 
 # -- elektrad ------------------------------------------------------------------------------
 
+BIG = "user:/big"
+BIG_PER_SECTION = 100
+
+
+def big_key(index: int) -> str:
+    return f"{BIG}/section{index // BIG_PER_SECTION}/key{index}"
+
+
+def fill_big_tree(env: dict[str, str], size: int) -> None:
+    """Mount a dump file at ``user:/big`` holding ``size`` keys."""
+    from elektraweb.kdb import KDB as Database
+    from elektraweb.kdb import Key
+    from elektraweb.kdb.mounts import Paths
+
+    database = Database(Paths.from_environ(env, cwd=Path(env["HOME"])))
+    database.mount("big.ecf", BIG, "dump")
+    keys = database.get(BIG)
+    keys.extend(Key(big_key(index), f"v{index}") for index in range(size))
+    database.set(keys, BIG)
+
+
 def start_elektrad(
-    base: Path, client: KeyPair, storage: str
+    base: Path, client: KeyPair, storage: str, big_keys: int = 0
 ) -> tuple[subprocess.Popen[str], str, str]:
     env = {**os.environ, "KDB_ROOT": str(base / "kdb"), "HOME": str(base)}
     subprocess.run([str(KDB), "mount", f"bench.{storage}", "user:/bench", storage], env=env,
                    check=True, capture_output=True)
+    if big_keys:
+        fill_big_tree(env, big_keys)
     process = subprocess.Popen(
         [str(ELEKTRAD), "--listen", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0",
          "--state", str(base / "state"), "--allow-key", client.public, "--log-level", "WARNING"],
@@ -300,6 +327,28 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         for in_flight in (1, 64):
             for target, op, call in scenarios:
                 results.append(await measure(target, op, call, in_flight, args.seconds))
+        if args.big_keys:
+            # A daemon of its own, so the idle RSS above stays that of a small KDB.
+            (base / "big").mkdir()
+            big_daemon, big_endpoint, big_server = start_elektrad(
+                base / "big", keypair, "dump", args.big_keys)
+            stack.callback(stop, big_daemon)
+            big_link = await stack.enter_async_context(
+                client_for(big_endpoint, big_server, keypair))
+            middle = big_key(args.big_keys // 2)
+            big = f"elektrad {args.big_keys // 1000}k"
+
+            async def big_set(lane: int, serial: int) -> None:
+                await big_link.request("set", {"key": middle, "value": str(serial)})
+
+            async def big_ls(lane: int, serial: int) -> None:
+                page = await big_link.request("ls", {"key": BIG, "cursor": middle, "limit": 1000})
+                assert page["keys"], page  # a page of names after the middle key
+
+            for op, call in (("set", big_set), ("ls", big_ls)):
+                await drive(call, 1, min(0.3, args.seconds))
+                results.append(await measure(big, op, call, 1, args.seconds))
+            report["elektrad_big_tree_rss_mb"] = rss_mb(big_daemon.pid)
         await asyncio.sleep(1.0)
         report["elektrad_rss_after_load_mb"] = rss_mb(daemon.pid)
     report["results"] = [asdict(result) for result in results]
@@ -332,20 +381,27 @@ def ratios(results: list[Result]) -> dict[str, float]:
             found[f"get_vs_etcd_range_rate_{in_flight}"] = get.per_second / range_.per_second
         if set_ and put:
             found[f"set_vs_etcd_put_p50_{in_flight}"] = set_.p50_ms / put.p50_ms
+    # Issue 10's aims for a 100k-key tree: p50 of a one-key set ≤ 50 ms, of an ls page ≤ 10 ms.
+    for (target, op, _), result in by.items():
+        aim = {"set": 50.0, "ls": 10.0}.get(op)
+        if target.startswith("elektrad ") and aim:
+            found[f"{target.split()[1]}_{op}_p50_over_aim"] = result.p50_ms / aim
     return found
 
 
 def print_report(report: dict[str, object]) -> None:
     print()
-    print(f"{'target':10}{'op':7}{'in flight':>10}{'req/s':>11}{'p50 ms':>10}{'p99 ms':>10}")
+    print(f"{'target':14}{'op':7}{'in flight':>10}{'req/s':>11}{'p50 ms':>10}{'p99 ms':>10}")
     for row in report["results"]:  # type: ignore[attr-defined]
-        print(f"{row['target']:10}{row['op']:7}{row['in_flight']:>10}{row['per_second']:>11.0f}"
+        print(f"{row['target']:14}{row['op']:7}{row['in_flight']:>10}{row['per_second']:>11.0f}"
               f"{row['p50_ms']:>10.3f}{row['p99_ms']:>10.3f}")
     print()
     for name, value in report["ratios"].items():  # type: ignore[attr-defined]
         print(f"{name:34} {value:6.2f}")
     print(f"{'elektrad idle RSS (MB)':34} {report['elektrad_idle_rss_mb']:6.1f}")
     print(f"{'elektrad RSS after load (MB)':34} {report['elektrad_rss_after_load_mb']:6.1f}")
+    if "elektrad_big_tree_rss_mb" in report:
+        print(f"{'elektrad RSS, 100k-key tree (MB)':34} {report['elektrad_big_tree_rss_mb']:6.1f}")
     if isinstance(report.get("etcd"), str):
         print(f"etcd: {report['etcd']}")
 
@@ -356,6 +412,8 @@ def main() -> None:
     parser.add_argument("--no-etcd", action="store_true", help="skip the etcd comparison")
     parser.add_argument("--format", default="dump", choices=FORMATS,
                         help="storage format of the file the keys are mounted in (default dump)")
+    parser.add_argument("--big-keys", type=int, default=100_000,
+                        help="keys of the big tree for the 100k rows (0: leave them out)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--noop-wire-server", metavar="CLIENT_KEY", help=argparse.SUPPRESS)

@@ -16,8 +16,16 @@ For every format and size it mounts one file holding N keys (``user:/bench/secti
   overhead of the KDB layer itself: stat, hash, sidecar, spec, copies)
 - process:   ``kdb get`` of one key as a whole process (if the CLI is installed)
 
-Aims: get_cold ≤ 1.5 × parse, get_one < 50 µs at 100k keys, process < 100 ms.
-Prints a table and writes bench/results/kdb.json.
+Then, as whole processes (wall time, best of ``--repeat``; peak RSS from ``wait4``), next to
+a bare ``python -c pass`` of the same interpreter (the floor any Python command starts from)
+and libelektra 0.11's C ``kdb`` as issue 10 measured it on the project's machine:
+
+- kdb get / kdb set of one key in a dump file of ``--process-keys`` keys (default 100k)
+- kdb get of one key from a KDB that holds one key
+
+Aims: get_cold ≤ 1.5 × parse (json too), get_one < 50 µs at 100k keys; processes at most
+libelektra's times, peak RSS at most 1.5 × its 35 MiB, small-KDB get ≤ 40 ms.
+Prints the tables and writes bench/results/kdb.json.
 """
 
 from __future__ import annotations
@@ -129,6 +137,112 @@ def process_time(root: Path, repeat: int) -> float | None:
     return best_of(run, repeat)
 
 
+# libelektra 0.11's C kdb, timed as a whole process on the project's machine (issue 10).
+LIBELEKTRA = {
+    "kdb get, 100k keys": (0.321, 35.0),
+    "kdb set, 100k keys": (0.380, None),
+    "kdb get, 1-key KDB": (0.008, None),
+}
+AIMS = {  # seconds, MiB
+    "kdb get, 100k keys": (0.320, 53.0),
+    "kdb set, 100k keys": (0.380, 53.0),
+    "kdb get, 1-key KDB": (0.040, None),
+}
+
+
+# Runs each command line it is given (JSON on stdin) and reports its wall time and peak RSS.
+# A process of its own, because Linux counts into a child's peak RSS the memory of the
+# process that forked it, and this benchmark holds 100k keys; this one holds almost nothing.
+_RUNNER = """
+import json, os, sys, time
+results = []
+for command in json.load(sys.stdin):
+    started = time.perf_counter()
+    pid = os.posix_spawn(command[0], command, os.environ,
+                         file_actions=[(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0)])
+    _, status, usage = os.wait4(pid, 0)
+    results.append([time.perf_counter() - started, usage.ru_maxrss,
+                    os.waitstatus_to_exitcode(status)])
+print(json.dumps(results))
+"""
+
+
+def run_processes(commands: list[list[str]], env: dict[str, str]) -> list[tuple[float, float]]:
+    """Wall seconds and peak RSS (MiB) of each of ``commands``, run one after the other."""
+    done = subprocess.run([sys.executable, "-c", _RUNNER], input=json.dumps(commands),
+                          env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    results = json.loads(done.stdout)
+    for command, (_, _, code) in zip(commands, results, strict=True):
+        if code != 0:
+            raise RuntimeError(f"{' '.join(command)} failed with exit code {code}")
+    return [(seconds, kib / 1024) for seconds, kib, _ in results]
+
+
+def best_process(commands: list[list[str]], env: dict[str, str]) -> tuple[float, float]:
+    """The fastest run's wall seconds and the highest peak RSS (MiB) of ``commands``."""
+    runs = run_processes(commands, env)
+    return min(t for t, _ in runs), max(rss for _, rss in runs)
+
+
+def filled_kdb(root: Path, size: int) -> dict[str, str]:
+    """A KDB under ``root`` with ``size`` keys in user:/'s default dump file; its environment."""
+    env = {"KDB_ROOT": str(root), "HOME": str(root)}
+    kdb = KDB(Paths.from_environ(env, cwd=root))
+    keys = kdb.get(PARENT)
+    keys.extend(bench_keys(size, "v"))
+    kdb.set(keys, PARENT)
+    env.update((k, v) for k, v in os.environ.items() if k not in env)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # as installed by pip: bytecode is reused
+    return env
+
+
+def measure_processes(size: int, repeat: int) -> list[dict[str, float | str | None]]:
+    """``kdb get``/``kdb set`` as processes next to the floor and libelektra's figures."""
+    # As installed by pip: bytecode compiled once and reused, not compiled on every start.
+    base_env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    floor, floor_rss = best_process([[sys.executable, "-c", "pass"]] * repeat, base_env)
+    rows: list[dict[str, float | str | None]] = []
+    with tempfile.TemporaryDirectory(prefix="kdb-bench-process-") as directory:
+        big, small = Path(directory) / "big", Path(directory) / "small"
+        big_env, small_env = filled_kdb(big, size), filled_kdb(small, 1)
+        middle = key_name(size // 2)
+        kdb = str(KDB_COMMAND)
+        cases = [
+            (f"kdb get, {size // 1000}k keys", [[kdb, "get", middle]] * repeat, big_env),
+            (f"kdb set, {size // 1000}k keys",
+             [[kdb, "set", middle, f"changed{run}"] for run in range(repeat)], big_env),
+            ("kdb get, 1-key KDB", [[kdb, "get", key_name(0)]] * repeat, small_env),
+        ]  # fmt: skip
+        for case, commands, env in cases:
+            seconds, rss = best_process(commands, env)
+            reference, reference_rss = LIBELEKTRA.get(case, (None, None))
+            aim, aim_rss = AIMS.get(case, (None, None))
+            rows.append({
+                "case": case, "seconds": seconds, "peak_mib": rss,
+                "floor_seconds": floor, "floor_peak_mib": floor_rss,
+                "libelektra_seconds": reference, "libelektra_peak_mib": reference_rss,
+                "aim_seconds": aim, "aim_peak_mib": aim_rss,
+                "over_libelektra": seconds / reference if reference else None,
+            })  # fmt: skip
+    return rows
+
+
+def print_process_table(rows: list[dict[str, float | str | None]]) -> None:
+    def ms(value: object) -> str:
+        return "-" if value is None else f"{float(value) * 1e3:.0f}"  # type: ignore[arg-type]
+
+    def mib(value: object) -> str:
+        return "-" if value is None else f"{float(value):.0f}"  # type: ignore[arg-type]
+
+    print(f"\n{'process':20}{'ms':>7}{'MiB':>6}{'floor ms':>10}{'libelektra ms':>15}"
+          f"{'MiB':>6}{'aim ms':>8}{'aim MiB':>9}")
+    for row in rows:
+        print(f"{row['case']!s:20}{ms(row['seconds']):>7}{mib(row['peak_mib']):>6}"
+              f"{ms(row['floor_seconds']):>10}{ms(row['libelektra_seconds']):>15}"
+              f"{mib(row['libelektra_peak_mib']):>6}{ms(row['aim_seconds']):>8}"
+              f"{mib(row['aim_peak_mib']):>9}")
+
+
 def measure(
     fmt: str, size: int, repeat: int, with_process: bool
 ) -> dict[str, float | int | str | None]:
@@ -225,7 +339,10 @@ def main() -> None:
     parser.add_argument("--formats", default=",".join(FORMATS), help="comma-separated formats")
     parser.add_argument("--repeat", type=int, default=3, help="runs per measurement (best)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
-    parser.add_argument("--no-process", action="store_true", help="skip timing `kdb get`")
+    parser.add_argument("--no-process", action="store_true",
+                        help="skip timing `kdb get` and `kdb set` as processes")  # fmt: skip
+    parser.add_argument("--process-keys", type=int, default=100_000,
+                        help="keys in the file the process rows get and set one of")  # fmt: skip
     options = parser.parse_args()
     rows = []
     for fmt in options.formats.split(","):
@@ -233,8 +350,14 @@ def main() -> None:
             print(f"measuring {fmt} with {size} keys ...", file=sys.stderr, flush=True)
             rows.append(measure(fmt, size, options.repeat, not options.no_process))
     print_table(rows)
+    processes: list[dict[str, float | str | None]] = []
+    if not options.no_process and KDB_COMMAND.exists():
+        print("measuring kdb as a process ...", file=sys.stderr, flush=True)
+        processes = measure_processes(options.process_keys, max(options.repeat, 3))
+        print_process_table(processes)
     options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.write_text(json.dumps({"python": sys.version, "results": rows}, indent=2))
+    options.output.write_text(json.dumps(
+        {"python": sys.version, "results": rows, "processes": processes}, indent=2))
     print(f"\nwritten to {options.output}", file=sys.stderr)
 
 

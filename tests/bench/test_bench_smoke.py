@@ -33,12 +33,27 @@ def test_kdb_benchmark_reports_every_format_and_size(tmp_path: Path) -> None:
         assert row["get_one"] > 0 and row["set_one"] > 0 and row["parse"] > 0
 
 
+def test_kdb_benchmark_times_get_and_set_as_processes_next_to_the_floor(tmp_path: Path) -> None:
+    output = tmp_path / "kdb.json"
+    run_bench("kdb.py", "--sizes", "100", "--formats", "dump", "--repeat", "1",
+              "--process-keys", "2000", "--output", str(output))  # fmt: skip
+    rows = {row["case"]: row for row in json.loads(output.read_text())["processes"]}
+    assert set(rows) == {"kdb get, 2k keys", "kdb set, 2k keys", "kdb get, 1-key KDB"}
+    for row in rows.values():
+        assert row["seconds"] > 0 and row["floor_seconds"] > 0 and row["peak_mib"] > 0
+    assert rows["kdb get, 1-key KDB"]["libelektra_seconds"] == 0.008
+
+
 def test_elektrad_benchmark_reports_get_and_set_at_both_depths(tmp_path: Path) -> None:
     output = tmp_path / "elektrad.json"
-    run_bench("elektrad.py", "--seconds", "0.2", "--no-etcd", "--output", str(output))
-    rows = json.loads(output.read_text())["results"]
+    run_bench("elektrad.py", "--seconds", "0.2", "--no-etcd", "--big-keys", "2000",
+              "--output", str(output))  # fmt: skip
+    report = json.loads(output.read_text())
+    rows = report["results"]
     measured = {(row["target"], row["op"], row["in_flight"]) for row in rows}
     for op in ("get", "set"):
         assert {("elektrad", op, 1), ("elektrad", op, 64)} <= measured
+    assert {("elektrad 2k", "set", 1), ("elektrad 2k", "ls", 1)} <= measured
+    assert {"2k_set_p50_over_aim", "2k_ls_p50_over_aim"} <= set(report["ratios"])
     for row in rows:
         assert row["requests"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"]

@@ -115,6 +115,31 @@ async def test_ls_pages_through_a_subtree(link: ZmqTransport, area: str) -> None
     assert shallow["keys"] == [f"{area}/k{i:02d}" for i in range(25)]
 
 
+async def test_ls_pages_through_a_cascading_name_across_namespaces(
+    link: ZmqTransport, area: str
+) -> None:
+    system_area = area.replace("user:/", "system:/", 1)
+    cascading = area.replace("user:/", "/", 1)
+    for root in (area, system_area):
+        await link.request("set-all", {"key": root, "keys": [
+            {"name": f"{root}/k{i}", "value": str(i)} for i in range(4)
+        ] + [{"name": root, "value": "root"}]})  # fmt: skip
+    everything = (await link.request("ls", {"key": cascading, "limit": 100}))["keys"]
+    assert everything == [area, *(f"{area}/k{i}" for i in range(4)),
+                          system_area, *(f"{system_area}/k{i}" for i in range(4))]  # fmt: skip
+    for size in (1, 3, 5, 9):
+        pages: list[str] = []
+        cursor = None
+        for _page in range(len(everything)):
+            page = await link.request("ls", {"key": cascading, "limit": size, "cursor": cursor})
+            assert len(page["keys"]) <= size
+            pages.extend(page["keys"])
+            cursor = page["next"]
+            if cursor is None:
+                break
+        assert pages == everything, size
+
+
 async def test_rm_single_recursive_and_missing(link: ZmqTransport, area: str) -> None:
     for name in ("x", "x/y", "x/y/z"):
         await link.request("set", {"key": f"{area}/{name}", "value": "v"})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import signal
 import sys
 from typing import NoReturn
@@ -145,7 +146,7 @@ def _parse(command: Command, args: list[str]) -> Invocation | None:
         usage=command.usage,
         description=f"{command.summary}\n\n{command.details}".rstrip(),
         epilog=_exit_codes(command),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=_help_formatter,
         add_help=False,
         allow_abbrev=False,
     )
@@ -183,6 +184,26 @@ def _parse(command: Command, args: list[str]) -> Invocation | None:
             BAD_ARGUMENTS,
         )
     return Invocation(arguments, options)
+
+
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    # argparse asks shutil for the terminal's width whenever an argument is added, and
+    # importing shutil (with bz2 and lzma) costs every `kdb` start; os tells the same.
+    return argparse.RawDescriptionHelpFormatter(prog, width=_terminal_columns() - 2)
+
+
+def _terminal_columns() -> int:
+    """The width of the terminal, as ``shutil.get_terminal_size`` finds it (80 if none)."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns  # type: ignore[union-attr]
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return columns or 80
 
 
 def _refuse_dashed(arguments: list[str], command: Command) -> None:

@@ -75,7 +75,9 @@ class ChangeFeed:
         self._known = KeySet()
         for mount in MountTable(self._kdb.mounts(), self._kdb.paths).mounts:
             try:
-                self._known.extend(self._kdb.get(mount.name).below(mount.name))
+                # Shared with the KDB's read view, not copied: keys are replaced, never
+                # changed, so the snapshot costs an index, not a second copy of the tree.
+                self._known.extend(self._kdb.view(mount.name).below(mount.name))
             except KDBError as error:
                 # One broken file must not keep elektrad from serving the others.
                 logger.warning("cannot read the keys at %s: %s", mount.name, error)
@@ -129,7 +131,7 @@ class ChangeFeed:
         self.rescan({file, sidecar_path(file)})
 
     def _diff(self, root: str) -> list[Change]:
-        fresh = self._kdb.get(root).below(root)
+        fresh = self._kdb.view(root).below(root)
         known = self._known.below(root)
         changes: list[Change] = []
         for key in fresh:

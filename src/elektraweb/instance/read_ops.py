@@ -1,8 +1,11 @@
-"""Reads: get (webd's shape), ls (paged), find and version."""
+"""Reads: get (webd's shape), ls (paged), find and version.
+
+Reads use the KDB's shared read views (``KDB.view``): nothing here changes a key, and a
+copy of a 100k-key subtree would cost far more than the page of it a request returns.
+"""
 
 from __future__ import annotations
 
-import bisect
 import re
 from importlib import metadata
 from typing import Any
@@ -74,7 +77,7 @@ def get(host: Host, args: Args) -> Outcome:
     name = args.key()
     depth = args.count("depth", 0, 0, 9)
     ls_limit = args.count("ls_limit", 10_000, 1, 1_000_000)
-    return Outcome(describe(host.kdb.get(name), name, depth, ls_limit))
+    return Outcome(describe(host.kdb.view(name), name, depth, ls_limit))
 
 
 def ls(host: Host, args: Args) -> Outcome:
@@ -82,24 +85,33 @@ def ls(host: Host, args: Args) -> Outcome:
     depth = args.optional_count("depth", 0, 10_000)
     limit = args.count("limit", 1000, 1, 10_000)
     cursor = args.optional_key("cursor")
-    listing = _listing(host.kdb.get(name), name, depth)
-    start = 0 if cursor is None else bisect.bisect_right(
-        listing, names.sort_key(cursor), key=names.sort_key
-    )
-    page = listing[start : start + limit]
-    more = start + limit < len(listing)
+    # One name more than the page tells whether another page follows.
+    page = _listing(host.kdb.view(name), name, depth, cursor, limit + 1)
+    more = len(page) > limit
+    page = page[:limit]
     return Outcome({"keys": page, "next": page[-1] if more else None})
 
 
-def _listing(keys: KeySet, name: str, depth: int | None) -> list[str]:
-    """The key (if it exists) and the names below it to ``depth``, in KeySet order; for a
-    cascading name, that listing in every namespace."""
+def _listing(
+    keys: KeySet, name: str, depth: int | None, after: str | None, limit: int
+) -> list[str]:
+    """Up to ``limit`` names that sort after ``after``: the key (if it exists) and the names
+    below it to ``depth``, in KeySet order; for a cascading name, that listing in every
+    namespace. Its cost grows with the page, not with the subtree."""
     if names.namespace_of(name) == names.CASCADING:
-        concrete = [names.with_namespace(name, ns) for ns in _NAMESPACES_IN_ORDER]
-        return [found for each in concrete for found in _listing(keys, each, depth)]
-    listing = keys.children(name, depth=depth)
-    if keys.lookup(name) is not None:
-        listing.insert(0, name)
+        found: list[str] = []
+        for namespace in _NAMESPACES_IN_ORDER:
+            concrete = names.with_namespace(name, namespace)
+            found += _listing(keys, concrete, depth, after, limit - len(found))
+            if len(found) == limit:
+                break
+        return found
+    listing = []
+    if keys.lookup(name) is not None and (
+        after is None or names.sort_key(name) > names.sort_key(after)
+    ):
+        listing.append(name)
+    listing += keys.children(name, depth=depth, after=after, limit=limit - len(listing))
     return listing
 
 
@@ -110,7 +122,7 @@ def find(host: Host, args: Args) -> Outcome:
     under = args.optional_key("under") or "/"
     limit = args.count("limit", limits.default_limit, 1, limits.max_results)
     # A snapshot here, on the worker; the matching runs off it, so gets and sets go on.
-    candidates = [(key.name, key.text) for key in _keys_below(host.kdb.get(under), under)]
+    candidates = [(key.name, key.text) for key in _keys_below(host.kdb.view(under), under)]
 
     def match() -> dict[str, Any]:
         return search_keys(

@@ -114,7 +114,7 @@ def _commit(host: Host, group: list[_Set], results: list[Result | None]) -> None
     parent = functools.reduce(names.common_parent, (item.name for item in group))
     accepted: list[tuple[_Set, Key | None]] = []
     try:
-        keys = host.kdb.get(parent)
+        keys = KeySet(host.kdb.view(parent))  # its own set; keys are replaced, never changed
         for item in group:
             try:
                 accepted.append((item, item.apply(host, keys)))
@@ -123,7 +123,7 @@ def _commit(host: Host, group: list[_Set], results: list[Result | None]) -> None
         if not accepted:
             return
         host.kdb.set(keys, parent)
-        stored = host.kdb.get(parent)
+        stored = host.kdb.view(parent)
     except KDBError as error:
         if len(group) == 1:
             results[group[0].index] = remote_error(error, group[0].name)

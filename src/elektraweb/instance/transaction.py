@@ -48,7 +48,9 @@ class Transaction:
         self._host = host
         self._parent = parent
         self._cluster = cluster
-        self._keys: KeySet = host.kdb.get(parent)
+        # A set of its own over the KDB's shared keys: keys are put and removed, never
+        # changed in place, so copying each one (a 100k-key subtree) would buy nothing.
+        self._keys = KeySet(host.kdb.view(parent))
         self._before: dict[str, Key | None] = {}
         self._subtrees: list[str] = []
 
@@ -107,7 +109,7 @@ class Transaction:
         if not pending:
             return []
         self._host.kdb.set(self._keys, self._parent)
-        self._keys = self._host.kdb.get(self._parent)
+        self._keys = KeySet(self._host.kdb.view(self._parent))
         return self.changes()
 
 

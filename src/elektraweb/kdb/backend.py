@@ -7,15 +7,22 @@ set without touching the disk until the database commits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
-from elektraweb.kdb import files
+from elektraweb.kdb import files, names
 from elektraweb.kdb.errors import ConflictError, KDBError, ResourceError
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import Mount
 from elektraweb.kdb.sidecar import SIDECAR_FORMAT, for_format, leftovers, merged, sidecar_path
-from elektraweb.kdb.storage import Document, DocumentWriter, StorageFormat, get_format
+from elektraweb.kdb.storage import (
+    Document,
+    DocumentWriter,
+    RegionReader,
+    StorageFormat,
+    get_format,
+)
 
 
 class Backend:
@@ -34,6 +41,9 @@ class Backend:
         self.sidecar_document: Document | None = None
         self.keys = KeySet()
         self._owned: dict[tuple[str, ...], KeySet] = {}
+        # Set by ``peek_below``: ``keys`` and ``document`` hold only the part of the file
+        # at or below this name (not ``loaded``: a get reads the whole file again).
+        self.region: str | None = None
 
     def refresh(self) -> None:
         """Bring ``keys`` up to date with the files, parsing only content that changed."""
@@ -57,6 +67,12 @@ class Backend:
         self.state = data[1] if data else None
         self.sidecar_state = sidecar[1] if sidecar else None
         self.loaded = True
+        self.region = None
+
+    def holds(self, start: str) -> bool:
+        """Whether ``keys`` hold every key of the file at or below ``start``."""
+        region = self.region
+        return self.loaded or (region is not None and names.is_below_or_same(start, region))
 
     def _watched(self) -> list[tuple[Path, files.FileState | None]]:
         watched = [(self.file, self.state)]
@@ -75,18 +91,49 @@ class Backend:
         if current is None:
             return None
         data, state = current
-        if self.loaded and known is not None and known.digest == state.digest:
+        if self.loaded and known is not None and known.content == state.content:
             return document
         return self._parse(fmt, data, path)
 
     def _parse(self, fmt: StorageFormat, data: bytes, path: Path) -> Document:
-        try:
+        with self._reading(fmt, path):
             return fmt.read(data, self.mount.name)
+
+    @contextlib.contextmanager
+    def _reading(self, fmt: StorageFormat, path: Path) -> Iterator[None]:
+        """Turn a format's complaint into an error that names the file and the mount."""
+        try:
+            yield
         except KDBError as exc:
             raise ResourceError(
                 f"cannot read {path} as {fmt.name} (mounted at {self.mount.name}): {exc.message}",
                 key=exc.key or self.mount.name,
             ) from exc
+
+    def peek_below(self, start: str, submounts: tuple[str, ...]) -> KeySet:
+        """The keys at or below ``start`` that ``owned(submounts)`` holds after a refresh.
+
+        A file not read before is read for that part only where its format can (see
+        ``RegionReader``): only those keys are built, and a set may then change keys at
+        or below ``start`` and rewrite just their part of the file. For one-shot readers
+        and writers (``kdb get``, ``kdb set``) of big files.
+        """
+        fmt = self.format
+        if not self.loaded and start != self.mount.name and isinstance(fmt, RegionReader):
+            with files.read_locked(self.file):
+                data = files.read(self.file)
+                sidecar = files.read(self.sidecar_file) if self.sidecar_file else None
+            if data is not None and sidecar is None:
+                with self._reading(fmt, self.file):
+                    document = fmt.read_region(data[0], self.mount.name, start)
+                if document is not None:
+                    self.state, self.sidecar_state = data[1], None
+                    self.document, self.sidecar_document = document, None
+                    self.keys, self._owned = document.keys, {}
+                    self.region = start
+                    return self.owned(submounts).below(start)
+        self.refresh()
+        return self.owned(submounts).below(start)
 
     def owned(self, submounts: tuple[str, ...]) -> KeySet:
         """The keys this backend is responsible for: all but those below deeper mounts.
@@ -156,17 +203,21 @@ class Backend:
                 )
 
 
-@dataclass
 class Change:
     """New content for one backend, rendered and checked, then staged and committed."""
 
-    backend: Backend
-    keys: KeySet
-    data: bytes
-    document: Document
-    sidecar: bytes | None  # None: the file needs no sidecar
-    sidecar_document: Document | None
-    _staged: list[files.StagedFile] = field(default_factory=list)
+    def __init__(
+        self,
+        backend: Backend,
+        keys: KeySet,
+        data: bytes,
+        document: Document,
+        sidecar: bytes | None,  # None: the file needs no sidecar
+        sidecar_document: Document | None,
+    ) -> None:
+        self.backend, self.keys, self.data = backend, keys, data
+        self.document, self.sidecar, self.sidecar_document = document, sidecar, sidecar_document
+        self._staged: list[files.StagedFile] = []
 
     def stage(self) -> None:
         """Write the new content to temporary files (nothing visible changes yet)."""
@@ -202,6 +253,7 @@ class Change:
         backend.sidecar_document = self.sidecar_document
         backend.keys = self.keys
         backend._owned = {}
+        backend.region = None  # a part written: the next get reads the whole file
 
     def discard(self) -> None:
         for staged in self._staged:
@@ -210,7 +262,7 @@ class Change:
 
 
 def _holds(state: files.FileState | None, data: bytes) -> bool:
-    return state is not None and state.digest == files.content_digest(data)
+    return state is not None and state.content == data
 
 
 def _keys_of(document: Document | None) -> KeySet:

@@ -16,8 +16,6 @@ a link that leads back to a name already being resolved is skipped.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError
 from elektraweb.kdb.key import Key
@@ -29,12 +27,12 @@ VALUE_NAMESPACES = names.CASCADE_ORDER[:-1]
 LISTABLE_NAMESPACES = names.CASCADE_ORDER
 
 
-@dataclass
 class _Search:
-    ks: KeySet
-    trace: list[tuple[str, bool]] | None = None
-    resolving: set[str] = field(default_factory=set)
-    _specification: Specification | None = None
+    def __init__(self, ks: KeySet, trace: list[tuple[str, bool]] | None = None) -> None:
+        self.ks = ks
+        self.trace = trace
+        self.resolving: set[str] = set()
+        self._specification: Specification | None = None
 
     def tried(self, name: str, key: Key | None) -> Key | None:
         if self.trace is not None:

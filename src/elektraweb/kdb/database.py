@@ -7,7 +7,8 @@ files whose keys changed: all of them are rendered first, then written atomicall
 their locks, and a file that changed on disk since this KDB read it is a conflict (C02000).
 
 A KDB keeps what it read in memory for the next get and set; it is not thread-safe.
-``view`` is ``get`` without the copy, for readers of big key sets (a daemon's listings).
+``view`` is ``get`` without the copy, for readers of big key sets (a daemon's listings);
+``peek`` reads only the part of a file a one-shot ``kdb get`` or ``kdb set`` needs.
 """
 
 from __future__ import annotations
@@ -158,33 +159,72 @@ class KDB:
         sets do; the next ``view`` shows their effect.
         """
         parent = names.canonical(parent)
-        namespace, parts = names.split(parent)
-        if namespace == "meta":
-            raise KDBError(f"cannot get {parent}: meta:/ names metadata, not keys", code=INTERFACE)
+        namespace, parts = _readable(parent)
         table = self._mount_table()
         regions = [(region, self._owned(table, region.mount)) for region in table.regions(parent)]
-        spec_regions = [] if namespace == "spec" else [
-            (region, self._owned(table, region.mount))
-            for region in table.regions(names.join("spec", parts))
-        ]
+        spec_regions = self._spec_regions(table, namespace, parts)
         with_proc = namespace in ("proc", names.CASCADING)
         remembered = self._views.get(parent)
         if remembered is not None:
             self._views.move_to_end(parent)
             return remembered[1]
+        result = self._assemble(
+            [owned.below(region.start) for region, owned in regions], spec_regions, parts,
+            with_proc=with_proc,
+        )
+        sources: set[Mount | str] = {region.mount for region, _ in (*regions, *spec_regions)}
+        if with_proc:
+            sources.add(_PROC)
+        self._remember_view(parent, frozenset(sources), result)
+        return result
+
+    def peek(self, parent: str = "/") -> KeySet:
+        """The keys ``get`` returns, read-only as a view, for one-shot readers and writers.
+
+        A file not read before is parsed only as far as the keys at or below ``parent``
+        need, where its format can (dump; ``Backend.peek_below``): ``kdb get`` and
+        ``kdb set`` need not build every key of a big file to print or change one. A
+        ``set`` at or below ``parent`` may follow and rewrites only that part of such a
+        file; any other ``get`` reads the whole file again.
+        """
+        parent = names.canonical(parent)
+        namespace, parts = _readable(parent)
+        table = self._mount_table()
+        found = [
+            self._backend(region.mount).peek_below(region.start, table.submounts(region.mount))
+            for region in table.regions(parent)
+        ]
+        return self._assemble(found, self._spec_regions(table, namespace, parts), parts,
+                              with_proc=namespace in ("proc", names.CASCADING))
+
+    def _spec_regions(
+        self, table: MountTable, namespace: str, parts: tuple[str, ...]
+    ) -> list[tuple[Region, KeySet]]:
+        """The regions of spec:/ that hold spec keys for ``parts``, with their mounts' keys."""
+        if namespace == "spec":
+            return []
+        return [(region, self._owned(table, region.mount))
+                for region in table.regions(names.join("spec", parts))]
+
+    def _assemble(
+        self,
+        found: list[KeySet],
+        spec_regions: list[tuple[Region, KeySet]],
+        parts: tuple[str, ...],
+        *,
+        with_proc: bool,
+    ) -> KeySet:
+        """One result of ``found`` keys, the spec keys that describe them (applied) and,
+        ``with_proc``, the proc:/ keys at ``parts``."""
         result = KeySet()
-        for region, owned in regions:
-            result.extend(owned.below(region.start))
+        for keys in found:
+            result.extend(keys)
         for region, owned in spec_regions:
             # Spec keys above the parent (patterns such as ``#`` or ``_``) describe it too.
             result.extend(self._spec_for(region, owned, parts))
         if with_proc:
             result.extend(self._proc.below(names.join("proc", parts)))
         apply_spec(result)
-        sources: set[Mount | str] = {region.mount for region, _ in (*regions, *spec_regions)}
-        if with_proc:
-            sources.add(_PROC)
-        self._remember_view(parent, frozenset(sources), result)
         return result
 
     def _remember_view(self, parent: str, sources: frozenset[Mount | str], view: KeySet) -> None:
@@ -290,7 +330,7 @@ class KDB:
         ``specification`` unless that is None; None if there is no change."""
         mount = region.mount
         backend = self._backends.get(mount)
-        if backend is None or not backend.loaded:
+        if backend is None or not backend.holds(region.start):
             raise KDBError(
                 f"cannot set keys of {mount.name}: {mount.file} was not read by a get of "
                 "this KDB; call get first",
@@ -363,6 +403,14 @@ def _check_readable(mount: Mount) -> None:
         Backend(mount).refresh()
     except KDBError as exc:
         raise MountError(f"cannot mount {mount.name}: {exc.message}", key=mount.name) from exc
+
+
+def _readable(parent: str) -> tuple[str, tuple[str, ...]]:
+    """Namespace and parts of the canonical ``parent`` of a read; meta:/ holds no keys."""
+    namespace, parts = names.split(parent)
+    if namespace == "meta":
+        raise KDBError(f"cannot get {parent}: meta:/ names metadata, not keys", code=INTERFACE)
+    return namespace, parts
 
 
 def _is_pattern(part: str) -> bool:

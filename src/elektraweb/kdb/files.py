@@ -12,17 +12,19 @@ are never removed, because removing one would let two writers lock two different
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import fcntl
-import hashlib
+import functools
 import os
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 from elektraweb.kdb.errors import ConflictError, ResourceError
+
+if TYPE_CHECKING:
+    import ctypes
 
 # Linux stamps files from a coarse clock (one scheduler tick, at most 10 ms) and some
 # filesystems keep whole seconds, so a file changed within that time after we looked at it
@@ -39,21 +41,26 @@ _MAX_PUT_BACK = 100
 _RENAME_NOREPLACE = 1  # renameat2(2) flags
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-_LIBC = ctypes.CDLL(None, use_errno=True)
-_RENAMEAT2 = getattr(_LIBC, "renameat2", None)
 
 
-@dataclass(frozen=True, slots=True)
-class FileState:
-    """What identifies one version of a file: its stat and a hash of its content."""
+class FileState(NamedTuple):
+    """What identifies one version of a file: its stat and its content.
+
+    The content is kept rather than a hash of it: the parsed document holds the same bytes
+    anyway, and telling a racily clean file from a changed one is then a memory compare,
+    not a hash of the whole file on every read and write.
+    """
 
     mtime_ns: int
     ctime_ns: int
     size: int
     inode: int
     device: int
-    digest: bytes
+    content: bytes
     seen_ns: int
+
+    def __repr__(self) -> str:
+        return f"FileState(inode={self.inode}, size={self.size}, ctime_ns={self.ctime_ns})"
 
     @property
     def racy(self) -> bool:
@@ -72,10 +79,6 @@ class FileState:
         )
 
 
-def content_digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
-
-
 def _state(st: os.stat_result, data: bytes, seen_ns: int) -> FileState:
     """The state of a file that had stat ``st`` at time ``seen_ns`` (taken before the stat:
     seeing it later than it was would shrink the racy window)."""
@@ -85,7 +88,7 @@ def _state(st: os.stat_result, data: bytes, seen_ns: int) -> FileState:
         size=st.st_size,
         inode=st.st_ino,
         device=st.st_dev,
-        digest=content_digest(data),
+        content=data,
         seen_ns=seen_ns,
     )
 
@@ -137,7 +140,7 @@ def unchanged(path: Path, known: FileState | None) -> bool:
     current = read(path)
     if current is None or known is None:
         return current is None and known is None
-    return current[1].digest == known.digest
+    return current[1].content == known.content
 
 
 def lock_path(path: Path) -> Path:
@@ -257,7 +260,7 @@ class StagedFile:
             return self.replace()
         if expected is not None:
             displaced = read(self._temp)
-            if displaced is not None and displaced[1].digest != expected.digest:
+            if displaced is not None and displaced[1].content != expected.content:
                 self._put_back(displaced[1].inode)
             self.discard()
         return self._placed()
@@ -311,11 +314,22 @@ class StagedFile:
             os.unlink(self._temp)
 
 
+@functools.cache
+def _libc() -> ctypes.CDLL:
+    """The C library, loaded on the first write (ctypes costs every reader start-up time)."""
+    import ctypes
+
+    return ctypes.CDLL(None, use_errno=True)
+
+
 def _rename2(source: Path, target: Path, flags: int) -> bool:
     """``renameat2(source, target, flags)``; False if the system or filesystem lacks it."""
-    if _RENAMEAT2 is None:
+    import ctypes
+
+    renameat2 = getattr(_libc(), "renameat2", None)
+    if renameat2 is None:
         return False
-    if _RENAMEAT2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags) == 0:
+    if renameat2(_AT_FDCWD, os.fsencode(source), _AT_FDCWD, os.fsencode(target), flags) == 0:
         return True
     error = ctypes.get_errno()
     if error in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping
 from types import MappingProxyType
 
@@ -102,6 +101,8 @@ class Key:
 
     def revision(self) -> str:
         """A short content hash of value and metadata, used for compare-and-set."""
+        import hashlib  # here, not at start-up: `kdb get` never needs a revision
+
         digest = hashlib.blake2b(digest_size=8)
         value = self.value
         if isinstance(value, bytes):

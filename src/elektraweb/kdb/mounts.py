@@ -17,7 +17,6 @@ from __future__ import annotations
 import os
 import pwd
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -38,8 +37,7 @@ MEMORY_NAMESPACES = ("proc", "default")
 _REGIONS_CACHED = 4096  # parents whose mounts are remembered; a daemon sees many parents
 
 
-@dataclass(frozen=True)
-class Paths:
+class Paths(NamedTuple):
     """Where each namespace keeps its files (libelektra's resolver, ``KDB_ROOT`` aware).
 
     ``system``, ``user``, ``dir`` and ``spec`` are the roots that relative mount paths and the
@@ -92,8 +90,7 @@ class Paths:
         return Path(os.path.normpath(resolved))
 
 
-@dataclass(frozen=True)
-class Mountpoint:
+class Mountpoint(NamedTuple):
     """One recorded mount: a key (cascading or one namespace), a file as given, a format,
     the check plugins named with it (``elektraweb.kdb.plugins``) and, for a cascading
     mount that leaves some namespaces out (``kdb spec-mount``), the ones it covers."""
@@ -136,8 +133,7 @@ class Mountpoint:
         return keys
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(NamedTuple):
     """A mountpoint resolved for one namespace: the keys at and below ``name`` live in ``file``."""
 
     name: str

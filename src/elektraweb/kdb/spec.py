@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from elektraweb.kdb import names
 from elektraweb.kdb.key import NOTHING_INHERITED, Key
@@ -83,8 +83,7 @@ def _compile_parts(parts: tuple[str, ...]) -> tuple[re.Pattern[str], tuple[int, 
     return regex, tuple(kind for _, kind in compiled)
 
 
-@dataclass(frozen=True)
-class _Pattern:
+class _Pattern(NamedTuple):
     """One spec key, compiled."""
 
     key: Key

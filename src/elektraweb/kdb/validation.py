@@ -27,9 +27,7 @@ regex that does not parse, a bad enum delimiter) is C03100. ``restrict/*`` is C0
 
 from __future__ import annotations
 
-import ipaddress
 import re
-import socket
 from collections.abc import Mapping
 from functools import lru_cache
 
@@ -171,6 +169,8 @@ def _check_network(value: str, meta: Mapping[str, str]) -> None:
         if versions is None:
             reason = f"check/ipaddr must be empty, ipv4 or ipv6, not '{family}'"
             raise _Failure(reason, VALIDATION_SYNTACTIC)
+        import ipaddress  # here: most checks need neither it nor socket (kdb start-up)
+
         try:
             address = ipaddress.ip_address(value)
         except ValueError:
@@ -184,6 +184,8 @@ def _check_network(value: str, meta: Mapping[str, str]) -> None:
                 reason = f"port {value} is not within 0 - {_HIGHEST_PORT} (check/port)"
                 raise _Failure(reason, VALIDATION_SEMANTIC)
             return
+        import socket
+
         try:
             socket.getservbyname(value)
         except OSError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 # Exit codes of libelektra's kdb (doc/help/kdb.md); 11-20 are command-specific.
 OK = 0
@@ -29,8 +29,7 @@ class CommandError(Exception):
         self.exit_code = exit_code
 
 
-@dataclass(frozen=True)
-class Option:
+class Option(NamedTuple):
     """One option; it takes a value when ``metavar`` is set, else it is a flag."""
 
     flags: tuple[str, ...]
@@ -67,8 +66,7 @@ class Invocation:
         return self.arguments[index] if index < len(self.arguments) else None
 
 
-@dataclass(frozen=True)
-class Command:
+class Command(NamedTuple):
     """A `kdb` command. ``arguments`` name the positionals; ``[optional]`` ones last."""
 
     name: str

@@ -35,7 +35,8 @@ def run_get(invocation: Invocation) -> int:
     elif verbose:
         # The key count libelektra prints is of the whole mountpoint the key is in.
         parent = subtree.mountpoint_of(kdb, name)
-    keys = kdb.get(parent)
+    # A one-shot read: of a big dump file only the records below ``parent`` are parsed.
+    keys = KeySet(kdb.peek(parent))
     if verbose:
         print(f"got {len(keys)} keys")
     if not invocation.flag("all"):
@@ -81,7 +82,7 @@ def _add_link_targets(kdb: KDB, keys: KeySet, name: str) -> None:
         if not outside:  # every round reads a new subtree, and the links are finitely many
             return
         for target in sorted(outside):
-            keys.extend(kdb.get(target))
+            keys.extend(kdb.peek(target))
             read.append(target)
 
 
@@ -126,7 +127,8 @@ def run_set(invocation: Invocation) -> int:
     value = invocation.arguments[1]
     parent = subtree.cascading(name)
     kdb = KDB()
-    keys = kdb.get(parent)
+    # Of a big dump file only the records below ``parent`` are read, and rewritten.
+    keys = KeySet(kdb.peek(parent))
     if subtree.is_cascading(name):
         key = cascade.lookup(keys, name)
         if key is None or key.namespace not in subtree.WRITABLE_NAMESPACES:
@@ -136,12 +138,13 @@ def run_set(invocation: Invocation) -> int:
         existing = keys.lookup(name)
         if existing is None:
             key = Key(name)
-            keys.add(key)
             report = [f'Create a new key {name} with string "{value}"']
         else:
             key = existing
             report = [f'Set string to "{value}"']
+    key = key.copy()  # the peek's keys are read-only
     key.value = value
+    keys.add(key)
     kdb.set(keys, parent, validate=not invocation.flag("force"))
     if not invocation.flag("quiet"):
         print("\n".join(report))

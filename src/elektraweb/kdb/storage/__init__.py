@@ -7,20 +7,21 @@ Each format lives in its own module and is imported only when a mount needs it, 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, runtime_checkable
 
 from elektraweb.kdb.errors import MountError, ResourceError
 from elektraweb.kdb.keyset import KeySet
 
 
-@dataclass
 class Document:
     """A parsed file: its keys (full names below the mountpoint) and the format's own
     round-trip state (comments, order, formatting), handed back on write."""
 
-    keys: KeySet
-    state: object = field(default=None)
+    __slots__ = ("keys", "state")
+
+    def __init__(self, keys: KeySet, state: object = None) -> None:
+        self.keys = keys
+        self.state = state
 
 
 class _AllMetadata(frozenset[str]):
@@ -56,6 +57,23 @@ class DocumentWriter(Protocol):
     ) -> tuple[bytes, Document]:
         """``write``, and the document its bytes read back as. The document's ``keys`` are
         ``keys`` itself when every key reads back as given."""
+        ...
+
+
+@runtime_checkable
+class RegionReader(Protocol):
+    """A format that can read and rewrite the keys of one part of a file without building
+    the rest (one-shot readers and writers such as ``kdb get`` and ``kdb set``)."""
+
+    def read_below(self, data: bytes, mountpoint: str, start: str) -> KeySet:
+        """The keys ``read`` finds at or below the canonical name ``start`` (which lies at
+        or below ``mountpoint``); errors as ``read``."""
+        ...
+
+    def read_region(self, data: bytes, mountpoint: str, start: str) -> Document | None:
+        """Those keys as a document that ``write`` (given it as ``previous``, with keys
+        only at or below ``start``) turns into the whole file with just that part changed;
+        None where the file does not allow it."""
         ...
 
 

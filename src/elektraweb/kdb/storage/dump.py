@@ -22,7 +22,10 @@ from __future__ import annotations
 
 import re
 from array import array
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
+from itertools import pairwise
+from types import MappingProxyType
+from typing import NamedTuple
 
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import KDBError, ResourceError
@@ -37,6 +40,7 @@ _META_RECORD = re.compile(rb"\$meta(?P<type>) (?P<first>[0-9]+) (?P<second>[0-9]
 _BINARY = "binary"
 _HEADER = b"kdbOpen 2\n"
 _END = b"$end\n"
+_NO_COPIES: Mapping[tuple[str, str], str] = MappingProxyType({})
 
 
 class _Reader:
@@ -261,21 +265,21 @@ def _meta_of(keys: KeySet, name: str | None, meta_name: str) -> str | None:
     return None if key is None else key.meta.get(meta_name)
 
 
-@dataclass(frozen=True)
-class _Layout:
-    """Where each key's record starts in a file this format rendered (then where ``$end``
-    starts), so that the next write renders only the records that changed."""
+class _Layout(NamedTuple):
+    """How long each key's record is in a file this format rendered (records follow the
+    header in key order), so that the next write renders only the records that changed.
+    Lengths rather than offsets: a changed record shifts every later offset, but no length,
+    so the unchanged runs are copied as array slices."""
 
     keys: list[Key]
-    offsets: array[int]
+    lengths: array[int]
 
 
-@dataclass(frozen=True)
-class _Original:
+class _Original(NamedTuple):
     data: bytes
     # (key name, metadata name) -> name of the key it was copied from ($copymeta), so that
     # writing the file again keeps the sharing.
-    copies: dict[tuple[str, str], str] = field(default_factory=dict)
+    copies: Mapping[tuple[str, str], str] = _NO_COPIES
     # Known when ``data`` is exactly the rendering of the document's keys, without $copymeta.
     layout: _Layout | None = None
 
@@ -302,7 +306,7 @@ class _Renderer:
     """Version 2 records of the keys of one file."""
 
     def __init__(
-        self, keys: KeySet, mountpoint: str, copies: dict[tuple[str, str], str]
+        self, keys: KeySet, mountpoint: str, copies: Mapping[tuple[str, str], str]
     ) -> None:
         self.keys = keys
         self.mountpoint = mountpoint
@@ -354,51 +358,43 @@ class _Renderer:
         return b"$meta %d %d\n%b\n%b\n" % (len(raw_meta), len(raw_value), raw_meta, raw_value)
 
     def render(self, order: list[Key]) -> tuple[bytes, _Layout]:
-        out = [_HEADER]
-        offsets = array("q")
-        position = len(_HEADER)
-        for key in order:
-            offsets.append(position)
-            record = self.record(key)
-            out.append(record)
-            position += len(record)
-        offsets.append(position)
-        out.append(_END)
-        return b"".join(out), _Layout(order, offsets)
+        records = [self.record(key) for key in order]
+        lengths = array("q", map(len, records))
+        return b"".join([_HEADER, *records, _END]), _Layout(order, lengths)
 
     def splice(self, order: list[Key], previous: _Layout, data: bytes) -> tuple[bytes, _Layout]:
         """What ``render`` returns, made of the previous file's records for the keys that
         are unchanged and new records for the others."""
-        old, old_offsets = previous.keys, previous.offsets
+        old, old_lengths = previous.keys, previous.lengths
         source = memoryview(data)
         out: list[bytes | memoryview] = [_HEADER]
-        offsets = array("q")
-        position = len(_HEADER)
+        lengths = array("q")
         i = j = 0
+        old_position = len(_HEADER)  # where old[j]'s record starts
         while i < len(order):
             key = order[i]
             while j < len(old) and old[j].sort_key < key.sort_key:
-                j += 1  # a removed key
+                old_position += old_lengths[j]  # a removed key
+                j += 1
             run = _same_run(order, i, old, j)
             if run:
-                start, stop = old_offsets[j], old_offsets[j + run]
-                shift = position - start
-                offsets.extend(offset + shift for offset in old_offsets[j : j + run])
-                out.append(source[start:stop])
-                position += stop - start
+                copied = old_lengths[j : j + run]
+                stop = old_position + sum(copied)
+                out.append(source[old_position:stop])
+                lengths.extend(copied)
+                old_position = stop
                 i += run
                 j += run
                 continue
             if j < len(old) and old[j].name == key.name:
-                j += 1  # a changed key
-            offsets.append(position)
+                old_position += old_lengths[j]  # a changed key
+                j += 1
             record = self.record(key)
             out.append(record)
-            position += len(record)
+            lengths.append(len(record))
             i += 1
-        offsets.append(position)
         out.append(_END)
-        return b"".join(out), _Layout(order, offsets)
+        return b"".join(out), _Layout(order, lengths)
 
     def read_back(self) -> KeySet:
         """The keys as a read of the rendered file returns them."""
@@ -412,6 +408,94 @@ class _Renderer:
         return keys
 
 
+# The records the region scan handles: version 2 $key and $meta lines (group 1: a $meta).
+_RECORD_LINE = re.compile(rb"\$(?:key (?:string|binary)|(meta)) ([0-9]+) ([0-9]+)\n")
+# A relative name that may not be canonical as written (escapes, empty, '.', '%', '#' parts)
+# cannot be compared as bytes; where none of these bytes occur in the whole file, none can.
+_UNUSUAL_NAME = re.compile(rb"[\\%#]|//|(?:^|/)\.|^/|/$")
+# (Eight ``in`` searches of the file cost less than half of one regular expression over it.)
+_UNUSUAL_ANYWHERE = (b"\\", b"%", b"#", b"//", b"/.", b"\n.", b"\n/", b"/\n")
+
+
+class _Unusual(Exception):
+    """The file holds what only a full read can interpret."""
+
+
+def _walk(data: bytes) -> Iterator[tuple[int, int, int, int]]:
+    """Each record's start and end, and for a $key its name's start and end (-1 for a
+    $meta), found by skipping from record to record by their sizes, decoding nothing.
+    Raises _Unusual for anything but well-formed version 2 $key and $meta records with
+    names canonical as written (version 1, $copymeta, escapes, malformed records)."""
+    if not data.startswith(_HEADER):
+        raise _Unusual
+    record_line = _RECORD_LINE.match
+    unusual = _UNUSUAL_NAME.search if any(b in data for b in _UNUSUAL_ANYWHERE) else None
+    size = len(data)
+    pos = len(_HEADER)
+    while pos < size:
+        record = record_line(data, pos)
+        if record is None:
+            if data[pos : pos + len(_END)] in (_END, _END[:-1]):
+                return
+            raise _Unusual
+        meta, first_size, second_size = record.groups()
+        first = record.end()
+        second = first + int(first_size)
+        end = second + 1 + int(second_size)
+        if end >= size or data[second] != 10 or data[end] != 10:
+            raise _Unusual
+        if meta:
+            if pos == len(_HEADER):
+                raise _Unusual  # $meta before the first $key: the full read's error
+            yield pos, end + 1, -1, second
+        else:
+            if unusual is not None and unusual(data[first:second]):
+                raise _Unusual
+            yield pos, end + 1, first, second
+        pos = end + 1
+    raise _Unusual  # no $end
+
+
+def _records_below(data: bytes, relative: bytes) -> list[tuple[int, int]]:
+    """Where the records (a $key with its $meta) of the keys whose relative name is
+    ``relative`` or below it are; raises _Unusual as ``_walk``."""
+    below = relative + b"/"
+    after_name = len(relative)
+    starts_with = data.startswith
+    spans: list[tuple[int, int]] = []
+    inside = False
+    for start, end, name_start, name_end in _walk(data):
+        if name_start >= 0:
+            inside = starts_with(relative, name_start) and (
+                name_end == name_start + after_name or starts_with(below, name_start))
+        if inside:
+            spans.append((start, end))
+    return spans
+
+
+def _insertion_point(data: bytes, relative: bytes) -> int:
+    """Where the records of keys at ``relative`` belong in a file without them: before the
+    first key that sorts after it (names are canonical as written: unescaped, '/' is the
+    separator libelektra's order puts below every other byte)."""
+    place = relative.replace(b"/", b"\x00")
+    last = len(_HEADER)
+    for start, end, name_start, name_end in _walk(data):
+        if name_start >= 0 and data[name_start:name_end].replace(b"/", b"\x00") > place:
+            return start
+        last = end
+    return last
+
+
+class _Region(NamedTuple):
+    """A document of the keys at or below one name only: the whole file, and where in it
+    their records are (start -1: there are none yet), so a write replaces just those."""
+
+    data: bytes
+    relative: bytes
+    start: int
+    end: int
+
+
 class DumpFormat:
     """The default storage: full fidelity for names, text and binary values, and metadata."""
 
@@ -422,6 +506,36 @@ class DumpFormat:
         reader = _Reader(data, names.canonical(mountpoint))
         return Document(reader.read(), _Original(data, reader.copies))
 
+    def read_below(self, data: bytes, mountpoint: str, start: str) -> KeySet:
+        """The keys of ``read`` at or below ``start``; only their records are parsed."""
+        document = self.read_region(data, mountpoint, start)
+        if document is None:
+            return self.read(data, names.canonical(mountpoint)).keys.below(start)
+        return document.keys
+
+    def read_region(self, data: bytes, mountpoint: str, start: str) -> Document | None:
+        """The keys at or below ``start`` as a document whose write changes only their
+        records; None if the file needs a full read (see ``_walk``) or keeps the records
+        apart (a file not in key order)."""
+        mountpoint = names.canonical(mountpoint)
+        prefix = prefix_below(mountpoint)
+        if not start.startswith(prefix):
+            return None
+        relative = start[len(prefix) :].encode()
+        try:
+            spans = _records_below(data, relative)
+        except _Unusual:
+            return None
+        if any(one[1] != other[0] for one, other in pairwise(spans)):
+            return None
+        first, last = (spans[0][0], spans[-1][1]) if spans else (-1, -1)
+        records = data[first:last] if spans else b""
+        try:
+            keys = _Reader(_HEADER + records + _END, mountpoint).read()
+        except ResourceError:
+            return None  # the full read names the line in the file itself
+        return Document(keys, _Region(data, relative, first, last))
+
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
         return self.write_document(keys, mountpoint, previous)[0]
 
@@ -431,8 +545,11 @@ class DumpFormat:
         """``write``, and the document its bytes read back as, without parsing them: the
         file holds all there is to a key, so that is ``keys`` itself."""
         mountpoint = names.canonical(mountpoint)
+        if previous is not None and isinstance(previous.state, _Region):
+            return self._write_region(keys, mountpoint, previous.state)
         original = previous_state(previous, _Original, "dump")
-        if previous is not None and original is not None and previous.keys == keys:
+        if (previous is not None and original is not None and original.layout is None
+                and previous.keys == keys):
             # A file written by other means (version 1, another order) stays as it is as
             # long as its keys are unchanged.
             return original.data, previous
@@ -444,6 +561,19 @@ class DumpFormat:
             data, layout = renderer.render(order)
         state = _Original(data, renderer.kept_copies, None if renderer.kept_copies else layout)
         return data, Document(renderer.read_back(), state)
+
+    def _write_region(
+        self, keys: KeySet, mountpoint: str, region: _Region
+    ) -> tuple[bytes, Document]:
+        """The file of ``region`` with the records of its keys replaced by those of
+        ``keys`` (every one of them at or below the region's name)."""
+        renderer = _Renderer(keys, mountpoint, {})
+        records = b"".join(renderer.record(key) for key in keys)
+        first, last = region.start, region.end
+        if first < 0:
+            first = last = _insertion_point(region.data, region.relative)
+        data = b"".join([region.data[:first], records, region.data[last:]])
+        return data, Document(renderer.read_back(), _Original(data))
 
 
 FORMAT = DumpFormat()
