@@ -85,7 +85,7 @@ def page_state(page: Page) -> str:
     """What the page holds: route, connection, the tree's loaded and expanded keys, errors."""
     return str(
         page.evaluate(
-            """async () => { const m = await import('/app/store.js'); const s = m.getState();
+            """async () => { const m = await import('/app/shared/store.js'); const s = m.getState();
             const c = s.config; return JSON.stringify({route: s.route, conn: s.connection,
             loading: c && c.loading, expanded: c && c.expanded,
             nodes: c && Object.keys(c.nodes), errors: s.errors,
