@@ -3,9 +3,10 @@ import { render } from 'preact'
 import { html } from './shared/html.js'
 import { App } from './shell/App.js'
 import { resumeSession } from './session/session.js'
-import { StoreRoot } from './shared/store.js'
+import { startClock, StoreRoot } from './shared/store.js'
 import { startRouting } from './shell/navigation.js'
 
 render(html`<${StoreRoot} page=${App} />`, document.getElementById('app'))
 startRouting()
+startClock()
 resumeSession()

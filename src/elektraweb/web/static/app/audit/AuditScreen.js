@@ -81,7 +81,7 @@ export function AuditScreen() {
   }
   return html`
     <section class="panel" aria-labelledby="audit-title">
-      <div class="panel-head"><h1 id="audit-title">Audit log</h1></div>
+      <div class="panel-head"><h1 id="audit-title" tabindex="-1">Audit log</h1></div>
       <${Filters} />
       ${loading && html`<p class="muted">Loading…</p>`}
       ${!loading && entries.length === 0 && html`<p class="empty">No entries match.</p>`}

@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks'
 import { html } from '../shared/html.js'
 import { LockIcon } from '../shared/LockIcon.js'
 import { useStore } from '../shared/store.js'
+import { screenTitle } from '../shell/navigation.js'
 import { canEdit, isAdmin } from '../session/session.js'
 import { KeyTree } from './KeyTree.js'
 import { KeyPanel } from './KeyPanel.js'
@@ -23,7 +24,7 @@ function TargetHeader({ target }) {
     return html`
       <div class="target-head">
         <span class="kind">Cluster</span>
-        <h1>${cluster?.name ?? `#${target.id}`}</h1>
+        <h1 tabindex="-1">${cluster?.name ?? `#${target.id}`}</h1>
         <${SyncBadge} kind="cluster" item=${cluster} />
         <ul class="member-strip" aria-label="Members">
           ${members.map((m) => html`<li key=${m.id} data-member=${m.name}>
@@ -38,7 +39,7 @@ function TargetHeader({ target }) {
   return html`
     <div class="target-head">
       <span class="kind">Instance</span>
-      <h1>${instance?.name ?? `#${target.id}`}</h1>
+      <h1 tabindex="-1">${instance?.name ?? `#${target.id}`}</h1>
       ${instance && html`<${StatusBadge} status=${instance.status} />`}
       ${instance && html`<code class="muted small">${instance.endpoint}</code>`}
       ${cluster && html`<span class="lock-note"><${LockIcon} /> Member of <a href=${`#/clusters/${cluster.id}`}>${cluster.name}</a>:
@@ -47,8 +48,9 @@ function TargetHeader({ target }) {
 }
 
 export function ConfigScreen() {
-  const { target, session, selected, hasResults } = useStore((s) => ({
+  const { target, session, selected, hasResults, title } = useStore((s) => ({
     target: s.config?.target,
+    title: screenTitle(s),
     session: s.session,
     selected: s.config?.selected,
     hasResults: s.config?.search.results != null,
@@ -58,7 +60,7 @@ export function ConfigScreen() {
   const editor = canEdit(session)
   return html`
     <nav class="breadcrumbs" aria-label="Breadcrumb"><a href="#/">Overview</a> <span aria-hidden="true">/</span>
-      ${target.kind === 'cluster' ? 'Cluster' : 'Instance'} configuration</nav>
+      <span aria-current="page">${title}</span></nav>
     <${TargetHeader} target=${target} />
     <div class="toolbar">
       <${SearchBar} />

@@ -1,12 +1,13 @@
 import { useState } from 'preact/hooks'
 import { html } from '../shared/html.js'
 import { LockIcon } from '../shared/LockIcon.js'
-import { reportError, useStore } from '../shared/store.js'
+import { getState, reportError, useStore } from '../shared/store.js'
 import { canEdit } from '../session/session.js'
 import { readOnlyReason, typeOf } from './metadata.js'
 import { deleteKey } from './keyops.js'
 import { keepMine, takeTheirs } from './editing.js'
 import { ValueEditor } from './ValueEditor.js'
+import { focusKey } from './KeyTree.js'
 import { MetadataEditor } from './MetadataEditor.js'
 import { RelocateForm } from './RelocateForm.js'
 
@@ -45,7 +46,9 @@ export function KeyPanel() {
   const reason = readOnlyReason(node, { lockedBy, canEdit: editable })
   const meta = node.meta
   const isRoot = path.endsWith(':/')
-  const remove = () => deleteKey(config.target, path).catch((e) => reportError(e, `Could not delete ${path}`))
+  const remove = () => deleteKey(config.target, path)
+    .then(() => focusKey(getState().config?.selected))
+    .catch((e) => reportError(e, `Could not delete ${path}`))
 
   return html`
     <article class="key-panel" aria-labelledby="key-title">

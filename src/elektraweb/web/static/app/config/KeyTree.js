@@ -55,7 +55,7 @@ function KeyRow({ row, config, focusable }) {
       aria-selected=${selected ? 'true' : 'false'}
       aria-expanded=${expandable ? String(expanded) : null}
       tabindex=${focusable ? 0 : -1} style=${`--depth: ${depth}`}
-      onClick=${() => select(path)}>
+      onClick=${() => selectByPointer(path)}>
       <span class="twisty" aria-hidden="true" onClick=${(e) => { e.stopPropagation(); toggleExpanded(path) }}>
         ${loading ? '◌' : expandable ? (expanded ? '▾' : '▸') : ''}</span>
       <span class=${`key-name ${!root && isArrayPart(node?.name ?? '') ? 'array-index' : ''}`}>${label}</span>
@@ -69,9 +69,25 @@ function KeyRow({ row, config, focusable }) {
 }
 
 function focusRow(tree, path) {
-  const row = tree.querySelector(`[data-path="${CSS.escape(path)}"]`)
+  const row = tree.querySelector(`[role=treeitem][data-path="${CSS.escape(path)}"]`)
   row?.focus()
   row?.scrollIntoView({ block: 'nearest' })
+}
+
+/** Put the focus on a key's row, e.g. the parent after its child was deleted. */
+export function focusKey(path) {
+  const tree = document.querySelector('[role=tree]')
+  if (tree && path) focusRow(tree, path)
+}
+
+// One column on narrow screens: the key panel is below the tree, so a tap on a row scrolls
+// the panel into view (keyboard users move through the tree and jump with Enter instead).
+const ONE_COLUMN = '(max-width: 860px)'
+
+function selectByPointer(path) {
+  select(path)
+  if (!window.matchMedia(ONE_COLUMN).matches) return
+  requestAnimationFrame(() => document.querySelector('.key-pane')?.scrollIntoView({ block: 'start' }))
 }
 
 /** The keys as a tree, one namespace per root; usable with arrow keys, Enter and Space. */

@@ -7,7 +7,8 @@ const LABELS = { applied: 'Applied', rejected: 'Rejected', pending: 'Pending', u
 /** After a cluster write: what happened on each member (applied, rejected and why, pending). */
 export function MemberResults() {
   const { results, instances } = useStore((s) => ({ results: s.memberResults, instances: s.instances }))
-  if (!results) return null
+  // The live region stays on the cluster's screen, so the first results are announced.
+  if (!results) return html`<section class="member-results-region" aria-label="Result per member" aria-live="polite"></section>`
   const outcomes = memberOutcomes(results)
   const nameOf = (id) => instances.find((i) => i.id === id)?.name ?? `instance ${id}`
   return html`

@@ -57,10 +57,10 @@ export function NewKeyForm({ target, parent, onClose }) {
           <select id=${id} name="type" value=${values.type} onChange=${set('type')}>
             ${TYPES.filter((t) => t !== 'any').map((t) => html`<option value=${t}>${t}</option>`)}
           </select>`}<//>
-        ${values.type === 'enum' && html`<${Field} label="Options" hint="One per line">${(id) => html`
-          <textarea id=${id} name="options" rows="3" value=${values.options} onInput=${set('options')} />`}<//>`}
-        ${NUMERIC.has(values.type) && html`<${Field} label="Range" hint="e.g. 1-999 or -5-5,10">${(id) => html`
-          <input id=${id} name="range" value=${values.range} onInput=${set('range')} />`}<//>`}
+        ${values.type === 'enum' && html`<${Field} label="Options" hint="One per line">${(id, described) => html`
+          <textarea id=${id} name="options" aria-describedby=${described} rows="3" value=${values.options} onInput=${set('options')} />`}<//>`}
+        ${NUMERIC.has(values.type) && html`<${Field} label="Range" hint="e.g. 1-999 or -5-5,10">${(id, described) => html`
+          <input id=${id} name="range" aria-describedby=${described} value=${values.range} onInput=${set('range')} />`}<//>`}
         <${Field} label="Value" error=${valueProblem ?? errorOf('value')}>${(id, described) =>
           values.type === 'boolean'
             ? html`<select id=${id} name="value" value=${values.value} onChange=${set('value')}>
@@ -70,8 +70,8 @@ export function NewKeyForm({ target, parent, onClose }) {
                   <option value="">(none)</option>${options.map((o) => html`<option value=${o}>${o}</option>`)}</select>`
               : html`<input id=${id} name="value" value=${values.value} onInput=${set('value')}
                   aria-describedby=${described} aria-invalid=${valueProblem ? 'true' : 'false'} />`}<//>
-        <${Field} label="Validation regex" hint="Optional POSIX extended regex the value must match">${(id) => html`
-          <input id=${id} name="regex" class="mono" value=${values.regex} onInput=${set('regex')} />`}<//>
+        <${Field} label="Validation regex" hint="Optional POSIX extended regex the value must match">${(id, described) => html`
+          <input id=${id} name="regex" aria-describedby=${described} class="mono" value=${values.regex} onInput=${set('regex')} />`}<//>
         ${values.regex && html`<${Field} label="Message when it does not match">${(id) => html`
           <input id=${id} name="message" value=${values.message} onInput=${set('message')} />`}<//>`}
         <${Field} label="Description">${(id) => html`

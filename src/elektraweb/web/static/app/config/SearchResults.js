@@ -6,7 +6,7 @@ export function SearchResults() {
   const { results, truncated, query } = useStore((s) => s.config.search)
   const count = results.length
   return html`
-    <div class="search-results" aria-live="polite">
+    <div class="search-results">
       <div class="search-summary">
         <strong data-testid="result-count">${count === 0 ? 'No results'
           : `${count}${truncated ? '+' : ''} result${count === 1 ? '' : 's'}`}</strong>

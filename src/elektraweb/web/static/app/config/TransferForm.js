@@ -34,6 +34,7 @@ export function TransferForm({ target, base, canImport, onClose }) {
   const [file, setFile] = useState(null)
   const [status, setStatus] = useState(null)
   const [problem, setProblem] = useState(null)
+  const [importing, setImporting] = useState(false)
 
   async function exportNow() {
     setProblem(null)
@@ -48,8 +49,10 @@ export function TransferForm({ target, base, canImport, onClose }) {
 
   async function importNow(event) {
     event.preventDefault()
-    if (!file) return
+    if (!file || importing) return
     setProblem(null)
+    setStatus(null)
+    setImporting(true)
     try {
       const text = await file.text()
       const result = await request('POST', kdbPath(target, 'kdbImport', key), {
@@ -61,6 +64,8 @@ export function TransferForm({ target, base, canImport, onClose }) {
       flash(key)
     } catch (error) {
       setProblem(error.message)
+    } finally {
+      setImporting(false)
     }
   }
 
@@ -76,8 +81,8 @@ export function TransferForm({ target, base, canImport, onClose }) {
   return html`
     <${Dialog} title="Import and export" onClose=${onClose} wide>
       <form class="form" onSubmit=${importNow}>
-        <${Field} label="Subtree" hint="The key whose subtree is exported or imported into">${(id) => html`
-          <input id=${id} name="subtree" class="mono" value=${key} onInput=${(e) => setKey(e.currentTarget.value)} />`}<//>
+        <${Field} label="Subtree" hint="The key whose subtree is exported or imported into">${(id, described) => html`
+          <input id=${id} name="subtree" aria-describedby=${described} class="mono" value=${key} onInput=${(e) => setKey(e.currentTarget.value)} />`}<//>
         <${Field} label="Format">${(id) => html`
           <select id=${id} name="format" value=${format} onChange=${(e) => setFormat(e.currentTarget.value)}>
             ${FORMATS.map((f) => html`<option value=${f}>${f}</option>`)}
@@ -90,11 +95,12 @@ export function TransferForm({ target, base, canImport, onClose }) {
             <legend>Import a file</legend>
             <${Field} label="File">${(id) => html`
               <input id=${id} name="file" type="file" onChange=${chooseFile} />`}<//>
-            <${Field} label="Strategy" hint=${STRATEGIES[strategy]}>${(id) => html`
-              <select id=${id} name="strategy" value=${strategy} onChange=${(e) => setStrategy(e.currentTarget.value)}>
+            <${Field} label="Strategy" hint=${STRATEGIES[strategy]}>${(id, described) => html`
+              <select id=${id} name="strategy" aria-describedby=${described} value=${strategy} onChange=${(e) => setStrategy(e.currentTarget.value)}>
                 ${Object.keys(STRATEGIES).map((s) => html`<option value=${s}>${s}</option>`)}
               </select>`}<//>
-            <button type="submit" disabled=${!file}>Import</button>
+            <button type="submit" disabled=${!file || importing} aria-busy=${importing ? 'true' : 'false'}>
+              ${importing ? `Importing ${file.name}…` : 'Import'}</button>
           </fieldset>`}
         ${status && html`<p class="success" role="status">${status}</p>`}
         ${problem && html`<p class="field-error" role="alert">${problem}</p>`}

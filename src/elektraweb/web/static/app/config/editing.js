@@ -21,6 +21,7 @@ export function startEditing(path) {
     editor: {
       path,
       draft,
+      baseValue: current.value ?? null,
       baseRevision: current.revision,
       problem: checkValue(current.meta, draft),
       serverError: null,
@@ -70,6 +71,9 @@ export async function saveDraft(target) {
 export function changedElsewhere(path, value, origin) {
   const editor = getState().editor
   if (!editor || editor.path !== path) return false
+  // An event that leaves the value as the edit found it changed nothing the user must decide
+  // on: e.g. a cluster write every member refused is taken back, and its event says so.
+  if (value === editor.baseValue) return false
   updateEditor({ elsewhere: { value, origin } })
   return true
 }
@@ -84,5 +88,11 @@ export function takeTheirs() {
 export function keepMine() {
   const editor = getState().editor
   if (!editor) return
-  updateEditor({ baseRevision: node(editor.path)?.revision ?? null, elsewhere: null, serverError: null })
+  const current = node(editor.path)
+  updateEditor({
+    baseValue: current?.value ?? null,
+    baseRevision: current?.revision ?? null,
+    elsewhere: null,
+    serverError: null,
+  })
 }

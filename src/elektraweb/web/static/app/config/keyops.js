@@ -5,7 +5,7 @@
 import { getState, notify, reportError, update } from '../shared/store.js'
 import { kdbPath, request } from '../shared/api.js'
 import { record, undoEntry } from '../shared/history.js'
-import { flash, markLocked, refreshKey, reveal } from './tree.js'
+import { flash, forgetKey, markLocked, refreshKey, reveal } from './tree.js'
 
 function describeTarget(target) {
   const list = target.kind === 'cluster' ? getState().clusters : getState().instances
@@ -38,9 +38,10 @@ async function readKey(target, key) {
 }
 
 /** Show a change in the tree, if the tree on screen is the target's, and highlight it. */
-async function showChanged(target, key, { structural = false } = {}) {
+async function showChanged(target, key, { structural = false, removed = false } = {}) {
   const shown = getState().config?.target
   if (shown?.kind !== target.kind || shown.id !== target.id) return
+  if (removed) forgetKey(key)
   await refreshKey(key, { structural })
   flash(key)
 }
@@ -133,7 +134,7 @@ export async function deleteKey(target, key) {
     query: { format: 'dump' },
   })
   await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)
-  await showChanged(target, key, { structural: true })
+  await showChanged(target, key, { structural: true, removed: true })
   const bringBack = async () => {
     await write(target, 'POST', 'kdbImport', key, {
       body: saved.data,
@@ -143,7 +144,7 @@ export async function deleteKey(target, key) {
   }
   const remove = async () => {
     await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)
-    await showChanged(target, key, { structural: true })
+    await showChanged(target, key, { structural: true, removed: true })
   }
   const entry = record(`delete ${key}`, bringBack, remove)
   notify(`Deleted ${key}`, { label: 'Undo', run: () => undoEntry(entry) }, 10)

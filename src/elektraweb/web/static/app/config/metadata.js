@@ -66,6 +66,19 @@ export function isBooleanTrue(value) {
   return TRUE_WORDS.includes(String(value ?? '').toLowerCase())
 }
 
+/** The other boolean in the value's own spelling (`no` → `yes`, `Off` → `On`, `1` → `0`), so a
+ * toggle keeps the file's words; a value that is no boolean word becomes `1`. */
+export function toggledBoolean(value) {
+  const text = String(value ?? '')
+  const lower = text.toLowerCase()
+  const index = [TRUE_WORDS, FALSE_WORDS].map((words) => words.indexOf(lower))
+  if (index[0] < 0 && index[1] < 0) return '1'
+  const other = index[0] >= 0 ? FALSE_WORDS[index[0]] : TRUE_WORDS[index[1]]
+  if (text === text.toUpperCase() && text !== lower) return other.toUpperCase()
+  if (text[0] !== lower[0]) return other[0].toUpperCase() + other.slice(1)
+  return other
+}
+
 export function visibilityRank(meta) {
   const rank = VISIBILITIES.indexOf(meta?.visibility ?? 'user')
   return rank < 0 ? VISIBILITIES.indexOf('user') : rank

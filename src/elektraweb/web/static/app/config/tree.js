@@ -4,7 +4,7 @@
 
 import { getState, reportError, update } from '../shared/store.js'
 import { kdbPath, request } from '../shared/api.js'
-import { ancestorsOf, NAMESPACES } from './keynames.js'
+import { ancestorsOf, isBelowOrSame, NAMESPACES, parentOf } from './keynames.js'
 
 /** A tree node from the API's key shape: the names below it are only counted. */
 function toNode(raw) {
@@ -43,7 +43,7 @@ export function openConfig(target) {
       lockingCluster: null,
       visibility: 'user',
       showHidden: false,
-      search: { query: '', values: false, results: null, truncated: false, loading: false },
+      search: { query: '', values: false, results: null, truncated: false, loading: false, problem: null },
     },
     editor: null,
     memberResults: null,
@@ -132,6 +132,31 @@ export function applyKeyChange(name, change) {
   })
 }
 
+/** A key and everything below it are gone: drop them from the tree, count them off every
+ * ancestor, and if the key panel showed one of them, show the parent instead. */
+export function forgetKey(name) {
+  updateConfig((c) => {
+    const gone = c.nodes[name]
+    if (!gone) return {}
+    const removed = (gone.exists ? 1 : 0) + gone.below
+    const nodes = {}
+    for (const [path, node] of Object.entries(c.nodes)) {
+      if (!isBelowOrSame(path, name)) nodes[path] = node
+    }
+    for (const ancestor of ancestorsOf(name)) {
+      const node = nodes[ancestor]
+      if (!node) continue
+      nodes[ancestor] = {
+        ...node,
+        below: Math.max(0, node.below - removed),
+        children: node.children?.filter((child) => child !== name) ?? null,
+      }
+    }
+    const selectedGone = c.selected !== null && isBelowOrSame(c.selected, name)
+    return { nodes, selected: selectedGone ? parentOf(name) : c.selected }
+  })
+}
+
 export function flash(name) {
   const stamp = Date.now()
   updateConfig((c) => ({ flashes: { ...c.flashes, [name]: stamp } }))
@@ -164,6 +189,7 @@ export async function loadLocks(instance, clusters) {
   try {
     // `ls` of a get names the keys that exist (the cluster's keys), not the levels between.
     const state = await request('GET', kdbPath({ kind: 'cluster', id: instance.cluster }, 'kdb', '/'))
+    if (!sameTarget({ kind: 'instance', id: instance.id })) return
     const locked = Object.fromEntries(state.ls.map((key) => [key, owner]))
     updateConfig({ locked, lockingCluster: { id: instance.cluster, name: owner } })
   } catch (error) {
@@ -186,17 +212,19 @@ export async function runSearch() {
   if (!config) return
   const { query, values } = config.search
   if (!query.trim()) {
-    setSearch({ results: null, truncated: false })
+    setSearch({ results: null, truncated: false, problem: null })
     return
   }
-  setSearch({ loading: true })
+  setSearch({ loading: true, problem: null })
   try {
     const found = await request('GET', kdbPath(config.target, 'kdbFind', query), {
       query: { values: values ? 'true' : 'false', limit: '500' },
     })
     setSearch({ results: found.keys, truncated: found.truncated, loading: false })
   } catch (error) {
-    setSearch({ loading: false })
-    reportError(error, 'Search failed')
+    // The old results answered another pattern: they go, and the refusal shows by the field.
+    setSearch({ results: null, truncated: false, loading: false })
+    if (error.status === 400) setSearch({ problem: error.message })
+    else reportError(error, 'Search failed')
   }
 }

@@ -28,8 +28,8 @@ export function ClusterForm({ cluster, onClose }) {
         <${Field} label="Name" error=${errorOf('name')}>${(id, described) => html`
           <input id=${id} name="name" required value=${name} aria-describedby=${described}
             onInput=${(e) => setName(e.currentTarget.value)} />`}<//>
-        <${Field} label="Description" error=${errorOf('description')}>${(id) => html`
-          <input id=${id} name="description" value=${description}
+        <${Field} label="Description" error=${errorOf('description')}>${(id, described) => html`
+          <input id=${id} name="description" aria-describedby=${described} value=${description}
             onInput=${(e) => setDescription(e.currentTarget.value)} />`}<//>
         <div class="form-actions">
           <button type="button" class="ghost" onClick=${onClose}>Cancel</button>

@@ -15,7 +15,9 @@ function Member({ cluster, instance, admin }) {
       <${SyncBadge} kind="instance" item=${instance} />
       ${admin && html`<button class="icon" aria-label=${`Remove ${instance.name} from ${cluster.name}`}
         title="Remove from cluster"
-        onClick=${() => removeMember(cluster.id, instance.id).catch((e) => reportError(e, `Could not remove ${instance.name}`))}>×</button>`}
+        onClick=${() => removeMember(cluster.id, instance.id)
+          .then(() => document.getElementById(`add-member-${cluster.id}`)?.focus())
+          .catch((e) => reportError(e, `Could not remove ${instance.name}`))}>×</button>`}
     </li>
   `
 }

@@ -57,11 +57,11 @@ export function InstanceForm({ instance, onClose }) {
             <span class="muted small">Fingerprint — compare before you add:</span>
             <code class="fingerprint">${fingerprint(values.public_key.trim())}</code>
           </div>`}
-        <${Field} label="Description" error=${errorOf('description')}>${(id) => html`
-          <input id=${id} name="description" value=${values.description} onInput=${set('description')} />`}<//>
+        <${Field} label="Description" error=${errorOf('description')}>${(id, described) => html`
+          <input id=${id} name="description" aria-describedby=${described} value=${values.description} onInput=${set('description')} />`}<//>
         <${Field} label="Visibility" hint="Keys below this level are hidden at first"
-          error=${errorOf('visibility')}>${(id) => html`
-          <select id=${id} name="visibility" value=${values.visibility} onChange=${set('visibility')}>
+          error=${errorOf('visibility')}>${(id, described) => html`
+          <select id=${id} name="visibility" aria-describedby=${described} value=${values.visibility} onChange=${set('visibility')}>
             ${VISIBILITIES.map((v) => html`<option value=${v}>${v}</option>`)}
           </select>`}<//>
         <label class="check">

@@ -39,7 +39,9 @@ export function InstanceTable({ onEdit }) {
               ${admin && html`<td class="actions">
                 <button class="ghost" onClick=${() => onEdit(instance)}>Edit</button>
                 <${ConfirmButton} label="Remove" confirm=${`Remove ${instance.name}`}
-                  onConfirm=${() => removeInstance(instance.id).catch((e) => reportError(e, `Could not remove ${instance.name}`))} />
+                  onConfirm=${() => removeInstance(instance.id)
+                    .then(() => document.getElementById('instances-title')?.focus())
+                    .catch((e) => reportError(e, `Could not remove ${instance.name}`))} />
               </td>`}
             </tr>
           `,

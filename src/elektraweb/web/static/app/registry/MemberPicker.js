@@ -3,7 +3,9 @@ import { html } from '../shared/html.js'
 import { useStore } from '../shared/store.js'
 import { addMember } from './registry.js'
 
-/** Add an instance to a cluster; a refusal (already in another cluster) shows right here. */
+/** Add an instance to a cluster; a refusal (already in another cluster) shows right here.
+ * The choice is marked on its option, not as the select's value: the added instance leaves
+ * the list, and a value naming no option would leave the select blank. */
 export function MemberPicker({ cluster }) {
   const { instances, clusters } = useStore((s) => ({ instances: s.instances, clusters: s.clusters }))
   const [choice, setChoice] = useState('')
@@ -27,13 +29,13 @@ export function MemberPicker({ cluster }) {
   return html`
     <form class="member-picker" onSubmit=${submit}>
       <label for=${fieldId} class="visually-hidden">Add member to ${cluster.name}</label>
-      <select id=${fieldId} name="member" value=${choice} aria-invalid=${refusal ? 'true' : 'false'}
+      <select id=${fieldId} name="member" aria-invalid=${refusal ? 'true' : 'false'}
         aria-describedby=${refusal ? `${fieldId}-error` : null}
         onChange=${(e) => { setChoice(e.currentTarget.value); setRefusal(null) }}>
-        <option value="">Add a member…</option>
+        <option value="" selected=${choice === ''}>Add a member…</option>
         ${candidates.map((i) => {
           const other = clusters.find((c) => c.id === i.cluster)
-          return html`<option value=${i.id}>${i.name}${other ? ` (in ${other.name})` : ''}</option>`
+          return html`<option value=${i.id} selected=${String(i.id) === choice}>${i.name}${other ? ` (in ${other.name})` : ''}</option>`
         })}
       </select>
       <button type="submit" disabled=${!choice}>Add</button>

@@ -16,15 +16,17 @@ export function OverviewScreen() {
   }))
   const [dialog, setDialog] = useState(null)
   const admin = isAdmin(session)
+  // Until the registry is read, one placeholder stands for the whole screen: showing the two
+  // panels empty and filling them in made everything below jump (layout shift).
+  if (!loaded) return html`<section class="panel" aria-busy="true"><p class="muted">Loading instances and clusters…</p></section>`
   return html`
     <section class="panel" aria-labelledby="instances-title">
       <div class="panel-head">
-        <h1 id="instances-title">Instances <span class="count">${instanceCount}</span></h1>
+        <h1 id="instances-title" tabindex="-1">Instances <span class="count">${instanceCount}</span></h1>
         ${admin && html`<button class="primary" onClick=${() => setDialog({ kind: 'instance' })}>
           + Add instance</button>`}
       </div>
-      ${loaded ? html`<${InstanceTable} onEdit=${(instance) => setDialog({ kind: 'instance', instance })} />`
-        : html`<p class="muted">Loading…</p>`}
+      <${InstanceTable} onEdit=${(instance) => setDialog({ kind: 'instance', instance })} />
     </section>
     <section class="panel" aria-labelledby="clusters-title">
       <div class="panel-head">

@@ -1,12 +1,17 @@
 import { useEffect, useRef } from 'preact/hooks'
 import { html } from './html.js'
 
+const FIRST_FIELD = 'input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled])'
+
 /** A modal dialog (the browser's own: focus stays inside, Escape closes it). */
 export function Dialog({ title, onClose, children, wide = false }) {
   const ref = useRef(null)
   useEffect(() => {
     const dialog = ref.current
     if (!dialog.open) dialog.showModal()
+    // The browser focuses the first focusable element, the Close button; the first field is
+    // where the user starts.
+    dialog.querySelector('.dialog-body').querySelector(FIRST_FIELD)?.focus()
     return () => dialog.open && dialog.close()
   }, [])
   return html`
@@ -19,7 +24,7 @@ export function Dialog({ title, onClose, children, wide = false }) {
         <h2>${title}</h2>
         <button class="icon" type="button" aria-label="Close" onClick=${onClose}>×</button>
       </div>
-      ${children}
+      <div class="dialog-body">${children}</div>
     </dialog>
   `
 }

@@ -19,8 +19,9 @@ const initial = {
   memberResults: null, // the last cluster write: {action, key, reply | error, at}
   history: { undo: [], redo: [] },
   audit: { filters: {}, entries: [], loading: false },
-  errors: [], // {id, message, details}
-  notices: [], // {id, message, action?}: short-lived, e.g. "Deleted … — Undo"
+  errors: [], // {id, message, cause, details, count}
+  notices: [], // {id, message, action?, held, expired}: short-lived, e.g. "Deleted … — Undo"
+  clock: Date.now(), // advanced every 30 s, so that "since 2 min ago" ages
 }
 
 let state = initial
@@ -74,12 +75,34 @@ export class StoreRoot extends Component {
 
 let nextMessageId = 1
 
-/** Show an error until the user dismisses it; `details` are shown on demand. */
+/** What went wrong, in the words of someone using the page; the request stays in `details`. */
+export function plainWording(error) {
+  if (error.name === 'ConnectionLost') {
+    return 'the connection to clusterd broke before the answer came; check whether the change was made'
+  }
+  if (error.code === 'unreachable') return error.message ?? 'the instance cannot be reached'
+  if (error.code === 'timeout') return 'the instance did not answer in time'
+  if (error.status >= 500 && !error.error?.message) return `clusterd could not do it (status ${error.status})`
+  if (error instanceof TypeError) return 'clusterd could not be reached'
+  return String(error.message ?? error)
+}
+
+/**
+ * Show an error until the user dismisses it; `details` are shown on demand. An error like one
+ * already shown (same cause, e.g. four namespaces of an offline instance) joins it as a count
+ * instead of piling up another card.
+ */
 export function reportError(error, context) {
-  const message = context ? `${context}: ${error.message ?? error}` : String(error.message ?? error)
+  const cause = plainWording(error)
+  const message = context ? `${context}: ${cause}` : cause
   const details = error.details ?? (error.stack ? String(error.stack) : null)
+  const same = state.errors.find((shown) => shown.cause === cause)
+  if (same) {
+    update((s) => ({ errors: s.errors.map((e) => (e === same ? { ...e, count: e.count + 1 } : e)) }))
+    return same.id
+  }
   const id = nextMessageId++
-  update((s) => ({ errors: [...s.errors, { id, message, details }] }))
+  update((s) => ({ errors: [...s.errors, { id, message, cause, details, count: 1 }] }))
   return id
 }
 
@@ -87,14 +110,42 @@ export function dismissError(id) {
   update((s) => ({ errors: s.errors.filter((error) => error.id !== id) }))
 }
 
-/** A short notice that goes away by itself; `action` is an optional {label, run} button. */
+export function dismissAllErrors() {
+  update({ errors: [] })
+}
+
+/** A short notice that goes away by itself, but not while it holds the focus or the pointer
+ * (an Undo button that vanishes under the user's hand); `action` is an optional {label, run}. */
 export function notify(message, action = null, seconds = 8) {
   const id = nextMessageId++
-  update((s) => ({ notices: [...s.notices, { id, message, action }] }))
-  setTimeout(() => dismissNotice(id), seconds * 1000)
+  update((s) => ({ notices: [...s.notices, { id, message, action, held: false, expired: false }] }))
+  setTimeout(() => expireNotice(id), seconds * 1000)
   return id
+}
+
+function changeNotice(id, change) {
+  update((s) => ({ notices: s.notices.map((n) => (n.id === id ? { ...n, ...change } : n)) }))
+}
+
+function expireNotice(id) {
+  const notice = state.notices.find((n) => n.id === id)
+  if (notice?.held) changeNotice(id, { expired: true })
+  else dismissNotice(id)
+}
+
+/** The user's focus or pointer is on the notice (`held`) or has left it. */
+export function holdNotice(id, held) {
+  const notice = state.notices.find((n) => n.id === id)
+  if (!notice) return
+  if (!held && notice.expired) dismissNotice(id)
+  else changeNotice(id, { held })
 }
 
 export function dismissNotice(id) {
   update((s) => ({ notices: s.notices.filter((notice) => notice.id !== id) }))
+}
+
+/** Render relative times ("offline since 3 min ago") again as they age. */
+export function startClock(ms = 30_000) {
+  setInterval(() => update({ clock: Date.now() }), ms)
 }

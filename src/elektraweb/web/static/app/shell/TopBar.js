@@ -8,6 +8,12 @@ function NavLink({ href, current, children }) {
   return html`<a href=${href} class="nav-link" aria-current=${current ? 'page' : null}>${children}</a>`
 }
 
+/** The URL hash names screens, so following `#main` would leave the screen: move the focus. */
+function skipToContent(event) {
+  event.preventDefault()
+  document.getElementById('main')?.focus()
+}
+
 export function TopBar() {
   const { session, screen, undoLabel, redoLabel } = useStore((s) => ({
     session: s.session,
@@ -17,7 +23,7 @@ export function TopBar() {
   }))
   return html`
     <header class="topbar">
-      <a class="skip-link" href="#main">Skip to content</a>
+      <a class="skip-link" href="#main" onClick=${skipToContent}>Skip to content</a>
       <a class="brand" href="#/"><span class="brand-mark">e</span> elektra-web</a>
       <nav class="nav" aria-label="Screens">
         <${NavLink} href="#/" current=${screen === 'overview'}>Overview<//>

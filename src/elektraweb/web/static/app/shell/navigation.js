@@ -6,6 +6,9 @@ import { followTarget } from './live.js'
 import { loadAudit } from '../audit/audit.js'
 
 let stopFollowing = () => {}
+// `startSession` and `hashchange` both call showRoute, and their awaits can interleave: each
+// call takes a number, and only the latest may still change the state after an await.
+let routeGeneration = 0
 
 function parse(hash) {
   const config = /^#\/(instances|clusters)\/(\d+)/.exec(hash)
@@ -22,8 +25,25 @@ export function hrefFor(route) {
   return '#/'
 }
 
+/** What a screen is called: in the page title and the breadcrumb. */
+export function targetName(state, target) {
+  const list = target.kind === 'cluster' ? state.clusters : state.instances
+  return list.find((item) => item.id === target.id)?.name ?? `#${target.id}`
+}
+
+export function screenTitle(state) {
+  const { route } = state
+  if (route.screen === 'audit') return 'Audit log'
+  if (route.screen === 'config') {
+    return `${targetName(state, { kind: route.kind, id: route.id })} (${route.kind}) configuration`
+  }
+  return 'Overview'
+}
+
 /** Show the screen the hash names: open its data and follow its live changes. */
 export async function showRoute() {
+  const generation = ++routeGeneration
+  const current = () => generation === routeGeneration
   const route = parse(location.hash)
   const previous = getState().route
   update({ route })
@@ -38,12 +58,13 @@ export async function showRoute() {
     stopFollowing = followTarget(target)
     try {
       await openConfig(target)
+      if (!current()) return
       if (target.kind === 'instance') {
         const { instances, clusters } = getState()
         await loadLocks(instances.find((i) => i.id === target.id), clusters)
       }
     } catch (error) {
-      reportError(error, 'Could not open the configuration')
+      if (current()) reportError(error, 'Could not open the configuration')
     }
   } else {
     update({ config: null, editor: null })
