@@ -65,3 +65,32 @@ def test_cluster_key_shows_each_members_result_and_is_locked_on_members(
     expect(page.locator(".readonly-reason")).to_contain_text("owned by cluster shop")
     expect(ui.row(KEY).locator(".lock")).to_be_visible()
     ui.screenshot("member-locked-key")
+
+
+def test_a_write_every_member_refuses_shows_their_refusals_and_no_false_conflict(
+    ui: WebUI, stack: Stack, shop: dict[str, Any]
+) -> None:
+    port = "system:/demo/web/server/port"
+    admin = stack.admin()
+    made = admin.request("PUT", f"/api/clusters/{shop['id']}/kdb/{port}", "8081")
+    assert made.status == 200, made.body
+    page = ui.page
+    page.goto(f"/#/clusters/{shop['id']}")
+    expect(page.get_by_role("heading", level=1, name="shop", exact=True)).to_be_visible()
+    ui.reveal(port)
+    ui.type_value("70000")
+    results = page.get_by_label("Result per member")
+    for name in ("web-2", "web-3"):
+        expect(results.locator(f"[data-member='{name}']")).to_have_attribute(
+            "data-status", "rejected"
+        )
+    ui.expect_value_error(".")
+    # The cluster's status event, published after the refused write was taken back, arrives
+    # before the desired state is read again; then no "changed elsewhere" may be on screen.
+    revision = admin.request("GET", f"/api/clusters/{shop['id']}/kdb/{port}").body["value"]
+    assert revision == "8081"
+    expect(ui.row(port).locator(".key-value")).to_have_text("8081")
+    expect(page.get_by_test_id("edited-elsewhere")).to_have_count(0)
+    for name in ("web-2", "web-3"):
+        ini = (stack.instances[name].root / "system/demo/web.ini").read_text()
+        assert re.search(r"^port = 8081$", ini, re.M), ini

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .stack import Instance
+from .stack import Instance, Stack
 from .ui import WebUI
 
 
@@ -102,3 +102,25 @@ def test_the_tree_works_with_the_keyboard(ui: WebUI) -> None:
     page.keyboard.press("ArrowLeft")  # back to the parent
     expect(page.locator("#key-title")).to_have_text("system:/demo")
     expect(ui.row("system:/demo")).to_be_focused()
+
+
+def test_after_a_delete_the_panel_shows_the_parent_and_the_counts_go_down(
+    ui: WebUI, stack: Stack
+) -> None:
+    """The focus moves to the parent's row; the deleted key leaves the panel and every count."""
+    web2 = stack.instances["web-2"]
+    key = "system:/demo/features/dark_mode"
+    ui.open_instance("web-2")
+    ui.reveal(key)
+    counts = {path: ui.row(path).locator(".key-count") for path in ("system:/", "system:/demo")}
+    before = {path: int(count.inner_text()) for path, count in counts.items()}
+    ui.page.get_by_role("button", name="Delete").click()
+    expect(ui.page.locator("#key-title")).to_have_text("system:/demo/features")
+    expect(ui.row("system:/demo/features")).to_be_focused()
+    for path, count in counts.items():
+        expect(count).to_have_text(str(before[path] - 1))
+    assert _gone(web2, key)
+    ui.page.locator(".notice", has_text=f"Deleted {key}").get_by_role("button", name="Undo").click()
+    expect(ui.row(key)).to_be_visible()
+    for path, count in counts.items():
+        expect(count).to_have_text(str(before[path]))

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 from .stack import Instance
@@ -55,3 +58,46 @@ def test_export_downloads_and_import_uploads(ui: WebUI, web1: Instance, tmp_path
     dialog.get_by_role("button", name="Import", exact=True).click()
     expect(dialog.get_by_role("status")).to_contain_text("Imported imported.ini")
     assert web1.kdb("get", "user:/imported/limits/requests").stdout.strip() == "100"
+
+
+def test_a_refused_pattern_clears_the_old_results_and_says_why(ui: WebUI) -> None:
+    page = ui.page
+    ui.open_instance("web-1")
+    search = page.get_by_label("Search keys")
+    search.fill("port")
+    search.press("Enter")
+    expect(page.get_by_test_id("result-count")).to_be_visible()
+    search.fill("(unclosed")
+    search.press("Enter")
+    expect(page.get_by_test_id("result-count")).to_have_count(0)
+    expect(search).to_have_attribute("aria-invalid", "true")
+    expect(search).to_have_accessible_description(re.compile("no valid regex"))
+    expect(page.get_by_test_id("search-status")).to_contain_text("refused")
+
+
+def test_import_disables_its_button_and_says_it_is_importing(
+    ui: WebUI, web1: Instance, tmp_path: Path
+) -> None:
+    page = ui.page
+    upload = tmp_path / "progress.ini"
+    upload.write_text("[progress]\nstep = 1\n")
+    ui.open_instance("web-1")
+    page.get_by_role("button", name="Import / Export").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Subtree").fill("user:/import-progress")
+    dialog.get_by_label("File").set_input_files(str(upload))
+    button = dialog.get_by_role("button", name="Import")
+    # Every state the button passes through is recorded, however short the import takes.
+    button.evaluate(
+        """(button) => { window.importStates = [];
+        new MutationObserver(() => window.importStates.push(
+          [button.disabled, button.textContent.trim()])).observe(button,
+          {attributes: true, childList: true, characterData: true, subtree: true}) }"""
+    )
+    button.click()
+    expect(dialog.get_by_role("status")).to_contain_text("Imported progress.ini")
+    states = page.evaluate("window.importStates")
+    assert [True, "Importing progress.ini…"] in states, states
+    expect(button).to_be_enabled()
+    expect(button).to_have_text("Import")
+    assert "1" in web1.kdb("get", "user:/import-progress/progress/step").stdout

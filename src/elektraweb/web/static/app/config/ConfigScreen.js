@@ -59,7 +59,7 @@ export function ConfigScreen() {
   if (!target) return html`<p class="muted">Loading…</p>`
   const editor = canEdit(session)
   return html`
-    <nav class="breadcrumbs" aria-label="Breadcrumb"><a href="#/">Overview</a> <span aria-hidden="true">/</span>
+    <nav class="breadcrumbs" aria-label="Breadcrumb"><a href="#/">Overview</a> <span aria-hidden="true">/</span>${' '}
       <span aria-current="page">${title}</span></nav>
     <${TargetHeader} target=${target} />
     <div class="toolbar">

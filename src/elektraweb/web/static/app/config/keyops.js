@@ -5,7 +5,7 @@
 import { getState, notify, reportError, update } from '../shared/store.js'
 import { kdbPath, request } from '../shared/api.js'
 import { record, undoEntry } from '../shared/history.js'
-import { flash, forgetKey, markLocked, refreshKey, reveal } from './tree.js'
+import { countRestored, flash, forgetKey, keysIn, markLocked, refreshKey, reveal } from './tree.js'
 
 function describeTarget(target) {
   const list = target.kind === 'cluster' ? getState().clusters : getState().instances
@@ -38,10 +38,11 @@ async function readKey(target, key) {
 }
 
 /** Show a change in the tree, if the tree on screen is the target's, and highlight it. */
-async function showChanged(target, key, { structural = false, removed = false } = {}) {
+async function showChanged(target, key, { structural = false, removed = false, restored = 0 } = {}) {
   const shown = getState().config?.target
   if (shown?.kind !== target.kind || shown.id !== target.id) return
   if (removed) forgetKey(key)
+  if (restored) countRestored(key, restored)
   await refreshKey(key, { structural })
   flash(key)
 }
@@ -133,6 +134,7 @@ export async function deleteKey(target, key) {
   const saved = await request('GET', kdbPath(target, 'kdbExport', key), {
     query: { format: 'dump' },
   })
+  const count = keysIn(key)
   await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)
   await showChanged(target, key, { structural: true, removed: true })
   const bringBack = async () => {
@@ -140,7 +142,7 @@ export async function deleteKey(target, key) {
       body: saved.data,
       query: { format: saved.format, strategy: 'overwrite' },
     }, `restore ${key}`)
-    await showChanged(target, key, { structural: true })
+    await showChanged(target, key, { structural: true, restored: count })
   }
   const remove = async () => {
     await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)

@@ -132,29 +132,45 @@ export function applyKeyChange(name, change) {
   })
 }
 
+/** Add `delta` to the count of keys below every loaded ancestor of `name`. */
+function countedOff(nodes, name, delta) {
+  const counted = { ...nodes }
+  for (const ancestor of ancestorsOf(name)) {
+    const node = counted[ancestor]
+    if (node) counted[ancestor] = { ...node, below: Math.max(0, node.below + delta) }
+  }
+  return counted
+}
+
+/** How many keys a subtree on screen holds: the key itself, if it exists, and those below. */
+export function keysIn(name) {
+  const node = getState().config?.nodes[name]
+  return node ? (node.exists ? 1 : 0) + node.below : 0
+}
+
 /** A key and everything below it are gone: drop them from the tree, count them off every
  * ancestor, and if the key panel showed one of them, show the parent instead. */
 export function forgetKey(name) {
+  const removed = keysIn(name)
   updateConfig((c) => {
-    const gone = c.nodes[name]
-    if (!gone) return {}
-    const removed = (gone.exists ? 1 : 0) + gone.below
-    const nodes = {}
+    if (!c.nodes[name]) return {}
+    const kept = {}
     for (const [path, node] of Object.entries(c.nodes)) {
-      if (!isBelowOrSame(path, name)) nodes[path] = node
+      if (!isBelowOrSame(path, name)) kept[path] = node
     }
-    for (const ancestor of ancestorsOf(name)) {
-      const node = nodes[ancestor]
-      if (!node) continue
-      nodes[ancestor] = {
-        ...node,
-        below: Math.max(0, node.below - removed),
-        children: node.children?.filter((child) => child !== name) ?? null,
-      }
+    const nodes = countedOff(kept, name, -removed)
+    const parent = parentOf(name)
+    if (nodes[parent]?.children) {
+      nodes[parent] = { ...nodes[parent], children: nodes[parent].children.filter((c) => c !== name) }
     }
     const selectedGone = c.selected !== null && isBelowOrSame(c.selected, name)
-    return { nodes, selected: selectedGone ? parentOf(name) : c.selected }
+    return { nodes, selected: selectedGone ? parent : c.selected }
   })
+}
+
+/** Keys came back (an undone delete): count them on every ancestor. */
+export function countRestored(name, added) {
+  updateConfig((c) => ({ nodes: countedOff(c.nodes, name, added) }))
 }
 
 export function flash(name) {

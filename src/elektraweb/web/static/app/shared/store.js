@@ -80,8 +80,10 @@ export function plainWording(error) {
   if (error.name === 'ConnectionLost') {
     return 'the connection to clusterd broke before the answer came; check whether the change was made'
   }
-  if (error.code === 'unreachable') return error.message ?? 'the instance cannot be reached'
-  if (error.code === 'timeout') return 'the instance did not answer in time'
+  const instance = state.instances.find((i) => i.id === error.error?.instance)
+  const which = instance ? `instance ${instance.name}` : 'the instance'
+  if (error.code === 'unreachable') return `${which} cannot be reached; it may be offline`
+  if (error.code === 'timeout') return `${which} did not answer in time`
   if (error.status >= 500 && !error.error?.message) return `clusterd could not do it (status ${error.status})`
   if (error instanceof TypeError) return 'clusterd could not be reached'
   return String(error.message ?? error)
