@@ -79,9 +79,7 @@ def test_live_regions_are_on_the_page_before_their_first_message(ui: WebUI) -> N
     status = page.get_by_test_id("search-status")
     expect(status).to_have_attribute("role", "status")
     expect(status).to_have_text("")
-    search = page.get_by_label("Search keys")
-    search.fill("log_level")
-    search.press("Enter")
+    ui.search("log_level")
     expect(status).to_have_text(re.compile(r"^\d+ results?$"))
 
 

@@ -94,3 +94,4 @@ def test_a_write_every_member_refuses_shows_their_refusals_and_no_false_conflict
     for name in ("web-2", "web-3"):
         ini = (stack.instances[name].root / "system/demo/web.ini").read_text()
         assert re.search(r"^port = 8081$", ini, re.M), ini
+

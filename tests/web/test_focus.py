@@ -15,9 +15,7 @@ LOG_LEVEL = "system:/demo/web/server/log_level"
 TLS = "system:/demo/web/tls/enabled"
 
 
-def test_arrow_keys_on_an_enum_move_the_choice_and_enter_saves_it(
-    ui: WebUI, stack: Stack
-) -> None:
+def test_arrow_keys_on_an_enum_move_the_choice_and_enter_saves_it(ui: WebUI, stack: Stack) -> None:
     web3 = stack.instances["web-3"]
     ini = web3.root / "system/demo/web.ini"
     ui.open_instance("web-3")

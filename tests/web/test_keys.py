@@ -124,3 +124,26 @@ def test_after_a_delete_the_panel_shows_the_parent_and_the_counts_go_down(
     expect(ui.row(key)).to_be_visible()
     for path, count in counts.items():
         expect(count).to_have_text(str(before[path]))
+
+
+def test_metadata_from_spec_is_edited_in_spec_not_copied_onto_the_key(
+    ui: WebUI, web1: Instance
+) -> None:
+    page = ui.page
+    key = "system:/demo/web/server/port"
+    ui.open_instance("web-1")
+    ui.reveal(key)
+    page.locator("details.metadata summary").click()
+    expect(page.locator("#spec-note")).to_contain_text("spec:/demo/web/server/port")
+    expect(page.locator("#meta-description")).to_be_disabled()
+    page.get_by_role("button", name="Edit spec:/demo/web/server/port").click()
+    expect(page.locator("#key-title")).to_have_text("spec:/demo/web/server/port")
+    page.locator("details.metadata summary").click()
+    description = page.locator("#meta-description")
+    expect(description).to_be_enabled()
+    description.fill("The port, from the spec")
+    page.get_by_role("button", name="Save metadata").click()
+    expect(page.locator(".description")).to_have_text("The port, from the spec")
+    spec = web1.kdb("meta-get", "spec:/demo/web/server/port", "description").stdout.strip()
+    assert spec == "The port, from the spec"
+    assert web1.kdb("meta-get", key, "description").stdout.strip() == "The port, from the spec"

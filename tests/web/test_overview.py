@@ -23,8 +23,12 @@ def gone(stack: Stack) -> Iterator[dict[str, Any]]:
     instance = admin.request(
         "POST",
         "/api/instances",
-        {"name": "gone-1", "endpoint": f"tcp://127.0.0.1:{spare.port + 1}",
-         "public_key": spare.public_key, "offline": True},
+        {
+            "name": "gone-1",
+            "endpoint": f"tcp://127.0.0.1:{spare.port + 1}",
+            "public_key": spare.public_key,
+            "offline": True,
+        },
     )
     assert instance.status == 201, instance.body
     cluster = admin.request("POST", "/api/clusters", {"name": "hold"})
@@ -95,7 +99,9 @@ def test_at_320_px_the_undo_button_and_an_offline_member_fit(
     card_box, member_box = card.bounding_box(), member.bounding_box()
     assert card_box is not None and member_box is not None
     assert member_box["x"] + member_box["width"] <= card_box["x"] + card_box["width"], (
-        member_box, card_box)
+        member_box,
+        card_box,
+    )
     assert member.evaluate("(li) => li.scrollWidth <= li.clientWidth")
 
 
@@ -117,4 +123,3 @@ def test_the_overview_does_not_shift_while_it_loads(browser: Browser, stack: Sta
     shift = page.evaluate("window.shifts")
     context.close()
     assert shift < 0.1, shift
-

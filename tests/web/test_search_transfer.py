@@ -14,16 +14,13 @@ from .ui import WebUI
 def test_search_counts_results_and_says_when_there_are_none(ui: WebUI) -> None:
     page = ui.page
     ui.open_instance("web-1")
-    search = page.get_by_label("Search keys")
-    search.fill("demo/web/server/")
-    search.press("Enter")
+    ui.search("demo/web/server/")
     # five keys in spec:/ and their five in system:/
     expect(page.get_by_test_id("result-count")).to_have_text("10 results")
     page.locator(".result", has_text="system:/demo/web/server/port").click()
     expect(page.locator("#key-title")).to_have_text("system:/demo/web/server/port")
     ui.screenshot("search")
-    search.fill("no-such-key-anywhere")
-    search.press("Enter")
+    ui.search("no-such-key-anywhere")
     expect(page.get_by_test_id("result-count")).to_have_text("No results")
 
 
@@ -63,12 +60,9 @@ def test_export_downloads_and_import_uploads(ui: WebUI, web1: Instance, tmp_path
 def test_a_refused_pattern_clears_the_old_results_and_says_why(ui: WebUI) -> None:
     page = ui.page
     ui.open_instance("web-1")
-    search = page.get_by_label("Search keys")
-    search.fill("port")
-    search.press("Enter")
+    ui.search("port")
     expect(page.get_by_test_id("result-count")).to_be_visible()
-    search.fill("(unclosed")
-    search.press("Enter")
+    search = ui.search("(unclosed")
     expect(page.get_by_test_id("result-count")).to_have_count(0)
     expect(search).to_have_attribute("aria-invalid", "true")
     expect(search).to_have_accessible_description(re.compile("no valid regex"))

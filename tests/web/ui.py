@@ -38,8 +38,8 @@ class WebUI:
             self.page.add_script_tag(path=str(AXE))
         found = self.page.evaluate(
             """async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))
-            .violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) =>
-            n.target.join(' ') + ' (' + n.failureSummary.replace(/\\s+/g, ' ') + ')').join('; ')}`)""",
+            .violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')
+            + ' (' + n.failureSummary.replace(/\\s+/g, ' ') + ')').join('; ')}`)""",
             WCAG_AA,
         )
         return [str(line) for line in found]
@@ -83,6 +83,13 @@ class WebUI:
             print("page state:", page_state(self.page))
             raise
         return row
+
+    def search(self, pattern: str) -> Locator:
+        """Search the open instance's key names for `pattern`; the search field."""
+        field = self.page.get_by_label("Search keys")
+        field.fill(pattern)
+        field.press("Enter")
+        return field
 
     def value_editor(self) -> Locator:
         return self.page.locator("#value-editor")

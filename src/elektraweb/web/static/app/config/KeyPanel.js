@@ -1,10 +1,13 @@
-import { useState } from 'preact/hooks'
+import { useEffect, useState } from 'preact/hooks'
 import { html } from '../shared/html.js'
 import { LockIcon } from '../shared/LockIcon.js'
 import { getState, reportError, useStore } from '../shared/store.js'
 import { canEdit } from '../session/session.js'
 import { readOnlyReason, typeOf } from './metadata.js'
 import { deleteKey } from './keyops.js'
+import { reveal } from './tree.js'
+import { kdbPath, request } from '../shared/api.js'
+import { rootOf } from './keynames.js'
 import { keepMine, takeTheirs } from './editing.js'
 import { ValueEditor } from './ValueEditor.js'
 import { focusKey } from './KeyTree.js'
@@ -27,6 +30,25 @@ function ElsewhereWarning({ elsewhere }) {
   `
 }
 
+/** The spec key whose metadata an instance's key shows (libelektra copies spec metadata onto
+ * the keys of every namespace when reading), or null: such metadata is edited in spec. */
+function useSpecKey(target, path, meta) {
+  const [specKey, setSpecKey] = useState(null)
+  const root = path ? rootOf(path) : null
+  const candidate = root && root !== 'spec:/' && root !== '/' ? `spec:/${path.slice(root.length)}` : null
+  const hasMeta = Object.keys(meta ?? {}).length > 0
+  useEffect(() => {
+    setSpecKey(null)
+    if (!candidate || !hasMeta || target.kind !== 'instance') return undefined
+    let current = true
+    request('GET', kdbPath(target, 'kdb', candidate))
+      .then((found) => { if (current && found.exists && Object.keys(found.meta ?? {}).length > 0) setSpecKey(candidate) })
+      .catch(() => {}) // no spec key to offer: the metadata is the key's own
+    return () => { current = false }
+  }, [target.kind, target.id, candidate, hasMeta])
+  return specKey
+}
+
 export function KeyPanel() {
   const { config, session, editor } = useStore((s) => ({
     config: s.config,
@@ -35,6 +57,7 @@ export function KeyPanel() {
   }))
   const [relocating, setRelocating] = useState(null)
   const path = config.selected
+  const specKey = useSpecKey(config.target, path, config.nodes[path]?.meta)
   if (!path) {
     return html`<div class="key-panel empty-panel"><p class="muted">Select a key to see and change it.
       Use ↑ ↓ to move, → to open, Enter to edit.</p></div>`
@@ -74,7 +97,8 @@ export function KeyPanel() {
           <button class="danger" disabled=${Boolean(lockedBy)} onClick=${remove}>Delete</button>
         </div>`}
       ${node.exists && html`<${MetadataEditor} key=${`meta:${path}:${node.revision}`} target=${config.target}
-        path=${path} meta=${meta} readOnly=${!editable || Boolean(lockedBy)} />`}
+        path=${path} meta=${meta} readOnly=${!editable || Boolean(lockedBy) || Boolean(specKey)}
+        specKey=${specKey} onEditSpec=${() => reveal(specKey)} />`}
       ${relocating && html`<${RelocateForm} target=${config.target} path=${path} mode=${relocating}
         onClose=${() => setRelocating(null)} />`}
     </article>

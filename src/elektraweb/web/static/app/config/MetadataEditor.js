@@ -25,7 +25,7 @@ function changesBetween(before, after) {
 }
 
 /** Every metakey: the well-known ones with fitting inputs, any other as name and value. */
-export function MetadataEditor({ target, path, meta, readOnly }) {
+export function MetadataEditor({ target, path, meta, readOnly, specKey = null, onEditSpec = null }) {
   const [open, setOpen] = useState(false)
   const [fields, setFields] = useState(Object.fromEntries(KNOWN.map((n) => [n, meta[n] ?? ''])))
   const [options, setOptions] = useState(enumOptions(meta).join('\n'))
@@ -65,6 +65,9 @@ export function MetadataEditor({ target, path, meta, readOnly }) {
   return html`
     <details class="metadata" open=${open} onToggle=${(e) => setOpen(e.currentTarget.open)}>
       <summary>Metadata <span class="count">${Object.keys(meta).length}</span></summary>
+      ${specKey && html`<p class="spec-note" id="spec-note">This metadata comes from the specification
+        <code>${specKey}</code>; a change here would only be a copy on this key.
+        <button type="button" class="link" onClick=${onEditSpec}>Edit ${specKey}</button></p>`}
       <form class="form meta-form" onSubmit=${save}>
         <div class="meta-grid">
           <label for="meta-check-type">Type</label>

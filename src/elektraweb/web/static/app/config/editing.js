@@ -71,9 +71,13 @@ export async function saveDraft(target) {
 export function changedElsewhere(path, value, origin) {
   const editor = getState().editor
   if (!editor || editor.path !== path) return false
-  // An event that leaves the value as the edit found it changed nothing the user must decide
-  // on: e.g. a cluster write every member refused is taken back, and its event says so.
-  if (value === editor.baseValue) return false
+  // An event that puts the value back as the edit found it leaves nothing to decide: e.g. a
+  // cluster write every member refused is taken back, and its two events (the change, then
+  // the undo) may arrive after the refusal itself.
+  if (value === editor.baseValue) {
+    if (editor.elsewhere) updateEditor({ elsewhere: null })
+    return false
+  }
   updateEditor({ elsewhere: { value, origin } })
   return true
 }
