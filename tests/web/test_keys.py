@@ -69,7 +69,9 @@ def test_create_rename_duplicate_and_undo_redo(ui: WebUI, web1: Instance) -> Non
 
 
 def test_metadata_editor_changes_metakeys(ui: WebUI, web1: Instance) -> None:
-    key = "system:/demo/features/max_upload_mb"
+    # A key no spec describes: metadata from spec is edited in spec (see below).
+    key = "system:/demo/features/upload_note"
+    web1.kdb("set", key, "uploads above the limit are refused")
     ui.open_instance("web-1")
     ui.reveal(key)
     page = ui.page
