@@ -67,7 +67,6 @@ def test_cluster_key_shows_each_members_result_and_is_locked_on_members(
     ui.screenshot("member-locked-key")
 
 
-
 def test_a_write_every_member_refuses_shows_their_refusals_and_no_false_conflict(
     ui_page_unlogged: WebUI, stack: Stack, shop: dict[str, Any]
 ) -> None:
@@ -109,3 +108,40 @@ def test_a_write_every_member_refuses_shows_their_refusals_and_no_false_conflict
     for name in ("web-2", "web-3"):
         ini = (stack.instances[name].root / "system/demo/web.ini").read_text()
         assert re.search(r"^port = 8081$", ini, re.M), ini
+
+
+def test_switching_instances_before_the_first_opened_shows_only_the_last_ones_locks(
+    ui: WebUI, stack: Stack, shop: dict[str, Any]
+) -> None:
+    """web-2 is in shop (its cluster's keys are locked there), web-1 in no cluster. The answers
+    for web-2 are held back until the page has moved on to web-1: then web-2's late opening
+    must not put its locks on web-1's screen."""
+    owned = stack.admin().request("PUT", f"/api/clusters/{shop['id']}/kdb/{KEY}", "16")
+    assert owned.status == 200, owned.body
+    page = ui.page
+    held: list[str | bytes] = []
+    holding = False
+    routes: list[WebSocketRoute] = []
+
+    def hold_replies(route: WebSocketRoute) -> None:
+        server = route.connect_to_server()
+        routes.append(route)
+        server.on_message(lambda message: held.append(message) if holding else route.send(message))
+
+    page.route_web_socket(re.compile(r"/zmq$"), hold_replies)
+    page.reload()  # the request socket now goes through the route
+    expect(page.locator(".connection")).to_have_attribute("data-state", "open")
+    expect(page.get_by_role("heading", name="Instances")).to_be_visible()
+    holding = True
+    for name in ("web-2", "web-1"):
+        page.evaluate("(id) => { location.hash = `#/instances/${id}` }", stack.instances[name].id)
+        expect(page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
+    holding = False
+    for message in held:
+        routes[-1].send(message)
+    # Opening expands system:/ by itself; revealing before that would toggle it shut again.
+    expect(ui.row("system:/")).to_have_attribute("aria-expanded", "true")
+    ui.reveal(KEY)
+    expect(ui.value_editor()).to_be_editable()
+    expect(ui.row(KEY).locator(".lock")).to_have_count(0)
+    expect(page.get_by_test_id("lock")).to_have_count(0)
