@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import WebSocketRoute, expect
 
-from .stack import Stack
+from .stack import ADMIN_PASSWORD, Stack
 from .ui import WebUI
 
 KEY = "system:/demo/web/server/workers"
@@ -65,3 +65,83 @@ def test_cluster_key_shows_each_members_result_and_is_locked_on_members(
     expect(page.locator(".readonly-reason")).to_contain_text("owned by cluster shop")
     expect(ui.row(KEY).locator(".lock")).to_be_visible()
     ui.screenshot("member-locked-key")
+
+
+def test_a_write_every_member_refuses_shows_their_refusals_and_no_false_conflict(
+    ui_page_unlogged: WebUI, stack: Stack, shop: dict[str, Any]
+) -> None:
+    """The cluster publishes the refused value and then its undo; here both events reach the page
+    only after the refusal (the order a slower event socket gives), and no "changed elsewhere"
+    may stay on screen: the value is back where the edit started."""
+    port = "system:/demo/web/server/port"
+    made = stack.admin().request("PUT", f"/api/clusters/{shop['id']}/kdb/{port}", "8081")
+    assert made.status == 200, made.body
+    web = ui_page_unlogged
+    page = web.page
+    events: list[WebSocketRoute] = []
+    held: list[str | bytes] = []
+
+    def hold_events(route: WebSocketRoute) -> None:
+        server = route.connect_to_server()
+        events.append(route)
+        server.on_message(lambda message: held.append(message) if holding else route.send(message))
+
+    holding = False
+    page.route_web_socket(re.compile(r"/zmq/events$"), hold_events)
+    web.log_in("admin", ADMIN_PASSWORD)
+    page.goto(f"/#/clusters/{shop['id']}")
+    expect(page.get_by_role("heading", level=1, name="shop", exact=True)).to_be_visible()
+    web.reveal(port)
+    holding = True
+    web.type_value("70000")
+    results = page.get_by_label("Result per member")
+    for name in ("web-2", "web-3"):
+        expect(results.locator(f"[data-member='{name}']")).to_have_attribute(
+            "data-status", "rejected"
+        )
+    web.expect_value_error(".")
+    holding = False
+    for message in held:
+        events[-1].send(message)
+    expect(page.get_by_test_id("edited-elsewhere")).to_have_count(0)
+    expect(web.row(port).locator(".key-value")).to_have_text("8081")
+    for name in ("web-2", "web-3"):
+        ini = (stack.instances[name].root / "system/demo/web.ini").read_text()
+        assert re.search(r"^port = 8081$", ini, re.M), ini
+
+
+def test_switching_instances_before_the_first_opened_shows_only_the_last_ones_locks(
+    ui: WebUI, stack: Stack, shop: dict[str, Any]
+) -> None:
+    """web-2 is in shop (its cluster's keys are locked there), web-1 in no cluster. The answers
+    for web-2 are held back until the page has moved on to web-1: then web-2's late opening
+    must not put its locks on web-1's screen."""
+    owned = stack.admin().request("PUT", f"/api/clusters/{shop['id']}/kdb/{KEY}", "16")
+    assert owned.status == 200, owned.body
+    page = ui.page
+    held: list[str | bytes] = []
+    holding = False
+    routes: list[WebSocketRoute] = []
+
+    def hold_replies(route: WebSocketRoute) -> None:
+        server = route.connect_to_server()
+        routes.append(route)
+        server.on_message(lambda message: held.append(message) if holding else route.send(message))
+
+    page.route_web_socket(re.compile(r"/zmq$"), hold_replies)
+    page.reload()  # the request socket now goes through the route
+    expect(page.locator(".connection")).to_have_attribute("data-state", "open")
+    expect(page.get_by_role("heading", name="Instances")).to_be_visible()
+    holding = True
+    for name in ("web-2", "web-1"):
+        page.evaluate("(id) => { location.hash = `#/instances/${id}` }", stack.instances[name].id)
+        expect(page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
+    holding = False
+    for message in held:
+        routes[-1].send(message)
+    # Opening expands system:/ by itself; revealing before that would toggle it shut again.
+    expect(ui.row("system:/")).to_have_attribute("aria-expanded", "true")
+    ui.reveal(KEY)
+    expect(ui.value_editor()).to_be_editable()
+    expect(ui.row(KEY).locator(".lock")).to_have_count(0)
+    expect(page.get_by_test_id("lock")).to_have_count(0)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from .stack import Instance
+from .stack import Instance, Stack
 from .ui import WebUI
 
 
@@ -69,7 +69,9 @@ def test_create_rename_duplicate_and_undo_redo(ui: WebUI, web1: Instance) -> Non
 
 
 def test_metadata_editor_changes_metakeys(ui: WebUI, web1: Instance) -> None:
-    key = "system:/demo/features/max_upload_mb"
+    # A key no spec describes: metadata from spec is edited in spec (see below).
+    key = "system:/demo/features/upload_note"
+    web1.kdb("set", key, "uploads above the limit are refused")
     ui.open_instance("web-1")
     ui.reveal(key)
     page = ui.page
@@ -102,3 +104,48 @@ def test_the_tree_works_with_the_keyboard(ui: WebUI) -> None:
     page.keyboard.press("ArrowLeft")  # back to the parent
     expect(page.locator("#key-title")).to_have_text("system:/demo")
     expect(ui.row("system:/demo")).to_be_focused()
+
+
+def test_after_a_delete_the_panel_shows_the_parent_and_the_counts_go_down(
+    ui: WebUI, stack: Stack
+) -> None:
+    """The focus moves to the parent's row; the deleted key leaves the panel and every count."""
+    web2 = stack.instances["web-2"]
+    key = "system:/demo/features/dark_mode"
+    ui.open_instance("web-2")
+    ui.reveal(key)
+    counts = {path: ui.row(path).locator(".key-count") for path in ("system:/", "system:/demo")}
+    before = {path: int(count.inner_text()) for path, count in counts.items()}
+    ui.page.get_by_role("button", name="Delete").click()
+    expect(ui.page.locator("#key-title")).to_have_text("system:/demo/features")
+    expect(ui.row("system:/demo/features")).to_be_focused()
+    for path, count in counts.items():
+        expect(count).to_have_text(str(before[path] - 1))
+    assert _gone(web2, key)
+    ui.page.locator(".notice", has_text=f"Deleted {key}").get_by_role("button", name="Undo").click()
+    expect(ui.row(key)).to_be_visible()
+    for path, count in counts.items():
+        expect(count).to_have_text(str(before[path]))
+
+
+def test_metadata_from_spec_is_edited_in_spec_not_copied_onto_the_key(
+    ui: WebUI, web1: Instance
+) -> None:
+    page = ui.page
+    key = "system:/demo/web/server/port"
+    ui.open_instance("web-1")
+    ui.reveal(key)
+    page.locator("details.metadata summary").click()
+    expect(page.locator("#spec-note")).to_contain_text("spec:/demo/web/server/port")
+    expect(page.locator("#meta-description")).to_be_disabled()
+    page.get_by_role("button", name="Edit spec:/demo/web/server/port").click()
+    expect(page.locator("#key-title")).to_have_text("spec:/demo/web/server/port")
+    page.locator("details.metadata summary").click()
+    description = page.locator("#meta-description")
+    expect(description).to_be_enabled()
+    description.fill("The port, from the spec")
+    page.get_by_role("button", name="Save metadata").click()
+    expect(page.locator(".description")).to_have_text("The port, from the spec")
+    spec = web1.kdb("meta-get", "spec:/demo/web/server/port", "description").stdout.strip()
+    assert spec == "The port, from the spec"
+    assert web1.kdb("meta-get", key, "description").stdout.strip() == "The port, from the spec"

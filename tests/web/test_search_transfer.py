@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from playwright.sync_api import expect
 
 from .stack import Instance
@@ -11,16 +14,13 @@ from .ui import WebUI
 def test_search_counts_results_and_says_when_there_are_none(ui: WebUI) -> None:
     page = ui.page
     ui.open_instance("web-1")
-    search = page.get_by_label("Search keys")
-    search.fill("demo/web/server/")
-    search.press("Enter")
+    ui.search("demo/web/server/")
     # five keys in spec:/ and their five in system:/
     expect(page.get_by_test_id("result-count")).to_have_text("10 results")
     page.locator(".result", has_text="system:/demo/web/server/port").click()
     expect(page.locator("#key-title")).to_have_text("system:/demo/web/server/port")
     ui.screenshot("search")
-    search.fill("no-such-key-anywhere")
-    search.press("Enter")
+    ui.search("no-such-key-anywhere")
     expect(page.get_by_test_id("result-count")).to_have_text("No results")
 
 
@@ -55,3 +55,43 @@ def test_export_downloads_and_import_uploads(ui: WebUI, web1: Instance, tmp_path
     dialog.get_by_role("button", name="Import", exact=True).click()
     expect(dialog.get_by_role("status")).to_contain_text("Imported imported.ini")
     assert web1.kdb("get", "user:/imported/limits/requests").stdout.strip() == "100"
+
+
+def test_a_refused_pattern_clears_the_old_results_and_says_why(ui: WebUI) -> None:
+    page = ui.page
+    ui.open_instance("web-1")
+    ui.search("port")
+    expect(page.get_by_test_id("result-count")).to_be_visible()
+    search = ui.search("(unclosed")
+    expect(page.get_by_test_id("result-count")).to_have_count(0)
+    expect(search).to_have_attribute("aria-invalid", "true")
+    expect(search).to_have_accessible_description(re.compile("no valid regex"))
+    expect(page.get_by_test_id("search-status")).to_contain_text("refused")
+
+
+def test_import_disables_its_button_and_says_it_is_importing(
+    ui: WebUI, web1: Instance, tmp_path: Path
+) -> None:
+    page = ui.page
+    upload = tmp_path / "progress.ini"
+    upload.write_text("[progress]\nstep = 1\n")
+    ui.open_instance("web-1")
+    page.get_by_role("button", name="Import / Export").click()
+    dialog = page.get_by_role("dialog")
+    dialog.get_by_label("Subtree").fill("user:/import-progress")
+    dialog.get_by_label("File").set_input_files(str(upload))
+    button = dialog.get_by_role("button", name="Import")
+    # Every state the button passes through is recorded, however short the import takes.
+    button.evaluate(
+        """(button) => { window.importStates = [];
+        new MutationObserver(() => window.importStates.push(
+          [button.disabled, button.textContent.trim()])).observe(button,
+          {attributes: true, childList: true, characterData: true, subtree: true}) }"""
+    )
+    button.click()
+    expect(dialog.get_by_role("status")).to_contain_text("Imported progress.ini")
+    states = page.evaluate("window.importStates")
+    assert [True, "Importing progress.ini…"] in states, states
+    expect(button).to_be_enabled()
+    expect(button).to_have_text("Import")
+    assert "1" in web1.kdb("get", "user:/import-progress/progress/step").stdout

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from .conftest import VIEWER
@@ -45,3 +47,11 @@ def test_viewer_sees_everything_and_can_change_nothing(viewer_ui: WebUI) -> None
     expect(page.locator("input#value-editor")).to_have_count(0)
     expect(page.get_by_role("button", name="Delete")).to_have_count(0)
     viewer_ui.screenshot("viewer-key")
+
+
+def test_a_read_only_value_is_a_named_read_only_field(viewer_ui: WebUI) -> None:
+    viewer_ui.open_instance("web-1")
+    viewer_ui.reveal("system:/demo/web/server/port")
+    value = viewer_ui.page.get_by_role("textbox", name="Value of system:/demo/web/server/port")
+    expect(value).to_have_attribute("aria-readonly", "true")
+    expect(value).to_have_accessible_description(re.compile("your role may only look"))

@@ -10,6 +10,9 @@ from playwright.sync_api import Locator, Page, expect
 
 from .stack import Stack
 
+AXE = Path(__file__).resolve().parents[1] / "js" / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
 
 class WebUI:
     def __init__(self, page: Page, stack: Stack, screenshots: Path) -> None:
@@ -28,6 +31,18 @@ class WebUI:
     def screenshot(self, name: str) -> None:
         self.screenshots.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(self.screenshots / f"{name}.png"), full_page=True)
+
+    def accessibility_violations(self) -> list[str]:
+        """axe-core's WCAG 2.1 A and AA findings on the page as it is now, one line each."""
+        if not self.page.evaluate("() => 'axe' in window"):
+            self.page.add_script_tag(path=str(AXE))
+        found = self.page.evaluate(
+            """async (tags) => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))
+            .violations.map((v) => `${v.id}: ${v.help} at ${v.nodes.map((n) => n.target.join(' ')
+            + ' (' + n.failureSummary.replace(/\\s+/g, ' ') + ')').join('; ')}`)""",
+            WCAG_AA,
+        )
+        return [str(line) for line in found]
 
     def open_instance(self, name: str) -> None:
         self.page.goto("/#/")
@@ -69,6 +84,13 @@ class WebUI:
             raise
         return row
 
+    def search(self, pattern: str) -> Locator:
+        """Search the open instance's key names for `pattern`; the search field."""
+        field = self.page.get_by_label("Search keys")
+        field.fill(pattern)
+        field.press("Enter")
+        return field
+
     def value_editor(self) -> Locator:
         return self.page.locator("#value-editor")
 
@@ -85,7 +107,7 @@ def page_state(page: Page) -> str:
     """What the page holds: route, connection, the tree's loaded and expanded keys, errors."""
     return str(
         page.evaluate(
-            """async () => { const m = await import('/app/store.js'); const s = m.getState();
+            """async () => { const m = await import('/app/shared/store.js'); const s = m.getState();
             const c = s.config; return JSON.stringify({route: s.route, conn: s.connection,
             loading: c && c.loading, expanded: c && c.expanded,
             nodes: c && Object.keys(c.nodes), errors: s.errors,
