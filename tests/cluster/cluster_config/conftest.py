@@ -1,4 +1,4 @@
-"""A clusterd (see ../conftest.py) whose members are `FakeDaemon`s and whose cluster service
+"""A clusterd (see ../conftest.py) whose members are `InProcessElektrad`s and whose cluster service
 is `ClusterConfiguration`, publishing on `hub`."""
 
 from __future__ import annotations

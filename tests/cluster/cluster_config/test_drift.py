@@ -6,30 +6,31 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from elektraweb.cluster.cluster_config import ClusterConfiguration
 from elektraweb.cluster.events import EventHub
 from elektraweb.cluster.registry import Registry
 from elektraweb.wire.messages import Event, KeyState
 
-from ..fakes import Client, FakeDaemon, FakeGateway
+from ..fakes import Client
 from .waiting import eventually, next_event
 
 KEY = "system:/app/port"
 
 
 @pytest.fixture
-async def member(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
+async def member(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
     """Cluster `edge` whose one member has the cluster's key `system:/app/port` = 8080."""
     cluster = (await admin.post("/api/clusters", {"name": "edge"})).body
     instance = await register("edge-1", 44001)
     await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
     await admin.put(f"/api/clusters/{cluster['id']}/kdb/{KEY}", "8080")
-    daemon: FakeDaemon = gateway.daemons["tcp://127.0.0.1:44001"]
+    daemon: InProcessElektrad = network["tcp://127.0.0.1:44001"]
     return {"cluster": cluster["id"], "id": instance["id"], "daemon": daemon}
 
 
-def external_event(daemon: FakeDaemon, value: str | None, origin: str = "external") -> Event:
+def external_event(daemon: InProcessElektrad, value: str | None, origin: str = "external") -> Event:
     """Change the key as a local `kdb set` would, and the event elektrad publishes for it."""
     revision = daemon.change_behind_its_back(KEY, value)
     new = None if value is None else KeyState(value, {})
@@ -72,14 +73,14 @@ async def test_a_removed_key_is_put_back_and_an_unreachable_member_stays_drifted
         assert member["daemon"].keys[KEY] == ("8080", {})
 
         await service.on_event(instance, external_event(member["daemon"], "1"))
-        member["daemon"].reachable = False  # before the restore gets to run
+        member["daemon"].faults.unreachable = True  # before the restore gets to run
         unrestored = await next_event(drifts)
     assert unrestored.data["restored"] is False
     assert unrestored.data["error"]["code"] == "unreachable"
     state = service.member_status(instance)
     assert state is not None and (state["state"], state["drift"]) == ("drift", [KEY])
 
-    member["daemon"].reachable = True
+    member["daemon"].faults.unreachable = False
     await service.on_status(instance, True)
     await eventually(lambda: member["daemon"].keys[KEY] == ("8080", {}))
     await eventually(lambda: service.cluster_status(member["cluster"])["state"] == "in-sync")
@@ -90,15 +91,15 @@ async def test_the_clusters_own_changes_are_no_drift(
     member,
     service: ClusterConfiguration,
     registry: Registry,
-    gateway: FakeGateway,
+    network: InProcessNetwork,
 ) -> None:
     own = external_event(member["daemon"], "8080", origin=f"cluster:{member['cluster']}")
     unrelated = Event("system:/app/free", None, KeyState("x", {}), "r", "external", seq=8)
-    gateway.calls.clear()
+    network.calls.clear()
     instance = registry.instance(member["id"])
     await service.on_event(instance, own)
     await service.on_event(instance, unrelated)
-    assert gateway.calls == []
+    assert network.calls == []
     assert await drift_entries(admin, member) == []
 
 

@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
+from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from elektraweb.cluster.applied_keys import AppliedKeys
 from elektraweb.cluster.cluster_config import ClusterConfiguration
@@ -15,12 +16,12 @@ from elektraweb.cluster.gateway import InstanceTimeout
 from elektraweb.cluster.registry import Registry
 from elektraweb.cluster.server import Server
 
-from ..fakes import Client, FakeDaemon, FakeGateway
+from ..fakes import Client
 from .waiting import eventually
 
 
 @pytest.fixture
-async def trio(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
+async def trio(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
     """Cluster `web` with three members; `daemons` in member order."""
     cluster = (await admin.post("/api/clusters", {"name": "web"})).body
     members, daemons = [], []
@@ -28,16 +29,16 @@ async def trio(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
         instance = await register(f"web-{index}", 42000 + index)
         await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
         members.append(instance["id"])
-        daemons.append(gateway.daemons[f"tcp://127.0.0.1:{42000 + index}"])
+        daemons.append(network[f"tcp://127.0.0.1:{42000 + index}"])
     return {"url": f"/api/clusters/{cluster['id']}", "members": members, "daemons": daemons}
 
 
 async def test_an_offline_member_is_pending_and_not_waited_for(
-    admin: Client, trio, gateway: FakeGateway
+    admin: Client, trio, network: InProcessNetwork
 ) -> None:
-    down: FakeDaemon = trio["daemons"][1]
-    down.reachable = False
-    gateway.calls.clear()
+    down: InProcessElektrad = trio["daemons"][1]
+    down.faults.unreachable = True
+    network.calls.clear()
 
     answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "fast")
     assert answer.status == 200
@@ -47,14 +48,14 @@ async def test_an_offline_member_is_pending_and_not_waited_for(
     assert offline["status"] == "pending"
     assert offline["error"]["code"] == "unreachable"
     assert "web-1" in offline["error"]["message"]
-    assert trio["members"][1] not in {member for member, _, _ in gateway.calls}
+    assert trio["members"][1] not in {member for member, _, _ in network.calls}
     assert "system:/app/mode" not in down.keys
 
 
 async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
-    admin: Client, trio, gateway: FakeGateway, service: ClusterConfiguration, registry: Registry
+    admin: Client, trio, network: InProcessNetwork, service: ClusterConfiguration, registry: Registry
 ) -> None:
-    silent: FakeDaemon = trio["daemons"][2]
+    silent: InProcessElektrad = trio["daemons"][2]
     original = gateway.call
 
     async def times_out(instance, op, args, *, timeout=5.0):  # type: ignore[no-untyped-def]
@@ -74,7 +75,7 @@ async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
 
 
 async def test_each_member_is_applied_to_in_parallel(
-    admin: Client, trio, gateway: FakeGateway
+    admin: Client, trio, network: InProcessNetwork
 ) -> None:
     """A slow member does not hold the others back: all sets are in flight at once."""
     original = gateway.call
