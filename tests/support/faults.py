@@ -8,12 +8,13 @@ meet a host that went down, hung or dropped a reply:
     daemon.faults.silent = True          # requests arrive, no reply: the deadline passes
     daemon.faults.delay = 0.2            # each request waits before it reaches the daemon
     daemon.faults.lose_replies = True    # the daemon applies the request, the reply is lost
+    daemon.faults.before = hook          # each request first awaits hook(op): hold it there
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,6 +31,7 @@ class Faults:
     silent: bool = False
     delay: float = 0.0
     lose_replies: bool = False
+    before: Callable[[str], Awaitable[None]] | None = None
     _unreachable: bool = False
     listeners: list[Callable[[bool], None]] = field(default_factory=list, repr=False)
 
@@ -96,6 +98,8 @@ class FaultyTransport:
         faults = self._faults
         if faults.unreachable or self.closed:
             raise Unreachable(f"cannot send {op} to {self.endpoint}: {REFUSED}")
+        if faults.before is not None:
+            await faults.before(op)
         if faults.delay:
             await asyncio.sleep(faults.delay)
         if faults.silent:

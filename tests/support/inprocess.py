@@ -114,9 +114,7 @@ class InProcessElektrad:
     @property
     def locked(self) -> dict[str, str]:
         """The keys clusters own on this host: key name → cluster id."""
-        return {
-            key: cluster for cluster, keys in self._locks.by_cluster().items() for key in keys
-        }
+        return {key: cluster for cluster, keys in self._locks.by_cluster().items() for key in keys}
 
     # -- what happens on the host ----------------------------------------------------------
 
@@ -141,11 +139,21 @@ class InProcessElektrad:
         await self._events.flushed()
         return key_revision(written)
 
+    async def change_behind_its_back(
+        self, key: str, value: str | None, meta: Mapping[str, str] | None = None
+    ) -> Event:
+        """`kdb_set`, and the event elektrad published for `key` because of it."""
+        subscription = self.subscribe()
+        await subscription.start()
+        try:
+            await self.kdb_set(key, value, meta)
+            return subscription.published(names.canonical(key))
+        finally:
+            await subscription.close()
+
     async def lock(self, key: str, cluster: str = "another") -> None:
         """Lock `key` for a cluster (by default one no test writes as), as clusterd would."""
-        await InProcessTransport(self.service).request(
-            "lock", {"cluster": cluster, "keys": [key]}
-        )
+        await InProcessTransport(self.service).request("lock", {"cluster": cluster, "keys": [key]})
 
     def subscribe(self) -> InProcessSubscription:
         """Everything this daemon publishes from now on (start it to receive)."""
@@ -181,6 +189,14 @@ class InProcessSubscription:
 
     async def receive(self) -> Event:
         return await self._queue.get()
+
+    def published(self, key: str) -> Event:
+        """The first event for `key` among those received so far (the others are dropped)."""
+        while not self._queue.empty():
+            event = self._queue.get_nowait()
+            if event.key == key:
+                return event
+        raise AssertionError(f"elektrad published no event for {key}")
 
     async def close(self) -> None:
         if self in self._daemon._subscribers:

@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from elektraweb.cluster.cluster_config import ClusterConfiguration
 from elektraweb.cluster.events import EventHub
+from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from ..fakes import Client
 from .waiting import next_event

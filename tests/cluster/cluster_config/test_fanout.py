@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
 import pytest
-from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from elektraweb.cluster.applied_keys import AppliedKeys
 from elektraweb.cluster.cluster_config import ClusterConfiguration
 from elektraweb.cluster.cluster_keys import DesiredKey
 from elektraweb.cluster.convergence import Convergence
-from elektraweb.cluster.gateway import InstanceTimeout
 from elektraweb.cluster.registry import Registry
 from elektraweb.cluster.server import Server
+from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from ..fakes import Client
 from .waiting import eventually
@@ -48,56 +48,41 @@ async def test_an_offline_member_is_pending_and_not_waited_for(
     assert offline["status"] == "pending"
     assert offline["error"]["code"] == "unreachable"
     assert "web-1" in offline["error"]["message"]
-    assert trio["members"][1] not in {member for member, _, _ in network.calls}
+    assert network.ops(down.endpoint) == []
     assert "system:/app/mode" not in down.keys
 
 
 async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
-    admin: Client, trio, network: InProcessNetwork, service: ClusterConfiguration, registry: Registry
+    admin: Client, trio, service: ClusterConfiguration, registry: Registry
 ) -> None:
     silent: InProcessElektrad = trio["daemons"][2]
-    original = gateway.call
-
-    async def times_out(instance, op, args, *, timeout=5.0):  # type: ignore[no-untyped-def]
-        if instance.id == trio["members"][2] and op == "set":
-            raise InstanceTimeout("no reply within the deadline")
-        return await original(instance, op, args, timeout=timeout)
-
-    gateway.call = times_out  # type: ignore[method-assign]
+    silent.faults.lose_replies = True  # it applies the write, its reply never comes
     answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "safe")
     assert answer.body["members"][str(trio["members"][2])]["status"] == "pending"
     assert answer.body["members"][str(trio["members"][2])]["error"]["code"] == "timeout"
 
-    gateway.call = original  # type: ignore[method-assign]
+    silent.faults.lose_replies = False
     await service.on_status(registry.instance(trio["members"][2]), True)
-    await eventually(lambda: silent.keys.get("system:/app/mode") == ("safe", {}))
-    assert service.cluster_status(1)["state"] == "in-sync"
+    await eventually(lambda: service.cluster_status(1)["state"] == "in-sync")
+    assert silent.keys["system:/app/mode"] == ("safe", {})
 
 
-async def test_each_member_is_applied_to_in_parallel(
-    admin: Client, trio, network: InProcessNetwork
-) -> None:
+async def test_each_member_is_applied_to_in_parallel(admin: Client, trio) -> None:
     """A slow member does not hold the others back: all sets are in flight at once."""
-    original = gateway.call
-    in_flight: list[int] = []
-    peak = 0
+    all_three = asyncio.Barrier(3)
+    met: list[str] = []
 
-    async def slow(instance, op, args, *, timeout=5.0):  # type: ignore[no-untyped-def]
-        nonlocal peak
-        if op != "set":
-            return await original(instance, op, args, timeout=timeout)
-        in_flight.append(instance.id)
-        peak = max(peak, len(in_flight))
-        try:
-            await eventually(lambda: peak == 3 or len(in_flight) == 3, timeout=2)
-            return await original(instance, op, args, timeout=timeout)
-        finally:
-            in_flight.remove(instance.id)
+    async def meet_the_others(op: str) -> None:
+        if op == "set":  # each set waits until the other two are in flight as well
+            async with asyncio.timeout(2):
+                await all_three.wait()
+            met.append(op)
 
-    gateway.call = slow  # type: ignore[method-assign]
+    for daemon in trio["daemons"]:
+        daemon.faults.before = meet_the_others
     answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "wide")
     assert {result["status"] for result in answer.body["members"].values()} == {"applied"}
-    assert peak == 3
+    assert met == ["set"] * 3
 
 
 async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
