@@ -7,13 +7,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import pytest
-from support.inprocess import InProcessNetwork
 
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.server import Server
 from elektraweb.cluster.services import ClusterConfigFactory
 from elektraweb.cluster.wire_gateway import WireGateway
 from elektraweb.wire import KeyPair
+from support.inprocess import InProcessNetwork
 
 from .fakes import ADMIN_PASSWORD, USER_PASSWORD, Client
 

@@ -54,7 +54,9 @@ class TransportFactory(Protocol):
     def __call__(self, endpoint: str, *, server_key: str, options: ClientOptions) -> Transport: ...
 
 
-def zmq_transports(keypair: KeyPair, context: zmq.asyncio.Context | None = None) -> TransportFactory:
+def zmq_transports(
+    keypair: KeyPair, context: zmq.asyncio.Context | None = None
+) -> TransportFactory:
     """The daemon link itself: a CURVE `ZmqTransport` authenticating as `keypair`."""
 
     def open_transport(endpoint: str, *, server_key: str, options: ClientOptions) -> Transport:

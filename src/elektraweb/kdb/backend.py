@@ -208,4 +208,3 @@ def _holds(state: files.FileState | None, data: bytes) -> bool:
 
 def _keys_of(document: Document | None) -> KeySet:
     return document.keys if document is not None else KeySet()
-

@@ -93,7 +93,7 @@ async def test_a_change_every_member_refuses_leaves_the_desired_state_alone(
     assert (error["code"], error["key"], error["elektra"]) == (
         "validation",
         "user:/app/port",
-        "C03100",
+        "C03200",
     )
     assert "eighty" in error["message"] and "'prod'" in error["message"]
     assert {r["status"] for r in error["members"].values()} == {"rejected"}
