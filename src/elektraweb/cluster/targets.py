@@ -6,7 +6,7 @@ log); both raise API errors that name the target."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from elektraweb.cluster.audit import TargetType
 from elektraweb.cluster.cluster_service import ClusterConfig
@@ -14,8 +14,9 @@ from elektraweb.cluster.errors import ApiError, NotImplementedYet
 from elektraweb.cluster.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.registry import Cluster, Instance
 from elektraweb.cluster.services import Services
+from elektraweb.wire.replies import KeyStateJSON, OperationArgs, OperationReply
 
-KeyState = dict[str, Any] | None
+KeyState = KeyStateJSON | None
 """A key's ``{"value", "meta"}``, or None where it does not exist."""
 
 REPORTED_CHANGES = ("changes", "changes_truncated")
@@ -61,7 +62,7 @@ class InstanceTarget:
         self.id = instance.id
         self.instance = instance
 
-    async def call(self, op: str, args: dict[str, Any]) -> Any:
+    async def call(self, op: str, args: OperationArgs) -> OperationReply:
         try:
             return await self._services.gateway.call(
                 self.instance, op, args, timeout=self._services.config.instance_timeout
@@ -73,10 +74,11 @@ class InstanceTarget:
         """One round trip: elektrad's reply reports the key's state before and after, first
         among its `changes`, which the reply passed on leaves out."""
         reply = await self.call(op, args)
-        reported = reply.get("changes") or [None]
-        reply = {name: value for name, value in reply.items() if name not in REPORTED_CHANGES}
+        reported = reply.get("changes") or []
+        passed_on = {name: value for name, value in reply.items() if name not in REPORTED_CHANGES}
+        reply = cast(OperationReply, passed_on)
         key = args["key"]
-        if reported[0] is not None and reported[0]["key"] == key:
+        if reported and reported[0]["key"] == key:
             return Written(reply, reported[0]["old"], reported[0]["new"])
         # Too large to report: what the key holds now is all there is to learn.
         reason = f"instance {self.id} did not report the state of {key} (too large)"
@@ -97,7 +99,7 @@ class ClusterTarget:
         self.id = cluster.id
         self.cluster = cluster
 
-    async def call(self, op: str, args: dict[str, Any]) -> Any:
+    async def call(self, op: str, args: OperationArgs) -> OperationReply:
         try:
             return await self._cluster_config.call(self.cluster, op, args)
         except GATEWAY_ERRORS as error:

@@ -37,6 +37,7 @@ from elektraweb.wire import (
     Unreachable,
     ZmqTransport,
 )
+from elektraweb.wire.replies import OperationArgs, OperationReply, as_reply
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ def _gateway_error(error: RemoteError | TimedOut | Unreachable) -> Exception:
 class _Link:
     instance: Instance
     transport: Transport
-    version: dict[str, Any] = field(default_factory=dict)
+    version: OperationReply = field(default_factory=OperationReply)
     refresh: asyncio.Task[None] | None = None
 
     def serves(self, instance: Instance) -> bool:
@@ -141,8 +142,13 @@ class WireGateway:
         await self._link(instance)
 
     async def call(
-        self, instance: Instance, op: str, args: dict[str, Any], *, timeout: float = DEFAULT_TIMEOUT
-    ) -> Any:
+        self,
+        instance: Instance,
+        op: str,
+        args: OperationArgs,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> OperationReply:
         link = await self._link(instance)
         status = link.transport.status
         down_since = None if status.online else status.offline_since
@@ -153,15 +159,16 @@ class WireGateway:
                 f" {_timestamp(down_since)}: {status.last_error or 'not connected'}"
             )
         try:
-            return await link.transport.request(
+            result = await link.transport.request(
                 op, args, timeout=timeout / (_RETRIES + 1), retries=_RETRIES
             )
+            return as_reply(op, result)
         except (RemoteError, TimedOut, Unreachable) as error:
             raise _gateway_error(error) from error
 
     async def identify(
         self, endpoint: str, public_key: str, *, timeout: float = DEFAULT_TIMEOUT
-    ) -> dict[str, Any]:
+    ) -> OperationReply:
         try:
             probe = self._open(
                 endpoint,
@@ -188,7 +195,7 @@ class WireGateway:
             raise InstanceUnreachable(
                 f"the daemon at {endpoint} answers as {answered!r}, not as {public_key}"
             )
-        return version
+        return as_reply("version", version)
 
     def status(self, instance: Instance) -> dict[str, Any]:
         """``{online, offline_since, last_error, last_seen, protocol, elektra, hostname,
@@ -283,7 +290,7 @@ class WireGateway:
             log.info("instance %d: no version after coming online: %s", link.instance.id, error)
             return
         if isinstance(version, dict) and version != link.version:
-            link.version = version
+            link.version = as_reply("version", version)
             self._notify(link)
 
     def _notify(self, link: _Link) -> None:
