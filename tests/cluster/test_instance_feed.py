@@ -138,7 +138,9 @@ async def test_events_are_followed_where_the_instance_says_it_publishes(
     assert (event["new"]["value"], event["origin"]) == ("9090", "external")
 
 
-async def test_online_and_offline_are_published_and_told(setup: Setup, elektrad: Elektrad) -> None:
+async def test_online_and_offline_are_published_and_told(
+    setup: Setup, elektrad: Elektrad
+) -> None:
     instance = setup.registry.add_instance(
         InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
     )

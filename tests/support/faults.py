@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from elektraweb.wire import ClientOptions, LinkStatus, TimedOut, Transport, Unreachable
+from elektraweb.wire import ClientOptions, TimedOut, Transport, Unreachable
 
 REFUSED = "connection refused"
 
@@ -32,6 +32,7 @@ class Faults:
     delay: float = 0.0
     lose_replies: bool = False
     before: Callable[[str], Awaitable[None]] | None = None
+    refusal: str = REFUSED
     _unreachable: bool = False
     listeners: list[Callable[[bool], None]] = field(default_factory=list, repr=False)
 
@@ -81,7 +82,7 @@ class FaultyTransport:
 
     async def start(self) -> None:
         if self._faults.unreachable:
-            self.status.mark_offline(REFUSED)
+            self.status.mark_offline(self._faults.refusal)
         else:
             await self._inner.start()
 
@@ -97,7 +98,7 @@ class FaultyTransport:
             self._calls.append(Call(self.endpoint, op, dict(args or {})))
         faults = self._faults
         if faults.unreachable or self.closed:
-            raise Unreachable(f"cannot send {op} to {self.endpoint}: {REFUSED}")
+            raise Unreachable(f"cannot send {op} to {self.endpoint}: {self._faults.refusal}")
         if faults.before is not None:
             await faults.before(op)
         if faults.delay:
@@ -120,31 +121,6 @@ class FaultyTransport:
 
     def _reachability_changed(self, unreachable: bool) -> None:
         if unreachable:
-            self.status.mark_offline(REFUSED)
+            self.status.mark_offline(self._faults.refusal)
         else:
             self.status.mark_online()
-
-
-class RefusedTransport:
-    """A link to where no daemon listens, or to one that refuses the key: it never comes up."""
-
-    def __init__(self, endpoint: str, reason: str) -> None:
-        self.endpoint = endpoint
-        self.status = LinkStatus(endpoint)
-        self._reason = reason
-
-    async def start(self) -> None:
-        self.status.mark_offline(self._reason)
-
-    async def request(
-        self,
-        op: str,
-        args: Mapping[str, Any] | None = None,
-        *,
-        timeout: float | None = None,
-        retries: int | None = None,
-    ) -> Any:
-        raise Unreachable(f"cannot send {op} to {self.endpoint}: {self._reason}")
-
-    async def close(self) -> None:
-        self.status.mark_offline("closed", expected=True)

@@ -44,9 +44,11 @@ from elektraweb.wire import (
     InProcessTransport,
     KeyPair,
     LinkStatus,
+    Reply,
+    Request,
     Transport,
 )
-from support.faults import Call, Faults, FaultyTransport, RefusedTransport
+from support.faults import REFUSED, Call, Faults, FaultyTransport
 
 Entry = tuple[str | None, dict[str, str]]
 """A key as `InProcessElektrad.keys` shows it: its value and its metadata."""
@@ -56,6 +58,10 @@ HIDDEN = "system:/elektra"  # the mount table and other bookkeeping, not configu
 
 def _identity(endpoint: str) -> str:
     return parse_endpoint(endpoint).identity
+
+
+async def _nobody(request: Request) -> Reply:
+    raise AssertionError(f"{request.op} reached a daemon that is not there")
 
 
 def events_endpoint_of(endpoint: str) -> str:
@@ -79,10 +85,10 @@ class InProcessElektrad:
         self.paths = Paths.from_environ(
             {"KDB_ROOT": str(base / "kdb"), "HOME": str(base / "home")}, cwd=base
         )
-        self._locks = LockTable(state)
-        self._host = Host(KDB(self.paths), self._locks, self.public_key, hostname)
+        self._state = state
+        self._host = Host(KDB(self.paths), LockTable(state), self.public_key, hostname)
         self._worker = KDBWorker()
-        self._subscribers: list[InProcessSubscription] = []
+        self.subscribers: list[InProcessSubscription] = []  # see `subscribe`
         self._seq = 0
 
     async def start(self) -> InProcessElektrad:
@@ -113,8 +119,10 @@ class InProcessElektrad:
 
     @property
     def locked(self) -> dict[str, str]:
-        """The keys clusters own on this host: key name → cluster id."""
-        return {key: cluster for cluster, keys in self._locks.by_cluster().items() for key in keys}
+        """The keys clusters own on this host, as its lock file holds them: name → cluster id.
+        (Read from the file, written atomically: the worker thread changes the table.)"""
+        table = LockTable(self._state).by_cluster()
+        return {key: cluster for cluster, keys in table.items() for key in keys}
 
     # -- what happens on the host ----------------------------------------------------------
 
@@ -162,7 +170,7 @@ class InProcessElektrad:
     async def _publish(self, event: Event) -> Event:
         self._seq += 1
         event = dataclasses.replace(event, seq=self._seq)
-        for subscriber in list(self._subscribers):
+        for subscriber in list(self.subscribers):
             subscriber.deliver(event)
         return event
 
@@ -181,7 +189,7 @@ class InProcessSubscription:
         self.status = LinkStatus(daemon.events_endpoint)
 
     async def start(self) -> None:
-        self._daemon._subscribers.append(self)
+        self._daemon.subscribers.append(self)
         self.status.mark_online()
 
     def deliver(self, event: Event) -> None:
@@ -199,8 +207,8 @@ class InProcessSubscription:
         raise AssertionError(f"elektrad published no event for {key}")
 
     async def close(self) -> None:
-        if self in self._daemon._subscribers:
-            self._daemon._subscribers.remove(self)
+        if self in self._daemon.subscribers:
+            self._daemon.subscribers.remove(self)
         self.status.mark_offline("closed", expected=True)
 
 
@@ -230,15 +238,17 @@ class InProcessNetwork:
     def transport(self, endpoint: str, *, server_key: str, options: ClientOptions) -> Transport:
         """The gateway's `TransportFactory`: a link that refuses when no daemon listens at
         `endpoint` or the daemon there holds another key (the CURVE handshake fails)."""
-        daemon = self.daemons.get(_identity(endpoint))
-        if daemon is None:
-            return RefusedTransport(endpoint, "connection refused")
-        if daemon.public_key != server_key:
-            return RefusedTransport(endpoint, f"handshake failed: {endpoint} holds another key")
-        inner = InProcessTransport(daemon.service, timeout=options.timeout)
-        link = FaultyTransport(
-            inner, daemon.faults, endpoint=daemon.endpoint, options=options, calls=self.calls
-        )
+        identity = _identity(endpoint)
+        daemon = self.daemons.get(identity)
+        if daemon is None or daemon.public_key != server_key:
+            # The link never comes up: every request is refused, as by a closed port.
+            reason = "handshake failed: it holds another key" if daemon else REFUSED
+            faults = Faults(refusal=reason, _unreachable=True)
+            inner = InProcessTransport(_nobody, timeout=options.timeout)
+        else:
+            faults = daemon.faults
+            inner = InProcessTransport(daemon.service, timeout=options.timeout)
+        link = FaultyTransport(inner, faults, endpoint=identity, options=options, calls=self.calls)
         self.links.append(link)
         return link
 

@@ -83,7 +83,9 @@ def _write(request: web.Request, response: ApiResponse, session_seconds: int) ->
 class RestAdapter:
     """One aiohttp handler for every API route: request in, dispatcher, status and JSON out."""
 
-    def __init__(self, dispatcher: Dispatcher, auth: Authenticator, session_seconds: int) -> None:
+    def __init__(
+        self, dispatcher: Dispatcher, auth: Authenticator, session_seconds: int
+    ) -> None:
         self._dispatcher = dispatcher
         self._auth = auth
         self._session_seconds = session_seconds

@@ -97,15 +97,10 @@ class ChangeFeed:
     def rescan(self, paths: Iterable[Path] | None) -> frozenset[Path]:
         """Diff the mounts held by ``paths`` (every mount for None) against the snapshot and
         emit what changed; returns the directories to watch now."""
-        targets = (
-            None
-            if paths is None
-            else {
-                path
-                for path in paths
-                if path not in self._written or _signature(path) != self._written.pop(path)
-            }
-        )
+        targets = None if paths is None else {
+            path for path in paths
+            if path not in self._written or _signature(path) != self._written.pop(path)
+        }
         if targets is None or self._bootstrap in targets:
             roots = [names.join(namespace, ()) for namespace in PERSISTENT_NAMESPACES]
         else:
@@ -174,10 +169,8 @@ class ChangeFeed:
                 directories = await self._watch(worker, stopping, directories)
             except Exception:
                 # A watched directory removed, a file that cannot be read: keep following.
-                logger.exception(
-                    "change feed: watching %s failed; starting again",
-                    ", ".join(sorted(map(str, directories))),
-                )
+                logger.exception("change feed: watching %s failed; starting again",
+                                 ", ".join(sorted(map(str, directories))))
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), RETRY_AFTER)
                 directories = await worker.run(self.rescan, None)

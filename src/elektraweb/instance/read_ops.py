@@ -28,11 +28,8 @@ def _keys_below(keys: KeySet, name: str) -> list[Key]:
     """Keys at and below ``name`` in KeySet order (in every namespace for a cascading name)."""
     if names.namespace_of(name) != names.CASCADING:
         return list(keys.below(name))
-    return [
-        key
-        for namespace in _NAMESPACES_IN_ORDER
-        for key in keys.below(names.with_namespace(name, namespace))
-    ]
+    return [key for namespace in _NAMESPACES_IN_ORDER
+            for key in keys.below(names.with_namespace(name, namespace))]
 
 
 def _child_names(keys: KeySet, name: str) -> list[str]:
@@ -84,10 +81,8 @@ def ls(host: Host, args: Args) -> Outcome:
     limit = args.count("limit", 1000, 1, 10_000)
     cursor = args.optional_key("cursor")
     listing = _listing(host.kdb.get(name), name, depth)
-    start = (
-        0
-        if cursor is None
-        else bisect.bisect_right(listing, names.sort_key(cursor), key=names.sort_key)
+    start = 0 if cursor is None else bisect.bisect_right(
+        listing, names.sort_key(cursor), key=names.sort_key
     )
     page = listing[start : start + limit]
     more = start + limit < len(listing)

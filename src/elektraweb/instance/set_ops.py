@@ -40,14 +40,8 @@ class _Set:
 
     @classmethod
     def parse(cls, index: int, args: Args) -> _Set:
-        return cls(
-            index,
-            args.stored_key(),
-            args.value(),
-            args.meta(removals=True),
-            args.expect(),
-            args.cluster(),
-        )
+        return cls(index, args.stored_key(), args.value(), args.meta(removals=True),
+                   args.expect(), args.cluster())
 
     def apply(self, host: Host, keys: KeySet) -> Key | None:
         """Check this set against ``keys`` and put its key there; returns the old key."""
@@ -57,9 +51,8 @@ class _Set:
         except LockedError as error:
             raise locked_error(error) from None
         old = keys.lookup(self.name)
-        new = key_from_wire(
-            self.name, self.value, patched({} if old is None else old.meta, self.patch)
-        )
+        new = key_from_wire(self.name, self.value, patched({} if old is None else old.meta,
+                                                           self.patch))
         check_restrictions(Change(self.name, old, new))
         keys.add(new)
         return old

@@ -208,3 +208,4 @@ def _holds(state: files.FileState | None, data: bytes) -> bool:
 
 def _keys_of(document: Document | None) -> KeySet:
     return document.keys if document is not None else KeySet()
+

@@ -135,14 +135,10 @@ class KDB:
             raise KDBError(f"cannot get {parent}: meta:/ names metadata, not keys", code=INTERFACE)
         table = self._mount_table()
         regions = [(region, self._owned(table, region.mount)) for region in table.regions(parent)]
-        spec_regions = (
-            []
-            if namespace == "spec"
-            else [
-                (region, self._owned(table, region.mount))
-                for region in table.regions(names.join("spec", parts))
-            ]
-        )
+        spec_regions = [] if namespace == "spec" else [
+            (region, self._owned(table, region.mount))
+            for region in table.regions(names.join("spec", parts))
+        ]
         with_proc = namespace in ("proc", names.CASCADING)
         remembered = self._views.get(parent)
         if remembered is not None:

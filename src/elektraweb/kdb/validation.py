@@ -176,7 +176,9 @@ def _restricted(flag: str | None) -> bool:
     return flag is not None and flag.casefold() not in FALSE_WORDS
 
 
-def validate_change(old: KeySet, new: KeySet, spec: KeySet | Specification | None = None) -> KeySet:
+def validate_change(
+    old: KeySet, new: KeySet, spec: KeySet | Specification | None = None
+) -> KeySet:
     """Check every added, changed and removed key of ``old`` → ``new``; the normalised result.
 
     Keys of proc, dir, user and system are checked against their effective metadata: their

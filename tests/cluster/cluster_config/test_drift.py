@@ -5,28 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from elektraweb.cluster.cluster_config import ClusterConfiguration
 from elektraweb.cluster.events import EventHub
 from elektraweb.cluster.registry import Registry
-from support.inprocess import InProcessElektrad, InProcessNetwork
+from support.inprocess import InProcessNetwork
 
 from ..fakes import Client
+from .conftest import DRIFT_KEY as KEY
 from .waiting import eventually, next_event
-
-KEY = "system:/app/port"
-
-
-@pytest.fixture
-async def member(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
-    """Cluster `edge` whose one member has the cluster's key `system:/app/port` = 8080."""
-    cluster = (await admin.post("/api/clusters", {"name": "edge"})).body
-    instance = await register("edge-1", 44001)
-    await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
-    await admin.put(f"/api/clusters/{cluster['id']}/kdb/{KEY}", "8080")
-    daemon: InProcessElektrad = network["tcp://127.0.0.1:44001"]
-    return {"cluster": cluster["id"], "id": instance["id"], "daemon": daemon}
 
 
 async def drift_entries(admin: Client, member: dict[str, Any]) -> list[dict[str, Any]]:

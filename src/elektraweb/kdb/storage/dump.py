@@ -124,7 +124,7 @@ class _Reader:
                 second_end = first_end + 1 + int(record["second"])
                 if second_end < size and data[first_end] == 10 and data[second_end] == 10:
                     first = data[first_start:first_end]
-                    second = data[first_end + 1 : second_end]
+                    second = data[first_end + 1:second_end]
                     try:
                         if not record["type"]:
                             if current is not None:
@@ -133,9 +133,8 @@ class _Reader:
                                 continue
                         elif b"." not in first:
                             name = prefix + first.decode() if first else mountpoint
-                            value = (
-                                second.decode() if record["type"] == b"string" else (second or None)
-                            )
+                            value = second.decode() if record["type"] == b"string" else (
+                                second or None)
                             current = Key(name, value)
                             keys[current.name] = current
                             pos = second_end + 1
@@ -146,9 +145,8 @@ class _Reader:
             words, pos = self._command(pos)
             command = words[0] if words else b""
             if command == b"$key":
-                name_size, value_size = self._sizes(
-                    words, start, "$key <type> <name size> <value size>"
-                )
+                name_size, value_size = self._sizes(words, start,
+                                                    "$key <type> <name size> <value size>")
                 raw_name, pos = self._payload(pos, name_size)
                 raw_value, pos = self._payload(pos, value_size)
                 if words[1] == b"string":
@@ -162,25 +160,17 @@ class _Reader:
             elif command in (b"$meta", b"$copymeta"):
                 if current is None:
                     raise self._error(start, f"{command.decode()} before the first $key")
-                usage = (
-                    "$meta <name size> <value size>"
-                    if command == b"$meta"
-                    else "$copymeta <key name size> <metadata name size>"
-                )
+                usage = ("$meta <name size> <value size>" if command == b"$meta"
+                         else "$copymeta <key name size> <metadata name size>")
                 first_size, second_size = self._sizes(words, start, usage)
                 first, pos = self._payload(pos, first_size)
                 second, pos = self._payload(pos, second_size)
                 if command == b"$meta":
                     current.meta[self._text(first, start, "the metadata name")] = self._text(
-                        second, start, "the metadata value"
-                    )
+                        second, start, "the metadata value")
                 else:
-                    self._copy_meta(
-                        current,
-                        self._relative(first, start),
-                        self._text(second, start, "the metadata name"),
-                        start,
-                    )
+                    self._copy_meta(current, self._relative(first, start),
+                                    self._text(second, start, "the metadata name"), start)
             elif command == b"$end":
                 return
             else:
@@ -189,9 +179,8 @@ class _Reader:
     def _copy_meta(self, key: Key, source_name: str, meta_name: str, pos: int) -> None:
         source = self.keys.get(names.canonical(source_name))
         if source is None:
-            raise self._error(
-                pos, f"metadata is copied from {source_name}, which is not defined before"
-            )
+            raise self._error(pos, f"metadata is copied from {source_name}, which is not "
+                                   "defined before")
         value = source.meta.get(meta_name)
         if value is None:
             key.meta.pop(meta_name, None)  # as libelektra's keyCopyMeta from a key without it
@@ -208,10 +197,9 @@ class _Reader:
             command = words[0] if words else b""
             if command in (b"keyNew", b"keyMeta", b"keyCopyMeta"):
                 first_size, second_size = self._sizes(
-                    words, start, f"{command.decode()} <size> <size>"
-                )
-                first = data[pos : pos + first_size].rstrip(b"\0")
-                second = data[pos + first_size : pos + first_size + second_size]
+                    words, start, f"{command.decode()} <size> <size>")
+                first = data[pos:pos + first_size].rstrip(b"\0")
+                second = data[pos + first_size:pos + first_size + second_size]
                 if pos + first_size + second_size > len(data):
                     raise self._error(start, "the file ends inside a key")
                 _, pos = self._command(pos + first_size + second_size)  # rest of that line
@@ -221,8 +209,7 @@ class _Reader:
                     raise self._error(start, f"{command.decode()} before keyNew")
                 elif command == b"keyMeta":
                     current[2][self._text(first, start, "the metadata name")] = self._text(
-                        second.rstrip(b"\0"), start, "the metadata value"
-                    )
+                        second.rstrip(b"\0"), start, "the metadata value")
                 else:
                     source = self.keys.get(names.canonical(self._version_1_name(first, start)))
                     meta_name = self._text(second.rstrip(b"\0"), start, "the metadata name")
@@ -237,11 +224,8 @@ class _Reader:
                 if _BINARY in meta:
                     value: str | bytes | None = raw or None
                 else:
-                    value = (
-                        self._text(raw[:-1] if raw.endswith(b"\0") else raw, key_start, "the value")
-                        if raw
-                        else None
-                    )
+                    value = self._text(raw[:-1] if raw.endswith(b"\0") else raw, key_start,
+                                       "the value") if raw else None
                 key = self._key(name, value, key_start)
                 key.meta.update(meta)
                 self.keys[key.name] = key
@@ -263,11 +247,8 @@ class _Reader:
             except KDBError as error:
                 raise self._error(pos, error.message) from None
             if not inside:
-                raise self._error(
-                    pos,
-                    f"the key {name} is not below {self.mountpoint} "
-                    "(version 1 files hold full key names)",
-                )
+                raise self._error(pos, f"the key {name} is not below {self.mountpoint} "
+                                       "(version 1 files hold full key names)")
         return name
 
 
@@ -320,7 +301,9 @@ def _same_run(new: list[Key], i: int, old: list[Key], j: int) -> int:
 class _Renderer:
     """Version 2 records of the keys of one file."""
 
-    def __init__(self, keys: KeySet, mountpoint: str, copies: dict[tuple[str, str], str]) -> None:
+    def __init__(
+        self, keys: KeySet, mountpoint: str, copies: dict[tuple[str, str], str]
+    ) -> None:
         self.keys = keys
         self.mountpoint = mountpoint
         self.prefix = prefix_below(mountpoint)
@@ -333,13 +316,12 @@ class _Renderer:
     def record(self, key: Key) -> bytes:
         name = key.name
         if name.startswith(self.prefix):
-            relative = name[len(self.prefix) :]
+            relative = name[len(self.prefix):]
         elif name == self.mountpoint:
             relative = ""
         else:
-            raise ResourceError(
-                f"key {name} is not below the mountpoint {self.mountpoint}", key=name
-            )
+            raise ResourceError(f"key {name} is not below the mountpoint {self.mountpoint}",
+                                key=name)
         try:
             raw_name = relative.encode()
             value = key.value
@@ -353,9 +335,8 @@ class _Renderer:
             for meta_name in sorted(key.meta, key=_meta_order):
                 out.append(self._meta_record(name, meta_name, key.meta[meta_name]))
         except UnicodeEncodeError:
-            raise ResourceError(
-                f"the key {name} holds text that is not valid Unicode", key=name
-            ) from None
+            raise ResourceError(f"the key {name} holds text that is not valid Unicode",
+                                key=name) from None
         if self.copies:
             self.written.add(name)
         return b"".join(out)
@@ -366,13 +347,9 @@ class _Renderer:
         if source in self.written and _meta_of(self.keys, source, meta_name) == meta_value:
             assert source is not None
             self.kept_copies[(name, meta_name)] = source
-            raw_source = (source[len(self.prefix) :] if source != self.mountpoint else "").encode()
+            raw_source = (source[len(self.prefix):] if source != self.mountpoint else "").encode()
             return b"$copymeta %d %d\n%b\n%b\n" % (
-                len(raw_source),
-                len(raw_meta),
-                raw_source,
-                raw_meta,
-            )
+                len(raw_source), len(raw_meta), raw_source, raw_meta)
         raw_value = meta_value.encode()
         return b"$meta %d %d\n%b\n%b\n" % (len(raw_meta), len(raw_value), raw_meta, raw_value)
 

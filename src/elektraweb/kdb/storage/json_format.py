@@ -150,9 +150,8 @@ class _Parser:
             value = self._value()
             after = self._space()
             closing = self.text[self.pos] == "}"
-            members.append(
-                _Member(before, name.text, name.value, colon, value, "" if closing else after)
-            )
+            members.append(_Member(before, name.text, name.value, colon, value,
+                                   "" if closing else after))
             self.pos += 1
             if closing:
                 return _Object(members, after)
@@ -332,13 +331,11 @@ class JsonFormat:
         if not text.strip():
             return Document(KeySet(), _Original(data))
         try:
-            root = json.loads(
-                text, object_pairs_hook=_unique_object, parse_constant=_reject_constant
-            )
+            root = json.loads(text, object_pairs_hook=_unique_object,
+                              parse_constant=_reject_constant)
         except json.JSONDecodeError as error:
             raise ResourceError(
-                f"JSON: line {error.lineno}, column {error.colno}: {error.msg}"
-            ) from None
+                f"JSON: line {error.lineno}, column {error.colno}: {error.msg}") from None
         except _Refused as error:
             raise ResourceError(f"JSON: {error}") from None
         return Document(keys_from_tree(root, mountpoint, "JSON"), _Original(data))

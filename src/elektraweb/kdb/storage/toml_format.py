@@ -65,12 +65,8 @@ class _Syntax:
             # TOML has no null; an empty table is what reads back as a key without value.
             return {}
         native = typed_scalar(value, _unwrap(previous), key, allow_non_finite=True)
-        if (
-            isinstance(previous, String)
-            and previous.type is StringType.SLL
-            and isinstance(native, str)
-            and _literal_can_hold(native)
-        ):
+        if (isinstance(previous, String) and previous.type is StringType.SLL
+                and isinstance(native, str) and _literal_can_hold(native)):
             return tomlkit.string(native, literal=True)
         return native
 

@@ -28,16 +28,9 @@ ARRAY = "array"
 
 BOOLEAN_TRUE = frozenset({"1", "yes", "on", "true", "enabled", "enable"})
 BOOLEAN_FALSE = frozenset({"0", "no", "off", "false", "disabled", "disable"})
-_INTEGER_TYPES = frozenset(
-    {
-        "short",
-        "unsigned_short",
-        "long",
-        "unsigned_long",
-        "long_long",
-        "unsigned_long_long",
-    }
-)
+_INTEGER_TYPES = frozenset({
+    "short", "unsigned_short", "long", "unsigned_long", "long_long", "unsigned_long_long",
+})
 _FLOAT_TYPES = frozenset({"float", "double", "long_double"})
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
@@ -92,14 +85,12 @@ def keys_from_tree(
                 part = part_of(raw)
                 if part is None:
                     raise ResourceError(
-                        f"{format_name}: mapping key {raw!r} below {name} is not a string", key=name
-                    )
+                        f"{format_name}: mapping key {raw!r} below {name} is not a string",
+                        key=name)
                 if names.array_index(part) is not None:
                     raise ResourceError(
                         f"{format_name}: mapping key {part!r} below {name} looks like an array "
-                        "index, which Elektra cannot tell from an array element",
-                        key=name,
-                    )
+                        "index, which Elektra cannot tell from an array element", key=name)
                 visit(child, child_name(name, part), False)
         elif isinstance(node, list):
             last = names.array_part(len(node) - 1) if node else ""
@@ -111,8 +102,8 @@ def keys_from_tree(
                 value = text_of(node)
             except TypeError as error:
                 raise ResourceError(
-                    f"{format_name}: {name} holds a value of unsupported type {error}", key=name
-                ) from None
+                    f"{format_name}: {name} holds a value of unsupported type {error}",
+                    key=name) from None
             keys.append(Key(name, value))
 
     visit(root, mountpoint, True)

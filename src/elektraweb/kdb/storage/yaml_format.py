@@ -34,16 +34,10 @@ _START = re.compile(r"---[ \t]*(?:#.*)?")
 _END = re.compile(r"\.\.\.[ \t]*(?:#.*)?")
 _PREAMBLE = re.compile(r"[ \t]*(?:#.*|%.*)?")
 _NULL = re.compile(r"(?::|^[ \t]*-)[ \t]+(~|null|Null|NULL)[ \t]*(?:#.*)?$", re.MULTILINE)
-_MAPPING_INDENT = re.compile(
-    r"^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*"
-    r"( *)([^\s#-])",
-    re.MULTILINE,
-)
-_SEQUENCE_INDENT = re.compile(
-    r"^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*"
-    r"( *)-( +)\S",
-    re.MULTILINE,
-)
+_MAPPING_INDENT = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*"
+                             r"( *)([^\s#-])", re.MULTILINE)
+_SEQUENCE_INDENT = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*"
+                              r"( *)-( +)\S", re.MULTILINE)
 
 
 @dataclass
@@ -83,10 +77,8 @@ class _Layout:
     def _detect_style(self) -> None:
         # The first block mapping nested in a mapping shows the mapping indentation, the first
         # block sequence below a mapping key shows the sequence indentation and dash offset.
-        mapping = next(
-            (m for m in _MAPPING_INDENT.finditer(self.body) if len(m.group(2)) > len(m.group(1))),
-            None,
-        )
+        mapping = next((m for m in _MAPPING_INDENT.finditer(self.body)
+                        if len(m.group(2)) > len(m.group(1))), None)
         if mapping is not None:
             self.mapping = len(mapping.group(2)) - len(mapping.group(1))
         sequence = _SEQUENCE_INDENT.search(self.body)
@@ -231,9 +223,7 @@ class _Syntax:
             if raw not in own:
                 raise ResourceError(
                     f"YAML: {name}/{raw} comes from a merge key (<<) and cannot be removed "
-                    "on its own",
-                    key=name,
-                )
+                    "on its own", key=name)
             del mapping[raw]
 
     def set_item(self, sequence: Any, index: int, child: Any, depth: int) -> None:
@@ -311,11 +301,8 @@ def _load(layout: _Layout) -> Any:
         return _yaml(layout).load(layout.body)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        where = (
-            f"line {mark.line + layout.body_line}, column {mark.column + 1}: "
-            if mark is not None
-            else ""
-        )
+        where = (f"line {mark.line + layout.body_line}, column {mark.column + 1}: "
+                 if mark is not None else "")
         problem = error.problem or error.context or "malformed"
         raise ResourceError(f"YAML: {where}{problem}") from None
     except YAMLError as error:
@@ -339,17 +326,14 @@ def _verify(text: str, keys: KeySet, mountpoint: str) -> None:
             continue
         got = written.lookup(key.name)
         if got is None or got.value != key.value:
-            raise ResourceError(
-                f"YAML: cannot write {key.name} without also changing other "
-                "keys that share its node through an alias or merge key",
-                key=key.name,
-            )
+            raise ResourceError(f"YAML: cannot write {key.name} without also changing other "
+                                "keys that share its node through an alias or merge key",
+                                key=key.name)
     for key in written:
         wanted = keys.lookup(key.name)
         if key.value is not None and (wanted is None or wanted.value != key.value):
-            raise ResourceError(
-                f"YAML: writing would change {key.name} through an alias or merge key", key=key.name
-            )
+            raise ResourceError(f"YAML: writing would change {key.name} through an alias or "
+                                "merge key", key=key.name)
 
 
 FORMAT = YamlFormat()
