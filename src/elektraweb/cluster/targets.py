@@ -6,7 +6,7 @@ log); both raise API errors that name the target."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import cast
 
 from elektraweb.cluster.audit import TargetType
 from elektraweb.cluster.cluster_service import ClusterConfig
@@ -29,7 +29,7 @@ class Written:
     learnt is None, with the reason under ``before_unknown`` or ``after_unknown`` in
     ``unknown``."""
 
-    reply: Any
+    reply: OperationReply
     before: KeyState
     after: KeyState
     unknown: dict[str, str] = field(default_factory=dict)
@@ -44,7 +44,7 @@ async def read_state(target: Target, key: str) -> KeyState:
 
 
 async def _read_back(
-    target: Target, reply: Any, key: str, before: KeyState, unknown: dict[str, str]
+    target: Target, reply: OperationReply, key: str, before: KeyState, unknown: dict[str, str]
 ) -> Written:
     try:
         after = await read_state(target, key)
@@ -70,7 +70,7 @@ class InstanceTarget:
         except GATEWAY_ERRORS as error:
             raise api_error(error, instance=self.id) from error
 
-    async def write(self, op: str, args: dict[str, Any]) -> Written:
+    async def write(self, op: str, args: OperationArgs) -> Written:
         """One round trip: elektrad's reply reports the key's state before and after, first
         among its `changes`, which the reply passed on leaves out."""
         reply = await self.call(op, args)
@@ -84,7 +84,7 @@ class InstanceTarget:
         reason = f"instance {self.id} did not report the state of {key} (too large)"
         return await _read_back(self, reply, key, None, {"before_unknown": reason})
 
-    def check_write(self, op: str, args: dict[str, Any]) -> None:
+    def check_write(self, op: str, args: OperationArgs) -> None:
         """Refuse (423) a write to a key that the instance's cluster owns."""
         cluster_config = self._services.cluster_config
         if cluster_config is not None and self.instance.cluster_id is not None:
@@ -105,14 +105,14 @@ class ClusterTarget:
         except GATEWAY_ERRORS as error:
             raise api_error(error, cluster=self.id) from error
 
-    async def write(self, op: str, args: dict[str, Any]) -> Written:
+    async def write(self, op: str, args: OperationArgs) -> Written:
         """The cluster's desired state is clusterd's own: reading it around the write costs
         no round trip to any member."""
         key = args["key"]
         before = await read_state(self, key)
         return await _read_back(self, await self.call(op, args), key, before, {})
 
-    def check_write(self, op: str, args: dict[str, Any]) -> None:
+    def check_write(self, op: str, args: OperationArgs) -> None:
         """A cluster owns its keys: nothing to check."""
 
 
