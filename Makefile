@@ -58,6 +58,8 @@ bench: install
 	$(BIN)/python bench/elektrad.py
 	$(BIN)/python bench/clusterd.py
 	$(BIN)/python bench/webui.py
+	$(BIN)/python bench/search.py
+	$(BIN)/python bench/security.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

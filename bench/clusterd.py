@@ -787,15 +787,24 @@ def main() -> int:
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args()
+    return finish(lambda: run(args), print_report, args.output)
+
+
+def finish(
+    run: Callable[[], Awaitable[dict[str, Any]]],
+    print_report: Callable[[dict[str, Any]], None],
+    output: Path,
+) -> int:
+    """Run a benchmark, print its table and write its JSON; 130 when interrupted."""
     try:
-        report = asyncio.run(run(args))
+        report = asyncio.run(run())
     except (KeyboardInterrupt, asyncio.CancelledError):  # Ctrl-C, or SIGTERM (run cancels)
         print("interrupted; every daemon was stopped", file=sys.stderr)
         return 130
     print_report(report)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"\nwritten to {args.output}")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"\nwritten to {output}")
     return 0
 
 

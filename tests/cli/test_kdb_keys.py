@@ -204,6 +204,18 @@ def test_find_matches_anywhere_in_the_name(kdb: Kdb) -> None:
     assert kdb.ok("find", "nothing-matches-this") == ""
 
 
+def test_find_takes_posix_extended_regexes_without_warnings(kdb: Kdb) -> None:
+    kdb.seed("user:/tests/find", {"port1": "x", "port": "x", "host": "x"})
+    found = kdb("find", "port[[:digit:]]$")  # Python's re took [[: for a nested set
+    assert (found.code, found.out, found.err) == (0, "user:/tests/find/port1\n", "")
+    assert kdb.ok("find", "/(host|port)$").splitlines() == [
+        "user:/tests/find/host",
+        "user:/tests/find/port",
+    ]
+    err = kdb.fails(2, "find", "(p)\\1")
+    assert "back-reference" in err
+
+
 def test_find_with_an_invalid_regex_exits_2(kdb: Kdb) -> None:
     err = kdb.fails(2, "find", "([unclosed")
     assert "'([unclosed'" in err

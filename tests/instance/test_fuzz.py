@@ -10,11 +10,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from elektraweb.wire.client import ZmqTransport
 from elektraweb.wire.messages import OPERATIONS, ErrorCode, RemoteError
+from support.fuzz import fuzz_settings
 
 from .conftest import Daemon
 
@@ -27,6 +28,7 @@ NAMES = st.sampled_from(["user:/fuzz/a", "user:/fuzz", "system:/fuzz/b/c", "/fuz
 SCALARS = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), NAMES,
+    st.text(st.characters(categories=["Cs"]), min_size=1, max_size=2),  # lone surrogates
 )
 VALUES = st.recursive(
     SCALARS,
@@ -62,9 +64,7 @@ def sync_link(shared_daemon: Daemon) -> Iterator[SyncLink]:
     link.close()
 
 
-@settings(
-    max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@fuzz_settings(short_pass=400)
 @given(op=st.sampled_from(sorted(OPERATIONS)), args=ARGS)
 def test_any_arguments_get_an_answer(sync_link: SyncLink, op: str, args: dict[str, Any]) -> None:
     try:

@@ -278,11 +278,18 @@ async def test_find_over_names_and_values(link: ZmqTransport, area: str) -> None
     for i in range(5):
         await link.request("set", {"key": f"{area}/host{i}", "value": f"10.0.0.{i}"})
     names = await link.request("find", {"regex": "host[13]$", "under": area})
-    assert names == {"keys": [f"{area}/host1", f"{area}/host3"], "truncated": False}
+    assert names == {
+        "keys": [f"{area}/host1", f"{area}/host3"],
+        "truncated": False,
+        "budget_exceeded": False,
+    }
+    posix_class = await link.request("find", {"regex": "host[[:digit:]]$", "under": area})
+    assert len(posix_class["keys"]) == 5  # POSIX ERE (docs/protocol.md), not Python's dialect
     by_value = await link.request("find", {"regex": r"0\.0\.4", "values": True, "under": area})
     assert by_value["keys"] == [f"{area}/host4"]
     limited = await link.request("find", {"regex": "host", "under": area, "limit": 2})
     assert limited["truncated"] is True and len(limited["keys"]) == 2
+    assert limited["budget_exceeded"] is False
     error = await refused(link, "find", {"regex": "(unclosed"})
     assert error.code is ErrorCode.BAD_REQUEST
 

@@ -11,10 +11,11 @@ from typing import NamedTuple
 
 import pytest
 import zmq
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from elektraweb.wire import KeyPair, Reply, Request, ServerOptions, WireServer
+from support.fuzz import fuzz_settings
 
 from .conftest import ServerThread, unused_endpoint
 
@@ -144,11 +145,7 @@ def replies_to(
     return replies
 
 
-@settings(
-    max_examples=4000,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@fuzz_settings(short_pass=4000)
 @given(message=messages)
 def test_every_message_gets_one_well_formed_reply_or_is_dropped(
     fuzzed: Fuzzed, message: list[bytes]

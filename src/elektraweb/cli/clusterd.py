@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from elektraweb.cli.search_options import add_search_options, search_limits
 from elektraweb.cluster.config import (
     ADMIN_PASSWORD_ENV,
     AUDIT_VALUE_LIMIT,
@@ -139,6 +140,7 @@ def _parser() -> argparse.ArgumentParser:
             default=default,
             help=purpose if default is None else f"{purpose} (default {default})",
         )
+    add_search_options(parser)
     return parser
 
 
@@ -195,7 +197,8 @@ async def serve(config: Config) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    options = _parser().parse_args(argv)
+    parser = _parser()
+    options = parser.parse_args(argv)
     if options.show_key:
         from elektraweb.wire.keys import ensure_keypair
 
@@ -219,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         admin_password=options.admin_password,
         allowed_origins=tuple(options.allow_origin),
         audit_value_limit=options.audit_value_limit,
+        search=search_limits(parser, options),
     )
     logging.basicConfig(
         level=options.log_level,

@@ -8,6 +8,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from elektraweb.cli.search_options import add_search_options, search_limits
 from elektraweb.instance.config import (
     DEFAULT_EVENT_PORT,
     DEFAULT_REQUEST_PORT,
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="how much to log on stderr (default INFO: one line per request)",
     )
+    add_search_options(parser)
     return parser
 
 
@@ -121,6 +123,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             elektra_notify=options.elektra_notify,
             elektra_notify_remote=options.elektra_notify_remote,
             mount_dirs=options.mount_dir,
+            search=search_limits(parser, options),
         )
     except ConfigError as error:
         parser.exit(USAGE_ERROR, f"elektrad: {error}\n")

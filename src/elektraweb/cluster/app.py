@@ -7,7 +7,6 @@ starts and finds what it needs under the typed keys `DISPATCHER`, `AUTHENTICATOR
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable
@@ -15,13 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
+from elektraweb.cluster import json_input
 from elektraweb.cluster.api import ApiRequest, ApiResponse, Principal
 from elektraweb.cluster.auth import SESSION_COOKIE, Authenticator
 from elektraweb.cluster.connections import time_request_heads
 from elektraweb.cluster.dispatch import Dispatcher
 from elektraweb.cluster.errors import (
     ApiError,
-    BadRequest,
     Forbidden,
     MethodNotAllowed,
     NotFound,
@@ -46,16 +45,12 @@ access_log = logging.getLogger("elektraweb.cluster.access")
 
 async def _read_body(request: web.Request) -> Any:
     content_type = request.content_type
-    if content_type == "application/json":
-        text = await request.text()
-        if not text.strip():
-            return None
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as error:
-            raise BadRequest(f"body is not valid JSON: {error}") from None
-    if content_type == "text/plain":
-        return await request.text()
+    if content_type in ("application/json", "text/plain"):
+        json_input.check_charset(request.charset)
+        data = await request.read()
+        if content_type == "text/plain":
+            return json_input.decode_utf8(data, "body")
+        return json_input.loads(data, "body") if data.strip() else None
     if not request.body_exists:
         return None
     raise UnsupportedMediaType(

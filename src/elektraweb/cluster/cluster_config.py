@@ -39,6 +39,7 @@ from elektraweb.cluster.gateway import INSTANCE_ERROR_STATUS
 from elektraweb.cluster.registry import Cluster, Instance
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.sync_state import cluster_state, member_state
+from elektraweb.kdb.search import SearchThread
 from elektraweb.wire.messages import Event
 from elektraweb.wire.replies import OperationArgs
 
@@ -66,6 +67,7 @@ class ClusterConfiguration:
         self._convergence = Convergence(services, self._applied, self._publish_status)
         self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._searches = SearchThread()
         self._catching_up: set[int] = set()
         self._again: set[int] = set()
         self._closed = False
@@ -73,7 +75,13 @@ class ClusterConfiguration:
     # -- the ClusterConfig protocol --------------------------------------------------------
 
     async def call(self, cluster: Cluster, op: str, args: OperationArgs) -> ClusterReply:
-        state = DesiredState(self._services.cluster_keys.keys(cluster.id))
+        keys = self._services.cluster_keys.keys(cluster.id)
+        if op == "find":
+            # Off the event loop, key set and all: a search takes up to its time budget.
+            search = self._services.config.search
+            found = await self._searches.run(lambda: DesiredState(keys).read(op, args, search))
+            return cast(ClusterReply, found)
+        state = DesiredState(keys)
         if op not in WRITES:
             return cast(ClusterReply, state.read(op, args))
         change = plan(state, op, args)
@@ -203,6 +211,7 @@ class ClusterConfiguration:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.to_thread(self._searches.shutdown)
 
     # -- helpers ---------------------------------------------------------------------------
 

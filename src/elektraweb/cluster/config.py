@@ -7,6 +7,7 @@ from pathlib import Path
 
 from elektraweb.cluster.connections import ConnectionSettings
 from elektraweb.cluster.login_throttle import ThrottleSettings
+from elektraweb.kdb.search import DEFAULT_SEARCH_LIMITS, SearchLimits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 33334
@@ -47,6 +48,8 @@ class Config:
     """Connection caps and header/body deadlines of the HTTP listener (docs/security.md §4)."""
     login_throttle: ThrottleSettings = field(default_factory=ThrottleSettings)
     """When failed logins lock a user name or a client address out (docs/security.md §6)."""
+    search: SearchLimits = DEFAULT_SEARCH_LIMITS
+    """How far one cluster `find` may go (it runs off the event loop)."""
 
     @property
     def database_path(self) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import bisect
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -22,6 +21,13 @@ from elektraweb.kdb.errors import InvalidNameError, KDBError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import PERSISTENT_NAMESPACES
+from elektraweb.kdb.posixre import PosixRegexError
+from elektraweb.kdb.search import (
+    DEFAULT_SEARCH_LIMITS,
+    SearchLimits,
+    compile_pattern,
+    search_keys,
+)
 from elektraweb.kdb.storage import FORMATS, get_format
 from elektraweb.wire.revision import revision
 
@@ -109,8 +115,11 @@ class DesiredState:
 
     # -- reads -----------------------------------------------------------------------------
 
-    def read(self, op: str, args: Mapping[str, Any]) -> dict[str, Any]:
-        """Answer a read operation as an instance holding exactly these keys would."""
+    def read(
+        self, op: str, args: Mapping[str, Any], search: SearchLimits = DEFAULT_SEARCH_LIMITS
+    ) -> dict[str, Any]:
+        """Answer a read operation as an instance holding exactly these keys would; `search`
+        bounds a `find`."""
         if op == "get":
             depth = _count(op, args, "depth", 0, 0, 9)
             ls_limit = _count(op, args, "ls_limit", 10_000, 1, 1_000_000)
@@ -118,7 +127,7 @@ class DesiredState:
         if op == "ls":
             return self._ls(op, args)
         if op == "find":
-            return self._find(op, args)
+            return self._find(op, args, search)
         if op == "export":
             return self._export(op, args)
         raise BadRequest(f"operation {op!r} is not available on a cluster")
@@ -185,24 +194,27 @@ class DesiredState:
         page = listing[start : start + limit]
         return {"keys": page, "next": page[-1] if start + limit < len(listing) else None}
 
-    def _find(self, op: str, args: Mapping[str, Any]) -> dict[str, Any]:
+    def _find(self, op: str, args: Mapping[str, Any], search: SearchLimits) -> dict[str, Any]:
         source = args.get("regex")
+        if not isinstance(source, str):
+            raise BadRequest(f"{op}: argument 'regex' must be a string, got {source!r:.60}")
         try:
-            pattern = re.compile(source if isinstance(source, str) else "")
-        except (re.error, RecursionError, OverflowError) as error:
+            pattern = compile_pattern(source, search)
+        except PosixRegexError as error:
             raise BadRequest(f"{op}: argument 'regex' is no valid regex: {error}") from None
         in_values = args.get("values") is True
         under = "/" if args.get("under") is None else key_name(op, args["under"], "under")
-        limit = _count(op, args, "limit", 1000, 1, 10_000)
-        found: list[str] = []
-        for concrete in self._concrete(under):
-            for key in self.below(concrete):
-                value = key.value or ""
-                if pattern.search(key.name) or (in_values and pattern.search(value)):
-                    if len(found) == limit:
-                        return {"keys": found, "truncated": True}
-                    found.append(key.name)
-        return {"keys": found, "truncated": False}
+        limit = _count(op, args, "limit", search.default_limit, 1, search.max_results)
+        candidates = (
+            (key.name, key.value)
+            for concrete in self._concrete(under)
+            for key in self.below(concrete)
+        )
+        found = search_keys(
+            candidates, pattern, in_values=in_values, limit=limit,
+            budget_seconds=search.budget_seconds,
+        )
+        return found.reply()
 
     def _export(self, op: str, args: Mapping[str, Any]) -> dict[str, Any]:
         root = stored_name(op, args.get("key"))

@@ -11,6 +11,7 @@ import logging
 from collections.abc import Sequence
 
 from elektraweb.cluster import (
+    json_input,
     routes_access,
     routes_audit,
     routes_clusters,
@@ -55,6 +56,7 @@ class Dispatcher:
     async def dispatch(self, request: ApiRequest) -> ApiResponse:
         """Answer one request; never raises for anything the request or a target did."""
         try:
+            _refuse_unencodable(request)
             route, params = self.router.match(request.method, request.path)
             _authorize(route, request.principal)
             if route.body is not None:
@@ -71,6 +73,14 @@ class Dispatcher:
             return ApiResponse(
                 500, {"error": {"code": "internal", "message": "clusterd failed; see its log"}}
             )
+
+
+def _refuse_unencodable(request: ApiRequest) -> None:
+    # Before routing: an error message or an audit entry must never carry such a string.
+    json_input.refuse_lone_surrogates(request.method, "method")
+    json_input.refuse_lone_surrogates(request.path, "path")
+    json_input.refuse_lone_surrogates(request.query, "query")
+    json_input.refuse_lone_surrogates(request.body, "body")
 
 
 def _authorize(route: Route, principal: Principal | None) -> None:

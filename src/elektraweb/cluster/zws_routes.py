@@ -28,6 +28,7 @@ from typing import Any, Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
+from elektraweb.cluster import json_input
 from elektraweb.cluster.api import ApiRequest, ApiResponse, Principal
 from elektraweb.cluster.app import AUTHENTICATOR, DISPATCHER, PRINCIPAL, SERVICES, Extension
 from elektraweb.cluster.errors import ApiError, BadRequest, Forbidden, Unauthorized
@@ -417,9 +418,9 @@ def _split_request(message: list[bytes]) -> tuple[list[bytes], dict[str, Any]]:
             WSCloseCode.PROTOCOL_ERROR, "a request is [request-id, JSON request]; got one frame"
         )
     try:
-        fields = json.loads(message[-1])
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ZwsProtocolError(WSCloseCode.INVALID_TEXT, f"request is not JSON: {error}") from error
+        fields = json_input.loads(message[-1], "request")
+    except BadRequest as error:
+        raise ZwsProtocolError(WSCloseCode.INVALID_TEXT, error.message) from error
     if not isinstance(fields, dict):
         raise ZwsProtocolError(
             WSCloseCode.INVALID_TEXT,
@@ -430,6 +431,7 @@ def _split_request(message: list[bytes]) -> tuple[list[bytes], dict[str, Any]]:
 
 def _api_request(fields: dict[str, Any], principal: Principal | None) -> ApiRequest:
     """Check the request object's members; each mistake is a 400 that names the member."""
+    json_input.refuse_lone_surrogates(fields, "request")
     unknown = sorted(set(fields) - _REQUEST_MEMBERS)
     if unknown:
         raise BadRequest(f"unknown request member(s) {', '.join(map(repr, unknown))}")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError
+from elektraweb.kdb.key import lone_surrogate
 from elektraweb.kdb.mounts import PERSISTENT_NAMESPACES
+from elektraweb.kdb.posixre import PosixRegex, PosixRegexError
+from elektraweb.kdb.search import SearchLimits, compile_pattern
 from elektraweb.wire.messages import ErrorCode, RemoteError, bad_request
 
 
@@ -82,14 +84,14 @@ class Args:
         raw = self._required(name)
         if not isinstance(raw, str):
             raise self._wrong(name, "a string")
-        return raw
+        return storable_text(f"{self.op}: argument {name!r}", raw)
 
     def value(self, name: str = "value") -> str | None:
         """A key value: a string or null; required."""
         raw = self._required(name)
         if raw is not None and not isinstance(raw, str):
             raise self._wrong(name, "a string or null")
-        return raw
+        return raw if raw is None else storable_text(f"{self.op}: argument {name!r}", raw)
 
     def choice(self, name: str, choices: tuple[str, ...], default: str | None = None) -> str:
         choice = self.text(name, default)
@@ -133,6 +135,8 @@ class Args:
                     f"entry {meta_name!r} is {meta_value!r}"
                 )
             check_meta_name(meta_name)
+            if meta_value is not None:
+                storable_text(f"{self.op}: argument {name!r} entry {meta_name!r}", meta_value)
         return dict(raw)
 
     def key_list(self, name: str) -> list[str]:
@@ -156,16 +160,25 @@ class Args:
             raise self._wrong("cluster", "a cluster id")
         return raw
 
-    def regex(self, name: str) -> re.Pattern[str]:
+    def regex(self, name: str, limits: SearchLimits) -> PosixRegex:
+        """A POSIX extended regex (matched by RE2, docs/protocol.md ``find``)."""
         source = self.text(name)
         try:
-            return re.compile(source)
-        except (re.error, RecursionError, OverflowError) as error:
+            return compile_pattern(source, limits)
+        except PosixRegexError as error:
             raise bad_request(f"{self.op}: argument {name!r} is no valid regex: {error}") from None
 
     def raw(self, name: str) -> Any:
         """The member exactly as sent, for shapes the caller checks itself."""
         return self._required(name)
+
+
+def storable_text(where: str, text: str) -> str:
+    """``text`` if a file can hold it; ``bad-request`` naming ``where`` otherwise."""
+    found = lone_surrogate(text)
+    if found is not None:
+        raise bad_request(f"{where} holds a lone surrogate {found}, which has no UTF-8 form")
+    return text
 
 
 def canonical_name(name: str) -> str:

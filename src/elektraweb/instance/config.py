@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from elektraweb.instance.elektra_notify import check_notify_endpoint
+from elektraweb.kdb.search import DEFAULT_SEARCH_LIMITS, SearchLimits
 from elektraweb.wire.keys import load_public_key
 
 DEFAULT_HOST = "*"  # every interface: only allowed CURVE keys get in (docs/protocol.md §1)
@@ -34,6 +35,7 @@ class Config:
     kdb_root: Path | None = None
     elektra_notify: str | None = None  # libelektra's feed (instance/elektra_notify.py)
     mount_dirs: tuple[Path, ...] = ()  # real paths; none: remote mounting is off
+    search: SearchLimits = DEFAULT_SEARCH_LIMITS
 
     @classmethod
     def build(
@@ -47,6 +49,7 @@ class Config:
         environ: Mapping[str, str] | None = None,
         elektra_notify: str | None = None,
         elektra_notify_remote: bool = False,
+        search: SearchLimits | None = None,
     ) -> Config:
         """Resolve defaults and validate: endpoints, state dir, and the allowed client keys.
 
@@ -71,6 +74,7 @@ class Config:
             kdb_root=kdb_root,
             elektra_notify=_notify_endpoint(elektra_notify, elektra_notify_remote),
             mount_dirs=read_mount_dirs(mount_dirs),
+            search=search or DEFAULT_SEARCH_LIMITS,
         )
 
 

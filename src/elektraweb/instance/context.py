@@ -11,6 +11,7 @@ from elektraweb.instance.arguments import Args
 from elektraweb.instance.locks import LockTable
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
+from elektraweb.kdb.search import DEFAULT_SEARCH_LIMITS, SearchLimits
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,9 @@ class Outcome:
 
     result: dict[str, Any]
     changes: list[Change] = field(default_factory=list)
+    off_worker: Callable[[], dict[str, Any]] | None = None
+    """Work that needs no KDB, such as a find's matching: it runs after the worker is done
+    with the operation (on the search thread), and its return value is the result."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +43,7 @@ class Host:
     public_key: str
     hostname: str
     mount_dirs: tuple[Path, ...] = ()  # real paths; remote mounts stay inside (mount_ops)
+    search: SearchLimits = DEFAULT_SEARCH_LIMITS
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from elektraweb.instance.representation import key_revision, wire_value
 from elektraweb.kdb import cascade, names
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.search import search_keys
 from elektraweb.wire.messages import PROTOCOL_VERSION
 
 _NAMESPACES_IN_ORDER = names.NAMESPACES[2:]  # every namespace a key can live in, in order
@@ -103,19 +104,21 @@ def _listing(keys: KeySet, name: str, depth: int | None) -> list[str]:
 
 
 def find(host: Host, args: Args) -> Outcome:
-    pattern: re.Pattern[str] = args.regex("regex")
+    limits = host.search
+    pattern = args.regex("regex", limits)
     in_values = args.flag("values")
     under = args.optional_key("under") or "/"
-    limit = args.count("limit", 1000, 1, 10_000)
-    found: list[str] = []
-    truncated = False
-    for key in _keys_below(host.kdb.get(under), under):
-        if pattern.search(key.name) or (in_values and pattern.search(key.text)):
-            if len(found) == limit:
-                truncated = True
-                break
-            found.append(key.name)
-    return Outcome({"keys": found, "truncated": truncated})
+    limit = args.count("limit", limits.default_limit, 1, limits.max_results)
+    # A snapshot here, on the worker; the matching runs off it, so gets and sets go on.
+    candidates = [(key.name, key.text) for key in _keys_below(host.kdb.get(under), under)]
+
+    def match() -> dict[str, Any]:
+        return search_keys(
+            candidates, pattern, in_values=in_values, limit=limit,
+            budget_seconds=limits.budget_seconds,
+        ).reply()
+
+    return Outcome({}, off_worker=match)
 
 
 def kdb_version() -> dict[str, Any]:

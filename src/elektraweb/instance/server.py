@@ -48,7 +48,10 @@ class Server:
         keypair = ensure_keypair(config.state_dir)
         locks = LockTable(config.state_dir)
         kdb = KDB()
-        host = Host(kdb, locks, keypair.public, socket.gethostname(), config.mount_dirs)
+        host = Host(
+            kdb, locks, keypair.public, socket.gethostname(),
+            mount_dirs=config.mount_dirs, search=config.search,
+        )
         worker = KDBWorker()
         loop = asyncio.get_running_loop()
         events = EventStream(loop)
@@ -91,6 +94,7 @@ class Server:
         await watcher
         await wire.stop(grace=SHUTDOWN_GRACE)
         await asyncio.to_thread(worker.shutdown)
+        await asyncio.to_thread(service.close)
         events.close()
         await publisher
         if notifier is not None:

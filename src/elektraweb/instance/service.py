@@ -10,6 +10,7 @@ from elektraweb.instance.events import EventStream, origin_of
 from elektraweb.instance.operations import run as run_operation
 from elektraweb.instance.set_ops import set_batch
 from elektraweb.instance.worker import KDBWorker
+from elektraweb.kdb.search import SearchThread
 from elektraweb.wire.messages import ErrorCode, RemoteError, Reply, Request
 
 
@@ -27,6 +28,7 @@ class InstanceService:
         self._worker = worker
         self._feed = feed
         self._events = events
+        self._searches = SearchThread()
         self.announced_events: dict[str, Any] | None = None
 
     async def __call__(self, request: Request) -> Reply:
@@ -35,6 +37,8 @@ class InstanceService:
             result = await self._worker.run_batched(self._execute_sets, request)
         else:
             result = await self._worker.run_batched(self._execute_each, request)
+        if callable(result):  # what an operation left to do off the worker
+            result = await self._searches.run(result)
         # Publish before replying: a stop that waits for requests then loses no event.
         await self._events.flushed()
         if request.op == "version" and self.announced_events is not None:
@@ -74,4 +78,8 @@ class InstanceService:
             self._feed.absorb(outcome.changes)
             cluster = request.args.get("cluster")
             self._events.submit(outcome.changes, origin_of(cluster if cluster else None))
-        return outcome.result
+        return outcome.result if outcome.off_worker is None else outcome.off_worker
+
+    def close(self) -> None:
+        """Stop the search thread (after the requests in progress are answered)."""
+        self._searches.shutdown()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from elektraweb.instance.arguments import Args, canonical_name, check_meta_name
+from elektraweb.instance.arguments import Args, canonical_name, check_meta_name, storable_text
 from elektraweb.instance.context import Host, Operation, Outcome
 from elektraweb.instance.events import with_changes
 from elektraweb.instance.representation import key_from_wire
@@ -34,8 +34,11 @@ def _entry(raw: Any, index: int, root: str) -> Key:
         raise bad_request(f"{where}.value must be a string or null, got {value!r:.60}")
     if not isinstance(meta, dict) or not all(isinstance(v, str) for v in meta.values()):
         raise bad_request(f"{where}.meta must be an object of metadata name to string")
-    for meta_name in meta:
+    for meta_name, meta_value in meta.items():
         check_meta_name(meta_name)
+        storable_text(f"{where}.meta[{meta_name!r}]", meta_value)
+    if value is not None:
+        storable_text(f"{where}.value", value)
     name = canonical_name(name)
     if not names.is_below_or_same(name, root):
         raise RemoteError(

@@ -12,6 +12,16 @@ Value = str | bytes | None
 NOTHING_INHERITED: Mapping[str, str] = MappingProxyType({})
 
 
+def lone_surrogate(text: str) -> str | None:
+    """Where ``text`` holds a lone surrogate (JSON allows ``"\\ud800"``), which no file can
+    store as UTF-8, e.g. ``"U+D800 at character 3"``; None when it has none."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        return f"U+{ord(text[error.start]):04X} at character {error.start}"
+    return None
+
+
 class Key:
     """One key. ``name`` is canonical; metadata names carry no ``meta:/`` prefix.
 

@@ -1,16 +1,23 @@
-"""POSIX extended regular expressions (as glibc's regcomp with REG_EXTENDED) on top of ``re``.
+"""POSIX extended regular expressions (as glibc's regcomp with REG_EXTENDED), matched by RE2.
 
-libelektra's validation plugin compiles ``check/validation`` with regcomp(3). This module
-translates such a pattern into an equivalent Python pattern:
+libelektra's validation plugin compiles ``check/validation`` with regcomp(3), and ``kdb find``
+takes the same dialect. This module translates such a pattern into RE2's syntax and compiles it
+with google-re2, whose automata match in time linear in the value: no pattern can make a
+search backtrack for seconds (``(a+)+$``, ``((.*)*)*!``).
 
 - bracket expressions follow POSIX: ``\\`` is an ordinary character inside them, ``]`` first
   is literal, ``[:class:]`` (ASCII, as in the C locale), ``[=c=]`` and ``[.c.]`` work;
 - outside brackets ``\\`` makes the next character literal, except glibc's extensions
-  ``\\w \\W \\s \\S \\b \\B \\< \\> \\` \\'`` and back-references ``\\1``-``\\9``; so ``\\d`` is a
-  plain ``d``, as in glibc (write ``[0-9]`` or ``[[:digit:]]``);
+  ``\\w \\W \\s \\S \\b \\B \\< \\> \\` \\'``; so ``\\d`` is a plain ``d``, as in
+  glibc (write ``[0-9]`` or ``[[:digit:]]``);
 - ``^``/``$`` anchor at the start/end of the whole value and ``.`` matches a newline, unless
   ``newline`` is set (REG_NEWLINE): then they work per line and ``.``/``[^...]`` skip ``\\n``;
-- Python's own syntax that POSIX lacks, such as ``(?...)``, is an error.
+- refused with an error that says why: back-references ``\\1``-``\\9`` (POSIX leaves them
+  undefined in EREs; no linear-time engine can match them), Python's or Perl's own syntax such
+  as ``(?...)``, repetition counts over 1000 and patterns whose automaton exceeds
+  ``MAX_PROGRAM_BYTES``;
+- ``\\<`` and ``\\>`` are RE2's ``\\b``: RE2 has no look-around, and the two differ only where
+  the pattern beside them can match a non-word character.
 
 Matching is leftmost-first instead of POSIX leftmost-longest; that never changes whether a
 value matches, only which substring would be reported, and we only ask whether it matches.
@@ -18,7 +25,9 @@ value matches, only which substring would be reported, and we only ask whether i
 
 from __future__ import annotations
 
-import re
+import string
+
+import re2
 
 _CLASSES = {
     "alpha": "a-zA-Z",
@@ -41,12 +50,14 @@ _GLIBC_ESCAPES = {
     "S": "\\S",
     "b": "\\b",
     "B": "\\B",
-    "<": "\\b(?=\\w)",
-    ">": "\\b(?<=\\w)",
+    "<": "\\b",
+    ">": "\\b",
     "`": "\\A",
-    "'": "\\Z",
+    "'": "\\z",
 }
 _SPECIAL_IN_CLASS = frozenset("\\]^-[&~|")
+MAX_PROGRAM_BYTES = 8 << 20
+"""Memory RE2 may use for one compiled pattern; a larger automaton is refused as too large."""
 
 
 class PosixRegexError(ValueError):
@@ -99,7 +110,7 @@ def _bracket(pattern: str, i: int, newline: bool) -> tuple[str, int]:
 
 
 def translate(pattern: str, *, newline: bool = False) -> str:
-    """The Python ``re`` text equivalent to the POSIX extended regex ``pattern``."""
+    """The RE2 text equivalent to the POSIX extended regex ``pattern``."""
     out: list[str] = []
     i = 0
     while i < len(pattern):
@@ -113,9 +124,12 @@ def translate(pattern: str, *, newline: bool = False) -> str:
             if escaped in _GLIBC_ESCAPES:
                 out.append(_GLIBC_ESCAPES[escaped])
             elif escaped in "123456789":
-                out.append("\\" + escaped)
+                raise PosixRegexError(
+                    f"back-reference '\\{escaped}' is not supported (no linear-time match): "
+                    f"'{pattern}'"
+                )
             else:
-                out.append(re.escape(escaped))
+                out.append(_literal(escaped))
         elif char == "[":
             text, i = _bracket(pattern, i, newline)
             out.append(text)
@@ -124,23 +138,45 @@ def translate(pattern: str, *, newline: bool = False) -> str:
         elif char == "^" and not newline:
             out.append("\\A")
         elif char == "$" and not newline:
-            out.append("\\Z")
+            out.append("\\z")
         else:
             out.append(char)
     return "".join(out)
 
 
+def _literal(char: str) -> str:
+    return "\\" + char if char in string.punctuation else char
+
+
+class PosixRegex:
+    """A compiled pattern; ``search`` tells whether it matches anywhere in a text."""
+
+    def __init__(self, source: str, compiled: re2._Regexp) -> None:
+        self.source = source
+        self._compiled = compiled
+
+    def search(self, text: str) -> bool:
+        # Values may hold lone surrogates (JSON's "\\ud800"); they are searched as their bytes.
+        return self._compiled.search(text.encode("utf-8", "surrogatepass")) is not None
+
+
 def compile_ere(
     pattern: str, *, ignorecase: bool = False, newline: bool = False, anchored: bool = False
-) -> re.Pattern[str]:
+) -> PosixRegex:
     """Compile a POSIX extended regex; ``anchored`` wraps it in ``^(...)$``."""
     text = translate(pattern, newline=newline)
     if anchored:
-        text = f"^(?:{text})$" if newline else f"\\A(?:{text})\\Z"
-    flags = re.MULTILINE if newline else re.DOTALL
-    if ignorecase:
-        flags |= re.IGNORECASE
+        text = f"^(?:{text})$" if newline else f"\\A(?:{text})\\z"
+    flags = ("m" if newline else "s") + ("i" if ignorecase else "")
+    options = re2.Options()
+    options.max_mem = MAX_PROGRAM_BYTES
+    options.log_errors = False
+    options.never_capture = True
     try:
-        return re.compile(text, flags)
-    except re.error as error:
-        raise PosixRegexError(f"invalid regular expression '{pattern}': {error}") from None
+        encoded = f"(?{flags}){text}".encode("utf-8", "surrogatepass")
+        return PosixRegex(pattern, re2.compile(encoded, options))
+    except re2.error as error:
+        message = error.args[0] if error.args else error
+        if isinstance(message, bytes):
+            message = message.decode("utf-8", "replace")
+        raise PosixRegexError(f"invalid regular expression '{pattern}': {message}") from None

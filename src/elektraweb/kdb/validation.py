@@ -37,7 +37,7 @@ from elektraweb.kdb import names
 from elektraweb.kdb.errors import VALIDATION_SEMANTIC, VALIDATION_SYNTACTIC, ValidationError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.posixre import PosixRegexError, compile_ere
+from elektraweb.kdb.posixre import PosixRegex, PosixRegexError, compile_ere
 from elektraweb.kdb.spec import Specification
 from elektraweb.kdb.types import (
     FALSE_WORDS,
@@ -134,7 +134,7 @@ def _check_range(value: str, meta: Mapping[str, str], type_name: str | None) -> 
 
 
 @lru_cache(maxsize=256)
-def _compiled_regex(pattern: str, ignorecase: bool, mode: str) -> re.Pattern[str]:
+def _compiled_regex(pattern: str, ignorecase: bool, mode: str) -> PosixRegex:
     return compile_ere(
         pattern, ignorecase=ignorecase, newline=mode == "LINE", anchored=mode in ("LINE", "WORD")
     )
@@ -152,7 +152,7 @@ def _check_regex(value: str, meta: Mapping[str, str]) -> None:
     if mode == "WORD":
         matched = any(regex.search(word) for word in re.split(r"[ \t\n]+", value) if word)
     else:
-        matched = regex.search(value) is not None
+        matched = regex.search(value)
     inverted = "check/validation/invert" in meta
     if matched == inverted:
         reason = meta.get("check/validation/message") or (

@@ -74,7 +74,7 @@ async def test_cluster_reads_answer_from_the_desired_state_alone(
     listing = (await admin.get(f"{prod['url']}/kdbLs/user:/app?depth=1")).body
     assert listing == {"keys": ["user:/app/a", "user:/app/b"], "next": None}
     found = (await admin.get(f"{prod['url']}/kdbFind/needle?values=true")).body
-    assert found == {"keys": ["user:/app/b/c"], "truncated": False}
+    assert found == {"keys": ["user:/app/b/c"], "truncated": False, "budget_exceeded": False}
     exported = (await admin.get(f"{prod['url']}/kdbExport/user:/app?format=ini")).body
     assert "a = 1" in exported["data"] and "needle" in exported["data"]
     assert network.calls == []

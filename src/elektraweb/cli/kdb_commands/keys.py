@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 
 from elektraweb.cli.kdb_commands import subtree
@@ -23,6 +22,7 @@ from elektraweb.kdb import cascade, names, validation
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.posixre import PosixRegexError, compile_ere
 
 
 def run_get(invocation: Invocation) -> int:
@@ -171,12 +171,9 @@ def run_ls(invocation: Invocation) -> int:
 def run_find(invocation: Invocation) -> int:
     pattern = invocation.arguments[0]
     try:
-        regex = re.compile(pattern)
-    except re.error as error:
-        raise CommandError(
-            f"Invalid arguments passed: '{pattern}' is not a valid regular expression: {error}",
-            BAD_ARGUMENTS,
-        ) from error
+        regex = compile_ere(pattern)
+    except PosixRegexError as error:
+        raise CommandError(f"Invalid arguments passed: {error}", BAD_ARGUMENTS) from error
     end = "\0" if invocation.flag("null") else "\n"
     for key in KDB().get("/"):
         if regex.search(key.name):
@@ -243,7 +240,7 @@ COMMANDS = {
     ),
     "find": Command(
         name="find",
-        summary="Find keys whose name contains a match of a regular expression.",
+        summary="Find keys whose name contains a match of a POSIX extended regular expression.",
         arguments=("<regex>",),
         run=run_find,
         options=(NULL,),
