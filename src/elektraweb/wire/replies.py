@@ -41,6 +41,9 @@ class MountJSON(TypedDict):
     mountpoint: str
     file: str
     format: str
+    # `umount` answers without `files`; only `mounts` and `version` say whether it is `managed`.
+    files: NotRequired[list[str]]
+    managed: NotRequired[bool]
 
 
 class ProblemJSON(TypedDict):
@@ -58,6 +61,7 @@ class OperationReply(TypedDict, total=False):
     instance: str
     hostname: str
     mounts: list[MountJSON]
+    mount_dirs: list[str]
     events: dict[str, str | int]
     time: float
     # get
@@ -76,6 +80,7 @@ class OperationReply(TypedDict, total=False):
     keys: list[str]
     next: str | None
     truncated: bool
+    budget_exceeded: bool
     cluster: str
     # writes
     key: str
