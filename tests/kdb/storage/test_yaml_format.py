@@ -259,3 +259,42 @@ def test_the_anchor_of_a_diverged_copy_is_a_name_the_file_does_not_use() -> None
     keys, written = set_one(text, "base/x", "5")
     assert FORMAT.read(written, MOUNTPOINT).keys == keys
     assert b"one: &b_3\n  x: 1\ntwo: *b_3\nthree: *b_2\n" in written
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A complex key (`? "\n"`) whose value is a sequence of a mapping: the `: - '':` line
+        # and the less indented `- []` after `'0':` once passed for a 4-space mapping and a
+        # -2 dash offset, in which ruamel.yaml writes text it cannot read.
+        b"? \"\\n\"\n: - '':\n    '0':\n  - []\n",
+        b"? \"\\n\"\n: - '':\n      '':\n  - []\n",
+        b"'':\n- \n- '':\n    '':\n- []\n",
+    ],
+)
+def test_adding_a_key_next_to_sequences_of_mappings_keeps_the_file_readable(
+        text: bytes) -> None:
+    read = FORMAT.read(text, MOUNTPOINT)
+    keys = read.keys.copy()
+    keys.add(Key(f"{MOUNTPOINT}/added by hand", ""))
+
+    written = FORMAT.write(keys, MOUNTPOINT, read)
+
+    assert written == text + b"added by hand: ''\n"
+    assert FORMAT.read(written, MOUNTPOINT).keys == keys
+
+
+@pytest.mark.parametrize(
+    ("text", "added"),
+    [
+        (b"outer:\n  - inner:\n      x: 1\n", b"  - new\n"),
+        (b"outer:\n    - inner:\n        x: 1\n", b"    - new\n"),
+        (b"outer:\n- inner:\n    x: 1\n", b"- new\n"),
+    ],
+)
+def test_indentation_comes_from_the_key_lines_of_the_file(text: bytes, added: bytes) -> None:
+    read = FORMAT.read(text, MOUNTPOINT)
+    keys = read.keys.copy()
+    keys.add(Key(f"{MOUNTPOINT}/outer/#1", "new"))
+
+    assert FORMAT.write(keys, MOUNTPOINT, read) == text + added

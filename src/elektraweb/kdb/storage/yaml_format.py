@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import copy
 import io
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,71 +29,7 @@ from elektraweb.kdb.storage import Document, decode_text, previous_state
 from elektraweb.kdb.storage.line_merge import apply_edit
 from elektraweb.kdb.storage.reconcile import Reconciler, shared_containers
 from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
-
-_LINE = re.compile(r"[^\n]*\n|[^\n]+\Z")
-_START = re.compile(r"---[ \t]*(?:#.*)?")
-_END = re.compile(r"\.\.\.[ \t]*(?:#.*)?")
-_PREAMBLE = re.compile(r"[ \t]*(?:#.*|%.*)?")
-_NULL = re.compile(r"(?::|^[ \t]*-)[ \t]+(~|null|Null|NULL)[ \t]*(?:#.*)?$", re.MULTILINE)
-_MAPPING_INDENT = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*"
-                             r"( *)([^\s#-])", re.MULTILINE)
-_SEQUENCE_INDENT = re.compile(r"^( *)[^\s#-][^\n]*:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*"
-                              r"( *)-( +)\S", re.MULTILINE)
-
-
-@dataclass
-class _Layout:
-    """What ruamel.yaml does not keep by itself: text around the document, indentation, null."""
-
-    prefix: str
-    body: str
-    suffix: str
-    mapping: int = 2
-    sequence: int = 2
-    offset: int = 0
-    null: str = ""
-
-    @classmethod
-    def of(cls, text: str) -> _Layout:
-        lines = _LINE.findall(text)  # only "\n" ends a line, as for the YAML parser
-        start = 0
-        for index, line in enumerate(lines):
-            if _START.fullmatch(line.rstrip("\r\n")):
-                start = index + 1
-                break
-            if not _PREAMBLE.fullmatch(line.rstrip("\r\n")):
-                break
-        end = len(lines)
-        for index in range(len(lines) - 1, start - 1, -1):
-            stripped = lines[index].rstrip("\r\n")
-            if _END.fullmatch(stripped):
-                end = index
-                break
-            if stripped.strip() and not stripped.lstrip().startswith("#"):
-                break
-        layout = cls("".join(lines[:start]), "".join(lines[start:end]), "".join(lines[end:]))
-        layout._detect_style()
-        return layout
-
-    def _detect_style(self) -> None:
-        # The first block mapping nested in a mapping shows the mapping indentation, the first
-        # block sequence below a mapping key shows the sequence indentation and dash offset.
-        mapping = next((m for m in _MAPPING_INDENT.finditer(self.body)
-                        if len(m.group(2)) > len(m.group(1))), None)
-        if mapping is not None:
-            self.mapping = len(mapping.group(2)) - len(mapping.group(1))
-        sequence = _SEQUENCE_INDENT.search(self.body)
-        if sequence is not None:
-            self.offset = len(sequence.group(2)) - len(sequence.group(1))
-            self.sequence = self.offset + 1 + len(sequence.group(3))
-        null = _NULL.search(self.body)
-        if null is not None:
-            self.null = null.group(1)
-
-    @property
-    def body_line(self) -> int:
-        """Line number (from 1) of the first body line in the file."""
-        return self.prefix.count("\n") + 1
+from elektraweb.kdb.storage.yaml_layout import Layout
 
 
 class _Representer(RoundTripRepresenter):
@@ -107,7 +42,7 @@ class _Representer(RoundTripRepresenter):
 _Representer.add_representer(type(None), _Representer.represent_none)
 
 
-def _yaml(layout: _Layout) -> YAML:
+def _yaml(layout: Layout) -> YAML:
     yaml = YAML()
     yaml.Representer = _Representer
     yaml.preserve_quotes = True
@@ -291,7 +226,7 @@ def _anchored(root: Any) -> Iterator[Any]:
 @dataclass
 class _Original:
     data: bytes
-    layout: _Layout
+    layout: Layout
     # The tree parsed by read, handed to the first write so it need not parse again.
     parsed: list[Any] = field(default_factory=list)
 
@@ -303,14 +238,14 @@ class YamlFormat:
     native_meta = frozenset({"array"})
 
     def read(self, data: bytes, mountpoint: str) -> Document:
-        layout = _Layout.of(decode_text(data, "YAML"))
+        layout = Layout.of(decode_text(data, "YAML"))
         root = _load(layout)
         keys = keys_from_tree(root, mountpoint, "YAML", _text_of, _part_of)
         return Document(keys, _Original(data, layout, [root]))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
         original = previous_state(previous, _Original, "YAML")
-        layout = original.layout if original else _Layout("", "", "")
+        layout = original.layout if original else Layout("", "", "")
         root = original.parsed.pop() if original and original.parsed else _load(layout)
         shared = shared_containers(root, _Syntax(set()))
         syntax = _Syntax({str(_anchor_of(node)) for node in _anchored(root)} if shared else set())
@@ -322,11 +257,7 @@ class YamlFormat:
         if original is not None and not reconciler.changed:
             return original.data
         after = _dump(root, layout)
-        body = after
-        if original is not None:
-            merged = apply_edit(layout.body, before, after)
-            if merged != after and _reads_same(merged, after, mountpoint):
-                body = merged
+        body = _readable_body(root, layout, before if original else None, after, mountpoint)
         if layout.prefix and not layout.prefix.endswith("\n"):
             body = "\n" + body
         text = layout.prefix + body + layout.suffix
@@ -335,29 +266,59 @@ class YamlFormat:
         return text.encode()
 
 
-def _dump(root: Any, layout: _Layout) -> str:
+def _dump(root: Any, layout: Layout) -> str:
     stream = io.StringIO()
     _yaml(layout).dump(root, stream)
     return stream.getvalue()
 
 
-def _reads_same(body: str, reference: str, mountpoint: str) -> bool:
-    try:
-        candidate = _read_body(body, mountpoint)
-    except ResourceError:
-        return False
-    wanted = _read_body(reference, mountpoint)
-    return len(candidate) == len(wanted) and all(
-        got.name == key.name and got.same_content(key)
-        for got, key in zip(candidate, wanted, strict=True)
-    )
+def _readable_body(root: Any, layout: Layout, before: str | None, after: str,
+                   mountpoint: str) -> str:
+    """The body to write for the edited ``root``: the edit merged into the original lines,
+    else ruamel.yaml's dump, whichever first reads back as exactly the keys of ``root``.
+    Neither doing so is refused rather than written (ruamel.yaml's emitter writes text it
+    cannot read in some indentation settings it accepts, such as a negative dash offset)."""
+    wanted = _keys_of(root, after, mountpoint)
+    candidates = [after] if before is None else [apply_edit(layout.body, before, after), after]
+    problem, culprit = "", mountpoint
+    for candidate in dict.fromkeys(candidates):
+        try:
+            difference = _first_difference(_read_body(candidate, mountpoint), wanted)
+        except ResourceError as error:
+            problem = f"ruamel.yaml writes text it cannot read ({error.message})"
+            continue
+        if difference is None:
+            return candidate
+        problem, culprit = f"{difference} would read back differently", difference
+    raise ResourceError(f"YAML: cannot write the keys below {mountpoint} so that they read "
+                        f"back as written: {problem}; nothing was written", key=culprit)
+
+
+def _keys_of(root: Any, after: str, mountpoint: str) -> KeySet:
+    """The keys the edited ``root`` holds."""
+    if _has_merges(root):
+        # ruamel.yaml copies merged entries when loading and does not follow later changes
+        # of the merged mapping: only a fresh read of its dump sees what the merges give.
+        return _read_body(after, mountpoint)
+    return keys_from_tree(root, mountpoint, "YAML", _text_of, _part_of)
+
+
+def _first_difference(got: KeySet, wanted: KeySet) -> str | None:
+    """The name of the first key that ``got`` lacks, adds or holds differently, if any."""
+    for have, want in zip(got, wanted, strict=False):
+        if have.name != want.name or not have.same_content(want):
+            return want.name
+    if len(got) != len(wanted):
+        longer = got if len(got) > len(wanted) else wanted
+        return list(longer)[min(len(got), len(wanted))].name
+    return None
 
 
 def _read_body(body: str, mountpoint: str) -> KeySet:
-    return keys_from_tree(_load(_Layout.of(body)), mountpoint, "YAML", _text_of, _part_of)
+    return keys_from_tree(_load(Layout.of(body)), mountpoint, "YAML", _text_of, _part_of)
 
 
-def _load(layout: _Layout) -> Any:
+def _load(layout: Layout) -> Any:
     try:
         return _yaml(layout).load(layout.body)
     except MarkedYAMLError as error:
