@@ -1,5 +1,5 @@
-"""A real clusterd (aiohttp on 127.0.0.1, SQLite in tmp_path) in front of in-process instances
-(see fakes.py), with clients logged in as each role."""
+"""A real clusterd (aiohttp on 127.0.0.1, SQLite in tmp_path) whose gateway reaches elektrad's
+real service in-process (tests/support/inprocess.py), with clients logged in as each role."""
 
 from __future__ import annotations
 
@@ -11,13 +11,24 @@ import pytest
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.server import Server
 from elektraweb.cluster.services import ClusterConfigFactory
+from elektraweb.cluster.wire_gateway import WireGateway
+from elektraweb.wire import KeyPair
+from support.inprocess import InProcessNetwork
 
-from .fakes import ADMIN_PASSWORD, USER_PASSWORD, Client, FakeGateway
+from .fakes import ADMIN_PASSWORD, USER_PASSWORD, Client
 
 
 @pytest.fixture
-def gateway() -> FakeGateway:
-    return FakeGateway()
+async def network(tmp_path: Any) -> AsyncIterator[InProcessNetwork]:
+    """The hosts: each `await network.start(endpoint)` runs one elektrad service."""
+    hosts = InProcessNetwork(tmp_path / "hosts")
+    yield hosts
+    await hosts.close()
+
+
+@pytest.fixture
+def gateway(network: InProcessNetwork) -> WireGateway:
+    return WireGateway(KeyPair.generate(), transport=network.transport)
 
 
 @pytest.fixture
@@ -38,7 +49,7 @@ def cluster_config() -> ClusterConfigFactory | None:
 
 @pytest.fixture
 async def server(
-    config: Config, gateway: FakeGateway, cluster_config: ClusterConfigFactory | None
+    config: Config, gateway: WireGateway, cluster_config: ClusterConfigFactory | None
 ) -> AsyncIterator[Server]:
     clusterd = Server(config, gateway=gateway, cluster_config=cluster_config)
     await clusterd.start()
@@ -88,12 +99,12 @@ Register = Callable[..., Awaitable[dict[str, Any]]]
 
 
 @pytest.fixture
-def register(admin: Client, gateway: FakeGateway) -> Register:
-    """`await register(name, port, **fields)`: start a fake daemon on 127.0.0.1:`port`,
-    register it as admin, and return the new instance's JSON."""
+def register(admin: Client, network: InProcessNetwork) -> Register:
+    """`await register(name, port, **fields)`: start an elektrad at 127.0.0.1:`port` (in this
+    process), register it as admin, and return the new instance's JSON."""
 
     async def register_instance(name: str, port: int, **extra: Any) -> dict[str, Any]:
-        daemon = gateway.daemon(f"tcp://127.0.0.1:{port}")
+        daemon = await network.start(f"tcp://127.0.0.1:{port}")
         answer = await admin.post(
             "/api/instances",
             {

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from typing import Any
 
 import pytest
 
 from elektraweb.cluster.audit import AuditEntry, AuditFilter, AuditLog, bounded, digest
 from elektraweb.cluster.audit_recovery import PendingAudits
 from elektraweb.cluster.database import Database
-from elektraweb.cluster.gateway import InstanceTimeout
+from elektraweb.instance.events import MAX_REPORTED_TEXT
+from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from .fakes import Client
 
@@ -30,11 +30,11 @@ async def changes(admin: Client, clients, register) -> dict[str, int]:
 
 
 @pytest.fixture
-async def web1(register, gateway) -> tuple[int, Any]:
-    """Instance web-1 (its id, and its fake daemon) with user:/app/port = 8080."""
+async def web1(register, network: InProcessNetwork) -> tuple[int, InProcessElektrad]:
+    """Instance web-1 (its id, and its elektrad) with user:/app/port = 8080."""
     instance = await register("web-1", 40001)
-    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
-    daemon.keys["user:/app/port"] = ("8080", {})
+    daemon = network["tcp://127.0.0.1:40001"]
+    await daemon.kdb_set("user:/app/port", "8080", {})
     return instance["id"], daemon
 
 
@@ -69,10 +69,10 @@ async def test_filters(admin: Client, changes) -> None:
 
 
 async def test_refused_writes_are_recorded_with_the_reason(
-    admin: Client, register, gateway
+    admin: Client, register, network: InProcessNetwork
 ) -> None:
     instance = await register("web-1", 40001)
-    gateway.daemons["tcp://127.0.0.1:40001"].locked.add("user:/owned")
+    await network["tcp://127.0.0.1:40001"].lock("user:/owned")
     refused = await admin.put(f"/api/instances/{instance['id']}/kdb/user:/owned", "x")
     assert refused.status == 423
     entry = (await admin.get("/api/audit?key=user:/owned")).body[0]
@@ -124,16 +124,7 @@ async def test_an_unanswered_write_stays_pending_until_its_target_is_read(
     server, admin: Client, web1
 ) -> None:
     instance, daemon = web1
-    original_run = daemon.run
-
-    def set_then_fall_silent(op: str, args: dict) -> object:
-        if op == "set":
-            original_run(op, args)
-            daemon.silent = True
-            raise InstanceTimeout("no reply within 5 s")
-        return original_run(op, args)
-
-    daemon.run = set_then_fall_silent
+    daemon.faults.lose_replies = True  # the set is applied, no reply comes back, nor later
     answer = await admin.put(f"/api/instances/{instance}/kdb/user:/app/port", "9090")
     assert answer.status == 504
     entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
@@ -141,8 +132,8 @@ async def test_an_unanswered_write_stays_pending_until_its_target_is_read(
     assert entry["pending"] is True and entry["user"] == "admin"
     assert entry["result"] == {"outcome": "pending", "args": {"value": "9090"}}
     pending = PendingAudits(server.services)
-    assert await pending.resolve() == 1  # still silent: stays pending
-    daemon.silent = False
+    assert await pending.resolve() == 1  # still no reply: stays pending
+    daemon.faults.lose_replies = False
     assert await pending.resolve() == 0
     entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
     assert entry["pending"] is False
@@ -154,10 +145,10 @@ async def test_a_pending_write_that_did_not_happen_is_resolved_as_not_applied(
     server, admin: Client, web1
 ) -> None:
     instance, daemon = web1
-    daemon.silent = True
+    daemon.faults.silent = True
     answer = await admin.delete(f"/api/instances/{instance}/kdb/user:/app/port")
     assert answer.status == 504
-    daemon.silent = False
+    daemon.faults.silent = False
     assert await PendingAudits(server.services).resolve() == 0
     entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
     assert (entry["action"], entry["result"]["outcome"]) == ("rm", "not-applied")
@@ -165,17 +156,17 @@ async def test_a_pending_write_that_did_not_happen_is_resolved_as_not_applied(
 
 
 async def test_a_write_is_one_round_trip_and_its_reply_is_passed_on_as_before(
-    admin: Client, register, gateway
+    admin: Client, register, network: InProcessNetwork
 ) -> None:
     instance = await register("web-1", 40001)
-    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
-    daemon.keys["user:/app"] = ("root", {})
-    daemon.keys["user:/app/port"] = ("8080", {"description": "port"})
-    gateway.calls.clear()
+    daemon = network["tcp://127.0.0.1:40001"]
+    await daemon.kdb_set("user:/app", "root", {})
+    await daemon.kdb_set("user:/app/port", "8080", {"description": "port"})
+    network.calls.clear()
     answer = await admin.post(f"/api/instances/{instance['id']}/kdbCp/user:/app", "user:/copy")
     assert answer.status == 200
     assert answer.body == {"target": "user:/copy", "copied": 2}  # `changes` stay in clusterd
-    assert [op for _, op, _ in gateway.calls] == ["cp"]
+    assert network.ops() == ["cp"]
     entry = (await admin.get("/api/audit?key=user:/app")).body[0]
     # The source of a copy is left as it was: before and after alike.
     assert entry["before"] == entry["after"] == {"value": "root", "meta": {}}
@@ -183,11 +174,11 @@ async def test_a_write_is_one_round_trip_and_its_reply_is_passed_on_as_before(
 
 
 async def test_a_refused_write_records_the_state_it_left_alone(
-    admin: Client, register, gateway
+    admin: Client, register, network: InProcessNetwork
 ) -> None:
     instance = await register("web-1", 40001)
-    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
-    daemon.keys["user:/app/port"] = ("8080", {"check/type": "long"})
+    daemon = network["tcp://127.0.0.1:40001"]
+    await daemon.kdb_set("user:/app/port", "8080", {"check/type": "long"})
     answer = await admin.put(f"/api/instances/{instance['id']}/kdb/user:/app/port", "many")
     assert answer.status == 400
     entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
@@ -195,28 +186,26 @@ async def test_a_refused_write_records_the_state_it_left_alone(
     assert entry["before"] == entry["after"] == {"value": "8080", "meta": {"check/type": "long"}}
 
 
-async def test_a_state_too_large_to_report_is_read_back(admin: Client, register, gateway) -> None:
-    instance = await register("web-1", 40001)
-    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
-    original_run = daemon.run
-
-    def reporting_nothing(op: str, args: dict) -> object:
-        result = original_run(op, args)
-        if op == "set":
-            return {**result, "changes": [], "changes_truncated": True}
-        return result
-
-    daemon.run = reporting_nothing
-    answer = await admin.put(f"/api/instances/{instance['id']}/kdb/user:/big", "x" * 100)
-    assert answer.status == 200 and "changes_truncated" not in answer.body
+async def test_a_state_too_large_to_report_is_audited_as_its_digest(
+    admin: Client, web1
+) -> None:
+    instance, daemon = web1
+    # More than elektrad reports in a write's `changes`: it sends digests in place of values.
+    first, second = "a" * (MAX_REPORTED_TEXT + 1), "b" * (MAX_REPORTED_TEXT + 1)
+    await daemon.kdb_set("user:/big", first, {})
+    answer = await admin.put(f"/api/instances/{instance}/kdb/user:/big", second)
+    assert answer.status == 200 and "changes" not in answer.body
     entry = (await admin.get("/api/audit?key=user:/big")).body[0]
-    assert entry["before"] is None and "user:/big" in entry["result"]["before_unknown"]
-    assert entry["after"] == {"value": "x" * 100, "meta": {}}
+    # The real state before, not a read back after the fact: nothing unknown.
+    assert entry["before"] == {"value": digest(first), "meta": {}}
+    assert entry["after"] == {"value": digest(second), "meta": {}}
+    assert "before_unknown" not in entry["result"]
+    assert daemon.keys["user:/big"][0] == second
 
 
 async def test_a_retention_never_drops_a_pending_entry(server, config, admin: Client, web1) -> None:
     instance, daemon = web1
-    daemon.silent = True
+    daemon.faults.silent = True
     answer = await admin.put(f"/api/instances/{instance}/kdb/user:/app/port", "9090")
     assert answer.status == 504
     [pending] = (await admin.get("/api/audit?key=user:/app/port")).body
@@ -224,7 +213,7 @@ async def test_a_retention_never_drops_a_pending_entry(server, config, admin: Cl
     assert answer.status == 409
     assert f"audit entry {pending['id']} is still pending" in answer.body["error"]["message"]
     assert list(config.audit_export_dir.glob("*")) == []
-    daemon.silent = False
+    daemon.faults.silent = False
     assert await PendingAudits(server.services).resolve() == 0
     answer = await admin.post("/api/audit/retention", {"before_id": pending["id"] + 1})
     assert answer.status == 200, answer.body

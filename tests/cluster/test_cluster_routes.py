@@ -17,10 +17,10 @@ from elektraweb.cluster.routes_instances import INSTANCE
 from elektraweb.cluster.schema import problem
 from elektraweb.cluster.server import Server
 from elektraweb.cluster.services import ClusterConfigFactory, Services
-from elektraweb.wire.messages import Event, KeyState
+from support.inprocess import InProcessNetwork
 
 from .cluster_config.waiting import eventually
-from .fakes import OFFLINE_SINCE, Client, FakeClusterConfig, FakeGateway
+from .fakes import Client, FakeClusterConfig
 
 KEY = "system:/app/port"
 IN_SYNC = {"state": "in-sync", "pending": 0, "rejected": {}, "drift": []}
@@ -85,16 +85,16 @@ async def test_cluster_writes_go_to_the_cluster_service_and_are_audited(
 
 
 async def test_a_key_owned_by_the_cluster_is_locked_on_its_member(
-    admin: Client, cluster, gateway: FakeGateway
+    admin: Client, cluster, network: InProcessNetwork
 ) -> None:
     await admin.put(f"/api/clusters/{cluster['id']}/kdb/user:/app/port", "8080")
     member = f"/api/instances/{cluster['member']}"
-    gateway.calls.clear()
+    network.calls.clear()
 
     locked = await admin.put(f"{member}/kdb/user:/app/port", "9")
     assert locked.status == 423
     assert locked.body["error"]["cluster"] == cluster["id"]
-    assert gateway.calls == []  # refused before it reached the instance
+    assert network.ops() == []  # refused before it reached the instance
 
     free = await admin.put(f"{member}/kdb/user:/app/other", "9")
     assert free.status == 200
@@ -119,7 +119,7 @@ async def test_leaving_deleting_and_removing_members_release_them(
 
 
 async def test_an_unreachable_member_still_leaves(
-    admin: Client, cluster, gateway: FakeGateway, service
+    admin: Client, cluster, network: InProcessNetwork, service
 ) -> None:
     async def unreachable(*_: Any) -> None:
         raise InstanceUnreachable("connection refused")
@@ -137,10 +137,11 @@ async def test_instances_and_clusters_show_the_cluster_services_sync_state(
 ) -> None:
     await admin.put(f"/api/clusters/{cluster['id']}/kdb/user:/app/port", "8080")
     pending = {**IN_SYNC, "state": "pending", "pending": 1}  # the fake applies nothing
+    await admin.get(f"/api/instances/{cluster['member']}/kdb/user:/")  # the link is up now
 
     member = (await admin.get(f"/api/instances/{cluster['member']}")).body
     assert member["sync"] == {"cluster": cluster["id"], **pending}
-    assert member["status"] == {"online": True}
+    assert member["status"]["online"] is True
     loner = await register("web-2", 40002)
     assert loner["sync"] is None
 
@@ -163,7 +164,7 @@ async def registered(admin: Client, kind: str, id_: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def pair(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
+async def pair(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
     """Cluster `prod` with members web-1 and web-2 holding its key `system:/app/port`."""
     cluster = (await admin.post("/api/clusters", {"name": "prod"})).body
     members = []
@@ -172,7 +173,7 @@ async def pair(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
         await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
         members.append(instance["id"])
     assert (await admin.put(f"/api/clusters/{cluster['id']}/kdb/{KEY}", "8080")).status == 200
-    daemons = [gateway.daemons[f"tcp://127.0.0.1:{port}"] for port in (40001, 40002)]
+    daemons = [network[f"tcp://127.0.0.1:{port}"] for port in (40001, 40002)]
     return {"id": cluster["id"], "members": members, "daemons": daemons}
 
 
@@ -204,18 +205,20 @@ async def test_a_member_that_is_down_is_shown_offline_and_pending_until_it_catch
     }
     member = await registered(admin, "instances", second)
     assert member["sync"] == {"cluster": pair["id"], **IN_SYNC}
-    assert member["status"] == {"online": True}
+    assert member["status"]["online"] is True
 
-    pair["daemons"][1].reachable = False
+    pair["daemons"][1].faults.unreachable = True
     await admin.put(f"/api/clusters/{pair['id']}/kdb/{KEY}", "9090")
     down = await registered(admin, "instances", second)
-    assert down["status"] == {"online": False, "offline_since": OFFLINE_SINCE}
+    assert down["status"]["online"] is False
+    assert down["status"]["last_error"] == "connection refused"
+    assert down["status"]["offline_since"] is not None
     assert down["sync"] == {"cluster": pair["id"], **IN_SYNC, "state": "pending", "pending": 1}
     cluster = await registered(admin, "clusters", pair["id"])
     assert cluster["sync"]["state"] == "pending"
     assert cluster["sync"]["members"][str(first)] == IN_SYNC
 
-    pair["daemons"][1].reachable = True
+    pair["daemons"][1].faults.unreachable = False
     await configuration.on_status(registry.instance(second), True)  # as the feed reports it
     await eventually(lambda: cluster_state_is(admin, pair["id"], "in-sync"))
     assert pair["daemons"][1].keys[KEY] == ("9090", {})
@@ -227,11 +230,9 @@ async def test_drift_that_could_not_be_restored_is_shown_until_it_is(
 ) -> None:
     member, daemon = pair["members"][0], pair["daemons"][0]
     instance = registry.instance(member)
-    revision = daemon.change_behind_its_back(KEY, "1")  # a local `kdb set` on the host
-    await configuration.on_event(
-        instance, Event(KEY, KeyState("8080", {}), KeyState("1", {}), revision, "external", seq=1)
-    )
-    daemon.reachable = False  # gone before the restore gets to run
+    local_set = await daemon.change_behind_its_back(KEY, "1")  # a `kdb set` on the host
+    await configuration.on_event(instance, local_set)
+    daemon.faults.unreachable = True  # gone before the restore gets to run
 
     async def drift_recorded() -> bool:
         entries = (await admin.get(f"/api/audit?instance={member}&key={KEY}")).body
@@ -246,12 +247,13 @@ async def test_drift_that_could_not_be_restored_is_shown_until_it_is(
         "rejected": {},
         "drift": [KEY],
     }
-    assert drifted["status"] == {"online": False, "offline_since": OFFLINE_SINCE}
+    assert drifted["status"]["online"] is False
+    assert drifted["status"]["offline_since"] is not None
     cluster = await registered(admin, "clusters", pair["id"])
     assert cluster["sync"]["state"] == "drift"
     assert cluster["sync"]["members"][str(pair["members"][1])] == IN_SYNC
 
-    daemon.reachable = True
+    daemon.faults.unreachable = False
     await configuration.on_status(instance, True)
     await eventually(lambda: cluster_state_is(admin, pair["id"], "in-sync"))
     assert daemon.keys[KEY] == ("8080", {})

@@ -7,16 +7,18 @@ from typing import Any
 
 import pytest
 
-from .fakes import Client, FakeDaemon, FakeGateway
+from support.inprocess import InProcessElektrad, InProcessNetwork
+
+from .fakes import Client
 
 
 @pytest.fixture
-async def instance(register, gateway: FakeGateway) -> tuple[str, FakeDaemon]:
+async def instance(register, network: InProcessNetwork) -> tuple[str, InProcessElektrad]:
     """The URL prefix of a registered instance and its daemon, holding two keys."""
     body = await register("web-1", 40001)
-    daemon = gateway.daemons["tcp://127.0.0.1:40001"]
-    daemon.keys["user:/app/port"] = ("8080", {"check/type": "long", "description": "port"})
-    daemon.keys["user:/app/name"] = ("web", {})
+    daemon = network["tcp://127.0.0.1:40001"]
+    await daemon.kdb_set("user:/app/port", "8080", {"check/type": "long", "description": "port"})
+    await daemon.kdb_set("user:/app/name", "web", {})
     return f"/api/instances/{body['id']}", daemon
 
 
@@ -97,7 +99,9 @@ async def test_rm_mv_cp_meta_and_find(admin: Client, instance) -> None:
     assert daemon.keys["user:/app/name"][1] == {}
 
     found = await admin.get(f"{prefix}/kdbFind/mov.*port")
-    assert found.body == {"keys": ["user:/moved/port"], "truncated": False}
+    assert found.body == {
+        "keys": ["user:/moved/port"], "truncated": False, "budget_exceeded": False
+    }
     by_value = await admin.get(f"{prefix}/kdbFind/^web$?values=true")
     assert by_value.body["keys"] == ["user:/app/name", "user:/moved/name"]
 
@@ -122,7 +126,7 @@ async def test_instance_refusals_map_to_statuses(
     admin: Client, instance, request_args: tuple[str, str, Any], status: int, code: str | None
 ) -> None:
     prefix, daemon = instance
-    daemon.locked.add("user:/app/locked")
+    await daemon.lock("user:/app/locked")
     method, path, body = request_args
     answer = await admin.request(method, prefix + path, body)
     assert answer.status == status, answer.body
@@ -135,27 +139,27 @@ async def test_validation_errors_carry_elektras_code_and_the_key(admin: Client, 
     prefix, _ = instance
     answer = await admin.put(f"{prefix}/kdb/user:/app/port", "eighty")
     error = answer.body["error"]
-    assert error["elektra"] == "C03100"
+    assert error["elektra"] == "C03200"  # elektrad's type check: a semantic validation error
     assert error["key"] == "user:/app/port"
     assert "eighty" in error["message"]
 
 
 async def test_unreachable_and_silent_instances(admin: Client, instance) -> None:
     prefix, daemon = instance
-    daemon.silent = True
+    daemon.faults.silent = True
     timeout = await admin.get(f"{prefix}/kdb/user:/app")
     assert timeout.status == 504
     assert timeout.body["error"]["code"] == "timeout"
-    daemon.silent, daemon.reachable = False, False
+    daemon.faults.silent, daemon.faults.unreachable = False, True
     down = await admin.put(f"{prefix}/kdb/user:/app/port", "1")
     assert down.status == 502
     assert down.body["error"]["code"] == "unreachable"
 
 
-async def test_another_instance_is_served_while_one_is_down(admin, register, gateway) -> None:
+async def test_another_instance_is_served_while_one_is_down(admin, register, network) -> None:
     down = await register("down", 40001)
     up = await register("up", 40002)
-    gateway.daemons["tcp://127.0.0.1:40001"].reachable = False
+    network["tcp://127.0.0.1:40001"].faults.unreachable = True
     assert (await admin.get(f"/api/instances/{down['id']}/kdb/user:/")).status == 502
     assert (await admin.get(f"/api/instances/{up['id']}/kdb/user:/")).status == 200
 

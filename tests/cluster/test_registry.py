@@ -7,6 +7,7 @@ import zmq
 
 from elektraweb.cluster.errors import BadRequest
 from elektraweb.cluster.registry import parse_endpoint
+from support.inprocess import InProcessNetwork
 
 
 def test_endpoint_spellings_of_one_address_share_an_identity() -> None:
@@ -34,31 +35,44 @@ def test_endpoints_that_cannot_be_connected_to_are_refused(text: str) -> None:
     assert refused.value.details["field"] == "endpoint"
 
 
-async def test_add_list_get_change_remove_instance(admin, register, gateway) -> None:
+def open_links(network: InProcessNetwork) -> list[str]:
+    return [link.endpoint for link in network.links if not link.closed]
+
+
+async def test_add_list_get_change_remove_instance(
+    admin, register, network: InProcessNetwork
+) -> None:
     added = await register("web-1", 40001, description="front", visibility="advanced")
-    assert added["status"] == {"online": True}
-    assert (await admin.get("/api/instances")).body == [added]
-    assert (await admin.get(f"/api/instances/{added['id']}")).body == added
+    # Without an instance feed the link opens on first use.
+    assert added["status"]["online"] is False
+    assert added["status"]["last_error"] == "not connected yet"
+    assert open_links(network) == []
+    assert (await admin.get(f"/api/instances/{added['id']}/kdb/user:/")).status == 200
+    shown = (await admin.get(f"/api/instances/{added['id']}")).body
+    assert shown["status"]["online"] is True
+    assert {**shown, "status": None} == {**added, "status": None}
+    assert (await admin.get("/api/instances")).body == [shown]
+    assert open_links(network) == ["tcp://127.0.0.1:40001"]
 
     changed = await admin.put(f"/api/instances/{added['id']}", {"name": "web-one"})
     assert changed.status == 200
     assert changed.body["name"] == "web-one"
-    assert gateway.forgotten == []  # same endpoint and key: the link stays
+    assert (await admin.get(f"/api/instances/{added['id']}/kdb/user:/")).status == 200
+    assert open_links(network) == ["tcp://127.0.0.1:40001"]  # same endpoint and key: one link
 
     removed = await admin.delete(f"/api/instances/{added['id']}")
     assert removed.status == 200
-    assert gateway.forgotten == [added["id"]]
+    assert open_links(network) == []
     missing = await admin.get(f"/api/instances/{added['id']}")
     assert missing.status == 404
     assert missing.body["error"]["code"] == "not-found"
 
 
 async def test_same_public_key_is_refused_naming_the_existing_instance(
-    admin, register, gateway
+    admin, register, network: InProcessNetwork
 ) -> None:
     first = await register("web-1", 40001)
-    elsewhere = gateway.daemon("tcp://127.0.0.1:40002")
-    elsewhere.public_key = first["public_key"]
+    await network.start("tcp://127.0.0.1:40002", public_key=first["public_key"])
     answer = await admin.post(
         "/api/instances",
         {"name": "copy", "endpoint": "tcp://127.0.0.1:40002", "public_key": first["public_key"]},
@@ -110,11 +124,11 @@ async def test_unreachable_instance_is_refused_unless_added_offline(admin) -> No
 
     added = await admin.post("/api/instances", {**body, "offline": True})
     assert added.status == 201
-    assert added.body["status"] == {"online": False}
+    assert added.body["status"]["online"] is False
 
 
-async def test_daemon_with_another_key_is_refused(admin, gateway) -> None:
-    gateway.daemon("tcp://127.0.0.1:40001")
+async def test_daemon_with_another_key_is_refused(admin, network: InProcessNetwork) -> None:
+    await network.start("tcp://127.0.0.1:40001")
     answer = await admin.post(
         "/api/instances",
         {

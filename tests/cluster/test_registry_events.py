@@ -15,11 +15,12 @@ from elektraweb.cluster.config import Config
 from elektraweb.cluster.events import EventHub, Subscription
 from elektraweb.cluster.registry_events import registry_events_extension
 from elektraweb.cluster.server import Server
+from elektraweb.cluster.wire_gateway import WireGateway
 from elektraweb.cluster.zws_routes import zws_extension
 from support.zws import open_zws
 
 from .conftest import ClientFactory
-from .fakes import Client, FakeGateway
+from .fakes import Client
 from .test_zws_routes import subscribed
 
 REGISTERED = ("id", "name", "endpoint", "public_key", "description", "visibility", "cluster")
@@ -34,7 +35,7 @@ def hub() -> Iterator[EventHub]:
 
 
 @pytest.fixture
-async def server(config: Config, gateway: FakeGateway, hub: EventHub) -> AsyncIterator[Server]:
+async def server(config: Config, gateway: WireGateway, hub: EventHub) -> AsyncIterator[Server]:
     """Overrides conftest's `server`: this one publishes on `hub` and serves `/zmq/events`."""
     clusterd = Server(
         config, gateway=gateway, extensions=[zws_extension(hub), registry_events_extension(hub)]

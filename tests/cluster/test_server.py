@@ -10,16 +10,23 @@ import sqlite3
 import sys
 from pathlib import Path
 
-from elektraweb.cluster.config import Config
-from elektraweb.cluster.server import Server
+import pytest
 
-from .fakes import ADMIN_PASSWORD, Client, FakeGateway
+from elektraweb.cluster.config import Config
+from elektraweb.cluster.registry import Instance
+from elektraweb.cluster.server import Server
+from elektraweb.cluster.wire_gateway import WireGateway
+from elektraweb.web.assets import VENDORED
+from support.inprocess import InProcessNetwork
+
+from .fakes import ADMIN_PASSWORD, Client
 
 
 async def test_one_start_line_and_one_line_per_request_without_secrets(
-    config: Config, caplog
+    config: Config, gateway: WireGateway, network: InProcessNetwork, caplog
 ) -> None:
-    gateway = FakeGateway()
+    daemon = await network.start("tcp://127.0.0.1:40001")
+    host = Instance(1, "web-1", daemon.endpoint, daemon.public_key)
     server = Server(config, gateway=gateway)
     with caplog.at_level(logging.INFO):
         await server.start()
@@ -30,10 +37,11 @@ async def test_one_start_line_and_one_line_per_request_without_secrets(
             token = (await client.post("/api/tokens", {"name": "t"})).body["token"]
             await client.get(f"/api/me?token={token}")
             await client.get("/api/instances")
+            await gateway.call(host, "get", {"key": "user:/"})  # a link for stop to close
         finally:
             await client.close()
             await server.stop()
-    assert gateway.closed
+    assert [link.closed for link in network.links] == [True]
 
     starts = [r.getMessage() for r in caplog.records if "listening" in r.getMessage()]
     assert starts == [f"clusterd listening on {url} (state {config.state_dir})"]
@@ -65,12 +73,17 @@ async def test_database_is_sqlite_in_wal_mode_in_the_state_dir(server, config: C
     }
 
 
-async def test_web_client_files_are_served_without_login(config: Config, tmp_path: Path) -> None:
+async def test_web_client_files_are_served_without_login(
+    config: Config, gateway: WireGateway, tmp_path: Path
+) -> None:
     web = config.web_root
     web.mkdir(parents=True)
     (web / "index.html").write_text("<h1>elektra-web</h1>")
     (web / "app.js").write_text("export {};")
-    server = Server(config, gateway=FakeGateway())
+    (web / "vendor").mkdir()
+    for name in VENDORED:
+        (web / "vendor" / name).write_text("export {};")
+    server = Server(config, gateway=gateway)
     await server.start()
     client = Client(server.url)
     try:
@@ -85,9 +98,29 @@ async def test_web_client_files_are_served_without_login(config: Config, tmp_pat
         await server.stop()
 
 
+async def test_a_web_client_without_its_libraries_is_refused_naming_them_and_the_fix(
+    config: Config, gateway: WireGateway
+) -> None:
+    web = config.web_root
+    (web / "vendor").mkdir(parents=True)
+    (web / "index.html").write_text("<h1>elektra-web</h1>")
+    (web / "vendor" / "preact.js").write_text("export {};")
+    server = Server(config, gateway=gateway)
+    with pytest.raises(ValueError) as refused:
+        await server.start()
+    message = str(refused.value)
+    assert str(web / "vendor" / "hooks.js") in message
+    assert str(web / "vendor" / "htm.js") in message
+    assert "preact.js" not in message
+    assert "make install" in message and "elektraweb.web.assets" in message
+    assert not config.database_path.exists()  # refused before anything was opened
+
+
 _RUN = """
 import asyncio, logging, sys
 from pathlib import Path
+import pytest
+
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.server import run
 

@@ -10,28 +10,28 @@ import pytest
 
 from elektraweb.cluster.server import Server
 
-from .fakes import USER_PASSWORD, Client, FakeGateway
+from .fakes import USER_PASSWORD, Client
 
 
-async def _first_start(config, caplog) -> None:
-    server = Server(config, gateway=FakeGateway())
+async def _first_start(config, gateway, caplog) -> None:
+    server = Server(config, gateway=gateway)
     with caplog.at_level(logging.DEBUG):
         await server.start()
         await server.stop()
 
 
 async def test_first_admin_password_is_generated_printed_once_and_never_logged(
-    config, capsys, caplog, monkeypatch
+    config, gateway, capsys, caplog, monkeypatch
 ) -> None:
     monkeypatch.delenv("CLUSTERD_ADMIN_PASSWORD", raising=False)
     config = replace(config, admin_password=None)
-    await _first_start(config, caplog)
+    await _first_start(config, gateway, caplog)
     printed = capsys.readouterr().out
     password = re.search(r"user 'admin' with password (\S+)", printed)
     assert password is not None
     assert password[1] not in caplog.text
 
-    server = Server(config, gateway=FakeGateway())
+    server = Server(config, gateway=gateway)
     await server.start()
     client = Client(server.url)
     try:
@@ -43,13 +43,13 @@ async def test_first_admin_password_is_generated_printed_once_and_never_logged(
 
 
 async def test_first_admin_password_from_the_environment(
-    config, capsys, caplog, monkeypatch
+    config, gateway, capsys, caplog, monkeypatch
 ) -> None:
     monkeypatch.setenv("CLUSTERD_ADMIN_PASSWORD", "from-the-env-1")
     config = replace(config, admin_password=None)
-    await _first_start(config, caplog)
+    await _first_start(config, gateway, caplog)
     assert "from-the-env-1" not in capsys.readouterr().out + caplog.text
-    server = Server(config, gateway=FakeGateway())
+    server = Server(config, gateway=gateway)
     await server.start()
     client = Client(server.url)
     try:
@@ -59,9 +59,9 @@ async def test_first_admin_password_from_the_environment(
         await server.stop()
 
 
-async def test_a_too_short_first_password_stops_the_start(config, caplog) -> None:
+async def test_a_too_short_first_password_stops_the_start(config, gateway, caplog) -> None:
     with pytest.raises(ValueError, match="at least 8 characters"):
-        await _first_start(replace(config, admin_password="short"), caplog)
+        await _first_start(replace(config, admin_password="short"), gateway, caplog)
 
 
 async def test_admin_manages_users(admin, clients) -> None:

@@ -11,6 +11,8 @@ from .conftest import RecordingHandler
 
 async def test_in_process_round_trip(handler: RecordingHandler) -> None:
     transport = InProcessTransport(handler)
+    assert not transport.status.online
+    await transport.start()
     assert transport.status.online
     assert await transport.request("get", {"key": "user:/a"}) == {
         "op": "get",

@@ -20,13 +20,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from aiohttp import web
 
 from elektraweb.cluster.app import SERVICES
 from elektraweb.cluster.applied_keys import AppliedKeys
 from elektraweb.cluster.cluster_keys import DesiredKey
+from elektraweb.cluster.cluster_service import ClusterReply
 from elektraweb.cluster.convergence import Convergence
 from elektraweb.cluster.desired_changes import WRITES, Change, plan
 from elektraweb.cluster.desired_state import DesiredState, key_name, state_of
@@ -40,6 +41,7 @@ from elektraweb.cluster.services import Services
 from elektraweb.cluster.sync_state import cluster_state, member_state
 from elektraweb.kdb.search import SearchThread
 from elektraweb.wire.messages import Event
+from elektraweb.wire.replies import OperationArgs
 
 log = logging.getLogger(__name__)
 
@@ -72,15 +74,16 @@ class ClusterConfiguration:
 
     # -- the ClusterConfig protocol --------------------------------------------------------
 
-    async def call(self, cluster: Cluster, op: str, args: dict[str, Any]) -> Any:
+    async def call(self, cluster: Cluster, op: str, args: OperationArgs) -> ClusterReply:
         keys = self._services.cluster_keys.keys(cluster.id)
         if op == "find":
             # Off the event loop, key set and all: a search takes up to its time budget.
             search = self._services.config.search
-            return await self._searches.run(lambda: DesiredState(keys).read(op, args, search))
+            found = await self._searches.run(lambda: DesiredState(keys).read(op, args, search))
+            return cast(ClusterReply, found)
         state = DesiredState(keys)
         if op not in WRITES:
-            return state.read(op, args)
+            return cast(ClusterReply, state.read(op, args))
         change = plan(state, op, args)
         self._commit(cluster.id, state, change.puts, change.removals)
         members = self._services.registry.members(cluster.id)
@@ -89,7 +92,7 @@ class ClusterConfiguration:
         )
         if results and all(result.status == "rejected" for result in results):
             await self._undo(cluster, state, change, results)
-        return {**change.result, "members": results_json(results)}
+        return cast(ClusterReply, {**change.result, "members": results_json(results)})
 
     def check_member_write(self, instance: Instance, op: str, args: dict[str, Any]) -> None:
         cluster_id = instance.cluster_id

@@ -9,10 +9,18 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from elektraweb.cluster.registry import Cluster, Instance
+from elektraweb.wire.replies import OperationArgs, OperationReply
+
+
+class ClusterReply(OperationReply, total=False):
+    """A cluster answers an operation as an instance does; a write adds each member's
+    outcome, by member id (`fanout.results_json`)."""
+
+    members: dict[str, dict[str, Any]]
 
 
 class ClusterConfig(Protocol):
-    async def call(self, cluster: Cluster, op: str, args: dict[str, Any]) -> Any:
+    async def call(self, cluster: Cluster, op: str, args: OperationArgs) -> ClusterReply:
         """Run a KDB operation (docs/protocol.md §4, same arguments) on a cluster.
 
         Reads (`get`, `ls`, `find`, `export`) answer from the cluster's desired state, in the

@@ -38,6 +38,7 @@ from elektraweb.cluster.gateway import (
 from elektraweb.cluster.registry import Instance
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.sync_state import DesiredKeys, work_of
+from elektraweb.wire.replies import OperationArgs, OperationReply
 
 log = logging.getLogger(__name__)
 
@@ -134,7 +135,7 @@ class Convergence:
         """Held while anything is sent to the member on behalf of a cluster."""
         return self._locks.setdefault(instance_id, asyncio.Lock())
 
-    async def _call(self, instance: Instance, op: str, args: dict[str, Any]) -> Any:
+    async def _call(self, instance: Instance, op: str, args: OperationArgs) -> OperationReply:
         try:
             return await self._services.gateway.call(
                 instance, op, args, timeout=self._services.config.instance_timeout

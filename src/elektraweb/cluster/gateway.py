@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 from elektraweb.cluster.errors import ApiError, BadGateway, GatewayTimeout
 from elektraweb.cluster.registry import Instance
+from elektraweb.wire.replies import OperationArgs, OperationReply
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -74,8 +75,13 @@ class InstanceGateway(Protocol):
     """The link from clusterd to its instances. Implementations own their sockets."""
 
     async def call(
-        self, instance: Instance, op: str, args: dict[str, Any], *, timeout: float = DEFAULT_TIMEOUT
-    ) -> Any:
+        self,
+        instance: Instance,
+        op: str,
+        args: OperationArgs,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> OperationReply:
         """Run operation `op` (docs/protocol.md §4) on the instance and return its result.
 
         Raises InstanceError, InstanceUnreachable or InstanceTimeout.
@@ -84,7 +90,7 @@ class InstanceGateway(Protocol):
 
     async def identify(
         self, endpoint: str, public_key: str, *, timeout: float = DEFAULT_TIMEOUT
-    ) -> dict[str, Any]:
+    ) -> OperationReply:
         """Run `version` on the daemon at `endpoint`, pinning `public_key`: the result proves
         the daemon holds that key. Raises like `call`."""
         ...

@@ -37,7 +37,7 @@ from elektraweb.cluster.errors import NotFound
 from elektraweb.cluster.events import EventHub
 from elektraweb.cluster.registry import Instance, Registry, parse_endpoint
 from elektraweb.cluster.wire_gateway import WireGateway
-from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState
+from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState, LinkStatus
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,34 @@ class FeedListener(Protocol):
         """The link to `instance` came up (also the first time after clusterd starts) or went
         down. Events published while it was down were missed."""
         ...
+
+
+class Subscription(Protocol):
+    """Everything one daemon publishes (an `EventSubscriber` to every prefix)."""
+
+    status: LinkStatus
+
+    async def start(self) -> None: ...
+
+    async def receive(self) -> Event: ...
+
+    async def close(self) -> None: ...
+
+
+class SubscriptionFactory(Protocol):
+    """Opens the subscription (not started) to the events published at `endpoint` by the
+    daemon whose public key is `server_key`; raises ValueError for a key it cannot use."""
+
+    def __call__(self, endpoint: str, *, server_key: str) -> Subscription: ...
+
+
+def zmq_subscriptions(keypair: KeyPair) -> SubscriptionFactory:
+    """The daemon's PUB socket, over CURVE as `keypair`."""
+
+    def subscribe(endpoint: str, *, server_key: str) -> Subscription:
+        return EventSubscriber(endpoint, server_key=server_key, keypair=keypair, prefixes=[""])
+
+    return subscribe
 
 
 def _unannounced_events_endpoint(instance: Instance) -> str:
@@ -90,7 +118,7 @@ class _Follower:
     reads it."""
 
     instance: Instance
-    subscriber: EventSubscriber
+    subscriber: Subscription
     events: str
     reader: asyncio.Task[None] | None = None
     online: bool = False
@@ -108,13 +136,20 @@ class InstanceFeed:
     """Republishes every registered instance's changes and link status on `hub`.
 
     Plug it into clusterd with `extension`; it starts with the app and stops before the gateway
-    closes.
+    closes. `subscribe` opens each subscription: by default over ZeroMQ as `keypair`.
     """
 
-    def __init__(self, hub: EventHub, gateway: WireGateway, keypair: KeyPair) -> None:
+    def __init__(
+        self,
+        hub: EventHub,
+        gateway: WireGateway,
+        keypair: KeyPair,
+        *,
+        subscribe: SubscriptionFactory | None = None,
+    ) -> None:
         self._hub = hub
         self._gateway = gateway
-        self._keypair = keypair
+        self._open = subscribe or zmq_subscriptions(keypair)
         self._followers: dict[int, _Follower] = {}
         self._listeners: list[FeedListener] = []
         self._registry: Registry | None = None
@@ -198,14 +233,12 @@ class InstanceFeed:
         await self._gateway.connect(instance)
         self._status_changed(instance, self._gateway.status(instance))
 
-    async def _subscribe(self, instance: Instance, events: str) -> EventSubscriber | None:
+    async def _subscribe(self, instance: Instance, events: str) -> Subscription | None:
         """A subscription to everything `instance` publishes at `events`; None (logged) when
         ZeroMQ refuses the key or the endpoint."""
         subscriber = None
         try:
-            subscriber = EventSubscriber(
-                events, server_key=instance.public_key, keypair=self._keypair, prefixes=[""]
-            )
+            subscriber = self._open(events, server_key=instance.public_key)
             await subscriber.start()
         except (ValueError, zmq.ZMQError) as error:
             # An unusable key is reported by the gateway on every call as well.

@@ -23,6 +23,7 @@ from elektraweb.cluster.connections import (
 from elektraweb.cluster.errors import BadRequest
 from elektraweb.cluster.gateway import InstanceGateway
 from elektraweb.cluster.services import ClusterConfigFactory, Services
+from elektraweb.web.assets import check_web_client
 
 log = logging.getLogger("elektraweb.cluster")
 
@@ -95,6 +96,7 @@ class Server:
         return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
 
     async def start(self) -> None:
+        check_web_client(self.config.web_root)  # before anything is opened: nothing to undo
         services = Services.open(self.config, self._gateway, self._cluster_config)
         self.services = services
         try:

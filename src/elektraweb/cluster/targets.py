@@ -6,7 +6,7 @@ log); both raise API errors that name the target."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TypedDict, cast
 
 from elektraweb.cluster.audit import TargetType
 from elektraweb.cluster.cluster_service import ClusterConfig
@@ -14,9 +14,17 @@ from elektraweb.cluster.errors import ApiError, NotImplementedYet
 from elektraweb.cluster.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.registry import Cluster, Instance
 from elektraweb.cluster.services import Services
+from elektraweb.wire.replies import KeyStateJSON, OperationArgs, OperationReply, ValueDigestJSON
 
-KeyState = dict[str, Any] | None
-"""A key's ``{"value", "meta"}``, or None where it does not exist."""
+
+class AuditedState(TypedDict):
+    value: str | ValueDigestJSON | None
+    meta: dict[str, str]
+
+
+KeyState = AuditedState | None
+"""A key's ``{"value", "meta"}`` as the audit log keeps it (a value too large to report is its
+digest), or None where it does not exist."""
 
 REPORTED_CHANGES = ("changes", "changes_truncated")
 """Result members in which elektrad reports what a write did (docs/protocol.md §4)."""
@@ -28,7 +36,7 @@ class Written:
     learnt is None, with the reason under ``before_unknown`` or ``after_unknown`` in
     ``unknown``."""
 
-    reply: Any
+    reply: OperationReply
     before: KeyState
     after: KeyState
     unknown: dict[str, str] = field(default_factory=dict)
@@ -43,7 +51,7 @@ async def read_state(target: Target, key: str) -> KeyState:
 
 
 async def _read_back(
-    target: Target, reply: Any, key: str, before: KeyState, unknown: dict[str, str]
+    target: Target, reply: OperationReply, key: str, before: KeyState, unknown: dict[str, str]
 ) -> Written:
     try:
         after = await read_state(target, key)
@@ -53,11 +61,13 @@ async def _read_back(
     return Written(reply, before, after, unknown)
 
 
-def _as_audited(state: KeyState) -> KeyState:
+def _as_audited(state: KeyStateJSON | None) -> KeyState:
     """A reported state; a value too large to report is its digest, as the audit keeps it."""
-    if state is None or "value_digest" not in state:
-        return state
-    return {"value": state["value_digest"], "meta": state.get("meta", {})}
+    if state is None:
+        return None
+    if "value_digest" in state:
+        return {"value": state["value_digest"], "meta": state["meta"]}
+    return {"value": state.get("value"), "meta": state["meta"]}
 
 
 class InstanceTarget:
@@ -68,7 +78,7 @@ class InstanceTarget:
         self.id = instance.id
         self.instance = instance
 
-    async def call(self, op: str, args: dict[str, Any]) -> Any:
+    async def call(self, op: str, args: OperationArgs) -> OperationReply:
         try:
             return await self._services.gateway.call(
                 self.instance, op, args, timeout=self._services.config.instance_timeout
@@ -76,20 +86,21 @@ class InstanceTarget:
         except GATEWAY_ERRORS as error:
             raise api_error(error, instance=self.id) from error
 
-    async def write(self, op: str, args: dict[str, Any]) -> Written:
+    async def write(self, op: str, args: OperationArgs) -> Written:
         """One round trip: elektrad's reply reports the key's state before and after, first
         among its `changes`, which the reply passed on leaves out."""
         reply = await self.call(op, args)
-        reported = reply.get("changes") or [None]
-        reply = {name: value for name, value in reply.items() if name not in REPORTED_CHANGES}
+        reported = reply.get("changes") or []
+        passed_on = {name: value for name, value in reply.items() if name not in REPORTED_CHANGES}
+        reply = cast(OperationReply, passed_on)
         key = args["key"]
-        if reported[0] is not None and reported[0]["key"] == key:
+        if reported and reported[0]["key"] == key:
             return Written(reply, _as_audited(reported[0]["old"]), _as_audited(reported[0]["new"]))
         # An elektrad from before digests were reported: what the key holds now is all there is.
         reason = f"instance {self.id} did not report the state of {key} (too large)"
         return await _read_back(self, reply, key, None, {"before_unknown": reason})
 
-    def check_write(self, op: str, args: dict[str, Any]) -> None:
+    def check_write(self, op: str, args: OperationArgs) -> None:
         """Refuse (423) a write to a key that the instance's cluster owns."""
         cluster_config = self._services.cluster_config
         if cluster_config is not None and self.instance.cluster_id is not None:
@@ -104,20 +115,20 @@ class ClusterTarget:
         self.id = cluster.id
         self.cluster = cluster
 
-    async def call(self, op: str, args: dict[str, Any]) -> Any:
+    async def call(self, op: str, args: OperationArgs) -> OperationReply:
         try:
             return await self._cluster_config.call(self.cluster, op, args)
         except GATEWAY_ERRORS as error:
             raise api_error(error, cluster=self.id) from error
 
-    async def write(self, op: str, args: dict[str, Any]) -> Written:
+    async def write(self, op: str, args: OperationArgs) -> Written:
         """The cluster's desired state is clusterd's own: reading it around the write costs
         no round trip to any member."""
         key = args["key"]
         before = await read_state(self, key)
         return await _read_back(self, await self.call(op, args), key, before, {})
 
-    def check_write(self, op: str, args: dict[str, Any]) -> None:
+    def check_write(self, op: str, args: OperationArgs) -> None:
         """A cluster owns its keys: nothing to check."""
 
 

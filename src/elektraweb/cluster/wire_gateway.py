@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import zmq
 import zmq.asyncio
@@ -33,9 +33,11 @@ from elektraweb.wire import (
     LinkStatus,
     RemoteError,
     TimedOut,
+    Transport,
     Unreachable,
     ZmqTransport,
 )
+from elektraweb.wire.replies import OperationArgs, OperationReply, as_reply
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,26 @@ StatusListener = Callable[[Instance, dict[str, Any]], None]
 
 _RETRIES = 1
 """Attempts after the first within one call's deadline (Lazy Pirate, docs/protocol.md §2)."""
+
+
+class TransportFactory(Protocol):
+    """Opens the transport (not started) to the daemon at `endpoint` whose public key is
+    `server_key`, shaped by `options`; raises ValueError for an endpoint or key it cannot use."""
+
+    def __call__(self, endpoint: str, *, server_key: str, options: ClientOptions) -> Transport: ...
+
+
+def zmq_transports(
+    keypair: KeyPair, context: zmq.asyncio.Context | None = None
+) -> TransportFactory:
+    """The daemon link itself: a CURVE `ZmqTransport` authenticating as `keypair`."""
+
+    def open_transport(endpoint: str, *, server_key: str, options: ClientOptions) -> Transport:
+        return ZmqTransport(
+            endpoint, server_key=server_key, keypair=keypair, options=options, context=context
+        )
+
+    return open_transport
 
 
 def _timestamp(seconds: float | None) -> str | None:
@@ -78,8 +100,8 @@ def _gateway_error(error: RemoteError | TimedOut | Unreachable) -> Exception:
 @dataclass(eq=False)
 class _Link:
     instance: Instance
-    transport: ZmqTransport
-    version: dict[str, Any] = field(default_factory=dict)
+    transport: Transport
+    version: OperationReply = field(default_factory=OperationReply)
     refresh: asyncio.Task[None] | None = None
 
     def serves(self, instance: Instance) -> bool:
@@ -93,7 +115,8 @@ class WireGateway:
     """Reaches instances over ZeroMQ with CURVE, authenticating as `keypair` (clusterd's).
 
     `options` shape every link (heartbeats, reconnects, pings); a call's `timeout` is its whole
-    deadline, shared by its attempts.
+    deadline, shared by its attempts. `transport` opens each link, as httpx's `transport=`:
+    by default the ZeroMQ one; tests pass one that reaches elektrad's service in-process.
     """
 
     def __init__(
@@ -102,10 +125,11 @@ class WireGateway:
         *,
         options: ClientOptions | None = None,
         context: zmq.asyncio.Context | None = None,
+        transport: TransportFactory | None = None,
     ) -> None:
         self.keypair = keypair
         self._options = options or ClientOptions()
-        self._context = context or zmq.asyncio.Context.instance()
+        self._open = transport or zmq_transports(keypair, context or zmq.asyncio.Context.instance())
         self._links: dict[int, _Link] = {}
         self._listeners: list[StatusListener] = []
 
@@ -118,8 +142,13 @@ class WireGateway:
         await self._link(instance)
 
     async def call(
-        self, instance: Instance, op: str, args: dict[str, Any], *, timeout: float = DEFAULT_TIMEOUT
-    ) -> Any:
+        self,
+        instance: Instance,
+        op: str,
+        args: OperationArgs,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> OperationReply:
         link = await self._link(instance)
         status = link.transport.status
         down_since = None if status.online else status.offline_since
@@ -130,20 +159,20 @@ class WireGateway:
                 f" {_timestamp(down_since)}: {status.last_error or 'not connected'}"
             )
         try:
-            return await link.transport.request(
+            result = await link.transport.request(
                 op, args, timeout=timeout / (_RETRIES + 1), retries=_RETRIES
             )
+            return as_reply(op, result)
         except (RemoteError, TimedOut, Unreachable) as error:
             raise _gateway_error(error) from error
 
     async def identify(
         self, endpoint: str, public_key: str, *, timeout: float = DEFAULT_TIMEOUT
-    ) -> dict[str, Any]:
+    ) -> OperationReply:
         try:
-            probe = ZmqTransport(
+            probe = self._open(
                 endpoint,
                 server_key=public_key,
-                keypair=self.keypair,
                 options=ClientOptions(
                     timeout=timeout,
                     retries=0,
@@ -151,7 +180,6 @@ class WireGateway:
                     reconnect=self._options.reconnect,
                     ping_interval=None,
                 ),
-                context=self._context,
             )
             await probe.start()
         except (ValueError, zmq.ZMQError) as error:
@@ -167,7 +195,7 @@ class WireGateway:
             raise InstanceUnreachable(
                 f"the daemon at {endpoint} answers as {answered!r}, not as {public_key}"
             )
-        return version
+        return as_reply("version", version)
 
     def status(self, instance: Instance) -> dict[str, Any]:
         """``{online, offline_since, last_error, last_seen, protocol, elektra, hostname,
@@ -225,12 +253,8 @@ class WireGateway:
             if link is not None and link.serves(instance):
                 return link  # a concurrent call opened it while we closed the old one
         try:
-            transport = ZmqTransport(
-                instance.endpoint,
-                server_key=instance.public_key,
-                keypair=self.keypair,
-                options=self._options,
-                context=self._context,
+            transport = self._open(
+                instance.endpoint, server_key=instance.public_key, options=self._options
             )
         except ValueError as error:
             raise InstanceUnreachable(
@@ -266,7 +290,7 @@ class WireGateway:
             log.info("instance %d: no version after coming online: %s", link.instance.id, error)
             return
         if isinstance(version, dict) and version != link.version:
-            link.version = version
+            link.version = as_reply("version", version)
             self._notify(link)
 
     def _notify(self, link: _Link) -> None:

@@ -27,20 +27,6 @@ def locked_error(error: LockedError) -> RemoteError:
     )
 
 
-def common_parent(first: str, second: str) -> str:
-    """The deepest name at or above both (the cascading root when namespaces differ)."""
-    ns_first, parts_first = names.split(first)
-    ns_second, parts_second = names.split(second)
-    if ns_first != ns_second:
-        return "/"
-    shared: list[str] = []
-    for a, b in zip(parts_first, parts_second, strict=False):
-        if a != b:
-            break
-        shared.append(a)
-    return names.join(ns_first, shared)
-
-
 class Transaction:
     """Changes to the keys at and below ``parent``, written by :meth:`commit` all at once."""
 

@@ -29,9 +29,26 @@ mimetypes (used by aiohttp to serve them) do not know `.mjs`, and browsers refus
 whose Content-Type is not JavaScript."""
 
 
+INSTALL_COMMAND = (
+    "make install  (or: npm ci --prefix src/elektraweb/web && python -m elektraweb.web.assets)"
+)
+"""What puts the vendored files in place, as the refusal to serve without them names it."""
+
+
 def missing_vendor_files(vendor_dir: Path = VENDOR_DIR) -> list[str]:
     """Names of vendored files that are not there yet (the page cannot start without them)."""
     return [name for name in VENDORED if not (vendor_dir / name).is_file()]
+
+
+def check_web_client(root: Path) -> None:
+    """Raise ValueError naming the vendored files a web client at `root` (one with an
+    index.html) lacks, and the command that installs them: the page would load blank."""
+    if not (root / "index.html").is_file():
+        return  # no web client to serve
+    missing = missing_vendor_files(root / "vendor")
+    if missing:
+        files = ", ".join(str(root / "vendor" / name) for name in missing)
+        raise ValueError(f"the web client's files are missing: {files}; run {INSTALL_COMMAND}")
 
 
 def vendor(node_modules: Path = NODE_MODULES, vendor_dir: Path = VENDOR_DIR) -> list[Path]:

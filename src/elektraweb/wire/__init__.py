@@ -1,11 +1,10 @@
 """The daemon link between clusterd and elektrad (docs/protocol.md).
 
-clusterd uses `ZmqTransport`, `InstanceClient` and `EventSubscriber`; elektrad uses
+clusterd uses `ZmqTransport` (behind the `Transport` seam) and `EventSubscriber`; elektrad uses
 `WireServer` with a `Handler`. Neither imports the other's code, both import this package.
 """
 
 from elektraweb.wire.client import ClientOptions, ZmqTransport
-from elektraweb.wire.instance_client import Expect, InstanceClient
 from elektraweb.wire.keys import KeyPair, ensure_keypair, load_keypair, load_public_key
 from elektraweb.wire.messages import (
     MAX_MESSAGE_BYTES,
@@ -40,11 +39,9 @@ __all__ = [
     "ErrorCode",
     "Event",
     "EventSubscriber",
-    "Expect",
     "Handler",
     "Heartbeat",
     "InProcessTransport",
-    "InstanceClient",
     "KeyPair",
     "KeyState",
     "LinkError",

@@ -51,6 +51,10 @@ class Transport(Protocol):
 
     status: LinkStatus
 
+    async def start(self) -> None:
+        """Open the link; its `status` reports how that goes."""
+        ...
+
     async def request(
         self,
         op: str,
@@ -73,6 +77,9 @@ class InProcessTransport:
         self._handler = handler
         self._timeout = timeout
         self.status = LinkStatus("in-process")
+
+    async def start(self) -> None:
+        # Online from here on, like a link whose handshake succeeded: listeners see it come up.
         self.status.mark_online()
 
     async def request(

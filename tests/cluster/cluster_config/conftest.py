@@ -1,7 +1,9 @@
-"""A clusterd (see ../conftest.py) whose members are `FakeDaemon`s and whose cluster service
-is `ClusterConfiguration`, publishing on `hub`."""
+"""A clusterd (see ../conftest.py) whose members run elektrad's service in-process and whose
+cluster service is `ClusterConfiguration`, publishing on `hub`."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import pytest
 
@@ -10,6 +12,9 @@ from elektraweb.cluster.events import EventHub
 from elektraweb.cluster.registry import Registry
 from elektraweb.cluster.server import Server
 from elektraweb.cluster.services import ClusterConfigFactory
+from support.inprocess import InProcessElektrad, InProcessNetwork
+
+from ..fakes import Client
 
 
 @pytest.fixture
@@ -34,3 +39,17 @@ def service(server: Server) -> ClusterConfiguration:
 def registry(server: Server) -> Registry:
     assert server.services is not None
     return server.services.registry
+
+
+DRIFT_KEY = "system:/app/port"
+
+
+@pytest.fixture
+async def member(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
+    """Cluster `edge` whose one member has the cluster's key `DRIFT_KEY` = 8080."""
+    cluster = (await admin.post("/api/clusters", {"name": "edge"})).body
+    instance = await register("edge-1", 44001)
+    await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
+    await admin.put(f"/api/clusters/{cluster['id']}/kdb/{DRIFT_KEY}", "8080")
+    daemon: InProcessElektrad = network[instance["endpoint"]]
+    return {"cluster": cluster["id"], "id": instance["id"], "daemon": daemon}

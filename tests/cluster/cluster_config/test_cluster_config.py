@@ -8,23 +8,24 @@ import pytest
 
 from elektraweb.cluster.cluster_config import ClusterConfiguration
 from elektraweb.cluster.events import EventHub
+from support.inprocess import InProcessElektrad, InProcessNetwork
 
-from ..fakes import Client, FakeDaemon, FakeGateway
+from ..fakes import Client
 from .waiting import next_event
 
 
 @pytest.fixture
-async def prod(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
+async def prod(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
     """Cluster `prod` with members web-1 and web-2; `daemons` by member id."""
     cluster = (await admin.post("/api/clusters", {"name": "prod"})).body
-    daemons: dict[int, FakeDaemon] = {}
+    daemons: dict[int, InProcessElektrad] = {}
     for name, port in (("web-1", 41001), ("web-2", 41002)):
         instance = await register(name, port)
         joined = await admin.post(
             f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]}
         )
         assert joined.status == 201, joined.body
-        daemons[instance["id"]] = gateway.daemons[f"tcp://127.0.0.1:{port}"]
+        daemons[instance["id"]] = network[f"tcp://127.0.0.1:{port}"]
     return {"id": cluster["id"], "url": f"/api/clusters/{cluster['id']}", "daemons": daemons}
 
 
@@ -53,7 +54,7 @@ async def test_a_set_reaches_every_member_locked_and_answers_per_member(
 
 
 async def test_cluster_reads_answer_from_the_desired_state_alone(
-    admin: Client, prod, gateway: FakeGateway
+    admin: Client, prod, network: InProcessNetwork
 ) -> None:
     await admin.put(
         f"{prod['url']}/kdbAll/user:/app",
@@ -64,9 +65,9 @@ async def test_cluster_reads_answer_from_the_desired_state_alone(
             ]
         },
     )
-    gateway.calls.clear()
+    network.calls.clear()
     for daemon in prod["daemons"].values():
-        daemon.reachable = False
+        daemon.faults.unreachable = True
 
     cascading = (await admin.get(f"{prod['url']}/kdb//app/a")).body
     assert (cascading["value"], cascading["resolved"]) == ("1", "user:/app/a")
@@ -76,7 +77,7 @@ async def test_cluster_reads_answer_from_the_desired_state_alone(
     assert found == {"keys": ["user:/app/b/c"], "truncated": False, "budget_exceeded": False}
     exported = (await admin.get(f"{prod['url']}/kdbExport/user:/app?format=ini")).body
     assert "a = 1" in exported["data"] and "needle" in exported["data"]
-    assert gateway.calls == []
+    assert network.calls == []
 
 
 async def test_a_change_every_member_refuses_leaves_the_desired_state_alone(
@@ -84,7 +85,7 @@ async def test_a_change_every_member_refuses_leaves_the_desired_state_alone(
 ) -> None:
     await admin.put(f"{prod['url']}/kdb/user:/app/port", "80")
     for daemon in prod["daemons"].values():
-        daemon.keys["user:/app/port"] = ("80", {"check/type": "long"})
+        await daemon.kdb_set("user:/app/port", "80", {"check/type": "long"})
 
     refused = await admin.put(f"{prod['url']}/kdb/user:/app/port", "eighty")
     assert refused.status == 400
@@ -92,7 +93,7 @@ async def test_a_change_every_member_refuses_leaves_the_desired_state_alone(
     assert (error["code"], error["key"], error["elektra"]) == (
         "validation",
         "user:/app/port",
-        "C03100",
+        "C03200",
     )
     assert "eighty" in error["message"] and "'prod'" in error["message"]
     assert {r["status"] for r in error["members"].values()} == {"rejected"}
@@ -103,7 +104,7 @@ async def test_a_change_some_members_refuse_is_kept_and_shown_as_rejected(
     admin: Client, prod, service: ClusterConfiguration
 ) -> None:
     fussy, easy = prod["daemons"]
-    prod["daemons"][fussy].keys["user:/app/port"] = ("1", {"check/type": "long"})
+    await prod["daemons"][fussy].kdb_set("user:/app/port", "1", {"check/type": "long"})
 
     answer = await admin.put(f"{prod['url']}/kdb/user:/app/port", "eighty")
     assert answer.status == 200
@@ -160,13 +161,13 @@ async def test_import_and_set_all_replace_the_clusters_subtree(admin: Client, pr
 
 
 async def test_writes_through_a_member_that_touch_cluster_keys_are_refused(
-    admin: Client, prod, gateway: FakeGateway
+    admin: Client, prod, network: InProcessNetwork
 ) -> None:
     await admin.put(f"{prod['url']}/kdb/user:/app/owned", "cluster's")
     member = next(iter(prod["daemons"]))
     url = member_url(member)
     await admin.put(f"{url}/kdb/user:/other/free", "mine")
-    gateway.calls.clear()
+    network.calls.clear()
 
     for method, path, body in [
         ("PUT", "/kdb/user:/app/owned", "x"),
@@ -181,7 +182,7 @@ async def test_writes_through_a_member_that_touch_cluster_keys_are_refused(
         error = answer.body["error"]
         assert (error["key"], error["cluster"]) == ("user:/app/owned", prod["id"])
         assert "'prod'" in error["message"]
-    assert gateway.calls == []  # refused before anything reached the member
+    assert network.calls == []  # refused before anything reached the member
 
     assert (await admin.put(f"{url}/kdb/user:/app/not-owned", "mine")).status == 200
 
@@ -249,8 +250,8 @@ async def test_members_that_took_part_of_a_refused_change_are_brought_back(
     admin: Client, prod
 ) -> None:
     first, second = prod["daemons"].values()
-    first.keys["user:/app/a"] = ("1", {"check/type": "long"})
-    second.keys["user:/app/b"] = ("2", {"check/type": "long"})
+    await first.kdb_set("user:/app/a", "1", {"check/type": "long"})
+    await second.kdb_set("user:/app/b", "2", {"check/type": "long"})
 
     refused = await admin.put(
         f"{prod['url']}/kdbAll/user:/app",

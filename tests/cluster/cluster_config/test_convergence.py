@@ -13,8 +13,10 @@ from elektraweb.cluster.events import EventHub
 from elektraweb.cluster.registry import Registry
 from elektraweb.cluster.server import Server
 from elektraweb.cluster.services import ClusterConfigFactory
+from elektraweb.cluster.wire_gateway import WireGateway
+from support.inprocess import InProcessElektrad, InProcessNetwork
 
-from ..fakes import Client, FakeDaemon, FakeGateway
+from ..fakes import Client
 from .waiting import eventually
 
 
@@ -25,7 +27,7 @@ def cluster_config(hub: EventHub) -> ClusterConfigFactory:
 
 
 @pytest.fixture
-async def duo(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
+async def duo(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
     """Cluster `db` with members db-1 and db-2."""
     cluster = (await admin.post("/api/clusters", {"name": "db"})).body
     members: list[int] = []
@@ -37,11 +39,11 @@ async def duo(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
         "id": cluster["id"],
         "url": f"/api/clusters/{cluster['id']}",
         "members": members,
-        "daemons": [gateway.daemons[f"tcp://127.0.0.1:{43000 + i}"] for i in (1, 2)],
+        "daemons": [network[f"tcp://127.0.0.1:{43000 + i}"] for i in (1, 2)],
     }
 
 
-def values(daemon: FakeDaemon) -> dict[str, tuple[str | None, dict[str, str]]]:
+def values(daemon: InProcessElektrad) -> dict[str, tuple[str | None, dict[str, str]]]:
     return dict(daemon.keys)
 
 
@@ -53,7 +55,7 @@ async def test_a_member_that_was_offline_receives_everything_it_missed(
     await admin.put(f"{url}/kdb/user:/db/old", "x")
     await admin.post(f"{url}/kdbMeta/user:/db/size", {"key": "description", "value": "GB"})
     online, away = duo["daemons"]
-    away.reachable = False
+    away.faults.unreachable = True
 
     await admin.put(f"{url}/kdb/user:/db/size", "20")
     await admin.request("DELETE", f"{url}/kdbMeta/user:/db/size", {"key": "description"})
@@ -63,12 +65,13 @@ async def test_a_member_that_was_offline_receives_everything_it_missed(
     assert member is not None and (member["state"], member["pending"]) == ("pending", 3)
     assert service.cluster_status(duo["id"])["state"] == "pending"
 
-    away.reachable = True
+    away.faults.unreachable = False
     await service.on_status(registry.instance(duo["members"][1]), True)
-    await eventually(lambda: values(away) == values(online))
-    assert values(away) == {"user:/db/size": ("20", {}), "user:/db/new": ("y", {})}
-    assert set(away.locked) == {"user:/db/size", "user:/db/new"}
     await eventually(lambda: service.cluster_status(duo["id"])["state"] == "in-sync")
+    assert values(away) == values(online)
+    assert values(away) == {"user:/db/size": ("20", {}), "user:/db/new": ("y", {})}
+    # The lock of the removed key is released last, after the removal.
+    await eventually(lambda: set(away.locked) == {"user:/db/size", "user:/db/new"})
 
 
 async def test_pending_changes_survive_a_restart_of_clusterd(
@@ -76,15 +79,15 @@ async def test_pending_changes_survive_a_restart_of_clusterd(
     duo,
     server: Server,
     config: Config,
-    gateway: FakeGateway,
+    gateway: WireGateway,
     cluster_config: ClusterConfigFactory,
 ) -> None:
     away = duo["daemons"][0]
-    away.reachable = False
+    away.faults.unreachable = True
     await admin.put(f"{duo['url']}/kdb/system:/db/port", "5432")
     await server.stop()
 
-    away.reachable = True
+    away.faults.unreachable = False
     restarted = Server(config, gateway=gateway, cluster_config=cluster_config)
     await restarted.start()
     try:
@@ -101,7 +104,7 @@ async def test_pending_changes_survive_a_restart_of_clusterd(
 
 
 async def test_a_new_member_receives_the_whole_cluster_state(
-    admin: Client, duo, register, gateway: FakeGateway
+    admin: Client, duo, register, network: InProcessNetwork
 ) -> None:
     url = duo["url"]
     await admin.put(
@@ -114,9 +117,9 @@ async def test_a_new_member_receives_the_whole_cluster_state(
         },
     )
     newcomer = await register("db-3", 43003)
-    daemon: FakeDaemon = gateway.daemons["tcp://127.0.0.1:43003"]
-    daemon.keys["user:/db/name"] = ("its own", {"description": "kept"})
-    daemon.keys["user:/db/local"] = ("its own", {})
+    daemon: InProcessElektrad = network["tcp://127.0.0.1:43003"]
+    await daemon.kdb_set("user:/db/name", "its own", {"description": "kept"})
+    await daemon.kdb_set("user:/db/local", "its own", {})
 
     joined = await admin.post(f"{url}/instances", {"instance": newcomer["id"]})
     assert joined.status == 201
@@ -134,7 +137,7 @@ async def test_a_member_that_leaves_while_offline_is_unlocked_when_it_returns(
 ) -> None:
     await admin.put(f"{duo['url']}/kdb/user:/db/size", "10")
     leaving = duo["daemons"][0]
-    leaving.reachable = False
+    leaving.faults.unreachable = True
 
     left = await admin.delete(f"{duo['url']}/instances/{duo['members'][0]}")
     assert left.status == 200
@@ -142,7 +145,7 @@ async def test_a_member_that_leaves_while_offline_is_unlocked_when_it_returns(
     assert "when it returns" in left.body["unlock"]["error"]["message"]
     assert leaving.locked == {"user:/db/size": str(duo["id"])}
 
-    leaving.reachable = True
+    leaving.faults.unreachable = False
     await service.on_status(registry.instance(duo["members"][0]), True)
     await eventually(lambda: leaving.locked == {})
     assert leaving.keys["user:/db/size"] == ("10", {})
@@ -153,22 +156,22 @@ async def test_a_refused_change_is_retried_when_the_member_returns_not_on_every_
     duo,
     service: ClusterConfiguration,
     registry: Registry,
-    gateway: FakeGateway,
+    network: InProcessNetwork,
 ) -> None:
     fussy = duo["daemons"][0]
-    fussy.keys["user:/db/size"] = ("1", {"check/type": "long"})
+    await fussy.kdb_set("user:/db/size", "1", {"check/type": "long"})
     await admin.put(f"{duo['url']}/kdb/user:/db/size", "big")
-    gateway.calls.clear()
+    network.calls.clear()
 
     await admin.put(f"{duo['url']}/kdb/user:/db/other", "1")
     sent = [
-        args["key"]
-        for member, op, args in gateway.calls
-        if member == duo["members"][0] and op == "set"
+        call.args["key"]
+        for call in network.calls
+        if call.endpoint == fussy.endpoint and call.op == "set"
     ]
     assert sent == ["user:/db/other"]
 
-    fussy.keys["user:/db/size"] = ("1", {})  # the host's spec changed
+    await fussy.kdb_set("user:/db/size", "1", {})  # the host's spec changed
     await service.on_status(registry.instance(duo["members"][0]), True)
     await eventually(lambda: fussy.keys["user:/db/size"] == ("big", {}))
     await eventually(lambda: service.cluster_status(duo["id"])["state"] == "in-sync")
@@ -178,9 +181,9 @@ async def test_the_periodic_reconcile_converges_members_nobody_reported(
     admin: Client, duo, service: ClusterConfiguration
 ) -> None:
     away = duo["daemons"][1]
-    away.reachable = False
+    away.faults.unreachable = True
     await admin.put(f"{duo['url']}/kdb/user:/db/size", "30")
-    away.reachable = True
+    away.faults.unreachable = False
     service.start()
     try:
         await eventually(lambda: away.keys.get("user:/db/size") == ("30", {}))

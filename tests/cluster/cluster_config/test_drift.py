@@ -5,35 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from elektraweb.cluster.cluster_config import ClusterConfiguration
 from elektraweb.cluster.events import EventHub
 from elektraweb.cluster.registry import Registry
-from elektraweb.wire.messages import Event, KeyState
+from support.inprocess import InProcessNetwork
 
-from ..fakes import Client, FakeDaemon, FakeGateway
+from ..fakes import Client
+from .conftest import DRIFT_KEY as KEY
 from .waiting import eventually, next_event
-
-KEY = "system:/app/port"
-
-
-@pytest.fixture
-async def member(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
-    """Cluster `edge` whose one member has the cluster's key `system:/app/port` = 8080."""
-    cluster = (await admin.post("/api/clusters", {"name": "edge"})).body
-    instance = await register("edge-1", 44001)
-    await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
-    await admin.put(f"/api/clusters/{cluster['id']}/kdb/{KEY}", "8080")
-    daemon: FakeDaemon = gateway.daemons["tcp://127.0.0.1:44001"]
-    return {"cluster": cluster["id"], "id": instance["id"], "daemon": daemon}
-
-
-def external_event(daemon: FakeDaemon, value: str | None, origin: str = "external") -> Event:
-    """Change the key as a local `kdb set` would, and the event elektrad publishes for it."""
-    revision = daemon.change_behind_its_back(KEY, value)
-    new = None if value is None else KeyState(value, {})
-    return Event(KEY, KeyState("8080", {}), new, revision, origin, seq=7)
 
 
 async def drift_entries(admin: Client, member: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,7 +25,7 @@ async def test_a_change_behind_the_clusters_back_is_restored_recorded_and_publis
 ) -> None:
     with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
         await service.on_event(
-            registry.instance(member["id"]), external_event(member["daemon"], "1")
+            registry.instance(member["id"]), await member["daemon"].change_behind_its_back(KEY, "1")
         )
         published = await next_event(drifts)
 
@@ -67,19 +46,19 @@ async def test_a_removed_key_is_put_back_and_an_unreachable_member_stays_drifted
 ) -> None:
     instance = registry.instance(member["id"])
     with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
-        await service.on_event(instance, external_event(member["daemon"], None))
+        await service.on_event(instance, await member["daemon"].change_behind_its_back(KEY, None))
         assert (await next_event(drifts)).data["found"] is None
         assert member["daemon"].keys[KEY] == ("8080", {})
 
-        await service.on_event(instance, external_event(member["daemon"], "1"))
-        member["daemon"].reachable = False  # before the restore gets to run
+        await service.on_event(instance, await member["daemon"].change_behind_its_back(KEY, "1"))
+        member["daemon"].faults.unreachable = True  # before the restore gets to run
         unrestored = await next_event(drifts)
     assert unrestored.data["restored"] is False
     assert unrestored.data["error"]["code"] == "unreachable"
     state = service.member_status(instance)
     assert state is not None and (state["state"], state["drift"]) == ("drift", [KEY])
 
-    member["daemon"].reachable = True
+    member["daemon"].faults.unreachable = False
     await service.on_status(instance, True)
     await eventually(lambda: member["daemon"].keys[KEY] == ("8080", {}))
     await eventually(lambda: service.cluster_status(member["cluster"])["state"] == "in-sync")
@@ -90,22 +69,27 @@ async def test_the_clusters_own_changes_are_no_drift(
     member,
     service: ClusterConfiguration,
     registry: Registry,
-    gateway: FakeGateway,
+    network: InProcessNetwork,
 ) -> None:
-    own = external_event(member["daemon"], "8080", origin=f"cluster:{member['cluster']}")
-    unrelated = Event("system:/app/free", None, KeyState("x", {}), "r", "external", seq=8)
-    gateway.calls.clear()
+    events = member["daemon"].subscribe()
+    await events.start()
+    await admin.put(f"/api/clusters/{member['cluster']}/kdb/{KEY}", "8081")
+    own = events.published(KEY)
+    await events.close()
+    assert own.origin == f"cluster:{member['cluster']}"
+    unrelated = await member["daemon"].change_behind_its_back("system:/app/free", "x")
+    network.calls.clear()
     instance = registry.instance(member["id"])
     await service.on_event(instance, own)
     await service.on_event(instance, unrelated)
-    assert gateway.calls == []
+    assert network.ops() == []
     assert await drift_entries(admin, member) == []
 
 
 async def test_drift_while_nobody_watched_is_found_when_the_member_returns(
     admin: Client, member, service: ClusterConfiguration, registry: Registry, hub: EventHub
 ) -> None:
-    member["daemon"].change_behind_its_back(KEY, "9999")  # no event: nobody was listening
+    await member["daemon"].kdb_set(KEY, "9999")  # no event reaches clusterd: nobody listened
     with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
         await service.on_status(registry.instance(member["id"]), True)
         found = await next_event(drifts)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from typing import Any
 
@@ -11,16 +12,16 @@ from elektraweb.cluster.applied_keys import AppliedKeys
 from elektraweb.cluster.cluster_config import ClusterConfiguration
 from elektraweb.cluster.cluster_keys import DesiredKey
 from elektraweb.cluster.convergence import Convergence
-from elektraweb.cluster.gateway import InstanceTimeout
 from elektraweb.cluster.registry import Registry
 from elektraweb.cluster.server import Server
+from support.inprocess import InProcessElektrad, InProcessNetwork
 
-from ..fakes import Client, FakeDaemon, FakeGateway
+from ..fakes import Client
 from .waiting import eventually
 
 
 @pytest.fixture
-async def trio(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
+async def trio(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
     """Cluster `web` with three members; `daemons` in member order."""
     cluster = (await admin.post("/api/clusters", {"name": "web"})).body
     members, daemons = [], []
@@ -28,16 +29,16 @@ async def trio(admin: Client, register, gateway: FakeGateway) -> dict[str, Any]:
         instance = await register(f"web-{index}", 42000 + index)
         await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
         members.append(instance["id"])
-        daemons.append(gateway.daemons[f"tcp://127.0.0.1:{42000 + index}"])
+        daemons.append(network[f"tcp://127.0.0.1:{42000 + index}"])
     return {"url": f"/api/clusters/{cluster['id']}", "members": members, "daemons": daemons}
 
 
 async def test_an_offline_member_is_pending_and_not_waited_for(
-    admin: Client, trio, gateway: FakeGateway
+    admin: Client, trio, network: InProcessNetwork
 ) -> None:
-    down: FakeDaemon = trio["daemons"][1]
-    down.reachable = False
-    gateway.calls.clear()
+    down: InProcessElektrad = trio["daemons"][1]
+    down.faults.unreachable = True
+    network.calls.clear()
 
     answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "fast")
     assert answer.status == 200
@@ -47,56 +48,41 @@ async def test_an_offline_member_is_pending_and_not_waited_for(
     assert offline["status"] == "pending"
     assert offline["error"]["code"] == "unreachable"
     assert "web-1" in offline["error"]["message"]
-    assert trio["members"][1] not in {member for member, _, _ in gateway.calls}
+    assert network.ops(down.endpoint) == []
     assert "system:/app/mode" not in down.keys
 
 
 async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
-    admin: Client, trio, gateway: FakeGateway, service: ClusterConfiguration, registry: Registry
+    admin: Client, trio, service: ClusterConfiguration, registry: Registry
 ) -> None:
-    silent: FakeDaemon = trio["daemons"][2]
-    original = gateway.call
-
-    async def times_out(instance, op, args, *, timeout=5.0):  # type: ignore[no-untyped-def]
-        if instance.id == trio["members"][2] and op == "set":
-            raise InstanceTimeout("no reply within the deadline")
-        return await original(instance, op, args, timeout=timeout)
-
-    gateway.call = times_out  # type: ignore[method-assign]
+    silent: InProcessElektrad = trio["daemons"][2]
+    silent.faults.lose_replies = True  # it applies the write, its reply never comes
     answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "safe")
     assert answer.body["members"][str(trio["members"][2])]["status"] == "pending"
     assert answer.body["members"][str(trio["members"][2])]["error"]["code"] == "timeout"
 
-    gateway.call = original  # type: ignore[method-assign]
+    silent.faults.lose_replies = False
     await service.on_status(registry.instance(trio["members"][2]), True)
-    await eventually(lambda: silent.keys.get("system:/app/mode") == ("safe", {}))
-    assert service.cluster_status(1)["state"] == "in-sync"
+    await eventually(lambda: service.cluster_status(1)["state"] == "in-sync")
+    assert silent.keys["system:/app/mode"] == ("safe", {})
 
 
-async def test_each_member_is_applied_to_in_parallel(
-    admin: Client, trio, gateway: FakeGateway
-) -> None:
+async def test_each_member_is_applied_to_in_parallel(admin: Client, trio) -> None:
     """A slow member does not hold the others back: all sets are in flight at once."""
-    original = gateway.call
-    in_flight: list[int] = []
-    peak = 0
+    all_three = asyncio.Barrier(3)
+    met: list[str] = []
 
-    async def slow(instance, op, args, *, timeout=5.0):  # type: ignore[no-untyped-def]
-        nonlocal peak
-        if op != "set":
-            return await original(instance, op, args, timeout=timeout)
-        in_flight.append(instance.id)
-        peak = max(peak, len(in_flight))
-        try:
-            await eventually(lambda: peak == 3 or len(in_flight) == 3, timeout=2)
-            return await original(instance, op, args, timeout=timeout)
-        finally:
-            in_flight.remove(instance.id)
+    async def meet_the_others(op: str) -> None:
+        if op == "set":  # each set waits until the other two are in flight as well
+            async with asyncio.timeout(2):
+                await all_three.wait()
+            met.append(op)
 
-    gateway.call = slow  # type: ignore[method-assign]
+    for daemon in trio["daemons"]:
+        daemon.faults.before = meet_the_others
     answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "wide")
     assert {result["status"] for result in answer.body["members"].values()} == {"applied"}
-    assert peak == 3
+    assert met == ["set"] * 3
 
 
 async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(

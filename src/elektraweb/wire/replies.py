@@ -1,0 +1,104 @@
+"""The results of elektrad's operations (docs/protocol.md §4), typed as the JSON they are.
+
+One `OperationReply` holds every member any operation answers with (the names do not clash
+between operations), so code above the seam reads replies with checked names and types without
+a type per operation. Arguments stay `OperationArgs`: they are checked by elektrad.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NotRequired, TypedDict, cast
+
+from elektraweb.wire.messages import ErrorCode, RemoteError
+
+OperationArgs = dict[str, Any]
+"""An operation's arguments, as docs/protocol.md §4 lists them."""
+
+
+class ValueDigestJSON(TypedDict):
+    """A value too large to report: its UTF-8 size and SHA-256."""
+
+    size: int
+    sha256: str
+
+
+class KeyStateJSON(TypedDict):
+    value: NotRequired[str | None]
+    meta: dict[str, str]
+    # In place of `value` when the value is too large to send (docs/protocol.md §4, Changes).
+    value_digest: NotRequired[ValueDigestJSON]
+
+
+class ChangeJSON(TypedDict):
+    """One key a write changed: its state before and after (null where it did not exist)."""
+
+    key: str
+    old: KeyStateJSON | None
+    new: KeyStateJSON | None
+
+
+class MountJSON(TypedDict):
+    mountpoint: str
+    file: str
+    format: str
+    # `umount` answers without `files`; only `mounts` and `version` say whether it is `managed`.
+    files: NotRequired[list[str]]
+    managed: NotRequired[bool]
+
+
+class ProblemJSON(TypedDict):
+    key: str
+    message: str
+    elektra: str
+
+
+class OperationReply(TypedDict, total=False):
+    """What an operation answers; which members are present depends on the operation."""
+
+    # version, ping
+    protocol: int
+    elektra: dict[str, str | int]
+    instance: str
+    hostname: str
+    mounts: list[MountJSON]
+    mount_dirs: list[str]
+    events: dict[str, str | int]
+    time: float
+    # get
+    exists: bool
+    name: str
+    path: str
+    ls: list[str]
+    ls_truncated: bool
+    value: str | None
+    meta: dict[str, str]
+    revision: str | None
+    children: list[OperationReply]
+    resolved: str
+    problems: list[ProblemJSON]
+    # ls, find, lock, unlock
+    keys: list[str]
+    next: str | None
+    truncated: bool
+    budget_exceeded: bool
+    cluster: str
+    # writes
+    key: str
+    created: bool
+    removed: int
+    target: str
+    moved: int
+    copied: int
+    written: int
+    changes: list[ChangeJSON]
+    changes_truncated: bool
+    # export
+    format: str
+    data: str
+
+
+def as_reply(op: str, result: object) -> OperationReply:
+    """A decoded result as the reply it is; an error reply (`internal`) if it is no object."""
+    if not isinstance(result, dict):
+        raise RemoteError(ErrorCode.INTERNAL, f"{op} answered {result!r}, not an object")
+    return cast(OperationReply, result)
