@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from elektraweb.cluster.config import Config
-from elektraweb.cluster.server import Server
+from elektraweb.cluster.http.server import Server
+from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import ClusterConfigFactory
-from elektraweb.cluster.wire_gateway import WireGateway
 from elektraweb.wire import KeyPair
 from support.inprocess import InProcessNetwork
 

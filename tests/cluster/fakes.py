@@ -9,12 +9,12 @@ from typing import Any
 
 import aiohttp
 
-from elektraweb.cluster.cluster_keys import DesiredKey
-from elektraweb.cluster.errors import Locked
-from elektraweb.cluster.gateway import InstanceError
-from elektraweb.cluster.registry import Cluster, Instance
+from elektraweb.cluster.api.errors import Locked
+from elektraweb.cluster.clusters.sync_state import DesiredKeys, cluster_state, member_state
+from elektraweb.cluster.instances.gateway import InstanceError
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.sync_state import DesiredKeys, cluster_state, member_state
+from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.registry import Cluster, Instance
 
 ADMIN_PASSWORD = "admin-secret-1"
 USER_PASSWORD = "user-secret-1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from elektraweb.cluster.dispatch import ROUTES
+from elektraweb.cluster.api.dispatch import ROUTES
 
 API_DOC = Path(__file__).resolve().parents[2] / "docs" / "api.md"
 

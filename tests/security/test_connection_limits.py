@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 
 from elektraweb.cluster.config import ADMIN_PASSWORD_ENV
-from elektraweb.cluster.connections import ConnectionLimits, ConnectionSettings
+from elektraweb.cluster.http.connections import ConnectionLimits, ConnectionSettings
 from elektraweb.demo import processes
 from support import connection_flood
 from support.connection_flood import Flood

@@ -12,7 +12,7 @@ from aiohttp import WSCloseCode, WSMsgType
 from hypothesis import event, given
 from hypothesis import strategies as st
 
-from elektraweb.cluster.zws import Frame
+from elektraweb.cluster.http.zws import Frame
 from security.conftest import FuzzSite
 from support.fuzz import KEY_NAMES, LoopThread, fuzz_settings, json_texts, json_values
 from support.processes import Clusterd

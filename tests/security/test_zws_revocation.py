@@ -19,7 +19,7 @@ import aiohttp
 import pytest
 from aiohttp import WSCloseCode, WSMsgType
 
-from elektraweb.cluster.zws import Frame
+from elektraweb.cluster.http.zws import Frame
 from support.processes import Api, Clusterd, Elektrad
 from support.zws import ZwsClient, open_zws
 

@@ -10,7 +10,7 @@ from typing import Any
 import aiohttp
 from aiohttp import WSMsgType
 
-from elektraweb.cluster.zws import Frame, encode_message
+from elektraweb.cluster.http.zws import Frame, encode_message
 
 
 class ZwsClient:

@@ -17,7 +17,7 @@ from elektraweb.cluster.config import (
     DEFAULT_PORT,
     Config,
 )
-from elektraweb.cluster.connections import DESCRIPTORS_KEPT, ConnectionSettings
+from elektraweb.cluster.http.connections import DESCRIPTORS_KEPT, ConnectionSettings
 
 DEFAULT_STATE_DIR = Path("/var/lib/clusterd")
 
@@ -146,29 +146,11 @@ def _parser() -> argparse.ArgumentParser:
 
 async def serve(config: Config) -> None:
     """Run clusterd with the daemon link and the browser link until SIGTERM or SIGINT."""
-    from elektraweb.cluster.audit_recovery import PendingAudits
-    from elektraweb.cluster.cluster_config import ClusterConfiguration, lifecycle
-    from elektraweb.cluster.events import EventHub
-    from elektraweb.cluster.instance_feed import InstanceFeed
-    from elektraweb.cluster.registry_events import registry_events_extension
-    from elektraweb.cluster.server import Server, run
-    from elektraweb.cluster.services import Services
-    from elektraweb.cluster.wire_gateway import WireGateway
-    from elektraweb.cluster.zws_routes import zws_extension
+    from elektraweb.cluster.build import build
+    from elektraweb.cluster.http.server import Server, run
     from elektraweb.wire.keys import ensure_keypair
 
     keypair = ensure_keypair(config.state_dir)
-    hub = EventHub()
-    gateway = WireGateway(keypair)
-    feed = InstanceFeed(hub, gateway, keypair)
-    pending_audits = PendingAudits()
-    feed.attach(pending_audits)
-
-    def cluster_configuration(services: Services) -> ClusterConfiguration:
-        # The feed tells the cluster service of drift and of members coming back.
-        configuration = ClusterConfiguration(services, hub=hub)
-        feed.attach(configuration)
-        return configuration
 
     def announce(server: Server) -> None:
         # The start line goes to stdout whatever the log level: scripts wait for it.
@@ -178,22 +160,11 @@ async def serve(config: Config) -> None:
             flush=True,
         )
 
+    clusterd = build(config, keypair, on_started=announce)
     try:
-        await run(
-            config,
-            gateway=gateway,
-            cluster_config=cluster_configuration,
-            extensions=[
-                zws_extension(hub),
-                registry_events_extension(hub),
-                feed.extension,
-                lifecycle,
-                pending_audits.extension,
-            ],
-            on_started=announce,
-        )
+        await run(clusterd.server)
     finally:
-        hub.close()
+        clusterd.hub.close()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from elektraweb.cluster.connections import ConnectionSettings
-from elektraweb.cluster.login_throttle import ThrottleSettings
+from elektraweb.cluster.api.login_throttle import ThrottleSettings
+from elektraweb.cluster.http.connections import ConnectionSettings
 from elektraweb.kdb.search import DEFAULT_SEARCH_LIMITS, SearchLimits
 
 DEFAULT_HOST = "127.0.0.1"

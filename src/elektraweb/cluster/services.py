@@ -5,16 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from elektraweb.cluster.audit import AuditLog
-from elektraweb.cluster.cluster_keys import ClusterKeys
-from elektraweb.cluster.cluster_service import ClusterConfig
+from aiohttp import web
+
+from elektraweb.cluster.api.login_throttle import LoginThrottle
+from elektraweb.cluster.audit.log import AuditLog
+from elektraweb.cluster.clusters.service import ClusterConfig
 from elektraweb.cluster.config import Config
-from elektraweb.cluster.credentials import Credentials
-from elektraweb.cluster.database import Database
-from elektraweb.cluster.gateway import InstanceGateway
-from elektraweb.cluster.login_throttle import LoginThrottle
-from elektraweb.cluster.registry import Registry
-from elektraweb.cluster.users import Users
+from elektraweb.cluster.instances.gateway import InstanceGateway
+from elektraweb.cluster.store.cluster_keys import ClusterKeys
+from elektraweb.cluster.store.credentials import Credentials
+from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.registry import Registry
+from elektraweb.cluster.store.users import Users
 
 ClusterConfigFactory = Callable[["Services"], ClusterConfig]
 
@@ -55,3 +57,10 @@ class Services:
         if cluster_config is not None:
             services.cluster_config = cluster_config(services)
         return services
+
+
+SERVICES = web.AppKey("services", Services)
+"""Where the app keeps its `Services`, for the parts that hook into its start and stop."""
+
+Extension = Callable[[web.Application], None]
+"""A part of clusterd that hooks into the app (its start and stop, its routes)."""

@@ -1,0 +1,317 @@
+"""webd's `kdb*` requests as daemon-link operations (docs/protocol.md §4): for each, the route
+suffix, the operation, and how the request's path, query and body become its arguments."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from elektraweb.cluster.api.errors import BadRequest
+from elektraweb.cluster.api.routing import Call, QueryParam
+from elektraweb.cluster.api.schema import (
+    ANY,
+    BOOLEAN,
+    NULLABLE_STRING,
+    STRING,
+    Schema,
+    array,
+    enum,
+    obj,
+)
+from elektraweb.kdb import names
+from elektraweb.kdb.errors import InvalidNameError
+
+FORMATS = ("dump", "ini", "json", "yaml", "toml")
+META: Schema = {"type": "object", "additionalProperties": STRING}
+KEY_STATE: Schema = obj(
+    {"exists": BOOLEAN, "name": STRING, "path": STRING, "ls": array(STRING)},
+    {"value": NULLABLE_STRING, "meta": META, "revision": STRING, "children": array(ANY)},
+    extra=True,
+)
+TEXT_OR_JSON = ("text/plain", "application/json")
+
+
+def _canonical(name: str) -> str:
+    try:
+        return names.canonical(name)
+    except InvalidNameError as error:
+        raise BadRequest(error.message, code="invalid-name", key=name) from None
+
+
+def _key(call: Call) -> str:
+    """The canonical key name from the path; an empty name means the cascading root."""
+    return _canonical(call.params["key"] or "/")
+
+
+def _writing(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+    """Add the optional compare-and-set revision (`?expect=REV`, `?expect=none`)."""
+    expect = call.request.query.get("expect")
+    if expect is not None:
+        args["expect"] = None if expect == "none" else expect
+    return args
+
+
+EXPECT = QueryParam(
+    "expect",
+    "Compare-and-set: the key's current revision (from a get), or `none` if the key must not"
+    " exist; a mismatch answers 409 and writes nothing.",
+)
+
+
+@dataclass(frozen=True)
+class KdbOperation:
+    method: str
+    resource: str
+    op: str
+    summary: str
+    arguments: Callable[[Call], dict[str, Any]]
+    write: bool
+    parameter: str = "key"
+    body: Schema | None = None
+    body_types: tuple[str, ...] = ("application/json",)
+    query: tuple[QueryParam, ...] = ()
+    response: Schema | None = None
+
+
+def _get(call: Call) -> dict[str, Any]:
+    return {"key": _key(call), "depth": call.query_int("preload", 0, low=0, high=9)}
+
+
+def _ls(call: Call) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "key": _key(call),
+        "limit": call.query_int("limit", 1000, low=1, high=10000),
+    }
+    if "depth" in call.request.query:
+        args["depth"] = call.query_int("depth", 0, low=0, high=1 << 16)
+    if call.request.query.get("cursor"):
+        args["cursor"] = call.request.query["cursor"]
+    return args
+
+
+def _find(call: Call) -> dict[str, Any]:
+    args: dict[str, Any] = {
+        "regex": call.params["regex"],
+        "values": call.query_flag("values"),
+        "limit": call.query_int("limit", 1000, low=1, high=10000),
+    }
+    if call.request.query.get("under"):
+        args["under"] = _canonical(call.request.query["under"])
+    return args
+
+
+def _set(call: Call) -> dict[str, Any]:
+    return _writing(call, {"key": _key(call), "value": call.body})
+
+
+def _rm(call: Call) -> dict[str, Any]:
+    return _writing(call, {"key": _key(call), "recursive": True})
+
+
+def _move_or_copy(call: Call) -> dict[str, Any]:
+    return _writing(
+        call,
+        {
+            "key": _key(call),
+            "target": _canonical(call.body),
+            "recursive": True,
+            "force": call.query_flag("force"),
+        },
+    )
+
+
+def _meta_set(call: Call) -> dict[str, Any]:
+    return _writing(
+        call, {"key": _key(call), "name": call.body["key"], "value": call.body["value"]}
+    )
+
+
+def _meta_rm(call: Call) -> dict[str, Any]:
+    return _writing(call, {"key": _key(call), "name": call.body["key"]})
+
+
+def _meta_bulk(call: Call) -> dict[str, Any]:
+    meta = {entry["key"]: entry.get("value") for entry in call.body["meta"]}
+    return _writing(call, {"key": _key(call), "meta": meta})
+
+
+def _set_all(call: Call) -> dict[str, Any]:
+    return {"key": _key(call), "keys": call.body["keys"]}
+
+
+def _format(call: Call) -> str:
+    fmt = call.request.query.get("format", "dump")
+    if fmt not in FORMATS:
+        raise BadRequest(f"format {fmt!r} is not one of {', '.join(FORMATS)}", field="format")
+    return fmt
+
+
+def _export(call: Call) -> dict[str, Any]:
+    return {"key": _key(call), "format": _format(call)}
+
+
+def _import(call: Call) -> dict[str, Any]:
+    strategy = call.request.query.get("strategy", "preserve")
+    if strategy not in ("replace", "overwrite", "preserve"):
+        raise BadRequest(
+            f"strategy {strategy!r} is not one of replace, overwrite, preserve", field="strategy"
+        )
+    return {"key": _key(call), "format": _format(call), "data": call.body, "strategy": strategy}
+
+
+FORMAT = QueryParam("format", "Storage format (default dump).", enum(*FORMATS))
+
+
+def _move_or_copy_operation(operation_id: str, op: str, verb: str) -> KdbOperation:
+    return KdbOperation(
+        "POST",
+        operation_id,
+        op,
+        f"{verb} a key and everything below it; the body is the target name",
+        _move_or_copy,
+        write=True,
+        body=STRING,
+        body_types=TEXT_OR_JSON,
+        query=(EXPECT, QueryParam("force", "Overwrite existing target keys.", BOOLEAN)),
+    )
+
+
+OPERATIONS = (
+    KdbOperation(
+        "GET",
+        "kdb",
+        "get",
+        "Get a key: value, metadata, the names below it (webd's shape)",
+        _get,
+        write=False,
+        query=(
+            QueryParam(
+                "preload",
+                "Levels of `children` to include (0-9).",
+                {"type": "integer", "minimum": 0, "maximum": 9},
+            ),
+        ),
+        response=KEY_STATE,
+    ),
+    KdbOperation(
+        "PUT",
+        "kdb",
+        "set",
+        "Set a key's value (text/plain, or a JSON string)",
+        _set,
+        write=True,
+        body=STRING,
+        body_types=TEXT_OR_JSON,
+        query=(EXPECT,),
+    ),
+    KdbOperation(
+        "DELETE",
+        "kdb",
+        "rm",
+        "Remove a key and everything below it (`kdb rm -r`)",
+        _rm,
+        write=True,
+        query=(EXPECT,),
+    ),
+    KdbOperation(
+        "GET",
+        "kdbLs",
+        "ls",
+        "List the names at and below a key, paged",
+        _ls,
+        write=False,
+        query=(
+            QueryParam("depth", "Levels below the key (default: all).", {"type": "integer"}),
+            QueryParam("cursor", "`next` of the previous page."),
+            QueryParam("limit", "Names per page (1-10000, default 1000).", {"type": "integer"}),
+        ),
+        response=obj({"keys": array(STRING), "next": NULLABLE_STRING}, extra=True),
+    ),
+    KdbOperation(
+        "GET",
+        "kdbFind",
+        "find",
+        "Find keys whose name (or value) matches a regular expression",
+        _find,
+        write=False,
+        parameter="regex",
+        query=(
+            QueryParam("values", "Also search values (true/false).", BOOLEAN),
+            QueryParam("under", "Search only at and below this key."),
+            QueryParam(
+                "limit", "Most names to return (1-10000, default 1000).", {"type": "integer"}
+            ),
+        ),
+        response=obj({"keys": array(STRING), "truncated": BOOLEAN}, extra=True),
+    ),
+    _move_or_copy_operation("kdbMv", "mv", "Move"),
+    _move_or_copy_operation("kdbCp", "cp", "Copy"),
+    KdbOperation(
+        "POST",
+        "kdbMeta",
+        "meta-set",
+        "Set one metadata entry: {key, value}",
+        _meta_set,
+        write=True,
+        body=obj({"key": STRING, "value": STRING}),
+        query=(EXPECT,),
+    ),
+    KdbOperation(
+        "DELETE",
+        "kdbMeta",
+        "meta-rm",
+        "Remove one metadata entry: {key}",
+        _meta_rm,
+        write=True,
+        body=obj({"key": STRING}),
+        query=(EXPECT,),
+    ),
+    KdbOperation(
+        "POST",
+        "kdbMetaBulk",
+        "meta-bulk",
+        "Set several metadata entries at once: {meta: [{key, value}]}; a null value removes",
+        _meta_bulk,
+        write=True,
+        body=obj({"meta": array(obj({"key": STRING}, {"value": NULLABLE_STRING}))}),
+        query=(EXPECT,),
+    ),
+    KdbOperation(
+        "PUT",
+        "kdbAll",
+        "set-all",
+        "Replace the subtree at a key with exactly the given keys: {keys: [{name, value, meta}]}",
+        _set_all,
+        write=True,
+        body=obj({"keys": array(obj({"name": STRING, "value": NULLABLE_STRING}, {"meta": META}))}),
+    ),
+    KdbOperation(
+        "GET",
+        "kdbExport",
+        "export",
+        "Export the subtree at a key as the text of a file",
+        _export,
+        write=False,
+        query=(FORMAT,),
+        response=obj({"format": STRING, "data": STRING}, extra=True),
+    ),
+    KdbOperation(
+        "POST",
+        "kdbImport",
+        "import",
+        "Import a file's text (the body) into the subtree at a key",
+        _import,
+        write=True,
+        body=STRING,
+        body_types=TEXT_OR_JSON,
+        query=(
+            FORMAT,
+            QueryParam(
+                "strategy",
+                "replace, overwrite or preserve (default).",
+                enum("replace", "overwrite", "preserve"),
+            ),
+        ),
+    ),
+)

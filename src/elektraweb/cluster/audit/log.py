@@ -1,0 +1,298 @@
+"""The audit log: one append-only row per change made through clusterd.
+
+A change to a host is recorded in two steps (docs/security.md §5): its intent (who, what,
+target), committed before anything is sent, as a pending entry; then its outcome, written into
+that entry exactly once. Nothing else changes an entry, and entries leave only by a retention
+(`audit_retention`); the database refuses anything else (triggers), not only this code.
+Values over the size limit are kept as their size and SHA-256 (`bounded`). Listeners (the event
+hub) are told about every finished entry after it is stored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from elektraweb.cluster.config import AUDIT_VALUE_LIMIT
+from elektraweb.cluster.store.database import Database
+
+TargetType = Literal["instance", "cluster", "user", "token", "audit"]
+DEFAULT_LIMIT = 100
+MAX_LIMIT = 1000
+RETAIN = "audit.retain"
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    id: int
+    time: str
+    user: str
+    action: str
+    target_type: TargetType
+    target_id: str | None
+    key: str | None
+    before: Any
+    after: Any
+    result: Any
+    pending: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "time": self.time,
+            "user": self.user,
+            "action": self.action,
+            "target": {"type": self.target_type, "id": self.target_id},
+            "key": self.key,
+            "before": self.before,
+            "after": self.after,
+            "result": self.result,
+            "pending": self.pending,
+        }
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Entries matching all given fields; `key` matches that key and every key below it."""
+
+    instance: int | None = None
+    cluster: int | None = None
+    user: str | None = None
+    key: str | None = None
+    before_id: int | None = None
+    limit: int = DEFAULT_LIMIT
+
+
+def _loads(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
+
+
+def _dumps(value: Any) -> str | None:
+    return None if value is None else json.dumps(value)
+
+
+def _entry(row: sqlite3.Row) -> AuditEntry:
+    return AuditEntry(
+        id=row["id"],
+        time=row["time"],
+        user=row["user"],
+        action=row["action"],
+        target_type=row["target_type"],
+        target_id=row["target_id"],
+        key=row["key"],
+        before=_loads(row["before"]),
+        after=_loads(row["after"]),
+        result=_loads(row["result"]),
+        pending=bool(row["pending"]),
+    )
+
+
+def digest(text: str) -> dict[str, Any]:
+    """What the audit log keeps of a text over its limit: its UTF-8 size and SHA-256."""
+    data = text.encode()
+    return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
+ROW_FACTOR = 4
+"""A before, after or result still longer than this many limits once each of its values is
+bounded (a write of many values) is kept as the digest of its whole text."""
+
+
+def bounded(value: Any, limit: int) -> Any:
+    """`value` as the audit log keeps it: each text over `limit` bytes replaced by its
+    `digest`, and the whole by its digest if it still exceeds `ROW_FACTOR` limits."""
+
+    def cut(part: Any) -> Any:
+        if isinstance(part, str):
+            return digest(part) if len(part.encode()) > limit else part
+        if isinstance(part, dict):
+            return {name: cut(member) for name, member in part.items()}
+        if isinstance(part, list):
+            return [cut(member) for member in part]
+        return part
+
+    kept = cut(value)
+    text = json.dumps(kept)
+    return digest(text) if len(text) > ROW_FACTOR * limit else kept
+
+
+class AuditLog:
+    def __init__(self, database: Database, value_limit: int = AUDIT_VALUE_LIMIT) -> None:
+        self._db = database
+        self.value_limit = value_limit
+        self._in_flight: set[int] = set()
+        self._listeners: list[Callable[[AuditEntry], None]] = []
+
+    def subscribe(self, listener: Callable[[AuditEntry], None]) -> None:
+        """Call `listener` with every entry recorded from now on."""
+        self._listeners.append(listener)
+
+    def record(
+        self,
+        *,
+        user: str,
+        action: str,
+        target_type: TargetType,
+        target_id: int | str | None,
+        key: str | None = None,
+        before: Any = None,
+        after: Any = None,
+        result: Any,
+    ) -> AuditEntry:
+        """Append a finished entry."""
+        entry = self._insert(user, action, target_type, target_id, key, before, after, result)
+        self._tell(entry)
+        return entry
+
+    def intend(
+        self,
+        *,
+        user: str,
+        action: str,
+        target_type: TargetType,
+        target_id: int | str | None,
+        key: str | None,
+        args: dict[str, Any],
+    ) -> AuditEntry:
+        """Append (committed) the pending entry of a change about to be sent; it is in flight,
+        left to its sender, until `release`d."""
+        result = {"outcome": "pending", "args": args}
+        entry = self._insert(
+            user, action, target_type, target_id, key, None, None, result, pending=True
+        )
+        self._in_flight.add(entry.id)
+        return entry
+
+    def release(self, intent: AuditEntry) -> None:
+        """The sender of `intent` is done with it: if still pending, `unresolved` offers it."""
+        self._in_flight.discard(intent.id)
+
+    def conclude(self, intent: AuditEntry, before: Any, after: Any, result: Any) -> AuditEntry:
+        """Write the outcome of the pending entry `intent`; its arguments are kept."""
+        result = {**result, "args": intent.result["args"]}
+        before, after, result = (self._stored(v) for v in (before, after, result))
+        with self._db.transaction() as db:
+            cursor = db.execute(
+                "UPDATE audit SET before = ?, after = ?, result = ?, pending = 0"
+                " WHERE id = ? AND pending = 1",
+                (_dumps(before), _dumps(after), json.dumps(result), intent.id),
+            )
+        if cursor.rowcount != 1:
+            raise LookupError(f"audit entry {intent.id} is not pending")
+        entry = AuditEntry(
+            intent.id, intent.time, intent.user, intent.action, intent.target_type,
+            intent.target_id, intent.key, before, after, result,
+        )  # fmt: skip
+        self._tell(entry)
+        return entry
+
+    def unresolved(self) -> list[AuditEntry]:
+        """The pending entries whose sender gave up on them (or died), oldest first."""
+        rows = self._db.connection.execute("SELECT * FROM audit WHERE pending = 1 ORDER BY id")
+        return [entry for row in rows if (entry := _entry(row)).id not in self._in_flight]
+
+    def oldest_pending(self, through_id: int) -> int | None:
+        """The id of the first pending entry up to `through_id`, if any."""
+        row = self._db.connection.execute(
+            "SELECT min(id) FROM audit WHERE pending = 1 AND id <= ?", (through_id,)
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def last_id_before(self, time: str) -> int | None:
+        """The newest entry recorded before `time` (ISO 8601, UTC), if any."""
+        row = self._db.connection.execute(
+            "SELECT max(id) FROM audit WHERE time < ?", (time,)
+        ).fetchone()
+        return None if row[0] is None else int(row[0])
+
+    def retainable(self, through_id: int) -> Iterator[AuditEntry]:
+        """The entries a retention through `through_id` exports and drops, oldest first;
+        earlier retentions' own entries stay."""
+        rows = self._db.connection.execute(
+            "SELECT * FROM audit WHERE id <= ? AND action != 'audit.retain' ORDER BY id",
+            (through_id,),
+        )
+        return (_entry(row) for row in rows)
+
+    def drop_exported(self, user: str, through_id: int, export: dict[str, Any]) -> AuditEntry:
+        """Record the retention (its own entry, which stays) and drop the entries it exported
+        (`export`: file, entries, sha256), all in one transaction."""
+        with self._db.transaction() as db:
+            entry = self._insert(
+                user, RETAIN, "audit", None, None, None,
+                {**export, "through_id": through_id}, {"ok": True},
+            )  # fmt: skip
+            db.execute(
+                "INSERT INTO audit_retention (id, through_id, file, entries, sha256)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (entry.id, through_id, export["file"], export["entries"], export["sha256"]),
+            )
+            db.execute("DELETE FROM audit WHERE id <= ? AND action != ?", (through_id, RETAIN))
+        self._tell(entry)
+        return entry
+
+    def _stored(self, value: Any) -> Any:
+        return None if value is None else bounded(value, self.value_limit)
+
+    def _insert(self, *columns: Any, pending: bool = False) -> AuditEntry:
+        """Append an entry of `user, action, target_type, target_id, key, before, after,
+        result`, in this order."""
+        user, action, target_type, target_id, key, before, after, result = columns
+        time = datetime.now(UTC).isoformat(timespec="milliseconds")
+        target = None if target_id is None else str(target_id)
+        before, after, result = (self._stored(v) for v in (before, after, result))
+        with self._db.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO audit (time, user, action, target_type, target_id, key, before,"
+                " after, result, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    time, user, action, target_type, target, key,
+                    _dumps(before), _dumps(after), json.dumps(result), int(pending),
+                ),
+            )  # fmt: skip
+        assert cursor.lastrowid is not None
+        return AuditEntry(
+            cursor.lastrowid, time, user, action, target_type, target, key, before, after,
+            result, pending,
+        )  # fmt: skip
+
+    def _tell(self, entry: AuditEntry) -> None:
+        for listener in self._listeners:
+            try:
+                listener(entry)
+            except Exception:
+                # A broken listener must not undo or hide a change that already happened.
+                log.exception("audit listener %r failed on entry %d", listener, entry.id)
+
+    def entries(self, where: AuditFilter) -> list[AuditEntry]:
+        """Matching entries, newest first."""
+        clauses: list[str] = []
+        params: list[Any] = []
+        for target_type, target_id in (("instance", where.instance), ("cluster", where.cluster)):
+            if target_id is not None:
+                clauses.append("target_type = ? AND target_id = ?")
+                params += [target_type, str(target_id)]
+        if where.user is not None:
+            clauses.append("user = ?")
+            params.append(where.user)
+        if where.key is not None:
+            below = where.key if where.key.endswith("/") else where.key + "/"
+            clauses.append("(key = ? OR substr(key, 1, ?) = ?)")
+            params += [where.key, len(below), below]
+        if where.before_id is not None:
+            clauses.append("id < ?")
+            params.append(where.before_id)
+        sql = "SELECT * FROM audit"
+        if clauses:
+            sql += " WHERE " + " AND ".join(clauses)
+        sql += " ORDER BY id DESC LIMIT ?"
+        params.append(max(1, min(where.limit, MAX_LIMIT)))
+        return [_entry(row) for row in self._db.connection.execute(sql, params)]

@@ -1,0 +1,66 @@
+"""The composition root: one clusterd wired from its `Config`, the same for the command and
+for the tests (which pass an in-process gateway and subscription, or quicker link options)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from elektraweb.cluster.audit.recovery import PendingAudits
+from elektraweb.cluster.clusters.configuration import ClusterConfiguration, lifecycle
+from elektraweb.cluster.config import Config
+from elektraweb.cluster.events.hub import EventHub
+from elektraweb.cluster.events.registry_events import registry_events_extension
+from elektraweb.cluster.http.server import Server, StartedCallback
+from elektraweb.cluster.http.sockets import zws_extension
+from elektraweb.cluster.instances.feed import InstanceFeed, SubscriptionFactory
+from elektraweb.cluster.instances.wire_gateway import WireGateway
+from elektraweb.cluster.services import Services
+from elektraweb.wire.keys import KeyPair
+
+
+@dataclass(frozen=True)
+class Clusterd:
+    """The parts of one clusterd; `server.start()` and `server.stop()` run it."""
+
+    server: Server
+    hub: EventHub
+    gateway: WireGateway
+    feed: InstanceFeed
+
+
+def build(
+    config: Config,
+    keypair: KeyPair,
+    *,
+    gateway: WireGateway | None = None,
+    subscribe: SubscriptionFactory | None = None,
+    on_started: StartedCallback | None = None,
+) -> Clusterd:
+    """Every part of clusterd, wired: the daemon link (`gateway`, ZeroMQ by default), the
+    instance feed, the cluster service, pending audit entries, and both browser sockets."""
+    hub = EventHub()
+    gateway = gateway if gateway is not None else WireGateway(keypair)
+    feed = InstanceFeed(hub, gateway, keypair, subscribe=subscribe)
+    pending_audits = PendingAudits()
+    feed.attach(pending_audits)
+
+    def cluster_service(services: Services) -> ClusterConfiguration:
+        # The feed tells the cluster service of drift and of members coming back.
+        configuration = ClusterConfiguration(services, hub=hub)
+        feed.attach(configuration)
+        return configuration
+
+    server = Server(
+        config,
+        gateway=gateway,
+        cluster_config=cluster_service,
+        extensions=[
+            zws_extension(hub),
+            registry_events_extension(hub),
+            feed.extension,
+            lifecycle,
+            pending_audits.extension,
+        ],
+        on_started=on_started,
+    )
+    return Clusterd(server, hub, gateway, feed)

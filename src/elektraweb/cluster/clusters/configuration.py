@@ -1,0 +1,338 @@
+"""The cluster service: a cluster's keys are its desired state, kept by clusterd and pushed to
+every member (docs/clusters.md).
+
+- Reads of a cluster answer from the desired state, in the shapes an instance answers.
+- A write changes the desired state and is applied to all members in parallel, one result per
+  member (`fanout`). If every member refuses it, the desired state is left as it was and the
+  members' refusal is the answer.
+- Members hold the cluster's keys locked; writes through the instance routes that touch them
+  are refused with 423 before they reach the instance (`check_member_write`).
+- Members converge without anyone asking (`convergence`): a member that comes back online, or
+  every member now and then, is sent whatever it lacks and checked for drift (`drift`), which
+  the instance feed also reports as it happens.
+- Sync states (`sync_state`) are published as `cluster/<id>/status` and offered to the
+  registry routes by `cluster_status` and `member_status`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from typing import Any, NoReturn, cast
+
+from aiohttp import web
+
+from elektraweb.cluster.api.errors import ApiError, Locked, NotFound
+from elektraweb.cluster.clusters.convergence import Convergence
+from elektraweb.cluster.clusters.desired_changes import WRITES, Change, plan
+from elektraweb.cluster.clusters.desired_state import DesiredState, key_name, state_of
+from elektraweb.cluster.clusters.drift import DriftWatch, found_state
+from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, known_offline, results_json
+from elektraweb.cluster.clusters.service import ClusterReply
+from elektraweb.cluster.clusters.sync_state import cluster_state, member_state
+from elektraweb.cluster.events.hub import EventHub
+from elektraweb.cluster.instances.gateway import INSTANCE_ERROR_STATUS
+from elektraweb.cluster.services import SERVICES, Services
+from elektraweb.cluster.store.applied_keys import AppliedKeys
+from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.kdb.search import SearchThread
+from elektraweb.wire.messages import Event
+from elektraweb.wire.replies import OperationArgs
+
+log = logging.getLogger(__name__)
+
+DEFAULT_RECONCILE_SECONDS = 60.0
+
+
+class ClusterConfiguration:
+    """Implements `cluster_service.ClusterConfig`, and the instance feed's listener
+    (`on_event`, `on_status`). `start()` begins the periodic reconcile, `close()` ends every
+    task it started; `lifecycle` ties both to the app."""
+
+    def __init__(
+        self,
+        services: Services,
+        *,
+        hub: EventHub | None = None,
+        reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS,
+    ) -> None:
+        self._services = services
+        self._hub = hub
+        self._reconcile_seconds = reconcile_seconds
+        self._applied = AppliedKeys(services.database)
+        self._convergence = Convergence(services, self._applied, self._publish_status)
+        self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._searches = SearchThread()
+        self._catching_up: set[int] = set()
+        self._again: set[int] = set()
+        self._closed = False
+
+    # -- the ClusterConfig protocol --------------------------------------------------------
+
+    async def call(self, cluster: Cluster, op: str, args: OperationArgs) -> ClusterReply:
+        keys = self._services.cluster_keys.keys(cluster.id)
+        if op == "find":
+            # Off the event loop, key set and all: a search takes up to its time budget.
+            search = self._services.config.search
+            found = await self._searches.run(lambda: DesiredState(keys).read(op, args, search))
+            return cast(ClusterReply, found)
+        state = DesiredState(keys)
+        if op not in WRITES:
+            return cast(ClusterReply, state.read(op, args))
+        change = plan(state, op, args)
+        self._commit(cluster.id, state, change.puts, change.removals)
+        members = self._services.registry.members(cluster.id)
+        results = await fan_out(
+            self._convergence, self._services.gateway, cluster.id, members, change.names
+        )
+        if results and all(result.status == "rejected" for result in results):
+            await self._undo(cluster, state, change, results)
+        return cast(ClusterReply, {**change.result, "members": results_json(results)})
+
+    def check_member_write(self, instance: Instance, op: str, args: dict[str, Any]) -> None:
+        cluster_id = instance.cluster_id
+        if cluster_id is None or op not in WRITES:
+            return
+        exact, subtrees = _touched(op, args)
+        state = DesiredState(self._services.cluster_keys.keys(cluster_id))
+        owned = state.owner_of_any(exact, subtrees)
+        if owned is None:
+            return
+        cluster = self._services.registry.cluster(cluster_id)
+        asked = key_name(op, args.get("key"))
+        touches = "" if owned == asked else f" ({op} of {asked} touches it)"
+        raise Locked(
+            f"key {owned} is owned by cluster {cluster.name!r} (id {cluster.id}){touches}:"
+            " change it through the cluster, or take the instance out of the cluster first",
+            key=owned,
+            cluster=cluster.id,
+        )
+
+    async def member_joined(self, cluster: Cluster, instance: Instance) -> Any:
+        await self._convergence.settle_unlocks(instance)
+        gateway = self._services.gateway
+        [result] = await fan_out(self._convergence, gateway, cluster.id, [instance], None)
+        self._publish_status(cluster.id)
+        keys = len(self._services.cluster_keys.keys(cluster.id))
+        return {**result.to_json(), "keys": keys}
+
+    async def member_left(self, cluster: Cluster, instance: Instance) -> None:
+        try:
+            await self._convergence.release(cluster.id, instance)
+        finally:
+            self._publish_status(cluster.id)
+
+    # -- sync state ------------------------------------------------------------------------
+
+    def cluster_status(self, cluster_id: int) -> dict[str, Any]:
+        """`{state, keys, members: {id: {state, pending, rejected, drift}}}`."""
+        desired = self._convergence.desired(cluster_id)
+        applied = self._applied.of_cluster(cluster_id)
+        members = {
+            member.id: member_state(desired, applied.get(member.id, {}))
+            for member in self._services.registry.members(cluster_id)
+        }
+        return cluster_state(members, len(desired))
+
+    def member_status(self, instance: Instance) -> dict[str, Any] | None:
+        """The member's `{cluster, state, pending, rejected, drift}`; None outside clusters."""
+        cluster_id = instance.cluster_id
+        if cluster_id is None:
+            return None
+        desired = self._convergence.desired(cluster_id)
+        applied = self._applied.of(cluster_id, instance.id)
+        return {"cluster": cluster_id, **member_state(desired, applied)}
+
+    # -- the instance feed's listener ------------------------------------------------------
+
+    async def on_event(self, instance: Instance, event: Event) -> None:
+        """Restore a drifted key in the background, so the feed keeps reading meanwhile."""
+        desired = self._drift.drifted(instance, event)
+        if desired is not None:
+            self._spawn(
+                self._drift.restore(instance, desired, found_state(event.new), event.origin)
+            )
+
+    async def on_status(self, instance: Instance, online: bool) -> None:
+        if online:
+            self.catch_up_soon(instance.id)
+
+    # -- convergence without anyone asking -------------------------------------------------
+
+    def catch_up_soon(self, instance_id: int) -> None:
+        """Bring the instance up to date in the background: owed unlocks, what its cluster
+        changed meanwhile, and drift. Requests while one runs make it run once more."""
+        if instance_id in self._catching_up:
+            self._again.add(instance_id)
+            return
+        self._catching_up.add(instance_id)
+        self._spawn(self._catch_up(instance_id))
+
+    async def _catch_up(self, instance_id: int) -> None:
+        try:
+            while True:
+                self._again.discard(instance_id)
+                with contextlib.suppress(NotFound):
+                    instance = self._services.registry.instance(instance_id)
+                    await self._convergence.settle_unlocks(instance)
+                    if instance.cluster_id is not None:
+                        await self._convergence.sync(instance.cluster_id, instance, full=True)
+                        await self._drift.check(instance)
+                if instance_id not in self._again:
+                    return
+        finally:
+            self._catching_up.discard(instance_id)
+
+    def reconcile(self) -> None:
+        """Catch up every member (and former member owing an unlock) not known to be down."""
+        gateway = self._services.gateway
+        for instance in self._services.registry.instances():
+            if instance.cluster_id is None and not self._applied.unlocks_owed(instance.id):
+                continue
+            if not known_offline(gateway.status(instance)):
+                self.catch_up_soon(instance.id)
+
+    async def _reconcile_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self._reconcile_seconds)
+            self.reconcile()
+
+    def start(self) -> None:
+        self._spawn(self._reconcile_forever())
+
+    async def close(self) -> None:
+        self._closed = True
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.to_thread(self._searches.shutdown)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+        if self._closed:
+            coroutine.close()
+            return
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("cluster task failed", exc_info=task.exception())
+
+    def _commit(
+        self,
+        cluster_id: int,
+        before: DesiredState,
+        puts: tuple[DesiredKey, ...],
+        removals: tuple[str, ...],
+    ) -> None:
+        """Store a change of the desired state and publish each key's change."""
+        keys = self._services.cluster_keys
+        with self._services.database.transaction():
+            for key in puts:
+                keys.put(cluster_id, key)
+            keys.remove(cluster_id, list(removals))
+        self._convergence.desired_changed(cluster_id)
+        for key in puts:
+            self._publish_key(cluster_id, key.name, before.get(key.name), key)
+        for name in removals:
+            self._publish_key(cluster_id, name, before.get(name), None)
+
+    async def _undo(
+        self, cluster: Cluster, before: DesiredState, change: Change, results: list[MemberResult]
+    ) -> NoReturn:
+        """Every member refused the change: keep the desired state as it was, bring back
+        members that took part of it, and answer with the refusal."""
+        after = DesiredState(self._services.cluster_keys.keys(cluster.id))
+        put_by_change = {key.name: key for key in change.puts}
+        # Only keys still as this change left them: a later write to them stands.
+        undone = [name for name in change.names if after.get(name) == put_by_change.get(name)]
+        restore = tuple(key for name in undone if (key := before.get(name)) is not None)
+        dropped = tuple(name for name in undone if before.get(name) is None)
+        self._commit(cluster.id, after, restore, dropped)
+        partly = [result.instance for result in results if result.applied_any]
+        if partly:
+            await fan_out(
+                self._convergence, self._services.gateway, cluster.id, partly, change.names
+            )
+        refusal = results[0].error or {}
+        code = str(refusal.get("code", "internal"))
+        details = {name: value for name, value in refusal.items() if name in ("key", "elektra")}
+        raise ApiError(
+            f"every member refused the change, so cluster {cluster.name!r} keeps its keys as"
+            f" they were: {refusal.get('message', 'no reason given')}",
+            code=code,
+            status=INSTANCE_ERROR_STATUS.get(code, 502),
+            cluster=cluster.id,
+            members=results_json(results),
+            **details,
+        )
+
+    def _publish(self, topic: str, data: dict[str, Any]) -> None:
+        if self._hub is not None:
+            self._hub.publish(topic, data)
+
+    def _publish_key(
+        self, cluster_id: int, name: str, old: DesiredKey | None, new: DesiredKey | None
+    ) -> None:
+        self._publish(
+            f"cluster/{cluster_id}/{name}",
+            {"cluster": cluster_id, "key": name, "old": state_of(old), "new": state_of(new)},
+        )
+
+    def _publish_status(self, cluster_id: int) -> None:
+        if self._hub is None:
+            return
+        try:
+            self._services.registry.cluster(cluster_id)
+        except NotFound:
+            return  # deleted meanwhile: there is nothing left to show
+        self._publish(
+            f"cluster/{cluster_id}/status",
+            {"cluster": cluster_id, **self.cluster_status(cluster_id)},
+        )
+
+
+def _touched(op: str, args: dict[str, Any]) -> tuple[list[str], list[str]]:
+    """The names a write touches exactly, and the subtrees it may touch, as elektrad sees
+    them (docs/protocol.md §3, `cluster`)."""
+    key = key_name(op, args.get("key"))
+    recursive = args.get("recursive") is True
+    if op in ("set-all", "import"):
+        return [], [key]
+    if op == "rm":
+        return ([], [key]) if recursive else ([key], [])
+    if op in ("mv", "cp"):
+        target = key_name(op, args.get("target"), "target")
+        return ([], [key, target]) if recursive else ([key, target], [])
+    return [key], []
+
+
+def lifecycle(app: web.Application) -> None:
+    """The clusterd extension that starts the periodic reconcile with the app and stops the
+    cluster service's tasks before the gateway closes."""
+
+    def service(app: web.Application) -> ClusterConfiguration | None:
+        configuration = app[SERVICES].cluster_config
+        return configuration if isinstance(configuration, ClusterConfiguration) else None
+
+    async def start(app: web.Application) -> None:
+        configuration = service(app)
+        if configuration is not None:
+            configuration.start()
+
+    async def stop(app: web.Application) -> None:
+        configuration = service(app)
+        if configuration is not None:
+            await configuration.close()
+
+    app.on_startup.append(start)
+    app.on_cleanup.append(stop)

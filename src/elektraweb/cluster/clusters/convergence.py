@@ -1,0 +1,350 @@
+"""Bringing one member in line with its cluster's desired state.
+
+A sync compares the desired state with what the member is known to have (`AppliedKeys`) and
+sends the difference as cluster operations (`cluster` set, so the member's locks let them
+through): first `lock` with the full list of the cluster's keys, then a `set` per key to put
+(value and the cluster's metadata; metadata the cluster dropped is removed), then an `rm` per key
+the cluster no longer sets and an `unlock` of those. Every outcome is recorded at once, so an
+interrupted sync (member gone, clusterd stopped) resumes where it stopped.
+
+One sync runs at a time per member; members sync in parallel. A member's sync checks at its
+start that the instance still belongs to the cluster, so it never races a leave.
+
+Syncing many members of a cluster at once (a fan-out) runs them in one `Batch`: the cluster's
+keys, their revisions and what every member has are read once, not once per member; their
+outcomes are stored in one transaction; and the change is reported once, at the end. A member
+whose keys were written since the batch read them (another sync got to it first), or a cluster
+whose desired state changed since, is read afresh, so a batch never sends stale content.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from elektraweb.cluster.api.errors import ApiError, BadGateway, NotFound
+from elektraweb.cluster.clusters.sync_state import DesiredKeys, work_of
+from elektraweb.cluster.instances.gateway import (
+    InstanceError,
+    InstanceTimeout,
+    InstanceUnreachable,
+    api_error,
+)
+from elektraweb.cluster.services import Services
+from elektraweb.cluster.store.applied_keys import AppliedKey, AppliedKeys, Rejection
+from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.registry import Instance
+from elektraweb.wire.replies import OperationArgs, OperationReply
+
+log = logging.getLogger(__name__)
+
+Status = Literal["applied", "rejected", "pending"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one key on one member; `error` is the API error object (the member's
+    refusal, or why it could not be reached)."""
+
+    status: Status
+    error: dict[str, Any] | None = None
+
+
+class _Unreachable(Exception):
+    """The member stopped answering during a sync; `error` says why."""
+
+    def __init__(self, error: ApiError) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    desired: DesiredKeys
+    desired_version: int
+    applied: Mapping[int, dict[str, AppliedKey]]
+    applied_mark: int
+
+
+class Batch:
+    """Syncs of several members of one cluster that share one read of the cluster's state
+    (see the module's docstring); made by `Convergence.batch`."""
+
+    def __init__(self, convergence: Convergence, applied: AppliedKeys, cluster_id: int) -> None:
+        self._convergence = convergence
+        self._applied = applied
+        self._cluster_id = cluster_id
+        self._snapshot: _Snapshot | None = None
+        self.changed = False
+
+    def known(self, instance_id: int) -> tuple[DesiredKeys, dict[str, AppliedKey]]:
+        """The desired state and what the member has of it, as of now."""
+        cluster_id, version = self._cluster_id, self._convergence.desired_version(self._cluster_id)
+        snapshot = self._snapshot
+        if snapshot is None or snapshot.desired_version != version:
+            snapshot = self._snapshot = _Snapshot(
+                self._convergence.desired(cluster_id),
+                version,
+                self._applied.of_cluster(cluster_id),
+                self._applied.mark(),
+            )
+        if self._applied.changed_since(cluster_id, instance_id, snapshot.applied_mark):
+            return snapshot.desired, self._applied.of(cluster_id, instance_id)
+        return snapshot.desired, snapshot.applied.get(instance_id, {})
+
+
+class Convergence:
+    """Syncs members; `synced(cluster_id)` is called after a sync that changed something (once
+    per batch). `desired_changed` must be told of every change of a cluster's desired state."""
+
+    def __init__(
+        self, services: Services, applied: AppliedKeys, synced: Callable[[int], None]
+    ) -> None:
+        self._services = services
+        self._applied = applied
+        self._synced = synced
+        self._locks: dict[int, asyncio.Lock] = {}
+        self._desired_versions: dict[int, int] = {}
+
+    def desired(self, cluster_id: int) -> DesiredKeys:
+        return DesiredKeys(self._services.cluster_keys.keys(cluster_id))
+
+    def desired_version(self, cluster_id: int) -> int:
+        return self._desired_versions.get(cluster_id, 0)
+
+    def desired_changed(self, cluster_id: int) -> None:
+        self._desired_versions[cluster_id] = self.desired_version(cluster_id) + 1
+
+    @contextmanager
+    def batch(self, cluster_id: int) -> Iterator[Batch]:
+        """Run the block's syncs of the cluster's members (`sync(..., batch=...)`) as one
+        batch."""
+        batch = Batch(self, self._applied, cluster_id)
+        try:
+            with self._applied.batch():
+                yield batch
+        finally:
+            if batch.changed:
+                self._synced(cluster_id)
+
+    def member_lock(self, instance_id: int) -> asyncio.Lock:
+        """Held while anything is sent to the member on behalf of a cluster."""
+        return self._locks.setdefault(instance_id, asyncio.Lock())
+
+    async def _call(self, instance: Instance, op: str, args: OperationArgs) -> OperationReply:
+        try:
+            return await self._services.gateway.call(
+                instance, op, args, timeout=self._services.config.instance_timeout
+            )
+        except (InstanceUnreachable, InstanceTimeout) as error:
+            raise _Unreachable(api_error(error, instance=instance.id)) from error
+
+    async def sync(
+        self,
+        cluster_id: int,
+        instance: Instance,
+        *,
+        retry: Collection[str] = (),
+        full: bool = False,
+        batch: Batch | None = None,
+    ) -> dict[str, Outcome]:
+        """Send the member what it lacks; returns the outcome per key sent.
+
+        A change the member already refused is sent again only if named in `retry`, or with
+        `full`, which also retries every refusal and releases locks the member holds for
+        keys the cluster no longer sets.
+        """
+        async with self.member_lock(instance.id):
+            try:
+                current = self._services.registry.instance(instance.id)
+            except NotFound:
+                return {}
+            if current.cluster_id != cluster_id:
+                return {}
+            if batch is None:
+                desired = self.desired(cluster_id)
+                applied = self._applied.of(cluster_id, current.id)
+            else:
+                desired, applied = batch.known(current.id)
+            run = _Sync(self, cluster_id, current, desired, applied)
+            with self._applied.batch():
+                outcomes = await run.run(retry, full)
+        if outcomes or run.unlocked:
+            if batch is None:
+                self._synced(cluster_id)
+            else:
+                batch.changed = True
+        return outcomes
+
+    async def release(self, cluster_id: int, instance: Instance) -> None:
+        """Unlock every key of the cluster on a member that left it; values stay. An offline
+        member is unlocked when it returns (raises 502 saying so)."""
+        async with self.member_lock(instance.id):
+            self._applied.forget(cluster_id, instance.id)
+            try:
+                await self._call(instance, "unlock", {"cluster": str(cluster_id)})
+            except _Unreachable as unreachable:
+                self._applied.owe_unlock(instance.id, cluster_id)
+                raise BadGateway(
+                    f"instance {instance.name!r} (id {instance.id}) cannot be reached: cluster"
+                    f" {cluster_id}'s keys are unlocked on it when it returns"
+                    f" ({unreachable.error.message})",
+                    instance=instance.id,
+                    cluster=cluster_id,
+                ) from None
+            except InstanceError as error:
+                raise api_error(error, instance=instance.id) from error
+            self._applied.unlocked(instance.id, cluster_id)
+
+    async def settle_unlocks(self, instance: Instance) -> None:
+        """Unlock what the member still holds for clusters it left while offline."""
+        for cluster_id in self._applied.unlocks_owed(instance.id):
+            if cluster_id == instance.cluster_id:
+                # It rejoined: a full sync releases whatever that cluster no longer sets.
+                self._applied.unlocked(instance.id, cluster_id)
+                continue
+            async with self.member_lock(instance.id):
+                try:
+                    await self._call(instance, "unlock", {"cluster": str(cluster_id)})
+                except (_Unreachable, InstanceError) as error:
+                    log.info(
+                        "instance %d: still cannot unlock cluster %d: %s",
+                        instance.id,
+                        cluster_id,
+                        error,
+                    )
+                    return
+                self._applied.unlocked(instance.id, cluster_id)
+
+
+def _taken(row: AppliedKey | None) -> bool:
+    """The member took some content of the key from the cluster (and so holds its lock)."""
+    return row is not None and row.revision is not None
+
+
+class _Sync:
+    """One sync of one member: the work, what has been sent, and the outcomes."""
+
+    def __init__(
+        self,
+        convergence: Convergence,
+        cluster_id: int,
+        instance: Instance,
+        desired: DesiredKeys,
+        applied: dict[str, AppliedKey],
+    ) -> None:
+        self._convergence = convergence
+        self._applied = convergence._applied
+        self._cluster_id = cluster_id
+        self._cluster = str(cluster_id)
+        self._instance = instance
+        self._desired = desired
+        self._known = applied
+        self.outcomes: dict[str, Outcome] = {}
+        self.unlocked: list[str] = []
+
+    async def run(self, retry: Collection[str], full: bool) -> dict[str, Outcome]:
+        desired, applied = self._desired, self._known
+        work = work_of(desired, applied)
+        wanted = {
+            n
+            for n in (*(k.name for k in work.puts), *work.removals)
+            if full or n in retry or n not in work.refused
+        }
+        if not wanted and not work.forgotten and not full:
+            return {}
+        puts = [key for key in work.puts if key.name in wanted]
+        # A key the member has taken is locked already (elektrad keeps its locks); a full sync
+        # locks every key again and learns which of the member's locks are stale.
+        new_keys = [key for key in puts if not _taken(applied.get(key.name))]
+        try:
+            owned = await self._lock(sorted(desired), puts) if full or new_keys else []
+            for key in puts:
+                if key.name not in self.outcomes:
+                    row = applied.get(key.name)
+                    await self._put(key, row.meta_names if row is not None else frozenset())
+            removed = [name for name in work.removals if name in wanted and await self._rm(name)]
+            # Locks the member holds for keys the cluster gave up while it was not told.
+            stale = set(owned) - set(desired) - set(work.removals)
+            if await self._unlock(sorted({*removed, *work.forgotten, *stale})):
+                self._applied.forget(self._cluster_id, self._instance.id, list(work.forgotten))
+        except _Unreachable as unreachable:
+            pending = Outcome("pending", unreachable.error.body()["error"])
+            for name in wanted:
+                self.outcomes.setdefault(name, pending)
+        return self.outcomes
+
+    def _refused(self, name: str, revision: str | None, error: InstanceError) -> None:
+        body = api_error(error, instance=self._instance.id).body()["error"]
+        self._applied.rejected(self._cluster_id, self._instance.id, name, Rejection(revision, body))
+        self.outcomes[name] = Outcome("rejected", body)
+
+    async def _lock(self, names: list[str], puts: list[DesiredKey]) -> list[str]:
+        """Lock the cluster's keys and return all the member holds for the cluster. A key
+        another cluster holds is refused and left out; any other refusal refuses every put."""
+        revisions = {key.name: self._desired.revision(key.name) for key in puts}
+        while True:
+            try:
+                reply = await self._convergence._call(
+                    self._instance, "lock", {"cluster": self._cluster, "keys": names}
+                )
+            except InstanceError as error:
+                if error.key in names:
+                    if error.key in revisions:
+                        self._refused(error.key, revisions[error.key], error)
+                    names = [name for name in names if name != error.key]
+                    continue
+                for name, revision in revisions.items():
+                    self._refused(name, revision, error)
+                return []
+            owned: list[str] = reply.get("keys", []) if isinstance(reply, dict) else []
+            return owned
+
+    async def _put(self, key: DesiredKey, applied_meta: frozenset[str]) -> None:
+        """Set the key's value and the cluster's metadata, removing entries it dropped."""
+        dropped = sorted(applied_meta - set(key.meta))
+        patch: dict[str, str | None] = {**key.meta, **dict.fromkeys(dropped)}
+        args = {"key": key.name, "value": key.value, "meta": patch, "cluster": self._cluster}
+        revision = self._desired.revision(key.name)
+        try:
+            reply = await self._convergence._call(self._instance, "set", args)
+        except InstanceError as error:
+            self._refused(key.name, revision, error)
+            return
+        observed = reply.get("revision") if isinstance(reply, dict) else None
+        self._applied.applied(
+            self._cluster_id, self._instance.id, key.name, revision, key.meta, observed
+        )
+        self.outcomes[key.name] = Outcome("applied")
+
+    async def _rm(self, name: str) -> bool:
+        """Remove a key the cluster gave up; True once the member no longer has it."""
+        try:
+            await self._convergence._call(
+                self._instance, "rm", {"key": name, "cluster": self._cluster}
+            )
+        except InstanceError as error:
+            if error.code != "not-found":
+                self._refused(name, None, error)
+                return False
+        self._applied.forget(self._cluster_id, self._instance.id, [name])
+        self.outcomes[name] = Outcome("applied")
+        return True
+
+    async def _unlock(self, names: list[str]) -> bool:
+        """Release the cluster's locks of `names` on the member; True once they are."""
+        if not names:
+            return True
+        try:
+            await self._convergence._call(
+                self._instance, "unlock", {"cluster": self._cluster, "keys": names}
+            )
+        except InstanceError as error:
+            log.warning("instance %d: cannot unlock %s: %s", self._instance.id, names, error)
+            return False
+        self.unlocked.extend(names)
+        return True

@@ -1,0 +1,101 @@
+"""How far each member is from its cluster's desired state: the work still to do, and the
+sync state shown to users (`in-sync`, `pending`, `rejected`, `drift`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from elektraweb.cluster.store.applied_keys import AppliedKey
+from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.wire.revision import revision
+
+STATES = ("in-sync", "pending", "rejected", "drift")
+"""From best to worst; a cluster is in the worst state of its members."""
+
+
+class DesiredKeys(Mapping[str, DesiredKey]):
+    """A cluster's desired keys by name, with each key's revision computed once however many
+    members they are compared with."""
+
+    def __init__(self, keys: Iterable[DesiredKey]) -> None:
+        self._keys = {key.name: key for key in keys}
+        self._revisions = {key.name: revision(key.value, key.meta) for key in self._keys.values()}
+
+    def __getitem__(self, name: str) -> DesiredKey:
+        return self._keys[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)
+
+    def revision(self, name: str) -> str:
+        """The revision of the desired content of key `name` (which must be desired)."""
+        return self._revisions[name]
+
+
+@dataclass(frozen=True)
+class Work:
+    """What a member still needs: keys to put and keys to remove, each with the member's
+    refusal of that very change if it refused it already; and keys the cluster no longer sets
+    that the member refused and never took: only their locks are left to release."""
+
+    puts: tuple[DesiredKey, ...]
+    removals: tuple[str, ...]
+    refused: Mapping[str, dict[str, Any]]
+    forgotten: tuple[str, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.puts) + len(self.removals)
+
+
+def work_of(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> Work:
+    puts: list[DesiredKey] = []
+    refused: dict[str, dict[str, Any]] = {}
+    for name, key in sorted(desired.items()):
+        row, wanted = applied.get(name), desired.revision(name)
+        if row is None or row.revision != wanted:
+            puts.append(key)
+            if row is not None and row.rejected is not None and row.rejected.revision == wanted:
+                refused[name] = row.rejected.error
+    removals: list[str] = []
+    forgotten: list[str] = []
+    for name, row in sorted(applied.items()):
+        if name in desired:
+            continue
+        if row.revision is None and row.rejected is not None and row.drift is None:
+            forgotten.append(name)  # nothing to remove, only its lock
+            continue
+        removals.append(name)
+        if row.rejected is not None and row.rejected.revision is None:
+            refused[name] = row.rejected.error
+    return Work(tuple(puts), tuple(removals), refused, tuple(forgotten))
+
+
+def member_state(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> dict[str, Any]:
+    """`{state, pending, rejected: {key: error}, drift: [keys]}` of one member."""
+    work = work_of(desired, applied)
+    drift = sorted(name for name, row in applied.items() if row.drift is not None)
+    if drift:
+        state = "drift"
+    elif work.refused:
+        state = "rejected"
+    elif work.count:
+        state = "pending"
+    else:
+        state = "in-sync"
+    return {"state": state, "pending": work.count, "rejected": dict(work.refused), "drift": drift}
+
+
+def cluster_state(members: Mapping[int, dict[str, Any]], keys: int) -> dict[str, Any]:
+    """`{state, keys, members: {id: member state}}`: the worst member's state."""
+    worst = max((STATES.index(member["state"]) for member in members.values()), default=0)
+    return {
+        "state": STATES[worst],
+        "keys": keys,
+        "members": {str(instance_id): member for instance_id, member in members.items()},
+    }

@@ -1,0 +1,221 @@
+"""The aiohttp application: REST as a thin adapter over the dispatcher, plus the web client.
+
+Other transports plug in as extensions: a callable that receives the application before it
+starts and finds what it needs under the typed keys `DISPATCHER`, `AUTHENTICATOR`, `SERVICES`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from aiohttp import web
+
+from elektraweb.cluster.api.dispatch import Dispatcher
+from elektraweb.cluster.api.errors import (
+    ApiError,
+    Forbidden,
+    MethodNotAllowed,
+    NotFound,
+    PayloadTooLarge,
+    RequestTimeout,
+    UnsupportedMediaType,
+)
+from elektraweb.cluster.api.messages import ApiRequest, ApiResponse, Principal
+from elektraweb.cluster.http import json_input
+from elektraweb.cluster.http.auth import SESSION_COOKIE, Authenticator
+from elektraweb.cluster.http.connections import time_request_heads
+from elektraweb.cluster.services import SERVICES, Extension, Services
+
+DISPATCHER = web.AppKey("dispatcher", Dispatcher)
+AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
+PRINCIPAL = web.RequestKey("principal", Principal)
+"""Where the REST adapter (and the WebSocket transport) leave the request's principal for the
+access log."""
+
+_Middleware = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+access_log = logging.getLogger("elektraweb.cluster.access")
+
+
+async def _read_body(request: web.Request) -> Any:
+    content_type = request.content_type
+    if content_type in ("application/json", "text/plain"):
+        json_input.check_charset(request.charset)
+        data = await request.read()
+        if content_type == "text/plain":
+            return json_input.decode_utf8(data, "body")
+        return json_input.loads(data, "body") if data.strip() else None
+    if not request.body_exists:
+        return None
+    raise UnsupportedMediaType(
+        f"Content-Type {content_type} is not supported; send application/json or text/plain"
+    )
+
+
+def _write(request: web.Request, response: ApiResponse, session_seconds: int) -> web.Response:
+    if response.status == 204:
+        written = web.Response(status=204)
+    else:
+        written = web.json_response(response.body, status=response.status)
+    written.headers.update(response.headers)
+    cookie: dict[str, Any] = {
+        "path": "/",
+        "httponly": True,
+        "samesite": "Strict",
+        "secure": request.secure,
+    }
+    if response.session_token is not None:
+        written.set_cookie(
+            SESSION_COOKIE, response.session_token, max_age=session_seconds, **cookie
+        )
+    elif response.end_session:
+        written.del_cookie(SESSION_COOKIE, **cookie)
+    return written
+
+
+class RestAdapter:
+    """One aiohttp handler for every API route: request in, dispatcher, status and JSON out."""
+
+    def __init__(
+        self,
+        dispatcher: Dispatcher,
+        auth: Authenticator,
+        session_seconds: int,
+        body_timeout: float,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._auth = auth
+        self._session_seconds = session_seconds
+        self._body_timeout = body_timeout
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        principal = await self._auth.authenticate(request)
+        if principal is not None:
+            request[PRINCIPAL] = principal
+        if not self._auth.csrf_safe(request, principal):
+            raise Forbidden(
+                "cross-site request refused: a cookie-authenticated write needs an Origin of"
+                " this server or an X-Requested-With header",
+                code="csrf",
+            )
+        try:
+            async with asyncio.timeout(self._body_timeout):
+                body = await _read_body(request)
+        except TimeoutError:
+            # The rest of the body would never come: answer, and do not keep the connection.
+            refused = RequestTimeout(f"request body not received within {self._body_timeout:g} s")
+            written = web.json_response(refused.body(), status=refused.status)
+            written.force_close()
+            return written
+        api_request = ApiRequest(
+            request.method,
+            request.path,
+            body,
+            principal,
+            dict(request.query),
+            request.remote,
+        )
+        response = await self._dispatcher.dispatch(api_request)
+        return _write(request, response, self._session_seconds)
+
+
+def _principal_name(request: web.Request) -> str:
+    principal = request.get(PRINCIPAL)
+    return principal.user if principal is not None else "-"
+
+
+@web.middleware
+async def log_requests(request: web.Request, handler: _Middleware) -> web.StreamResponse:
+    """One INFO line per request: user, method, path (never the query: it may hold a token),
+    status and duration."""
+    started = time.perf_counter()
+    status = 500
+    try:
+        response = await handler(request)
+        status = response.status
+        return response
+    except web.HTTPException as error:
+        status = error.status
+        raise
+    finally:
+        access_log.info(
+            "%s %s %s %d %.1fms",
+            _principal_name(request),
+            request.method,
+            request.path,
+            status,
+            (time.perf_counter() - started) * 1000,
+        )
+
+
+@web.middleware
+async def api_errors(request: web.Request, handler: _Middleware) -> web.StreamResponse:
+    """Answer API paths with the API's JSON error shape, also when aiohttp itself refuses."""
+    if request.path.startswith("/api/") and isinstance(
+        request.match_info.route.resource, web.StaticResource
+    ):
+        # The web client's files are served at "/", so they would answer unknown API paths.
+        refused = NotFound(f"no API route {request.path}")
+        return web.json_response(refused.body(), status=refused.status)
+    try:
+        return await handler(request)
+    except ApiError as error:
+        return web.json_response(error.body(), status=error.status)
+    except web.HTTPException as error:
+        if not request.path.startswith("/api/") or error.status < 400:
+            raise
+        refusal: ApiError
+        if error.status == 404:
+            refusal = NotFound(f"no API route {request.path}")
+        elif error.status == 405:
+            refusal = MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
+        elif error.status == 413:
+            refusal = PayloadTooLarge(
+                f"request body is larger than {request.app[SERVICES].config.max_body_bytes} bytes"
+            )
+        else:
+            refusal = ApiError(error.reason, status=error.status, code="http-error")
+        return web.json_response(refusal.body(), status=refusal.status)
+
+
+def _add_web_client(app: web.Application, services: Services) -> None:
+    root = services.config.web_root
+    index = root / "index.html"
+    if not index.is_file():
+        return
+
+    async def serve_index(request: web.Request) -> web.FileResponse:
+        return web.FileResponse(index)
+
+    app.router.add_get("/", serve_index)
+    app.router.add_static("/", root)
+
+
+def create_app(services: Services, extensions: Iterable[Extension] = ()) -> web.Application:
+    """The clusterd application: API routes, then extensions (e.g. the WebSocket transport),
+    then the web client's static files (registered last: they match every other path)."""
+    app = web.Application(
+        middlewares=[time_request_heads, log_requests, api_errors],
+        client_max_size=services.config.max_body_bytes,
+    )
+    dispatcher = Dispatcher(services)
+    auth = Authenticator(services.credentials, services.config.allowed_origins)
+    app[SERVICES] = services
+    app[DISPATCHER] = dispatcher
+    app[AUTHENTICATOR] = auth
+    adapter = RestAdapter(
+        dispatcher,
+        auth,
+        services.config.session_seconds,
+        services.config.connections.body_timeout,
+    )
+    for route in dispatcher.routes:
+        app.router.add_route(route.method, route.path, adapter.handle)
+    for extend in extensions:
+        extend(app)
+    _add_web_client(app, services)
+    return app

@@ -1,0 +1,493 @@
+"""The browser link: `/zmq` (ROUTER, API requests) and `/zmq/events` (PUB, live events).
+
+Both speak ZWS 2.0 (see `zws`) over aiohttp WebSockets. At the HTTP upgrade the Origin must be
+clusterd's own or an allowed one (else 403) and the caller must authenticate (else 401). The
+credentials of the upgrade are checked again for every request and whenever any user, session
+or token changes: a connection whose principal is gone or has changed (logout, revoked token,
+new role, deleted user, expired session) is closed with 1008. After the upgrade:
+
+- `/zmq` takes messages `[envelope..., JSON request]` and answers `[envelope..., JSON reply]`.
+  The envelope is echoed untouched: a request id from a DEALER, plus the empty delimiter a REQ
+  puts in front. Requests run concurrently, so replies come in any order.
+- `/zmq/events` takes subscribe/unsubscribe messages and sends `[topic, JSON event]` for every
+  event of the `EventHub` whose topic starts with a subscribed prefix.
+
+A peer that breaks the protocol loses its connection (close code and reason say why); every
+other connection carries on. docs/websocket.md is the user-facing description.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
+from typing import Any, Protocol
+
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from elektraweb.cluster.api.errors import ApiError, BadRequest, Forbidden, Unauthorized
+from elektraweb.cluster.api.messages import ApiRequest, ApiResponse, Principal
+from elektraweb.cluster.events.hub import EventHub, Subscription
+from elektraweb.cluster.http import json_input
+from elektraweb.cluster.http.rest import AUTHENTICATOR, DISPATCHER, PRINCIPAL
+from elektraweb.cluster.http.zws import (
+    MAX_MESSAGE_BYTES,
+    SUBPROTOCOL,
+    MessageAssembler,
+    ZwsProtocolError,
+    encode_message,
+    parse_subscription,
+)
+from elektraweb.cluster.services import SERVICES, Extension
+
+log = logging.getLogger(__name__)
+
+ROUTER_PATH = "/zmq"
+EVENTS_PATH = "/zmq/events"
+
+MAX_REQUESTS_IN_FLIGHT = 64
+"""Per connection; beyond it the connection stops reading until a reply has gone out."""
+MAX_SUBSCRIPTIONS = 256
+"""Prefixes one events connection may hold."""
+MAX_SUBSCRIPTION_BYTES = 4096
+"""Largest subscription message on `/zmq/events`: the 0x01/0x00 byte plus the prefix."""
+HEARTBEAT_SECONDS = 30.0
+"""WebSocket ping interval; a peer that misses the pong is disconnected."""
+CLOSE_SECONDS = 5.0
+"""How long a close may wait on a peer that does not read before the TCP link is cut."""
+RECHECK_SECONDS = 5.0
+"""Open connections' credentials are checked at least this often, without any change
+announced: sessions expire, and another program may change the database."""
+
+_REQUEST_MEMBERS = frozenset({"method", "path", "body", "query"})
+
+
+class Dispatcher(Protocol):
+    """What `/zmq` needs from clusterd's dispatcher: the one entry point REST uses too."""
+
+    async def dispatch(self, request: ApiRequest) -> ApiResponse: ...
+
+
+Authenticate = Callable[[web.Request], Awaitable[Principal | None]]
+OriginAllowed = Callable[[web.Request], bool]
+"""False when the request's Origin header names a foreign site (no Origin is allowed)."""
+
+
+class ZwsEndpoints:
+    """The two WebSocket endpoints and the connections they hold open."""
+
+    def __init__(
+        self,
+        *,
+        dispatcher: Dispatcher,
+        authenticate: Authenticate,
+        origin_allowed: OriginAllowed,
+        hub: EventHub,
+    ) -> None:
+        self._dispatcher = dispatcher
+        self._authenticate = authenticate
+        self._origin_allowed = origin_allowed
+        self._hub = hub
+        self._open: dict[web.WebSocketResponse, tuple[web.Request, Principal]] = {}
+        self._credentials_changed = asyncio.Event()
+
+    async def router(self, request: web.Request) -> web.StreamResponse:
+        """`/zmq`: answer each request message with a reply carrying the same envelope."""
+        principal = await self._admit(request)
+        ws = await self._accept(request, principal, MAX_MESSAGE_BYTES)
+        send_lock = asyncio.Lock()
+        slots = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
+        in_flight: set[asyncio.Task[None]] = set()
+
+        def finished(task: asyncio.Task[None]) -> None:
+            in_flight.discard(task)
+            slots.release()
+
+        try:
+            async for message in _messages(ws, MessageAssembler()):
+                envelope, fields = _split_request(message)
+                await slots.acquire()
+                task = asyncio.create_task(
+                    self._answer(ws, request, send_lock, principal, envelope, fields)
+                )
+                in_flight.add(task)
+                task.add_done_callback(finished)
+        except ZwsProtocolError as error:
+            await self._refuse_peer(ws, request, principal, error)
+        finally:
+            await _finish(in_flight)
+            self._open.pop(ws, None)
+        return ws
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        """`/zmq/events`: follow the peer's subscriptions and forward matching events."""
+        principal = await self._admit(request)
+        with self._hub.subscribe() as subscription:
+            ws = await self._accept(request, principal, MAX_SUBSCRIPTION_BYTES)
+            forwarder = asyncio.create_task(self._forward(ws, request, subscription))
+            try:
+                assembler = MessageAssembler(max_message_bytes=MAX_SUBSCRIPTION_BYTES)
+                async for message in _messages(ws, assembler):
+                    change = parse_subscription(message)
+                    if not change.subscribe:
+                        subscription.unsubscribe(change.prefix)
+                    elif len(subscription.prefixes | {change.prefix}) > MAX_SUBSCRIPTIONS:
+                        raise ZwsProtocolError(
+                            WSCloseCode.POLICY_VIOLATION,
+                            f"more than {MAX_SUBSCRIPTIONS} subscriptions",
+                        )
+                    else:
+                        subscription.subscribe(change.prefix)
+            except ZwsProtocolError as error:
+                await self._refuse_peer(ws, request, principal, error)
+            finally:
+                # Ending the subscription lets the forwarder finish on its own, so a close it
+                # has begun (1013, 1001) is not cut short.
+                subscription.close()
+                await _finish({forwarder}, timeout=CLOSE_SECONDS)
+                self._open.pop(ws, None)
+        return ws
+
+    def credentials_changed(self) -> None:
+        """Some user, session or token changed: check every open connection's credentials.
+        Synchronous, so the database may call it from inside the statement that changed it."""
+        self._credentials_changed.set()
+
+    async def following_credentials(self, app: web.Application) -> AsyncIterator[None]:
+        """An aiohttp cleanup context: while the app runs, close every connection whose
+        credentials no longer give the principal it was opened with."""
+        follower = asyncio.create_task(self._follow_credentials())
+        yield
+        follower.cancel()
+        await asyncio.gather(follower, return_exceptions=True)
+
+    async def _follow_credentials(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(RECHECK_SECONDS):
+                    await self._credentials_changed.wait()
+            self._credentials_changed.clear()
+            try:
+                await self._recheck()
+            except Exception:
+                # Keep following: the next change or the next period checks again.
+                log.exception("zws: checking the open connections' credentials failed")
+
+    async def _recheck(self) -> None:
+        checks = [
+            (ws, request, principal, await self._authenticate(request))
+            for ws, (request, principal) in list(self._open.items())
+        ]
+        await asyncio.gather(
+            *(
+                self._end_for(ws, request, principal, current)
+                for ws, request, principal, current in checks
+                if current != principal
+            )
+        )
+
+    async def _end_for(
+        self,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        principal: Principal,
+        current: Principal | None,
+    ) -> None:
+        """Close a connection whose principal is now `current` (None: credentials gone)."""
+        if current is None:
+            reason = "session ended or credentials revoked; log in again"
+        else:
+            reason = f"role changed from {principal.role} to {current.role}; reconnect"
+        log.info("zws %s: closing connection of %s: %s", request.path, principal.user, reason)
+        self._open.pop(ws, None)
+        error = ZwsProtocolError(WSCloseCode.POLICY_VIOLATION, reason)
+        await _close(ws, request, error.close_code, error.close_reason)
+
+    async def disconnect(self, matches: Callable[[Principal], bool], reason: str) -> int:
+        """Close every connection whose principal matches, at once (changes of credentials
+        close the affected connections by themselves).
+
+        Returns how many were closed; they end with close code 1008 and `reason`.
+        """
+        chosen = [(ws, request) for ws, (request, p) in self._open.items() if matches(p)]
+        error = ZwsProtocolError(WSCloseCode.POLICY_VIOLATION, reason)
+        await asyncio.gather(
+            *(_close(ws, request, error.close_code, error.close_reason) for ws, request in chosen)
+        )
+        return len(chosen)
+
+    async def close_all(self, app: web.Application | None = None) -> None:
+        """Close every connection with 1001 (going away); an `on_shutdown` handler."""
+        await asyncio.gather(
+            *(
+                _close(ws, request, WSCloseCode.GOING_AWAY, b"server shutting down")
+                for ws, (request, _) in list(self._open.items())
+            )
+        )
+
+    async def _admit(self, request: web.Request) -> Principal:
+        # Origin first: a foreign page learns nothing, not even whether its cookie is valid.
+        if not self._origin_allowed(request):
+            origin = request.headers.get("Origin")
+            log.info("zws refused %s: Origin %r not allowed", request.path, origin)
+            raise _refusal(web.HTTPForbidden, Forbidden(f"Origin {origin!r} is not allowed"))
+        principal = await self._authenticate(request)
+        if principal is None:
+            log.info("zws refused %s: not authenticated", request.path)
+            raise _refusal(
+                web.HTTPUnauthorized,
+                Unauthorized("log in, or pass an API token as Bearer or ?token="),
+            )
+        request[PRINCIPAL] = principal  # for the access log line of the upgrade
+        return principal
+
+    async def _accept(
+        self, request: web.Request, principal: Principal, max_message_bytes: int
+    ) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse(
+            protocols=(SUBPROTOCOL,),
+            heartbeat=HEARTBEAT_SECONDS,
+            # aiohttp refuses an oversized frame from its header, before reading it, and
+            # closes with 1009 itself; +1 for the flag byte, +1 because its bound is exclusive.
+            max_msg_size=max_message_bytes + 2,
+            # Small JSON messages gain little from deflate; without it no zip bomb either.
+            compress=False,
+        )
+        ready = ws.can_prepare(request)
+        if not ready.ok:
+            raise _refusal(web.HTTPBadRequest, BadRequest(f"{request.path} expects a WebSocket"))
+        if ready.protocol != SUBPROTOCOL:
+            raise _refusal(
+                web.HTTPBadRequest,
+                BadRequest(f"the client must offer the WebSocket subprotocol {SUBPROTOCOL}"),
+            )
+        await ws.prepare(request)
+        self._open[ws] = (request, principal)
+        log.debug("zws %s connected: %s", request.path, principal.user)
+        # Our routing id goes first, as ZWS 2.0 asks; clusterd has none, so it is empty.
+        await _send(ws, [b""])
+        return ws
+
+    async def _answer(
+        self,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        send_lock: asyncio.Lock,
+        principal: Principal,
+        envelope: Sequence[bytes],
+        fields: dict[str, Any],
+    ) -> None:
+        started = time.perf_counter()
+        method, path = fields.get("method"), fields.get("path")
+        # Authorised against the current state, not the one of the upgrade.
+        current = await self._authenticate(request)
+        try:
+            api_request = _api_request(fields, current)
+            api_request.remote = request.remote
+            method, path = api_request.method, api_request.path
+            response = await self._dispatcher.dispatch(api_request)
+            status, reply = response.status, _reply(response.status, response.body)
+        except ApiError as error:
+            status, reply = error.status, _reply(error.status, error.body())
+        except Exception:
+            log.exception("zws request %s %s by %s failed", method, path, principal.user)
+            failure = ApiError("internal error; the server log has the details")
+            status, reply = failure.status, _reply(failure.status, failure.body())
+        log.info(
+            "zws %s %s %s %d %.1fms",
+            principal.user,
+            method,
+            path,
+            status,
+            (time.perf_counter() - started) * 1000,
+        )
+        async with send_lock:
+            await _send(ws, [*envelope, reply])
+        if current != principal and ws in self._open:
+            await self._end_for(ws, request, principal, current)
+
+    async def _forward(
+        self, ws: web.WebSocketResponse, request: web.Request, subscription: Subscription
+    ) -> None:
+        """Send events until the hub closes (1001) or this peer falls behind (1013)."""
+
+        async def send_events() -> None:
+            async for event in subscription:
+                await _send(ws, [event.topic_bytes, event.payload])
+
+        sending = asyncio.create_task(send_events())
+        overflow = asyncio.create_task(subscription.wait_overflowed())
+        try:
+            await asyncio.wait((sending, overflow), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sending.cancel()
+            overflow.cancel()
+            await asyncio.gather(sending, overflow, return_exceptions=True)
+        if subscription.overflowed:
+            log.warning("zws events: %s fell behind and was disconnected", request.remote)
+            await _close(ws, request, WSCloseCode.TRY_AGAIN_LATER, b"subscriber too slow")
+        elif sending.exception() is not None:
+            log.error("zws events: sending failed", exc_info=sending.exception())
+            await _close(ws, request, WSCloseCode.INTERNAL_ERROR, b"server error")
+        else:
+            # The hub closed, or this connection is ending and closed its subscription.
+            await _close(ws, request, WSCloseCode.GOING_AWAY, b"event hub closed")
+
+    async def _refuse_peer(
+        self,
+        ws: web.WebSocketResponse,
+        request: web.Request,
+        principal: Principal,
+        error: ZwsProtocolError,
+    ) -> None:
+        log.warning(
+            "zws %s: closing connection of %s (%d): %s",
+            request.path,
+            principal.user,
+            error.close_code,
+            error.reason,
+        )
+        await _close(ws, request, error.close_code, error.close_reason)
+
+
+ZWS_ENDPOINTS = web.AppKey("zws_endpoints", ZwsEndpoints)
+"""Where `zws_extension` leaves the endpoints, e.g. for `disconnect` on logout."""
+
+
+def add_zws_routes(
+    app: web.Application,
+    *,
+    dispatcher: Dispatcher,
+    authenticate: Authenticate,
+    origin_allowed: OriginAllowed,
+    hub: EventHub,
+) -> ZwsEndpoints:
+    """Mount `/zmq` and `/zmq/events` on `app`; their connections close on app shutdown."""
+    endpoints = ZwsEndpoints(
+        dispatcher=dispatcher, authenticate=authenticate, origin_allowed=origin_allowed, hub=hub
+    )
+    app.router.add_get(ROUTER_PATH, endpoints.router)
+    app.router.add_get(EVENTS_PATH, endpoints.events)
+    app.on_shutdown.append(endpoints.close_all)
+    app.cleanup_ctx.append(endpoints.following_credentials)
+    return endpoints
+
+
+def zws_extension(hub: EventHub) -> Extension:
+    """The browser link as a clusterd extension, on the app's dispatcher and authenticator."""
+
+    def extend(app: web.Application) -> None:
+        authenticator = app[AUTHENTICATOR]
+        app[ZWS_ENDPOINTS] = add_zws_routes(
+            app,
+            dispatcher=app[DISPATCHER],
+            authenticate=authenticator.authenticate,
+            origin_allowed=authenticator.origin_allowed,
+            hub=hub,
+        )
+        app[SERVICES].credentials.on_change(app[ZWS_ENDPOINTS].credentials_changed)
+
+    return extend
+
+
+async def _messages(
+    ws: web.WebSocketResponse, assembler: MessageAssembler
+) -> AsyncIterator[list[bytes]]:
+    """The peer's ZeroMQ messages until it closes; raises ZwsProtocolError on a violation."""
+    async for ws_message in ws:
+        if ws_message.type is WSMsgType.BINARY:
+            message = assembler.feed(ws_message.data)
+            if message is not None:
+                yield message
+        elif ws_message.type is WSMsgType.TEXT:
+            raise ZwsProtocolError(
+                WSCloseCode.UNSUPPORTED_DATA, "text message; ZWS frames are binary messages"
+            )
+        elif ws_message.type is WSMsgType.ERROR:
+            # aiohttp has closed the connection already (e.g. 1009 for an oversized frame).
+            log.warning("zws connection closed by the server: %s", ws_message.data)
+            return
+
+
+def _split_request(message: list[bytes]) -> tuple[list[bytes], dict[str, Any]]:
+    """`[envelope..., JSON]` → envelope and the decoded request object."""
+    if len(message) < 2:
+        raise ZwsProtocolError(
+            WSCloseCode.PROTOCOL_ERROR, "a request is [request-id, JSON request]; got one frame"
+        )
+    try:
+        fields = json_input.loads(message[-1], "request")
+    except BadRequest as error:
+        raise ZwsProtocolError(WSCloseCode.INVALID_TEXT, error.message) from error
+    if not isinstance(fields, dict):
+        raise ZwsProtocolError(
+            WSCloseCode.INVALID_TEXT,
+            f"request must be a JSON object, got {type(fields).__name__}",
+        )
+    return message[:-1], fields
+
+
+def _api_request(fields: dict[str, Any], principal: Principal | None) -> ApiRequest:
+    """Check the request object's members; each mistake is a 400 that names the member."""
+    json_input.refuse_lone_surrogates(fields, "request")
+    unknown = sorted(set(fields) - _REQUEST_MEMBERS)
+    if unknown:
+        raise BadRequest(f"unknown request member(s) {', '.join(map(repr, unknown))}")
+    method, path = fields.get("method"), fields.get("path")
+    if not isinstance(method, str) or not method:
+        raise BadRequest(f"request member 'method' must be a non-empty string, got {method!r}")
+    if not isinstance(path, str) or not path.startswith("/"):
+        raise BadRequest(f"request member 'path' must be a string starting with /, got {path!r}")
+    query = fields.get("query") or {}
+    if not isinstance(query, dict) or not all(isinstance(v, str) for v in query.values()):
+        raise BadRequest(f"request member 'query' must map names to strings, got {query!r}")
+    api_request = ApiRequest.from_target(method, path, fields.get("body"), principal)
+    api_request.query.update(query)
+    return api_request
+
+
+def _reply(status: int, body: Any) -> bytes:
+    reply = {"status": status, "body": body}
+    return json.dumps(reply, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+async def _send(ws: web.WebSocketResponse, frames: Sequence[bytes]) -> None:
+    """Send one ZeroMQ message; a peer that has gone away just misses it."""
+    try:
+        for data in encode_message(frames):
+            await ws.send_bytes(data)
+    except ConnectionResetError:
+        log.debug("zws peer went away before a message could be sent")
+
+
+async def _close(ws: web.WebSocketResponse, request: web.Request, code: int, reason: bytes) -> None:
+    """Close with code and reason; cut the TCP link if the peer does not let that through."""
+    try:
+        async with asyncio.timeout(CLOSE_SECONDS):
+            await ws.close(code=code, message=reason)
+    except TimeoutError:
+        if request.transport is not None:
+            request.transport.abort()
+
+
+async def _finish(tasks: Collection[asyncio.Task[None]], timeout: float | None = None) -> None:
+    """Let tasks end by themselves (a request's effect happens anyway), for at most `timeout`;
+    cancel what is left then, or everything if we are cancelled (server shutdown)."""
+    if not tasks:
+        return
+    try:
+        _, pending = await asyncio.wait(set(tasks), timeout=timeout)
+    except asyncio.CancelledError:
+        for task in tasks:
+            task.cancel()
+        raise
+    for task in pending:
+        task.cancel()
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _refusal(kind: type[web.HTTPException], error: ApiError) -> web.HTTPException:
+    return kind(text=json.dumps(error.body()), content_type="application/json")

@@ -1,0 +1,339 @@
+"""Following every registered instance: its changes and its link status, into the event hub.
+
+For each instance in the registry the feed keeps a CURVE subscription to the daemon's event
+socket (docs/protocol.md §5) and republishes every change on the `EventHub`:
+
+- topic `instance/<id>/<key>`: ``{"instance", "key", "old", "new", "revision", "origin",
+  "seq"}``, the daemon's event (`old`/`new` are ``{"value", "meta"}`` or null);
+- topic `registry/instance/<id>/status`: ``{"instance", **WireGateway.status()}`` whenever the
+  link's status changes (online, offline, or new version details).
+
+Listeners attached with `attach` (the cluster service: drift, catching members up) are awaited
+for each event and each online/offline change, in order per instance, after the hub has it.
+The feed follows registry changes by listening to the audit log, where every change of the
+registry through clusterd is recorded; each entry names the instance it changed, and only that
+instance's subscription is brought up to date.
+
+The event socket is where the daemon's `version` answer says it is (the `events` of the
+gateway's status). Until the daemon has answered, the feed subscribes at the request port + 2,
+where a daemon that does not tell publishes, and moves the subscription once it knows better.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import zmq
+from aiohttp import web
+
+from elektraweb.cluster.api.errors import NotFound
+from elektraweb.cluster.audit.log import AuditEntry
+from elektraweb.cluster.events.hub import EventHub
+from elektraweb.cluster.instances.wire_gateway import WireGateway
+from elektraweb.cluster.services import SERVICES, Extension
+from elektraweb.cluster.store.registry import Instance, Registry, parse_endpoint
+from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState, LinkStatus
+
+log = logging.getLogger(__name__)
+
+
+class FeedListener(Protocol):
+    """What the feed tells its listeners; `instance` is read fresh from the registry."""
+
+    async def on_event(self, instance: Instance, event: Event) -> None:
+        """A key of `instance` changed (through clusterd, another client, or on the host)."""
+        ...
+
+    async def on_status(self, instance: Instance, online: bool) -> None:
+        """The link to `instance` came up (also the first time after clusterd starts) or went
+        down. Events published while it was down were missed."""
+        ...
+
+
+class Subscription(Protocol):
+    """Everything one daemon publishes (an `EventSubscriber` to every prefix)."""
+
+    status: LinkStatus
+
+    async def start(self) -> None: ...
+
+    async def receive(self) -> Event: ...
+
+    async def close(self) -> None: ...
+
+
+class SubscriptionFactory(Protocol):
+    """Opens the subscription (not started) to the events published at `endpoint` by the
+    daemon whose public key is `server_key`; raises ValueError for a key it cannot use."""
+
+    def __call__(self, endpoint: str, *, server_key: str) -> Subscription: ...
+
+
+def zmq_subscriptions(keypair: KeyPair) -> SubscriptionFactory:
+    """The daemon's PUB socket, over CURVE as `keypair`."""
+
+    def subscribe(endpoint: str, *, server_key: str) -> Subscription:
+        return EventSubscriber(endpoint, server_key=server_key, keypair=keypair, prefixes=[""])
+
+    return subscribe
+
+
+def _unannounced_events_endpoint(instance: Instance) -> str:
+    # Where a daemon publishes that has not said (docs/protocol.md §4): request port + 2.
+    host, _, port = parse_endpoint(instance.endpoint).address.rpartition(":")
+    return f"{host}:{int(port) + 2}"
+
+
+async def _cancel(*tasks: asyncio.Task[None] | None) -> None:
+    running = [task for task in tasks if task is not None]
+    for task in running:
+        task.cancel()
+    await asyncio.gather(*running, return_exceptions=True)
+
+
+def _state(state: KeyState | None) -> dict[str, Any] | None:
+    return None if state is None else {"value": state.value, "meta": state.meta}
+
+
+def event_json(instance_id: int, event: Event) -> dict[str, Any]:
+    return {
+        "instance": instance_id,
+        "key": event.key,
+        "old": _state(event.old),
+        "new": _state(event.new),
+        "revision": event.revision,
+        "origin": event.origin,
+        "seq": event.seq,
+    }
+
+
+@dataclass(eq=False)
+class _Follower:
+    """One instance's subscription, the endpoint it is subscribed at, and the task that
+    reads it."""
+
+    instance: Instance
+    subscriber: Subscription
+    events: str
+    reader: asyncio.Task[None] | None = None
+    online: bool = False
+    changes: asyncio.Queue[bool] = field(default_factory=asyncio.Queue)
+    notifier: asyncio.Task[None] | None = None
+
+    def follows(self, instance: Instance) -> bool:
+        return (self.instance.endpoint, self.instance.public_key) == (
+            instance.endpoint,
+            instance.public_key,
+        )
+
+
+class InstanceFeed:
+    """Republishes every registered instance's changes and link status on `hub`.
+
+    Plug it into clusterd with `extension`; it starts with the app and stops before the gateway
+    closes. `subscribe` opens each subscription: by default over ZeroMQ as `keypair`.
+    """
+
+    def __init__(
+        self,
+        hub: EventHub,
+        gateway: WireGateway,
+        keypair: KeyPair,
+        *,
+        subscribe: SubscriptionFactory | None = None,
+    ) -> None:
+        self._hub = hub
+        self._gateway = gateway
+        self._open = subscribe or zmq_subscriptions(keypair)
+        self._followers: dict[int, _Follower] = {}
+        self._listeners: list[FeedListener] = []
+        self._registry: Registry | None = None
+        self._syncing = asyncio.Lock()
+        self._background: set[asyncio.Task[None]] = set()
+        gateway.add_listener(self._status_changed)
+
+    def attach(self, listener: FeedListener) -> None:
+        self._listeners.append(listener)
+
+    def events_online(self, instance_id: int) -> bool:
+        """Whether the instance's event socket is connected (False when it is not followed)."""
+        follower = self._followers.get(instance_id)
+        return follower is not None and follower.subscriber.status.online
+
+    @property
+    def extension(self) -> Extension:
+        """The clusterd extension that starts and stops the feed with the app."""
+
+        def extend(app: web.Application) -> None:
+            async def start(app: web.Application) -> None:
+                services = app[SERVICES]
+                services.audit.subscribe(self._audited)
+                await self.start(services.registry)
+
+            async def stop(app: web.Application) -> None:
+                await self.close()
+
+            app.on_startup.append(start)
+            app.on_cleanup.append(stop)
+
+        return extend
+
+    async def start(self, registry: Registry) -> None:
+        self._registry = registry
+        await self.sync()
+
+    async def sync(self, instance_id: int | None = None) -> None:
+        """Follow exactly the instances in the registry (new ones, moved ones, not removed);
+        with `instance_id`, bring only that instance's subscription up to date."""
+        if self._registry is None:
+            raise RuntimeError("the instance feed is not started")
+        async with self._syncing:
+            if instance_id is None:
+                wanted = {instance.id: instance for instance in self._registry.instances()}
+                checked = list(self._followers)
+            else:
+                current = self._current(instance_id)
+                wanted = {} if current is None else {instance_id: current}
+                checked = [instance_id]
+            for checked_id in checked:
+                follower, current = self._followers.get(checked_id), wanted.get(checked_id)
+                if follower is not None and (current is None or not follower.follows(current)):
+                    await self._stop_following(checked_id)
+            for instance in wanted.values():
+                if instance.id not in self._followers:
+                    await self._follow(instance)
+
+    async def close(self) -> None:
+        self._registry = None  # from here on, no status schedules a move
+        await _cancel(*self._background)
+        async with self._syncing:
+            for instance_id in list(self._followers):
+                await self._stop_following(instance_id)
+
+    # -- following one instance ---------------------------------------------------------------
+
+    async def _follow(self, instance: Instance) -> None:
+        # A link opened earlier by a request may know the endpoint already.
+        events = self._gateway.status(instance)["events"] or _unannounced_events_endpoint(instance)
+        subscriber = await self._subscribe(instance, events)
+        if subscriber is None:
+            return
+        follower = _Follower(instance, subscriber, events)
+        self._followers[instance.id] = follower
+        loop = asyncio.get_running_loop()
+        follower.reader = loop.create_task(self._read(follower), name=f"feed-{instance.id}")
+        follower.notifier = loop.create_task(self._notify(follower), name=f"status-{instance.id}")
+        # Opening the request link makes the gateway follow (and report) the instance's status;
+        # a link opened earlier by a request may be online already and report no change.
+        await self._gateway.connect(instance)
+        self._status_changed(instance, self._gateway.status(instance))
+
+    async def _subscribe(self, instance: Instance, events: str) -> Subscription | None:
+        """A subscription to everything `instance` publishes at `events`; None (logged) when
+        ZeroMQ refuses the key or the endpoint."""
+        subscriber = None
+        try:
+            subscriber = self._open(events, server_key=instance.public_key)
+            await subscriber.start()
+        except (ValueError, zmq.ZMQError) as error:
+            # An unusable key is reported by the gateway on every call as well.
+            log.warning("cannot follow instance %d's events at %s: %s", instance.id, events, error)
+            if subscriber is not None:
+                await subscriber.close()
+            return None
+        return subscriber
+
+    async def _move(self, instance: Instance, events: str) -> None:
+        """Follow `instance`'s events at `events`, where its daemon says it publishes."""
+        async with self._syncing:
+            follower = self._followers.get(instance.id)
+            if follower is None or not follower.follows(instance) or follower.events == events:
+                return  # no longer followed, moved elsewhere, or moved by an earlier status
+            subscriber = await self._subscribe(instance, events)
+            if subscriber is None:
+                return  # keep the old subscription; the next status change tries again
+            log.info(
+                "instance %d publishes its events at %s, not %s: following them there",
+                instance.id,
+                events,
+                follower.events,
+            )
+            old_reader, old_subscriber = follower.reader, follower.subscriber
+            # The follower is consistent at every await: `_stop_following` may come next.
+            follower.reader, follower.subscriber, follower.events = None, subscriber, events
+            try:
+                await _cancel(old_reader)  # ended before the new one starts: events stay in order
+            finally:
+                await old_subscriber.close()
+            follower.reader = asyncio.get_running_loop().create_task(
+                self._read(follower), name=f"feed-{instance.id}"
+            )
+
+    async def _stop_following(self, instance_id: int) -> None:
+        follower = self._followers.pop(instance_id)
+        await _cancel(follower.reader, follower.notifier)
+        await follower.subscriber.close()
+
+    async def _read(self, follower: _Follower) -> None:
+        instance_id = follower.instance.id
+        while True:
+            event = await follower.subscriber.receive()
+            self._hub.publish(f"instance/{instance_id}/{event.key}", event_json(instance_id, event))
+            instance = self._current(instance_id) if self._listeners else None
+            if instance is None:
+                continue
+            for listener in list(self._listeners):
+                try:
+                    await listener.on_event(instance, event)
+                except Exception:
+                    log.exception("feed listener failed on %s of %d", event.key, instance_id)
+
+    def _status_changed(self, instance: Instance, status: dict[str, Any]) -> None:
+        follower = self._followers.get(instance.id)
+        if follower is None:
+            return
+        self._hub.publish(
+            f"registry/instance/{instance.id}/status", {"instance": instance.id, **status}
+        )
+        events = status["events"]
+        if events is not None and events != follower.events and self._registry is not None:
+            self._in_background(self._move(instance, events))
+        if status["online"] != follower.online:
+            follower.online = status["online"]
+            follower.changes.put_nowait(follower.online)
+
+    async def _notify(self, follower: _Follower) -> None:
+        instance_id = follower.instance.id
+        while True:
+            online = await follower.changes.get()
+            instance = self._current(instance_id)
+            if instance is None:
+                continue
+            for listener in list(self._listeners):
+                try:
+                    await listener.on_status(instance, online)
+                except Exception:
+                    log.exception("feed listener failed on status of instance %d", instance_id)
+
+    def _current(self, instance_id: int) -> Instance | None:
+        """The instance as the registry has it now (its cluster may have changed)."""
+        if self._registry is None:
+            return None
+        with contextlib.suppress(NotFound):
+            return self._registry.instance(instance_id)
+        return None
+
+    def _audited(self, entry: AuditEntry) -> None:
+        if entry.action.startswith("instance.") and self._registry is not None:
+            named = None if entry.target_id is None else int(entry.target_id)
+            self._in_background(self.sync(named))
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)

@@ -1,0 +1,243 @@
+"""What clusterd knows each member has of its cluster's keys, kept in clusterd's database.
+
+Comparing this with the desired state gives each member's pending work, so nothing has to be
+queued: a member that was offline, or a clusterd that restarted, simply finds the difference
+again. Two tables, created here on the registry's database:
+
+- `cluster_applied`: per cluster, member and key, the revision of the desired content last
+  applied (NULL: not applied, or no longer trusted after drift), the metadata names applied (to
+  remove entries the cluster drops), the member's revision right after (to recognise drift even
+  when the member normalises a value or adds metadata from its spec), the member's refusal of the
+  current desired content, and the content found when the key drifted.
+- `cluster_unlocks`: members that left a cluster while offline and still hold its locks.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from elektraweb.cluster.store.database import Database
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS cluster_applied (
+    cluster_id  INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+    instance_id INTEGER NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+    name        TEXT NOT NULL,
+    revision    TEXT,
+    meta_names  TEXT NOT NULL DEFAULT '[]',
+    observed    TEXT,
+    rejected    TEXT,
+    drift       TEXT,
+    PRIMARY KEY (cluster_id, instance_id, name)
+);
+CREATE TABLE IF NOT EXISTS cluster_unlocks (
+    instance_id INTEGER NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
+    cluster_id  INTEGER NOT NULL,
+    PRIMARY KEY (instance_id, cluster_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A member refused the desired content with `revision` (None: refused to remove the key)."""
+
+    revision: str | None
+    error: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class AppliedKey:
+    name: str
+    revision: str | None = None
+    meta_names: frozenset[str] = field(default_factory=frozenset)
+    observed: str | None = None
+    rejected: Rejection | None = None
+    drift: dict[str, Any] | None = None
+    """The key as found on the member (`{value, meta}`, or `{"missing": true}`)."""
+
+
+def _row(row: sqlite3.Row) -> AppliedKey:
+    rejected = None if row["rejected"] is None else Rejection(**json.loads(row["rejected"]))
+    return AppliedKey(
+        name=row["name"],
+        revision=row["revision"],
+        meta_names=frozenset(json.loads(row["meta_names"])),
+        observed=row["observed"],
+        rejected=rejected,
+        drift=None if row["drift"] is None else json.loads(row["drift"]),
+    )
+
+
+class AppliedKeys:
+    """Reads and writes of both tables. Writes inside `batch()` are stored together, in one
+    transaction, when the outermost batch ends; reads see them at once all the same (a read
+    stores what is waiting first). A write that is lost with a crashed clusterd before it is
+    stored only makes clusterd send that member the same content once more."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+        database.connection.executescript(_SCHEMA)
+        self._waiting: list[tuple[str, list[tuple[Any, ...]]]] = []
+        self._batches = 0
+        self._writes = 0
+        self._last_write: dict[tuple[int, int], int] = {}
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Store the block's writes in one transaction (batches may nest and overlap)."""
+        self._batches += 1
+        try:
+            yield
+        finally:
+            self._batches -= 1
+            if not self._batches:
+                self._store()
+
+    def mark(self) -> int:
+        """Where the sequence of writes is now, for `changed_since`."""
+        return self._writes
+
+    def changed_since(self, cluster_id: int, instance_id: int, mark: int) -> bool:
+        """Whether anything about the member's keys of the cluster was written after `mark`."""
+        return self._last_write.get((cluster_id, instance_id), 0) > mark
+
+    def of(self, cluster_id: int, instance_id: int) -> dict[str, AppliedKey]:
+        self._store()
+        rows = self._db.connection.execute(
+            "SELECT * FROM cluster_applied WHERE cluster_id = ? AND instance_id = ?",
+            (cluster_id, instance_id),
+        )
+        return {row["name"]: _row(row) for row in rows}
+
+    def of_cluster(self, cluster_id: int) -> dict[int, dict[str, AppliedKey]]:
+        """Every member's keys, by instance id."""
+        self._store()
+        result: dict[int, dict[str, AppliedKey]] = {}
+        rows = self._db.connection.execute(
+            "SELECT * FROM cluster_applied WHERE cluster_id = ?", (cluster_id,)
+        )
+        for row in rows:
+            result.setdefault(row["instance_id"], {})[row["name"]] = _row(row)
+        return result
+
+    def _write(
+        self, cluster_id: int, instance_id: int, statement: str, rows: list[tuple[Any, ...]]
+    ) -> None:
+        self._writes += 1
+        self._last_write[cluster_id, instance_id] = self._writes
+        self._waiting.append((statement, rows))
+        if not self._batches:
+            self._store()
+
+    def _store(self) -> None:
+        if not self._waiting:
+            return
+        waiting, self._waiting = self._waiting, []
+        try:
+            with self._db.transaction() as db:
+                for statement, rows in waiting:
+                    db.executemany(statement, rows)
+        except sqlite3.IntegrityError:
+            # A member or cluster was deleted meanwhile: store the rest without its rows.
+            for statement, rows in waiting:
+                for row in rows:
+                    try:
+                        with self._db.transaction() as db:
+                            db.execute(statement, row)
+                    except sqlite3.IntegrityError as error:
+                        log.info("not recorded, its member or cluster is gone: %s", error)
+
+    def _upsert(self, cluster_id: int, instance_id: int, name: str, **columns: Any) -> None:
+        """Insert the row or change only the given columns of it."""
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
+        self._write(
+            cluster_id,
+            instance_id,
+            f"INSERT INTO cluster_applied (cluster_id, instance_id, name, {names})"
+            f" VALUES (?, ?, ?, {marks}) ON CONFLICT (cluster_id, instance_id, name)"
+            f" DO UPDATE SET {updates}",
+            [(cluster_id, instance_id, name, *columns.values())],
+        )
+
+    def applied(
+        self,
+        cluster_id: int,
+        instance_id: int,
+        name: str,
+        revision: str,
+        meta: Mapping[str, str],
+        observed: str | None,
+    ) -> None:
+        """The member took the desired content with `revision`; it now has `observed`."""
+        self._upsert(
+            cluster_id,
+            instance_id,
+            name,
+            revision=revision,
+            meta_names=json.dumps(sorted(meta)),
+            observed=observed,
+            rejected=None,
+            drift=None,
+        )
+
+    def rejected(self, cluster_id: int, instance_id: int, name: str, rejection: Rejection) -> None:
+        text = json.dumps({"revision": rejection.revision, "error": rejection.error})
+        self._upsert(cluster_id, instance_id, name, rejected=text)
+
+    def drifted(self, cluster_id: int, instance_id: int, name: str, found: dict[str, Any]) -> None:
+        """The member's key no longer is what was applied: apply it again."""
+        self._upsert(cluster_id, instance_id, name, revision=None, drift=json.dumps(found))
+
+    def forget(self, cluster_id: int, instance_id: int, names: list[str] | None = None) -> None:
+        """Drop the named rows (the member no longer has those keys), or all of the member's."""
+        if names is None:
+            self._write(
+                cluster_id,
+                instance_id,
+                "DELETE FROM cluster_applied WHERE cluster_id = ? AND instance_id = ?",
+                [(cluster_id, instance_id)],
+            )
+        else:
+            self._write(
+                cluster_id,
+                instance_id,
+                "DELETE FROM cluster_applied WHERE cluster_id = ? AND instance_id = ? AND name = ?",
+                [(cluster_id, instance_id, name) for name in names],
+            )
+
+    # -- locks a member still holds for a cluster it left -----------------------------------
+
+    def owe_unlock(self, instance_id: int, cluster_id: int) -> None:
+        self._write(
+            cluster_id,
+            instance_id,
+            "INSERT OR IGNORE INTO cluster_unlocks (instance_id, cluster_id) VALUES (?, ?)",
+            [(instance_id, cluster_id)],
+        )
+
+    def unlocks_owed(self, instance_id: int) -> list[int]:
+        self._store()
+        rows = self._db.connection.execute(
+            "SELECT cluster_id FROM cluster_unlocks WHERE instance_id = ? ORDER BY cluster_id",
+            (instance_id,),
+        )
+        return [row["cluster_id"] for row in rows]
+
+    def unlocked(self, instance_id: int, cluster_id: int) -> None:
+        self._write(
+            cluster_id,
+            instance_id,
+            "DELETE FROM cluster_unlocks WHERE instance_id = ? AND cluster_id = ?",
+            [(instance_id, cluster_id)],
+        )

@@ -1,0 +1,210 @@
+"""Sessions (browser logins) and API tokens (scripts): random secrets stored only as hashes.
+
+The secrets are 256-bit random values, so one SHA-256 is enough to make a stolen database
+useless for logging in; a slow password hash would only slow down every request.
+
+Every request shows its secret, so the principals of recently checked secrets are kept in
+memory (at most `CHECKED_LIMIT`, each for at most `CHECKED_SECONDS`, never past a session's
+expiry) rather than asked of the database each time. Temporary triggers on this connection
+forget them all whenever a user, session or token row changes or goes, whatever the cause
+(logout, a revoked token, a user's new role, a removed user and the sessions and tokens that
+go with it), before the statement that changed it returns: such a change takes effect with the
+very next request. Only a change made to the database file by another program can go unseen,
+for `CHECKED_SECONDS` at most. Secrets that fail the check are not kept. Listeners
+(`on_change`) hear of every such change; the WebSocket endpoints close the connections whose
+credentials it ended or changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import sqlite3
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from elektraweb.cluster.api.errors import NotFound
+from elektraweb.cluster.api.messages import Principal, Role, lesser_role
+from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.users import check_role
+
+TOKEN_PREFIX = "ewt_"
+"""API tokens start with this, so they are recognisable in a leaked file."""
+CHECKED_SECONDS = 5.0
+CHECKED_LIMIT = 1024
+
+_FORGET = "clusterd_forget_checked_credentials"
+_FORGET_TRIGGERS = "".join(
+    f"CREATE TEMP TRIGGER IF NOT EXISTS forget_checked_on_{event.lower()}_{table}"
+    f" AFTER {event} ON main.{table} BEGIN SELECT {_FORGET}(); END;"
+    for table in ("users", "sessions", "api_tokens")
+    for event in ("UPDATE", "DELETE")
+)
+
+
+def _digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ApiToken:
+    id: int
+    name: str
+    user: str
+    role: Role
+    created: str
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "user": self.user,
+            "role": self.role,
+            "created": self.created,
+        }
+
+
+def _token(row: sqlite3.Row) -> ApiToken:
+    return ApiToken(row["id"], row["name"], row["user"], check_role(row["role"]), row["created"])
+
+
+@dataclass(frozen=True)
+class _Checked:
+    principal: Principal
+    until: float
+    """When (`time.time()`) the secret must be checked against the database again."""
+
+
+class Credentials:
+    """Sessions and tokens in `database`; one `Credentials` per database connection."""
+
+    def __init__(self, database: Database, session_seconds: int) -> None:
+        self._db = database
+        self._session_seconds = session_seconds
+        self._checked: OrderedDict[tuple[str, str], _Checked] = OrderedDict()
+        self._listeners: list[Callable[[], None]] = []
+        database.connection.create_function(_FORGET, 0, self._forget)
+        database.connection.executescript(_FORGET_TRIGGERS)
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener` whenever a user, session or token changes or goes, from inside the
+        statement that changed it: it must not touch the database, only take note."""
+        self._listeners.append(listener)
+
+    def _forget(self) -> None:
+        self._checked.clear()
+        for listener in self._listeners:
+            listener()
+
+    def _recall(self, kind: Literal["session", "token"], digest: str) -> Principal | None:
+        checked = self._checked.get((kind, digest))
+        if checked is None:
+            return None
+        if checked.until <= time.time():
+            del self._checked[kind, digest]
+            return None
+        self._checked.move_to_end((kind, digest))
+        return checked.principal
+
+    def _remember(
+        self, kind: Literal["session", "token"], digest: str, principal: Principal, until: float
+    ) -> Principal:
+        self._checked[kind, digest] = _Checked(principal, until)
+        self._checked.move_to_end((kind, digest))
+        if len(self._checked) > CHECKED_LIMIT:
+            self._checked.popitem(last=False)
+        return principal
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def open_session(self, user: str) -> str:
+        """Start a session for `user`; the returned secret goes into the cookie only."""
+        secret = secrets.token_urlsafe(32)
+        now = time.time()
+        with self._db.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
+            db.execute(
+                "INSERT INTO sessions (token_hash, user, expires) VALUES (?, ?, ?)",
+                (_digest(secret), user, now + self._session_seconds),
+            )
+        return secret
+
+    def session(self, secret: str) -> Principal | None:
+        digest = _digest(secret)
+        known = self._recall("session", digest)
+        if known is not None:
+            return known
+        now = time.time()
+        row = self._db.connection.execute(
+            "SELECT sessions.id, sessions.expires, users.name, users.role FROM sessions"
+            " JOIN users ON users.name = sessions.user"
+            " WHERE token_hash = ? AND expires > ?",
+            (digest, now),
+        ).fetchone()
+        if row is None:
+            return None
+        principal = Principal(row["name"], check_role(row["role"]), "session", row["id"])
+        return self._remember(
+            "session", digest, principal, min(now + CHECKED_SECONDS, row["expires"])
+        )
+
+    def close_session(self, session_id: int) -> None:
+        with self._db.transaction() as db:
+            db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+
+    # -- API tokens -------------------------------------------------------------------------
+
+    def create_token(self, user: str, name: str, role: Role) -> tuple[ApiToken, str]:
+        """A new token and its secret; the secret is not kept and cannot be shown again."""
+        secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        with self._db.transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO api_tokens (token_hash, name, user, role, created)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (_digest(secret), name, user, role, created),
+            )
+            assert cursor.lastrowid is not None
+            return self.token(cursor.lastrowid), secret
+
+    def token(self, token_id: int) -> ApiToken:
+        row = self._db.connection.execute(
+            "SELECT * FROM api_tokens WHERE id = ?", (token_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"there is no API token with id {token_id}", token=token_id)
+        return _token(row)
+
+    def tokens(self, user: str | None = None) -> list[ApiToken]:
+        rows = self._db.connection.execute(
+            "SELECT * FROM api_tokens WHERE ? IS NULL OR user = ? ORDER BY id", (user, user)
+        )
+        return [_token(row) for row in rows]
+
+    def revoke_token(self, token_id: int) -> ApiToken:
+        with self._db.transaction() as db:
+            token = self.token(token_id)
+            db.execute("DELETE FROM api_tokens WHERE id = ?", (token_id,))
+            return token
+
+    def token_principal(self, secret: str) -> Principal | None:
+        """Who a token secret stands for; its role never exceeds the user's current role."""
+        digest = _digest(secret)
+        known = self._recall("token", digest)
+        if known is not None:
+            return known
+        row = self._db.connection.execute(
+            "SELECT api_tokens.id, api_tokens.role AS token_role, users.name,"
+            " users.role AS user_role FROM api_tokens"
+            " JOIN users ON users.name = api_tokens.user WHERE token_hash = ?",
+            (digest,),
+        ).fetchone()
+        if row is None:
+            return None
+        role = lesser_role(check_role(row["token_role"]), check_role(row["user_role"]))
+        principal = Principal(row["name"], role, "token", row["id"])
+        return self._remember("token", digest, principal, time.time() + CHECKED_SECONDS)

@@ -1,0 +1,339 @@
+"""The registry: which instances clusterd knows and which clusters group them.
+
+Identity rules (design brief §4): an instance is its public key, and one address serves one
+instance, so a second registration with the same key or the same normalised endpoint is refused
+naming the instance that has it; an instance belongs to at most one cluster.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import sqlite3
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlsplit
+
+from elektraweb.cluster.api.errors import BadRequest, Conflict, NotFound
+from elektraweb.cluster.store.database import Database
+
+DEFAULT_INSTANCE_PORT = 33333
+VISIBILITIES = ("critical", "important", "user", "advanced", "developer", "internal")
+_Z85_ALPHABET = frozenset(
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
+)
+_Z85_KEY_LENGTH = 40
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """An instance's request address: `address` to connect to, `identity` to compare."""
+
+    address: str
+    identity: str
+
+
+def parse_endpoint(text: str) -> Endpoint:
+    """Parse ``tcp://host:port`` (scheme and port optional, default port 33333).
+
+    The identity lowercases the host, writes IP addresses canonically and treats `localhost`
+    as 127.0.0.1, so two spellings of one address are recognised as the same instance.
+    """
+    raw = text.strip()
+    parts = urlsplit(raw if "://" in raw else f"tcp://{raw}")
+    if parts.scheme.lower() != "tcp":
+        raise BadRequest(f"endpoint {text!r} must use tcp://", field="endpoint")
+    if parts.path or parts.query or parts.fragment or parts.username or parts.password:
+        raise BadRequest(
+            f"endpoint {text!r} must be tcp://HOST:PORT and nothing else", field="endpoint"
+        )
+    host = parts.hostname
+    if not host or host == "*":
+        raise BadRequest(f"endpoint {text!r} names no host to connect to", field="endpoint")
+    try:
+        port = parts.port or DEFAULT_INSTANCE_PORT
+    except ValueError:
+        raise BadRequest(f"endpoint {text!r} has an invalid port", field="endpoint") from None
+    identity_host = "127.0.0.1" if host == "localhost" else host
+    try:
+        ip = ipaddress.ip_address(identity_host)
+    except ValueError:
+        pass
+    else:
+        identity_host = f"[{ip.compressed}]" if ip.version == 6 else ip.compressed
+    address_host = f"[{host}]" if ":" in host else host
+    return Endpoint(f"tcp://{address_host}:{port}", f"tcp://{identity_host}:{port}")
+
+
+def check_public_key(key: str) -> str:
+    """Return `key` if it is a z85-encoded CURVE public key (40 characters), else refuse it."""
+    if len(key) != _Z85_KEY_LENGTH or not set(key) <= _Z85_ALPHABET:
+        raise BadRequest(
+            f"public key {key!r} is not a 40-character z85 CURVE key", field="public_key"
+        )
+    return key
+
+
+@dataclass(frozen=True)
+class Instance:
+    id: int
+    name: str
+    endpoint: str
+    public_key: str
+    description: str = ""
+    visibility: str = "user"
+    cluster_id: int | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "endpoint": self.endpoint,
+            "public_key": self.public_key,
+            "description": self.description,
+            "visibility": self.visibility,
+            "cluster": self.cluster_id,
+        }
+
+
+@dataclass(frozen=True)
+class Cluster:
+    id: int
+    name: str
+    description: str = ""
+    members: tuple[int, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "description": self.description,
+            "members": list(self.members),
+        }
+
+
+@dataclass(frozen=True)
+class InstanceFields:
+    """What a client may set on an instance; validated by `validated()`."""
+
+    name: str
+    endpoint: str
+    public_key: str
+    description: str = ""
+    visibility: str = "user"
+
+    def validated(self) -> InstanceFields:
+        if not self.name.strip():
+            raise BadRequest("instance name must not be empty", field="name")
+        if self.visibility not in VISIBILITIES:
+            raise BadRequest(
+                f"visibility {self.visibility!r} is not one of {', '.join(VISIBILITIES)}",
+                field="visibility",
+            )
+        check_public_key(self.public_key)
+        return replace(self, name=self.name.strip(), endpoint=parse_endpoint(self.endpoint).address)
+
+
+def _instance(row: sqlite3.Row) -> Instance:
+    return Instance(
+        id=row["id"],
+        name=row["name"],
+        endpoint=row["endpoint"],
+        public_key=row["public_key"],
+        description=row["description"],
+        visibility=row["visibility"],
+        cluster_id=row["cluster_id"],
+    )
+
+
+def _describe(instance: Instance) -> str:
+    return f"instance {instance.name!r} (id {instance.id})"
+
+
+class Registry:
+    """Instances and clusters in the database; every method is one transaction."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    # -- instances --------------------------------------------------------------------------
+
+    def instances(self) -> list[Instance]:
+        rows = self._db.connection.execute("SELECT * FROM instances ORDER BY id")
+        return [_instance(row) for row in rows]
+
+    def instance(self, instance_id: int) -> Instance:
+        row = self._db.connection.execute(
+            "SELECT * FROM instances WHERE id = ?", (instance_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"there is no instance with id {instance_id}", instance=instance_id)
+        return _instance(row)
+
+    def check_unique(self, fields: InstanceFields, *, except_id: int | None = None) -> None:
+        """Refuse (409, naming the existing instance) a key or endpoint that is taken."""
+        identity = parse_endpoint(fields.endpoint).identity
+        for column, value, what in (
+            ("public_key", fields.public_key, f"public key {fields.public_key}"),
+            ("endpoint_key", identity, f"endpoint {identity}"),
+        ):
+            row = self._db.connection.execute(
+                f"SELECT * FROM instances WHERE {column} = ? AND id IS NOT ?",
+                (value, except_id),
+            ).fetchone()
+            if row is not None:
+                existing = _instance(row)
+                raise Conflict(
+                    f"{_describe(existing)} is already registered with {what}",
+                    code="duplicate-instance",
+                    instance=existing.id,
+                )
+
+    def add_instance(self, fields: InstanceFields) -> Instance:
+        fields = fields.validated()
+        with self._db.transaction() as db:
+            self.check_unique(fields)
+            cursor = db.execute(
+                "INSERT INTO instances (name, endpoint, endpoint_key, public_key, description,"
+                " visibility) VALUES (?, ?, ?, ?, ?, ?)",
+                (
+                    fields.name,
+                    fields.endpoint,
+                    parse_endpoint(fields.endpoint).identity,
+                    fields.public_key,
+                    fields.description,
+                    fields.visibility,
+                ),
+            )
+            assert cursor.lastrowid is not None
+            return self.instance(cursor.lastrowid)
+
+    def update_instance(self, instance_id: int, fields: InstanceFields) -> Instance:
+        fields = fields.validated()
+        with self._db.transaction() as db:
+            self.instance(instance_id)
+            self.check_unique(fields, except_id=instance_id)
+            db.execute(
+                "UPDATE instances SET name = ?, endpoint = ?, endpoint_key = ?, public_key = ?,"
+                " description = ?, visibility = ? WHERE id = ?",
+                (
+                    fields.name,
+                    fields.endpoint,
+                    parse_endpoint(fields.endpoint).identity,
+                    fields.public_key,
+                    fields.description,
+                    fields.visibility,
+                    instance_id,
+                ),
+            )
+            return self.instance(instance_id)
+
+    def remove_instance(self, instance_id: int) -> Instance:
+        with self._db.transaction() as db:
+            instance = self.instance(instance_id)
+            db.execute("DELETE FROM instances WHERE id = ?", (instance_id,))
+            return instance
+
+    # -- clusters ---------------------------------------------------------------------------
+
+    def clusters(self) -> list[Cluster]:
+        members: dict[int, list[int]] = {}
+        for row in self._db.connection.execute(
+            "SELECT id, cluster_id FROM instances WHERE cluster_id IS NOT NULL ORDER BY id"
+        ):
+            members.setdefault(row["cluster_id"], []).append(row["id"])
+        rows = self._db.connection.execute("SELECT * FROM clusters ORDER BY id")
+        return [
+            Cluster(row["id"], row["name"], row["description"], tuple(members.get(row["id"], ())))
+            for row in rows
+        ]
+
+    def cluster(self, cluster_id: int) -> Cluster:
+        row = self._db.connection.execute(
+            "SELECT * FROM clusters WHERE id = ?", (cluster_id,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"there is no cluster with id {cluster_id}", cluster=cluster_id)
+        members = tuple(instance.id for instance in self.members(cluster_id))
+        return Cluster(row["id"], row["name"], row["description"], members)
+
+    def members(self, cluster_id: int) -> list[Instance]:
+        rows = self._db.connection.execute(
+            "SELECT * FROM instances WHERE cluster_id = ? ORDER BY id", (cluster_id,)
+        )
+        return [_instance(row) for row in rows]
+
+    def _check_cluster_name(self, name: str, except_id: int | None = None) -> str:
+        name = name.strip()
+        if not name:
+            raise BadRequest("cluster name must not be empty", field="name")
+        row = self._db.connection.execute(
+            "SELECT id FROM clusters WHERE name = ? AND id IS NOT ?", (name, except_id)
+        ).fetchone()
+        if row is not None:
+            raise Conflict(
+                f"cluster {name!r} (id {row['id']}) already exists",
+                code="duplicate-cluster",
+                cluster=row["id"],
+            )
+        return name
+
+    def add_cluster(self, name: str, description: str = "") -> Cluster:
+        with self._db.transaction() as db:
+            name = self._check_cluster_name(name)
+            cursor = db.execute(
+                "INSERT INTO clusters (name, description) VALUES (?, ?)", (name, description)
+            )
+            assert cursor.lastrowid is not None
+            return self.cluster(cursor.lastrowid)
+
+    def update_cluster(self, cluster_id: int, name: str, description: str) -> Cluster:
+        with self._db.transaction() as db:
+            self.cluster(cluster_id)
+            name = self._check_cluster_name(name, except_id=cluster_id)
+            db.execute(
+                "UPDATE clusters SET name = ?, description = ? WHERE id = ?",
+                (name, description, cluster_id),
+            )
+            return self.cluster(cluster_id)
+
+    def remove_cluster(self, cluster_id: int) -> tuple[Cluster, list[Instance]]:
+        """Delete the cluster and its desired state; its members are released, not deleted."""
+        with self._db.transaction() as db:
+            cluster = self.cluster(cluster_id)
+            released = self.members(cluster_id)
+            db.execute("UPDATE instances SET cluster_id = NULL WHERE cluster_id = ?", (cluster_id,))
+            db.execute("DELETE FROM clusters WHERE id = ?", (cluster_id,))
+            return cluster, [replace(member, cluster_id=None) for member in released]
+
+    def join(self, cluster_id: int, instance_id: int) -> Instance:
+        """Make the instance a member; refused (409, naming it) if it is in any cluster."""
+        with self._db.transaction() as db:
+            self.cluster(cluster_id)
+            instance = self.instance(instance_id)
+            if instance.cluster_id is not None:
+                current = self.cluster(instance.cluster_id)
+                raise Conflict(
+                    f"{_describe(instance)} is already a member of cluster {current.name!r}"
+                    f" (id {current.id}); an instance belongs to at most one cluster",
+                    code="already-member",
+                    instance=instance.id,
+                    cluster=current.id,
+                )
+            db.execute(
+                "UPDATE instances SET cluster_id = ? WHERE id = ?", (cluster_id, instance_id)
+            )
+            return replace(instance, cluster_id=cluster_id)
+
+    def leave(self, cluster_id: int, instance_id: int) -> Instance:
+        with self._db.transaction() as db:
+            cluster = self.cluster(cluster_id)
+            instance = self.instance(instance_id)
+            if instance.cluster_id != cluster_id:
+                raise NotFound(
+                    f"{_describe(instance)} is not a member of cluster {cluster.name!r}"
+                    f" (id {cluster.id})",
+                    instance=instance.id,
+                    cluster=cluster.id,
+                )
+            db.execute("UPDATE instances SET cluster_id = NULL WHERE id = ?", (instance_id,))
+            return replace(instance, cluster_id=None)

@@ -1,0 +1,151 @@
+"""Users of clusterd: names, roles and argon2 password hashes.
+
+Hashing and verifying cost tens of milliseconds of CPU on purpose, so they run in a worker
+thread; the database is only touched from the event loop's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import sqlite3
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from elektraweb.cluster.api.errors import BadRequest, Conflict, NotFound
+from elektraweb.cluster.api.messages import ROLES, Role
+from elektraweb.cluster.store.database import Database
+
+MIN_PASSWORD_LENGTH = 8
+CONCURRENT_HASHES = 2
+"""Password hashes computed at once: each takes 64 MiB and a core for a while, and logins are
+open to anyone, so a burst of them must not exhaust the machine."""
+_USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: Role
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "role": self.role}
+
+
+def check_role(role: str) -> Role:
+    for known in ROLES:
+        if role == known:
+            return known
+    raise BadRequest(f"role {role!r} is not one of {', '.join(ROLES)}", field="role")
+
+
+def check_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise BadRequest(
+            f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
+        )
+    return password
+
+
+def _user(row: sqlite3.Row) -> User:
+    return User(row["name"], check_role(row["role"]))
+
+
+class Users:
+    def __init__(self, database: Database, hasher: PasswordHasher | None = None) -> None:
+        self._db = database
+        self._hasher = hasher or PasswordHasher()
+        self._hashing = asyncio.Semaphore(CONCURRENT_HASHES)
+        # Verified against when the user does not exist, so a login takes as long either way.
+        self._absent_hash: str | None = None
+
+    def users(self) -> list[User]:
+        rows = self._db.connection.execute("SELECT name, role FROM users ORDER BY name")
+        return [_user(row) for row in rows]
+
+    def user(self, name: str) -> User:
+        row = self._db.connection.execute(
+            "SELECT name, role FROM users WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            raise NotFound(f"there is no user {name!r}", user=name)
+        return _user(row)
+
+    def is_empty(self) -> bool:
+        return self._db.connection.execute("SELECT 1 FROM users LIMIT 1").fetchone() is None
+
+    async def add(self, name: str, password: str, role: Role) -> User:
+        if not _USER_NAME.fullmatch(name):
+            raise BadRequest(
+                f"user name {name!r} must be 1-64 letters, digits or _ . @ -", field="name"
+            )
+        password_hash = await self._hash(check_password(password))
+        with self._db.transaction() as db:
+            if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
+                raise Conflict(f"user {name!r} already exists", code="duplicate-user", user=name)
+            db.execute(
+                "INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)",
+                (name, password_hash, role),
+            )
+        return User(name, role)
+
+    async def update(self, name: str, *, password: str | None, role: Role | None) -> User:
+        password_hash = None if password is None else await self._hash(check_password(password))
+        with self._db.transaction() as db:
+            user = self.user(name)
+            if role is not None and role != "admin":
+                self._keep_an_admin(user, f"cannot make {name!r} a {role}")
+            db.execute(
+                "UPDATE users SET role = coalesce(?, role),"
+                " password_hash = coalesce(?, password_hash) WHERE name = ?",
+                (role, password_hash, name),
+            )
+            return self.user(name)
+
+    def remove(self, name: str) -> User:
+        with self._db.transaction() as db:
+            user = self.user(name)
+            self._keep_an_admin(user, f"cannot remove {name!r}")
+            db.execute("DELETE FROM users WHERE name = ?", (name,))
+            return user
+
+    def _keep_an_admin(self, user: User, refusal: str) -> None:
+        if user.role != "admin":
+            return
+        admins = self._db.connection.execute(
+            "SELECT count(*) FROM users WHERE role = 'admin'"
+        ).fetchone()[0]
+        if admins == 1:
+            raise Conflict(f"{refusal}: it is the last admin", code="last-admin", user=user.name)
+
+    async def verify(self, name: str, password: str) -> User | None:
+        """The user if `password` is theirs, else None (also for unknown users)."""
+        row = self._db.connection.execute(
+            "SELECT name, role, password_hash FROM users WHERE name = ?", (name,)
+        ).fetchone()
+        if row is None:
+            await self._matches(await self.absent_hash(), password)
+            return None
+        if not await self._matches(row["password_hash"], password):
+            return None
+        return _user(row)
+
+    async def absent_hash(self) -> str:
+        """The hash that unknown users' passwords are checked against. clusterd makes it on
+        start, so that not even the first unknown user's login takes longer than a known one's."""
+        if self._absent_hash is None:
+            self._absent_hash = await self._hash("absent user")
+        return self._absent_hash
+
+    async def _hash(self, password: str) -> str:
+        async with self._hashing:
+            return await asyncio.to_thread(self._hasher.hash, password)
+
+    async def _matches(self, password_hash: str, password: str) -> bool:
+        async with self._hashing:
+            try:
+                return await asyncio.to_thread(self._hasher.verify, password_hash, password)
+            except (VerificationError, InvalidHashError):
+                return False

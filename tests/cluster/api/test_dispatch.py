@@ -1,0 +1,57 @@
+"""The dispatcher alone, as the WebSocket transport uses it: the same rules as REST."""
+
+from __future__ import annotations
+
+import logging
+
+from elektraweb.cluster.api.dispatch import Dispatcher
+from elektraweb.cluster.api.messages import ApiRequest, ApiResponse, Principal
+from elektraweb.cluster.api.routing import Call, Route
+
+ADMIN = Principal("admin", "admin", "token")
+VIEWER = Principal("viewer", "viewer", "token")
+
+
+def test_targets_are_decoded_like_http_paths() -> None:
+    request = ApiRequest.from_target(
+        "get", "/api/instances/3/kdb/user:%2Fapp%2F%23_10?preload=2&x=", None, VIEWER
+    )
+    assert request.method == "GET"
+    assert request.path == "/api/instances/3/kdb/user:/app/#_10"
+    assert request.query == {"preload": "2", "x": ""}
+
+
+async def test_roles_authentication_and_bodies_are_checked_for_every_transport(server) -> None:
+    dispatcher = Dispatcher(server.services)
+    anonymous = await dispatcher.dispatch(ApiRequest("GET", "/api/instances", None, None))
+    assert anonymous.status == 401
+
+    refused = await dispatcher.dispatch(ApiRequest("POST", "/api/clusters", {"name": "c"}, VIEWER))
+    assert refused.status == 403
+    assert refused.body["error"]["needed"] == "admin"
+
+    malformed = await dispatcher.dispatch(ApiRequest("POST", "/api/clusters", {"nme": "c"}, ADMIN))
+    assert malformed.status == 400
+    assert "'name'" in malformed.body["error"]["message"]
+
+    created = await dispatcher.dispatch(ApiRequest("POST", "/api/clusters", {"name": "c"}, ADMIN))
+    assert created.status == 201
+    listed = await dispatcher.dispatch(ApiRequest("GET", "/api/clusters", None, VIEWER))
+    assert listed.body == [created.body]
+
+    wrong = await dispatcher.dispatch(ApiRequest("PATCH", "/api/clusters", None, ADMIN))
+    assert wrong.status == 405
+    assert set(wrong.body["error"]["allowed"]) == {"GET", "POST"}
+
+
+async def test_a_handler_bug_is_a_500_without_details(server, caplog) -> None:
+    async def broken(call: Call) -> ApiResponse:
+        raise RuntimeError("secret detail")
+
+    route = Route("GET", "/api/broken", broken, "viewer", "broken", "test")
+    dispatcher = Dispatcher(server.services, [route])
+    with caplog.at_level(logging.ERROR):
+        answer = await dispatcher.dispatch(ApiRequest("GET", "/api/broken", None, VIEWER))
+    assert answer.status == 500
+    assert "secret detail" not in str(answer.body)
+    assert "secret detail" in caplog.text  # for the operator

@@ -1,0 +1,55 @@
+"""A clusterd (see ../conftest.py) whose members run elektrad's service in-process and whose
+cluster service is `ClusterConfiguration`, publishing on `hub`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from elektraweb.cluster.clusters.configuration import ClusterConfiguration
+from elektraweb.cluster.events.hub import EventHub
+from elektraweb.cluster.http.server import Server
+from elektraweb.cluster.services import ClusterConfigFactory
+from elektraweb.cluster.store.registry import Registry
+from support.inprocess import InProcessElektrad, InProcessNetwork
+
+from ..fakes import Client
+
+
+@pytest.fixture
+def hub() -> EventHub:
+    return EventHub()
+
+
+@pytest.fixture
+def cluster_config(hub: EventHub) -> ClusterConfigFactory:
+    return lambda services: ClusterConfiguration(services, hub=hub)
+
+
+@pytest.fixture
+def service(server: Server) -> ClusterConfiguration:
+    assert server.services is not None
+    configuration = server.services.cluster_config
+    assert isinstance(configuration, ClusterConfiguration)
+    return configuration
+
+
+@pytest.fixture
+def registry(server: Server) -> Registry:
+    assert server.services is not None
+    return server.services.registry
+
+
+DRIFT_KEY = "system:/app/port"
+
+
+@pytest.fixture
+async def member(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
+    """Cluster `edge` whose one member has the cluster's key `DRIFT_KEY` = 8080."""
+    cluster = (await admin.post("/api/clusters", {"name": "edge"})).body
+    instance = await register("edge-1", 44001)
+    await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
+    await admin.put(f"/api/clusters/{cluster['id']}/kdb/{DRIFT_KEY}", "8080")
+    daemon: InProcessElektrad = network[instance["endpoint"]]
+    return {"cluster": cluster["id"], "id": instance["id"], "daemon": daemon}

@@ -1,0 +1,144 @@
+"""Fan-out: one result per member, offline members pending until they return."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from elektraweb.cluster.clusters.configuration import ClusterConfiguration
+from elektraweb.cluster.clusters.convergence import Convergence
+from elektraweb.cluster.http.server import Server
+from elektraweb.cluster.store.applied_keys import AppliedKeys
+from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.registry import Registry
+from support.inprocess import InProcessElektrad, InProcessNetwork
+
+from ..fakes import Client
+from .waiting import eventually
+
+
+@pytest.fixture
+async def trio(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
+    """Cluster `web` with three members; `daemons` in member order."""
+    cluster = (await admin.post("/api/clusters", {"name": "web"})).body
+    members, daemons = [], []
+    for index in range(3):
+        instance = await register(f"web-{index}", 42000 + index)
+        await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
+        members.append(instance["id"])
+        daemons.append(network[f"tcp://127.0.0.1:{42000 + index}"])
+    return {"url": f"/api/clusters/{cluster['id']}", "members": members, "daemons": daemons}
+
+
+async def test_an_offline_member_is_pending_and_not_waited_for(
+    admin: Client, trio, network: InProcessNetwork
+) -> None:
+    down: InProcessElektrad = trio["daemons"][1]
+    down.faults.unreachable = True
+    network.calls.clear()
+
+    answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "fast")
+    assert answer.status == 200
+    results = answer.body["members"]
+    first, offline, third = (results[str(member)] for member in trio["members"])
+    assert first["status"] == third["status"] == "applied"
+    assert offline["status"] == "pending"
+    assert offline["error"]["code"] == "unreachable"
+    assert "web-1" in offline["error"]["message"]
+    assert network.ops(down.endpoint) == []
+    assert "system:/app/mode" not in down.keys
+
+
+async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
+    admin: Client, trio, service: ClusterConfiguration, registry: Registry
+) -> None:
+    silent: InProcessElektrad = trio["daemons"][2]
+    silent.faults.lose_replies = True  # it applies the write, its reply never comes
+    answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "safe")
+    assert answer.body["members"][str(trio["members"][2])]["status"] == "pending"
+    assert answer.body["members"][str(trio["members"][2])]["error"]["code"] == "timeout"
+
+    silent.faults.lose_replies = False
+    await service.on_status(registry.instance(trio["members"][2]), True)
+    await eventually(lambda: service.cluster_status(1)["state"] == "in-sync")
+    assert silent.keys["system:/app/mode"] == ("safe", {})
+
+
+async def test_each_member_is_applied_to_in_parallel(admin: Client, trio) -> None:
+    """A slow member does not hold the others back: all sets are in flight at once."""
+    all_three = asyncio.Barrier(3)
+    met: list[str] = []
+
+    async def meet_the_others(op: str) -> None:
+        if op == "set":  # each set waits until the other two are in flight as well
+            async with asyncio.timeout(2):
+                await all_three.wait()
+            met.append(op)
+
+    for daemon in trio["daemons"]:
+        daemon.faults.before = meet_the_others
+    answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", "wide")
+    assert {result["status"] for result in answer.body["members"].values()} == {"applied"}
+    assert met == ["set"] * 3
+
+
+async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
+    admin: Client, trio, register, server: Server
+) -> None:
+    """The cluster's keys and what members have are read once per write, and the members'
+    outcomes are stored in one transaction, however many members answer."""
+    solo = (await admin.post("/api/clusters", {"name": "solo"})).body
+    alone = await register("solo-0", 42100)
+    await admin.post(f"/api/clusters/{solo['id']}/instances", {"instance": alone["id"]})
+    assert server.services is not None
+    connection = server.services.database.connection
+
+    async def statements_of_a_write(url: str) -> Counter[str]:
+        await admin.put(f"{url}/kdb/system:/app/mode", "warm")  # every member holds the key
+        statements: list[str] = []
+        connection.set_trace_callback(statements.append)
+        try:
+            answer = await admin.put(f"{url}/kdb/system:/app/mode", "counted")
+        finally:
+            connection.set_trace_callback(None)
+        assert {result["status"] for result in answer.body["members"].values()} == {"applied"}
+        return Counter(
+            kind
+            for statement in statements
+            for kind in ("SELECT * FROM cluster_applied", "FROM cluster_keys", "COMMIT")
+            if kind in statement
+        )
+
+    one = await statements_of_a_write(f"/api/clusters/{solo['id']}")
+    three = await statements_of_a_write(trio["url"])
+    assert three == one
+    assert one["COMMIT"] >= 1
+
+
+async def test_a_batch_reads_afresh_what_was_written_since_it_read(trio, server: Server) -> None:
+    services = server.services
+    assert services is not None
+    published: list[int] = []
+    applied = AppliedKeys(services.database)
+    convergence = Convergence(services, applied, published.append)
+    cluster_id = services.registry.instance(trio["members"][0]).cluster_id
+    assert cluster_id is not None
+    first, second, _ = trio["members"]
+    services.cluster_keys.put(cluster_id, DesiredKey("system:/app/a", "1"))
+    convergence.desired_changed(cluster_id)
+
+    with convergence.batch(cluster_id) as batch:
+        desired, known = batch.known(first)
+        assert (list(desired), known) == (["system:/app/a"], {})
+        revision = desired.revision("system:/app/a")
+        applied.applied(cluster_id, second, "system:/app/a", revision, {}, revision)
+        assert batch.known(first)[1] == {}
+        assert batch.known(second)[1]["system:/app/a"].revision == revision
+
+        services.cluster_keys.put(cluster_id, DesiredKey("system:/app/b", "2"))
+        convergence.desired_changed(cluster_id)
+        assert list(batch.known(first)[0]) == ["system:/app/a", "system:/app/b"]
+    assert published == []  # no sync ran, so nothing changed to report

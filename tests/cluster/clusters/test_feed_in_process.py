@@ -1,0 +1,76 @@
+"""The instance feed over the in-process transport: a change made on a member's host reaches
+clusterd as the event elektrad publishes, and drift restores it, with no test calling the
+cluster service."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+
+from elektraweb.cluster.clusters.configuration import ClusterConfiguration
+from elektraweb.cluster.config import Config
+from elektraweb.cluster.events.hub import EventHub
+from elektraweb.cluster.http.server import Server
+from elektraweb.cluster.instances.feed import InstanceFeed
+from elektraweb.cluster.instances.wire_gateway import WireGateway
+from elektraweb.cluster.services import ClusterConfigFactory, Services
+from elektraweb.wire import KeyPair
+from support.inprocess import InProcessNetwork
+
+from .conftest import DRIFT_KEY as KEY
+from .waiting import eventually, next_event
+
+
+@pytest.fixture
+def feed(hub: EventHub, gateway: WireGateway, network: InProcessNetwork) -> InstanceFeed:
+    return InstanceFeed(hub, gateway, KeyPair.generate(), subscribe=network.subscribe)
+
+
+@pytest.fixture
+def cluster_config(hub: EventHub, feed: InstanceFeed) -> ClusterConfigFactory:
+    def configuration(services: Services) -> ClusterConfiguration:
+        service = ClusterConfiguration(services, hub=hub)
+        feed.attach(service)
+        return service
+
+    return configuration
+
+
+@pytest.fixture
+async def server(
+    config: Config,
+    gateway: WireGateway,
+    cluster_config: ClusterConfigFactory,
+    feed: InstanceFeed,
+) -> AsyncIterator[Server]:
+    clusterd = Server(
+        config, gateway=gateway, cluster_config=cluster_config, extensions=[feed.extension]
+    )
+    await clusterd.start()
+    yield clusterd
+    await clusterd.stop()
+
+
+async def test_a_local_change_on_a_member_comes_through_the_feed_and_is_restored(
+    member, feed: InstanceFeed, hub: EventHub, service: ClusterConfiguration
+) -> None:
+    await eventually(lambda: feed.events_online(member["id"]))
+    topics = [f"instance/{member['id']}/{KEY}", f"cluster/{member['cluster']}/drift/"]
+    with hub.subscribe(topics) as events:
+        await member["daemon"].kdb_set(KEY, "1")  # `kdb set` on the host
+        # The drift check that the link's first status started may find the change before
+        # the feed passes it on, and the restore is published too: wait for the two.
+        changed = drift = None
+        while changed is None or drift is None:
+            event = await next_event(events)
+            if event.topic.startswith("cluster/"):
+                drift = drift or event
+            elif event.data["origin"] == "external":
+                changed = event
+    assert changed.data["origin"] == "external"
+    assert changed.data["new"] == {"value": "1", "meta": {}}
+    assert drift.data["found"] == {"value": "1", "meta": {}}
+    assert drift.data["restored"] is True
+    assert member["daemon"].keys[KEY] == ("8080", {})
+    await eventually(lambda: service.cluster_status(member["cluster"])["state"] == "in-sync")

@@ -1,0 +1,28 @@
+"""Waiting for the cluster service's background work, which tests see finish rather than time."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+from elektraweb.cluster.events.hub import Event, Subscription
+
+
+async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
+    """Wait until `check()` (or, for a coroutine function, what it returns when awaited) is
+    truthy and return it."""
+    async with asyncio.timeout(timeout):
+        while True:
+            result = check()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
+                return result
+            await asyncio.sleep(0.01)
+
+
+async def next_event(subscription: Subscription, timeout: float = 5.0) -> Event:
+    async with asyncio.timeout(timeout):
+        return await anext(subscription)

@@ -1,0 +1,189 @@
+"""The instance feed against real elektrad processes: changes made on the host reach the hub."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from elektraweb.cluster.events.hub import EventHub, Subscription
+from elektraweb.cluster.instances.feed import InstanceFeed
+from elektraweb.cluster.instances.wire_gateway import WireGateway
+from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.registry import Instance, InstanceFields, Registry
+from elektraweb.wire import Event, KeyPair
+from support.processes import QUICK_LINK, Elektrad, ElektradPublishingApart
+
+
+@dataclass
+class Recorder:
+    """A feed listener that remembers what it was told."""
+
+    events: list[tuple[Instance, Event]] = field(default_factory=list)
+    statuses: list[tuple[int, bool]] = field(default_factory=list)
+
+    async def on_event(self, instance: Instance, event: Event) -> None:
+        self.events.append((instance, event))
+
+    async def on_status(self, instance: Instance, online: bool) -> None:
+        self.statuses.append((instance.id, online))
+
+
+@dataclass
+class Setup:
+    registry: Registry
+    hub: EventHub
+    feed: InstanceFeed
+    recorder: Recorder
+    keys: KeyPair
+
+
+@pytest.fixture
+async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
+    keys = KeyPair.generate()
+    database = Database.open(tmp_path / "clusterd.sqlite3")
+    hub = EventHub()
+    gateway = WireGateway(keys, options=QUICK_LINK)
+    feed = InstanceFeed(hub, gateway, keys)
+    recorder = Recorder()
+    feed.attach(recorder)
+    registry = Registry(database)
+    await feed.start(registry)
+    yield Setup(registry, hub, feed, recorder, keys)
+    await feed.close()
+    await gateway.close()
+    hub.close()
+    database.close()
+
+
+@pytest.fixture
+async def elektrad(tmp_path: Path, setup: Setup) -> AsyncIterator[Elektrad]:
+    daemon = Elektrad(tmp_path / "web-1", setup.keys.public)
+    await daemon.start()
+    yield daemon
+    await daemon.stop()
+
+
+async def eventually(condition: Callable[[], bool], timeout: float = 10.0) -> None:
+    async with asyncio.timeout(timeout):
+        while not condition():
+            await asyncio.sleep(0.02)
+
+
+async def next_event(subscription: Subscription, topic: str, timeout: float = 10.0) -> Any:
+    async with asyncio.timeout(timeout):
+        async for event in subscription:
+            if event.topic == topic:
+                return event.data
+    raise AssertionError(f"the hub closed before {topic}")
+
+
+async def test_a_change_on_the_host_is_republished_and_handed_to_listeners(
+    setup: Setup, elektrad: Elektrad
+) -> None:
+    with setup.hub.subscribe([""]) as subscription:
+        instance = setup.registry.add_instance(
+            InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+        )
+        await setup.feed.sync()
+        status_topic = f"registry/instance/{instance.id}/status"
+        status = await next_event(subscription, status_topic)
+        while not status["online"]:
+            status = await next_event(subscription, status_topic)
+        await eventually(lambda: setup.feed.events_online(instance.id))
+
+        await elektrad.kdb("set", "system:/app/port", "9090")
+        event = await next_event(subscription, f"instance/{instance.id}/system:/app/port")
+
+    assert event["instance"] == instance.id
+    assert event["key"] == "system:/app/port"
+    assert (event["old"], event["new"]["value"]) == (None, "9090")
+    assert event["origin"] == "external"
+    assert event["seq"] >= 1
+    await eventually(lambda: bool(setup.recorder.events))
+    told_instance, told_event = setup.recorder.events[0]
+    assert told_instance == instance
+    assert (told_event.key, told_event.origin) == ("system:/app/port", "external")
+    assert setup.recorder.statuses == [(instance.id, True)]
+
+
+async def test_events_are_followed_where_the_instance_says_it_publishes(
+    tmp_path: Path, setup: Setup
+) -> None:
+    """An elektrad started with `--events` at another port than its request port + 2."""
+    elektrad = await ElektradPublishingApart(tmp_path / "web-1", setup.keys.public).start()
+    try:
+        with setup.hub.subscribe([""]) as subscription:
+            instance = setup.registry.add_instance(
+                InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+            )
+            await setup.feed.sync()
+            status_topic = f"registry/instance/{instance.id}/status"
+            status = await next_event(subscription, status_topic)
+            while status["events"] is None:  # until the daemon has answered `version`
+                status = await next_event(subscription, status_topic)
+            assert status["events"] == elektrad.events_endpoint
+            await eventually(lambda: setup.feed.events_online(instance.id))
+
+            await elektrad.kdb("set", "system:/app/port", "9090")
+            event = await next_event(subscription, f"instance/{instance.id}/system:/app/port")
+    finally:
+        await elektrad.stop()
+
+    assert (event["instance"], event["key"]) == (instance.id, "system:/app/port")
+    assert (event["new"]["value"], event["origin"]) == ("9090", "external")
+
+
+async def test_online_and_offline_are_published_and_told(
+    setup: Setup, elektrad: Elektrad
+) -> None:
+    instance = setup.registry.add_instance(
+        InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+    )
+    await setup.feed.sync()
+    await eventually(lambda: setup.recorder.statuses == [(instance.id, True)])
+    with setup.hub.subscribe([f"registry/instance/{instance.id}/status"]) as subscription:
+        await elektrad.stop()
+        status = await next_event(subscription, f"registry/instance/{instance.id}/status")
+        while status["online"]:
+            status = await next_event(subscription, f"registry/instance/{instance.id}/status")
+    assert status["instance"] == instance.id
+    assert status["offline_since"] is not None
+    await eventually(lambda: len(setup.recorder.statuses) == 2)
+    assert setup.recorder.statuses == [(instance.id, True), (instance.id, False)]
+
+
+async def test_sync_follows_the_registry(setup: Setup, elektrad: Elektrad) -> None:
+    instance = setup.registry.add_instance(
+        InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+    )
+    assert not setup.feed.events_online(instance.id)
+    await setup.feed.sync()
+    await eventually(lambda: setup.feed.events_online(instance.id))
+    setup.registry.remove_instance(instance.id)
+    await setup.feed.sync()
+    assert not setup.feed.events_online(instance.id)
+
+
+async def test_a_sync_naming_one_instance_leaves_the_others_as_they_are(
+    setup: Setup, elektrad: Elektrad
+) -> None:
+    """What a registry change does (it names its instance): the rest is not read again."""
+    followed = setup.registry.add_instance(
+        InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+    )
+    await setup.feed.sync(followed.id)
+    await eventually(lambda: setup.feed.events_online(followed.id))
+    other = setup.registry.add_instance(
+        InstanceFields("web-2", "tcp://127.0.0.1:9", KeyPair.generate().public)
+    )
+    setup.registry.remove_instance(followed.id)
+
+    await setup.feed.sync(other.id)
+    assert setup.feed.events_online(followed.id)  # its removal was not named yet
+    await setup.feed.sync(followed.id)
+    assert not setup.feed.events_online(followed.id)

@@ -1,0 +1,83 @@
+"""Sessions and API tokens as the database keeps them, and the principals clusterd remembers
+between requests."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from elektraweb.cluster.store import credentials
+from elektraweb.cluster.store.credentials import CHECKED_LIMIT, CHECKED_SECONDS, Credentials
+from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.users import Users
+
+from ..fakes import USER_PASSWORD
+
+SESSION_SECONDS = 3600
+
+
+class Clock:
+    """Stands in for `time.time` in the credentials module."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+async def database(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database.open(tmp_path / "clusterd.sqlite3")
+    await Users(database).add("ada", USER_PASSWORD, "editor")
+    yield database
+    database.close()
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    clock = Clock()
+    monkeypatch.setattr(credentials.time, "time", clock)
+    return clock
+
+
+def test_a_session_ends_at_its_expiry_even_if_just_checked(
+    database: Database, clock: Clock
+) -> None:
+    store = Credentials(database, session_seconds=SESSION_SECONDS)
+    secret = store.open_session("ada")
+    clock.now += SESSION_SECONDS - 1
+    assert store.session(secret) is not None
+    clock.now += 1
+    assert store.session(secret) is None
+
+
+def test_what_another_program_changes_in_the_file_is_seen_within_the_checked_seconds(
+    database: Database, clock: Clock, tmp_path: Path
+) -> None:
+    store = Credentials(database, session_seconds=SESSION_SECONDS)
+    token, secret = store.create_token("ada", "script", "editor")
+    assert store.token_principal(secret) is not None
+    with sqlite3.connect(tmp_path / "clusterd.sqlite3") as other:
+        other.execute("DELETE FROM api_tokens WHERE id = ?", (token.id,))
+    clock.now += CHECKED_SECONDS
+    assert store.token_principal(secret) is None
+
+
+def test_revoking_a_token_just_checked_refuses_it_at_once(database: Database) -> None:
+    store = Credentials(database, session_seconds=SESSION_SECONDS)
+    token, secret = store.create_token("ada", "script", "editor")
+    assert store.token_principal(secret) is not None
+    store.revoke_token(token.id)
+    assert store.token_principal(secret) is None
+
+
+def test_more_secrets_than_are_remembered_all_keep_working(database: Database) -> None:
+    store = Credentials(database, session_seconds=SESSION_SECONDS)
+    sessions = [store.open_session("ada") for _ in range(CHECKED_LIMIT + 10)]
+    for _ in range(2):
+        assert all(store.session(secret) is not None for secret in sessions)
+    assert store.session("not a session") is None
