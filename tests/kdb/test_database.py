@@ -313,3 +313,22 @@ def test_own_checks_off_stores_what_its_own_metadata_refuses_but_not_what_spec_d
     with pytest.raises(ValidationError, match="user:/app/level"):
         kdb.set(ks, "/app", own_checks=False)
     assert b"level" not in (paths.user / "app.ecf").read_bytes()
+
+
+def test_an_empty_binary_value_is_stored_in_a_dump_file_and_read_back(
+    kdb: KDB, paths: Paths
+) -> None:
+    # Used to fail with ResourceError "dump did not keep all of user:/app/blob".
+    store(kdb, "user:/app", Key("user:/app/blob", b""), Key("user:/app/none"))
+    again = KDB(paths).get("user:/app")
+    assert again.lookup("user:/app/blob").value == b""
+    assert again.lookup("user:/app/none").value is None
+
+
+def test_an_incremental_dump_write_keeps_an_empty_binary_value(kdb: KDB, paths: Paths) -> None:
+    store(kdb, "user:/app", Key("user:/app/a", "1"), Key("user:/app/b/c", "2"))
+    view = KeySet(kdb.view("user:/app/b"))
+    view.add(Key("user:/app/b/c", b""))
+    kdb.set(view, "user:/app/b")
+    again = KDB(paths).get("user:/app")
+    assert values(again, "user:/app") == {"user:/app/a": "1", "user:/app/b/c": b""}
