@@ -241,10 +241,40 @@ def test_an_invalid_value_is_refused_and_nothing_is_written(kdb: KDB, paths: Pat
     assert (paths.user / "app.ecf").read_bytes() == before
 
 
-def test_values_are_stored_normalised(kdb: KDB, paths: Paths) -> None:
+@pytest.mark.parametrize("fmt", ["ini", "toml", "yaml", "json", "dump"])
+def test_a_boolean_is_stored_in_its_own_spelling(paths: Paths, fmt: str) -> None:
+    kdb = KDB(paths)
+    kdb.mount(f"app.{EXTENSIONS[fmt]}", "user:/app", fmt)
+    file = paths.user / f"app.{EXTENSIONS[fmt]}"
+    store(kdb, "spec:/app", Key("spec:/app/_", None, {"check/type": "boolean"}))
+    store(kdb, "user:/app", Key("user:/app/debug", "no"), Key("user:/app/verbose", "Off"))
+    assert b"no" in file.read_bytes() and b"Off" in file.read_bytes()
+    assert values(KDB(paths).get("user:/app"), "user:/app") == {
+        "user:/app/debug": "no", "user:/app/verbose": "Off"}
+    # A client that sends the canonical value gets the spelling the file used.
+    store(kdb, "user:/app", Key("user:/app/debug", "1"), Key("user:/app/verbose", "1"))
+    assert b"yes" in file.read_bytes() and b"On" in file.read_bytes()
+    assert b"no" not in file.read_bytes() and b"Off" not in file.read_bytes()
+    assert values(KDB(paths).get("user:/app"), "user:/app") == {
+        "user:/app/debug": "yes", "user:/app/verbose": "On"}
+
+
+def test_a_native_json_boolean_stays_one_and_the_word_that_replaced_it_is_kept(
+    paths: Paths,
+) -> None:
+    kdb = KDB(paths)
+    kdb.mount("app.json", "user:/app", "json")
     store(kdb, "spec:/app", Key("spec:/app/debug", None, {"check/type": "boolean"}))
-    store(kdb, "user:/app", Key("user:/app/debug", "yes"))
-    assert KDB(paths).get("user:/app").lookup("user:/app/debug").value == "1"
+    paths.user.mkdir(parents=True, exist_ok=True)
+    (paths.user / "app.json").write_text('{"debug": true}\n')
+    store(kdb, "user:/app", Key("user:/app/debug", "no"))
+    assert b'"debug": false' in (paths.user / "app.json").read_bytes()
+    # JSON spells false only as false: the sidecar keeps the word, as any value JSON cannot.
+    assert sidecar_path(paths.user / "app.json").exists()
+    assert KDB(paths).get("user:/app").lookup("user:/app/debug").value == "no"
+    store(kdb, "user:/app", Key("user:/app/debug", "1"))  # a switch sends 1: yes/no it is
+    assert b'"debug": true' in (paths.user / "app.json").read_bytes()
+    assert KDB(paths).get("user:/app").lookup("user:/app/debug").value == "yes"
 
 
 def test_a_key_with_restrict_remove_cannot_be_removed(kdb: KDB) -> None:
