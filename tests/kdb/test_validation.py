@@ -274,15 +274,20 @@ def test_trigger_error_fails_with_the_requested_code() -> None:
 BOOLEAN = {"check/type": "boolean"}
 
 
+def stored_after(before: str, sent: str, meta: dict[str, str]) -> object:
+    """The value a change of user:/app/debug from ``before`` to ``sent`` stores."""
+    old = keys(Key("user:/app/debug", before, meta))
+    new = keys(Key("user:/app/debug", sent, meta))
+    return validate_change(old, new).lookup("user:/app/debug").value  # type: ignore[union-attr]
+
+
 @pytest.mark.parametrize(
     "word",
     ["1", "0", "yes", "no", "on", "off", "true", "false", "enabled", "disabled", "enable",
      "disable", "YES", "Off", "tRuE"],
 )
 def test_every_boolean_word_is_accepted_and_stored_as_spelled(word: str) -> None:
-    old = keys(Key("user:/app/debug", "1", BOOLEAN))
-    new = keys(Key("user:/app/debug", word, BOOLEAN))
-    assert validate_change(old, new).lookup("user:/app/debug").value == word  # type: ignore[union-attr]
+    assert stored_after("1", word, BOOLEAN) == word
 
 
 @pytest.mark.parametrize("word", ["", "2", "y", "nope", " true", "ja"])
@@ -308,13 +313,9 @@ def test_what_is_no_boolean_is_still_refused(word: str) -> None:
 def test_a_canonical_boolean_takes_the_spelling_of_the_value_it_replaces(
     stored: str, sent: str, written: str
 ) -> None:
-    old = keys(Key("user:/app/debug", stored, BOOLEAN))
-    new = keys(Key("user:/app/debug", sent, BOOLEAN))
-    assert validate_change(old, new).lookup("user:/app/debug").value == written  # type: ignore[union-attr]
+    assert stored_after(stored, sent, BOOLEAN) == written
 
 
 def test_a_canonical_boolean_takes_the_spelling_of_the_key_s_own_words() -> None:
     meta = {"check/type": "boolean", "check/boolean/true": "ja", "check/boolean/false": "nein"}
-    old = keys(Key("user:/app/debug", "Nein", meta))
-    new = keys(Key("user:/app/debug", "1", meta))
-    assert validate_change(old, new).lookup("user:/app/debug").value == "Ja"  # type: ignore[union-attr]
+    assert stored_after("Nein", "1", meta) == "Ja"
