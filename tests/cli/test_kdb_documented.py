@@ -243,3 +243,8 @@ def test_kdb_test_reports_what_the_database_refused(kdb: Kdb) -> None:
     assert "Umlauts test failed" not in err
     assert err.endswith("We got 6 errors in 10 test cases.\n")
     assert "does not exist" in kdb.fails(2, "test", "user:/tests/strict", "speed")
+
+
+def test_kdb_test_of_a_dump_mount_keeps_every_binary_value_even_an_empty_one(kdb: Kdb) -> None:
+    kdb.ok("mount", "suite.ecf", "user:/tests/dump", "dump")
+    assert kdb.ok("test", "user:/tests/dump", "binary").startswith("Doing binary tests\n")

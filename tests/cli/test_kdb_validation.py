@@ -54,3 +54,19 @@ def test_get_gives_no_default_where_the_spec_creates_none(kdb: Kdb) -> None:
     assert "Did not find key" in kdb.fails(11, "get", "/tests/d/x/port")
     assert kdb.get("/tests/d/list/#0") == "e"
     assert "Did not find key" in kdb.fails(11, "get", "/tests/d/list/#1")
+
+
+def test_kdb_set_of_a_boolean_word_leaves_that_spelling_in_an_ini_file(kdb: Kdb) -> None:
+    kdb.ok("mount", "switches.ini", "user:/tests/sw", "ini")
+    kdb.ok("meta-set", "spec:/tests/sw/_", "check/type", "boolean")
+    file = kdb.root / "user" / "switches.ini"
+    for name, word in (("debug", "no"), ("color", "off"), ("verbose", "yes")):
+        kdb.ok("set", f"user:/tests/sw/{name}", word)
+        assert kdb.get(f"user:/tests/sw/{name}") == word
+    assert file.read_text() == "debug = no\ncolor = off\nverbose = yes\n"
+    kdb.ok("set", "user:/tests/sw/debug", "1")  # what a switch sends: the file's spelling wins
+    assert kdb.get("user:/tests/sw/debug") == "yes"
+    assert "debug = yes\n" in file.read_text()
+    err = kdb.fails(5, "set", "user:/tests/sw/debug", "nope")
+    assert 'key "user:/tests/sw/debug" with value "nope" failed: not a boolean' in err
+    assert kdb.get("user:/tests/sw/debug") == "yes"

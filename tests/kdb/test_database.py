@@ -241,10 +241,40 @@ def test_an_invalid_value_is_refused_and_nothing_is_written(kdb: KDB, paths: Pat
     assert (paths.user / "app.ecf").read_bytes() == before
 
 
-def test_values_are_stored_normalised(kdb: KDB, paths: Paths) -> None:
+@pytest.mark.parametrize("fmt", ["ini", "toml", "yaml", "json", "dump"])
+def test_a_boolean_is_stored_in_its_own_spelling(paths: Paths, fmt: str) -> None:
+    kdb = KDB(paths)
+    kdb.mount(f"app.{EXTENSIONS[fmt]}", "user:/app", fmt)
+    file = paths.user / f"app.{EXTENSIONS[fmt]}"
+    store(kdb, "spec:/app", Key("spec:/app/_", None, {"check/type": "boolean"}))
+    store(kdb, "user:/app", Key("user:/app/debug", "no"), Key("user:/app/verbose", "Off"))
+    assert b"no" in file.read_bytes() and b"Off" in file.read_bytes()
+    assert values(KDB(paths).get("user:/app"), "user:/app") == {
+        "user:/app/debug": "no", "user:/app/verbose": "Off"}
+    # A client that sends the canonical value gets the spelling the file used.
+    store(kdb, "user:/app", Key("user:/app/debug", "1"), Key("user:/app/verbose", "1"))
+    assert b"yes" in file.read_bytes() and b"On" in file.read_bytes()
+    assert b"no" not in file.read_bytes() and b"Off" not in file.read_bytes()
+    assert values(KDB(paths).get("user:/app"), "user:/app") == {
+        "user:/app/debug": "yes", "user:/app/verbose": "On"}
+
+
+def test_a_native_json_boolean_stays_one_and_the_word_that_replaced_it_is_kept(
+    paths: Paths,
+) -> None:
+    kdb = KDB(paths)
+    kdb.mount("app.json", "user:/app", "json")
     store(kdb, "spec:/app", Key("spec:/app/debug", None, {"check/type": "boolean"}))
-    store(kdb, "user:/app", Key("user:/app/debug", "yes"))
-    assert KDB(paths).get("user:/app").lookup("user:/app/debug").value == "1"
+    paths.user.mkdir(parents=True, exist_ok=True)
+    (paths.user / "app.json").write_text('{"debug": true}\n')
+    store(kdb, "user:/app", Key("user:/app/debug", "no"))
+    assert b'"debug": false' in (paths.user / "app.json").read_bytes()
+    # JSON spells false only as false: the sidecar keeps the word, as any value JSON cannot.
+    assert sidecar_path(paths.user / "app.json").exists()
+    assert KDB(paths).get("user:/app").lookup("user:/app/debug").value == "no"
+    store(kdb, "user:/app", Key("user:/app/debug", "1"))  # a switch sends 1: yes/no it is
+    assert b'"debug": true' in (paths.user / "app.json").read_bytes()
+    assert KDB(paths).get("user:/app").lookup("user:/app/debug").value == "yes"
 
 
 def test_a_key_with_restrict_remove_cannot_be_removed(kdb: KDB) -> None:
@@ -313,3 +343,22 @@ def test_own_checks_off_stores_what_its_own_metadata_refuses_but_not_what_spec_d
     with pytest.raises(ValidationError, match="user:/app/level"):
         kdb.set(ks, "/app", own_checks=False)
     assert b"level" not in (paths.user / "app.ecf").read_bytes()
+
+
+def test_an_empty_binary_value_is_stored_in_a_dump_file_and_read_back(
+    kdb: KDB, paths: Paths
+) -> None:
+    # Used to fail with ResourceError "dump did not keep all of user:/app/blob".
+    store(kdb, "user:/app", Key("user:/app/blob", b""), Key("user:/app/none"))
+    again = KDB(paths).get("user:/app")
+    assert again.lookup("user:/app/blob").value == b""
+    assert again.lookup("user:/app/none").value is None
+
+
+def test_an_incremental_dump_write_keeps_an_empty_binary_value(kdb: KDB, paths: Paths) -> None:
+    store(kdb, "user:/app", Key("user:/app/a", "1"), Key("user:/app/b/c", "2"))
+    view = KeySet(kdb.view("user:/app/b"))
+    view.add(Key("user:/app/b/c", b""))
+    kdb.set(view, "user:/app/b")
+    again = KDB(paths).get("user:/app")
+    assert values(again, "user:/app") == {"user:/app/a": "1", "user:/app/b/c": b""}

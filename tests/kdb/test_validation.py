@@ -25,10 +25,10 @@ def test_the_message_names_key_value_and_reason() -> None:
     assert str(error).startswith("C03200: Validation of key")
 
 
-def test_types_are_checked_and_booleans_normalised() -> None:
+def test_types_are_checked_and_booleans_keep_their_spelling() -> None:
     assert validate_key(Key("user:/a", "8080", {"check/type": "unsigned_short"})) == "8080"
-    assert validate_key(Key("user:/a", "Enabled", {"check/type": "boolean"})) == "1"
-    assert validate_key(Key("user:/a", "off", {"type": "boolean"})) == "0"
+    assert validate_key(Key("user:/a", "Enabled", {"check/type": "boolean"})) == "Enabled"
+    assert validate_key(Key("user:/a", "off", {"type": "boolean"})) == "off"
     error = refused("-1", {"check/type": "unsigned_short"})
     assert error.code == "C03200"
     assert 'with value "-1" failed: not a unsigned_short' in error.message
@@ -151,7 +151,11 @@ def test_an_invalid_regex_is_a_syntactic_error() -> None:
 
 
 def test_checks_apply_to_the_normalised_value() -> None:
-    assert validate_key(Key("user:/a", "yes", {"check/type": "boolean", "check/range": "1"})) == "1"
+    meta = {"check/type": "boolean", "check/range": "1"}
+    assert validate_key(Key("user:/a", "yes", meta)) == "yes"
+    assert "not in range 1" in refused("No", meta).message
+    enum = {"check/type": "boolean", "check/enum/#0": "1"}
+    assert validate_key(Key("user:/a", "ON", enum)) == "ON"
 
 
 def keys(*items: Key) -> KeySet:
@@ -173,8 +177,7 @@ def test_the_spec_can_come_from_elsewhere() -> None:
     old = keys()
     new = keys(Key("system:/app/debug", "on"))
     result = validate_change(old, new, spec)
-    assert result.lookup("system:/app/debug").value == "1"  # type: ignore[union-attr]
-    assert new.lookup("system:/app/debug").value == "on"  # type: ignore[union-attr]
+    assert result.lookup("system:/app/debug").value == "on"  # type: ignore[union-attr]
     assert result.names() == ["system:/app/debug"]
 
 
@@ -266,3 +269,53 @@ def test_port_is_a_number_up_to_65535_or_a_service() -> None:
 def test_trigger_error_fails_with_the_requested_code() -> None:
     assert refused("x", {"trigger/error": "C01310"}).code == "C01310"
     assert "not an error code" in refused("x", {"trigger/error": "boom"}).message
+
+
+BOOLEAN = {"check/type": "boolean"}
+
+
+def stored_after(before: str, sent: str, meta: dict[str, str]) -> object:
+    """The value a change of user:/app/debug from ``before`` to ``sent`` stores."""
+    old = keys(Key("user:/app/debug", before, meta))
+    new = keys(Key("user:/app/debug", sent, meta))
+    return validate_change(old, new).lookup("user:/app/debug").value  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "word",
+    ["1", "0", "yes", "no", "on", "off", "true", "false", "enabled", "disabled", "enable",
+     "disable", "YES", "Off", "tRuE"],
+)
+def test_every_boolean_word_is_accepted_and_stored_as_spelled(word: str) -> None:
+    assert stored_after("1", word, BOOLEAN) == word
+
+
+@pytest.mark.parametrize("word", ["", "2", "y", "nope", " true", "ja"])
+def test_what_is_no_boolean_is_still_refused(word: str) -> None:
+    error = refused(word, BOOLEAN)
+    assert error.code == "C03200"
+    assert "not a boolean (1/yes/on/true/enabled/enable or 0/no/off" in error.message
+
+
+@pytest.mark.parametrize(
+    ("stored", "sent", "written"),
+    [
+        ("no", "1", "yes"),
+        ("Off", "1", "On"),
+        ("ENABLED", "0", "DISABLED"),
+        ("true", "0", "false"),
+        ("yes", "1", "yes"),
+        ("1", "0", "0"),           # the file spells booleans canonically itself
+        ("maybe", "1", "1"),       # an invalid old value has no spelling to keep
+        ("no", "on", "on"),        # a word sent is the spelling chosen
+    ],
+)
+def test_a_canonical_boolean_takes_the_spelling_of_the_value_it_replaces(
+    stored: str, sent: str, written: str
+) -> None:
+    assert stored_after(stored, sent, BOOLEAN) == written
+
+
+def test_a_canonical_boolean_takes_the_spelling_of_the_key_s_own_words() -> None:
+    meta = {"check/type": "boolean", "check/boolean/true": "ja", "check/boolean/false": "nein"}
+    assert stored_after("Nein", "1", meta) == "Ja"

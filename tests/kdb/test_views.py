@@ -226,8 +226,8 @@ def test_a_dump_file_written_key_by_key_is_what_a_full_render_writes(
             keys.remove(name)
         elif action == "meta":
             keys.add(Key(name, None if old is None else old.value, {"comment/#0": text}))
-        elif action == "binary":  # not empty: dump stores an empty binary value as none
-            keys.add(Key(name, text.encode() or b"\x00"))
+        elif action == "binary":
+            keys.add(Key(name, text.encode()))
         else:
             keys.add(Key(name, text, {} if old is None else old.meta))
         kdb.set(keys, name)

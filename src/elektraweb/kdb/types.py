@@ -2,8 +2,10 @@
 
 Integers must be written canonically, as libelektra converts them back and compares (``05``,
 ``+5`` and ``-0`` are refused). Booleans accept the usual words in any case and normalise to
-``1``/``0``; ``check/boolean/true`` and ``check/boolean/false`` replace the words for a key
-(``1`` and ``0`` stay valid).
+``1``/``0`` for the checks that follow; ``check/boolean/true`` and ``check/boolean/false``
+replace the words for a key (``1`` and ``0`` stay valid). What is stored keeps the spelling
+(see ``elektraweb.kdb.validation``); ``boolean_in_spelling_of`` turns a canonical ``1``/``0``
+into the spelling of the value it replaces.
 """
 
 from __future__ import annotations
@@ -63,21 +65,57 @@ def _floating(type_name: str, value: str) -> str:
     return value
 
 
-def _boolean(value: str, meta: Mapping[str, str]) -> str:
+def _boolean_words(meta: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The true and the false words of a key, index for index a pair (``yes``/``no``)."""
     true_word, false_word = meta.get("check/boolean/true"), meta.get("check/boolean/false")
     if (true_word is None) != (false_word is None):
         raise TypeMismatch("check/boolean/true and check/boolean/false must be set together")
-    trues: tuple[str, ...] = TRUE_WORDS
-    falses: tuple[str, ...] = FALSE_WORDS
     if true_word is not None and false_word is not None:
-        trues, falses = ("1", true_word), ("0", false_word)
+        return ("1", true_word), ("0", false_word)
+    return TRUE_WORDS, FALSE_WORDS
+
+
+def _boolean_truth(value: str, meta: Mapping[str, str]) -> tuple[bool, int]:
+    """Whether ``value`` is a true or a false word, and which pair of words it belongs to."""
+    trues, falses = _boolean_words(meta)
     folded = value.casefold()
-    if folded in (word.casefold() for word in trues):
-        return "1"
-    if folded in (word.casefold() for word in falses):
-        return "0"
+    for truth, words in ((True, trues), (False, falses)):
+        for index, word in enumerate(words):
+            if word.casefold() == folded:
+                return truth, index
     allowed = "/".join(trues) + " or " + "/".join(falses)
     raise TypeMismatch(f"not a boolean ({allowed})")
+
+
+def _boolean(value: str, meta: Mapping[str, str]) -> str:
+    return "1" if _boolean_truth(value, meta)[0] else "0"
+
+
+def _in_case_of(word: str, model: str) -> str:
+    if model.isupper():
+        return word.upper()
+    if model[:1].isupper():
+        return word[:1].upper() + word[1:]
+    return word
+
+
+def boolean_in_spelling_of(value: str, previous: str, meta: Mapping[str, str]) -> str:
+    """``value`` (a valid boolean) as ``previous`` spells booleans, if ``value`` is the
+    canonical ``1``/``0`` and ``previous`` a boolean word: ``1`` replacing ``Off`` is ``On``.
+
+    A client that shows a switch may only know the canonical value; the file keeps the
+    spelling its author chose. Any other ``value`` is returned as given.
+    """
+    if value not in ("1", "0"):
+        return value
+    try:
+        _, pair = _boolean_truth(previous, meta)
+    except TypeMismatch:
+        return value
+    if pair == 0:  # previous is 1/0 itself
+        return value
+    trues, falses = _boolean_words(meta)
+    return _in_case_of((trues if value == "1" else falses)[pair], previous)
 
 
 def _exactly_one_byte(value: str) -> bool:

@@ -3,7 +3,8 @@
 Checked, in this order, on text values (keys without a value and binary keys are only
 subject to ``restrict/*``):
 
-- ``check/type`` (or the older ``type``): see ``elektraweb.kdb.types``; booleans normalise;
+- ``check/type`` (or the older ``type``): see ``elektraweb.kdb.types``; booleans keep their
+  spelling, and a canonical ``1``/``0`` replacing a boolean word takes that word's spelling;
 - ``check/enum/#0`` .. ``#n``: the value must be one of them; with a one-character
   ``check/enum/delimiter`` (or the older ``check/enum/multi``) a list of them;
 - ``check/range``: ``1-999``, ``-5-5,10``, ranges and single values separated by ``,``;
@@ -41,6 +42,7 @@ from elektraweb.kdb.types import (
     FALSE_WORDS,
     FLOAT_TYPES,
     TypeMismatch,
+    boolean_in_spelling_of,
     check_type,
     type_of,
 )
@@ -206,7 +208,11 @@ def _check_trigger(meta: Mapping[str, str]) -> None:
 
 
 def validate_key(key: Key, meta: Mapping[str, str] | None = None) -> Value:
-    """The key's value, normalised (booleans become ``1``/``0``), if ``meta`` allows it.
+    """The key's value as given, if ``meta`` allows it.
+
+    The checks see the value normalised for its type (a boolean as ``1``/``0``, so that
+    ``yes`` passes ``check/range: 1``), but what is stored keeps its spelling, as the file
+    libelektra's type plugin writes does (it restores the original word on set).
 
     ``meta`` defaults to the key's own metadata. Raises ValidationError (C03100/C03200)
     naming the key, the value and what is wrong. ``restrict/*`` is not checked here, as it
@@ -220,7 +226,7 @@ def validate_key(key: Key, meta: Mapping[str, str] | None = None) -> Value:
     try:
         _check_trigger(meta)
         if type_name is not None:
-            value = check_type(type_name, value, meta)
+            value = check_type(type_name, value, meta)  # normalised for the checks only
         _check_enum(value, meta, type_name)
         _check_range(value, meta, type_name)
         _check_regex(value, meta)
@@ -229,7 +235,7 @@ def validate_key(key: Key, meta: Mapping[str, str] | None = None) -> Value:
         raise _error(key.name, key.value, str(mismatch), VALIDATION_SEMANTIC) from None
     except _Failure as failure:
         raise _error(key.name, key.value, failure.reason, failure.code) from None
-    return value
+    return key.value
 
 
 def _restricted(flag: str | None) -> bool:
@@ -281,6 +287,9 @@ def validate_change(
         else:
             effective = key.meta
         value = validate_key(key, effective)
+        if (isinstance(value, str) and before is not None and isinstance(before.value, str)
+                and type_of(effective) == "boolean"):
+            value = boolean_in_spelling_of(value, before.value, effective)
         if value != key.value:
             key = key.copy()
             key.value = value

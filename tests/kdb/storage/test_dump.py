@@ -132,10 +132,20 @@ def test_binary_values_and_metadata_with_any_bytes_round_trip(tmp_path: Path) ->
         Key("user:/app/sla\\/sh/#_10", "escaped part and array index"),
     ])
     written = stored(tmp_path, FORMAT.write(keys, "user:/app", None))
-    assert FORMAT.read(written, "user:/app").keys == KeySet([
-        *(key for key in keys if key.name != "user:/app/empty blob"),
-        Key("user:/app/empty blob"),  # a binary value of size 0 is no value, as in libelektra
-    ])
+    read = FORMAT.read(written, "user:/app").keys
+    assert read == keys
+    empty, none = read.lookup("user:/app/empty blob"), read.lookup("user:/app/none")
+    assert empty is not None and empty.value == b""
+    assert none is not None and none.value is None
+
+
+def test_an_empty_binary_value_has_a_record_type_of_its_own(tmp_path: Path) -> None:
+    # libelektra's "binary" of size 0 is no value; b"" must not read back as that.
+    keys = KeySet([Key("user:/app/empty", b""), Key("user:/app/none")])
+    written = FORMAT.write(keys, "user:/app", None)
+    assert b"$key binary-empty 5 0\nempty\n\n$key binary 4 0\nnone\n\n" in written
+    assert FORMAT.read(stored(tmp_path, b"kdbOpen 2\n$key binary 1 0\na\n\n"),
+                       "user:/app").keys == KeySet([Key("user:/app/a")])
 
 
 def test_writes_names_relative_to_the_mountpoint_and_metadata_sorted() -> None:
@@ -167,6 +177,7 @@ def test_keeps_all_metadata_natively() -> None:
         (b"kdbOpen 2\n$key string x 1\na\nb\n", "line 2: expected '$key"),
         (b"kdbOpen 2\n$key string 1 5\na\nb\n", "line 4: expected a line break after 5 bytes"),
         (b"kdbOpen 2\n$key text 1 1\na\nb\n", "line 2: unknown key type"),
+        (b"kdbOpen 2\n$key binary-empty 1 1\na\nb\n", "line 2: a binary-empty key with a value"),
         (b"kdbOpen 2\n$key string 1 1\na\nb\n$oops\n", "line 5: unknown command"),
         (b"kdbOpen 2\n$meta 1 1\na\nb\n", "line 2: $meta before the first $key"),
         (b"kdbOpen 2\n$key string 1 2\na\n\xff\xfe\n", "line 2: the value is not valid UTF-8"),
@@ -193,7 +204,7 @@ def test_empty_file_has_no_keys() -> None:
 # Names: any parts (escapes, '%', '#', '.', newlines), below a fixed mountpoint.
 parts = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8)
 values = st.one_of(st.none(), st.text(st.characters(codec="utf-8"), max_size=20),
-                   st.binary(min_size=1, max_size=20))
+                   st.binary(max_size=20))
 meta = st.dictionaries(st.text(st.sampled_from("ab/#0_ \n"), min_size=1, max_size=6),
                        st.text(st.characters(codec="utf-8"), max_size=10), max_size=3)
 

@@ -135,13 +135,15 @@ def test_compact_documents_stay_compact() -> None:
 def test_new_values_are_strings_unless_their_type_metadata_says_otherwise() -> None:
     keys = KeySet([
         Key("user:/app/port", "8080", {"check/type": "unsigned_short"}),
-        Key("user:/app/debug", "on", {"check/type": "boolean"}),
+        Key("user:/app/debug", "true", {"check/type": "boolean"}),
+        Key("user:/app/verbose", "on", {"check/type": "boolean"}),  # JSON has no "on"
         Key("user:/app/ratio", "0.5", {"type": "double"}),
         Key("user:/app/zip", "01234"),
         Key("user:/app/broken", "eighty", {"check/type": "long"}),
     ])
     assert json.loads(FORMAT.write(keys, MOUNTPOINT, None)) == {
-        "broken": "eighty", "debug": True, "port": 8080, "ratio": 0.5, "zip": "01234"}
+        "broken": "eighty", "debug": True, "port": 8080, "ratio": 0.5, "verbose": "on",
+        "zip": "01234"}
 
 
 def test_fresh_file_is_indented_with_two_spaces() -> None:

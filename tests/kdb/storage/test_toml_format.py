@@ -114,11 +114,12 @@ def test_adding_and_removing_keys(inventory: bytes) -> None:
 def test_new_values_follow_type_metadata() -> None:
     keys = KeySet([
         Key("user:/app/port", "8080", {"check/type": "unsigned_short"}),
-        Key("user:/app/verbose", "enabled", {"check/type": "boolean"}),
+        Key("user:/app/verbose", "enabled", {"check/type": "boolean"}),  # TOML has no "enabled"
+        Key("user:/app/debug", "true", {"check/type": "boolean"}),
         Key("user:/app/name", "42"),
     ])
     assert FORMAT.write(keys, MOUNTPOINT, None) == (
-        b'name = "42"\nport = 8080\nverbose = true\n')
+        b'debug = true\nname = "42"\nport = 8080\nverbose = "enabled"\n')
 
 
 def test_a_key_without_value_is_an_empty_table() -> None:

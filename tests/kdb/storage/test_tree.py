@@ -32,7 +32,10 @@ TREE_FORMATS = ["json", "toml", "yaml"]
         ("soon", date(2024, 1, 1), {}, "soon"),
         ("true", "false", {}, "true"),                   # a string stays a string
         ("8080", None, {"check/type": "unsigned_short"}, 8080),  # new: typed by metadata
-        ("yes", None, {"type": "boolean"}, True),
+        ("true", None, {"type": "boolean"}, True),
+        ("0", None, {"check/type": "boolean"}, False),
+        ("yes", None, {"type": "boolean"}, "yes"),      # ... keeping a spelling of its own
+        ("Off", None, {"check/type": "boolean"}, "Off"),
         ("0.25", None, {"check/type": "double"}, 0.25),
         ("8080", None, {}, "8080"),                      # new without metadata: a string
         ("eighty", None, {"check/type": "long"}, "eighty"),

@@ -144,12 +144,13 @@ def test_values_keep_their_yaml_types_and_new_ones_follow_type_metadata() -> Non
     keys.lookup("user:/app/ratio").value = "not a number"
     keys.lookup("user:/app/name").value = "true"
     keys.lookup("user:/app/day").value = "2024-06-30"
-    keys.add(Key("user:/app/flag", "yes", {"check/type": "boolean"}))
+    keys.add(Key("user:/app/flag", "true", {"check/type": "boolean"}))
+    keys.add(Key("user:/app/word", "yes", {"check/type": "boolean"}))  # a string in YAML 1.2
     keys.add(Key("user:/app/plain", "123"))
 
     assert FORMAT.write(keys, MOUNTPOINT, document) == (
         b"enabled: false\nlimit: 12\nratio: not a number\nname: 'true'\nday: 2024-06-30\n"
-        b"flag: true\nplain: '123'\n")
+        b"flag: true\nplain: '123'\nword: yes\n")
 
 
 def test_binary_values_and_nulls() -> None:

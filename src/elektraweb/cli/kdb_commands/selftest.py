@@ -25,7 +25,7 @@ from elektraweb.kdb.key import Key
 
 _STRINGS = ("", "value", "value with spaces", " padded ", "line\nbreak", "x" * 10_000)
 _UMLAUTS = ("äöüÄÖÜß", "€ ¸¬½¼³²¹ł¶øæßðđ«»¢“”µ─·", "日本語", "emoji 🦄")
-_BINARY = (b"\x00", b"\x00\x01\x02binary\xff", bytes(range(256)))
+_BINARY = (b"", b"\x00", b"\x00\x01\x02binary\xff", bytes(range(256)))
 _NAMES = (
     "keyname",
     "deep/below/keyname",

@@ -4,8 +4,8 @@ Version 2 (written and read), one command per key or metadata entry, sizes in by
 
     kdbOpen 2
     $key string <name size> <value size>     (or ``binary``; a binary key of size 0 has no
-    <name relative to the mountpoint>         value at all)
-    <value>
+    <name relative to the mountpoint>         value at all, ``binary-empty`` with size 0
+    <value>                                   is an empty binary value, b"")
     $meta <name size> <value size>
     <metadata name>
     <metadata value>
@@ -35,10 +35,15 @@ from elektraweb.kdb.storage import ALL_METADATA, Document, previous_state
 from elektraweb.kdb.storage.tree import prefix_below
 
 _VERSION_2 = b"kdbOpen 2"
-_KEY_RECORD = re.compile(rb"\$key (?P<type>string|binary) (?P<first>[0-9]+) (?P<second>[0-9]+)\n")
+_KEY_RECORD = re.compile(
+    rb"\$key (?P<type>string|binary(?:-empty)?) (?P<first>[0-9]+) (?P<second>[0-9]+)\n")
 _META_RECORD = re.compile(rb"\$meta(?P<type>) (?P<first>[0-9]+) (?P<second>[0-9]+)\n")
 _BINARY = "binary"
 _HEADER = b"kdbOpen 2\n"
+# The value of a binary $key record of size 0, by its type: libelektra's ``binary`` of size
+# 0 is no value at all, so an empty binary value (b"") needs a type of its own to survive.
+_EMPTY = b"binary-empty"
+_EMPTY_BINARY: Mapping[bytes, bytes | None] = MappingProxyType({b"binary": None, _EMPTY: b""})
 _END = b"$end\n"
 _NO_COPIES: Mapping[tuple[str, str], str] = MappingProxyType({})
 
@@ -135,10 +140,10 @@ class _Reader:
                                 current.meta[first.decode()] = second.decode()
                                 pos = second_end + 1
                                 continue
-                        elif b"." not in first:
+                        elif b"." not in first and not (second and record["type"] == _EMPTY):
                             name = prefix + first.decode() if first else mountpoint
                             value = second.decode() if record["type"] == b"string" else (
-                                second or None)
+                                second or _EMPTY_BINARY[record["type"]])
                             current = Key(name, value)
                             keys[current.name] = current
                             pos = second_end + 1
@@ -155,8 +160,10 @@ class _Reader:
                 raw_value, pos = self._payload(pos, value_size)
                 if words[1] == b"string":
                     value = self._text(raw_value, start, "the value")
-                elif words[1] == b"binary":
-                    value = raw_value if value_size else None
+                elif words[1] in _EMPTY_BINARY:
+                    if value_size and words[1] == _EMPTY:
+                        raise self._error(start, "a binary-empty key with a value")
+                    value = raw_value if value_size else _EMPTY_BINARY[words[1]]
                 else:
                     raise self._error(start, f"unknown key type {words[1]!r}")
                 current = self._key(self._relative(raw_name, start), value, start)
@@ -314,8 +321,6 @@ class _Renderer:
         self.copies = copies
         self.written: set[str] = set()  # names rendered so far, needed only for $copymeta
         self.kept_copies: dict[tuple[str, str], str] = {}
-        # Keys whose value does not read back as given: an empty binary value is no value.
-        self.emptied: list[Key] = []
 
     def record(self, key: Key) -> bytes:
         name = key.name
@@ -330,9 +335,7 @@ class _Renderer:
             raw_name = relative.encode()
             value = key.value
             if isinstance(value, bytes):
-                kind, raw = b"binary", value
-                if not value:
-                    self.emptied.append(key)
+                kind, raw = b"binary" if value else _EMPTY, value
             else:
                 kind, raw = (b"binary", b"") if value is None else (b"string", value.encode())
             out = [b"$key %b %d %d\n%b\n%b\n" % (kind, len(raw_name), len(raw), raw_name, raw)]
@@ -396,20 +399,9 @@ class _Renderer:
         out.append(_END)
         return b"".join(out), _Layout(order, lengths)
 
-    def read_back(self) -> KeySet:
-        """The keys as a read of the rendered file returns them."""
-        if not self.emptied:
-            return self.keys
-        keys = KeySet(self.keys)
-        for key in self.emptied:
-            emptied = key.copy()
-            emptied.value = None
-            keys.add(emptied)
-        return keys
-
 
 # The records the region scan handles: version 2 $key and $meta lines (group 1: a $meta).
-_RECORD_LINE = re.compile(rb"\$(?:key (?:string|binary)|(meta)) ([0-9]+) ([0-9]+)\n")
+_RECORD_LINE = re.compile(rb"\$(?:key (?:string|binary(?:-empty)?)|(meta)) ([0-9]+) ([0-9]+)\n")
 # A relative name that may not be canonical as written (escapes, empty, '.', '%', '#' parts)
 # cannot be compared as bytes; where none of these bytes occur in the whole file, none can.
 _UNUSUAL_NAME = re.compile(rb"[\\%#]|//|(?:^|/)\.|^/|/$")
@@ -560,7 +552,7 @@ class DumpFormat:
         else:
             data, layout = renderer.render(order)
         state = _Original(data, renderer.kept_copies, None if renderer.kept_copies else layout)
-        return data, Document(renderer.read_back(), state)
+        return data, Document(renderer.keys, state)
 
     def _write_region(
         self, keys: KeySet, mountpoint: str, region: _Region
@@ -573,7 +565,7 @@ class DumpFormat:
         if first < 0:
             first = last = _insertion_point(region.data, region.relative)
         data = b"".join([region.data[:first], records, region.data[last:]])
-        return data, Document(renderer.read_back(), _Original(data))
+        return data, Document(renderer.keys, _Original(data))
 
 
 FORMAT = DumpFormat()

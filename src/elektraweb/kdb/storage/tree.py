@@ -28,6 +28,9 @@ ARRAY = "array"
 
 BOOLEAN_TRUE = frozenset({"1", "yes", "on", "true", "enabled", "enable"})
 BOOLEAN_FALSE = frozenset({"0", "no", "off", "false", "disabled", "disable"})
+# The spellings of a new boolean value that become the format's own true/false; any other
+# (``no``, ``On``) stays a string, so that the file keeps the spelling it was given in.
+_NATIVE_BOOLEAN = frozenset({"1", "0", "true", "false"})
 _INTEGER_TYPES = frozenset({
     "short", "unsigned_short", "long", "unsigned_long", "long_long", "unsigned_long_long",
 })
@@ -115,10 +118,11 @@ def typed_scalar(text: str, previous: object, key: Key | None, allow_non_finite:
 
     A changed value keeps the type of the value it replaces (``previous``) when it still
     parses as that type; a new value is a boolean or number only when its ``check/type``
-    (or ``type``) metadata says so and it parses; everything else is a string.
+    (or ``type``) metadata says so and it parses (a boolean only when spelled ``true``,
+    ``false``, ``1`` or ``0``); everything else is a string.
     """
     kind = _kind_of(previous) if previous is not None else _kind_from_meta(key)
-    if kind == "boolean":
+    if kind == "boolean" and (previous is not None or text in _NATIVE_BOOLEAN):
         folded = text.lower()
         if folded in BOOLEAN_TRUE:
             return True
