@@ -18,6 +18,7 @@ from elektraweb.cluster.config import (
     Config,
 )
 from elektraweb.cluster.connections import DESCRIPTORS_KEPT, ConnectionSettings
+from elektraweb.web.assets import VENDOR_DIR, missing_vendor_files
 
 DEFAULT_STATE_DIR = Path("/var/lib/clusterd")
 
@@ -208,6 +209,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"clusterd: cannot use state dir {options.state}: {error}", file=sys.stderr)
             return 1
         return 0
+    missing = missing_vendor_files()
+    if missing:
+        # Without them the page stays on "Loading elektra-web…" with no error anywhere.
+        print(
+            f"clusterd: cannot start: the web client's libraries {', '.join(missing)} are "
+            f"missing from {VENDOR_DIR}; in a source checkout run `make install` (or `npm ci "
+            f"--prefix src/elektraweb/web && python -m elektraweb.web.assets`), else install "
+            "elektraweb from a wheel or sdist, whose build puts them there",
+            file=sys.stderr,
+        )
+        return 1
     host, port = options.http
     config = Config(
         state_dir=options.state,
