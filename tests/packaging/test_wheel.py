@@ -1,9 +1,10 @@
-"""`pip install` of a wheel built from a clean checkout serves a web client that starts.
+"""`pip install` of a wheel or an sdist built from a clean checkout serves a web client that starts.
 
 The checkout is a copy of the files git knows (no node_modules, no static/vendor/), as a fresh
-clone has them: the build hook in setup.py has to fetch preact and htm with npm by itself. The
-wheel then goes into a new virtual environment, whose clusterd serves the libraries the page
-imports, and refuses to start once one of them is gone.
+clone has them: the build hook in setup.py has to fetch preact and htm with npm by itself, both
+when a wheel is built from the checkout and when one is built from the sdist. The wheel built
+from the sdist then goes into a new virtual environment, whose clusterd serves the libraries the
+page imports, and refuses to start once one of them is gone.
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ import re
 import shutil
 import subprocess
 import sys
+import tarfile
 import venv
+import zipfile
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -51,7 +54,22 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     assert not (checkout / "src/elektraweb/web/static/vendor").exists()
     pip = [sys.executable, "-m", "pip", "--disable-pip-version-check", "-q"]
     subprocess.run(
-        [*pip, "wheel", "--no-deps", "-w", str(scratch / "dist"), str(checkout)], check=True
+        [*pip, "wheel", "--no-deps", "-w", str(scratch / "direct"), str(checkout)], check=True
+    )
+    (direct,) = (scratch / "direct").glob("elektraweb-*.whl")
+    with zipfile.ZipFile(direct) as built:
+        assert set(VENDORED) <= {Path(name).name for name in built.namelist()}
+    subprocess.run(
+        [sys.executable, "setup.py", "-q", "sdist", "-d", str(scratch / "sdist")],
+        cwd=checkout, check=True, capture_output=True,
+    )  # fmt: skip
+    (sdist,) = (scratch / "sdist").glob("elektraweb-*.tar.gz")
+    with tarfile.open(sdist) as source:
+        carried = {Path(name).name for name in source.getnames()}
+    assert {"setup.py", "package.json", "package-lock.json"} <= carried
+    assert not set(VENDORED) & carried  # so the wheel below is the build hook's work
+    subprocess.run(
+        [*pip, "wheel", "--no-deps", "-w", str(scratch / "dist"), str(sdist)], check=True
     )
     (wheel,) = (scratch / "dist").glob("elektraweb-*.whl")
     environment = scratch / "venv"
