@@ -48,6 +48,11 @@ CLUSTER_KEYS = {
 Say = Callable[[str], None]
 
 
+def say_on_stdout(line: str) -> None:
+    # Flushed: the demo's output often goes to a pipe (tee, a test) that waits for each line.
+    print(line, flush=True)
+
+
 def instance_port(port: int, index: int) -> int:
     """The request port of the demo's instance `index`; its events are on the port + 2."""
     return port + 10 + 4 * index
@@ -239,7 +244,7 @@ def default_directory() -> Path:
 async def run(
     port: int = DEFAULT_PORT,
     directory: Path | None = None,
-    say: Say = print,
+    say: Say = say_on_stdout,
     *,
     temporary: bool = False,
 ) -> int:
