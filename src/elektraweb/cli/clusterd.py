@@ -18,6 +18,7 @@ from elektraweb.cluster.config import (
     Config,
 )
 from elektraweb.cluster.connections import DESCRIPTORS_KEPT, ConnectionSettings
+from elektraweb.systemd_notify import notify_ready
 from elektraweb.web.assets import VENDOR_DIR, missing_vendor_files
 
 DEFAULT_STATE_DIR = Path("/var/lib/clusterd")
@@ -178,6 +179,7 @@ async def serve(config: Config) -> None:
             f" state {config.state_dir}",
             flush=True,
         )
+        notify_ready()
 
     try:
         await run(
