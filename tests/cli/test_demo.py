@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import re
 import signal
 import sys
@@ -50,30 +52,51 @@ def running(pid: int) -> bool:
 
 class Demo:
     def __init__(
-        self, process: asyncio.subprocess.Process, match: re.Match[str], directory: Path
+        self,
+        process: asyncio.subprocess.Process,
+        match: re.Match[str],
+        directory: Path,
+        port: int,
     ) -> None:
-        self.process, self.directory = process, directory
+        self.process, self.directory, self.port = process, directory, port
         self.url, self.user, self.password = match["url"], match["user"], match["pw"]
 
-
-@pytest.fixture
-async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
-    port = free_port(offsets=INSTANCE_PORT_OFFSETS)
-    process = await asyncio.create_subprocess_exec(
-        str(ELEKTRA_WEB), "demo", "--port", str(port), "--dir", str(tmp_path),
-        stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert process.stdout is not None
-    try:
-        output = []
+    async def next_line(self, pattern: str) -> re.Match[str]:
+        """The demo's next output line that matches `pattern`."""
+        assert self.process.stdout is not None
         async with asyncio.timeout(60):
-            while line := (await process.stdout.readline()).decode():
+            while line := (await self.process.stdout.readline()).decode():
+                if match := re.search(pattern, line):
+                    return match
+        raise AssertionError(f"the demo ended before saying {pattern!r}")
+
+    def session(self) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            self.url,
+            headers={"X-Requested-With": "test"},
+            cookie_jar=aiohttp.CookieJar(unsafe=True),
+        )
+
+
+@contextlib.asynccontextmanager
+async def running_demo(*options: str) -> AsyncIterator[tuple[Demo, list[str]]]:
+    """`elektra-web demo` with `options`, up to its login line; yields it and its output."""
+    process = await asyncio.create_subprocess_exec(
+        str(ELEKTRA_WEB), "demo", *options, stdout=asyncio.subprocess.PIPE
+    )
+    assert process.stdout is not None
+    port = int(options[options.index("--port") + 1])
+    try:
+        output: list[str] = []
+        async with asyncio.timeout(60):
+            # Up to the last line of the start output, which says where the files are.
+            while "files and logs in" not in "".join(output[-1:]):
+                line = (await process.stdout.readline()).decode()
+                if not line:
+                    raise AssertionError(f"the demo ended before it was ready: {output}")
                 output.append(line)
-                if match := _LOGIN.search(line):
-                    break
-            else:
-                raise AssertionError(f"the demo ended without a login line: {output}")
-        yield Demo(process, match, tmp_path)
+        (login,) = filter(None, map(_LOGIN.search, output))
+        yield Demo(process, login, Path(), port), output
     finally:
         if process.returncode is None:
             process.send_signal(signal.SIGTERM)
@@ -81,12 +104,16 @@ async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
                 await process.wait()
 
 
+@pytest.fixture
+async def demo(tmp_path: Path) -> AsyncIterator[Demo]:
+    port = free_port(offsets=INSTANCE_PORT_OFFSETS)
+    async with running_demo("--port", str(port), "--dir", str(tmp_path)) as (started, _):
+        started.directory = tmp_path
+        yield started
+
+
 async def test_the_demo_serves_three_instances_and_a_cluster(demo: Demo) -> None:
-    async with aiohttp.ClientSession(
-        demo.url,
-        headers={"X-Requested-With": "test"},
-        cookie_jar=aiohttp.CookieJar(unsafe=True),
-    ) as session:
+    async with demo.session() as session:
         async with session.get("/") as page:
             assert page.status == 200
         login = {"user": demo.user, "password": demo.password}
@@ -122,11 +149,7 @@ async def test_the_demo_serves_three_instances_and_a_cluster(demo: Demo) -> None
 
 
 async def test_the_cluster_owns_its_keys_on_both_members(demo: Demo) -> None:
-    async with aiohttp.ClientSession(
-        demo.url,
-        headers={"X-Requested-With": "test"},
-        cookie_jar=aiohttp.CookieJar(unsafe=True),
-    ) as session:
+    async with demo.session() as session:
         login = {"user": demo.user, "password": demo.password}
         async with session.post("/api/login", json=login) as answer:
             assert answer.status == 200
@@ -159,3 +182,99 @@ async def test_sigterm_stops_every_process_of_the_demo(demo: Demo) -> None:
     async with asyncio.timeout(60):
         assert await demo.process.wait() == 0
     assert not [pid for pid in children if running(pid)]
+
+
+async def _logged_in(demo: Demo, session: aiohttp.ClientSession) -> dict[str, int]:
+    """Logs `session` in; returns the instance ids by name."""
+    login = {"user": demo.user, "password": demo.password}
+    async with session.post("/api/login", json=login) as answer:
+        assert answer.status == 200
+    async with session.get("/api/instances") as answer:
+        return {i["name"]: i["id"] for i in await answer.json()}
+
+
+async def _until_online(session: aiohttp.ClientSession, instance: int, online: bool) -> None:
+    async with asyncio.timeout(30):
+        while True:
+            async with session.get(f"/api/instances/{instance}") as answer:
+                if (await answer.json())["status"]["online"] is online:
+                    return
+            await asyncio.sleep(0.05)
+
+
+def _elektrad_of(demo: Demo, name: str) -> int:
+    (pid,) = (
+        pid
+        for pid in children_of(demo.process.pid)
+        if f"{demo.directory / name / 'state'}".encode()
+        in Path(f"/proc/{pid}/cmdline").read_bytes()
+    )
+    return pid
+
+
+async def test_a_killed_elektrad_shows_offline_and_the_demo_restarts_it_with_backoff(
+    demo: Demo,
+) -> None:
+    async with demo.session() as session:
+        ids = await _logged_in(demo, session)
+        await _until_online(session, ids["web-1"], True)
+        killed = _elektrad_of(demo, "web-1")
+        # A file where web-1's state directory was makes its first restart fail, so the demo
+        # has to back off, and clusterd has to show web-1 offline meanwhile, however slow
+        # this machine is; both are in place before the kill.
+        state = demo.directory / "web-1" / "state"
+        state.rename(state.with_name("state-aside"))
+        state.write_text("not a directory\n")
+        os.kill(killed, signal.SIGKILL)
+        first = await demo.next_line(r"web-1 exited with code (\S+); restarting in (\S+) s")
+        assert (first[1], first[2]) == (str(-signal.SIGKILL), "1")
+        await _until_online(session, ids["web-1"], False)
+        second = await demo.next_line(r"web-1 exited with code (\S+); restarting in (\S+) s")
+        assert second[2] == "2"
+        state.unlink()
+        state.with_name("state-aside").rename(state)
+        await demo.next_line(r"web-1 is running again")
+        await _until_online(session, ids["web-1"], True)
+        assert _elektrad_of(demo, "web-1") != killed
+        assert demo.process.returncode is None
+        name = quote("system:/demo/web/server/name")
+        async with session.get(f"/api/instances/{ids['web-1']}/kdb/{name}") as answer:
+            assert (await answer.json())["value"] == "web-1"
+
+
+async def test_a_change_survives_a_restart_of_the_whole_demo(tmp_path: Path) -> None:
+    port = free_port(offsets=INSTANCE_PORT_OFFSETS)
+    options = ("--port", str(port), "--dir", str(tmp_path))
+    key = quote("system:/demo/web/server/name")
+    async with running_demo(*options) as (first, output):
+        first.directory = tmp_path
+        assert any(f"{tmp_path} (kept" in line for line in output)
+        async with first.session() as session:
+            ids = await _logged_in(first, session)
+            path = f"/api/instances/{ids['web-1']}/kdb/{key}"
+            async with session.put(path, json="renamed-before-the-restart") as answer:
+                assert answer.status == 200
+        first.process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(60):
+            assert await first.process.wait() == 0
+    assert (tmp_path / "web-1" / "kdb").is_dir()
+    async with running_demo(*options) as (second, _), second.session() as session:
+        ids = await _logged_in(second, session)
+        async with session.get(f"/api/instances/{ids['web-1']}/kdb/{key}") as answer:
+            assert (await answer.json())["value"] == "renamed-before-the-restart"
+
+
+async def test_a_temporary_demo_directory_is_removed_when_the_demo_stops() -> None:
+    port = free_port(offsets=INSTANCE_PORT_OFFSETS)
+    async with running_demo("--port", str(port), "--temporary") as (demo, output):
+        (where,) = (
+            re.search(r"files and logs in (\S+) \(temporary", line) for line in output
+            if "files and logs in" in line
+        )
+        assert where is not None
+        directory = Path(where[1])
+        assert (directory / "web-1" / "kdb").is_dir()
+        demo.process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(60):
+            assert await demo.process.wait() == 0
+    assert not directory.exists()

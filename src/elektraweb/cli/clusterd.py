@@ -18,6 +18,7 @@ from elektraweb.cluster.config import (
     Config,
 )
 from elektraweb.cluster.http.connections import DESCRIPTORS_KEPT, ConnectionSettings
+from elektraweb.systemd_notify import notify_ready
 
 DEFAULT_STATE_DIR = Path("/var/lib/clusterd")
 
@@ -159,6 +160,7 @@ async def serve(config: Config) -> None:
             f" state {config.state_dir}",
             flush=True,
         )
+        notify_ready()
 
     clusterd = build(config, keypair, on_started=announce)
     try:

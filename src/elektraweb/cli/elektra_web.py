@@ -21,7 +21,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run clusterd and three elektrad with sample configuration on loopback",
         description="Start clusterd and three elektrad on 127.0.0.1, each instance with its own "
         "sample configuration, register them, put two in a cluster, and print where to log "
-        "in. Ctrl-C stops everything.",
+        "in. A daemon that exits is started again. Ctrl-C stops everything.",
     )
     demo.add_argument(
         "--port",
@@ -30,11 +30,17 @@ def _parser() -> argparse.ArgumentParser:
         help=f"clusterd's HTTP port (default {DEFAULT_PORT}); the instances use the ports "
         "from PORT+10 to PORT+20",
     )
-    demo.add_argument(
+    where = demo.add_mutually_exclusive_group()
+    where.add_argument(
         "--dir",
         type=Path,
         help="keep keys, databases, configuration and logs here, to use again next time "
-        "(default: a temporary directory, removed on exit)",
+        "(default: $XDG_DATA_HOME/elektra-web/demo, i.e. ~/.local/share/elektra-web/demo)",
+    )
+    where.add_argument(
+        "--temporary",
+        action="store_true",
+        help="use a new directory and remove it when the demo stops, with every change",
     )
     return parser
 
@@ -43,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
     from elektraweb.demo.runner import run
 
-    return asyncio.run(run(options.port, options.dir))
+    return asyncio.run(run(options.port, options.dir, temporary=options.temporary))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,9 @@ Every daemon runs as a child process with its own directory below the demo's: `c
 where admins may mount files from the web client), logs in `logs/`.
 web-1 and web-2 form the cluster `shop`, which owns a few keys; db-1 stands alone. Ports are
 fixed relative to clusterd's (instance n listens on port + 10 + 4n, publishes on 2 more), so a
-demo directory can be used again.
+demo directory can be used again: it is kept by default, with every change made in it.
+A daemon that exits (or is killed) is started again with exponential backoff; meanwhile
+clusterd shows its instance offline.
 """
 
 from __future__ import annotations
@@ -44,6 +46,11 @@ CLUSTER_KEYS = {
 """What the cluster sets on its members (and locks there)."""
 
 Say = Callable[[str], None]
+
+
+def say_on_stdout(line: str) -> None:
+    # Flushed: the demo's output often goes to a pipe (tee, a test) that waits for each line.
+    print(line, flush=True)
 
 
 def instance_port(port: int, index: int) -> int:
@@ -154,14 +161,37 @@ async def _register(api: _Api, instances: list[_Instance]) -> None:
         await api.expect("PUT", f"/api/clusters/{cluster_id}/kdb/{quote(key)}", value, 200)
 
 
-async def _first_exit(daemons: list[Daemon]) -> Daemon:
-    waits = {asyncio.ensure_future(daemon.wait()): daemon for daemon in daemons}
-    try:
-        done, _ = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()
-    return waits[done.pop()]
+FIRST_RESTART_DELAY = 1.0
+LONGEST_RESTART_DELAY = 60.0
+"""A daemon that exits is started again after FIRST_RESTART_DELAY seconds, twice as long after
+each failed or short-lived run, up to LONGEST_RESTART_DELAY."""
+
+
+async def _keep_running(daemon: Daemon, say: Say) -> None:
+    """Start `daemon` again whenever it exits, with exponential backoff, until cancelled.
+
+    A run that lasted longer than the longest delay counts as healthy and resets the delay."""
+    loop = asyncio.get_running_loop()
+    delay = FIRST_RESTART_DELAY
+    started = loop.time()
+    while True:
+        code = await daemon.wait()
+        await daemon.stop()  # closes its log, so that the next start opens it afresh
+        if loop.time() - started > LONGEST_RESTART_DELAY:
+            delay = FIRST_RESTART_DELAY
+        say(
+            f"elektra-web demo: {daemon.name} exited with code {code}; "
+            f"restarting in {delay:g} s (see {daemon.log_path})"
+        )
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, LONGEST_RESTART_DELAY)
+        started = loop.time()
+        try:
+            await daemon.start()
+        except StartFailed as error:
+            say(f"elektra-web demo: {error}")
+        else:
+            say(f"elektra-web demo: {daemon.name} is running again")
 
 
 async def _set_up(base: Path, port: int, daemons: list[Daemon], say: Say, *, kept: bool) -> None:
@@ -197,13 +227,35 @@ async def _set_up(base: Path, port: int, daemons: list[Daemon], say: Say, *, kep
         await api.close()
     say(f"elektra-web demo: open {url}/ and log in as {ADMIN} with password {password}")
     say(f"  instances: {', '.join(INSTANCES)}; cluster {CLUSTER}: {', '.join(MEMBERS)}")
-    where = f"{base}" if kept else f"{base} (removed when the demo stops)"
+    where = (
+        f"{base} (kept: the next start uses it again, with your changes)"
+        if kept
+        else f"{base} (temporary: removed when the demo stops)"
+    )
     say(f"  files and logs in {where}; Ctrl-C stops everything")
 
 
-async def run(port: int = DEFAULT_PORT, directory: Path | None = None, say: Say = print) -> int:
-    """Run the demo until SIGINT, SIGTERM or SIGHUP, or until one of its daemons exits."""
-    base = (directory or Path(tempfile.mkdtemp(prefix="elektra-web-demo-"))).resolve()
+def default_directory() -> Path:
+    """Where the demo keeps its files unless told otherwise: $XDG_DATA_HOME/elektra-web/demo."""
+    data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(data_home) / "elektra-web" / "demo"
+
+
+async def run(
+    port: int = DEFAULT_PORT,
+    directory: Path | None = None,
+    say: Say = say_on_stdout,
+    *,
+    temporary: bool = False,
+) -> int:
+    """Run the demo until SIGINT, SIGTERM or SIGHUP; a daemon that exits is started again.
+
+    Its files are in `directory` (default `default_directory()`), kept for the next start;
+    `temporary` uses a new directory instead and removes it at the end."""
+    if temporary:
+        base = Path(tempfile.mkdtemp(prefix="elektra-web-demo-")).resolve()
+    else:
+        base = (directory or default_directory()).resolve()
     loop = asyncio.get_running_loop()
     stop: asyncio.Future[None] = loop.create_future()
     signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -215,34 +267,32 @@ async def run(port: int = DEFAULT_PORT, directory: Path | None = None, say: Say 
     for signum in signals:
         loop.add_signal_handler(signum, request_stop)
     daemons: list[Daemon] = []
+    supervisors: list[asyncio.Task[None]] = []
     try:
         base.mkdir(parents=True, exist_ok=True)
-        kept = directory is not None
-        set_up = asyncio.ensure_future(_set_up(base, port, daemons, say, kept=kept))
+        set_up = asyncio.ensure_future(_set_up(base, port, daemons, say, kept=not temporary))
         await asyncio.wait((set_up, stop), return_when=asyncio.FIRST_COMPLETED)
         if not set_up.done():
             set_up.cancel()
             await asyncio.gather(set_up, return_exceptions=True)
             return 0
         set_up.result()
-        exited = asyncio.ensure_future(_first_exit(daemons))
-        await asyncio.wait((exited, stop), return_when=asyncio.FIRST_COMPLETED)
-        if not exited.done():
-            exited.cancel()
-            return 0
-        gone = exited.result()
-        say(f"elektra-web demo: {gone.name} exited; stopping (see {gone.log_path})")
-        return 1
+        supervisors += [loop.create_task(_keep_running(daemon, say)) for daemon in daemons]
+        await stop
+        return 0
     except (StartFailed, RuntimeError, OSError, aiohttp.ClientError) as error:
         say(f"elektra-web demo: {error}")
         return 1
     finally:
         stop.cancel()
+        for supervisor in supervisors:
+            supervisor.cancel()
+        await asyncio.gather(*supervisors, return_exceptions=True)
         # clusterd first, so it does not report its instances going away one by one.
         for daemon in reversed(daemons):
             await daemon.stop()
         for signum in signals:
             loop.remove_signal_handler(signum)
-        if directory is None:
+        if temporary:
             with contextlib.suppress(OSError):
                 shutil.rmtree(base)

@@ -24,6 +24,7 @@ from elektraweb.instance.locks import LockTable
 from elektraweb.instance.service import InstanceService
 from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb.database import KDB
+from elektraweb.systemd_notify import notify_ready
 from elektraweb.wire.keys import ensure_keypair
 from elektraweb.wire.server import WireServer
 
@@ -81,6 +82,7 @@ class Server:
             f"public key {keypair.public}, state {config.state_dir}",
             flush=True,
         )
+        notify_ready()
         if config.mount_dirs:
             logger.info("remote mounts allowed below %s", ", ".join(map(str, config.mount_dirs)))
         else:
