@@ -174,7 +174,7 @@ async def test_writes_through_a_member_that_touch_cluster_keys_are_refused(
     await admin.put(f"{url}/kdb/user:/other/free", "mine")
     network.calls.clear()
 
-    body: object
+    body: object  # the bodies below are text, JSON objects or none
     for method, path, body in [
         ("PUT", "/kdb/user:/app/owned", "x"),
         ("DELETE", "/kdb/user:/app", None),
