@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from kdb_runner import Kdb
+
+from cli.kdb_runner import Kdb
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ Each test states one documented behaviour: the command, its exit code and its ou
 
 from __future__ import annotations
 
-from kdb_runner import Kdb
+from cli.kdb_runner import Kdb
 
 NOT_A_URL = {
     "check/validation": "https?://.*\\..*",

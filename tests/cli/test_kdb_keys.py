@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from kdb_runner import Kdb
+
+from cli.kdb_runner import Kdb
 
 
 def test_set_creates_then_changes_a_key(kdb: Kdb) -> None:

@@ -7,8 +7,8 @@ import signal
 import subprocess
 
 import pytest
-from kdb_runner import KDB_EXECUTABLE, Kdb
 
+from cli.kdb_runner import KDB_EXECUTABLE, Kdb
 from elektraweb.cli.kdb import COMMAND_MODULES
 
 ALL_COMMANDS = sorted(COMMAND_MODULES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kdb_runner import Kdb
+from cli.kdb_runner import Kdb
 
 
 def test_meta_set_get_ls_rm(kdb: Kdb) -> None:

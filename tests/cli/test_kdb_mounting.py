@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kdb_runner import Kdb
+from cli.kdb_runner import Kdb
 
 
 def test_mount_list_set_file_umount(kdb: Kdb) -> None:

@@ -7,7 +7,7 @@ import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kdb_runner import Kdb
+from cli.kdb_runner import Kdb
 
 TOUR = Path(__file__).parents[2] / "README.md"
 _EXIT = re.compile(r"\bexit (\d+)\b")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from kdb_runner import Kdb, dump
+
+from cli.kdb_runner import Kdb, dump
 
 # The example of libelektra's dump plugin README (kdbOpen 2), as it was mounted at
 # system:/elektra/mountpoints: names are relative to the parent, the first key is the parent.

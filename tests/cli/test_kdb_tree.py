@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kdb_runner import Kdb
+from cli.kdb_runner import Kdb
 
 
 def _fill(kdb: Kdb, base: str) -> None:

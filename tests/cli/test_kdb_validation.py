@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kdb_runner import Kdb
+from cli.kdb_runner import Kdb
 
 
 def test_value_edited_by_hand_past_its_type_is_shown_with_a_warning(kdb: Kdb) -> None:

@@ -64,7 +64,7 @@ async def test_sigkill_during_writes_loses_nothing_acknowledged(
         daemon.start()
         async with daemon.transport() as link:
             sample = rng.sample(sorted(acknowledged), 20)
-            for key in sample:
-                assert (await link.request("get", {"key": key}))["value"] == acknowledged[key]
+            for name in sample:
+                assert (await link.request("get", {"key": name}))["value"] == acknowledged[name]
     finally:
         daemon.kill()

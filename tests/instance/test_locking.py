@@ -25,7 +25,7 @@ async def assert_locked(link: ZmqTransport, op: str, args: dict[str, Any]) -> No
     assert "c1" in caught.value.message
 
 
-WRITES_TOUCHING_OWNED = [
+WRITES_TOUCHING_OWNED: list[tuple[str, dict[str, Any]]] = [
     ("set", {"key": OWNED, "value": "mine"}),
     ("rm", {"key": OWNED}),
     ("rm", {"key": "user:/app", "recursive": True}),

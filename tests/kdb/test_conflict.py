@@ -9,6 +9,7 @@ from elektraweb.kdb import KDB, Key, files
 from elektraweb.kdb.errors import ConflictError
 from elektraweb.kdb.mounts import Paths
 from elektraweb.kdb.sidecar import sidecar_path
+from support.keys import existing_key
 
 
 @pytest.fixture
@@ -98,7 +99,7 @@ def test_a_mount_made_since_the_get_is_a_conflict(paths: Paths) -> None:
         first.set(mine, "user:/")
     set_key(first, "user:/new/key", "1")
     assert first.file_of("user:/new/key") == paths.user / "new.ecf"
-    assert KDB(paths).get("user:/new").lookup("user:/new/key").value == "1"
+    assert existing_key(KDB(paths).get("user:/new"), "user:/new/key").value == "1"
 
 
 def _writer(

@@ -7,6 +7,7 @@ from elektraweb.kdb.errors import KDBError, MountError, ResourceError, Validatio
 from elektraweb.kdb.mounts import Paths
 from elektraweb.kdb.sidecar import sidecar_path
 from elektraweb.kdb.storage import EXTENSIONS, FORMATS, get_format
+from support.keys import existing_key
 
 
 @pytest.fixture
@@ -46,9 +47,9 @@ def test_keys_round_trip_through_every_format(paths: Paths, fmt: str) -> None:
     )
     assert written == [paths.user / f"app.{EXTENSIONS[fmt]}"]
     again = KDB(paths).get("user:/app")
-    assert again.lookup("user:/app/server/port").value == "8080"
-    assert again.lookup("user:/app/server/host").value == "example.org"
-    assert again.lookup("user:/app/name").value == "a name with spaces"
+    assert existing_key(again, "user:/app/server/port").value == "8080"
+    assert existing_key(again, "user:/app/server/host").value == "example.org"
+    assert existing_key(again, "user:/app/name").value == "a name with spaces"
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -60,14 +61,14 @@ def test_metadata_a_format_cannot_hold_lives_in_a_sidecar(paths: Paths, fmt: str
     file = paths.user / f"app.{EXTENSIONS[fmt]}"
     # dump and ni hold any metadata; the other formats have no place for these names
     assert sidecar_path(file).exists() == (fmt not in ("dump", "ni"))
-    port = KDB(paths).get("user:/app").lookup("user:/app/port")
+    port = existing_key(KDB(paths).get("user:/app"), "user:/app/port")
     assert (port.value, port.meta) == ("8080", meta)
 
     ks = kdb.get("user:/app")
-    ks.lookup("user:/app/port").meta.clear()
+    existing_key(ks, "user:/app/port").meta.clear()
     kdb.set(ks, "user:/app")
     assert not sidecar_path(file).exists()
-    assert KDB(paths).get("user:/app").lookup("user:/app/port").meta == {}
+    assert existing_key(KDB(paths).get("user:/app"), "user:/app/port").meta == {}
 
 
 def test_an_edit_through_the_kdb_keeps_the_rest_of_the_file(paths: Paths) -> None:
@@ -78,7 +79,7 @@ def test_an_edit_through_the_kdb_keeps_the_rest_of_the_file(paths: Paths) -> Non
     kdb = KDB(paths)
     kdb.mount("app.toml", "user:/app")
     ks = kdb.get("user:/app")
-    ks.lookup("user:/app/server/port").value = "8080"
+    existing_key(ks, "user:/app/server/port").value = "8080"
     kdb.set(ks, "user:/app")
     assert file.read_bytes() == original.replace(b"port = 80", b"port = 8080")
 
@@ -86,7 +87,7 @@ def test_an_edit_through_the_kdb_keeps_the_rest_of_the_file(paths: Paths) -> Non
 def test_get_hands_out_copies(kdb: KDB) -> None:
     store(kdb, "user:/app", Key("user:/app/a", "1"))
     first = kdb.get("user:/app")
-    first.lookup("user:/app/a").value = "changed"
+    existing_key(first, "user:/app/a").value = "changed"
     first.add(Key("user:/app/b", "2"))
     assert values(kdb.get("user:/app"), "user:/app") == {"user:/app/a": "1"}
 
@@ -161,7 +162,7 @@ def test_proc_keys_stay_in_memory_and_default_keys_are_never_stored(
 ) -> None:
     written = store(kdb, "/", Key("proc:/app/a", "p"), Key("default:/app/a", "d"))
     assert written == []
-    assert kdb.get("/app").lookup("proc:/app/a").value == "p"
+    assert existing_key(kdb.get("/app"), "proc:/app/a").value == "p"
     assert KDB(paths).get("/app").lookup("proc:/app/a") is None
 
 
@@ -189,7 +190,7 @@ def test_spec_metadata_is_applied_on_get_and_not_stored_with_the_key(
 ) -> None:
     store(kdb, "spec:/app", Key("spec:/app/port", None, {"check/type": "unsigned_short"}))
     store(kdb, "user:/app", Key("user:/app/port", "8080"))
-    port = kdb.get("user:/app").lookup("user:/app/port")
+    port = existing_key(kdb.get("user:/app"), "user:/app/port")
     assert port.meta["check/type"] == "unsigned_short"
     assert b"unsigned_short" not in (paths.user / "app.ecf").read_bytes()
     assert not sidecar_path(paths.user / "app.ecf").exists()
@@ -207,16 +208,16 @@ def test_spec_metadata_of_a_spec_changed_in_the_same_set_is_not_stored(
     kdb.set(ks, "/app")
     assert b"short" not in (paths.user / "app.ecf").read_bytes()
     ks = kdb.get("/app")
-    ks.lookup("user:/app/port").value = "hello"  # a string now, no longer a short
+    existing_key(ks, "user:/app/port").value = "hello"  # a string now, no longer a short
     kdb.set(ks, "/app")
-    port = kdb.get("/app").lookup("user:/app/port")
+    port = existing_key(kdb.get("/app"), "user:/app/port")
     assert port.value == "hello"
     assert port.meta == {"check/type": "string", "description": "own"}
     # Removing the spec key's metadata altogether leaves the key with its own only.
     ks = kdb.get("/app")
     ks.add(Key("spec:/app/port"))
     kdb.set(ks, "/app")
-    assert kdb.get("/app").lookup("user:/app/port").meta == {"description": "own"}
+    assert existing_key(kdb.get("/app"), "user:/app/port").meta == {"description": "own"}
     assert b"check/type" not in (paths.user / "app.ecf").read_bytes()
 
 
@@ -232,7 +233,7 @@ def test_an_invalid_value_is_refused_and_nothing_is_written(kdb: KDB, paths: Pat
     store(kdb, "user:/app", Key("user:/app/port", "8080"))
     before = (paths.user / "app.ecf").read_bytes()
     ks = kdb.get("/app")
-    ks.lookup("user:/app/port").value = "-1"
+    existing_key(ks, "user:/app/port").value = "-1"
     ks.add(Key("user:/app/other", "fine"))
     with pytest.raises(ValidationError) as caught:
         kdb.set(ks, "/app")
@@ -271,10 +272,10 @@ def test_a_native_json_boolean_stays_one_and_the_word_that_replaced_it_is_kept(
     assert b'"debug": false' in (paths.user / "app.json").read_bytes()
     # JSON spells false only as false: the sidecar keeps the word, as any value JSON cannot.
     assert sidecar_path(paths.user / "app.json").exists()
-    assert KDB(paths).get("user:/app").lookup("user:/app/debug").value == "no"
+    assert existing_key(KDB(paths).get("user:/app"), "user:/app/debug").value == "no"
     store(kdb, "user:/app", Key("user:/app/debug", "1"))  # a switch sends 1: yes/no it is
     assert b'"debug": true' in (paths.user / "app.json").read_bytes()
-    assert KDB(paths).get("user:/app").lookup("user:/app/debug").value == "yes"
+    assert existing_key(KDB(paths).get("user:/app"), "user:/app/debug").value == "yes"
 
 
 def test_a_key_with_restrict_remove_cannot_be_removed(kdb: KDB) -> None:
@@ -317,12 +318,12 @@ def test_spec_patterns_describe_keys_below_a_namespaced_parent(paths: Paths) -> 
         Key("user:/app/#0/name", "first"),
     )
     ks = kdb.get("user:/app/server")
-    assert ks.lookup("user:/app/server/port").meta == {"check/type": "unsigned_short"}
+    assert existing_key(ks, "user:/app/server/port").meta == {"check/type": "unsigned_short"}
     assert ks.lookup("spec:/other/x") is None
-    assert kdb.get("user:/app/#0").lookup("user:/app/#0/name").meta == {
+    assert existing_key(kdb.get("user:/app/#0"), "user:/app/#0/name").meta == {
         "description": "an element's name"
     }
-    ks.lookup("user:/app/server/port").value = "70000"
+    existing_key(ks, "user:/app/server/port").value = "70000"
     with pytest.raises(ValidationError, match="user:/app/server/port"):
         kdb.set(ks, "user:/app/server")
 
@@ -351,8 +352,8 @@ def test_an_empty_binary_value_is_stored_in_a_dump_file_and_read_back(
     # Used to fail with ResourceError "dump did not keep all of user:/app/blob".
     store(kdb, "user:/app", Key("user:/app/blob", b""), Key("user:/app/none"))
     again = KDB(paths).get("user:/app")
-    assert again.lookup("user:/app/blob").value == b""
-    assert again.lookup("user:/app/none").value is None
+    assert existing_key(again, "user:/app/blob").value == b""
+    assert existing_key(again, "user:/app/none").value is None
 
 
 def test_an_incremental_dump_write_keeps_an_empty_binary_value(kdb: KDB, paths: Paths) -> None:

@@ -5,6 +5,7 @@ import pytest
 from elektraweb.kdb import KDB, Key
 from elektraweb.kdb.errors import MountError
 from elektraweb.kdb.mounts import Mountpoint, MountTable, Paths
+from support.keys import existing_key
 
 
 @pytest.fixture
@@ -109,7 +110,7 @@ def test_mount_list_and_umount_are_kept_in_the_bootstrap_file(paths: Paths) -> N
     assert other.mounts() == [Mountpoint("user:/app", "app.json", "json")]
     assert other.file_of("user:/app/port") == paths.user / "app.json"
     keys = other.get("system:/elektra/mountpoints")
-    assert keys.lookup("system:/elektra/mountpoints/user:\\/app/path").value == "app.json"
+    assert existing_key(keys, "system:/elektra/mountpoints/user:\\/app/path").value == "app.json"
     other.umount("user:/app")
     assert kdb.mounts() == []
     assert kdb.file_of("user:/app/port") == paths.user / "default.ecf"
@@ -144,7 +145,7 @@ def test_keys_go_to_their_mounts_and_everything_else_to_the_default_storage(
     )
     assert b"8080" in (paths.user / "app.json").read_bytes()
     assert b"8080" not in (paths.user / "default.ecf").read_bytes()
-    assert KDB(paths).get("user:/other").lookup("user:/other/port").value == "80"
+    assert existing_key(KDB(paths).get("user:/other"), "user:/other/port").value == "80"
 
 
 def test_umount_keeps_the_file_and_its_keys_leave_the_kdb(paths: Paths) -> None:
@@ -157,7 +158,7 @@ def test_umount_keeps_the_file_and_its_keys_leave_the_kdb(paths: Paths) -> None:
     assert (paths.user / "app.json").exists()
     assert kdb.get("user:/app").lookup("user:/app/port") is None
     kdb.mount("app.json", "user:/app")
-    assert kdb.get("user:/app").lookup("user:/app/port").value == "8080"
+    assert existing_key(kdb.get("user:/app"), "user:/app/port").value == "8080"
 
 
 def test_relative_mounts_resolve_per_namespace_under_home_and_cwd(tmp_path: Path) -> None:

@@ -134,7 +134,7 @@ async def test_elektrad_refuses_lone_surrogates_over_zeromq_by_name(site: Site) 
         site.host.endpoint, server_key=site.host.public_key, keypair=keypair, options=options
     )
     async with link:
-        attacks = [
+        attacks: list[tuple[str, dict[str, Any], str]] = [
             ("set", {"key": KEY, "value": "x\ud800"}, "argument 'value'"),
             ("meta-set", {"key": KEY, "name": "description", "value": "\udfff"}, "'value'"),
             ("set-all", {"key": "user:/app", "keys": [{"name": KEY, "value": "\ud800"}]},

@@ -122,13 +122,14 @@ async def test_elektrad_refuses_even_its_allowed_client(stack: Stack) -> None:
     async with ZmqTransport(
         stack.host.endpoint, server_key=stack.host.public_key, keypair=keys
     ) as link:
-        for op, args in [
+        attempts: list[tuple[str, dict[str, Any]]] = [
             ("set-all", {"key": "system:/elektra", "keys": mount_entry(str(stack.secret))}),
             ("set", {"key": ENTRY + "/path", "value": str(stack.secret)}),
             ("import", {"key": "system:/elektra/mountpoints", "format": "ini",
                         "data": f"[x]\npath = {stack.secret}\n"}),
             ("meta-set", {"key": "spec:/app", "name": "mountpoint", "value": "x.ini"}),
-        ]:  # fmt: skip
+        ]  # fmt: skip
+        for op, args in attempts:
             with pytest.raises(RemoteError) as refused:
                 await link.request(op, args)
             assert refused.value.code is ErrorCode.PROTECTED, (op, refused.value)

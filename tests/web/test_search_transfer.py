@@ -33,7 +33,7 @@ def test_search_in_values_when_asked(ui: WebUI) -> None:
     expect(page.get_by_test_id("result-count")).to_have_text("1 result")
 
 
-def test_export_downloads_and_import_uploads(ui: WebUI, web1: Instance, tmp_path) -> None:
+def test_export_downloads_and_import_uploads(ui: WebUI, web1: Instance, tmp_path: Path) -> None:
     page = ui.page
     ui.open_instance("web-1")
     page.get_by_role("button", name="Import / Export").click()

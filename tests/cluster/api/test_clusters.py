@@ -15,11 +15,12 @@ from elektraweb.cluster.api.schema import problem
 from elektraweb.cluster.clusters.configuration import ClusterConfiguration
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.gateway import InstanceUnreachable
-from elektraweb.cluster.services import ClusterConfigFactory, Services
+from elektraweb.cluster.services import ClusterConfigFactory
 from elektraweb.cluster.store.registry import Registry
 from support.inprocess import InProcessNetwork
 
 from ..clusters.waiting import eventually
+from ..conftest import Register
 from ..fakes import Client, FakeClusterConfig
 
 KEY = "system:/app/port"
@@ -37,8 +38,9 @@ def cluster_config() -> ClusterConfigFactory:
 
 
 @pytest.fixture
-def service(server) -> FakeClusterConfig:
-    services: Services = server.services
+def service(server: Server) -> FakeClusterConfig:
+    services = server.services
+    assert services is not None
     assert isinstance(services.cluster_config, FakeClusterConfig)
     return services.cluster_config
 
@@ -50,7 +52,7 @@ def registry(server: Server) -> Registry:
 
 
 @pytest.fixture
-async def cluster(admin: Client, register) -> dict[str, Any]:
+async def cluster(admin: Client, register: Register) -> dict[str, Any]:
     """Cluster `prod` with instance `web-1` as member."""
     instance = await register("web-1", 40001)
     cluster = (await admin.post("/api/clusters", {"name": "prod"})).body
@@ -61,13 +63,15 @@ async def cluster(admin: Client, register) -> dict[str, Any]:
     return {**joined.body["cluster"], "member": instance["id"], "apply": joined.body["apply"]}
 
 
-async def test_a_new_member_is_handed_to_the_cluster_service(cluster, service) -> None:
+async def test_a_new_member_is_handed_to_the_cluster_service(
+    cluster: dict[str, Any], service: FakeClusterConfig
+) -> None:
     assert service.joined == [(cluster["id"], cluster["member"])]
     assert cluster["apply"] == {"applied": 0}
 
 
 async def test_cluster_writes_go_to_the_cluster_service_and_are_audited(
-    admin: Client, cluster, service
+    admin: Client, cluster: dict[str, Any], service: FakeClusterConfig
 ) -> None:
     answer = await admin.put(f"/api/clusters/{cluster['id']}/kdb/user:/app/port", "8080")
     assert answer.status == 200
@@ -85,7 +89,7 @@ async def test_cluster_writes_go_to_the_cluster_service_and_are_audited(
 
 
 async def test_a_key_owned_by_the_cluster_is_locked_on_its_member(
-    admin: Client, cluster, network: InProcessNetwork
+    admin: Client, cluster: dict[str, Any], network: InProcessNetwork
 ) -> None:
     await admin.put(f"/api/clusters/{cluster['id']}/kdb/user:/app/port", "8080")
     member = f"/api/instances/{cluster['member']}"
@@ -101,7 +105,7 @@ async def test_a_key_owned_by_the_cluster_is_locked_on_its_member(
 
 
 async def test_leaving_deleting_and_removing_members_release_them(
-    admin: Client, cluster, register, service
+    admin: Client, cluster: dict[str, Any], register: Register, service: FakeClusterConfig
 ) -> None:
     second = await register("web-2", 40002)
     await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": second["id"]})
@@ -119,12 +123,16 @@ async def test_leaving_deleting_and_removing_members_release_them(
 
 
 async def test_an_unreachable_member_still_leaves(
-    admin: Client, cluster, network: InProcessNetwork, service
+    admin: Client,
+    cluster: dict[str, Any],
+    network: InProcessNetwork,
+    service: FakeClusterConfig,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async def unreachable(*_: Any) -> None:
         raise InstanceUnreachable("connection refused")
 
-    service.member_left = unreachable
+    monkeypatch.setattr(service, "member_left", unreachable)
     left = await admin.delete(f"/api/clusters/{cluster['id']}/instances/{cluster['member']}")
     assert left.status == 200
     assert left.body["unlock"]["ok"] is False
@@ -133,7 +141,7 @@ async def test_an_unreachable_member_still_leaves(
 
 
 async def test_instances_and_clusters_show_the_cluster_services_sync_state(
-    admin: Client, cluster, register
+    admin: Client, cluster: dict[str, Any], register: Register
 ) -> None:
     await admin.put(f"/api/clusters/{cluster['id']}/kdb/user:/app/port", "8080")
     pending = {**IN_SYNC, "state": "pending", "pending": 1}  # the fake applies nothing
@@ -164,7 +172,7 @@ async def registered(admin: Client, kind: str, id_: int) -> dict[str, Any]:
 
 
 @pytest.fixture
-async def pair(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
+async def pair(admin: Client, register: Register, network: InProcessNetwork) -> dict[str, Any]:
     """Cluster `prod` with members web-1 and web-2 holding its key `system:/app/port`."""
     cluster = (await admin.post("/api/clusters", {"name": "prod"})).body
     members = []
@@ -189,12 +197,13 @@ async def configuration(server: Server) -> AsyncIterator[ClusterConfiguration]:
 
 
 async def cluster_state_is(admin: Client, cluster_id: int, state: str) -> bool:
-    return (await registered(admin, "clusters", cluster_id))["sync"]["state"] == state
+    current: str = (await registered(admin, "clusters", cluster_id))["sync"]["state"]
+    return current == state
 
 
 @with_cluster_configuration
 async def test_a_member_that_is_down_is_shown_offline_and_pending_until_it_catches_up(
-    admin: Client, pair, configuration: ClusterConfiguration, registry: Registry
+    admin: Client, pair: dict[str, Any], configuration: ClusterConfiguration, registry: Registry
 ) -> None:
     first, second = pair["members"]
     cluster = await registered(admin, "clusters", pair["id"])
@@ -226,7 +235,7 @@ async def test_a_member_that_is_down_is_shown_offline_and_pending_until_it_catch
 
 @with_cluster_configuration
 async def test_drift_that_could_not_be_restored_is_shown_until_it_is(
-    admin: Client, pair, configuration: ClusterConfiguration, registry: Registry
+    admin: Client, pair: dict[str, Any], configuration: ClusterConfiguration, registry: Registry
 ) -> None:
     member, daemon = pair["members"][0], pair["daemons"][0]
     instance = registry.instance(member)

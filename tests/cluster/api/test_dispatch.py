@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from elektraweb.cluster.api.dispatch import Dispatcher
 from elektraweb.cluster.api.messages import ApiRequest, ApiResponse, Principal
 from elektraweb.cluster.api.routing import Call, Route
+from elektraweb.cluster.http.server import Server
 
 ADMIN = Principal("admin", "admin", "token")
 VIEWER = Principal("viewer", "viewer", "token")
@@ -21,7 +24,10 @@ def test_targets_are_decoded_like_http_paths() -> None:
     assert request.query == {"preload": "2", "x": ""}
 
 
-async def test_roles_authentication_and_bodies_are_checked_for_every_transport(server) -> None:
+async def test_roles_authentication_and_bodies_are_checked_for_every_transport(
+    server: Server
+) -> None:
+    assert server.services is not None
     dispatcher = Dispatcher(server.services)
     anonymous = await dispatcher.dispatch(ApiRequest("GET", "/api/instances", None, None))
     assert anonymous.status == 401
@@ -44,11 +50,14 @@ async def test_roles_authentication_and_bodies_are_checked_for_every_transport(s
     assert set(wrong.body["error"]["allowed"]) == {"GET", "POST"}
 
 
-async def test_a_handler_bug_is_a_500_without_details(server, caplog) -> None:
+async def test_a_handler_bug_is_a_500_without_details(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
     async def broken(call: Call) -> ApiResponse:
         raise RuntimeError("secret detail")
 
     route = Route("GET", "/api/broken", broken, "viewer", "broken", "test")
+    assert server.services is not None
     dispatcher = Dispatcher(server.services, [route])
     with caplog.at_level(logging.ERROR):
         answer = await dispatcher.dispatch(ApiRequest("GET", "/api/broken", None, VIEWER))

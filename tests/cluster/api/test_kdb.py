@@ -9,11 +9,12 @@ import pytest
 
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
+from ..conftest import Register
 from ..fakes import Client
 
 
 @pytest.fixture
-async def instance(register, network: InProcessNetwork) -> tuple[str, InProcessElektrad]:
+async def instance(register: Register, network: InProcessNetwork) -> tuple[str, InProcessElektrad]:
     """The URL prefix of a registered instance and its daemon, holding two keys."""
     body = await register("web-1", 40001)
     daemon = network["tcp://127.0.0.1:40001"]
@@ -22,7 +23,9 @@ async def instance(register, network: InProcessNetwork) -> tuple[str, InProcessE
     return f"/api/instances/{body['id']}", daemon
 
 
-async def test_get_answers_webds_shape_with_children(admin: Client, instance) -> None:
+async def test_get_answers_webds_shape_with_children(
+    admin: Client, instance: tuple[str, InProcessElektrad]
+) -> None:
     prefix, _ = instance
     answer = await admin.get(f"{prefix}/kdb/user:/app/port")
     assert answer.status == 200
@@ -36,7 +39,9 @@ async def test_get_answers_webds_shape_with_children(admin: Client, instance) ->
     assert (await admin.get(f"{prefix}/kdb/user:/app?preload=10")).status == 400
 
 
-async def test_set_takes_text_or_a_json_string(admin: Client, instance) -> None:
+async def test_set_takes_text_or_a_json_string(
+    admin: Client, instance: tuple[str, InProcessElektrad]
+) -> None:
     prefix, daemon = instance
     text = await admin.put(
         f"{prefix}/kdb/user:/app/name", data="a b", headers={"Content-Type": "text/plain"}
@@ -59,7 +64,7 @@ async def test_set_takes_text_or_a_json_string(admin: Client, instance) -> None:
 
 
 async def test_key_names_are_canonicalised_and_invalid_ones_refused(
-    admin: Client, instance
+    admin: Client, instance: tuple[str, InProcessElektrad]
 ) -> None:
     prefix, daemon = instance
     assert (await admin.put(f"{prefix}/kdb/user:/app/list/%2310", "x")).status == 200
@@ -73,7 +78,9 @@ async def test_key_names_are_canonicalised_and_invalid_ones_refused(
     assert "nowhere" in invalid.body["error"]["message"]
 
 
-async def test_rm_mv_cp_meta_and_find(admin: Client, instance) -> None:
+async def test_rm_mv_cp_meta_and_find(
+    admin: Client, instance: tuple[str, InProcessElektrad]
+) -> None:
     prefix, daemon = instance
     copied = await admin.post(f"{prefix}/kdbCp/user:/app", "user:/copy")
     assert copied.status == 200
@@ -123,7 +130,11 @@ async def test_rm_mv_cp_meta_and_find(admin: Client, instance) -> None:
     ],
 )
 async def test_instance_refusals_map_to_statuses(
-    admin: Client, instance, request_args: tuple[str, str, Any], status: int, code: str | None
+    admin: Client,
+    instance: tuple[str, InProcessElektrad],
+    request_args: tuple[str, str, Any],
+    status: int,
+    code: str | None,
 ) -> None:
     prefix, daemon = instance
     await daemon.lock("user:/app/locked")
@@ -135,7 +146,9 @@ async def test_instance_refusals_map_to_statuses(
         assert answer.body["error"]["instance"] == int(prefix.rsplit("/", 1)[1])
 
 
-async def test_validation_errors_carry_elektras_code_and_the_key(admin: Client, instance) -> None:
+async def test_validation_errors_carry_elektras_code_and_the_key(
+    admin: Client, instance: tuple[str, InProcessElektrad]
+) -> None:
     prefix, _ = instance
     answer = await admin.put(f"{prefix}/kdb/user:/app/port", "eighty")
     error = answer.body["error"]
@@ -144,7 +157,9 @@ async def test_validation_errors_carry_elektras_code_and_the_key(admin: Client, 
     assert "eighty" in error["message"]
 
 
-async def test_unreachable_and_silent_instances(admin: Client, instance) -> None:
+async def test_unreachable_and_silent_instances(
+    admin: Client, instance: tuple[str, InProcessElektrad]
+) -> None:
     prefix, daemon = instance
     daemon.faults.silent = True
     timeout = await admin.get(f"{prefix}/kdb/user:/app")
@@ -156,7 +171,9 @@ async def test_unreachable_and_silent_instances(admin: Client, instance) -> None
     assert down.body["error"]["code"] == "unreachable"
 
 
-async def test_another_instance_is_served_while_one_is_down(admin, register, network) -> None:
+async def test_another_instance_is_served_while_one_is_down(
+    admin: Client, register: Register, network: InProcessNetwork
+) -> None:
     down = await register("down", 40001)
     up = await register("up", 40002)
     network["tcp://127.0.0.1:40001"].faults.unreachable = True
@@ -175,7 +192,9 @@ async def test_unknown_instance_and_route(admin: Client) -> None:
     assert wrong_method.body["error"]["code"] == "method-not-allowed"
 
 
-async def test_version_of_an_instance(admin: Client, instance) -> None:
+async def test_version_of_an_instance(
+    admin: Client, instance: tuple[str, InProcessElektrad]
+) -> None:
     prefix, daemon = instance
     answer = await admin.get(f"{prefix}/version")
     assert answer.body["instance"] == daemon.public_key

@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from elektraweb.cluster.api.schema import problem
+from elektraweb.cluster.http.server import Server
 
+from ..conftest import Register
 from ..fakes import Client
 
 
-async def test_document_and_registered_routes_are_the_same(server, admin: Client) -> None:
+async def test_document_and_registered_routes_are_the_same(server: Server, admin: Client) -> None:
     document = (await admin.get("/api/openapi.json")).body
     assert document["openapi"] == "3.1.0"
     documented = {
@@ -18,6 +20,7 @@ async def test_document_and_registered_routes_are_the_same(server, admin: Client
         for path, operations in document["paths"].items()
         for method in operations
     }
+    assert server.app is not None
     registered = {
         (route.method, route.resource.canonical)
         for route in server.app.router.routes()
@@ -35,7 +38,9 @@ def _fill(path: str, values: dict[str, str]) -> str:
     return path
 
 
-async def test_every_documented_get_answers_as_documented(admin: Client, register) -> None:
+async def test_every_documented_get_answers_as_documented(
+    admin: Client, register: Register
+) -> None:
     instance = await register("web-1", 40001)
     cluster = (await admin.post("/api/clusters", {"name": "prod"})).body
     await admin.put(f"/api/instances/{instance['id']}/kdb/user:/app/port", "8080")

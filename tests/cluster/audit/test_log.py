@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 
 import pytest
 
 from elektraweb.cluster.audit.log import AuditEntry, AuditFilter, AuditLog, bounded, digest
 from elektraweb.cluster.audit.recovery import PendingAudits
+from elektraweb.cluster.config import Config
+from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.store.database import Database
 from elektraweb.instance.events import MAX_REPORTED_TEXT
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
+from ..conftest import ClientFactory, Register
 from ..fakes import Client
 
 
 @pytest.fixture
-async def changes(admin: Client, clients, register) -> dict[str, int]:
+async def changes(admin: Client, clients: ClientFactory, register: Register) -> dict[str, int]:
     """Two instances changed by admin and by an editor, and a cluster."""
     one, two = await register("web-1", 40001), await register("web-2", 40002)
     editor = await clients("editor")
@@ -30,7 +34,7 @@ async def changes(admin: Client, clients, register) -> dict[str, int]:
 
 
 @pytest.fixture
-async def web1(register, network: InProcessNetwork) -> tuple[int, InProcessElektrad]:
+async def web1(register: Register, network: InProcessNetwork) -> tuple[int, InProcessElektrad]:
     """Instance web-1 (its id, and its elektrad) with user:/app/port = 8080."""
     instance = await register("web-1", 40001)
     daemon = network["tcp://127.0.0.1:40001"]
@@ -38,7 +42,9 @@ async def web1(register, network: InProcessNetwork) -> tuple[int, InProcessElekt
     return instance["id"], daemon
 
 
-async def test_writes_record_who_target_key_before_and_after(admin: Client, changes) -> None:
+async def test_writes_record_who_target_key_before_and_after(
+    admin: Client, changes: dict[str, int]
+) -> None:
     entries = (await admin.get(f"/api/audit?instance={changes['one']}&key=user:/app/port")).body
     assert [(e["user"], e["before"], e["after"]) for e in entries] == [
         ("editor", {"value": "8080", "meta": {}}, {"value": "9090", "meta": {}}),
@@ -51,7 +57,7 @@ async def test_writes_record_who_target_key_before_and_after(admin: Client, chan
     assert newest["time"].endswith("+00:00")
 
 
-async def test_filters(admin: Client, changes) -> None:
+async def test_filters(admin: Client, changes: dict[str, int]) -> None:
     async def keys(query: str) -> list[str | None]:
         return [entry["key"] for entry in (await admin.get(f"/api/audit?{query}")).body]
 
@@ -69,7 +75,7 @@ async def test_filters(admin: Client, changes) -> None:
 
 
 async def test_refused_writes_are_recorded_with_the_reason(
-    admin: Client, register, network: InProcessNetwork
+    admin: Client, register: Register, network: InProcessNetwork
 ) -> None:
     instance = await register("web-1", 40001)
     await network["tcp://127.0.0.1:40001"].lock("user:/owned")
@@ -82,7 +88,7 @@ async def test_refused_writes_are_recorded_with_the_reason(
 
 
 async def test_registry_and_user_changes_are_recorded_without_secrets(
-    admin: Client, changes
+    admin: Client, changes: dict[str, int]
 ) -> None:
     await admin.post("/api/users", {"name": "olga", "password": "olgas-password", "role": "viewer"})
     token = (await admin.post("/api/tokens", {"name": "ci"})).body["token"]
@@ -95,7 +101,9 @@ async def test_registry_and_user_changes_are_recorded_without_secrets(
     assert token not in everything
 
 
-async def test_the_log_is_append_only_in_the_database_itself(config, changes) -> None:
+async def test_the_log_is_append_only_in_the_database_itself(
+    config: Config, changes: dict[str, int]
+) -> None:
     with sqlite3.connect(config.database_path) as db:
         count = db.execute("SELECT count(*) FROM audit").fetchone()[0]
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
@@ -111,8 +119,9 @@ async def test_no_route_changes_the_log(admin: Client) -> None:
         assert (await admin.request(method, "/api/audit")).status == 405
 
 
-async def test_listeners_hear_every_entry(server, admin: Client) -> None:
+async def test_listeners_hear_every_entry(server: Server, admin: Client) -> None:
     heard: list[AuditEntry] = []
+    assert server.services is not None
     server.services.audit.subscribe(heard.append)
     await admin.post("/api/clusters", {"name": "prod"})
     assert [(e.action, e.target_type, e.user) for e in heard] == [
@@ -121,7 +130,7 @@ async def test_listeners_hear_every_entry(server, admin: Client) -> None:
 
 
 async def test_an_unanswered_write_stays_pending_until_its_target_is_read(
-    server, admin: Client, web1
+    server: Server, admin: Client, web1: tuple[int, InProcessElektrad]
 ) -> None:
     instance, daemon = web1
     daemon.faults.lose_replies = True  # the set is applied, no reply comes back, nor later
@@ -142,7 +151,7 @@ async def test_an_unanswered_write_stays_pending_until_its_target_is_read(
 
 
 async def test_a_pending_write_that_did_not_happen_is_resolved_as_not_applied(
-    server, admin: Client, web1
+    server: Server, admin: Client, web1: tuple[int, InProcessElektrad]
 ) -> None:
     instance, daemon = web1
     daemon.faults.silent = True
@@ -156,7 +165,7 @@ async def test_a_pending_write_that_did_not_happen_is_resolved_as_not_applied(
 
 
 async def test_a_write_is_one_round_trip_and_its_reply_is_passed_on_as_before(
-    admin: Client, register, network: InProcessNetwork
+    admin: Client, register: Register, network: InProcessNetwork
 ) -> None:
     instance = await register("web-1", 40001)
     daemon = network["tcp://127.0.0.1:40001"]
@@ -174,7 +183,7 @@ async def test_a_write_is_one_round_trip_and_its_reply_is_passed_on_as_before(
 
 
 async def test_a_refused_write_records_the_state_it_left_alone(
-    admin: Client, register, network: InProcessNetwork
+    admin: Client, register: Register, network: InProcessNetwork
 ) -> None:
     instance = await register("web-1", 40001)
     daemon = network["tcp://127.0.0.1:40001"]
@@ -187,7 +196,7 @@ async def test_a_refused_write_records_the_state_it_left_alone(
 
 
 async def test_a_state_too_large_to_report_is_audited_as_its_digest(
-    admin: Client, web1
+    admin: Client, web1: tuple[int, InProcessElektrad]
 ) -> None:
     instance, daemon = web1
     # More than elektrad reports in a write's `changes`: it sends digests in place of values.
@@ -203,7 +212,9 @@ async def test_a_state_too_large_to_report_is_audited_as_its_digest(
     assert daemon.keys["user:/big"][0] == second
 
 
-async def test_a_retention_never_drops_a_pending_entry(server, config, admin: Client, web1) -> None:
+async def test_a_retention_never_drops_a_pending_entry(
+    server: Server, config: Config, admin: Client, web1: tuple[int, InProcessElektrad]
+) -> None:
     instance, daemon = web1
     daemon.faults.silent = True
     answer = await admin.put(f"/api/instances/{instance}/kdb/user:/app/port", "9090")
@@ -224,7 +235,7 @@ async def test_a_retention_never_drops_a_pending_entry(server, config, admin: Cl
     )
 
 
-def test_a_version_1_log_keeps_its_entries_and_gains_intents_and_retention(tmp_path) -> None:
+def test_a_version_1_log_keeps_its_entries_and_gains_intents_and_retention(tmp_path: Path) -> None:
     path = tmp_path / "clusterd.sqlite3"
     old = sqlite3.connect(path)
     old.executescript(

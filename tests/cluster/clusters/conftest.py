@@ -14,6 +14,7 @@ from elektraweb.cluster.services import ClusterConfigFactory
 from elektraweb.cluster.store.registry import Registry
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
+from ..conftest import Register
 from ..fakes import Client
 
 
@@ -45,7 +46,7 @@ DRIFT_KEY = "system:/app/port"
 
 
 @pytest.fixture
-async def member(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
+async def member(admin: Client, register: Register, network: InProcessNetwork) -> dict[str, Any]:
     """Cluster `edge` whose one member has the cluster's key `DRIFT_KEY` = 8080."""
     cluster = (await admin.post("/api/clusters", {"name": "edge"})).body
     instance = await register("edge-1", 44001)

@@ -10,12 +10,13 @@ from elektraweb.cluster.clusters.configuration import ClusterConfiguration
 from elektraweb.cluster.events.hub import EventHub
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
+from ..conftest import Register
 from ..fakes import Client
 from .waiting import next_event
 
 
 @pytest.fixture
-async def prod(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
+async def prod(admin: Client, register: Register, network: InProcessNetwork) -> dict[str, Any]:
     """Cluster `prod` with members web-1 and web-2; `daemons` by member id."""
     cluster = (await admin.post("/api/clusters", {"name": "prod"})).body
     daemons: dict[int, InProcessElektrad] = {}
@@ -34,7 +35,7 @@ def member_url(member: int) -> str:
 
 
 async def test_a_set_reaches_every_member_locked_and_answers_per_member(
-    admin: Client, prod
+    admin: Client, prod: dict[str, Any]
 ) -> None:
     answer = await admin.put(f"{prod['url']}/kdb/system:/app/port", "8080")
     assert answer.status == 200, answer.body
@@ -54,7 +55,7 @@ async def test_a_set_reaches_every_member_locked_and_answers_per_member(
 
 
 async def test_cluster_reads_answer_from_the_desired_state_alone(
-    admin: Client, prod, network: InProcessNetwork
+    admin: Client, prod: dict[str, Any], network: InProcessNetwork
 ) -> None:
     await admin.put(
         f"{prod['url']}/kdbAll/user:/app",
@@ -81,7 +82,7 @@ async def test_cluster_reads_answer_from_the_desired_state_alone(
 
 
 async def test_a_change_every_member_refuses_leaves_the_desired_state_alone(
-    admin: Client, prod
+    admin: Client, prod: dict[str, Any]
 ) -> None:
     await admin.put(f"{prod['url']}/kdb/user:/app/port", "80")
     for daemon in prod["daemons"].values():
@@ -101,7 +102,7 @@ async def test_a_change_every_member_refuses_leaves_the_desired_state_alone(
 
 
 async def test_a_change_some_members_refuse_is_kept_and_shown_as_rejected(
-    admin: Client, prod, service: ClusterConfiguration
+    admin: Client, prod: dict[str, Any], service: ClusterConfiguration
 ) -> None:
     fussy, easy = prod["daemons"]
     await prod["daemons"][fussy].kdb_set("user:/app/port", "1", {"check/type": "long"})
@@ -119,7 +120,9 @@ async def test_a_change_some_members_refuse_is_kept_and_shown_as_rejected(
     assert status["members"][str(easy)]["state"] == "in-sync"
 
 
-async def test_cluster_writes_touch_only_the_clusters_keys_on_members(admin: Client, prod) -> None:
+async def test_cluster_writes_touch_only_the_clusters_keys_on_members(
+    admin: Client, prod: dict[str, Any]
+) -> None:
     url = prod["url"]
     await admin.put(f"{url}/kdb/user:/app/x", "1")
     await admin.put(f"{url}/kdb/user:/app/sub/y", "2")
@@ -143,7 +146,9 @@ async def test_cluster_writes_touch_only_the_clusters_keys_on_members(admin: Cli
         assert daemon.locked == {}
 
 
-async def test_import_and_set_all_replace_the_clusters_subtree(admin: Client, prod) -> None:
+async def test_import_and_set_all_replace_the_clusters_subtree(
+    admin: Client, prod: dict[str, Any]
+) -> None:
     url = prod["url"]
     await admin.put(f"{url}/kdb/system:/svc/old", "gone soon")
     imported = await admin.post(
@@ -161,7 +166,7 @@ async def test_import_and_set_all_replace_the_clusters_subtree(admin: Client, pr
 
 
 async def test_writes_through_a_member_that_touch_cluster_keys_are_refused(
-    admin: Client, prod, network: InProcessNetwork
+    admin: Client, prod: dict[str, Any], network: InProcessNetwork
 ) -> None:
     await admin.put(f"{prod['url']}/kdb/user:/app/owned", "cluster's")
     member = next(iter(prod["daemons"]))
@@ -169,6 +174,7 @@ async def test_writes_through_a_member_that_touch_cluster_keys_are_refused(
     await admin.put(f"{url}/kdb/user:/other/free", "mine")
     network.calls.clear()
 
+    body: object  # the bodies below are text, JSON objects or none
     for method, path, body in [
         ("PUT", "/kdb/user:/app/owned", "x"),
         ("DELETE", "/kdb/user:/app", None),
@@ -188,7 +194,7 @@ async def test_writes_through_a_member_that_touch_cluster_keys_are_refused(
 
 
 async def test_leaving_unlocks_and_deleting_the_cluster_releases_members(
-    admin: Client, prod
+    admin: Client, prod: dict[str, Any]
 ) -> None:
     await admin.put(f"{prod['url']}/kdb/user:/app/owned", "cluster's")
     leaving, staying = prod["daemons"]
@@ -204,7 +210,9 @@ async def test_leaving_unlocks_and_deleting_the_cluster_releases_members(
     assert (await admin.put(f"{member_url(staying)}/kdb/user:/app/owned", "mine")).status == 200
 
 
-async def test_cluster_writes_are_checked_like_instance_writes(admin: Client, prod) -> None:
+async def test_cluster_writes_are_checked_like_instance_writes(
+    admin: Client, prod: dict[str, Any]
+) -> None:
     url = prod["url"]
     set_once = await admin.put(f"{url}/kdb/user:/app/port?expect=none", "1")
     assert set_once.status == 200
@@ -225,7 +233,7 @@ async def test_cluster_writes_are_checked_like_instance_writes(admin: Client, pr
 
 
 async def test_changes_of_the_desired_state_and_sync_states_are_published(
-    admin: Client, prod, hub: EventHub
+    admin: Client, prod: dict[str, Any], hub: EventHub
 ) -> None:
     with hub.subscribe([f"cluster/{prod['id']}/"]) as events:
         await admin.put(f"{prod['url']}/kdb/user:/app/port", "8080")
@@ -247,7 +255,7 @@ async def test_changes_of_the_desired_state_and_sync_states_are_published(
 
 
 async def test_members_that_took_part_of_a_refused_change_are_brought_back(
-    admin: Client, prod
+    admin: Client, prod: dict[str, Any]
 ) -> None:
     first, second = prod["daemons"].values()
     await first.kdb_set("user:/app/a", "1", {"check/type": "long"})

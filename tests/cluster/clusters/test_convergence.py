@@ -16,6 +16,7 @@ from elektraweb.cluster.services import ClusterConfigFactory
 from elektraweb.cluster.store.registry import Registry
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
+from ..conftest import Register
 from ..fakes import Client
 from .waiting import eventually
 
@@ -27,7 +28,7 @@ def cluster_config(hub: EventHub) -> ClusterConfigFactory:
 
 
 @pytest.fixture
-async def duo(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
+async def duo(admin: Client, register: Register, network: InProcessNetwork) -> dict[str, Any]:
     """Cluster `db` with members db-1 and db-2."""
     cluster = (await admin.post("/api/clusters", {"name": "db"})).body
     members: list[int] = []
@@ -48,7 +49,7 @@ def values(daemon: InProcessElektrad) -> dict[str, tuple[str | None, dict[str, s
 
 
 async def test_a_member_that_was_offline_receives_everything_it_missed(
-    admin: Client, duo, service: ClusterConfiguration, registry: Registry
+    admin: Client, duo: dict[str, Any], service: ClusterConfiguration, registry: Registry
 ) -> None:
     url = duo["url"]
     await admin.put(f"{url}/kdb/user:/db/size", "10")
@@ -76,7 +77,7 @@ async def test_a_member_that_was_offline_receives_everything_it_missed(
 
 async def test_pending_changes_survive_a_restart_of_clusterd(
     admin: Client,
-    duo,
+    duo: dict[str, Any],
     server: Server,
     config: Config,
     gateway: WireGateway,
@@ -104,7 +105,7 @@ async def test_pending_changes_survive_a_restart_of_clusterd(
 
 
 async def test_a_new_member_receives_the_whole_cluster_state(
-    admin: Client, duo, register, network: InProcessNetwork
+    admin: Client, duo: dict[str, Any], register: Register, network: InProcessNetwork
 ) -> None:
     url = duo["url"]
     await admin.put(
@@ -133,7 +134,7 @@ async def test_a_new_member_receives_the_whole_cluster_state(
 
 
 async def test_a_member_that_leaves_while_offline_is_unlocked_when_it_returns(
-    admin: Client, duo, service: ClusterConfiguration, registry: Registry
+    admin: Client, duo: dict[str, Any], service: ClusterConfiguration, registry: Registry
 ) -> None:
     await admin.put(f"{duo['url']}/kdb/user:/db/size", "10")
     leaving = duo["daemons"][0]
@@ -153,7 +154,7 @@ async def test_a_member_that_leaves_while_offline_is_unlocked_when_it_returns(
 
 async def test_a_refused_change_is_retried_when_the_member_returns_not_on_every_write(
     admin: Client,
-    duo,
+    duo: dict[str, Any],
     service: ClusterConfiguration,
     registry: Registry,
     network: InProcessNetwork,
@@ -178,7 +179,7 @@ async def test_a_refused_change_is_retried_when_the_member_returns_not_on_every_
 
 
 async def test_the_periodic_reconcile_converges_members_nobody_reported(
-    admin: Client, duo, service: ClusterConfiguration
+    admin: Client, duo: dict[str, Any], service: ClusterConfiguration
 ) -> None:
     away = duo["daemons"][1]
     away.faults.unreachable = True

@@ -21,7 +21,11 @@ async def drift_entries(admin: Client, member: dict[str, Any]) -> list[dict[str,
 
 
 async def test_a_change_behind_the_clusters_back_is_restored_recorded_and_published(
-    admin: Client, member, service: ClusterConfiguration, registry: Registry, hub: EventHub
+    admin: Client,
+    member: dict[str, Any],
+    service: ClusterConfiguration,
+    registry: Registry,
+    hub: EventHub,
 ) -> None:
     with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
         await service.on_event(
@@ -42,7 +46,11 @@ async def test_a_change_behind_the_clusters_back_is_restored_recorded_and_publis
 
 
 async def test_a_removed_key_is_put_back_and_an_unreachable_member_stays_drifted(
-    admin: Client, member, service: ClusterConfiguration, registry: Registry, hub: EventHub
+    admin: Client,
+    member: dict[str, Any],
+    service: ClusterConfiguration,
+    registry: Registry,
+    hub: EventHub,
 ) -> None:
     instance = registry.instance(member["id"])
     with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
@@ -66,7 +74,7 @@ async def test_a_removed_key_is_put_back_and_an_unreachable_member_stays_drifted
 
 async def test_the_clusters_own_changes_are_no_drift(
     admin: Client,
-    member,
+    member: dict[str, Any],
     service: ClusterConfiguration,
     registry: Registry,
     network: InProcessNetwork,
@@ -87,7 +95,11 @@ async def test_the_clusters_own_changes_are_no_drift(
 
 
 async def test_drift_while_nobody_watched_is_found_when_the_member_returns(
-    admin: Client, member, service: ClusterConfiguration, registry: Registry, hub: EventHub
+    admin: Client,
+    member: dict[str, Any],
+    service: ClusterConfiguration,
+    registry: Registry,
+    hub: EventHub,
 ) -> None:
     await member["daemon"].kdb_set(KEY, "9999")  # no event reaches clusterd: nobody listened
     with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:

@@ -16,12 +16,13 @@ from elektraweb.cluster.store.cluster_keys import DesiredKey
 from elektraweb.cluster.store.registry import Registry
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
+from ..conftest import Register
 from ..fakes import Client
 from .waiting import eventually
 
 
 @pytest.fixture
-async def trio(admin: Client, register, network: InProcessNetwork) -> dict[str, Any]:
+async def trio(admin: Client, register: Register, network: InProcessNetwork) -> dict[str, Any]:
     """Cluster `web` with three members; `daemons` in member order."""
     cluster = (await admin.post("/api/clusters", {"name": "web"})).body
     members, daemons = [], []
@@ -34,7 +35,7 @@ async def trio(admin: Client, register, network: InProcessNetwork) -> dict[str, 
 
 
 async def test_an_offline_member_is_pending_and_not_waited_for(
-    admin: Client, trio, network: InProcessNetwork
+    admin: Client, trio: dict[str, Any], network: InProcessNetwork
 ) -> None:
     down: InProcessElektrad = trio["daemons"][1]
     down.faults.unreachable = True
@@ -53,7 +54,7 @@ async def test_an_offline_member_is_pending_and_not_waited_for(
 
 
 async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
-    admin: Client, trio, service: ClusterConfiguration, registry: Registry
+    admin: Client, trio: dict[str, Any], service: ClusterConfiguration, registry: Registry
 ) -> None:
     silent: InProcessElektrad = trio["daemons"][2]
     silent.faults.lose_replies = True  # it applies the write, its reply never comes
@@ -67,7 +68,7 @@ async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
     assert silent.keys["system:/app/mode"] == ("safe", {})
 
 
-async def test_each_member_is_applied_to_in_parallel(admin: Client, trio) -> None:
+async def test_each_member_is_applied_to_in_parallel(admin: Client, trio: dict[str, Any]) -> None:
     """A slow member does not hold the others back: all sets are in flight at once."""
     all_three = asyncio.Barrier(3)
     met: list[str] = []
@@ -86,7 +87,7 @@ async def test_each_member_is_applied_to_in_parallel(admin: Client, trio) -> Non
 
 
 async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
-    admin: Client, trio, register, server: Server
+    admin: Client, trio: dict[str, Any], register: Register, server: Server
 ) -> None:
     """The cluster's keys and what members have are read once per write, and the members'
     outcomes are stored in one transaction, however many members answer."""
@@ -118,7 +119,9 @@ async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
     assert one["COMMIT"] >= 1
 
 
-async def test_a_batch_reads_afresh_what_was_written_since_it_read(trio, server: Server) -> None:
+async def test_a_batch_reads_afresh_what_was_written_since_it_read(
+    trio: dict[str, Any], server: Server
+) -> None:
     services = server.services
     assert services is not None
     published: list[int] = []

@@ -5,6 +5,7 @@ cluster service."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import pytest
 
@@ -53,7 +54,7 @@ async def server(
 
 
 async def test_a_local_change_on_a_member_comes_through_the_feed_and_is_restored(
-    member, feed: InstanceFeed, hub: EventHub, service: ClusterConfiguration
+    member: dict[str, Any], feed: InstanceFeed, hub: EventHub, service: ClusterConfiguration
 ) -> None:
     await eventually(lambda: feed.events_online(member["id"]))
     topics = [f"instance/{member['id']}/{KEY}", f"cluster/{member['cluster']}/drift/"]

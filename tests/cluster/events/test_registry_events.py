@@ -48,7 +48,7 @@ async def server(config: Config, gateway: WireGateway, hub: EventHub) -> AsyncIt
 async def published(hub: EventHub, events: Subscription) -> list[tuple[str, Any]]:
     """Everything `events` received so far: a marker published now comes after all of it."""
     hub.publish(END, {})
-    received = []
+    received: list[tuple[str, Any]] = []
     async with asyncio.timeout(10):
         async for event in events:
             if event.topic == END:

@@ -7,10 +7,14 @@ import sqlite3
 import pytest
 from yarl import URL
 
+from elektraweb.cluster.config import Config
+from elektraweb.cluster.http.server import Server
+
+from ..conftest import ClientFactory, Register
 from ..fakes import ADMIN_PASSWORD, Client
 
 
-async def test_every_api_route_but_login_needs_authentication(clients) -> None:
+async def test_every_api_route_but_login_needs_authentication(clients: ClientFactory) -> None:
     anonymous = await clients()
     for method, path in [
         ("GET", "/api/version"),
@@ -26,7 +30,9 @@ async def test_every_api_route_but_login_needs_authentication(clients) -> None:
         assert answer.body["error"]["code"] == "unauthorized"
 
 
-async def test_login_sets_a_strict_httponly_cookie_and_logout_ends_the_session(clients) -> None:
+async def test_login_sets_a_strict_httponly_cookie_and_logout_ends_the_session(
+    clients: ClientFactory
+) -> None:
     client = await clients()
     login = await client.login("admin", ADMIN_PASSWORD)
     assert login.status == 200
@@ -46,7 +52,7 @@ async def test_login_sets_a_strict_httponly_cookie_and_logout_ends_the_session(c
     assert replayed.status == 401
 
 
-async def test_wrong_password_and_unknown_user_get_the_same_refusal(clients) -> None:
+async def test_wrong_password_and_unknown_user_get_the_same_refusal(clients: ClientFactory) -> None:
     client = await clients()
     wrong = await client.login("admin", "not-the-password")
     unknown = await client.login("nobody", "not-the-password")
@@ -55,7 +61,7 @@ async def test_wrong_password_and_unknown_user_get_the_same_refusal(clients) -> 
     assert "Set-Cookie" not in wrong.headers
 
 
-async def test_wrong_or_malformed_tokens_are_refused(clients, admin) -> None:
+async def test_wrong_or_malformed_tokens_are_refused(clients: ClientFactory, admin: Client) -> None:
     client = await clients()
     for header in ["Bearer ewt_wrong", "Bearer ", "Basic YWRtaW46eA=="]:
         answer = await client.get("/api/me", headers={"Authorization": header})
@@ -63,13 +69,13 @@ async def test_wrong_or_malformed_tokens_are_refused(clients, admin) -> None:
     assert (await client.get("/api/me?token=ewt_wrong")).status == 401
 
 
-async def test_a_wrong_token_is_not_rescued_by_a_valid_cookie(admin) -> None:
+async def test_a_wrong_token_is_not_rescued_by_a_valid_cookie(admin: Client) -> None:
     answer = await admin.get("/api/me", headers={"Authorization": "Bearer ewt_wrong"})
     assert answer.status == 401
 
 
 async def test_token_is_shown_once_stored_hashed_and_works_until_revoked(
-    admin, clients, config
+    admin: Client, clients: ClientFactory, config: Config
 ) -> None:
     created = await admin.post("/api/tokens", {"name": "ci", "role": "viewer"})
     assert created.status == 201
@@ -95,7 +101,7 @@ async def test_token_is_shown_once_stored_hashed_and_works_until_revoked(
     assert (await script.get("/api/me", headers=bearer)).status == 401
 
 
-async def test_a_token_role_cannot_exceed_its_user(clients) -> None:
+async def test_a_token_role_cannot_exceed_its_user(clients: ClientFactory) -> None:
     editor = await clients("editor")
     refused = await editor.post("/api/tokens", {"name": "root", "role": "admin"})
     assert refused.status == 403
@@ -103,7 +109,9 @@ async def test_a_token_role_cannot_exceed_its_user(clients) -> None:
     assert own.body["role"] == "editor"
 
 
-async def test_users_see_and_revoke_only_their_own_tokens(admin, clients) -> None:
+async def test_users_see_and_revoke_only_their_own_tokens(
+    admin: Client, clients: ClientFactory
+) -> None:
     theirs = await admin.post("/api/tokens", {"name": "admin-token"})
     viewer = await clients("viewer")
     mine = await viewer.post("/api/tokens", {"name": "viewer-token"})
@@ -127,14 +135,18 @@ async def test_users_see_and_revoke_only_their_own_tokens(admin, clients) -> Non
         ("POST", "/api/instances/1/kdbMeta/user:/app", {"key": "k", "value": "v"}),
     ],
 )
-async def test_viewer_cannot_write(clients, method, path, body) -> None:
+async def test_viewer_cannot_write(
+    clients: ClientFactory, method: str, path: str, body: object
+) -> None:
     viewer = await clients("viewer")
     answer = await viewer.request(method, path, body)
     assert answer.status == 403
     assert "needs role" in answer.body["error"]["message"]
 
 
-async def test_editor_configures_but_does_not_manage_the_registry(clients, register) -> None:
+async def test_editor_configures_but_does_not_manage_the_registry(
+    clients: ClientFactory, register: Register
+) -> None:
     instance = await register("web-1", 40001)
     editor = await clients("editor")
     written = await editor.put(f"/api/instances/{instance['id']}/kdb/user:/app", "v")
@@ -143,7 +155,7 @@ async def test_editor_configures_but_does_not_manage_the_registry(clients, regis
     assert (await editor.get("/api/users")).status == 403
 
 
-async def test_cookie_writes_need_proof_of_origin(server, clients) -> None:
+async def test_cookie_writes_need_proof_of_origin(server: Server, clients: ClientFactory) -> None:
     bare = Client(server.url)  # no X-Requested-With
     try:
         assert (await bare.login("admin", ADMIN_PASSWORD)).status == 200
@@ -161,7 +173,7 @@ async def test_cookie_writes_need_proof_of_origin(server, clients) -> None:
         await bare.close()
 
 
-async def test_login_from_a_foreign_origin_is_refused(clients) -> None:
+async def test_login_from_a_foreign_origin_is_refused(clients: ClientFactory) -> None:
     client = await clients()
     answer = await client.post(
         "/api/login",
@@ -172,7 +184,7 @@ async def test_login_from_a_foreign_origin_is_refused(clients) -> None:
     assert "Set-Cookie" not in answer.headers
 
 
-async def test_token_writes_need_no_origin_proof(server, admin) -> None:
+async def test_token_writes_need_no_origin_proof(server: Server, admin: Client) -> None:
     secret = (await admin.post("/api/tokens", {"name": "script"})).body["token"]
     script = Client(server.url, {"Authorization": f"Bearer {secret}"})
     try:
@@ -181,7 +193,9 @@ async def test_token_writes_need_no_origin_proof(server, admin) -> None:
         await script.close()
 
 
-async def test_a_new_role_applies_to_the_very_next_request(admin, clients) -> None:
+async def test_a_new_role_applies_to_the_very_next_request(
+    admin: Client, clients: ClientFactory
+) -> None:
     editor = await clients("editor")
     secret = (await editor.post("/api/tokens", {"name": "script"})).body["token"]
     bearer = {"Authorization": f"Bearer {secret}"}
@@ -195,7 +209,7 @@ async def test_a_new_role_applies_to_the_very_next_request(admin, clients) -> No
     assert (await editor.post("/api/clusters", {"name": "c"}, headers=bearer)).status == 403
 
 
-async def test_a_removed_user_is_refused_at_once(admin, clients) -> None:
+async def test_a_removed_user_is_refused_at_once(admin: Client, clients: ClientFactory) -> None:
     viewer = await clients("viewer")
     secret = (await viewer.post("/api/tokens", {"name": "script"})).body["token"]
     bearer = {"Authorization": f"Bearer {secret}"}

@@ -23,7 +23,10 @@ from ..fakes import ADMIN_PASSWORD, Client
 
 
 async def test_one_start_line_and_one_line_per_request_without_secrets(
-    config: Config, gateway: WireGateway, network: InProcessNetwork, caplog
+    config: Config,
+    gateway: WireGateway,
+    network: InProcessNetwork,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     daemon = await network.start("tcp://127.0.0.1:40001")
     host = Instance(1, "web-1", daemon.endpoint, daemon.public_key)
@@ -57,7 +60,9 @@ async def test_one_start_line_and_one_line_per_request_without_secrets(
     assert token not in caplog.text
 
 
-async def test_database_is_sqlite_in_wal_mode_in_the_state_dir(server, config: Config) -> None:
+async def test_database_is_sqlite_in_wal_mode_in_the_state_dir(
+    server: Server, config: Config
+) -> None:
     assert config.database_path.parent == config.state_dir
     with sqlite3.connect(config.database_path) as db:
         assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

@@ -286,7 +286,7 @@ async def test_message_of_exactly_the_size_limit_is_accepted(harness: Harness) -
     assert json.loads(reply)["body"]["body"] == padding.decode()
 
 
-MALFORMED = {
+MALFORMED: dict[str, tuple[list[bytes] | str, WSCloseCode, str]] = {
     "bad flag byte": ([b"\x05oops"], WSCloseCode.PROTOCOL_ERROR, "bad ZWS flag byte 0x05"),
     "empty message": ([b""], WSCloseCode.PROTOCOL_ERROR, "needs a flag byte"),
     "text message": ("text", WSCloseCode.UNSUPPORTED_DATA, "text message"),
@@ -311,7 +311,7 @@ async def test_malformed_input_closes_only_that_connection(harness: Harness, cas
     sent, code, reason = MALFORMED[case]
     bystander = await harness.connect("/zmq")
     culprit = await harness.connect("/zmq")
-    if sent == "text":
+    if isinstance(sent, str):
         await culprit.ws.send_str('{"method":"GET"}')
     else:
         for data in sent:

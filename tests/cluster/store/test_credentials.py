@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from elektraweb.cluster.store import credentials
 from elektraweb.cluster.store.credentials import CHECKED_LIMIT, CHECKED_SECONDS, Credentials
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.users import Users
@@ -40,7 +39,7 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
     clock = Clock()
-    monkeypatch.setattr(credentials.time, "time", clock)
+    monkeypatch.setattr("elektraweb.cluster.store.credentials.time.time", clock)
     return clock
 
 

@@ -6,8 +6,14 @@ import pytest
 import zmq
 
 from elektraweb.cluster.api.errors import BadRequest
+from elektraweb.cluster.config import Config
+from elektraweb.cluster.http.server import Server
+from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.store.registry import parse_endpoint
 from support.inprocess import InProcessNetwork
+
+from ..conftest import Register
+from ..fakes import Client
 
 
 def test_endpoint_spellings_of_one_address_share_an_identity() -> None:
@@ -40,7 +46,7 @@ def open_links(network: InProcessNetwork) -> list[str]:
 
 
 async def test_add_list_get_change_remove_instance(
-    admin, register, network: InProcessNetwork
+    admin: Client, register: Register, network: InProcessNetwork
 ) -> None:
     added = await register("web-1", 40001, description="front", visibility="advanced")
     # Without an instance feed the link opens on first use.
@@ -69,7 +75,7 @@ async def test_add_list_get_change_remove_instance(
 
 
 async def test_same_public_key_is_refused_naming_the_existing_instance(
-    admin, register, network: InProcessNetwork
+    admin: Client, register: Register, network: InProcessNetwork
 ) -> None:
     first = await register("web-1", 40001)
     await network.start("tcp://127.0.0.1:40002", public_key=first["public_key"])
@@ -83,7 +89,9 @@ async def test_same_public_key_is_refused_naming_the_existing_instance(
     assert answer.body["error"]["instance"] == first["id"]
 
 
-async def test_same_endpoint_spelled_differently_is_refused(admin, register) -> None:
+async def test_same_endpoint_spelled_differently_is_refused(
+    admin: Client, register: Register
+) -> None:
     first = await register("web-1", 40001)
     answer = await admin.post(
         "/api/instances",
@@ -101,7 +109,9 @@ async def test_same_endpoint_spelled_differently_is_refused(admin, register) -> 
     assert first["id"] == answer.body["error"]["instance"]
 
 
-async def test_changing_an_instance_onto_anothers_endpoint_is_refused(admin, register) -> None:
+async def test_changing_an_instance_onto_anothers_endpoint_is_refused(
+    admin: Client, register: Register
+) -> None:
     await register("web-1", 40001)
     second = await register("web-2", 40002)
     answer = await admin.put(
@@ -111,7 +121,7 @@ async def test_changing_an_instance_onto_anothers_endpoint_is_refused(admin, reg
     assert "'web-1'" in answer.body["error"]["message"]
 
 
-async def test_unreachable_instance_is_refused_unless_added_offline(admin) -> None:
+async def test_unreachable_instance_is_refused_unless_added_offline(admin: Client) -> None:
     body = {
         "name": "down",
         "endpoint": "tcp://127.0.0.1:40009",
@@ -127,7 +137,7 @@ async def test_unreachable_instance_is_refused_unless_added_offline(admin) -> No
     assert added.body["status"]["online"] is False
 
 
-async def test_daemon_with_another_key_is_refused(admin, network: InProcessNetwork) -> None:
+async def test_daemon_with_another_key_is_refused(admin: Client, network: InProcessNetwork) -> None:
     await network.start("tcp://127.0.0.1:40001")
     answer = await admin.post(
         "/api/instances",
@@ -152,7 +162,9 @@ async def test_daemon_with_another_key_is_refused(admin, network: InProcessNetwo
         ({"colour": "red"}, "colour"),
     ],
 )
-async def test_invalid_instance_fields_are_refused_naming_the_field(admin, change, field) -> None:
+async def test_invalid_instance_fields_are_refused_naming_the_field(
+    admin: Client, change: dict[str, object], field: str
+) -> None:
     body = {
         "name": "x",
         "endpoint": "tcp://127.0.0.1:40001",
@@ -166,7 +178,7 @@ async def test_invalid_instance_fields_are_refused_naming_the_field(admin, chang
     assert field in error["message"] or error.get("field") == field
 
 
-async def test_an_instance_joins_at_most_one_cluster(admin, register) -> None:
+async def test_an_instance_joins_at_most_one_cluster(admin: Client, register: Register) -> None:
     instance = await register("web-1", 40001)
     prod = (await admin.post("/api/clusters", {"name": "prod"})).body
     test = (await admin.post("/api/clusters", {"name": "test", "description": "staging"})).body
@@ -190,7 +202,7 @@ async def test_an_instance_joins_at_most_one_cluster(admin, register) -> None:
     assert members.body == []
 
 
-async def test_deleting_a_cluster_releases_its_members(admin, register) -> None:
+async def test_deleting_a_cluster_releases_its_members(admin: Client, register: Register) -> None:
     one, two = await register("web-1", 40001), await register("web-2", 40002)
     cluster = (await admin.post("/api/clusters", {"name": "prod"})).body
     for member in (one, two):
@@ -205,7 +217,7 @@ async def test_deleting_a_cluster_releases_its_members(admin, register) -> None:
     assert moved.status == 201
 
 
-async def test_leaving_and_renaming_clusters(admin, register) -> None:
+async def test_leaving_and_renaming_clusters(admin: Client, register: Register) -> None:
     instance = await register("web-1", 40001)
     cluster = (await admin.post("/api/clusters", {"name": "prod"})).body
     await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
@@ -224,7 +236,9 @@ async def test_leaving_and_renaming_clusters(admin, register) -> None:
     assert (await admin.post("/api/clusters", {"name": "prod "})).status == 409
 
 
-async def test_registry_survives_a_restart(config, gateway, register, admin, server) -> None:
+async def test_registry_survives_a_restart(
+    config: Config, gateway: WireGateway, register: Register, admin: Client, server: Server
+) -> None:
     instance = await register("web-1", 40001)
     await server.stop()
     await server.start()

@@ -8,12 +8,17 @@ from dataclasses import replace
 
 import pytest
 
+from elektraweb.cluster.config import Config
 from elektraweb.cluster.http.server import Server
+from elektraweb.cluster.instances.wire_gateway import WireGateway
 
+from ..conftest import ClientFactory
 from ..fakes import USER_PASSWORD, Client
 
 
-async def _first_start(config, gateway, caplog) -> None:
+async def _first_start(
+    config: Config, gateway: WireGateway, caplog: pytest.LogCaptureFixture
+) -> None:
     server = Server(config, gateway=gateway)
     with caplog.at_level(logging.DEBUG):
         await server.start()
@@ -21,7 +26,11 @@ async def _first_start(config, gateway, caplog) -> None:
 
 
 async def test_first_admin_password_is_generated_printed_once_and_never_logged(
-    config, gateway, capsys, caplog, monkeypatch
+    config: Config,
+    gateway: WireGateway,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CLUSTERD_ADMIN_PASSWORD", raising=False)
     config = replace(config, admin_password=None)
@@ -43,7 +52,11 @@ async def test_first_admin_password_is_generated_printed_once_and_never_logged(
 
 
 async def test_first_admin_password_from_the_environment(
-    config, gateway, capsys, caplog, monkeypatch
+    config: Config,
+    gateway: WireGateway,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("CLUSTERD_ADMIN_PASSWORD", "from-the-env-1")
     config = replace(config, admin_password=None)
@@ -59,12 +72,14 @@ async def test_first_admin_password_from_the_environment(
         await server.stop()
 
 
-async def test_a_too_short_first_password_stops_the_start(config, gateway, caplog) -> None:
+async def test_a_too_short_first_password_stops_the_start(
+    config: Config, gateway: WireGateway, caplog: pytest.LogCaptureFixture
+) -> None:
     with pytest.raises(ValueError, match="at least 8 characters"):
         await _first_start(replace(config, admin_password="short"), gateway, caplog)
 
 
-async def test_admin_manages_users(admin, clients) -> None:
+async def test_admin_manages_users(admin: Client, clients: ClientFactory) -> None:
     created = await admin.post(
         "/api/users", {"name": "olga", "password": USER_PASSWORD, "role": "viewer"}
     )
@@ -88,7 +103,7 @@ async def test_admin_manages_users(admin, clients) -> None:
     assert [u["name"] for u in (await admin.get("/api/users")).body] == ["admin"]
 
 
-async def test_the_last_admin_cannot_be_removed_or_demoted(admin) -> None:
+async def test_the_last_admin_cannot_be_removed_or_demoted(admin: Client) -> None:
     assert (await admin.delete("/api/users/admin")).status == 409
     demoted = await admin.put("/api/users/admin", {"role": "viewer"})
     assert demoted.status == 409
@@ -97,7 +112,7 @@ async def test_the_last_admin_cannot_be_removed_or_demoted(admin) -> None:
     assert (await admin.put("/api/users/admin", {"role": "viewer"})).status == 200
 
 
-async def test_users_change_their_own_password_only(clients) -> None:
+async def test_users_change_their_own_password_only(clients: ClientFactory) -> None:
     viewer = await clients("viewer")
     await clients("editor")
     own = await viewer.put("/api/users/viewer", {"password": "a-new-password"})

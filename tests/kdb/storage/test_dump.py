@@ -14,6 +14,7 @@ from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage import Document
 from elektraweb.kdb.storage.dump import FORMAT
+from support.keys import existing_key
 
 # src/plugins/dump/dump/v2/demo.dump of libelektra, mounted at system:/elektra/mountpoints.
 DEMO_V2 = (
@@ -85,7 +86,7 @@ def test_unchanged_keys_write_back_byte_identical(tmp_path: Path) -> None:
 def test_an_edit_keeps_shared_metadata_and_changes_only_that_key(tmp_path: Path) -> None:
     document = FORMAT.read(stored(tmp_path, DEMO_V2), MOUNTPOINTS)
     keys = document.keys.copy()
-    keys.lookup(f"{MOUNTPOINTS}/dbus").value = "changed"
+    existing_key(keys, f"{MOUNTPOINTS}/dbus").value = "changed"
 
     written = FORMAT.write(keys, MOUNTPOINTS, document)
 
@@ -113,7 +114,7 @@ def test_reads_version_1_with_copied_metadata_and_writes_version_2(tmp_path: Pat
 def test_version_1_binary_keys_and_values(tmp_path: Path) -> None:
     keys = FORMAT.read(stored(tmp_path, BACKUP_V1), "system:/backup").keys
     assert keys.lookup("system:/backup/key1") == Key("system:/backup/key1", None, {"binary": ""})
-    assert keys.lookup("system:/backup/key3").value == b"\x01\x00\xff"
+    assert existing_key(keys, "system:/backup/key3").value == b"\x01\x00\xff"
 
 
 def test_version_2_file_without_end_marker(tmp_path: Path) -> None:

@@ -14,6 +14,7 @@ from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage.ini import FORMAT
+from support.keys import existing_key
 
 INVENTORY = b"""; Inventory service configuration
 ; managed by elektra-web
@@ -73,8 +74,8 @@ def test_unchanged_keys_write_back_byte_identical(inventory: bytes) -> None:
 def test_an_edit_changes_only_its_lines_in_the_files_style(inventory: bytes) -> None:
     document = FORMAT.read(inventory, MOUNTPOINT)
     keys = document.keys.copy()
-    keys.lookup("user:/inv/server/port").value = "9090"
-    keys.lookup("user:/inv/server/banner").value = "Hello\nthere"
+    existing_key(keys, "user:/inv/server/port").value = "9090"
+    existing_key(keys, "user:/inv/server/banner").value = "Hello\nthere"
 
     written = FORMAT.write(keys, MOUNTPOINT, document)
 

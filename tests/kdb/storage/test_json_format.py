@@ -14,6 +14,7 @@ from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage.json_format import FORMAT
+from support.keys import existing_key
 
 SERVICE = b"""{
     "name": "inventory",
@@ -67,8 +68,8 @@ def test_reads_objects_arrays_and_scalars_as_keys(service: bytes) -> None:
         ("user:/svc/tags", None),
         ("user:/svc/version", "3"),
     ]
-    assert keys.lookup("user:/svc/listeners").meta == {"array": "#1"}
-    assert keys.lookup("user:/svc/tags").meta == {"array": ""}
+    assert existing_key(keys, "user:/svc/listeners").meta == {"array": "#1"}
+    assert existing_key(keys, "user:/svc/tags").meta == {"array": ""}
 
 
 def test_unchanged_keys_write_back_byte_identical(service: bytes) -> None:
@@ -79,9 +80,9 @@ def test_unchanged_keys_write_back_byte_identical(service: bytes) -> None:
 def test_changing_values_changes_only_their_lines_and_keeps_types(service: bytes) -> None:
     document = FORMAT.read(service, "user:/svc")
     keys = document.keys.copy()
-    keys.lookup("user:/svc/database/port").value = "6543"
-    keys.lookup("user:/svc/debug").value = "true"
-    keys.lookup("user:/svc/listeners/#1/tls").value = "0"
+    existing_key(keys, "user:/svc/database/port").value = "6543"
+    existing_key(keys, "user:/svc/debug").value = "true"
+    existing_key(keys, "user:/svc/listeners/#1/tls").value = "0"
 
     written = FORMAT.write(keys, "user:/svc", document)
 
@@ -96,8 +97,8 @@ def test_changing_values_changes_only_their_lines_and_keeps_types(service: bytes
 def test_a_value_that_no_longer_parses_as_its_type_becomes_a_string(service: bytes) -> None:
     document = FORMAT.read(service, "user:/svc")
     keys = document.keys.copy()
-    keys.lookup("user:/svc/version").value = "3.1-beta"
-    keys.lookup("user:/svc/ratio").value = "1e3"
+    existing_key(keys, "user:/svc/version").value = "3.1-beta"
+    existing_key(keys, "user:/svc/ratio").value = "1e3"
     written = json.loads(FORMAT.write(keys, "user:/svc", document))
     assert written["version"] == "3.1-beta"
     assert written["ratio"] == 1000.0

@@ -12,6 +12,7 @@ from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage.mini import FORMAT as MINI
 from elektraweb.kdb.storage.ni import FORMAT as NI
+from support.keys import existing_key
 
 MOUNTPOINT = "spec:/app"
 texts = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=12)
@@ -70,11 +71,11 @@ check/validation = https?://.* \\
 """
     keys = NI.read(text, MOUNTPOINT).keys
     assert [k.name for k in keys] == ["spec:/app", "spec:/app/links/_", "spec:/app/port"]
-    assert keys.lookup("spec:/app").meta == {"mountpoint": "app.dump"}
-    port = keys.lookup("spec:/app/port")
+    assert existing_key(keys, "spec:/app").meta == {"mountpoint": "app.dump"}
+    port = existing_key(keys, "spec:/app/port")
     assert port.text == "8080"
     assert port.meta == {"check/type": "unsigned_short", "description": 'the port; "quoted"'}
-    assert keys.lookup("spec:/app/links/_").meta["check/validation"] == "https?://.* .org"
+    assert existing_key(keys, "spec:/app/links/_").meta["check/validation"] == "https?://.* .org"
 
 
 @pytest.mark.parametrize(

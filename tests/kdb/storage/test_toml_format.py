@@ -15,6 +15,7 @@ from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage.toml_format import FORMAT
+from support.keys import existing_key
 
 INVENTORY = b"""# Inventory service
 title = "inventory"   # shown in the UI
@@ -66,7 +67,7 @@ def test_reads_tables_arrays_and_arrays_of_tables(inventory: bytes) -> None:
         "server/tls/cert": "/etc/ssl/inv.pem", "server/tls/enabled": "1",
         "title": "inventory", "version": "3",
     }
-    assert keys.lookup("user:/inv/mirror").meta == {"array": "#1"}
+    assert existing_key(keys, "user:/inv/mirror").meta == {"array": "#1"}
 
 
 def test_unchanged_keys_write_back_byte_identical(inventory: bytes) -> None:
@@ -77,11 +78,11 @@ def test_unchanged_keys_write_back_byte_identical(inventory: bytes) -> None:
 def test_edits_change_only_their_lines_keeping_types_and_string_kinds(inventory: bytes) -> None:
     document = FORMAT.read(inventory, "user:/inv")
     keys = document.keys.copy()
-    keys.lookup("user:/inv/server/port").value = "9090"
-    keys.lookup("user:/inv/server/tls/enabled").value = "0"
-    keys.lookup("user:/inv/database/url").value = "postgres://replica/inv"
-    keys.lookup("user:/inv/database/pool/timeout").value = "5"
-    keys.lookup("user:/inv/mirror/#1/weight").value = "3"
+    existing_key(keys, "user:/inv/server/port").value = "9090"
+    existing_key(keys, "user:/inv/server/tls/enabled").value = "0"
+    existing_key(keys, "user:/inv/database/url").value = "postgres://replica/inv"
+    existing_key(keys, "user:/inv/database/pool/timeout").value = "5"
+    existing_key(keys, "user:/inv/mirror/#1/weight").value = "3"
 
     written = FORMAT.write(keys, "user:/inv", document)
 

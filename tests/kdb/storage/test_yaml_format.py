@@ -16,6 +16,7 @@ from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage.yaml_format import FORMAT
+from support.keys import existing_key
 
 DEPLOYMENT = b"""# Deployment settings for the inventory service.
 %YAML 1.2
@@ -65,7 +66,7 @@ def test_aliases_and_merge_keys_show_their_values_on_every_path(deployment: byte
         "services/worker/settings/retries": "3", "services/worker/settings/timeout": "30",
         "services/worker/settings/verbose": "1",
     }
-    assert keys.lookup("user:/app/services/web/hosts").meta == {"array": "#1"}
+    assert existing_key(keys, "user:/app/services/web/hosts").meta == {"array": "#1"}
 
 
 def test_unchanged_keys_write_back_byte_identical(deployment: bytes) -> None:
@@ -76,9 +77,9 @@ def test_unchanged_keys_write_back_byte_identical(deployment: bytes) -> None:
 def test_an_edit_changes_only_its_line_and_keeps_comments_and_quotes(deployment: bytes) -> None:
     document = FORMAT.read(deployment, MOUNTPOINT)
     keys = document.keys.copy()
-    keys.lookup("user:/app/services/web/port").value = "9090"
-    keys.lookup("user:/app/services/web/motd").value = "Hello"
-    keys.lookup("user:/app/services/web/hosts/#0").value = "gamma.example.org"
+    existing_key(keys, "user:/app/services/web/port").value = "9090"
+    existing_key(keys, "user:/app/services/web/motd").value = "Hello"
+    existing_key(keys, "user:/app/services/web/hosts/#0").value = "gamma.example.org"
 
     written = FORMAT.write(keys, MOUNTPOINT, document)
 
@@ -108,7 +109,7 @@ def test_changing_an_anchor_leaves_the_paths_that_share_it_as_they_were(
         deployment: bytes) -> None:
     document = FORMAT.read(deployment, MOUNTPOINT)
     keys = document.keys.copy()
-    keys.lookup("user:/app/defaults/timeout").value = "45"
+    existing_key(keys, "user:/app/defaults/timeout").value = "45"
 
     written = FORMAT.write(keys, MOUNTPOINT, document)
 
@@ -120,7 +121,7 @@ def test_changing_every_path_of_an_anchor_keeps_the_alias(deployment: bytes) -> 
     document = FORMAT.read(deployment, MOUNTPOINT)
     keys = document.keys.copy()
     for path in ("defaults", "services/web", "services/worker/settings"):
-        keys.lookup(f"user:/app/{path}/retries").value = "5"
+        existing_key(keys, f"user:/app/{path}/retries").value = "5"
 
     written = FORMAT.write(keys, MOUNTPOINT, document)
 
@@ -139,11 +140,11 @@ def test_values_keep_their_yaml_types_and_new_ones_follow_type_metadata() -> Non
     data = b"enabled: true\nlimit: 10\nratio: 0.5\nname: x\nday: 2024-05-01\n"
     document = FORMAT.read(data, MOUNTPOINT)
     keys = document.keys.copy()
-    keys.lookup("user:/app/enabled").value = "off"
-    keys.lookup("user:/app/limit").value = "12"
-    keys.lookup("user:/app/ratio").value = "not a number"
-    keys.lookup("user:/app/name").value = "true"
-    keys.lookup("user:/app/day").value = "2024-06-30"
+    existing_key(keys, "user:/app/enabled").value = "off"
+    existing_key(keys, "user:/app/limit").value = "12"
+    existing_key(keys, "user:/app/ratio").value = "not a number"
+    existing_key(keys, "user:/app/name").value = "true"
+    existing_key(keys, "user:/app/day").value = "2024-06-30"
     keys.add(Key("user:/app/flag", "true", {"check/type": "boolean"}))
     keys.add(Key("user:/app/word", "yes", {"check/type": "boolean"}))  # a string in YAML 1.2
     keys.add(Key("user:/app/plain", "123"))
