@@ -45,9 +45,11 @@ def test_space_on_a_switch_saves_and_keeps_the_focus(ui: WebUI, stack: Stack) ->
     switch.focus()
     switch.press("Space")
     expect(switch).to_have_attribute("aria-checked", after)
-    expect(ui.row(TLS).locator(".key-value")).to_have_text("1" if after == "true" else "0")
+    # The file said `no`: the switch keeps its spelling (issue: it used to write 1 and 0).
+    word = "yes" if after == "true" else "no"
+    expect(ui.row(TLS).locator(".key-value")).to_have_text(word)
     expect(switch).to_be_focused()
-    assert re.search(rf"^enabled = {1 if after == 'true' else 0}$", ini.read_text(), re.M)
+    assert re.search(rf"^enabled = {word}$", ini.read_text(), re.M)
 
 
 def test_login_and_screen_changes_focus_the_heading_and_name_the_page(
