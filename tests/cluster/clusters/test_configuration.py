@@ -274,3 +274,22 @@ async def test_members_that_took_part_of_a_refused_change_are_brought_back(
     assert second.keys == {"user:/app/b": ("2", {"check/type": "long"})}
     assert first.locked == second.locked == {}
     assert (await admin.get(f"{prod['url']}/kdbLs/user:/")).body["keys"] == []
+
+
+async def test_reads_follow_every_change_even_of_a_cluster_recreated_under_its_old_id(
+    admin: Client,
+) -> None:
+    """Cluster reads keep the desired state between changes (a large one takes long to build);
+    a write, or a cluster deleted and another created with the same id, is seen at once."""
+    first = (await admin.post("/api/clusters", {"name": "old"})).body
+    url = f"/api/clusters/{first['id']}"
+    assert (await admin.put(f"{url}/kdb/user:/app/colour", "blue")).status == 200
+    assert (await admin.get(f"{url}/kdbFind/colour")).body["keys"] == ["user:/app/colour"]
+    assert (await admin.put(f"{url}/kdb/user:/app/size", "big")).status == 200
+    assert (await admin.get(f"{url}/kdbFind/size")).body["keys"] == ["user:/app/size"]
+
+    assert (await admin.delete(url)).status == 200
+    second = (await admin.post("/api/clusters", {"name": "new"})).body
+    assert second["id"] == first["id"]  # SQLite hands the freed id out again
+    assert (await admin.get(f"{url}/kdbFind/.")).body["keys"] == []
+    assert (await admin.get(f"{url}/kdb/user:/app/colour")).body["exists"] is False

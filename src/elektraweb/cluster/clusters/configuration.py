@@ -67,6 +67,7 @@ class ClusterConfiguration:
         self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
         self._tasks: set[asyncio.Task[Any]] = set()
         self._searches = SearchThread()
+        self._read_states: dict[int, tuple[int, DesiredState]] = {}
         self._catching_up: set[int] = set()
         self._again: set[int] = set()
         self._closed = False
@@ -74,15 +75,15 @@ class ClusterConfiguration:
     # -- the ClusterConfig protocol --------------------------------------------------------
 
     async def call(self, cluster: Cluster, op: str, args: OperationArgs) -> ClusterReply:
-        keys = self._services.cluster_keys.keys(cluster.id)
         if op == "find":
-            # Off the event loop, key set and all: a search takes up to its time budget.
+            # Off the event loop: a search takes up to its time budget.
             search = self._services.config.search
-            found = await self._searches.run(lambda: DesiredState(keys).read(op, args, search))
+            reading = await self._state_for_reading(cluster.id)
+            found = await self._searches.run(lambda: reading.read(op, args, search))
             return cast(ClusterReply, found)
-        state = DesiredState(keys)
         if op not in WRITES:
-            return cast(ClusterReply, state.read(op, args))
+            return cast(ClusterReply, (await self._state_for_reading(cluster.id)).read(op, args))
+        state = DesiredState(self._services.cluster_keys.keys(cluster.id))
         change = plan(state, op, args)
         self._commit(cluster.id, state, change.puts, change.removals)
         members = self._services.registry.members(cluster.id)
@@ -92,6 +93,20 @@ class ClusterConfiguration:
         if results and all(result.status == "rejected" for result in results):
             await self._undo(cluster, state, change, results)
         return cast(ClusterReply, {**change.result, "members": results_json(results)})
+
+    async def _state_for_reading(self, cluster_id: int) -> DesiredState:
+        """The cluster's desired state for reads, built off the event loop (a key set of a
+        large cluster takes tens of ms) and kept while the database is unchanged: any write
+        through clusterd's connection, a cluster deleted or its keys changed included, moves
+        `total_changes` on. Reads never change the state they are given."""
+        version = self._services.database.connection.total_changes
+        cached = self._read_states.get(cluster_id)
+        if cached is not None and cached[0] == version:
+            return cached[1]
+        keys = self._services.cluster_keys.keys(cluster_id)
+        state = await self._searches.run(lambda: DesiredState(keys))
+        self._read_states[cluster_id] = (version, state)
+        return state
 
     def check_member_write(self, instance: Instance, op: str, args: dict[str, Any]) -> None:
         cluster_id = instance.cluster_id
