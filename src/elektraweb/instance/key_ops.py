@@ -5,11 +5,12 @@ from __future__ import annotations
 from elektraweb.instance.arguments import Args, check_meta_name
 from elektraweb.instance.context import Host, Operation, Outcome
 from elektraweb.instance.events import with_changes
-from elektraweb.instance.representation import key_revision, patched
+from elektraweb.instance.representation import key_revision
 from elektraweb.instance.transaction import Transaction
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
 from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.metadata import patched
 
 _WRITE = frozenset({"key", "expect", "cluster"})
 

@@ -46,14 +46,3 @@ def key_revision(key: Key | None) -> str | None:
 
 def key_state(key: Key | None) -> KeyState | None:
     return None if key is None else KeyState(wire_value(key), dict(key.meta))
-
-
-def patched(meta: Mapping[str, str], patch: Mapping[str, str | None]) -> dict[str, str]:
-    """``meta`` with a protocol metadata patch applied: a string sets, null removes."""
-    result = dict(meta)
-    for name, value in patch.items():
-        if value is None:
-            result.pop(name, None)
-        else:
-            result[name] = value
-    return result

@@ -17,7 +17,7 @@ from elektraweb.instance.context import Change, Host, Operation, Outcome
 from elektraweb.instance.errors import remote_error
 from elektraweb.instance.events import with_changes
 from elektraweb.instance.locks import LockedError
-from elektraweb.instance.representation import key_from_wire, key_revision, patched
+from elektraweb.instance.representation import key_from_wire, key_revision
 from elektraweb.instance.transaction import (
     check_expected,
     check_protected,
@@ -29,6 +29,7 @@ from elektraweb.kdb.errors import KDBError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.wire.messages import RemoteError, Request
+from elektraweb.wire.metadata import patched
 
 MEMBERS = frozenset({"key", "value", "meta", "expect", "cluster"})
 Result = Outcome | RemoteError

@@ -25,6 +25,7 @@ from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError, KDBError
 from elektraweb.kdb.protected import refusal
 from elektraweb.kdb.storage import FORMATS, get_format
+from elektraweb.wire.metadata import patched
 
 STRATEGIES = ("preserve", "overwrite", "replace")
 _ENTRY_MEMBERS = frozenset({"name", "value", "meta"})
@@ -122,16 +123,6 @@ def _meta_patch(op: str, raw: Any, *, removals: bool) -> dict[str, str | None]:
     return dict(raw)
 
 
-def _patched(meta: Mapping[str, str], patch: Mapping[str, str | None]) -> dict[str, str]:
-    result = dict(meta)
-    for name, value in patch.items():
-        if value is None:
-            result.pop(name, None)
-        else:
-            result[name] = value
-    return result
-
-
 def _flag(op: str, args: Mapping[str, Any], member: str) -> bool:
     raw = args.get(member, False)
     if not isinstance(raw, bool):
@@ -153,7 +144,7 @@ def _set(state: DesiredState, args: Mapping[str, Any]) -> Change:
     patch = _meta_patch("set", args.get("meta", {}), removals=True)
     _expect(state, name, args)
     old = state.get(name)
-    new = DesiredKey(name, value, _patched({} if old is None else old.meta, patch))
+    new = DesiredKey(name, value, patched({} if old is None else old.meta, patch))
     result = {"key": name, "revision": revision_of(new), "created": old is None}
     return Change(_changed(state, [new]), (), result)
 
@@ -213,7 +204,7 @@ def _meta_write(
     if old is None and op == "meta-rm":
         raise NotFound(f"{op}: the cluster does not set the key {name}", key=name)
     value = None if old is None else old.value
-    new = DesiredKey(name, value, _patched({} if old is None else old.meta, patch))
+    new = DesiredKey(name, value, patched({} if old is None else old.meta, patch))
     return Change(_changed(state, [new]), (), {"key": name, "revision": revision_of(new)})
 
 
