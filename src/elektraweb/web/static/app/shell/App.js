@@ -30,6 +30,8 @@ function useScreenChange(title, routeKey) {
     const heading = document.querySelector('main h1')
     if (!heading) return
     focused.current = routeKey
+    // Someone already moved into the new screen (this effect runs after paint): keep it there.
+    if (heading.closest('main').contains(document.activeElement)) return
     heading.focus({ preventScroll: true })
   })
 }
