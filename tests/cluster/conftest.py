@@ -11,7 +11,7 @@ import pytest
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.wire_gateway import WireGateway
-from elektraweb.cluster.services import ClusterConfigFactory
+from elektraweb.cluster.services import ClusterServiceFactory
 from elektraweb.wire import KeyPair
 from support.inprocess import InProcessNetwork
 
@@ -42,16 +42,16 @@ def config(tmp_path: Any) -> Config:
 
 
 @pytest.fixture
-def cluster_config() -> ClusterConfigFactory | None:
+def cluster_service() -> ClusterServiceFactory | None:
     """No cluster service by default; override to plug one in."""
     return None
 
 
 @pytest.fixture
 async def server(
-    config: Config, gateway: WireGateway, cluster_config: ClusterConfigFactory | None
+    config: Config, gateway: WireGateway, cluster_service: ClusterServiceFactory | None
 ) -> AsyncIterator[Server]:
-    clusterd = Server(config, gateway=gateway, cluster_config=cluster_config)
+    clusterd = Server(config, gateway=gateway, cluster_service=cluster_service)
     await clusterd.start()
     yield clusterd
     await clusterd.stop()

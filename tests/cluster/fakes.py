@@ -10,43 +10,52 @@ from typing import Any
 import aiohttp
 
 from elektraweb.cluster.api.errors import Locked
+from elektraweb.cluster.clusters.service import (
+    ClusterReply,
+    ClusterSyncJSON,
+    InstanceSyncJSON,
+    JoinedJSON,
+    MemberResultJSON,
+)
 from elektraweb.cluster.clusters.sync_state import DesiredKeys, cluster_state, member_state
 from elektraweb.cluster.instances.gateway import InstanceError
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.cluster_keys import DesiredKey
 from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.wire.replies import OperationArgs
 
 ADMIN_PASSWORD = "admin-secret-1"
 USER_PASSWORD = "user-secret-1"
 
 
-class FakeClusterConfig:
+class FakeClusterService:
     """A cluster service that keeps desired keys in `ClusterKeys` and applies nothing (so its
     members are always pending every key): enough to see the dispatcher route cluster
     requests, audit them, honour locks and show sync states."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self.calls: list[tuple[int, str, dict[str, Any]]] = []
+        self.calls: list[tuple[int, str, OperationArgs]] = []
         self.joined: list[tuple[int, int]] = []
         self.left: list[tuple[int, int]] = []
 
-    async def call(self, cluster: Cluster, op: str, args: dict[str, Any]) -> Any:
+    async def call(self, cluster: Cluster, op: str, args: OperationArgs) -> ClusterReply:
         self.calls.append((cluster.id, op, args))
         keys = self.services.cluster_keys
         if op == "get":
             found = keys.key(cluster.id, args["key"])
-            state: dict[str, Any] = {"exists": found is not None, "name": "", "path": args["key"]}
+            state: ClusterReply = {"exists": found is not None, "name": "", "path": args["key"]}
             state["ls"] = [args["key"]] if found else []
             if found is not None:
-                state.update(value=found.value, meta=dict(found.meta), revision="r")
+                state.update({"value": found.value, "meta": dict(found.meta), "revision": "r"})
             return state
         if op == "set":
             keys.put(cluster.id, DesiredKey(args["key"], args["value"]))
-            return {"members": {str(m): "applied" for m in cluster.members}}
+            applied: MemberResultJSON = {"name": "", "status": "applied"}
+            return {"members": {str(m): applied for m in cluster.members}}
         raise InstanceError("bad-request", f"the fake cluster does not do {op}")
 
-    def check_member_write(self, instance: Instance, op: str, args: dict[str, Any]) -> None:
+    def check_member_write(self, instance: Instance, op: str, args: OperationArgs) -> None:
         assert instance.cluster_id is not None
         if self.services.cluster_keys.key(instance.cluster_id, args["key"]) is not None:
             raise Locked(
@@ -55,14 +64,15 @@ class FakeClusterConfig:
                 cluster=instance.cluster_id,
             )
 
-    async def member_joined(self, cluster: Cluster, instance: Instance) -> Any:
+    async def member_joined(self, cluster: Cluster, instance: Instance) -> JoinedJSON:
         self.joined.append((cluster.id, instance.id))
-        return {"applied": len(self.services.cluster_keys.keys(cluster.id))}
+        keys = len(self.services.cluster_keys.keys(cluster.id))
+        return {"name": instance.name, "status": "pending", "keys": keys}
 
     async def member_left(self, cluster: Cluster, instance: Instance) -> None:
         self.left.append((cluster.id, instance.id))
 
-    def cluster_status(self, cluster_id: int) -> dict[str, Any]:
+    def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
         desired = self._desired(cluster_id)
         members = {
             member.id: member_state(desired, {})
@@ -70,7 +80,7 @@ class FakeClusterConfig:
         }
         return cluster_state(members, len(desired))
 
-    def member_status(self, instance: Instance) -> dict[str, Any] | None:
+    def member_status(self, instance: Instance) -> InstanceSyncJSON | None:
         cluster_id = instance.cluster_id
         if cluster_id is None:
             return None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from elektraweb.cluster.audit.recovery import PendingAudits
-from elektraweb.cluster.clusters.configuration import ClusterConfiguration, lifecycle
+from elektraweb.cluster.clusters.configuration import ConvergingClusterService, lifecycle
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.events.registry_events import registry_events_extension
@@ -44,16 +44,16 @@ def build(
     pending_audits = PendingAudits()
     feed.attach(pending_audits)
 
-    def cluster_service(services: Services) -> ClusterConfiguration:
+    def cluster_service(services: Services) -> ConvergingClusterService:
         # The feed tells the cluster service of drift and of members coming back.
-        configuration = ClusterConfiguration(services, hub=hub)
+        configuration = ConvergingClusterService(services, hub=hub)
         feed.attach(configuration)
         return configuration
 
     server = Server(
         config,
         gateway=gateway,
-        cluster_config=cluster_service,
+        cluster_service=cluster_service,
         extensions=[
             zws_extension(hub),
             registry_events_extension(hub),

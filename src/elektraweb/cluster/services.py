@@ -9,7 +9,7 @@ from aiohttp import web
 
 from elektraweb.cluster.api.login_throttle import LoginThrottle
 from elektraweb.cluster.audit.log import AuditLog
-from elektraweb.cluster.clusters.service import ClusterConfig
+from elektraweb.cluster.clusters.service import ClusterService
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.instances.gateway import InstanceGateway
 from elektraweb.cluster.store.cluster_keys import ClusterKeys
@@ -18,7 +18,7 @@ from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.users import Users
 
-ClusterConfigFactory = Callable[["Services"], ClusterConfig]
+ClusterServiceFactory = Callable[["Services"], ClusterService]
 
 
 @dataclass
@@ -32,14 +32,14 @@ class Services:
     audit: AuditLog
     gateway: InstanceGateway
     login_throttle: LoginThrottle
-    cluster_config: ClusterConfig | None = None
+    cluster_service: ClusterService | None = None
 
     @classmethod
     def open(
         cls,
         config: Config,
         gateway: InstanceGateway,
-        cluster_config: ClusterConfigFactory | None = None,
+        cluster_service: ClusterServiceFactory | None = None,
     ) -> Services:
         """Open the state directory's database and build the stores on it."""
         database = Database.open(config.database_path)
@@ -54,8 +54,8 @@ class Services:
             gateway=gateway,
             login_throttle=LoginThrottle(config.login_throttle),
         )
-        if cluster_config is not None:
-            services.cluster_config = cluster_config(services)
+        if cluster_service is not None:
+            services.cluster_service = cluster_service(services)
         return services
 
 

@@ -2,17 +2,56 @@
 
 One `OperationReply` holds every member any operation answers with (the names do not clash
 between operations), so code above the seam reads replies with checked names and types without
-a type per operation. Arguments stay `OperationArgs`: they are checked by elektrad.
+a type per operation; `OperationArgs` does the same for the arguments. Neither is checked when
+received: elektrad checks the arguments member by member (`instance.arguments`).
 """
 
 from __future__ import annotations
 
-from typing import Any, NotRequired, TypedDict, cast
+from typing import NotRequired, TypedDict, cast
 
 from elektraweb.wire.messages import ErrorCode, RemoteError
 
-OperationArgs = dict[str, Any]
-"""An operation's arguments, as docs/protocol.md §4 lists them."""
+
+class KeyToSetJSON(TypedDict):
+    """One key of `set-all`."""
+
+    name: str
+    value: str | None
+    meta: NotRequired[dict[str, str]]
+
+
+class OperationArgs(TypedDict, total=False):
+    """An operation's arguments, as docs/protocol.md §3 and §4 list them; which members an
+    operation takes depends on the operation."""
+
+    # every operation on keys
+    key: str
+    expect: str | None
+    cluster: str
+    # get, ls, find
+    depth: int | None
+    ls_limit: int
+    cursor: str | None
+    limit: int
+    regex: str
+    values: bool
+    under: str | None
+    # writes
+    value: str | None
+    meta: dict[str, str | None]
+    name: str
+    target: str
+    recursive: bool
+    force: bool
+    keys: list[str] | list[KeyToSetJSON]
+    # export, import
+    format: str
+    data: str
+    strategy: str
+    # mount, umount
+    mountpoint: str
+    path: str
 
 
 class ValueDigestJSON(TypedDict):
@@ -92,9 +131,13 @@ class OperationReply(TypedDict, total=False):
     written: int
     changes: list[ChangeJSON]
     changes_truncated: bool
-    # export
+    # export (and mount, umount)
     format: str
     data: str
+    # mount, umount
+    mountpoint: str
+    file: str
+    files: list[str]
 
 
 def as_reply(op: str, result: object) -> OperationReply:

@@ -12,37 +12,37 @@ import pytest
 from elektraweb.cluster.api.clusters import CLUSTER
 from elektraweb.cluster.api.instances import INSTANCE
 from elektraweb.cluster.api.schema import problem
-from elektraweb.cluster.clusters.configuration import ClusterConfiguration
+from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.gateway import InstanceUnreachable
-from elektraweb.cluster.services import ClusterConfigFactory
+from elektraweb.cluster.services import ClusterServiceFactory
 from elektraweb.cluster.store.registry import Registry
 from support.inprocess import InProcessNetwork
 
 from ..clusters.waiting import eventually
 from ..conftest import Register
-from ..fakes import Client, FakeClusterConfig
+from ..fakes import Client, FakeClusterService
 
 KEY = "system:/app/port"
 IN_SYNC = {"state": "in-sync", "pending": 0, "rejected": {}, "drift": []}
 
-# The real cluster service in front of the fake daemons, instead of FakeClusterConfig.
-with_cluster_configuration = pytest.mark.parametrize(
-    "cluster_config", [ClusterConfiguration], ids=["ClusterConfiguration"]
+# The real cluster service in front of the fake daemons, instead of FakeClusterService.
+with_converging_cluster_service = pytest.mark.parametrize(
+    "cluster_service", [ConvergingClusterService], ids=["ConvergingClusterService"]
 )
 
 
 @pytest.fixture
-def cluster_config() -> ClusterConfigFactory:
-    return FakeClusterConfig
+def cluster_service() -> ClusterServiceFactory:
+    return FakeClusterService
 
 
 @pytest.fixture
-def service(server: Server) -> FakeClusterConfig:
+def service(server: Server) -> FakeClusterService:
     services = server.services
     assert services is not None
-    assert isinstance(services.cluster_config, FakeClusterConfig)
-    return services.cluster_config
+    assert isinstance(services.cluster_service, FakeClusterService)
+    return services.cluster_service
 
 
 @pytest.fixture
@@ -64,18 +64,18 @@ async def cluster(admin: Client, register: Register) -> dict[str, Any]:
 
 
 async def test_a_new_member_is_handed_to_the_cluster_service(
-    cluster: dict[str, Any], service: FakeClusterConfig
+    cluster: dict[str, Any], service: FakeClusterService
 ) -> None:
     assert service.joined == [(cluster["id"], cluster["member"])]
-    assert cluster["apply"] == {"applied": 0}
+    assert cluster["apply"] == {"name": "web-1", "status": "pending", "keys": 0}
 
 
 async def test_cluster_writes_go_to_the_cluster_service_and_are_audited(
-    admin: Client, cluster: dict[str, Any], service: FakeClusterConfig
+    admin: Client, cluster: dict[str, Any], service: FakeClusterService
 ) -> None:
     answer = await admin.put(f"/api/clusters/{cluster['id']}/kdb/user:/app/port", "8080")
     assert answer.status == 200
-    assert answer.body == {"members": {str(cluster["member"]): "applied"}}
+    assert answer.body == {"members": {str(cluster["member"]): {"name": "", "status": "applied"}}}
     assert "set" in [op for _, op, _ in service.calls]
 
     read = await admin.get(f"/api/clusters/{cluster['id']}/kdb/user:/app/port")
@@ -105,7 +105,7 @@ async def test_a_key_owned_by_the_cluster_is_locked_on_its_member(
 
 
 async def test_leaving_deleting_and_removing_members_release_them(
-    admin: Client, cluster: dict[str, Any], register: Register, service: FakeClusterConfig
+    admin: Client, cluster: dict[str, Any], register: Register, service: FakeClusterService
 ) -> None:
     second = await register("web-2", 40002)
     await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": second["id"]})
@@ -126,7 +126,7 @@ async def test_an_unreachable_member_still_leaves(
     admin: Client,
     cluster: dict[str, Any],
     network: InProcessNetwork,
-    service: FakeClusterConfig,
+    service: FakeClusterService,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async def unreachable(*_: Any) -> None:
@@ -186,12 +186,12 @@ async def pair(admin: Client, register: Register, network: InProcessNetwork) -> 
 
 
 @pytest.fixture
-async def configuration(server: Server) -> AsyncIterator[ClusterConfiguration]:
-    """The real cluster service (with `with_cluster_configuration`); its background syncs end
+async def configuration(server: Server) -> AsyncIterator[ConvergingClusterService]:
+    """The real cluster service (with `with_converging_cluster_service`); its background syncs end
     before clusterd stops."""
     assert server.services is not None
-    service = server.services.cluster_config
-    assert isinstance(service, ClusterConfiguration)
+    service = server.services.cluster_service
+    assert isinstance(service, ConvergingClusterService)
     yield service
     await service.close()
 
@@ -201,9 +201,9 @@ async def cluster_state_is(admin: Client, cluster_id: int, state: str) -> bool:
     return current == state
 
 
-@with_cluster_configuration
+@with_converging_cluster_service
 async def test_a_member_that_is_down_is_shown_offline_and_pending_until_it_catches_up(
-    admin: Client, pair: dict[str, Any], configuration: ClusterConfiguration, registry: Registry
+    admin: Client, pair: dict[str, Any], configuration: ConvergingClusterService, registry: Registry
 ) -> None:
     first, second = pair["members"]
     cluster = await registered(admin, "clusters", pair["id"])
@@ -233,9 +233,9 @@ async def test_a_member_that_is_down_is_shown_offline_and_pending_until_it_catch
     assert pair["daemons"][1].keys[KEY] == ("9090", {})
 
 
-@with_cluster_configuration
+@with_converging_cluster_service
 async def test_drift_that_could_not_be_restored_is_shown_until_it_is(
-    admin: Client, pair: dict[str, Any], configuration: ClusterConfiguration, registry: Registry
+    admin: Client, pair: dict[str, Any], configuration: ConvergingClusterService, registry: Registry
 ) -> None:
     member, daemon = pair["members"][0], pair["daemons"][0]
     instance = registry.instance(member)

@@ -1,5 +1,5 @@
 """A clusterd (see ../conftest.py) whose members run elektrad's service in-process and whose
-cluster service is `ClusterConfiguration`, publishing on `hub`."""
+cluster service is `ConvergingClusterService`, publishing on `hub`."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 
-from elektraweb.cluster.clusters.configuration import ClusterConfiguration
+from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.server import Server
-from elektraweb.cluster.services import ClusterConfigFactory
+from elektraweb.cluster.services import ClusterServiceFactory
 from elektraweb.cluster.store.registry import Registry
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
@@ -24,15 +24,15 @@ def hub() -> EventHub:
 
 
 @pytest.fixture
-def cluster_config(hub: EventHub) -> ClusterConfigFactory:
-    return lambda services: ClusterConfiguration(services, hub=hub)
+def cluster_service(hub: EventHub) -> ClusterServiceFactory:
+    return lambda services: ConvergingClusterService(services, hub=hub)
 
 
 @pytest.fixture
-def service(server: Server) -> ClusterConfiguration:
+def service(server: Server) -> ConvergingClusterService:
     assert server.services is not None
-    configuration = server.services.cluster_config
-    assert isinstance(configuration, ClusterConfiguration)
+    configuration = server.services.cluster_service
+    assert isinstance(configuration, ConvergingClusterService)
     return configuration
 
 

@@ -6,13 +6,13 @@ from typing import Any
 
 import pytest
 
-from elektraweb.cluster.clusters.configuration import ClusterConfiguration
+from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.events.hub import EventHub
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from ..conftest import Register
 from ..fakes import Client
-from .waiting import next_event
+from .waiting import data_of, next_event
 
 
 @pytest.fixture
@@ -102,7 +102,7 @@ async def test_a_change_every_member_refuses_leaves_the_desired_state_alone(
 
 
 async def test_a_change_some_members_refuse_is_kept_and_shown_as_rejected(
-    admin: Client, prod: dict[str, Any], service: ClusterConfiguration
+    admin: Client, prod: dict[str, Any], service: ConvergingClusterService
 ) -> None:
     fussy, easy = prod["daemons"]
     await prod["daemons"][fussy].kdb_set("user:/app/port", "1", {"check/type": "long"})
@@ -246,8 +246,9 @@ async def test_changes_of_the_desired_state_and_sync_states_are_published(
         assert status.topic == f"cluster/{prod['id']}/status"
         assert status.data["state"] == "in-sync"
         assert status.data["keys"] == 1
-        assert set(status.data["members"]) == {str(member) for member in prod["daemons"]}
-        assert {member["state"] for member in status.data["members"].values()} == {"in-sync"}
+        members = data_of(status)["members"]
+        assert set(members) == {str(member) for member in prod["daemons"]}
+        assert {member["state"] for member in members.values()} == {"in-sync"}
 
         await admin.put(f"{prod['url']}/kdb/user:/app/host", "db")
         assert (await next_event(events)).topic == f"cluster/{prod['id']}/user:/app/host"

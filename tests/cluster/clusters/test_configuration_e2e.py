@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from elektraweb.cluster.build import build
-from elektraweb.cluster.clusters.configuration import ClusterConfiguration
+from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.server import Server
@@ -24,7 +24,7 @@ from support.processes import QUICK_LINK, Elektrad
 from support.zws import open_zws
 
 from ..fakes import ADMIN_PASSWORD, Client
-from .waiting import eventually, next_event
+from .waiting import data_of, eventually, next_event
 
 KEY = "system:/app/port"
 
@@ -41,9 +41,9 @@ class Stack:
     hosts: list[Elektrad] = field(default_factory=list)
 
     @property
-    def service(self) -> ClusterConfiguration:
-        assert isinstance(self.services.cluster_config, ClusterConfiguration)
-        return self.services.cluster_config
+    def service(self) -> ConvergingClusterService:
+        assert isinstance(self.services.cluster_service, ConvergingClusterService)
+        return self.services.cluster_service
 
     async def host(self, name: str) -> tuple[Elektrad, int]:
         """Start an elektrad and register it; returns it and its instance id."""
@@ -149,7 +149,7 @@ async def test_drift_is_restored_and_leaving_unlocks(stack: Stack) -> None:
     with stack.hub.subscribe(["cluster/1/drift/"]) as drifts:
         await web1.kdb("set", KEY, "6666")  # behind everybody's back
         drift = await next_event(drifts, timeout=20)
-    assert (drift.data["found"]["value"], drift.data["restored"]) == ("6666", True)
+    assert (data_of(drift)["found"]["value"], drift.data["restored"]) == ("6666", True)
     assert drift.data["origin"] == "external"
     assert await web1.kdb("get", KEY) == "8080"
     audit = (await stack.admin.get(f"/api/audit?instance={member}&key={KEY}")).body

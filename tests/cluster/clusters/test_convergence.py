@@ -7,12 +7,12 @@ from typing import Any
 
 import pytest
 
-from elektraweb.cluster.clusters.configuration import ClusterConfiguration
+from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.wire_gateway import WireGateway
-from elektraweb.cluster.services import ClusterConfigFactory
+from elektraweb.cluster.services import ClusterServiceFactory
 from elektraweb.cluster.store.registry import Registry
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
@@ -22,9 +22,9 @@ from .waiting import eventually
 
 
 @pytest.fixture
-def cluster_config(hub: EventHub) -> ClusterConfigFactory:
+def cluster_service(hub: EventHub) -> ClusterServiceFactory:
     """Reconciling every 50 ms once started (only the periodic reconcile's test starts it)."""
-    return lambda services: ClusterConfiguration(services, hub=hub, reconcile_seconds=0.05)
+    return lambda services: ConvergingClusterService(services, hub=hub, reconcile_seconds=0.05)
 
 
 @pytest.fixture
@@ -49,7 +49,7 @@ def values(daemon: InProcessElektrad) -> dict[str, tuple[str | None, dict[str, s
 
 
 async def test_a_member_that_was_offline_receives_everything_it_missed(
-    admin: Client, duo: dict[str, Any], service: ClusterConfiguration, registry: Registry
+    admin: Client, duo: dict[str, Any], service: ConvergingClusterService, registry: Registry
 ) -> None:
     url = duo["url"]
     await admin.put(f"{url}/kdb/user:/db/size", "10")
@@ -81,7 +81,7 @@ async def test_pending_changes_survive_a_restart_of_clusterd(
     server: Server,
     config: Config,
     gateway: WireGateway,
-    cluster_config: ClusterConfigFactory,
+    cluster_service: ClusterServiceFactory,
 ) -> None:
     away = duo["daemons"][0]
     away.faults.unreachable = True
@@ -89,12 +89,12 @@ async def test_pending_changes_survive_a_restart_of_clusterd(
     await server.stop()
 
     away.faults.unreachable = False
-    restarted = Server(config, gateway=gateway, cluster_config=cluster_config)
+    restarted = Server(config, gateway=gateway, cluster_service=cluster_service)
     await restarted.start()
     try:
         assert restarted.services is not None
-        service = restarted.services.cluster_config
-        assert isinstance(service, ClusterConfiguration)
+        service = restarted.services.cluster_service
+        assert isinstance(service, ConvergingClusterService)
         member = restarted.services.registry.instance(duo["members"][0])
         assert service.cluster_status(duo["id"])["members"][str(member.id)]["pending"] == 1
         await service.on_status(member, True)  # the feed reports the link up after a start
@@ -134,7 +134,7 @@ async def test_a_new_member_receives_the_whole_cluster_state(
 
 
 async def test_a_member_that_leaves_while_offline_is_unlocked_when_it_returns(
-    admin: Client, duo: dict[str, Any], service: ClusterConfiguration, registry: Registry
+    admin: Client, duo: dict[str, Any], service: ConvergingClusterService, registry: Registry
 ) -> None:
     await admin.put(f"{duo['url']}/kdb/user:/db/size", "10")
     leaving = duo["daemons"][0]
@@ -155,7 +155,7 @@ async def test_a_member_that_leaves_while_offline_is_unlocked_when_it_returns(
 async def test_a_refused_change_is_retried_when_the_member_returns_not_on_every_write(
     admin: Client,
     duo: dict[str, Any],
-    service: ClusterConfiguration,
+    service: ConvergingClusterService,
     registry: Registry,
     network: InProcessNetwork,
 ) -> None:
@@ -179,7 +179,7 @@ async def test_a_refused_change_is_retried_when_the_member_returns_not_on_every_
 
 
 async def test_the_periodic_reconcile_converges_members_nobody_reported(
-    admin: Client, duo: dict[str, Any], service: ClusterConfiguration
+    admin: Client, duo: dict[str, Any], service: ConvergingClusterService
 ) -> None:
     away = duo["daemons"][1]
     away.faults.unreachable = True

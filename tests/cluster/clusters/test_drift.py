@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from elektraweb.cluster.clusters.configuration import ClusterConfiguration
+from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.store.registry import Registry
 from support.inprocess import InProcessNetwork
 
 from ..fakes import Client
 from .conftest import DRIFT_KEY as KEY
-from .waiting import eventually, next_event
+from .waiting import data_of, eventually, next_event
 
 
 async def drift_entries(admin: Client, member: dict[str, Any]) -> list[dict[str, Any]]:
@@ -23,7 +23,7 @@ async def drift_entries(admin: Client, member: dict[str, Any]) -> list[dict[str,
 async def test_a_change_behind_the_clusters_back_is_restored_recorded_and_published(
     admin: Client,
     member: dict[str, Any],
-    service: ClusterConfiguration,
+    service: ConvergingClusterService,
     registry: Registry,
     hub: EventHub,
 ) -> None:
@@ -48,7 +48,7 @@ async def test_a_change_behind_the_clusters_back_is_restored_recorded_and_publis
 async def test_a_removed_key_is_put_back_and_an_unreachable_member_stays_drifted(
     admin: Client,
     member: dict[str, Any],
-    service: ClusterConfiguration,
+    service: ConvergingClusterService,
     registry: Registry,
     hub: EventHub,
 ) -> None:
@@ -62,7 +62,7 @@ async def test_a_removed_key_is_put_back_and_an_unreachable_member_stays_drifted
         member["daemon"].faults.unreachable = True  # before the restore gets to run
         unrestored = await next_event(drifts)
     assert unrestored.data["restored"] is False
-    assert unrestored.data["error"]["code"] == "unreachable"
+    assert data_of(unrestored)["error"]["code"] == "unreachable"
     state = service.member_status(instance)
     assert state is not None and (state["state"], state["drift"]) == ("drift", [KEY])
 
@@ -75,7 +75,7 @@ async def test_a_removed_key_is_put_back_and_an_unreachable_member_stays_drifted
 async def test_the_clusters_own_changes_are_no_drift(
     admin: Client,
     member: dict[str, Any],
-    service: ClusterConfiguration,
+    service: ConvergingClusterService,
     registry: Registry,
     network: InProcessNetwork,
 ) -> None:
@@ -97,7 +97,7 @@ async def test_the_clusters_own_changes_are_no_drift(
 async def test_drift_while_nobody_watched_is_found_when_the_member_returns(
     admin: Client,
     member: dict[str, Any],
-    service: ClusterConfiguration,
+    service: ConvergingClusterService,
     registry: Registry,
     hub: EventHub,
 ) -> None:
@@ -105,7 +105,7 @@ async def test_drift_while_nobody_watched_is_found_when_the_member_returns(
     with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
         await service.on_status(registry.instance(member["id"]), True)
         found = await next_event(drifts)
-    assert (found.data["found"]["value"], found.data["origin"]) == ("9999", None)
+    assert (data_of(found)["found"]["value"], found.data["origin"]) == ("9999", None)
     assert member["daemon"].keys[KEY] == ("8080", {})
     [entry] = await drift_entries(admin, member)
     assert entry["result"]["restored"] is True

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from elektraweb.cluster.clusters.configuration import ClusterConfiguration
+from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.store.applied_keys import AppliedKeys
@@ -54,7 +54,7 @@ async def test_an_offline_member_is_pending_and_not_waited_for(
 
 
 async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
-    admin: Client, trio: dict[str, Any], service: ClusterConfiguration, registry: Registry
+    admin: Client, trio: dict[str, Any], service: ConvergingClusterService, registry: Registry
 ) -> None:
     silent: InProcessElektrad = trio["daemons"][2]
     silent.faults.lose_replies = True  # it applies the write, its reply never comes

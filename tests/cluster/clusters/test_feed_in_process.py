@@ -9,13 +9,13 @@ from typing import Any
 
 import pytest
 
-from elektraweb.cluster.clusters.configuration import ClusterConfiguration
+from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.feed import InstanceFeed
 from elektraweb.cluster.instances.wire_gateway import WireGateway
-from elektraweb.cluster.services import ClusterConfigFactory, Services
+from elektraweb.cluster.services import ClusterServiceFactory, Services
 from elektraweb.wire import KeyPair
 from support.inprocess import InProcessNetwork
 
@@ -29,9 +29,9 @@ def feed(hub: EventHub, gateway: WireGateway, network: InProcessNetwork) -> Inst
 
 
 @pytest.fixture
-def cluster_config(hub: EventHub, feed: InstanceFeed) -> ClusterConfigFactory:
-    def configuration(services: Services) -> ClusterConfiguration:
-        service = ClusterConfiguration(services, hub=hub)
+def cluster_service(hub: EventHub, feed: InstanceFeed) -> ClusterServiceFactory:
+    def configuration(services: Services) -> ConvergingClusterService:
+        service = ConvergingClusterService(services, hub=hub)
         feed.attach(service)
         return service
 
@@ -42,11 +42,11 @@ def cluster_config(hub: EventHub, feed: InstanceFeed) -> ClusterConfigFactory:
 async def server(
     config: Config,
     gateway: WireGateway,
-    cluster_config: ClusterConfigFactory,
+    cluster_service: ClusterServiceFactory,
     feed: InstanceFeed,
 ) -> AsyncIterator[Server]:
     clusterd = Server(
-        config, gateway=gateway, cluster_config=cluster_config, extensions=[feed.extension]
+        config, gateway=gateway, cluster_service=cluster_service, extensions=[feed.extension]
     )
     await clusterd.start()
     yield clusterd
@@ -54,7 +54,7 @@ async def server(
 
 
 async def test_a_local_change_on_a_member_comes_through_the_feed_and_is_restored(
-    member: dict[str, Any], feed: InstanceFeed, hub: EventHub, service: ClusterConfiguration
+    member: dict[str, Any], feed: InstanceFeed, hub: EventHub, service: ConvergingClusterService
 ) -> None:
     await eventually(lambda: feed.events_online(member["id"]))
     topics = [f"instance/{member['id']}/{KEY}", f"cluster/{member['cluster']}/drift/"]

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 from collections.abc import Callable
 from typing import Any
 
-from elektraweb.cluster.events.hub import Event, Subscription
+from elektraweb.cluster.events.hub import Publication, Subscription
 
 
 async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
@@ -23,6 +24,11 @@ async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
             await asyncio.sleep(0.01)
 
 
-async def next_event(subscription: Subscription, timeout: float = 5.0) -> Event:
+def data_of(publication: Publication) -> Any:
+    """The publication's data as a subscriber on `/zmq/events` receives it."""
+    return json.loads(publication.payload)
+
+
+async def next_event(subscription: Subscription, timeout: float = 5.0) -> Publication:
     async with asyncio.timeout(timeout):
         return await anext(subscription)

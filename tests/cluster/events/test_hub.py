@@ -5,10 +5,10 @@ import json
 
 import pytest
 
-from elektraweb.cluster.events.hub import Event, EventHub, SubscriberTooSlow, Subscription
+from elektraweb.cluster.events.hub import EventHub, Publication, SubscriberTooSlow, Subscription
 
 
-async def next_event(subscription: Subscription) -> Event:
+async def next_event(subscription: Subscription) -> Publication:
     return await asyncio.wait_for(anext(subscription), timeout=5)
 
 

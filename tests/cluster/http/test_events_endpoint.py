@@ -16,6 +16,7 @@ from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.store.registry import Instance
 from elektraweb.demo import processes
 from elektraweb.wire import EventSubscriber, KeyPair
+from elektraweb.wire.replies import OperationArgs
 from support.processes import QUICK_LINK, free_port
 
 
@@ -76,7 +77,7 @@ async def test_the_status_names_the_event_endpoint_the_daemon_announces(
             async with asyncio.timeout(15):
                 # A joining subscriber misses what is published before it is connected.
                 for attempt in range(1000):
-                    probe = {"key": "user:/probe", "value": str(attempt)}
+                    probe: OperationArgs = {"key": "user:/probe", "value": str(attempt)}
                     await gateway.call(instance, "set", probe)
                     try:
                         async with asyncio.timeout(0.2):

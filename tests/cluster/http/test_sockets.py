@@ -23,7 +23,7 @@ from aiohttp import WSCloseCode, web
 from aiohttp.test_utils import TestServer
 
 from elektraweb.cluster.api.errors import NotFound
-from elektraweb.cluster.api.messages import ApiRequest, ApiResponse, Principal
+from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http import sockets as zws_routes
@@ -36,7 +36,9 @@ from elektraweb.cluster.http.sockets import (
     zws_extension,
 )
 from elektraweb.cluster.http.zws import MAX_MESSAGE_BYTES
+from elektraweb.cluster.principals import Principal
 from elektraweb.cluster.store import credentials
+from elektraweb.wire.json_value import JSON
 from support.zws import ZwsClient, open_zws
 
 TOKENS = {
@@ -76,7 +78,7 @@ class StubDispatcher:
         if request.path == "/api/boom":
             raise RuntimeError("dispatcher bug")
         assert request.principal is not None
-        echo = {
+        echo: dict[str, JSON] = {
             "method": request.method,
             "path": request.path,
             "query": request.query,

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import zmq
 
-from elektraweb.cluster.api.errors import BadRequest
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.wire_gateway import WireGateway
+from elektraweb.cluster.store.errors import InvalidField
 from elektraweb.cluster.store.registry import parse_endpoint
 from support.inprocess import InProcessNetwork
 
@@ -36,9 +36,9 @@ def test_endpoint_spellings_of_one_address_share_an_identity() -> None:
     "text", ["http://host:1", "tcp://*:33333", "tcp://host:99999", "tcp://host:1/path", "tcp://"]
 )
 def test_endpoints_that_cannot_be_connected_to_are_refused(text: str) -> None:
-    with pytest.raises(BadRequest) as refused:
+    with pytest.raises(InvalidField) as refused:
         parse_endpoint(text)
-    assert refused.value.details["field"] == "endpoint"
+    assert refused.value.field == "endpoint"
 
 
 def open_links(network: InProcessNetwork) -> list[str]:

@@ -6,10 +6,11 @@ import logging
 
 from elektraweb.cluster.api.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
 from elektraweb.cluster.api.login_throttle import Lockout, LoginThrottle
-from elektraweb.cluster.api.messages import ROLES, ApiResponse, role_allows
+from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, Route
 from elektraweb.cluster.api.schema import INTEGER, STRING, array, enum, obj
 from elektraweb.cluster.audit.log import AuditLog
+from elektraweb.cluster.principals import ROLES, role_allows
 from elektraweb.cluster.store.users import check_role
 
 log = logging.getLogger(__name__)

@@ -27,8 +27,8 @@ MEMBERSHIP = obj({"instance": INSTANCE, "cluster": CLUSTER}, {"apply": ANY, "unl
 
 def cluster_json(services: Services, cluster: Cluster) -> dict[str, Any]:
     """A cluster with its members' `sync` state (null without a cluster service)."""
-    cluster_config = services.cluster_config
-    sync = None if cluster_config is None else cluster_config.cluster_status(cluster.id)
+    cluster_service = services.cluster_service
+    sync = None if cluster_service is None else cluster_service.cluster_status(cluster.id)
     return {**cluster.to_json(), "sync": sync}
 
 

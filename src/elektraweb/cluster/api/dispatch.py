@@ -17,13 +17,15 @@ from elektraweb.cluster.api import instances as routes_instances
 from elektraweb.cluster.api import kdb as routes_kdb
 from elektraweb.cluster.api import meta as routes_meta
 from elektraweb.cluster.api import mounts as routes_mounts
-from elektraweb.cluster.api.errors import ApiError, Forbidden, Unauthorized
-from elektraweb.cluster.api.messages import ApiRequest, ApiResponse, Principal, Role, role_allows
+from elektraweb.cluster.api.errors import ApiError, Forbidden, Unauthorized, from_store
+from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
 from elektraweb.cluster.api.routing import Call, Route, Router
 from elektraweb.cluster.api.schema import check
 from elektraweb.cluster.http import json_input
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
+from elektraweb.cluster.principals import Principal, Role, role_allows
 from elektraweb.cluster.services import Services
+from elektraweb.cluster.store.errors import StoreError
 
 __all__ = ["ROUTES", "ApiRequest", "ApiResponse", "Dispatcher", "Principal", "Role"]
 
@@ -65,6 +67,9 @@ class Dispatcher:
             return ApiResponse(error.status, error.body(), headers=error.headers)
         except GATEWAY_ERRORS as error:
             problem = api_error(error)
+            return ApiResponse(problem.status, problem.body())
+        except StoreError as error:
+            problem = from_store(error)
             return ApiResponse(problem.status, problem.body())
         except Exception:
             log.exception("%s %s failed", request.method, request.path)

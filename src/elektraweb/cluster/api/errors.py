@@ -1,12 +1,13 @@
 """Errors the API answers with: each knows its HTTP status and its error code.
 
-Handlers raise them; the dispatcher turns them into `{"error": {"code", "message", ...}}` with
-the status, the same for REST and WebSocket requests.
+Handlers raise them; the dispatcher turns them, and the store's refusals (`from_store`), into
+``{"error": {"code", "message", ...}}`` with the status, the same for REST and WebSocket requests.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound, StoreError
+from elektraweb.wire.json_value import Encodable, EncodableObject
 
 
 class ApiError(Exception):
@@ -16,7 +17,12 @@ class ApiError(Exception):
     code = "internal"
 
     def __init__(
-        self, message: str, *, code: str | None = None, status: int | None = None, **details: Any
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        status: int | None = None,
+        **details: Encodable,
     ) -> None:
         super().__init__(message)
         self.message = message
@@ -28,7 +34,7 @@ class ApiError(Exception):
         self.headers: dict[str, str] = {}
         """HTTP headers that go with the answer over REST."""
 
-    def body(self) -> dict[str, Any]:
+    def body(self) -> dict[str, EncodableObject]:
         return {"error": {"code": self.code, "message": self.message, **self.details}}
 
 
@@ -90,8 +96,9 @@ class TooManyRequests(ApiError):
     status = 429
     code = "too-many-requests"
 
-    def __init__(self, message: str, *, retry_after: int, **details: Any) -> None:
-        super().__init__(message, retry_after=retry_after, **details)
+    def __init__(self, message: str, *, retry_after: int, **details: Encodable) -> None:
+        super().__init__(message)
+        self.details.update(details, retry_after=retry_after)
         self.headers = {"Retry-After": str(retry_after)}
 
 
@@ -113,3 +120,17 @@ class BadGateway(ApiError):
 class GatewayTimeout(ApiError):
     status = 504
     code = "timeout"
+
+
+def from_store(error: StoreError) -> ApiError:
+    """The API's answer to a refusal of the store: the one place its kinds get a status."""
+    kind: type[ApiError] = ApiError
+    if isinstance(error, InvalidField):
+        kind = BadRequest
+    elif isinstance(error, RecordNotFound):
+        kind = NotFound
+    elif isinstance(error, RecordConflict):
+        kind = Conflict
+    problem = kind(error.message, code=error.code)
+    problem.details.update(error.subject)
+    return problem

@@ -85,8 +85,8 @@ CHANGED_INSTANCE = obj({}, _EDITABLE)
 def instance_json(services: Services, instance: Instance) -> dict[str, Any]:
     """A registered instance with its link's live `status` and, as a cluster member, its
     `sync` state (else null)."""
-    cluster_config = services.cluster_config
-    sync = None if cluster_config is None else cluster_config.member_status(instance)
+    cluster_service = services.cluster_service
+    sync = None if cluster_service is None else cluster_service.member_status(instance)
     return {**instance.to_json(), "status": services.gateway.status(instance), "sync": sync}
 
 

@@ -22,11 +22,14 @@ from elektraweb.cluster.api.targets import (
     instance_target,
     read_state,
 )
+from elektraweb.wire.replies import OperationArgs
 
 
-def _summary_of(args: dict[str, Any]) -> dict[str, Any]:
+def _summary_of(args: OperationArgs) -> OperationArgs:
     """The arguments worth keeping in the audit log (not the key, which has its own column)."""
-    return {name: value for name, value in args.items() if name != "key"}
+    summary = args.copy()
+    summary.pop("key", None)
+    return summary
 
 
 async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiResponse:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from elektraweb.cluster.api.errors import BadRequest
 from elektraweb.cluster.api.routing import Call, QueryParam
@@ -21,6 +20,7 @@ from elektraweb.cluster.api.schema import (
 )
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError
+from elektraweb.wire.replies import OperationArgs
 
 FORMATS = ("dump", "ini", "json", "yaml", "toml")
 META: Schema = {"type": "object", "additionalProperties": STRING}
@@ -44,7 +44,7 @@ def _key(call: Call) -> str:
     return _canonical(call.params["key"] or "/")
 
 
-def _writing(call: Call, args: dict[str, Any]) -> dict[str, Any]:
+def _writing(call: Call, args: OperationArgs) -> OperationArgs:
     """Add the optional compare-and-set revision (`?expect=REV`, `?expect=none`)."""
     expect = call.request.query.get("expect")
     if expect is not None:
@@ -65,7 +65,7 @@ class KdbOperation:
     resource: str
     op: str
     summary: str
-    arguments: Callable[[Call], dict[str, Any]]
+    arguments: Callable[[Call], OperationArgs]
     write: bool
     parameter: str = "key"
     body: Schema | None = None
@@ -74,12 +74,12 @@ class KdbOperation:
     response: Schema | None = None
 
 
-def _get(call: Call) -> dict[str, Any]:
+def _get(call: Call) -> OperationArgs:
     return {"key": _key(call), "depth": call.query_int("preload", 0, low=0, high=9)}
 
 
-def _ls(call: Call) -> dict[str, Any]:
-    args: dict[str, Any] = {
+def _ls(call: Call) -> OperationArgs:
+    args: OperationArgs = {
         "key": _key(call),
         "limit": call.query_int("limit", 1000, low=1, high=10000),
     }
@@ -90,8 +90,8 @@ def _ls(call: Call) -> dict[str, Any]:
     return args
 
 
-def _find(call: Call) -> dict[str, Any]:
-    args: dict[str, Any] = {
+def _find(call: Call) -> OperationArgs:
+    args: OperationArgs = {
         "regex": call.params["regex"],
         "values": call.query_flag("values"),
         "limit": call.query_int("limit", 1000, low=1, high=10000),
@@ -101,15 +101,15 @@ def _find(call: Call) -> dict[str, Any]:
     return args
 
 
-def _set(call: Call) -> dict[str, Any]:
+def _set(call: Call) -> OperationArgs:
     return _writing(call, {"key": _key(call), "value": call.body})
 
 
-def _rm(call: Call) -> dict[str, Any]:
+def _rm(call: Call) -> OperationArgs:
     return _writing(call, {"key": _key(call), "recursive": True})
 
 
-def _move_or_copy(call: Call) -> dict[str, Any]:
+def _move_or_copy(call: Call) -> OperationArgs:
     return _writing(
         call,
         {
@@ -121,22 +121,22 @@ def _move_or_copy(call: Call) -> dict[str, Any]:
     )
 
 
-def _meta_set(call: Call) -> dict[str, Any]:
+def _meta_set(call: Call) -> OperationArgs:
     return _writing(
         call, {"key": _key(call), "name": call.body["key"], "value": call.body["value"]}
     )
 
 
-def _meta_rm(call: Call) -> dict[str, Any]:
+def _meta_rm(call: Call) -> OperationArgs:
     return _writing(call, {"key": _key(call), "name": call.body["key"]})
 
 
-def _meta_bulk(call: Call) -> dict[str, Any]:
+def _meta_bulk(call: Call) -> OperationArgs:
     meta = {entry["key"]: entry.get("value") for entry in call.body["meta"]}
     return _writing(call, {"key": _key(call), "meta": meta})
 
 
-def _set_all(call: Call) -> dict[str, Any]:
+def _set_all(call: Call) -> OperationArgs:
     return {"key": _key(call), "keys": call.body["keys"]}
 
 
@@ -147,11 +147,11 @@ def _format(call: Call) -> str:
     return fmt
 
 
-def _export(call: Call) -> dict[str, Any]:
+def _export(call: Call) -> OperationArgs:
     return {"key": _key(call), "format": _format(call)}
 
 
-def _import(call: Call) -> dict[str, Any]:
+def _import(call: Call) -> OperationArgs:
     strategy = call.request.query.get("strategy", "preserve")
     if strategy not in ("replace", "overwrite", "preserve"):
         raise BadRequest(

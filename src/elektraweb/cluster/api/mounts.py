@@ -4,13 +4,14 @@ audited, and elektrad itself confines them to its ``--mount-dir`` directories
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, Route
 from elektraweb.cluster.api.schema import BOOLEAN, STRING, array, obj
 from elektraweb.cluster.api.targets import InstanceTarget, instance_target
+from elektraweb.wire.replies import OperationArgs, OperationReply
 
 TAG = "instance mounts"
 MOUNT = obj(
@@ -26,7 +27,9 @@ async def list_mounts(call: Call) -> ApiResponse:
     return ApiResponse(200, await target.call("mounts", {}))
 
 
-async def _audited(call: Call, target: InstanceTarget, op: str, args: dict[str, Any]) -> Any:
+async def _audited(
+    call: Call, target: InstanceTarget, op: str, args: OperationArgs
+) -> OperationReply:
     """Run ``op`` on the instance and record it, refused or not, in the audit log."""
     try:
         reply = await target.call(op, args)
@@ -43,7 +46,12 @@ async def _audited(call: Call, target: InstanceTarget, op: str, args: dict[str, 
 
 
 def _record(
-    call: Call, target: InstanceTarget, op: str, mountpoint: str, reply: Any, result: Any
+    call: Call,
+    target: InstanceTarget,
+    op: str,
+    mountpoint: str,
+    reply: OperationReply | None,
+    result: Mapping[str, object],
 ) -> None:
     mounted = None if reply is None else {"file": reply["file"], "format": reply["format"]}
     call.services.audit.record(
@@ -60,13 +68,15 @@ def _record(
 
 async def mount(call: Call) -> ApiResponse:
     target = instance_target(call.services, call.id_param("id"))
-    args = {name: call.body[name] for name in ("mountpoint", "path", "format") if name in call.body}
+    args: OperationArgs = {"mountpoint": call.body["mountpoint"], "path": call.body["path"]}
+    if "format" in call.body:
+        args["format"] = call.body["format"]
     return ApiResponse(200, await _audited(call, target, "mount", args))
 
 
 async def umount(call: Call) -> ApiResponse:
     target = instance_target(call.services, call.id_param("id"))
-    args = {"mountpoint": call.params["mountpoint"]}
+    args: OperationArgs = {"mountpoint": call.params["mountpoint"]}
     return ApiResponse(200, await _audited(call, target, "umount", args))
 
 

@@ -10,8 +10,9 @@ from functools import cached_property
 from typing import Any
 
 from elektraweb.cluster.api.errors import BadRequest, MethodNotAllowed, NotFound, Unauthorized
-from elektraweb.cluster.api.messages import ApiRequest, ApiResponse, Principal, Role
+from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
 from elektraweb.cluster.api.schema import Schema
+from elektraweb.cluster.principals import Principal, Role
 from elektraweb.cluster.services import Services
 
 Handler = Callable[["Call"], Awaitable[ApiResponse]]

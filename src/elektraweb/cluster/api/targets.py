@@ -10,7 +10,7 @@ from typing import TypedDict, cast
 
 from elektraweb.cluster.api.errors import ApiError, NotImplementedYet
 from elektraweb.cluster.audit.log import TargetType
-from elektraweb.cluster.clusters.service import ClusterConfig
+from elektraweb.cluster.clusters.service import ClusterService
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.registry import Cluster, Instance
@@ -102,22 +102,22 @@ class InstanceTarget:
 
     def check_write(self, op: str, args: OperationArgs) -> None:
         """Refuse (423) a write to a key that the instance's cluster owns."""
-        cluster_config = self._services.cluster_config
-        if cluster_config is not None and self.instance.cluster_id is not None:
-            cluster_config.check_member_write(self.instance, op, args)
+        cluster_service = self._services.cluster_service
+        if cluster_service is not None and self.instance.cluster_id is not None:
+            cluster_service.check_member_write(self.instance, op, args)
 
 
 class ClusterTarget:
     kind: TargetType = "cluster"
 
-    def __init__(self, cluster_config: ClusterConfig, cluster: Cluster) -> None:
-        self._cluster_config = cluster_config
+    def __init__(self, cluster_service: ClusterService, cluster: Cluster) -> None:
+        self._cluster_service = cluster_service
         self.id = cluster.id
         self.cluster = cluster
 
     async def call(self, op: str, args: OperationArgs) -> OperationReply:
         try:
-            return await self._cluster_config.call(self.cluster, op, args)
+            return await self._cluster_service.call(self.cluster, op, args)
         except GATEWAY_ERRORS as error:
             raise api_error(error, cluster=self.id) from error
 
@@ -141,6 +141,6 @@ def instance_target(services: Services, instance_id: int) -> InstanceTarget:
 
 def cluster_target(services: Services, cluster_id: int) -> ClusterTarget:
     cluster = services.registry.cluster(cluster_id)
-    if services.cluster_config is None:
-        raise NotImplementedYet("cluster configuration is not available in this clusterd")
-    return ClusterTarget(services.cluster_config, cluster)
+    if services.cluster_service is None:
+        raise NotImplementedYet("the cluster service is not available in this clusterd")
+    return ClusterTarget(services.cluster_service, cluster)

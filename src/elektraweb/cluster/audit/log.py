@@ -14,13 +14,14 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from elektraweb.cluster.config import AUDIT_VALUE_LIMIT
 from elektraweb.cluster.store.database import Database
+from elektraweb.wire.json_value import JSON, Encodable, JSONObject, as_object
 
 TargetType = Literal["instance", "cluster", "user", "token", "audit"]
 DEFAULT_LIMIT = 100
@@ -39,12 +40,12 @@ class AuditEntry:
     target_type: TargetType
     target_id: str | None
     key: str | None
-    before: Any
-    after: Any
-    result: Any
+    before: JSON
+    after: JSON
+    result: JSONObject
     pending: bool = False
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, JSON]:
         return {
             "id": self.id,
             "time": self.time,
@@ -71,11 +72,16 @@ class AuditFilter:
     limit: int = DEFAULT_LIMIT
 
 
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+def _loads(text: str | None) -> JSON:
+    return None if text is None else _json(json.loads(text))
 
 
-def _dumps(value: Any) -> str | None:
+def _json(value: JSON) -> JSON:
+    # json.loads is typed as returning Any; what it returns is JSON.
+    return value
+
+
+def _dumps(value: JSON) -> str | None:
     return None if value is None else json.dumps(value)
 
 
@@ -90,12 +96,12 @@ def _entry(row: sqlite3.Row) -> AuditEntry:
         key=row["key"],
         before=_loads(row["before"]),
         after=_loads(row["after"]),
-        result=_loads(row["result"]),
+        result=as_object(_loads(row["result"]), "an audit result"),
         pending=bool(row["pending"]),
     )
 
 
-def digest(text: str) -> dict[str, Any]:
+def digest(text: str) -> dict[str, str | int]:
     """What the audit log keeps of a text over its limit: its UTF-8 size and SHA-256."""
     data = text.encode()
     return {"size": len(data), "sha256": hashlib.sha256(data).hexdigest()}
@@ -106,18 +112,20 @@ ROW_FACTOR = 4
 bounded (a write of many values) is kept as the digest of its whole text."""
 
 
-def bounded(value: Any, limit: int) -> Any:
+def bounded(value: Encodable, limit: int) -> JSON:
     """`value` as the audit log keeps it: each text over `limit` bytes replaced by its
     `digest`, and the whole by its digest if it still exceeds `ROW_FACTOR` limits."""
 
-    def cut(part: Any) -> Any:
+    def cut(part: object) -> JSON:
         if isinstance(part, str):
             return digest(part) if len(part.encode()) > limit else part
         if isinstance(part, dict):
             return {name: cut(member) for name, member in part.items()}
         if isinstance(part, list):
             return [cut(member) for member in part]
-        return part
+        if part is None or isinstance(part, int | float):
+            return part
+        raise TypeError(f"the audit log keeps JSON, not {type(part).__name__}")
 
     kept = cut(value)
     text = json.dumps(kept)
@@ -143,9 +151,9 @@ class AuditLog:
         target_type: TargetType,
         target_id: int | str | None,
         key: str | None = None,
-        before: Any = None,
-        after: Any = None,
-        result: Any,
+        before: Encodable = None,
+        after: Encodable = None,
+        result: Mapping[str, object],
     ) -> AuditEntry:
         """Append a finished entry."""
         entry = self._insert(user, action, target_type, target_id, key, before, after, result)
@@ -160,7 +168,7 @@ class AuditLog:
         target_type: TargetType,
         target_id: int | str | None,
         key: str | None,
-        args: dict[str, Any],
+        args: Mapping[str, object],
     ) -> AuditEntry:
         """Append (committed) the pending entry of a change about to be sent; it is in flight,
         left to its sender, until `release`d."""
@@ -175,21 +183,23 @@ class AuditLog:
         """The sender of `intent` is done with it: if still pending, `unresolved` offers it."""
         self._in_flight.discard(intent.id)
 
-    def conclude(self, intent: AuditEntry, before: Any, after: Any, result: Any) -> AuditEntry:
+    def conclude(
+        self, intent: AuditEntry, before: Encodable, after: Encodable, result: Mapping[str, object]
+    ) -> AuditEntry:
         """Write the outcome of the pending entry `intent`; its arguments are kept."""
-        result = {**result, "args": intent.result["args"]}
-        before, after, result = (self._stored(v) for v in (before, after, result))
+        kept_before, kept_after = self._stored(before), self._stored(after)
+        kept_result = as_object(self._stored({**result, "args": intent.result["args"]}), "result")
         with self._db.transaction() as db:
             cursor = db.execute(
                 "UPDATE audit SET before = ?, after = ?, result = ?, pending = 0"
                 " WHERE id = ? AND pending = 1",
-                (_dumps(before), _dumps(after), json.dumps(result), intent.id),
+                (_dumps(kept_before), _dumps(kept_after), json.dumps(kept_result), intent.id),
             )
         if cursor.rowcount != 1:
             raise LookupError(f"audit entry {intent.id} is not pending")
         entry = AuditEntry(
             intent.id, intent.time, intent.user, intent.action, intent.target_type,
-            intent.target_id, intent.key, before, after, result,
+            intent.target_id, intent.key, kept_before, kept_after, kept_result,
         )  # fmt: skip
         self._tell(entry)
         return entry
@@ -222,7 +232,7 @@ class AuditLog:
         )
         return (_entry(row) for row in rows)
 
-    def drop_exported(self, user: str, through_id: int, export: dict[str, Any]) -> AuditEntry:
+    def drop_exported(self, user: str, through_id: int, export: dict[str, str | int]) -> AuditEntry:
         """Record the retention (its own entry, which stays) and drop the entries it exported
         (`export`: file, entries, sha256), all in one transaction."""
         with self._db.transaction() as db:
@@ -239,7 +249,7 @@ class AuditLog:
         self._tell(entry)
         return entry
 
-    def _stored(self, value: Any) -> Any:
+    def _stored(self, value: Encodable) -> JSON:
         return None if value is None else bounded(value, self.value_limit)
 
     def _insert(self, *columns: Any, pending: bool = False) -> AuditEntry:
@@ -248,20 +258,21 @@ class AuditLog:
         user, action, target_type, target_id, key, before, after, result = columns
         time = datetime.now(UTC).isoformat(timespec="milliseconds")
         target = None if target_id is None else str(target_id)
-        before, after, result = (self._stored(v) for v in (before, after, result))
+        kept_before, kept_after = self._stored(before), self._stored(after)
+        kept_result = as_object(self._stored(result), "result")
         with self._db.transaction() as db:
             cursor = db.execute(
                 "INSERT INTO audit (time, user, action, target_type, target_id, key, before,"
                 " after, result, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     time, user, action, target_type, target, key,
-                    _dumps(before), _dumps(after), json.dumps(result), int(pending),
+                    _dumps(kept_before), _dumps(kept_after), json.dumps(kept_result), int(pending),
                 ),
             )  # fmt: skip
         assert cursor.lastrowid is not None
         return AuditEntry(
-            cursor.lastrowid, time, user, action, target_type, target, key, before, after,
-            result, pending,
+            cursor.lastrowid, time, user, action, target_type, target, key, kept_before,
+            kept_after, kept_result, pending,
         )  # fmt: skip
 
     def _tell(self, entry: AuditEntry) -> None:

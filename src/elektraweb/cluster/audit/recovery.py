@@ -13,12 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from elektraweb.cluster.api.errors import ApiError, NotFound
+from elektraweb.cluster.api.errors import ApiError
 from elektraweb.cluster.api.targets import (
     InstanceTarget,
     KeyState,
@@ -30,7 +29,9 @@ from elektraweb.cluster.api.targets import (
 from elektraweb.cluster.audit.log import AuditEntry, digest
 from elektraweb.cluster.clusters.fanout import known_offline
 from elektraweb.cluster.services import SERVICES, Extension, Services
+from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Instance
+from elektraweb.wire.json_value import JSON, as_object
 from elektraweb.wire.messages import Event
 
 log = logging.getLogger(__name__)
@@ -38,30 +39,31 @@ log = logging.getLogger(__name__)
 DEFAULT_INTERVAL = 30.0
 
 
-def _same(argument: Any, value: Any) -> bool:
+def _same(argument: JSON, value: object) -> bool:
     """A value as the audit log keeps an argument (in full, or as its digest) equals `value`."""
     if isinstance(argument, dict) and isinstance(value, str):
         return argument == digest(value)
     return bool(argument == value)
 
 
-def _meta_holds(state: KeyState, meta: Mapping[str, Any]) -> bool:
+def _meta_holds(state: KeyState, meta: JSON) -> bool:
     """The key exists and carries each entry of `meta` (a None entry: does not carry it)."""
     if state is None:
         return False
     found = state.get("meta") or {}
-    return all(found.get(name) == value for name, value in meta.items())
+    wanted = as_object(meta or {}, "metadata")
+    return all(found.get(name) == value for name, value in wanted.items())
 
 
 async def took_effect(target: Target, entry: AuditEntry, state: KeyState) -> bool | None:
     """Whether the key's `state` now is what the entry's write makes; None: cannot tell."""
-    args: dict[str, Any] = entry.result.get("args", {})
+    args = as_object(entry.result.get("args", {}), "an audit entry's args")
     match entry.action:
         case "set":
             return (
                 state is not None
                 and _same(args.get("value"), state.get("value"))
-                and _meta_holds(state, args.get("meta") or {})
+                and _meta_holds(state, args.get("meta"))
             )
         case "rm":
             return state is None
@@ -70,7 +72,7 @@ async def took_effect(target: Target, entry: AuditEntry, state: KeyState) -> boo
         case "meta-rm":
             return _meta_holds(state, {str(args.get("name")): None})
         case "meta-bulk":
-            return _meta_holds(state, args.get("meta") or {})
+            return _meta_holds(state, args.get("meta"))
         case "mv" | "cp":
             moved_away = entry.action == "cp" or state is None
             return moved_away and await read_state(target, str(args.get("target"))) is not None
@@ -122,7 +124,7 @@ class PendingAudits:
             assert entry.key is not None
             state = await read_state(target, entry.key)
             effect = await took_effect(target, entry, state)
-        except NotFound as error:
+        except RecordNotFound as error:
             effect, result["reason"] = None, error.message
         except ApiError as error:
             log.info("audit entry %d stays pending: %s", entry.id, error.message)

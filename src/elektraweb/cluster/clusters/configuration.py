@@ -24,21 +24,28 @@ from typing import Any, NoReturn, cast
 
 from aiohttp import web
 
-from elektraweb.cluster.api.errors import ApiError, Locked, NotFound
+from elektraweb.cluster.api.errors import ApiError, Locked
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.clusters.desired_changes import WRITES, Change, plan
 from elektraweb.cluster.clusters.desired_state import DesiredState, key_name, state_of
 from elektraweb.cluster.clusters.drift import DriftWatch, found_state
 from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, known_offline, results_json
-from elektraweb.cluster.clusters.service import ClusterReply
+from elektraweb.cluster.clusters.service import (
+    ClusterReply,
+    ClusterSyncJSON,
+    InstanceSyncJSON,
+    JoinedJSON,
+)
 from elektraweb.cluster.clusters.sync_state import cluster_state, member_state
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.instances.gateway import INSTANCE_ERROR_STATUS
 from elektraweb.cluster.services import SERVICES, Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Cluster, Instance
 from elektraweb.kdb.search import SearchThread
+from elektraweb.wire.json_value import EncodableObject
 from elektraweb.wire.messages import Event
 from elektraweb.wire.replies import OperationArgs
 
@@ -47,8 +54,8 @@ log = logging.getLogger(__name__)
 DEFAULT_RECONCILE_SECONDS = 60.0
 
 
-class ClusterConfiguration:
-    """Implements `cluster_service.ClusterConfig`, and the instance feed's listener
+class ConvergingClusterService:
+    """Implements `service.ClusterService`, and the instance feed's listener
     (`on_event`, `on_status`). `start()` begins the periodic reconcile, `close()` ends every
     task it started; `lifecycle` ties both to the app."""
 
@@ -72,7 +79,7 @@ class ClusterConfiguration:
         self._again: set[int] = set()
         self._closed = False
 
-    # -- the ClusterConfig protocol --------------------------------------------------------
+    # -- the ClusterService protocol --------------------------------------------------------
 
     async def call(self, cluster: Cluster, op: str, args: OperationArgs) -> ClusterReply:
         if op == "find":
@@ -108,7 +115,7 @@ class ClusterConfiguration:
         self._read_states[cluster_id] = (version, state)
         return state
 
-    def check_member_write(self, instance: Instance, op: str, args: dict[str, Any]) -> None:
+    def check_member_write(self, instance: Instance, op: str, args: OperationArgs) -> None:
         cluster_id = instance.cluster_id
         if cluster_id is None or op not in WRITES:
             return
@@ -127,7 +134,7 @@ class ClusterConfiguration:
             cluster=cluster.id,
         )
 
-    async def member_joined(self, cluster: Cluster, instance: Instance) -> Any:
+    async def member_joined(self, cluster: Cluster, instance: Instance) -> JoinedJSON:
         await self._convergence.settle_unlocks(instance)
         gateway = self._services.gateway
         [result] = await fan_out(self._convergence, gateway, cluster.id, [instance], None)
@@ -143,7 +150,7 @@ class ClusterConfiguration:
 
     # -- sync state ------------------------------------------------------------------------
 
-    def cluster_status(self, cluster_id: int) -> dict[str, Any]:
+    def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
         """`{state, keys, members: {id: {state, pending, rejected, drift}}}`."""
         desired = self._convergence.desired(cluster_id)
         applied = self._applied.of_cluster(cluster_id)
@@ -153,7 +160,7 @@ class ClusterConfiguration:
         }
         return cluster_state(members, len(desired))
 
-    def member_status(self, instance: Instance) -> dict[str, Any] | None:
+    def member_status(self, instance: Instance) -> InstanceSyncJSON | None:
         """The member's `{cluster, state, pending, rejected, drift}`; None outside clusters."""
         cluster_id = instance.cluster_id
         if cluster_id is None:
@@ -191,7 +198,7 @@ class ClusterConfiguration:
         try:
             while True:
                 self._again.discard(instance_id)
-                with contextlib.suppress(NotFound):
+                with contextlib.suppress(RecordNotFound):
                     instance = self._services.registry.instance(instance_id)
                     await self._convergence.settle_unlocks(instance)
                     if instance.cluster_id is not None:
@@ -280,18 +287,20 @@ class ClusterConfiguration:
             )
         refusal = results[0].error or {}
         code = str(refusal.get("code", "internal"))
-        details = {name: value for name, value in refusal.items() if name in ("key", "elektra")}
-        raise ApiError(
+        problem = ApiError(
             f"every member refused the change, so cluster {cluster.name!r} keeps its keys as"
             f" they were: {refusal.get('message', 'no reason given')}",
             code=code,
             status=INSTANCE_ERROR_STATUS.get(code, 502),
             cluster=cluster.id,
             members=results_json(results),
-            **details,
         )
+        for name in ("key", "elektra"):
+            if isinstance(value := refusal.get(name), str):
+                problem.details[name] = value
+        raise problem
 
-    def _publish(self, topic: str, data: dict[str, Any]) -> None:
+    def _publish(self, topic: str, data: EncodableObject) -> None:
         if self._hub is not None:
             self._hub.publish(topic, data)
 
@@ -308,7 +317,7 @@ class ClusterConfiguration:
             return
         try:
             self._services.registry.cluster(cluster_id)
-        except NotFound:
+        except RecordNotFound:
             return  # deleted meanwhile: there is nothing left to show
         self._publish(
             f"cluster/{cluster_id}/status",
@@ -316,7 +325,7 @@ class ClusterConfiguration:
         )
 
 
-def _touched(op: str, args: dict[str, Any]) -> tuple[list[str], list[str]]:
+def _touched(op: str, args: OperationArgs) -> tuple[list[str], list[str]]:
     """The names a write touches exactly, and the subtrees it may touch, as elektrad sees
     them (docs/protocol.md §3, `cluster`)."""
     key = key_name(op, args.get("key"))
@@ -335,9 +344,9 @@ def lifecycle(app: web.Application) -> None:
     """The clusterd extension that starts the periodic reconcile with the app and stops the
     cluster service's tasks before the gateway closes."""
 
-    def service(app: web.Application) -> ClusterConfiguration | None:
-        configuration = app[SERVICES].cluster_config
-        return configuration if isinstance(configuration, ClusterConfiguration) else None
+    def service(app: web.Application) -> ConvergingClusterService | None:
+        configuration = app[SERVICES].cluster_service
+        return configuration if isinstance(configuration, ConvergingClusterService) else None
 
     async def start(app: web.Application) -> None:
         configuration = service(app)

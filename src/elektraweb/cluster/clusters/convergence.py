@@ -24,9 +24,9 @@ import logging
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
-from elektraweb.cluster.api.errors import ApiError, BadGateway, NotFound
+from elektraweb.cluster.api.errors import ApiError, BadGateway
 from elektraweb.cluster.clusters.sync_state import DesiredKeys, work_of
 from elektraweb.cluster.instances.gateway import (
     InstanceError,
@@ -37,7 +37,9 @@ from elektraweb.cluster.instances.gateway import (
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKey, AppliedKeys, Rejection
 from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Instance
+from elektraweb.wire.json_value import EncodableObject
 from elektraweb.wire.replies import OperationArgs, OperationReply
 
 log = logging.getLogger(__name__)
@@ -46,12 +48,12 @@ Status = Literal["applied", "rejected", "pending"]
 
 
 @dataclass(frozen=True)
-class Outcome:
+class SyncResult:
     """What became of one key on one member; `error` is the API error object (the member's
     refusal, or why it could not be reached)."""
 
     status: Status
-    error: dict[str, Any] | None = None
+    error: EncodableObject | None = None
 
 
 class _Unreachable(Exception):
@@ -151,7 +153,7 @@ class Convergence:
         retry: Collection[str] = (),
         full: bool = False,
         batch: Batch | None = None,
-    ) -> dict[str, Outcome]:
+    ) -> dict[str, SyncResult]:
         """Send the member what it lacks; returns the outcome per key sent.
 
         A change the member already refused is sent again only if named in `retry`, or with
@@ -161,7 +163,7 @@ class Convergence:
         async with self.member_lock(instance.id):
             try:
                 current = self._services.registry.instance(instance.id)
-            except NotFound:
+            except RecordNotFound:
                 return {}
             if current.cluster_id != cluster_id:
                 return {}
@@ -244,10 +246,10 @@ class _Sync:
         self._instance = instance
         self._desired = desired
         self._known = applied
-        self.outcomes: dict[str, Outcome] = {}
+        self.outcomes: dict[str, SyncResult] = {}
         self.unlocked: list[str] = []
 
-    async def run(self, retry: Collection[str], full: bool) -> dict[str, Outcome]:
+    async def run(self, retry: Collection[str], full: bool) -> dict[str, SyncResult]:
         desired, applied = self._desired, self._known
         work = work_of(desired, applied)
         wanted = {
@@ -273,7 +275,7 @@ class _Sync:
             if await self._unlock(sorted({*removed, *work.forgotten, *stale})):
                 self._applied.forget(self._cluster_id, self._instance.id, list(work.forgotten))
         except _Unreachable as unreachable:
-            pending = Outcome("pending", unreachable.error.body()["error"])
+            pending = SyncResult("pending", unreachable.error.body()["error"])
             for name in wanted:
                 self.outcomes.setdefault(name, pending)
         return self.outcomes
@@ -281,7 +283,7 @@ class _Sync:
     def _refused(self, name: str, revision: str | None, error: InstanceError) -> None:
         body = api_error(error, instance=self._instance.id).body()["error"]
         self._applied.rejected(self._cluster_id, self._instance.id, name, Rejection(revision, body))
-        self.outcomes[name] = Outcome("rejected", body)
+        self.outcomes[name] = SyncResult("rejected", body)
 
     async def _lock(self, names: list[str], puts: list[DesiredKey]) -> list[str]:
         """Lock the cluster's keys and return all the member holds for the cluster. A key
@@ -308,7 +310,12 @@ class _Sync:
         """Set the key's value and the cluster's metadata, removing entries it dropped."""
         dropped = sorted(applied_meta - set(key.meta))
         patch: dict[str, str | None] = {**key.meta, **dict.fromkeys(dropped)}
-        args = {"key": key.name, "value": key.value, "meta": patch, "cluster": self._cluster}
+        args: OperationArgs = {
+            "key": key.name,
+            "value": key.value,
+            "meta": patch,
+            "cluster": self._cluster,
+        }
         revision = self._desired.revision(key.name)
         try:
             reply = await self._convergence._call(self._instance, "set", args)
@@ -319,7 +326,7 @@ class _Sync:
         self._applied.applied(
             self._cluster_id, self._instance.id, key.name, revision, key.meta, observed
         )
-        self.outcomes[key.name] = Outcome("applied")
+        self.outcomes[key.name] = SyncResult("applied")
 
     async def _rm(self, name: str) -> bool:
         """Remove a key the cluster gave up; True once the member no longer has it."""
@@ -332,7 +339,7 @@ class _Sync:
                 self._refused(name, None, error)
                 return False
         self._applied.forget(self._cluster_id, self._instance.id, [name])
-        self.outcomes[name] = Outcome("applied")
+        self.outcomes[name] = SyncResult("applied")
         return True
 
     async def _unlock(self, names: list[str]) -> bool:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.clusters.desired_state import revision_of, state_of
@@ -25,6 +24,7 @@ from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.cluster_keys import DesiredKey
 from elektraweb.cluster.store.registry import Instance
+from elektraweb.wire.json_value import Encodable, EncodableObject, JSONObject
 from elektraweb.wire.messages import Event, KeyState
 
 log = logging.getLogger(__name__)
@@ -32,10 +32,10 @@ log = logging.getLogger(__name__)
 AUDIT_USER = "clusterd"
 """Who the audit log names for changes clusterd makes on its own."""
 
-Publish = Callable[[str, dict[str, Any]], None]
+Publish = Callable[[str, EncodableObject], None]
 
 
-def found_state(state: KeyState | None) -> dict[str, Any] | None:
+def found_state(state: KeyState | None) -> JSONObject | None:
     """What an event says the member now has, as the drift report shows it."""
     return None if state is None else {"value": state.value, "meta": dict(state.meta)}
 
@@ -74,7 +74,7 @@ class DriftWatch:
         self,
         instance: Instance,
         desired: DesiredKey,
-        found: dict[str, Any] | None,
+        found: JSONObject | None,
         origin: str | None,
     ) -> bool:
         """Record the drift, restore the cluster's key, publish what happened; True if
@@ -92,7 +92,7 @@ class DriftWatch:
         self._applied.drifted(cluster_id, instance.id, name, {"found": found})
         outcome = (await self._convergence.sync(cluster_id, instance, retry=[name])).get(name)
         restored = outcome is not None and outcome.status == "applied"
-        report: dict[str, Any] = {
+        report: dict[str, Encodable] = {
             "cluster": cluster_id,
             "instance": instance.id,
             "key": name,

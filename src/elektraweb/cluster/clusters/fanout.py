@@ -12,24 +12,25 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from typing import Any
 
-from elektraweb.cluster.clusters.convergence import Batch, Convergence, Outcome, Status
-from elektraweb.cluster.instances.gateway import InstanceGateway
+from elektraweb.cluster.clusters.convergence import Batch, Convergence, Status, SyncResult
+from elektraweb.cluster.clusters.service import MemberResultJSON
+from elektraweb.cluster.instances.gateway import InstanceGateway, LinkStatusJSON
 from elektraweb.cluster.store.registry import Instance
+from elektraweb.wire.json_value import EncodableObject
 
 
 @dataclass(frozen=True)
 class MemberResult:
     instance: Instance
     status: Status
-    error: dict[str, Any] | None = None
+    error: EncodableObject | None = None
     """The first refusal (`rejected`) or why the member was not reached (`pending`)."""
     refused: tuple[str, ...] = ()
     applied_any: bool = False
 
-    def to_json(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"name": self.instance.name, "status": self.status}
+    def to_json(self) -> MemberResultJSON:
+        result: MemberResultJSON = {"name": self.instance.name, "status": self.status}
         if self.error is not None:
             result["error"] = self.error
         if self.refused:
@@ -37,13 +38,13 @@ class MemberResult:
         return result
 
 
-def known_offline(status: Mapping[str, Any]) -> bool:
+def known_offline(status: LinkStatusJSON) -> bool:
     """The link went down (rather than: was never opened, which a call opens)."""
-    return not status.get("online") and status.get("offline_since") is not None
+    return not status["online"] and status["offline_since"] is not None
 
 
 def _result(
-    instance: Instance, outcomes: Mapping[str, Outcome], names: Collection[str] | None
+    instance: Instance, outcomes: Mapping[str, SyncResult], names: Collection[str] | None
 ) -> MemberResult:
     relevant = [
         (name, outcome)
@@ -90,6 +91,6 @@ async def fan_out(
         return list(await asyncio.gather(*(one(member, batch) for member in members)))
 
 
-def results_json(results: list[MemberResult]) -> dict[str, dict[str, Any]]:
+def results_json(results: list[MemberResult]) -> dict[str, MemberResultJSON]:
     """One result per member, by instance id (as a string: JSON object keys)."""
     return {str(result.instance.id): result.to_json() for result in results}

@@ -29,20 +29,20 @@ async def _reported(step: Awaitable[Any], what: str) -> Any:
 
 async def joined(services: Services, cluster: Cluster, instance: Instance) -> Any:
     """Apply the cluster's state to its new member; the cluster service's report, or None."""
-    if services.cluster_config is None:
+    if services.cluster_service is None:
         return None
     return await _reported(
-        services.cluster_config.member_joined(cluster, instance),
+        services.cluster_service.member_joined(cluster, instance),
         f"apply cluster {cluster.id} to its new member {instance.id}",
     )
 
 
 async def left(services: Services, cluster: Cluster, instance: Instance) -> Any:
     """Unlock the cluster's keys on a former member; ``{"ok": true}`` or the failure."""
-    if services.cluster_config is None:
+    if services.cluster_service is None:
         return None
     failure = await _reported(
-        services.cluster_config.member_left(cluster, instance),
+        services.cluster_service.member_left(cluster, instance),
         f"unlock instance {instance.id} after it left cluster {cluster.id}",
     )
     return failure or {"ok": True}

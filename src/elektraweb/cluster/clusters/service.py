@@ -1,25 +1,64 @@
-"""The interface of cluster configuration (fan-out, locks, convergence) as the dispatcher sees it.
+"""The cluster service's interface (fan-out, locks, convergence), as the dispatcher sees it.
 
-The dispatcher owns the routes, roles and audit log; whatever implements `ClusterConfig` owns
+The dispatcher owns the routes, roles and audit log; whatever implements `ClusterService` owns
 what a cluster's keys mean for its members. Without one, cluster `kdb*` routes answer 501.
 """
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import NotRequired, Protocol, TypedDict
 
 from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.wire.json_value import EncodableObject
 from elektraweb.wire.replies import OperationArgs, OperationReply
+
+
+class MemberResultJSON(TypedDict):
+    """What became of a cluster's change on one member (`fanout.MemberResult`)."""
+
+    name: str
+    status: str
+    error: NotRequired[EncodableObject]
+    refused: NotRequired[list[str]]
+
+
+class JoinedJSON(MemberResultJSON):
+    """What became of the cluster's keys on a new member, and how many there are."""
+
+    keys: int
 
 
 class ClusterReply(OperationReply, total=False):
     """A cluster answers an operation as an instance does; a write adds each member's
-    outcome, by member id (`fanout.results_json`)."""
+    result, by member id (`fanout.results_json`)."""
 
-    members: dict[str, dict[str, Any]]
+    members: dict[str, MemberResultJSON]
 
 
-class ClusterConfig(Protocol):
+class MemberSyncJSON(TypedDict):
+    """How far one member is from its cluster's keys (docs/clusters.md, Sync state)."""
+
+    state: str
+    pending: int
+    rejected: dict[str, EncodableObject]
+    drift: list[str]
+
+
+class InstanceSyncJSON(MemberSyncJSON):
+    """A member's sync state, shown on its instance: with the cluster's id."""
+
+    cluster: int
+
+
+class ClusterSyncJSON(TypedDict):
+    """The worst member's `state`, the number of `keys`, each member's state by id."""
+
+    state: str
+    keys: int
+    members: dict[str, MemberSyncJSON]
+
+
+class ClusterService(Protocol):
     async def call(self, cluster: Cluster, op: str, args: OperationArgs) -> ClusterReply:
         """Run a KDB operation (docs/protocol.md §4, same arguments) on a cluster.
 
@@ -31,14 +70,14 @@ class ClusterConfig(Protocol):
         """
         ...
 
-    def check_member_write(self, instance: Instance, op: str, args: dict[str, Any]) -> None:
+    def check_member_write(self, instance: Instance, op: str, args: OperationArgs) -> None:
         """Before a write through an instance's own routes: raise `errors.Locked` (423),
         naming the cluster and key, if it touches a key that the instance's cluster owns."""
         ...
 
-    async def member_joined(self, cluster: Cluster, instance: Instance) -> Any:
+    async def member_joined(self, cluster: Cluster, instance: Instance) -> JoinedJSON:
         """The instance was made a member: lock and apply the cluster's keys on it. Returns a
-        JSON-able report for the response (e.g. applied, or pending while it is offline)."""
+        report for the response (e.g. applied, or pending while it is offline)."""
         ...
 
     async def member_left(self, cluster: Cluster, instance: Instance) -> None:
@@ -46,12 +85,12 @@ class ClusterConfig(Protocol):
         on it; their values stay."""
         ...
 
-    def cluster_status(self, cluster_id: int) -> dict[str, Any]:
+    def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
         """How far the cluster's members are from its keys (docs/clusters.md, Sync state):
         `{state, keys, members: {id: {state, pending, rejected, drift}}}`, `state` being the
         worst member's."""
         ...
 
-    def member_status(self, instance: Instance) -> dict[str, Any] | None:
+    def member_status(self, instance: Instance) -> InstanceSyncJSON | None:
         """The instance's `{cluster, state, pending, rejected, drift}`; None outside clusters."""
         ...

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
 
+from elektraweb.cluster.clusters.service import ClusterSyncJSON, MemberSyncJSON
 from elektraweb.cluster.store.applied_keys import AppliedKey
 from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.wire.json_value import EncodableObject
 from elektraweb.wire.revision import revision
 
 STATES = ("in-sync", "pending", "rejected", "drift")
@@ -45,7 +46,7 @@ class Work:
 
     puts: tuple[DesiredKey, ...]
     removals: tuple[str, ...]
-    refused: Mapping[str, dict[str, Any]]
+    refused: Mapping[str, EncodableObject]
     forgotten: tuple[str, ...] = ()
 
     @property
@@ -55,7 +56,7 @@ class Work:
 
 def work_of(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> Work:
     puts: list[DesiredKey] = []
-    refused: dict[str, dict[str, Any]] = {}
+    refused: dict[str, EncodableObject] = {}
     for name, key in sorted(desired.items()):
         row, wanted = applied.get(name), desired.revision(name)
         if row is None or row.revision != wanted:
@@ -76,7 +77,7 @@ def work_of(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> Work:
     return Work(tuple(puts), tuple(removals), refused, tuple(forgotten))
 
 
-def member_state(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> dict[str, Any]:
+def member_state(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> MemberSyncJSON:
     """`{state, pending, rejected: {key: error}, drift: [keys]}` of one member."""
     work = work_of(desired, applied)
     drift = sorted(name for name, row in applied.items() if row.drift is not None)
@@ -91,7 +92,7 @@ def member_state(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> dic
     return {"state": state, "pending": work.count, "rejected": dict(work.refused), "drift": drift}
 
 
-def cluster_state(members: Mapping[int, dict[str, Any]], keys: int) -> dict[str, Any]:
+def cluster_state(members: Mapping[int, MemberSyncJSON], keys: int) -> ClusterSyncJSON:
     """`{state, keys, members: {id: member state}}`: the worst member's state."""
     worst = max((STATES.index(member["state"]) for member in members.values()), default=0)
     return {

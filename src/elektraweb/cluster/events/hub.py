@@ -17,17 +17,19 @@ from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
+
+from elektraweb.wire.json_value import EncodableObject
 
 DEFAULT_QUEUE_LIMIT = 1024
 
 
 @dataclass(frozen=True, slots=True)
-class Event:
-    """One published event; `payload` is `data` as compact UTF-8 JSON, encoded once."""
+class Publication:
+    """One message published on the hub under a topic; `payload` is `data` as compact UTF-8
+    JSON, encoded once."""
 
     topic: str
-    data: Mapping[str, Any]
+    data: EncodableObject
     payload: bytes = field(repr=False)
 
     @property
@@ -50,7 +52,7 @@ class Subscription:
         self._hub = hub
         self._limit = limit
         self._prefixes: set[bytes] = {_as_bytes(prefix) for prefix in prefixes}
-        self._events: deque[Event] = deque()
+        self._events: deque[Publication] = deque()
         self._wakeup = asyncio.Event()
         self._closed = False
         self._overflowed = asyncio.Event()
@@ -89,7 +91,7 @@ class Subscription:
             self._hub._forget(self)
             self._wakeup.set()
 
-    def _offer(self, event: Event) -> bool:
+    def _offer(self, event: Publication) -> bool:
         """Queue an event without waiting; on overflow, cut the subscription off and say so."""
         if len(self._events) >= self._limit:
             self._events.clear()
@@ -103,7 +105,7 @@ class Subscription:
     def __aiter__(self) -> Subscription:
         return self
 
-    async def __anext__(self) -> Event:
+    async def __anext__(self) -> Publication:
         while True:
             if self._overflowed.is_set():
                 raise SubscriberTooSlow(f"more than {self._limit} events waited for delivery")
@@ -146,7 +148,7 @@ class EventHub:
     def subscriber_count(self) -> int:
         return len(self._subscriptions)
 
-    def publish(self, topic: str, event: Mapping[str, Any]) -> None:
+    def publish(self, topic: str, event: EncodableObject) -> None:
         """Deliver `event` to every subscription with a matching prefix; never waits.
 
         Raises ValueError for an empty topic or a NaN, TypeError when the event is no JSON
@@ -162,7 +164,7 @@ class EventHub:
         payload = json.dumps(
             event, separators=(",", ":"), ensure_ascii=False, allow_nan=False
         ).encode()
-        published = Event(topic=topic, data=event, payload=payload)
+        published = Publication(topic=topic, data=event, payload=payload)
         topic_bytes = published.topic_bytes
         for subscription in list(self._subscriptions):
             if subscription.matches(topic_bytes) and not subscription._offer(published):

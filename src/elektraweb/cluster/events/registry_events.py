@@ -11,15 +11,15 @@ payloads are described in docs/websocket.md.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 from aiohttp import web
 
-from elektraweb.cluster.api.errors import NotFound
 from elektraweb.cluster.audit.log import AuditEntry
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.services import SERVICES, Extension
+from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Registry
+from elektraweb.wire.json_value import JSON, as_object
 
 _DONE = {"add": "added", "change": "changed", "remove": "removed"}
 """The audit verb of an instance or cluster change → the registry event's `action`."""
@@ -44,7 +44,7 @@ class RegistryEvents:
             self._stored_changed(kind, verb, entry)
         elif kind == "member" and verb in ("add", "remove") and entry.target_id is not None:
             # A member entry is the cluster's; the instance is named in `after` or `before`.
-            named = entry.after if verb == "add" else entry.before
+            named = as_object(entry.after if verb == "add" else entry.before, "a member entry")
             action = "joined" if verb == "add" else "left"
             self._membership(action, int(entry.target_id), named["instance"])
         self._hub.publish(audit_topic(entry), entry.to_json())
@@ -53,7 +53,7 @@ class RegistryEvents:
         """An instance or a cluster was added, changed or removed. Its JSON comes from the
         entry: after the change, or as it was before its removal, which also ends its
         membership."""
-        subject: dict[str, Any] = entry.before if verb == "remove" else entry.after
+        subject = as_object(entry.before if verb == "remove" else entry.after, f"a {kind} entry")
         self._hub.publish(
             f"registry/{kind}/{subject['id']}", {"action": _DONE[verb], kind: subject}
         )
@@ -61,22 +61,24 @@ class RegistryEvents:
             return
         if kind == "instance" and subject["cluster"] is not None:
             self._membership("left", subject["cluster"], subject["id"])
-        elif kind == "cluster":
+        elif kind == "cluster" and isinstance(subject["members"], list):
             for member in subject["members"]:
                 self._membership("left", subject["id"], member)
 
-    def _membership(self, action: str, cluster_id: int, instance_id: int) -> None:
+    def _membership(self, action: str, cluster_id: JSON, instance_id: JSON) -> None:
         """Publish that the instance joined or left the cluster on the cluster's topic and the
         instance's, each with its JSON as the registry has it now. A side that is gone (the
         removal that ended the membership, or a concurrent request's) has its own event."""
+        if not isinstance(cluster_id, int) or not isinstance(instance_id, int):
+            raise TypeError(f"a membership names two ids, not {cluster_id!r} and {instance_id!r}")
         membership = {"cluster": cluster_id, "instance": instance_id}
-        with contextlib.suppress(NotFound):
+        with contextlib.suppress(RecordNotFound):
             cluster = self._registry.cluster(cluster_id).to_json()
             self._hub.publish(
                 f"registry/cluster/{cluster_id}",
                 {"action": action, "cluster": cluster, "membership": membership},
             )
-        with contextlib.suppress(NotFound):
+        with contextlib.suppress(RecordNotFound):
             instance = self._registry.instance(instance_id).to_json()
             self._hub.publish(
                 f"registry/instance/{instance_id}",

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 
 from aiohttp import hdrs, web
 
-from elektraweb.cluster.api.messages import Principal
+from elektraweb.cluster.principals import Principal
 from elektraweb.cluster.store.credentials import Credentials
 
 SESSION_COOKIE = "clusterd_session"

@@ -24,10 +24,11 @@ from elektraweb.cluster.api.errors import (
     RequestTimeout,
     UnsupportedMediaType,
 )
-from elektraweb.cluster.api.messages import ApiRequest, ApiResponse, Principal
+from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
 from elektraweb.cluster.http import json_input
 from elektraweb.cluster.http.auth import SESSION_COOKIE, Authenticator
 from elektraweb.cluster.http.connections import time_request_heads
+from elektraweb.cluster.principals import Principal
 from elektraweb.cluster.services import SERVICES, Extension, Services
 
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)

@@ -12,7 +12,6 @@ from typing import Any
 
 from aiohttp import web
 
-from elektraweb.cluster.api.errors import BadRequest
 from elektraweb.cluster.config import ADMIN_PASSWORD_ENV, Config
 from elektraweb.cluster.http.connections import (
     ConnectionLimits,
@@ -22,7 +21,8 @@ from elektraweb.cluster.http.connections import (
 )
 from elektraweb.cluster.http.rest import create_app
 from elektraweb.cluster.instances.gateway import InstanceGateway
-from elektraweb.cluster.services import ClusterConfigFactory, Extension, Services
+from elektraweb.cluster.services import ClusterServiceFactory, Extension, Services
+from elektraweb.cluster.store.errors import InvalidField
 from elektraweb.web.assets import check_web_client
 
 log = logging.getLogger("elektraweb.cluster")
@@ -45,7 +45,7 @@ async def ensure_admin(services: Services) -> None:
         password = secrets.token_urlsafe(12)
     try:
         await services.users.add(ADMIN_USER, password, "admin")
-    except BadRequest as error:
+    except InvalidField as error:
         raise ValueError(f"the first admin's password is unusable: {error.message}") from None
     services.audit.record(
         user="clusterd",
@@ -72,13 +72,13 @@ class Server:
         config: Config,
         *,
         gateway: InstanceGateway,
-        cluster_config: ClusterConfigFactory | None = None,
+        cluster_service: ClusterServiceFactory | None = None,
         extensions: Sequence[Extension] = (),
         on_started: StartedCallback | None = None,
     ) -> None:
         self.config = config
         self._gateway = gateway
-        self._cluster_config = cluster_config
+        self._cluster_service = cluster_service
         self._extensions = extensions
         self._on_started = on_started
         self._runner: web.AppRunner | None = None
@@ -97,7 +97,7 @@ class Server:
 
     async def start(self) -> None:
         check_web_client(self.config.web_root)  # before anything is opened: nothing to undo
-        services = Services.open(self.config, self._gateway, self._cluster_config)
+        services = Services.open(self.config, self._gateway, self._cluster_service)
         self.services = services
         try:
             await ensure_admin(services)

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from elektraweb.cluster.api.errors import ApiError, BadRequest, Forbidden, Unauthorized
-from elektraweb.cluster.api.messages import ApiRequest, ApiResponse, Principal
+from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
 from elektraweb.cluster.events.hub import EventHub, Subscription
 from elektraweb.cluster.http import json_input
 from elektraweb.cluster.http.rest import AUTHENTICATOR, DISPATCHER, PRINCIPAL
@@ -41,6 +41,7 @@ from elektraweb.cluster.http.zws import (
     encode_message,
     parse_subscription,
 )
+from elektraweb.cluster.principals import Principal
 from elektraweb.cluster.services import SERVICES, Extension
 
 log = logging.getLogger(__name__)
@@ -65,7 +66,7 @@ announced: sessions expire, and another program may change the database."""
 _REQUEST_MEMBERS = frozenset({"method", "path", "body", "query"})
 
 
-class Dispatcher(Protocol):
+class SupportsDispatch(Protocol):
     """What `/zmq` needs from clusterd's dispatcher: the one entry point REST uses too."""
 
     async def dispatch(self, request: ApiRequest) -> ApiResponse: ...
@@ -82,7 +83,7 @@ class ZwsEndpoints:
     def __init__(
         self,
         *,
-        dispatcher: Dispatcher,
+        dispatcher: SupportsDispatch,
         authenticate: Authenticate,
         origin_allowed: OriginAllowed,
         hub: EventHub,
@@ -360,7 +361,7 @@ ZWS_ENDPOINTS = web.AppKey("zws_endpoints", ZwsEndpoints)
 def add_zws_routes(
     app: web.Application,
     *,
-    dispatcher: Dispatcher,
+    dispatcher: SupportsDispatch,
     authenticate: Authenticate,
     origin_allowed: OriginAllowed,
     hub: EventHub,

@@ -31,11 +31,12 @@ from typing import Any, Protocol
 import zmq
 from aiohttp import web
 
-from elektraweb.cluster.api.errors import NotFound
 from elektraweb.cluster.audit.log import AuditEntry
 from elektraweb.cluster.events.hub import EventHub
+from elektraweb.cluster.instances.gateway import LinkStatusJSON
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import SERVICES, Extension
+from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Instance, Registry, parse_endpoint
 from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState, LinkStatus
 
@@ -293,7 +294,7 @@ class InstanceFeed:
                 except Exception:
                     log.exception("feed listener failed on %s of %d", event.key, instance_id)
 
-    def _status_changed(self, instance: Instance, status: dict[str, Any]) -> None:
+    def _status_changed(self, instance: Instance, status: LinkStatusJSON) -> None:
         follower = self._followers.get(instance.id)
         if follower is None:
             return
@@ -324,7 +325,7 @@ class InstanceFeed:
         """The instance as the registry has it now (its cluster may have changed)."""
         if self._registry is None:
             return None
-        with contextlib.suppress(NotFound):
+        with contextlib.suppress(RecordNotFound):
             return self._registry.instance(instance_id)
         return None
 

@@ -6,11 +6,12 @@ an in-process one. The dispatcher maps the errors to HTTP statuses (`status_of`)
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Protocol, TypedDict
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
 from elektraweb.cluster.store.registry import Instance
-from elektraweb.wire.replies import OperationArgs, OperationReply
+from elektraweb.wire.json_value import Encodable
+from elektraweb.wire.replies import MountJSON, OperationArgs, OperationReply
 
 DEFAULT_TIMEOUT = 5.0
 
@@ -59,16 +60,35 @@ GatewayError = InstanceError | InstanceUnreachable | InstanceTimeout
 GATEWAY_ERRORS = (InstanceError, InstanceUnreachable, InstanceTimeout)
 
 
-def api_error(error: GatewayError, **details: Any) -> ApiError:
+def api_error(error: GatewayError, **details: Encodable) -> ApiError:
     """The API error for a gateway error; `details` say which target it came from."""
+    problem: ApiError
     if isinstance(error, InstanceError):
+        problem = ApiError(error.message, code=error.code, status=error.status)
         for member, value in (("key", error.key), ("elektra", error.elektra)):
             if value is not None:
-                details[member] = value
-        return ApiError(error.message, code=error.code, status=error.status, **details)
-    if isinstance(error, InstanceTimeout):
-        return GatewayTimeout(f"no answer in time: {error}", **details)
-    return BadGateway(f"unreachable: {error}", **details)
+                problem.details[member] = value
+    elif isinstance(error, InstanceTimeout):
+        problem = GatewayTimeout(f"no answer in time: {error}")
+    else:
+        problem = BadGateway(f"unreachable: {error}")
+    problem.details.update(details)
+    return problem
+
+
+class LinkStatusJSON(TypedDict):
+    """The link's live state for one instance; times are ISO 8601 UTC, what the daemon tells
+    of itself (`protocol` ... `events`) is null until it has answered `version`."""
+
+    online: bool
+    offline_since: str | None
+    last_error: str | None
+    last_seen: str | None
+    protocol: int | None
+    elektra: str | int | None
+    hostname: str | None
+    mounts: list[MountJSON] | None
+    events: str | None
 
 
 class InstanceGateway(Protocol):
@@ -95,9 +115,8 @@ class InstanceGateway(Protocol):
         the daemon holds that key. Raises like `call`."""
         ...
 
-    def status(self, instance: Instance) -> dict[str, Any]:
-        """The link's live state for the instance, JSON-able: at least ``{"online": bool}``,
-        plus what is known (``offline_since``, ``last_error``, ``hostname``, ...)."""
+    def status(self, instance: Instance) -> LinkStatusJSON:
+        """The link's live state for the instance."""
         ...
 
     async def forget(self, instance: Instance) -> None:

@@ -25,6 +25,7 @@ from elektraweb.cluster.instances.gateway import (
     InstanceError,
     InstanceTimeout,
     InstanceUnreachable,
+    LinkStatusJSON,
 )
 from elektraweb.cluster.store.registry import Instance, parse_endpoint
 from elektraweb.wire import (
@@ -41,7 +42,7 @@ from elektraweb.wire.replies import OperationArgs, OperationReply, as_reply
 
 log = logging.getLogger(__name__)
 
-StatusListener = Callable[[Instance, dict[str, Any]], None]
+StatusListener = Callable[[Instance, LinkStatusJSON], None]
 """Called with the instance and its `status()` whenever that status changes."""
 
 _RETRIES = 1
@@ -197,7 +198,7 @@ class WireGateway:
             )
         return as_reply("version", version)
 
-    def status(self, instance: Instance) -> dict[str, Any]:
+    def status(self, instance: Instance) -> LinkStatusJSON:
         """``{online, offline_since, last_error, last_seen, protocol, elektra, hostname,
         mounts, events}``; times are ISO 8601 UTC, details are null until the daemon has
         answered `version` (`events`, the endpoint to subscribe to, stays null for a daemon

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from elektraweb.cluster.store.database import Database
+from elektraweb.wire.json_value import EncodableObject, JSONObject
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class Rejection:
     """A member refused the desired content with `revision` (None: refused to remove the key)."""
 
     revision: str | None
-    error: dict[str, Any]
+    error: EncodableObject
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class AppliedKey:
     meta_names: frozenset[str] = field(default_factory=frozenset)
     observed: str | None = None
     rejected: Rejection | None = None
-    drift: dict[str, Any] | None = None
+    drift: JSONObject | None = None
     """The key as found on the member (`{value, meta}`, or `{"missing": true}`)."""
 
 
@@ -156,7 +157,7 @@ class AppliedKeys:
                     except sqlite3.IntegrityError as error:
                         log.info("not recorded, its member or cluster is gone: %s", error)
 
-    def _upsert(self, cluster_id: int, instance_id: int, name: str, **columns: Any) -> None:
+    def _upsert(self, cluster_id: int, instance_id: int, name: str, **columns: str | None) -> None:
         """Insert the row or change only the given columns of it."""
         names = ", ".join(columns)
         marks = ", ".join("?" for _ in columns)
@@ -195,7 +196,7 @@ class AppliedKeys:
         text = json.dumps({"revision": rejection.revision, "error": rejection.error})
         self._upsert(cluster_id, instance_id, name, rejected=text)
 
-    def drifted(self, cluster_id: int, instance_id: int, name: str, found: dict[str, Any]) -> None:
+    def drifted(self, cluster_id: int, instance_id: int, name: str, found: JSONObject) -> None:
         """The member's key no longer is what was applied: apply it again."""
         self._upsert(cluster_id, instance_id, name, revision=None, drift=json.dumps(found))
 

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from elektraweb.cluster.api.errors import NotFound
-from elektraweb.cluster.api.messages import Principal, Role, lesser_role
+from elektraweb.cluster.principals import Principal, Role, lesser_role
 from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.users import check_role
 
 TOKEN_PREFIX = "ewt_"
@@ -58,7 +58,7 @@ class ApiToken:
     role: Role
     created: str
 
-    def to_json(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, str | int]:
         return {
             "id": self.id,
             "name": self.name,
@@ -176,7 +176,7 @@ class Credentials:
             "SELECT * FROM api_tokens WHERE id = ?", (token_id,)
         ).fetchone()
         if row is None:
-            raise NotFound(f"there is no API token with id {token_id}", token=token_id)
+            raise RecordNotFound(f"there is no API token with id {token_id}", token=token_id)
         return _token(row)
 
     def tokens(self, user: str | None = None) -> list[ApiToken]:

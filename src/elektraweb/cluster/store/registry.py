@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from elektraweb.cluster.api.errors import BadRequest, Conflict, NotFound
 from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound
 
 DEFAULT_INSTANCE_PORT = 33333
 VISIBILITIES = ("critical", "important", "user", "advanced", "developer", "internal")
@@ -41,18 +41,18 @@ def parse_endpoint(text: str) -> Endpoint:
     raw = text.strip()
     parts = urlsplit(raw if "://" in raw else f"tcp://{raw}")
     if parts.scheme.lower() != "tcp":
-        raise BadRequest(f"endpoint {text!r} must use tcp://", field="endpoint")
+        raise InvalidField(f"endpoint {text!r} must use tcp://", field="endpoint")
     if parts.path or parts.query or parts.fragment or parts.username or parts.password:
-        raise BadRequest(
+        raise InvalidField(
             f"endpoint {text!r} must be tcp://HOST:PORT and nothing else", field="endpoint"
         )
     host = parts.hostname
     if not host or host == "*":
-        raise BadRequest(f"endpoint {text!r} names no host to connect to", field="endpoint")
+        raise InvalidField(f"endpoint {text!r} names no host to connect to", field="endpoint")
     try:
         port = parts.port or DEFAULT_INSTANCE_PORT
     except ValueError:
-        raise BadRequest(f"endpoint {text!r} has an invalid port", field="endpoint") from None
+        raise InvalidField(f"endpoint {text!r} has an invalid port", field="endpoint") from None
     identity_host = "127.0.0.1" if host == "localhost" else host
     try:
         ip = ipaddress.ip_address(identity_host)
@@ -67,7 +67,7 @@ def parse_endpoint(text: str) -> Endpoint:
 def check_public_key(key: str) -> str:
     """Return `key` if it is a z85-encoded CURVE public key (40 characters), else refuse it."""
     if len(key) != _Z85_KEY_LENGTH or not set(key) <= _Z85_ALPHABET:
-        raise BadRequest(
+        raise InvalidField(
             f"public key {key!r} is not a 40-character z85 CURVE key", field="public_key"
         )
     return key
@@ -123,9 +123,9 @@ class InstanceFields:
 
     def validated(self) -> InstanceFields:
         if not self.name.strip():
-            raise BadRequest("instance name must not be empty", field="name")
+            raise InvalidField("instance name must not be empty", field="name")
         if self.visibility not in VISIBILITIES:
-            raise BadRequest(
+            raise InvalidField(
                 f"visibility {self.visibility!r} is not one of {', '.join(VISIBILITIES)}",
                 field="visibility",
             )
@@ -166,11 +166,12 @@ class Registry:
             "SELECT * FROM instances WHERE id = ?", (instance_id,)
         ).fetchone()
         if row is None:
-            raise NotFound(f"there is no instance with id {instance_id}", instance=instance_id)
+            message = f"there is no instance with id {instance_id}"
+            raise RecordNotFound(message, instance=instance_id)
         return _instance(row)
 
     def check_unique(self, fields: InstanceFields, *, except_id: int | None = None) -> None:
-        """Refuse (409, naming the existing instance) a key or endpoint that is taken."""
+        """Refuse a key or endpoint that is taken, naming the instance that has it."""
         identity = parse_endpoint(fields.endpoint).identity
         for column, value, what in (
             ("public_key", fields.public_key, f"public key {fields.public_key}"),
@@ -182,7 +183,7 @@ class Registry:
             ).fetchone()
             if row is not None:
                 existing = _instance(row)
-                raise Conflict(
+                raise RecordConflict(
                     f"{_describe(existing)} is already registered with {what}",
                     code="duplicate-instance",
                     instance=existing.id,
@@ -252,7 +253,7 @@ class Registry:
             "SELECT * FROM clusters WHERE id = ?", (cluster_id,)
         ).fetchone()
         if row is None:
-            raise NotFound(f"there is no cluster with id {cluster_id}", cluster=cluster_id)
+            raise RecordNotFound(f"there is no cluster with id {cluster_id}", cluster=cluster_id)
         members = tuple(instance.id for instance in self.members(cluster_id))
         return Cluster(row["id"], row["name"], row["description"], members)
 
@@ -265,12 +266,12 @@ class Registry:
     def _check_cluster_name(self, name: str, except_id: int | None = None) -> str:
         name = name.strip()
         if not name:
-            raise BadRequest("cluster name must not be empty", field="name")
+            raise InvalidField("cluster name must not be empty", field="name")
         row = self._db.connection.execute(
             "SELECT id FROM clusters WHERE name = ? AND id IS NOT ?", (name, except_id)
         ).fetchone()
         if row is not None:
-            raise Conflict(
+            raise RecordConflict(
                 f"cluster {name!r} (id {row['id']}) already exists",
                 code="duplicate-cluster",
                 cluster=row["id"],
@@ -306,13 +307,13 @@ class Registry:
             return cluster, [replace(member, cluster_id=None) for member in released]
 
     def join(self, cluster_id: int, instance_id: int) -> Instance:
-        """Make the instance a member; refused (409, naming it) if it is in any cluster."""
+        """Make the instance a member; refused (`RecordConflict`) if it is in any cluster."""
         with self._db.transaction() as db:
             self.cluster(cluster_id)
             instance = self.instance(instance_id)
             if instance.cluster_id is not None:
                 current = self.cluster(instance.cluster_id)
-                raise Conflict(
+                raise RecordConflict(
                     f"{_describe(instance)} is already a member of cluster {current.name!r}"
                     f" (id {current.id}); an instance belongs to at most one cluster",
                     code="already-member",
@@ -329,7 +330,7 @@ class Registry:
             cluster = self.cluster(cluster_id)
             instance = self.instance(instance_id)
             if instance.cluster_id != cluster_id:
-                raise NotFound(
+                raise RecordNotFound(
                     f"{_describe(instance)} is not a member of cluster {cluster.name!r}"
                     f" (id {cluster.id})",
                     instance=instance.id,

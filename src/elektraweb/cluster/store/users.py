@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from elektraweb.cluster.api.errors import BadRequest, Conflict, NotFound
-from elektraweb.cluster.api.messages import ROLES, Role
+from elektraweb.cluster.principals import ROLES, Role
 from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound
 
 MIN_PASSWORD_LENGTH = 8
 CONCURRENT_HASHES = 2
@@ -38,12 +38,12 @@ def check_role(role: str) -> Role:
     for known in ROLES:
         if role == known:
             return known
-    raise BadRequest(f"role {role!r} is not one of {', '.join(ROLES)}", field="role")
+    raise InvalidField(f"role {role!r} is not one of {', '.join(ROLES)}", field="role")
 
 
 def check_password(password: str) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
-        raise BadRequest(
+        raise InvalidField(
             f"password must have at least {MIN_PASSWORD_LENGTH} characters", field="password"
         )
     return password
@@ -70,7 +70,7 @@ class Users:
             "SELECT name, role FROM users WHERE name = ?", (name,)
         ).fetchone()
         if row is None:
-            raise NotFound(f"there is no user {name!r}", user=name)
+            raise RecordNotFound(f"there is no user {name!r}", user=name)
         return _user(row)
 
     def is_empty(self) -> bool:
@@ -78,13 +78,14 @@ class Users:
 
     async def add(self, name: str, password: str, role: Role) -> User:
         if not _USER_NAME.fullmatch(name):
-            raise BadRequest(
+            raise InvalidField(
                 f"user name {name!r} must be 1-64 letters, digits or _ . @ -", field="name"
             )
         password_hash = await self._hash(check_password(password))
         with self._db.transaction() as db:
             if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise Conflict(f"user {name!r} already exists", code="duplicate-user", user=name)
+                message = f"user {name!r} already exists"
+                raise RecordConflict(message, code="duplicate-user", user=name)
             db.execute(
                 "INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)",
                 (name, password_hash, role),
@@ -118,7 +119,8 @@ class Users:
             "SELECT count(*) FROM users WHERE role = 'admin'"
         ).fetchone()[0]
         if admins == 1:
-            raise Conflict(f"{refusal}: it is the last admin", code="last-admin", user=user.name)
+            message = f"{refusal}: it is the last admin"
+            raise RecordConflict(message, code="last-admin", user=user.name)
 
     async def verify(self, name: str, password: str) -> User | None:
         """The user if `password` is theirs, else None (also for unknown users)."""
