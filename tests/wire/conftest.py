@@ -21,6 +21,7 @@ from elektraweb.wire import (
     WireServer,
     ZmqTransport,
 )
+from elektraweb.wire.replies import OperationReply
 from support.processes import free_port
 
 ANY_PORT = "tcp://127.0.0.1:*"
@@ -40,10 +41,10 @@ class RecordingHandler:
     async def __call__(self, request: Request) -> Reply:
         self.calls[request.id] += 1
         args = request.args
-        if "sleep" in args:
-            await asyncio.sleep(args["sleep"])
+        if isinstance(sleep := args.get("sleep"), int | float):
+            await asyncio.sleep(sleep)
         if "error" in args:
-            raise RemoteError(args["error"], f"refused {request.key}", key=request.key)
+            raise RemoteError(str(args["error"]), f"refused {request.key}", key=request.key)
         if args.get("crash"):
             raise ZeroDivisionError("handler bug")
         if args.get("unencodable"):
@@ -51,6 +52,11 @@ class RecordingHandler:
         if "result" in args:
             return Reply(args["result"])
         return Reply({"op": request.op, "args": args})
+
+
+def echoed(result: OperationReply) -> Any:
+    """The arguments `RecordingHandler` answered with (a member no operation has)."""
+    return dict(result)["args"]
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from elektraweb.wire import (
     ZmqTransport,
 )
 
-from .conftest import ANY_PORT, ClientFactory, RecordingHandler, wait_until
+from .conftest import ANY_PORT, ClientFactory, RecordingHandler, echoed, wait_until
 
 
 async def test_request_round_trip(client: ZmqTransport) -> None:
@@ -29,7 +29,7 @@ async def test_request_round_trip(client: ZmqTransport) -> None:
 
 async def test_unicode_survives_the_round_trip(client: ZmqTransport) -> None:
     result = await client.request("set", {"key": "user:/ä/ключ", "value": "naïve ☃"})
-    assert result["args"] == {"key": "user:/ä/ключ", "value": "naïve ☃"}
+    assert echoed(result) == {"key": "user:/ä/ключ", "value": "naïve ☃"}
 
 
 async def test_a_fast_reply_overtakes_a_slow_one(client: ZmqTransport) -> None:
@@ -75,7 +75,7 @@ async def test_retry_after_a_missed_deadline_runs_the_handler_once(
     await client.start()
     # The first attempt times out; the client reopens its socket and resends the same id.
     result = await client.request("set", {"key": "user:/slow", "value": "1", "sleep": 1.0})
-    assert result["args"]["value"] == "1"
+    assert echoed(result)["value"] == "1"
     assert list(handler.calls.values()) == [1]
 
 
@@ -182,7 +182,7 @@ async def test_stop_finishes_requests_in_flight(
         )
         await wait_until(lambda: bool(handler.calls))
         await server.stop()
-        assert (await pending)["args"]["value"] == "v"
+        assert echoed(await pending)["value"] == "v"
     finally:
         await client.close()
 

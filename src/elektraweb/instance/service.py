@@ -77,7 +77,8 @@ class InstanceService:
         if outcome.changes:
             self._feed.absorb(outcome.changes)
             cluster = request.args.get("cluster")
-            self._events.submit(outcome.changes, origin_of(cluster if cluster else None))
+            origin = origin_of(cluster if isinstance(cluster, str) and cluster else None)
+            self._events.submit(outcome.changes, origin)
         return outcome.result if outcome.off_worker is None else outcome.off_worker
 
     def close(self) -> None:

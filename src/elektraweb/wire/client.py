@@ -14,7 +14,6 @@ import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Any
 
 import zmq
 import zmq.asyncio
@@ -30,6 +29,7 @@ from elektraweb.wire.messages import (
     encode_request,
 )
 from elektraweb.wire.monitor import LinkStatus, SocketMonitor
+from elektraweb.wire.replies import OperationReply, as_reply
 from elektraweb.wire.sockets import Heartbeat, Reconnect, connecting_socket
 from elektraweb.wire.transport import LinkError, TimedOut, Unreachable, new_request_id
 
@@ -119,11 +119,11 @@ class ZmqTransport:
     async def request(
         self,
         op: str,
-        args: Mapping[str, Any] | None = None,
+        args: Mapping[str, object] | None = None,
         *,
         timeout: float | None = None,
         retries: int | None = None,
-    ) -> Any:
+    ) -> OperationReply:
         """Send `op` and return its result; `timeout` is per attempt (see `ClientOptions`)."""
         if not self._started:
             raise RuntimeError(f"the transport to {self.endpoint} is not started")
@@ -144,7 +144,7 @@ class ZmqTransport:
             reply = await self._attempt(pending, timeout, retries)
         finally:
             del self._pending[request.id]
-        return reply.unwrap()
+        return as_reply(op, reply.unwrap())
 
     async def ping(self, timeout: float | None = None) -> float:
         """Round-trip time in seconds of one `ping` (no retries)."""
@@ -231,7 +231,7 @@ class ZmqTransport:
         if status.online and self._pending:
             self._spawn(self._flush())
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, coroutine: Coroutine[object, object, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)

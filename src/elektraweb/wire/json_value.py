@@ -16,8 +16,8 @@ JSONObject: TypeAlias = Mapping[str, JSON]
 EncodableObject: TypeAlias = Mapping[str, object]
 """A JSON object whose members may be TypedDicts (an API error object, an event): only
 encoded, which checks it, never read back as typed."""
-Encodable: TypeAlias = JSON | EncodableObject
-"""A JSON value, or an `EncodableObject`."""
+Encodable: TypeAlias = EncodableObject | Sequence[object] | str | int | float | bool | None
+"""A JSON value whose containers may hold TypedDicts: only encoded, which checks it."""
 
 
 def as_object(value: JSON, what: str) -> JSONObject:

@@ -9,9 +9,12 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
+
+from elektraweb.wire.json_value import JSON
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +114,7 @@ class Request:
 
     id: bytes
     op: str
-    args: dict[str, Any] = field(default_factory=dict)
+    args: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def key(self) -> str | None:
@@ -124,10 +127,10 @@ class Request:
 class Reply:
     """The outcome of a request: a JSON result, or an error."""
 
-    result: Any = None
+    result: object = None
     error: RemoteError | None = None
 
-    def unwrap(self) -> Any:
+    def unwrap(self) -> object:
         """The result, or the error raised."""
         if self.error is not None:
             raise self.error
@@ -169,7 +172,7 @@ class Event:
         return self.key.encode()
 
 
-def _dumps(body: dict[str, Any]) -> bytes:
+def _dumps(body: Mapping[str, object]) -> bytes:
     text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     try:
         return text.encode()
@@ -187,7 +190,7 @@ def _refuse_constant(name: str) -> None:
     raise _NotJson(f"{name} is not a JSON value")
 
 
-def _loads_object(data: bytes, what: str) -> dict[str, Any]:
+def _loads_object(data: bytes, what: str) -> dict[str, JSON]:
     try:
         body = json.loads(data.decode("utf-8"), parse_constant=_refuse_constant)
     except UnicodeDecodeError as error:
@@ -203,7 +206,9 @@ def _loads_object(data: bytes, what: str) -> dict[str, Any]:
     return body
 
 
-def _check_members(body: dict[str, Any], required: set[str], optional: set[str], what: str) -> None:
+def _check_members(
+    body: Mapping[str, object], required: set[str], optional: set[str], what: str
+) -> None:
     missing = sorted(required - body.keys())
     if missing:
         raise bad_request(f"{what} lacks member {_shown(missing[0])}")
@@ -212,7 +217,7 @@ def _check_members(body: dict[str, Any], required: set[str], optional: set[str],
         raise bad_request(f"{what} has unknown member {_shown(extra[0])}")
 
 
-def _check_version(body: dict[str, Any], what: str) -> None:
+def _check_version(body: Mapping[str, object], what: str) -> None:
     if "v" not in body:
         raise bad_request(f"{what} lacks member 'v'")
     version = body["v"]
@@ -225,7 +230,8 @@ def _check_version(body: dict[str, Any], what: str) -> None:
         )
 
 
-def _typed(body: dict[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
+def _typed(body: Mapping[str, object], name: str, kind: type | tuple[type, ...], what: str) -> Any:
+    # The isinstance check below is the type: mypy cannot tie a tuple of types to the result.
     value = body[name]
     # bool is an int in Python, but never a valid int on the wire.
     if not isinstance(value, kind) or (isinstance(value, bool) and kind is int):
@@ -285,7 +291,7 @@ def encode_reply_within(reply: Reply, request: Request, limit: int) -> bytes:
     return encode_reply(Reply(error=RemoteError(ErrorCode.TOO_LARGE, message, key=request.key)))
 
 
-def _decode_error(error: Any) -> RemoteError:
+def _decode_error(error: JSON) -> RemoteError:
     if not isinstance(error, dict):
         raise bad_request(f"reply member 'error' must be an object, got {_shown(error)}")
     _check_members(error, {"code", "message"}, {"key", "elektra"}, "reply error")
@@ -314,11 +320,11 @@ def decode_reply(body: bytes) -> Reply:
     raise bad_request(f"reply member 'ok' must be true or false, got {_shown(ok)}")
 
 
-def _state_json(state: KeyState | None) -> dict[str, Any] | None:
+def _state_json(state: KeyState | None) -> dict[str, object] | None:
     return None if state is None else {"value": state.value, "meta": state.meta}
 
 
-def _decode_state(state: Any, name: str) -> KeyState | None:
+def _decode_state(state: JSON, name: str) -> KeyState | None:
     if state is None:
         return None
     if not isinstance(state, dict):

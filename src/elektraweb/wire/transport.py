@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Protocol
 
 from elektraweb.wire.messages import (
     MAX_MESSAGE_BYTES,
@@ -25,6 +25,7 @@ from elektraweb.wire.messages import (
     pong,
 )
 from elektraweb.wire.monitor import LinkStatus
+from elektraweb.wire.replies import OperationReply, as_reply
 
 
 class LinkError(Exception):
@@ -58,11 +59,11 @@ class Transport(Protocol):
     async def request(
         self,
         op: str,
-        args: Mapping[str, Any] | None = None,
+        args: Mapping[str, object] | None = None,
         *,
         timeout: float | None = None,
         retries: int | None = None,
-    ) -> Any: ...
+    ) -> OperationReply: ...
 
     async def close(self) -> None: ...
 
@@ -85,11 +86,11 @@ class InProcessTransport:
     async def request(
         self,
         op: str,
-        args: Mapping[str, Any] | None = None,
+        args: Mapping[str, object] | None = None,
         *,
         timeout: float | None = None,
         retries: int | None = None,
-    ) -> Any:
+    ) -> OperationReply:
         request_id, body = encode_request(Request(new_request_id(), op, dict(args or {})))
         request = decode_request(request_id, body)
         deadline = self._timeout if timeout is None else timeout
@@ -103,7 +104,8 @@ class InProcessTransport:
                 raise TimedOut(f"no reply to {op} within {deadline} s") from None
             except RemoteError as error:
                 reply = Reply(error=error)
-        return decode_reply(encode_reply_within(reply, request, MAX_MESSAGE_BYTES)).unwrap()
+        answer = decode_reply(encode_reply_within(reply, request, MAX_MESSAGE_BYTES))
+        return as_reply(op, answer.unwrap())
 
     async def close(self) -> None:
         self.status.mark_offline("closed", expected=True)

@@ -3,8 +3,6 @@ that leaves is unlocked, through the cluster service when one is configured."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from elektraweb.cluster.api.instances import INSTANCE, MEMBER_SYNC, instance_json
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, Route
@@ -13,6 +11,7 @@ from elektraweb.cluster.clusters import membership
 from elektraweb.cluster.clusters.sync_state import STATES
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.registry import Cluster
+from elektraweb.wire.json_value import Encodable
 
 TAG = "clusters"
 _STORED = {"id": INTEGER, "name": STRING, "description": STRING, "members": array(INTEGER)}
@@ -25,7 +24,7 @@ CHANGED_CLUSTER = obj({}, {"name": STRING, "description": STRING})
 MEMBERSHIP = obj({"instance": INSTANCE, "cluster": CLUSTER}, {"apply": ANY, "unlock": ANY})
 
 
-def cluster_json(services: Services, cluster: Cluster) -> dict[str, Any]:
+def cluster_json(services: Services, cluster: Cluster) -> dict[str, Encodable]:
     """A cluster with its members' `sync` state (null without a cluster service)."""
     cluster_service = services.cluster_service
     sync = None if cluster_service is None else cluster_service.cluster_status(cluster.id)

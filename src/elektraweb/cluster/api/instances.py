@@ -4,7 +4,6 @@ remove, and ask an instance for its version."""
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 from elektraweb.cluster.api.errors import BadGateway
 from elektraweb.cluster.api.messages import ApiResponse
@@ -14,6 +13,7 @@ from elektraweb.cluster.api.schema import (
     INTEGER,
     NULLABLE_STRING,
     STRING,
+    Schema,
     array,
     enum,
     nullable,
@@ -25,6 +25,7 @@ from elektraweb.cluster.clusters.sync_state import STATES
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.registry import VISIBILITIES, Instance, InstanceFields
+from elektraweb.wire.json_value import Encodable
 
 TAG = "instances"
 LINK_STATUS = obj(
@@ -67,7 +68,7 @@ INSTANCE = obj(
 )
 REMOVED_INSTANCE = obj(_REGISTERED, extra=True)
 """What was registered: a removed instance has no link and no sync state."""
-_EDITABLE = {
+_EDITABLE: dict[str, Schema] = {
     "name": STRING,
     "endpoint": STRING,
     "public_key": STRING,
@@ -82,7 +83,7 @@ NEW_INSTANCE = obj(
 CHANGED_INSTANCE = obj({}, _EDITABLE)
 
 
-def instance_json(services: Services, instance: Instance) -> dict[str, Any]:
+def instance_json(services: Services, instance: Instance) -> dict[str, Encodable]:
     """A registered instance with its link's live `status` and, as a cluster member, its
     `sync` state (else null)."""
     cluster_service = services.cluster_service
@@ -173,7 +174,7 @@ async def change_instance(call: Call) -> ApiResponse:
 async def remove_instance(call: Call) -> ApiResponse:
     services = call.services
     instance = services.registry.instance(call.id_param("id"))
-    result: dict[str, Any] = {"ok": True}
+    result: dict[str, Encodable] = {"ok": True}
     if instance.cluster_id is not None:
         cluster = services.registry.cluster(instance.cluster_id)
         result["unlock"] = await membership.left(services, cluster, instance)

@@ -9,7 +9,6 @@ reports it with the write (docs/security.md §5).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
 from elektraweb.cluster.api.kdb_operations import OPERATIONS, KdbOperation
@@ -22,6 +21,7 @@ from elektraweb.cluster.api.targets import (
     instance_target,
     read_state,
 )
+from elektraweb.wire.json_value import Encodable
 from elektraweb.wire.replies import OperationArgs
 
 
@@ -55,7 +55,11 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
         # The write may have happened: it stays pending until its target answers again.
         raise
     except ApiError as error:
-        refused = {"ok": False, "outcome": "refused", "error": error.body()["error"]}
+        refused: dict[str, Encodable] = {
+            "ok": False,
+            "outcome": "refused",
+            "error": error.body()["error"],
+        }
         state = await _state_after_refusal(target, key, refused)
         audit.conclude(intent, state, state, refused)
         raise
@@ -66,7 +70,9 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
     return ApiResponse(200, written.reply)
 
 
-async def _state_after_refusal(target: Target, key: str, result: dict[str, Any]) -> KeyState:
+async def _state_after_refusal(
+    target: Target, key: str, result: dict[str, Encodable]
+) -> KeyState:
     """The key's state after a refused write, which changed nothing, so also before it; None,
     the reason in `result`, if it cannot be read now."""
     try:

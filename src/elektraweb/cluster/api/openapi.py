@@ -6,7 +6,6 @@ import functools
 import re
 from collections.abc import Sequence
 from importlib import metadata
-from typing import Any
 
 from elektraweb.cluster.api.routing import Route
 from elektraweb.cluster.api.schema import STRING, Schema, obj
@@ -51,8 +50,8 @@ def _operation_id(route: Route) -> str:
     return re.sub(r"\W+", "_", f"{route.method} {route.template}").strip("_").lower()
 
 
-def _parameters(route: Route) -> list[dict[str, Any]]:
-    parameters: list[dict[str, Any]] = [
+def _parameters(route: Route) -> list[dict[str, object]]:
+    parameters: list[dict[str, object]] = [
         {
             "name": name,
             "in": "path",
@@ -75,14 +74,14 @@ def _parameters(route: Route) -> list[dict[str, Any]]:
     return parameters
 
 
-def _responses(route: Route) -> dict[str, Any]:
-    success: dict[str, Any] = {"description": _STATUS_DESCRIPTIONS.get(route.status, "OK")}
+def _responses(route: Route) -> dict[str, object]:
+    success: dict[str, object] = {"description": _STATUS_DESCRIPTIONS.get(route.status, "OK")}
     if route.status != 204:
         success["content"] = {"application/json": {"schema": route.response or {}}}
     statuses = set(route.errors) | ({401, 403} if route.role is not None else set())
     if route.body is not None:
         statuses.add(400)
-    responses = {str(route.status): success}
+    responses: dict[str, object] = {str(route.status): success}
     for status in sorted(statuses):
         responses[str(status)] = {
             "description": _STATUS_DESCRIPTIONS[status],
@@ -91,8 +90,8 @@ def _responses(route: Route) -> dict[str, Any]:
     return responses
 
 
-def _operation(route: Route) -> dict[str, Any]:
-    operation: dict[str, Any] = {
+def _operation(route: Route) -> dict[str, object]:
+    operation: dict[str, object] = {
         "operationId": _operation_id(route),
         "summary": route.summary,
         "tags": [route.tag],
@@ -111,9 +110,9 @@ def _operation(route: Route) -> dict[str, Any]:
     return operation
 
 
-def document(routes: Sequence[Route]) -> dict[str, Any]:
+def document(routes: Sequence[Route]) -> dict[str, object]:
     """The OpenAPI 3.1 document describing exactly `routes`."""
-    paths: dict[str, dict[str, Any]] = {}
+    paths: dict[str, dict[str, object]] = {}
     for route in routes:
         paths.setdefault(route.template, {})[route.method.lower()] = _operation(route)
     return {

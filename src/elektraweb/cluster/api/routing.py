@@ -24,7 +24,7 @@ _PARAMETER = re.compile(r"\{(\w+)(?::([^{}]+))?\}")
 class QueryParam:
     name: str
     description: str
-    schema: Schema = field(default_factory=lambda: {"type": "string"})
+    schema: Schema = field(default_factory=lambda: Schema(type="string"))
 
 
 @dataclass(frozen=True)

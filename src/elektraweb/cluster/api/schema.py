@@ -7,11 +7,26 @@ or schema), items, enum, minLength, minimum, maximum, description.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import TypedDict
 
 from elektraweb.cluster.api.errors import BadRequest
 
-Schema = dict[str, Any]
+
+class Schema(TypedDict, total=False):
+    """One schema: the keywords above, nothing else."""
+
+    type: str | list[str]
+    properties: dict[str, Schema]
+    required: list[str]
+    additionalProperties: bool | Schema
+    items: Schema
+    enum: list[str]
+    minLength: int
+    minimum: int | float
+    maximum: int | float
+    description: str
+
 
 STRING: Schema = {"type": "string"}
 NULLABLE_STRING: Schema = {"type": ["string", "null"]}
@@ -36,7 +51,8 @@ def obj(
 
 def nullable(schema: Schema) -> Schema:
     """`schema`, or null."""
-    return {**schema, "type": [schema["type"], "null"]}
+    kind = schema["type"]
+    return {**schema, "type": [kind, "null"] if isinstance(kind, str) else [*kind, "null"]}
 
 
 def array(items: Schema) -> Schema:
@@ -58,13 +74,13 @@ _TYPES: dict[str, tuple[type, ...]] = {
 }
 
 
-def _is(value: Any, type_name: str) -> bool:
+def _is(value: object, type_name: str) -> bool:
     if isinstance(value, bool) and type_name in ("integer", "number"):
         return False
     return isinstance(value, _TYPES[type_name])
 
 
-def problem(value: Any, schema: Schema, where: str) -> str | None:
+def problem(value: object, schema: Schema, where: str) -> str | None:
     """What is wrong with `value` (naming the member as `where`), or None if it fits."""
     types = schema.get("type")
     if types is not None:
@@ -75,7 +91,7 @@ def problem(value: Any, schema: Schema, where: str) -> str | None:
         return f"{where} must be one of {', '.join(map(str, schema['enum']))}, not {value!r}"
     if isinstance(value, str) and len(value) < schema.get("minLength", 0):
         return f"{where} must have at least {schema['minLength']} characters"
-    if _is(value, "number"):
+    if isinstance(value, int | float) and not isinstance(value, bool):
         if "minimum" in schema and value < schema["minimum"]:
             return f"{where} must be at least {schema['minimum']}, not {value}"
         if "maximum" in schema and value > schema["maximum"]:
@@ -85,16 +101,16 @@ def problem(value: Any, schema: Schema, where: str) -> str | None:
             found = problem(item, schema["items"], f"{where}[{index}]")
             if found:
                 return found
-    if isinstance(value, dict):
+    if isinstance(value, Mapping):
         return _object_problem(value, schema, where)
     return None
 
 
-def _object_problem(value: dict[str, Any], schema: Schema, where: str) -> str | None:
+def _object_problem(value: Mapping[str, object], schema: Schema, where: str) -> str | None:
     for name in schema.get("required", ()):
         if name not in value:
             return f"{where} lacks the member {name!r}"
-    properties: dict[str, Schema] = schema.get("properties", {})
+    properties = schema.get("properties", {})
     extra = schema.get("additionalProperties", True)
     for name, member in value.items():
         if name in properties:
@@ -112,7 +128,7 @@ def _object_problem(value: dict[str, Any], schema: Schema, where: str) -> str | 
     return None
 
 
-def check(value: Any, schema: Schema, where: str = "body") -> None:
+def check(value: object, schema: Schema, where: str = "body") -> None:
     """Raise BadRequest (naming the member) unless `value` fits `schema`."""
     found = problem(value, schema, where)
     if found:

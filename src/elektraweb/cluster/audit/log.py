@@ -73,11 +73,9 @@ class AuditFilter:
 
 
 def _loads(text: str | None) -> JSON:
-    return None if text is None else _json(json.loads(text))
-
-
-def _json(value: JSON) -> JSON:
-    # json.loads is typed as returning Any; what it returns is JSON.
+    if text is None:
+        return None
+    value: JSON = json.loads(text)
     return value
 
 
@@ -286,7 +284,7 @@ class AuditLog:
     def entries(self, where: AuditFilter) -> list[AuditEntry]:
         """Matching entries, newest first."""
         clauses: list[str] = []
-        params: list[Any] = []
+        params: list[str | int] = []
         for target_type, target_id in (("instance", where.instance), ("cluster", where.cluster)):
             if target_id is not None:
                 clauses.append("target_type = ? AND target_id = ?")

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from typing import Any
+from collections.abc import Coroutine
 
 from aiohttp import web
 
@@ -89,7 +89,7 @@ class PendingAudits:
         self._interval = interval
         self._services = services
         self._resolving: set[int] = set()
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
 
     async def resolve(self, instance_id: int | None = None) -> int:
         """Resolve the unresolved entries (of one instance); returns how many are left."""
@@ -113,7 +113,7 @@ class PendingAudits:
         return left
 
     async def _resolve_one(self, services: Services, entry: AuditEntry) -> bool:
-        result: dict[str, Any] = {"resolved": "by reading the target"}
+        result: dict[str, JSON] = {"resolved": "by reading the target"}
         state: KeyState = None
         try:
             target = _target(services, entry)
@@ -155,7 +155,7 @@ class PendingAudits:
             await self.resolve()
             await asyncio.sleep(self._interval)
 
-    def _spawn(self, coroutine: Any) -> None:
+    def _spawn(self, coroutine: Coroutine[object, object, object]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

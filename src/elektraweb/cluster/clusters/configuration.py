@@ -20,7 +20,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
-from typing import Any, NoReturn, cast
+from typing import NoReturn, cast
 
 from aiohttp import web
 
@@ -72,7 +72,7 @@ class ConvergingClusterService:
         self._applied = AppliedKeys(services.database)
         self._convergence = Convergence(services, self._applied, self._publish_status)
         self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._tasks: set[asyncio.Task[object]] = set()
         self._searches = SearchThread()
         self._read_states: dict[int, tuple[int, DesiredState]] = {}
         self._catching_up: set[int] = set()
@@ -236,7 +236,7 @@ class ConvergingClusterService:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _spawn(self, coroutine: Coroutine[Any, Any, Any]) -> None:
+    def _spawn(self, coroutine: Coroutine[object, object, object]) -> None:
         if self._closed:
             coroutine.close()
             return
@@ -244,7 +244,7 @@ class ConvergingClusterService:
         self._tasks.add(task)
         task.add_done_callback(self._finished)
 
-    def _finished(self, task: asyncio.Task[Any]) -> None:
+    def _finished(self, task: asyncio.Task[object]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:
             log.error("cluster task failed", exc_info=task.exception())

@@ -8,17 +8,28 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from typing import NotRequired, TypedDict, TypeVar
 
 from elektraweb.cluster.api.errors import ApiError
+from elektraweb.cluster.clusters.service import JoinedJSON
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.wire.json_value import EncodableObject
 
 log = logging.getLogger(__name__)
 
+Report = TypeVar("Report")
 
-async def _reported(step: Awaitable[Any], what: str) -> Any:
+
+class StepJSON(TypedDict):
+    """How a step that may fail went: ``{"ok": true}``, or the failure's API error object."""
+
+    ok: bool
+    error: NotRequired[EncodableObject]
+
+
+async def _reported(step: Awaitable[Report], what: str) -> Report | StepJSON:
     try:
         return await step
     except (*GATEWAY_ERRORS, ApiError) as error:
@@ -27,7 +38,9 @@ async def _reported(step: Awaitable[Any], what: str) -> Any:
         return {"ok": False, "error": problem.body()["error"]}
 
 
-async def joined(services: Services, cluster: Cluster, instance: Instance) -> Any:
+async def joined(
+    services: Services, cluster: Cluster, instance: Instance
+) -> JoinedJSON | StepJSON | None:
     """Apply the cluster's state to its new member; the cluster service's report, or None."""
     if services.cluster_service is None:
         return None
@@ -37,7 +50,7 @@ async def joined(services: Services, cluster: Cluster, instance: Instance) -> An
     )
 
 
-async def left(services: Services, cluster: Cluster, instance: Instance) -> Any:
+async def left(services: Services, cluster: Cluster, instance: Instance) -> StepJSON | None:
     """Unlock the cluster's keys on a former member; ``{"ok": true}`` or the failure."""
     if services.cluster_service is None:
         return None

@@ -5,10 +5,10 @@ before the request reaches a handler, so nothing is applied, audited or publishe
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from elektraweb.cluster.api.errors import BadRequest
 from elektraweb.kdb.key import lone_surrogate
+from elektraweb.wire.json_value import JSON
 
 MAX_DEPTH = 64
 """Most nested arrays/objects in one JSON document; requests need fewer than 5."""
@@ -36,11 +36,11 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON value")
 
 
-def loads(data: bytes, what: str) -> Any:
+def loads(data: bytes, what: str) -> JSON:
     """Parse `data` as one JSON document of at most `MAX_DEPTH` levels."""
     text = decode_utf8(data, what)
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value: JSON = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise BadRequest(f"{what} is not JSON: {error}") from None
     except RecursionError:
@@ -51,8 +51,8 @@ def loads(data: bytes, what: str) -> Any:
     return value
 
 
-def _check_depth(value: Any, what: str) -> None:
-    level: list[Any] = [value]
+def _check_depth(value: JSON, what: str) -> None:
+    level: list[object] = [value]
     for _ in range(MAX_DEPTH):
         level = [
             child
@@ -66,10 +66,10 @@ def _check_depth(value: Any, what: str) -> None:
         raise BadRequest(f"{what} nests deeper than {MAX_DEPTH} levels")
 
 
-def refuse_lone_surrogates(value: Any, what: str) -> None:
+def refuse_lone_surrogates(value: object, what: str) -> None:
     """A string with a lone surrogate (JSON's ``"\\ud800"``) has no UTF-8 form: no file, log
     or reply could hold it. The error names where it is, e.g. ``body.keys[2].value``."""
-    pending: list[tuple[str, Any]] = [(what, value)]
+    pending: list[tuple[str, object]] = [(what, value)]
     while pending:
         path, item = pending.pop()
         if isinstance(item, str):

@@ -30,6 +30,7 @@ from elektraweb.cluster.http.auth import SESSION_COOKIE, Authenticator
 from elektraweb.cluster.http.connections import time_request_heads
 from elektraweb.cluster.principals import Principal
 from elektraweb.cluster.services import SERVICES, Extension, Services
+from elektraweb.wire.json_value import JSON
 
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
 AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
@@ -42,7 +43,7 @@ _Middleware = Callable[[web.Request], Awaitable[web.StreamResponse]]
 access_log = logging.getLogger("elektraweb.cluster.access")
 
 
-async def _read_body(request: web.Request) -> Any:
+async def _read_body(request: web.Request) -> JSON:
     content_type = request.content_type
     if content_type in ("application/json", "text/plain"):
         json_input.check_charset(request.charset)

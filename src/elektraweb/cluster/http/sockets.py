@@ -24,7 +24,7 @@ import json
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
-from typing import Any, Protocol
+from typing import Protocol
 
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -43,6 +43,7 @@ from elektraweb.cluster.http.zws import (
 )
 from elektraweb.cluster.principals import Principal
 from elektraweb.cluster.services import SERVICES, Extension
+from elektraweb.wire.json_value import JSON, Encodable
 
 log = logging.getLogger(__name__)
 
@@ -279,7 +280,7 @@ class ZwsEndpoints:
         send_lock: asyncio.Lock,
         principal: Principal,
         envelope: Sequence[bytes],
-        fields: dict[str, Any],
+        fields: dict[str, JSON],
     ) -> None:
         started = time.perf_counter()
         method, path = fields.get("method"), fields.get("path")
@@ -413,7 +414,7 @@ async def _messages(
             return
 
 
-def _split_request(message: list[bytes]) -> tuple[list[bytes], dict[str, Any]]:
+def _split_request(message: list[bytes]) -> tuple[list[bytes], dict[str, JSON]]:
     """`[envelope..., JSON]` → envelope and the decoded request object."""
     if len(message) < 2:
         raise ZwsProtocolError(
@@ -431,7 +432,7 @@ def _split_request(message: list[bytes]) -> tuple[list[bytes], dict[str, Any]]:
     return message[:-1], fields
 
 
-def _api_request(fields: dict[str, Any], principal: Principal | None) -> ApiRequest:
+def _api_request(fields: dict[str, JSON], principal: Principal | None) -> ApiRequest:
     """Check the request object's members; each mistake is a 400 that names the member."""
     json_input.refuse_lone_surrogates(fields, "request")
     unknown = sorted(set(fields) - _REQUEST_MEMBERS)
@@ -450,7 +451,7 @@ def _api_request(fields: dict[str, Any], principal: Principal | None) -> ApiRequ
     return api_request
 
 
-def _reply(status: int, body: Any) -> bytes:
+def _reply(status: int, body: Encodable) -> bytes:
     reply = {"status": status, "body": body}
     return json.dumps(reply, separators=(",", ":"), ensure_ascii=False).encode()
 

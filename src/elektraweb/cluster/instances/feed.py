@@ -26,7 +26,7 @@ import contextlib
 import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
 
 import zmq
 from aiohttp import web
@@ -39,6 +39,7 @@ from elektraweb.cluster.services import SERVICES, Extension
 from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Instance, Registry, parse_endpoint
 from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState, LinkStatus
+from elektraweb.wire.json_value import JSONObject
 
 log = logging.getLogger(__name__)
 
@@ -97,11 +98,11 @@ async def _cancel(*tasks: asyncio.Task[None] | None) -> None:
     await asyncio.gather(*running, return_exceptions=True)
 
 
-def _state(state: KeyState | None) -> dict[str, Any] | None:
+def _state(state: KeyState | None) -> JSONObject | None:
     return None if state is None else {"value": state.value, "meta": state.meta}
 
 
-def event_json(instance_id: int, event: Event) -> dict[str, Any]:
+def event_json(instance_id: int, event: Event) -> JSONObject:
     return {
         "instance": instance_id,
         "key": event.key,
@@ -334,7 +335,7 @@ class InstanceFeed:
             named = None if entry.target_id is None else int(entry.target_id)
             self._in_background(self.sync(named))
 
-    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+    def _in_background(self, work: Coroutine[object, object, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)

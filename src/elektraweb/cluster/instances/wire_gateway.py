@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Protocol
 
 import zmq
 import zmq.asyncio
@@ -38,7 +38,7 @@ from elektraweb.wire import (
     Unreachable,
     ZmqTransport,
 )
-from elektraweb.wire.replies import OperationArgs, OperationReply, as_reply
+from elektraweb.wire.replies import OperationArgs, OperationReply
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +75,7 @@ def _timestamp(seconds: float | None) -> str | None:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
 
 
-def events_endpoint(endpoint: str, version: Mapping[str, Any]) -> str | None:
+def events_endpoint(endpoint: str, version: OperationReply) -> str | None:
     """Where the daemon reached at `endpoint` publishes its events, as its `version` says
     (docs/protocol.md §4): on the host given there, else on the host of `endpoint`. None if
     it did not say (a daemon that does not tell publishes on its request port + 2)."""
@@ -160,10 +160,9 @@ class WireGateway:
                 f" {_timestamp(down_since)}: {status.last_error or 'not connected'}"
             )
         try:
-            result = await link.transport.request(
+            return await link.transport.request(
                 op, args, timeout=timeout / (_RETRIES + 1), retries=_RETRIES
             )
-            return as_reply(op, result)
         except (RemoteError, TimedOut, Unreachable) as error:
             raise _gateway_error(error) from error
 
@@ -191,12 +190,12 @@ class WireGateway:
             raise _gateway_error(error) from error
         finally:
             await probe.close()
-        if not isinstance(version, dict) or version.get("instance") != public_key:
-            answered = version.get("instance") if isinstance(version, dict) else version
+        if version.get("instance") != public_key:
             raise InstanceUnreachable(
-                f"the daemon at {endpoint} answers as {answered!r}, not as {public_key}"
+                f"the daemon at {endpoint} answers as {version.get('instance')!r},"
+                f" not as {public_key}"
             )
-        return as_reply("version", version)
+        return version
 
     def status(self, instance: Instance) -> LinkStatusJSON:
         """``{online, offline_since, last_error, last_seen, protocol, elektra, hostname,
@@ -290,8 +289,8 @@ class WireGateway:
         except (RemoteError, TimedOut, Unreachable) as error:
             log.info("instance %d: no version after coming online: %s", link.instance.id, error)
             return
-        if isinstance(version, dict) and version != link.version:
-            link.version = as_reply("version", version)
+        if version != link.version:
+            link.version = version
             self._notify(link)
 
     def _notify(self, link: _Link) -> None:

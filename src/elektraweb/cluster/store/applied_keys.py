@@ -20,12 +20,14 @@ import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 from elektraweb.cluster.store.database import Database
 from elektraweb.wire.json_value import EncodableObject, JSONObject
 
 log = logging.getLogger(__name__)
+
+_Parameters = tuple[str | int | None, ...]
+"""The parameters of one statement."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS cluster_applied (
@@ -87,7 +89,7 @@ class AppliedKeys:
     def __init__(self, database: Database) -> None:
         self._db = database
         database.connection.executescript(_SCHEMA)
-        self._waiting: list[tuple[str, list[tuple[Any, ...]]]] = []
+        self._waiting: list[tuple[str, list[_Parameters]]] = []
         self._batches = 0
         self._writes = 0
         self._last_write: dict[tuple[int, int], int] = {}
@@ -131,7 +133,7 @@ class AppliedKeys:
         return result
 
     def _write(
-        self, cluster_id: int, instance_id: int, statement: str, rows: list[tuple[Any, ...]]
+        self, cluster_id: int, instance_id: int, statement: str, rows: list[_Parameters]
     ) -> None:
         self._writes += 1
         self._last_write[cluster_id, instance_id] = self._writes

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ipaddress
 import sqlite3
 from dataclasses import dataclass, field, replace
-from typing import Any
 from urllib.parse import urlsplit
 
 from elektraweb.cluster.store.database import Database
@@ -83,7 +82,7 @@ class Instance:
     visibility: str = "user"
     cluster_id: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, str | int | None]:
         return {
             "id": self.id,
             "name": self.name,
@@ -102,7 +101,7 @@ class Cluster:
     description: str = ""
     members: tuple[int, ...] = field(default=())
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, str | int | list[int]]:
         return {
             "id": self.id,
             "name": self.name,
