@@ -119,7 +119,7 @@ def bounded(value: Encodable, limit: int) -> JSON:
             return digest(part) if len(part.encode()) > limit else part
         if isinstance(part, dict):
             return {name: cut(member) for name, member in part.items()}
-        if isinstance(part, list):
+        if isinstance(part, list | tuple):
             return [cut(member) for member in part]
         if part is None or isinstance(part, int | float):
             return part
