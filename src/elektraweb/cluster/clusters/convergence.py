@@ -11,10 +11,12 @@ One sync runs at a time per member; members sync in parallel. A member's sync ch
 start that the instance still belongs to the cluster, so it never races a leave.
 
 Syncing many members of a cluster at once (a fan-out) runs them in one `Batch`: the cluster's
-keys, their revisions and what every member has are read once, not once per member; their
-outcomes are stored in one transaction; and the change is reported once, at the end. A member
-whose keys were written since the batch read them (another sync got to it first), or a cluster
-whose desired state changed since, is read afresh, so a batch never sends stale content.
+members, its keys, their revisions and what every member has are read once, not once per member;
+a `set` that several members get is encoded once (`SharedArgs`); their outcomes are stored in one
+transaction; and the change is reported once, at the end. A member whose keys were written since
+the batch read them (another sync got to it first), or a cluster whose desired state changed
+since, is read afresh, so a batch never sends stale content; the members are read afresh once
+anything in the database changed.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKey, AppliedKeys, Rejection
 from elektraweb.cluster.store.cluster_keys import DesiredKey
 from elektraweb.cluster.store.registry import Instance
+from elektraweb.wire.client import SharedArgs
 from elektraweb.wire.replies import OperationArgs, OperationReply
 
 log = logging.getLogger(__name__)
@@ -79,7 +82,18 @@ class Batch:
         self._applied = applied
         self._cluster_id = cluster_id
         self._snapshot: _Snapshot | None = None
+        self._members: tuple[int, dict[int, Instance]] | None = None
+        self.requests: dict[tuple[str, str, tuple[str, ...]], SharedArgs] = {}
+        """Each `set` the batch sends, by key, revision and metadata dropped."""
         self.changed = False
+
+    def member(self, instance_id: int) -> Instance | None:
+        """The instance, if it is a member of the cluster now."""
+        version = self._convergence.database_version()
+        if self._members is None or self._members[0] != version:
+            members = self._convergence.members(self._cluster_id)
+            self._members = (version, {member.id: member for member in members})
+        return self._members[1].get(instance_id)
 
     def known(self, instance_id: int) -> tuple[DesiredKeys, dict[str, AppliedKey]]:
         """The desired state and what the member has of it, as of now."""
@@ -112,6 +126,20 @@ class Convergence:
 
     def desired(self, cluster_id: int) -> DesiredKeys:
         return DesiredKeys(self._services.cluster_keys.keys(cluster_id))
+
+    def members(self, cluster_id: int) -> list[Instance]:
+        return self._services.registry.members(cluster_id)
+
+    def database_version(self) -> int:
+        """Moves on with every write through clusterd's connection (a member leaving too)."""
+        return self._services.database.connection.total_changes
+
+    def _member(self, cluster_id: int, instance_id: int) -> Instance | None:
+        try:
+            current = self._services.registry.instance(instance_id)
+        except NotFound:
+            return None
+        return current if current.cluster_id == cluster_id else None
 
     def desired_version(self, cluster_id: int) -> int:
         return self._desired_versions.get(cluster_id, 0)
@@ -159,18 +187,20 @@ class Convergence:
         keys the cluster no longer sets.
         """
         async with self.member_lock(instance.id):
-            try:
-                current = self._services.registry.instance(instance.id)
-            except NotFound:
-                return {}
-            if current.cluster_id != cluster_id:
+            if batch is None:
+                current = self._member(cluster_id, instance.id)
+            else:
+                current = batch.member(instance.id)
+            if current is None:
                 return {}
             if batch is None:
                 desired = self.desired(cluster_id)
                 applied = self._applied.of(cluster_id, current.id)
+                requests: dict[tuple[str, str, tuple[str, ...]], SharedArgs] = {}
             else:
                 desired, applied = batch.known(current.id)
-            run = _Sync(self, cluster_id, current, desired, applied)
+                requests = batch.requests
+            run = _Sync(self, cluster_id, current, desired, applied, requests)
             with self._applied.batch():
                 outcomes = await run.run(retry, full)
         if outcomes or run.unlocked:
@@ -236,8 +266,10 @@ class _Sync:
         instance: Instance,
         desired: DesiredKeys,
         applied: dict[str, AppliedKey],
+        requests: dict[tuple[str, str, tuple[str, ...]], SharedArgs],
     ) -> None:
         self._convergence = convergence
+        self._requests = requests
         self._applied = convergence._applied
         self._cluster_id = cluster_id
         self._cluster = str(cluster_id)
@@ -306,10 +338,14 @@ class _Sync:
 
     async def _put(self, key: DesiredKey, applied_meta: frozenset[str]) -> None:
         """Set the key's value and the cluster's metadata, removing entries it dropped."""
-        dropped = sorted(applied_meta - set(key.meta))
-        patch: dict[str, str | None] = {**key.meta, **dict.fromkeys(dropped)}
-        args = {"key": key.name, "value": key.value, "meta": patch, "cluster": self._cluster}
+        dropped = tuple(sorted(applied_meta - set(key.meta)))
         revision = self._desired.revision(key.name)
+        args = self._requests.get((key.name, revision, dropped))
+        if args is None:
+            patch: dict[str, str | None] = {**key.meta, **dict.fromkeys(dropped)}
+            args = self._requests[key.name, revision, dropped] = SharedArgs(
+                {"key": key.name, "value": key.value, "meta": patch, "cluster": self._cluster}
+            )
         try:
             reply = await self._convergence._call(self._instance, "set", args)
         except InstanceError as error:
