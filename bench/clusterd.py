@@ -15,7 +15,9 @@ both daemons at their default log level (INFO: one line per request):
 - fan-out: ``PUT /api/clusters/<id>/kdb/<key>`` on one cluster grown to each of
   --cluster-sizes members, one elektrad process each; every member must answer ``applied``.
   Each size's p50 and p99, its p50 over the p50 of one member, and the CPU time (utime + stime
-  from /proc) clusterd and the elektrads spent per set. --only-fanout measures nothing else.
+  from /proc) clusterd and the elektrads spent per set. Its peer: the same set sent straight
+  to every member at once by the wire client, the floor the machine allows that many elektrads
+  (on 2 cores, 10 elektrads share them). --only-fanout measures nothing else.
 - change to subscriber: a set sent straight to elektrad (from the moment it is sent), and a
   ``kdb set`` on the host (from the moment its file was renamed into place, the file's ctime:
   the command's own start-up is not the system's latency), until the event arrives on
@@ -61,6 +63,7 @@ KDB_COMMAND = Path(sys.prefix) / "bin" / "kdb"
 PASSWORD = "bench-clusterd-admin"
 LANE_KEY = "user:/bench/key"  # + lane number: every request in flight has a key of its own
 FAN_KEY = "user:/bench/fan"
+DIRECT_KEY = "user:/bench/direct"  # no cluster's: set straight to members as the fan-out's peer
 START_BATCH = 4  # elektrads started at once: each start costs a second of CPU
 REQUEST_TIMEOUT = 60.0
 EVENT_TIMEOUT = 5.0
@@ -516,15 +519,39 @@ async def grow(
         hosts.extend(new_hosts)
 
 
+async def direct_sets(hosts: list[Host], keypair: KeyPair, sets: int) -> list[float]:
+    """The peer of a fan-out: the same set sent straight to every member at once by the wire
+    client, with clusterd's keypair, waiting for all replies. Its key is no cluster's, so no
+    member refuses it. What the machine allows `len(hosts)` elektrads, without clusterd."""
+    options = ClientOptions(timeout=REQUEST_TIMEOUT, retries=0, ping_interval=None)
+    links = [
+        ZmqTransport(host.endpoint, server_key=host.public_key, keypair=keypair, options=options)
+        for host in hosts
+    ]
+    await asyncio.gather(*(link.start() for link in links))
+    try:
+        latencies: list[float] = []
+        for serial in range(-2, sets):  # two to warm up
+            args = {"key": DIRECT_KEY, "value": f"direct{serial}"}
+            started = time.perf_counter()
+            await asyncio.gather(*(link.request("set", args) for link in links))
+            if serial >= 0:
+                latencies.append(time.perf_counter() - started)
+        return latencies
+    finally:
+        await asyncio.gather(*(link.close() for link in links))
+
+
 async def bench_fanout(
     api: Api,
     fleet: Fleet,
     clusterd: Daemon,
     hosts: list[Host],
-    clusterd_key: str,
+    keypair: KeyPair,
     args: argparse.Namespace,
 ) -> list[dict[str, Any]]:
     """`hosts` holds the first member (registered, not yet in a cluster)."""
+    clusterd_key = keypair.public
     cluster = (await api.call("POST", "/api/clusters", {"name": "bench"}, expect=201))["id"]
     await join(api, cluster, hosts[0])
     path = kdb_path(f"clusters/{cluster}", FAN_KEY)
@@ -549,12 +576,15 @@ async def bench_fanout(
         await asyncio.sleep(0.5)  # members rescan their file a moment after each write
         cpu = [cpu_seconds(d.pid) - before for d, before in zip(processes, cpu_before, strict=True)]
         p50, p99 = percentiles_ms(latencies)
+        direct_p50, direct_p99 = percentiles_ms(await direct_sets(hosts, keypair, args.fanout_sets))
         results.append(
             {
                 "members": size,
                 "sets": len(latencies),
                 "p50_ms": p50,
                 "p99_ms": p99,
+                "direct_p50_ms": direct_p50,
+                "direct_p99_ms": direct_p99,
                 "not_applied": not_applied,
                 # CPU per set: where the time goes when 2 cores serve `size` daemons.
                 "clusterd_cpu_ms_per_set": cpu[0] / len(latencies) * 1e3,
@@ -565,7 +595,8 @@ async def bench_fanout(
             f"  {size:3} members: p50 {p50:8.1f} ms  p99 {p99:8.1f} ms  "
             f"({not_applied} member results not applied); CPU per set: clusterd "
             f"{cpu[0] / len(latencies) * 1e3:.1f} ms, elektrads "
-            f"{sum(cpu[1:]) / len(latencies) * 1e3:.1f} ms",
+            f"{sum(cpu[1:]) / len(latencies) * 1e3:.1f} ms; straight to the members: p50 "
+            f"{direct_p50:.1f} ms",
             flush=True,
         )
     one = next((row["p50_ms"] for row in results if row["members"] == 1), None)
@@ -654,7 +685,7 @@ async def measure_system(fleet: Fleet, args: argparse.Namespace) -> dict[str, An
                     report["change_to_subscriber"] = await bench_events(api, link, first, args)
             finally:
                 await zws.close()
-        report["fanout"] = await bench_fanout(api, fleet, clusterd, hosts, keypair.public, args)
+        report["fanout"] = await bench_fanout(api, fleet, clusterd, hosts, keypair, args)
         await asyncio.sleep(1.0)
         members = [rss_mb(host.daemon.pid) for host in hosts]
         report["rss_mb"] = {
@@ -738,11 +769,16 @@ def print_report(report: dict[str, Any]) -> None:
             f"{'event ' + row['origin']:16}{1:>10}{'':9}"
             f"{row['p50_ms']:>10.3f}{row['p99_ms']:>10.3f}"
         )
-    print(f"\n{'fan-out':16}{'p50 ms':>10}{'p99 ms':>10}{'p50 / 1':>9}{'clusterd CPU ms/set':>21}")
+    print(
+        f"\n{'fan-out':12}{'p50 ms':>8}{'p99 ms':>8}{'p50 / 1':>9}{'direct p50':>12}"
+        f"{'direct p99':>12}{'clusterd CPU/set':>18}{'elektrads CPU/set':>19}"
+    )
     for row in report["fanout"]:
         print(
-            f"{str(row['members']) + ' members':16}{row['p50_ms']:>10.3f}{row['p99_ms']:>10.3f}"
-            f"{row.get('p50_ratio_to_one', math.nan):>9.2f}{row['clusterd_cpu_ms_per_set']:>21.2f}"
+            f"{str(row['members']) + ' members':12}{row['p50_ms']:>8.2f}{row['p99_ms']:>8.2f}"
+            f"{row.get('p50_ratio_to_one', math.nan):>9.2f}{row['direct_p50_ms']:>12.2f}"
+            f"{row['direct_p99_ms']:>12.2f}{row['clusterd_cpu_ms_per_set']:>15.2f} ms"
+            f"{row['elektrad_cpu_ms_per_set']:>16.2f} ms"
         )
     rss = report["rss_mb"]
     print(
