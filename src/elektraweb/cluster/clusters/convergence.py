@@ -47,6 +47,9 @@ log = logging.getLogger(__name__)
 
 Status = Literal["applied", "rejected", "pending"]
 
+Puts = dict[tuple[str, str, tuple[str, ...]], SharedArgs]
+"""The `set` requests of a sync or batch, by key, revision and the metadata they drop."""
+
 
 @dataclass(frozen=True)
 class Outcome:
@@ -83,8 +86,7 @@ class Batch:
         self._cluster_id = cluster_id
         self._snapshot: _Snapshot | None = None
         self._members: tuple[int, dict[int, Instance]] | None = None
-        self.requests: dict[tuple[str, str, tuple[str, ...]], SharedArgs] = {}
-        """Each `set` the batch sends, by key, revision and metadata dropped."""
+        self.requests: Puts = {}
         self.changed = False
 
     def member(self, instance_id: int) -> Instance | None:
@@ -196,7 +198,7 @@ class Convergence:
             if batch is None:
                 desired = self.desired(cluster_id)
                 applied = self._applied.of(cluster_id, current.id)
-                requests: dict[tuple[str, str, tuple[str, ...]], SharedArgs] = {}
+                requests: Puts = {}
             else:
                 desired, applied = batch.known(current.id)
                 requests = batch.requests
@@ -266,7 +268,7 @@ class _Sync:
         instance: Instance,
         desired: DesiredKeys,
         applied: dict[str, AppliedKey],
-        requests: dict[tuple[str, str, tuple[str, ...]], SharedArgs],
+        requests: Puts,
     ) -> None:
         self._convergence = convergence
         self._requests = requests
