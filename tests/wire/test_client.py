@@ -126,10 +126,10 @@ async def test_shared_arguments_are_encoded_once_however_many_links_send_them(
     replies = await asyncio.gather(
         client.request("set", args), second.request("set", args), client.request("set", args)
     )
-    assert [reply["args"] for reply in replies] == [dict(args)] * 3
+    assert [dict(reply) for reply in replies] == [{"op": "set", "args": dict(args)}] * 3
     assert encoded == ["set"]
 
-    assert (await second.request("get", args))["op"] == "get"
+    assert dict(await second.request("get", args))["op"] == "get"
     await client.request("set", {"key": "user:/own"})
     assert encoded == ["set", "get", "set"]
 

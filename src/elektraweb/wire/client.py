@@ -47,12 +47,12 @@ class ClientOptions:
     max_message_bytes: int = MAX_MESSAGE_BYTES
 
 
-class SharedArgs(dict[str, Any]):
+class SharedArgs(dict[str, object]):
     """The arguments of one operation sent over many links (a cluster's write to each of its
     members): `ZmqTransport` encodes them to JSON once, however many links send them. Not to be
     changed once sent: the encoding is kept."""
 
-    def __init__(self, args: Mapping[str, Any]) -> None:
+    def __init__(self, args: Mapping[str, object]) -> None:
         super().__init__(args)
         self._bodies: dict[str, bytes] = {}
 

@@ -26,7 +26,7 @@ import logging
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, NotFound
 from elektraweb.cluster.clusters.sync_state import DesiredKeys, work_of
@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 
 Status = Literal["applied", "rejected", "pending"]
 
-Puts = dict[tuple[str, str, tuple[str, ...]], SharedArgs]
+Puts = dict[tuple[str, str, tuple[str, ...]], OperationArgs]
 """The `set` requests of a sync or batch, by key, revision and the metadata they drop."""
 
 
@@ -345,9 +345,11 @@ class _Sync:
         args = self._requests.get((key.name, revision, dropped))
         if args is None:
             patch: dict[str, str | None] = {**key.meta, **dict.fromkeys(dropped)}
-            args = self._requests[key.name, revision, dropped] = SharedArgs(
+            shared = SharedArgs(
                 {"key": key.name, "value": key.value, "meta": patch, "cluster": self._cluster}
             )
+            # Read-only from here on; the gateway passes it to the link unchanged.
+            args = self._requests[key.name, revision, dropped] = cast(OperationArgs, shared)
         try:
             reply = await self._convergence._call(self._instance, "set", args)
         except InstanceError as error:
