@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/clusterd.py                                   # clusters of 1, 10, 50
     .venv/bin/python bench/clusterd.py --cluster-sizes 1,10 --seconds 1  # a quick run
+    .venv/bin/python bench/clusterd.py --only-fanout --cluster-sizes 1,10 --fanout-sets 100
 
 Real processes on 127.0.0.1, each daemon in a temporary directory, CURVE on every daemon link,
 both daemons at their default log level (INFO: one line per request):
@@ -13,6 +14,10 @@ both daemons at their default log level (INFO: one line per request):
   ``GET /api/version`` on both transports is the floor: a request that never leaves clusterd.
 - fan-out: ``PUT /api/clusters/<id>/kdb/<key>`` on one cluster grown to each of
   --cluster-sizes members, one elektrad process each; every member must answer ``applied``.
+  Each size's p50 and p99, its p50 over the p50 of one member, and the CPU time (utime + stime
+  from /proc) clusterd and the elektrads spent per set. Its peer: the same set sent straight
+  to every member at once by the wire client, the floor the machine allows that many elektrads
+  (on 2 cores, 10 elektrads share them). --only-fanout measures nothing else.
 - change to subscriber: a set sent straight to elektrad (from the moment it is sent), and a
   ``kdb set`` on the host (from the moment its file was renamed into place, the file's ctime:
   the command's own start-up is not the system's latency), until the event arrives on
@@ -21,7 +26,7 @@ both daemons at their default log level (INFO: one line per request):
   offline (no daemons behind them: their endpoints are closed loopback ports), its RSS and its
   CPU use while idle.
 
-Aims (issue 4): the hop adds at most 1 ms at p50; fan-out to 50 within 3x of fan-out to one;
+Aims (issues 4, 10): the hop adds at most 1 ms at p50; fan-out within 3x of fan-out to one;
 change to subscriber under 100 ms at p50. Prints a table and writes bench/results/clusterd.json.
 """
 
@@ -30,6 +35,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import re
 import signal
@@ -57,6 +63,7 @@ KDB_COMMAND = Path(sys.prefix) / "bin" / "kdb"
 PASSWORD = "bench-clusterd-admin"
 LANE_KEY = "user:/bench/key"  # + lane number: every request in flight has a key of its own
 FAN_KEY = "user:/bench/fan"
+DIRECT_KEY = "user:/bench/direct"  # no cluster's: set straight to members as the fan-out's peer
 START_BATCH = 4  # elektrads started at once: each start costs a second of CPU
 REQUEST_TIMEOUT = 60.0
 EVENT_TIMEOUT = 5.0
@@ -512,15 +519,39 @@ async def grow(
         hosts.extend(new_hosts)
 
 
+async def direct_sets(hosts: list[Host], keypair: KeyPair, sets: int) -> list[float]:
+    """The peer of a fan-out: the same set sent straight to every member at once by the wire
+    client, with clusterd's keypair, waiting for all replies. Its key is no cluster's, so no
+    member refuses it. What the machine allows `len(hosts)` elektrads, without clusterd."""
+    options = ClientOptions(timeout=REQUEST_TIMEOUT, retries=0, ping_interval=None)
+    links = [
+        ZmqTransport(host.endpoint, server_key=host.public_key, keypair=keypair, options=options)
+        for host in hosts
+    ]
+    await asyncio.gather(*(link.start() for link in links))
+    try:
+        latencies: list[float] = []
+        for serial in range(-2, sets):  # two to warm up
+            args = {"key": DIRECT_KEY, "value": f"direct{serial}"}
+            started = time.perf_counter()
+            await asyncio.gather(*(link.request("set", args) for link in links))
+            if serial >= 0:
+                latencies.append(time.perf_counter() - started)
+        return latencies
+    finally:
+        await asyncio.gather(*(link.close() for link in links))
+
+
 async def bench_fanout(
     api: Api,
     fleet: Fleet,
     clusterd: Daemon,
     hosts: list[Host],
-    clusterd_key: str,
+    keypair: KeyPair,
     args: argparse.Namespace,
 ) -> list[dict[str, Any]]:
     """`hosts` holds the first member (registered, not yet in a cluster)."""
+    clusterd_key = keypair.public
     cluster = (await api.call("POST", "/api/clusters", {"name": "bench"}, expect=201))["id"]
     await join(api, cluster, hosts[0])
     path = kdb_path(f"clusters/{cluster}", FAN_KEY)
@@ -545,12 +576,15 @@ async def bench_fanout(
         await asyncio.sleep(0.5)  # members rescan their file a moment after each write
         cpu = [cpu_seconds(d.pid) - before for d, before in zip(processes, cpu_before, strict=True)]
         p50, p99 = percentiles_ms(latencies)
+        direct_p50, direct_p99 = percentiles_ms(await direct_sets(hosts, keypair, args.fanout_sets))
         results.append(
             {
                 "members": size,
                 "sets": len(latencies),
                 "p50_ms": p50,
                 "p99_ms": p99,
+                "direct_p50_ms": direct_p50,
+                "direct_p99_ms": direct_p99,
                 "not_applied": not_applied,
                 # CPU per set: where the time goes when 2 cores serve `size` daemons.
                 "clusterd_cpu_ms_per_set": cpu[0] / len(latencies) * 1e3,
@@ -561,9 +595,14 @@ async def bench_fanout(
             f"  {size:3} members: p50 {p50:8.1f} ms  p99 {p99:8.1f} ms  "
             f"({not_applied} member results not applied); CPU per set: clusterd "
             f"{cpu[0] / len(latencies) * 1e3:.1f} ms, elektrads "
-            f"{sum(cpu[1:]) / len(latencies) * 1e3:.1f} ms",
+            f"{sum(cpu[1:]) / len(latencies) * 1e3:.1f} ms; straight to the members: p50 "
+            f"{direct_p50:.1f} ms",
             flush=True,
         )
+    one = next((row["p50_ms"] for row in results if row["members"] == 1), None)
+    for row in results:
+        if one is not None:
+            row["p50_ratio_to_one"] = row["p50_ms"] / one
     return results
 
 
@@ -635,17 +674,18 @@ async def measure_system(fleet: Fleet, args: argparse.Namespace) -> dict[str, An
         first = await fleet.elektrad("elektrad-0", keypair.public)
         await register(api, first, "member-0")
         hosts = [first]
-        zws = await ZwsDealer.connect(api.session)
-        try:
-            async with ZmqTransport(
-                first.endpoint, server_key=first.public_key, keypair=keypair, options=options
-            ) as link:
-                report["hop"] = await bench_hop(api, zws, link, first, args)
-                report["hop_p50_ms"] = hop_p50_ms(report["hop"])
-                report["change_to_subscriber"] = await bench_events(api, link, first, args)
-        finally:
-            await zws.close()
-        report["fanout"] = await bench_fanout(api, fleet, clusterd, hosts, keypair.public, args)
+        if not args.only_fanout:
+            zws = await ZwsDealer.connect(api.session)
+            try:
+                async with ZmqTransport(
+                    first.endpoint, server_key=first.public_key, keypair=keypair, options=options
+                ) as link:
+                    report["hop"] = await bench_hop(api, zws, link, first, args)
+                    report["hop_p50_ms"] = hop_p50_ms(report["hop"])
+                    report["change_to_subscriber"] = await bench_events(api, link, first, args)
+            finally:
+                await zws.close()
+        report["fanout"] = await bench_fanout(api, fleet, clusterd, hosts, keypair, args)
         await asyncio.sleep(1.0)
         members = [rss_mb(host.daemon.pid) for host in hosts]
         report["rss_mb"] = {
@@ -664,7 +704,7 @@ async def measure_system(fleet: Fleet, args: argparse.Namespace) -> dict[str, An
 def aims(report: dict[str, Any]) -> list[dict[str, Any]]:
     found = [
         {"aim": f"hop {name} p50 ms", "value": value, "limit": HOP_AIM_MS}
-        for name, value in report["hop_p50_ms"].items()
+        for name, value in report.get("hop_p50_ms", {}).items()
     ]
     fanout = {row["members"]: row["p50_ms"] for row in report["fanout"]}
     if 1 in fanout:
@@ -683,7 +723,7 @@ def aims(report: dict[str, Any]) -> list[dict[str, Any]]:
             "value": row["p50_ms"],
             "limit": EVENT_AIM_MS,
         }
-        for row in report["change_to_subscriber"]
+        for row in report.get("change_to_subscriber", [])
     ]
     for aim in found:
         aim["met"] = aim["value"] <= aim["limit"]
@@ -701,10 +741,11 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         fleet = Fleet(Path(temp))
         try:
             report: dict[str, Any] = {"settings": settings, **await measure_system(fleet, args)}
-            report["registry"] = await bench_registry(fleet, args)
+            if not args.only_fanout:
+                report["registry"] = await bench_registry(fleet, args)
         finally:
             await fleet.stop()  # also on Ctrl-C or SIGTERM: the task is cancelled, this runs
-    report["hop"] = [asdict(row) for row in report["hop"]]
+    report["hop"] = [asdict(row) for row in report.get("hop", [])]
     report["settings"]["load_average_after"] = os.getloadavg()[0]
     report["aims"] = aims(report)
     return report
@@ -716,37 +757,46 @@ def print_report(report: dict[str, Any]) -> None:
         f"\nload average (1 min) {settings['load_average_before']:.1f} before, "
         f"{settings['load_average_after']:.1f} after, on {os.cpu_count()} CPUs"
     )
-    print(f"{'measured':16}{'in flight':>10}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>10}")
+    if report["hop"]:
+        print(f"{'measured':16}{'in flight':>10}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>10}")
     for row in report["hop"]:
         print(
             f"{row['name']:16}{row['in_flight']:>10}{row['per_second']:>9.0f}"
             f"{row['p50_ms']:>10.3f}{row['p99_ms']:>10.3f}"
         )
-    for row in report["fanout"]:
-        print(
-            f"{'fan-out ' + str(row['members']):16}{1:>10}{'':9}"
-            f"{row['p50_ms']:>10.3f}{row['p99_ms']:>10.3f}"
-        )
-    for row in report["change_to_subscriber"]:
+    for row in report.get("change_to_subscriber", []):
         print(
             f"{'event ' + row['origin']:16}{1:>10}{'':9}"
             f"{row['p50_ms']:>10.3f}{row['p99_ms']:>10.3f}"
         )
-    rss, registry = report["rss_mb"], report["registry"]
+    print(
+        f"\n{'fan-out':12}{'p50 ms':>8}{'p99 ms':>8}{'p50 / 1':>9}{'direct p50':>12}"
+        f"{'direct p99':>12}{'clusterd CPU/set':>18}{'elektrads CPU/set':>19}"
+    )
+    for row in report["fanout"]:
+        print(
+            f"{str(row['members']) + ' members':12}{row['p50_ms']:>8.2f}{row['p99_ms']:>8.2f}"
+            f"{row.get('p50_ratio_to_one', math.nan):>9.2f}{row['direct_p50_ms']:>12.2f}"
+            f"{row['direct_p99_ms']:>12.2f}{row['clusterd_cpu_ms_per_set']:>15.2f} ms"
+            f"{row['elektrad_cpu_ms_per_set']:>16.2f} ms"
+        )
+    rss = report["rss_mb"]
     print(
         f"\nRSS MB: clusterd with {rss['members']} members {rss['clusterd_with_members']:.1f}; "
         f"elektrad mean {rss['elektrad_mean']:.1f}, max {rss['elektrad_max']:.1f}, "
         f"total {rss['elektrad_total']:.1f}"
     )
-    print(
-        f"registry: clusterd RSS {registry['rss_empty_mb']:.1f} MB empty, "
-        f"{registry['rss_registered_mb']:.1f} MB with {registry['instances']} instances; "
-        f"{registry['register_per_second']:.0f} registrations/s "
-        f"({registry['register_per_second_first_tenth']:.0f} first tenth, "
-        f"{registry['register_per_second_last_tenth']:.0f} last); GET /api/instances "
-        f"{registry['list_instances_p50_ms']:.1f} ms; "
-        f"idle CPU {registry['idle_cpu_percent']:.1f}%"
-    )
+    registry = report.get("registry")
+    if registry is not None:
+        print(
+            f"registry: clusterd RSS {registry['rss_empty_mb']:.1f} MB empty, "
+            f"{registry['rss_registered_mb']:.1f} MB with {registry['instances']} instances; "
+            f"{registry['register_per_second']:.0f} registrations/s "
+            f"({registry['register_per_second_first_tenth']:.0f} first tenth, "
+            f"{registry['register_per_second_last_tenth']:.0f} last); GET /api/instances "
+            f"{registry['list_instances_p50_ms']:.1f} ms; "
+            f"idle CPU {registry['idle_cpu_percent']:.1f}%"
+        )
     print(f"\n{'aim':44}{'value':>10}{'limit':>8}  met")
     for aim in report["aims"]:
         print(
@@ -784,6 +834,11 @@ def main() -> int:
         type=int,
         default=1000,
         help="offline instances registered for the RSS measurement",
+    )
+    parser.add_argument(
+        "--only-fanout",
+        action="store_true",
+        help="measure the fan-out only (no hop, events or registry): a quick before/after",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args()

@@ -8,6 +8,7 @@ import math
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "clusterd.py"
 
@@ -35,10 +36,7 @@ def test_the_benchmark_reports_every_measurement(tmp_path: Path) -> None:
     assert set(report["hop_p50_ms"]) == {"rest get", "rest set", "zws get", "zws set"}
 
     assert [row["members"] for row in report["fanout"]] == [1, 2]
-    for row in report["fanout"]:
-        assert row["sets"] == 2
-        assert row["not_applied"] == 0
-        assert 0 < row["p50_ms"] <= row["p99_ms"]
+    assert_fanout_measured(report["fanout"])
 
     events = {row["origin"]: row for row in report["change_to_subscriber"]}
     assert set(events) == {"elektrad", "external"}
@@ -62,3 +60,29 @@ def test_the_benchmark_reports_every_measurement(tmp_path: Path) -> None:
     }  # fmt: skip
     for aim in report["aims"]:
         assert math.isfinite(aim["value"]) and isinstance(aim["met"], bool)
+
+
+def assert_fanout_measured(rows: list[dict[str, Any]]) -> None:
+    """Each size: its sets all applied, its peer sent straight to the members, the CPU."""
+    for row in rows:
+        assert row["sets"] == 2
+        assert row["not_applied"] == 0
+        assert 0 < row["p50_ms"] <= row["p99_ms"]
+        assert 0 < row["direct_p50_ms"] <= row["direct_p99_ms"]
+        assert row["clusterd_cpu_ms_per_set"] >= 0 and row["elektrad_cpu_ms_per_set"] >= 0
+        assert row["p50_ratio_to_one"] == row["p50_ms"] / rows[0]["p50_ms"]
+
+
+def test_only_the_fanout_is_measured_when_asked(tmp_path: Path) -> None:
+    output = tmp_path / "clusterd.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--only-fanout", "--cluster-sizes", "1,2",
+         "--fanout-sets", "2", "--output", str(output)],
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    report = json.loads(output.read_text())
+    assert "registry" not in report and report["hop"] == []
+    assert_fanout_measured(report["fanout"])
+    assert [aim["aim"] for aim in report["aims"]] == ["fan-out 2 / fan-out 1 p50"]
+    assert "clusterd CPU/set" in done.stdout

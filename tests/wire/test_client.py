@@ -14,6 +14,9 @@ from elektraweb.wire import (
     WireServer,
     ZmqTransport,
 )
+from elektraweb.wire import client as wire_client
+from elektraweb.wire.client import SharedArgs
+from elektraweb.wire.messages import Request, encode_request
 
 from .conftest import (
     ClientFactory,
@@ -104,6 +107,32 @@ async def test_many_concurrent_requests_each_get_their_own_reply(client: ZmqTran
     names = [f"user:/k/{i}" for i in range(200)]
     results = await asyncio.gather(*(client.request("get", {"key": n}) for n in names))
     assert [echoed(r)["key"] for r in results] == names
+
+
+async def test_shared_arguments_are_encoded_once_however_many_links_send_them(
+    client: ZmqTransport, connect: ClientFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cluster's set to each of its members: every daemon gets the arguments, and they are
+    encoded to JSON once (per operation); arguments of their own are encoded per request."""
+    encoded: list[str] = []
+
+    def counting(request: Request) -> list[bytes]:
+        encoded.append(request.op)
+        return encode_request(request)
+
+    monkeypatch.setattr(wire_client, "encode_request", counting)
+    second = connect()
+    await second.start()
+    args = SharedArgs({"key": "user:/shared", "value": "é" * 100, "meta": {"gone": None}})
+    replies = await asyncio.gather(
+        client.request("set", args), second.request("set", args), client.request("set", args)
+    )
+    assert [dict(reply) for reply in replies] == [{"op": "set", "args": dict(args)}] * 3
+    assert encoded == ["set"]
+
+    assert dict(await second.request("get", args))["op"] == "get"
+    await client.request("set", {"key": "user:/own"})
+    assert encoded == ["set", "get", "set"]
 
 
 async def test_ping_measures_a_round_trip(client: ZmqTransport, handler: RecordingHandler) -> None:

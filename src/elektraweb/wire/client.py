@@ -47,6 +47,23 @@ class ClientOptions:
     max_message_bytes: int = MAX_MESSAGE_BYTES
 
 
+class SharedArgs(dict[str, object]):
+    """The arguments of one operation sent over many links (a cluster's write to each of its
+    members): `ZmqTransport` encodes them to JSON once, however many links send them. Not to be
+    changed once sent: the encoding is kept."""
+
+    def __init__(self, args: Mapping[str, object]) -> None:
+        super().__init__(args)
+        self._bodies: dict[str, bytes] = {}
+
+    def body(self, op: str) -> bytes:
+        """The request body of `op` with these arguments (the request id is a frame of its own)."""
+        body = self._bodies.get(op)
+        if body is None:
+            body = self._bodies[op] = encode_request(Request(b"", op, self))[1]
+        return body
+
+
 @dataclass(slots=True, eq=False)
 class _Pending:
     op: str
@@ -130,7 +147,10 @@ class ZmqTransport:
         timeout = self._options.timeout if timeout is None else timeout
         retries = self._options.retries if retries is None else retries
         request = Request(new_request_id(), op, dict(args or {}))
-        frames = encode_request(request)
+        if isinstance(args, SharedArgs):
+            frames = [request.id, args.body(op)]
+        else:
+            frames = encode_request(request)
         if len(frames[1]) > self._options.max_message_bytes:
             raise RemoteError(
                 ErrorCode.TOO_LARGE,

@@ -86,11 +86,71 @@ async def test_each_member_is_applied_to_in_parallel(admin: Client, trio: dict[s
     assert met == ["set"] * 3
 
 
+async def test_a_slow_member_does_not_hold_back_the_others(
+    admin: Client, trio: dict[str, Any]
+) -> None:
+    """The first member's set is held before it reaches its daemon: the other two members
+    have the new value on disk before it is let go, and the answer waits for all three."""
+    slow, *others = trio["daemons"]
+    reached, release = asyncio.Event(), asyncio.Event()
+
+    async def hold(op: str) -> None:
+        if op == "set":
+            reached.set()
+            await release.wait()
+
+    slow.faults.before = hold
+    write = asyncio.create_task(admin.put(f"{trio['url']}/kdb/system:/app/mode", "steady"))
+    await asyncio.wait_for(reached.wait(), 5)
+    await eventually(
+        lambda: all(daemon.keys.get("system:/app/mode") == ("steady", {}) for daemon in others)
+    )
+    assert "system:/app/mode" not in slow.keys
+    assert not write.done()
+
+    release.set()
+    answer = await write
+    assert [answer.body["members"][str(member)]["status"] for member in trio["members"]] == [
+        "applied"
+    ] * 3
+    assert slow.keys["system:/app/mode"] == ("steady", {})
+
+
+async def test_one_audit_entry_covers_every_member_with_the_desired_state_around_it(
+    admin: Client, trio: dict[str, Any]
+) -> None:
+    """The cluster's own state before and after the write, and each member's outcome,
+    refusals included, in one entry however many members there are."""
+    url, members = trio["url"], trio["members"]
+    await admin.put(f"{url}/kdb/system:/app/mode", "first")
+    fussy: InProcessElektrad = trio["daemons"][1]
+    await fussy.kdb_set("system:/app/mode", "1", {"check/type": "long"})
+
+    answer = await admin.put(f"{url}/kdb/system:/app/mode", "second")
+    assert answer.status == 200
+    assert "changes" not in answer.body  # how the audit learns the states, not the caller's
+    cluster = url.rpartition("/")[2]
+    entries = (await admin.get(f"/api/audit?cluster={cluster}&key=system:/app/mode")).body
+    assert [(entry["before"], entry["after"]) for entry in entries] == [
+        ({"value": "first", "meta": {}}, {"value": "second", "meta": {}}),
+        (None, {"value": "first", "meta": {}}),
+    ]
+    outcomes = entries[0]["result"]["reply"]["members"]
+    assert [outcomes[str(member)]["status"] for member in members] == [
+        "applied",
+        "rejected",
+        "applied",
+    ]
+    assert outcomes[str(members[1])]["error"]["code"] == "validation"
+    assert outcomes == answer.body["members"]
+
+
 async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
     admin: Client, trio: dict[str, Any], register: Register, server: Server
 ) -> None:
-    """The cluster's keys and what members have are read once per write, and the members'
-    outcomes are stored in one transaction, however many members answer."""
+    """The cluster's members, its keys and what members have are read once per write; the
+    members' outcomes are stored in one transaction and the write is audited in one entry,
+    however many members answer."""
     solo = (await admin.post("/api/clusters", {"name": "solo"})).body
     alone = await register("solo-0", 42100)
     await admin.post(f"/api/clusters/{solo['id']}/instances", {"instance": alone["id"]})
@@ -109,7 +169,14 @@ async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
         return Counter(
             kind
             for statement in statements
-            for kind in ("SELECT * FROM cluster_applied", "FROM cluster_keys", "COMMIT")
+            for kind in (
+                "SELECT * FROM cluster_applied",
+                "FROM cluster_keys",
+                "FROM instances",
+                "INSERT INTO audit",
+                "UPDATE audit SET",
+                "COMMIT",
+            )
             if kind in statement
         )
 
@@ -117,6 +184,7 @@ async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
     three = await statements_of_a_write(trio["url"])
     assert three == one
     assert one["COMMIT"] >= 1
+    assert one["INSERT INTO audit"] == 1  # one entry, concluded as often for three as for one
 
 
 async def test_a_batch_reads_afresh_what_was_written_since_it_read(
@@ -144,4 +212,10 @@ async def test_a_batch_reads_afresh_what_was_written_since_it_read(
         services.cluster_keys.put(cluster_id, DesiredKey("system:/app/b", "2"))
         convergence.desired_changed(cluster_id)
         assert list(batch.known(first)[0]) == ["system:/app/a", "system:/app/b"]
+
+        assert batch.member(second) is not None
+        services.registry.leave(cluster_id, second)  # a member leaves while the batch runs
+        assert batch.member(second) is None
+        member = batch.member(first)
+        assert member is not None and member.cluster_id == cluster_id
     assert published == []  # no sync ran, so nothing changed to report

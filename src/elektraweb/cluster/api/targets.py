@@ -1,7 +1,8 @@
 """Where a KDB operation runs: one instance (through the gateway) or one cluster (through the
 cluster service). Both answer `call(op, args)` with the daemon link's operations, and
 `write(op, args)` with the write's reply and its key's state before and after (for the audit
-log); both raise API errors that name the target."""
+log), which both report among the reply's `changes`; both raise API errors that name the
+target."""
 
 from __future__ import annotations
 
@@ -50,15 +51,25 @@ async def read_state(target: Target, key: str) -> KeyState:
     return {"value": found.get("value"), "meta": found.get("meta", {})}
 
 
-async def _read_back(
-    target: Target, reply: OperationReply, key: str, before: KeyState, unknown: dict[str, str]
-) -> Written:
+async def _reported_write(target: Target, op: str, args: OperationArgs) -> Written:
+    """One round trip: the target's reply reports the key's state before and after, first
+    among its `changes`, which the reply passed on leaves out."""
+    reply = await target.call(op, args)
+    reported = reply.get("changes") or []
+    passed_on = {name: value for name, value in reply.items() if name not in REPORTED_CHANGES}
+    reply = cast(OperationReply, passed_on)
+    key = args["key"]
+    if reported and reported[0]["key"] == key:
+        return Written(reply, _as_audited(reported[0]["old"]), _as_audited(reported[0]["new"]))
+    # An elektrad from before digests were reported: what the key holds now is all there is.
+    reason = f"{target.kind} {target.id} did not report the state of {key} (too large)"
+    unknown = {"before_unknown": reason}
     try:
         after = await read_state(target, key)
     except ApiError as error:
         # The write succeeded; only reading it back failed. Record that, do not fail the write.
-        return Written(reply, before, None, {**unknown, "after_unknown": error.message})
-    return Written(reply, before, after, unknown)
+        return Written(reply, None, None, {**unknown, "after_unknown": error.message})
+    return Written(reply, None, after, unknown)
 
 
 def _as_audited(state: KeyStateJSON | None) -> KeyState:
@@ -87,18 +98,7 @@ class InstanceTarget:
             raise api_error(error, instance=self.id) from error
 
     async def write(self, op: str, args: OperationArgs) -> Written:
-        """One round trip: elektrad's reply reports the key's state before and after, first
-        among its `changes`, which the reply passed on leaves out."""
-        reply = await self.call(op, args)
-        reported = reply.get("changes") or []
-        passed_on = {name: value for name, value in reply.items() if name not in REPORTED_CHANGES}
-        reply = cast(OperationReply, passed_on)
-        key = args["key"]
-        if reported and reported[0]["key"] == key:
-            return Written(reply, _as_audited(reported[0]["old"]), _as_audited(reported[0]["new"]))
-        # An elektrad from before digests were reported: what the key holds now is all there is.
-        reason = f"instance {self.id} did not report the state of {key} (too large)"
-        return await _read_back(self, reply, key, None, {"before_unknown": reason})
+        return await _reported_write(self, op, args)
 
     def check_write(self, op: str, args: OperationArgs) -> None:
         """Refuse (423) a write to a key that the instance's cluster owns."""
@@ -122,11 +122,9 @@ class ClusterTarget:
             raise api_error(error, cluster=self.id) from error
 
     async def write(self, op: str, args: OperationArgs) -> Written:
-        """The cluster's desired state is clusterd's own: reading it around the write costs
-        no round trip to any member."""
-        key = args["key"]
-        before = await read_state(self, key)
-        return await _read_back(self, await self.call(op, args), key, before, {})
+        """The cluster service reports the key's change as elektrad does: from the desired
+        state it changed, so the audit needs no read of it before or after."""
+        return await _reported_write(self, op, args)
 
     def check_write(self, op: str, args: OperationArgs) -> None:
         """A cluster owns its keys: nothing to check."""

@@ -47,7 +47,7 @@ from elektraweb.cluster.store.registry import Cluster, Instance
 from elektraweb.kdb.search import SearchThread
 from elektraweb.wire.json_value import EncodableObject
 from elektraweb.wire.messages import Event
-from elektraweb.wire.replies import OperationArgs
+from elektraweb.wire.replies import ChangeJSON, OperationArgs
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,12 @@ class ConvergingClusterService:
         )
         if results and all(result.status == "rejected" for result in results):
             await self._undo(cluster, state, change, results)
-        return cast(ClusterReply, {**change.result, "members": results_json(results)})
+        reply = {
+            **change.result,
+            "changes": [_change_of(state, change, key_name(op, args.get("key")))],
+            "members": results_json(results),
+        }
+        return cast(ClusterReply, reply)
 
     async def _state_for_reading(self, cluster_id: int) -> DesiredState:
         """The cluster's desired state for reads, built off the event loop (a key set of a
@@ -323,6 +328,16 @@ class ConvergingClusterService:
             f"cluster/{cluster_id}/status",
             {"cluster": cluster_id, **self.cluster_status(cluster_id)},
         )
+
+
+def _change_of(before: DesiredState, change: Change, name: str) -> ChangeJSON:
+    """Key `name` before and after `change`, reported as elektrad reports a write's key
+    (docs/protocol.md §4, Changes), so the audit log needs no read around a cluster write."""
+    old = before.get(name)
+    new = next((key for key in change.puts if key.name == name), None)
+    if new is None and name not in change.removals:
+        new = old
+    return cast(ChangeJSON, {"key": name, "old": state_of(old), "new": state_of(new)})
 
 
 def _touched(op: str, args: OperationArgs) -> tuple[list[str], list[str]]:

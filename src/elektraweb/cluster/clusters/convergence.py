@@ -11,10 +11,12 @@ One sync runs at a time per member; members sync in parallel. A member's sync ch
 start that the instance still belongs to the cluster, so it never races a leave.
 
 Syncing many members of a cluster at once (a fan-out) runs them in one `Batch`: the cluster's
-keys, their revisions and what every member has are read once, not once per member; their
-outcomes are stored in one transaction; and the change is reported once, at the end. A member
-whose keys were written since the batch read them (another sync got to it first), or a cluster
-whose desired state changed since, is read afresh, so a batch never sends stale content.
+members, its keys, their revisions and what every member has are read once, not once per member;
+a `set` that several members get is encoded once (`SharedArgs`); their outcomes are stored in one
+transaction; and the change is reported once, at the end. A member whose keys were written since
+the batch read them (another sync got to it first), or a cluster whose desired state changed
+since, is read afresh, so a batch never sends stale content; the members are read afresh once
+anything in the database changed.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ import logging
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway
 from elektraweb.cluster.clusters.sync_state import DesiredKeys, work_of
@@ -39,12 +41,16 @@ from elektraweb.cluster.store.applied_keys import AppliedKey, AppliedKeys, Rejec
 from elektraweb.cluster.store.cluster_keys import DesiredKey
 from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Instance
+from elektraweb.wire.client import SharedArgs
 from elektraweb.wire.json_value import EncodableObject
 from elektraweb.wire.replies import OperationArgs, OperationReply
 
 log = logging.getLogger(__name__)
 
 Status = Literal["applied", "rejected", "pending"]
+
+Puts = dict[tuple[str, str, tuple[str, ...]], OperationArgs]
+"""The `set` requests of a sync or batch, by key, revision and the metadata they drop."""
 
 
 @dataclass(frozen=True)
@@ -81,7 +87,17 @@ class Batch:
         self._applied = applied
         self._cluster_id = cluster_id
         self._snapshot: _Snapshot | None = None
+        self._members: tuple[int, dict[int, Instance]] | None = None
+        self.requests: Puts = {}
         self.changed = False
+
+    def member(self, instance_id: int) -> Instance | None:
+        """The instance, if it is a member of the cluster now."""
+        version = self._convergence.database_version()
+        if self._members is None or self._members[0] != version:
+            members = self._convergence.members(self._cluster_id)
+            self._members = (version, {member.id: member for member in members})
+        return self._members[1].get(instance_id)
 
     def known(self, instance_id: int) -> tuple[DesiredKeys, dict[str, AppliedKey]]:
         """The desired state and what the member has of it, as of now."""
@@ -114,6 +130,20 @@ class Convergence:
 
     def desired(self, cluster_id: int) -> DesiredKeys:
         return DesiredKeys(self._services.cluster_keys.keys(cluster_id))
+
+    def members(self, cluster_id: int) -> list[Instance]:
+        return self._services.registry.members(cluster_id)
+
+    def database_version(self) -> int:
+        """Moves on with every write through clusterd's connection (a member leaving too)."""
+        return self._services.database.connection.total_changes
+
+    def _member(self, cluster_id: int, instance_id: int) -> Instance | None:
+        try:
+            current = self._services.registry.instance(instance_id)
+        except RecordNotFound:
+            return None
+        return current if current.cluster_id == cluster_id else None
 
     def desired_version(self, cluster_id: int) -> int:
         return self._desired_versions.get(cluster_id, 0)
@@ -161,18 +191,20 @@ class Convergence:
         keys the cluster no longer sets.
         """
         async with self.member_lock(instance.id):
-            try:
-                current = self._services.registry.instance(instance.id)
-            except RecordNotFound:
-                return {}
-            if current.cluster_id != cluster_id:
+            if batch is None:
+                current = self._member(cluster_id, instance.id)
+            else:
+                current = batch.member(instance.id)
+            if current is None:
                 return {}
             if batch is None:
                 desired = self.desired(cluster_id)
                 applied = self._applied.of(cluster_id, current.id)
+                requests: Puts = {}
             else:
                 desired, applied = batch.known(current.id)
-            run = _Sync(self, cluster_id, current, desired, applied)
+                requests = batch.requests
+            run = _Sync(self, cluster_id, current, desired, applied, requests)
             with self._applied.batch():
                 outcomes = await run.run(retry, full)
         if outcomes or run.unlocked:
@@ -238,8 +270,10 @@ class _Sync:
         instance: Instance,
         desired: DesiredKeys,
         applied: dict[str, AppliedKey],
+        requests: Puts,
     ) -> None:
         self._convergence = convergence
+        self._requests = requests
         self._applied = convergence._applied
         self._cluster_id = cluster_id
         self._cluster = str(cluster_id)
@@ -308,15 +342,16 @@ class _Sync:
 
     async def _put(self, key: DesiredKey, applied_meta: frozenset[str]) -> None:
         """Set the key's value and the cluster's metadata, removing entries it dropped."""
-        dropped = sorted(applied_meta - set(key.meta))
-        patch: dict[str, str | None] = {**key.meta, **dict.fromkeys(dropped)}
-        args: OperationArgs = {
-            "key": key.name,
-            "value": key.value,
-            "meta": patch,
-            "cluster": self._cluster,
-        }
+        dropped = tuple(sorted(applied_meta - set(key.meta)))
         revision = self._desired.revision(key.name)
+        args = self._requests.get((key.name, revision, dropped))
+        if args is None:
+            patch: dict[str, str | None] = {**key.meta, **dict.fromkeys(dropped)}
+            shared = SharedArgs(
+                {"key": key.name, "value": key.value, "meta": patch, "cluster": self._cluster}
+            )
+            # Read-only from here on; the gateway passes it to the link unchanged.
+            args = self._requests[key.name, revision, dropped] = cast(OperationArgs, shared)
         try:
             reply = await self._convergence._call(self._instance, "set", args)
         except InstanceError as error:

@@ -65,8 +65,9 @@ class ClusterService(Protocol):
         Reads (`get`, `ls`, `find`, `export`) answer from the cluster's desired state, in the
         same shape an instance answers. Writes change the desired state and apply it to every
         member in parallel; the result reports one outcome per member (applied, rejected with
-        the member's reason, pending because offline). Raise `errors.ApiError` subclasses or
-        the gateway's errors to refuse.
+        the member's reason, pending because offline) and, as an instance's does, the written
+        key's `changes`: its desired state before and after, which the audit log records.
+        Raise `errors.ApiError` subclasses or the gateway's errors to refuse.
         """
         ...
 

@@ -103,6 +103,8 @@ class _Link:
     instance: Instance
     transport: Transport
     version: OperationReply = field(default_factory=OperationReply)
+    events: str | None = None
+    """`events_endpoint` of `version`, worked out once: a fan-out asks every member's status."""
     refresh: asyncio.Task[None] | None = None
 
     def serves(self, instance: Instance) -> bool:
@@ -229,7 +231,7 @@ class WireGateway:
             "elektra": version.get("elektra", {}).get("version"),
             "hostname": version.get("hostname"),
             "mounts": version.get("mounts"),
-            "events": events_endpoint(instance.endpoint, version),
+            "events": link.events,
         }
 
     async def forget(self, instance: Instance) -> None:
@@ -291,6 +293,7 @@ class WireGateway:
             return
         if version != link.version:
             link.version = version
+            link.events = events_endpoint(link.instance.endpoint, version)
             self._notify(link)
 
     def _notify(self, link: _Link) -> None:
