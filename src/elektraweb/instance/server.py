@@ -15,6 +15,7 @@ import sys
 import zmq
 import zmq.asyncio
 
+from elektraweb import event_loop
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.instance.config import Config, announced_events
 from elektraweb.instance.context import Host
@@ -131,7 +132,7 @@ def serve(config: Config, *, log_level: str = "INFO") -> int:
         await server.serve()
 
     try:
-        asyncio.run(main())
+        event_loop.run(main())
     except zmq.ZMQError as error:
         logger.error("cannot listen on %s / %s: %s", config.listen, config.events, error)
         return 1

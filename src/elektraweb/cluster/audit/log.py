@@ -152,7 +152,7 @@ class AuditLog:
         self._tell(entry)
         return entry
 
-    def intend(
+    async def intend(
         self,
         *,
         user: str,
@@ -162,31 +162,43 @@ class AuditLog:
         key: str | None,
         args: dict[str, Any],
     ) -> AuditEntry:
-        """Append (committed) the pending entry of a change about to be sent; it is in flight,
-        left to its sender, until `release`d."""
+        """Append the pending entry of a change about to be sent, durably (committed with
+        the writes of concurrent requests); it is in flight, left to its sender, until
+        `release`d."""
         result = {"outcome": "pending", "args": args}
-        entry = self._insert(
-            user, action, target_type, target_id, key, None, None, result, pending=True
-        )
-        self._in_flight.add(entry.id)
-        return entry
+        columns = (user, action, target_type, target_id, key, None, None, result)
+
+        def insert(db: sqlite3.Connection) -> AuditEntry:
+            entry = self._insert_into(db, *columns, pending=True)
+            # Before the commit: `unresolved` must never offer an entry its sender still has.
+            self._in_flight.add(entry.id)
+            return entry
+
+        return await self._db.group_commit.run(insert)
 
     def release(self, intent: AuditEntry) -> None:
         """The sender of `intent` is done with it: if still pending, `unresolved` offers it."""
         self._in_flight.discard(intent.id)
 
-    def conclude(self, intent: AuditEntry, before: Any, after: Any, result: Any) -> AuditEntry:
-        """Write the outcome of the pending entry `intent`; its arguments are kept."""
+    async def conclude(
+        self, intent: AuditEntry, before: Any, after: Any, result: Any
+    ) -> AuditEntry:
+        """Write the outcome of the pending entry `intent`, durably (committed with the writes
+        of concurrent requests); its arguments are kept."""
         result = {**result, "args": intent.result["args"]}
         before, after, result = (self._stored(v) for v in (before, after, result))
-        with self._db.transaction() as db:
+        row = (_dumps(before), _dumps(after), json.dumps(result), intent.id)
+
+        def update(db: sqlite3.Connection) -> None:
             cursor = db.execute(
                 "UPDATE audit SET before = ?, after = ?, result = ?, pending = 0"
                 " WHERE id = ? AND pending = 1",
-                (_dumps(before), _dumps(after), json.dumps(result), intent.id),
+                row,
             )
-        if cursor.rowcount != 1:
-            raise LookupError(f"audit entry {intent.id} is not pending")
+            if cursor.rowcount != 1:
+                raise LookupError(f"audit entry {intent.id} is not pending")
+
+        await self._db.group_commit.run(update)
         entry = AuditEntry(
             intent.id, intent.time, intent.user, intent.action, intent.target_type,
             intent.target_id, intent.key, before, after, result,
@@ -242,22 +254,27 @@ class AuditLog:
     def _stored(self, value: Any) -> Any:
         return None if value is None else bounded(value, self.value_limit)
 
-    def _insert(self, *columns: Any, pending: bool = False) -> AuditEntry:
-        """Append an entry of `user, action, target_type, target_id, key, before, after,
-        result`, in this order."""
+    def _insert(self, *columns: Any) -> AuditEntry:
+        """Append (committed) a finished entry of `user, action, target_type, target_id, key,
+        before, after, result`, in this order."""
+        with self._db.transaction() as db:
+            return self._insert_into(db, *columns)
+
+    def _insert_into(
+        self, db: sqlite3.Connection, *columns: Any, pending: bool = False
+    ) -> AuditEntry:
         user, action, target_type, target_id, key, before, after, result = columns
         time = datetime.now(UTC).isoformat(timespec="milliseconds")
         target = None if target_id is None else str(target_id)
         before, after, result = (self._stored(v) for v in (before, after, result))
-        with self._db.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO audit (time, user, action, target_type, target_id, key, before,"
-                " after, result, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    time, user, action, target_type, target, key,
-                    _dumps(before), _dumps(after), json.dumps(result), int(pending),
-                ),
-            )  # fmt: skip
+        cursor = db.execute(
+            "INSERT INTO audit (time, user, action, target_type, target_id, key, before,"
+            " after, result, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                time, user, action, target_type, target, key,
+                _dumps(before), _dumps(after), json.dumps(result), int(pending),
+            ),
+        )  # fmt: skip
         assert cursor.lastrowid is not None
         return AuditEntry(
             cursor.lastrowid, time, user, action, target_type, target, key, before, after,
