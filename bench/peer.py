@@ -16,6 +16,9 @@ same threads and connections: a get or a put of one of KEYS keys in turn, a new 
 etcd's rows use its JSON gateway (POST /v3/kv/range and /v3/kv/put), clusterd's
 ``GET/PUT /api/instances/<id>/kdb/<key>`` with ``Authorization: Bearer``.
 
+Each row also has the CPU time the peer's processes spent per request (clusterd's: clusterd
+and its elektrad together), which tells what limits a rate on a shared machine.
+
 Aims (issue 10, item 1): clusterd at least 1.0x etcd's requests per second with 64
 connections and at least 0.5x with one. Prints the table and writes bench/results/peer.json.
 """
@@ -35,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from clusterd import Api, Fleet, finish, register
+from clusterd import Api, Fleet, cpu_seconds, finish, register
 from elektrad import b64, start_etcd, stop
 
 HERE = Path(__file__).resolve().parent
@@ -58,6 +61,7 @@ class Row:
     per_second: float
     average_ms: float
     requests: int
+    cpu_us: float  # CPU time of the peer's processes (clusterd: with its elektrad) per request
 
 
 def parse_wrk(output: str) -> tuple[float, float, int]:
@@ -87,14 +91,22 @@ async def wrk(url: str, connections: int, seconds: float, *script_args: str) -> 
 
 
 async def measure(
-    peer: str, url: str, op: str, connections: int, args: argparse.Namespace, *extra: str
+    peer: str,
+    pids: list[int],
+    url: str,
+    op: str,
+    connections: int,
+    args: argparse.Namespace,
+    *extra: str,
 ) -> Row:
+    cpu_before = sum(cpu_seconds(pid) for pid in pids)
     output = await wrk(url, connections, args.seconds, peer, op, str(KEYS), *extra)
     rate, average, count = parse_wrk(output)
-    row = Row(peer, op, connections, rate, average, count)
+    cpu_us = (sum(cpu_seconds(pid) for pid in pids) - cpu_before) / count * 1e6
+    row = Row(peer, op, connections, rate, average, count, cpu_us)
     print(
         f"  {peer:9}{op:4}{connections:4} connections: {rate:8.0f}/s  "
-        f"average {average:7.2f} ms",
+        f"average {average:7.2f} ms  CPU {cpu_us:6.0f} us per request",
         flush=True,
     )
     return row
@@ -132,7 +144,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         fleet = Fleet(base)
         etcd = None
         try:
-            _daemon, url, keypair = await fleet.clusterd("clusterd")
+            daemon, url, keypair = await fleet.clusterd("clusterd")
             host = await fleet.elektrad("host", keypair.public)
             api = await Api.login(url)
             try:
@@ -143,6 +155,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 token = api.session.headers["Authorization"].removeprefix("Bearer ")
             finally:
                 await api.session.close()
+            daemon_pids = [pid for pid in (daemon.pid, host.daemon.pid) if pid is not None]
             if not args.no_etcd:
                 etcd, etcd_url = start_etcd(base)
                 await fill_etcd(etcd_url)
@@ -150,9 +163,13 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             for op in ("get", "put"):
                 for connections in args.connections:
                     if etcd is not None:
-                        rows.append(await measure("etcd", etcd_url, op, connections, args))
+                        rows.append(
+                            await measure("etcd", [etcd.pid], etcd_url, op, connections, args)
+                        )
                     rows.append(
-                        await measure("clusterd", url, op, connections, args, token, prefix)
+                        await measure(
+                            "clusterd", daemon_pids, url, op, connections, args, token, prefix
+                        )
                     )
         finally:
             if etcd is not None:
@@ -186,7 +203,10 @@ def print_report(report: dict[str, Any]) -> None:
         f"{settings['load_average_after']:.1f} after, on {os.cpu_count()} CPUs"
     )
     rows = {(row["peer"], row["op"], row["connections"]): row for row in report["rows"]}
-    print(f"{'load':26}{'etcd req/s':>12}{'clusterd req/s':>16}{'(avg ms)':>10}{'ratio':>7}  aim")
+    print(
+        f"{'load':26}{'etcd req/s':>12}{'clusterd req/s':>16}{'(avg ms)':>10}{'ratio':>7}"
+        f"{'CPU us/req etcd':>17}{'clusterd':>10}  aim"
+    )
     for (peer, op, connections), row in rows.items():
         if peer != "clusterd":
             continue
@@ -199,9 +219,13 @@ def print_report(report: dict[str, Any]) -> None:
             f"{op + ', ' + str(connections) + ' connection' + 's' * (connections > 1):26}"
             f"{etcd['per_second'] if etcd else float('nan'):>12,.0f}"
             f"{row['per_second']:>16,.0f}{row['average_ms']:>10.2f}"
-            f"{ratio['ratio'] if ratio else float('nan'):>7.2f}  "
-            + ("" if ratio is None or ratio["aim"] is None else
-               f"{ratio['aim']:.1f} {'met' if ratio['met'] else 'NOT met'}")
+            f"{ratio['ratio'] if ratio else float('nan'):>7.2f}"
+            f"{etcd['cpu_us'] if etcd else float('nan'):>17.0f}{row['cpu_us']:>10.0f}  "
+            + (
+                ""
+                if ratio is None or ratio["aim"] is None
+                else f"{ratio['aim']:.1f} {'met' if ratio['met'] else 'NOT met'}"
+            )
         )
 
 

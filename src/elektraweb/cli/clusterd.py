@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from elektraweb import event_loop
 from elektraweb.cli.search_options import add_search_options, search_limits
 from elektraweb.cluster.config import (
     ADMIN_PASSWORD_ENV,
@@ -203,7 +203,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     try:
-        event_loop.run(serve(config))
+        asyncio.run(serve(config))
     except (OSError, ValueError) as error:
         print(f"clusterd: cannot start: {error}", file=sys.stderr)
         return 1

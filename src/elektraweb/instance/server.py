@@ -15,7 +15,6 @@ import sys
 import zmq
 import zmq.asyncio
 
-from elektraweb import event_loop
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.instance.config import Config, announced_events
 from elektraweb.instance.context import Host
@@ -132,7 +131,7 @@ def serve(config: Config, *, log_level: str = "INFO") -> int:
         await server.serve()
 
     try:
-        event_loop.run(main())
+        asyncio.run(main())
     except zmq.ZMQError as error:
         logger.error("cannot listen on %s / %s: %s", config.listen, config.events, error)
         return 1

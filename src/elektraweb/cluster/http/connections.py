@@ -27,7 +27,7 @@ import resource
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from aiohttp import web
 
@@ -168,8 +168,7 @@ class GuardedConnection(asyncio.Protocol):
         self.address = "-"
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # A stream transport, though uvloop's is not a subclass of asyncio.Transport.
-        transport = cast(asyncio.Transport, transport)
+        assert isinstance(transport, asyncio.Transport)
         peer = transport.get_extra_info("peername")
         self.address = str(peer[0]) if peer else "-"
         refusal = self._limits.admit(self)
