@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-from clusterd import Api, Fleet, cpu_seconds, finish, register
+from clusterd import Api, Fleet, cpu_seconds, finish, print_load, register
 from elektrad import b64, start_etcd, stop
 
 HERE = Path(__file__).resolve().parent
@@ -197,11 +197,7 @@ def ratios(rows: list[Row]) -> list[dict[str, Any]]:
 
 
 def print_report(report: dict[str, Any]) -> None:
-    settings = report["settings"]
-    print(
-        f"\nload average (1 min) {settings['load_average_before']:.1f} before, "
-        f"{settings['load_average_after']:.1f} after, on {os.cpu_count()} CPUs"
-    )
+    print_load(report["settings"])
     rows = {(row["peer"], row["op"], row["connections"]): row for row in report["rows"]}
     print(
         f"{'load':26}{'etcd req/s':>12}{'clusterd req/s':>16}{'(avg ms)':>10}{'ratio':>7}"
@@ -229,19 +225,10 @@ def print_report(report: dict[str, Any]) -> None:
         )
 
 
-def connection_counts(text: str) -> list[int]:
-    values = sorted({int(part) for part in text.split(",")})
-    if not values or values[0] < 1:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a list of connection counts like 1,64")
-    return values
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per row (default 10)")
-    parser.add_argument(
-        "--connections", type=connection_counts, default=[1, 64], help="default 1,64"
-    )
+    parser.add_argument("--connections", type=int, nargs="+", default=[1, 64], help="default: 1 64")
     parser.add_argument("--no-etcd", action="store_true", help="measure clusterd alone")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args()

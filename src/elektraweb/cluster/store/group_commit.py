@@ -19,6 +19,8 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from elektraweb.batches import settle
+
 T = TypeVar("T")
 Write = Callable[[sqlite3.Connection], Any]
 
@@ -49,18 +51,22 @@ class GroupCommit:
         try:
             while self._queue:
                 group, self._queue = self._queue[:MAX_GROUP], self._queue[MAX_GROUP:]
+                # A caller that stopped waiting before its write began does not get it written.
+                group = [(write, future) for write, future in group if not future.cancelled()]
+                if not group:
+                    continue
                 writes = [write for write, _ in group]
                 try:
                     outcomes = await loop.run_in_executor(self._executor, self._commit, writes)
-                except BaseException as error:  # the commit itself failed: nothing was written
+                except asyncio.CancelledError:  # clusterd is stopping: so are the callers
+                    for _, future in group:
+                        future.cancel()
+                    raise
+                except Exception as error:  # the commit itself failed: nothing was written
                     outcomes = [error] * len(group)
-                for (_, future), outcome in zip(group, outcomes, strict=True):
-                    if future.cancelled():
-                        continue
-                    if isinstance(outcome, BaseException):
-                        future.set_exception(outcome)
-                    else:
-                        future.set_result(outcome)
+                settle(
+                    (future, outcome) for (_, future), outcome in zip(group, outcomes, strict=True)
+                )
         finally:
             self._committer = None
 
