@@ -103,4 +103,3 @@ class KDBWorker:
             self._closing = True
             self._wake.notify()
         self._thread.join()
-

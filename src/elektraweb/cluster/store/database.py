@@ -130,7 +130,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     connection.execute("PRAGMA journal_mode = WAL")
     # FULL: every commit is fsync'd before it returns, so what clusterd acknowledged (an
     # audit entry, a user, a token) survives a crash of the machine too. Concurrent requests
-    # share those fsyncs through `group_commit` (docs/storage.md, clusterd's database).
+    # share those fsyncs through `group_commit` (docs/security.md §5).
     connection.execute("PRAGMA synchronous = FULL")
     connection.execute("PRAGMA foreign_keys = ON")
     connection.execute("PRAGMA busy_timeout = 5000")
