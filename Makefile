@@ -60,6 +60,7 @@ bench: install
 	$(BIN)/python bench/webui.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/security.py
+	$(BIN)/python bench/peer.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -751,12 +751,16 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return report
 
 
-def print_report(report: dict[str, Any]) -> None:
-    settings = report["settings"]
+def print_load(settings: dict[str, Any]) -> None:
+    """The load around a run: on a shared machine, how far to trust its numbers."""
     print(
         f"\nload average (1 min) {settings['load_average_before']:.1f} before, "
         f"{settings['load_average_after']:.1f} after, on {os.cpu_count()} CPUs"
     )
+
+
+def print_report(report: dict[str, Any]) -> None:
+    print_load(report["settings"])
     if report["hop"]:
         print(f"{'measured':16}{'in flight':>10}{'req/s':>9}{'p50 ms':>10}{'p99 ms':>10}")
     for row in report["hop"]:

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
+from elektraweb.batches import settle
+
 P = ParamSpec("P")
 T = TypeVar("T")
 Item = TypeVar("Item")
@@ -93,7 +95,7 @@ class KDBWorker:
                 outcomes = [error] * len(jobs)
             # One wake-up of the event loop for the whole batch.
             settled = [(job.future, outcome) for job, outcome in zip(jobs, outcomes, strict=True)]
-            first.future.get_loop().call_soon_threadsafe(_settle, settled)
+            first.future.get_loop().call_soon_threadsafe(settle, settled)
 
     def shutdown(self) -> None:
         """Finish what was submitted (a write in progress completes), then stop the thread."""
@@ -101,13 +103,3 @@ class KDBWorker:
             self._closing = True
             self._wake.notify()
         self._thread.join()
-
-
-def _settle(settled: list[tuple[asyncio.Future[Any], Any]]) -> None:
-    for future, outcome in settled:
-        if future.cancelled():
-            continue
-        if isinstance(outcome, BaseException):
-            future.set_exception(outcome)
-        else:
-            future.set_result(outcome)

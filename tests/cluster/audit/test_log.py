@@ -235,7 +235,9 @@ async def test_a_retention_never_drops_a_pending_entry(
     )
 
 
-def test_a_version_1_log_keeps_its_entries_and_gains_intents_and_retention(tmp_path: Path) -> None:
+async def test_a_version_1_log_keeps_its_entries_and_gains_intents_and_retention(
+    tmp_path: Path,
+) -> None:
     path = tmp_path / "clusterd.sqlite3"
     old = sqlite3.connect(path)
     old.executescript(
@@ -261,15 +263,15 @@ def test_a_version_1_log_keeps_its_entries_and_gains_intents_and_retention(tmp_p
         assert (kept.user, kept.pending, kept.result) == ("olga", False, {"ok": True})
         with pytest.raises(sqlite3.DatabaseError, match="append-only"):
             database.connection.execute("UPDATE audit SET user = 'mallory'")
-        intent = audit.intend(
+        intent = await audit.intend(
             user="olga", action="rm", target_type="instance", target_id=3, key="user:/a", args={}
         )
         assert audit.unresolved() == []  # in flight: its sender concludes it
         audit.release(intent)
         assert [entry.id for entry in audit.unresolved()] == [intent.id]
-        audit.conclude(intent, None, None, {"ok": True, "outcome": "applied"})
+        await audit.conclude(intent, None, None, {"ok": True, "outcome": "applied"})
         with pytest.raises(LookupError):
-            audit.conclude(intent, None, None, {"ok": False})
+            await audit.conclude(intent, None, None, {"ok": False})
     finally:
         database.close()
 

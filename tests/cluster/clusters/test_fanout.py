@@ -155,16 +155,20 @@ async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
     alone = await register("solo-0", 42100)
     await admin.post(f"/api/clusters/{solo['id']}/instances", {"instance": alone["id"]})
     assert server.services is not None
-    connection = server.services.database.connection
+    database = server.services.database
+    # The audit log writes through the group commit's connection, the rest through the main one.
+    connections = (database.connection, database.group_commit.connection)
 
     async def statements_of_a_write(url: str) -> Counter[str]:
         await admin.put(f"{url}/kdb/system:/app/mode", "warm")  # every member holds the key
         statements: list[str] = []
-        connection.set_trace_callback(statements.append)
+        for connection in connections:
+            connection.set_trace_callback(statements.append)
         try:
             answer = await admin.put(f"{url}/kdb/system:/app/mode", "counted")
         finally:
-            connection.set_trace_callback(None)
+            for connection in connections:
+                connection.set_trace_callback(None)
         assert {result["status"] for result in answer.body["members"].values()} == {"applied"}
         return Counter(
             kind

@@ -41,7 +41,7 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
     audit = call.services.audit
     # The intent is committed before the write leaves: a crash from here on leaves a pending
     # entry that the next start resolves by reading the target (audit_recovery).
-    intent = audit.intend(
+    intent = await audit.intend(
         user=call.principal.user,
         action=operation.op,
         target_type=target.kind,
@@ -61,12 +61,12 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
             "error": error.body()["error"],
         }
         state = await _state_after_refusal(target, key, refused)
-        audit.conclude(intent, state, state, refused)
+        await audit.conclude(intent, state, state, refused)
         raise
     finally:
         audit.release(intent)
     result = {"ok": True, "outcome": "applied", **written.unknown, "reply": written.reply}
-    audit.conclude(intent, written.before, written.after, result)
+    await audit.conclude(intent, written.before, written.after, result)
     return ApiResponse(200, written.reply)
 
 

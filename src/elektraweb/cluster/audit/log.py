@@ -158,7 +158,7 @@ class AuditLog:
         self._tell(entry)
         return entry
 
-    def intend(
+    async def intend(
         self,
         *,
         user: str,
@@ -168,33 +168,43 @@ class AuditLog:
         key: str | None,
         args: Mapping[str, object],
     ) -> AuditEntry:
-        """Append (committed) the pending entry of a change about to be sent; it is in flight,
-        left to its sender, until `release`d."""
+        """Append the pending entry of a change about to be sent, durably (committed with
+        the writes of concurrent requests); it is in flight, left to its sender, until
+        `release`d."""
         result = {"outcome": "pending", "args": args}
-        entry = self._insert(
-            user, action, target_type, target_id, key, None, None, result, pending=True
-        )
-        self._in_flight.add(entry.id)
-        return entry
+        columns = (user, action, target_type, target_id, key, None, None, result)
+
+        def insert(db: sqlite3.Connection) -> AuditEntry:
+            entry = self._insert_into(db, *columns, pending=True)
+            # Before the commit: `unresolved` must never offer an entry its sender still has.
+            self._in_flight.add(entry.id)
+            return entry
+
+        return await self._db.group_commit.run(insert)
 
     def release(self, intent: AuditEntry) -> None:
         """The sender of `intent` is done with it: if still pending, `unresolved` offers it."""
         self._in_flight.discard(intent.id)
 
-    def conclude(
+    async def conclude(
         self, intent: AuditEntry, before: Encodable, after: Encodable, result: Mapping[str, object]
     ) -> AuditEntry:
-        """Write the outcome of the pending entry `intent`; its arguments are kept."""
+        """Write the outcome of the pending entry `intent`, durably (committed with the writes
+        of concurrent requests); its arguments are kept."""
         kept_before, kept_after = self._stored(before), self._stored(after)
         kept_result = as_object(self._stored({**result, "args": intent.result["args"]}), "result")
-        with self._db.transaction() as db:
+        row = (_dumps(kept_before), _dumps(kept_after), json.dumps(kept_result), intent.id)
+
+        def update(db: sqlite3.Connection) -> None:
             cursor = db.execute(
                 "UPDATE audit SET before = ?, after = ?, result = ?, pending = 0"
                 " WHERE id = ? AND pending = 1",
-                (_dumps(kept_before), _dumps(kept_after), json.dumps(kept_result), intent.id),
+                row,
             )
-        if cursor.rowcount != 1:
-            raise LookupError(f"audit entry {intent.id} is not pending")
+            if cursor.rowcount != 1:
+                raise LookupError(f"audit entry {intent.id} is not pending")
+
+        await self._db.group_commit.run(update)
         entry = AuditEntry(
             intent.id, intent.time, intent.user, intent.action, intent.target_type,
             intent.target_id, intent.key, kept_before, kept_after, kept_result,
@@ -250,23 +260,28 @@ class AuditLog:
     def _stored(self, value: Encodable) -> JSON:
         return None if value is None else bounded(value, self.value_limit)
 
-    def _insert(self, *columns: Any, pending: bool = False) -> AuditEntry:
-        """Append an entry of `user, action, target_type, target_id, key, before, after,
-        result`, in this order."""
+    def _insert(self, *columns: Any) -> AuditEntry:
+        """Append (committed) a finished entry of `user, action, target_type, target_id, key,
+        before, after, result`, in this order."""
+        with self._db.transaction() as db:
+            return self._insert_into(db, *columns)
+
+    def _insert_into(
+        self, db: sqlite3.Connection, *columns: Any, pending: bool = False
+    ) -> AuditEntry:
         user, action, target_type, target_id, key, before, after, result = columns
         time = datetime.now(UTC).isoformat(timespec="milliseconds")
         target = None if target_id is None else str(target_id)
         kept_before, kept_after = self._stored(before), self._stored(after)
         kept_result = as_object(self._stored(result), "result")
-        with self._db.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO audit (time, user, action, target_type, target_id, key, before,"
-                " after, result, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    time, user, action, target_type, target, key,
-                    _dumps(kept_before), _dumps(kept_after), json.dumps(kept_result), int(pending),
-                ),
-            )  # fmt: skip
+        cursor = db.execute(
+            "INSERT INTO audit (time, user, action, target_type, target_id, key, before,"
+            " after, result, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                time, user, action, target_type, target, key,
+                _dumps(kept_before), _dumps(kept_after), json.dumps(kept_result), int(pending),
+            ),
+        )  # fmt: skip
         assert cursor.lastrowid is not None
         return AuditEntry(
             cursor.lastrowid, time, user, action, target_type, target, key, kept_before,

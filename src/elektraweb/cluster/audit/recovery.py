@@ -134,7 +134,7 @@ class PendingAudits:
             ok=effect, outcome=outcome, before_unknown="clusterd did not learn the outcome"
         )
         with contextlib.suppress(LookupError):  # resolved meanwhile by whoever sent it
-            services.audit.conclude(entry, None, state, result)
+            await services.audit.conclude(entry, None, state, result)
             log.info("audit entry %d (%s of %s) resolved: %s", entry.id, entry.action,
                      entry.key, outcome)  # fmt: skip
         return True

@@ -36,11 +36,15 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON value")
 
 
+# Built once, as in wire.messages: json.loads(parse_constant=...) builds a decoder per call.
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def loads(data: bytes, what: str) -> JSON:
     """Parse `data` as one JSON document of at most `MAX_DEPTH` levels."""
     text = decode_utf8(data, what)
     try:
-        value: JSON = json.loads(text, parse_constant=_refuse_constant)
+        value: JSON = _DECODER.decode(text)
     except json.JSONDecodeError as error:
         raise BadRequest(f"{what} is not JSON: {error}") from None
     except RecursionError:

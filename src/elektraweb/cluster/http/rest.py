@@ -18,8 +18,6 @@ from elektraweb.cluster.api.dispatch import Dispatcher
 from elektraweb.cluster.api.errors import (
     ApiError,
     Forbidden,
-    MethodNotAllowed,
-    NotFound,
     PayloadTooLarge,
     RequestTimeout,
     UnsupportedMediaType,
@@ -37,6 +35,8 @@ AUTHENTICATOR = web.AppKey("authenticator", Authenticator)
 PRINCIPAL = web.RequestKey("principal", Principal)
 """Where the REST adapter (and the WebSocket transport) leave the request's principal for the
 access log."""
+
+API_PREFIX = "/api/"
 
 _Middleware = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -157,25 +157,15 @@ async def log_requests(request: web.Request, handler: _Middleware) -> web.Stream
 @web.middleware
 async def api_errors(request: web.Request, handler: _Middleware) -> web.StreamResponse:
     """Answer API paths with the API's JSON error shape, also when aiohttp itself refuses."""
-    if request.path.startswith("/api/") and isinstance(
-        request.match_info.route.resource, web.StaticResource
-    ):
-        # The web client's files are served at "/", so they would answer unknown API paths.
-        refused = NotFound(f"no API route {request.path}")
-        return web.json_response(refused.body(), status=refused.status)
     try:
         return await handler(request)
     except ApiError as error:
         return web.json_response(error.body(), status=error.status)
     except web.HTTPException as error:
-        if not request.path.startswith("/api/") or error.status < 400:
+        if not request.path.startswith(API_PREFIX) or error.status < 400:
             raise
         refusal: ApiError
-        if error.status == 404:
-            refusal = NotFound(f"no API route {request.path}")
-        elif error.status == 405:
-            refusal = MethodNotAllowed(f"{request.method} is not allowed on {request.path}")
-        elif error.status == 413:
+        if error.status == 413:
             refusal = PayloadTooLarge(
                 f"request body is larger than {request.app[SERVICES].config.max_body_bytes} bytes"
             )
@@ -215,8 +205,10 @@ def create_app(services: Services, extensions: Iterable[Extension] = ()) -> web.
         services.config.session_seconds,
         services.config.connections.body_timeout,
     )
-    for route in dispatcher.routes:
-        app.router.add_route(route.method, route.path, adapter.handle)
+    # One aiohttp route for the whole API: the dispatcher matches routes (and answers 404 and
+    # 405) itself, and aiohttp trying each of ~70 path patterns in turn cost a fifth of
+    # clusterd's CPU per request (docs/benchmarks.md, REST against etcd).
+    app.router.add_route("*", f"{API_PREFIX}{{path:.*}}", adapter.handle)
     for extend in extensions:
         extend(app)
     _add_web_client(app, services)
