@@ -63,7 +63,8 @@ class BlockSyntax(Protocol):
         ...
 
     def write_block(self, text: str, keys: KeySet) -> str | None:
-        """The block's text changed to hold ``keys``; None if it cannot be written alone."""
+        """The block's text changed to hold ``keys`` (none: the block goes); None if it
+        cannot be written alone."""
         ...
 
 

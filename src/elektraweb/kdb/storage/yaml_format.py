@@ -335,6 +335,8 @@ class _Entries:
         return _read_body(text, self.mountpoint)
 
     def write_block(self, text: str, keys: KeySet) -> str | None:
+        if not len(keys):
+            return ""  # ruamel.yaml would write an empty document as '{}'
         layout = dataclasses.replace(self.layout, body=text)
         written = _edit(layout, _load(layout), keys, self.mountpoint, fresh=False)
         return text if written is None else written
