@@ -108,7 +108,9 @@ def edit(format_name: str, keys: KeySet, data: st.DataObject) -> tuple[KeySet, s
 
 
 # Where a section's lines start, and where the lines after them start.
-SECTION_START = {"ini": "^\\[{}\\]$", "toml": "^\\[{}\\]", "yaml": "^{}:$", "json": '^    "{}": {{$'}
+SECTION_START = {
+    "ini": r"^\[{}\]$", "toml": r"^\[{}\]", "yaml": r"^{}:$", "json": r'^    "{}": {{$',
+}
 SECTION_END = {"ini": r"^\[", "toml": r"^\[", "yaml": r"^[^ #]", "json": r"^    }"}
 
 
