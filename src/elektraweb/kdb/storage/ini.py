@@ -19,8 +19,8 @@ from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError, ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document, decode_text, previous_state
-from elektraweb.kdb.storage.splice import Block, blocks_between, splice
+from elektraweb.kdb.storage import Document, decode_text, previous_state, splice
+from elektraweb.kdb.storage.splice import Block, blocks_between
 
 # configupdater needs a section before the first option; this one stands for the file's top.
 _TOP = "elektraweb:top-level"
@@ -248,10 +248,12 @@ class _SectionBlocks:
 
     depth: int | None = 1
 
-    def __init__(self, mountpoint: str, spaced: bool) -> None:
-        self.mountpoint, self.spaced = mountpoint, spaced
+    def __init__(self, mountpoint: str) -> None:
+        self.mountpoint = mountpoint
+        self.spaced = True
 
     def blocks(self, text: str) -> list[Block] | None:
+        self.spaced = _spaced_delimiters(text)  # new options as the whole file has them
         starts: list[tuple[int, tuple[str, ...]]] = []
         for line in _HEADER_LIKE.finditer(text):
             header = _PLAIN_HEADER.fullmatch(line.group())
@@ -322,18 +324,11 @@ class IniFormat:
     def write_document(
         self, keys: KeySet, mountpoint: str, previous: Document | None
     ) -> tuple[bytes, Document]:
-        """``write``, splicing the sections whose keys changed into the original text where
-        it can (``storage.splice``)."""
+        """``write``, splicing the changed sections into the file (``storage.splice``)."""
         original = previous_state(previous, _Original, "ini")
-        if previous is not None and original is not None:
-            text = decode_text(original.data, "ini")
-            sections = _SectionBlocks(mountpoint, _spaced_delimiters(text))
-            spliced = splice(sections, text, previous.keys, keys, mountpoint)
-            if spliced is not None:
-                data = original.data if spliced is text else spliced.encode()
-                return data, Document(keys, _Original(data))
-        data = self.write(keys, mountpoint, previous)
-        return data, self.read(data, mountpoint)
+        data = original.data if original else None
+        return splice.write_document(self, keys, mountpoint, previous, data,
+                                     _SectionBlocks(mountpoint), lambda data, _: _Original(data))
 
 
 FORMAT = IniFormat()

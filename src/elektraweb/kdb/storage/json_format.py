@@ -17,9 +17,9 @@ from typing import Any
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage import Document, decode_text, previous_state, splice
 from elektraweb.kdb.storage.reconcile import Reconciler
-from elektraweb.kdb.storage.splice import Block, splice
+from elektraweb.kdb.storage.splice import Block
 from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
 
 
@@ -413,17 +413,11 @@ class JsonFormat:
     def write_document(
         self, keys: KeySet, mountpoint: str, previous: Document | None
     ) -> tuple[bytes, Document]:
-        """``write``, splicing the members of the top object whose keys changed into the
-        original text where it can (``storage.splice``)."""
+        """``write``, splicing the top object's changed members (``storage.splice``)."""
         original = previous_state(previous, _Original, "JSON")
-        if previous is not None and original is not None:
-            text = decode_text(original.data, "JSON")
-            spliced = splice(_Members(mountpoint), text, previous.keys, keys, mountpoint)
-            if spliced is not None:
-                data = original.data if spliced is text else spliced.encode()
-                return data, Document(keys, _Original(data))
-        data = self.write(keys, mountpoint, previous)
-        return data, self.read(data, mountpoint)
+        data = original.data if original else None
+        return splice.write_document(self, keys, mountpoint, previous, data,
+                                     _Members(mountpoint), lambda data, _: _Original(data))
 
 
 FORMAT = JsonFormat()

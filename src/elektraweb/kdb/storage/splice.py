@@ -18,6 +18,7 @@ sidecar), or a file the format does not split (see each format's ``blocks``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import compress
 from operator import is_not
 from typing import NamedTuple, Protocol
@@ -26,6 +27,7 @@ from elektraweb.kdb import names
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.storage import Document, StorageFormat
 
 _Path = tuple[str, ...]
 # More changed keys than this are written as a whole file: the blocks would be most of it.
@@ -66,6 +68,31 @@ class BlockSyntax(Protocol):
         """The block's text changed to hold ``keys`` (none: the block goes); None if it
         cannot be written alone."""
         ...
+
+
+def write_document(
+    fmt: StorageFormat,
+    keys: KeySet,
+    mountpoint: str,
+    previous: Document | None,
+    original: bytes | None,
+    syntax: BlockSyntax,
+    state: Callable[[bytes, str], object],
+) -> tuple[bytes, Document]:
+    """``fmt.write`` and the document its bytes read back as (``DocumentWriter``): the
+    blocks whose keys changed spliced into the ``original`` file that ``previous`` was read
+    from, split by ``syntax``, and a document of ``keys`` themselves with the ``state`` of
+    the new bytes and text; else the whole file written and read again."""
+    if previous is not None and original is not None:
+        data = original
+        text = data.decode()  # read before, so valid UTF-8
+        spliced = splice(syntax, text, previous.keys, keys, mountpoint)
+        if spliced is not None:
+            if spliced is not text:
+                data = spliced.encode()
+            return data, Document(keys, state(data, spliced))
+    data = fmt.write(keys, mountpoint, previous)
+    return data, fmt.read(data, mountpoint)
 
 
 def splice(

@@ -20,9 +20,9 @@ from tomlkit.items import AoT, String, StringType
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage import Document, decode_text, previous_state, splice
 from elektraweb.kdb.storage.reconcile import Reconciler
-from elektraweb.kdb.storage.splice import Block, blocks_between, splice
+from elektraweb.kdb.storage.splice import Block, blocks_between
 from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
 
 
@@ -127,17 +127,11 @@ class TomlFormat:
     def write_document(
         self, keys: KeySet, mountpoint: str, previous: Document | None
     ) -> tuple[bytes, Document]:
-        """``write``, splicing the tables whose keys changed into the original text where
-        it can (``storage.splice``)."""
+        """``write``, splicing the changed tables into the file (``storage.splice``)."""
         original = previous_state(previous, _Original, "TOML")
-        if previous is not None and original is not None:
-            text = decode_text(original.data, "TOML")
-            spliced = splice(_Tables(mountpoint), text, previous.keys, keys, mountpoint)
-            if spliced is not None:
-                data = original.data if spliced is text else spliced.encode()
-                return data, Document(keys, _Original(data))
-        data = self.write(keys, mountpoint, previous)
-        return data, self.read(data, mountpoint)
+        data = original.data if original else None
+        return splice.write_document(self, keys, mountpoint, previous, data,
+                                     _Tables(mountpoint), lambda data, _: _Original(data))
 
 
 def _read_keys(text: str, mountpoint: str) -> KeySet:

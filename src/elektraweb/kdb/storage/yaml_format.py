@@ -27,10 +27,10 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScala
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage import Document, decode_text, previous_state, splice
 from elektraweb.kdb.storage.line_merge import apply_edit
 from elektraweb.kdb.storage.reconcile import Reconciler, shared_containers
-from elektraweb.kdb.storage.splice import Block, blocks_between, splice
+from elektraweb.kdb.storage.splice import Block, blocks_between
 from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
 from elektraweb.kdb.storage.yaml_layout import Layout
 
@@ -259,19 +259,13 @@ class YamlFormat:
     def write_document(
         self, keys: KeySet, mountpoint: str, previous: Document | None
     ) -> tuple[bytes, Document]:
-        """``write``, splicing the top-level entries whose keys changed into the original
-        text where it can (``storage.splice``)."""
+        """``write``, splicing the changed top-level entries (``storage.splice``)."""
         original = previous_state(previous, _Original, "YAML")
-        if previous is not None and original is not None:
-            entries = _Entries(mountpoint, original.layout)
-            text = decode_text(original.data, "YAML")
-            spliced = splice(entries, text, previous.keys, keys, mountpoint)
-            if spliced is not None:
-                data = original.data if spliced is text else spliced.encode()
-                layout = dataclasses.replace(original.layout, body=spliced)
-                return data, Document(keys, _Original(data, layout))
-        data = self.write(keys, mountpoint, previous)
-        return data, self.read(data, mountpoint)
+        layout = original.layout if original else Layout("", "", "")
+        return splice.write_document(
+            self, keys, mountpoint, previous, original.data if original else None,
+            _Entries(mountpoint, layout),
+            lambda data, text: _Original(data, dataclasses.replace(layout, body=text)))
 
 
 def _edit(layout: Layout, root: Any, keys: KeySet, mountpoint: str, *, fresh: bool) -> str | None:
