@@ -92,7 +92,12 @@ def write_document(
                 data = spliced.encode()
             return data, Document(keys, state(data, spliced))
     data = fmt.write(keys, mountpoint, previous)
-    return data, fmt.read(data, mountpoint)
+    document = fmt.read(data, mountpoint)
+    if document.keys == keys:
+        # The very Key objects the database goes on with, so that the next write finds the
+        # unchanged ones by identity.
+        document.keys = keys
+    return data, document
 
 
 def splice(
@@ -150,12 +155,11 @@ def _changed(before: KeySet, keys: KeySet) -> list[Key] | None:
     # the differences are found by identity (in C), or by one merge-like walk.
     old_keys, new_keys = list(before), list(keys)
     if len(old_keys) == len(new_keys):
-        differing = list(compress(range(len(old_keys)), map(is_not, old_keys, new_keys)))
-        if len(differing) > _MOST_CHANGES:
-            return None
+        differing = compress(range(len(old_keys)), map(is_not, old_keys, new_keys))
         pairs = [(old_keys[index], new_keys[index]) for index in differing]
         if all(old.name == new.name for old, new in pairs):
-            return [new for old, new in pairs if old != new]
+            values = [new for old, new in pairs if old != new]
+            return values if len(values) <= _MOST_CHANGES else None
     changed: list[Key] = []
     old_index = new_index = 0
     while old_index < len(old_keys) and new_index < len(new_keys):
