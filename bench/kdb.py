@@ -12,6 +12,9 @@ For every format and size it mounts one file holding N keys (``user:/bench/secti
 - set_one:   set after changing one key; set_all: set after changing every key
 - parse/dump: the format's own library parsing / printing the same file (json, tomlkit,
   ruamel.yaml, configupdater; our own reader and writer for dump)
+- json.loads: the standard JSON parser reading the same keys as a JSON file, the yardstick
+  for every format; peer: the fastest plain parser of the format itself (json.loads,
+  tomllib, PyYAML's CSafeLoader, configparser), which keeps no layout
 - read:      our storage module turning the same bytes into keys (get_cold/read is the
   overhead of the KDB layer itself: stat, hash, sidecar, spec, copies)
 - process:   ``kdb get`` of one key as a whole process (if the CLI is installed)
@@ -23,8 +26,8 @@ and libelektra 0.11's C ``kdb`` as issue 10 measured it on the project's machine
 - kdb get / kdb set of one key in a dump file of ``--process-keys`` keys (default 100k)
 - kdb get of one key from a KDB that holds one key
 
-Aims: get_cold ≤ 1.5 × parse (json too), get_one < 50 µs at 100k keys; processes at most
-libelektra's times, peak RSS at most 1.5 × its 35 MiB, small-KDB get ≤ 40 ms.
+Aims: get_cold ≤ 1.5 × parse (json: ≤ 1.5 × json.loads), get_one < 50 µs at 100k keys;
+processes at most libelektra's times, peak RSS at most 1.5 × its 35 MiB, small-KDB get ≤ 40 ms.
 Prints the tables and writes bench/results/kdb.json.
 """
 
@@ -116,6 +119,38 @@ def library(fmt: str) -> tuple[Callable[[bytes], object], Callable[[object], obj
         lambda data: storage.read(data, PARENT),
         lambda document: storage.write(document.keys, PARENT, document),  # type: ignore[attr-defined]
     )
+
+
+def peer(fmt: str) -> Callable[[bytes], object] | None:
+    """The fastest plain parser of the format (no comments, no layout kept)."""
+    if fmt == "json":
+        return json.loads
+    if fmt == "toml":
+        import tomllib
+
+        return lambda data: tomllib.loads(data.decode())
+    if fmt == "yaml":
+        import yaml
+
+        return lambda data: yaml.load(data, Loader=yaml.CSafeLoader)
+    if fmt == "ini":
+        import configparser
+
+        def parse_ini(data: bytes) -> object:
+            parser = configparser.ConfigParser(interpolation=None)
+            parser.read_string(data.decode())
+            return parser
+
+        return parse_ini
+    return None
+
+
+def as_json(size: int) -> bytes:
+    """The bench keys as a JSON file, for ``json.loads`` as the common yardstick."""
+    tree: dict[str, dict[str, str]] = {}
+    for index in range(size):
+        tree.setdefault(f"section{index // PER_SECTION}", {})[f"key{index}"] = f"v{index}"
+    return json.dumps(tree, indent=2).encode()
 
 
 def process_time(root: Path, repeat: int) -> float | None:
@@ -260,12 +295,16 @@ def measure(
         parse, dump = library(fmt)
         parsed = parse(data)
         storage = get_format(fmt)
+        json_data = as_json(size)
+        plain = peer(fmt)
         result: dict[str, float | int | str | None] = {
             "format": fmt,
             "keys": size,
             "bytes": len(data),
             "parse": best_of(lambda: parse(data), repeat),
             "dump": best_of(lambda: dump(parsed), repeat),
+            "json_loads": best_of(lambda: json.loads(json_data), repeat),
+            "peer": None if plain is None else best_of(lambda: plain(data), repeat),
             "read": best_of(lambda: storage.read(data, PARENT), repeat),
             "get_cold": best_of(lambda: KDB(paths).get(PARENT), repeat),
         }
@@ -295,6 +334,9 @@ def measure(
         cold = float(result["get_cold"] or 0)
         result["cold_over_parse"] = cold / float(result["parse"] or 1)
         result["cold_over_read"] = cold / float(result["read"] or 1)
+        result["cold_over_json"] = cold / float(result["json_loads"] or 1)
+        result["read_over_json"] = float(result["read"] or 0) / float(result["json_loads"] or 1)
+        result["set_over_json"] = float(result["set_one"] or 0) / float(result["json_loads"] or 1)
         return result
 
 
@@ -303,10 +345,15 @@ COLUMNS = (
     ("keys", "keys", "{}"),
     ("parse", "parse ms", "ms"),
     ("dump", "dump ms", "ms"),
+    ("json_loads", "json.loads ms", "ms"),
+    ("peer", "peer ms", "ms"),
     ("read", "read ms", "ms"),
     ("get_cold", "get cold ms", "ms"),
     ("cold_over_parse", "cold/parse", "{:.2f}"),
     ("cold_over_read", "cold/read", "{:.2f}"),
+    ("read_over_json", "read/json.loads", "{:.1f}"),
+    ("cold_over_json", "cold/json.loads", "{:.1f}"),
+    ("set_over_json", "set one/json.loads", "{:.1f}"),
     ("get_warm", "get warm ms", "ms"),
     ("get_one", "get one µs", "us"),
     ("set_one", "set one ms", "ms"),

@@ -31,6 +31,9 @@ def test_kdb_benchmark_reports_every_format_and_size(tmp_path: Path) -> None:
     }
     for row in rows:
         assert row["get_one"] > 0 and row["set_one"] > 0 and row["parse"] > 0
+        assert row["json_loads"] > 0 and row["cold_over_json"] > 0
+        # Every text format is timed next to its own plain parser; dump has none.
+        assert (row["peer"] is None) == (row["format"] in ("dump", "ni", "mini"))
 
 
 def test_kdb_benchmark_times_get_and_set_as_processes_next_to_the_floor(tmp_path: Path) -> None:

@@ -151,3 +151,14 @@ def test_keyset_order_and_views_agree_with_the_name_functions(
             if n != base and names.parts_of(n)[:depth] != ("",)
         }
         assert ks.children(base) == sorted(children, key=names.sort_key)
+
+
+def test_a_list_added_to_an_empty_keyset_is_listed_in_order() -> None:
+    """A fresh KeySet takes a list in bulk; one that was iterated before (a copy of an
+    empty get) must still list what it is given."""
+    fresh, listed = KeySet(), KeySet().copy()
+    assert list(listed) == []
+    for keys in (fresh, listed):
+        keys.extend([Key("user:/b", "2"), Key("user:/a", "1"), Key("user:/b", "3")])
+        assert [(key.name, key.value) for key in keys] == [("user:/a", "1"), ("user:/b", "3")]
+        assert keys.lookup("user:/b") == Key("user:/b", "3")

@@ -154,7 +154,9 @@ class Backend:
         """Render ``desired`` (every key of the file) into new file and sidecar content."""
         mountpoint = self.mount.name
         data, document = self._render(for_format(desired, self.format.native_meta))
-        if document.keys is desired:  # the file alone holds every key as given
+        # The file alone holds every key as given. A spliced write's document holds the very
+        # Key objects of ``desired``, which compare by identity: no per-key work.
+        if document.keys is desired or document.keys == desired:
             return Change(self, desired, data, document, None, None)
         extra = leftovers(desired, document.keys)
         if not len(extra):

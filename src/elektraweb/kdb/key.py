@@ -43,6 +43,21 @@ class Key:
         self.meta: dict[str, str] = {_meta_name(k): str(v) for k, v in meta.items()} if meta else {}
         self.inherited: Mapping[str, str] = NOTHING_INHERITED
 
+    @classmethod
+    def parsed(
+        cls, name: str, namespace: str, parts: tuple[str, ...], value: Value = None,
+        meta: dict[str, str] | None = None,
+    ) -> Key:
+        """A key whose canonical ``name``, namespace and unescaped parts the caller already
+        knows (a storage format naming its keys part by part), so no name is parsed again;
+        ``meta`` is taken over as it is."""
+        key = cls.__new__(cls)
+        key._name, key._namespace, key._parts, key._sort_key = name, namespace, parts, None
+        key.value = value
+        key.meta = {} if meta is None else meta
+        key.inherited = NOTHING_INHERITED
+        return key
+
     @property
     def name(self) -> str:
         return self._name

@@ -54,6 +54,11 @@ class KeySet:
     def extend(self, keys: Iterable[Key]) -> None:
         """Add every key of ``keys``; another KeySet with none of these names is taken over
         in bulk (its keys are shared, not copied), which costs no per-key work."""
+        if not self._keys and self._order is None and isinstance(keys, list):
+            # A new KeySet of a list (a format's read): no order to keep up yet, and a
+            # later key replaces an earlier one of the same name, as ``add`` does.
+            self._keys = {key.name: key for key in keys}
+            return
         if isinstance(keys, KeySet) and self._keys.keys().isdisjoint(keys._keys.keys()):
             if not self._keys:
                 self._keys = dict(keys._keys)

@@ -33,6 +33,15 @@ def _keeps_its_text(text: str) -> bool:
     return False
 
 
+# Words YAML 1.1 (PyYAML, the reference reader) takes for booleans, null or numbers.
+SPECIAL_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "nan", "inf"}
+# Key names and texts every format reads back as strings (a letter first: never a number).
+words = st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True).filter(
+    lambda word: word not in SPECIAL_WORDS)
+texts = st.from_regex(r"[a-zA-Z][a-zA-Z0-9./_-]{0,8}( [a-zA-Z0-9./_-]{1,8}){0,2}",
+                      fullmatch=True).filter(lambda text: text.lower() not in SPECIAL_WORDS)
+
+
 # Short texts of any characters, the leaves of generated documents.
 strings = st.text(st.characters(codec="utf-8"), max_size=10)
 # New values for existing keys, as a user would type them.

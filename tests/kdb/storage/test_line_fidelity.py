@@ -23,9 +23,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from storage_documents import texts, words
 
 from elektraweb.kdb import names
-from elektraweb.kdb.storage import StorageFormat, get_format
+from elektraweb.kdb.storage import DocumentWriter, StorageFormat, get_format
 
 MOUNTPOINT = "user:/app"
 EXAMPLES = int(os.environ.get("FIDELITY_EXAMPLES", "40"))
@@ -42,15 +43,6 @@ class Block:
     text: str
     owner: Path | None = None
     value: str | None = None  # the owner's value as Elektra reads it
-
-
-# Words YAML 1.1 (PyYAML, the reference reader) takes for booleans, null or numbers.
-SPECIAL_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "nan", "inf"}
-# Key names and texts every format reads back as strings (a letter first: never a number).
-words = st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True).filter(
-    lambda word: word not in SPECIAL_WORDS)
-texts = st.from_regex(r"[a-zA-Z][a-zA-Z0-9./_-]{0,8}( [a-zA-Z0-9./_-]{1,8}){0,2}",
-                      fullmatch=True).filter(lambda text: text.lower() not in SPECIAL_WORDS)
 
 
 @st.composite
@@ -70,20 +62,25 @@ def check_set(fmt: StorageFormat, blocks: list[Block], data: st.DataObject,
     assert key is not None and key.value == edited.value
     key.value = new_value
 
-    written = fmt.write(keys, MOUNTPOINT, document).decode()
-
-    position = 0
-    for block in blocks:
-        if block is edited:
-            continue
-        found = written.find(block.text, position)
-        assert found >= 0, f"lost or changed: {block.text!r}\nin:\n{written}"
-        position = found + len(block.text)
-    parsed = reference(written)
-    assert lookup(parsed, edited.owner or ()) == new_value
-    for block in settable:
-        if block is not edited:
-            assert lookup(parsed, block.owner or ()) == block.value, block
+    # Both ways a file is written: whole (``write``), and as the database does, splicing
+    # the changed part into the file where the format can (``write_document``).
+    written_whole = fmt.write(keys, MOUNTPOINT, document).decode()
+    document = fmt.read(original, MOUNTPOINT)
+    assert isinstance(fmt, DocumentWriter)
+    spliced = fmt.write_document(keys, MOUNTPOINT, document)[0].decode()
+    for written in (written_whole, spliced):
+        position = 0
+        for block in blocks:
+            if block is edited:
+                continue
+            found = written.find(block.text, position)
+            assert found >= 0, f"lost or changed: {block.text!r}\nin:\n{written}"
+            position = found + len(block.text)
+        parsed = reference(written)
+        assert lookup(parsed, edited.owner or ()) == new_value
+        for block in settable:
+            if block is not edited:
+                assert lookup(parsed, block.owner or ()) == block.value, block
 
 
 def _nested(parsed: Any, path: Path) -> Any:

@@ -19,7 +19,8 @@ from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError, ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage import Document, decode_text, previous_state, splice
+from elektraweb.kdb.storage.splice import Block, blocks_between
 
 # configupdater needs a section before the first option; this one stands for the file's top.
 _TOP = "elektraweb:top-level"
@@ -36,10 +37,16 @@ class _Updater(ConfigUpdater):
         return optionstr  # option names are case-sensitive key parts
 
 
-def _parse(text: str) -> ConfigUpdater:
+def _spaced_delimiters(text: str) -> bool:
+    """Whether the file writes ``k = v`` rather than ``k=v`` (its first option tells)."""
     first = _FIRST_OPTION.search(text)
+    return first is None or bool(first.group(1))
+
+
+def _parse(text: str, spaced: bool | None = None) -> ConfigUpdater:
+    spaced = _spaced_delimiters(text) if spaced is None else spaced
     updater = _Updater(allow_no_value=True, empty_lines_in_values=False,
-                       space_around_delimiters=first is None or bool(first.group(1)))
+                       space_around_delimiters=spaced)
     try:
         updater.read_string(_HEADER + text)
     except configparser.DuplicateSectionError as error:
@@ -227,6 +234,74 @@ class _Original:
     parsed: list[ConfigUpdater] = field(default_factory=list)
 
 
+# A line that starts like a section header; the split below takes only plain ones.
+_HEADER_LIKE = re.compile(r"^[ \t]*\[[^\n]*", re.MULTILINE)
+_PLAIN_HEADER = re.compile(r"\[([^\]\n]+)\][ \t]*")
+
+
+class _SectionBlocks:
+    """An ini text split into its sections (``splice.BlockSyntax``): a section's block runs
+    from its header to the next header and holds the section's key and options. Options
+    before the first section belong to no block. A file with a header line that is indented
+    (configparser may read it as a continuation line) or has more after its ``]`` is not
+    split."""
+
+    depth: int | None = 1
+
+    def __init__(self, mountpoint: str) -> None:
+        self.mountpoint = mountpoint
+        self.spaced = True
+
+    def blocks(self, text: str) -> list[Block] | None:
+        self.spaced = _spaced_delimiters(text)  # new options as the whole file has them
+        starts: list[tuple[int, tuple[str, ...]]] = []
+        for line in _HEADER_LIKE.finditer(text):
+            header = _PLAIN_HEADER.fullmatch(line.group())
+            if header is None:
+                return None
+            starts.append((line.start(), tuple(header.group(1).split("/"))))
+        return blocks_between(starts, len(text))
+
+    def read_block(self, text: str) -> KeySet:
+        return _keys_of(_parse(text), self.mountpoint)
+
+    def write_block(self, text: str, keys: KeySet) -> str | None:
+        written = _edit(_parse(text, self.spaced), keys, self.mountpoint)
+        return text if written is None else written
+
+
+def _keys_of(updater: ConfigUpdater, mountpoint: str) -> KeySet:
+    keys: dict[str, Key] = {}
+
+    def add(key: Key) -> None:
+        if key.name in keys:
+            raise ResourceError(f"ini: the key {key.name} is defined twice (as a section "
+                                "and as an option)", key=key.name)
+        keys[key.name] = key
+
+    for section in updater.iter_sections():
+        path = _section_path(section)
+        try:
+            section_name = names.child(mountpoint, *path)
+        except InvalidNameError as error:
+            raise ResourceError(f"ini: section [{section.name}]: {error.message}") from None
+        if path:
+            add(Key(section_name))
+        for option in section.iter_options():
+            add(Key(names.child(section_name, option.raw_key), _value_of(option)))
+    return KeySet(keys.values())
+
+
+def _edit(updater: ConfigUpdater, keys: KeySet, mountpoint: str) -> str | None:
+    """The parsed text changed to hold ``keys``; None if it already does."""
+    options_in_file = {(*_section_path(section), option.raw_key)
+                       for section in updater.iter_sections()
+                       for option in section.iter_options()}
+    if not _apply(updater, _plan(keys, mountpoint, options_in_file)):
+        return None
+    return str(updater)[len(_HEADER):]
+
+
 class IniFormat:
     """INI files; comments stay in the file, all metadata goes to the database's sidecar."""
 
@@ -235,25 +310,7 @@ class IniFormat:
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         updater = _parse(decode_text(data, "ini"))
-        keys: dict[str, Key] = {}
-
-        def add(key: Key) -> None:
-            if key.name in keys:
-                raise ResourceError(f"ini: the key {key.name} is defined twice (as a section "
-                                    "and as an option)", key=key.name)
-            keys[key.name] = key
-
-        for section in updater.iter_sections():
-            path = _section_path(section)
-            try:
-                section_name = names.child(mountpoint, *path)
-            except InvalidNameError as error:
-                raise ResourceError(f"ini: section [{section.name}]: {error.message}") from None
-            if path:
-                add(Key(section_name))
-            for option in section.iter_options():
-                add(Key(names.child(section_name, option.raw_key), _value_of(option)))
-        return Document(KeySet(keys.values()), _Original(data, [updater]))
+        return Document(_keys_of(updater, mountpoint), _Original(data, [updater]))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
         original = previous_state(previous, _Original, "ini")
@@ -261,12 +318,17 @@ class IniFormat:
             return _render(_plan(keys, mountpoint, set())).encode()
         updater = original.parsed.pop() if original.parsed else _parse(
             decode_text(original.data, "ini"))
-        options_in_file = {(*_section_path(section), option.raw_key)
-                           for section in updater.iter_sections()
-                           for option in section.iter_options()}
-        if not _apply(updater, _plan(keys, mountpoint, options_in_file)):
-            return original.data
-        return str(updater)[len(_HEADER):].encode()
+        written = _edit(updater, keys, mountpoint)
+        return original.data if written is None else written.encode()
+
+    def write_document(
+        self, keys: KeySet, mountpoint: str, previous: Document | None
+    ) -> tuple[bytes, Document]:
+        """``write``, splicing the changed sections into the file (``storage.splice``)."""
+        original = previous_state(previous, _Original, "ini")
+        data = original.data if original else None
+        return splice.write_document(self, keys, mountpoint, previous, data,
+                                     _SectionBlocks(mountpoint), lambda data, _: _Original(data))
 
 
 FORMAT = IniFormat()

@@ -17,8 +17,9 @@ from typing import Any
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage import Document, decode_text, previous_state, splice
 from elektraweb.kdb.storage.reconcile import Reconciler
+from elektraweb.kdb.storage.splice import Block
 from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
 
 
@@ -320,6 +321,67 @@ def _reject_constant(token: str) -> object:
     raise _Refused(f"{token} is not a JSON number")
 
 
+_SCAN_VALUE = json.JSONDecoder().raw_decode  # the standard parser's C scanner
+
+
+class _Members:
+    """A JSON text split into the members of its top object (``splice.BlockSyntax``); a
+    member's block runs from the whitespace before its name to the comma or brace after it,
+    and reads alone as the object holding just that member."""
+
+    depth: int | None = None
+
+    def __init__(self, mountpoint: str) -> None:
+        self.mountpoint = mountpoint
+
+    def blocks(self, text: str) -> list[Block] | None:
+        space = _WHITESPACE.match
+        position = space(text).end()  # type: ignore[union-attr]
+        if not text.startswith("{", position):
+            return None
+        blocks: list[Block] = []
+        try:
+            while True:
+                start = position + 1
+                position = space(text, start).end()  # type: ignore[union-attr]
+                name, position = _SCAN_VALUE(text, position)
+                if not isinstance(name, str):
+                    return None
+                position = space(text, position).end()  # type: ignore[union-attr]
+                if text[position] != ":":
+                    return None
+                position = space(text, position + 1).end()  # type: ignore[union-attr]
+                position = _SCAN_VALUE(text, position)[1]
+                position = space(text, position).end()  # type: ignore[union-attr]
+                blocks.append(Block(start, position, (name,)))
+                if text[position] != ",":
+                    return blocks if text[position] == "}" else None
+        except (ValueError, StopIteration, IndexError):
+            return None
+
+    def read_block(self, text: str) -> KeySet:
+        return FORMAT.read(("{" + text + "}").encode(), self.mountpoint).keys
+
+    def write_block(self, text: str, keys: KeySet) -> str | None:
+        if not len(keys):
+            return None  # the member goes, and with it a comma: the whole file decides
+        written = _edit("{" + text + "}", keys, self.mountpoint)
+        return text if written is None else written[1:-1]
+
+
+def _edit(text: str | None, keys: KeySet, mountpoint: str) -> str | None:
+    """``text`` (None: a new file) changed to hold ``keys``; None if it already does."""
+    document = _Parser(text or "").document()
+    reconciler = Reconciler(_Syntax(_detect_style(document.root)), keys, mountpoint)
+    document.root = reconciler.reconcile(document.root)
+    if text is not None and not reconciler.changed:
+        return None
+    out = [document.before]
+    _render(document.root, out)
+    out.append(document.after)
+    return "".join(out)
+
+
 class JsonFormat:
     """JSON files; metadata other than ``array`` is left to the database's sidecar."""
 
@@ -342,15 +404,20 @@ class JsonFormat:
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
         original = previous_state(previous, _Original, "JSON")
-        text = _Parser(decode_text(original.data, "JSON") if original else "").document()
-        reconciler = Reconciler(_Syntax(_detect_style(text.root)), keys, mountpoint)
-        text.root = reconciler.reconcile(text.root)
-        if original is not None and not reconciler.changed:
+        written = _edit(decode_text(original.data, "JSON") if original else None, keys, mountpoint)
+        if written is None:
+            assert original is not None, "a new file is always written"
             return original.data
-        out = [text.before]
-        _render(text.root, out)
-        out.append(text.after)
-        return "".join(out).encode()
+        return written.encode()
+
+    def write_document(
+        self, keys: KeySet, mountpoint: str, previous: Document | None
+    ) -> tuple[bytes, Document]:
+        """``write``, splicing the top object's changed members (``storage.splice``)."""
+        original = previous_state(previous, _Original, "JSON")
+        data = original.data if original else None
+        return splice.write_document(self, keys, mountpoint, previous, data,
+                                     _Members(mountpoint), lambda data, _: _Original(data))
 
 
 FORMAT = JsonFormat()

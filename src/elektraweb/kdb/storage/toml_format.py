@@ -8,6 +8,7 @@ value reads the same through either.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass
 from typing import Any
@@ -19,8 +20,9 @@ from tomlkit.items import AoT, String, StringType
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage import Document, decode_text, previous_state, splice
 from elektraweb.kdb.storage.reconcile import Reconciler
+from elektraweb.kdb.storage.splice import Block, blocks_between
 from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
 
 
@@ -111,26 +113,97 @@ class TomlFormat:
     native_meta = frozenset({"array"})
 
     def read(self, data: bytes, mountpoint: str) -> Document:
-        try:
-            root = tomllib.loads(decode_text(data, "TOML"))
-        except tomllib.TOMLDecodeError as error:
-            raise ResourceError(f"TOML: {error}") from None
-        return Document(keys_from_tree(root, mountpoint, "TOML"), _Original(data))
+        return Document(_read_keys(decode_text(data, "TOML"), mountpoint), _Original(data))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
         original = previous_state(previous, _Original, "TOML")
-        try:
-            document = tomlkit.parse(decode_text(original.data, "TOML") if original else "")
-        except TOMLKitError as error:
-            raise ResourceError(f"TOML: {error}") from None
-        reconciler = Reconciler(_Syntax(), keys, mountpoint)
-        reconciler.reconcile(document, root_must_be_mapping=True)
-        if original is not None and not reconciler.changed:
+        text = decode_text(original.data, "TOML") if original else None
+        written = _edit(text, keys, mountpoint)
+        if written is None:
+            assert original is not None, "a new file is always written"
             return original.data
-        try:
-            return tomlkit.dumps(document).encode()
-        except TOMLKitError as error:
-            raise ResourceError(f"TOML: {error}") from None
+        return written.encode()
+
+    def write_document(
+        self, keys: KeySet, mountpoint: str, previous: Document | None
+    ) -> tuple[bytes, Document]:
+        """``write``, splicing the changed tables into the file (``storage.splice``)."""
+        original = previous_state(previous, _Original, "TOML")
+        data = original.data if original else None
+        return splice.write_document(self, keys, mountpoint, previous, data,
+                                     _Tables(mountpoint), lambda data, _: _Original(data))
+
+
+def _read_keys(text: str, mountpoint: str) -> KeySet:
+    try:
+        root = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise ResourceError(f"TOML: {error}") from None
+    return keys_from_tree(root, mountpoint, "TOML")
+
+
+def _edit(text: str | None, keys: KeySet, mountpoint: str) -> str | None:
+    """``text`` (None: a new file) changed to hold ``keys``; None if it already does."""
+    try:
+        document = tomlkit.parse(text or "")
+    except TOMLKitError as error:
+        raise ResourceError(f"TOML: {error}") from None
+    reconciler = Reconciler(_Syntax(), keys, mountpoint)
+    reconciler.reconcile(document, root_must_be_mapping=True)
+    if text is not None and not reconciler.changed:
+        return None
+    try:
+        return tomlkit.dumps(document)
+    except TOMLKitError as error:
+        raise ResourceError(f"TOML: {error}") from None
+
+
+# A line that starts like a table header; the split below takes only plain ones.
+_HEADER_LIKE = re.compile(r"^[ \t]*\[[^\n]*", re.MULTILINE)
+_BARE_KEY = r"[A-Za-z0-9_-]+"
+_PLAIN_HEADER = re.compile(
+    rf"[ \t]*\[[ \t]*({_BARE_KEY}(?:[ \t]*\.[ \t]*{_BARE_KEY})*)[ \t]*\][ \t]*(?:#.*)?")
+# What may hide a header-like line inside a value: multi-line strings, and an array left
+# open at the end of a line (looked for generously: a '[' in a string or comment counts).
+_MULTI_LINE_STRING = re.compile(r'"""|\'\'\'')
+_LINE_WITH_BRACKETS = re.compile(r"^[^\n]*[\[\]][^\n]*", re.MULTILINE)
+
+
+class _Tables:
+    """A TOML text split into its tables (``splice.BlockSyntax``): a table's block runs from
+    its ``[a.b]`` header to the next header, and holds every key below ``a.b`` but those of
+    the deeper tables that have headers of their own (TOML forbids defining them anywhere
+    else). Keys before the first header belong to no block. Files with arrays of tables
+    (``[[a]]``), quoted keys in headers, multi-line strings or arrays spread over lines are
+    not split."""
+
+    depth: int | None = None
+
+    def __init__(self, mountpoint: str) -> None:
+        self.mountpoint = mountpoint
+
+    def blocks(self, text: str) -> list[Block] | None:
+        if _MULTI_LINE_STRING.search(text):
+            return None
+        starts: list[tuple[int, tuple[str, ...]]] = []
+        for line in _LINE_WITH_BRACKETS.finditer(text):
+            content = line.group()
+            if content.count("[") != content.count("]"):
+                return None
+        for line in _HEADER_LIKE.finditer(text):
+            header = _PLAIN_HEADER.fullmatch(line.group())
+            if header is None:
+                return None
+            path = tuple(part.strip() for part in header.group(1).split("."))
+            starts.append((line.start(), path))
+        return blocks_between(starts, len(text))
+
+    def read_block(self, text: str) -> KeySet:
+        return _read_keys(text, self.mountpoint)
+
+    def write_block(self, text: str, keys: KeySet) -> str | None:
+        written = _edit(text, keys, self.mountpoint)
+        return text if written is None else written
 
 
 FORMAT = TomlFormat()

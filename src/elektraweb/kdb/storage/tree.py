@@ -70,36 +70,66 @@ def scalar_text(value: object) -> Value:
     raise TypeError(type(value).__name__)
 
 
+# Parts that are their own escaped form (``names.escape_part`` would return them as they are).
+_NEEDS_NO_ESCAPE = re.compile(r"[^\\/#%.\x00][^\\/\x00]*")
+
+
+def _string_part(raw: object) -> str | None:
+    return raw if isinstance(raw, str) else None
+
+
 def keys_from_tree(
     root: object,
     mountpoint: str,
     format_name: str,
     text_of: Callable[[object], Value] = scalar_text,
-    part_of: Callable[[object], str | None] = lambda raw: raw if isinstance(raw, str) else None,
+    part_of: Callable[[object], str | None] = _string_part,
 ) -> KeySet:
-    """The keys of a parsed document (``dict``/``list``/scalars) mounted at ``mountpoint``."""
-    keys: list[Key] = []
+    """The keys of a parsed document (``dict``/``list``/scalars) mounted at ``mountpoint``.
 
-    def visit(node: object, name: str, is_root: bool) -> None:
+    Each key is named from its parent's name and parts (``Key.parsed``), not parsed from
+    text: reading a big file costs about one Key object per value on top of the parser.
+    """
+    mountpoint = names.canonical(mountpoint)
+    namespace = names.split(mountpoint)[0]
+    keys: list[Key] = []
+    add = keys.append
+    new_key = Key.parsed
+    escape, plain = names.escape_part, _NEEDS_NO_ESCAPE.fullmatch
+
+    def named(name: str, parts: tuple[str, ...], value: Value = None,
+              meta: dict[str, str] | None = None) -> Key:
+        if len(parts) < 2:  # at or right below a namespace's root: let the name be checked
+            return Key(name, value, meta)
+        return new_key(name, namespace, parts, value, meta)
+
+    def visit(node: object, name: str, parts: tuple[str, ...], is_root: bool) -> None:
         if isinstance(node, dict):
             if not node and not is_root:
-                keys.append(Key(name))
+                add(named(name, parts))
+            prefix = prefix_below(name)
             for raw, child in node.items():
                 part = part_of(raw)
                 if part is None:
                     raise ResourceError(
                         f"{format_name}: mapping key {raw!r} below {name} is not a string",
                         key=name)
-                if names.array_index(part) is not None:
+                if part[:1] == "#" and names.array_index(part) is not None:
                     raise ResourceError(
                         f"{format_name}: mapping key {part!r} below {name} looks like an array "
                         "index, which Elektra cannot tell from an array element", key=name)
-                visit(child, child_name(name, part), False)
+                escaped = part if plain(part) else escape(part)
+                if type(child) is str and parts:  # the common leaf, without a call
+                    add(new_key(prefix + escaped, namespace, (*parts, part), child))
+                else:
+                    visit(child, prefix + escaped, (*parts, part), False)
         elif isinstance(node, list):
             last = names.array_part(len(node) - 1) if node else ""
-            keys.append(Key(name, None, {ARRAY: last}))
+            add(named(name, parts, None, {ARRAY: last}))
+            prefix = prefix_below(name)
             for index, child in enumerate(node):
-                visit(child, child_name(name, names.array_part(index)), False)
+                part = names.array_part(index)
+                visit(child, prefix + part, (*parts, part), False)
         elif not (is_root and node is None):
             try:
                 value = text_of(node)
@@ -107,9 +137,9 @@ def keys_from_tree(
                 raise ResourceError(
                     f"{format_name}: {name} holds a value of unsupported type {error}",
                     key=name) from None
-            keys.append(Key(name, value))
+            add(named(name, parts, value))
 
-    visit(root, mountpoint, True)
+    visit(root, mountpoint, names.split(mountpoint)[1], True)
     return KeySet(keys)
 
 

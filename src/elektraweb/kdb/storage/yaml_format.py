@@ -10,7 +10,9 @@ re-emitted parts look like the rest.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,9 +27,10 @@ from ruamel.yaml.scalarstring import DoubleQuotedScalarString, SingleQuotedScala
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document, decode_text, previous_state
+from elektraweb.kdb.storage import Document, decode_text, previous_state, splice
 from elektraweb.kdb.storage.line_merge import apply_edit
 from elektraweb.kdb.storage.reconcile import Reconciler, shared_containers
+from elektraweb.kdb.storage.splice import Block, blocks_between
 from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
 from elektraweb.kdb.storage.yaml_layout import Layout
 
@@ -247,23 +250,90 @@ class YamlFormat:
         original = previous_state(previous, _Original, "YAML")
         layout = original.layout if original else Layout("", "", "")
         root = original.parsed.pop() if original and original.parsed else _load(layout)
-        shared = shared_containers(root, _Syntax(set()))
-        syntax = _Syntax({str(_anchor_of(node)) for node in _anchored(root)} if shared else set())
-        # ruamel.yaml's own rendering of the unedited document tells which lines it lays out
-        # differently from the file, so the edit can leave those lines alone.
-        before = _dump(root, layout) if original is not None else ""
-        reconciler = Reconciler(syntax, keys, mountpoint, shared)
-        root = reconciler.reconcile(root)
-        if original is not None and not reconciler.changed:
+        text = _edit(layout, root, keys, mountpoint, fresh=original is None)
+        if text is None:
+            assert original is not None, "a new file is always written"
             return original.data
-        after = _dump(root, layout)
-        body = _readable_body(root, layout, before if original else None, after, mountpoint)
-        if layout.prefix and not layout.prefix.endswith("\n"):
-            body = "\n" + body
-        text = layout.prefix + body + layout.suffix
-        if shared or _has_merges(root):
-            _verify(text, keys, mountpoint)
         return text.encode()
+
+    def write_document(
+        self, keys: KeySet, mountpoint: str, previous: Document | None
+    ) -> tuple[bytes, Document]:
+        """``write``, splicing the changed top-level entries (``storage.splice``)."""
+        original = previous_state(previous, _Original, "YAML")
+        layout = original.layout if original else Layout("", "", "")
+        return splice.write_document(
+            self, keys, mountpoint, previous, original.data if original else None,
+            _Entries(mountpoint, layout),
+            lambda data, text: _Original(data, dataclasses.replace(layout, body=text)))
+
+
+def _edit(layout: Layout, root: Any, keys: KeySet, mountpoint: str, *, fresh: bool) -> str | None:
+    """The text of ``layout`` (parsed as ``root``) changed to hold ``keys``; None if it
+    already does."""
+    shared = shared_containers(root, _Syntax(set()))
+    syntax = _Syntax({str(_anchor_of(node)) for node in _anchored(root)} if shared else set())
+    # ruamel.yaml's own rendering of the unedited document tells which lines it lays out
+    # differently from the file, so the edit can leave those lines alone.
+    before = None if fresh else _dump(root, layout)
+    reconciler = Reconciler(syntax, keys, mountpoint, shared)
+    root = reconciler.reconcile(root)
+    if not fresh and not reconciler.changed:
+        return None
+    after = _dump(root, layout)
+    body = _readable_body(root, layout, before, after, mountpoint)
+    if layout.prefix and not layout.prefix.endswith("\n"):
+        body = "\n" + body
+    text = layout.prefix + body + layout.suffix
+    if shared or _has_merges(root):
+        _verify(text, keys, mountpoint)
+    return text
+
+
+# A line at the left margin: a top-level entry, a comment, or a sequence item of the entry
+# above (``key:`` / ``- item``).
+_MARGIN_LINE = re.compile(r"^[^ \t\r\n][^\n]*", re.MULTILINE)
+_PLAIN_KEY = re.compile(r"([A-Za-z0-9_][^:#\n]*?)[ \t]*:(?:[ \t][^\n]*)?")
+# Anchors, aliases, tags and merge keys let one part of the file stand for another.
+_SHARING = re.compile(r"(?:^|[\s\[{,])[&*!][^\s,\]}]|<<")
+
+
+class _Entries:
+    """A YAML text split into the entries of its top mapping (``splice.BlockSyntax``): an
+    entry's block runs from its key at the left margin to the next such key, and reads alone
+    as the mapping holding just that entry. Only files without anchors, aliases, tags and
+    merge keys (whose parts stand for others), without text around the document (``---``,
+    ``...``), and whose top-level keys are plain are split."""
+
+    depth: int | None = None
+
+    def __init__(self, mountpoint: str, layout: Layout) -> None:
+        self.mountpoint, self.layout = mountpoint, layout
+
+    def blocks(self, text: str) -> list[Block] | None:
+        layout = self.layout
+        if layout.prefix or layout.suffix or _SHARING.search(text):
+            return None
+        starts: list[tuple[int, tuple[str, ...]]] = []
+        for line in _MARGIN_LINE.finditer(text):
+            content = line.group()
+            if content.startswith("#") or (starts and content.startswith("- ")):
+                continue
+            key = _PLAIN_KEY.fullmatch(content)
+            if key is None:
+                return None
+            starts.append((line.start(), (key.group(1),)))
+        return blocks_between(starts, len(text))
+
+    def read_block(self, text: str) -> KeySet:
+        return _read_body(text, self.mountpoint)
+
+    def write_block(self, text: str, keys: KeySet) -> str | None:
+        if not len(keys):
+            return ""  # ruamel.yaml would write an empty document as '{}'
+        layout = dataclasses.replace(self.layout, body=text)
+        written = _edit(layout, _load(layout), keys, self.mountpoint, fresh=False)
+        return text if written is None else written
 
 
 def _dump(root: Any, layout: Layout) -> str:

@@ -1,0 +1,212 @@
+"""Incremental writes for the text formats: write again only the blocks whose keys changed.
+
+A format splits its text into blocks that each hold one part of the tree and read on their
+own: a member of JSON's top object, an INI section, a TOML table, a top-level YAML entry. A
+write that changes keys of a few existing blocks runs the format's own writer on just the
+text of those blocks and splices the results into the file; every other byte is copied.
+
+The split is checked where it is used, so a format may split by simple line patterns: the
+old text of a touched block must read back, alone, as exactly the keys the read of the whole
+file gave it, and its new text as exactly the keys to write. A block holds every key at or
+below its path except those of deeper blocks, so keys read from its text cannot come from or
+go to anywhere else, and a block that reads back as intended keeps the whole file reading
+back as intended. Anything else writes the whole file as before: a key no existing block
+holds (a new top-level entry, a key at the top of an INI or TOML file), a new text that reads
+back differently (a value normalised or refused, which the database then keeps in the
+sidecar), or a file the format does not split (see each format's ``blocks``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import compress
+from operator import is_not
+from typing import NamedTuple, Protocol
+
+from elektraweb.kdb import names
+from elektraweb.kdb.errors import ResourceError
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.storage import Document, StorageFormat
+
+_Path = tuple[str, ...]
+# More changed keys than this are written as a whole file: the blocks would be most of it.
+_MOST_CHANGES = 1000
+
+
+class Block(NamedTuple):
+    """Characters ``start``..``end`` of the text, holding the keys at or below ``path``
+    (relative to the mountpoint) that no deeper block holds."""
+
+    start: int
+    end: int
+    path: _Path
+
+
+def blocks_between(starts: list[tuple[int, _Path]], length: int) -> list[Block]:
+    """The blocks of a text of ``length`` characters that start where each ``start`` is and
+    end where the next starts (the last at the end)."""
+    ends = [start for start, _ in starts[1:]] + [length]
+    return [Block(start, end, path) for (start, path), end in zip(starts, ends, strict=False)]
+
+
+class BlockSyntax(Protocol):
+    """What splicing needs from a format, for one file mounted at one mountpoint."""
+
+    # How many levels below its path a block holds keys (INI: its options); None: all.
+    depth: int | None
+
+    def blocks(self, text: str) -> list[Block] | None:
+        """The blocks of ``text`` in order; None if the format cannot split it soundly."""
+        ...
+
+    def read_block(self, text: str) -> KeySet:
+        """The keys of a block's text read alone; ResourceError if it does not read."""
+        ...
+
+    def write_block(self, text: str, keys: KeySet) -> str | None:
+        """The block's text changed to hold ``keys`` (none: the block goes); None if it
+        cannot be written alone."""
+        ...
+
+
+def write_document(
+    fmt: StorageFormat,
+    keys: KeySet,
+    mountpoint: str,
+    previous: Document | None,
+    original: bytes | None,
+    syntax: BlockSyntax,
+    state: Callable[[bytes, str], object],
+) -> tuple[bytes, Document]:
+    """``fmt.write`` and the document its bytes read back as (``DocumentWriter``): the
+    blocks whose keys changed spliced into the ``original`` file that ``previous`` was read
+    from, split by ``syntax``, and a document of ``keys`` themselves with the ``state`` of
+    the new bytes and text; else the whole file written and read again."""
+    if previous is not None and original is not None:
+        data = original
+        text = data.decode()  # read before, so valid UTF-8
+        spliced = splice(syntax, text, previous.keys, keys, mountpoint)
+        if spliced is not None:
+            if spliced is not text:
+                data = spliced.encode()
+            return data, Document(keys, state(data, spliced))
+    data = fmt.write(keys, mountpoint, previous)
+    document = fmt.read(data, mountpoint)
+    if document.keys == keys:
+        # The very Key objects the database goes on with, so that the next write finds the
+        # unchanged ones by identity.
+        document.keys = keys
+    return data, document
+
+
+def splice(
+    syntax: BlockSyntax, text: str, before: KeySet, keys: KeySet, mountpoint: str
+) -> str | None:
+    """``text`` (which read as ``before``) changed to hold ``keys``, writing only the blocks
+    whose keys changed; ``text`` itself when nothing changed; None when the whole file must
+    be written (nothing was decided: the caller's full write reports refusals)."""
+    changed = _changed(before, keys)
+    if changed is None:
+        return None
+    if not changed:
+        return text
+    blocks = syntax.blocks(text)
+    if blocks is None:
+        return None
+    namespace, base = names.split(mountpoint)
+    held = _Holders(blocks, syntax.depth, namespace, base)
+    touched: dict[int, Block] = {}
+    for key in changed:
+        if key.namespace != namespace or key.parts[: len(base)] != base:
+            return None
+        block = held.holder(key.parts[len(base) :])
+        if block is None:
+            return None
+        touched[block.start] = block
+    out: list[str] = []
+    position = 0
+    for start in sorted(touched):
+        block = touched[start]
+        old = text[block.start : block.end]
+        wanted = held.keys_of(keys, block)
+        if not _reads_as(syntax, old, held.keys_of(before, block)):
+            return None
+        new = syntax.write_block(old, wanted)
+        if new is None or not _reads_as(syntax, new, wanted):
+            return None
+        out += (text[position : block.start], new)
+        position = block.end
+    out.append(text[position:])
+    return "".join(out)
+
+
+def _reads_as(syntax: BlockSyntax, text: str, keys: KeySet) -> bool:
+    try:
+        return syntax.read_block(text) == keys
+    except ResourceError:
+        return False
+
+
+def _changed(before: KeySet, keys: KeySet) -> list[Key] | None:
+    """The keys of ``keys`` that are new or differ from ``before``, and the keys of
+    ``before`` that ``keys`` lacks; None if there are too many to be worth splicing."""
+    # Both are in key order, and a set shares the unchanged Key objects with what was read:
+    # the differences are found by identity (in C), or by one merge-like walk.
+    old_keys, new_keys = list(before), list(keys)
+    if len(old_keys) == len(new_keys):
+        differing = compress(range(len(old_keys)), map(is_not, old_keys, new_keys))
+        pairs = [(old_keys[index], new_keys[index]) for index in differing]
+        if all(old.name == new.name for old, new in pairs):
+            values = [new for old, new in pairs if old != new]
+            return values if len(values) <= _MOST_CHANGES else None
+    changed: list[Key] = []
+    old_index = new_index = 0
+    while old_index < len(old_keys) and new_index < len(new_keys):
+        old, new = old_keys[old_index], new_keys[new_index]
+        if old is new:
+            old_index += 1
+            new_index += 1
+            continue
+        if old.name == new.name:
+            old_index += 1
+            new_index += 1
+            if old == new:
+                continue
+            changed.append(new)
+        elif old.sort_key < new.sort_key:
+            old_index += 1
+            changed.append(old)
+        else:
+            new_index += 1
+            changed.append(new)
+        if len(changed) > _MOST_CHANGES:
+            return None
+    changed += old_keys[old_index:] + new_keys[new_index:]
+    return changed if len(changed) <= _MOST_CHANGES else None
+
+
+class _Holders:
+    """Which block holds which keys."""
+
+    def __init__(
+        self, blocks: list[Block], depth: int | None, namespace: str, base: _Path
+    ) -> None:
+        self._by_path = {block.path: block for block in blocks if block.path}
+        self._depth = depth
+        self._namespace, self._base = namespace, base
+
+    def holder(self, path: _Path) -> Block | None:
+        """The block that holds the key at ``path``: the deepest block at or above it."""
+        shallowest = 1 if self._depth is None else max(1, len(path) - self._depth)
+        for length in range(len(path), shallowest - 1, -1):
+            block = self._by_path.get(path[:length])
+            if block is not None:
+                return block
+        return None
+
+    def keys_of(self, keys: KeySet, block: Block) -> KeySet:
+        """The keys of ``keys`` that ``block`` holds."""
+        below = keys.below(names.join(self._namespace, self._base + block.path))
+        start = len(self._base)
+        return KeySet(key for key in below if self.holder(key.parts[start:]) is block)
