@@ -39,7 +39,7 @@ from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.cluster_keys import DesiredKey
 from elektraweb.cluster.store.registry import Cluster, Instance
 from elektraweb.kdb.search import SearchThread
-from elektraweb.wire.messages import Event
+from elektraweb.wire.messages import AnyEvent, SubtreeEvent
 from elektraweb.wire.replies import OperationArgs
 
 log = logging.getLogger(__name__)
@@ -164,8 +164,13 @@ class ClusterConfiguration:
 
     # -- the instance feed's listener ------------------------------------------------------
 
-    async def on_event(self, instance: Instance, event: Event) -> None:
+    async def on_event(self, instance: Instance, event: AnyEvent) -> None:
         """Restore a drifted key in the background, so the feed keeps reading meanwhile."""
+        if isinstance(event, SubtreeEvent):
+            # Which keys changed is not told: reading the member finds any drift among them.
+            if instance.cluster_id is not None and event.origin != f"cluster:{instance.cluster_id}":
+                self.catch_up_soon(instance.id)
+            return
         desired = self._drift.drifted(instance, event)
         if desired is not None:
             self._spawn(
