@@ -4,7 +4,7 @@
 
 import { getState, reportError, update } from '../shared/store.js'
 import { kdbPath, request } from '../shared/api.js'
-import { ancestorsOf, isBelowOrSame, NAMESPACES, parentOf } from './keynames.js'
+import { ancestorsOf, escapedParts, isArrayPart, isBelowOrSame, NAMESPACES, parentOf } from './keynames.js'
 
 /** A tree node from the API's key shape: the names below it are only counted. */
 function toNode(raw) {
@@ -61,7 +61,8 @@ function sameTarget(target) {
   return current && current.kind === target.kind && current.id === target.id
 }
 
-/** Read a key with its children (one level) and put both into the tree. */
+/** Read a key with its children (one level) and put both into the tree; false if it failed
+ * (the error is shown). */
 export async function loadNode(path) {
   const target = getState().config?.target
   if (!target) return
@@ -79,9 +80,11 @@ export async function loadNode(path) {
       nodes[path] = node
       return { nodes, loading: { ...c.loading, [path]: false } }
     })
+    return true
   } catch (error) {
     updateConfig((c) => ({ loading: { ...c.loading, [path]: false } }))
     reportError(error, `Could not read ${path}`)
+    return false
   }
 }
 
@@ -111,16 +114,66 @@ export async function reveal(name) {
   select(name)
 }
 
-/** Read one key again after a change. When keys came or went (`structural`), the nearest
- * ancestor whose children are on screen is read again too, so new branches appear. */
+/** Read one key again after a change. When keys came or went (`structural`) and the key is
+ * not in the tree, its branch below the deepest level on screen is read instead, so that it
+ * appears: never that level itself, which may be a whole namespace. */
 export async function refreshKey(name, { structural = false } = {}) {
   const config = getState().config
   if (!config) return
-  if (structural) {
-    const shown = ancestorsOf(name).reverse().find((a) => config.nodes[a]?.children)
-    if (shown) await loadNode(shown)
+  if (config.nodes[name]) {
+    await reloadNode(name)
+  } else if (structural) {
+    const branch = branchOnScreen(config.nodes, name)
+    if (branch) await reloadNode(branch)
   }
-  if (config.nodes[name]?.children || (config.nodes[name] && !structural)) await loadNode(name)
+}
+
+/** Read a key in the tree (or a new branch of a level on screen) again: its loaded ancestors'
+ * counts follow, a new branch joins its parent's children, and one left empty goes. */
+export async function reloadNode(path) {
+  const before = keysIn(path)
+  if (!(await loadNode(path))) return
+  const after = keysIn(path)
+  const parent = parentOf(path)
+  updateConfig((c) => {
+    const nodes = countedOff(c.nodes, path, after - before)
+    const siblings = nodes[parent]?.children
+    if (after > 0 && siblings && !siblings.includes(path)) {
+      nodes[parent] = { ...nodes[parent], children: withChild(siblings, path) }
+    }
+    return { nodes }
+  })
+  if (after === 0 && parent !== null) forgetKey(path)
+}
+
+/** Keys at or below `name`, which is not in the tree, came (`delta` > 0) or went: count them on
+ * its ancestors in the tree, without reading. Returns the branch to read when one must appear
+ * below a level whose children are on screen, else null. */
+export function countUnloaded(name, delta) {
+  const nodes = getState().config?.nodes ?? {}
+  const branch = branchOnScreen(nodes, name)
+  if (branch && !nodes[branch] && delta > 0) return branch
+  if (delta !== 0) updateConfig((c) => ({ nodes: countedOff(c.nodes, name, delta) }))
+  return null
+}
+
+/** The key or ancestor of `name` just below the deepest ancestor whose children are loaded. */
+function branchOnScreen(nodes, name) {
+  const line = [...ancestorsOf(name), name]
+  for (let index = line.length - 2; index >= 0; index--) {
+    if (nodes[line[index]]?.children) return line[index + 1]
+  }
+  return null
+}
+
+/** `children` with `path` added in order: array elements by number, other parts by text. */
+function withChild(children, path) {
+  const part = (name) => escapedParts(name).at(-1) ?? ''
+  const before = (a, b) => (isArrayPart(a) && isArrayPart(b)
+    ? Number(a.replace(/\D/g, '')) < Number(b.replace(/\D/g, ''))
+    : a < b)
+  const at = children.findIndex((child) => before(part(path), part(child)))
+  return at < 0 ? [...children, path] : [...children.slice(0, at), path, ...children.slice(at)]
 }
 
 /** Apply a change event to a loaded key without asking the server again. */
