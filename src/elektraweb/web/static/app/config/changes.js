@@ -2,19 +2,20 @@
 // once per animation frame, and while that takes reads, the next events wait and are applied
 // together after them. A burst of events (an import: thousands of keys, or one subtree event)
 // costs a few reads of what is on screen, never one read per event, and never a read of a
-// whole namespace for keys that are not loaded: those are only counted.
+// whole namespace for keys that are not loaded: for those, only their branch below the
+// deepest level on screen is read.
 
 import { getState } from '../shared/store.js'
 import { changedElsewhere } from './editing.js'
 import { ancestorsOf, isBelowOrSame } from './keynames.js'
-import { applyKeyChange, countRestored, countUnloaded, flash, reloadNode } from './tree.js'
+import { applyKeyChange, branchOnScreen, flash, reloadNode } from './tree.js'
 
 let pending = nothingPending()
 let scheduled = false
 let applying = Promise.resolve()
 
 function nothingPending() {
-  return { target: null, keys: new Map(), subtrees: new Map(), resync: null }
+  return { target: null, keys: new Map(), subtrees: new Set(), resync: null }
 }
 
 function sameTarget(a, b) {
@@ -33,18 +34,17 @@ function collect(target) {
   }
 }
 
-/** A key of `target` changed: `event` as `/zmq/events` sends it (`old`, `new`, `revision`?). */
+/** A key of `target` changed: `event` as `/zmq/events` sends it (`new`, `revision`?, `origin`);
+ * of several events for one key, the last one counts. */
 export function keyChanged(target, key, event) {
   collect(target)
-  const earlier = pending.keys.get(key)
-  pending.keys.set(key, { first: earlier?.first ?? event, last: event })
+  pending.keys.set(key, event)
 }
 
-/** Many keys of `target` at or below `subtree` changed at once: `event` counts them. */
-export function subtreeChanged(target, subtree, event) {
+/** Many keys of `target` at or below `subtree` changed at once. */
+export function subtreeChanged(target, subtree) {
   collect(target)
-  const earlier = pending.subtrees.get(subtree) ?? 0
-  pending.subtrees.set(subtree, earlier + (event.created ?? 0) - (event.removed ?? 0))
+  pending.subtrees.add(subtree)
 }
 
 /** Events were lost: `reload` re-reads everything on screen, once, instead of applying them. */
@@ -61,28 +61,24 @@ async function applyPending() {
   const config = getState().config
   if (!config || !sameTarget(config.target, target)) return
   const reads = new Set()
-  for (const [subtree, delta] of subtrees) {
+  for (const subtree of subtrees) {
     for (const [path, node] of Object.entries(config.nodes)) {
       if (isBelowOrSame(path, subtree) && (path === subtree || node.children)) reads.add(path)
     }
-    if (!config.nodes[subtree]) reads.add(countUnloaded(subtree, delta))
+    if (!config.nodes[subtree]) reads.add(branchOnScreen(subtree))
   }
-  for (const [key, { first, last }] of keys) {
-    const node = getState().config.nodes[key]
-    const exists = last.new !== null && last.new !== undefined
-    if (node && exists && last.revision !== undefined) {
+  for (const [key, event] of keys) {
+    const node = config.nodes[key]
+    if (node?.exists && event.new && event.revision !== undefined) {
       // The event carries the key's new state: nothing to read.
-      if (!node.exists) countRestored(key, 1)
       applyKeyChange(key, {
-        exists: true,
-        value: last.new.value ?? null,
-        meta: last.new.meta ?? {},
-        revision: last.revision ?? null,
+        value: event.new.value ?? null,
+        meta: event.new.meta ?? {},
+        revision: event.revision ?? null,
       })
-    } else if (node) {
-      reads.add(key) // removed, or a cluster's event without a revision to compare with later
     } else {
-      reads.add(countUnloaded(key, Number(exists) - Number(Boolean(first.old))))
+      // Created, removed, or a cluster's event without a revision to compare with later.
+      reads.add(node ? key : branchOnScreen(key))
     }
   }
   reads.delete(null)
@@ -94,10 +90,10 @@ async function applyPending() {
 
 function showChanges(keys, subtrees) {
   const { config, editor } = getState()
-  for (const subtree of subtrees.keys()) if (config?.nodes[subtree]) flash(subtree)
-  for (const [key, { last }] of keys) {
+  for (const subtree of subtrees) if (config?.nodes[subtree]) flash(subtree)
+  for (const [key, event] of keys) {
     if (editor && editor.path === key && !editor.saving) {
-      changedElsewhere(key, last.new ? last.new.value ?? null : null, last.origin ?? null)
+      changedElsewhere(key, event.new ? event.new.value ?? null : null, event.origin ?? null)
     }
     flash(key)
   }

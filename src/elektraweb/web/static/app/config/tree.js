@@ -123,14 +123,23 @@ export async function refreshKey(name, { structural = false } = {}) {
   if (config.nodes[name]) {
     await reloadNode(name)
   } else if (structural) {
-    const branch = branchOnScreen(config.nodes, name)
+    const branch = branchOnScreen(name)
     if (branch) await reloadNode(branch)
   }
 }
 
+let reloading = Promise.resolve()
+
 /** Read a key in the tree (or a new branch of a level on screen) again: its loaded ancestors'
- * counts follow, a new branch joins its parent's children, and one left empty goes. */
-export async function reloadNode(path) {
+ * counts follow, a new branch joins its parent's children, and one left empty goes. One read
+ * at a time: two of the same key at once would both add what it gained to its ancestors. */
+export function reloadNode(path) {
+  const read = reloading.then(() => reloadNow(path))
+  reloading = read
+  return read
+}
+
+async function reloadNow(path) {
   const before = keysIn(path)
   if (!(await loadNode(path))) return
   const after = keysIn(path)
@@ -146,19 +155,12 @@ export async function reloadNode(path) {
   if (after === 0 && parent !== null) forgetKey(path)
 }
 
-/** Keys at or below `name`, which is not in the tree, came (`delta` > 0) or went: count them on
- * its ancestors in the tree, without reading. Returns the branch to read when one must appear
- * below a level whose children are on screen, else null. */
-export function countUnloaded(name, delta) {
+/** What to read when keys at or below `name`, which is not in the tree, changed: the one of its
+ * ancestors (or itself) just below the deepest level whose children are loaded, never that
+ * level, which may be a whole namespace. Reading it, rather than counting what events say came
+ * or went, keeps the counts right when the page's own write already counted them. */
+export function branchOnScreen(name) {
   const nodes = getState().config?.nodes ?? {}
-  const branch = branchOnScreen(nodes, name)
-  if (branch && !nodes[branch] && delta > 0) return branch
-  if (delta !== 0) updateConfig((c) => ({ nodes: countedOff(c.nodes, name, delta) }))
-  return null
-}
-
-/** The key or ancestor of `name` just below the deepest ancestor whose children are loaded. */
-function branchOnScreen(nodes, name) {
   const line = [...ancestorsOf(name), name]
   for (let index = line.length - 2; index >= 0; index--) {
     if (nodes[line[index]]?.children) return line[index + 1]
@@ -196,7 +198,7 @@ function countedOff(nodes, name, delta) {
 }
 
 /** How many keys a subtree on screen holds: the key itself, if it exists, and those below. */
-export function keysIn(name) {
+function keysIn(name) {
   const node = getState().config?.nodes[name]
   return node ? (node.exists ? 1 : 0) + node.below : 0
 }
@@ -219,11 +221,6 @@ export function forgetKey(name) {
     const selectedGone = c.selected !== null && isBelowOrSame(c.selected, name)
     return { nodes, selected: selectedGone ? parent : c.selected }
   })
-}
-
-/** Keys came back (an undone delete): count them on every ancestor. */
-export function countRestored(name, added) {
-  updateConfig((c) => ({ nodes: countedOff(c.nodes, name, added) }))
 }
 
 export function flash(name) {

@@ -44,7 +44,7 @@ function targetChanged(kind, id, key, event) {
     reloadLocks()
   }
   if (config.target.kind !== kind || config.target.id !== id) return
-  if (event.subtree !== undefined) subtreeChanged(config.target, key, event)
+  if (event.subtree !== undefined) subtreeChanged(config.target, key)
   else keyChanged(config.target, key, event)
 }
 
