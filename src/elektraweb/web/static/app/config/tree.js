@@ -135,7 +135,7 @@ let reloading = Promise.resolve()
  * at a time: two of the same key at once would both add what it gained to its ancestors. */
 export function reloadNode(path) {
   const read = reloading.then(() => reloadNow(path))
-  reloading = read
+  reloading = read.catch(() => {}) // a failed read must not stop the ones queued after it
   return read
 }
 
