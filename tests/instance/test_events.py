@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+from collections.abc import AsyncIterator
 
 from elektraweb.instance.events import COALESCE_ABOVE
 from elektraweb.wire.client import ZmqTransport
@@ -17,6 +19,16 @@ BULK = COALESCE_ABOVE * 3
 
 def ini_of(count: int) -> str:
     return "".join(f"k{index:03d} = {index}\n" for index in range(count))
+
+
+@contextlib.asynccontextmanager
+async def following(
+    daemon: Daemon, link: ZmqTransport, area: str
+) -> AsyncIterator[EventSubscriber]:
+    """The daemon's events in `area`, once the subscription is live."""
+    async with daemon.subscriber(area) as events:
+        await subscribed(link, events, area)
+        yield events
 
 
 async def nothing_else_before(
@@ -100,8 +112,7 @@ async def test_a_bulk_write_through_elektrad_is_one_event_per_subtree(
     link: ZmqTransport, shared_daemon: Daemon
 ) -> None:
     area = "user:/events/bulk"
-    async with shared_daemon.subscriber(area) as events:
-        await subscribed(link, events, area)
+    async with following(shared_daemon, link, area) as events:
         imported = await link.request(
             "import", {"key": f"{area}/in", "format": "ini", "data": ini_of(BULK)}
         )
@@ -121,8 +132,7 @@ async def test_a_few_keys_written_at_once_are_still_published_one_by_one(
     link: ZmqTransport, shared_daemon: Daemon
 ) -> None:
     area = "user:/events/few"
-    async with shared_daemon.subscriber(area) as events:
-        await subscribed(link, events, area)
+    async with following(shared_daemon, link, area) as events:
         data = ini_of(COALESCE_ABOVE)
         await link.request("import", {"key": f"{area}/in", "format": "ini", "data": data})
         for index in range(COALESCE_ABOVE):
@@ -132,8 +142,7 @@ async def test_a_few_keys_written_at_once_are_still_published_one_by_one(
 
 async def test_a_bulk_kdb_import_on_the_host_is_one_event(daemon: Daemon) -> None:
     area = "user:/events/host"
-    async with daemon.transport() as own, daemon.subscriber(area) as events:
-        await subscribed(own, events, area)
+    async with daemon.transport() as own, following(daemon, own, area) as events:
         done = await asyncio.to_thread(
             daemon.kdb, "import", f"{area}/in", "ini", stdin=ini_of(BULK)
         )

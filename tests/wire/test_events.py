@@ -60,7 +60,7 @@ async def test_subscriber_gets_the_subtree_it_follows_in_order(
     first = await asyncio.wait_for(subscriber.receive(), 5)
     second = await asyncio.wait_for(subscriber.receive(), 5)
     assert [first.key, second.key] == ["user:/app/port", "user:/app/db/host"]
-    assert first.new == KeyState("1", {})
+    assert isinstance(first, Event) and first.new == KeyState("1", {})
     assert first.origin == "external"
     assert second.seq > first.seq
     assert subscriber.status.online

@@ -484,7 +484,7 @@ async def test_slow_subscriber_is_told_to_resync_and_others_keep_receiving(
     assert fast_topics == [f"audit/{n}".encode() for n in range(number + 1)] + [b"audit/after"]
     # Now `slow` reads: what was sent before it fell behind, in order, then one resync saying
     # how many events it missed, then what came after; the connection stays open.
-    slow_messages = []
+    slow_messages: list[list[bytes]] = []
     while not slow_messages or slow_messages[-1][0] != b"audit/after":
         message = await slow.receive()
         if not message[0].startswith(b"audit/probe-"):  # `fast` subscribing

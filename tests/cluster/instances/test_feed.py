@@ -82,14 +82,20 @@ async def next_event(subscription: Subscription, topic: str, timeout: float = 10
     raise AssertionError(f"the hub closed before {topic}")
 
 
+async def registered(setup: Setup, elektrad: Elektrad) -> Instance:
+    """`elektrad` registered as web-1, and the feed brought up to date."""
+    instance = setup.registry.add_instance(
+        InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+    )
+    await setup.feed.sync()
+    return instance
+
+
 async def test_a_change_on_the_host_is_republished_and_handed_to_listeners(
     setup: Setup, elektrad: Elektrad
 ) -> None:
     with setup.hub.subscribe([""]) as subscription:
-        instance = setup.registry.add_instance(
-            InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
-        )
-        await setup.feed.sync()
+        instance = await registered(setup, elektrad)
         status_topic = f"registry/instance/{instance.id}/status"
         status = await next_event(subscription, status_topic)
         while not status["online"]:
@@ -115,10 +121,7 @@ async def test_a_bulk_import_on_the_host_reaches_the_hub_as_one_event(
     setup: Setup, elektrad: Elektrad
 ) -> None:
     with setup.hub.subscribe([""]) as subscription:
-        instance = setup.registry.add_instance(
-            InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
-        )
-        await setup.feed.sync()
+        instance = await registered(setup, elektrad)
         await eventually(lambda: setup.feed.events_online(instance.id))
         lines = "".join(f"k{index} = {index}\n" for index in range(500))
         await elektrad.kdb("import", "system:/bulk", "ini", stdin=lines)
