@@ -12,6 +12,7 @@ from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage.dump import DumpFormat
 
 MOUNT = "user:/"
+State = dict[str, tuple[str, dict[str, str]]]
 NAMES = st.sampled_from([f"user:/app/{group}/{leaf}" for group in "abc" for leaf in "xyz"])
 STATES = st.dictionaries(
     NAMES,
@@ -22,7 +23,7 @@ STATES = st.dictionaries(
 )
 
 
-def dump(state: dict[str, tuple[str, dict[str, str]]]) -> bytes:
+def dump(state: State) -> bytes:
     keys = KeySet()
     for name, (value, meta) in state.items():
         keys.add(Key(name, value, meta))
@@ -35,7 +36,7 @@ def contents(keys: KeySet) -> dict[str, tuple[object, dict[str, str]]]:
 
 @given(STATES, STATES)
 def test_the_records_that_differ_hold_every_changed_key(
-    before: dict[str, tuple[str, dict[str, str]]], after: dict[str, tuple[str, dict[str, str]]]
+    before: State, after: State
 ) -> None:
     old, new = dump(before), dump(after)
     kept = snapshot(old)
@@ -56,7 +57,7 @@ def test_the_records_that_differ_hold_every_changed_key(
 
 
 def test_one_value_changed_in_a_big_file_reads_one_record() -> None:
-    state = {f"user:/bench/k{index:05d}": (str(index), {}) for index in range(5000)}
+    state: State = {f"user:/bench/k{index:05d}": (str(index), {}) for index in range(5000)}
     kept = snapshot(dump(state))
     assert kept is not None
     state["user:/bench/k02500"] = ("changed", {})
