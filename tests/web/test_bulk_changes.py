@@ -128,7 +128,6 @@ def test_bulk_imports_on_a_100k_key_instance_keep_the_page_usable(
     assert namespace_reads[0] == opened_with
 
 
-
 def _host_import(instance: Instance, key: str, data: str) -> subprocess.Popen[str]:
     """`kdb import` on the host, running while the test goes on."""
     process = instance.start_kdb("import", key, "ini")
