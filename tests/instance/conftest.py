@@ -17,7 +17,7 @@ import pytest
 
 from elektraweb.wire.client import ClientOptions, ZmqTransport
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import MAX_MESSAGE_BYTES, Event
+from elektraweb.wire.messages import MAX_MESSAGE_BYTES, AnyEvent, Event, SubtreeEvent
 from elektraweb.wire.subscriber import EventSubscriber
 
 BIN = Path(sys.prefix) / "bin"
@@ -122,11 +122,11 @@ class Daemon:
             self.events, server_key=self.public_key, keypair=self.client, prefixes=prefixes
         )
 
-    def kdb(self, *args: str) -> subprocess.CompletedProcess[str]:
+    def kdb(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run the `kdb` command on this daemon's key database, as a local admin would."""
         return subprocess.run(
             [str(KDB), *args], env=self.env, cwd=self.base, capture_output=True, text=True,
-            timeout=60, check=False,
+            input=stdin, timeout=60, check=False,
         )
 
 
@@ -170,11 +170,24 @@ EVENT_TIMEOUT = 15.0
 
 
 async def next_event(events: EventSubscriber, key: str) -> Event:
-    """The next event about ``key`` (others are skipped)."""
+    """The next event about the key ``key`` (others are skipped)."""
+    event = await _next_of(events, Event, key)
+    assert isinstance(event, Event)
+    return event
+
+
+async def next_subtree_event(events: EventSubscriber, subtree: str) -> SubtreeEvent:
+    """The next event about many keys at or below ``subtree`` (others are skipped)."""
+    event = await _next_of(events, SubtreeEvent, subtree)
+    assert isinstance(event, SubtreeEvent)
+    return event
+
+
+async def _next_of(events: EventSubscriber, kind: type[AnyEvent], key: str) -> AnyEvent:
     async with asyncio.timeout(EVENT_TIMEOUT):
         while True:
             event = await events.receive()
-            if event.key == key:
+            if isinstance(event, kind) and event.key == key:
                 return event
 
 

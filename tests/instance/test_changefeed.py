@@ -7,7 +7,7 @@ from pathlib import Path
 
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.instance.context import Change
-from elektraweb.kdb import KDB
+from elektraweb.kdb import KDB, Key
 from elektraweb.kdb.mounts import Paths
 
 
@@ -32,3 +32,42 @@ def test_recheck_publishes_what_another_program_saved_in_the_file_of_a_key(
 
     assert [(change.key, change.old and change.old.value, change.new and change.new.value)
             for change in emitted] == [("user:/app/s/a", "1", "2")]
+
+
+def test_a_key_set_on_the_host_in_a_big_dump_file_is_found_also_after_own_writes(
+    tmp_path: Path,
+) -> None:
+    paths = Paths.from_environ({"KDB_ROOT": str(tmp_path), "HOME": str(tmp_path)}, cwd=tmp_path)
+    host = KDB(paths)
+    keys = host.get("user:/bench")
+    for index in range(2000):
+        keys.add(Key(f"user:/bench/k{index:04d}", str(index)))
+    host.set(keys, "user:/bench")
+    daemon = KDB(paths)
+    emitted: list[list[Change]] = []
+    feed = ChangeFeed(daemon, emitted.append)
+    feed.prime()
+    file = paths.user / "default.ecf"
+
+    def on_the_host(name: str, value: str | None) -> list[tuple[str, str | None, str | None]]:
+        keys = host.get(name)
+        if value is None:
+            keys.remove(name)
+        else:
+            keys.add(Key(name, value))
+        host.set(keys, name)
+        feed.rescan({file})
+        return [(change.key, None if change.old is None else change.old.text,
+                 None if change.new is None else change.new.text) for change in emitted.pop()]
+
+    assert on_the_host("user:/bench/k0007", "seven") == [("user:/bench/k0007", "7", "seven")]
+    assert on_the_host("user:/bench/k1999", None) == [("user:/bench/k1999", "1999", None)]
+    # elektrad writes the file itself: what the feed kept of it is stale, the file read whole.
+    own = daemon.get("user:/bench/k0008")
+    own.add(Key("user:/bench/k0008", "mine"))
+    daemon.set(own, "user:/bench/k0008")
+    feed.absorb([Change("user:/bench/k0008", Key("user:/bench/k0008", "8"),
+                        own.lookup("user:/bench/k0008"))])
+    assert on_the_host("user:/bench/new", "1") == [("user:/bench/new", None, "1")]
+    assert on_the_host("user:/bench/k0009", "nine") == [("user:/bench/k0009", "9", "nine")]
+    assert not emitted

@@ -3,11 +3,41 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
+from collections.abc import AsyncIterator
 
+from elektraweb.instance.events import COALESCE_ABOVE
 from elektraweb.wire.client import ZmqTransport
+from elektraweb.wire.messages import KeyState
+from elektraweb.wire.subscriber import EventSubscriber
 
-from .conftest import Daemon, next_event, subscribed
+from .conftest import EVENT_TIMEOUT, Daemon, next_event, next_subtree_event, subscribed
+
+BULK = COALESCE_ABOVE * 3
+
+
+def ini_of(count: int) -> str:
+    return "".join(f"k{index:03d} = {index}\n" for index in range(count))
+
+
+@contextlib.asynccontextmanager
+async def following(
+    daemon: Daemon, link: ZmqTransport, area: str
+) -> AsyncIterator[EventSubscriber]:
+    """The daemon's events in `area`, once the subscription is live."""
+    async with daemon.subscriber(area) as events:
+        await subscribed(link, events, area)
+        yield events
+
+
+async def nothing_else_before(
+    link: ZmqTransport, events: EventSubscriber, area: str, value: str
+) -> None:
+    """The next event is the probe this writes: nothing was published key by key meanwhile."""
+    await link.request("set", {"key": f"{area}/probe", "value": value})
+    event = await asyncio.wait_for(events.receive(), EVENT_TIMEOUT)
+    assert (event.key, getattr(event, "new", None)) == (f"{area}/probe", KeyState(value, {}))
 
 
 async def test_writes_through_elektrad_are_published(
@@ -76,3 +106,48 @@ async def test_a_config_directory_removed_and_made_again_is_followed(daemon: Dae
         event = await next_event(events, "user:/again/later")
         assert event.origin == "external"
         assert event.new is not None and event.new.value == "back"
+
+
+async def test_a_bulk_write_through_elektrad_is_one_event_per_subtree(
+    link: ZmqTransport, shared_daemon: Daemon
+) -> None:
+    area = "user:/events/bulk"
+    async with following(shared_daemon, link, area) as events:
+        imported = await link.request(
+            "import", {"key": f"{area}/in", "format": "ini", "data": ini_of(BULK)}
+        )
+        assert imported["written"] == BULK
+        event = await next_subtree_event(events, f"{area}/in")
+        assert (event.created, event.changed, event.removed) == (BULK, 0, 0)
+        assert event.origin == "elektrad"
+        await nothing_else_before(link, events, area, "after import")
+        await link.request("rm", {"key": f"{area}/in", "recursive": True, "cluster": "c2"})
+        removed = await next_subtree_event(events, f"{area}/in")
+        assert (removed.created, removed.changed, removed.removed) == (0, 0, BULK)
+        assert removed.origin == "cluster:c2" and removed.seq > event.seq
+        await nothing_else_before(link, events, area, "after rm")
+
+
+async def test_a_few_keys_written_at_once_are_still_published_one_by_one(
+    link: ZmqTransport, shared_daemon: Daemon
+) -> None:
+    area = "user:/events/few"
+    async with following(shared_daemon, link, area) as events:
+        data = ini_of(COALESCE_ABOVE)
+        await link.request("import", {"key": f"{area}/in", "format": "ini", "data": data})
+        for index in range(COALESCE_ABOVE):
+            event = await next_event(events, f"{area}/in/k{index:03d}")
+            assert event.new == KeyState(str(index), {})
+
+
+async def test_a_bulk_kdb_import_on_the_host_is_one_event(daemon: Daemon) -> None:
+    area = "user:/events/host"
+    async with daemon.transport() as own, following(daemon, own, area) as events:
+        done = await asyncio.to_thread(
+            daemon.kdb, "import", f"{area}/in", "ini", stdin=ini_of(BULK)
+        )
+        assert done.returncode == 0, done.stderr
+        event = await next_subtree_event(events, f"{area}/in")
+        assert (event.created, event.changed, event.removed) == (BULK, 0, 0)
+        assert event.origin == "external"
+        await nothing_else_before(own, events, area, "after kdb import")

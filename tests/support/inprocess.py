@@ -39,6 +39,7 @@ from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import Paths
 from elektraweb.wire import (
+    AnyEvent,
     ClientOptions,
     Event,
     InProcessTransport,
@@ -167,7 +168,7 @@ class InProcessElektrad:
         """Everything this daemon publishes from now on (start it to receive)."""
         return InProcessSubscription(self)
 
-    async def _publish(self, event: Event) -> Event:
+    async def _publish(self, event: AnyEvent) -> AnyEvent:
         self._seq += 1
         event = dataclasses.replace(event, seq=self._seq)
         for subscriber in list(self.subscribers):
@@ -185,24 +186,24 @@ class InProcessSubscription:
 
     def __init__(self, daemon: InProcessElektrad) -> None:
         self._daemon = daemon
-        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._queue: asyncio.Queue[AnyEvent] = asyncio.Queue()
         self.status = LinkStatus(daemon.events_endpoint)
 
     async def start(self) -> None:
         self._daemon.subscribers.append(self)
         self.status.mark_online()
 
-    def deliver(self, event: Event) -> None:
+    def deliver(self, event: AnyEvent) -> None:
         self._queue.put_nowait(event)
 
-    async def receive(self) -> Event:
+    async def receive(self) -> AnyEvent:
         return await self._queue.get()
 
     def published(self, key: str) -> Event:
         """The first event for `key` among those received so far (the others are dropped)."""
         while not self._queue.empty():
             event = self._queue.get_nowait()
-            if event.key == key:
+            if isinstance(event, Event) and event.key == key:
                 return event
         raise AssertionError(f"elektrad published no event for {key}")
 

@@ -111,19 +111,20 @@ class Elektrad:
         os.kill(self.daemon.pid, signal.SIGKILL)
         await self.stop()
 
-    async def kdb(self, *args: str) -> str:
-        """Run `kdb` on this host, as its administrator would; fails the test unless it
-        succeeds, and returns its standard output."""
+    async def kdb(self, *args: str, stdin: str | None = None) -> str:
+        """Run `kdb` on this host, as its administrator would, with `stdin` as its input;
+        fails the test unless it succeeds, and returns its standard output."""
         env = {name: value for name, value in os.environ.items() if not name.startswith("KDB")}
         env.update(KDB_ROOT=str(self.kdb_root), HOME=str(self.home))
         process = await asyncio.create_subprocess_exec(
             str(KDB),
             *args,
             env=env,
+            stdin=None if stdin is None else asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        output, errors = await process.communicate()
+        output, errors = await process.communicate(None if stdin is None else stdin.encode())
         assert process.returncode == 0, f"kdb {' '.join(args)}: {errors.decode()}"
         return output.decode().strip()
 

@@ -17,7 +17,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -92,16 +92,31 @@ class Instance:
     def env(self) -> dict[str, str]:
         return {**os.environ, "KDB_ROOT": str(self.root), "HOME": str(self.home)}
 
-    def kdb(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        """Run the `kdb` command on this instance's host."""
+    def kdb(
+        self, *args: str, check: bool = True, stdin: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the `kdb` command on this instance's host, with `stdin` as its input."""
         return subprocess.run(
             [str(BIN / "kdb"), *args],
             env=self.env,
             cwd=self.home,
+            input=stdin,
             capture_output=True,
             text=True,
             check=check,
-            timeout=30,
+            timeout=60,
+        )
+
+    def start_kdb(self, *args: str) -> subprocess.Popen[str]:
+        """Start the `kdb` command on this instance's host, its input and errors in pipes."""
+        return subprocess.Popen(
+            [str(BIN / "kdb"), *args],
+            env=self.env,
+            cwd=self.home,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
         )
 
 
@@ -157,8 +172,15 @@ class Stack:
                 return
         raise RuntimeError("clusterd did not say it was listening")
 
-    def add_instance(self, name: str, *, sample: bool = True) -> Instance:
-        """Prepare a host (KDB_ROOT with the demo's sample configuration) and start elektrad."""
+    def add_instance(
+        self,
+        name: str,
+        *,
+        sample: bool = True,
+        prepare: Callable[[Instance], None] | None = None,
+    ) -> Instance:
+        """Prepare a host (KDB_ROOT with the demo's sample configuration, then `prepare`, e.g.
+        to write a big file) and start elektrad."""
         root, home = self.base / name / "root", self.base / name / "home"
         home.mkdir(parents=True)
         root.mkdir(parents=True)
@@ -168,6 +190,8 @@ class Stack:
             from elektraweb.demo.sample import write_sample
 
             write_sample(root, home, name)
+        if prepare is not None:
+            prepare(instance)
         state = root / "elektrad"
         instance.public_key = subprocess.run(
             [str(BIN / "elektrad"), "--show-key", "--state", str(state)],

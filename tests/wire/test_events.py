@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState, WireServer
+from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState, SubtreeEvent, WireServer
 
 from .conftest import ANY_PORT, RecordingHandler, unused_endpoint, wait_until
 
@@ -60,10 +60,22 @@ async def test_subscriber_gets_the_subtree_it_follows_in_order(
     first = await asyncio.wait_for(subscriber.receive(), 5)
     second = await asyncio.wait_for(subscriber.receive(), 5)
     assert [first.key, second.key] == ["user:/app/port", "user:/app/db/host"]
-    assert first.new == KeyState("1", {})
+    assert isinstance(first, Event) and first.new == KeyState("1", {})
     assert first.origin == "external"
     assert second.seq > first.seq
     assert subscriber.status.online
+
+
+async def test_subtree_event_reaches_whoever_follows_its_subtree(
+    server: WireServer, subscriber: EventSubscriber
+) -> None:
+    published = await server.publish(SubtreeEvent("user:/app/db", 40, 1, 2, "elektrad"))
+    await server.publish(SubtreeEvent("user:/apple", 40, 0, 0, "elektrad"))
+    await server.publish(change("user:/app/after", "1"))
+    received = [await asyncio.wait_for(subscriber.receive(), 5) for _ in range(2)]
+    assert received[0] == published
+    assert received[0] == SubtreeEvent("user:/app/db", 40, 1, 2, "elektrad", seq=published.seq)
+    assert received[1].key == "user:/app/after" and received[1].seq == published.seq + 2
 
 
 async def test_publish_numbers_events_from_one(server: WireServer) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from elektraweb.wire import ErrorCode, Event, KeyState, RemoteError, Reply, Request
+from elektraweb.wire import ErrorCode, Event, KeyState, RemoteError, Reply, Request, SubtreeEvent
 from elektraweb.wire.messages import (
     decode_event,
     decode_reply,
@@ -125,6 +125,32 @@ def test_event_round_trip_with_its_key_as_topic() -> None:
     frames = encode_event(event)
     assert frames[0] == b"user:/app/port"
     assert decode_event(frames) == event
+
+
+def test_subtree_event_round_trip_with_its_subtree_as_topic() -> None:
+    event = SubtreeEvent("user:/app", created=5000, changed=2, removed=1, origin="external", seq=9)
+    frames = encode_event(event)
+    assert frames[0] == b"user:/app"
+    assert json.loads(frames[1]) == {
+        "v": 1, "seq": 9, "subtree": "user:/app", "created": 5000, "changed": 2, "removed": 1,
+        "origin": "external",
+    }
+    assert decode_event(frames) == event
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({"created": -1}, "'created' must not be negative"),
+        ({"removed": "3"}, "'removed' has the wrong type"),
+        ({"key": "user:/app"}, "unknown member 'key'"),
+        ({"subtree": "user:/other"}, "does not match"),
+    ],
+)
+def test_malformed_subtree_event_is_refused(change: dict[str, object], problem: str) -> None:
+    frames = encode_event(SubtreeEvent("user:/app", 1, 0, 0, "elektrad"))
+    body = {**json.loads(frames[1]), **change}
+    assert problem in refusal(decode_event, [frames[0], json.dumps(body).encode()]).message
 
 
 def test_event_whose_topic_differs_from_its_key_is_refused() -> None:

@@ -37,6 +37,9 @@ class Config:
     session_seconds: int = 12 * 3600
     instance_timeout: float = 5.0
     """Deadline of one request to an instance, passed to the gateway."""
+    subtree_write_timeout: float = 120.0
+    """Deadline of a request to an instance that may write a whole subtree (`import`, `set-all`,
+    `mv`, `cp`, `rm`): a 20k-key import into a 100k-key file takes seconds, not milliseconds."""
     max_body_bytes: int = 16 * 1024 * 1024
     """Largest HTTP request body; matches the daemon link's message limit."""
     audit_value_limit: int = AUDIT_VALUE_LIMIT

@@ -6,6 +6,11 @@ stat of each file they wrote: when the watcher then reports such a file unchange
 not read again (a big file costs a full parse and diff). Whatever else differs was changed by
 someone else (a local ``kdb set``, an editor) and is emitted with origin ``external``.
 
+A file in dump format that alone holds a mountpoint is also kept as bytes (`dump_delta`): when
+it changes, only the records that differ are read, not the whole file, so one key set on the
+host in a 100k-key file is published in milliseconds. elektrad's own writes drop that copy; the
+next change of the file is read whole, and the copy taken again.
+
 The snapshot methods (:meth:`prime`, :meth:`absorb`, :meth:`rescan`) run on the KDB worker;
 :meth:`follow` runs on the event loop.
 """
@@ -22,12 +27,13 @@ from watchfiles import Change as FileChange
 from watchfiles import awatch
 
 from elektraweb.instance.context import Change
+from elektraweb.instance.dump_delta import DumpSnapshot, delta, snapshot
 from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb import names
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.errors import KDBError
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.mounts import ELEKTRA, PERSISTENT_NAMESPACES, MountTable
+from elektraweb.kdb.mounts import DEFAULT_FORMAT, ELEKTRA, PERSISTENT_NAMESPACES, MountTable
 from elektraweb.kdb.sidecar import sidecar_path
 
 logger = logging.getLogger(__name__)
@@ -66,6 +72,8 @@ class ChangeFeed:
         self._bootstrap: Path | None = None
         self._awaited: frozenset[Path] = frozenset()  # missing directories on a file's path
         self._written: dict[Path, Signature] = {}  # files as elektrad's last write left them
+        self._dump_roots: dict[Path, str] = {}  # dump files that alone hold their mountpoint
+        self._dumps: dict[Path, DumpSnapshot] = {}  # their bytes as the snapshot has them
         self.directories: frozenset[Path] = frozenset()
 
     # -- on the KDB worker -----------------------------------------------------------------
@@ -81,7 +89,10 @@ class ChangeFeed:
             except KDBError as error:
                 # One broken file must not keep elektrad from serving the others.
                 logger.warning("cannot read the keys at %s: %s", mount.name, error)
-        return self._learn_files()
+        directories = self._learn_files()
+        self._dumps = {}
+        self._remember(self._dump_roots)
+        return directories
 
     def absorb(self, changes: Iterable[Change]) -> None:
         """Record changes elektrad itself just wrote, so they are not reported as external."""
@@ -93,6 +104,7 @@ class ChangeFeed:
                 self._known.add(change.new.copy())
             files.add(self._kdb.file_of(change.key))
         for file in files:
+            self._dumps.pop(file, None)  # its bytes are no longer those of the snapshot
             for path in (file, sidecar_path(file)):
                 self._written[path] = _signature(path)
 
@@ -103,6 +115,13 @@ class ChangeFeed:
             path for path in paths
             if path not in self._written or _signature(path) != self._written.pop(path)
         }
+        changes: list[Change] = []
+        if targets is not None:
+            for path in sorted(self._dumps.keys() & targets):
+                found = self._dump_changes(path)
+                if found is not None:
+                    changes.extend(found)
+                    targets.discard(path)
         if targets is None or self._bootstrap in targets:
             roots = [names.join(namespace, ()) for namespace in PERSISTENT_NAMESPACES]
         else:
@@ -110,7 +129,6 @@ class ChangeFeed:
                 {root for path in targets for root in self._roots_of.get(path, ())},
                 key=names.sort_key,
             )
-        changes: list[Change] = []
         for root in _outermost(roots):
             try:
                 changes.extend(self._diff(root))
@@ -120,7 +138,12 @@ class ChangeFeed:
         if changes:
             self._emit(changes)
         # Mounts come and go, and so do directories (one removed must be watched for again).
-        return self._learn_files()
+        directories = self._learn_files()
+        self._remember({
+            file: root for file, root in self._dump_roots.items()
+            if any(names.is_below_or_same(root, read) for read in roots)
+        })
+        return directories
 
     def recheck(self, key: str) -> None:
         """Emit what changed behind our back in the file that holds ``key``."""
@@ -129,6 +152,40 @@ class ChangeFeed:
         except KDBError:
             return  # not a stored key: no file to look at
         self.rescan({file, sidecar_path(file)})
+
+    def _remember(self, dump_roots: dict[Path, str]) -> None:
+        """Keep the bytes of these dump files for the next change."""
+        for file in dump_roots:
+            try:
+                kept = snapshot(file.read_bytes())
+            except OSError:
+                kept = None
+            if kept is None:
+                self._dumps.pop(file, None)
+            else:
+                self._dumps[file] = kept
+
+    def _dump_changes(self, path: Path) -> list[Change] | None:
+        """What changed in the dump file ``path``, from the records that differ; None (and
+        its copy dropped) when the whole file must be read."""
+        try:
+            found = delta(self._dumps.pop(path), path.read_bytes(), self._dump_roots[path])
+        except (OSError, KeyError):
+            return None
+        if found is None:
+            return None
+        was, now, self._dumps[path] = found
+        changes: list[Change] = []
+        for name in sorted({key.name for key in was} | {key.name for key in now},
+                           key=names.sort_key):
+            known, key = self._known.lookup(name), now.lookup(name)
+            if key is None and known is not None:
+                changes.append(Change(name, known, None))
+                self._known.remove(name)
+            elif key is not None and (known is None or not known.same_content(key)):
+                changes.append(Change(name, known, key))
+                self._known.add(key)
+        return changes
 
     def _diff(self, root: str) -> list[Change]:
         fresh = self._kdb.view(root).below(root)
@@ -161,6 +218,14 @@ class ChangeFeed:
                 directory = directory.parent
             directories.add(directory)
         self._roots_of = roots_of
+        # Only a file whose mountpoint has no other mount below it: the keys it holds are
+        # then exactly the keys the database shows there.
+        self._dump_roots = {
+            mount.file: mount.name for mount in table.mounts
+            if mount.format == DEFAULT_FORMAT and mount.name != ELEKTRA
+            and roots_of[mount.file] == [mount.name]
+            and not any(names.is_below(other.name, mount.name) for other in table.mounts)
+        }
         self._awaited = frozenset(awaited)
         self.directories = frozenset(directories)
         return self.directories

@@ -1,5 +1,9 @@
 """Changes as the protocol reports them: published events, in the order the KDB worker made
-or found them, and the ``changes`` member of a write's reply (docs/protocol.md §4, §5)."""
+or found them, and the ``changes`` member of a write's reply (docs/protocol.md §4, §5).
+
+A commit of a few keys is published key by key, with their values; a bigger one (an import, a
+recursive remove, a file replaced on the host) as one `SubtreeEvent` per namespace it touched,
+so that its subscribers read the subtree once instead of handling thousands of events."""
 
 from __future__ import annotations
 
@@ -10,9 +14,11 @@ from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from elektraweb.instance.context import Change
+from elektraweb.instance.elektra_notify import committed_parent
 from elektraweb.instance.representation import key_revision, key_state, wire_value
+from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
-from elektraweb.wire.messages import Event
+from elektraweb.wire.messages import AnyEvent, Event, SubtreeEvent
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +29,9 @@ DAEMON = "elektrad"
 # stay far below the message limit whatever the values weigh.
 MAX_REPORTED_CHANGES = 1000
 MAX_REPORTED_TEXT = 1 << 20  # characters of values and metadata, over all reported changes
+# A commit of more keys than this is published as subtree events: per-key events of a 20k-key
+# import overflowed every consumer's queue, and each made the browser read again.
+COALESCE_ABOVE = 32
 
 
 def origin_of(cluster: str | None) -> str:
@@ -40,6 +49,26 @@ def event_of(change: Change, origin: str) -> Event:
     )
 
 
+def events_of(changes: Sequence[Change], origin: str) -> list[AnyEvent]:
+    """The events that publish one commit: one per key for up to `COALESCE_ABOVE` keys, else
+    one `SubtreeEvent` per namespace, in the order the namespaces' first changes came."""
+    if len(changes) <= COALESCE_ABOVE:
+        return [event_of(change, origin) for change in changes]
+    by_namespace: dict[str, list[Change]] = {}
+    for change in changes:
+        by_namespace.setdefault(names.namespace_of(change.key), []).append(change)
+    return [
+        SubtreeEvent(
+            key=committed_parent(group),
+            created=sum(change.old is None for change in group),
+            changed=sum(change.old is not None and change.new is not None for change in group),
+            removed=sum(change.new is None for change in group),
+            origin=origin,
+        )
+        for group in by_namespace.values()
+    ]
+
+
 class EventStream:
     """A queue of events filled from the KDB worker thread and drained by one publisher task,
     so events leave in exactly the order their changes happened. Each submitted batch of
@@ -47,11 +76,11 @@ class EventStream:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._queue: asyncio.Queue[tuple[Sequence[Change], list[Event]] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Sequence[Change], list[AnyEvent]] | None] = asyncio.Queue()
 
     def submit(self, changes: Sequence[Change], origin: str) -> None:
         """Queue the events of ``changes``; safe to call from any thread."""
-        batch = (list(changes), [event_of(change, origin) for change in changes])
+        batch = (list(changes), events_of(changes, origin))
         self._loop.call_soon_threadsafe(self._queue.put_nowait, batch)
 
     def close(self) -> None:
@@ -64,7 +93,7 @@ class EventStream:
 
     async def run(
         self,
-        publish: Callable[[Event], Awaitable[object]],
+        publish: Callable[[AnyEvent], Awaitable[object]],
         commit: Callable[[Sequence[Change]], Awaitable[object]] | None = None,
     ) -> None:
         while True:
@@ -83,7 +112,9 @@ class EventStream:
                 self._queue.task_done()
 
     @staticmethod
-    async def _publish_one(publish: Callable[[Event], Awaitable[object]], event: Event) -> None:
+    async def _publish_one(
+        publish: Callable[[AnyEvent], Awaitable[object]], event: AnyEvent
+    ) -> None:
         try:
             await publish(event)
         except Exception:

@@ -10,6 +10,7 @@ from elektraweb.wire.messages import (
     MAX_MESSAGE_BYTES,
     OPERATIONS,
     PROTOCOL_VERSION,
+    AnyEvent,
     ErrorCode,
     Event,
     Handler,
@@ -17,6 +18,7 @@ from elektraweb.wire.messages import (
     RemoteError,
     Reply,
     Request,
+    SubtreeEvent,
 )
 from elektraweb.wire.monitor import LinkStatus
 from elektraweb.wire.revision import revision
@@ -35,6 +37,7 @@ __all__ = [
     "MAX_MESSAGE_BYTES",
     "OPERATIONS",
     "PROTOCOL_VERSION",
+    "AnyEvent",
     "ClientOptions",
     "ErrorCode",
     "Event",
@@ -51,6 +54,7 @@ __all__ = [
     "Reply",
     "Request",
     "ServerOptions",
+    "SubtreeEvent",
     "TimedOut",
     "Transport",
     "Unreachable",

@@ -172,6 +172,27 @@ class Event:
         return self.key.encode()
 
 
+@dataclass(frozen=True, slots=True)
+class SubtreeEvent:
+    """Many keys changed by one commit, published once under `key`, the deepest name they
+    are all at or below, instead of one `Event` per key (docs/protocol.md §5). It counts the
+    keys that were created, changed and removed; whoever shows them reads them again."""
+
+    key: str
+    created: int
+    changed: int
+    removed: int
+    origin: str
+    seq: int = 0
+
+    @property
+    def topic(self) -> bytes:
+        return self.key.encode()
+
+
+AnyEvent = Event | SubtreeEvent
+
+
 def _dumps(body: Mapping[str, object]) -> bytes:
     text = json.dumps(body, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
     try:
@@ -342,38 +363,66 @@ def _decode_state(state: JSON, name: str) -> KeyState | None:
     return KeyState(value, meta)
 
 
-def encode_event(event: Event) -> list[bytes]:
+def encode_event(event: AnyEvent) -> list[bytes]:
     """The frames a PUB sends: [topic, body]."""
-    body = {
-        "v": PROTOCOL_VERSION,
-        "seq": event.seq,
-        "key": event.key,
-        "old": _state_json(event.old),
-        "new": _state_json(event.new),
-        "revision": event.revision,
-        "origin": event.origin,
-    }
+    body: dict[str, Any] = {"v": PROTOCOL_VERSION, "seq": event.seq}
+    if isinstance(event, SubtreeEvent):
+        body.update(
+            subtree=event.key,
+            created=event.created,
+            changed=event.changed,
+            removed=event.removed,
+            origin=event.origin,
+        )
+    else:
+        body.update(
+            key=event.key,
+            old=_state_json(event.old),
+            new=_state_json(event.new),
+            revision=event.revision,
+            origin=event.origin,
+        )
     return [event.topic, _dumps(body)]
 
 
-def decode_event(frames: list[bytes]) -> Event:
+def decode_event(frames: list[bytes]) -> AnyEvent:
     """Validate one event message; raises `RemoteError` (bad-request) if it is malformed."""
     if len(frames) != 2:
         raise bad_request(f"an event has 2 frames [topic, body], got {len(frames)}")
     message = _loads_object(frames[1], "event body")
     _check_version(message, "event body")
-    members = {"v", "seq", "key", "old", "new", "revision", "origin"}
-    _check_members(message, members, set(), "event body")
-    event = Event(
-        key=_typed(message, "key", str, "event body"),
-        old=_decode_state(message["old"], "old"),
-        new=_decode_state(message["new"], "new"),
-        revision=_typed(message, "revision", (str, type(None)), "event body"),
-        origin=_typed(message, "origin", str, "event body"),
-        seq=_typed(message, "seq", int, "event body"),
-    )
+    event: AnyEvent
+    if "subtree" in message:
+        event = _decode_subtree_event(message)
+    else:
+        members = {"v", "seq", "key", "old", "new", "revision", "origin"}
+        _check_members(message, members, set(), "event body")
+        event = Event(
+            key=_typed(message, "key", str, "event body"),
+            old=_decode_state(message["old"], "old"),
+            new=_decode_state(message["new"], "new"),
+            revision=_typed(message, "revision", (str, type(None)), "event body"),
+            origin=_typed(message, "origin", str, "event body"),
+            seq=_typed(message, "seq", int, "event body"),
+        )
     if frames[0] != event.topic:
         raise bad_request(
             f"event topic {_shown(frames[0])} does not match its key {_shown(event.key)}"
         )
     return event
+
+
+def _decode_subtree_event(message: dict[str, Any]) -> SubtreeEvent:
+    members = {"v", "seq", "subtree", "created", "changed", "removed", "origin"}
+    _check_members(message, members, set(), "event body")
+    counts = {}
+    for name in ("created", "changed", "removed"):
+        counts[name] = _typed(message, name, int, "event body")
+        if counts[name] < 0:
+            raise bad_request(f"event body member {name!r} must not be negative")
+    return SubtreeEvent(
+        key=_typed(message, "subtree", str, "event body"),
+        origin=_typed(message, "origin", str, "event body"),
+        seq=_typed(message, "seq", int, "event body"),
+        **counts,
+    )

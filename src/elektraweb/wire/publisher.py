@@ -1,4 +1,5 @@
-"""The event socket: a CURVE PUB socket that publishes every change under its key name."""
+"""The event socket: a CURVE PUB socket that publishes every change under its key name (or
+a coalesced change under its subtree's name)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import zmq
 import zmq.asyncio
 
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import Event, encode_event
+from elektraweb.wire.messages import AnyEvent, encode_event
 from elektraweb.wire.sockets import Heartbeat
 
 logger = logging.getLogger(__name__)
@@ -40,7 +41,7 @@ class EventPublisher:
         self.endpoint: str = self._socket.getsockopt_string(zmq.LAST_ENDPOINT)
         self._seq = 0
 
-    async def publish(self, event: Event) -> Event:
+    async def publish(self, event: AnyEvent) -> AnyEvent:
         """Send `event` to every subscriber of its topic; returns it with its `seq`.
 
         A slow or absent subscriber misses it (subscribers notice by the gap in `seq`).

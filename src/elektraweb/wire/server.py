@@ -21,8 +21,8 @@ from elektraweb.wire.keys import KeyPair
 from elektraweb.wire.messages import (
     MAX_MESSAGE_BYTES,
     MAX_REQUEST_ID_BYTES,
+    AnyEvent,
     ErrorCode,
-    Event,
     Handler,
     RemoteError,
     Reply,
@@ -146,7 +146,7 @@ class WireServer:
     ) -> None:
         await self.stop()
 
-    async def publish(self, event: Event) -> Event:
+    async def publish(self, event: AnyEvent) -> AnyEvent:
         """Publish a change on the event socket; returns the event with its `seq`."""
         if self._publisher is None:
             raise RuntimeError("this server was started without an events endpoint")

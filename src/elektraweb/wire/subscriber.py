@@ -1,4 +1,4 @@
-"""Following an elektrad's change feed: a CURVE SUB socket that yields `Event`s.
+"""Following an elektrad's change feed: a CURVE SUB socket that yields its events.
 
 ZeroMQ reconnects the SUB socket by itself and re-sends its subscriptions, so a subscriber
 survives daemon restarts; events published while it was away are lost (a gap in `seq`).
@@ -14,7 +14,7 @@ import zmq
 import zmq.asyncio
 
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import Event, RemoteError, decode_event
+from elektraweb.wire.messages import AnyEvent, RemoteError, decode_event
 from elektraweb.wire.monitor import LinkStatus, SocketMonitor
 from elektraweb.wire.sockets import Heartbeat, Reconnect, connecting_socket
 
@@ -65,7 +65,7 @@ class EventSubscriber:
     def unsubscribe(self, prefix: str) -> None:
         self._socket.unsubscribe(prefix.encode())
 
-    async def receive(self) -> Event:
+    async def receive(self) -> AnyEvent:
         """The next event; malformed messages are logged and skipped."""
         while True:
             frames = await self._socket.recv_multipart()
@@ -75,7 +75,7 @@ class EventSubscriber:
             except RemoteError as error:
                 logger.warning("skipped a malformed event from %s: %s", self.endpoint, error)
 
-    async def __aiter__(self) -> AsyncIterator[Event]:
+    async def __aiter__(self) -> AsyncIterator[AnyEvent]:
         while True:
             yield await self.receive()
 

@@ -8,6 +8,8 @@ from typing import Any
 from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.store.registry import Registry
+from elektraweb.kdb import names
+from elektraweb.wire import SubtreeEvent
 from support.inprocess import InProcessNetwork
 
 from ..fakes import Client
@@ -92,6 +94,30 @@ async def test_the_clusters_own_changes_are_no_drift(
     await service.on_event(instance, unrelated)
     assert network.ops() == []
     assert await drift_entries(admin, member) == []
+
+
+async def test_drift_within_a_bulk_change_is_found_by_reading_the_member(
+    admin: Client,
+    member: dict[str, Any],
+    service: ConvergingClusterService,
+    registry: Registry,
+    hub: EventHub,
+    network: InProcessNetwork,
+) -> None:
+    instance = registry.instance(member["id"])
+    await member["daemon"].change_behind_its_back(KEY, "1")  # its key event is lost
+    subtree = names.parent(KEY)
+    own = SubtreeEvent(subtree, 0, 40, 0, f"cluster:{member['cluster']}")
+    network.calls.clear()
+    await service.on_event(instance, own)
+    assert network.ops() == []  # the cluster's own bulk write: nothing to look at
+    with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
+        await service.on_event(instance, SubtreeEvent(subtree, 0, 40, 0, "external"))
+        published = await next_event(drifts)
+    # Which keys changed is not told, so the member was read: the drift has no origin.
+    assert (published.data["key"], published.data["found"]) == (KEY, {"value": "1", "meta": {}})
+    assert (published.data["restored"], published.data["origin"]) == (True, None)
+    assert member["daemon"].keys[KEY] == ("8080", {})
 
 
 async def test_drift_while_nobody_watched_is_found_when_the_member_returns(

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from elektraweb.cluster.events.hub import EventHub, Publication, SubscriberTooSlow, Subscription
+from elektraweb.cluster.events.hub import RESYNC_TOPIC, EventHub, Publication, Subscription
 
 
 async def next_event(subscription: Subscription) -> Publication:
@@ -77,30 +77,40 @@ async def test_waiting_subscriber_wakes_up_on_publish() -> None:
     assert (await waiter).topic == "cluster/c/user:/k"
 
 
-async def test_slow_subscriber_is_cut_off_without_holding_back_others() -> None:
+async def test_slow_subscriber_is_told_to_resync_without_holding_back_others() -> None:
     hub = EventHub(queue_limit=3)
-    slow = hub.subscribe([""])
+    slow = hub.subscribe(["audit/"])
     fast = hub.subscribe([""])
     received = []
-    for number in range(10):
+    for number in range(5):
         hub.publish(f"audit/{number}", {"n": number})
         received.append((await next_event(fast)).data["n"])
-    assert received == list(range(10))
+    assert received == list(range(5))
     assert hub.overflow_count == 1
-    assert hub.subscriber_count == 1
-    with pytest.raises(SubscriberTooSlow, match="more than 3 events"):
-        await next_event(slow)
+    # The three queued events and the one that did not fit made way for one resync, which
+    # comes whatever the prefixes; what is published afterwards follows it.
+    resync = await next_event(slow)
+    assert (resync.topic, resync.data) == (RESYNC_TOPIC, {"dropped": 4})
+    assert json.loads(resync.payload) == {"dropped": 4}
+    assert await drain(slow) == ["audit/4"]
 
 
-async def test_overflow_wakes_whoever_waits_for_it() -> None:
+async def test_a_subscriber_still_behind_gets_one_resync_counting_everything_dropped() -> None:
     hub = EventHub()
-    subscription = hub.subscribe([""], queue_limit=1)
-    watcher = asyncio.create_task(subscription.wait_overflowed())
-    hub.publish("audit/1", {})
-    await asyncio.sleep(0)
-    assert not watcher.done()
-    hub.publish("audit/2", {})
-    await asyncio.wait_for(watcher, timeout=5)
+    subscription = hub.subscribe([""], queue_limit=2)
+    for number in range(6):
+        hub.publish(f"audit/{number}", {})
+    # [0, 1], then 2 overflows: [resync 3], [resync 3, 3], then 4 overflows again: one resync
+    # for all that was lost, never two in a row: [resync 5], [resync 5, 5].
+    events = [event async for event in _closed(subscription)]
+    assert [event.topic for event in events] == [RESYNC_TOPIC, "audit/5"]
+    assert events[0].data == {"dropped": 5}
+    assert hub.overflow_count == 2
+
+
+def _closed(subscription: Subscription) -> Subscription:
+    subscription.close()
+    return subscription
 
 
 async def test_closing_the_hub_ends_iteration_after_queued_events() -> None:

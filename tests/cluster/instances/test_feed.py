@@ -15,7 +15,7 @@ from elektraweb.cluster.instances.feed import InstanceFeed
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.registry import Instance, InstanceFields, Registry
-from elektraweb.wire import Event, KeyPair
+from elektraweb.wire import AnyEvent, KeyPair, SubtreeEvent
 from support.processes import QUICK_LINK, Elektrad, ElektradPublishingApart
 
 
@@ -23,10 +23,10 @@ from support.processes import QUICK_LINK, Elektrad, ElektradPublishingApart
 class Recorder:
     """A feed listener that remembers what it was told."""
 
-    events: list[tuple[Instance, Event]] = field(default_factory=list)
+    events: list[tuple[Instance, AnyEvent]] = field(default_factory=list)
     statuses: list[tuple[int, bool]] = field(default_factory=list)
 
-    async def on_event(self, instance: Instance, event: Event) -> None:
+    async def on_event(self, instance: Instance, event: AnyEvent) -> None:
         self.events.append((instance, event))
 
     async def on_status(self, instance: Instance, online: bool) -> None:
@@ -82,14 +82,20 @@ async def next_event(subscription: Subscription, topic: str, timeout: float = 10
     raise AssertionError(f"the hub closed before {topic}")
 
 
+async def registered(setup: Setup, elektrad: Elektrad) -> Instance:
+    """`elektrad` registered as web-1, and the feed brought up to date."""
+    instance = setup.registry.add_instance(
+        InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+    )
+    await setup.feed.sync()
+    return instance
+
+
 async def test_a_change_on_the_host_is_republished_and_handed_to_listeners(
     setup: Setup, elektrad: Elektrad
 ) -> None:
     with setup.hub.subscribe([""]) as subscription:
-        instance = setup.registry.add_instance(
-            InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
-        )
-        await setup.feed.sync()
+        instance = await registered(setup, elektrad)
         status_topic = f"registry/instance/{instance.id}/status"
         status = await next_event(subscription, status_topic)
         while not status["online"]:
@@ -109,6 +115,33 @@ async def test_a_change_on_the_host_is_republished_and_handed_to_listeners(
     assert told_instance == instance
     assert (told_event.key, told_event.origin) == ("system:/app/port", "external")
     assert setup.recorder.statuses == [(instance.id, True)]
+
+
+async def test_a_bulk_import_on_the_host_reaches_the_hub_as_one_event(
+    setup: Setup, elektrad: Elektrad
+) -> None:
+    with setup.hub.subscribe([""]) as subscription:
+        instance = await registered(setup, elektrad)
+        await eventually(lambda: setup.feed.events_online(instance.id))
+        lines = "".join(f"k{index} = {index}\n" for index in range(500))
+        await elektrad.kdb("import", "system:/bulk", "ini", stdin=lines)
+        bulk = await next_event(subscription, f"instance/{instance.id}/system:/bulk")
+        await elektrad.kdb("set", "system:/after", "1")
+        async with asyncio.timeout(10):
+            following = await anext(subscription)
+            while not following.topic.startswith("instance/"):
+                following = await anext(subscription)
+
+    # One event for the 500 keys, then the next change: nothing key by key in between.
+    assert following.topic == f"instance/{instance.id}/system:/after"
+    assert bulk == {
+        "instance": instance.id, "subtree": "system:/bulk", "created": 500, "changed": 0,
+        "removed": 0, "origin": "external", "seq": bulk["seq"],
+    }
+    await eventually(lambda: len(setup.recorder.events) == 2)
+    assert setup.recorder.events[0][1] == SubtreeEvent(
+        "system:/bulk", 500, 0, 0, "external", seq=bulk["seq"]
+    )
 
 
 async def test_events_are_followed_where_the_instance_says_it_publishes(

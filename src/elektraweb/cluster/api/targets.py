@@ -81,6 +81,10 @@ def _as_audited(state: KeyStateJSON | None) -> KeyState:
     return {"value": state.get("value"), "meta": state["meta"]}
 
 
+SUBTREE_WRITES = frozenset({"import", "set-all", "mv", "cp", "rm"})
+"""Operations that may write a whole subtree, so take the longer deadline."""
+
+
 class InstanceTarget:
     kind: TargetType = "instance"
 
@@ -90,10 +94,10 @@ class InstanceTarget:
         self.instance = instance
 
     async def call(self, op: str, args: OperationArgs) -> OperationReply:
+        config = self._services.config
+        timeout = config.subtree_write_timeout if op in SUBTREE_WRITES else config.instance_timeout
         try:
-            return await self._services.gateway.call(
-                self.instance, op, args, timeout=self._services.config.instance_timeout
-            )
+            return await self._services.gateway.call(self.instance, op, args, timeout=timeout)
         except GATEWAY_ERRORS as error:
             raise api_error(error, instance=self.id) from error
 

@@ -32,7 +32,7 @@ from elektraweb.cluster.services import SERVICES, Extension, Services
 from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Instance
 from elektraweb.wire.json_value import JSON, as_object
-from elektraweb.wire.messages import Event
+from elektraweb.wire.messages import AnyEvent
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class PendingAudits:
 
     # -- the instance feed's listener ------------------------------------------------------
 
-    async def on_event(self, instance: Instance, event: Event) -> None:
+    async def on_event(self, instance: Instance, event: AnyEvent) -> None:
         """Changes tell nothing about pending entries."""
 
     async def on_status(self, instance: Instance, online: bool) -> None:

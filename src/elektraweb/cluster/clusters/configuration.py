@@ -46,7 +46,7 @@ from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Cluster, Instance
 from elektraweb.kdb.search import SearchThread
 from elektraweb.wire.json_value import EncodableObject
-from elektraweb.wire.messages import Event
+from elektraweb.wire.messages import AnyEvent, SubtreeEvent
 from elektraweb.wire.replies import ChangeJSON, OperationArgs
 
 log = logging.getLogger(__name__)
@@ -176,8 +176,13 @@ class ConvergingClusterService:
 
     # -- the instance feed's listener ------------------------------------------------------
 
-    async def on_event(self, instance: Instance, event: Event) -> None:
+    async def on_event(self, instance: Instance, event: AnyEvent) -> None:
         """Restore a drifted key in the background, so the feed keeps reading meanwhile."""
+        if isinstance(event, SubtreeEvent):
+            # Which keys changed is not told: reading the member finds any drift among them.
+            if instance.cluster_id is not None and event.origin != f"cluster:{instance.cluster_id}":
+                self.catch_up_soon(instance.id)
+            return
         desired = self._drift.drifted(instance, event)
         if desired is not None:
             self._spawn(

@@ -4,9 +4,12 @@ Topics are `/`-separated paths (`instance/<id>/<key>`, `cluster/<id>/<key>`, `re
 `audit/...`) and subscriptions are topic prefixes, matched on the UTF-8 bytes exactly as ZeroMQ
 matches them, so a browser on `/zmq/events` and an in-process consumer see the same thing.
 
-Each subscription has its own bounded queue. Publishing never waits: a subscriber whose queue
-is full is cut off (its iterator raises `SubscriberTooSlow`) instead of slowing the publisher
-or anyone else, because a subscriber that silently misses events would show stale state.
+Each subscription has its own bounded queue. Publishing never waits: when a subscriber's queue
+is full, the events in it are discarded and replaced by one `resync` event (topic `resync`,
+whatever the prefixes), instead of slowing the publisher or anyone else. A subscriber that
+silently missed events would show stale state; one that is cut off reconnects and reloads
+everything, which is what made it slow in the first place; one told to resync re-reads what it
+shows, once, and carries on.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from types import TracebackType
 from elektraweb.wire.json_value import EncodableObject
 
 DEFAULT_QUEUE_LIMIT = 1024
+RESYNC_TOPIC = "resync"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +41,6 @@ class Publication:
         return self.topic.encode()
 
 
-class SubscriberTooSlow(Exception):
-    """The subscription's queue overflowed; events were lost, so it has been cut off."""
-
-
 class Subscription:
     """A bounded queue of the hub's events whose topics start with one of its prefixes.
 
@@ -55,7 +55,6 @@ class Subscription:
         self._events: deque[Publication] = deque()
         self._wakeup = asyncio.Event()
         self._closed = False
-        self._overflowed = asyncio.Event()
 
     @property
     def prefixes(self) -> frozenset[bytes]:
@@ -64,11 +63,6 @@ class Subscription:
     @property
     def closed(self) -> bool:
         return self._closed
-
-    @property
-    def overflowed(self) -> bool:
-        """True once events were lost because the queue was full."""
-        return self._overflowed.is_set()
 
     def subscribe(self, prefix: str | bytes) -> None:
         self._prefixes.add(_as_bytes(prefix))
@@ -80,10 +74,6 @@ class Subscription:
     def matches(self, topic: bytes) -> bool:
         return any(topic.startswith(prefix) for prefix in self._prefixes)
 
-    async def wait_overflowed(self) -> None:
-        """Return once the queue has overflowed, for callers that must react right away."""
-        await self._overflowed.wait()
-
     def close(self) -> None:
         """Stop receiving; events already queued are still delivered."""
         if not self._closed:
@@ -92,11 +82,13 @@ class Subscription:
             self._wakeup.set()
 
     def _offer(self, event: Publication) -> bool:
-        """Queue an event without waiting; on overflow, cut the subscription off and say so."""
+        """Queue an event without waiting; on overflow, queue one `resync` event instead of
+        everything waiting (and of `event`) and say so."""
         if len(self._events) >= self._limit:
+            dropped = 1 + sum(_events_in(queued) for queued in self._events)
             self._events.clear()
-            self._overflowed.set()
-            self.close()
+            self._events.append(_publication(RESYNC_TOPIC, {"dropped": dropped}))
+            self._wakeup.set()
             return False
         self._events.append(event)
         self._wakeup.set()
@@ -107,8 +99,6 @@ class Subscription:
 
     async def __anext__(self) -> Publication:
         while True:
-            if self._overflowed.is_set():
-                raise SubscriberTooSlow(f"more than {self._limit} events waited for delivery")
             if self._events:
                 return self._events.popleft()
             if self._closed:
@@ -142,7 +132,7 @@ class EventHub:
         self._subscriptions: set[Subscription] = set()
         self._closed = False
         self.overflow_count = 0
-        """How many subscriptions were cut off because they fell behind."""
+        """How often a subscription fell behind and was sent `resync` instead of its queue."""
 
     @property
     def subscriber_count(self) -> int:
@@ -161,10 +151,7 @@ class EventHub:
             raise TypeError(f"event for topic {topic!r} must be a JSON object, got {event!r}")
         if self._closed:
             return
-        payload = json.dumps(
-            event, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-        ).encode()
-        published = Publication(topic=topic, data=event, payload=payload)
+        published = _publication(topic, event)
         topic_bytes = published.topic_bytes
         for subscription in list(self._subscriptions):
             if subscription.matches(topic_bytes) and not subscription._offer(published):
@@ -188,6 +175,17 @@ class EventHub:
 
     def _forget(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
+
+
+def _events_in(queued: Publication) -> int:
+    """How many published events `queued` stands for: a `resync` counts those it replaced."""
+    dropped = queued.data.get("dropped") if queued.topic == RESYNC_TOPIC else None
+    return dropped if isinstance(dropped, int) else 1
+
+
+def _publication(topic: str, data: EncodableObject) -> Publication:
+    payload = json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return Publication(topic=topic, data=data, payload=payload.encode())
 
 
 def _as_bytes(prefix: str | bytes) -> bytes:

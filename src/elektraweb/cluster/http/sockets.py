@@ -30,7 +30,7 @@ from aiohttp import WSCloseCode, WSMsgType, web
 
 from elektraweb.cluster.api.errors import ApiError, BadRequest, Forbidden, Unauthorized
 from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
-from elektraweb.cluster.events.hub import EventHub, Subscription
+from elektraweb.cluster.events.hub import RESYNC_TOPIC, EventHub, Subscription
 from elektraweb.cluster.http import json_input
 from elektraweb.cluster.http.rest import AUTHENTICATOR, DISPATCHER, PRINCIPAL
 from elektraweb.cluster.http.zws import (
@@ -147,7 +147,7 @@ class ZwsEndpoints:
                 await self._refuse_peer(ws, request, principal, error)
             finally:
                 # Ending the subscription lets the forwarder finish on its own, so a close it
-                # has begun (1013, 1001) is not cut short.
+                # has begun (1001) is not cut short.
                 subscription.close()
                 await _finish({forwarder}, timeout=CLOSE_SECONDS)
                 self._open.pop(ws, None)
@@ -314,29 +314,23 @@ class ZwsEndpoints:
     async def _forward(
         self, ws: web.WebSocketResponse, request: web.Request, subscription: Subscription
     ) -> None:
-        """Send events until the hub closes (1001) or this peer falls behind (1013)."""
-
-        async def send_events() -> None:
-            async for event in subscription:
-                await _send(ws, [event.topic_bytes, event.payload])
-
-        sending = asyncio.create_task(send_events())
-        overflow = asyncio.create_task(subscription.wait_overflowed())
+        """Send events until the hub closes (1001); a peer that fell behind is sent `resync`
+        by the hub instead of what it missed."""
         try:
-            await asyncio.wait((sending, overflow), return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            sending.cancel()
-            overflow.cancel()
-            await asyncio.gather(sending, overflow, return_exceptions=True)
-        if subscription.overflowed:
-            log.warning("zws events: %s fell behind and was disconnected", request.remote)
-            await _close(ws, request, WSCloseCode.TRY_AGAIN_LATER, b"subscriber too slow")
-        elif sending.exception() is not None:
-            log.error("zws events: sending failed", exc_info=sending.exception())
+            async for event in subscription:
+                if event.topic == RESYNC_TOPIC:
+                    log.warning(
+                        "zws events: %s fell behind; %d events dropped, told to resync",
+                        request.remote,
+                        event.data["dropped"],
+                    )
+                await _send(ws, [event.topic_bytes, event.payload])
+        except Exception:
+            log.exception("zws events: sending failed")
             await _close(ws, request, WSCloseCode.INTERNAL_ERROR, b"server error")
-        else:
-            # The hub closed, or this connection is ending and closed its subscription.
-            await _close(ws, request, WSCloseCode.GOING_AWAY, b"event hub closed")
+            return
+        # The hub closed, or this connection is ending and closed its subscription.
+        await _close(ws, request, WSCloseCode.GOING_AWAY, b"event hub closed")
 
     async def _refuse_peer(
         self,

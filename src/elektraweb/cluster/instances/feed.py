@@ -4,7 +4,9 @@ For each instance in the registry the feed keeps a CURVE subscription to the dae
 socket (docs/protocol.md §5) and republishes every change on the `EventHub`:
 
 - topic `instance/<id>/<key>`: ``{"instance", "key", "old", "new", "revision", "origin",
-  "seq"}``, the daemon's event (`old`/`new` are ``{"value", "meta"}`` or null);
+  "seq"}``, the daemon's event (`old`/`new` are ``{"value", "meta"}`` or null); for a commit
+  of many keys ``{"instance", "subtree", "created", "changed", "removed", "origin", "seq"}``
+  under the subtree's name, once, as the daemon published it;
 - topic `registry/instance/<id>/status`: ``{"instance", **WireGateway.status()}`` whenever the
   link's status changes (online, offline, or new version details).
 
@@ -38,7 +40,7 @@ from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import SERVICES, Extension
 from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Instance, Registry, parse_endpoint
-from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState, LinkStatus
+from elektraweb.wire import AnyEvent, EventSubscriber, KeyPair, KeyState, LinkStatus, SubtreeEvent
 from elektraweb.wire.json_value import JSONObject
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,9 @@ log = logging.getLogger(__name__)
 class FeedListener(Protocol):
     """What the feed tells its listeners; `instance` is read fresh from the registry."""
 
-    async def on_event(self, instance: Instance, event: Event) -> None:
-        """A key of `instance` changed (through clusterd, another client, or on the host)."""
+    async def on_event(self, instance: Instance, event: AnyEvent) -> None:
+        """A key of `instance` changed (through clusterd, another client, or on the host), or
+        many keys of one subtree did (a `SubtreeEvent`, which names no single key)."""
         ...
 
     async def on_status(self, instance: Instance, online: bool) -> None:
@@ -64,7 +67,7 @@ class Subscription(Protocol):
 
     async def start(self) -> None: ...
 
-    async def receive(self) -> Event: ...
+    async def receive(self) -> AnyEvent: ...
 
     async def close(self) -> None: ...
 
@@ -102,7 +105,17 @@ def _state(state: KeyState | None) -> JSONObject | None:
     return None if state is None else {"value": state.value, "meta": state.meta}
 
 
-def event_json(instance_id: int, event: Event) -> JSONObject:
+def event_json(instance_id: int, event: AnyEvent) -> JSONObject:
+    if isinstance(event, SubtreeEvent):
+        return {
+            "instance": instance_id,
+            "subtree": event.key,
+            "created": event.created,
+            "changed": event.changed,
+            "removed": event.removed,
+            "origin": event.origin,
+            "seq": event.seq,
+        }
     return {
         "instance": instance_id,
         "key": event.key,

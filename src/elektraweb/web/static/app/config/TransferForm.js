@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks'
 import { html } from '../shared/html.js'
 import { kdbPath, request } from '../shared/api.js'
-import { flash, loadNode } from './tree.js'
+import { flash, refreshKey } from './tree.js'
 import { Dialog } from '../shared/Dialog.js'
 import { Field } from '../shared/Field.js'
 
@@ -60,7 +60,7 @@ export function TransferForm({ target, base, canImport, onClose }) {
         query: { format, strategy },
       })
       setStatus(`Imported ${file.name}: ${result.written ?? 0} written, ${result.removed ?? 0} removed.`)
-      await loadNode(key)
+      await refreshKey(key, { structural: true })
       flash(key)
     } catch (error) {
       setProblem(error.message)

@@ -5,7 +5,7 @@
 import { getState, notify, reportError, update } from '../shared/store.js'
 import { kdbPath, request } from '../shared/api.js'
 import { record, undoEntry } from '../shared/history.js'
-import { countRestored, flash, forgetKey, keysIn, markLocked, refreshKey, reveal } from './tree.js'
+import { flash, forgetKey, markLocked, refreshKey, reveal } from './tree.js'
 
 function describeTarget(target) {
   const list = target.kind === 'cluster' ? getState().clusters : getState().instances
@@ -38,11 +38,10 @@ async function readKey(target, key) {
 }
 
 /** Show a change in the tree, if the tree on screen is the target's, and highlight it. */
-async function showChanged(target, key, { structural = false, removed = false, restored = 0 } = {}) {
+async function showChanged(target, key, { structural = false, removed = false } = {}) {
   const shown = getState().config?.target
   if (shown?.kind !== target.kind || shown.id !== target.id) return
   if (removed) forgetKey(key)
-  if (restored) countRestored(key, restored)
   await refreshKey(key, { structural })
   flash(key)
 }
@@ -134,7 +133,6 @@ export async function deleteKey(target, key) {
   const saved = await request('GET', kdbPath(target, 'kdbExport', key), {
     query: { format: 'dump' },
   })
-  const count = keysIn(key)
   await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)
   await showChanged(target, key, { structural: true, removed: true })
   const bringBack = async () => {
@@ -142,7 +140,8 @@ export async function deleteKey(target, key) {
       body: saved.data,
       query: { format: saved.format, strategy: 'overwrite' },
     }, `restore ${key}`)
-    await showChanged(target, key, { structural: true, restored: count })
+    // Read back (`refreshKey`): its count goes onto every ancestor as it is now.
+    await showChanged(target, key, { structural: true })
   }
   const remove = async () => {
     await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)

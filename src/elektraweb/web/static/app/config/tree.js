@@ -4,7 +4,7 @@
 
 import { getState, reportError, update } from '../shared/store.js'
 import { kdbPath, request } from '../shared/api.js'
-import { ancestorsOf, isBelowOrSame, NAMESPACES, parentOf } from './keynames.js'
+import { ancestorsOf, escapedParts, isArrayPart, isBelowOrSame, NAMESPACES, parentOf } from './keynames.js'
 
 /** A tree node from the API's key shape: the names below it are only counted. */
 function toNode(raw) {
@@ -61,7 +61,8 @@ function sameTarget(target) {
   return current && current.kind === target.kind && current.id === target.id
 }
 
-/** Read a key with its children (one level) and put both into the tree. */
+/** Read a key with its children (one level) and put both into the tree; false if it failed
+ * (the error is shown). */
 export async function loadNode(path) {
   const target = getState().config?.target
   if (!target) return
@@ -79,9 +80,11 @@ export async function loadNode(path) {
       nodes[path] = node
       return { nodes, loading: { ...c.loading, [path]: false } }
     })
+    return true
   } catch (error) {
     updateConfig((c) => ({ loading: { ...c.loading, [path]: false } }))
     reportError(error, `Could not read ${path}`)
+    return false
   }
 }
 
@@ -111,16 +114,68 @@ export async function reveal(name) {
   select(name)
 }
 
-/** Read one key again after a change. When keys came or went (`structural`), the nearest
- * ancestor whose children are on screen is read again too, so new branches appear. */
+/** Read one key again after a change. When keys came or went (`structural`) and the key is
+ * not in the tree, its branch below the deepest level on screen is read instead, so that it
+ * appears: never that level itself, which may be a whole namespace. */
 export async function refreshKey(name, { structural = false } = {}) {
   const config = getState().config
   if (!config) return
-  if (structural) {
-    const shown = ancestorsOf(name).reverse().find((a) => config.nodes[a]?.children)
-    if (shown) await loadNode(shown)
+  if (config.nodes[name]) {
+    await reloadNode(name)
+  } else if (structural) {
+    const branch = branchOnScreen(name)
+    if (branch) await reloadNode(branch)
   }
-  if (config.nodes[name]?.children || (config.nodes[name] && !structural)) await loadNode(name)
+}
+
+let reloading = Promise.resolve()
+
+/** Read a key in the tree (or a new branch of a level on screen) again: its loaded ancestors'
+ * counts follow, a new branch joins its parent's children, and one left empty goes. One read
+ * at a time: two of the same key at once would both add what it gained to its ancestors. */
+export function reloadNode(path) {
+  const read = reloading.then(() => reloadNow(path))
+  reloading = read.catch(() => {}) // a failed read must not stop the ones queued after it
+  return read
+}
+
+async function reloadNow(path) {
+  const before = keysIn(path)
+  if (!(await loadNode(path))) return
+  const after = keysIn(path)
+  const parent = parentOf(path)
+  updateConfig((c) => {
+    const nodes = countedOff(c.nodes, path, after - before)
+    const siblings = nodes[parent]?.children
+    if (after > 0 && siblings && !siblings.includes(path)) {
+      nodes[parent] = { ...nodes[parent], children: withChild(siblings, path) }
+    }
+    return { nodes }
+  })
+  if (after === 0 && parent !== null) forgetKey(path)
+}
+
+/** What to read when keys at or below `name`, which is not in the tree, changed: the one of its
+ * ancestors (or itself) just below the deepest level whose children are loaded, never that
+ * level, which may be a whole namespace. Reading it, rather than counting what events say came
+ * or went, keeps the counts right when the page's own write already counted them. */
+export function branchOnScreen(name) {
+  const nodes = getState().config?.nodes ?? {}
+  const line = [...ancestorsOf(name), name]
+  for (let index = line.length - 2; index >= 0; index--) {
+    if (nodes[line[index]]?.children) return line[index + 1]
+  }
+  return null
+}
+
+/** `children` with `path` added in order: array elements by number, other parts by text. */
+function withChild(children, path) {
+  const part = (name) => escapedParts(name).at(-1) ?? ''
+  const before = (a, b) => (isArrayPart(a) && isArrayPart(b)
+    ? Number(a.replace(/\D/g, '')) < Number(b.replace(/\D/g, ''))
+    : a < b)
+  const at = children.findIndex((child) => before(part(path), part(child)))
+  return at < 0 ? [...children, path] : [...children.slice(0, at), path, ...children.slice(at)]
 }
 
 /** Apply a change event to a loaded key without asking the server again. */
@@ -143,7 +198,7 @@ function countedOff(nodes, name, delta) {
 }
 
 /** How many keys a subtree on screen holds: the key itself, if it exists, and those below. */
-export function keysIn(name) {
+function keysIn(name) {
   const node = getState().config?.nodes[name]
   return node ? (node.exists ? 1 : 0) + node.below : 0
 }
@@ -166,11 +221,6 @@ export function forgetKey(name) {
     const selectedGone = c.selected !== null && isBelowOrSame(c.selected, name)
     return { nodes, selected: selectedGone ? parent : c.selected }
   })
-}
-
-/** Keys came back (an undone delete): count them on every ancestor. */
-export function countRestored(name, added) {
-  updateConfig((c) => ({ nodes: countedOff(c.nodes, name, added) }))
 }
 
 export function flash(name) {

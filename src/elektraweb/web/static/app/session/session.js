@@ -3,8 +3,8 @@
 import { getState, reportError, resetState, update } from '../shared/store.js'
 import * as api from '../shared/api.js'
 import { loadRegistry } from '../registry/registry.js'
-import { followEverywhere, handleEvent } from '../shell/live.js'
-import { reloadScreen, showRoute } from '../shell/navigation.js'
+import { followEverywhere, handleEvent, reloadEverything } from '../shell/live.js'
+import { showRoute } from '../shell/navigation.js'
 
 const POLICY_VIOLATION = 1008 // clusterd ends the sockets of a session that ended
 
@@ -36,10 +36,7 @@ async function startSession(me) {
     onState: (socket, state) =>
       update((s) => ({ connection: { ...s.connection, [socket]: state } })),
     onEvent: handleEvent,
-    onResubscribed: () => {
-      loadRegistry().catch(() => {})
-      reloadScreen()
-    },
+    onResubscribed: reloadEverything,
     onClose: (event, everOpened) => {
       if (event.code === POLICY_VIOLATION || !everOpened) sessionMayHaveEnded()
     },

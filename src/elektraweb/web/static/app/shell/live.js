@@ -1,14 +1,17 @@
 // Live changes from `/zmq/events`: keys changed anywhere (another browser, `kdb` on a host, a
 // cluster apply), registry changes and audit entries. What is on screen is updated in place
-// and highlighted; a key being edited keeps the user's draft and shows a warning instead.
+// and highlighted (coalesced per frame, see config/changes.js); a key being edited keeps the
+// user's draft and shows a warning instead. `resync` (this page fell behind and missed events)
+// re-reads what is on screen, once.
 
 import { getState, notify } from '../shared/store.js'
 import { subscribeEvents } from '../shared/api.js'
 import { loadRegistry, rememberStatus, rememberSync } from '../registry/registry.js'
 import { loadAudit } from '../audit/audit.js'
-import { applyKeyChange, flash, loadLocks, refreshKey } from '../config/tree.js'
-import { changedElsewhere } from '../config/editing.js'
+import { loadLocks } from '../config/tree.js'
+import { keyChanged, resync, subtreeChanged } from '../config/changes.js'
 import { followMemberStates } from '../config/members.js'
+import { reloadScreen } from './navigation.js'
 
 const KEY_TOPIC = /^(instance|cluster)\/(\d+)\/(.+)$/s // after status and drift
 const CLUSTER_STATUS = /^cluster\/(\d+)\/status$/
@@ -31,8 +34,9 @@ const reloadLocks = debounced(() => {
   loadLocks(instances.find((i) => i.id === config.target.id), clusters)
 })
 
-/** Apply one key event to the open configuration screen, if it shows that target. */
-function keyChanged(kind, id, key, event) {
+/** Hand one key event (or subtree event) to the open configuration screen, if it shows that
+ * target. */
+function targetChanged(kind, id, key, event) {
   const config = getState().config
   if (!config) return
   const member = getState().instances.find((i) => i.id === config.target.id)
@@ -40,24 +44,14 @@ function keyChanged(kind, id, key, event) {
     reloadLocks()
   }
   if (config.target.kind !== kind || config.target.id !== id) return
-  const node = config.nodes[key]
-  const change = event.new
-  // Without a revision (cluster events) the key is read again: a later save compares it.
-  if (change === undefined || change === null || !node || event.revision === undefined) {
-    refreshKey(key, { structural: !node || change === null })
-  } else {
-    applyKeyChange(key, {
-      exists: true,
-      value: change.value ?? null,
-      meta: change.meta ?? {},
-      revision: event.revision ?? null,
-    })
-  }
-  const editor = getState().editor
-  if (editor && editor.path === key && !editor.saving) {
-    changedElsewhere(key, change ? change.value ?? null : null, event.origin ?? null)
-  }
-  flash(key)
+  if (event.subtree !== undefined) subtreeChanged(config.target, key)
+  else keyChanged(config.target, key, event)
+}
+
+/** Re-read the registry and what is on screen: events were missed. */
+export function reloadEverything() {
+  loadRegistry().catch(() => {})
+  return reloadScreen()
 }
 
 function driftReported(clusterId, key, report) {
@@ -70,13 +64,15 @@ function driftReported(clusterId, key, report) {
 /** One event from `/zmq/events`, by topic (docs/websocket.md, docs/clusters.md). */
 export function handleEvent(topic, event) {
   let match
-  if ((match = CLUSTER_STATUS.exec(topic))) {
+  if (topic === 'resync') {
+    resync(reloadEverything)
+  } else if ((match = CLUSTER_STATUS.exec(topic))) {
     rememberSync(Number(match[1]), event)
     followMemberStates(Number(match[1]), event.members ?? {})
   } else if ((match = CLUSTER_DRIFT.exec(topic))) {
     driftReported(Number(match[1]), match[2], event)
   } else if ((match = KEY_TOPIC.exec(topic))) {
-    keyChanged(match[1], Number(match[2]), match[3], event)
+    targetChanged(match[1], Number(match[2]), match[3], event)
   } else if ((match = INSTANCE_STATUS.exec(topic))) {
     rememberStatus(Number(match[1]), event)
   } else if (topic.startsWith('registry/')) {
