@@ -264,7 +264,13 @@ class KDB:
     # -- set -----------------------------------------------------------------------------
 
     def set(
-        self, ks: KeySet, parent: str = "/", *, own_checks: bool = True, validate: bool = True
+        self,
+        ks: KeySet,
+        parent: str = "/",
+        *,
+        own_checks: bool = True,
+        validate: bool = True,
+        dry_run: bool = False,
     ) -> list[Path]:
         """Store ``ks`` as the complete state at and below ``parent``; return the files written.
 
@@ -274,7 +280,8 @@ class KDB:
         both cases nothing is written. ``own_checks=False`` checks values against their
         specification only, not against their own ``check/*`` metadata (an import of keys
         that describe themselves: a get reports their problems). ``validate=False``
-        (``kdb set -f``) stores values without checking them at all.
+        (``kdb set -f``) stores values without checking them at all. ``dry_run`` makes every
+        check and renders every file, then writes nothing (a preview).
         """
         parent = names.canonical(parent)
         namespace, parts = names.split(parent)
@@ -307,6 +314,8 @@ class KDB:
             proc = stored.below(proc_region)
             if validate:
                 proc = validate_change(old_proc, proc, specification, own_checks=own_checks)
+        if dry_run:
+            return [change.backend.file for change in changes]
         try:
             self._commit(changes)
         finally:

@@ -14,7 +14,9 @@ from typing import Any
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
 from elektraweb.cluster.api.kdb_operations import OPERATIONS, KdbOperation
 from elektraweb.cluster.api.messages import ApiResponse
+from elektraweb.cluster.api.preview import PREVIEW_SCHEMA
 from elektraweb.cluster.api.routing import Call, Handler, Route
+from elektraweb.cluster.api.schema import Schema
 from elektraweb.cluster.api.targets import (
     KeyState,
     Target,
@@ -22,6 +24,11 @@ from elektraweb.cluster.api.targets import (
     instance_target,
     read_state,
 )
+
+WRITE_OR_PREVIEW: Schema = {
+    "description": "The write's result; with `?preview=true`, what it would change instead",
+    "anyOf": [{"type": "object"}, PREVIEW_SCHEMA],
+}
 
 
 def _summary_of(args: dict[str, Any]) -> dict[str, Any]:
@@ -33,6 +40,11 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
     args = operation.arguments(call)
     if not operation.write:
         return ApiResponse(200, await target.call(operation.op, args))
+    if call.query_flag("preview"):
+        # Nothing is written, so nothing is audited (docs/api.md §Preview).
+        return ApiResponse(
+            200, {"preview": True, "targets": await target.preview(operation.op, args)}
+        )
     target.check_write(operation.op, args)
     key = args["key"]
     audit = call.services.audit
@@ -93,7 +105,7 @@ def _routes(
             body=operation.body,
             body_types=operation.body_types,
             query=operation.query,
-            response=operation.response,
+            response=WRITE_OR_PREVIEW if operation.write else operation.response,
             errors=errors,
         )
         for operation in OPERATIONS

@@ -24,12 +24,14 @@ from typing import Any, NoReturn, cast
 
 from aiohttp import web
 
-from elektraweb.cluster.api.errors import ApiError, Locked, NotFound
+from elektraweb.cluster.api.errors import ApiError, BadRequest, Locked, NotFound
+from elektraweb.cluster.api.preview import TargetPreview, accepted, cluster_at
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.clusters.desired_changes import WRITES, Change, plan
 from elektraweb.cluster.clusters.desired_state import DesiredState, key_name, state_of
 from elektraweb.cluster.clusters.drift import DriftWatch, found_state
 from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, known_offline, results_json
+from elektraweb.cluster.clusters.previews import desired_changes, preview_member
 from elektraweb.cluster.clusters.service import ClusterReply
 from elektraweb.cluster.clusters.sync_state import cluster_state, member_state
 from elektraweb.cluster.events.hub import EventHub
@@ -92,7 +94,24 @@ class ClusterConfiguration:
         )
         if results and all(result.status == "rejected" for result in results):
             await self._undo(cluster, state, change, results)
-        return cast(ClusterReply, {**change.result, "members": results_json(results)})
+        reply = {**change.result, "members": results_json(results)}
+        return cast(ClusterReply, {**reply, "changes": desired_changes(state, change)})
+
+    async def preview(
+        self, cluster: Cluster, op: str, args: OperationArgs
+    ) -> list[TargetPreview]:
+        if op not in WRITES:
+            raise BadRequest(f"{op} changes nothing: only writes can be previewed")
+        state = DesiredState(self._services.cluster_keys.keys(cluster.id))
+        change = plan(state, op, args)
+        members = self._services.registry.members(cluster.id)
+        previews = await asyncio.gather(
+            *(
+                preview_member(self._services, self._applied, cluster.id, member, change)
+                for member in members
+            )
+        )
+        return [accepted(cluster_at(cluster.id), desired_changes(state, change)), *previews]
 
     async def _state_for_reading(self, cluster_id: int) -> DesiredState:
         """The cluster's desired state for reads, built off the event loop (a key set of a

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
+from elektraweb.cluster.api.preview import TargetPreview
 from elektraweb.cluster.store.registry import Cluster, Instance
 from elektraweb.wire.replies import OperationArgs, OperationReply
 
 
 class ClusterReply(OperationReply, total=False):
     """A cluster answers an operation as an instance does; a write adds each member's
-    outcome, by member id (`fanout.results_json`)."""
+    outcome, by member id (`fanout.results_json`), and its `changes` to the desired state."""
 
     members: dict[str, dict[str, Any]]
 
@@ -29,6 +30,14 @@ class ClusterConfig(Protocol):
         the member's reason, pending because offline). Raise `errors.ApiError` subclasses or
         the gateway's errors to refuse.
         """
+        ...
+
+    async def preview(
+        self, cluster: Cluster, op: str, args: OperationArgs
+    ) -> list[TargetPreview]:
+        """What the write `op` would change, changing nothing: the cluster's desired state
+        first (`{"cluster": id, ...}`), then each member as elektrad previews it. Raise
+        `errors.ApiError` if the cluster itself refuses the write."""
         ...
 
     def check_member_write(self, instance: Instance, op: str, args: dict[str, Any]) -> None:
