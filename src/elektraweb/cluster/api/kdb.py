@@ -20,6 +20,7 @@ from elektraweb.cluster.api.schema import Schema
 from elektraweb.cluster.api.targets import (
     KeyState,
     Target,
+    audited_changes,
     cluster_target,
     instance_target,
     read_state,
@@ -71,7 +72,9 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
     finally:
         audit.release(intent)
     result = {"ok": True, "outcome": "applied", **written.unknown, "reply": written.reply}
-    audit.conclude(intent, written.before, written.after, result)
+    if written.changes_truncated:
+        result["changes_truncated"] = True
+    audit.conclude(intent, written.before, written.after, result, audited_changes(written))
     return ApiResponse(200, written.reply)
 
 

@@ -16,7 +16,7 @@ from elektraweb.cluster.api.preview import (
     instance_at,
     refused,
 )
-from elektraweb.cluster.audit.log import TargetType
+from elektraweb.cluster.audit.log import KeyChange, TargetType
 from elektraweb.cluster.clusters.service import ClusterConfig
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.services import Services
@@ -56,6 +56,15 @@ class Written:
     unknown: dict[str, str] = field(default_factory=dict)
     changes: list[ChangeJSON] = field(default_factory=list)
     changes_truncated: bool = False
+
+
+def audited_changes(written: Written) -> list[KeyChange]:
+    """The keys the write changed, with their states as the audit log keeps them."""
+    return [
+        (change["key"], _as_audited(change["old"]), _as_audited(change["new"]))
+        for change in written.changes
+        if change["old"] != change["new"]
+    ]
 
 
 def _reported(reply: OperationReply) -> tuple[OperationReply, list[ChangeJSON], bool]:

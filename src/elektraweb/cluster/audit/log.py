@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -23,6 +23,9 @@ from elektraweb.cluster.config import AUDIT_VALUE_LIMIT
 from elektraweb.cluster.store.database import Database
 
 TargetType = Literal["instance", "cluster", "user", "token", "audit"]
+KeyChange = tuple[str, Any, Any]
+"""One key a write changed: its name, and its `{"value", "meta"}` before and after (None: it
+did not exist)."""
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 RETAIN = "audit.retain"
@@ -79,7 +82,7 @@ def _dumps(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _entry(row: sqlite3.Row) -> AuditEntry:
+def row_entry(row: sqlite3.Row) -> AuditEntry:
     return AuditEntry(
         id=row["id"],
         time=row["time"],
@@ -106,9 +109,10 @@ ROW_FACTOR = 4
 bounded (a write of many values) is kept as the digest of its whole text."""
 
 
-def bounded(value: Any, limit: int) -> Any:
+def bounded(value: Any, limit: int, *, whole: bool = True) -> Any:
     """`value` as the audit log keeps it: each text over `limit` bytes replaced by its
-    `digest`, and the whole by its digest if it still exceeds `ROW_FACTOR` limits."""
+    `digest`, and (if `whole`) the whole by its digest if it still exceeds `ROW_FACTOR`
+    limits."""
 
     def cut(part: Any) -> Any:
         if isinstance(part, str):
@@ -120,6 +124,8 @@ def bounded(value: Any, limit: int) -> Any:
         return part
 
     kept = cut(value)
+    if not whole:
+        return kept
     text = json.dumps(kept)
     return digest(text) if len(text) > ROW_FACTOR * limit else kept
 
@@ -175,8 +181,17 @@ class AuditLog:
         """The sender of `intent` is done with it: if still pending, `unresolved` offers it."""
         self._in_flight.discard(intent.id)
 
-    def conclude(self, intent: AuditEntry, before: Any, after: Any, result: Any) -> AuditEntry:
-        """Write the outcome of the pending entry `intent`; its arguments are kept."""
+    def conclude(
+        self,
+        intent: AuditEntry,
+        before: Any,
+        after: Any,
+        result: Any,
+        changes: Sequence[KeyChange] = (),
+    ) -> AuditEntry:
+        """Write the outcome of the pending entry `intent`; its arguments are kept. `changes`
+        are every key the write changed, `(key, before, after)`, for the history; each value
+        over the limit is kept as its digest, but a change is never cut as a whole."""
         result = {**result, "args": intent.result["args"]}
         before, after, result = (self._stored(v) for v in (before, after, result))
         with self._db.transaction() as db:
@@ -185,8 +200,15 @@ class AuditLog:
                 " WHERE id = ? AND pending = 1",
                 (_dumps(before), _dumps(after), json.dumps(result), intent.id),
             )
-        if cursor.rowcount != 1:
-            raise LookupError(f"audit entry {intent.id} is not pending")
+            if cursor.rowcount != 1:
+                raise LookupError(f"audit entry {intent.id} is not pending")
+            db.executemany(
+                "INSERT INTO audit_changes (entry, key, before, after) VALUES (?, ?, ?, ?)",
+                (
+                    (intent.id, key, _dumps(self._kept(old)), _dumps(self._kept(new)))
+                    for key, old, new in changes
+                ),
+            )
         entry = AuditEntry(
             intent.id, intent.time, intent.user, intent.action, intent.target_type,
             intent.target_id, intent.key, before, after, result,
@@ -197,7 +219,7 @@ class AuditLog:
     def unresolved(self) -> list[AuditEntry]:
         """The pending entries whose sender gave up on them (or died), oldest first."""
         rows = self._db.connection.execute("SELECT * FROM audit WHERE pending = 1 ORDER BY id")
-        return [entry for row in rows if (entry := _entry(row)).id not in self._in_flight]
+        return [entry for row in rows if (entry := row_entry(row)).id not in self._in_flight]
 
     def oldest_pending(self, through_id: int) -> int | None:
         """The id of the first pending entry up to `through_id`, if any."""
@@ -220,7 +242,7 @@ class AuditLog:
             "SELECT * FROM audit WHERE id <= ? AND action != 'audit.retain' ORDER BY id",
             (through_id,),
         )
-        return (_entry(row) for row in rows)
+        return (row_entry(row) for row in rows)
 
     def drop_exported(self, user: str, through_id: int, export: dict[str, Any]) -> AuditEntry:
         """Record the retention (its own entry, which stays) and drop the entries it exported
@@ -238,6 +260,10 @@ class AuditLog:
             db.execute("DELETE FROM audit WHERE id <= ? AND action != ?", (through_id, RETAIN))
         self._tell(entry)
         return entry
+
+    def _kept(self, state: Any) -> Any:
+        """A key's state as the history keeps it: each value over the limit as its digest."""
+        return None if state is None else bounded(state, self.value_limit, whole=False)
 
     def _stored(self, value: Any) -> Any:
         return None if value is None else bounded(value, self.value_limit)
@@ -295,4 +321,4 @@ class AuditLog:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY id DESC LIMIT ?"
         params.append(max(1, min(where.limit, MAX_LIMIT)))
-        return [_entry(row) for row in self._db.connection.execute(sql, params)]
+        return [row_entry(row) for row in self._db.connection.execute(sql, params)]
