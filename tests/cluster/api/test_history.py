@@ -196,3 +196,30 @@ async def test_a_cluster_change_is_in_the_clusters_history_and_can_be_reverted(
     assert answer.status == 200, answer.body
     assert (await admin.get(f"{prefix}/kdb/system:/app/port")).body["value"] == "8080"
     assert network["tcp://127.0.0.1:40001"].keys["system:/app/port"][0] == "8080"
+
+
+async def test_undo_and_redo_are_kept_per_user_on_the_server(
+    admin: Client, clients: ClientFactory, web1: tuple[int, InProcessElektrad]
+) -> None:
+    instance, daemon = web1
+    prefix = f"/api/instances/{instance}"
+    editor = await clients("editor")
+    assert (await editor.put(f"{prefix}/kdb/user:/app/db/host", "db2")).status == 200
+    assert (await editor.delete(f"{prefix}/kdb/user:/app/db/port")).status == 200
+    assert (await admin.put(f"{prefix}/kdb/user:/app/other", "admin's")).status == 200
+
+    state = (await editor.get("/api/history/undo")).body
+    assert (state["undo"]["action"], state["undo"]["key"], state["redo"]) == (
+        "rm", "user:/app/db/port", None,
+    )  # fmt: skip
+    assert (await editor.post(f"/api/history/{state['undo']['id']}/revert")).status == 200
+    state = (await editor.get("/api/history/undo")).body
+    assert state["undo"]["key"] == "user:/app/db/host"
+    assert state["redo"]["action"] == "revert"
+    assert daemon.keys["user:/app/db/port"][0] == "5432"
+
+    assert (await editor.post(f"/api/history/{state['redo']['id']}/revert")).status == 200
+    state = (await editor.get("/api/history/undo")).body
+    assert (state["undo"]["key"], state["redo"]) == ("user:/app/db/port", None)
+    assert "user:/app/db/port" not in daemon.keys
+    assert (await admin.get("/api/history/undo")).body["undo"]["key"] == "user:/app/other"

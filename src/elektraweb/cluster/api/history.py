@@ -17,6 +17,7 @@ from elektraweb.cluster.api.schema import (
     NULLABLE_STRING,
     STRING,
     array,
+    nullable,
     obj,
 )
 from elektraweb.cluster.api.targets import KeyState, Target, cluster_target, instance_target
@@ -76,6 +77,17 @@ async def history(call: Call) -> ApiResponse:
         limit=call.query_int("limit", 100, low=1, high=MAX_LIMIT),
     )
     return ApiResponse(200, [entry.to_json() for entry in call.services.history.entries(where)])
+
+
+async def undo_state(call: Call) -> ApiResponse:
+    undo, redo = call.services.history.undo_state(call.principal.user)
+    return ApiResponse(
+        200,
+        {
+            "undo": None if undo is None else undo.to_json(),
+            "redo": None if redo is None else redo.to_json(),
+        },
+    )
 
 
 def _target(call: Call, kind: str, target_id: int) -> Target:
@@ -148,6 +160,15 @@ ROUTES = (
         ),
         response=array(ENTRY),
         errors=(400,),
+    ),
+    Route(
+        "GET",
+        "/api/history/undo",
+        undo_state,
+        "viewer",
+        "The caller's undo and redo: the history entries they would revert (null: none)",
+        "history",
+        response=obj({"undo": nullable(ENTRY), "redo": nullable(ENTRY)}),
     ),
     Route(
         "POST",

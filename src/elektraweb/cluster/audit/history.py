@@ -15,6 +15,8 @@ KEY_WRITES = (
     "revert", "rollback",
 )  # fmt: skip
 """The actions that change keys: the ones the history lists."""
+UNDO_DEPTH = 200
+"""A user's latest changes that undo and redo look back over."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,45 @@ class History:
             (entry_id, *KEY_WRITES),
         ).fetchone()
         return None if row is None else self._with_changes(row_entry(row))
+
+    def undo_state(self, user: str) -> tuple[HistoryEntry | None, HistoryEntry | None]:
+        """What `user`'s undo and redo would revert, over all targets (docs/api.md §Undo).
+
+        A change is undone while a revert of it stands (is not itself undone). Undo reverts
+        the user's newest change that is not undone; redo reverts the newest standing undo,
+        as long as the user made no other change after it. Reverts made by undo and redo are
+        no changes to undo themselves."""
+        rows = self._db.connection.execute(
+            f"SELECT * FROM audit WHERE user = ? AND pending = 0"
+            f" AND action IN ({', '.join('?' * len(KEY_WRITES))})"
+            " AND json_extract(result, '$.ok') = 1 ORDER BY id DESC LIMIT ?",
+            (user, *KEY_WRITES, UNDO_DEPTH),
+        ).fetchall()
+        entries = [row_entry(row) for row in rows]
+        reverts_of: dict[int, list[int]] = {}
+        undone: dict[int, bool] = {}
+        for entry in entries:  # newest first: every revert of an entry comes before it
+            undone[entry.id] = any(not undone[r] for r in reverts_of.get(entry.id, ()))
+            if entry.action == "revert":
+                reverts_of.setdefault(int(entry.result["args"]["entry"]), []).append(entry.id)
+        changes = [e for e in entries if e.action != "revert"]
+        undo = next((e for e in changes if not undone[e.id]), None)
+        newest_change = changes[0].id if changes else 0
+        redo = next(
+            (
+                e
+                for e in entries
+                if e.action == "revert"
+                and e.id > newest_change
+                and not undone[e.id]
+                and int(e.result["args"]["entry"]) in {c.id for c in changes}
+            ),
+            None,
+        )
+        return (
+            None if undo is None else self._with_changes(undo),
+            None if redo is None else self._with_changes(redo),
+        )
 
     def _with_changes(self, entry: AuditEntry) -> HistoryEntry:
         rows = self._db.connection.execute(
