@@ -109,6 +109,7 @@ class TomlFormat:
 
     name = "toml"
     native_meta = frozenset({"array"})
+    typed_values = True
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         try:

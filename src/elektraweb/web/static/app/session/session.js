@@ -5,6 +5,7 @@ import * as api from '../shared/api.js'
 import { loadRegistry } from '../registry/registry.js'
 import { followEverywhere, handleEvent } from '../shell/live.js'
 import { reloadScreen, showRoute } from '../shell/navigation.js'
+import { refreshUndo } from '../history/undo.js'
 
 const POLICY_VIOLATION = 1008 // clusterd ends the sockets of a session that ended
 
@@ -38,6 +39,7 @@ async function startSession(me) {
     onEvent: handleEvent,
     onResubscribed: () => {
       loadRegistry().catch(() => {})
+      refreshUndo()
       reloadScreen()
     },
     onClose: (event, everOpened) => {
@@ -50,6 +52,7 @@ async function startSession(me) {
   } catch (error) {
     reportError(error, 'Could not read instances and clusters')
   }
+  refreshUndo() // undo is kept by clusterd: it survives a reload
   await showRoute()
 }
 
