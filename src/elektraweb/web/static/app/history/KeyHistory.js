@@ -18,7 +18,7 @@ export function KeyHistory({ target, path, revision, editable }) {
 
   async function load() {
     try {
-      const query = { [target.kind]: target.id, key: path, limit: SHOWN }
+      const query = { [target.kind]: String(target.id), key: path, limit: String(SHOWN) }
       setEntries(await request('GET', '/api/history', { query }))
     } catch (error) {
       setProblem({ message: `Could not read the history: ${error.message}` })
