@@ -10,11 +10,12 @@ import pytest
 from elektraweb.cluster.clusters.configuration import ClusterConfiguration
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.services import ClusterConfigFactory
-from support.inprocess import InProcessElektrad, InProcessNetwork
+from support.inprocess import InProcessNetwork
 from support.zws import open_zws
 
 from ..conftest import ClientFactory, Register
 from ..fakes import Client
+from .conftest import Registered
 
 
 @pytest.fixture
@@ -22,24 +23,14 @@ def cluster_config() -> ClusterConfigFactory:
     return ClusterConfiguration
 
 
-@pytest.fixture
-async def web1(register: Register, network: InProcessNetwork) -> tuple[int, InProcessElektrad]:
-    body = await register("web-1", 40001)
-    daemon = network["tcp://127.0.0.1:40001"]
-    await daemon.kdb_set("user:/app/db/host", "db1", {"description": "primary"})
-    await daemon.kdb_set("user:/app/db/port", "5432", {"check/type": "long"})
-    return body["id"], daemon
-
-
 def keys_of(entry: dict[str, Any]) -> list[tuple[str, Any, Any]]:
     return [(c["key"], c["before"], c["after"]) for c in entry["changes"]]
 
 
 async def test_history_lists_every_key_a_write_changed_by_whom(
-    server: Server, admin: Client, clients: ClientFactory, web1: tuple[int, InProcessElektrad]
+    server: Server, admin: Client, clients: ClientFactory, web1: Registered
 ) -> None:
-    instance, _ = web1
-    prefix = f"/api/instances/{instance}"
+    instance, prefix = web1.id, web1.prefix
     editor = await clients("editor")
     assert (await editor.put(f"{prefix}/kdb/user:/app/db/host", "db2")).status == 200
     assert (await admin.delete(f"{prefix}/kdb/user:/app/db")).status == 200
@@ -54,15 +45,15 @@ async def test_history_lists_every_key_a_write_changed_by_whom(
     assert removal["action"] == "rm"
     assert keys_of(removal) == [
         ("user:/app/db/host", "db2", None),
-        ("user:/app/db/port", "5432", None),
+        ("user:/app/db/user", "web", None),
     ]
     assert [c["meta_before"] for c in removal["changes"]] == [
         {"description": "primary"},
-        {"check/type": "long"},
+        {},
     ]
     assert blob["changes"][0]["after"]["size"] == len(big)
 
-    one_key = await admin.get(f"/api/history?instance={instance}&key=user:/app/db/port")
+    one_key = await admin.get(f"/api/history?instance={instance}&key=user:/app/db/user")
     assert [entry["id"] for entry in one_key.body] == [removal["id"]]
     subtree = await admin.get(f"/api/history?instance={instance}&key=user:/app/db&below=true")
     assert [entry["id"] for entry in subtree.body] == [removal["id"], edit["id"]]
@@ -85,22 +76,22 @@ async def test_history_lists_every_key_a_write_changed_by_whom(
 
 
 async def test_revert_puts_a_removed_subtree_back_with_its_metadata(
-    admin: Client, web1: tuple[int, InProcessElektrad]
+    admin: Client, web1: Registered
 ) -> None:
-    instance, daemon = web1
+    instance, prefix, daemon = web1.id, web1.prefix, web1.daemon
     before = {name: entry for name, entry in daemon.keys.items() if name.startswith("user:/app")}
-    assert (await admin.delete(f"/api/instances/{instance}/kdb/user:/app/db")).status == 200
+    assert (await admin.delete(f"{prefix}/kdb/user:/app/db")).status == 200
     [removal] = (await admin.get(f"/api/history?instance={instance}")).body
 
     preview = await admin.post(f"/api/history/{removal['id']}/revert?preview=true")
     assert preview.status == 200, preview.body
     [target] = preview.body["targets"]
-    assert [c["after"] for c in target["changes"]] == ["db1", "5432"]
+    assert [c["after"] for c in target["changes"]] == ["db1", "web"]
     assert "user:/app/db/host" not in daemon.keys
 
     answer = await admin.post(f"/api/history/{removal['id']}/revert")
     assert answer.status == 200, answer.body
-    assert answer.body["restored"] == ["user:/app/db/host", "user:/app/db/port"]
+    assert answer.body["restored"] == ["user:/app/db/host", "user:/app/db/user"]
     after = {name: entry for name, entry in daemon.keys.items() if name.startswith("user:/app")}
     assert after == before
     revert, _ = (await admin.get(f"/api/history?instance={instance}")).body
@@ -109,15 +100,14 @@ async def test_revert_puts_a_removed_subtree_back_with_its_metadata(
     )  # fmt: skip
     assert keys_of(revert) == [
         ("user:/app/db/host", None, "db1"),
-        ("user:/app/db/port", None, "5432"),
+        ("user:/app/db/user", None, "web"),
     ]
 
 
 async def test_revert_refuses_to_overwrite_a_later_change_unless_forced(
-    admin: Client, clients: ClientFactory, web1: tuple[int, InProcessElektrad]
+    admin: Client, clients: ClientFactory, web1: Registered
 ) -> None:
-    instance, daemon = web1
-    prefix = f"/api/instances/{instance}"
+    instance, prefix, daemon = web1.id, web1.prefix, web1.daemon
     assert (await admin.put(f"{prefix}/kdb/user:/app/db/host", "db2")).status == 200
     [mine] = (await admin.get(f"/api/history?instance={instance}")).body
     other = await clients("editor")
@@ -144,10 +134,9 @@ async def test_revert_refuses_to_overwrite_a_later_change_unless_forced(
 
 
 async def test_rollback_restores_a_subtree_to_a_point_in_time(
-    admin: Client, web1: tuple[int, InProcessElektrad]
+    admin: Client, web1: Registered
 ) -> None:
-    instance, daemon = web1
-    prefix = f"/api/instances/{instance}"
+    instance, prefix, daemon = web1.id, web1.prefix, web1.daemon
     assert (await admin.put(f"{prefix}/kdb/user:/app/db/host", "db2")).status == 200
     [first] = (await admin.get(f"/api/history?instance={instance}")).body
     assert (await admin.put(f"{prefix}/kdb/user:/app/db/host", "db3")).status == 200
@@ -199,27 +188,25 @@ async def test_a_cluster_change_is_in_the_clusters_history_and_can_be_reverted(
 
 
 async def test_undo_and_redo_are_kept_per_user_on_the_server(
-    admin: Client, clients: ClientFactory, web1: tuple[int, InProcessElektrad]
+    admin: Client, clients: ClientFactory, web1: Registered
 ) -> None:
-    instance, daemon = web1
-    prefix = f"/api/instances/{instance}"
-    editor = await clients("editor")
+    editor, prefix = await clients("editor"), web1.prefix
     assert (await editor.put(f"{prefix}/kdb/user:/app/db/host", "db2")).status == 200
-    assert (await editor.delete(f"{prefix}/kdb/user:/app/db/port")).status == 200
+    assert (await editor.delete(f"{prefix}/kdb/user:/app/db/user")).status == 200
     assert (await admin.put(f"{prefix}/kdb/user:/app/other", "admin's")).status == 200
 
     state = (await editor.get("/api/history/undo")).body
     assert (state["undo"]["action"], state["undo"]["key"], state["redo"]) == (
-        "rm", "user:/app/db/port", None,
+        "rm", "user:/app/db/user", None,
     )  # fmt: skip
     assert (await editor.post(f"/api/history/{state['undo']['id']}/revert")).status == 200
     state = (await editor.get("/api/history/undo")).body
     assert state["undo"]["key"] == "user:/app/db/host"
     assert state["redo"]["action"] == "revert"
-    assert daemon.keys["user:/app/db/port"][0] == "5432"
+    assert web1.daemon.keys["user:/app/db/user"][0] == "web"
 
     assert (await editor.post(f"/api/history/{state['redo']['id']}/revert")).status == 200
     state = (await editor.get("/api/history/undo")).body
-    assert (state["undo"]["key"], state["redo"]) == ("user:/app/db/port", None)
-    assert "user:/app/db/port" not in daemon.keys
+    assert (state["undo"]["key"], state["redo"]) == ("user:/app/db/user", None)
+    assert "user:/app/db/user" not in web1.daemon.keys
     assert (await admin.get("/api/history/undo")).body["undo"]["key"] == "user:/app/other"

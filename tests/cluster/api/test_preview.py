@@ -10,27 +10,17 @@ import pytest
 from elektraweb.cluster.clusters.configuration import ClusterConfiguration
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.services import ClusterConfigFactory
-from support.inprocess import InProcessElektrad, InProcessNetwork
+from support.inprocess import InProcessNetwork
 from support.zws import open_zws
 
 from ..conftest import ClientFactory, Register
 from ..fakes import Client
+from .conftest import Registered
 
 
 @pytest.fixture
 def cluster_config() -> ClusterConfigFactory:
     return ClusterConfiguration
-
-
-@pytest.fixture
-async def web1(register: Register, network: InProcessNetwork) -> tuple[str, InProcessElektrad]:
-    """Instance web-1's URL prefix and its elektrad, holding a small subtree."""
-    body = await register("web-1", 40001)
-    daemon = network["tcp://127.0.0.1:40001"]
-    await daemon.kdb_set("user:/app/port", "8080", {"check/type": "long"})
-    await daemon.kdb_set("user:/app/db/host", "db1", {"description": "primary"})
-    await daemon.kdb_set("user:/app/db/user", "web", {})
-    return f"/api/instances/{body['id']}", daemon
 
 
 def only_target(answer: Any) -> dict[str, Any]:
@@ -42,9 +32,9 @@ def only_target(answer: Any) -> dict[str, Any]:
 
 
 async def test_every_instance_write_previews_its_changes_and_changes_nothing(
-    server: Server, admin: Client, web1: tuple[str, InProcessElektrad]
+    server: Server, admin: Client, web1: Registered
 ) -> None:
-    prefix, daemon = web1
+    prefix, daemon = web1.prefix, web1.daemon
     keys_before = daemon.keys
     audit_before = (await admin.get("/api/audit")).body
 
@@ -112,9 +102,9 @@ async def test_every_instance_write_previews_its_changes_and_changes_nothing(
 
 
 async def test_a_write_the_instance_would_refuse_is_previewed_as_refused(
-    admin: Client, web1: tuple[str, InProcessElektrad]
+    admin: Client, web1: Registered
 ) -> None:
-    prefix, daemon = web1
+    prefix, daemon = web1.prefix, web1.daemon
     invalid = only_target(await admin.put(f"{prefix}/kdb/user:/app/port?preview=true", "many"))
     assert invalid["changes"] == []
     assert invalid["refused"]["code"] == "validation"
@@ -127,9 +117,9 @@ async def test_a_write_the_instance_would_refuse_is_previewed_as_refused(
 
 
 async def test_preview_needs_the_writes_role_and_works_over_zws(
-    server: Server, clients: ClientFactory, web1: tuple[str, InProcessElektrad]
+    server: Server, clients: ClientFactory, web1: Registered
 ) -> None:
-    prefix, daemon = web1
+    prefix, daemon = web1.prefix, web1.daemon
     viewer = await clients("viewer")
     assert (await viewer.put(f"{prefix}/kdb/user:/app/port?preview=true", "1")).status == 403
 

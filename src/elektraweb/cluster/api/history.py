@@ -4,6 +4,7 @@ rolling back are writes and need an editor, as the writes they wrap."""
 
 from __future__ import annotations
 
+from elektraweb.cluster.api.audit import PAGING, WHO_WHAT_WHERE
 from elektraweb.cluster.api.errors import BadRequest, NotFound
 from elektraweb.cluster.api.kdb_operations import PREVIEW
 from elektraweb.cluster.api.messages import ApiResponse
@@ -14,7 +15,6 @@ from elektraweb.cluster.api.schema import (
     ANY,
     BOOLEAN,
     INTEGER,
-    NULLABLE_STRING,
     STRING,
     array,
     nullable,
@@ -29,12 +29,7 @@ from elektraweb.kdb.errors import InvalidNameError
 
 ENTRY = obj(
     {
-        "id": INTEGER,
-        "time": STRING,
-        "user": STRING,
-        "action": STRING,
-        "target": obj({"type": STRING, "id": NULLABLE_STRING}),
-        "key": NULLABLE_STRING,
+        **WHO_WHAT_WHERE,
         "args": ANY,
         "changes": array(ANY),
         "truncated": BOOLEAN,
@@ -155,8 +150,7 @@ ROUTES = (
             QueryParam("cluster", "The cluster whose history to list.", INTEGER),
             QueryParam("key", "Only changes of this key."),
             QueryParam("below", "With key: also changes of the keys below it.", BOOLEAN),
-            QueryParam("before", "Only entries with a smaller id (paging).", INTEGER),
-            QueryParam("limit", f"At most this many entries (1-{MAX_LIMIT}).", INTEGER),
+            *PAGING,
         ),
         response=array(ENTRY),
         errors=(400,),

@@ -43,14 +43,10 @@ class HistoryEntry:
     changes: list[HistoryChange]
 
     def to_json(self) -> dict[str, Any]:
-        entry, result = self.entry, self.entry.result or {}
+        result = self.entry.result or {}
+        own = ("id", "time", "user", "action", "target", "key")
         return {
-            "id": entry.id,
-            "time": entry.time,
-            "user": entry.user,
-            "action": entry.action,
-            "target": {"type": entry.target_type, "id": entry.target_id},
-            "key": entry.key,
+            **{name: value for name, value in self.entry.to_json().items() if name in own},
             "args": result.get("args", {}),
             "changes": [change.to_json() for change in self.changes],
             "truncated": bool(result.get("changes_truncated")),
