@@ -48,9 +48,7 @@ class FakeClusterConfig:
             return {"members": {str(m): "applied" for m in cluster.members}}
         raise InstanceError("bad-request", f"the fake cluster does not do {op}")
 
-    async def preview(
-        self, cluster: Cluster, op: str, args: dict[str, Any]
-    ) -> list[TargetPreview]:
+    async def preview(self, cluster: Cluster, op: str, args: dict[str, Any]) -> list[TargetPreview]:
         """A set's change to the desired state; the fake previews nothing on members."""
         if op != "set":
             raise InstanceError("bad-request", f"the fake cluster does not preview {op}")

@@ -97,9 +97,7 @@ class ClusterConfiguration:
         reply = {**change.result, "members": results_json(results)}
         return cast(ClusterReply, {**reply, "changes": desired_changes(state, change)})
 
-    async def preview(
-        self, cluster: Cluster, op: str, args: OperationArgs
-    ) -> list[TargetPreview]:
+    async def preview(self, cluster: Cluster, op: str, args: OperationArgs) -> list[TargetPreview]:
         if op not in WRITES:
             raise BadRequest(f"{op} changes nothing: only writes can be previewed")
         state = DesiredState(self._services.cluster_keys.keys(cluster.id))

@@ -32,9 +32,7 @@ class ClusterConfig(Protocol):
         """
         ...
 
-    async def preview(
-        self, cluster: Cluster, op: str, args: OperationArgs
-    ) -> list[TargetPreview]:
+    async def preview(self, cluster: Cluster, op: str, args: OperationArgs) -> list[TargetPreview]:
         """What the write `op` would change, changing nothing: the cluster's desired state
         first (`{"cluster": id, ...}`), then each member as elektrad previews it. Raise
         `errors.ApiError` if the cluster itself refuses the write."""
