@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from elektraweb.instance import key_ops, lock_ops, mount_ops, read_ops, set_ops, subtree_ops
+from elektraweb.instance import (
+    key_ops,
+    lock_ops,
+    mount_ops,
+    read_ops,
+    restore_ops,
+    set_ops,
+    subtree_ops,
+)
 from elektraweb.instance.arguments import Args
 from elektraweb.instance.context import Host, Operation, Outcome
 from elektraweb.instance.errors import remote_error
@@ -18,13 +26,13 @@ from elektraweb.wire.messages import ErrorCode, RemoteError, Request
 
 OPERATIONS: dict[str, Operation] = {
     operation.name: operation
-    for module in (read_ops, mount_ops, set_ops, key_ops, subtree_ops, lock_ops)
+    for module in (read_ops, mount_ops, set_ops, key_ops, subtree_ops, restore_ops, lock_ops)
     for operation in module.OPERATIONS
 }
 OPERATIONS["get"] = reporting_problems(OPERATIONS["get"])
 
 PREVIEWABLE = frozenset(
-    {"set", "rm", "mv", "cp", "meta-set", "meta-rm", "meta-bulk", "set-all", "import"}
+    {"set", "rm", "mv", "cp", "meta-set", "meta-rm", "meta-bulk", "set-all", "import", "restore"}
 )
 """The key writes that take ``preview: true`` (docs/protocol.md §4, Preview)."""
 

@@ -33,6 +33,7 @@ OPERATIONS = frozenset(
         "meta-rm",
         "meta-bulk",
         "set-all",
+        "restore",
         "find",
         "export",
         "import",

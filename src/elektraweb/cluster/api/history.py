@@ -35,7 +35,9 @@ ENTRY = obj(
         "truncated": BOOLEAN,
     }
 )
-RESTORED = {"anyOf": [obj({"entry": INTEGER, "restored": array(STRING)}), PREVIEW_SCHEMA]}
+RESTORED = {
+    "anyOf": [obj({"entry": nullable(INTEGER), "restored": array(STRING)}), PREVIEW_SCHEMA]
+}
 FORCE = QueryParam(
     "force",
     "true: restore even keys that changed since the history last recorded them.",

@@ -3,23 +3,23 @@ of a point-in-time rollback (docs/api.md §History).
 
 A restore is a compare-and-set. Each key must still hold the state the history last recorded
 for it; a key changed since (by anyone, through clusterd or behind its back) refuses the whole
-restore with 409 naming the keys, unless forced. Each key is then written with `expect` set to
-the revision just read, so a change that slips in between is refused too, not overwritten.
+restore with 409 naming the keys, unless forced. The keys are then put back by one `restore`
+write (docs/protocol.md §4), all or none, each guarded by the revision just read, so a change
+that slips in between is refused too, not overwritten.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, BadRequest, Conflict, GatewayTimeout
 from elektraweb.cluster.api.messages import ApiResponse
-from elektraweb.cluster.api.preview import accepted, cluster_at, instance_at
 from elektraweb.cluster.api.routing import Call
 from elektraweb.cluster.api.targets import KeyState, Target, audited_changes
-from elektraweb.cluster.audit.log import KeyChange
-from elektraweb.wire.replies import ChangeJSON
+from elektraweb.kdb import names
 
 
 @dataclass(frozen=True)
@@ -29,10 +29,6 @@ class KeyRestore:
     """What the key must hold now: the last state the history recorded for it."""
     wanted: KeyState
     """What it is put back to (None: removed)."""
-
-
-def _digest_of(state: KeyState) -> bool:
-    return state is not None and isinstance(state["value"], dict)
 
 
 def _same(found: KeyState, recorded: KeyState) -> bool:
@@ -49,19 +45,19 @@ async def _current(target: Target, key: str) -> tuple[KeyState, str | None]:
     return {"value": found.get("value"), "meta": found.get("meta", {})}, found.get("revision")
 
 
-def _write(restore: KeyRestore, now: KeyState, revision: str | None) -> tuple[str, dict[str, Any]]:
-    """The write that puts the key back, guarded by the revision it has now."""
-    wanted = restore.wanted
-    if wanted is None:
-        return "rm", {"key": restore.key, "recursive": False, "expect": revision}
-    dropped = [name for name in (now or {"meta": {}})["meta"] if name not in wanted["meta"]]
-    patch = {**wanted["meta"], **dict.fromkeys(dropped)}
-    args = {"key": restore.key, "value": wanted["value"], "meta": patch, "expect": revision}
-    return "set", args
-
-
-def _reported(restore: KeyRestore, now: KeyState) -> ChangeJSON:
-    return {"key": restore.key, "old": now, "new": restore.wanted}  # type: ignore[typeddict-item]
+def _arguments(restores: Sequence[KeyRestore], revisions: dict[str, str | None]) -> dict[str, Any]:
+    """The `restore` write: the keys put back, those removed, the revisions they must have."""
+    root = functools.reduce(names.common_parent, (r.key for r in restores))
+    return {
+        "key": root,
+        "keys": [
+            {"name": r.key, "value": r.wanted["value"], "meta": r.wanted["meta"]}
+            for r in restores
+            if r.wanted is not None
+        ],
+        "removals": [r.key for r in restores if r.wanted is None],
+        "expect": {r.key: revisions[r.key] for r in restores},
+    }
 
 
 async def restore(
@@ -75,7 +71,11 @@ async def restore(
 ) -> ApiResponse:
     """Put `restores` back on `target` as the audited change `action`; `?force=true` skips
     the compare, `?preview=true` answers what would change and changes nothing."""
-    too_large = [r.key for r in restores if _digest_of(r.wanted)]
+    too_large = [
+        r.key
+        for r in restores
+        if r.wanted is not None and not isinstance(r.wanted["value"], str | None)
+    ]
     if too_large:
         raise BadRequest(
             f"cannot restore {', '.join(too_large)}: the history keeps only the size and"
@@ -91,10 +91,13 @@ async def restore(
             keys=changed,
         )
     todo = [r for r in restores if not _same(current[r.key][0], r.wanted)]
+    if not todo:
+        return ApiResponse(200, {"entry": None, "restored": []})
+    write = _arguments(todo, {r.key: current[r.key][1] for r in todo})
     if call.query_flag("preview"):
-        where = instance_at(target.id) if target.kind == "instance" else cluster_at(target.id)
-        reported = [_reported(r, current[r.key][0]) for r in todo]
-        return ApiResponse(200, {"preview": True, "targets": [accepted(where, reported)]})
+        return ApiResponse(
+            200, {"preview": True, "targets": await target.preview("restore", write)}
+        )
     audit = call.services.audit
     intent = audit.intend(
         user=call.principal.user,
@@ -104,22 +107,18 @@ async def restore(
         key=key,
         args={**args, "force": bool(changed)},
     )
-    applied: list[KeyChange] = []
     try:
-        for item in todo:
-            op, write_args = _write(item, *current[item.key])
-            applied += audited_changes(await target.write(op, write_args))
+        written = await target.write("restore", write)
     except (GatewayTimeout, BadGateway):
         raise  # pending: settled by reading the target, as any write (audit.recovery)
     except ApiError as error:
-        outcome = "partly-applied" if applied else "refused"
-        result = {"ok": bool(applied), "outcome": outcome, "error": error.body()["error"]}
-        audit.conclude(intent, None, None, result, applied)
+        audit.conclude(
+            intent, None, None, {"ok": False, "outcome": "refused", "error": error.body()["error"]}
+        )
         raise
     finally:
         audit.release(intent)
-    restored = [item.key for item in todo]
-    audit.conclude(
-        intent, None, None, {"ok": True, "outcome": "applied", "restored": restored}, applied
-    )
+    restored = [r.key for r in todo]
+    result = {"ok": True, "outcome": "applied", "restored": restored, "reply": written.reply}
+    audit.conclude(intent, written.before, written.after, result, audited_changes(written))
     return ApiResponse(200, {"entry": intent.id, "restored": restored})

@@ -340,6 +340,10 @@ def _touched(op: str, args: dict[str, Any]) -> tuple[list[str], list[str]]:
     recursive = args.get("recursive") is True
     if op in ("set-all", "import"):
         return [], [key]
+    if op == "restore":
+        entries = [entry if isinstance(entry, dict) else {} for entry in args.get("keys") or []]
+        put = [key_name(op, entry.get("name"), "name") for entry in entries]
+        return [*put, *(key_name(op, name) for name in args.get("removals") or [])], []
     if op == "rm":
         return ([], [key]) if recursive else ([key], [])
     if op in ("mv", "cp"):
