@@ -37,6 +37,8 @@ async def test_every_instance_write_previews_its_changes_and_changes_nothing(
     prefix, daemon = web1.prefix, web1.daemon
     keys_before = daemon.keys
     audit_before = (await admin.get("/api/audit")).body
+    events = daemon.subscribe()
+    await events.start()
 
     set_value = only_target(await admin.put(f"{prefix}/kdb/user:/app/port?preview=true", "9090"))
     assert set_value["refused"] is None
@@ -99,6 +101,12 @@ async def test_every_instance_write_previews_its_changes_and_changes_nothing(
 
     assert daemon.keys == keys_before
     assert (await admin.get("/api/audit")).body == audit_before
+    # Events leave before a write's reply: the first one after the previews is a real write's.
+    assert (await admin.put(f"{prefix}/kdb/user:/app/port", "8081")).status == 200
+    first = await events.receive()
+    assert first.key == "user:/app/port"
+    assert first.new is not None and first.new.value == "8081"
+    await events.close()
 
 
 async def test_a_write_the_instance_would_refuse_is_previewed_as_refused(

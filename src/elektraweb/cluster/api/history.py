@@ -38,6 +38,13 @@ ENTRY = obj(
 RESTORED = {
     "anyOf": [obj({"entry": nullable(INTEGER), "restored": array(STRING)}), PREVIEW_SCHEMA]
 }
+HISTORY_QUERY = (
+    QueryParam("instance", "The instance whose history to list.", INTEGER),
+    QueryParam("cluster", "The cluster whose history to list.", INTEGER),
+    QueryParam("key", "Only changes of this key."),
+    QueryParam("below", "With key: also changes of the keys below it.", BOOLEAN),
+    *PAGING,
+)
 FORCE = QueryParam(
     "force",
     "true: restore even keys that changed since the history last recorded them.",
@@ -147,13 +154,7 @@ ROUTES = (
         "viewer",
         "The changes of a target's keys, newest first, each with every key it changed",
         "history",
-        query=(
-            QueryParam("instance", "The instance whose history to list.", INTEGER),
-            QueryParam("cluster", "The cluster whose history to list.", INTEGER),
-            QueryParam("key", "Only changes of this key."),
-            QueryParam("below", "With key: also changes of the keys below it.", BOOLEAN),
-            *PAGING,
-        ),
+        query=HISTORY_QUERY,
         response=array(ENTRY),
         errors=(400,),
     ),

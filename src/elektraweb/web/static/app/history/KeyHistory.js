@@ -3,7 +3,7 @@ import { html } from '../shared/html.js'
 import { request } from '../shared/api.js'
 import { notify } from '../shared/store.js'
 import { exactTime, relativeTime } from '../shared/format.js'
-import { describeEntry, revertEntry } from './undo.js'
+import { describeChange, describeEntry, revertEntry } from './undo.js'
 import { ChangeList } from './ChangeList.js'
 
 const SHOWN = 20
@@ -54,7 +54,7 @@ export function KeyHistory({ target, path, revision, editable }) {
         ${(entries ?? []).map((entry) => html`
           <li class="history-entry" data-entry=${entry.id}>
             <div class="history-head">
-              <strong>${entry.user}</strong> ${describeEntry(entry).split(' on ')[0]}
+              <strong>${entry.user}</strong> ${describeChange(entry)}
               <time datetime=${entry.time} title=${exactTime(entry.time)}>${relativeTime(entry.time)}</time>
               ${editable && html`<button class="ghost" disabled=${busy} onClick=${() => revert(entry)}>Revert</button>`}
             </div>

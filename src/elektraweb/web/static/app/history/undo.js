@@ -21,10 +21,14 @@ function targetName(target) {
   return list.find((item) => item.id === target.id)?.name ?? `${target.kind} ${target.id}`
 }
 
-/** What an entry did, in words: "set user:/app/port on web-1". */
+/** What an entry did to which key, in words: "set user:/app/port". */
+export function describeChange(entry) {
+  return `${VERBS[entry.action] ?? entry.action} ${entry.key ?? ''}`.trim()
+}
+
+/** What an entry did, and where: "set user:/app/port on web-1". */
 export function describeEntry(entry) {
-  const verb = VERBS[entry.action] ?? entry.action
-  return `${verb} ${entry.key ?? ''} on ${targetName(targetOf(entry))}`.replace(/\s+/g, ' ')
+  return `${describeChange(entry)} on ${targetName(targetOf(entry))}`
 }
 
 /** Ask clusterd what undo and redo would revert now. */
