@@ -5,7 +5,7 @@ import { flash, loadNode } from './tree.js'
 import { Dialog } from '../shared/Dialog.js'
 import { Field } from '../shared/Field.js'
 import { confirmChange } from '../history/preview.js'
-import { refreshUndo } from '../history/undo.js'
+import { recording } from '../history/undo.js'
 
 const FORMATS = ['dump', 'ini', 'json', 'yaml', 'toml']
 const STRATEGIES = {
@@ -60,8 +60,7 @@ export function TransferForm({ target, base, canImport, onClose }) {
       const path = kdbPath(target, 'kdbImport', key)
       const options = { body: text, query: { format, strategy } }
       if (!(await confirmChange(`import ${file.name} into ${key}`, 'POST', path, options))) return
-      const result = await request('POST', path, options)
-      refreshUndo()
+      const result = await recording(() => request('POST', path, options))
       setStatus(`Imported ${file.name}: ${result.written ?? 0} written, ${result.removed ?? 0} removed.`)
       await loadNode(key)
       flash(key)

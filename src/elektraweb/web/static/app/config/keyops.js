@@ -5,7 +5,7 @@
 
 import { getState, notify, update } from '../shared/store.js'
 import { kdbPath, request } from '../shared/api.js'
-import { refreshUndo, undoEntry } from '../history/undo.js'
+import { recording, undoEntry } from '../history/undo.js'
 import { confirmChange } from '../history/preview.js'
 import { countRestored, flash, forgetKey, markLocked, refreshKey, reveal } from './tree.js'
 
@@ -69,9 +69,8 @@ export async function setValue(target, key, value, { expect } = {}) {
   if (confirmsEvery(target) && !(await confirmed(target, 'PUT', 'kdb', key, { body: value, query }, action))) {
     return false
   }
-  await putValue(target, key, value, expect)
+  await recording(() => putValue(target, key, value, expect))
   await showChanged(target, key, { structural: expect === null })
-  await refreshUndo()
   return true
 }
 
@@ -82,9 +81,8 @@ export async function setMeta(target, key, changes) {
   if (confirmsEvery(target) && !(await confirmed(target, 'POST', 'kdbMetaBulk', key, options, `metadata of ${key}`))) {
     return false
   }
-  await putMeta(target, key, changes)
+  await recording(() => putMeta(target, key, changes))
   await showChanged(target, key, { structural: true })
-  await refreshUndo()
   return true
 }
 
@@ -96,29 +94,30 @@ export async function createKey(target, key, value, meta) {
   if (confirmsEvery(target) && !(await confirmed(target, 'PUT', 'kdb', key, { body: value, query }, `create ${key}`))) {
     return false
   }
-  if (Object.keys(meta).length > 0) await putMeta(target, key, meta)
-  try {
-    await putValue(target, key, value)
-  } catch (error) {
-    if (Object.keys(meta).length > 0) {
-      await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`).catch(() => {})
+  await recording(async () => {
+    if (Object.keys(meta).length > 0) await putMeta(target, key, meta)
+    try {
+      await putValue(target, key, value)
+    } catch (error) {
+      if (Object.keys(meta).length > 0) {
+        await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`).catch(() => {})
+      }
+      throw error
     }
-    throw error
-  }
+  })
   // Showing it may take a few reads; the caller (a dialog) need not wait for them.
   reveal(key)
     .then(() => showChanged(target, key, { structural: true }))
     .catch(() => {})
-  await refreshUndo()
   return true
 }
 
 /** Delete a key and everything below it, after confirming what goes; a notice offers undo. */
 export async function deleteKey(target, key) {
   if (!(await confirmed(target, 'DELETE', 'kdb', key, {}, `delete ${key}`))) return false
-  await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)
+  await recording(() => write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`))
   await showChanged(target, key, { structural: true, removed: true })
-  const { undo } = await refreshUndo()
+  const undo = getState().history.undo
   if (undo?.action === 'rm' && undo.key === key) {
     notify(`Deleted ${key}`, { label: 'Undo', run: () => undoEntry(undo) }, 10)
   } else {
@@ -132,11 +131,10 @@ export async function relocate(target, operation, key, destination) {
   const verb = operation === 'kdbMv' ? 'move' : 'copy'
   const action = `${verb} ${key} to ${destination}`
   if (!(await confirmed(target, 'POST', operation, key, { body: destination }, action))) return false
-  await write(target, 'POST', operation, key, { body: destination }, action)
+  await recording(() => write(target, 'POST', operation, key, { body: destination }, action))
   await showChanged(target, key, { structural: true })
   await showChanged(target, destination, { structural: true })
   await reveal(destination)
-  await refreshUndo()
   notify(`${verb === 'move' ? 'Moved' : 'Copied'} ${key} to ${destination}`)
   return true
 }

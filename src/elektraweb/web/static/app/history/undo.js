@@ -43,6 +43,25 @@ export async function refreshUndo() {
   }
 }
 
+let recorded = Promise.resolve()
+
+/**
+ * Run `send`, a write; undo and redo wait until clusterd's answer to what they would revert
+ * includes it, so an Undo pressed while it is on its way takes back this change, not the one
+ * before it. Resolves as `send` does.
+ */
+export function recording(send) {
+  const done = (async () => {
+    try {
+      return await send()
+    } finally {
+      await refreshUndo()
+    }
+  })()
+  recorded = done.catch(() => {})
+  return done
+}
+
 /** The keys of `entry` are back as they were before it: show them so in the tree. */
 async function showReverted(entry) {
   const target = targetOf(entry)
@@ -56,13 +75,14 @@ async function showReverted(entry) {
 /** Revert one history entry; a key changed since is reported, not overwritten (unless forced). */
 export async function revertEntry(entry, { force = false } = {}) {
   const query = force ? { force: 'true' } : undefined
-  const result = await request('POST', `/api/history/${entry.id}/revert`, { query })
+  const result = await recording(() => request('POST', `/api/history/${entry.id}/revert`, { query }))
   await showReverted(entry)
-  await refreshUndo()
   return result
 }
 
-async function step(entry, verb) {
+async function step(chosen, verb) {
+  await recorded
+  const entry = chosen()
   if (!entry) return
   const label = describeEntry(entry)
   try {
@@ -74,11 +94,10 @@ async function step(entry, verb) {
       error.message = `${keys || 'A key'} was changed by someone else since; nothing was ${verb.toLowerCase()}`
     }
     reportError(error, `Could not ${verb === 'Undone' ? 'undo' : 'redo'} “${label}”`)
-    await refreshUndo()
   }
 }
 
-export const undo = () => step(getState().history.undo, 'Undone')
-export const redo = () => step(getState().history.redo, 'Redone')
+export const undo = () => step(() => getState().history.undo, 'Undone')
+export const redo = () => step(() => getState().history.redo, 'Redone')
 /** Undo one particular change, e.g. from the notice shown right after it. */
-export const undoEntry = (entry) => step(entry, 'Undone')
+export const undoEntry = (entry) => step(() => entry, 'Undone')
