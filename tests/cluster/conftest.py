@@ -3,12 +3,13 @@ real service in-process (tests/support/inprocess.py), with clients logged in as 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
 
 from elektraweb.cluster.config import Config
+from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import ClusterServiceFactory
@@ -24,6 +25,14 @@ async def network(tmp_path: Any) -> AsyncIterator[InProcessNetwork]:
     hosts = InProcessNetwork(tmp_path / "hosts")
     yield hosts
     await hosts.close()
+
+
+@pytest.fixture
+def hub() -> Iterator[EventHub]:
+    """The event hub of a test's clusterd, where it serves events (`/zmq/events`)."""
+    hub = EventHub()
+    yield hub
+    hub.close()
 
 
 @pytest.fixture

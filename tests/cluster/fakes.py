@@ -10,6 +10,7 @@ from typing import Any
 import aiohttp
 
 from elektraweb.cluster.api.errors import Locked
+from elektraweb.cluster.api.preview import TargetPreview, accepted, cluster_at
 from elektraweb.cluster.clusters.service import (
     ClusterReply,
     ClusterSyncJSON,
@@ -22,7 +23,7 @@ from elektraweb.cluster.instances.gateway import InstanceError
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.cluster_keys import DesiredKey
 from elektraweb.cluster.store.registry import Cluster, Instance
-from elektraweb.wire.replies import OperationArgs
+from elektraweb.wire.replies import KeyStateJSON, OperationArgs
 
 ADMIN_PASSWORD = "admin-secret-1"
 USER_PASSWORD = "user-secret-1"
@@ -54,6 +55,17 @@ class FakeClusterService:
             applied: MemberResultJSON = {"name": "", "status": "applied"}
             return {"members": {str(m): applied for m in cluster.members}}
         raise InstanceError("bad-request", f"the fake cluster does not do {op}")
+
+    async def preview(self, cluster: Cluster, op: str, args: OperationArgs) -> list[TargetPreview]:
+        """A set's change to the desired state; the fake previews nothing on members."""
+        if op != "set":
+            raise InstanceError("bad-request", f"the fake cluster does not preview {op}")
+        found = self.services.cluster_keys.key(cluster.id, args["key"])
+        old: KeyStateJSON | None = None
+        if found is not None:
+            old = {"value": found.value, "meta": dict(found.meta)}
+        new: KeyStateJSON = {"value": args["value"], "meta": {} if old is None else old["meta"]}
+        return [accepted(cluster_at(cluster.id), [{"key": args["key"], "old": old, "new": new}])]
 
     def check_member_write(self, instance: Instance, op: str, args: OperationArgs) -> None:
         assert instance.cluster_id is not None

@@ -84,6 +84,41 @@ def test_an_edit_through_the_kdb_keeps_the_rest_of_the_file(paths: Paths) -> Non
     assert file.read_bytes() == original.replace(b"port = 80", b"port = 8080")
 
 
+@pytest.mark.parametrize("declared", ["own", "spec"])
+def test_keys_put_back_after_a_removal_keep_their_type_in_the_file(
+    paths: Paths, declared: str
+) -> None:
+    """An undone delete writes the keys anew: a number stays a number, whether its own
+    metadata or its specification's says so (the specification's is not stored with it)."""
+    file = paths.system / "app.toml"
+    file.parent.mkdir(parents=True)
+    original = b'# the app\nname = "demo"\n\n[db]\nport = 5432\nssl = true\n'
+    file.write_bytes(original)
+    kdb = KDB(paths)
+    kdb.mount("spec.ecf", "spec:/app", "dump")
+    kdb.mount("app.toml", "system:/app")
+    types = {"port": "unsigned_short", "ssl": "boolean"}
+    if declared == "spec":
+        for name, kind in types.items():
+            store(kdb, "spec:/app", Key(f"spec:/app/db/{name}", None, {"check/type": kind}))
+    else:
+        ks = kdb.get("system:/app")
+        for name, kind in types.items():
+            existing_key(ks, f"system:/app/db/{name}").meta["check/type"] = kind
+        kdb.set(ks, "system:/app")
+    ks = kdb.get("system:/app")
+    removed = [key.copy() for key in ks.below("system:/app/db")]
+    ks.cut("system:/app/db")
+    kdb.set(ks, "system:/app")
+    assert b"5432" not in file.read_bytes()
+
+    ks = kdb.get("system:/app")
+    ks.extend(removed)
+    kdb.set(ks, "system:/app")
+    assert file.read_bytes() == original
+    assert existing_key(KDB(paths).get("system:/app"), "system:/app/db/port").value == "5432"
+
+
 def test_get_hands_out_copies(kdb: KDB) -> None:
     store(kdb, "user:/app", Key("user:/app/a", "1"))
     first = kdb.get("user:/app")

@@ -90,6 +90,7 @@ def test_the_undo_notice_stays_while_it_has_the_focus(ui: WebUI, stack: Stack) -
     ui.open_instance("web-3")
     ui.reveal(key)
     page.get_by_role("button", name="Delete").click()
+    ui.apply_previewed()
     notice = page.locator(".notice", has_text=f"Deleted {key}")
     undo = notice.get_by_role("button", name="Undo")
     undo.focus()

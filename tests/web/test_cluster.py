@@ -49,6 +49,10 @@ def test_cluster_key_shows_each_members_result_and_is_locked_on_members(
     dialog.get_by_label("Type").select_option("short")
     dialog.get_by_label("Value").fill("16")
     dialog.get_by_role("button", name="Create key").click()
+    ui.apply_previewed()
+    # The confirm step showed the cluster's own change and each member's.
+    for target in ("Cluster shop", "web-2", "web-3"):
+        assert target in ui.last_preview, ui.last_preview
     expect(dialog).to_be_hidden()
     results = page.get_by_label("Result per member")
     for name in ("web-2", "web-3"):
@@ -94,6 +98,7 @@ def test_a_write_every_member_refuses_shows_their_refusals_and_no_false_conflict
     web.reveal(port)
     holding = True
     web.type_value("70000")
+    web.apply_previewed()
     results = page.get_by_label("Result per member")
     for name in ("web-2", "web-3"):
         expect(results.locator(f"[data-member='{name}']")).to_have_attribute(

@@ -18,6 +18,8 @@ def test_delete_offers_undo_and_undo_brings_the_key_back(ui: WebUI, web1: Instan
     ui.open_instance("web-1")
     ui.reveal(key)
     ui.page.get_by_role("button", name="Delete").click()
+    ui.apply_previewed()
+    assert key in ui.last_preview and "removed" in ui.last_preview
     expect(ui.row(key)).to_have_count(0)
     assert _gone(web1, key)
     notice = ui.page.locator(".notice", has_text=f"Deleted {key}")
@@ -50,11 +52,13 @@ def test_create_rename_duplicate_and_undo_redo(ui: WebUI, web1: Instance) -> Non
     page.get_by_role("button", name="Rename / move").click()
     page.get_by_role("dialog").get_by_label("New name").fill("system:/demo/features/beta_quota")
     page.get_by_role("dialog").get_by_role("button", name="Move").click()
+    ui.apply_previewed()
     expect(page.locator("#key-title")).to_have_text("system:/demo/features/beta_quota")
     assert _gone(web1, created)
 
     page.get_by_role("button", name="Duplicate / copy").click()
     page.get_by_role("dialog").get_by_role("button", name="Copy").click()
+    ui.apply_previewed()
     expect(page.locator("#key-title")).to_have_text("system:/demo/features/beta_quota_copy")
     assert web1.kdb("get", "system:/demo/features/beta_quota_copy").stdout.strip() == "50"
 
@@ -117,6 +121,7 @@ def test_after_a_delete_the_panel_shows_the_parent_and_the_counts_go_down(
     counts = {path: ui.row(path).locator(".key-count") for path in ("system:/", "system:/demo")}
     before = {path: int(count.inner_text()) for path, count in counts.items()}
     ui.page.get_by_role("button", name="Delete").click()
+    ui.apply_previewed()
     expect(ui.page.locator("#key-title")).to_have_text("system:/demo/features")
     expect(ui.row("system:/demo/features")).to_be_focused()
     for path, count in counts.items():

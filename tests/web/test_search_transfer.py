@@ -53,6 +53,8 @@ def test_export_downloads_and_import_uploads(ui: WebUI, web1: Instance, tmp_path
     dialog.get_by_label("File").set_input_files(str(upload))
     expect(dialog.get_by_label("Format")).to_have_value("ini")
     dialog.get_by_role("button", name="Import", exact=True).click()
+    ui.apply_previewed()
+    assert "user:/imported/limits/requests" in ui.last_preview
     expect(dialog.get_by_role("status")).to_contain_text("Imported imported.ini")
     assert web1.kdb("get", "user:/imported/limits/requests").stdout.strip() == "100"
 
@@ -89,6 +91,7 @@ def test_import_disables_its_button_and_says_it_is_importing(
           {attributes: true, childList: true, characterData: true, subtree: true}) }"""
     )
     button.click()
+    ui.apply_previewed()
     expect(dialog.get_by_role("status")).to_contain_text("Imported progress.ini")
     states = page.evaluate("window.importStates")
     assert [True, "Importing progress.ini…"] in states, states

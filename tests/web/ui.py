@@ -19,6 +19,7 @@ class WebUI:
         self.page = page
         self.stack = stack
         self.screenshots = screenshots
+        self.last_preview = ""
 
     def log_in(self, user: str, password: str) -> None:
         self.page.goto("/")
@@ -98,6 +99,17 @@ class WebUI:
         editor = self.value_editor()
         editor.fill(value)
         editor.press("Enter")
+
+    def apply_previewed(self) -> Locator:
+        """Apply the write shown in the confirm step (its preview); returns the step's dialog
+        body as it was, for a test to read what it showed."""
+        step = self.page.get_by_test_id("confirm-changes")
+        expect(step).to_be_visible()
+        shown = step.inner_text()
+        step.get_by_role("button", name="Apply").click()
+        expect(step).to_have_count(0)
+        self.last_preview = shown
+        return step
 
     def expect_value_error(self, pattern: str) -> None:
         expect(self.page.get_by_test_id("value-error")).to_have_text(re.compile(pattern))

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from elektraweb.cluster.api.login_throttle import LoginThrottle
+from elektraweb.cluster.audit.history import History
 from elektraweb.cluster.audit.log import AuditLog
 from elektraweb.cluster.clusters.service import ClusterService
 from elektraweb.cluster.config import Config
@@ -30,6 +31,7 @@ class Services:
     users: Users
     credentials: Credentials
     audit: AuditLog
+    history: History
     gateway: InstanceGateway
     login_throttle: LoginThrottle
     cluster_service: ClusterService | None = None
@@ -51,6 +53,7 @@ class Services:
             users=Users(database),
             credentials=Credentials(database, config.session_seconds),
             audit=AuditLog(database, config.audit_value_limit),
+            history=History(database),
             gateway=gateway,
             login_throttle=LoginThrottle(config.login_throttle),
         )

@@ -44,6 +44,8 @@ class Host:
     hostname: str
     mount_dirs: tuple[Path, ...] = ()  # real paths; remote mounts stay inside (mount_ops)
     search: SearchLimits = DEFAULT_SEARCH_LIMITS
+    preview: bool = False
+    """Writes make every check, then store nothing: they report what they would change."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ from typing import Any
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.instance.context import Host, Outcome
 from elektraweb.instance.events import EventStream, origin_of
+from elektraweb.instance.operations import is_preview
 from elektraweb.instance.operations import run as run_operation
 from elektraweb.instance.set_ops import set_batch
 from elektraweb.instance.worker import KDBWorker
@@ -33,7 +34,7 @@ class InstanceService:
 
     async def __call__(self, request: Request) -> Reply:
         # Batched: requests waiting together cost the worker one hand-over, not one each.
-        if request.op == "set":
+        if request.op == "set" and not is_preview(request):
             result = await self._worker.run_batched(self._execute_sets, request)
         else:
             result = await self._worker.run_batched(self._execute_each, request)

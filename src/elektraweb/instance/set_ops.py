@@ -123,8 +123,8 @@ def _commit(host: Host, group: list[_Set], results: list[Result | None]) -> None
                 results[item.index] = error
         if not accepted:
             return
-        host.kdb.set(keys, parent)
-        stored = host.kdb.view(parent)
+        host.kdb.set(keys, parent, dry_run=host.preview)
+        stored = keys if host.preview else host.kdb.view(parent)
     except KDBError as error:
         if len(group) == 1:
             results[group[0].index] = remote_error(error, group[0].name)

@@ -19,8 +19,10 @@ STRATEGIES = ("preserve", "overwrite", "replace")
 _ENTRY_MEMBERS = frozenset({"name", "value", "meta"})
 
 
-def _entry(raw: Any, index: int, root: str) -> Key:
-    where = f"set-all: keys[{index}]"
+def key_entry(raw: Any, index: int, root: str, op: str = "set-all") -> Key:
+    """Entry `index` of the `keys` argument of `op` (set-all, restore): a key at or below
+    `root`, or a bad-request naming the entry."""
+    where = f"{op}: keys[{index}]"
     if not isinstance(raw, dict):
         raise bad_request(f"{where} must be an object {{name, value, meta?}}, got {raw!r:.60}")
     unknown = sorted(set(raw) - _ENTRY_MEMBERS)
@@ -79,7 +81,7 @@ def set_all(host: Host, args: Args) -> Outcome:
     raw_keys = args.raw("keys")
     if not isinstance(raw_keys, list):
         raise bad_request(f"set-all: argument 'keys' must be a list, got {raw_keys!r:.60}")
-    keys = [_entry(raw, index, root) for index, raw in enumerate(raw_keys)]
+    keys = [key_entry(raw, index, root) for index, raw in enumerate(raw_keys)]
     if len({key.name for key in keys}) != len(keys):
         raise bad_request("set-all: argument 'keys' names a key more than once")
     transaction = Transaction(host, root, cluster=args.cluster())

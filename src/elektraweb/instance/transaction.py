@@ -83,7 +83,8 @@ class Transaction:
 
     def commit(self) -> list[Change]:
         """Check locks and restrictions, write every change atomically, and return the changes
-        as stored (read back, so metadata from the specification is included)."""
+        as stored (read back, so metadata from the specification is included). On a preview
+        host nothing is written and the changes are returned as they would be made."""
         try:
             self._host.locks.check(self._before, subtrees=self._subtrees, cluster=self._cluster)
         except LockedError as error:
@@ -94,7 +95,9 @@ class Transaction:
             check_restrictions(change)
         if not pending:
             return []
-        self._host.kdb.set(self._keys, self._parent)
+        self._host.kdb.set(self._keys, self._parent, dry_run=self._host.preview)
+        if self._host.preview:
+            return pending
         self._keys = KeySet(self._host.kdb.view(self._parent))
         return self.changes()
 

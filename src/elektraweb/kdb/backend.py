@@ -8,11 +8,12 @@ set without touching the disk until the database commits.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from elektraweb.kdb import files, names
 from elektraweb.kdb.errors import ConflictError, KDBError, ResourceError
+from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import Mount
 from elektraweb.kdb.sidecar import SIDECAR_FORMAT, for_format, leftovers, merged, sidecar_path
@@ -150,10 +151,12 @@ class Backend:
             self._owned[submounts] = view
         return view
 
-    def prepare(self, desired: KeySet) -> Change:
-        """Render ``desired`` (every key of the file) into new file and sidecar content."""
+    def prepare(self, desired: KeySet, types: Mapping[str, str] | None = None) -> Change:
+        """Render ``desired`` (every key of the file) into new file and sidecar content.
+        ``types`` are the declared types of keys (their own or their specification's
+        ``check/type``): a format with typed values writes a new value as its type."""
         mountpoint = self.mount.name
-        data, document = self._render(for_format(desired, self.format.native_meta))
+        data, document = self._render(self._writers_view(desired, types or {}))
         # The file alone holds every key as given. A spliced write's document holds the very
         # Key objects of ``desired``, which compare by identity: no per-key work.
         if document.keys is desired or document.keys == desired:
@@ -168,6 +171,20 @@ class Backend:
         sidecar = sidecar_format.write(extra, mountpoint, self.sidecar_document)
         sidecar_document = self._parse(sidecar_format, sidecar, self.sidecar_file)
         return Change(self, desired, data, document, sidecar, sidecar_document)
+
+    def _writers_view(self, desired: KeySet, types: Mapping[str, str]) -> KeySet:
+        """The keys as the format writes them: its native metadata, and for a format with
+        typed values each key's declared type (not stored by the format: the sidecar keeps
+        the key's own metadata, the specification the rest)."""
+        view = for_format(desired, self.format.native_meta)
+        if not self.format.typed_values or not types:
+            return view
+        view = KeySet(view)  # keys are replaced, never changed: ``view`` may share them
+        for name, declared in types.items():
+            key = view.lookup(name)
+            if key is not None:
+                view.add(Key(key.name, key.value, {**key.meta, "check/type": declared}))
+        return view
 
     def _render(self, keys: KeySet) -> tuple[bytes, Document]:
         """The format's rendering of ``keys`` and the document it reads back as (parsed

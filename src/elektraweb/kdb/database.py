@@ -264,7 +264,13 @@ class KDB:
     # -- set -----------------------------------------------------------------------------
 
     def set(
-        self, ks: KeySet, parent: str = "/", *, own_checks: bool = True, validate: bool = True
+        self,
+        ks: KeySet,
+        parent: str = "/",
+        *,
+        own_checks: bool = True,
+        validate: bool = True,
+        dry_run: bool = False,
     ) -> list[Path]:
         """Store ``ks`` as the complete state at and below ``parent``; return the files written.
 
@@ -274,7 +280,8 @@ class KDB:
         both cases nothing is written. ``own_checks=False`` checks values against their
         specification only, not against their own ``check/*`` metadata (an import of keys
         that describe themselves: a get reports their problems). ``validate=False``
-        (``kdb set -f``) stores values without checking them at all.
+        (``kdb set -f``) stores values without checking them at all. ``dry_run`` makes every
+        check and renders every file, then writes nothing (a preview).
         """
         parent = names.canonical(parent)
         namespace, parts = names.split(parent)
@@ -295,7 +302,7 @@ class KDB:
         changes = [
             change
             for region in table.regions(parent)
-            if (change := self._change(table, region, stored, checked, own_checks))
+            if (change := self._change(table, region, stored, checked, own_checks, specification))
         ]
         for change in changes:
             if change.backend.mount == self._bootstrap:
@@ -307,6 +314,8 @@ class KDB:
             proc = stored.below(proc_region)
             if validate:
                 proc = validate_change(old_proc, proc, specification, own_checks=own_checks)
+        if dry_run:
+            return [change.backend.file for change in changes]
         try:
             self._commit(changes)
         finally:
@@ -325,9 +334,11 @@ class KDB:
         stored: KeySet,
         specification: Specification | None,
         own_checks: bool,
+        types: Specification,
     ) -> Change | None:
         """The change ``stored`` makes to ``region``'s file, validated against
-        ``specification`` unless that is None; None if there is no change."""
+        ``specification`` unless that is None, new values typed as ``types`` declares; None
+        if there is no change."""
         mount = region.mount
         backend = self._backends.get(mount)
         if backend is None or not backend.holds(region.start):
@@ -364,7 +375,7 @@ class KDB:
         desired = KeySet(backend.keys)
         desired.remove_all(removed)
         desired.extend(key.copy() for key in after)
-        return backend.prepare(desired)
+        return backend.prepare(desired, _declared_types(after, types))
 
     def _commit(self, changes: list[Change]) -> None:
         if not changes:
@@ -394,6 +405,21 @@ class KDB:
             finally:
                 for change in changes:
                     change.discard()
+
+
+def _declared_types(keys: KeySet, specification: Specification) -> dict[str, str]:
+    """The type each key declares, by its own metadata or its specification's: what a new
+    value is written as where the format has types (a restored ``port = 5432`` stays a
+    number), although the specification's metadata is not stored with the key."""
+    declared: dict[str, str] = {}
+    for key in keys:
+        spec_meta = specification.meta_for(key) if specification else {}
+        for meta in (key.meta, spec_meta):
+            found = meta.get("check/type") or meta.get("type")
+            if found:
+                declared[key.name] = found
+                break
+    return declared
 
 
 def _check_readable(mount: Mount) -> None:

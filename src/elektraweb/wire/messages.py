@@ -36,6 +36,7 @@ OPERATIONS = frozenset(
         "meta-rm",
         "meta-bulk",
         "set-all",
+        "restore",
         "find",
         "export",
         "import",

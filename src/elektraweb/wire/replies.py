@@ -25,9 +25,10 @@ class OperationArgs(TypedDict, total=False):
     """An operation's arguments, as docs/protocol.md §3 and §4 list them; which members an
     operation takes depends on the operation."""
 
-    # every operation on keys
+    # every operation on keys; `expect` of a restore: each key's revision
     key: str
-    expect: str | None
+    expect: str | dict[str, str | None] | None
+    preview: bool
     cluster: str
     # get, ls, find
     depth: int | None
@@ -45,6 +46,7 @@ class OperationArgs(TypedDict, total=False):
     recursive: bool
     force: bool
     keys: list[str] | list[KeyToSetJSON]
+    removals: list[str]
     # export, import
     format: str
     data: str
@@ -131,6 +133,8 @@ class OperationReply(TypedDict, total=False):
     written: int
     changes: list[ChangeJSON]
     changes_truncated: bool
+    preview: bool
+    restored: int
     # export (and mount, umount)
     format: str
     data: str

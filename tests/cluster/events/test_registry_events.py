@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -25,13 +25,6 @@ from ..http.test_sockets import subscribed
 
 REGISTERED = ("id", "name", "endpoint", "public_key", "description", "visibility", "cluster")
 END = "registry/~end-of-test"
-
-
-@pytest.fixture
-def hub() -> Iterator[EventHub]:
-    hub = EventHub()
-    yield hub
-    hub.close()
 
 
 @pytest.fixture

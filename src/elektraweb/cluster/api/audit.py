@@ -4,18 +4,31 @@ from __future__ import annotations
 
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, QueryParam, Route
-from elektraweb.cluster.api.schema import ANY, BOOLEAN, INTEGER, NULLABLE_STRING, STRING, array, obj
+from elektraweb.cluster.api.schema import (
+    ANY,
+    BOOLEAN,
+    INTEGER,
+    NULLABLE_STRING,
+    STRING,
+    Schema,
+    array,
+    obj,
+)
 from elektraweb.cluster.audit.log import DEFAULT_LIMIT, MAX_LIMIT, AuditFilter
 from elektraweb.cluster.audit.retention import retain
 
+WHO_WHAT_WHERE: dict[str, Schema] = {
+    "id": INTEGER,
+    "time": STRING,
+    "user": STRING,
+    "action": STRING,
+    "target": obj({"type": STRING, "id": NULLABLE_STRING}),
+    "key": NULLABLE_STRING,
+}
+"""The members every entry of the audit log has, as the audit log and the history show it."""
 ENTRY = obj(
     {
-        "id": INTEGER,
-        "time": STRING,
-        "user": STRING,
-        "action": STRING,
-        "target": obj({"type": STRING, "id": NULLABLE_STRING}),
-        "key": NULLABLE_STRING,
+        **WHO_WHAT_WHERE,
         "before": ANY,
         "after": ANY,
         "result": ANY,
@@ -23,6 +36,11 @@ ENTRY = obj(
     }
 )
 RETENTION = obj({}, {"before_id": INTEGER, "before_time": STRING})
+PAGING = (
+    QueryParam("before", "Only entries with a smaller id (paging).", INTEGER),
+    QueryParam("limit", f"At most this many entries (1-{MAX_LIMIT}).", INTEGER),
+)
+"""The query parameters that page through entries of the audit log, newest first."""
 
 
 def _optional_id(call: Call, name: str) -> int | None:
@@ -69,8 +87,7 @@ ROUTES = (
             QueryParam("cluster", "Only changes of this cluster id.", INTEGER),
             QueryParam("user", "Only changes made by this user."),
             QueryParam("key", "Only changes of this key and the keys below it."),
-            QueryParam("before", "Only entries with a smaller id (paging).", INTEGER),
-            QueryParam("limit", f"At most this many entries (1-{MAX_LIMIT}).", INTEGER),
+            *PAGING,
         ),
         response=array(ENTRY),
         errors=(400,),

@@ -13,16 +13,24 @@ from collections.abc import Callable
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
 from elektraweb.cluster.api.kdb_operations import OPERATIONS, KdbOperation
 from elektraweb.cluster.api.messages import ApiResponse
+from elektraweb.cluster.api.preview import PREVIEW_SCHEMA
 from elektraweb.cluster.api.routing import Call, Handler, Route
+from elektraweb.cluster.api.schema import Schema
 from elektraweb.cluster.api.targets import (
     KeyState,
     Target,
+    audited_changes,
     cluster_target,
     instance_target,
     read_state,
 )
 from elektraweb.wire.json_value import Encodable
 from elektraweb.wire.replies import OperationArgs
+
+WRITE_OR_PREVIEW: Schema = {
+    "description": "The write's result; with `?preview=true`, what it would change instead",
+    "anyOf": [{"type": "object"}, PREVIEW_SCHEMA],
+}
 
 
 def _summary_of(args: OperationArgs) -> OperationArgs:
@@ -36,6 +44,11 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
     args = operation.arguments(call)
     if not operation.write:
         return ApiResponse(200, await target.call(operation.op, args))
+    if call.query_flag("preview"):
+        # Nothing is written, so nothing is audited (docs/api.md §Preview).
+        return ApiResponse(
+            200, {"preview": True, "targets": await target.preview(operation.op, args)}
+        )
     target.check_write(operation.op, args)
     key = args["key"]
     audit = call.services.audit
@@ -66,7 +79,9 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
     finally:
         audit.release(intent)
     result = {"ok": True, "outcome": "applied", **written.unknown, "reply": written.reply}
-    await audit.conclude(intent, written.before, written.after, result)
+    if written.changes_truncated:
+        result["changes_truncated"] = True
+    await audit.conclude(intent, written.before, written.after, result, audited_changes(written))
     return ApiResponse(200, written.reply)
 
 
@@ -102,7 +117,7 @@ def _routes(
             body=operation.body,
             body_types=operation.body_types,
             query=operation.query,
-            response=operation.response,
+            response=WRITE_OR_PREVIEW if operation.write else operation.response,
             errors=errors,
         )
         for operation in OPERATIONS

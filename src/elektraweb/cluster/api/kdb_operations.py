@@ -52,6 +52,12 @@ def _writing(call: Call, args: OperationArgs) -> OperationArgs:
     return args
 
 
+PREVIEW = QueryParam(
+    "preview",
+    "true: answer what the write would change on each target (and why a target would refuse"
+    " it) and change nothing.",
+    BOOLEAN,
+)
 EXPECT = QueryParam(
     "expect",
     "Compare-and-set: the key's current revision (from a get), or `none` if the key must not"
@@ -173,7 +179,11 @@ def _move_or_copy_operation(operation_id: str, op: str, verb: str) -> KdbOperati
         write=True,
         body=STRING,
         body_types=TEXT_OR_JSON,
-        query=(EXPECT, QueryParam("force", "Overwrite existing target keys.", BOOLEAN)),
+        query=(
+            EXPECT,
+            QueryParam("force", "Overwrite existing target keys.", BOOLEAN),
+            PREVIEW,
+        ),
     )
 
 
@@ -203,7 +213,7 @@ OPERATIONS = (
         write=True,
         body=STRING,
         body_types=TEXT_OR_JSON,
-        query=(EXPECT,),
+        query=(EXPECT, PREVIEW),
     ),
     KdbOperation(
         "DELETE",
@@ -212,7 +222,7 @@ OPERATIONS = (
         "Remove a key and everything below it (`kdb rm -r`)",
         _rm,
         write=True,
-        query=(EXPECT,),
+        query=(EXPECT, PREVIEW),
     ),
     KdbOperation(
         "GET",
@@ -255,7 +265,7 @@ OPERATIONS = (
         _meta_set,
         write=True,
         body=obj({"key": STRING, "value": STRING}),
-        query=(EXPECT,),
+        query=(EXPECT, PREVIEW),
     ),
     KdbOperation(
         "DELETE",
@@ -265,7 +275,7 @@ OPERATIONS = (
         _meta_rm,
         write=True,
         body=obj({"key": STRING}),
-        query=(EXPECT,),
+        query=(EXPECT, PREVIEW),
     ),
     KdbOperation(
         "POST",
@@ -275,7 +285,7 @@ OPERATIONS = (
         _meta_bulk,
         write=True,
         body=obj({"meta": array(obj({"key": STRING}, {"value": NULLABLE_STRING}))}),
-        query=(EXPECT,),
+        query=(EXPECT, PREVIEW),
     ),
     KdbOperation(
         "PUT",
@@ -285,6 +295,7 @@ OPERATIONS = (
         _set_all,
         write=True,
         body=obj({"keys": array(obj({"name": STRING, "value": NULLABLE_STRING}, {"meta": META}))}),
+        query=(PREVIEW,),
     ),
     KdbOperation(
         "GET",
@@ -312,6 +323,7 @@ OPERATIONS = (
                 "replace, overwrite or preserve (default).",
                 enum("replace", "overwrite", "preserve"),
             ),
+            PREVIEW,
         ),
     ),
 )

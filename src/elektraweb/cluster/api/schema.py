@@ -26,6 +26,7 @@ class Schema(TypedDict, total=False):
     minimum: int | float
     maximum: int | float
     description: str
+    anyOf: list[Schema]
 
 
 STRING: Schema = {"type": "string"}

@@ -6,16 +6,29 @@ target."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TypedDict, cast
 
-from elektraweb.cluster.api.errors import ApiError, NotImplementedYet
-from elektraweb.cluster.audit.log import TargetType
+from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout, NotImplementedYet
+from elektraweb.cluster.api.preview import (
+    TargetPreview,
+    accepted,
+    cluster_at,
+    instance_at,
+    refused,
+)
+from elektraweb.cluster.audit.log import KeyChange, TargetType
 from elektraweb.cluster.clusters.service import ClusterService
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.registry import Cluster, Instance
-from elektraweb.wire.replies import KeyStateJSON, OperationArgs, OperationReply, ValueDigestJSON
+from elektraweb.wire.replies import (
+    ChangeJSON,
+    KeyStateJSON,
+    OperationArgs,
+    OperationReply,
+    ValueDigestJSON,
+)
 
 
 class AuditedState(TypedDict):
@@ -35,12 +48,31 @@ REPORTED_CHANGES = ("changes", "changes_truncated")
 class Written:
     """A write's reply and its key's state before and after it. A state that could not be
     learnt is None, with the reason under ``before_unknown`` or ``after_unknown`` in
-    ``unknown``."""
+    ``unknown``. ``changes`` are every key the write changed, as the target reported them
+    (for the history, docs/api.md §History), cut short where ``changes_truncated``."""
 
     reply: OperationReply
     before: KeyState
     after: KeyState
     unknown: dict[str, str] = field(default_factory=dict)
+    changes: list[ChangeJSON] = field(default_factory=list)
+    changes_truncated: bool = False
+
+
+def audited_changes(written: Written) -> list[KeyChange]:
+    """The keys the write changed, with their states as the audit log keeps them."""
+    return [
+        (change["key"], _as_audited(change["old"]), _as_audited(change["new"]))
+        for change in written.changes
+        if change["old"] != change["new"]
+    ]
+
+
+def _reported(reply: OperationReply) -> tuple[OperationReply, list[ChangeJSON], bool]:
+    """The reply to pass on, and the changes (and whether they were cut short) it reported."""
+    passed_on = {name: value for name, value in reply.items() if name not in REPORTED_CHANGES}
+    changes = reply.get("changes") or []
+    return cast(OperationReply, passed_on), changes, bool(reply.get("changes_truncated"))
 
 
 async def read_state(target: Target, key: str) -> KeyState:
@@ -51,25 +83,29 @@ async def read_state(target: Target, key: str) -> KeyState:
     return {"value": found.get("value"), "meta": found.get("meta", {})}
 
 
-async def _reported_write(target: Target, op: str, args: OperationArgs) -> Written:
-    """One round trip: the target's reply reports the key's state before and after, first
-    among its `changes`, which the reply passed on leaves out."""
-    reply = await target.call(op, args)
-    reported = reply.get("changes") or []
-    passed_on = {name: value for name, value in reply.items() if name not in REPORTED_CHANGES}
-    reply = cast(OperationReply, passed_on)
-    key = args["key"]
-    if reported and reported[0]["key"] == key:
-        return Written(reply, _as_audited(reported[0]["old"]), _as_audited(reported[0]["new"]))
-    # An elektrad from before digests were reported: what the key holds now is all there is.
-    reason = f"{target.kind} {target.id} did not report the state of {key} (too large)"
-    unknown = {"before_unknown": reason}
+async def _read_back(
+    target: Target, reply: OperationReply, key: str, before: KeyState, unknown: dict[str, str]
+) -> Written:
     try:
         after = await read_state(target, key)
     except ApiError as error:
         # The write succeeded; only reading it back failed. Record that, do not fail the write.
-        return Written(reply, None, None, {**unknown, "after_unknown": error.message})
-    return Written(reply, None, after, unknown)
+        return Written(reply, before, None, {**unknown, "after_unknown": error.message})
+    return Written(reply, before, after, unknown)
+
+
+async def _reported_write(target: Target, op: str, args: OperationArgs) -> Written:
+    """One round trip: the target's reply reports the key's state before and after, first
+    among its `changes`, which the reply passed on leaves out."""
+    reply, reported, truncated = _reported(await target.call(op, args))
+    key = args["key"]
+    if reported and reported[0]["key"] == key:
+        old, new = _as_audited(reported[0]["old"]), _as_audited(reported[0]["new"])
+        return Written(reply, old, new, {}, reported, truncated)
+    # An elektrad from before digests were reported: what the key holds now is all there is.
+    reason = f"{target.kind} {target.id} did not report the state of {key} (too large)"
+    written = await _read_back(target, reply, key, None, {"before_unknown": reason})
+    return replace(written, changes=reported, changes_truncated=truncated)
 
 
 def _as_audited(state: KeyStateJSON | None) -> KeyState:
@@ -104,6 +140,19 @@ class InstanceTarget:
     async def write(self, op: str, args: OperationArgs) -> Written:
         return await _reported_write(self, op, args)
 
+    async def preview(self, op: str, args: OperationArgs) -> list[TargetPreview]:
+        """What the write would change on the instance, or how it would be refused."""
+        where = instance_at(self.id)
+        try:
+            self.check_write(op, args)
+            reply = await self.call(op, {**args, "preview": True})
+        except (GatewayTimeout, BadGateway):
+            raise
+        except ApiError as error:
+            return [refused(where, error)]
+        _, reported, truncated = _reported(reply)
+        return [accepted(where, reported, truncated)]
+
     def check_write(self, op: str, args: OperationArgs) -> None:
         """Refuse (423) a write to a key that the instance's cluster owns."""
         cluster_service = self._services.cluster_service
@@ -129,6 +178,16 @@ class ClusterTarget:
         """The cluster service reports the key's change as elektrad does: from the desired
         state it changed, so the audit needs no read of it before or after."""
         return await _reported_write(self, op, args)
+
+    async def preview(self, op: str, args: OperationArgs) -> list[TargetPreview]:
+        """The change of the cluster's desired state, then each member's preview; a write
+        the cluster itself refuses reaches no member."""
+        try:
+            return await self._cluster_service.preview(self.cluster, op, args)
+        except ApiError as error:
+            return [refused(cluster_at(self.id), error)]
+        except GATEWAY_ERRORS as error:
+            raise api_error(error, cluster=self.id) from error
 
     def check_write(self, op: str, args: OperationArgs) -> None:
         """A cluster owns its keys: nothing to check."""

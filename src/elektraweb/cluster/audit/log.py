@@ -14,7 +14,7 @@ import hashlib
 import json
 import logging
 import sqlite3
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -24,6 +24,9 @@ from elektraweb.cluster.store.database import Database
 from elektraweb.wire.json_value import JSON, Encodable, JSONObject, as_object
 
 TargetType = Literal["instance", "cluster", "user", "token", "audit"]
+KeyChange = tuple[str, Encodable, Encodable]
+"""One key a write changed: its name, and its `{"value", "meta"}` before and after (None: it
+did not exist)."""
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000
 RETAIN = "audit.retain"
@@ -83,7 +86,7 @@ def _dumps(value: JSON) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _entry(row: sqlite3.Row) -> AuditEntry:
+def row_entry(row: sqlite3.Row) -> AuditEntry:
     return AuditEntry(
         id=row["id"],
         time=row["time"],
@@ -110,9 +113,10 @@ ROW_FACTOR = 4
 bounded (a write of many values) is kept as the digest of its whole text."""
 
 
-def bounded(value: Encodable, limit: int) -> JSON:
+def bounded(value: Encodable, limit: int, *, whole: bool = True) -> JSON:
     """`value` as the audit log keeps it: each text over `limit` bytes replaced by its
-    `digest`, and the whole by its digest if it still exceeds `ROW_FACTOR` limits."""
+    `digest`, and (if `whole`) the whole by its digest if it still exceeds `ROW_FACTOR`
+    limits."""
 
     def cut(part: object) -> JSON:
         if isinstance(part, str):
@@ -126,6 +130,8 @@ def bounded(value: Encodable, limit: int) -> JSON:
         raise TypeError(f"the audit log keeps JSON, not {type(part).__name__}")
 
     kept = cut(value)
+    if not whole:
+        return kept
     text = json.dumps(kept)
     return digest(text) if len(text) > ROW_FACTOR * limit else kept
 
@@ -187,13 +193,24 @@ class AuditLog:
         self._in_flight.discard(intent.id)
 
     async def conclude(
-        self, intent: AuditEntry, before: Encodable, after: Encodable, result: Mapping[str, object]
+        self,
+        intent: AuditEntry,
+        before: Encodable,
+        after: Encodable,
+        result: Mapping[str, object],
+        changes: Sequence[KeyChange] = (),
     ) -> AuditEntry:
         """Write the outcome of the pending entry `intent`, durably (committed with the writes
-        of concurrent requests); its arguments are kept."""
+        of concurrent requests); its arguments are kept. `changes` are every key the write
+        changed, `(key, before, after)`, for the history; each value over the limit is kept as
+        its digest, but a change is never cut as a whole."""
         kept_before, kept_after = self._stored(before), self._stored(after)
         kept_result = as_object(self._stored({**result, "args": intent.result["args"]}), "result")
         row = (_dumps(kept_before), _dumps(kept_after), json.dumps(kept_result), intent.id)
+        history = [
+            (intent.id, key, _dumps(self._kept(old)), _dumps(self._kept(new)))
+            for key, old, new in changes
+        ]
 
         def update(db: sqlite3.Connection) -> None:
             cursor = db.execute(
@@ -203,6 +220,10 @@ class AuditLog:
             )
             if cursor.rowcount != 1:
                 raise LookupError(f"audit entry {intent.id} is not pending")
+            db.executemany(
+                "INSERT INTO audit_changes (entry, key, before, after) VALUES (?, ?, ?, ?)",
+                history,
+            )
 
         await self._db.group_commit.run(update)
         entry = AuditEntry(
@@ -215,7 +236,7 @@ class AuditLog:
     def unresolved(self) -> list[AuditEntry]:
         """The pending entries whose sender gave up on them (or died), oldest first."""
         rows = self._db.connection.execute("SELECT * FROM audit WHERE pending = 1 ORDER BY id")
-        return [entry for row in rows if (entry := _entry(row)).id not in self._in_flight]
+        return [entry for row in rows if (entry := row_entry(row)).id not in self._in_flight]
 
     def oldest_pending(self, through_id: int) -> int | None:
         """The id of the first pending entry up to `through_id`, if any."""
@@ -238,7 +259,7 @@ class AuditLog:
             "SELECT * FROM audit WHERE id <= ? AND action != 'audit.retain' ORDER BY id",
             (through_id,),
         )
-        return (_entry(row) for row in rows)
+        return (row_entry(row) for row in rows)
 
     def drop_exported(self, user: str, through_id: int, export: dict[str, str | int]) -> AuditEntry:
         """Record the retention (its own entry, which stays) and drop the entries it exported
@@ -256,6 +277,10 @@ class AuditLog:
             db.execute("DELETE FROM audit WHERE id <= ? AND action != ?", (through_id, RETAIN))
         self._tell(entry)
         return entry
+
+    def _kept(self, state: Encodable) -> JSON:
+        """A key's state as the history keeps it: each value over the limit as its digest."""
+        return None if state is None else bounded(state, self.value_limit, whole=False)
 
     def _stored(self, value: Encodable) -> JSON:
         return None if value is None else bounded(value, self.value_limit)
@@ -319,4 +344,4 @@ class AuditLog:
             sql += " WHERE " + " AND ".join(clauses)
         sql += " ORDER BY id DESC LIMIT ?"
         params.append(max(1, min(where.limit, MAX_LIMIT)))
-        return [_entry(row) for row in self._db.connection.execute(sql, params)]
+        return [row_entry(row) for row in self._db.connection.execute(sql, params)]

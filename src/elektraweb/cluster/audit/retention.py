@@ -20,18 +20,15 @@ from elektraweb.cluster.audit.log import AuditEntry, AuditLog
 from elektraweb.kdb.files import fsync_directory
 
 
-def _utc(text: str) -> str:
-    """An ISO 8601 time with its zone as the audit log writes times (UTC, milliseconds)."""
+def utc_time(text: str, field: str) -> str:
+    """An ISO 8601 time with its zone (the request's `field`) as the audit log writes times
+    (UTC, milliseconds)."""
     try:
         time = datetime.fromisoformat(text)
     except ValueError:
-        raise BadRequest(
-            f"before_time {text!r} is not an ISO 8601 time", field="before_time"
-        ) from None
+        raise BadRequest(f"{field} {text!r} is not an ISO 8601 time", field=field) from None
     if time.tzinfo is None:
-        raise BadRequest(
-            f"before_time {text!r} has no time zone (add Z or +00:00)", field="before_time"
-        )
+        raise BadRequest(f"{field} {text!r} has no time zone (add Z or +00:00)", field=field)
     return time.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
@@ -41,7 +38,7 @@ def _through_id(audit: AuditLog, before_id: int | None, before_time: str | None)
     if before_id is not None:
         return before_id - 1
     assert before_time is not None
-    last = audit.last_id_before(_utc(before_time))
+    last = audit.last_id_before(utc_time(before_time, "before_time"))
     if last is None:
         raise BadRequest(f"no audit entry is older than {before_time}", field="before_time")
     return last

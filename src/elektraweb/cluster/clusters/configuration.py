@@ -24,12 +24,14 @@ from typing import NoReturn, cast
 
 from aiohttp import web
 
-from elektraweb.cluster.api.errors import ApiError, Locked
+from elektraweb.cluster.api.errors import ApiError, BadRequest, Locked
+from elektraweb.cluster.api.preview import TargetPreview, accepted, cluster_at
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.clusters.desired_changes import WRITES, Change, plan
 from elektraweb.cluster.clusters.desired_state import DesiredState, key_name, state_of
 from elektraweb.cluster.clusters.drift import DriftWatch, found_state
 from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, known_offline, results_json
+from elektraweb.cluster.clusters.previews import desired_changes, preview_member
 from elektraweb.cluster.clusters.service import (
     ClusterReply,
     ClusterSyncJSON,
@@ -99,12 +101,30 @@ class ConvergingClusterService:
         )
         if results and all(result.status == "rejected" for result in results):
             await self._undo(cluster, state, change, results)
+        # The written key first, as elektrad reports a write (docs/protocol.md §4, Changes),
+        # then every other key of the desired state the write changed, for the history.
+        key = key_name(op, args.get("key"))
+        others = [found for found in desired_changes(state, change) if found["key"] != key]
         reply = {
             **change.result,
-            "changes": [_change_of(state, change, key_name(op, args.get("key")))],
+            "changes": [_change_of(state, change, key), *others],
             "members": results_json(results),
         }
         return cast(ClusterReply, reply)
+
+    async def preview(self, cluster: Cluster, op: str, args: OperationArgs) -> list[TargetPreview]:
+        if op not in WRITES:
+            raise BadRequest(f"{op} changes nothing: only writes can be previewed")
+        state = DesiredState(self._services.cluster_keys.keys(cluster.id))
+        change = plan(state, op, args)
+        members = self._services.registry.members(cluster.id)
+        previews = await asyncio.gather(
+            *(
+                preview_member(self._services, self._applied, cluster.id, member, change)
+                for member in members
+            )
+        )
+        return [accepted(cluster_at(cluster.id), desired_changes(state, change)), *previews]
 
     async def _state_for_reading(self, cluster_id: int) -> DesiredState:
         """The cluster's desired state for reads, built off the event loop (a key set of a
@@ -352,6 +372,10 @@ def _touched(op: str, args: OperationArgs) -> tuple[list[str], list[str]]:
     recursive = args.get("recursive") is True
     if op in ("set-all", "import"):
         return [], [key]
+    if op == "restore":
+        entries = [entry if isinstance(entry, dict) else {} for entry in args.get("keys") or []]
+        put = [key_name(op, entry.get("name"), "name") for entry in entries]
+        return [*put, *(key_name(op, name) for name in args.get("removals") or [])], []
     if op == "rm":
         return ([], [key]) if recursive else ([key], [])
     if op in ("mv", "cp"):

@@ -239,16 +239,43 @@ def _subtree(
     return Change(puts, removals, {"written": len(puts), "removed": len(removals)})
 
 
-def _entry(raw: Any, index: int, root: str) -> DesiredKey:
-    where = f"set-all: keys[{index}]"
+def _entry(raw: Any, index: int, root: str, op: str = "set-all") -> DesiredKey:
+    where = f"{op}: keys[{index}]"
     if not isinstance(raw, dict) or set(raw) - _ENTRY_MEMBERS or not {"name", "value"} <= set(raw):
         raise BadRequest(f"{where} must be an object {{name, value, meta?}}, got {raw!r:.60}")
-    name = stored_name("set-all", raw["name"], f"keys[{index}].name")
+    name = _at_or_below(root, stored_name(op, raw["name"], f"keys[{index}].name"), where)
+    value = _value(op, raw)
+    meta = _meta_patch(op, raw.get("meta", {}), removals=False)
+    return DesiredKey(name, value, {k: v for k, v in meta.items() if v is not None})
+
+
+def _at_or_below(root: str, name: str, where: str) -> str:
     if not names.is_below_or_same(name, root):
         raise BadRequest(f"{where}: key {name} is not at or below {root}", key=name)
-    value = _value("set-all", raw)
-    meta = _meta_patch("set-all", raw.get("meta", {}), removals=False)
-    return DesiredKey(name, value, {k: v for k, v in meta.items() if v is not None})
+    return name
+
+
+def _restore(state: DesiredState, args: Mapping[str, Any]) -> Change:
+    """Keys put back to earlier states at once (docs/protocol.md §4, `restore`), each
+    compared with the revision it must have now."""
+    root = stored_name("restore", args.get("key"))
+    raw_keys, raw_removals = args.get("keys"), args.get("removals")
+    expected = args.get("expect")
+    if not isinstance(raw_keys, list) or not isinstance(raw_removals, list):
+        raise BadRequest("restore: arguments 'keys' and 'removals' must be lists")
+    if not isinstance(expected, dict):
+        raise BadRequest("restore: argument 'expect' must map key names to a revision or null")
+    for name, revision in expected.items():
+        guarded = _at_or_below(root, stored_name("restore", name), "restore: expect")
+        _expect(state, guarded, {"expect": revision})
+    puts = [_entry(raw, index, root, "restore") for index, raw in enumerate(raw_keys)]
+    removals = [
+        _at_or_below(root, stored_name("restore", raw, f"removals[{index}]"), "restore: removals")
+        for index, raw in enumerate(raw_removals)
+    ]
+    gone = tuple(name for name in removals if state.get(name) is not None)
+    puts_changed = _changed(state, puts)
+    return Change(puts_changed, gone, {"restored": len(puts_changed) + len(gone)})
 
 
 def _set_all(state: DesiredState, args: Mapping[str, Any]) -> Change:
@@ -295,5 +322,6 @@ _PLANNERS: dict[str, Callable[[DesiredState, Mapping[str, Any]], Change]] = {
     "meta-bulk": _meta_bulk,
     "set-all": _set_all,
     "import": _import,
+    "restore": _restore,
 }
 WRITES = frozenset(_PLANNERS)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import NotRequired, Protocol, TypedDict
 
+from elektraweb.cluster.api.preview import TargetPreview
 from elektraweb.cluster.store.registry import Cluster, Instance
 from elektraweb.wire.json_value import EncodableObject
 from elektraweb.wire.replies import OperationArgs, OperationReply
@@ -30,7 +31,7 @@ class JoinedJSON(MemberResultJSON):
 
 class ClusterReply(OperationReply, total=False):
     """A cluster answers an operation as an instance does; a write adds each member's
-    result, by member id (`fanout.results_json`)."""
+    outcome, by member id (`fanout.results_json`), and its `changes` to the desired state."""
 
     members: dict[str, MemberResultJSON]
 
@@ -69,6 +70,12 @@ class ClusterService(Protocol):
         key's `changes`: its desired state before and after, which the audit log records.
         Raise `errors.ApiError` subclasses or the gateway's errors to refuse.
         """
+        ...
+
+    async def preview(self, cluster: Cluster, op: str, args: OperationArgs) -> list[TargetPreview]:
+        """What the write `op` would change, changing nothing: the cluster's desired state
+        first (`{"cluster": id, ...}`), then each member as elektrad previews it. Raise
+        `errors.ApiError` if the cluster itself refuses the write."""
         ...
 
     def check_member_write(self, instance: Instance, op: str, args: OperationArgs) -> None:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from elektraweb.cluster.store.group_commit import GroupCommit
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # The audit log's guards (docs/security.md §5, §9): an entry is written once, as a finished
 # entry or as a pending intent whose outcome is then written exactly once (its who, what and
@@ -50,6 +50,21 @@ CREATE TRIGGER audit_retention_no_update BEFORE UPDATE ON audit_retention
 BEGIN SELECT RAISE(ABORT, 'retentions are permanent'); END;
 CREATE TRIGGER audit_retention_no_delete BEFORE DELETE ON audit_retention
 BEGIN SELECT RAISE(ABORT, 'retentions are permanent'); END;
+"""
+
+# Every key a write changed, for the history (docs/api.md §History): written with the entry's
+# outcome, never changed after; it leaves with its entry (a retention).
+_AUDIT_CHANGES = """
+CREATE TABLE audit_changes (
+    entry  INTEGER NOT NULL REFERENCES audit(id) ON DELETE CASCADE,
+    key    TEXT NOT NULL,
+    before TEXT,  -- {"value", "meta"} as JSON; NULL: the key did not exist
+    after  TEXT,
+    PRIMARY KEY (entry, key)
+);
+CREATE INDEX audit_changes_key ON audit_changes(key);
+CREATE TRIGGER audit_changes_no_update BEFORE UPDATE ON audit_changes
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: a recorded change never changes'); END;
 """
 
 _SCHEMA = (
@@ -115,12 +130,16 @@ CREATE INDEX audit_user ON audit(user);
 CREATE INDEX audit_key ON audit(key);
 """
     + _AUDIT_GUARDS
+    + _AUDIT_CHANGES
 )
 
-# Version 1 → 2: pending intents and retention.
+# Each takes the schema from its version to the next; a start applies all it is behind.
 _MIGRATIONS = {
+    # 1 → 2: pending intents and retention.
     1: "ALTER TABLE audit ADD COLUMN pending INTEGER NOT NULL DEFAULT 0 CHECK (pending IN (0, 1));"
     "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;" + _AUDIT_GUARDS,
+    # 2 → 3: every key a write changed (the history).
+    2: _AUDIT_CHANGES,
 }
 
 
@@ -159,9 +178,9 @@ class Database:
         if version == SCHEMA_VERSION:
             return
         if version in _MIGRATIONS:
+            steps = "".join(_MIGRATIONS[step] for step in range(version, SCHEMA_VERSION))
             self.connection.executescript(
-                f"BEGIN IMMEDIATE;{_MIGRATIONS[version]}"
-                f"PRAGMA user_version = {SCHEMA_VERSION};COMMIT;"
+                f"BEGIN IMMEDIATE;{steps}PRAGMA user_version = {SCHEMA_VERSION};COMMIT;"
             )
             return
         if version != 0:

@@ -38,6 +38,9 @@ class StorageFormat(Protocol):
     # Metadata names the format keeps in the file itself; the database keeps any other
     # metadata (and values it cannot place) in a sidecar so that nothing is dropped.
     native_meta: frozenset[str]
+    # Whether the format writes numbers and booleans natively: a new value's type then comes
+    # from its `check/type` (or `type`), its own or its specification's (`tree.typed_scalar`).
+    typed_values: bool
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         """Parse ``data``; raise ResourceError naming the line for a malformed file."""

@@ -493,6 +493,7 @@ class DumpFormat:
 
     name = "dump"
     native_meta = ALL_METADATA
+    typed_values = False
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         reader = _Reader(data, names.canonical(mountpoint))

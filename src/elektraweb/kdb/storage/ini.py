@@ -307,6 +307,7 @@ class IniFormat:
 
     name = "ini"
     native_meta: frozenset[str] = frozenset()
+    typed_values = False
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         updater = _parse(decode_text(data, "ini"))

@@ -387,6 +387,7 @@ class JsonFormat:
 
     name = "json"
     native_meta = frozenset({"array"})
+    typed_values = True
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         text = decode_text(data, "JSON")

@@ -41,6 +41,7 @@ def _separator(line: str) -> int | None:
 class MiniFormat:
     name = "mini"
     native_meta: frozenset[str] = frozenset()
+    typed_values = False
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         keys = KeySet()

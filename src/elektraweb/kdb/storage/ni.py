@@ -89,6 +89,7 @@ def _quoted(text: str) -> str:
 class NiFormat:
     name = "ni"
     native_meta = ALL_METADATA
+    typed_values = False
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         keys = KeySet()

@@ -111,6 +111,7 @@ class TomlFormat:
 
     name = "toml"
     native_meta = frozenset({"array"})
+    typed_values = True
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         return Document(_read_keys(decode_text(data, "TOML"), mountpoint), _Original(data))

@@ -239,6 +239,7 @@ class YamlFormat:
 
     name = "yaml"
     native_meta = frozenset({"array"})
+    typed_values = True
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         layout = Layout.of(decode_text(data, "YAML"))

@@ -13,6 +13,7 @@ import { ValueEditor } from './ValueEditor.js'
 import { focusKey } from './KeyTree.js'
 import { MetadataEditor } from './MetadataEditor.js'
 import { RelocateForm } from './RelocateForm.js'
+import { KeyHistory } from '../history/KeyHistory.js'
 
 function ElsewhereWarning({ elsewhere }) {
   const who = elsewhere.origin === 'external' ? 'on the host'
@@ -99,6 +100,8 @@ export function KeyPanel() {
       ${node.exists && html`<${MetadataEditor} key=${`meta:${path}:${node.revision}`} target=${config.target}
         path=${path} meta=${meta} readOnly=${!editable || Boolean(lockedBy) || Boolean(specKey)}
         specKey=${specKey} onEditSpec=${() => reveal(specKey)} />`}
+      ${!isRoot && html`<${KeyHistory} target=${config.target} path=${path} revision=${node.revision}
+        editable=${editable} />`}
       ${relocating && html`<${RelocateForm} target=${config.target} path=${path} mode=${relocating}
         onClose=${() => setRelocating(null)} />`}
     </article>

@@ -38,8 +38,7 @@ export function NewKeyForm({ target, parent, onClose }) {
     if (valueProblem) return
     setProblem(null)
     try {
-      await createKey(target, fullName(base, values.name), values.value, meta)
-      onClose()
+      if (await createKey(target, fullName(base, values.name), values.value, meta)) onClose()
     } catch (error) {
       setProblem({ field: error.field ?? (error.code === 'invalid-name' ? 'name' : 'value'), message: error.message })
     }

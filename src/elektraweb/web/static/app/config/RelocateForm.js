@@ -14,8 +14,7 @@ export function RelocateForm({ target, path, mode, onClose }) {
     event.preventDefault()
     setProblem(null)
     try {
-      await relocate(target, move ? 'kdbMv' : 'kdbCp', path, destination.trim())
-      onClose()
+      if (await relocate(target, move ? 'kdbMv' : 'kdbCp', path, destination.trim())) onClose()
     } catch (error) {
       setProblem(error.message)
     }

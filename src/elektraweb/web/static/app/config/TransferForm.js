@@ -4,6 +4,8 @@ import { kdbPath, request } from '../shared/api.js'
 import { flash, refreshKey } from './tree.js'
 import { Dialog } from '../shared/Dialog.js'
 import { Field } from '../shared/Field.js'
+import { confirmChange } from '../history/preview.js'
+import { recording } from '../history/undo.js'
 
 const FORMATS = ['dump', 'ini', 'json', 'yaml', 'toml']
 const STRATEGIES = {
@@ -55,10 +57,10 @@ export function TransferForm({ target, base, canImport, onClose }) {
     setImporting(true)
     try {
       const text = await file.text()
-      const result = await request('POST', kdbPath(target, 'kdbImport', key), {
-        body: text,
-        query: { format, strategy },
-      })
+      const path = kdbPath(target, 'kdbImport', key)
+      const options = { body: text, query: { format, strategy } }
+      if (!(await confirmChange(`import ${file.name} into ${key}`, 'POST', path, options))) return
+      const result = await recording(() => request('POST', path, options))
       setStatus(`Imported ${file.name}: ${result.written ?? 0} written, ${result.removed ?? 0} removed.`)
       await refreshKey(key, { structural: true })
       flash(key)

@@ -52,8 +52,9 @@ export async function saveDraft(target) {
   }
   updateEditor({ saving: true, serverError: null })
   try {
-    await setValue(target, editor.path, editor.draft, { expect: editor.baseRevision ?? null })
-    if (getState().editor?.path === editor.path) stopEditing()
+    const applied = await setValue(target, editor.path, editor.draft, { expect: editor.baseRevision ?? null })
+    if (!applied) updateEditor({ saving: false }) // cancelled at the confirm step: keep the draft
+    else if (getState().editor?.path === editor.path) stopEditing()
   } catch (error) {
     const conflict = error.status === 409
     updateEditor({

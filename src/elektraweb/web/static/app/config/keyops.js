@@ -1,17 +1,13 @@
-// Changes to keys: set, metadata, create, delete, move, copy. Each one is sent to clusterd,
-// shown in the tree right away, recorded for undo, and for a cluster its per-member results
-// are kept for the screen to show.
+// Changes to keys: set, metadata, create, delete, move, copy. Each one is sent to clusterd and
+// shown in the tree right away; subtree operations and every cluster write are previewed and
+// confirmed first; undo is clusterd's (history/undo.js), and for a cluster the per-member
+// results are kept for the screen to show.
 
-import { getState, notify, reportError, update } from '../shared/store.js'
+import { getState, notify, update } from '../shared/store.js'
 import { kdbPath, request } from '../shared/api.js'
-import { record, undoEntry } from '../shared/history.js'
+import { recording, undoEntry } from '../history/undo.js'
+import { confirmChange } from '../history/preview.js'
 import { flash, forgetKey, markLocked, refreshKey, reveal } from './tree.js'
-
-function describeTarget(target) {
-  const list = target.kind === 'cluster' ? getState().clusters : getState().instances
-  const found = list.find((item) => item.id === target.id)
-  return found ? found.name : `${target.kind} ${target.id}`
-}
 
 /** Send one write; a 423 marks the key locked, a cluster reply shows every member's result. */
 async function write(target, method, operation, key, options, action) {
@@ -32,13 +28,21 @@ async function write(target, method, operation, key, options, action) {
   }
 }
 
+/** Preview the write and let the user confirm it: false if they cancelled. */
+function confirmed(target, method, operation, key, options, action) {
+  return confirmChange(action, method, kdbPath(target, operation, key), options)
+}
+
+/** Whether a write on `target` is confirmed with its preview first: every cluster write. */
+const confirmsEvery = (target) => target.kind === 'cluster'
+
 async function readKey(target, key) {
   const found = await request('GET', kdbPath(target, 'kdb', key))
   return found.exists ? { value: found.value ?? null, meta: found.meta ?? {} } : null
 }
 
 /** Show a change in the tree, if the tree on screen is the target's, and highlight it. */
-async function showChanged(target, key, { structural = false, removed = false } = {}) {
+export async function showChanged(target, key, { structural = false, removed = false } = {}) {
   const shown = getState().config?.target
   if (shown?.kind !== target.kind || shown.id !== target.id) return
   if (removed) forgetKey(key)
@@ -56,57 +60,40 @@ async function putMeta(target, key, meta) {
   return write(target, 'POST', 'kdbMetaBulk', key, { body: { meta: entries } }, `metadata of ${key}`)
 }
 
-/** Put a key back as it was: value and metadata, or gone if it did not exist. */
-async function restore(target, key, before) {
-  if (before === null) {
-    await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)
-    await showChanged(target, key, { structural: true })
-    return
-  }
-  const now = (await readKey(target, key)) ?? { value: null, meta: {} }
-  const metaChanges = { ...before.meta }
-  for (const name of Object.keys(now.meta)) if (!(name in before.meta)) metaChanges[name] = null
-  if (Object.keys(metaChanges).length > 0) await putMeta(target, key, metaChanges)
-  if (before.value !== null) await putValue(target, key, before.value)
-  await showChanged(target, key, { structural: now === null })
-}
-
-/** Set a key's value; `expect` (a revision) makes it fail with 409 if it changed meanwhile. */
+/** Set a key's value; `expect` (a revision) makes it fail with 409 if it changed meanwhile.
+ * Resolves false if the user cancelled at the confirm step. */
 export async function setValue(target, key, value, { expect } = {}) {
-  const before = await readKey(target, key)
-  await putValue(target, key, value, expect)
-  await showChanged(target, key, { structural: before === null })
-  const label = `set ${key} on ${describeTarget(target)}`
-  record(
-    label,
-    () => restore(target, key, before),
-    async () => {
-      await putValue(target, key, value)
-      await showChanged(target, key, { structural: before === null })
-    },
-  )
+  const action = `set ${key}`
+  const query = expect === undefined ? undefined : { expect: expect ?? 'none' }
+  if (confirmsEvery(target) && !(await confirmed(target, 'PUT', 'kdb', key, { body: value, query }, action))) {
+    return false
+  }
+  await recording(() => putValue(target, key, value, expect))
+  await showChanged(target, key, { structural: expect === null })
+  return true
 }
 
 /** Set metadata entries (`null` removes one). */
 export async function setMeta(target, key, changes) {
-  const before = await readKey(target, key)
-  await putMeta(target, key, changes)
-  await showChanged(target, key, { structural: before === null })
-  record(
-    `metadata of ${key}`,
-    () => restore(target, key, before),
-    async () => {
-      await putMeta(target, key, changes)
-      await showChanged(target, key)
-    },
-  )
+  const entries = Object.entries(changes).map(([name, value]) => ({ key: name, value }))
+  const options = { body: { meta: entries } }
+  if (confirmsEvery(target) && !(await confirmed(target, 'POST', 'kdbMetaBulk', key, options, `metadata of ${key}`))) {
+    return false
+  }
+  await recording(() => putMeta(target, key, changes))
+  await showChanged(target, key, { structural: true })
+  return true
 }
 
 /** Create a key with metadata (checks first, so the value is checked against them). */
 export async function createKey(target, key, value, meta) {
   const exists = await readKey(target, key)
   if (exists) throw Object.assign(new Error(`${key} already exists`), { field: 'name' })
-  const create = async () => {
+  const query = { expect: 'none' }
+  if (confirmsEvery(target) && !(await confirmed(target, 'PUT', 'kdb', key, { body: value, query }, `create ${key}`))) {
+    return false
+  }
+  await recording(async () => {
     if (Object.keys(meta).length > 0) await putMeta(target, key, meta)
     try {
       await putValue(target, key, value)
@@ -116,58 +103,37 @@ export async function createKey(target, key, value, meta) {
       }
       throw error
     }
-  }
-  await create()
+  })
   // Showing it may take a few reads; the caller (a dialog) need not wait for them.
   reveal(key)
     .then(() => showChanged(target, key, { structural: true }))
-    .catch((error) => reportError(error, `Could not show ${key}`))
-  record(`create ${key}`, () => restore(target, key, null), async () => {
-    await create()
-    await showChanged(target, key, { structural: true })
-  })
+    .catch(() => {})
+  return true
 }
 
-/** Delete a key and everything below it; a notice offers undo instead of asking first. */
+/** Delete a key and everything below it, after confirming what goes; a notice offers undo. */
 export async function deleteKey(target, key) {
-  const saved = await request('GET', kdbPath(target, 'kdbExport', key), {
-    query: { format: 'dump' },
-  })
-  await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)
+  if (!(await confirmed(target, 'DELETE', 'kdb', key, {}, `delete ${key}`))) return false
+  await recording(() => write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`))
   await showChanged(target, key, { structural: true, removed: true })
-  const bringBack = async () => {
-    await write(target, 'POST', 'kdbImport', key, {
-      body: saved.data,
-      query: { format: saved.format, strategy: 'overwrite' },
-    }, `restore ${key}`)
-    // Read back (`refreshKey`): its count goes onto every ancestor as it is now.
-    await showChanged(target, key, { structural: true })
+  const undo = getState().history.undo
+  if (undo?.action === 'rm' && undo.key === key) {
+    notify(`Deleted ${key}`, { label: 'Undo', run: () => undoEntry(undo) }, 10)
+  } else {
+    notify(`Deleted ${key}`)
   }
-  const remove = async () => {
-    await write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`)
-    await showChanged(target, key, { structural: true, removed: true })
-  }
-  const entry = record(`delete ${key}`, bringBack, remove)
-  notify(`Deleted ${key}`, { label: 'Undo', run: () => undoEntry(entry) }, 10)
+  return true
 }
 
-/** Move (rename) or copy a key with everything below it. */
+/** Move (rename) or copy a key with everything below it, after confirming what changes. */
 export async function relocate(target, operation, key, destination) {
   const verb = operation === 'kdbMv' ? 'move' : 'copy'
-  const run = async (from, to, op) => {
-    await write(target, 'POST', op, from, { body: to }, `${verb} ${from} to ${to}`)
-    await showChanged(target, from, { structural: true })
-    await showChanged(target, to, { structural: true })
-  }
-  await run(key, destination, operation)
+  const action = `${verb} ${key} to ${destination}`
+  if (!(await confirmed(target, 'POST', operation, key, { body: destination }, action))) return false
+  await recording(() => write(target, 'POST', operation, key, { body: destination }, action))
+  await showChanged(target, key, { structural: true })
+  await showChanged(target, destination, { structural: true })
   await reveal(destination)
-  const undo =
-    operation === 'kdbMv'
-      ? () => run(destination, key, 'kdbMv')
-      : async () => {
-          await write(target, 'DELETE', 'kdb', destination, {}, `remove ${destination}`)
-          await showChanged(target, destination, { structural: true })
-        }
-  record(`${verb} ${key} to ${destination}`, undo, () => run(key, destination, operation))
   notify(`${verb === 'move' ? 'Moved' : 'Copied'} ${key} to ${destination}`)
+  return true
 }

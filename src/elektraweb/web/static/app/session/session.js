@@ -5,6 +5,7 @@ import * as api from '../shared/api.js'
 import { loadRegistry } from '../registry/registry.js'
 import { followEverywhere, handleEvent, reloadEverything } from '../shell/live.js'
 import { showRoute } from '../shell/navigation.js'
+import { refreshUndo } from '../history/undo.js'
 
 const POLICY_VIOLATION = 1008 // clusterd ends the sockets of a session that ended
 
@@ -36,7 +37,10 @@ async function startSession(me) {
     onState: (socket, state) =>
       update((s) => ({ connection: { ...s.connection, [socket]: state } })),
     onEvent: handleEvent,
-    onResubscribed: reloadEverything,
+    onResubscribed: () => {
+      reloadEverything()
+      refreshUndo()
+    },
     onClose: (event, everOpened) => {
       if (event.code === POLICY_VIOLATION || !everOpened) sessionMayHaveEnded()
     },
@@ -47,6 +51,7 @@ async function startSession(me) {
   } catch (error) {
     reportError(error, 'Could not read instances and clusters')
   }
+  refreshUndo() // undo is kept by clusterd: it survives a reload
   await showRoute()
 }
 

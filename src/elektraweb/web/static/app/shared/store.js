@@ -17,7 +17,8 @@ const initial = {
   config: null, // the configuration screen: see tree.js
   editor: null, // the key being edited: see editing.js
   memberResults: null, // the last cluster write: {action, key, reply | error, at}
-  history: { undo: [], redo: [] },
+  history: { undo: null, redo: null }, // what undo and redo revert, from clusterd: see history/undo.js
+  confirm: null, // a write waiting for the user to confirm its previewed changes: see history/preview.js
   audit: { filters: {}, entries: [], loading: false },
   errors: [], // {id, message, cause, details, count}
   notices: [], // {id, message, action?, held, expired}: short-lived, e.g. "Deleted … — Undo"

@@ -6,6 +6,7 @@ import { TopBar } from './TopBar.js'
 import { ConnectionBanner } from './ConnectionBanner.js'
 import { ErrorList } from '../shared/ErrorList.js'
 import { NoticeList } from '../shared/NoticeList.js'
+import { ConfirmChanges } from '../history/ConfirmChanges.js'
 import { OverviewScreen } from '../registry/OverviewScreen.js'
 import { ConfigScreen } from '../config/ConfigScreen.js'
 import { AuditScreen } from '../audit/AuditScreen.js'
@@ -55,5 +56,6 @@ export function App() {
     <main id="main" tabindex="-1" class="screen screen-${route.screen}"><${Screen} screen=${route.screen} /></main>
     <${ErrorList} />
     <${NoticeList} />
+    <${ConfirmChanges} />
   `
 }

@@ -1,7 +1,7 @@
 import { html } from '../shared/html.js'
 import { useStore } from '../shared/store.js'
 import { logOut } from '../session/session.js'
-import { redo, undo } from '../shared/history.js'
+import { describeEntry, redo, undo } from '../history/undo.js'
 import { UndoRedoKeys } from './UndoRedoKeys.js'
 
 function NavLink({ href, current, children }) {
@@ -18,8 +18,8 @@ export function TopBar() {
   const { session, screen, undoLabel, redoLabel } = useStore((s) => ({
     session: s.session,
     screen: s.route.screen,
-    undoLabel: s.history.undo.at(-1)?.label ?? null,
-    redoLabel: s.history.redo.at(-1)?.label ?? null,
+    undoLabel: s.history.undo ? describeEntry(s.history.undo) : null,
+    redoLabel: s.history.redo ? describeEntry(s.history.redo) : null,
   }))
   return html`
     <header class="topbar">

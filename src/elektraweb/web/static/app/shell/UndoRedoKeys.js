@@ -1,5 +1,5 @@
 import { useEffect } from 'preact/hooks'
-import { redo, undo } from '../shared/history.js'
+import { redo, undo } from '../history/undo.js'
 
 /** Ctrl+Z / Ctrl+Shift+Z (Cmd on a Mac) outside of text fields, which keep their own undo. */
 export function UndoRedoKeys() {

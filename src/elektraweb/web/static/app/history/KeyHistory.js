@@ -1,0 +1,76 @@
+import { useEffect, useState } from 'preact/hooks'
+import { html } from '../shared/html.js'
+import { request } from '../shared/api.js'
+import { notify } from '../shared/store.js'
+import { exactTime, relativeTime } from '../shared/format.js'
+import { describeChange, describeEntry, revertEntry } from './undo.js'
+import { ChangeList } from './ChangeList.js'
+
+const SHOWN = 20
+
+/** The key's history from the audit log: who changed it when, and from what to what. An
+ * editor can revert a change; one that would overwrite a later change is refused and says
+ * which keys changed, with "Revert anyway" to overwrite them on purpose. */
+export function KeyHistory({ target, path, revision, editable }) {
+  const [entries, setEntries] = useState(null)
+  const [problem, setProblem] = useState(null) // {entry?, keys?, message}
+  const [busy, setBusy] = useState(false)
+
+  async function load() {
+    try {
+      const query = { [target.kind]: String(target.id), key: path, limit: String(SHOWN) }
+      setEntries(await request('GET', '/api/history', { query }))
+    } catch (error) {
+      setProblem({ message: `Could not read the history: ${error.message}` })
+    }
+  }
+
+  useEffect(() => {
+    setProblem(null)
+    load()
+  }, [target.kind, target.id, path, revision])
+
+  async function revert(entry, force = false) {
+    setBusy(true)
+    setProblem(null)
+    try {
+      await revertEntry(entry, { force })
+      notify(`Reverted: ${describeEntry(entry)}`)
+      await load()
+    } catch (error) {
+      const keys = error.status === 409 ? error.error.keys ?? [] : null
+      setProblem({ entry, keys, message: error.message })
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return html`
+    <details class="key-history" data-testid="key-history">
+      <summary>History <span class="count">${entries ? entries.length : '…'}</span></summary>
+      ${problem && !problem.entry && html`<p class="field-error" role="alert">${problem.message}</p>`}
+      ${entries?.length === 0 && html`<p class="muted small">No change of this key was made through elektra-web.</p>`}
+      <ol class="history-list">
+        ${(entries ?? []).map((entry) => html`
+          <li class="history-entry" data-entry=${entry.id}>
+            <div class="history-head">
+              <strong>${entry.user}</strong> ${describeChange(entry)}
+              <time datetime=${entry.time} title=${exactTime(entry.time)}>${relativeTime(entry.time)}</time>
+              ${editable && html`<button class="ghost" disabled=${busy} onClick=${() => revert(entry)}>Revert</button>`}
+            </div>
+            <${ChangeList} changes=${entry.changes.filter((change) => change.key === path)} />
+            ${problem?.entry?.id === entry.id && html`
+              <div class="warning" role="alert" data-testid="revert-conflict">
+                ${problem.keys
+                  ? html`<strong>Not reverted:</strong> ${problem.keys.join(', ')} changed since, by someone else.`
+                  : html`<strong>Not reverted:</strong> ${problem.message}`}
+                ${problem.keys && html`<div class="warning-actions">
+                  <button onClick=${() => revert(entry, true)}>Revert anyway</button>
+                  <button onClick=${() => setProblem(null)}>Keep the newer change</button>
+                </div>`}
+              </div>`}
+          </li>`)}
+      </ol>
+    </details>
+  `
+}

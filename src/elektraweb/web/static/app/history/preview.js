@@ -1,0 +1,25 @@
+// The confirm step of a write: clusterd previews it (`?preview=true`, nothing changes), the
+// user sees what would change on each target and each cluster member, then applies or cancels.
+
+import { getState, update } from '../shared/store.js'
+import { request } from '../shared/api.js'
+
+/**
+ * Preview the write `method path` (with `query` and `body`) and ask the user; resolves true
+ * to apply it, false if they cancelled. A preview that finds nothing to change still asks.
+ */
+export async function confirmChange(title, method, path, { body, query } = {}) {
+  const preview = await request(method, path, { body, query: { ...query, preview: 'true' } })
+  // One question at a time: a new one answers the one before with "cancel".
+  getState().confirm?.resolve(false)
+  return new Promise((resolve) => {
+    update({ confirm: { title, targets: preview.targets, resolve } })
+  })
+}
+
+export function answerConfirm(apply) {
+  const confirm = getState().confirm
+  if (!confirm) return
+  update({ confirm: null })
+  confirm.resolve(apply)
+}

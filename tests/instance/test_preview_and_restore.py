@@ -1,0 +1,84 @@
+"""A real elektrad: `preview` makes every check of a write and stores nothing; `restore` puts
+keys back all at once, each guarded by its revision (docs/protocol.md §4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from elektraweb.wire.client import ZmqTransport
+from elektraweb.wire.messages import ErrorCode, RemoteError
+
+
+@pytest.fixture
+def area(request: pytest.FixtureRequest) -> str:
+    return f"user:/tests/{request.node.name}"
+
+
+async def value_of(link: ZmqTransport, key: str) -> Any:
+    found = await link.request("get", {"key": key})
+    return found.get("value") if found["exists"] else "<missing>"
+
+
+async def test_a_previewed_write_reports_its_changes_and_stores_nothing(
+    link: ZmqTransport, area: str
+) -> None:
+    await link.request(
+        "set", {"key": f"{area}/port", "value": "80", "meta": {"check/type": "long"}}
+    )
+    await link.request("set", {"key": f"{area}/db/host", "value": "db1"})
+    previewed = await link.request("rm", {"key": area, "recursive": True, "preview": True})
+    assert previewed["preview"] is True and previewed["removed"] == 2
+    assert [(c["key"], c["new"]) for c in previewed["changes"][1:]] == [
+        (f"{area}/db/host", None),
+        (f"{area}/port", None),
+    ]
+    assert await value_of(link, f"{area}/port") == "80"
+
+    with pytest.raises(RemoteError) as invalid:
+        await link.request("set", {"key": f"{area}/port", "value": "eighty", "preview": True})
+    assert invalid.value.code is ErrorCode.VALIDATION
+    with pytest.raises(RemoteError) as not_a_write:
+        await link.request("get", {"key": area, "preview": True})
+    assert not_a_write.value.code is ErrorCode.BAD_REQUEST
+    assert "preview" in not_a_write.value.message
+
+
+async def test_restore_puts_keys_back_at_once_or_not_at_all(link: ZmqTransport, area: str) -> None:
+    host = await link.request("set", {"key": f"{area}/db/host", "value": "db2"})
+    made = await link.request("set", {"key": f"{area}/db/new", "value": "x"})
+    args: dict[str, Any] = {
+        "key": f"{area}/db",
+        "keys": [
+            {"name": f"{area}/db/host", "value": "db1", "meta": {"description": "primary"}},
+            {"name": f"{area}/db/user", "value": "web"},
+        ],
+        "removals": [f"{area}/db/new"],
+        "expect": {
+            f"{area}/db/host": host["revision"],
+            f"{area}/db/new": "not-its-revision",
+            f"{area}/db/user": None,
+        },
+    }
+    with pytest.raises(RemoteError) as stale:
+        await link.request("restore", args)
+    assert stale.value.code is ErrorCode.CONFLICT and stale.value.key == f"{area}/db/new"
+    assert await value_of(link, f"{area}/db/host") == "db2"
+    assert await value_of(link, f"{area}/db/user") == "<missing>"
+
+    args["expect"][f"{area}/db/new"] = made["revision"]
+    restored = await link.request("restore", args)
+    assert restored["restored"] == 3
+    assert await value_of(link, f"{area}/db/host") == "db1"
+    assert (await link.request("get", {"key": f"{area}/db/host"}))["meta"] == {
+        "description": "primary"
+    }
+    assert await value_of(link, f"{area}/db/user") == "web"
+    assert await value_of(link, f"{area}/db/new") == "<missing>"
+    outside = {**args, "removals": ["user:/elsewhere"], "expect": {}}
+    with pytest.raises(RemoteError) as refused:
+        await link.request("restore", outside)
+    assert (
+        refused.value.code is ErrorCode.BAD_REQUEST and "not at or below" in refused.value.message
+    )
