@@ -25,6 +25,7 @@ OPERATIONS = frozenset(
         "ping",
         "get",
         "ls",
+        "explain",
         "set",
         "rm",
         "mv",

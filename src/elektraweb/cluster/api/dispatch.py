@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from elektraweb.cluster.api import access as routes_access
 from elektraweb.cluster.api import audit as routes_audit
 from elektraweb.cluster.api import clusters as routes_clusters
+from elektraweb.cluster.api import compare as routes_compare
 from elektraweb.cluster.api import instances as routes_instances
 from elektraweb.cluster.api import kdb as routes_kdb
 from elektraweb.cluster.api import meta as routes_meta
@@ -37,6 +38,7 @@ ROUTES: tuple[Route, ...] = (
     *routes_mounts.ROUTES,
     *routes_clusters.ROUTES,
     *routes_kdb.CLUSTER_ROUTES,
+    *routes_compare.ROUTES,
     *routes_audit.ROUTES,
 )
 """Every API route; the REST app registers these and the OpenAPI document describes them."""

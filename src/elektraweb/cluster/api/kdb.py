@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
+from elektraweb.cluster.api.guards import REASON, check_write, reason_of
 from elektraweb.cluster.api.kdb_operations import OPERATIONS, KdbOperation
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, Handler, Route
@@ -34,6 +35,8 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
     if not operation.write:
         return ApiResponse(200, await target.call(operation.op, args))
     target.check_write(operation.op, args)
+    reason = reason_of(call)
+    await check_write(target, operation.op, args, reason)
     key = args["key"]
     audit = call.services.audit
     # The intent is committed before the write leaves: a crash from here on leaves a pending
@@ -44,7 +47,7 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
         target_type=target.kind,
         target_id=target.id,
         key=key,
-        args=_summary_of(args),
+        args=_summary_of(args) | ({"reason": reason} if reason else {}),
     )
     try:
         written = await target.write(operation.op, args)
@@ -92,7 +95,7 @@ def _routes(
             tag=tag,
             body=operation.body,
             body_types=operation.body_types,
-            query=operation.query,
+            query=(*operation.query, REASON) if operation.write else operation.query,
             response=operation.response,
             errors=errors,
         )

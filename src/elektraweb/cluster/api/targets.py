@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TypedDict, cast
 
-from elektraweb.cluster.api.errors import ApiError, NotImplementedYet
+from elektraweb.cluster.api.errors import ApiError, BadGateway, NotImplementedYet
 from elektraweb.cluster.audit.log import TargetType
 from elektraweb.cluster.clusters.service import ClusterConfig
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
@@ -86,6 +86,10 @@ class InstanceTarget:
         except GATEWAY_ERRORS as error:
             raise api_error(error, instance=self.id) from error
 
+    async def explain(self, key: str) -> OperationReply:
+        """How the key's cascading form resolves on the instance, and its specification."""
+        return await self.call("explain", {"key": key})
+
     async def write(self, op: str, args: OperationArgs) -> Written:
         """One round trip: elektrad's reply reports the key's state before and after, first
         among its `changes`, which the reply passed on leaves out."""
@@ -110,16 +114,36 @@ class InstanceTarget:
 class ClusterTarget:
     kind: TargetType = "cluster"
 
-    def __init__(self, cluster_config: ClusterConfig, cluster: Cluster) -> None:
+    def __init__(self, services: Services, cluster_config: ClusterConfig, cluster: Cluster) -> None:
+        self._services = services
         self._cluster_config = cluster_config
         self.id = cluster.id
         self.cluster = cluster
 
     async def call(self, op: str, args: OperationArgs) -> OperationReply:
+        if op == "explain":
+            return await self.explain(args["key"])
         try:
             return await self._cluster_config.call(self.cluster, op, args)
         except GATEWAY_ERRORS as error:
             raise api_error(error, cluster=self.id) from error
+
+    async def explain(self, key: str) -> OperationReply:
+        """The members hold the specification: the first member that answers explains the
+        key, as it resolves there (``member`` names it). BadGateway if none answers."""
+        members = self._services.registry.members(self.id)
+        for member in members:
+            try:
+                reply = await self._services.gateway.call(
+                    member, "explain", {"key": key}, timeout=self._services.config.instance_timeout
+                )
+            except GATEWAY_ERRORS:
+                continue
+            return cast(OperationReply, {**reply, "member": member.id})
+        raise BadGateway(
+            f"no member of cluster {self.id} answered: its specification is not known",
+            cluster=self.id,
+        )
 
     async def write(self, op: str, args: OperationArgs) -> Written:
         """The cluster's desired state is clusterd's own: reading it around the write costs
@@ -143,4 +167,4 @@ def cluster_target(services: Services, cluster_id: int) -> ClusterTarget:
     cluster = services.registry.cluster(cluster_id)
     if services.cluster_config is None:
         raise NotImplementedYet("cluster configuration is not available in this clusterd")
-    return ClusterTarget(services.cluster_config, cluster)
+    return ClusterTarget(services, services.cluster_config, cluster)
