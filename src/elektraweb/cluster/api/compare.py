@@ -2,7 +2,9 @@
 side by side: only in a, only in b, and different in value or metadata (docs/api.md, Compare).
 
 Each side is read with one `export` in dump format, which keeps every value and metadata entry,
-so a comparison costs one round trip per side whatever the subtree's size.
+and one of the same path in `spec:/`: metadata a key has only because its specification says
+so is not the key's own (an instance reports it, a cluster's desired state has none), and is
+left out of the comparison. Two round trips per side, whatever the subtree's size.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from elektraweb.cluster.api.targets import Target, cluster_target, instance_targ
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError
 from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.spec import SPEC, strip_spec
 from elektraweb.kdb.storage import get_format
 
 MAX_KEYS = 10_000
@@ -80,9 +84,16 @@ def _state(key: Key) -> dict[str, Any]:
     return {"value": value, "meta": dict(key.meta)}
 
 
-async def _keys(target: Target, root: str) -> dict[str, dict[str, Any]]:
+async def _exported(target: Target, root: str) -> KeySet:
     exported = await target.call("export", {"key": root, "format": "dump"})
-    parsed = get_format("dump").read(exported.get("data", "").encode(), root).keys
+    return get_format("dump").read(exported.get("data", "").encode(), root).keys
+
+
+async def _keys(target: Target, root: str) -> dict[str, dict[str, Any]]:
+    parsed = await _exported(target, root)
+    if names.namespace_of(root) != SPEC:
+        spec = await _exported(target, names.with_namespace(root, SPEC))
+        parsed = strip_spec(KeySet([*parsed, *spec])).below(root)
     if len(parsed) > MAX_KEYS:
         raise BadRequest(
             f"{target.kind} {target.id} holds {len(parsed)} keys below {root}; compare at most"
