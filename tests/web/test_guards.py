@@ -17,7 +17,7 @@ def test_tree_shows_real_counts_and_expanding_two_children_reads_little(
     admin = stack.admin()
     web1 = stack.instances["web-1"].id
     keys = [{"name": f"user:/guards/many/k{index:05}", "value": "x"} for index in range(MANY)]
-    keys += [{"name": "user:/guards/two/a", "value": "1"}, {"name": "user:/guards/two/b", "value": "2"}]
+    keys += [{"name": f"user:/guards/two/{name}", "value": name} for name in ("a", "b")]
     answer = admin.request("PUT", f"/api/instances/{web1}/kdbAll/user:/guards", {"keys": keys})
     assert answer.status == 200, answer.body
 

@@ -54,6 +54,7 @@ class ErrorCode(StrEnum):
     LOCKED = "locked"
     FORBIDDEN = "forbidden"
     PROTECTED = "protected"
+    REASON_REQUIRED = "reason-required"
     TOO_LARGE = "too-large"
     BAD_REQUEST = "bad-request"
     INTERNAL = "internal"

@@ -81,6 +81,10 @@ async def test_a_critical_key_needs_a_reason_which_the_audit_keeps(
     assert entry["result"]["args"]["reason"] == "rotate after leak"
     removed = await admin.delete(url)
     assert removed.status == 400 and removed.body["error"]["code"] == "reason-required"
+    # A subtree holding a critical key: the key below is named, and nothing is removed.
+    subtree = await admin.delete(f"/api/instances/{instance}/kdb/system:/app")
+    assert subtree.status == 400 and subtree.body["error"]["key"] == "system:/app/secret"
+    assert daemon.keys["system:/app/port"][0] == "443"
     # A key the spec does not mark needs none.
     assert (await admin.put(f"/api/instances/{instance}/kdb/system:/app/port", "81")).status == 200
 
@@ -118,13 +122,20 @@ async def test_a_cluster_value_is_checked_against_the_members_spec_before_any_is
 async def test_a_node_reports_its_real_count_without_listing_every_name(
     admin: Client, web1: tuple[int, InProcessElektrad]
 ) -> None:
-    instance, daemon = web1
-    for index in range(30):
-        await daemon.kdb_set(f"user:/big/k{index:02}", str(index), {})
+    instance, _ = web1
+    many = 10_001  # beyond the 10000 names an `ls` holds at most
+    keys = [{"name": f"user:/big/many/k{index:05}", "value": "x"} for index in range(many)]
+    keys += [{"name": f"user:/big/two/{name}", "value": name} for name in ("a", "b")]
+    # Its arguments are too large for the audit log, which keeps their digest instead.
+    written = await admin.put(f"/api/instances/{instance}/kdbAll/user:/big", {"keys": keys})
+    assert written.status == 200, written.body
+    entry = (await admin.get(f"/api/audit?instance={instance}&key=user:/big")).body[0]
+    assert entry["pending"] is False and entry["result"]["outcome"] == "applied"
+
     url = f"/api/instances/{instance}/kdb/user:/big"
     full = (await admin.get(url)).body
-    assert full["count"] == 30 and len(full["ls"]) == 30
+    assert full["count"] == many + 2 and len(full["ls"]) == 10_000 and full["ls_truncated"]
     node: dict[str, Any] = (await admin.get(f"{url}?preload=1&ls=0")).body
-    assert node["count"] == 30 and node["ls"] == [] and node["ls_truncated"] is True
-    assert [child["count"] for child in node["children"]] == [1] * 30
+    assert node["count"] == many + 2 and node["ls"] == [] and node["ls_truncated"] is True
+    assert [child["count"] for child in node["children"]] == [many, 2]
     assert all(child["ls"] == [] for child in node["children"])

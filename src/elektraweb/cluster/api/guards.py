@@ -1,6 +1,7 @@
-"""Checks a write passes before it is sent, from the specification of its key
-(docs/validation.md, Critical keys): a critical key needs a reason, and a cluster's value must
-fit its members' specification before any member is written."""
+"""The reason a write gives, and what a cluster write must pass before its fan-out, from its
+members' specification (docs/validation.md, Critical keys): a critical key needs a reason, and
+the value must fit, before the desired state changes or any member is written. An instance
+checks its own writes, in the write's transaction (elektrad's `reason-required`)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,19 @@ from typing import Any
 
 from elektraweb.cluster.api.errors import BadGateway, BadRequest, GatewayTimeout
 from elektraweb.cluster.api.routing import Call, QueryParam
-from elektraweb.cluster.api.targets import Target
+from elektraweb.cluster.api.targets import ClusterTarget
 from elektraweb.kdb.errors import ValidationError
 from elektraweb.kdb.key import Key
-from elektraweb.kdb.types import TRUE_WORDS
+from elektraweb.kdb.spec import CRITICAL
+from elektraweb.kdb.types import FALSE_WORDS
 from elektraweb.kdb.validation import validate_key
 
-CRITICAL = "critical"
-"""The spec key's metadata that makes its keys critical (`meta:/critical = 1`)."""
 MAX_REASON = 500
 
 REASON = QueryParam(
     "reason",
     "Why the change is made (kept in the audit log); required when the key's specification"
-    f" sets `{CRITICAL}` to 1, at most {MAX_REASON} characters.",
+    f" sets `{CRITICAL}`; at most {MAX_REASON} characters.",
 )
 
 
@@ -36,27 +36,28 @@ def reason_of(call: Call) -> str | None:
     return reason or None
 
 
-async def check_write(target: Target, op: str, args: dict[str, Any], reason: str | None) -> None:
-    """Refuse (400, naming the key) a write to a critical key without a reason, and a cluster's
-    `set` of a value its members' specification does not allow."""
+async def check_cluster_write(
+    target: ClusterTarget, op: str, args: dict[str, Any], reason: str | None
+) -> None:
+    """Refuse (400, naming the key) a write to a critical key without a reason, and a `set` of
+    a value the members' specification does not allow."""
     key = args["key"]
     try:
         explained = await target.explain(key)
     except (BadGateway, GatewayTimeout):
-        if target.kind == "instance":
-            raise
         # No member answers: nothing is written to one now; each validates on convergence.
         return
     described = explained.get("spec")
     spec = described["meta"] if described else {}
-    if spec.get(CRITICAL, "").casefold() in TRUE_WORDS and reason is None:
+    flag = spec.get(CRITICAL)
+    if flag is not None and flag.casefold() not in FALSE_WORDS and reason is None:
         raise BadRequest(
             f"{key} is critical (its specification sets {CRITICAL}): give a reason for the"
             " change",
             code="reason-required",
             key=key,
         )
-    if target.kind == "cluster" and op == "set" and isinstance(args.get("value"), str):
+    if op == "set" and isinstance(args.get("value"), str):
         try:
             validate_key(Key(key, args["value"]), spec)
         except ValidationError as error:

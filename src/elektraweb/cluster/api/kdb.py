@@ -12,11 +12,12 @@ from collections.abc import Callable
 from typing import Any
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
-from elektraweb.cluster.api.guards import REASON, check_write, reason_of
+from elektraweb.cluster.api.guards import REASON, check_cluster_write, reason_of
 from elektraweb.cluster.api.kdb_operations import OPERATIONS, KdbOperation
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, Handler, Route
 from elektraweb.cluster.api.targets import (
+    ClusterTarget,
     KeyState,
     Target,
     cluster_target,
@@ -36,7 +37,10 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
         return ApiResponse(200, await target.call(operation.op, args))
     target.check_write(operation.op, args)
     reason = reason_of(call)
-    await check_write(target, operation.op, args, reason)
+    if isinstance(target, ClusterTarget):
+        await check_cluster_write(target, operation.op, args, reason)
+    elif reason is not None:
+        args["reason"] = reason  # elektrad checks critical keys in the write's transaction
     key = args["key"]
     audit = call.services.audit
     # The intent is committed before the write leaves: a crash from here on leaves a pending

@@ -86,10 +86,6 @@ class InstanceTarget:
         except GATEWAY_ERRORS as error:
             raise api_error(error, instance=self.id) from error
 
-    async def explain(self, key: str) -> OperationReply:
-        """How the key's cascading form resolves on the instance, and its specification."""
-        return await self.call("explain", {"key": key})
-
     async def write(self, op: str, args: OperationArgs) -> Written:
         """One round trip: elektrad's reply reports the key's state before and after, first
         among its `changes`, which the reply passed on leaves out."""
