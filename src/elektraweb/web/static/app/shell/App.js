@@ -9,11 +9,15 @@ import { NoticeList } from '../shared/NoticeList.js'
 import { OverviewScreen } from '../registry/OverviewScreen.js'
 import { ConfigScreen } from '../config/ConfigScreen.js'
 import { AuditScreen } from '../audit/AuditScreen.js'
+import { AccessScreen } from '../users/AccessScreen.js'
+import { CompareScreen } from '../compare/CompareScreen.js'
 import { screenTitle } from './navigation.js'
 
 function Screen({ screen }) {
   if (screen === 'config') return html`<${ConfigScreen} />`
   if (screen === 'audit') return html`<${AuditScreen} />`
+  if (screen === 'access') return html`<${AccessScreen} />`
+  if (screen === 'compare') return html`<${CompareScreen} />`
   return html`<${OverviewScreen} />`
 }
 
@@ -43,7 +47,7 @@ export function App() {
     route: s.route,
     title: s.session ? screenTitle(s) : 'Log in',
   }))
-  const routeKey = session ? `${route.screen}/${route.kind ?? ''}/${route.id ?? ''}` : null
+  const routeKey = session ? `${route.screen}/${route.kind ?? ''}/${route.id ?? ''}/${route.query ?? ''}` : null
   useScreenChange(title, routeKey)
   if (!sessionChecked) return html`<p class="splash">Loading elektra-web…</p>`
   if (!session) {
