@@ -30,11 +30,11 @@ function CopyButton({ from, to, names, name, state, onCopied }) {
     Copy to ${names[to.kind + to.id]}</button>`
 }
 
-function Rows({ title, rows, comparison, names, editor, reload }) {
+function Rows({ id, title, rows, comparison, names, editor, reload }) {
   const { a, b } = comparison
   return html`
-    <section class="panel" aria-labelledby=${`compare-${title}`}>
-      <h2 id=${`compare-${title}`}>${title} <span class="count">${rows.length}</span></h2>
+    <section class="panel" aria-labelledby=${id}>
+      <h2 id=${id}>${title} <span class="count">${rows.length}</span></h2>
       ${rows.length === 0 ? html`<p class="empty">None.</p>` : html`
         <table class="table compare-table">
           <thead><tr><th scope="col">Key</th><th scope="col">${names[a.kind + a.id]}</th>
@@ -80,8 +80,8 @@ export function CompareScreen() {
     ${problem && html`<p class="field-error" role="alert">${problem}</p>`}
     ${!result && !problem && html`<p class="muted" aria-busy="true">Comparing…</p>`}
     ${result && html`
-      <${Rows} title="Different" rows=${result.different} comparison=${wanted} names=${names} editor=${editor} reload=${reload} />
-      <${Rows} title=${`Only in ${label(wanted.a)}`} rows=${result.only_a} comparison=${wanted} names=${names} editor=${editor} reload=${reload} />
-      <${Rows} title=${`Only in ${label(wanted.b)}`} rows=${result.only_b} comparison=${wanted} names=${names} editor=${editor} reload=${reload} />`}
+      <${Rows} id="compare-different" title="Different" rows=${result.different} comparison=${wanted} names=${names} editor=${editor} reload=${reload} />
+      <${Rows} id="compare-only-a" title=${`Only in ${label(wanted.a)}`} rows=${result.only_a} comparison=${wanted} names=${names} editor=${editor} reload=${reload} />
+      <${Rows} id="compare-only-b" title=${`Only in ${label(wanted.b)}`} rows=${result.only_b} comparison=${wanted} names=${names} editor=${editor} reload=${reload} />`}
   `
 }
