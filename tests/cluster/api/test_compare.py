@@ -3,6 +3,8 @@ in value or metadata; bad sides and keys are refused naming the parameter."""
 
 from __future__ import annotations
 
+from elektraweb.cluster.api.dispatch import ROUTES
+from elektraweb.cluster.api.openapi import document
 from support.inprocess import InProcessNetwork
 
 from ..conftest import Register
@@ -47,3 +49,16 @@ async def test_compare_refuses_bad_sides_and_keys(admin: Client, register: Regis
     assert cascading.status == 400 and cascading.body["error"]["field"] == "key"
     missing = await admin.get(f"/api/compare?a=instance:{a}&b=instance:99&key=system:/")
     assert missing.status == 404
+
+
+def test_openapi_describes_compare_explain_and_the_reason() -> None:
+    paths = document(ROUTES)["paths"]
+    compare = paths["/api/compare"]["get"]
+    assert [p["name"] for p in compare["parameters"]] == ["a", "b", "key"]
+    assert compare["description"] == "Needs role viewer or higher."
+    assert "steps" in paths["/api/clusters/{id}/kdbExplain/{key}"]["get"]["responses"]["200"][
+        "content"
+    ]["application/json"]["schema"]["properties"]
+    put = paths["/api/instances/{id}/kdb/{key}"]["put"]
+    assert "reason" in [p["name"] for p in put["parameters"]]
+    assert put["description"] == "Needs role editor or higher."
