@@ -36,7 +36,9 @@ def test_compare_two_instances_and_copy_a_value_across(ui: WebUI, stack: Stack) 
     only_one = page.get_by_role("region", name="Only in web-1 (instance)")
     expect(only_one.locator("tr[data-key='system:/cmp/only']")).to_be_visible()
 
-    different.get_by_role("button", name="Copy the value of system:/cmp/port from web-1").click()
+    different.get_by_role(
+        "button", name="Copy to web-2 (instance) the value of system:/cmp/port"
+    ).click()
     expect(different.locator("tr[data-key='system:/cmp/port']")).to_have_count(0)
     expect(page.get_by_test_id("same-count")).to_have_text("2")
     copied = admin.request("GET", f"/api/instances/{two}/kdb/system:/cmp/port").body

@@ -106,8 +106,7 @@ def test_a_cluster_key_is_typed_by_its_members_spec_and_checked_before_any_membe
     ui: WebUI, typed: dict[str, Any]
 ) -> None:
     page = ui.page
-    page.goto(f"/#/clusters/{typed['cluster']}")
-    expect(page.get_by_role("heading", level=1, name="typed", exact=True)).to_be_visible()
+    ui.open_target("cluster", typed["cluster"], "typed")
     ui.reveal("system:/typed/port")
     expect(page.locator(".badge-type")).to_have_text("short")
     ui.value_editor().fill("5000")
@@ -121,8 +120,7 @@ def test_a_critical_key_asks_for_a_reason_which_the_audit_log_keeps(
     ui: WebUI, stack: Stack, typed: dict[str, Any]
 ) -> None:
     page = ui.page
-    page.goto(f"/#/instances/{typed['instance']}")
-    expect(page.get_by_role("heading", level=1, name="typed-1", exact=True)).to_be_visible()
+    ui.open_target("instance", typed["instance"], "typed-1")
     ui.reveal("system:/typed/secret")
 
     page.once("dialog", lambda dialog: dialog.dismiss())

@@ -13,19 +13,11 @@ import asyncio
 import base64
 from typing import Any
 
+from elektraweb.cluster.api import schema
 from elektraweb.cluster.api.errors import BadRequest
 from elektraweb.cluster.api.kdb_operations import META
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, QueryParam, Route
-from elektraweb.cluster.api.schema import (
-    INTEGER,
-    NULLABLE_STRING,
-    STRING,
-    Schema,
-    array,
-    enum,
-    obj,
-)
 from elektraweb.cluster.api.targets import Target, cluster_target, instance_target
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError
@@ -37,17 +29,17 @@ from elektraweb.kdb.storage import get_format
 MAX_KEYS = 10_000
 """Most keys compared per side: beyond it the answer would be too large to read anyway."""
 
-STATE: Schema = obj({"value": NULLABLE_STRING, "meta": META})
-SIDE: Schema = obj({"kind": enum("instance", "cluster"), "id": INTEGER})
-COMPARISON: Schema = obj(
+STATE = schema.obj({"value": schema.NULLABLE_STRING, "meta": META})
+SIDE = schema.obj({"kind": schema.enum("instance", "cluster"), "id": schema.INTEGER})
+COMPARISON = schema.obj(
     {
-        "key": STRING,
+        "key": schema.STRING,
         "a": SIDE,
         "b": SIDE,
-        "only_a": array(obj({"name": STRING, "a": STATE})),
-        "only_b": array(obj({"name": STRING, "b": STATE})),
-        "different": array(obj({"name": STRING, "a": STATE, "b": STATE})),
-        "same": INTEGER,
+        "only_a": schema.array(schema.obj({"name": schema.STRING, "a": STATE})),
+        "only_b": schema.array(schema.obj({"name": schema.STRING, "b": STATE})),
+        "different": schema.array(schema.obj({"name": schema.STRING, "a": STATE, "b": STATE})),
+        "same": schema.INTEGER,
     }
 )
 

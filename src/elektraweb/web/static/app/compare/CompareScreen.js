@@ -26,7 +26,7 @@ function CopyButton({ from, to, names, name, state, onCopied }) {
       .finally(() => setBusy(false))
   }
   return html`<button disabled=${busy} onClick=${copy}
-    aria-label=${`Copy the value of ${name} from ${names[from.kind + from.id]} to ${names[to.kind + to.id]}`}>
+    aria-label=${`Copy to ${names[to.kind + to.id]} the value of ${name} from ${names[from.kind + from.id]}`}>
     Copy to ${names[to.kind + to.id]}</button>`
 }
 

@@ -17,29 +17,33 @@ function useLoaded(load, what) {
   return [items, reload]
 }
 
-function PasswordForm({ user }) {
-  const [password, setPassword] = useState('')
-  const [repeated, setRepeated] = useState('')
+/** `[problem, submit]`: a form's submit handler that runs `action` and shows its refusal. */
+function useSubmit(action) {
   const [problem, setProblem] = useState(null)
-  const [done, setDone] = useState(false)
-
   async function submit(event) {
     event.preventDefault()
-    setDone(false)
-    if (password !== repeated) {
-      setProblem('The two passwords differ.')
-      return
-    }
     try {
-      await changePassword(user, password)
-      setPassword('')
-      setRepeated('')
+      await action()
       setProblem(null)
-      setDone(true)
     } catch (error) {
       setProblem(error.message)
     }
   }
+  return [problem, submit]
+}
+
+function PasswordForm({ user }) {
+  const [password, setPassword] = useState('')
+  const [repeated, setRepeated] = useState('')
+  const [done, setDone] = useState(false)
+  const [problem, submit] = useSubmit(async () => {
+    setDone(false)
+    if (password !== repeated) throw new Error('The two passwords differ.')
+    await changePassword(user, password)
+    setPassword('')
+    setRepeated('')
+    setDone(true)
+  })
 
   return html`
     <section class="panel" aria-labelledby="password-title">
@@ -72,21 +76,13 @@ function TokensPanel({ session }) {
   const [tokens, reload] = useLoaded(listTokens, 'the API tokens')
   const [name, setName] = useState('')
   const [role, setRole] = useState(session.role)
-  const [problem, setProblem] = useState(null)
   const [created, setCreated] = useState(null)
   const roles = ROLES.slice(0, ROLES.indexOf(session.role) + 1)
-
-  async function submit(event) {
-    event.preventDefault()
-    try {
-      setCreated(await addToken({ name, role }))
-      setName('')
-      setProblem(null)
-      reload()
-    } catch (error) {
-      setProblem(error.message)
-    }
-  }
+  const [problem, submit] = useSubmit(async () => {
+    setCreated(await addToken({ name, role }))
+    setName('')
+    reload()
+  })
 
   return html`
     <section class="panel" aria-labelledby="tokens-title">
@@ -152,20 +148,12 @@ function UserRow({ user, self, reload }) {
 function UsersPanel({ session }) {
   const [users, reload] = useLoaded(listUsers, 'the users')
   const [fields, setFields] = useState({ name: '', password: '', role: 'viewer' })
-  const [problem, setProblem] = useState(null)
   const set = (name) => (event) => setFields({ ...fields, [name]: event.currentTarget.value })
-
-  async function submit(event) {
-    event.preventDefault()
-    try {
-      await addUser(fields)
-      setFields({ name: '', password: '', role: 'viewer' })
-      setProblem(null)
-      reload()
-    } catch (error) {
-      setProblem(error.message)
-    }
-  }
+  const [problem, submit] = useSubmit(async () => {
+    await addUser(fields)
+    setFields({ name: '', password: '', role: 'viewer' })
+    reload()
+  })
 
   return html`
     <section class="panel" aria-labelledby="users-title">
