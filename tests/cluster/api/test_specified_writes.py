@@ -122,15 +122,10 @@ async def test_a_cluster_value_is_checked_against_the_members_spec_before_any_is
 async def test_a_node_reports_its_real_count_without_listing_every_name(
     admin: Client, web1: tuple[int, InProcessElektrad]
 ) -> None:
-    instance, _ = web1
+    instance, daemon = web1
     many = 10_001  # beyond the 10000 names an `ls` holds at most
-    keys = [{"name": f"user:/big/many/k{index:05}", "value": "x"} for index in range(many)]
-    keys += [{"name": f"user:/big/two/{name}", "value": name} for name in ("a", "b")]
-    # Its arguments are too large for the audit log, which keeps their digest instead.
-    written = await admin.put(f"/api/instances/{instance}/kdbAll/user:/big", {"keys": keys})
-    assert written.status == 200, written.body
-    entry = (await admin.get(f"/api/audit?instance={instance}&key=user:/big")).body[0]
-    assert entry["pending"] is False and entry["result"]["outcome"] == "applied"
+    values = {f"user:/big/many/k{index:05}": "x" for index in range(many)}
+    await daemon.kdb_set_many({**values, "user:/big/two/a": "a", "user:/big/two/b": "b"})
 
     url = f"/api/instances/{instance}/kdb/user:/big"
     full = (await admin.get(url)).body
@@ -139,3 +134,17 @@ async def test_a_node_reports_its_real_count_without_listing_every_name(
     assert node["count"] == many + 2 and node["ls"] == [] and node["ls_truncated"] is True
     assert [child["count"] for child in node["children"]] == [many, 2]
     assert all(child["ls"] == [] for child in node["children"])
+
+
+async def test_a_write_too_large_for_the_audit_log_is_audited_by_its_digest(
+    admin: Client, web1: tuple[int, InProcessElektrad]
+) -> None:
+    instance, daemon = web1
+    # Over the row limit (4 x 64 KiB) in all, though no value is over the value limit.
+    keys = [{"name": f"user:/big/k{index:04}", "value": "v" * 200} for index in range(2000)]
+    written = await admin.put(f"/api/instances/{instance}/kdbAll/user:/big", {"keys": keys})
+    assert written.status == 200, written.body
+    assert daemon.keys["user:/big/k1999"][0] == "v" * 200
+    entry = (await admin.get(f"/api/audit?instance={instance}&key=user:/big")).body[0]
+    assert entry["pending"] is False and entry["result"]["outcome"] == "applied"
+    assert set(entry["result"]["args"]) == {"size", "sha256"}

@@ -42,6 +42,12 @@ export function EffectiveValue({ explained, problem }) {  if (problem) return ht
           : html` <span class="muted">nothing</span>`}
         ${explained.member != null && html`<span class="muted small"> (as member #${explained.member} resolves it)</span>`}
       </p>
+      ${Object.keys(explained.spec.meta).length > 0 && html`
+        <p class="small">Specification${explained.spec.key ? html` <code>${explained.spec.key}</code>` : ''}:</p>
+        <ul class="meta-list small" aria-label="Metadata from the specification" data-testid="spec-meta">
+          ${Object.entries(explained.spec.meta).map(([name, value]) =>
+            html`<li key=${name}><code>${name}</code> = <code>${value}</code></li>`)}
+        </ul>`}
       <table class="table effective-steps">
         <caption class="visually-hidden">Names tried by the cascading lookup, in order</caption>
         <thead><tr><th scope="col">Step</th><th scope="col">Name</th><th scope="col">Found</th></tr></thead>
