@@ -3,36 +3,35 @@ first with its consequence, and the key panel's effective value (cascading resol
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from playwright.sync_api import Dialog, WebSocket, expect
 
-from .stack import BIN, Stack
+from .stack import Stack
 from .ui import WebUI
 
-MANY = 10_001  # beyond the 10000 names an `ls` holds at most
+PARTS, PER_PART = 10, 1001  # 10010 keys below `many`: beyond the 10000 names an `ls` holds
 
 
 def test_tree_shows_real_counts_and_expanding_two_children_reads_little(
     ui: WebUI, stack: Stack
 ) -> None:
+    admin = stack.admin()
     host = stack.instances["web-1"]
-    # Written on the host, as its operator would: through clusterd, a 10k-key write would be
-    # one request racing the instance timeout on a busy machine.
-    lines = ["[many]", *(f"k{index:05} = x" for index in range(MANY)), "[two]", "a = 1", "b = 2"]
-    subprocess.run(
-        [str(BIN / "kdb"), "import", "user:/guards", "ini"],
-        input="\n".join(lines) + "\n",
-        env=host.env,
-        cwd=host.home,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=120,
-    )
+    # In writes small enough for the instance timeout, each answered after its events went
+    # out: none of them arrives while the page is open.
+    parts = {
+        f"many/p{part}": [f"many/p{part}/k{index:04}" for index in range(PER_PART)]
+        for part in range(PARTS)
+    }
+    for below, names in (*parts.items(), ("two", ["two/a", "two/b"])):
+        keys = [{"name": f"user:/guards/{name}", "value": "x"} for name in names]
+        url = f"/api/instances/{host.id}/kdbAll/user:/guards/{below}"
+        answer = admin.request("PUT", url, {"keys": keys})
+        assert answer.status == 200, answer.body
+    many = PARTS * PER_PART
 
     received: list[int] = []
 
@@ -42,9 +41,8 @@ def test_tree_shows_real_counts_and_expanding_two_children_reads_little(
     ui.page.on("websocket", count_frames)
     ui.open_instance("web-1")
     ui.reveal("user:/guards").locator(".twisty").click()
-    expect(ui.row("user:/guards/many").locator(".key-count")).to_have_text(str(MANY))
-    # The ini sections are keys too: many, two, and the two keys below two.
-    expect(ui.row("user:/guards").locator(".key-count")).to_have_text(str(MANY + 4))
+    expect(ui.row("user:/guards/many").locator(".key-count")).to_have_text(str(many))
+    expect(ui.row("user:/guards").locator(".key-count")).to_have_text(str(many + 2))
 
     received.clear()
     two = ui.row("user:/guards/two")
@@ -64,9 +62,10 @@ def test_tree_shows_real_counts_and_expanding_two_children_reads_little(
     ui.page.get_by_role("button", name="Delete").click()
     ui.page.get_by_role("dialog").get_by_role("button", name="Delete user:/guards/two").click()
     expect(ui.row("user:/guards/two")).to_have_count(0)
-    gone = stack.admin().request("GET", f"/api/instances/{host.id}/kdb/user:/guards/two")
+    gone = admin.request("GET", f"/api/instances/{host.id}/kdb/user:/guards/two")
     assert gone.body["count"] == 0
-    host.kdb("rm", "-r", "user:/guards")
+    for below in parts:
+        admin.request("DELETE", f"/api/instances/{host.id}/kdb/user:/guards/{below}")
 
 
 def test_key_panel_shows_which_namespace_wins(ui: WebUI, stack: Stack) -> None:
