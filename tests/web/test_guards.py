@@ -155,3 +155,23 @@ def test_a_critical_key_asks_for_a_reason_which_the_audit_log_keeps(
         "GET", f"/api/audit?instance={typed['instance']}&key=system:/typed/secret"
     ).body
     assert entries[0]["result"]["args"]["reason"] == "rotated after the leak"
+
+
+def test_unregistering_an_instance_asks_first_and_says_what_happens(
+    ui: WebUI, stack: Stack
+) -> None:
+    host = stack.add_instance("leaving-1", sample=False)
+    stack.register(host)
+    page = ui.page
+    page.goto("/#/")
+    row = page.locator("tr[data-instance='leaving-1']")
+    row.get_by_role("button", name="Remove").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_test_id("consequence")).to_contain_text("clusterd stops reaching it")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(row).to_be_visible()
+    row.get_by_role("button", name="Remove").click()
+    page.get_by_role("dialog").get_by_role("button", name="Remove leaving-1").click()
+    expect(row).to_have_count(0)
+    names = [item["name"] for item in stack.admin().request("GET", "/api/instances").body]
+    assert "leaving-1" not in names
