@@ -62,7 +62,9 @@ async def test_set_then_get_in_webd_shape(link: ZmqTransport, area: str) -> None
 
 async def test_get_of_a_missing_key_is_no_error(link: ZmqTransport, area: str) -> None:
     found = await link.request("get", {"key": f"{area}/nothing"})
-    assert found == {"exists": False, "name": "nothing", "path": f"{area}/nothing", "ls": []}
+    assert found == {
+        "exists": False, "name": "nothing", "path": f"{area}/nothing", "ls": [], "count": 0
+    }
 
 
 async def test_get_preloads_children_to_the_given_depth(link: ZmqTransport, area: str) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from elektraweb.kdb import Key, KeySet
-from elektraweb.kdb.cascade import explain, lookup
+from elektraweb.kdb.cascade import Tried, explain, lookup
 
 
 def values(*keys: Key) -> KeySet:
@@ -35,25 +35,25 @@ def test_names_with_a_namespace_are_plain_lookups() -> None:
     ks = values(Key("system:/a", "s"))
     assert found(ks, "system:/a") == "system:/a"
     assert found(ks, "user:/a") is None
-    assert explain(ks, "user://a/") == [("user:/a", False)]
+    assert explain(ks, "user://a/") == [Tried("user:/a", False, "namespace")]
 
 
 def test_explain_lists_every_name_tried() -> None:
     ks = values(Key("user:/app/port", "1"), Key("system:/app/port", "2"))
     assert explain(ks, "/app/port") == [
-        ("spec:/app/port", False),
-        ("proc:/app/port", False),
-        ("dir:/app/port", False),
-        ("user:/app/port", True),
+        Tried("spec:/app/port", False, "spec"),
+        Tried("proc:/app/port", False, "namespace"),
+        Tried("dir:/app/port", False, "namespace"),
+        Tried("user:/app/port", True, "namespace"),
     ]
     assert explain(KeySet(), "/x") == [
-        ("spec:/x", False),
-        ("proc:/x", False),
-        ("dir:/x", False),
-        ("user:/x", False),
-        ("system:/x", False),
-        ("default:/x", False),
-        ("/x", False),
+        Tried("spec:/x", False, "spec"),
+        Tried("proc:/x", False, "namespace"),
+        Tried("dir:/x", False, "namespace"),
+        Tried("user:/x", False, "namespace"),
+        Tried("system:/x", False, "namespace"),
+        Tried("default:/x", False, "default"),
+        Tried("/x", False, "default"),
     ]
 
 
@@ -63,7 +63,12 @@ def test_override_keys_come_first_in_their_order() -> None:
     assert found(ks, "/app/port") == "user:/port"
     ks.add(Key("system:/env/port", "first override"))
     assert found(ks, "/app/port") == "system:/env/port"
-    assert explain(ks, "/app/port")[:2] == [("spec:/app/port", True), ("spec:/env/port", False)]
+    # The override's own lookup (its spec key, then its namespaces) is part of the override step.
+    assert explain(ks, "/app/port")[:3] == [
+        Tried("spec:/app/port", True, "spec"),
+        Tried("spec:/env/port", False, "override"),
+        Tried("proc:/env/port", False, "override"),
+    ]
 
 
 def test_an_override_list_ends_at_the_first_gap() -> None:
@@ -129,7 +134,7 @@ def test_links_that_lead_in_a_circle_end() -> None:
 def test_a_link_that_is_no_valid_name_is_skipped() -> None:
     ks = values(Key("spec:/a", None, {"override/#0": "not a name"}), Key("user:/a", "a"))
     assert found(ks, "/a") == "user:/a"
-    assert ("not a name", False) in explain(ks, "/a")
+    assert Tried("not a name", False, "override") in explain(ks, "/a")
 
 
 def test_a_wildcard_spec_key_steers_the_lookup() -> None:
@@ -138,7 +143,8 @@ def test_a_wildcard_spec_key_steers_the_lookup() -> None:
         Key("system:/defaults/port", "9000"),
     )
     assert found(ks, "/app/web/port") == "system:/defaults/port"
-    assert explain(ks, "/app/web/port")[0] == ("spec:/app/_/port", True)
+    assert explain(ks, "/app/web/port")[0] == Tried("spec:/app/_/port", True, "spec")
+    assert explain(ks, "/app/web/port")[-1] == Tried("system:/defaults/port", True, "fallback")
 
 
 def test_defaults_come_only_from_specs_that_create_default_keys() -> None:

@@ -148,6 +148,20 @@ class InProcessElektrad:
         await self._events.flushed()
         return key_revision(written)
 
+    async def kdb_set_many(self, values: Mapping[str, str]) -> None:
+        """Write many keys of one namespace at once (no metadata), as a local `kdb import`
+        does, then let the change feed see the file."""
+        namespaces = {names.namespace_of(names.canonical(key)) for key in values}
+        assert len(namespaces) == 1, namespaces
+        parent = names.join(namespaces.pop(), ())
+        kdb = KDB(self.paths)
+        stored = kdb.get(parent)
+        for key, value in values.items():
+            stored.add(Key(names.canonical(key), value))
+        kdb.set(stored, parent)
+        await self._worker.run(self._feed.rescan, None)
+        await self._events.flushed()
+
     async def change_behind_its_back(
         self, key: str, value: str | None, meta: Mapping[str, str] | None = None
     ) -> Event:

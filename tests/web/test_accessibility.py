@@ -49,7 +49,7 @@ def test_instance_configuration_with_a_key_and_dialogs_has_no_violations(ui: Web
     ui.open_instance("web-1")
     ui.reveal("system:/demo/web/server/workers")
     assert ui.accessibility_violations() == []
-    for button in ("+ New key", "Import / Export", "Mounts"):
+    for button in ("+ New key", "Import / Export", "Mounts", "Compare with…"):
         page.get_by_role("button", name=button).click()
         dialog = page.get_by_role("dialog")
         expect(dialog).to_be_visible()
@@ -68,4 +68,26 @@ def test_cluster_configuration_has_no_violations(ui: WebUI, team: dict[str, Any]
 def test_audit_screen_has_no_violations(ui: WebUI) -> None:
     ui.page.get_by_role("link", name="Audit log").click()
     expect(ui.page.locator("table.audit tbody tr").first).to_be_visible()
+    assert ui.accessibility_violations() == []
+
+
+def test_users_and_tokens_screen_has_no_violations(ui: WebUI) -> None:
+    ui.page.get_by_role("link", name="Users and tokens").click()
+    expect(ui.page.locator("table.users tbody tr").first).to_be_visible()
+    assert ui.accessibility_violations() == []
+    ui.page.get_by_label("Token name").fill("axe")
+    ui.page.get_by_role("button", name="Create token").click()
+    expect(ui.page.get_by_test_id("new-token")).to_be_visible()
+    assert ui.accessibility_violations() == []
+    ui.page.get_by_role("button", name="Revoke axe").click()
+    expect(ui.page.get_by_role("dialog")).to_be_visible()
+    assert ui.accessibility_violations() == []
+    ui.page.get_by_role("dialog").get_by_role("button", name="Revoke axe").click()
+    expect(ui.page.locator("[data-token='axe']")).to_have_count(0)
+
+
+def test_compare_screen_has_no_violations(ui: WebUI, stack: Stack) -> None:
+    one, two = stack.instances["web-1"].id, stack.instances["web-2"].id
+    ui.page.goto(f"/#/compare?a=instance:{one}&b=instance:{two}&key=system:/demo")
+    expect(ui.page.get_by_test_id("same-count")).to_be_visible()
     assert ui.accessibility_violations() == []

@@ -76,10 +76,13 @@ def test_a_write_every_member_refuses_shows_their_refusals_and_no_false_conflict
 ) -> None:
     """The cluster publishes the refused value and then its undo; here both events reach the page
     only after the refusal (the order a slower event socket gives), and no "changed elsewhere"
-    may stay on screen: the value is back where the edit started."""
+    may stay on screen: the value is back where the edit started. The members' spec forbids
+    the write (`restrict/write`), which clusterd's check before the fan-out leaves to them."""
     port = "system:/demo/web/server/port"
     made = stack.admin().request("PUT", f"/api/clusters/{shop['id']}/kdb/{port}", "8081")
     assert made.status == 200, made.body
+    for name in ("web-2", "web-3"):
+        stack.instances[name].kdb("meta-set", "spec:/demo/web/server/port", "restrict/write", "1")
     web = ui_page_unlogged
     page = web.page
     events: list[WebSocketRoute] = []
@@ -97,7 +100,7 @@ def test_a_write_every_member_refuses_shows_their_refusals_and_no_false_conflict
     expect(page.get_by_role("heading", level=1, name="shop", exact=True)).to_be_visible()
     web.reveal(port)
     holding = True
-    web.type_value("70000")
+    web.type_value("8082")
     web.apply_previewed()
     results = page.get_by_label("Result per member")
     for name in ("web-2", "web-3"):
@@ -110,6 +113,25 @@ def test_a_write_every_member_refuses_shows_their_refusals_and_no_false_conflict
         events[-1].send(message)
     expect(page.get_by_test_id("edited-elsewhere")).to_have_count(0)
     expect(web.row(port).locator(".key-value")).to_have_text("8081")
+    for name in ("web-2", "web-3"):
+        ini = (stack.instances[name].root / "system/demo/web.ini").read_text()
+        assert re.search(r"^port = 8081$", ini, re.M), ini
+        stack.instances[name].kdb("meta-rm", "spec:/demo/web/server/port", "restrict/write")
+
+
+def test_a_value_the_members_spec_refuses_reaches_no_member(
+    ui: WebUI, stack: Stack, shop: dict[str, Any]
+) -> None:
+    """clusterd checks the value against the members' spec before the fan-out: the refusal
+    names key and value, and no member's file changes."""
+    port = "system:/demo/web/server/port"
+    made = stack.admin().request("PUT", f"/api/clusters/{shop['id']}/kdb/{port}", "8081")
+    assert made.status == 200, made.body
+    ui.open_target("cluster", shop["id"], "shop")
+    ui.reveal(port)
+    ui.type_value("70000")
+    ui.expect_value_error(f"{port}.*70000")
+    expect(ui.page.get_by_label("Result per member").locator("[data-member]")).to_have_count(0)
     for name in ("web-2", "web-3"):
         ini = (stack.instances[name].root / "system/demo/web.ini").read_text()
         assert re.search(r"^port = 8081$", ini, re.M), ini

@@ -81,6 +81,9 @@ def test_member_picker_shows_its_prompt_after_adding_and_remove_keeps_the_focus(
     expect(card.locator("[data-member='web-1']")).to_be_visible()
     expect(picker.locator("option:checked")).to_have_text("Add a member…")
     card.get_by_role("button", name="Remove web-1 from hold").click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_test_id("consequence")).to_contain_text("web-1 leaves hold")
+    dialog.get_by_role("button", name="Remove web-1 from hold").click()
     expect(card.locator("[data-member='web-1']")).to_have_count(0)
     expect(picker).to_be_focused()
 

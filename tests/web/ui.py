@@ -55,6 +55,13 @@ class WebUI:
         expect(self.page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
         expect(self.row("system:/")).to_have_attribute("aria-expanded", "true")
 
+    def open_target(self, kind: str, target_id: int, name: str) -> None:
+        """Open the configuration screen of instance or cluster `target_id` by its address;
+        its system:/ must hold keys (the screen opens it by itself, as `open_instance` waits)."""
+        self.page.goto(f"/#/{kind}s/{target_id}")
+        expect(self.page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
+        expect(self.row("system:/")).to_have_attribute("aria-expanded", "true")
+
     def row(self, path: str) -> Locator:
         return self.page.locator(f"[role=treeitem][data-path='{path}']")
 

@@ -160,6 +160,13 @@ class Args:
             raise self._wrong("cluster", "a cluster id")
         return raw
 
+    def reason(self) -> str | None:
+        """Why the write is made (docs/validation.md, Critical keys); None if not given."""
+        raw = self._raw.get("reason")
+        if raw is not None and (not isinstance(raw, str) or not raw.strip()):
+            raise self._wrong("reason", "a text that is not blank")
+        return raw
+
     def regex(self, name: str, limits: SearchLimits) -> PosixRegex:
         """A POSIX extended regex (matched by RE2, docs/protocol.md ``find``)."""
         source = self.text(name)

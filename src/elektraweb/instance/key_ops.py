@@ -12,7 +12,7 @@ from elektraweb.kdb.key import Key
 from elektraweb.wire.messages import ErrorCode, RemoteError
 from elektraweb.wire.metadata import patched
 
-_WRITE = frozenset({"key", "expect", "cluster"})
+_WRITE = frozenset({"key", "expect", "cluster", "reason"})
 
 
 def not_found(name: str, message: str) -> RemoteError:
@@ -22,7 +22,7 @@ def not_found(name: str, message: str) -> RemoteError:
 def _write_meta(host: Host, args: Args, patch: dict[str, str | None], *, create: bool) -> Outcome:
     """Apply ``patch`` to a key's metadata (creating a key without value if ``create``)."""
     name = args.stored_key()
-    transaction = Transaction(host, name, cluster=args.cluster())
+    transaction = Transaction(host, name, cluster=args.cluster(), reason=args.reason())
     transaction.expect(name, args.expect())
     old = transaction.lookup(name)
     if old is None and not create:
@@ -39,7 +39,7 @@ def _write_meta(host: Host, args: Args, patch: dict[str, str | None], *, create:
 def remove(host: Host, args: Args) -> Outcome:
     name = args.stored_key()
     recursive = args.flag("recursive")
-    transaction = Transaction(host, name, cluster=args.cluster())
+    transaction = Transaction(host, name, cluster=args.cluster(), reason=args.reason())
     transaction.expect(name, args.expect())
     if recursive:
         victims = [key.name for key in transaction.below(name)]
@@ -67,7 +67,9 @@ def _relocate(host: Host, args: Args, *, keep_source: bool) -> Outcome:
             f"{args.op}: target {target} lies in the source {source}",
             key=target,
         )
-    transaction = Transaction(host, names.common_parent(source, target), cluster=args.cluster())
+    transaction = Transaction(
+        host, names.common_parent(source, target), cluster=args.cluster(), reason=args.reason()
+    )
     transaction.expect(source, args.expect())
     if recursive:
         keys = transaction.below(source)

@@ -18,6 +18,7 @@ from elektraweb.kdb import cascade, names
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.search import search_keys
+from elektraweb.kdb.spec import Specification
 from elektraweb.wire.messages import PROTOCOL_VERSION
 
 _NAMESPACES_IN_ORDER = names.NAMESPACES[2:]  # every namespace a key can live in, in order
@@ -57,6 +58,7 @@ def describe(keys: KeySet, name: str, depth: int, ls_limit: int) -> dict[str, An
         "name": names.basename(name),
         "path": name,
         "ls": listing[:ls_limit],
+        "count": len(listing),
     }
     if len(listing) > ls_limit:
         node["ls_truncated"] = True
@@ -76,8 +78,38 @@ def describe(keys: KeySet, name: str, depth: int, ls_limit: int) -> dict[str, An
 def get(host: Host, args: Args) -> Outcome:
     name = args.key()
     depth = args.count("depth", 0, 0, 9)
-    ls_limit = args.count("ls_limit", 10_000, 1, 1_000_000)
+    ls_limit = args.count("ls_limit", 10_000, 0, 1_000_000)
     return Outcome(describe(host.kdb.view(name), name, depth, ls_limit))
+
+
+def explain(host: Host, args: Args) -> Outcome:
+    """How the cascading form of the key resolves, step by step (``kdb get -v``), and the
+    metadata its specification gives it."""
+    name = names.with_namespace(args.key(), names.CASCADING)
+    keys = host.kdb.view(name)
+    resolved = cascade.lookup(keys, name)
+    steps: list[dict[str, Any]] = []
+    for tried in cascade.explain(keys, name):
+        step: dict[str, Any] = {"name": tried.name, "found": tried.found, "stage": tried.stage}
+        found = keys.lookup(tried.name) if tried.found else None
+        if found is None and tried.found and resolved is not None:
+            found = resolved  # a default made from the spec key's `default`, in no file
+        if found is not None and tried.stage != "spec":
+            step["value"] = wire_value(found)
+        steps.append(step)
+    spec_key = steps[0]["name"] if steps and steps[0]["found"] else None
+    return Outcome(
+        {
+            "key": name,
+            "resolved": None if resolved is None else resolved.name,
+            "value": None if resolved is None else wire_value(resolved),
+            "spec": {
+                "key": spec_key,
+                "meta": dict(Specification(keys).meta_for(Key(name, None))),
+            },
+            "steps": steps,
+        }
+    )
 
 
 def ls(host: Host, args: Args) -> Outcome:
@@ -156,6 +188,7 @@ def version(host: Host, args: Args) -> Outcome:
 OPERATIONS = (
     Operation("get", get, frozenset({"key", "depth", "ls_limit"})),
     Operation("ls", ls, frozenset({"key", "depth", "cursor", "limit"})),
+    Operation("explain", explain, frozenset({"key"})),
     Operation("find", find, frozenset({"regex", "values", "under", "limit"})),
     Operation("version", version, frozenset()),
 )

@@ -19,6 +19,7 @@ from elektraweb.instance.events import with_changes
 from elektraweb.instance.locks import LockedError
 from elektraweb.instance.representation import key_from_wire, key_revision
 from elektraweb.instance.transaction import (
+    CriticalKeys,
     check_expected,
     check_protected,
     check_restrictions,
@@ -31,7 +32,7 @@ from elektraweb.kdb.keyset import KeySet
 from elektraweb.wire.messages import RemoteError, Request
 from elektraweb.wire.metadata import patched
 
-MEMBERS = frozenset({"key", "value", "meta", "expect", "cluster"})
+MEMBERS = frozenset({"key", "value", "meta", "expect", "cluster", "reason"})
 Result = Outcome | RemoteError
 
 
@@ -43,11 +44,12 @@ class _Set:
     patch: dict[str, str | None]
     expect: Expect
     cluster: str | None
+    reason: str | None
 
     @classmethod
     def parse(cls, index: int, args: Args) -> _Set:
         return cls(index, args.stored_key(), args.value(), args.meta(removals=True),
-                   args.expect(), args.cluster())
+                   args.expect(), args.cluster(), args.reason())
 
     def apply(self, host: Host, keys: KeySet) -> Key | None:
         """Check this set against ``keys`` and put its key there; returns the old key."""
@@ -62,6 +64,7 @@ class _Set:
         change = Change(self.name, old, new)
         check_protected(change)
         check_restrictions(change)
+        CriticalKeys(keys, cluster=self.cluster, reason=self.reason).check(change)
         keys.add(new)
         return old
 

@@ -84,7 +84,7 @@ def set_all(host: Host, args: Args) -> Outcome:
     keys = [key_entry(raw, index, root) for index, raw in enumerate(raw_keys)]
     if len({key.name for key in keys}) != len(keys):
         raise bad_request("set-all: argument 'keys' names a key more than once")
-    transaction = Transaction(host, root, cluster=args.cluster())
+    transaction = Transaction(host, root, cluster=args.cluster(), reason=args.reason())
     transaction.touch_subtree(root)
     written, removed = _replace_subtree(transaction, root, keys)
     return _committed(transaction, root, {"written": written, "removed": removed})
@@ -113,7 +113,7 @@ def import_(host: Host, args: Args) -> Outcome:
             elektra="C03100",
         ) from None
     keys = [key for key in document.keys if names.is_below_or_same(key.name, root)]
-    transaction = Transaction(host, root, cluster=args.cluster())
+    transaction = Transaction(host, root, cluster=args.cluster(), reason=args.reason())
     transaction.touch_subtree(root)
     if strategy == "replace":
         written, removed = _replace_subtree(transaction, root, keys)
@@ -123,7 +123,9 @@ def import_(host: Host, args: Args) -> Outcome:
 
 
 OPERATIONS = (
-    Operation("set-all", set_all, frozenset({"key", "keys", "cluster"})),
+    Operation("set-all", set_all, frozenset({"key", "keys", "cluster", "reason"})),
     Operation("export", export, frozenset({"key", "format"})),
-    Operation("import", import_, frozenset({"key", "format", "data", "strategy", "cluster"})),
+    Operation(
+        "import", import_, frozenset({"key", "format", "data", "strategy", "cluster", "reason"})
+    ),
 )

@@ -15,6 +15,7 @@ from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.protected import refusal
+from elektraweb.kdb.spec import CRITICAL, Specification
 from elektraweb.kdb.types import FALSE_WORDS
 from elektraweb.wire.messages import ErrorCode, RemoteError
 
@@ -30,10 +31,13 @@ def locked_error(error: LockedError) -> RemoteError:
 class Transaction:
     """Changes to the keys at and below ``parent``, written by :meth:`commit` all at once."""
 
-    def __init__(self, host: Host, parent: str, *, cluster: str | None) -> None:
+    def __init__(
+        self, host: Host, parent: str, *, cluster: str | None, reason: str | None = None
+    ) -> None:
         self._host = host
         self._parent = parent
         self._cluster = cluster
+        self._reason = reason
         # A set of its own over the KDB's shared keys: keys are put and removed, never
         # changed in place, so copying each one (a 100k-key subtree) would buy nothing.
         self._keys = KeySet(host.kdb.view(parent))
@@ -90,9 +94,11 @@ class Transaction:
         except LockedError as error:
             raise locked_error(error) from None
         pending = self.changes()
+        critical = CriticalKeys(self._keys, cluster=self._cluster, reason=self._reason)
         for change in pending:
             check_protected(change)
             check_restrictions(change)
+            critical.check(change)
         if not pending:
             return []
         self._host.kdb.set(self._keys, self._parent, dry_run=self._host.preview)
@@ -102,10 +108,45 @@ class Transaction:
         return self.changes()
 
 
-def _restricted(key: Key | None, what: str) -> bool:
+def _flagged(key: Key | None, meta: str) -> bool:
     """As the KDB's validation reads ``restrict/*``: set to anything but a false word."""
-    flag = None if key is None else key.meta.get(f"restrict/{what}")
+    flag = None if key is None else key.meta.get(meta)
     return flag is not None and flag.casefold() not in FALSE_WORDS
+
+
+def _restricted(key: Key | None, what: str) -> bool:
+    return _flagged(key, f"restrict/{what}")
+
+
+class CriticalKeys:
+    """Refuses (``reason-required``) a change to a critical key that gives no reason. A key
+    read carries its specification's metadata; one being created is looked up in the
+    specification of ``keys`` (built once, on the first creation). A cluster's writes were
+    checked by clusterd before it fanned them out."""
+
+    def __init__(self, keys: KeySet, *, cluster: str | None, reason: str | None) -> None:
+        self._keys = keys
+        self._exempt = cluster is not None or reason is not None
+        self._specification: Specification | None = None
+
+    def check(self, change: Change) -> None:
+        if self._exempt or not self._critical(change):
+            return
+        raise RemoteError(
+            ErrorCode.REASON_REQUIRED,
+            f"{change.key} is critical (its specification sets {CRITICAL}): give a reason"
+            " for the change",
+            key=change.key,
+        )
+
+    def _critical(self, change: Change) -> bool:
+        if _flagged(change.old, CRITICAL) or _flagged(change.new, CRITICAL):
+            return True
+        if change.old is not None or change.new is None:
+            return False
+        if self._specification is None:
+            self._specification = Specification(self._keys)
+        return _flagged(Key(change.key, None, self._specification.meta_for(change.new)), CRITICAL)
 
 
 def check_expected(keys: KeySet, name: str, expected: Expect) -> None:

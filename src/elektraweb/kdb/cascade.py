@@ -16,6 +16,8 @@ a link that leads back to a name already being resolved is skipped.
 
 from __future__ import annotations
 
+from typing import Literal, NamedTuple
+
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError
 from elektraweb.kdb.key import Key
@@ -27,16 +29,28 @@ VALUE_NAMESPACES = names.CASCADE_ORDER[:-1]
 LISTABLE_NAMESPACES = names.CASCADE_ORDER
 
 
+Stage = Literal["spec", "override", "namespace", "fallback", "default"]
+
+
+class Tried(NamedTuple):
+    """One name the lookup tried, whether a key was there, and the step that tried it."""
+
+    name: str
+    found: bool
+    stage: Stage
+
+
 class _Search:
-    def __init__(self, ks: KeySet, trace: list[tuple[str, bool]] | None = None) -> None:
+    def __init__(self, ks: KeySet, trace: list[Tried] | None = None) -> None:
         self.ks = ks
         self.trace = trace
         self.resolving: set[str] = set()
         self._specification: Specification | None = None
+        self.stage: Stage = "namespace"  # a concrete name is a plain lookup
 
     def tried(self, name: str, key: Key | None) -> Key | None:
         if self.trace is not None:
-            self.trace.append((name, key is not None))
+            self.trace.append(Tried(name, key is not None, self.stage))
         return key
 
     def plain(self, name: str) -> Key | None:
@@ -53,7 +67,7 @@ class _Search:
         key = self.ks.lookup(spec_name) or self.specification.spec_key_for(spec_name)
         return self.tried(spec_name if key is None else key.name, key)
 
-    def links(self, spec_key: Key | None, array: str) -> Key | None:
+    def links(self, spec_key: Key | None, array: Literal["override", "fallback"]) -> Key | None:
         if spec_key is None:
             return None
         for target in _array_values(spec_key.meta, array):
@@ -72,19 +86,31 @@ class _Search:
             return self.plain(name)
         if name in self.resolving:
             return None
+        # What a link target's own lookup tries belongs to the link's step.
+        outermost = not self.resolving
         self.resolving.add(name)
+
+        def step(stage: Stage) -> None:
+            if outermost:
+                self.stage = stage
+
         try:
+            step("spec")
             spec_key = self.spec_key(name)
+            step("override")
             found = self.links(spec_key, "override")
             if found is not None:
                 return found
+            step("namespace")
             for namespace in _namespaces(spec_key):
                 found = self.plain(names.with_namespace(name, namespace))
                 if found is not None:
                     return found
+            step("fallback")
             found = self.links(spec_key, "fallback")
             if found is not None or not with_defaults:
                 return found
+            step("default")
             return self.default(name, spec_key) or self.plain(name)
         finally:
             self.resolving.discard(name)
@@ -122,12 +148,13 @@ def lookup(ks: KeySet, name: str) -> Key | None:
     return _Search(ks).resolve(names.canonical(name), with_defaults=True)
 
 
-def explain(ks: KeySet, name: str) -> list[tuple[str, bool]]:
-    """Every name ``lookup`` tries for ``name``, in order, and whether it was found there.
+def explain(ks: KeySet, name: str) -> list[Tried]:
+    """Every name ``lookup`` tries for ``name``, in order, whether it was found there, and
+    the step (spec key, override, namespace, fallback, default) that tried it.
 
     The first entry is the spec key: its own name when one steers the lookup (a pattern
     such as ``spec:/app/_/port`` when that is what matched), else the name it would have.
     """
-    trace: list[tuple[str, bool]] = []
+    trace: list[Tried] = []
     _Search(ks, trace).resolve(names.canonical(name), with_defaults=True)
     return trace

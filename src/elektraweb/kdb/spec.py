@@ -26,6 +26,9 @@ from elektraweb.kdb.key import NOTHING_INHERITED, Key
 from elektraweb.kdb.keyset import KeySet
 
 SPEC = "spec"
+CRITICAL = "critical"
+"""Metadata of a spec key that makes the keys it describes critical: set to anything but a
+false word, a change to them needs a reason (docs/validation.md, Critical keys)."""
 # Namespaces whose keys a specification describes.
 DESCRIBED = tuple(ns for ns in names.NAMESPACES if ns not in (SPEC, "meta"))
 _NO_META: Mapping[str, str] = {}

@@ -28,6 +28,7 @@ OPERATIONS = frozenset(
         "ping",
         "get",
         "ls",
+        "explain",
         "set",
         "rm",
         "mv",
@@ -57,6 +58,7 @@ class ErrorCode(StrEnum):
     LOCKED = "locked"
     FORBIDDEN = "forbidden"
     PROTECTED = "protected"
+    REASON_REQUIRED = "reason-required"
     TOO_LARGE = "too-large"
     BAD_REQUEST = "bad-request"
     INTERNAL = "internal"

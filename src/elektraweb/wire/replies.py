@@ -29,6 +29,7 @@ class OperationArgs(TypedDict, total=False):
     key: str
     expect: str | dict[str, str | None] | None
     preview: bool
+    reason: str
     cluster: str
     # get, ls, find
     depth: int | None
@@ -93,6 +94,23 @@ class ProblemJSON(TypedDict):
     elektra: str
 
 
+class SpecJSON(TypedDict):
+    """The spec key that steers a cascading lookup (null if none) and the metadata the
+    specification gives the name."""
+
+    key: str | None
+    meta: dict[str, str]
+
+
+class StepJSON(TypedDict):
+    """One name a cascading lookup tried: the step, whether a key was there, its value."""
+
+    name: str
+    found: bool
+    stage: str
+    value: NotRequired[str | None]
+
+
 class OperationReply(TypedDict, total=False):
     """What an operation answers; which members are present depends on the operation."""
 
@@ -115,8 +133,12 @@ class OperationReply(TypedDict, total=False):
     meta: dict[str, str]
     revision: str | None
     children: list[OperationReply]
-    resolved: str
+    resolved: str | None
     problems: list[ProblemJSON]
+    count: int
+    # explain
+    spec: SpecJSON
+    steps: list[StepJSON]
     # ls, find, lock, unlock
     keys: list[str]
     next: str | None

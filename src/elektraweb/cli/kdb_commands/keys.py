@@ -58,12 +58,12 @@ def _explain_lookup(keys: KeySet, name: str) -> None:
     """libelektra's lookup trace: the spec key (looked up with a callback), then, indented,
     the names tried after it; the namespaces only when no spec key steers the lookup."""
     trace = cascade.explain(keys, name)
-    (spec_name, spec_found), rest = trace[0], trace[1:]
+    (spec_name, spec_found, _), rest = trace[0], trace[1:]
     print(f"searching {spec_name}, found: {_found(spec_name, spec_found)}, options: KDB_O_CALLBACK")
     in_namespaces = {
         names.with_namespace(name, ns) for ns in (*cascade.VALUE_NAMESPACES, "default")
     }
-    for tried, found in rest:
+    for tried, found, _ in rest:
         if not (spec_found and tried in in_namespaces):
             print(f"    searching {tried}, found: {_found(tried, found)}")
 
@@ -77,7 +77,8 @@ def _add_link_targets(kdb: KDB, keys: KeySet, name: str) -> None:
     libelektra's `kdb get` does; a target's own spec key may link further on."""
     read = [subtree.cascading(name)]
     while True:
-        tried = {subtree.cascading(n) for n, _ in cascade.explain(keys, name) if names.is_valid(n)}
+        trace = cascade.explain(keys, name)
+        tried = {subtree.cascading(step.name) for step in trace if names.is_valid(step.name)}
         outside = {n for n in tried if not any(names.is_below_or_same(n, done) for done in read)}
         if not outside:  # every round reads a new subtree, and the links are finitely many
             return

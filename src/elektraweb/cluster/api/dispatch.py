@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from elektraweb.cluster.api import access as routes_access
 from elektraweb.cluster.api import audit as routes_audit
 from elektraweb.cluster.api import clusters as routes_clusters
+from elektraweb.cluster.api import compare as routes_compare
 from elektraweb.cluster.api import history as routes_history
 from elektraweb.cluster.api import instances as routes_instances
 from elektraweb.cluster.api import kdb as routes_kdb
@@ -40,6 +41,7 @@ ROUTES: tuple[Route, ...] = (
     *routes_mounts.ROUTES,
     *routes_clusters.ROUTES,
     *routes_kdb.CLUSTER_ROUTES,
+    *routes_compare.ROUTES,
     *routes_audit.ROUTES,
     *routes_history.ROUTES,
 )

@@ -11,12 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
+from elektraweb.cluster.api.guards import REASON, check_cluster_write, reason_of
 from elektraweb.cluster.api.kdb_operations import OPERATIONS, KdbOperation
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.preview import PREVIEW_SCHEMA
 from elektraweb.cluster.api.routing import Call, Handler, Route
 from elektraweb.cluster.api.schema import Schema
 from elektraweb.cluster.api.targets import (
+    ClusterTarget,
     KeyState,
     Target,
     audited_changes,
@@ -50,6 +52,11 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
             200, {"preview": True, "targets": await target.preview(operation.op, args)}
         )
     target.check_write(operation.op, args)
+    reason = reason_of(call)
+    if isinstance(target, ClusterTarget):
+        await check_cluster_write(target, operation.op, args, reason)
+    elif reason is not None:
+        args["reason"] = reason  # elektrad checks critical keys in the write's transaction
     key = args["key"]
     audit = call.services.audit
     # The intent is committed before the write leaves: a crash from here on leaves a pending
@@ -60,7 +67,7 @@ async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiRespon
         target_type=target.kind,
         target_id=target.id,
         key=key,
-        args=_summary_of(args),
+        args=_summary_of(args) | ({"reason": reason} if reason else {}),
     )
     try:
         written = await target.write(operation.op, args)
@@ -116,7 +123,7 @@ def _routes(
             tag=tag,
             body=operation.body,
             body_types=operation.body_types,
-            query=operation.query,
+            query=(*operation.query, REASON) if operation.write else operation.query,
             response=WRITE_OR_PREVIEW if operation.write else operation.response,
             errors=errors,
         )

@@ -11,6 +11,7 @@ from elektraweb.cluster.api.routing import Call, QueryParam
 from elektraweb.cluster.api.schema import (
     ANY,
     BOOLEAN,
+    INTEGER,
     NULLABLE_STRING,
     STRING,
     Schema,
@@ -26,7 +27,33 @@ FORMATS = ("dump", "ini", "json", "yaml", "toml")
 META: Schema = {"type": "object", "additionalProperties": STRING}
 KEY_STATE: Schema = obj(
     {"exists": BOOLEAN, "name": STRING, "path": STRING, "ls": array(STRING)},
-    {"value": NULLABLE_STRING, "meta": META, "revision": STRING, "children": array(ANY)},
+    {
+        "value": NULLABLE_STRING,
+        "meta": META,
+        "revision": STRING,
+        "children": array(ANY),
+        "count": INTEGER,
+    },
+    extra=True,
+)
+EXPLANATION: Schema = obj(
+    {
+        "key": STRING,
+        "resolved": NULLABLE_STRING,
+        "value": NULLABLE_STRING,
+        "spec": obj({"key": NULLABLE_STRING, "meta": META}),
+        "steps": array(
+            obj(
+                {
+                    "name": STRING,
+                    "found": BOOLEAN,
+                    "stage": enum("spec", "override", "namespace", "fallback", "default"),
+                },
+                {"value": NULLABLE_STRING},
+            )
+        ),
+    },
+    {"member": INTEGER},
     extra=True,
 )
 TEXT_OR_JSON = ("text/plain", "application/json")
@@ -81,7 +108,15 @@ class KdbOperation:
 
 
 def _get(call: Call) -> OperationArgs:
-    return {"key": _key(call), "depth": call.query_int("preload", 0, low=0, high=9)}
+    return {
+        "key": _key(call),
+        "depth": call.query_int("preload", 0, low=0, high=9),
+        "ls_limit": call.query_int("ls", 10_000, low=0, high=10_000),
+    }
+
+
+def _explain(call: Call) -> OperationArgs:
+    return {"key": _key(call)}
 
 
 def _ls(call: Call) -> OperationArgs:
@@ -201,8 +236,25 @@ OPERATIONS = (
                 "Levels of `children` to include (0-9).",
                 {"type": "integer", "minimum": 0, "maximum": 9},
             ),
+            QueryParam(
+                "ls",
+                "Most names in each `ls` (0-10000, default 10000); `count` always says how"
+                " many keys are at and below the key.",
+                {"type": "integer", "minimum": 0, "maximum": 10000},
+            ),
         ),
         response=KEY_STATE,
+    ),
+    KdbOperation(
+        "GET",
+        "kdbExplain",
+        "explain",
+        "How the key's cascading name resolves (`kdb get -v`): the spec key and its metadata,"
+        " each name tried by override, namespace, fallback and default, and the winner. A"
+        " cluster answers with the explanation of its first member that answers (`member`).",
+        _explain,
+        write=False,
+        response=EXPLANATION,
     ),
     KdbOperation(
         "PUT",

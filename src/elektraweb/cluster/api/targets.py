@@ -163,16 +163,38 @@ class InstanceTarget:
 class ClusterTarget:
     kind: TargetType = "cluster"
 
-    def __init__(self, cluster_service: ClusterService, cluster: Cluster) -> None:
+    def __init__(
+        self, services: Services, cluster_service: ClusterService, cluster: Cluster
+    ) -> None:
+        self._services = services
         self._cluster_service = cluster_service
         self.id = cluster.id
         self.cluster = cluster
 
     async def call(self, op: str, args: OperationArgs) -> OperationReply:
+        if op == "explain":
+            return await self.explain(args["key"])
         try:
             return await self._cluster_service.call(self.cluster, op, args)
         except GATEWAY_ERRORS as error:
             raise api_error(error, cluster=self.id) from error
+
+    async def explain(self, key: str) -> OperationReply:
+        """The members hold the specification: the first member that answers explains the
+        key, as it resolves there (``member`` names it). BadGateway if none answers."""
+        members = self._services.registry.members(self.id)
+        for member in members:
+            try:
+                reply = await self._services.gateway.call(
+                    member, "explain", {"key": key}, timeout=self._services.config.instance_timeout
+                )
+            except GATEWAY_ERRORS:
+                continue
+            return cast(OperationReply, {**reply, "member": member.id})
+        raise BadGateway(
+            f"no member of cluster {self.id} answered: its specification is not known",
+            cluster=self.id,
+        )
 
     async def write(self, op: str, args: OperationArgs) -> Written:
         """The cluster service reports the key's change as elektrad does: from the desired
@@ -204,4 +226,4 @@ def cluster_target(services: Services, cluster_id: int) -> ClusterTarget:
     cluster = services.registry.cluster(cluster_id)
     if services.cluster_service is None:
         raise NotImplementedYet("the cluster service is not available in this clusterd")
-    return ClusterTarget(services.cluster_service, cluster)
+    return ClusterTarget(services, services.cluster_service, cluster)

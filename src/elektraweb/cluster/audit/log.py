@@ -177,7 +177,9 @@ class AuditLog:
         """Append the pending entry of a change about to be sent, durably (committed with
         the writes of concurrent requests); it is in flight, left to its sender, until
         `release`d."""
-        result = {"outcome": "pending", "args": args}
+        # Bounded on their own, so that too large arguments (a set-all of 10k keys) become
+        # their digest and the entry keeps its shape for `conclude`.
+        result = {"outcome": "pending", "args": bounded(args, self.value_limit)}
         columns = (user, action, target_type, target_id, key, None, None, result)
 
         def insert(db: sqlite3.Connection) -> AuditEntry:

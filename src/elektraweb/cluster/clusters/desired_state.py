@@ -122,7 +122,7 @@ class DesiredState:
         bounds a `find`."""
         if op == "get":
             depth = _count(op, args, "depth", 0, 0, 9)
-            ls_limit = _count(op, args, "ls_limit", 10_000, 1, 1_000_000)
+            ls_limit = _count(op, args, "ls_limit", 10_000, 0, 1_000_000)
             return self._describe(key_name(op, args.get("key")), depth, ls_limit)
         if op == "ls":
             return self._ls(op, args)
@@ -164,6 +164,7 @@ class DesiredState:
             "name": names.basename(name),
             "path": name,
             "ls": [found.name for found in listing[:ls_limit]],
+            "count": len(listing),
         }
         if len(listing) > ls_limit:
             node["ls_truncated"] = True

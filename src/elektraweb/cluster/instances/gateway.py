@@ -24,6 +24,7 @@ INSTANCE_ERROR_STATUS = {
     "locked": 423,
     "forbidden": 403,
     "protected": 403,
+    "reason-required": 400,
     "too-large": 413,
     "bad-request": 400,
     "internal": 500,

@@ -15,6 +15,7 @@ import { SyncBadge } from '../registry/SyncBadge.js'
 import { NewKeyForm } from './NewKeyForm.js'
 import { TransferForm } from './TransferForm.js'
 import { MountsDialog } from './MountsDialog.js'
+import { CompareDialog } from '../compare/CompareDialog.js'
 
 function TargetHeader({ target }) {
   const { instances, clusters } = useStore((s) => ({ instances: s.instances, clusters: s.clusters }))
@@ -69,6 +70,7 @@ export function ConfigScreen() {
         ${editor && html`<button class="primary" onClick=${() => setDialog('new')}>+ New key</button>`}
         <button onClick=${() => setDialog('transfer')}>Import / Export</button>
         ${target.kind === 'instance' && html`<button onClick=${() => setDialog('mounts')}>Mounts</button>`}
+        <button onClick=${() => setDialog('compare')}>Compare with…</button>
       </span>
     </div>
     <div class="config-body">
@@ -85,6 +87,8 @@ export function ConfigScreen() {
       onClose=${() => setDialog(null)} />`}
     ${dialog === 'transfer' && html`<${TransferForm} target=${target} base=${selected ?? 'user:/'}
       canImport=${editor} onClose=${() => setDialog(null)} />`}
+    ${dialog === 'compare' && html`<${CompareDialog} target=${target} base=${selected}
+      onClose=${() => setDialog(null)} />`}
     ${dialog === 'mounts' && html`<${MountsDialog} target=${target} admin=${isAdmin(session)}
       onClose=${() => setDialog(null)} />`}
   `

@@ -14,6 +14,8 @@ import { focusKey } from './KeyTree.js'
 import { MetadataEditor } from './MetadataEditor.js'
 import { RelocateForm } from './RelocateForm.js'
 import { KeyHistory } from '../history/KeyHistory.js'
+import { EffectiveValue, useExplanation } from './EffectiveValue.js'
+import { ConfirmButton } from '../shared/ConfirmButton.js'
 
 function ElsewhereWarning({ elsewhere }) {
   const who = elsewhere.origin === 'external' ? 'on the host'
@@ -59,6 +61,7 @@ export function KeyPanel() {
   const [relocating, setRelocating] = useState(null)
   const path = config.selected
   const specKey = useSpecKey(config.target, path, config.nodes[path]?.meta)
+  const explanation = useExplanation(config.target, path, config.nodes[path]?.revision)
   if (!path) {
     return html`<div class="key-panel empty-panel"><p class="muted">Select a key to see and change it.
       Use ↑ ↓ to move, → to open, Enter to edit.</p></div>`
@@ -68,7 +71,10 @@ export function KeyPanel() {
   const lockedBy = config.locked[path]
   const editable = canEdit(session)
   const reason = readOnlyReason(node, { lockedBy, canEdit: editable })
-  const meta = node.meta
+  // A cluster has no specification of its own: its members' types and checks its keys.
+  const meta = config.target.kind === 'cluster'
+    ? { ...(explanation.explained?.spec.meta ?? {}), ...node.meta }
+    : node.meta
   const isRoot = path.endsWith(':/')
   const remove = () => deleteKey(config.target, path)
     .then(() => focusKey(getState().config?.selected))
@@ -87,15 +93,20 @@ export function KeyPanel() {
       </header>
       ${meta.description && html`<p class="description">${meta.description}</p>`}
       ${editor?.path === path && editor.elsewhere && html`<${ElsewhereWarning} elsewhere=${editor.elsewhere} />`}
-      <${ValueEditor} key=${path} target=${config.target} node=${node} readOnly=${reason} />
+      <${ValueEditor} key=${path} target=${config.target} node=${{ ...node, meta }} readOnly=${reason} />
       ${(node.value === null || !node.exists) && meta.default !== undefined &&
       html`<p class="default">Default: <code>${meta.default}</code> (used while no value is set)</p>`}
       ${meta.example && html`<p class="muted small">Example: <code>${meta.example}</code></p>`}
+      ${!isRoot && html`<${EffectiveValue} ...${explanation} />`}
       ${editable && !isRoot && html`
         <div class="key-actions" role="group" aria-label="Key actions">
           <button disabled=${Boolean(lockedBy)} onClick=${() => setRelocating('move')}>Rename / move</button>
           <button onClick=${() => setRelocating('copy')}>Duplicate / copy</button>
-          <button class="danger" disabled=${Boolean(lockedBy)} onClick=${remove}>Delete</button>
+          ${node.below > 0 && !lockedBy
+            ? html`<${ConfirmButton} className="danger" label="Delete" confirm=${`Delete ${path}`}
+                consequence=${`This removes ${path}${node.exists ? '' : ' (it has no value itself)'} and the ${node.below} key${node.below === 1 ? '' : 's'} below it${config.target.kind === 'cluster' ? ', on every member of the cluster' : ''}. Undo brings them back while this page is open.`}
+                onConfirm=${remove} />`
+            : html`<button class="danger" disabled=${Boolean(lockedBy)} onClick=${remove}>Delete</button>`}
         </div>`}
       ${node.exists && html`<${MetadataEditor} key=${`meta:${path}:${node.revision}`} target=${config.target}
         path=${path} meta=${meta} readOnly=${!editable || Boolean(lockedBy) || Boolean(specKey)}

@@ -63,7 +63,7 @@ function KeyRow({ row, config, focusable }) {
       ${locked && html`<span class="lock"><${LockIcon} title=${`locked: owned by cluster ${locked}`} /></span>`}
       <span class="key-value">${preview(node)}</span>
       ${expandable && node && node.below > 0 &&
-      html`<span class="key-count" title="keys below">${node.below}${node.belowTruncated ? '+' : ''}</span>`}
+      html`<span class="key-count" title="keys below">${node.below}</span>`}
     </div>
   `
 }

@@ -1,14 +1,15 @@
 // The configuration screen's tree: which keys are loaded, expanded, selected, searched.
-// Children load lazily with one `GET .../kdb/{key}?preload=1` per expanded key, so opening a
-// large instance costs one request per namespace, whatever its size.
+// Children load lazily with one `GET .../kdb/{key}?preload=1&ls=0` per expanded key: one level,
+// with each node's real count of keys and none of their names, so opening a large instance
+// costs one small request per namespace, whatever its size.
 
 import { getState, reportError, update } from '../shared/store.js'
 import { kdbPath, request } from '../shared/api.js'
 import { ancestorsOf, escapedParts, isArrayPart, isBelowOrSame, NAMESPACES, parentOf } from './keynames.js'
 
-/** A tree node from the API's key shape: the names below it are only counted. */
+/** A tree node from the API's key shape: the keys below it are only counted. */
 function toNode(raw) {
-  const below = raw.ls.length - (raw.exists ? 1 : 0)
+  const below = raw.count - (raw.exists ? 1 : 0)
   return {
     path: raw.path,
     name: raw.name,
@@ -17,7 +18,6 @@ function toNode(raw) {
     meta: raw.exists ? raw.meta ?? {} : {},
     revision: raw.revision ?? null,
     below,
-    belowTruncated: Boolean(raw.ls_truncated),
     children: null, // paths, once loaded
   }
 }
@@ -68,7 +68,7 @@ export async function loadNode(path) {
   if (!target) return
   updateConfig((c) => ({ loading: { ...c.loading, [path]: true } }))
   try {
-    const raw = await request('GET', kdbPath(target, 'kdb', path), { query: { preload: '1' } })
+    const raw = await request('GET', kdbPath(target, 'kdb', path), { query: { preload: '1', ls: '0' } })
     if (!sameTarget(target)) return
     updateConfig((c) => {
       const nodes = { ...c.nodes }

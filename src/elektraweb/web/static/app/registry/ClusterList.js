@@ -13,11 +13,13 @@ function Member({ cluster, instance, admin }) {
       <a href=${`#/instances/${instance.id}`}>${instance.name}</a>
       <${StatusBadge} status=${instance.status} />
       <${SyncBadge} kind="instance" item=${instance} />
-      ${admin && html`<button class="icon" aria-label=${`Remove ${instance.name} from ${cluster.name}`}
-        title="Remove from cluster"
-        onClick=${() => removeMember(cluster.id, instance.id)
+      ${admin && html`<${ConfirmButton} className="icon" label="×"
+        ariaLabel=${`Remove ${instance.name} from ${cluster.name}`}
+        confirm=${`Remove ${instance.name} from ${cluster.name}`}
+        consequence=${`${instance.name} leaves ${cluster.name}: the cluster's keys are unlocked on it and keep their values there, but later changes to ${cluster.name} no longer reach it.`}
+        onConfirm=${() => removeMember(cluster.id, instance.id)
           .then(() => document.getElementById(`add-member-${cluster.id}`)?.focus())
-          .catch((e) => reportError(e, `Could not remove ${instance.name}`))}>×</button>`}
+          .catch((e) => reportError(e, `Could not remove ${instance.name}`))} />`}
     </li>
   `
 }

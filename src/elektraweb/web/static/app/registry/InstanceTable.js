@@ -39,6 +39,7 @@ export function InstanceTable({ onEdit }) {
               ${admin && html`<td class="actions">
                 <button class="ghost" onClick=${() => onEdit(instance)}>Edit</button>
                 <${ConfirmButton} label="Remove" confirm=${`Remove ${instance.name}`}
+                  consequence=${`${instance.name} is unregistered: clusterd stops reaching it${instance.cluster == null ? '' : ' and it leaves its cluster, whose keys it keeps but no longer receives'}. Its own configuration stays on the host; the audit log keeps its history.`}
                   onConfirm=${() => removeInstance(instance.id)
                     .then(() => document.getElementById('instances-title')?.focus())
                     .catch((e) => reportError(e, `Could not remove ${instance.name}`))} />

@@ -50,11 +50,19 @@ export function subscribeEvents(prefix) {
   return () => subscriber?.unsubscribe(prefix)
 }
 
-/** One API request over `/zmq`; resolves with the body, throws ApiError for status ≥ 400. */
+/** One API request over `/zmq`; resolves with the body, throws ApiError for status ≥ 400.
+ * A write to a critical key without a reason (400 reason-required) asks the user for one,
+ * in the browser's own prompt, and is sent again with it; cancelled, the refusal stands. */
 export async function request(method, path, { body, query } = {}) {
   if (!dealer) throw new Error('not connected to clusterd')
   const reply = await dealer.request(method, path, { body, query })
-  if (reply.status >= 400) throw new ApiError(reply.status, reply.body, method, path)
+  if (reply.status >= 400) {
+    const error = new ApiError(reply.status, reply.body, method, path)
+    if (error.code !== 'reason-required' || query?.reason) throw error
+    const reason = window.prompt(`${error.message}.\nReason for this change (kept in the audit log):`, '')
+    if (!reason?.trim()) throw error
+    return request(method, path, { body, query: { ...query, reason: reason.trim() } })
+  }
   return reply.body
 }
 

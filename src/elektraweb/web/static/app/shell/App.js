@@ -10,11 +10,15 @@ import { ConfirmChanges } from '../history/ConfirmChanges.js'
 import { OverviewScreen } from '../registry/OverviewScreen.js'
 import { ConfigScreen } from '../config/ConfigScreen.js'
 import { AuditScreen } from '../audit/AuditScreen.js'
+import { AccessScreen } from '../users/AccessScreen.js'
+import { CompareScreen } from '../compare/CompareScreen.js'
 import { screenTitle } from './navigation.js'
 
 function Screen({ screen }) {
   if (screen === 'config') return html`<${ConfigScreen} />`
   if (screen === 'audit') return html`<${AuditScreen} />`
+  if (screen === 'access') return html`<${AccessScreen} />`
+  if (screen === 'compare') return html`<${CompareScreen} />`
   return html`<${OverviewScreen} />`
 }
 
@@ -44,7 +48,7 @@ export function App() {
     route: s.route,
     title: s.session ? screenTitle(s) : 'Log in',
   }))
-  const routeKey = session ? `${route.screen}/${route.kind ?? ''}/${route.id ?? ''}` : null
+  const routeKey = session ? `${route.screen}/${route.kind ?? ''}/${route.id ?? ''}/${route.query ?? ''}` : null
   useScreenChange(title, routeKey)
   if (!sessionChecked) return html`<p class="splash">Loading elektra-web…</p>`
   if (!session) {

@@ -28,6 +28,7 @@ export function TopBar() {
       <nav class="nav" aria-label="Screens">
         <${NavLink} href="#/" current=${screen === 'overview'}>Overview<//>
         <${NavLink} href="#/audit" current=${screen === 'audit'}>Audit log<//>
+        <${NavLink} href="#/access" current=${screen === 'access'}>Users and tokens<//>
       </nav>
       <div class="topbar-actions">
         <button class="ghost" onClick=${undo} disabled=${!undoLabel}

@@ -1,4 +1,5 @@
-// Screens by URL hash: `#/`, `#/instances/3`, `#/clusters/2`, `#/audit`; the back button works.
+// Screens by URL hash: `#/`, `#/instances/3`, `#/clusters/2`, `#/audit`, `#/access`,
+// `#/compare`; the back button works.
 
 import { getState, reportError, update } from '../shared/store.js'
 import { loadLocks, loadNode, openConfig } from '../config/tree.js'
@@ -16,12 +17,15 @@ function parse(hash) {
     return { screen: 'config', kind: config[1] === 'clusters' ? 'cluster' : 'instance', id: Number(config[2]) }
   }
   if (hash.startsWith('#/audit')) return { screen: 'audit' }
+  if (hash.startsWith('#/access')) return { screen: 'access' }
+  if (hash.startsWith('#/compare')) return { screen: 'compare', query: hash.split('?')[1] ?? '' }
   return { screen: 'overview' }
 }
 
 export function hrefFor(route) {
   if (route.screen === 'config') return `#/${route.kind === 'cluster' ? 'clusters' : 'instances'}/${route.id}`
   if (route.screen === 'audit') return '#/audit'
+  if (route.screen === 'access') return '#/access'
   return '#/'
 }
 
@@ -34,6 +38,8 @@ export function targetName(state, target) {
 export function screenTitle(state) {
   const { route } = state
   if (route.screen === 'audit') return 'Audit log'
+  if (route.screen === 'access') return 'Users and tokens'
+  if (route.screen === 'compare') return 'Compare'
   if (route.screen === 'config') {
     return `${targetName(state, { kind: route.kind, id: route.id })} (${route.kind}) configuration`
   }

@@ -1,0 +1,69 @@
+"""The reason a write gives, and what a cluster write must pass before its fan-out, from its
+members' specification (docs/validation.md, Critical keys): a critical key needs a reason, and
+the value must fit, before the desired state changes or any member is written. An instance
+checks its own writes, in the write's transaction (elektrad's `reason-required`)."""
+
+from __future__ import annotations
+
+from elektraweb.cluster.api.errors import BadGateway, BadRequest, GatewayTimeout
+from elektraweb.cluster.api.routing import Call, QueryParam
+from elektraweb.cluster.api.targets import ClusterTarget
+from elektraweb.kdb.errors import ValidationError
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.spec import CRITICAL
+from elektraweb.kdb.types import FALSE_WORDS
+from elektraweb.kdb.validation import validate_key
+from elektraweb.wire.replies import OperationArgs
+
+MAX_REASON = 500
+
+REASON = QueryParam(
+    "reason",
+    "Why the change is made (kept in the audit log); required when the key's specification"
+    f" sets `{CRITICAL}`; at most {MAX_REASON} characters.",
+)
+
+
+def reason_of(call: Call) -> str | None:
+    """The write's reason (`?reason=`), stripped; None if none was given."""
+    reason = call.request.query.get("reason", "").strip()
+    if len(reason) > MAX_REASON:
+        raise BadRequest(
+            f"query parameter reason has {len(reason)} characters; at most {MAX_REASON}",
+            field="reason",
+        )
+    return reason or None
+
+
+async def check_cluster_write(
+    target: ClusterTarget, op: str, args: OperationArgs, reason: str | None
+) -> None:
+    """Refuse (400, naming the key) a write to a critical key without a reason, and a `set` of
+    a value the members' specification does not allow."""
+    key = args["key"]
+    try:
+        explained = await target.explain(key)
+    except (BadGateway, GatewayTimeout):
+        # No member answers: nothing is written to one now; each validates on convergence.
+        return
+    described = explained.get("spec")
+    spec = described["meta"] if described else {}
+    flag = spec.get(CRITICAL)
+    if flag is not None and flag.casefold() not in FALSE_WORDS and reason is None:
+        raise BadRequest(
+            f"{key} is critical (its specification sets {CRITICAL}): give a reason for the"
+            " change",
+            code="reason-required",
+            key=key,
+        )
+    if op == "set" and isinstance(args.get("value"), str):
+        try:
+            validate_key(Key(key, args["value"]), spec)
+        except ValidationError as error:
+            raise BadRequest(
+                f"{error.message} (the members' specification)",
+                code="validation",
+                key=key,
+                value=args["value"],
+                elektra=error.code,
+            ) from None
