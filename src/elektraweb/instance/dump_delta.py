@@ -56,9 +56,9 @@ def delta(
     first = bisect_right(old.starts, prefix) - 1
     if first < 0:
         return None  # the header itself changed
-    # Records start alike (`$`): bytes inserted at a record's end (its new metadata) can share
-    # their first bytes with the next record's start, so the prefix may reach past it.
-    first = max(first - 1, 0)
+    if first and data.startswith(b"$meta", old.starts[first]):
+        # Metadata appended to the record before: its `$` matched the start of this one.
+        first -= 1
     # Both end with `$end`: the shared end reaches at least that far, whatever limited it.
     last = min(bisect_left(old.starts, len(before) - suffix), len(old.starts) - 1)
     shift = len(data) - len(before)
