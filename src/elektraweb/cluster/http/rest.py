@@ -154,10 +154,16 @@ async def log_requests(request: web.Request, handler: _Middleware) -> web.Stream
         )
 
 
+def _is_api_path(path: str) -> bool:
+    """The API's and the sockets' paths (`/api/...`, `/zmq...`): never the web client's."""
+    return path == "/api" or path.startswith(("/api/", "/zmq"))
+
+
 @web.middleware
 async def api_errors(request: web.Request, handler: _Middleware) -> web.StreamResponse:
-    """Answer API paths with the API's JSON error shape, also when aiohttp itself refuses."""
-    if request.path.startswith("/api/") and isinstance(
+    """Answer API and socket paths with the API's JSON error shape, also when aiohttp itself
+    refuses."""
+    if _is_api_path(request.path) and isinstance(
         request.match_info.route.resource, web.StaticResource
     ):
         # The web client's files are served at "/", so they would answer unknown API paths.
@@ -168,7 +174,7 @@ async def api_errors(request: web.Request, handler: _Middleware) -> web.StreamRe
     except ApiError as error:
         return web.json_response(error.body(), status=error.status)
     except web.HTTPException as error:
-        if not request.path.startswith("/api/") or error.status < 400:
+        if not _is_api_path(request.path) or error.status < 400:
             raise
         refusal: ApiError
         if error.status == 404:
