@@ -26,6 +26,7 @@ from pathlib import Path
 import zmq
 import zmq.asyncio
 
+from elektraweb.cluster.http.connections import raise_descriptor_limit
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.instance.config import announced_events, read_allowed_keys
 from elektraweb.instance.context import Host
@@ -36,6 +37,7 @@ from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.mounts import Paths
 from elektraweb.wire.keys import KeyPair
+from elektraweb.wire.limits import allow_many_sockets
 from elektraweb.wire.server import WireServer
 from elektraweb.wire.zap import ZapAllowList
 
@@ -127,9 +129,9 @@ class Fleet:
         self._instances: list[SimulatedInstance] = []
 
     async def start(self) -> list[FleetInstance]:
+        raise_descriptor_limit()  # per instance: 2 listening sockets, their connections
         self._context = zmq.asyncio.Context()
-        # Two sockets per instance, each with its connection: well above libzmq's default 1024.
-        self._context.set(zmq.MAX_SOCKETS, 4 * self._count + 64)
+        allow_many_sockets(self._context, 2 * self._count + 64)
         self._zap = ZapAllowList(self._context, self._allowed_keys)
         self._zap.start()
         self._worker = KDBWorker()
