@@ -38,6 +38,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -868,20 +869,22 @@ async def fleet_settled(api: Api, cluster: int, count: int) -> tuple[float, floa
 
 
 async def fleet_fanout(api: Api, cluster: int, count: int, sets: int) -> dict[str, Any]:
+    """`sets` cluster writes, one after the other; their latency and what the members said."""
     path = kdb_path(f"clusters/{cluster}", FLEET_KEY)
     await api.call("PUT", path, "warm")
     latencies: list[float] = []
-    not_applied = 0
+    results: Counter[str] = Counter()  # member status -> how often, over all sets
     for serial in range(sets):
         started = time.perf_counter()
-        answer = await api.call("PUT", path, f"fleet-{serial}")
+        members = (await api.call("PUT", path, f"fleet-{serial}"))["members"]
         latencies.append(time.perf_counter() - started)
-        statuses = [member["status"] for member in answer["members"].values()]
-        if len(statuses) != count:
-            raise BenchError(f"cluster of {count} answered for {len(statuses)} members")
-        not_applied += sum(status != "applied" for status in statuses)
+        results.update(member["status"] for member in members.values())
+    if results.total() != sets * count:
+        raise BenchError(f"{sets} sets on {count} members answered {results.total()} results")
     p50, p99 = percentiles_ms(latencies)
-    return {"sets": sets, "p50_ms": p50, "p99_ms": p99, "not_applied": not_applied}
+    not_applied = results.total() - results["applied"]
+    return {"sets": sets, "p50_ms": p50, "p99_ms": p99, "not_applied": not_applied,
+            "member_results": dict(results)}  # fmt: skip
 
 
 async def measure_fleet(bench: Fleet, args: argparse.Namespace) -> dict[str, Any]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,23 +16,14 @@ SYSTEM_PYTHON = "/usr/bin/python3"
 CLIENT = Path(__file__).parents[2] / "support" / "libzmq_client.py"
 
 
-@pytest.fixture
-async def clusterd(tmp_path: Path) -> AsyncIterator[Clusterd]:
-    daemon = Clusterd(tmp_path / "clusterd")
-    try:
-        yield await daemon.start()
-    finally:
-        await daemon.stop()
-
-
 def require_system_pyzmq() -> None:
     found = subprocess.run([SYSTEM_PYTHON, "-c", "import zmq"], capture_output=True)
     if found.returncode != 0:
         pytest.fail("Debian's python3-zmq is not installed: run `make install`")
 
 
-async def test_libzmq_dealer_gets_replies_and_sub_receives_the_event(clusterd: Clusterd) -> None:
-    require_system_pyzmq()
+async def run_client(clusterd: Clusterd) -> tuple[int | None, bytes, bytes]:
+    """Run the libzmq client against `clusterd` with a new token: exit code, stdout, stderr."""
     status, token = await clusterd.api("POST", "/api/tokens", {"name": "libzmq"})
     assert status == 201, token
     base = clusterd.url.replace("http://", "ws://", 1)
@@ -47,7 +37,17 @@ async def test_libzmq_dealer_gets_replies_and_sub_receives_the_event(clusterd: C
         if process.returncode is None:
             process.kill()
             await process.wait()
-    assert process.returncode == 0, errors.decode()
+    return process.returncode, output, errors
+
+
+async def test_libzmq_dealer_gets_replies_and_sub_receives_the_event(tmp_path: Path) -> None:
+    require_system_pyzmq()
+    clusterd = Clusterd(tmp_path / "clusterd")
+    try:
+        returncode, output, errors = await run_client(await clusterd.start())
+    finally:
+        await clusterd.stop()
+    assert returncode == 0, errors.decode()
     *replies, event = [json.loads(line) for line in output.decode().splitlines()]
     assert replies, "the event came before any reply"
     created = {}
