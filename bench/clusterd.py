@@ -830,13 +830,16 @@ FLEET_FANOUT_AIM_MS, FLEET_RSS_AIM_MB = 2000.0, 200.0
 
 
 async def register_fleet(api: Api, instances: list[dict[str, str]], cluster: int) -> list[float]:
-    """Register every instance and add it to `cluster`, 8 at a time; when each was done."""
+    """Register every instance and add it to `cluster`, 8 at a time; when each was done.
+    Registered without asking each for its `version` first (`offline`): the links come up on
+    their own, and `fleet_settled` waits for all of them."""
     pending = iter(instances)
     done = [time.perf_counter()]
 
     async def registrar() -> None:
         for instance in pending:
-            body = {key: instance[key] for key in ("name", "endpoint", "public_key")}
+            body: dict[str, Any] = {"offline": True}
+            body.update((key, instance[key]) for key in ("name", "endpoint", "public_key"))
             registered = await api.call("POST", "/api/instances", body, expect=201)
             await join_fleet_member(api, cluster, registered["id"])
             done.append(time.perf_counter())
