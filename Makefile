@@ -23,6 +23,12 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
+# Debian's python3-zmq (libzmq 4.3.4): the tests drive clusterd's sockets with libzmq's own
+# ws:// transport under /usr/bin/python3, next to jszmq.
+SYSTEM_PYZMQ := /usr/lib/python3/dist-packages/zmq/__init__.py
+$(SYSTEM_PYZMQ):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-zmq >/dev/null
+
 # preact, its hooks and htm: copied from npm into the web client's static/vendor/.
 WEB := src/elektraweb/web
 WEB_STAMP := $(WEB)/static/vendor/.installed
@@ -31,7 +37,7 @@ $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json $(STAMP)
 	$(BIN)/python -m elektraweb.web.assets
 	touch $(WEB_STAMP)
 
-install: $(STAMP) $(NODE_STAMP) $(WEB_STAMP) $(CHROMIUM)
+install: $(STAMP) $(NODE_STAMP) $(WEB_STAMP) $(CHROMIUM) $(SYSTEM_PYZMQ)
 
 demo: install
 	$(BIN)/elektra-web demo

@@ -44,6 +44,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -845,7 +846,18 @@ def main() -> int:
         help="measure the fan-out only (no hop, events or registry): a quick before/after",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument(
+        "--fleet",
+        type=int,
+        default=0,
+        metavar="N",
+        help="instead, the fleet section: N simulated instances (elektra-web fleet), e.g. 1000",
+    )
+    parser.add_argument("--fleet-sets", type=int, default=20, help="cluster sets on the fleet")
     args = parser.parse_args()
+    if args.fleet:
+        output = RESULTS_FLEET if args.output == RESULTS else args.output
+        return finish(lambda: run_fleet(args), print_fleet_report, output)
     return finish(lambda: run(args), print_report, args.output)
 
 
@@ -865,6 +877,184 @@ def finish(
     output.write_text(json.dumps(report, indent=1) + "\n")
     print(f"\nwritten to {output}")
     return 0
+
+
+# -- fleet: clusterd in front of `elektra-web fleet` ----------------------------------------
+
+RESULTS_FLEET = HERE / "results" / "clusterd-fleet.json"
+FLEET_KEY = "system:/bench/fleet"
+FLEET_START_SECONDS = 600.0
+FLEET_SETTLE_SECONDS = 600.0
+FLEET_FANOUT_AIM_MS, FLEET_RSS_AIM_MB = 2000.0, 200.0
+
+
+async def register_fleet(api: Api, instances: list[dict[str, str]], cluster: int) -> list[float]:
+    """Register every instance and add it to `cluster`, 8 at a time; when each was done.
+    Registered without asking each for its `version` first (`offline`): the links come up on
+    their own, and `fleet_settled` waits for all of them."""
+    pending = iter(instances)
+    done = [time.perf_counter()]
+
+    async def registrar() -> None:
+        for instance in pending:
+            body: dict[str, Any] = {"offline": True}
+            body.update((key, instance[key]) for key in ("name", "endpoint", "public_key"))
+            registered = await api.call("POST", "/api/instances", body, expect=201)
+            await join_fleet_member(api, cluster, registered["id"])
+            done.append(time.perf_counter())
+
+    await asyncio.gather(*(registrar() for _ in range(8)))
+    return done
+
+
+async def join_fleet_member(api: Api, cluster: int, instance: int) -> None:
+    body = {"instance": instance}
+    await api.call("POST", f"/api/clusters/{cluster}/instances", body, expect=201)
+
+
+async def fleet_settled(api: Api, cluster: int, count: int) -> tuple[float, float]:
+    """Wait until all `count` instances are online, then until the cluster is in sync; the
+    seconds from the call to each. A `BenchError` after FLEET_SETTLE_SECONDS."""
+    started = time.perf_counter()
+    online_after = 0.0
+    while time.perf_counter() - started < FLEET_SETTLE_SECONDS:
+        if not online_after:
+            listed = await api.call("GET", "/api/instances")
+            if sum(bool(row["status"]["online"]) for row in listed) == count:
+                online_after = time.perf_counter() - started
+        if online_after:
+            sync = (await api.call("GET", f"/api/clusters/{cluster}"))["sync"]
+            if sync["state"] == "in-sync":
+                return online_after, time.perf_counter() - started
+        await asyncio.sleep(0.5)
+    raise BenchError(f"the fleet's {count} members did not settle in {FLEET_SETTLE_SECONDS} s")
+
+
+async def fleet_fanout(api: Api, cluster: int, count: int, sets: int) -> dict[str, Any]:
+    """`sets` cluster writes, one after the other; their latency and what the members said."""
+    path = kdb_path(f"clusters/{cluster}", FLEET_KEY)
+    await api.call("PUT", path, "warm")
+    latencies: list[float] = []
+    results: Counter[str] = Counter()  # member status -> how often, over all sets
+    for serial in range(sets):
+        started = time.perf_counter()
+        members = (await api.call("PUT", path, f"fleet-{serial}"))["members"]
+        latencies.append(time.perf_counter() - started)
+        results.update(member["status"] for member in members.values())
+    if results.total() != sets * count:
+        raise BenchError(f"{sets} sets on {count} members answered {results.total()} results")
+    p50, p99 = percentiles_ms(latencies)
+    not_applied = results.total() - results["applied"]
+    return {"sets": sets, "p50_ms": p50, "p99_ms": p99, "not_applied": not_applied,
+            "member_results": dict(results)}  # fmt: skip
+
+
+async def measure_fleet(bench: Fleet, args: argparse.Namespace) -> dict[str, Any]:
+    count = args.fleet
+    clusterd, url, keypair = await bench.clusterd("clusterd-fleet")
+    out = bench.base / "fleet.json"
+    simulator = processes.fleet(
+        count=count, allow_key=keypair.public, out=out, log_path=bench.base / "fleet.log"
+    )
+    bench.daemons.append(simulator)
+    started = time.perf_counter()
+    await simulator.start(timeout=FLEET_START_SECONDS)
+    report: dict[str, Any] = {"instances": count, "fleet_start_s": time.perf_counter() - started}
+    print(f"fleet: {count} instances up in {report['fleet_start_s']:.1f} s", flush=True)
+    api = await Api.login(url)
+    try:
+        cluster = (await api.call("POST", "/api/clusters", {"name": "fleet"}, expect=201))["id"]
+        done = await register_fleet(api, json.loads(out.read_text()), cluster)
+        report["register_and_join_per_second"] = count / (done[-1] - done[0])
+        report["first_online_s"], report["first_in_sync_s"] = await fleet_settled(
+            api, cluster, count
+        )
+        listing = []
+        for _ in range(5):
+            listed_at = time.perf_counter()
+            await api.call("GET", "/api/instances")
+            listing.append(time.perf_counter() - listed_at)
+        report["list_instances_p50_ms"] = statistics.median(listing) * 1e3
+        print(f"registry: GET /api/instances {report['list_instances_p50_ms']:.1f} ms", flush=True)
+        report["fanout"] = await fleet_fanout(api, cluster, count, args.fleet_sets)
+        report["rss_mb_after_fanout"] = rss_mb(clusterd.pid)
+        fanout = report["fanout"]
+        print(
+            f"fan-out to {count}: p50 {fanout['p50_ms']:.1f} ms, p99 {fanout['p99_ms']:.1f} ms;"
+            f" clusterd RSS {report['rss_mb_after_fanout']:.1f} MB",
+            flush=True,
+        )
+    finally:
+        await api.session.close()
+    # Restart: the same state directory, a new process; from its start until every member
+    # is online again and the cluster in sync.
+    await bench.stop([clusterd])
+    restarted_at = time.perf_counter()
+    clusterd, url, _keypair = await bench.clusterd("clusterd-fleet")
+    api = await Api.login(url)
+    try:
+        up = time.perf_counter() - restarted_at
+        online, in_sync = await fleet_settled(api, cluster, count)
+        report["restart_online_s"], report["restart_in_sync_s"] = up + online, up + in_sync
+        report["rss_mb_after_restart"] = rss_mb(clusterd.pid)
+    finally:
+        await api.session.close()
+    return report
+
+
+async def run_fleet(args: argparse.Namespace) -> dict[str, Any]:
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    settings = {"fleet": args.fleet, "fleet_sets": args.fleet_sets}
+    settings["load_average_before"] = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="bench-clusterd-fleet-") as temp:
+        bench = Fleet(Path(temp))
+        try:
+            report: dict[str, Any] = {"settings": settings, **await measure_fleet(bench, args)}
+        finally:
+            await bench.stop()
+    settings["load_average_after"] = os.getloadavg()[0]
+    rss = max(report["rss_mb_after_fanout"], report["rss_mb_after_restart"])
+    report["aims"] = [
+        {"aim": "fleet fan-out p50 ms", "value": report["fanout"]["p50_ms"],
+         "limit": FLEET_FANOUT_AIM_MS},
+        {"aim": "fleet clusterd RSS MB", "value": rss, "limit": FLEET_RSS_AIM_MB},
+    ]  # fmt: skip
+    for aim in report["aims"]:
+        aim["met"] = aim["value"] <= aim["limit"]
+    return report
+
+
+def print_fleet_report(report: dict[str, Any]) -> None:
+    settings, fanout = report["settings"], report["fanout"]
+    print(
+        f"\nload average (1 min) {settings['load_average_before']:.1f} before, "
+        f"{settings['load_average_after']:.1f} after, on {os.cpu_count()} CPUs"
+    )
+    rows = [
+        ("instances (one fleet process)", f"{report['instances']}"),
+        ("fleet start", f"{report['fleet_start_s']:.1f} s"),
+        ("register + join", f"{report['register_and_join_per_second']:.0f} /s"),
+        ("all online, in sync (first start)",
+         f"{report['first_online_s']:.1f} s, {report['first_in_sync_s']:.1f} s"),
+        ("GET /api/instances p50", f"{report['list_instances_p50_ms']:.1f} ms"),
+        (f"fan-out p50 / p99 ({fanout['sets']} sets)",
+         f"{fanout['p50_ms']:.1f} / {fanout['p99_ms']:.1f} ms"),
+        ("member results not applied", f"{fanout['not_applied']}"),
+        ("after restart: all online, in sync",
+         f"{report['restart_online_s']:.1f} s, {report['restart_in_sync_s']:.1f} s"),
+        ("clusterd RSS after fan-out, restart",
+         f"{report['rss_mb_after_fanout']:.1f}, {report['rss_mb_after_restart']:.1f} MB"),
+    ]  # fmt: skip
+    for name, value in rows:
+        print(f"{name:40}{value:>28}")
+    print(f"\n{'aim':44}{'value':>10}{'limit':>8}  met")
+    for aim in report["aims"]:
+        print(
+            f"{aim['aim']:44}{aim['value']:>10.2f}{aim['limit']:>8.1f}  "
+            f"{'yes' if aim['met'] else 'NO'}"
+        )
 
 
 if __name__ == "__main__":

@@ -147,11 +147,16 @@ def _parser() -> argparse.ArgumentParser:
 
 async def serve(config: Config) -> None:
     """Run clusterd with the daemon link and the browser link until SIGTERM or SIGINT."""
+    import zmq.asyncio
+
     from elektraweb.cluster.build import build
     from elektraweb.cluster.http.server import Server, run
     from elektraweb.wire.keys import ensure_keypair
+    from elektraweb.wire.limits import allow_many_sockets
 
     keypair = ensure_keypair(config.state_dir)
+    # The daemon links' context (the default one): two sockets per instance.
+    allow_many_sockets(zmq.asyncio.Context.instance())
 
     def announce(server: Server) -> None:
         # The start line goes to stdout whatever the log level: scripts wait for it.

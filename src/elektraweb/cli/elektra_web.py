@@ -1,4 +1,5 @@
-"""The `elektra-web` command: `elektra-web demo` runs the whole system on this machine."""
+"""The `elektra-web` command: `elektra-web demo` runs the whole system on this machine,
+`elektra-web fleet` simulates many instances in one process."""
 
 from __future__ import annotations
 
@@ -42,11 +43,40 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="use a new directory and remove it when the demo stops, with every change",
     )
+    fleet = commands.add_parser(
+        "fleet",
+        help="simulate many instances in one process, for load tests and benchmarks",
+        description="Serve COUNT simulated instances on 127.0.0.1: elektrad's real service, "
+        "each with its own CURVE keypair, request and event sockets, on a KDB in memory. "
+        "Writes their names, endpoints and public keys to OUT (JSON) for registering them, "
+        "then serves until SIGTERM or Ctrl-C.",
+    )
+    fleet.add_argument("--count", type=int, required=True, help="how many instances")
+    fleet.add_argument(
+        "--allow-key",
+        action="append",
+        required=True,
+        metavar="KEY",
+        help="a client's CURVE public key (Z85) or a file of them, e.g. clusterd's; repeatable",
+    )
+    fleet.add_argument(
+        "--out", type=Path, required=True, help="where to write the instances (a JSON list)"
+    )
+    fleet.add_argument(
+        "--log-level",
+        default="WARNING",
+        choices=("DEBUG", "INFO", "WARNING", "ERROR"),
+        help="INFO logs one line per request (default WARNING)",
+    )
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     options = _parser().parse_args(argv)
+    if options.command == "fleet":
+        from elektraweb.demo import fleet
+
+        return fleet.run(options.count, options.allow_key, options.out, log_level=options.log_level)
     from elektraweb.demo.runner import run
 
     return asyncio.run(run(options.port, options.dir, temporary=options.temporary))

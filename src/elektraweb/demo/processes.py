@@ -19,6 +19,7 @@ STOP_SECONDS = 15.0
 
 ELEKTRAD_READY = re.compile(r"elektrad listening on .*, public key (?P<key>\S{40})")
 CLUSTERD_READY = re.compile(r"clusterd listening on (?P<url>\S+), public key (?P<key>\S{40})")
+FLEET_READY = re.compile(r"fleet: (?P<count>\d+) instances listening on .* in (?P<out>\S+)$")
 
 
 class StartFailed(Exception):
@@ -163,3 +164,15 @@ def clusterd(
     ]
     env = {**os.environ, ADMIN_PASSWORD_ENV: admin_password}
     return Daemon("clusterd", command, ready=CLUSTERD_READY, log_path=log_path, env=env)
+
+
+def fleet(*, count: int, allow_key: str, out: Path, log_path: Path) -> Daemon:
+    """`elektra-web fleet`: `count` simulated instances serving the client `allow_key`; they
+    are listed in `out` once the ready line is out."""
+    command = [
+        *_python_module("elektraweb.cli.elektra_web"), "fleet",
+        "--count", str(count),
+        f"--allow-key={allow_key}",
+        "--out", str(out),
+    ]  # fmt: skip
+    return Daemon("fleet", command, ready=FLEET_READY, log_path=log_path)

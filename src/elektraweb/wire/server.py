@@ -63,6 +63,10 @@ class WireServer:
     `listen` and `events` are ZeroMQ endpoints to bind (`tcp://127.0.0.1:*` picks a free port;
     `endpoint` and `events_endpoint` tell which). Use as `async with WireServer(...) as server:`
     or call `start()` and `stop()`.
+
+    By default the server has a ZeroMQ context and a ZAP allow-list of its own. Many servers
+    in one process (the fleet simulator) pass one shared `context` instead: its owner runs its
+    one ZAP handler (then `allowed_keys` is that handler's business) and terminates it.
     """
 
     def __init__(
@@ -74,8 +78,10 @@ class WireServer:
         listen: str,
         events: str | None = None,
         options: ServerOptions | None = None,
+        context: zmq.asyncio.Context | None = None,
     ) -> None:
         self._handler = handler
+        self._shared_context = context
         self._keypair = keypair
         self._allowed_keys = tuple(allowed_keys)
         self._listen = listen
@@ -86,7 +92,7 @@ class WireServer:
         )
         self._slots = asyncio.Semaphore(self._options.max_in_flight)
         self._executions: set[asyncio.Task[None]] = set()
-        self._context: zmq.asyncio.Context | None = None
+        self._context: zmq.asyncio.Context | None = None  # only a context of its own
         self._zap: ZapAllowList | None = None
         self._router: zmq.asyncio.Socket | None = None
         self._publisher: EventPublisher | None = None
@@ -96,12 +102,15 @@ class WireServer:
 
     async def start(self) -> None:
         """Bind the sockets and start serving; raises `zmq.ZMQError` if an endpoint is taken."""
-        # A context of our own: libzmq allows one ZAP handler per context.
-        self._context = zmq.asyncio.Context()
-        self._zap = ZapAllowList(self._context, self._allowed_keys)
-        self._zap.start()
+        if self._shared_context is not None:
+            context = self._shared_context
+        else:
+            # A context of our own: libzmq allows one ZAP handler per context.
+            context = self._context = zmq.asyncio.Context()
+            self._zap = ZapAllowList(context, self._allowed_keys)
+            self._zap.start()
         try:
-            router = self._router = self._context.socket(zmq.ROUTER)
+            router = self._router = context.socket(zmq.ROUTER)
             router.linger = round(self._options.linger * 1000)
             router.router_mandatory = True
             router.maxmsgsize = self._options.max_frame_bytes
@@ -111,7 +120,7 @@ class WireServer:
             self.endpoint = router.getsockopt_string(zmq.LAST_ENDPOINT)
             if self._events is not None:
                 self._publisher = EventPublisher(
-                    self._context, self._keypair, self._events, self._options.heartbeat
+                    context, self._keypair, self._events, self._options.heartbeat
                 )
                 self.events_endpoint = self._publisher.endpoint
         except BaseException:

@@ -97,7 +97,12 @@ async def test_web_client_files_are_served_without_login(
         assert (await client.get("/missing.js")).status == 404
         api = await client.get("/api/instances")
         assert api.status == 401  # the static files do not shadow the API
-        assert (await client.get("/api/unknown")).body["error"]["code"] == "not-found"
+        # Unknown API and socket paths: the API's 404 naming the path, never the page.
+        for path in ("/api/unknown", "/api", "/zmq/unknown", "/zmq-unknown", "/zmq/events/x"):
+            refused = await client.get(path)
+            assert refused.status == 404, path
+            assert refused.body["error"]["code"] == "not-found", path
+            assert path in refused.body["error"]["message"]
     finally:
         await client.close()
         await server.stop()

@@ -18,6 +18,7 @@ from elektraweb.cluster.api.dispatch import Dispatcher
 from elektraweb.cluster.api.errors import (
     ApiError,
     Forbidden,
+    NotFound,
     PayloadTooLarge,
     RequestTimeout,
     UnsupportedMediaType,
@@ -154,15 +155,27 @@ async def log_requests(request: web.Request, handler: _Middleware) -> web.Stream
         )
 
 
+def _is_api_path(path: str) -> bool:
+    """The API's and the sockets' paths (`/api/...`, `/zmq...`): never the web client's."""
+    return path == "/api" or path.startswith(("/api/", "/zmq"))
+
+
 @web.middleware
 async def api_errors(request: web.Request, handler: _Middleware) -> web.StreamResponse:
-    """Answer API paths with the API's JSON error shape, also when aiohttp itself refuses."""
+    """Answer API and socket paths with the API's JSON error shape, also when aiohttp itself
+    refuses."""
+    if _is_api_path(request.path) and isinstance(
+        request.match_info.route.resource, web.StaticResource
+    ):
+        # The web client's files are served at "/", so they would answer unknown API paths.
+        refused = NotFound(f"no API route {request.path}")
+        return web.json_response(refused.body(), status=refused.status)
     try:
         return await handler(request)
     except ApiError as error:
         return web.json_response(error.body(), status=error.status)
     except web.HTTPException as error:
-        if not request.path.startswith(API_PREFIX) or error.status < 400:
+        if not _is_api_path(request.path) or error.status < 400:
             raise
         refusal: ApiError
         if error.status == 413:

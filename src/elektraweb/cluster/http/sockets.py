@@ -49,6 +49,9 @@ log = logging.getLogger(__name__)
 
 ROUTER_PATH = "/zmq"
 EVENTS_PATH = "/zmq/events"
+EVENTS_PATH_ONE_SEGMENT = "/zmq-events"
+"""The events endpoint again, for libzmq's `ws://` transport: libzmq (4.3.4) keeps only the
+last segment of an address's path, so `ws://host/zmq/events` asks for `/events`."""
 
 MAX_REQUESTS_IN_FLIGHT = 64
 """Per connection; beyond it the connection stops reading until a reply has gone out."""
@@ -361,12 +364,14 @@ def add_zws_routes(
     origin_allowed: OriginAllowed,
     hub: EventHub,
 ) -> ZwsEndpoints:
-    """Mount `/zmq` and `/zmq/events` on `app`; their connections close on app shutdown."""
+    """Mount `/zmq` and `/zmq/events` (also as `/zmq-events`) on `app`; their connections
+    close on app shutdown."""
     endpoints = ZwsEndpoints(
         dispatcher=dispatcher, authenticate=authenticate, origin_allowed=origin_allowed, hub=hub
     )
     app.router.add_get(ROUTER_PATH, endpoints.router)
     app.router.add_get(EVENTS_PATH, endpoints.events)
+    app.router.add_get(EVENTS_PATH_ONE_SEGMENT, endpoints.events)
     app.on_shutdown.append(endpoints.close_all)
     app.cleanup_ctx.append(endpoints.following_credentials)
     return endpoints
