@@ -10,11 +10,12 @@ from typing import Any
 import aiohttp
 
 from elektraweb.cluster.api.errors import Locked
-from elektraweb.cluster.clusters.sync_state import DesiredKeys, cluster_state, member_state
+from elektraweb.cluster.clusters.sync_state import cluster_state, member_state
 from elektraweb.cluster.instances.gateway import InstanceError
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.cluster_keys import DesiredState
 from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.kdb.key import Key
 
 ADMIN_PASSWORD = "admin-secret-1"
 USER_PASSWORD = "user-secret-1"
@@ -42,7 +43,7 @@ class FakeClusterConfig:
                 state.update(value=found.value, meta=dict(found.meta), revision="r")
             return state
         if op == "set":
-            keys.put(cluster.id, DesiredKey(args["key"], args["value"]))
+            keys.put(cluster.id, Key(args["key"], args["value"]))
             return {"members": {str(m): "applied" for m in cluster.members}}
         raise InstanceError("bad-request", f"the fake cluster does not do {op}")
 
@@ -57,7 +58,7 @@ class FakeClusterConfig:
 
     async def member_joined(self, cluster: Cluster, instance: Instance) -> Any:
         self.joined.append((cluster.id, instance.id))
-        return {"applied": len(self.services.cluster_keys.keys(cluster.id))}
+        return {"applied": len(self.services.cluster_keys.state(cluster.id))}
 
     async def member_left(self, cluster: Cluster, instance: Instance) -> None:
         self.left.append((cluster.id, instance.id))
@@ -76,8 +77,8 @@ class FakeClusterConfig:
             return None
         return {"cluster": cluster_id, **member_state(self._desired(cluster_id), {})}
 
-    def _desired(self, cluster_id: int) -> DesiredKeys:
-        return DesiredKeys(self.services.cluster_keys.keys(cluster_id))
+    def _desired(self, cluster_id: int) -> DesiredState:
+        return self.services.cluster_keys.state(cluster_id)
 
 
 @dataclass

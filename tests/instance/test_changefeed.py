@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 from elektraweb.instance.changefeed import ChangeFeed
-from elektraweb.instance.context import Change
 from elektraweb.kdb import KDB
 from elektraweb.kdb.mounts import Paths
+from elektraweb.operations.store import KeyChange
 
 
 def test_recheck_publishes_what_another_program_saved_in_the_file_of_a_key(
@@ -20,7 +20,7 @@ def test_recheck_publishes_what_another_program_saved_in_the_file_of_a_key(
     file.write_text("[s]\na = 1\n")
     kdb = KDB(paths)
     kdb.mount("app.ini", "user:/app", "ini")
-    emitted: list[Change] = []
+    emitted: list[KeyChange] = []
     feed = ChangeFeed(kdb, emitted.extend)
     feed.prime()
     save = file.with_name("editor.tmp")

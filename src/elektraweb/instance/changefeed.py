@@ -21,7 +21,6 @@ from pathlib import Path
 from watchfiles import Change as FileChange
 from watchfiles import awatch
 
-from elektraweb.instance.context import Change
 from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb import names
 from elektraweb.kdb.database import KDB
@@ -29,6 +28,7 @@ from elektraweb.kdb.errors import KDBError
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import ELEKTRA, PERSISTENT_NAMESPACES, MountTable
 from elektraweb.kdb.sidecar import sidecar_path
+from elektraweb.operations.store import KeyChange
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ IDLE_YIELD_MS = 500
 # After the watcher failed, wait this long (seconds) before watching again.
 RETRY_AFTER = 1.0
 
-Emit = Callable[[list[Change]], None]
+Emit = Callable[[list[KeyChange]], None]
 # What identifies one version of a file for the feed; None: the file does not exist.
 Signature = tuple[int, int, int] | None
 
@@ -83,7 +83,7 @@ class ChangeFeed:
                 logger.warning("cannot read the keys at %s: %s", mount.name, error)
         return self._learn_files()
 
-    def absorb(self, changes: Iterable[Change]) -> None:
+    def absorb(self, changes: Iterable[KeyChange]) -> None:
         """Record changes elektrad itself just wrote, so they are not reported as external."""
         files: set[Path] = set()
         for change in changes:
@@ -110,7 +110,7 @@ class ChangeFeed:
                 {root for path in targets for root in self._roots_of.get(path, ())},
                 key=names.sort_key,
             )
-        changes: list[Change] = []
+        changes: list[KeyChange] = []
         for root in _outermost(roots):
             try:
                 changes.extend(self._diff(root))
@@ -130,15 +130,15 @@ class ChangeFeed:
             return  # not a stored key: no file to look at
         self.rescan({file, sidecar_path(file)})
 
-    def _diff(self, root: str) -> list[Change]:
+    def _diff(self, root: str) -> list[KeyChange]:
         fresh = self._kdb.view(root).below(root)
         known = self._known.below(root)
-        changes: list[Change] = []
+        changes: list[KeyChange] = []
         for key in fresh:
             old = known.lookup(key.name)
             if old is None or not old.same_content(key):
-                changes.append(Change(key.name, old, key))
-        changes.extend(Change(key.name, key, None) for key in known if key.name not in fresh)
+                changes.append(KeyChange(key.name, old, key))
+        changes.extend(KeyChange(key.name, key, None) for key in known if key.name not in fresh)
         self._known.cut(root)
         self._known.extend(fresh)
         changes.sort(key=lambda change: names.sort_key(change.key))

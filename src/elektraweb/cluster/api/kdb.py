@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
-from elektraweb.cluster.api.kdb_operations import OPERATIONS, KdbOperation
+from elektraweb.cluster.api.kdb_operations import KDB_ROUTES, KdbRoute
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, Handler, Route
 from elektraweb.cluster.api.targets import (
@@ -29,7 +29,7 @@ def _summary_of(args: dict[str, Any]) -> dict[str, Any]:
     return {name: value for name, value in args.items() if name != "key"}
 
 
-async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiResponse:
+async def _run(operation: KdbRoute, target: Target, call: Call) -> ApiResponse:
     args = operation.arguments(call)
     if not operation.write:
         return ApiResponse(200, await target.call(operation.op, args))
@@ -76,7 +76,7 @@ async def _state_after_refusal(target: Target, key: str, result: dict[str, Any])
 def _routes(
     prefix: str, resolve: Callable[[Call], Target], tag: str, errors: tuple[int, ...]
 ) -> tuple[Route, ...]:
-    def handler_for(operation: KdbOperation) -> Handler:
+    def handler_for(operation: KdbRoute) -> Handler:
         async def handle(call: Call) -> ApiResponse:
             return await _run(operation, resolve(call), call)
 
@@ -96,7 +96,7 @@ def _routes(
             response=operation.response,
             errors=errors,
         )
-        for operation in OPERATIONS
+        for operation in KDB_ROUTES
     )
 
 

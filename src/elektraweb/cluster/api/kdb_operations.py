@@ -60,7 +60,7 @@ EXPECT = QueryParam(
 
 
 @dataclass(frozen=True)
-class KdbOperation:
+class KdbRoute:
     method: str
     resource: str
     op: str
@@ -163,8 +163,8 @@ def _import(call: Call) -> dict[str, Any]:
 FORMAT = QueryParam("format", "Storage format (default dump).", enum(*FORMATS))
 
 
-def _move_or_copy_operation(operation_id: str, op: str, verb: str) -> KdbOperation:
-    return KdbOperation(
+def _move_or_copy_route(operation_id: str, op: str, verb: str) -> KdbRoute:
+    return KdbRoute(
         "POST",
         operation_id,
         op,
@@ -177,8 +177,8 @@ def _move_or_copy_operation(operation_id: str, op: str, verb: str) -> KdbOperati
     )
 
 
-OPERATIONS = (
-    KdbOperation(
+KDB_ROUTES = (
+    KdbRoute(
         "GET",
         "kdb",
         "get",
@@ -194,7 +194,7 @@ OPERATIONS = (
         ),
         response=KEY_STATE,
     ),
-    KdbOperation(
+    KdbRoute(
         "PUT",
         "kdb",
         "set",
@@ -205,7 +205,7 @@ OPERATIONS = (
         body_types=TEXT_OR_JSON,
         query=(EXPECT,),
     ),
-    KdbOperation(
+    KdbRoute(
         "DELETE",
         "kdb",
         "rm",
@@ -214,7 +214,7 @@ OPERATIONS = (
         write=True,
         query=(EXPECT,),
     ),
-    KdbOperation(
+    KdbRoute(
         "GET",
         "kdbLs",
         "ls",
@@ -228,7 +228,7 @@ OPERATIONS = (
         ),
         response=obj({"keys": array(STRING), "next": NULLABLE_STRING}, extra=True),
     ),
-    KdbOperation(
+    KdbRoute(
         "GET",
         "kdbFind",
         "find",
@@ -245,9 +245,9 @@ OPERATIONS = (
         ),
         response=obj({"keys": array(STRING), "truncated": BOOLEAN}, extra=True),
     ),
-    _move_or_copy_operation("kdbMv", "mv", "Move"),
-    _move_or_copy_operation("kdbCp", "cp", "Copy"),
-    KdbOperation(
+    _move_or_copy_route("kdbMv", "mv", "Move"),
+    _move_or_copy_route("kdbCp", "cp", "Copy"),
+    KdbRoute(
         "POST",
         "kdbMeta",
         "meta-set",
@@ -257,7 +257,7 @@ OPERATIONS = (
         body=obj({"key": STRING, "value": STRING}),
         query=(EXPECT,),
     ),
-    KdbOperation(
+    KdbRoute(
         "DELETE",
         "kdbMeta",
         "meta-rm",
@@ -267,7 +267,7 @@ OPERATIONS = (
         body=obj({"key": STRING}),
         query=(EXPECT,),
     ),
-    KdbOperation(
+    KdbRoute(
         "POST",
         "kdbMetaBulk",
         "meta-bulk",
@@ -277,7 +277,7 @@ OPERATIONS = (
         body=obj({"meta": array(obj({"key": STRING}, {"value": NULLABLE_STRING}))}),
         query=(EXPECT,),
     ),
-    KdbOperation(
+    KdbRoute(
         "PUT",
         "kdbAll",
         "set-all",
@@ -286,7 +286,7 @@ OPERATIONS = (
         write=True,
         body=obj({"keys": array(obj({"name": STRING, "value": NULLABLE_STRING}, {"meta": META}))}),
     ),
-    KdbOperation(
+    KdbRoute(
         "GET",
         "kdbExport",
         "export",
@@ -296,7 +296,7 @@ OPERATIONS = (
         query=(FORMAT,),
         response=obj({"format": STRING, "data": STRING}, extra=True),
     ),
-    KdbOperation(
+    KdbRoute(
         "POST",
         "kdbImport",
         "import",

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, NotFound
-from elektraweb.cluster.clusters.sync_state import DesiredKeys, work_of
+from elektraweb.cluster.clusters.sync_state import work_of
 from elektraweb.cluster.instances.gateway import (
     InstanceError,
     InstanceTimeout,
@@ -36,8 +36,10 @@ from elektraweb.cluster.instances.gateway import (
 )
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKey, AppliedKeys, Rejection
-from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.cluster_keys import DesiredState
 from elektraweb.cluster.store.registry import Instance
+from elektraweb.kdb.key import Key
+from elektraweb.operations.representation import wire_value
 from elektraweb.wire.replies import OperationArgs, OperationReply
 
 log = logging.getLogger(__name__)
@@ -64,7 +66,7 @@ class _Unreachable(Exception):
 
 @dataclass(frozen=True)
 class _Snapshot:
-    desired: DesiredKeys
+    desired: DesiredState
     desired_version: int
     applied: Mapping[int, dict[str, AppliedKey]]
     applied_mark: int
@@ -81,7 +83,7 @@ class Batch:
         self._snapshot: _Snapshot | None = None
         self.changed = False
 
-    def known(self, instance_id: int) -> tuple[DesiredKeys, dict[str, AppliedKey]]:
+    def known(self, instance_id: int) -> tuple[DesiredState, dict[str, AppliedKey]]:
         """The desired state and what the member has of it, as of now."""
         cluster_id, version = self._cluster_id, self._convergence.desired_version(self._cluster_id)
         snapshot = self._snapshot
@@ -110,8 +112,8 @@ class Convergence:
         self._locks: dict[int, asyncio.Lock] = {}
         self._desired_versions: dict[int, int] = {}
 
-    def desired(self, cluster_id: int) -> DesiredKeys:
-        return DesiredKeys(self._services.cluster_keys.keys(cluster_id))
+    def desired(self, cluster_id: int) -> DesiredState:
+        return self._services.cluster_keys.state(cluster_id)
 
     def desired_version(self, cluster_id: int) -> int:
         return self._desired_versions.get(cluster_id, 0)
@@ -234,7 +236,7 @@ class _Sync:
         convergence: Convergence,
         cluster_id: int,
         instance: Instance,
-        desired: DesiredKeys,
+        desired: DesiredState,
         applied: dict[str, AppliedKey],
     ) -> None:
         self._convergence = convergence
@@ -283,7 +285,7 @@ class _Sync:
         self._applied.rejected(self._cluster_id, self._instance.id, name, Rejection(revision, body))
         self.outcomes[name] = Outcome("rejected", body)
 
-    async def _lock(self, names: list[str], puts: list[DesiredKey]) -> list[str]:
+    async def _lock(self, names: list[str], puts: list[Key]) -> list[str]:
         """Lock the cluster's keys and return all the member holds for the cluster. A key
         another cluster holds is refused and left out; any other refusal refuses every put."""
         revisions = {key.name: self._desired.revision(key.name) for key in puts}
@@ -304,11 +306,11 @@ class _Sync:
             owned: list[str] = reply.get("keys", []) if isinstance(reply, dict) else []
             return owned
 
-    async def _put(self, key: DesiredKey, applied_meta: frozenset[str]) -> None:
+    async def _put(self, key: Key, applied_meta: frozenset[str]) -> None:
         """Set the key's value and the cluster's metadata, removing entries it dropped."""
         dropped = sorted(applied_meta - set(key.meta))
         patch: dict[str, str | None] = {**key.meta, **dict.fromkeys(dropped)}
-        args = {"key": key.name, "value": key.value, "meta": patch, "cluster": self._cluster}
+        args = {"key": key.name, "value": wire_value(key), "meta": patch, "cluster": self._cluster}
         revision = self._desired.revision(key.name)
         try:
             reply = await self._convergence._call(self._instance, "set", args)

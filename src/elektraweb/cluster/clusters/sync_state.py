@@ -3,38 +3,16 @@ sync state shown to users (`in-sync`, `pending`, `rejected`, `drift`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from elektraweb.cluster.store.applied_keys import AppliedKey
-from elektraweb.cluster.store.cluster_keys import DesiredKey
-from elektraweb.wire.revision import revision
+from elektraweb.cluster.store.cluster_keys import DesiredState
+from elektraweb.kdb.key import Key
 
 STATES = ("in-sync", "pending", "rejected", "drift")
 """From best to worst; a cluster is in the worst state of its members."""
-
-
-class DesiredKeys(Mapping[str, DesiredKey]):
-    """A cluster's desired keys by name, with each key's revision computed once however many
-    members they are compared with."""
-
-    def __init__(self, keys: Iterable[DesiredKey]) -> None:
-        self._keys = {key.name: key for key in keys}
-        self._revisions = {key.name: revision(key.value, key.meta) for key in self._keys.values()}
-
-    def __getitem__(self, name: str) -> DesiredKey:
-        return self._keys[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def revision(self, name: str) -> str:
-        """The revision of the desired content of key `name` (which must be desired)."""
-        return self._revisions[name]
 
 
 @dataclass(frozen=True)
@@ -43,7 +21,7 @@ class Work:
     refusal of that very change if it refused it already; and keys the cluster no longer sets
     that the member refused and never took: only their locks are left to release."""
 
-    puts: tuple[DesiredKey, ...]
+    puts: tuple[Key, ...]
     removals: tuple[str, ...]
     refused: Mapping[str, dict[str, Any]]
     forgotten: tuple[str, ...] = ()
@@ -53,8 +31,8 @@ class Work:
         return len(self.puts) + len(self.removals)
 
 
-def work_of(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> Work:
-    puts: list[DesiredKey] = []
+def work_of(desired: DesiredState, applied: Mapping[str, AppliedKey]) -> Work:
+    puts: list[Key] = []
     refused: dict[str, dict[str, Any]] = {}
     for name, key in sorted(desired.items()):
         row, wanted = applied.get(name), desired.revision(name)
@@ -76,7 +54,7 @@ def work_of(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> Work:
     return Work(tuple(puts), tuple(removals), refused, tuple(forgotten))
 
 
-def member_state(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> dict[str, Any]:
+def member_state(desired: DesiredState, applied: Mapping[str, AppliedKey]) -> dict[str, Any]:
     """`{state, pending, rejected: {key: error}, drift: [keys]}` of one member."""
     work = work_of(desired, applied)
     drift = sorted(name for name, row in applied.items() if row.drift is not None)
