@@ -150,22 +150,22 @@ class Backend:
             self._owned[submounts] = view
         return view
 
-    def prepare(self, desired: KeySet) -> Change:
+    def prepare(self, desired: KeySet) -> StagedWrite:
         """Render ``desired`` (every key of the file) into new file and sidecar content."""
         mountpoint = self.mount.name
         data, document = self._render(for_format(desired, self.format.native_meta))
         if document.keys is desired:  # the file alone holds every key as given
-            return Change(self, desired, data, document, None, None)
+            return StagedWrite(self, desired, data, document, None, None)
         extra = leftovers(desired, document.keys)
         if not len(extra):
-            return Change(self, desired, data, document, None, None)
+            return StagedWrite(self, desired, data, document, None, None)
         if self.sidecar_file is None:
             lost = ", ".join(extra.names())
             raise ResourceError(f"{self.format.name} did not keep all of {lost}", key=mountpoint)
         sidecar_format = get_format(SIDECAR_FORMAT)
         sidecar = sidecar_format.write(extra, mountpoint, self.sidecar_document)
         sidecar_document = self._parse(sidecar_format, sidecar, self.sidecar_file)
-        return Change(self, desired, data, document, sidecar, sidecar_document)
+        return StagedWrite(self, desired, data, document, sidecar, sidecar_document)
 
     def _render(self, keys: KeySet) -> tuple[bytes, Document]:
         """The format's rendering of ``keys`` and the document it reads back as (parsed
@@ -203,7 +203,7 @@ class Backend:
                 )
 
 
-class Change:
+class StagedWrite:
     """New content for one backend, rendered and checked, then staged and committed."""
 
     def __init__(

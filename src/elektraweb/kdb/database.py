@@ -17,7 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from elektraweb.kdb import files, names
-from elektraweb.kdb.backend import Backend, Change
+from elektraweb.kdb.backend import Backend, StagedWrite
 from elektraweb.kdb.errors import INTERFACE, KDBError, MountError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -325,7 +325,7 @@ class KDB:
         stored: KeySet,
         specification: Specification | None,
         own_checks: bool,
-    ) -> Change | None:
+    ) -> StagedWrite | None:
         """The change ``stored`` makes to ``region``'s file, validated against
         ``specification`` unless that is None; None if there is no change."""
         mount = region.mount
@@ -366,7 +366,7 @@ class KDB:
         desired.extend(key.copy() for key in after)
         return backend.prepare(desired)
 
-    def _commit(self, changes: list[Change]) -> None:
+    def _commit(self, changes: list[StagedWrite]) -> None:
         if not changes:
             return
         written = [change.backend for change in changes]
