@@ -26,7 +26,7 @@ from aiohttp import web
 
 from elektraweb.cluster.api.errors import ApiError, Locked, NotFound
 from elektraweb.cluster.clusters.convergence import Convergence
-from elektraweb.cluster.clusters.desired_store import DesiredStore, refusal, run_on_cluster
+from elektraweb.cluster.clusters.desired_store import DesiredStore, api_error_of, run_on_cluster
 from elektraweb.cluster.clusters.drift import DriftWatch, found_state
 from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, known_offline, results_json
 from elektraweb.cluster.clusters.service import ClusterReply
@@ -124,7 +124,7 @@ class ClusterConfiguration:
         try:
             exact, subtrees = _touched(op, args)
         except RemoteError as error:
-            raise refusal(error) from None
+            raise api_error_of(error) from None
         owned = _owned(self._services.cluster_keys.state(cluster_id), exact, subtrees)
         if owned is None:
             return

@@ -54,10 +54,10 @@ def run_on_cluster(store: DesiredStore, op: str, args: Mapping[str, Any]) -> Ope
     try:
         return run_key_operation(store, op, args)
     except RemoteError as error:
-        raise refusal(error) from None
+        raise api_error_of(error) from None
 
 
-def refusal(error: RemoteError) -> ApiError:
+def api_error_of(error: RemoteError) -> ApiError:
     """The API error of an operation's refusal."""
     details = {name: value for name, value in (("key", error.key), ("elektra", error.elektra))
                if value is not None}
