@@ -112,7 +112,7 @@ class ClusterConfiguration:
         if cached is not None and cached[0] == version:
             return cached[1]
         state = self._services.cluster_keys.state(cluster_id)
-        await self._searches.run(lambda: state.keyset)
+        await self._searches.run(lambda: state.keyset.names())  # the keys in order, once
         store = DesiredStore(state, self._search)
         self._read_stores[cluster_id] = (version, store)
         return store
