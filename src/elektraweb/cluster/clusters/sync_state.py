@@ -34,10 +34,10 @@ class Work:
 def work_of(desired: DesiredState, applied: Mapping[str, AppliedKey]) -> Work:
     puts: list[Key] = []
     refused: dict[str, dict[str, Any]] = {}
-    for name, key in sorted(desired.items()):
+    for name in sorted(desired):
         row, wanted = applied.get(name), desired.revision(name)
         if row is None or row.revision != wanted:
-            puts.append(key)
+            puts.append(desired[name])
             if row is not None and row.rejected is not None and row.rejected.revision == wanted:
                 refused[name] = row.rejected.error
     removals: list[str] = []

@@ -7,8 +7,7 @@ value is stored as the protocol carries it (a binary key's bytes as base64).
 from __future__ import annotations
 
 import json
-import sqlite3
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 from elektraweb.cluster.store.database import Database
 from elektraweb.kdb.key import Key
@@ -17,45 +16,57 @@ from elektraweb.operations.representation import key_from_wire, wire_value
 from elektraweb.wire.messages import RemoteError
 from elektraweb.wire.revision import revision
 
+Row = tuple[str | None, dict[str, str]]
+"""A desired key as stored: its value as the protocol carries it, and its metadata."""
+
 
 class DesiredState(Mapping[str, Key]):
     """A cluster's desired state: its keys by name, as a KeySet for the operations
     (``clusters.desired_store``), each key's protocol revision computed once however many
-    members it is compared with. Nobody changes it: a write makes a new one."""
+    members it is compared with. Nobody changes it: a write makes a new one.
 
-    def __init__(self, keys: Iterable[Key]) -> None:
-        self._keys = {key.name: key for key in keys}
+    Keys are built from their rows when first asked for: a sync compares every revision but
+    sends only the keys a member lacks."""
+
+    def __init__(self, rows: Mapping[str, Row]) -> None:
+        self._rows = rows
+        self._keys: dict[str, Key] = {}
         self._keyset: KeySet | None = None
         self._revisions: dict[str, str] = {}
 
     def __getitem__(self, name: str) -> Key:
-        return self._keys[name]
+        key = self._keys.get(name)
+        if key is None:
+            value, meta = self._rows[name]
+            key = self._keys[name] = _key_of(name, value, meta)
+        return key
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
+        return iter(self._rows)
 
     def __len__(self) -> int:
-        return len(self._keys)
+        return len(self._rows)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._rows
 
     @property
     def keyset(self) -> KeySet:
         """The keys in KeySet order (built on first use: most syncs need none)."""
         if self._keyset is None:
-            self._keyset = KeySet(self._keys.values())
+            self._keyset = KeySet(self[name] for name in self._rows)
         return self._keyset
 
     def revision(self, name: str) -> str:
         """The revision of the desired content of key `name` (which must be desired)."""
         found = self._revisions.get(name)
         if found is None:
-            key = self._keys[name]
-            found = self._revisions[name] = revision(wire_value(key), key.meta)
+            found = self._revisions[name] = revision(*self._rows[name])
         return found
 
 
-def _key_of(row: sqlite3.Row) -> Key:
+def _key_of(name: str, value: str | None, meta: dict[str, str]) -> Key:
     """The key a row holds; a binary key's base64 value becomes its bytes."""
-    name, value, meta = row["name"], row["value"], json.loads(row["meta"])
     try:
         return key_from_wire(name, value, meta)
     except RemoteError:  # no base64 (stored before clusterd checked it): members refuse it
@@ -73,14 +84,14 @@ class ClusterKeys:
             "SELECT name, value, meta FROM cluster_keys WHERE cluster_id = ? ORDER BY name",
             (cluster_id,),
         )
-        return DesiredState(_key_of(row) for row in rows)
+        return DesiredState({row["name"]: (row["value"], json.loads(row["meta"])) for row in rows})
 
     def key(self, cluster_id: int, name: str) -> Key | None:
         row = self._db.connection.execute(
             "SELECT name, value, meta FROM cluster_keys WHERE cluster_id = ? AND name = ?",
             (cluster_id, name),
         ).fetchone()
-        return None if row is None else _key_of(row)
+        return None if row is None else _key_of(row["name"], row["value"], json.loads(row["meta"]))
 
     def put(self, cluster_id: int, key: Key) -> None:
         with self._db.transaction() as db:
