@@ -56,6 +56,10 @@ def delta(
     first = bisect_right(old.starts, prefix) - 1
     if first < 0:
         return None  # the header itself changed
+    if first > 0 and prefix <= old.starts[first] + 1:
+        # Only the `$` of a record is shared: a `$meta` added at the end of the key before
+        # shares it with the next `$key` (or `$end`), and belongs to that key.
+        first -= 1
     # Both end with `$end`: the shared end reaches at least that far, whatever limited it.
     last = min(bisect_left(old.starts, len(before) - suffix), len(old.starts) - 1)
     shift = len(data) - len(before)
