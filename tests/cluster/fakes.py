@@ -18,11 +18,13 @@ from elektraweb.cluster.clusters.service import (
     JoinedJSON,
     MemberResultJSON,
 )
-from elektraweb.cluster.clusters.sync_state import DesiredKeys, cluster_state, member_state
+from elektraweb.cluster.clusters.sync_state import cluster_state, member_state
 from elektraweb.cluster.instances.gateway import InstanceError
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.cluster_keys import DesiredState
 from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.kdb.key import Key
+from elektraweb.operations.representation import wire_value
 from elektraweb.wire.replies import KeyStateJSON, OperationArgs
 
 ADMIN_PASSWORD = "admin-secret-1"
@@ -48,10 +50,11 @@ class FakeClusterService:
             state: ClusterReply = {"exists": found is not None, "name": "", "path": args["key"]}
             state["ls"] = [args["key"]] if found else []
             if found is not None:
-                state.update({"value": found.value, "meta": dict(found.meta), "revision": "r"})
+                meta = dict(found.meta)
+                state.update({"value": wire_value(found), "meta": meta, "revision": "r"})
             return state
         if op == "set":
-            keys.put(cluster.id, DesiredKey(args["key"], args["value"]))
+            keys.put(cluster.id, Key(args["key"], args["value"]))
             applied: MemberResultJSON = {"name": "", "status": "applied"}
             return {"members": {str(m): applied for m in cluster.members}}
         raise InstanceError("bad-request", f"the fake cluster does not do {op}")
@@ -63,7 +66,7 @@ class FakeClusterService:
         found = self.services.cluster_keys.key(cluster.id, args["key"])
         old: KeyStateJSON | None = None
         if found is not None:
-            old = {"value": found.value, "meta": dict(found.meta)}
+            old = {"value": wire_value(found), "meta": dict(found.meta)}
         new: KeyStateJSON = {"value": args["value"], "meta": {} if old is None else old["meta"]}
         return [accepted(cluster_at(cluster.id), [{"key": args["key"], "old": old, "new": new}])]
 
@@ -78,7 +81,7 @@ class FakeClusterService:
 
     async def member_joined(self, cluster: Cluster, instance: Instance) -> JoinedJSON:
         self.joined.append((cluster.id, instance.id))
-        keys = len(self.services.cluster_keys.keys(cluster.id))
+        keys = len(self.services.cluster_keys.state(cluster.id))
         return {"name": instance.name, "status": "pending", "keys": keys}
 
     async def member_left(self, cluster: Cluster, instance: Instance) -> None:
@@ -98,8 +101,8 @@ class FakeClusterService:
             return None
         return {"cluster": cluster_id, **member_state(self._desired(cluster_id), {})}
 
-    def _desired(self, cluster_id: int) -> DesiredKeys:
-        return DesiredKeys(self.services.cluster_keys.keys(cluster_id))
+    def _desired(self, cluster_id: int) -> DesiredState:
+        return self.services.cluster_keys.state(cluster_id)
 
 
 @dataclass

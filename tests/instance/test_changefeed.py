@@ -6,9 +6,9 @@ import os
 from pathlib import Path
 
 from elektraweb.instance.changefeed import ChangeFeed
-from elektraweb.instance.context import Change
 from elektraweb.kdb import KDB, Key
 from elektraweb.kdb.mounts import Paths
+from elektraweb.operations.store import KeyChange
 
 
 def test_recheck_publishes_what_another_program_saved_in_the_file_of_a_key(
@@ -20,7 +20,7 @@ def test_recheck_publishes_what_another_program_saved_in_the_file_of_a_key(
     file.write_text("[s]\na = 1\n")
     kdb = KDB(paths)
     kdb.mount("app.ini", "user:/app", "ini")
-    emitted: list[Change] = []
+    emitted: list[KeyChange] = []
     feed = ChangeFeed(kdb, emitted.extend)
     feed.prime()
     save = file.with_name("editor.tmp")
@@ -44,7 +44,7 @@ def test_a_key_set_on_the_host_in_a_big_dump_file_is_found_also_after_own_writes
         keys.add(Key(f"user:/bench/k{index:04d}", str(index)))
     host.set(keys, "user:/bench")
     daemon = KDB(paths)
-    emitted: list[list[Change]] = []
+    emitted: list[list[KeyChange]] = []
     feed = ChangeFeed(daemon, emitted.append)
     feed.prime()
     file = paths.user / "default.ecf"
@@ -66,7 +66,7 @@ def test_a_key_set_on_the_host_in_a_big_dump_file_is_found_also_after_own_writes
     own = daemon.get("user:/bench/k0008")
     own.add(Key("user:/bench/k0008", "mine"))
     daemon.set(own, "user:/bench/k0008")
-    feed.absorb([Change("user:/bench/k0008", Key("user:/bench/k0008", "8"),
+    feed.absorb([KeyChange("user:/bench/k0008", Key("user:/bench/k0008", "8"),
                         own.lookup("user:/bench/k0008"))])
     assert on_the_host("user:/bench/new", "1") == [("user:/bench/new", None, "1")]
     assert on_the_host("user:/bench/k0009", "nine") == [("user:/bench/k0009", "9", "nine")]

@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from elektraweb.wire.client import ZmqTransport
-from elektraweb.wire.messages import OPERATIONS, ErrorCode, RemoteError
+from elektraweb.wire.messages import OPERATION_NAMES, ErrorCode, RemoteError
 from support.fuzz import fuzz_settings
 
 from .conftest import Daemon
@@ -65,7 +65,7 @@ def sync_link(shared_daemon: Daemon) -> Iterator[SyncLink]:
 
 
 @fuzz_settings(short_pass=400)
-@given(op=st.sampled_from(sorted(OPERATIONS)), args=ARGS)
+@given(op=st.sampled_from(sorted(OPERATION_NAMES)), args=ARGS)
 def test_any_arguments_get_an_answer(sync_link: SyncLink, op: str, args: dict[str, Any]) -> None:
     try:
         sync_link.call(op, args)

@@ -30,7 +30,6 @@ from elektraweb.instance.config import announced_events
 from elektraweb.instance.context import Host
 from elektraweb.instance.events import EXTERNAL, EventStream
 from elektraweb.instance.locks import LockTable
-from elektraweb.instance.representation import key_revision
 from elektraweb.instance.service import InstanceService
 from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb import names
@@ -38,6 +37,7 @@ from elektraweb.kdb.database import KDB
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import Paths
+from elektraweb.operations.representation import key_revision
 from elektraweb.wire import (
     AnyEvent,
     ClientOptions,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from elektraweb.wire import OPERATIONS, ErrorCode
+from elektraweb.wire import OPERATION_NAMES, ErrorCode
 
 PROTOCOL = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text(encoding="utf-8")
 
@@ -13,7 +13,7 @@ PROTOCOL = (Path(__file__).parents[2] / "docs" / "protocol.md").read_text(encodi
 def test_every_operation_has_a_section() -> None:
     headings = re.findall(r"^### (.+)$", PROTOCOL, re.MULTILINE)
     documented = {op for heading in headings for op in re.findall(r"`([a-z-]+)`", heading)}
-    assert documented == OPERATIONS
+    assert documented == OPERATION_NAMES
 
 
 def test_every_error_code_is_in_the_table() -> None:

@@ -26,7 +26,6 @@ from pathlib import Path
 from watchfiles import Change as FileChange
 from watchfiles import awatch
 
-from elektraweb.instance.context import Change
 from elektraweb.instance.dump_delta import DumpSnapshot, delta, snapshot
 from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb import names
@@ -35,6 +34,7 @@ from elektraweb.kdb.errors import KDBError
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import DEFAULT_FORMAT, ELEKTRA, PERSISTENT_NAMESPACES, MountTable
 from elektraweb.kdb.sidecar import sidecar_path
+from elektraweb.operations.store import KeyChange
 
 logger = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ IDLE_YIELD_MS = 500
 # After the watcher failed, wait this long (seconds) before watching again.
 RETRY_AFTER = 1.0
 
-Emit = Callable[[list[Change]], None]
+Emit = Callable[[list[KeyChange]], None]
 # What identifies one version of a file for the feed; None: the file does not exist.
 Signature = tuple[int, int, int] | None
 
@@ -94,7 +94,7 @@ class ChangeFeed:
         self._remember(self._dump_roots)
         return directories
 
-    def absorb(self, changes: Iterable[Change]) -> None:
+    def absorb(self, changes: Iterable[KeyChange]) -> None:
         """Record changes elektrad itself just wrote, so they are not reported as external."""
         files: set[Path] = set()
         for change in changes:
@@ -115,7 +115,7 @@ class ChangeFeed:
             path for path in paths
             if path not in self._written or _signature(path) != self._written.pop(path)
         }
-        changes: list[Change] = []
+        changes: list[KeyChange] = []
         if targets is not None:
             for path in sorted(self._dumps.keys() & targets):
                 found = self._dump_changes(path)
@@ -165,7 +165,7 @@ class ChangeFeed:
             else:
                 self._dumps[file] = kept
 
-    def _dump_changes(self, path: Path) -> list[Change] | None:
+    def _dump_changes(self, path: Path) -> list[KeyChange] | None:
         """What changed in the dump file ``path``, from the records that differ; None (and
         its copy dropped) when the whole file must be read."""
         try:
@@ -175,27 +175,27 @@ class ChangeFeed:
         if found is None:
             return None
         was, now, self._dumps[path] = found
-        changes: list[Change] = []
+        changes: list[KeyChange] = []
         for name in sorted({key.name for key in was} | {key.name for key in now},
                            key=names.sort_key):
             known, key = self._known.lookup(name), now.lookup(name)
             if key is None and known is not None:
-                changes.append(Change(name, known, None))
+                changes.append(KeyChange(name, known, None))
                 self._known.remove(name)
             elif key is not None and (known is None or not known.same_content(key)):
-                changes.append(Change(name, known, key))
+                changes.append(KeyChange(name, known, key))
                 self._known.add(key)
         return changes
 
-    def _diff(self, root: str) -> list[Change]:
+    def _diff(self, root: str) -> list[KeyChange]:
         fresh = self._kdb.view(root).below(root)
         known = self._known.below(root)
-        changes: list[Change] = []
+        changes: list[KeyChange] = []
         for key in fresh:
             old = known.lookup(key.name)
             if old is None or not old.same_content(key):
-                changes.append(Change(key.name, old, key))
-        changes.extend(Change(key.name, key, None) for key in known if key.name not in fresh)
+                changes.append(KeyChange(key.name, old, key))
+        changes.extend(KeyChange(key.name, key, None) for key in known if key.name not in fresh)
         self._known.cut(root)
         self._known.extend(fresh)
         changes.sort(key=lambda change: names.sort_key(change.key))

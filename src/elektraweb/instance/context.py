@@ -1,37 +1,17 @@
-"""What every operation works with: the host's KDB, the lock table and the daemon's identity."""
+"""What elektrad's own operations work with: the host's KDB, the lock table and the daemon's
+identity."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from elektraweb.instance.arguments import Args
 from elektraweb.instance.locks import LockTable
 from elektraweb.kdb.database import KDB
-from elektraweb.kdb.key import Key
 from elektraweb.kdb.search import DEFAULT_SEARCH_LIMITS, SearchLimits
-
-
-@dataclass(frozen=True, slots=True)
-class Change:
-    """One key as a write left it: ``old`` None for a created key, ``new`` None for a removed."""
-
-    key: str
-    old: Key | None
-    new: Key | None
-
-
-@dataclass(slots=True)
-class Outcome:
-    """An operation's result (the reply's ``result``) and the keys it changed."""
-
-    result: dict[str, Any]
-    changes: list[Change] = field(default_factory=list)
-    off_worker: Callable[[], dict[str, Any]] | None = None
-    """Work that needs no KDB, such as a find's matching: it runs after the worker is done
-    with the operation (on the search thread), and its return value is the result."""
+from elektraweb.operations.arguments import Args
+from elektraweb.operations.result import OperationResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,10 +29,11 @@ class Host:
 
 
 @dataclass(frozen=True, slots=True)
-class Operation:
-    """A protocol operation: its name, the argument members it accepts, and its function
-    (which runs on the KDB worker thread, one operation at a time)."""
+class HostOperation:
+    """An operation only elektrad serves, because it needs the host (its version, mounts
+    and locks): its name, the argument members it accepts, and its function (which runs on
+    the KDB worker thread, one operation at a time)."""
 
     name: str
-    run: Callable[[Host, Args], Outcome]
+    run: Callable[[Host, Args], OperationResult]
     members: frozenset[str]

@@ -23,8 +23,8 @@ from collections.abc import Sequence
 import zmq
 import zmq.asyncio
 
-from elektraweb.instance.context import Change
 from elektraweb.kdb import names
+from elektraweb.operations.store import KeyChange
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def committed_parent(changes: Sequence[Change]) -> str:
+def committed_parent(changes: Sequence[KeyChange]) -> str:
     """The deepest name every changed key is at or below: what zeromqsend names."""
     parent = changes[0].key
     for change in changes[1:]:
@@ -101,7 +101,7 @@ class ElektraNotifier:
                     message[1:].decode(errors="replace"),
                 )
 
-    async def commit(self, changes: Sequence[Change]) -> None:
+    async def commit(self, changes: Sequence[KeyChange]) -> None:
         """Send one ``Commit`` naming the parent of ``changes`` (nothing when empty)."""
         if not changes:
             return

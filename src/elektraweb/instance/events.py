@@ -13,11 +13,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from elektraweb.instance.context import Change
 from elektraweb.instance.elektra_notify import committed_parent
-from elektraweb.instance.representation import key_revision, key_state, wire_value
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
+from elektraweb.operations.representation import key_revision, key_state, state_json, wire_value
+from elektraweb.operations.result import subject_first
+from elektraweb.operations.store import KeyChange
 from elektraweb.wire.messages import AnyEvent, Event, SubtreeEvent
 
 logger = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def origin_of(cluster: str | None) -> str:
     return DAEMON if cluster is None else f"cluster:{cluster}"
 
 
-def event_of(change: Change, origin: str) -> Event:
+def event_of(change: KeyChange, origin: str) -> Event:
     return Event(
         key=change.key,
         old=key_state(change.old),
@@ -49,12 +50,12 @@ def event_of(change: Change, origin: str) -> Event:
     )
 
 
-def events_of(changes: Sequence[Change], origin: str) -> list[AnyEvent]:
+def events_of(changes: Sequence[KeyChange], origin: str) -> list[AnyEvent]:
     """The events that publish one commit: one per key for up to `COALESCE_ABOVE` keys, else
     one `SubtreeEvent` per namespace, in the order the namespaces' first changes came."""
     if len(changes) <= COALESCE_ABOVE:
         return [event_of(change, origin) for change in changes]
-    by_namespace: dict[str, list[Change]] = {}
+    by_namespace: dict[str, list[KeyChange]] = {}
     for change in changes:
         by_namespace.setdefault(names.namespace_of(change.key), []).append(change)
     return [
@@ -76,9 +77,11 @@ class EventStream:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._queue: asyncio.Queue[tuple[Sequence[Change], list[AnyEvent]] | None] = asyncio.Queue()
+        self._queue: asyncio.Queue[tuple[Sequence[KeyChange], list[AnyEvent]] | None] = (
+            asyncio.Queue()
+        )
 
-    def submit(self, changes: Sequence[Change], origin: str) -> None:
+    def submit(self, changes: Sequence[KeyChange], origin: str) -> None:
         """Queue the events of ``changes``; safe to call from any thread."""
         batch = (list(changes), events_of(changes, origin))
         self._loop.call_soon_threadsafe(self._queue.put_nowait, batch)
@@ -94,7 +97,7 @@ class EventStream:
     async def run(
         self,
         publish: Callable[[AnyEvent], Awaitable[object]],
-        commit: Callable[[Sequence[Change]], Awaitable[object]] | None = None,
+        commit: Callable[[Sequence[KeyChange]], Awaitable[object]] | None = None,
     ) -> None:
         while True:
             batch = await self._queue.get()
@@ -122,15 +125,13 @@ class EventStream:
 
 
 def with_changes(
-    result: dict[str, Any], changes: Sequence[Change], key: str, current: Key | None
+    result: dict[str, Any], changes: Sequence[KeyChange], key: str, current: Key | None
 ) -> dict[str, Any]:
     """A write's ``result`` with its ``changes`` member: the request's ``key`` first (as
     ``current``, before and after alike, when the write left it unchanged), then the other
     changed keys in order, as many as the bounds allow (``changes_truncated`` when cut). The
     request's key is always reported: with digests instead of values too large to carry."""
-    subject = next((change for change in changes if change.key == key), None)
-    ordered = [subject or Change(key, current, current)]
-    ordered.extend(change for change in changes if change is not subject)
+    ordered = subject_first(changes, key, current)
     reported: list[dict[str, Any]] = []
     budget = MAX_REPORTED_TEXT
     for change in ordered:
@@ -144,13 +145,9 @@ def with_changes(
             return {**result, "changes": reported, "changes_truncated": True}
         budget -= size
         reported.append(
-            {"key": change.key, "old": _state_json(change.old), "new": _state_json(change.new)}
+            {"key": change.key, "old": state_json(change.old), "new": state_json(change.new)}
         )
     return {**result, "changes": reported}
-
-
-def _state_json(key: Key | None) -> dict[str, Any] | None:
-    return None if key is None else {"value": wire_value(key), "meta": dict(key.meta)}
 
 
 def _digest_json(key: Key | None) -> dict[str, Any] | None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from elektraweb.instance.arguments import Args
-from elektraweb.instance.context import Host, Operation, Outcome
+from elektraweb.instance.context import Host
+from elektraweb.instance.kdb_store import locked_error
 from elektraweb.instance.locks import LockedError
-from elektraweb.instance.transaction import locked_error
+from elektraweb.operations.arguments import Args
+from elektraweb.operations.result import OperationResult
 from elektraweb.wire.messages import bad_request
 
 
@@ -16,11 +17,11 @@ def _cluster(args: Args) -> str:
     return cluster
 
 
-def _owned(host: Host, cluster: str) -> Outcome:
-    return Outcome({"cluster": cluster, "keys": host.locks.by_cluster().get(cluster, [])})
+def _owned(host: Host, cluster: str) -> OperationResult:
+    return OperationResult({"cluster": cluster, "keys": host.locks.by_cluster().get(cluster, [])})
 
 
-def lock(host: Host, args: Args) -> Outcome:
+def lock(host: Host, args: Args) -> OperationResult:
     cluster = _cluster(args)
     keys = args.key_list("keys")
     try:
@@ -30,14 +31,9 @@ def lock(host: Host, args: Args) -> Outcome:
     return _owned(host, cluster)
 
 
-def unlock(host: Host, args: Args) -> Outcome:
+def unlock(host: Host, args: Args) -> OperationResult:
     cluster = _cluster(args)
     keys = args.key_list("keys") if "keys" in args else None
     host.locks.unlock(cluster, keys)
     return _owned(host, cluster)
 
-
-OPERATIONS = (
-    Operation("lock", lock, frozenset({"cluster", "keys"})),
-    Operation("unlock", unlock, frozenset({"cluster", "keys"})),
-)

@@ -14,11 +14,12 @@ import os
 from pathlib import Path
 from typing import Any
 
-from elektraweb.instance.arguments import Args
-from elektraweb.instance.context import Host, Operation, Outcome
+from elektraweb.instance.context import Host
 from elektraweb.kdb.mounts import Mountpoint, MountTable
 from elektraweb.kdb.protected import protected_root
 from elektraweb.kdb.storage import FORMATS, format_for_file
+from elektraweb.operations.arguments import Args
+from elektraweb.operations.result import OperationResult
 from elektraweb.wire.messages import ErrorCode, RemoteError, bad_request
 
 MOUNT_DIR_OPTION = "--mount-dir"
@@ -75,13 +76,13 @@ def mount_list(host: Host) -> list[dict[str, Any]]:
     return listing
 
 
-def mounts(host: Host, args: Args) -> Outcome:
-    return Outcome(
+def mounts(host: Host, args: Args) -> OperationResult:
+    return OperationResult(
         {"mounts": mount_list(host), "mount_dirs": [str(folder) for folder in host.mount_dirs]}
     )
 
 
-def mount(host: Host, args: Args) -> Outcome:
+def mount(host: Host, args: Args) -> OperationResult:
     _check_enabled(host, "mount")
     name = args.key("mountpoint")
     path = args.text("path")
@@ -120,10 +121,10 @@ def mount(host: Host, args: Args) -> Outcome:
             raise bad_request(f"mount: path {path!r} at {name}: {file} {problem}")
     entry = host.kdb.mount(path, name, storage)
     result = {"mountpoint": entry.name, "file": entry.path, "format": entry.format}
-    return Outcome({**result, "files": [str(file) for file in files]})
+    return OperationResult({**result, "files": [str(file) for file in files]})
 
 
-def umount(host: Host, args: Args) -> Outcome:
+def umount(host: Host, args: Args) -> OperationResult:
     _check_enabled(host, "umount")
     name = args.key("mountpoint")
     found = next((mp for mp in host.kdb.mounts() if mp.name == name), None)
@@ -138,11 +139,5 @@ def umount(host: Host, args: Args) -> Outcome:
             key=name,
         )
     host.kdb.umount(name)
-    return Outcome({"mountpoint": name, "file": found.path, "format": found.format})
+    return OperationResult({"mountpoint": name, "file": found.path, "format": found.format})
 
-
-OPERATIONS = (
-    Operation("mounts", mounts, frozenset()),
-    Operation("mount", mount, frozenset({"mountpoint", "path", "format"})),
-    Operation("umount", umount, frozenset({"mountpoint"})),
-)

@@ -10,24 +10,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from elektraweb.instance.arguments import Args
-from elektraweb.instance.context import Host, Operation, Outcome
-from elektraweb.instance.representation import key_from_wire
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.validation import find_problems
-
-
-def reporting_problems(get: Operation) -> Operation:
-    """``get`` whose result also lists ``problems`` of the keys it returns, when there are."""
-
-    def run(host: Host, args: Args) -> Outcome:
-        outcome = get.run(host, args)
-        problems = problems_of(outcome.result)
-        if problems:
-            outcome.result["problems"] = problems
-        return outcome
-
-    return Operation(get.name, run, get.members)
+from elektraweb.operations.representation import key_from_wire
 
 
 def problems_of(node: dict[str, Any]) -> list[dict[str, str]]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from elektraweb.instance.changefeed import ChangeFeed
-from elektraweb.instance.context import Host, Outcome
+from elektraweb.instance.context import Host
 from elektraweb.instance.events import EventStream, origin_of
 from elektraweb.instance.operations import is_preview
 from elektraweb.instance.operations import run as run_operation
 from elektraweb.instance.set_ops import set_batch
 from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb.search import SearchThread
+from elektraweb.operations.result import OperationResult
 from elektraweb.wire.messages import ErrorCode, RemoteError, Reply, Request
 
 
@@ -72,7 +73,7 @@ class InstanceService:
             if isinstance(result, RemoteError) and result.code == ErrorCode.CONFLICT and result.key:
                 self._feed.recheck(result.key)
 
-    def _record(self, request: Request, outcome: Outcome) -> object:
+    def _record(self, request: Request, outcome: OperationResult) -> object:
         """Tell the change feed and the event stream about the outcome's changes (on the
         worker: the feed learns of our write before it can see the file)."""
         if outcome.changes:
@@ -80,7 +81,7 @@ class InstanceService:
             cluster = request.args.get("cluster")
             origin = origin_of(cluster if isinstance(cluster, str) and cluster else None)
             self._events.submit(outcome.changes, origin)
-        return outcome.result if outcome.off_worker is None else outcome.off_worker
+        return outcome.result if outcome.deferred is None else outcome.deferred
 
     def close(self) -> None:
         """Stop the search thread (after the requests in progress are answered)."""

@@ -151,7 +151,7 @@ class Backend:
             self._owned[submounts] = view
         return view
 
-    def prepare(self, desired: KeySet, types: Mapping[str, str] | None = None) -> Change:
+    def prepare(self, desired: KeySet, types: Mapping[str, str] | None = None) -> StagedWrite:
         """Render ``desired`` (every key of the file) into new file and sidecar content.
         ``types`` are the declared types of keys (their own or their specification's
         ``check/type``): a format with typed values writes a new value as its type."""
@@ -160,17 +160,17 @@ class Backend:
         # The file alone holds every key as given. A spliced write's document holds the very
         # Key objects of ``desired``, which compare by identity: no per-key work.
         if document.keys is desired or document.keys == desired:
-            return Change(self, desired, data, document, None, None)
+            return StagedWrite(self, desired, data, document, None, None)
         extra = leftovers(desired, document.keys)
         if not len(extra):
-            return Change(self, desired, data, document, None, None)
+            return StagedWrite(self, desired, data, document, None, None)
         if self.sidecar_file is None:
             lost = ", ".join(extra.names())
             raise ResourceError(f"{self.format.name} did not keep all of {lost}", key=mountpoint)
         sidecar_format = get_format(SIDECAR_FORMAT)
         sidecar = sidecar_format.write(extra, mountpoint, self.sidecar_document)
         sidecar_document = self._parse(sidecar_format, sidecar, self.sidecar_file)
-        return Change(self, desired, data, document, sidecar, sidecar_document)
+        return StagedWrite(self, desired, data, document, sidecar, sidecar_document)
 
     def _writers_view(self, desired: KeySet, types: Mapping[str, str]) -> KeySet:
         """The keys as the format writes them: its native metadata, and for a format with
@@ -222,7 +222,7 @@ class Backend:
                 )
 
 
-class Change:
+class StagedWrite:
     """New content for one backend, rendered and checked, then staged and committed."""
 
     def __init__(

@@ -17,7 +17,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from elektraweb.kdb import files, names
-from elektraweb.kdb.backend import Backend, Change
+from elektraweb.kdb.backend import Backend, StagedWrite
 from elektraweb.kdb.errors import INTERFACE, KDBError, MountError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -335,7 +335,7 @@ class KDB:
         specification: Specification | None,
         own_checks: bool,
         types: Specification,
-    ) -> Change | None:
+    ) -> StagedWrite | None:
         """The change ``stored`` makes to ``region``'s file, validated against
         ``specification`` unless that is None, new values typed as ``types`` declares; None
         if there is no change."""
@@ -377,7 +377,7 @@ class KDB:
         desired.extend(key.copy() for key in after)
         return backend.prepare(desired, _declared_types(after, types))
 
-    def _commit(self, changes: list[Change]) -> None:
+    def _commit(self, changes: list[StagedWrite]) -> None:
         if not changes:
             return
         written = [change.backend for change in changes]

@@ -8,7 +8,7 @@ from elektraweb.wire.client import ClientOptions, ZmqTransport
 from elektraweb.wire.keys import KeyPair, ensure_keypair, load_keypair, load_public_key
 from elektraweb.wire.messages import (
     MAX_MESSAGE_BYTES,
-    OPERATIONS,
+    OPERATION_NAMES,
     PROTOCOL_VERSION,
     AnyEvent,
     ErrorCode,
@@ -35,7 +35,7 @@ from elektraweb.wire.transport import (
 
 __all__ = [
     "MAX_MESSAGE_BYTES",
-    "OPERATIONS",
+    "OPERATION_NAMES",
     "PROTOCOL_VERSION",
     "AnyEvent",
     "ClientOptions",

@@ -22,7 +22,7 @@ PROTOCOL_VERSION = 1
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 MAX_REQUEST_ID_BYTES = 64
 
-OPERATIONS = frozenset(
+OPERATION_NAMES = frozenset(
     {
         "version",
         "ping",
@@ -288,7 +288,7 @@ def decode_request(request_id: bytes, body: bytes) -> Request:
     _check_version(message, "request body")
     _check_members(message, {"v", "op", "args"}, set(), "request body")
     op = _typed(message, "op", str, "request body")
-    if op not in OPERATIONS:
+    if op not in OPERATION_NAMES:
         raise bad_request(f"unknown operation {_shown(op)}")
     args = _typed(message, "args", dict, "request body")
     return Request(request_id, op, args)

@@ -3,7 +3,7 @@
 One `OperationReply` holds every member any operation answers with (the names do not clash
 between operations), so code above the seam reads replies with checked names and types without
 a type per operation; `OperationArgs` does the same for the arguments. Neither is checked when
-received: elektrad checks the arguments member by member (`instance.arguments`).
+received: elektrad checks the arguments member by member (`operations.arguments`).
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.store.applied_keys import AppliedKeys
-from elektraweb.cluster.store.cluster_keys import DesiredKey
 from elektraweb.cluster.store.registry import Registry
+from elektraweb.kdb.key import Key
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from ..conftest import Register
@@ -202,7 +202,7 @@ async def test_a_batch_reads_afresh_what_was_written_since_it_read(
     cluster_id = services.registry.instance(trio["members"][0]).cluster_id
     assert cluster_id is not None
     first, second, _ = trio["members"]
-    services.cluster_keys.put(cluster_id, DesiredKey("system:/app/a", "1"))
+    services.cluster_keys.put(cluster_id, Key("system:/app/a", "1"))
     convergence.desired_changed(cluster_id)
 
     with convergence.batch(cluster_id) as batch:
@@ -213,7 +213,7 @@ async def test_a_batch_reads_afresh_what_was_written_since_it_read(
         assert batch.known(first)[1] == {}
         assert batch.known(second)[1]["system:/app/a"].revision == revision
 
-        services.cluster_keys.put(cluster_id, DesiredKey("system:/app/b", "2"))
+        services.cluster_keys.put(cluster_id, Key("system:/app/b", "2"))
         convergence.desired_changed(cluster_id)
         assert list(batch.known(first)[0]) == ["system:/app/a", "system:/app/b"]
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
 from elektraweb.cluster.api.guards import REASON, check_cluster_write, reason_of
-from elektraweb.cluster.api.kdb_operations import OPERATIONS, KdbOperation
+from elektraweb.cluster.api.kdb_operations import KDB_ROUTES, KdbRoute
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.preview import PREVIEW_SCHEMA
 from elektraweb.cluster.api.routing import Call, Handler, Route
@@ -42,7 +42,7 @@ def _summary_of(args: OperationArgs) -> OperationArgs:
     return summary
 
 
-async def _run(operation: KdbOperation, target: Target, call: Call) -> ApiResponse:
+async def _run(operation: KdbRoute, target: Target, call: Call) -> ApiResponse:
     args = operation.arguments(call)
     if not operation.write:
         return ApiResponse(200, await target.call(operation.op, args))
@@ -107,7 +107,7 @@ async def _state_after_refusal(
 def _routes(
     prefix: str, resolve: Callable[[Call], Target], tag: str, errors: tuple[int, ...]
 ) -> tuple[Route, ...]:
-    def handler_for(operation: KdbOperation) -> Handler:
+    def handler_for(operation: KdbRoute) -> Handler:
         async def handle(call: Call) -> ApiResponse:
             return await _run(operation, resolve(call), call)
 
@@ -127,7 +127,7 @@ def _routes(
             response=WRITE_OR_PREVIEW if operation.write else operation.response,
             errors=errors,
         )
-        for operation in OPERATIONS
+        for operation in KDB_ROUTES
     )
 
 

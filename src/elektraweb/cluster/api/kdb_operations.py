@@ -93,7 +93,7 @@ EXPECT = QueryParam(
 
 
 @dataclass(frozen=True)
-class KdbOperation:
+class KdbRoute:
     method: str
     resource: str
     op: str
@@ -204,8 +204,8 @@ def _import(call: Call) -> OperationArgs:
 FORMAT = QueryParam("format", "Storage format (default dump).", enum(*FORMATS))
 
 
-def _move_or_copy_operation(operation_id: str, op: str, verb: str) -> KdbOperation:
-    return KdbOperation(
+def _move_or_copy_route(operation_id: str, op: str, verb: str) -> KdbRoute:
+    return KdbRoute(
         "POST",
         operation_id,
         op,
@@ -222,8 +222,8 @@ def _move_or_copy_operation(operation_id: str, op: str, verb: str) -> KdbOperati
     )
 
 
-OPERATIONS = (
-    KdbOperation(
+KDB_ROUTES = (
+    KdbRoute(
         "GET",
         "kdb",
         "get",
@@ -245,7 +245,7 @@ OPERATIONS = (
         ),
         response=KEY_STATE,
     ),
-    KdbOperation(
+    KdbRoute(
         "GET",
         "kdbExplain",
         "explain",
@@ -256,7 +256,7 @@ OPERATIONS = (
         write=False,
         response=EXPLANATION,
     ),
-    KdbOperation(
+    KdbRoute(
         "PUT",
         "kdb",
         "set",
@@ -267,7 +267,7 @@ OPERATIONS = (
         body_types=TEXT_OR_JSON,
         query=(EXPECT, PREVIEW),
     ),
-    KdbOperation(
+    KdbRoute(
         "DELETE",
         "kdb",
         "rm",
@@ -276,7 +276,7 @@ OPERATIONS = (
         write=True,
         query=(EXPECT, PREVIEW),
     ),
-    KdbOperation(
+    KdbRoute(
         "GET",
         "kdbLs",
         "ls",
@@ -290,7 +290,7 @@ OPERATIONS = (
         ),
         response=obj({"keys": array(STRING), "next": NULLABLE_STRING}, extra=True),
     ),
-    KdbOperation(
+    KdbRoute(
         "GET",
         "kdbFind",
         "find",
@@ -307,9 +307,9 @@ OPERATIONS = (
         ),
         response=obj({"keys": array(STRING), "truncated": BOOLEAN}, extra=True),
     ),
-    _move_or_copy_operation("kdbMv", "mv", "Move"),
-    _move_or_copy_operation("kdbCp", "cp", "Copy"),
-    KdbOperation(
+    _move_or_copy_route("kdbMv", "mv", "Move"),
+    _move_or_copy_route("kdbCp", "cp", "Copy"),
+    KdbRoute(
         "POST",
         "kdbMeta",
         "meta-set",
@@ -319,7 +319,7 @@ OPERATIONS = (
         body=obj({"key": STRING, "value": STRING}),
         query=(EXPECT, PREVIEW),
     ),
-    KdbOperation(
+    KdbRoute(
         "DELETE",
         "kdbMeta",
         "meta-rm",
@@ -329,7 +329,7 @@ OPERATIONS = (
         body=obj({"key": STRING}),
         query=(EXPECT, PREVIEW),
     ),
-    KdbOperation(
+    KdbRoute(
         "POST",
         "kdbMetaBulk",
         "meta-bulk",
@@ -339,7 +339,7 @@ OPERATIONS = (
         body=obj({"meta": array(obj({"key": STRING}, {"value": NULLABLE_STRING}))}),
         query=(EXPECT, PREVIEW),
     ),
-    KdbOperation(
+    KdbRoute(
         "PUT",
         "kdbAll",
         "set-all",
@@ -349,7 +349,7 @@ OPERATIONS = (
         body=obj({"keys": array(obj({"name": STRING, "value": NULLABLE_STRING}, {"meta": META}))}),
         query=(PREVIEW,),
     ),
-    KdbOperation(
+    KdbRoute(
         "GET",
         "kdbExport",
         "export",
@@ -359,7 +359,7 @@ OPERATIONS = (
         query=(FORMAT,),
         response=obj({"format": STRING, "data": STRING}, extra=True),
     ),
-    KdbOperation(
+    KdbRoute(
         "POST",
         "kdbImport",
         "import",

@@ -19,19 +19,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
-from typing import NoReturn, cast
+from collections.abc import Coroutine, Mapping
+from typing import Any, NoReturn, cast
 
 from aiohttp import web
 
 from elektraweb.cluster.api.errors import ApiError, BadRequest, Locked
 from elektraweb.cluster.api.preview import TargetPreview, accepted, cluster_at
 from elektraweb.cluster.clusters.convergence import Convergence
-from elektraweb.cluster.clusters.desired_changes import WRITES, Change, plan
-from elektraweb.cluster.clusters.desired_state import DesiredState, key_name, state_of
+from elektraweb.cluster.clusters.desired_store import DesiredStore, api_error_of, run_on_cluster
 from elektraweb.cluster.clusters.drift import DriftWatch, found_state
 from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, known_offline, results_json
-from elektraweb.cluster.clusters.previews import desired_changes, preview_member
+from elektraweb.cluster.clusters.previews import preview_member
 from elektraweb.cluster.clusters.service import (
     ClusterReply,
     ClusterSyncJSON,
@@ -43,12 +42,18 @@ from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.instances.gateway import INSTANCE_ERROR_STATUS
 from elektraweb.cluster.services import SERVICES, Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
-from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.cluster_keys import DesiredState
 from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Cluster, Instance
-from elektraweb.kdb.search import SearchThread
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.search import SearchLimits, SearchThread
+from elektraweb.operations.arguments import canonical_name
+from elektraweb.operations.catalog import WRITES
+from elektraweb.operations.representation import state_json
+from elektraweb.operations.result import OperationResult, subject_first
+from elektraweb.operations.store import KeyChange
 from elektraweb.wire.json_value import EncodableObject
-from elektraweb.wire.messages import AnyEvent, SubtreeEvent
+from elektraweb.wire.messages import AnyEvent, RemoteError, SubtreeEvent, bad_request
 from elektraweb.wire.replies import ChangeJSON, OperationArgs
 
 log = logging.getLogger(__name__)
@@ -76,7 +81,7 @@ class ConvergingClusterService:
         self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
         self._tasks: set[asyncio.Task[object]] = set()
         self._searches = SearchThread()
-        self._read_states: dict[int, tuple[int, DesiredState]] = {}
+        self._read_stores: dict[int, tuple[int, DesiredStore]] = {}
         self._catching_up: set[int] = set()
         self._again: set[int] = set()
         self._closed = False
@@ -86,28 +91,26 @@ class ConvergingClusterService:
     async def call(self, cluster: Cluster, op: str, args: OperationArgs) -> ClusterReply:
         if op == "find":
             # Off the event loop: a search takes up to its time budget.
-            search = self._services.config.search
-            reading = await self._state_for_reading(cluster.id)
-            found = await self._searches.run(lambda: reading.read(op, args, search))
-            return cast(ClusterReply, found)
+            reading = await self._store_for_reading(cluster.id)
+            return cast(ClusterReply, await self._searches.run(lambda: _found(reading, args)))
         if op not in WRITES:
-            return cast(ClusterReply, (await self._state_for_reading(cluster.id)).read(op, args))
-        state = DesiredState(self._services.cluster_keys.keys(cluster.id))
-        change = plan(state, op, args)
-        self._commit(cluster.id, state, change.puts, change.removals)
+            reading = await self._store_for_reading(cluster.id)
+            return cast(ClusterReply, run_on_cluster(reading, op, args).result)
+        store = DesiredStore(self._services.cluster_keys.state(cluster.id), self._search)
+        outcome = run_on_cluster(store, op, _of_cluster(cluster, args))
+        self._commit(cluster.id, outcome.changes)
         members = self._services.registry.members(cluster.id)
+        changed = [change.key for change in outcome.changes]
         results = await fan_out(
-            self._convergence, self._services.gateway, cluster.id, members, change.names
+            self._convergence, self._services.gateway, cluster.id, members, changed
         )
         if results and all(result.status == "rejected" for result in results):
-            await self._undo(cluster, state, change, results)
+            await self._undo(cluster, outcome.changes, results)
         # The written key first, as elektrad reports a write (docs/protocol.md §4, Changes),
         # then every other key of the desired state the write changed, for the history.
-        key = key_name(op, args.get("key"))
-        others = [found for found in desired_changes(state, change) if found["key"] != key]
         reply = {
-            **change.result,
-            "changes": [_change_of(state, change, key), *others],
+            **outcome.result,
+            "changes": _changes_json(_subject_first(outcome)),
             "members": results_json(results),
         }
         return cast(ClusterReply, reply)
@@ -115,42 +118,50 @@ class ConvergingClusterService:
     async def preview(self, cluster: Cluster, op: str, args: OperationArgs) -> list[TargetPreview]:
         if op not in WRITES:
             raise BadRequest(f"{op} changes nothing: only writes can be previewed")
-        state = DesiredState(self._services.cluster_keys.keys(cluster.id))
-        change = plan(state, op, args)
+        # The desired store keeps what an operation writes in memory: nothing is committed.
+        store = DesiredStore(self._services.cluster_keys.state(cluster.id), self._search)
+        changes = run_on_cluster(store, op, _of_cluster(cluster, args)).changes
         members = self._services.registry.members(cluster.id)
         previews = await asyncio.gather(
             *(
-                preview_member(self._services, self._applied, cluster.id, member, change)
+                preview_member(self._services, self._applied, cluster.id, member, changes)
                 for member in members
             )
         )
-        return [accepted(cluster_at(cluster.id), desired_changes(state, change)), *previews]
+        return [accepted(cluster_at(cluster.id), _changes_json(changes)), *previews]
 
-    async def _state_for_reading(self, cluster_id: int) -> DesiredState:
-        """The cluster's desired state for reads, built off the event loop (a key set of a
-        large cluster takes tens of ms) and kept while the database is unchanged: any write
-        through clusterd's connection, a cluster deleted or its keys changed included, moves
-        `total_changes` on. Reads never change the state they are given."""
+    @property
+    def _search(self) -> SearchLimits:
+        return self._services.config.search
+
+    async def _store_for_reading(self, cluster_id: int) -> DesiredStore:
+        """The cluster's desired state for reads, its key set built off the event loop (a
+        key set of a large cluster takes tens of ms) and kept while the database is
+        unchanged: any write through clusterd's connection, a cluster deleted or its keys
+        changed included, moves `total_changes` on. Reads never change the state they read."""
         version = self._services.database.connection.total_changes
-        cached = self._read_states.get(cluster_id)
+        cached = self._read_stores.get(cluster_id)
         if cached is not None and cached[0] == version:
             return cached[1]
-        keys = self._services.cluster_keys.keys(cluster_id)
-        state = await self._searches.run(lambda: DesiredState(keys))
-        self._read_states[cluster_id] = (version, state)
-        return state
+        state = self._services.cluster_keys.state(cluster_id)
+        await self._searches.run(lambda: state.keyset.names())  # the keys in order, once
+        store = DesiredStore(state, self._search)
+        self._read_stores[cluster_id] = (version, store)
+        return store
 
     def check_member_write(self, instance: Instance, op: str, args: OperationArgs) -> None:
         cluster_id = instance.cluster_id
         if cluster_id is None or op not in WRITES:
             return
-        exact, subtrees = _touched(op, args)
-        state = DesiredState(self._services.cluster_keys.keys(cluster_id))
-        owned = state.owner_of_any(exact, subtrees)
+        try:
+            exact, subtrees = _touched(op, args)
+        except RemoteError as error:
+            raise api_error_of(error) from None
+        owned = _owned(self._services.cluster_keys.state(cluster_id), exact, subtrees)
         if owned is None:
             return
         cluster = self._services.registry.cluster(cluster_id)
-        asked = key_name(op, args.get("key"))
+        asked = _name(op, args, "key")
         touches = "" if owned == asked else f" ({op} of {asked} touches it)"
         raise Locked(
             f"key {owned} is owned by cluster {cluster.name!r} (id {cluster.id}){touches}:"
@@ -164,7 +175,7 @@ class ConvergingClusterService:
         gateway = self._services.gateway
         [result] = await fan_out(self._convergence, gateway, cluster.id, [instance], None)
         self._publish_status(cluster.id)
-        keys = len(self._services.cluster_keys.keys(cluster.id))
+        keys = len(self._services.cluster_keys.state(cluster.id))
         return {**result.to_json(), "keys": keys}
 
     async def member_left(self, cluster: Cluster, instance: Instance) -> None:
@@ -279,42 +290,36 @@ class ConvergingClusterService:
         if not task.cancelled() and task.exception() is not None:
             log.error("cluster task failed", exc_info=task.exception())
 
-    def _commit(
-        self,
-        cluster_id: int,
-        before: DesiredState,
-        puts: tuple[DesiredKey, ...],
-        removals: tuple[str, ...],
-    ) -> None:
-        """Store a change of the desired state and publish each key's change."""
+    def _commit(self, cluster_id: int, changes: list[KeyChange]) -> None:
+        """Store a change of the desired state in one transaction and publish each key's
+        change."""
         keys = self._services.cluster_keys
         with self._services.database.transaction():
-            for key in puts:
-                keys.put(cluster_id, key)
-            keys.remove(cluster_id, list(removals))
+            for change in changes:
+                if change.new is not None:
+                    keys.put(cluster_id, change.new)
+            keys.remove(cluster_id, [change.key for change in changes if change.new is None])
         self._convergence.desired_changed(cluster_id)
-        for key in puts:
-            self._publish_key(cluster_id, key.name, before.get(key.name), key)
-        for name in removals:
-            self._publish_key(cluster_id, name, before.get(name), None)
+        for change in changes:
+            self._publish_key(cluster_id, change.key, change.old, change.new)
 
     async def _undo(
-        self, cluster: Cluster, before: DesiredState, change: Change, results: list[MemberResult]
+        self, cluster: Cluster, changes: list[KeyChange], results: list[MemberResult]
     ) -> NoReturn:
         """Every member refused the change: keep the desired state as it was, bring back
         members that took part of it, and answer with the refusal."""
-        after = DesiredState(self._services.cluster_keys.keys(cluster.id))
-        put_by_change = {key.name: key for key in change.puts}
+        after = self._services.cluster_keys.state(cluster.id)
         # Only keys still as this change left them: a later write to them stands.
-        undone = [name for name in change.names if after.get(name) == put_by_change.get(name)]
-        restore = tuple(key for name in undone if (key := before.get(name)) is not None)
-        dropped = tuple(name for name in undone if before.get(name) is None)
-        self._commit(cluster.id, after, restore, dropped)
+        undone = [
+            KeyChange(change.key, change.new, change.old)
+            for change in changes
+            if _same(after.get(change.key), change.new)
+        ]
+        self._commit(cluster.id, undone)
         partly = [result.instance for result in results if result.applied_any]
         if partly:
-            await fan_out(
-                self._convergence, self._services.gateway, cluster.id, partly, change.names
-            )
+            changed = [change.key for change in changes]
+            await fan_out(self._convergence, self._services.gateway, cluster.id, partly, changed)
         refusal = results[0].error or {}
         code = str(refusal.get("code", "internal"))
         problem = ApiError(
@@ -335,11 +340,11 @@ class ConvergingClusterService:
             self._hub.publish(topic, data)
 
     def _publish_key(
-        self, cluster_id: int, name: str, old: DesiredKey | None, new: DesiredKey | None
+        self, cluster_id: int, name: str, old: Key | None, new: Key | None
     ) -> None:
         self._publish(
             f"cluster/{cluster_id}/{name}",
-            {"cluster": cluster_id, "key": name, "old": state_of(old), "new": state_of(new)},
+            {"cluster": cluster_id, "key": name, "old": state_json(old), "new": state_json(new)},
         )
 
     def _publish_status(self, cluster_id: int) -> None:
@@ -355,33 +360,78 @@ class ConvergingClusterService:
         )
 
 
-def _change_of(before: DesiredState, change: Change, name: str) -> ChangeJSON:
-    """Key `name` before and after `change`, reported as elektrad reports a write's key
-    (docs/protocol.md §4, Changes), so the audit log needs no read around a cluster write."""
-    old = before.get(name)
-    new = next((key for key in change.puts if key.name == name), None)
-    if new is None and name not in change.removals:
-        new = old
-    return cast(ChangeJSON, {"key": name, "old": state_of(old), "new": state_of(new)})
+def _subject_first(outcome: OperationResult) -> list[KeyChange]:
+    if outcome.subject is None:
+        return outcome.changes
+    return subject_first(outcome.changes, outcome.subject, outcome.current)
+
+
+def _changes_json(changes: list[KeyChange]) -> list[ChangeJSON]:
+    """Changes as elektrad reports them (docs/protocol.md §4, Changes), so the audit log
+    needs no read around a cluster write."""
+    return [
+        cast(ChangeJSON, {"key": change.key, "old": state_json(change.old),
+                          "new": state_json(change.new)})
+        for change in changes
+    ]
+
+
+def _of_cluster(cluster: Cluster, args: OperationArgs) -> OperationArgs:
+    """A write's arguments as the cluster's own: like elektrad, the operations leave a
+    cluster's writes to clusterd's checks of critical keys (``api.guards``)."""
+    return cast(OperationArgs, {**args, "cluster": str(cluster.id)})
+
+
+def _found(reading: DesiredStore, args: OperationArgs) -> dict[str, Any]:
+    """A find's result: the operation, then its matching."""
+    outcome = run_on_cluster(reading, "find", args)
+    return outcome.result if outcome.deferred is None else outcome.deferred()
+
+
+def _same(found: Key | None, wanted: Key | None) -> bool:
+    if found is None or wanted is None:
+        return found is wanted
+    return found.same_content(wanted)
 
 
 def _touched(op: str, args: OperationArgs) -> tuple[list[str], list[str]]:
     """The names a write touches exactly, and the subtrees it may touch, as elektrad sees
-    them (docs/protocol.md §3, `cluster`)."""
-    key = key_name(op, args.get("key"))
+    them (docs/protocol.md §3, `cluster`); the first is the request's key."""
+    key = _name(op, args, "key")
     recursive = args.get("recursive") is True
     if op in ("set-all", "import"):
         return [], [key]
     if op == "restore":
-        entries = [entry if isinstance(entry, dict) else {} for entry in args.get("keys") or []]
-        put = [key_name(op, entry.get("name"), "name") for entry in entries]
-        return [*put, *(key_name(op, name) for name in args.get("removals") or [])], []
+        raw_keys, raw_removals = args.get("keys"), args.get("removals")
+        entries = [entry if isinstance(entry, dict) else {} for entry in raw_keys or []]
+        put = [_name(op, entry, "name") for entry in entries]
+        removed = [_name(op, {"key": name}, "key") for name in raw_removals or []]
+        return [*put, *removed], []
     if op == "rm":
         return ([], [key]) if recursive else ([key], [])
     if op in ("mv", "cp"):
-        target = key_name(op, args.get("target"), "target")
+        target = _name(op, args, "target")
         return ([], [key, target]) if recursive else ([key, target], [])
     return [key], []
+
+
+def _name(op: str, args: Mapping[str, object], member: str) -> str:
+    raw = args.get(member)
+    if not isinstance(raw, str):
+        raise bad_request(f"{op}: argument {member!r} must be a key name, got {raw!r:.60}")
+    return canonical_name(raw)
+
+
+def _owned(state: DesiredState, exact: list[str], subtrees: list[str]) -> str | None:
+    """The first name the cluster sets among `exact`, or at or below one of `subtrees`."""
+    for name in exact:
+        if name in state:
+            return name
+    for root in subtrees:
+        found = state.keyset.below(root).names()
+        if found:
+            return found[0]
+    return None
 
 
 def lifecycle(app: web.Application) -> None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway
-from elektraweb.cluster.clusters.sync_state import DesiredKeys, work_of
+from elektraweb.cluster.clusters.sync_state import work_of
 from elektraweb.cluster.instances.gateway import (
     InstanceError,
     InstanceTimeout,
@@ -38,9 +38,11 @@ from elektraweb.cluster.instances.gateway import (
 )
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKey, AppliedKeys, Rejection
-from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.cluster_keys import DesiredState
 from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Instance
+from elektraweb.kdb.key import Key
+from elektraweb.operations.representation import wire_value
 from elektraweb.wire.client import SharedArgs
 from elektraweb.wire.json_value import EncodableObject
 from elektraweb.wire.replies import OperationArgs, OperationReply
@@ -72,7 +74,7 @@ class _Unreachable(Exception):
 
 @dataclass(frozen=True)
 class _Snapshot:
-    desired: DesiredKeys
+    desired: DesiredState
     desired_version: int
     applied: Mapping[int, dict[str, AppliedKey]]
     applied_mark: int
@@ -99,7 +101,7 @@ class Batch:
             self._members = (version, {member.id: member for member in members})
         return self._members[1].get(instance_id)
 
-    def known(self, instance_id: int) -> tuple[DesiredKeys, dict[str, AppliedKey]]:
+    def known(self, instance_id: int) -> tuple[DesiredState, dict[str, AppliedKey]]:
         """The desired state and what the member has of it, as of now."""
         cluster_id, version = self._cluster_id, self._convergence.desired_version(self._cluster_id)
         snapshot = self._snapshot
@@ -128,8 +130,8 @@ class Convergence:
         self._locks: dict[int, asyncio.Lock] = {}
         self._desired_versions: dict[int, int] = {}
 
-    def desired(self, cluster_id: int) -> DesiredKeys:
-        return DesiredKeys(self._services.cluster_keys.keys(cluster_id))
+    def desired(self, cluster_id: int) -> DesiredState:
+        return self._services.cluster_keys.state(cluster_id)
 
     def members(self, cluster_id: int) -> list[Instance]:
         return self._services.registry.members(cluster_id)
@@ -268,7 +270,7 @@ class _Sync:
         convergence: Convergence,
         cluster_id: int,
         instance: Instance,
-        desired: DesiredKeys,
+        desired: DesiredState,
         applied: dict[str, AppliedKey],
         requests: Puts,
     ) -> None:
@@ -319,7 +321,7 @@ class _Sync:
         self._applied.rejected(self._cluster_id, self._instance.id, name, Rejection(revision, body))
         self.outcomes[name] = SyncResult("rejected", body)
 
-    async def _lock(self, names: list[str], puts: list[DesiredKey]) -> list[str]:
+    async def _lock(self, names: list[str], puts: list[Key]) -> list[str]:
         """Lock the cluster's keys and return all the member holds for the cluster. A key
         another cluster holds is refused and left out; any other refusal refuses every put."""
         revisions = {key.name: self._desired.revision(key.name) for key in puts}
@@ -340,7 +342,7 @@ class _Sync:
             owned: list[str] = reply.get("keys", []) if isinstance(reply, dict) else []
             return owned
 
-    async def _put(self, key: DesiredKey, applied_meta: frozenset[str]) -> None:
+    async def _put(self, key: Key, applied_meta: frozenset[str]) -> None:
         """Set the key's value and the cluster's metadata, removing entries it dropped."""
         dropped = tuple(sorted(applied_meta - set(key.meta)))
         revision = self._desired.revision(key.name)
@@ -348,7 +350,7 @@ class _Sync:
         if args is None:
             patch: dict[str, str | None] = {**key.meta, **dict.fromkeys(dropped)}
             shared = SharedArgs(
-                {"key": key.name, "value": key.value, "meta": patch, "cluster": self._cluster}
+                {"key": key.name, "value": wire_value(key), "meta": patch, "cluster": self._cluster}
             )
             # Read-only from here on; the gateway passes it to the link unchanged.
             args = self._requests[key.name, revision, dropped] = cast(OperationArgs, shared)

@@ -18,12 +18,12 @@ import logging
 from collections.abc import Callable
 
 from elektraweb.cluster.clusters.convergence import Convergence
-from elektraweb.cluster.clusters.desired_state import revision_of, state_of
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
-from elektraweb.cluster.store.cluster_keys import DesiredKey
 from elektraweb.cluster.store.registry import Instance
+from elektraweb.kdb.key import Key
+from elektraweb.operations.representation import key_revision, state_json
 from elektraweb.wire.json_value import Encodable, EncodableObject, JSONObject
 from elektraweb.wire.messages import Event, KeyState
 
@@ -53,7 +53,7 @@ class DriftWatch:
         self._convergence = convergence
         self._publish = publish
 
-    def drifted(self, instance: Instance, event: Event) -> DesiredKey | None:
+    def drifted(self, instance: Instance, event: Event) -> Key | None:
         """The cluster's key if `event` shows a key of `instance`'s cluster drifted."""
         cluster_id = instance.cluster_id
         if cluster_id is None or event.origin == f"cluster:{cluster_id}":
@@ -62,18 +62,18 @@ class DriftWatch:
 
     def _differs(
         self, cluster_id: int, instance: Instance, name: str, revision: str | None
-    ) -> DesiredKey | None:
+    ) -> Key | None:
         desired = self._services.cluster_keys.key(cluster_id, name)
         row = self._applied.of(cluster_id, instance.id).get(name)
         # Not applied yet (or being restored already): the pending sync puts it right.
-        if desired is None or row is None or row.revision != revision_of(desired):
+        if desired is None or row is None or row.revision != key_revision(desired):
             return None
         return desired if revision != row.observed else None
 
     async def restore(
         self,
         instance: Instance,
-        desired: DesiredKey,
+        desired: Key,
         found: JSONObject | None,
         origin: str | None,
     ) -> bool:
@@ -98,7 +98,7 @@ class DriftWatch:
             "key": name,
             "origin": origin,
             "found": found,
-            "desired": state_of(desired),
+            "desired": state_json(desired),
             "restored": restored,
         }
         if outcome is not None and outcome.error is not None:
@@ -110,7 +110,7 @@ class DriftWatch:
             target_id=instance.id,
             key=name,
             before=found,
-            after=state_of(desired) if restored else found,
+            after=state_json(desired) if restored else found,
             result={"ok": restored, **report},
         )
         self._publish(f"cluster/{cluster_id}/drift/{name}", report)
@@ -122,12 +122,12 @@ class DriftWatch:
         cluster_id = instance.cluster_id
         if cluster_id is None:
             return 0
-        desired = {key.name: key for key in self._services.cluster_keys.keys(cluster_id)}
+        desired = self._services.cluster_keys.state(cluster_id)
         applied = self._applied.of(cluster_id, instance.id)
         names = [
             name
-            for name, key in desired.items()
-            if name in applied and applied[name].revision == revision_of(key)
+            for name in desired
+            if name in applied and applied[name].revision == desired.revision(name)
         ]
         timeout = self._services.config.instance_timeout
         gateway = self._services.gateway

@@ -5,52 +5,42 @@ the very `set` and `rm` requests a sync would send (`convergence`)."""
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from elektraweb.cluster.api.errors import ApiError
 from elektraweb.cluster.api.preview import TargetPreview, accepted, instance_at, refused
-from elektraweb.cluster.clusters.desired_changes import Change
-from elektraweb.cluster.clusters.desired_state import DesiredState, state_of
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, InstanceError, api_error
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.registry import Instance
-from elektraweb.wire.replies import ChangeJSON, KeyStateJSON, OperationArgs
+from elektraweb.operations.representation import wire_value
+from elektraweb.operations.store import KeyChange
+from elektraweb.wire.replies import ChangeJSON, OperationArgs
 
 MAX_PREVIEWED_KEYS = 200
 """Keys previewed on each member: one request each, so a huge import previews its first keys
 and says `truncated`."""
 
 
-def _state(state: dict[str, Any] | None) -> KeyStateJSON | None:
-    return None if state is None else {"value": state["value"], "meta": state["meta"]}
-
-
-def desired_changes(before: DesiredState, change: Change) -> list[ChangeJSON]:
-    """The change to the desired state as elektrad reports changes, in key order."""
-    puts = {key.name: key for key in change.puts}
-    return [
-        {
-            "key": name,
-            "old": _state(state_of(before.get(name))),
-            "new": _state(state_of(puts.get(name))),
-        }
-        for name in sorted(change.names)
-    ]
-
-
 async def preview_member(
-    services: Services, applied: AppliedKeys, cluster_id: int, member: Instance, change: Change
+    services: Services,
+    applied: AppliedKeys,
+    cluster_id: int,
+    member: Instance,
+    changes: list[KeyChange],
 ) -> TargetPreview:
-    """What syncing `change` to `member` would do there; its first refusal, if any."""
+    """What syncing `changes` of the desired state to `member` would do there; its first
+    refusal, if any."""
     held = applied.of(cluster_id, member.id)
     requests: list[tuple[str, OperationArgs]] = []
-    for key in change.puts:
+    for change in changes:
+        key = change.new
+        if key is None:
+            requests.append(("rm", {"key": change.key}))
+            continue
         taken = held.get(key.name)
         dropped = sorted((taken.meta_names if taken else frozenset()) - set(key.meta))
         patch = {**key.meta, **dict.fromkeys(dropped)}
-        requests.append(("set", {"key": key.name, "value": key.value, "meta": patch}))
-    requests.extend(("rm", {"key": name}) for name in change.removals)
+        requests.append(("set", {"key": key.name, "value": wire_value(key), "meta": patch}))
     requests.sort(key=lambda request: str(request[1]["key"]))
     truncated = len(requests) > MAX_PREVIEWED_KEYS
 

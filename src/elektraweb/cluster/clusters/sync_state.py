@@ -3,39 +3,17 @@ sync state shown to users (`in-sync`, `pending`, `rejected`, `drift`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from elektraweb.cluster.clusters.service import ClusterSyncJSON, MemberSyncJSON
 from elektraweb.cluster.store.applied_keys import AppliedKey
-from elektraweb.cluster.store.cluster_keys import DesiredKey
+from elektraweb.cluster.store.cluster_keys import DesiredState
+from elektraweb.kdb.key import Key
 from elektraweb.wire.json_value import EncodableObject
-from elektraweb.wire.revision import revision
 
 STATES = ("in-sync", "pending", "rejected", "drift")
 """From best to worst; a cluster is in the worst state of its members."""
-
-
-class DesiredKeys(Mapping[str, DesiredKey]):
-    """A cluster's desired keys by name, with each key's revision computed once however many
-    members they are compared with."""
-
-    def __init__(self, keys: Iterable[DesiredKey]) -> None:
-        self._keys = {key.name: key for key in keys}
-        self._revisions = {key.name: revision(key.value, key.meta) for key in self._keys.values()}
-
-    def __getitem__(self, name: str) -> DesiredKey:
-        return self._keys[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._keys)
-
-    def __len__(self) -> int:
-        return len(self._keys)
-
-    def revision(self, name: str) -> str:
-        """The revision of the desired content of key `name` (which must be desired)."""
-        return self._revisions[name]
 
 
 @dataclass(frozen=True)
@@ -44,7 +22,7 @@ class Work:
     refusal of that very change if it refused it already; and keys the cluster no longer sets
     that the member refused and never took: only their locks are left to release."""
 
-    puts: tuple[DesiredKey, ...]
+    puts: tuple[Key, ...]
     removals: tuple[str, ...]
     refused: Mapping[str, EncodableObject]
     forgotten: tuple[str, ...] = ()
@@ -54,13 +32,13 @@ class Work:
         return len(self.puts) + len(self.removals)
 
 
-def work_of(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> Work:
-    puts: list[DesiredKey] = []
+def work_of(desired: DesiredState, applied: Mapping[str, AppliedKey]) -> Work:
+    puts: list[Key] = []
     refused: dict[str, EncodableObject] = {}
-    for name, key in sorted(desired.items()):
+    for name in sorted(desired):
         row, wanted = applied.get(name), desired.revision(name)
         if row is None or row.revision != wanted:
-            puts.append(key)
+            puts.append(desired[name])
             if row is not None and row.rejected is not None and row.rejected.revision == wanted:
                 refused[name] = row.rejected.error
     removals: list[str] = []
@@ -77,7 +55,7 @@ def work_of(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> Work:
     return Work(tuple(puts), tuple(removals), refused, tuple(forgotten))
 
 
-def member_state(desired: DesiredKeys, applied: Mapping[str, AppliedKey]) -> MemberSyncJSON:
+def member_state(desired: DesiredState, applied: Mapping[str, AppliedKey]) -> MemberSyncJSON:
     """`{state, pending, rejected: {key: error}, drift: [keys]}` of one member."""
     work = work_of(desired, applied)
     drift = sorted(name for name, row in applied.items() if row.drift is not None)

@@ -1,22 +1,76 @@
 """A cluster's desired state: the keys (value and metadata) it sets on every member.
 
-Only storage lives here; applying the state to members is the cluster service's job.
+Only storage lives here; applying the state to members is the cluster service's job. A key's
+value is stored as the protocol carries it (a binary key's bytes as base64).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Mapping
 
 from elektraweb.cluster.store.database import Database
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.operations.representation import key_from_wire, wire_value
+from elektraweb.wire.messages import RemoteError
+from elektraweb.wire.revision import revision
+
+Row = tuple[str | None, dict[str, str]]
+"""A desired key as stored: its value as the protocol carries it, and its metadata."""
 
 
-@dataclass(frozen=True)
-class DesiredKey:
-    name: str
-    value: str | None
-    meta: Mapping[str, str] = field(default_factory=dict)
+class DesiredState(Mapping[str, Key]):
+    """A cluster's desired state: its keys by name, as a KeySet for the operations
+    (``clusters.desired_store``), each key's protocol revision computed once however many
+    members it is compared with. Nobody changes it: a write makes a new one.
+
+    Keys are built from their rows when first asked for: a sync compares every revision but
+    sends only the keys a member lacks."""
+
+    def __init__(self, rows: Mapping[str, Row]) -> None:
+        self._rows = rows
+        self._keys: dict[str, Key] = {}
+        self._keyset: KeySet | None = None
+        self._revisions: dict[str, str] = {}
+
+    def __getitem__(self, name: str) -> Key:
+        key = self._keys.get(name)
+        if key is None:
+            value, meta = self._rows[name]
+            key = self._keys[name] = _key_of(name, value, meta)
+        return key
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._rows)
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._rows
+
+    @property
+    def keyset(self) -> KeySet:
+        """The keys in KeySet order (built on first use: most syncs need none)."""
+        if self._keyset is None:
+            self._keyset = KeySet(self[name] for name in self._rows)
+        return self._keyset
+
+    def revision(self, name: str) -> str:
+        """The revision of the desired content of key `name` (which must be desired)."""
+        found = self._revisions.get(name)
+        if found is None:
+            found = self._revisions[name] = revision(*self._rows[name])
+        return found
+
+
+def _key_of(name: str, value: str | None, meta: dict[str, str]) -> Key:
+    """The key a row holds; a binary key's base64 value becomes its bytes."""
+    try:
+        return key_from_wire(name, value, meta)
+    except RemoteError:  # no base64 (stored before clusterd checked it): members refuse it
+        return Key(name, value, meta)
 
 
 class ClusterKeys:
@@ -25,29 +79,32 @@ class ClusterKeys:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def keys(self, cluster_id: int) -> list[DesiredKey]:
+    def state(self, cluster_id: int) -> DesiredState:
         rows = self._db.connection.execute(
             "SELECT name, value, meta FROM cluster_keys WHERE cluster_id = ? ORDER BY name",
             (cluster_id,),
         )
-        return [DesiredKey(row["name"], row["value"], json.loads(row["meta"])) for row in rows]
+        return DesiredState({row["name"]: (row["value"], json.loads(row["meta"])) for row in rows})
 
-    def key(self, cluster_id: int, name: str) -> DesiredKey | None:
+    def key(self, cluster_id: int, name: str) -> Key | None:
         row = self._db.connection.execute(
             "SELECT name, value, meta FROM cluster_keys WHERE cluster_id = ? AND name = ?",
             (cluster_id, name),
         ).fetchone()
-        return (
-            None if row is None else DesiredKey(row["name"], row["value"], json.loads(row["meta"]))
-        )
+        return None if row is None else _key_of(row["name"], row["value"], json.loads(row["meta"]))
 
-    def put(self, cluster_id: int, key: DesiredKey) -> None:
+    def put(self, cluster_id: int, key: Key) -> None:
         with self._db.transaction() as db:
             db.execute(
                 "INSERT INTO cluster_keys (cluster_id, name, value, meta) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (cluster_id, name) DO UPDATE SET value = excluded.value,"
                 " meta = excluded.meta",
-                (cluster_id, key.name, key.value, json.dumps(dict(key.meta), sort_keys=True)),
+                (
+                    cluster_id,
+                    key.name,
+                    wire_value(key),
+                    json.dumps(dict(key.meta), sort_keys=True),
+                ),
             )
 
     def remove(self, cluster_id: int, names: list[str]) -> None:

@@ -1,18 +1,19 @@
-"""Whole subtrees at once: set-all, and export/import in every storage format."""
+"""Whole subtrees at once: set-all, import in every storage format with a strategy, and
+restore (keys put back to earlier states in one write)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from elektraweb.instance.arguments import Args, canonical_name, check_meta_name, storable_text
-from elektraweb.instance.context import Host, Operation, Outcome
-from elektraweb.instance.events import with_changes
-from elektraweb.instance.representation import key_from_wire
-from elektraweb.instance.transaction import Transaction
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import KDBError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.storage import FORMATS, get_format
+from elektraweb.operations.arguments import Args, canonical_name, check_meta_name, storable_text
+from elektraweb.operations.representation import key_from_wire
+from elektraweb.operations.result import OperationResult
+from elektraweb.operations.store import KeyStore
+from elektraweb.operations.transaction import Transaction
 from elektraweb.wire.messages import ErrorCode, RemoteError, bad_request
 
 STRATEGIES = ("preserve", "overwrite", "replace")
@@ -71,12 +72,12 @@ def _merge(transaction: Transaction, keys: list[Key], *, overwrite: bool) -> int
     return written
 
 
-def _committed(transaction: Transaction, root: str, result: dict[str, Any]) -> Outcome:
+def _committed(transaction: Transaction, root: str, result: dict[str, Any]) -> OperationResult:
     changes = transaction.commit()
-    return Outcome(with_changes(result, changes, root, transaction.lookup(root)), changes)
+    return OperationResult(result, changes, root, transaction.lookup(root))
 
 
-def set_all(host: Host, args: Args) -> Outcome:
+def set_all(store: KeyStore, args: Args) -> OperationResult:
     root = args.stored_key()
     raw_keys = args.raw("keys")
     if not isinstance(raw_keys, list):
@@ -84,21 +85,13 @@ def set_all(host: Host, args: Args) -> Outcome:
     keys = [key_entry(raw, index, root) for index, raw in enumerate(raw_keys)]
     if len({key.name for key in keys}) != len(keys):
         raise bad_request("set-all: argument 'keys' names a key more than once")
-    transaction = Transaction(host, root, cluster=args.cluster(), reason=args.reason())
+    transaction = Transaction(store, root, cluster=args.cluster(), reason=args.reason())
     transaction.touch_subtree(root)
     written, removed = _replace_subtree(transaction, root, keys)
     return _committed(transaction, root, {"written": written, "removed": removed})
 
 
-def export(host: Host, args: Args) -> Outcome:
-    root = args.stored_key()
-    fmt_name = args.choice("format", FORMATS)
-    keys = host.kdb.get(root).below(root)
-    data = get_format(fmt_name).write(keys, root, None)
-    return Outcome({"format": fmt_name, "data": data.decode("utf-8", "replace")})
-
-
-def import_(host: Host, args: Args) -> Outcome:
+def import_(store: KeyStore, args: Args) -> OperationResult:
     root = args.stored_key()
     fmt_name = args.choice("format", FORMATS)
     data = args.text("data")
@@ -113,7 +106,7 @@ def import_(host: Host, args: Args) -> Outcome:
             elektra="C03100",
         ) from None
     keys = [key for key in document.keys if names.is_below_or_same(key.name, root)]
-    transaction = Transaction(host, root, cluster=args.cluster(), reason=args.reason())
+    transaction = Transaction(store, root, cluster=args.cluster(), reason=args.reason())
     transaction.touch_subtree(root)
     if strategy == "replace":
         written, removed = _replace_subtree(transaction, root, keys)
@@ -122,10 +115,34 @@ def import_(host: Host, args: Args) -> Outcome:
     return _committed(transaction, root, {"written": written, "removed": removed})
 
 
-OPERATIONS = (
-    Operation("set-all", set_all, frozenset({"key", "keys", "cluster", "reason"})),
-    Operation("export", export, frozenset({"key", "format"})),
-    Operation(
-        "import", import_, frozenset({"key", "format", "data", "strategy", "cluster", "reason"})
-    ),
-)
+
+def _below(root: str, name: str, where: str) -> str:
+    if not names.is_below_or_same(name, root):
+        raise RemoteError(
+            ErrorCode.BAD_REQUEST, f"restore: {where} {name} is not at or below {root}", key=name
+        )
+    return name
+
+
+def restore(store: KeyStore, args: Args) -> OperationResult:
+    """Put keys back to earlier states in one write, each guarded by the revision it must
+    have now (a revert or rollback of clusterd's history, docs/protocol.md §4)."""
+    root = args.stored_key()
+    raw_keys = args.raw("keys")
+    if not isinstance(raw_keys, list):
+        raise bad_request(f"restore: argument 'keys' must be a list, got {raw_keys!r:.60}")
+    puts = [key_entry(raw, index, root, "restore") for index, raw in enumerate(raw_keys)]
+    removals = [_below(root, name, "removal") for name in args.key_list("removals")]
+    expected = args.raw("expect")
+    if not isinstance(expected, dict) or not all(
+        isinstance(revision, str | None) for revision in expected.values()
+    ):
+        raise bad_request("restore: argument 'expect' must map key names to a revision or null")
+    transaction = Transaction(store, root, cluster=args.cluster())
+    for name, revision in expected.items():
+        transaction.expect(_below(root, canonical_name(name), "expected key"), revision)
+    for name in removals:
+        transaction.remove(name)
+    for key in puts:
+        transaction.put(key)
+    return _committed(transaction, root, {"restored": len(puts) + len(removals)})

@@ -1,25 +1,23 @@
-"""Reads: get (webd's shape), ls (paged), find and version.
+"""Reads: get (webd's shape), explain, ls (paged), find and export.
 
-Reads use the KDB's shared read views (``KDB.view``): nothing here changes a key, and a
+Reads use the store's shared views (``KeyStore.view``): nothing here changes a key, and a
 copy of a 100k-key subtree would cost far more than the page of it a request returns.
 """
 
 from __future__ import annotations
 
-import re
-from importlib import metadata
 from typing import Any
 
-from elektraweb.instance.arguments import Args
-from elektraweb.instance.context import Host, Operation, Outcome
-from elektraweb.instance.mount_ops import mount_list
-from elektraweb.instance.representation import key_revision, wire_value
 from elektraweb.kdb import cascade, names
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.search import search_keys
 from elektraweb.kdb.spec import Specification
-from elektraweb.wire.messages import PROTOCOL_VERSION
+from elektraweb.kdb.storage import FORMATS, get_format
+from elektraweb.operations.arguments import Args
+from elektraweb.operations.representation import key_revision, wire_value
+from elektraweb.operations.result import OperationResult
+from elektraweb.operations.store import KeyStore
 
 _NAMESPACES_IN_ORDER = names.NAMESPACES[2:]  # every namespace a key can live in, in order
 
@@ -75,18 +73,18 @@ def describe(keys: KeySet, name: str, depth: int, ls_limit: int) -> dict[str, An
     return node
 
 
-def get(host: Host, args: Args) -> Outcome:
+def get(store: KeyStore, args: Args) -> OperationResult:
     name = args.key()
     depth = args.count("depth", 0, 0, 9)
     ls_limit = args.count("ls_limit", 10_000, 0, 1_000_000)
-    return Outcome(describe(host.kdb.view(name), name, depth, ls_limit))
+    return OperationResult(describe(store.view(name), name, depth, ls_limit))
 
 
-def explain(host: Host, args: Args) -> Outcome:
+def explain(store: KeyStore, args: Args) -> OperationResult:
     """How the cascading form of the key resolves, step by step (``kdb get -v``), and the
     metadata its specification gives it."""
     name = names.with_namespace(args.key(), names.CASCADING)
-    keys = host.kdb.view(name)
+    keys = store.view(name)
     resolved = cascade.lookup(keys, name)
     steps: list[dict[str, Any]] = []
     for tried in cascade.explain(keys, name):
@@ -98,7 +96,7 @@ def explain(host: Host, args: Args) -> Outcome:
             step["value"] = wire_value(found)
         steps.append(step)
     spec_key = steps[0]["name"] if steps and steps[0]["found"] else None
-    return Outcome(
+    return OperationResult(
         {
             "key": name,
             "resolved": None if resolved is None else resolved.name,
@@ -112,16 +110,16 @@ def explain(host: Host, args: Args) -> Outcome:
     )
 
 
-def ls(host: Host, args: Args) -> Outcome:
+def ls(store: KeyStore, args: Args) -> OperationResult:
     name = args.key()
     depth = args.optional_count("depth", 0, 10_000)
     limit = args.count("limit", 1000, 1, 10_000)
     cursor = args.optional_key("cursor")
     # One name more than the page tells whether another page follows.
-    page = _listing(host.kdb.view(name), name, depth, cursor, limit + 1)
+    page = _listing(store.view(name), name, depth, cursor, limit + 1)
     more = len(page) > limit
     page = page[:limit]
-    return Outcome({"keys": page, "next": page[-1] if more else None})
+    return OperationResult({"keys": page, "next": page[-1] if more else None})
 
 
 def _listing(
@@ -147,14 +145,14 @@ def _listing(
     return listing
 
 
-def find(host: Host, args: Args) -> Outcome:
-    limits = host.search
+def find(store: KeyStore, args: Args) -> OperationResult:
+    limits = store.search
     pattern = args.regex("regex", limits)
     in_values = args.flag("values")
     under = args.optional_key("under") or "/"
     limit = args.count("limit", limits.default_limit, 1, limits.max_results)
-    # A snapshot here, on the worker; the matching runs off it, so gets and sets go on.
-    candidates = [(key.name, key.text) for key in _keys_below(host.kdb.view(under), under)]
+    # A snapshot here, with the store; the matching runs without it, so gets and sets go on.
+    candidates = [(key.name, key.text) for key in _keys_below(store.view(under), under)]
 
     def match() -> dict[str, Any]:
         return search_keys(
@@ -162,33 +160,11 @@ def find(host: Host, args: Args) -> Outcome:
             budget_seconds=limits.budget_seconds,
         ).reply()
 
-    return Outcome({}, off_worker=match)
+    return OperationResult({}, deferred=match)
 
 
-def kdb_version() -> dict[str, Any]:
-    """The KDB's version, as ``kdb --version`` reports it (this package's release)."""
-    text = metadata.version("elektraweb")
-    numbers = [int(part) for part in re.findall(r"\d+", text)[:3]]
-    major, minor, micro = numbers + [0] * (3 - len(numbers))
-    return {"version": text, "major": major, "minor": minor, "micro": micro}
-
-
-def version(host: Host, args: Args) -> Outcome:
-    return Outcome(
-        {
-            "protocol": PROTOCOL_VERSION,
-            "elektra": kdb_version(),
-            "instance": host.public_key,
-            "hostname": host.hostname,
-            "mounts": mount_list(host),
-        }
-    )
-
-
-OPERATIONS = (
-    Operation("get", get, frozenset({"key", "depth", "ls_limit"})),
-    Operation("ls", ls, frozenset({"key", "depth", "cursor", "limit"})),
-    Operation("explain", explain, frozenset({"key"})),
-    Operation("find", find, frozenset({"regex", "values", "under", "limit"})),
-    Operation("version", version, frozenset()),
-)
+def export(store: KeyStore, args: Args) -> OperationResult:
+    root = args.stored_key()
+    fmt_name = args.choice("format", FORMATS)
+    data = get_format(fmt_name).write(store.view(root).below(root), root, None)
+    return OperationResult({"format": fmt_name, "data": data.decode("utf-8", "replace")})

@@ -1,46 +1,37 @@
-"""One write: read the keys under a parent, change them, check locks and restrictions, commit.
+"""One write: read the keys under a parent, change them, check the rules, store them at once.
 
-Every write but ``set`` goes through a Transaction (``set`` has its group commit in set_ops,
-built from the same checks below), so compare-and-set, cluster locks, ``restrict/*`` and the
-changes for events are handled in one place.
+Every write but elektrad's group-committed ``set`` goes through a Transaction, so
+compare-and-set, the store's owner rules (elektrad's cluster locks), protected keys,
+``restrict/*`` and the reported changes are handled in one place for both stores.
 """
 
 from __future__ import annotations
 
-from elektraweb.instance.arguments import ABSENT, Expect
-from elektraweb.instance.context import Change, Host
-from elektraweb.instance.locks import LockedError
-from elektraweb.instance.representation import key_revision
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.protected import refusal
 from elektraweb.kdb.spec import CRITICAL, Specification
 from elektraweb.kdb.types import FALSE_WORDS
+from elektraweb.operations.arguments import ABSENT, Expect
+from elektraweb.operations.representation import key_revision
+from elektraweb.operations.store import KeyChange, KeyStore
 from elektraweb.wire.messages import ErrorCode, RemoteError
 
 
-def locked_error(error: LockedError) -> RemoteError:
-    return RemoteError(
-        ErrorCode.LOCKED,
-        f"key {error.key} is owned by cluster {error.cluster}: only that cluster may change it",
-        key=error.key,
-    )
-
-
 class Transaction:
-    """Changes to the keys at and below ``parent``, written by :meth:`commit` all at once."""
+    """Changes to the keys at and below ``parent``, stored by :meth:`commit` all at once."""
 
     def __init__(
-        self, host: Host, parent: str, *, cluster: str | None, reason: str | None = None
+        self, store: KeyStore, parent: str, *, cluster: str | None, reason: str | None = None
     ) -> None:
-        self._host = host
+        self._store = store
         self._parent = parent
         self._cluster = cluster
         self._reason = reason
-        # A set of its own over the KDB's shared keys: keys are put and removed, never
+        # A set of its own over the store's shared keys: keys are put and removed, never
         # changed in place, so copying each one (a 100k-key subtree) would buy nothing.
-        self._keys = KeySet(host.kdb.view(parent))
+        self._keys = KeySet(store.view(parent))
         self._before: dict[str, Key | None] = {}
         self._subtrees: list[str] = []
 
@@ -73,26 +64,23 @@ class Transaction:
             old = self._keys.lookup(name)
             self._before[name] = None if old is None else old.copy()
 
-    def changes(self) -> list[Change]:
+    def changes(self) -> list[KeyChange]:
         """Keys whose content differs from before, in key order."""
-        result: list[Change] = []
+        result: list[KeyChange] = []
         for name in sorted(self._before, key=names.sort_key):
             old, new = self._before[name], self._keys.lookup(name)
             if old is None and new is None:
                 continue
             if old is not None and new is not None and old.same_content(new):
                 continue
-            result.append(Change(name, old, new))
+            result.append(KeyChange(name, old, new))
         return result
 
-    def commit(self) -> list[Change]:
-        """Check locks and restrictions, write every change atomically, and return the changes
-        as stored (read back, so metadata from the specification is included). On a preview
-        host nothing is written and the changes are returned as they would be made."""
-        try:
-            self._host.locks.check(self._before, subtrees=self._subtrees, cluster=self._cluster)
-        except LockedError as error:
-            raise locked_error(error) from None
+    def commit(self) -> list[KeyChange]:
+        """Check the owner's rules and the keys' own, store every change atomically, and
+        return the changes as stored (read back: elektrad adds metadata from the
+        specification; a preview stores nothing and returns them as they would be made)."""
+        self._store.admit(self._before, self._subtrees, self._cluster)
         pending = self.changes()
         critical = CriticalKeys(self._keys, cluster=self._cluster, reason=self._reason)
         for change in pending:
@@ -101,10 +89,7 @@ class Transaction:
             critical.check(change)
         if not pending:
             return []
-        self._host.kdb.set(self._keys, self._parent, dry_run=self._host.preview)
-        if self._host.preview:
-            return pending
-        self._keys = KeySet(self._host.kdb.view(self._parent))
+        self._keys = self._store.store(self._parent, self._keys)
         return self.changes()
 
 
@@ -129,7 +114,7 @@ class CriticalKeys:
         self._exempt = cluster is not None or reason is not None
         self._specification: Specification | None = None
 
-    def check(self, change: Change) -> None:
+    def check(self, change: KeyChange) -> None:
         if self._exempt or not self._critical(change):
             return
         raise RemoteError(
@@ -139,7 +124,7 @@ class CriticalKeys:
             key=change.key,
         )
 
-    def _critical(self, change: Change) -> bool:
+    def _critical(self, change: KeyChange) -> bool:
         if _flagged(change.old, CRITICAL) or _flagged(change.new, CRITICAL):
             return True
         if change.old is not None or change.new is None:
@@ -167,7 +152,7 @@ def check_expected(keys: KeySet, name: str, expected: Expect) -> None:
         )
 
 
-def check_protected(change: Change) -> None:
+def check_protected(change: KeyChange) -> None:
     """Refuse with ``protected`` a change to what the KDB itself interprets (the mount table
     and the rest of ``kdb.protected``): mounts are the mount operations' business."""
     old_meta = None if change.old is None else change.old.meta
@@ -177,7 +162,7 @@ def check_protected(change: Change) -> None:
         raise RemoteError(ErrorCode.PROTECTED, reason, key=change.key)
 
 
-def check_restrictions(change: Change) -> None:
+def check_restrictions(change: KeyChange) -> None:
     """Refuse with ``forbidden`` what ``restrict/remove`` or ``restrict/write`` rule out."""
     if change.new is None and _restricted(change.old, "remove"):
         raise RemoteError(

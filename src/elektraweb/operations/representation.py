@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Mapping
+from typing import Any
 
 from elektraweb.kdb.key import Key
 from elektraweb.wire.messages import ErrorCode, KeyState, RemoteError
@@ -46,3 +47,9 @@ def key_revision(key: Key | None) -> str | None:
 
 def key_state(key: Key | None) -> KeyState | None:
     return None if key is None else KeyState(wire_value(key), dict(key.meta))
+
+
+def state_json(key: Key | None) -> dict[str, Any] | None:
+    """``{value, meta}`` as replies, events and the audit log show a key; None for a missing
+    one."""
+    return None if key is None else {"value": wire_value(key), "meta": dict(key.meta)}
