@@ -42,8 +42,7 @@ def test_draft_diff_publish_to_a_canary_then_promote(
     ui: WebUI, stack: Stack, fleet: dict[str, Any]
 ) -> None:
     page = ui.page
-    page.goto(f"/#/clusters/{fleet['id']}")
-    expect(page.get_by_role("heading", level=1, name="fleet", exact=True)).to_be_visible()
+    ui.open_target("cluster", fleet["id"], "fleet")
     button = page.get_by_test_id("draft-button")
     expect(button.locator(".count")).to_have_text("0")
     button.click()

@@ -113,6 +113,12 @@ class Releases:
     def __init__(self, database: Database) -> None:
         self._db = database
 
+    def _write(self, statement: str, parameters: tuple[object, ...]) -> int:
+        """Run one changing statement in its own transaction; the id of a row it inserted."""
+        with self._db.transaction() as db:
+            row_id = db.execute(statement, parameters).lastrowid
+        return row_id or 0
+
     # -- drafts ----------------------------------------------------------------------------
 
     def add_edit(
@@ -124,14 +130,11 @@ class Releases:
         value: str | None,
         meta: dict[str, str | None],
     ) -> DraftEdit:
-        with self._db.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO cluster_drafts (cluster_id, user, time, op, key, value, meta)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (cluster_id, user, _now(), op, key, value, json.dumps(meta, sort_keys=True)),
-            )
-        edit_id = cursor.lastrowid
-        assert edit_id is not None
+        edit_id = self._write(
+            "INSERT INTO cluster_drafts (cluster_id, user, time, op, key, value, meta)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (cluster_id, user, _now(), op, key, value, json.dumps(meta, sort_keys=True)),
+        )
         return self._edit(cluster_id, edit_id)
 
     def draft(self, cluster_id: int) -> list[DraftEdit]:
@@ -153,16 +156,13 @@ class Releases:
 
     def remove_edit(self, cluster_id: int, edit_id: int) -> None:
         self._edit(cluster_id, edit_id)
-        with self._db.transaction() as db:
-            db.execute("DELETE FROM cluster_drafts WHERE id = ?", (edit_id,))
+        self._write("DELETE FROM cluster_drafts WHERE id = ?", (edit_id,))
 
     def clear_draft(self, cluster_id: int, through_id: int) -> None:
         """Drop the edits up to `through_id` (those published); later ones stay."""
-        with self._db.transaction() as db:
-            db.execute(
-                "DELETE FROM cluster_drafts WHERE cluster_id = ? AND id <= ?",
-                (cluster_id, through_id),
-            )
+        self._write(
+            "DELETE FROM cluster_drafts WHERE cluster_id = ? AND id <= ?", (cluster_id, through_id)
+        )
 
     # -- releases --------------------------------------------------------------------------
 
@@ -185,43 +185,36 @@ class Releases:
                 release=in_flight.id,
             )
         state: ReleaseState = "canary" if canary else "published"
-        with self._db.transaction() as db:
-            cursor = db.execute(
-                "INSERT INTO cluster_releases"
-                " (cluster_id, user, time, message, state, keys, canary, held)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    cluster_id,
-                    user,
-                    _now(),
-                    message,
-                    state,
-                    json.dumps(list(held)),
-                    json.dumps(sorted(canary)),
-                    json.dumps(held if canary else {}, sort_keys=True),
-                ),
-            )
-        release_id = cursor.lastrowid
-        assert release_id is not None
+        release_id = self._write(
+            "INSERT INTO cluster_releases"
+            " (cluster_id, user, time, message, state, keys, canary, held)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                cluster_id,
+                user,
+                _now(),
+                message,
+                state,
+                json.dumps(list(held)),
+                json.dumps(sorted(canary)),
+                json.dumps(held if canary else {}, sort_keys=True),
+            ),
+        )
         return self.release(cluster_id, release_id)
 
     def written(self, release_id: int, entry: int) -> None:
         """The release's write is done: `entry` is its audit entry."""
-        with self._db.transaction() as db:
-            db.execute("UPDATE cluster_releases SET entry = ? WHERE id = ?", (entry, release_id))
+        self._write("UPDATE cluster_releases SET entry = ? WHERE id = ?", (entry, release_id))
 
     def discard(self, release_id: int) -> None:
         """The release's write was refused: forget it (and its hold)."""
-        with self._db.transaction() as db:
-            db.execute("DELETE FROM cluster_releases WHERE id = ?", (release_id,))
+        self._write("DELETE FROM cluster_releases WHERE id = ?", (release_id,))
 
     def settle(self, release_id: int, state: ReleaseState) -> None:
         """Promoted (`published`) or rolled back: the hold ends."""
-        with self._db.transaction() as db:
-            db.execute(
-                "UPDATE cluster_releases SET state = ?, held = '{}' WHERE id = ?",
-                (state, release_id),
-            )
+        self._write(
+            "UPDATE cluster_releases SET state = ?, held = '{}' WHERE id = ?", (state, release_id)
+        )
 
     def release(self, cluster_id: int, release_id: int) -> Release:
         row = self._db.connection.execute(
