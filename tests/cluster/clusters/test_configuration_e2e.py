@@ -159,3 +159,25 @@ async def test_drift_is_restored_and_leaving_unlocks(stack: Stack) -> None:
     assert left.body["unlock"] == {"ok": True}
     assert (await stack.admin.put(f"/api/instances/{member}/kdb/{KEY}", "7")).status == 200
     assert await web1.kdb("get", KEY) == "7"
+
+
+async def test_a_canary_release_reaches_real_members_in_turn(stack: Stack) -> None:
+    web1, first = await stack.host("web-1")
+    web2, second = await stack.host("web-2")
+    cluster = await cluster_of(stack, first, second)
+    await stack.admin.put(f"{cluster}/kdb/{KEY}", "8080")
+    await stack.admin.post(f"{cluster}/draft", {"op": "set", "key": KEY, "value": "9090"})
+
+    body = {"message": "port 9090", "canary": [first]}
+    release = await stack.admin.post(f"{cluster}/draft/publish", body)
+    assert release.status == 201, release.body
+    assert (await web1.kdb("get", KEY), await web2.kdb("get", KEY)) == ("9090", "8080")
+    # Both are where they should be: nothing is pending for either.
+    assert stack.service.cluster_status(1)["state"] == "in-sync"
+
+    promoted = await stack.admin.post(f"{cluster}/releases/{release.body['id']}/promote")
+    assert promoted.status == 200, promoted.body
+    assert await web2.kdb("get", KEY) == "9090"
+    rolled = await stack.admin.post(f"{cluster}/releases/{release.body['id']}/rollback")
+    assert rolled.status == 200, rolled.body
+    assert await web1.kdb("get", KEY) == await web2.kdb("get", KEY) == "8080"

@@ -19,6 +19,7 @@ from elektraweb.cluster.api import instances as routes_instances
 from elektraweb.cluster.api import kdb as routes_kdb
 from elektraweb.cluster.api import meta as routes_meta
 from elektraweb.cluster.api import mounts as routes_mounts
+from elektraweb.cluster.api import releases as routes_releases
 from elektraweb.cluster.api.errors import ApiError, Forbidden, Unauthorized, from_store
 from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
 from elektraweb.cluster.api.routing import Call, Route, Router
@@ -44,6 +45,7 @@ ROUTES: tuple[Route, ...] = (
     *routes_compare.ROUTES,
     *routes_audit.ROUTES,
     *routes_history.ROUTES,
+    *routes_releases.ROUTES,
 )
 """Every API route; the REST app registers these and the OpenAPI document describes them."""
 

@@ -102,7 +102,11 @@ def _target(call: Call, kind: str, target_id: int) -> Target:
 
 
 async def revert(call: Call) -> ApiResponse:
-    entry_id = call.id_param("entry")
+    return await revert_entry(call, call.id_param("entry"))
+
+
+async def revert_entry(call: Call, entry_id: int) -> ApiResponse:
+    """Put back the keys of history entry `entry_id` as a new audited change (`revert`)."""
     found: HistoryEntry | None = call.services.history.entry(entry_id)
     if found is None:
         raise NotFound(f"history entry {entry_id} is not a change of keys", entry=entry_id)

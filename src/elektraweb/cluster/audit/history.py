@@ -12,7 +12,7 @@ from elektraweb.cluster.store.database import Database
 
 KEY_WRITES = (
     "set", "rm", "mv", "cp", "meta-set", "meta-rm", "meta-bulk", "set-all", "import",
-    "revert", "rollback",
+    "revert", "rollback", "release",
 )  # fmt: skip
 """The actions that change keys: the ones the history lists."""
 UNDO_DEPTH = 200

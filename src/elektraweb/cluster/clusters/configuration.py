@@ -191,7 +191,10 @@ class ConvergingClusterService:
         desired = self._convergence.desired(cluster_id)
         applied = self._applied.of_cluster(cluster_id)
         members = {
-            member.id: member_state(desired, applied.get(member.id, {}))
+            member.id: member_state(
+                self._convergence.holds.state(cluster_id, member.id, desired),
+                applied.get(member.id, {}),
+            )
             for member in self._services.registry.members(cluster_id)
         }
         return cluster_state(members, len(desired))
@@ -201,7 +204,9 @@ class ConvergingClusterService:
         cluster_id = instance.cluster_id
         if cluster_id is None:
             return None
-        desired = self._convergence.desired(cluster_id)
+        desired = self._convergence.holds.state(
+            cluster_id, instance.id, self._convergence.desired(cluster_id)
+        )
         applied = self._applied.of(cluster_id, instance.id)
         return {"cluster": cluster_id, **member_state(desired, applied)}
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Literal, cast
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway
+from elektraweb.cluster.clusters.releases import Holds
 from elektraweb.cluster.clusters.sync_state import work_of
 from elektraweb.cluster.instances.gateway import (
     InstanceError,
@@ -41,6 +42,7 @@ from elektraweb.cluster.store.applied_keys import AppliedKey, AppliedKeys, Rejec
 from elektraweb.cluster.store.cluster_keys import DesiredState
 from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Instance
+from elektraweb.cluster.store.releases import Releases
 from elektraweb.kdb.key import Key
 from elektraweb.operations.representation import wire_value
 from elektraweb.wire.client import SharedArgs
@@ -112,9 +114,10 @@ class Batch:
                 self._applied.of_cluster(cluster_id),
                 self._applied.mark(),
             )
+        desired = self._convergence.holds.state(cluster_id, instance_id, snapshot.desired)
         if self._applied.changed_since(cluster_id, instance_id, snapshot.applied_mark):
-            return snapshot.desired, self._applied.of(cluster_id, instance_id)
-        return snapshot.desired, snapshot.applied.get(instance_id, {})
+            return desired, self._applied.of(cluster_id, instance_id)
+        return desired, snapshot.applied.get(instance_id, {})
 
 
 class Convergence:
@@ -129,6 +132,8 @@ class Convergence:
         self._synced = synced
         self._locks: dict[int, asyncio.Lock] = {}
         self._desired_versions: dict[int, int] = {}
+        # A canary release in flight holds back the members outside its canary.
+        self.holds = Holds(Releases(services.database), services.cluster_keys)
 
     def desired(self, cluster_id: int) -> DesiredState:
         return self._services.cluster_keys.state(cluster_id)
@@ -200,7 +205,7 @@ class Convergence:
             if current is None:
                 return {}
             if batch is None:
-                desired = self.desired(cluster_id)
+                desired = self.holds.state(cluster_id, current.id, self.desired(cluster_id))
                 applied = self._applied.of(cluster_id, current.id)
                 requests: Puts = {}
             else:

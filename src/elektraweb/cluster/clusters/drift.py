@@ -63,7 +63,7 @@ class DriftWatch:
     def _differs(
         self, cluster_id: int, instance: Instance, name: str, revision: str | None
     ) -> Key | None:
-        desired = self._services.cluster_keys.key(cluster_id, name)
+        desired = self._convergence.holds.key(cluster_id, instance.id, name)
         row = self._applied.of(cluster_id, instance.id).get(name)
         # Not applied yet (or being restored already): the pending sync puts it right.
         if desired is None or row is None or row.revision != key_revision(desired):
@@ -122,7 +122,9 @@ class DriftWatch:
         cluster_id = instance.cluster_id
         if cluster_id is None:
             return 0
-        desired = self._services.cluster_keys.state(cluster_id)
+        desired = self._convergence.holds.state(
+            cluster_id, instance.id, self._convergence.desired(cluster_id)
+        )
         applied = self._applied.of(cluster_id, instance.id)
         names = [
             name

@@ -38,7 +38,7 @@ class DesiredState(Mapping[str, Key]):
         key = self._keys.get(name)
         if key is None:
             value, meta = self._rows[name]
-            key = self._keys[name] = _key_of(name, value, meta)
+            key = self._keys[name] = key_of_row(name, value, meta)
         return key
 
     def __iter__(self) -> Iterator[str]:
@@ -57,6 +57,12 @@ class DesiredState(Mapping[str, Key]):
             self._keyset = KeySet(self[name] for name in self._rows)
         return self._keyset
 
+    def replaced(self, rows: Mapping[str, Row | None]) -> DesiredState:
+        """This state with `rows` put in (None: that key is not desired)."""
+        merged = {name: row for name, row in self._rows.items() if name not in rows}
+        merged.update((name, row) for name, row in rows.items() if row is not None)
+        return DesiredState(dict(sorted(merged.items())))
+
     def revision(self, name: str) -> str:
         """The revision of the desired content of key `name` (which must be desired)."""
         found = self._revisions.get(name)
@@ -65,7 +71,7 @@ class DesiredState(Mapping[str, Key]):
         return found
 
 
-def _key_of(name: str, value: str | None, meta: dict[str, str]) -> Key:
+def key_of_row(name: str, value: str | None, meta: dict[str, str]) -> Key:
     """The key a row holds; a binary key's base64 value becomes its bytes."""
     try:
         return key_from_wire(name, value, meta)
@@ -91,7 +97,9 @@ class ClusterKeys:
             "SELECT name, value, meta FROM cluster_keys WHERE cluster_id = ? AND name = ?",
             (cluster_id, name),
         ).fetchone()
-        return None if row is None else _key_of(row["name"], row["value"], json.loads(row["meta"]))
+        if row is None:
+            return None
+        return key_of_row(row["name"], row["value"], json.loads(row["meta"]))
 
     def put(self, cluster_id: int, key: Key) -> None:
         with self._db.transaction() as db:

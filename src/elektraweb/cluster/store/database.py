@@ -15,8 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from elektraweb.cluster.store.group_commit import GroupCommit
+from elektraweb.cluster.store.releases import SCHEMA as _RELEASES
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # The audit log's guards (docs/security.md §5, §9): an entry is written once, as a finished
 # entry or as a pending intent whose outcome is then written exactly once (its who, what and
@@ -131,6 +132,7 @@ CREATE INDEX audit_key ON audit(key);
 """
     + _AUDIT_GUARDS
     + _AUDIT_CHANGES
+    + _RELEASES
 )
 
 # Each takes the schema from its version to the next; a start applies all it is behind.
@@ -140,6 +142,8 @@ _MIGRATIONS = {
     "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;" + _AUDIT_GUARDS,
     # 2 → 3: every key a write changed (the history).
     2: _AUDIT_CHANGES,
+    # 3 → 4: cluster drafts and releases.
+    3: _RELEASES,
 }
 
 

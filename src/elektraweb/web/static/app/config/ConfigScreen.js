@@ -16,6 +16,7 @@ import { NewKeyForm } from './NewKeyForm.js'
 import { TransferForm } from './TransferForm.js'
 import { MountsDialog } from './MountsDialog.js'
 import { CompareDialog } from '../compare/CompareDialog.js'
+import { DraftButton } from '../releases/ReleasesDialog.js'
 
 function TargetHeader({ target }) {
   const { instances, clusters } = useStore((s) => ({ instances: s.instances, clusters: s.clusters }))
@@ -57,6 +58,7 @@ export function ConfigScreen() {
     hasResults: s.config?.search.results != null,
   }))
   const [dialog, setDialog] = useState(null)
+  const cluster = useStore((s) => s.clusters.find((c) => target?.kind === 'cluster' && c.id === target.id))
   if (!target) return html`<p class="muted">Loading…</p>`
   const editor = canEdit(session)
   return html`
@@ -71,6 +73,7 @@ export function ConfigScreen() {
         <button onClick=${() => setDialog('transfer')}>Import / Export</button>
         ${target.kind === 'instance' && html`<button onClick=${() => setDialog('mounts')}>Mounts</button>`}
         <button onClick=${() => setDialog('compare')}>Compare with…</button>
+        ${cluster && html`<${DraftButton} cluster=${cluster} editable=${editor} />`}
       </span>
     </div>
     <div class="config-body">

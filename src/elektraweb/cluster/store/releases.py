@@ -1,0 +1,285 @@
+"""A cluster's draft (edits collected before they are published) and its releases (published
+drafts, each one audited change), with the hold a canary release keeps on the members outside
+its canary (docs/clusters.md, Releases).
+
+Only storage lives here: folding a draft into one write is the release routes' job
+(`api.releases`), what a hold means for convergence is `clusters.releases`'.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any, Literal
+
+from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound
+
+if TYPE_CHECKING:  # the database imports this module's SCHEMA
+    from elektraweb.cluster.store.database import Database
+
+SCHEMA = """
+CREATE TABLE cluster_drafts (
+    id         INTEGER PRIMARY KEY,
+    cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+    user       TEXT NOT NULL,
+    time       TEXT NOT NULL,
+    op         TEXT NOT NULL CHECK (op IN ('set', 'rm')),
+    key        TEXT NOT NULL,
+    value      TEXT,
+    meta       TEXT NOT NULL DEFAULT '{}'  -- a metadata patch: {name: value | null}
+);
+CREATE INDEX cluster_drafts_cluster ON cluster_drafts(cluster_id, id);
+CREATE TABLE cluster_releases (
+    id         INTEGER PRIMARY KEY,
+    cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
+    user       TEXT NOT NULL,
+    time       TEXT NOT NULL,
+    message    TEXT NOT NULL,
+    entry      INTEGER,  -- the audit entry of the release's write (NULL while it is sent)
+    state      TEXT NOT NULL CHECK (state IN ('canary', 'published', 'rolled-back')),
+    keys       TEXT NOT NULL,               -- the names of the keys the release changes
+    canary     TEXT NOT NULL DEFAULT '[]',  -- the canary members' ids
+    held       TEXT NOT NULL DEFAULT '{}'   -- while a canary: {key: {value, meta} | null}
+);
+CREATE UNIQUE INDEX cluster_release_in_flight ON cluster_releases(cluster_id)
+    WHERE state = 'canary';
+"""
+"""The tables, created with the schema and by the migration from version 3 (store.database)."""
+
+DraftOp = Literal["set", "rm"]
+ReleaseState = Literal["canary", "published", "rolled-back"]
+HeldState = dict[str, Any] | None
+"""A held key's previous `{value, meta}`; None: it did not exist before the release."""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class DraftEdit:
+    id: int
+    cluster_id: int
+    user: str
+    time: str
+    op: DraftOp
+    key: str
+    value: str | None
+    meta: dict[str, str | None]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "user": self.user,
+            "time": self.time,
+            "op": self.op,
+            "key": self.key,
+            "value": self.value,
+            "meta": self.meta,
+        }
+
+
+@dataclass(frozen=True)
+class Release:
+    id: int
+    cluster_id: int
+    user: str
+    time: str
+    message: str
+    entry: int | None
+    state: ReleaseState
+    keys: list[str]
+    canary: list[int]
+    held: dict[str, HeldState]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "cluster": self.cluster_id,
+            "user": self.user,
+            "time": self.time,
+            "message": self.message,
+            "entry": self.entry,
+            "state": self.state,
+            "canary": self.canary,
+            "keys": self.keys,
+        }
+
+
+class Releases:
+    """Drafts and releases of clusters."""
+
+    def __init__(self, database: Database) -> None:
+        self._db = database
+
+    def _write(self, statement: str, parameters: tuple[object, ...]) -> int:
+        """Run one changing statement in its own transaction; the id of a row it inserted."""
+        with self._db.transaction() as db:
+            row_id = db.execute(statement, parameters).lastrowid
+        return row_id or 0
+
+    # -- drafts ----------------------------------------------------------------------------
+
+    def add_edit(
+        self,
+        cluster_id: int,
+        user: str,
+        op: DraftOp,
+        key: str,
+        value: str | None,
+        meta: dict[str, str | None],
+    ) -> DraftEdit:
+        edit_id = self._write(
+            "INSERT INTO cluster_drafts (cluster_id, user, time, op, key, value, meta)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (cluster_id, user, _now(), op, key, value, json.dumps(meta, sort_keys=True)),
+        )
+        return self._edit(cluster_id, edit_id)
+
+    def draft(self, cluster_id: int) -> list[DraftEdit]:
+        """The cluster's draft, oldest edit first."""
+        rows = self._db.connection.execute(
+            "SELECT * FROM cluster_drafts WHERE cluster_id = ? ORDER BY id", (cluster_id,)
+        )
+        return [_edit_of(row) for row in rows]
+
+    def _edit(self, cluster_id: int, edit_id: int) -> DraftEdit:
+        row = self._db.connection.execute(
+            "SELECT * FROM cluster_drafts WHERE cluster_id = ? AND id = ?", (cluster_id, edit_id)
+        ).fetchone()
+        if row is None:
+            raise RecordNotFound(
+                f"cluster {cluster_id}'s draft has no edit {edit_id}", edit=edit_id
+            )
+        return _edit_of(row)
+
+    def remove_edit(self, cluster_id: int, edit_id: int) -> None:
+        self._edit(cluster_id, edit_id)
+        self._write("DELETE FROM cluster_drafts WHERE id = ?", (edit_id,))
+
+    def clear_draft(self, cluster_id: int, through_id: int) -> None:
+        """Drop the edits up to `through_id` (those published); later ones stay."""
+        self._write(
+            "DELETE FROM cluster_drafts WHERE cluster_id = ? AND id <= ?", (cluster_id, through_id)
+        )
+
+    # -- releases --------------------------------------------------------------------------
+
+    def begin(
+        self,
+        cluster_id: int,
+        user: str,
+        message: str,
+        canary: list[int],
+        held: dict[str, HeldState],
+    ) -> Release:
+        """Record a release about to be written, changing the keys in `held` from the states
+        there: a canary release holds the other members back at those from now on. One
+        canary release at a time per cluster (409 otherwise)."""
+        in_flight = self.in_flight(cluster_id)
+        if in_flight is not None:
+            raise RecordConflict(
+                f"release {in_flight.id} of cluster {cluster_id} is still a canary: promote or"
+                " roll it back first",
+                release=in_flight.id,
+            )
+        state: ReleaseState = "canary" if canary else "published"
+        release_id = self._write(
+            "INSERT INTO cluster_releases"
+            " (cluster_id, user, time, message, state, keys, canary, held)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                cluster_id,
+                user,
+                _now(),
+                message,
+                state,
+                json.dumps(list(held)),
+                json.dumps(sorted(canary)),
+                json.dumps(held if canary else {}, sort_keys=True),
+            ),
+        )
+        return self.release(cluster_id, release_id)
+
+    def written(self, release_id: int, entry: int) -> None:
+        """The release's write is done: `entry` is its audit entry."""
+        self._write("UPDATE cluster_releases SET entry = ? WHERE id = ?", (entry, release_id))
+
+    def discard(self, release_id: int) -> None:
+        """The release's write was refused: forget it (and its hold)."""
+        self._write("DELETE FROM cluster_releases WHERE id = ?", (release_id,))
+
+    def settle(self, release_id: int, state: ReleaseState) -> None:
+        """Promoted (`published`) or rolled back: the hold ends."""
+        self._write(
+            "UPDATE cluster_releases SET state = ?, held = '{}' WHERE id = ?", (state, release_id)
+        )
+
+    def release(self, cluster_id: int, release_id: int) -> Release:
+        row = self._db.connection.execute(
+            "SELECT * FROM cluster_releases WHERE cluster_id = ? AND id = ?",
+            (cluster_id, release_id),
+        ).fetchone()
+        if row is None:
+            raise RecordNotFound(
+                f"cluster {cluster_id} has no release {release_id}", release=release_id
+            )
+        return _release_of(row)
+
+    def releases(self, cluster_id: int) -> list[Release]:
+        """The cluster's releases, newest first."""
+        rows = self._db.connection.execute(
+            "SELECT * FROM cluster_releases WHERE cluster_id = ? AND entry IS NOT NULL"
+            " ORDER BY id DESC",
+            (cluster_id,),
+        )
+        return [_release_of(row) for row in rows]
+
+    def in_flight(self, cluster_id: int) -> Release | None:
+        """The cluster's canary release, if one is in flight."""
+        row = self._db.connection.execute(
+            "SELECT * FROM cluster_releases WHERE cluster_id = ? AND state = 'canary'",
+            (cluster_id,),
+        ).fetchone()
+        return None if row is None else _release_of(row)
+
+    def held_for(self, cluster_id: int, instance_id: int) -> dict[str, HeldState]:
+        """The keys the member is held at (their state before the canary release in flight);
+        empty for a canary member, or when no canary is in flight."""
+        row = self._db.connection.execute(
+            "SELECT canary, held FROM cluster_releases WHERE cluster_id = ? AND state = 'canary'",
+            (cluster_id,),
+        ).fetchone()
+        if row is None or instance_id in json.loads(row["canary"]):
+            return {}
+        held: dict[str, HeldState] = json.loads(row["held"])
+        return held
+
+
+def _edit_of(row: Any) -> DraftEdit:
+    return DraftEdit(
+        row["id"],
+        row["cluster_id"],
+        row["user"],
+        row["time"],
+        row["op"],
+        row["key"],
+        row["value"],
+        json.loads(row["meta"]),
+    )
+
+
+def _release_of(row: Any) -> Release:
+    return Release(
+        row["id"],
+        row["cluster_id"],
+        row["user"],
+        row["time"],
+        row["message"],
+        row["entry"],
+        row["state"],
+        json.loads(row["keys"]),
+        json.loads(row["canary"]),
+        json.loads(row["held"]),
+    )

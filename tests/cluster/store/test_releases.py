@@ -1,0 +1,66 @@
+"""The releases store on a real SQLite file: a database from before releases is migrated with its
+data, one canary per cluster, a canary's hold applies to the other members only, and a deleted
+cluster takes its draft and releases with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound
+from elektraweb.cluster.store.registry import Registry
+from elektraweb.cluster.store.releases import Releases
+
+PREVIOUS = {"value": "8080", "meta": {}}
+
+
+def test_a_version_3_database_gets_the_release_tables_and_keeps_its_clusters(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "clusterd.sqlite3"
+    database = Database.open(path)
+    Registry(database).add_cluster("prod")
+    # As the clusterd before releases left it.
+    database.connection.executescript(
+        "DROP TABLE cluster_drafts; DROP TABLE cluster_releases; PRAGMA user_version = 3;"
+    )
+    database.close()
+
+    database = Database.open(path)
+    try:
+        [cluster] = Registry(database).clusters()
+        assert cluster.name == "prod"
+        releases = Releases(database)
+        edit = releases.add_edit(cluster.id, "olga", "set", "system:/app/port", "9090", {})
+        assert [found.key for found in releases.draft(cluster.id)] == [edit.key]
+        assert database.connection.execute("PRAGMA user_version").fetchone()[0] == 4
+    finally:
+        database.close()
+
+
+def test_one_canary_at_a_time_holding_back_only_the_other_members(tmp_path: Path) -> None:
+    database = Database.open(tmp_path / "clusterd.sqlite3")
+    try:
+        registry, releases = Registry(database), Releases(database)
+        cluster = registry.add_cluster("prod")
+        canary = releases.begin(cluster.id, "olga", "try", [7], {"system:/app/port": PREVIOUS})
+        assert releases.held_for(cluster.id, 7) == {}
+        assert releases.held_for(cluster.id, 8) == {"system:/app/port": PREVIOUS}
+        with pytest.raises(RecordConflict, match="still a canary"):
+            releases.begin(cluster.id, "olga", "more", [], {"system:/app/host": None})
+
+        releases.settle(canary.id, "published")
+        assert releases.held_for(cluster.id, 8) == {}
+        everyone = releases.begin(cluster.id, "olga", "all", [], {"system:/app/host": None})
+        assert (everyone.state, everyone.keys) == ("published", ["system:/app/host"])
+        assert releases.held_for(cluster.id, 8) == {}
+
+        releases.add_edit(cluster.id, "olga", "rm", "system:/app/port", None, {})
+        registry.remove_cluster(cluster.id)
+        assert releases.draft(cluster.id) == []
+        with pytest.raises(RecordNotFound):
+            releases.release(cluster.id, canary.id)
+    finally:
+        database.close()
