@@ -45,7 +45,7 @@ async function readKey(target, key) {
 export async function showChanged(target, key, { structural = false, removed = false } = {}) {
   const shown = getState().config?.target
   if (shown?.kind !== target.kind || shown.id !== target.id) return
-  if (removed) forgetKey(key)
+  if (removed) await forgetKey(key)
   await refreshKey(key, { structural })
   flash(key)
 }
