@@ -12,6 +12,7 @@ export function ConfirmChanges() {
   return html`
     <${Dialog} title=${`Confirm: ${confirm.title}`} onClose=${() => answerConfirm(false)} wide>
       <div class="confirm-changes" data-testid="confirm-changes">
+        ${confirm.consequence && html`<p class="consequence" data-testid="consequence">${confirm.consequence}</p>`}
         <${PreviewTargets} targets=${confirm.targets} />
         <div class="dialog-actions">
           <button class="primary" disabled=${refusedEverywhere} onClick=${() => answerConfirm(true)}>Apply</button>

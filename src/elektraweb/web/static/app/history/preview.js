@@ -5,15 +5,16 @@ import { getState, update } from '../shared/store.js'
 import { request } from '../shared/api.js'
 
 /**
- * Preview the write `method path` (with `query` and `body`) and ask the user; resolves true
- * to apply it, false if they cancelled. A preview that finds nothing to change still asks.
+ * Preview the write `method path` (with `query` and `body`) and ask the user, once: a
+ * destructive write's `consequence` is said in the same step. Resolves true to apply it, false
+ * if they cancelled. A preview that finds nothing to change still asks.
  */
-export async function confirmChange(title, method, path, { body, query } = {}) {
+export async function confirmChange(title, method, path, { body, query, consequence = null } = {}) {
   const preview = await request(method, path, { body, query: { ...query, preview: 'true' } })
   // One question at a time: a new one answers the one before with "cancel".
   getState().confirm?.resolve(false)
   return new Promise((resolve) => {
-    update({ confirm: { title, targets: preview.targets, resolve } })
+    update({ confirm: { title, consequence, targets: preview.targets, resolve } })
   })
 }
 
