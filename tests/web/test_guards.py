@@ -125,6 +125,7 @@ def test_a_cluster_key_is_typed_by_its_members_spec_and_checked_before_any_membe
     expect(spec).to_contain_text("check/range = 1-1000")
     ui.value_editor().fill("5000")
     ui.value_editor().press("Enter")
+    ui.close_refused_preview("1-1000")
     ui.expect_value_error("1-1000")
     host = typed["host"]
     assert host.kdb("get", "system:/typed/port").stdout.strip() == "80"
