@@ -130,6 +130,7 @@ def test_a_value_the_members_spec_refuses_reaches_no_member(
     ui.open_target("cluster", shop["id"], "shop")
     ui.reveal(port)
     ui.type_value("70000")
+    ui.close_refused_preview(f"{port}.*70000")
     ui.expect_value_error(f"{port}.*70000")
     expect(ui.page.get_by_label("Result per member").locator("[data-member]")).to_have_count(0)
     for name in ("web-2", "web-3"):

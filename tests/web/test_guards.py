@@ -54,13 +54,16 @@ def test_tree_shows_real_counts_and_expanding_two_children_reads_little(
 
     two.click()
     ui.page.get_by_role("button", name="Delete").click()
+    # Asked once: the confirm step with the delete's preview says what goes besides the key.
     dialog = ui.page.get_by_role("dialog")
+    expect(dialog).to_have_count(1)
     expect(dialog.get_by_test_id("consequence")).to_contain_text("2 keys below it")
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
     expect(ui.row("user:/guards/two/a")).to_be_visible()
     ui.page.get_by_role("button", name="Delete").click()
-    ui.page.get_by_role("dialog").get_by_role("button", name="Delete user:/guards/two").click()
+    ui.apply_previewed()
+    expect(ui.page.get_by_role("dialog")).to_have_count(0)
     expect(ui.row("user:/guards/two")).to_have_count(0)
     gone = admin.request("GET", f"/api/instances/{host.id}/kdb/user:/guards/two")
     assert gone.body["count"] == 0
@@ -122,6 +125,7 @@ def test_a_cluster_key_is_typed_by_its_members_spec_and_checked_before_any_membe
     expect(spec).to_contain_text("check/range = 1-1000")
     ui.value_editor().fill("5000")
     ui.value_editor().press("Enter")
+    ui.close_refused_preview("1-1000")
     ui.expect_value_error("1-1000")
     host = typed["host"]
     assert host.kdb("get", "system:/typed/port").stdout.strip() == "80"

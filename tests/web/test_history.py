@@ -43,6 +43,9 @@ def test_a_subtree_delete_shows_its_diff_first_and_its_undo_keeps_the_toml_file(
 
     page.get_by_role("button", name="Delete").click()
     step = page.get_by_test_id("confirm-changes")
+    # One question: the step with the diff also says what the delete takes with it.
+    expect(page.get_by_role("dialog")).to_have_count(1)
+    expect(step.get_by_test_id("consequence")).to_contain_text("the 2 keys below it")
     for removed in (f"{key}/size", f"{key}/timeout_seconds"):
         expect(step.locator(f"tr[data-key='{removed}']")).to_have_attribute(
             "data-change", "removed"

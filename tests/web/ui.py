@@ -118,6 +118,15 @@ class WebUI:
         self.last_preview = shown
         return step
 
+    def close_refused_preview(self, pattern: str) -> None:
+        """The confirm step shows the write refused (matching `pattern`) and offers no Apply;
+        close it with Cancel."""
+        step = self.page.get_by_test_id("confirm-changes")
+        expect(step.get_by_role("alert").first).to_have_text(re.compile(pattern))
+        expect(step.get_by_role("button", name="Apply")).to_have_count(0)
+        step.get_by_role("button", name="Cancel").click()
+        expect(step).to_have_count(0)
+
     def expect_value_error(self, pattern: str) -> None:
         expect(self.page.get_by_test_id("value-error")).to_have_text(re.compile(pattern))
 

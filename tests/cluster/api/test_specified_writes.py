@@ -101,6 +101,20 @@ async def test_a_cluster_value_is_checked_against_the_members_spec_before_any_is
         joined = await admin.post(f"/api/clusters/{cluster}/instances", {"instance": member})
         assert joined.status == 201, joined.body
 
+    # The preview meets the same refusal, as the cluster's own, and previews no member.
+    previewed = await admin.put(
+        f"/api/clusters/{cluster}/kdb/system:/app/port?preview=true", "70000"
+    )
+    assert previewed.status == 200, previewed.body
+    [target] = previewed.body["targets"]
+    assert target["cluster"] == cluster and target["changes"] == []
+    assert target["refused"]["code"] == "validation"
+    assert target["refused"]["key"] == "system:/app/port"
+    assert target["refused"]["value"] == "70000"
+    allowed = await admin.put(f"/api/clusters/{cluster}/kdb/system:/app/port?preview=true", "900")
+    assert [t.get("instance") for t in allowed.body["targets"]] == [None, first, 2]
+    assert all(t["refused"] is None for t in allowed.body["targets"]), allowed.body
+
     refused = await admin.put(f"/api/clusters/{cluster}/kdb/system:/app/port", "70000")
     assert refused.status == 400
     assert refused.body["error"]["key"] == "system:/app/port"

@@ -6,6 +6,7 @@ checks its own writes, in the write's transaction (elektrad's `reason-required`)
 from __future__ import annotations
 
 from elektraweb.cluster.api.errors import BadGateway, BadRequest, GatewayTimeout
+from elektraweb.cluster.api.preview import TargetPreview, cluster_at, refused
 from elektraweb.cluster.api.routing import Call, QueryParam
 from elektraweb.cluster.api.targets import ClusterTarget
 from elektraweb.kdb.errors import ValidationError
@@ -40,30 +41,56 @@ async def check_cluster_write(
 ) -> None:
     """Refuse (400, naming the key) a write to a critical key without a reason, and a `set` of
     a value the members' specification does not allow."""
-    key = args["key"]
-    try:
-        explained = await target.explain(key)
-    except (BadGateway, GatewayTimeout):
-        # No member answers: nothing is written to one now; each validates on convergence.
+    spec = await _members_spec(target, args["key"])
+    if spec is None:
         return
-    described = explained.get("spec")
-    spec = described["meta"] if described else {}
     flag = spec.get(CRITICAL)
     if flag is not None and flag.casefold() not in FALSE_WORDS and reason is None:
+        key = args["key"]
         raise BadRequest(
             f"{key} is critical (its specification sets {CRITICAL}): give a reason for the"
             " change",
             code="reason-required",
             key=key,
         )
+    _check_value(op, args, spec)
+
+
+async def preview_cluster_write(
+    target: ClusterTarget, op: str, args: OperationArgs
+) -> list[TargetPreview]:
+    """The write's preview; a value the members' specification does not allow is refused
+    there as the write would be, before any member (the reason a critical key needs is asked
+    for after the preview, so its absence refuses nothing here)."""
+    spec = await _members_spec(target, args["key"])
+    try:
+        if spec is not None:
+            _check_value(op, args, spec)
+    except BadRequest as error:
+        return [refused(cluster_at(target.id), error)]
+    return await target.preview(op, args)
+
+
+async def _members_spec(target: ClusterTarget, key: str) -> dict[str, str] | None:
+    """The members' specification of `key` (empty if none); None if no member answers: then
+    nothing is written to one now, and each validates on convergence."""
+    try:
+        explained = await target.explain(key)
+    except (BadGateway, GatewayTimeout):
+        return None
+    described = explained.get("spec")
+    return dict(described["meta"]) if described else {}
+
+
+def _check_value(op: str, args: OperationArgs, spec: dict[str, str]) -> None:
     if op == "set" and isinstance(args.get("value"), str):
         try:
-            validate_key(Key(key, args["value"]), spec)
+            validate_key(Key(args["key"], args["value"]), spec)
         except ValidationError as error:
             raise BadRequest(
                 f"{error.message} (the members' specification)",
                 code="validation",
-                key=key,
+                key=args["key"],
                 value=args["value"],
                 elektra=error.code,
             ) from None

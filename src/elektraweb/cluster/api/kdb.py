@@ -11,7 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
-from elektraweb.cluster.api.guards import REASON, check_cluster_write, reason_of
+from elektraweb.cluster.api.guards import (
+    REASON,
+    check_cluster_write,
+    preview_cluster_write,
+    reason_of,
+)
 from elektraweb.cluster.api.kdb_operations import KDB_ROUTES, KdbRoute
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.preview import PREVIEW_SCHEMA
@@ -48,9 +53,12 @@ async def _run(operation: KdbRoute, target: Target, call: Call) -> ApiResponse:
         return ApiResponse(200, await target.call(operation.op, args))
     if call.query_flag("preview"):
         # Nothing is written, so nothing is audited (docs/api.md §Preview).
-        return ApiResponse(
-            200, {"preview": True, "targets": await target.preview(operation.op, args)}
+        previewed = (
+            preview_cluster_write(target, operation.op, args)
+            if isinstance(target, ClusterTarget)
+            else target.preview(operation.op, args)
         )
+        return ApiResponse(200, {"preview": True, "targets": await previewed})
     target.check_write(operation.op, args)
     reason = reason_of(call)
     if isinstance(target, ClusterTarget):

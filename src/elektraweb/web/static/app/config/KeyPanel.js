@@ -15,7 +15,6 @@ import { MetadataEditor } from './MetadataEditor.js'
 import { RelocateForm } from './RelocateForm.js'
 import { KeyHistory } from '../history/KeyHistory.js'
 import { EffectiveValue, useExplanation } from './EffectiveValue.js'
-import { ConfirmButton } from '../shared/ConfirmButton.js'
 
 function ElsewhereWarning({ elsewhere }) {
   const who = elsewhere.origin === 'external' ? 'on the host'
@@ -76,7 +75,11 @@ export function KeyPanel() {
     ? { ...(explanation.explained?.spec.meta ?? {}), ...node.meta }
     : node.meta
   const isRoot = path.endsWith(':/')
-  const remove = () => deleteKey(config.target, path)
+  // A subtree's delete says what goes besides the key in its confirm step: asked once.
+  const consequence = node.below > 0
+    ? `This removes ${path}${node.exists ? '' : ' (it has no value itself)'} and the ${node.below} key${node.below === 1 ? '' : 's'} below it${config.target.kind === 'cluster' ? ', on every member of the cluster' : ''}. Undo brings them back while this page is open.`
+    : null
+  const remove = () => deleteKey(config.target, path, { consequence })
     .then(() => focusKey(getState().config?.selected))
     .catch((e) => reportError(e, `Could not delete ${path}`))
 
@@ -102,11 +105,7 @@ export function KeyPanel() {
         <div class="key-actions" role="group" aria-label="Key actions">
           <button disabled=${Boolean(lockedBy)} onClick=${() => setRelocating('move')}>Rename / move</button>
           <button onClick=${() => setRelocating('copy')}>Duplicate / copy</button>
-          ${node.below > 0 && !lockedBy
-            ? html`<${ConfirmButton} className="danger" label="Delete" confirm=${`Delete ${path}`}
-                consequence=${`This removes ${path}${node.exists ? '' : ' (it has no value itself)'} and the ${node.below} key${node.below === 1 ? '' : 's'} below it${config.target.kind === 'cluster' ? ', on every member of the cluster' : ''}. Undo brings them back while this page is open.`}
-                onConfirm=${remove} />`
-            : html`<button class="danger" disabled=${Boolean(lockedBy)} onClick=${remove}>Delete</button>`}
+          <button class="danger" disabled=${Boolean(lockedBy)} onClick=${remove}>Delete</button>
         </div>`}
       ${node.exists && html`<${MetadataEditor} key=${`meta:${path}:${node.revision}`} target=${config.target}
         path=${path} meta=${meta} readOnly=${!editable || Boolean(lockedBy) || Boolean(specKey)}

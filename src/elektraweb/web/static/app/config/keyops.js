@@ -45,7 +45,7 @@ async function readKey(target, key) {
 export async function showChanged(target, key, { structural = false, removed = false } = {}) {
   const shown = getState().config?.target
   if (shown?.kind !== target.kind || shown.id !== target.id) return
-  if (removed) forgetKey(key)
+  if (removed) await forgetKey(key)
   await refreshKey(key, { structural })
   flash(key)
 }
@@ -111,9 +111,10 @@ export async function createKey(target, key, value, meta) {
   return true
 }
 
-/** Delete a key and everything below it, after confirming what goes; a notice offers undo. */
-export async function deleteKey(target, key) {
-  if (!(await confirmed(target, 'DELETE', 'kdb', key, {}, `delete ${key}`))) return false
+/** Delete a key and everything below it, after confirming what goes (the confirm step says
+ * `consequence`, if given); a notice offers undo. */
+export async function deleteKey(target, key, { consequence = null } = {}) {
+  if (!(await confirmed(target, 'DELETE', 'kdb', key, { consequence }, `delete ${key}`))) return false
   await recording(() => write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`))
   await showChanged(target, key, { structural: true, removed: true })
   const undo = getState().history.undo

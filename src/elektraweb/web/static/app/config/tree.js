@@ -128,15 +128,22 @@ export async function refreshKey(name, { structural = false } = {}) {
   }
 }
 
-let reloading = Promise.resolve()
+let counting = Promise.resolve()
+
+/** Run `change`, which adds to or takes from the ancestors' counts, after those queued before
+ * it. A read counts what its key gained between a count taken before it and one after; a
+ * change in between (another read of the key, or the page's own delete forgetting it) would be
+ * counted twice. */
+function inTurn(change) {
+  const done = counting.then(change)
+  counting = done.catch(() => {}) // a failed read must not stop the ones queued after it
+  return done
+}
 
 /** Read a key in the tree (or a new branch of a level on screen) again: its loaded ancestors'
- * counts follow, a new branch joins its parent's children, and one left empty goes. One read
- * at a time: two of the same key at once would both add what it gained to its ancestors. */
+ * counts follow, a new branch joins its parent's children, and one left empty goes. */
 export function reloadNode(path) {
-  const read = reloading.then(() => reloadNow(path))
-  reloading = read.catch(() => {}) // a failed read must not stop the ones queued after it
-  return read
+  return inTurn(() => reloadNow(path))
 }
 
 async function reloadNow(path) {
@@ -152,7 +159,7 @@ async function reloadNow(path) {
     }
     return { nodes }
   })
-  if (after === 0 && parent !== null) forgetKey(path)
+  if (after === 0 && parent !== null) forgetNow(path)
 }
 
 /** What to read when keys at or below `name`, which is not in the tree, changed: the one of its
@@ -204,8 +211,13 @@ function keysIn(name) {
 }
 
 /** A key and everything below it are gone: drop them from the tree, count them off every
- * ancestor, and if the key panel showed one of them, show the parent instead. */
+ * ancestor, and if the key panel showed one of them, show the parent instead; in turn with
+ * the reads, which count too. */
 export function forgetKey(name) {
+  return inTurn(() => forgetNow(name))
+}
+
+function forgetNow(name) {
   const removed = keysIn(name)
   updateConfig((c) => {
     if (!c.nodes[name]) return {}

@@ -1,7 +1,7 @@
-import { useEffect, useState } from 'preact/hooks'
+import { useEffect, useRef, useState } from 'preact/hooks'
 import { html } from '../shared/html.js'
 import { request } from '../shared/api.js'
-import { notify } from '../shared/store.js'
+import { notify, useStore } from '../shared/store.js'
 import { exactTime, relativeTime } from '../shared/format.js'
 import { describeChange, describeEntry, revertEntry } from './undo.js'
 import { ChangeList } from './ChangeList.js'
@@ -15,13 +15,25 @@ export function KeyHistory({ target, path, revision, editable }) {
   const [entries, setEntries] = useState(null)
   const [problem, setProblem] = useState(null) // {entry?, keys?, message}
   const [busy, setBusy] = useState(false)
+  const loads = useRef(0)
+  // A change's event can come before its audit entry is finished (and listed): the entry's
+  // own event reads the history again.
+  const audited = useStore((s) => {
+    const heard = s.audited
+    return heard && heard.type === target.kind && heard.id === String(target.id) && heard.key === path
+      ? heard.entry
+      : null
+  })
 
   async function load() {
+    // Of reads that overlap, the last one started is shown: an earlier one may miss an entry.
+    const started = ++loads.current
     try {
       const query = { [target.kind]: String(target.id), key: path, limit: String(SHOWN) }
-      setEntries(await request('GET', '/api/history', { query }))
+      const found = await request('GET', '/api/history', { query })
+      if (started === loads.current) setEntries(found)
     } catch (error) {
-      setProblem({ message: `Could not read the history: ${error.message}` })
+      if (started === loads.current) setProblem({ message: `Could not read the history: ${error.message}` })
     }
   }
 
@@ -29,6 +41,9 @@ export function KeyHistory({ target, path, revision, editable }) {
     setProblem(null)
     load()
   }, [target.kind, target.id, path, revision])
+  useEffect(() => {
+    if (audited !== null) load()
+  }, [audited])
 
   async function revert(entry, force = false) {
     setBusy(true)

@@ -20,6 +20,7 @@ const initial = {
   history: { undo: null, redo: null }, // what undo and redo revert, from clusterd: see history/undo.js
   confirm: null, // a write waiting for the user to confirm its previewed changes: see history/preview.js
   audit: { filters: {}, entries: [], loading: false },
+  audited: null, // the newest finished audit entry published, {type, id, key, entry}: history/KeyHistory.js
   errors: [], // {id, message, cause, details, count}
   notices: [], // {id, message, action?, held, expired}: short-lived, e.g. "Deleted … — Undo"
   clock: Date.now(), // advanced every 30 s, so that "since 2 min ago" ages

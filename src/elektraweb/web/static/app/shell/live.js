@@ -4,7 +4,7 @@
 // user's draft and shows a warning instead. `resync` (this page fell behind and missed events)
 // re-reads what is on screen, once.
 
-import { getState, notify } from '../shared/store.js'
+import { getState, notify, update } from '../shared/store.js'
 import { subscribeEvents } from '../shared/api.js'
 import { loadRegistry, rememberStatus, rememberSync } from '../registry/registry.js'
 import { loadAudit } from '../audit/audit.js'
@@ -61,6 +61,12 @@ function driftReported(clusterId, key, report) {
     (restored ? ' and restored' : ' and could not be restored yet'))
 }
 
+/** An audit entry is published once finished, so only then does a key's history hold it. */
+function auditEntryFinished(entry) {
+  update({ audited: { type: entry.target?.type, id: entry.target?.id, key: entry.key, entry: entry.id } })
+  if (getState().route.screen === 'audit') reloadAudit()
+}
+
 /** One event from `/zmq/events`, by topic (docs/websocket.md, docs/clusters.md). */
 export function handleEvent(topic, event) {
   let match
@@ -77,8 +83,8 @@ export function handleEvent(topic, event) {
     rememberStatus(Number(match[1]), event)
   } else if (topic.startsWith('registry/')) {
     reloadRegistry()
-  } else if (topic.startsWith('audit/') && getState().route.screen === 'audit') {
-    reloadAudit()
+  } else if (topic.startsWith('audit/')) {
+    auditEntryFinished(event)
   }
 }
 
