@@ -4,7 +4,9 @@ a second cluster refused next to the field."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 
+import pytest
 from playwright.sync_api import expect
 
 from .stack import Stack
@@ -39,9 +41,22 @@ def test_add_instance_then_duplicate_is_refused_next_to_the_field(ui: WebUI, sta
     ui.screenshot("duplicate-refused")
 
 
-def test_an_instance_in_one_cluster_cannot_join_a_second(ui: WebUI, stack: Stack) -> None:
+@pytest.fixture
+def two_clusters_removed_after(stack: Stack) -> Iterator[tuple[str, str]]:
+    """The names of the two clusters the test makes; they (and db-1's membership) are gone
+    afterwards, so later tests of the shared stack find db-1 in no cluster."""
+    yield ("first", "second")
+    admin = stack.admin()
+    for cluster in admin.request("GET", "/api/clusters").body:
+        if cluster["name"] in ("first", "second"):
+            admin.request("DELETE", f"/api/clusters/{cluster['id']}")
+
+
+def test_an_instance_in_one_cluster_cannot_join_a_second(
+    ui: WebUI, stack: Stack, two_clusters_removed_after: tuple[str, str]
+) -> None:
     page = ui.page
-    for name in ("first", "second"):
+    for name in two_clusters_removed_after:
         page.get_by_role("button", name="+ New cluster").click()
         dialog = page.get_by_role("dialog")
         dialog.get_by_label("Name").fill(name)
