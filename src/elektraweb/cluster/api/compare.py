@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-from typing import Any
 
 from elektraweb.cluster.api import schema
 from elektraweb.cluster.api.errors import BadRequest
@@ -25,6 +24,8 @@ from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.spec import SPEC, strip_spec
 from elektraweb.kdb.storage import get_format
+from elektraweb.wire.json_value import EncodableObject
+from elektraweb.wire.replies import KeyStateJSON
 
 MAX_KEYS = 10_000
 """Most keys compared per side: beyond it the answer would be too large to read anyway."""
@@ -69,7 +70,7 @@ def _root(call: Call) -> str:
     return root
 
 
-def _state(key: Key) -> dict[str, Any]:
+def _state(key: Key) -> KeyStateJSON:
     value = key.value
     if isinstance(value, bytes):
         value = base64.b64encode(value).decode("ascii")
@@ -81,7 +82,7 @@ async def _exported(target: Target, root: str) -> KeySet:
     return get_format("dump").read(exported.get("data", "").encode(), root).keys
 
 
-async def _keys(target: Target, root: str) -> dict[str, dict[str, Any]]:
+async def _keys(target: Target, root: str) -> dict[str, KeyStateJSON]:
     parsed = await _exported(target, root)
     if names.namespace_of(root) != SPEC:
         spec = await _exported(target, names.with_namespace(root, SPEC))
@@ -98,9 +99,9 @@ async def _keys(target: Target, root: str) -> dict[str, dict[str, Any]]:
 async def compare(call: Call) -> ApiResponse:
     a, b, root = _target(call, "a"), _target(call, "b"), _root(call)
     keys_a, keys_b = await asyncio.gather(_keys(a, root), _keys(b, root))
-    only_a: list[dict[str, Any]] = []
-    only_b: list[dict[str, Any]] = []
-    different: list[dict[str, Any]] = []
+    only_a: list[EncodableObject] = []
+    only_b: list[EncodableObject] = []
+    different: list[EncodableObject] = []
     same = 0
     for name in sorted(keys_a.keys() | keys_b.keys(), key=names.sort_key):
         if name not in keys_b:

@@ -11,9 +11,8 @@ that slips in between is refused too, not overwritten.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, BadRequest, Conflict, GatewayTimeout
 from elektraweb.cluster.api.messages import ApiResponse
@@ -74,7 +73,7 @@ async def restore(
     *,
     action: str,
     key: str,
-    args: dict[str, Any],
+    args: Mapping[str, object],
     restores: Sequence[KeyRestore],
 ) -> ApiResponse:
     """Put `restores` back on `target` as the audited change `action`; `?force=true` skips
