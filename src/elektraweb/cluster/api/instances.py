@@ -57,6 +57,7 @@ _REGISTERED = {
     "description": STRING,
     "visibility": STRING,
     "cluster": nullable(INTEGER),
+    "state": enum("pending", "accepted"),
 }
 INSTANCE = obj(
     {
@@ -110,7 +111,8 @@ async def _identify(call: Call, fields: InstanceFields) -> None:
 
 async def list_instances(call: Call) -> ApiResponse:
     services = call.services
-    return ApiResponse(200, [instance_json(services, i) for i in services.registry.instances()])
+    registered = services.registry.instances(with_pending=True)
+    return ApiResponse(200, [instance_json(services, i) for i in registered])
 
 
 async def add_instance(call: Call) -> ApiResponse:
@@ -202,7 +204,8 @@ ROUTES = (
         "/api/instances",
         list_instances,
         "viewer",
-        "List the registered instances",
+        "List the registered instances, with the enrolled ones waiting for an admin"
+        " (state pending)",
         TAG,
         response=array(INSTANCE),
     ),

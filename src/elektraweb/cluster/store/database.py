@@ -16,7 +16,7 @@ from pathlib import Path
 
 from elektraweb.cluster.store.group_commit import GroupCommit
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # The audit log's guards (docs/security.md §5, §9): an entry is written once, as a finished
 # entry or as a pending intent whose outcome is then written exactly once (its who, what and
@@ -65,6 +65,23 @@ CREATE TABLE audit_changes (
 CREATE INDEX audit_changes_key ON audit_changes(key);
 CREATE TRIGGER audit_changes_no_update BEFORE UPDATE ON audit_changes
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: a recorded change never changes'); END;
+"""
+
+# Hosts that enroll themselves (docs/deploy.md §4): a new instance may wait for an admin
+# (`state` pending, never contacted), and one-time tokens let a host ask to join.
+_ENROLLMENT = """
+ALTER TABLE instances ADD COLUMN state TEXT NOT NULL DEFAULT 'accepted'
+    CHECK (state IN ('pending', 'accepted'));
+CREATE TABLE enrollment_tokens (
+    id         INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_by TEXT NOT NULL,
+    created    TEXT NOT NULL,
+    expires    REAL NOT NULL,
+    cluster_id INTEGER REFERENCES clusters(id) ON DELETE CASCADE,  -- accept into it at once
+    used       TEXT,                                               -- when it was spent
+    instance_id INTEGER                                            -- the instance it enrolled
+);
 """
 
 _SCHEMA = (
@@ -131,6 +148,7 @@ CREATE INDEX audit_key ON audit(key);
 """
     + _AUDIT_GUARDS
     + _AUDIT_CHANGES
+    + _ENROLLMENT
 )
 
 # Each takes the schema from its version to the next; a start applies all it is behind.
@@ -140,6 +158,8 @@ _MIGRATIONS = {
     "DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete;" + _AUDIT_GUARDS,
     # 2 → 3: every key a write changed (the history).
     2: _AUDIT_CHANGES,
+    # 3 → 4: pending instances and enrollment tokens.
+    3: _ENROLLMENT,
 }
 
 
