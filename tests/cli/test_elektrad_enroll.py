@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import stat
-from datetime import UTC, datetime, timedelta
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
