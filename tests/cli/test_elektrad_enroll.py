@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import stat
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,7 +16,7 @@ from typing import Any
 import pytest
 
 from elektraweb.wire.keys import load_public_key
-from support.processes import Api, Clusterd, EnrollingElektrad
+from support.processes import Api, Clusterd, EnrollingElektrad, free_port
 
 PATIENCE = 30.0
 
@@ -91,6 +93,12 @@ async def test_a_host_enrolls_waits_for_the_admin_and_restarts_without_a_token(
         assert (status, version["instance"]) == (200, waiting.public_key)
         status, tokens = await api("GET", "/api/enrollment-tokens")
         assert [token["instance"] for token in tokens] == [pending["id"], member["id"]]
+        # And without --enroll at all, as its systemd unit starts it.
+        await waiting.stop()
+        waiting.url = None
+        await waiting.start()
+        status, version = await api("GET", f"/api/instances/{pending['id']}/version")
+        assert (status, version["instance"]) == (200, waiting.public_key)
     finally:
         await asyncio.gather(waiting.stop(), joining.stop())
 
@@ -146,3 +154,35 @@ async def test_a_wrong_clusterd_key_given_beforehand_stops_the_enrollment(
     assert status == 200
     status, instances = await clusterd.api("GET", "/api/instances")
     assert instances == []
+
+
+def _elektrad(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "elektraweb.cli.elektrad", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_enrollment_options_that_cannot_work_are_named(tmp_path: Path) -> None:
+    state = ["--state", str(tmp_path / "state")]
+    listen = ["--listen", "tcp://127.0.0.1:1"]
+    nothing = _elektrad(*state)
+    assert nothing.returncode == 2 and "--enroll URL --token TOKEN" in nothing.stderr
+    stray = _elektrad(*state, "--token", "ewe_x")
+    assert stray.returncode == 2 and "--token and --clusterd-key go with --enroll" in stray.stderr
+    tokenless = _elektrad(*state, *listen, "--enroll", "http://127.0.0.1:1")
+    assert tokenless.returncode == 2 and "--enroll needs --token" in tokenless.stderr
+    any_port = _elektrad(
+        *state, "--listen", "tcp://127.0.0.1:0", "--enroll", "http://x", "--token", "t"
+    )
+    assert any_port.returncode == 2 and "no fixed port" in any_port.stderr
+    scheme = _elektrad(*state, *listen, "--enroll", "file:///etc/passwd", "--token", "t")
+    assert scheme.returncode == 1 and "must be an http:// or https:// URL" in scheme.stderr
+    closed = _elektrad(
+        *state, *listen, "--enroll", f"http://127.0.0.1:{free_port()}", "--token", "t"
+    )
+    assert closed.returncode == 1 and "cannot reach http://127.0.0.1:" in closed.stderr
+    assert not (tmp_path / "state" / "clusterd.key").exists()

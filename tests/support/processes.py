@@ -164,21 +164,30 @@ class ElektradPublishingApart(Elektrad):
 
 class EnrollingElektrad(Elektrad):
     """An `Elektrad` given no clusterd key: it enrolls at clusterd's `url` with `token`
-    (`elektrad --enroll`), and on a restart uses the key it pinned then. `options` go on its
-    command line too (`--clusterd-key`, `--name` ...)."""
+    (`elektrad --enroll`), and on a restart uses the key it pinned then; with `url` None it
+    starts on the pinned key alone, as its systemd unit does. `options` go on its command line
+    too (`--clusterd-key` ...)."""
 
     def __init__(
-        self, base: Path, url: str, token: str, name: str = "elektrad", options: Sequence[str] = ()
+        self,
+        base: Path,
+        url: str | None,
+        token: str,
+        name: str = "elektrad",
+        options: Sequence[str] = (),
     ) -> None:
         super().__init__(base, "", name)
         self.url, self.token, self.options = url, token, tuple(options)
 
     def command(self) -> list[str]:
+        enroll = [] if self.url is None else [
+            "--enroll", self.url, "--token", self.token, "--name", self.name,
+        ]  # fmt: skip
         return [
             sys.executable, "-m", "elektraweb.cli.elektrad",
             "--listen", self.endpoint,
             "--state", str(self.base / "state"),
-            "--enroll", self.url, "--token", self.token, "--name", self.name,
+            *enroll,
             *self.options,
         ]  # fmt: skip
 
