@@ -16,18 +16,15 @@ from typing import Any
 import pytest
 
 from elektraweb.wire.keys import load_public_key
-from support.processes import Api, Clusterd, EnrollingElektrad, free_port
+from support.processes import Api, Clusterd, EnrollingElektrad, free_port, started_clusterd
 
 PATIENCE = 30.0
 
 
 @pytest.fixture
 async def clusterd(tmp_path: Path) -> AsyncIterator[Clusterd]:
-    daemon = Clusterd(tmp_path / "clusterd")
-    try:
-        yield await daemon.start()
-    finally:
-        await daemon.stop()
+    async with started_clusterd(tmp_path / "clusterd") as daemon:
+        yield daemon
 
 
 async def _token(api: Api, **fields: Any) -> str:

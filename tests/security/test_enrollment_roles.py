@@ -28,7 +28,7 @@ async def test_only_an_admin_manages_tokens_and_decides_on_waiting_hosts(
         [pending] = [each for each in instances if each["state"] == "pending"]
         _, audit_before = await admin("GET", "/api/audit")
 
-        attempts = [
+        attempts: list[tuple[str, str, object]] = [
             ("POST", "/api/enrollment-tokens", {}),
             ("GET", "/api/enrollment-tokens", None),
             ("DELETE", f"/api/enrollment-tokens/{token['id']}", None),

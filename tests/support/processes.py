@@ -20,7 +20,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -315,3 +315,14 @@ class Clusterd:
         finally:
             code = await self.daemon.stop()  # kills it if it is still there
         assert code == 0, f"clusterd exited with {code} on {signum.name}:\n{self.log()}"
+
+
+@contextlib.asynccontextmanager
+async def started_clusterd(base: Path) -> AsyncIterator[Clusterd]:
+    """A started `Clusterd` with its state in `base`, stopped (cleanly, or the test fails)
+    when the block ends."""
+    daemon = Clusterd(base)
+    try:
+        yield await daemon.start()
+    finally:
+        await daemon.stop()

@@ -8,23 +8,19 @@ refused registration (a duplicate key or endpoint) leaves the token unspent.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from elektraweb.cluster.store.credentials import secret_digest
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordNotFound, TokenRefused
 from elektraweb.cluster.store.registry import Instance, InstanceFields, Registry
 
 ENROLLMENT_PREFIX = "ewe_"
 """Enrollment tokens start with this, so they are recognisable in a leaked file."""
-
-
-def _digest(secret: str) -> str:
-    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def _iso(seconds: float) -> str:
@@ -87,7 +83,7 @@ class EnrollmentTokens:
             cursor = db.execute(
                 "INSERT INTO enrollment_tokens (token_hash, created_by, created, expires,"
                 " cluster_id) VALUES (?, ?, ?, ?, ?)",
-                (_digest(secret), created_by, _iso(now), now + seconds, cluster_id),
+                (secret_digest(secret), created_by, _iso(now), now + seconds, cluster_id),
             )
             assert cursor.lastrowid is not None
             return self.token(cursor.lastrowid), secret
@@ -117,7 +113,7 @@ class EnrollmentTokens:
         now = time.time()
         with self._db.transaction() as db:
             row = db.execute(
-                "SELECT * FROM enrollment_tokens WHERE token_hash = ?", (_digest(secret),)
+                "SELECT * FROM enrollment_tokens WHERE token_hash = ?", (secret_digest(secret),)
             ).fetchone()
             if row is None:
                 raise TokenRefused("the enrollment token is not known", code="token-unknown")
