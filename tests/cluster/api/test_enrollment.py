@@ -66,6 +66,11 @@ async def test_an_enrolled_host_waits_untouched_until_an_admin_accepts_it(
     joined = await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": 1})
     assert (joined.status, joined.body["error"]["code"]) == (409, "instance-pending")
 
+    renamed = await admin.put(path, {"name": "app-one", "description": "checkout"})
+    assert (renamed.status, renamed.body["state"]) == (200, "pending")
+    moved = await admin.put(path, {"endpoint": "tcp://127.0.0.1:40099"})
+    assert (moved.status, moved.body["error"]["code"]) == (409, "instance-pending")
+
     accepted = await admin.post(path + "/accept")
     assert (accepted.status, accepted.body["state"]) == (200, "accepted")
     version = await admin.get(path + "/version")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from elektraweb.cluster.api.errors import BadGateway
+from elektraweb.cluster.api.errors import BadGateway, Conflict
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, Route
 from elektraweb.cluster.api.schema import (
@@ -154,6 +154,13 @@ async def change_instance(call: Call) -> ApiResponse:
     )
     fields = dataclasses.replace(current, **changes).validated()
     relinked = (fields.endpoint, fields.public_key) != (before.endpoint, before.public_key)
+    if relinked and before.state == "pending":
+        raise Conflict(
+            f"instance {before.name!r} (id {before.id}) is pending: it keeps the endpoint and key"
+            " it enrolled with; reject it, and let the host enroll again",
+            code="instance-pending",
+            instance=before.id,
+        )
     if relinked:
         services.registry.check_unique(fields, except_id=before.id)
         if not call.body.get("offline", False):
