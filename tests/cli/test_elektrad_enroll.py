@@ -73,6 +73,7 @@ async def test_a_host_enrolls_waits_for_the_admin_and_restarts_without_a_token(
         status, refused = await api("GET", f"/api/instances/{pending['id']}/version")
         assert (status, refused["error"]["code"]) == (409, "instance-pending")
 
+        assert "until an admin accepts it" in waiting.log_path.read_text()
         # Each pinned clusterd's key, readable by its own user only.
         for host in (waiting, joining):
             pinned = host.base / "state" / "clusterd.key"

@@ -183,7 +183,7 @@ def _with_clusterd_key(
     else:
         if not options.token and pinned_clusterd_key(config.state_dir) is None:
             parser.error("--enroll needs --token (an admin creates one in clusterd)")
-        pinned = enroll(_enrollment(parser, options, config), config.state_dir)
+        pinned = enroll(_enrollment(parser, options, config), config.state_dir, _report)
     allowed = config.allowed_keys if pinned is None else (*config.allowed_keys, pinned)
     if not allowed:
         parser.error(
@@ -191,6 +191,10 @@ def _with_clusterd_key(
             " `clusterd --show-key`)"
         )
     return dataclasses.replace(config, allowed_keys=tuple(dict.fromkeys(allowed)))
+
+
+def _report(line: str) -> None:
+    print(f"elektrad: {line}", file=sys.stderr, flush=True)
 
 
 def _enrollment(

@@ -12,6 +12,7 @@ import json
 import socket
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,11 +70,13 @@ def advertised_endpoint(listen: str) -> str:
     return f"tcp://{host}:{port}"
 
 
-def enroll(enrollment: Enrollment, state_dir: Path) -> str:
-    """Enroll once and pin clusterd's key; the pinned key if this host is already enrolled."""
+def enroll(enrollment: Enrollment, state_dir: Path, report: Callable[[str], None]) -> str:
+    """Enroll once and pin clusterd's key; the pinned key if this host is already enrolled.
+    `report` hears one line on how it went."""
     pinned = pinned_clusterd_key(state_dir)
     if pinned is not None:
         _check_expected(enrollment, pinned, f"the key pinned in {pinned_key_path(state_dir)}")
+        report(f"enrolled before: allowing clusterd's key {pinned}")
         return pinned
     answer = _post(enrollment)
     clusterd_key = answer.get("clusterd_key")
@@ -84,6 +87,11 @@ def enroll(enrollment: Enrollment, state_dir: Path) -> str:
         write_public_key(pinned_key_path(state_dir), clusterd_key)
     except ValueError as error:
         raise EnrollmentError(f"{enrollment.url} answered with an unusable key: {error}") from None
+    waits = " until an admin accepts it" if answer.get("state") == "pending" else ""
+    report(
+        f"enrolled at {enrollment.url} as instance {answer.get('instance')}, "
+        f"{answer.get('state')}{waits}; clusterd's key {clusterd_key} pinned"
+    )
     return clusterd_key
 
 
