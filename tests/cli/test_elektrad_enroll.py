@@ -112,7 +112,10 @@ async def test_a_spent_or_expired_token_is_refused_by_name_and_nothing_starts(
     finally:
         await first.stop()
 
-    second = EnrollingElektrad(tmp_path / "second", clusterd.url, token, "second")
+    # Given in a file, as a command line shows it to every local user.
+    (tmp_path / "token").write_text(token + "\n")
+    options = ["--token-file", str(tmp_path / "token")]
+    second = EnrollingElektrad(tmp_path / "second", clusterd.url, None, "second", options)
     code, errors = await second.refused()
     assert code == 1
     assert "enrollment token was already used" in errors
@@ -170,7 +173,7 @@ def test_enrollment_options_that_cannot_work_are_named(tmp_path: Path) -> None:
     nothing = _elektrad(*state)
     assert nothing.returncode == 2 and "--enroll URL --token TOKEN" in nothing.stderr
     stray = _elektrad(*state, "--token", "ewe_x")
-    assert stray.returncode == 2 and "--token and --clusterd-key go with --enroll" in stray.stderr
+    assert stray.returncode == 2 and "--token-file and --clusterd-key go with" in stray.stderr
     tokenless = _elektrad(*state, *listen, "--enroll", "http://127.0.0.1:1")
     assert tokenless.returncode == 2 and "--enroll needs --token" in tokenless.stderr
     any_port = _elektrad(

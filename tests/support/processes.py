@@ -164,15 +164,15 @@ class ElektradPublishingApart(Elektrad):
 
 class EnrollingElektrad(Elektrad):
     """An `Elektrad` given no clusterd key: it enrolls at clusterd's `url` with `token`
-    (`elektrad --enroll`), and on a restart uses the key it pinned then; with `url` None it
-    starts on the pinned key alone, as its systemd unit does. `options` go on its command line
-    too (`--clusterd-key` ...)."""
+    (`elektrad --enroll`; no `--token` if `token` is None), and on a restart uses the key it
+    pinned then; with `url` None it starts on the pinned key alone, as its systemd unit does.
+    `options` go on its command line too (`--clusterd-key`, `--token-file` ...)."""
 
     def __init__(
         self,
         base: Path,
         url: str | None,
-        token: str,
+        token: str | None,
         name: str = "elektrad",
         options: Sequence[str] = (),
     ) -> None:
@@ -180,9 +180,9 @@ class EnrollingElektrad(Elektrad):
         self.url, self.token, self.options = url, token, tuple(options)
 
     def command(self) -> list[str]:
-        enroll = [] if self.url is None else [
-            "--enroll", self.url, "--token", self.token, "--name", self.name,
-        ]  # fmt: skip
+        enroll = [] if self.url is None else ["--enroll", self.url, "--name", self.name]
+        if self.url is not None and self.token is not None:
+            enroll += ["--token", self.token]
         return [
             sys.executable, "-m", "elektraweb.cli.elektrad",
             "--listen", self.endpoint,

@@ -73,7 +73,13 @@ def _parser() -> argparse.ArgumentParser:
         "start, pin clusterd's key in the state dir and allow it; later starts use the pinned "
         "key and enroll no more",
     )
-    enrollment.add_argument("--token", help="the enrollment token an admin created")
+    token = enrollment.add_mutually_exclusive_group()
+    token.add_argument("--token", help="the enrollment token an admin created")
+    token.add_argument(
+        "--token-file",
+        metavar="FILE",
+        help="read the token from FILE instead: a command line is visible to every local user",
+    )
     enrollment.add_argument("--name", help="the name to enroll under (default: this host's name)")
     enrollment.add_argument(
         "--advertise",
@@ -177,11 +183,11 @@ def _with_clusterd_key(
 ) -> Config:
     """`config` allowing clusterd's pinned key too: enrolled now (`--enroll`), or earlier."""
     if options.enroll is None:
-        if options.token is not None or options.clusterd_key is not None:
-            parser.error("--token and --clusterd-key go with --enroll")
+        if (options.token, options.token_file, options.clusterd_key) != (None, None, None):
+            parser.error("--token, --token-file and --clusterd-key go with --enroll")
         pinned = pinned_clusterd_key(config.state_dir)
     else:
-        if not options.token and pinned_clusterd_key(config.state_dir) is None:
+        if not (options.token or options.token_file) and not pinned_clusterd_key(config.state_dir):
             parser.error("--enroll needs --token (an admin creates one in clusterd)")
         pinned = enroll(_enrollment(parser, options, config), config.state_dir, _report)
     allowed = config.allowed_keys if pinned is None else (*config.allowed_keys, pinned)
@@ -191,6 +197,15 @@ def _with_clusterd_key(
             " `clusterd --show-key`)"
         )
     return dataclasses.replace(config, allowed_keys=tuple(dict.fromkeys(allowed)))
+
+
+def _token(parser: argparse.ArgumentParser, options: argparse.Namespace) -> str:
+    if options.token_file is None:
+        return str(options.token or "")
+    try:
+        return Path(options.token_file).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as error:
+        parser.exit(USAGE_ERROR, f"elektrad: --token-file {options.token_file}: {error}\n")
 
 
 def _report(line: str) -> None:
@@ -216,7 +231,7 @@ def _enrollment(
         parser.exit(USAGE_ERROR, f"elektrad: {error}\n")
     return Enrollment(
         url=options.enroll,
-        token=options.token or "",
+        token=_token(parser, options),
         name=options.name or socket.gethostname(),
         endpoint=endpoint,
         public_key=ensure_keypair(config.state_dir).public,
