@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.database import SCHEMA_VERSION, Database
 from elektraweb.cluster.store.enrollment import EnrollmentTokens
 from elektraweb.cluster.store.errors import RecordConflict, TokenRefused
 from elektraweb.cluster.store.registry import InstanceFields, Registry
@@ -75,13 +75,13 @@ def test_a_refused_registration_leaves_the_token_unspent(tmp_path: Path) -> None
 def test_an_older_database_gains_enrollment_with_its_instances_accepted(tmp_path: Path) -> None:
     path = tmp_path / "clusterd.sqlite3"
     Database.open(path).close()
-    # Back to schema 3, as the clusterd before enrollment left it, with one instance.
+    # Back to the schema before enrollment (its migration is the newest), with one instance.
     with sqlite3.connect(path) as old:
         old.executescript(
             "DROP TABLE enrollment_tokens; ALTER TABLE instances DROP COLUMN state;"
             "INSERT INTO instances (name, endpoint, endpoint_key, public_key)"
             " VALUES ('web', 'tcp://web:1', 'tcp://web:1', 'k');"
-            "PRAGMA user_version = 3;"
+            f"PRAGMA user_version = {SCHEMA_VERSION - 1};"
         )
     database = Database.open(path)
     [web] = Registry(database).instances()
