@@ -16,18 +16,15 @@ from typing import Any
 import aiohttp
 import pytest
 
-from support.processes import ADMIN_PASSWORD, Clusterd
+from support.processes import ADMIN_PASSWORD, Clusterd, started_clusterd
 
 FREE_FAILURES = 5
 
 
 @pytest.fixture
 async def clusterd(tmp_path: Path) -> AsyncIterator[Clusterd]:
-    daemon = Clusterd(tmp_path / "clusterd")
-    try:
-        yield await daemon.start()
-    finally:
-        await daemon.stop()
+    async with started_clusterd(tmp_path / "clusterd") as daemon:
+        yield daemon
 
 
 async def login(

@@ -20,7 +20,7 @@ import os
 import signal
 import socket
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -111,15 +111,19 @@ class Elektrad:
         os.kill(self.daemon.pid, signal.SIGKILL)
         await self.stop()
 
+    def environment(self) -> dict[str, str]:
+        """The host's environment: its own `KDB_ROOT` and `HOME`, no other KDB settings."""
+        env = {name: value for name, value in os.environ.items() if not name.startswith("KDB")}
+        env.update(KDB_ROOT=str(self.kdb_root), HOME=str(self.home))
+        return env
+
     async def kdb(self, *args: str, stdin: str | None = None) -> str:
         """Run `kdb` on this host, as its administrator would, with `stdin` as its input;
         fails the test unless it succeeds, and returns its standard output."""
-        env = {name: value for name, value in os.environ.items() if not name.startswith("KDB")}
-        env.update(KDB_ROOT=str(self.kdb_root), HOME=str(self.home))
         process = await asyncio.create_subprocess_exec(
             str(KDB),
             *args,
-            env=env,
+            env=self.environment(),
             stdin=None if stdin is None else asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -140,8 +144,6 @@ class ElektradPublishingApart(Elektrad):
         self.events_endpoint = f"tcp://127.0.0.1:{request_port + 7}"
 
     async def start(self) -> ElektradPublishingApart:
-        env = {name: value for name, value in os.environ.items() if not name.startswith("KDB")}
-        env.update(KDB_ROOT=str(self.kdb_root), HOME=str(self.home))
         command = [
             sys.executable, "-m", "elektraweb.cli.elektrad",
             "--listen", self.endpoint,
@@ -150,10 +152,73 @@ class ElektradPublishingApart(Elektrad):
             f"--allow-key={self.allow_key}",
         ]  # fmt: skip
         self.daemon = processes.Daemon(
-            self.name, command, ready=processes.ELEKTRAD_READY, log_path=self.log_path, env=env
+            self.name,
+            command,
+            ready=processes.ELEKTRAD_READY,
+            log_path=self.log_path,
+            env=self.environment(),
         )
         self.public_key = (await self.daemon.start())["key"]
         return self
+
+
+class EnrollingElektrad(Elektrad):
+    """An `Elektrad` given no clusterd key: it enrolls at clusterd's `url` with `token`
+    (`elektrad --enroll`; no `--token` if `token` is None), and on a restart uses the key it
+    pinned then; with `url` None it starts on the pinned key alone, as its systemd unit does.
+    `options` go on its command line too (`--clusterd-key`, `--token-file` ...)."""
+
+    def __init__(
+        self,
+        base: Path,
+        url: str | None,
+        token: str | None,
+        name: str = "elektrad",
+        options: Sequence[str] = (),
+    ) -> None:
+        super().__init__(base, "", name)
+        self.url, self.token, self.options = url, token, tuple(options)
+
+    def command(self) -> list[str]:
+        enroll = [] if self.url is None else ["--enroll", self.url, "--name", self.name]
+        if self.url is not None and self.token is not None:
+            enroll += ["--token", self.token]
+        return [
+            sys.executable, "-m", "elektraweb.cli.elektrad",
+            "--listen", self.endpoint,
+            "--state", str(self.base / "state"),
+            *enroll,
+            *self.options,
+        ]  # fmt: skip
+
+    async def start(self) -> EnrollingElektrad:
+        self.daemon = processes.Daemon(
+            self.name,
+            self.command(),
+            ready=processes.ELEKTRAD_READY,
+            log_path=self.log_path,
+            env=self.environment(),
+        )
+        self.public_key = (await self.daemon.start())["key"]
+        return self
+
+    async def refused(self) -> tuple[int, str]:
+        """Run it expecting it not to start: its exit code and what it said on stderr."""
+        process = await asyncio.create_subprocess_exec(
+            *self.command(),
+            env=self.environment(),
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        try:
+            async with asyncio.timeout(STOP_SECONDS):
+                _, errors = await process.communicate()
+        finally:
+            if process.returncode is None:  # it started after all: the test fails, it stops
+                process.kill()
+                await process.wait()
+        assert process.returncode is not None
+        return process.returncode, errors.decode()
 
 
 class Api:
@@ -250,3 +315,14 @@ class Clusterd:
         finally:
             code = await self.daemon.stop()  # kills it if it is still there
         assert code == 0, f"clusterd exited with {code} on {signum.name}:\n{self.log()}"
+
+
+@contextlib.asynccontextmanager
+async def started_clusterd(base: Path) -> AsyncIterator[Clusterd]:
+    """A started `Clusterd` with its state in `base`, stopped (cleanly, or the test fails)
+    when the block ends."""
+    daemon = Clusterd(base)
+    try:
+        yield await daemon.start()
+    finally:
+        await daemon.stop()

@@ -178,9 +178,11 @@ class Stack:
         *,
         sample: bool = True,
         prepare: Callable[[Instance], None] | None = None,
+        enrollment_token: str | None = None,
     ) -> Instance:
         """Prepare a host (KDB_ROOT with the demo's sample configuration, then `prepare`, e.g.
-        to write a big file) and start elektrad."""
+        to write a big file) and start elektrad: allowing clusterd's key, or enrolling at
+        clusterd with `enrollment_token`."""
         root, home = self.base / name / "root", self.base / name / "home"
         home.mkdir(parents=True)
         root.mkdir(parents=True)
@@ -209,8 +211,11 @@ class Stack:
                 instance.endpoint,
                 "--state",
                 str(state),
-                "--allow-key",
-                self.clusterd_key,
+                *(
+                    ["--allow-key", self.clusterd_key]
+                    if enrollment_token is None
+                    else ["--enroll", self.url, "--token", enrollment_token, "--name", name]
+                ),
                 "--mount-dir",
                 str(instance.mount_dir),
                 "--log-level",

@@ -16,6 +16,7 @@ from elektraweb.cluster.instances.gateway import InstanceGateway
 from elektraweb.cluster.store.cluster_keys import ClusterKeys
 from elektraweb.cluster.store.credentials import Credentials
 from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.enrollment import EnrollmentTokens
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.users import Users
 
@@ -30,6 +31,7 @@ class Services:
     cluster_keys: ClusterKeys
     users: Users
     credentials: Credentials
+    enrollment: EnrollmentTokens
     audit: AuditLog
     history: History
     gateway: InstanceGateway
@@ -45,13 +47,15 @@ class Services:
     ) -> Services:
         """Open the state directory's database and build the stores on it."""
         database = Database.open(config.database_path)
+        registry = Registry(database)
         services = cls(
             config=config,
             database=database,
-            registry=Registry(database),
+            registry=registry,
             cluster_keys=ClusterKeys(database),
             users=Users(database),
             credentials=Credentials(database, config.session_seconds),
+            enrollment=EnrollmentTokens(database, registry),
             audit=AuditLog(database, config.audit_value_limit),
             history=History(database),
             gateway=gateway,

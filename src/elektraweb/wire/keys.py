@@ -113,6 +113,13 @@ def ensure_keypair(state_dir: str | os.PathLike[str], name: str = "curve") -> Ke
     return keypair
 
 
+def write_public_key(path: str | os.PathLike[str], public_key: str) -> None:
+    """Keep another daemon's public key in `path` (mode 0600, atomically) as a certificate
+    `load_public_key` reads; refuses (FileExistsError) to replace an existing file."""
+    pinned = KeyPair(_check_z85_key(public_key), "")
+    _write_private(Path(path), _certificate(pinned, with_secret=False), replace=False)
+
+
 def load_keypair(secret_file: str | os.PathLike[str]) -> KeyPair:
     """Read a keypair from a `.key_secret` certificate file."""
     text = Path(secret_file).read_text(encoding="ascii")

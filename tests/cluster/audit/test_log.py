@@ -242,6 +242,12 @@ async def test_a_version_1_log_keeps_its_entries_and_gains_intents_and_retention
     old = sqlite3.connect(path)
     old.executescript(
         """
+        CREATE TABLE clusters (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+            description TEXT NOT NULL DEFAULT '');
+        CREATE TABLE instances (id INTEGER PRIMARY KEY, name TEXT NOT NULL,
+            endpoint TEXT NOT NULL, endpoint_key TEXT NOT NULL UNIQUE,
+            public_key TEXT NOT NULL UNIQUE, description TEXT NOT NULL DEFAULT '',
+            visibility TEXT NOT NULL DEFAULT 'user', cluster_id INTEGER REFERENCES clusters(id));
         CREATE TABLE audit (id INTEGER PRIMARY KEY, time TEXT NOT NULL, user TEXT NOT NULL,
             action TEXT NOT NULL, target_type TEXT NOT NULL, target_id TEXT, key TEXT,
             before TEXT, after TEXT, result TEXT NOT NULL);

@@ -23,7 +23,9 @@ from ..conftest import ClientFactory
 from ..fakes import Client
 from ..http.test_sockets import subscribed
 
-REGISTERED = ("id", "name", "endpoint", "public_key", "description", "visibility", "cluster")
+REGISTERED = (
+    "id", "name", "endpoint", "public_key", "description", "visibility", "cluster", "state",
+)  # fmt: skip
 END = "registry/~end-of-test"
 
 
@@ -75,6 +77,29 @@ async def test_adding_an_instance_publishes_it_and_its_audit_entry(
     assert received == [
         (f"registry/instance/{instance['id']}", {"action": "added", "instance": instance}),
         (f"audit/instance/{instance['id']}", entry),
+    ]
+
+
+async def test_an_enrolled_instance_is_published_pending_then_accepted_or_rejected(
+    hub: EventHub, admin: Client, clients: ClientFactory
+) -> None:
+    host = await clients()
+    with hub.subscribe(["registry/"]) as events:
+        for name, port in (("app-1", 40021), ("app-2", 40022)):
+            token = (await admin.post("/api/enrollment-tokens", {})).body["token"]
+            answer = await host.post("/api/enroll", {
+                "token": token, "name": name, "endpoint": f"tcp://127.0.0.1:{port}",
+                "public_key": zmq.curve_keypair()[0].decode(),
+            })  # fmt: skip
+            assert answer.status == 201, answer.body
+        await admin.post("/api/instances/1/accept")
+        await admin.post("/api/instances/2/reject")
+        received = await published(hub, events)
+    assert [(topic, e["action"], e["instance"]["state"]) for topic, e in received] == [
+        ("registry/instance/1", "added", "pending"),
+        ("registry/instance/2", "added", "pending"),
+        ("registry/instance/1", "accepted", "accepted"),
+        ("registry/instance/2", "removed", "pending"),
     ]
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.database import SCHEMA_VERSION, Database
 from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.releases import Releases
@@ -22,9 +22,10 @@ def test_a_version_3_database_gets_the_release_tables_and_keeps_its_clusters(
     path = tmp_path / "clusterd.sqlite3"
     database = Database.open(path)
     Registry(database).add_cluster("prod")
-    # As the clusterd before releases left it.
+    # As the clusterd before releases (and enrollment, which came after them) left it.
     database.connection.executescript(
-        "DROP TABLE cluster_drafts; DROP TABLE cluster_releases; PRAGMA user_version = 3;"
+        "DROP TABLE cluster_drafts; DROP TABLE cluster_releases; DROP TABLE enrollment_tokens;"
+        " ALTER TABLE instances DROP COLUMN state; PRAGMA user_version = 3;"
     )
     database.close()
 
@@ -35,7 +36,7 @@ def test_a_version_3_database_gets_the_release_tables_and_keeps_its_clusters(
         releases = Releases(database)
         edit = releases.add_edit(cluster.id, "olga", "set", "system:/app/port", "9090", {})
         assert [found.key for found in releases.draft(cluster.id)] == [edit.key]
-        assert database.connection.execute("PRAGMA user_version").fetchone()[0] == 4
+        assert database.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
         database.close()
 

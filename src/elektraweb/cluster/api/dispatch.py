@@ -14,6 +14,7 @@ from elektraweb.cluster.api import access as routes_access
 from elektraweb.cluster.api import audit as routes_audit
 from elektraweb.cluster.api import clusters as routes_clusters
 from elektraweb.cluster.api import compare as routes_compare
+from elektraweb.cluster.api import enrollment as routes_enrollment
 from elektraweb.cluster.api import history as routes_history
 from elektraweb.cluster.api import instances as routes_instances
 from elektraweb.cluster.api import kdb as routes_kdb
@@ -38,6 +39,7 @@ ROUTES: tuple[Route, ...] = (
     *routes_meta.ROUTES,
     *routes_access.ROUTES,
     *routes_instances.ROUTES,
+    *routes_enrollment.ROUTES,
     *routes_kdb.INSTANCE_ROUTES,
     *routes_mounts.ROUTES,
     *routes_clusters.ROUTES,

@@ -6,7 +6,13 @@ Handlers raise them; the dispatcher turns them, and the store's refusals (`from_
 
 from __future__ import annotations
 
-from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound, StoreError
+from elektraweb.cluster.store.errors import (
+    InvalidField,
+    RecordConflict,
+    RecordNotFound,
+    StoreError,
+    TokenRefused,
+)
 from elektraweb.wire.json_value import Encodable, EncodableObject
 
 
@@ -131,6 +137,8 @@ def from_store(error: StoreError) -> ApiError:
         kind = NotFound
     elif isinstance(error, RecordConflict):
         kind = Conflict
+    elif isinstance(error, TokenRefused):
+        kind = Unauthorized
     problem = kind(error.message, code=error.code)
     problem.details.update(error.subject)
     return problem

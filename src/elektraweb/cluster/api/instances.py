@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from elektraweb.cluster.api.errors import BadGateway
+from elektraweb.cluster.api.errors import BadGateway, Conflict
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, Route
 from elektraweb.cluster.api.schema import (
@@ -57,6 +57,7 @@ _REGISTERED = {
     "description": STRING,
     "visibility": STRING,
     "cluster": nullable(INTEGER),
+    "state": enum("pending", "accepted"),
 }
 INSTANCE = obj(
     {
@@ -110,7 +111,8 @@ async def _identify(call: Call, fields: InstanceFields) -> None:
 
 async def list_instances(call: Call) -> ApiResponse:
     services = call.services
-    return ApiResponse(200, [instance_json(services, i) for i in services.registry.instances()])
+    registered = services.registry.instances(with_pending=True)
+    return ApiResponse(200, [instance_json(services, i) for i in registered])
 
 
 async def add_instance(call: Call) -> ApiResponse:
@@ -152,6 +154,13 @@ async def change_instance(call: Call) -> ApiResponse:
     )
     fields = dataclasses.replace(current, **changes).validated()
     relinked = (fields.endpoint, fields.public_key) != (before.endpoint, before.public_key)
+    if relinked and before.state == "pending":
+        raise Conflict(
+            f"instance {before.name!r} (id {before.id}) is pending: it keeps the endpoint and key"
+            " it enrolled with; reject it, and let the host enroll again",
+            code="instance-pending",
+            instance=before.id,
+        )
     if relinked:
         services.registry.check_unique(fields, except_id=before.id)
         if not call.body.get("offline", False):
@@ -202,7 +211,8 @@ ROUTES = (
         "/api/instances",
         list_instances,
         "viewer",
-        "List the registered instances",
+        "List the registered instances, with the enrolled ones waiting for an admin"
+        " (state pending)",
         TAG,
         response=array(INSTANCE),
     ),

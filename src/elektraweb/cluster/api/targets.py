@@ -9,7 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import TypedDict, cast
 
-from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout, NotImplementedYet
+from elektraweb.cluster.api.errors import (
+    ApiError,
+    BadGateway,
+    Conflict,
+    GatewayTimeout,
+    NotImplementedYet,
+)
 from elektraweb.cluster.api.preview import (
     TargetPreview,
     accepted,
@@ -219,7 +225,15 @@ Target = InstanceTarget | ClusterTarget
 
 
 def instance_target(services: Services, instance_id: int) -> InstanceTarget:
-    return InstanceTarget(services, services.registry.instance(instance_id))
+    instance = services.registry.instance(instance_id)
+    if instance.state == "pending":
+        raise Conflict(
+            f"instance {instance.name!r} (id {instance.id}) is pending: an admin must accept it"
+            " before clusterd talks to it",
+            code="instance-pending",
+            instance=instance.id,
+        )
+    return InstanceTarget(services, instance)
 
 
 def cluster_target(services: Services, cluster_id: int) -> ClusterTarget:

@@ -23,7 +23,7 @@ from elektraweb.cluster.config import AUDIT_VALUE_LIMIT
 from elektraweb.cluster.store.database import Database
 from elektraweb.wire.json_value import JSON, Encodable, JSONObject, as_object
 
-TargetType = Literal["instance", "cluster", "user", "token", "audit"]
+TargetType = Literal["instance", "cluster", "user", "token", "enrollment", "audit"]
 KeyChange = tuple[str, Encodable, Encodable]
 """One key a write changed: its name, and its `{"value", "meta"}` before and after (None: it
 did not exist)."""

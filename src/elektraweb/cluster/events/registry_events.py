@@ -21,8 +21,15 @@ from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.wire.json_value import JSON, as_object
 
-_DONE = {"add": "added", "change": "changed", "remove": "removed"}
+_DONE = {
+    "add": "added",
+    "change": "changed",
+    "remove": "removed",
+    "accept": "accepted",
+    "reject": "removed",
+}
 """The audit verb of an instance or cluster change → the registry event's `action`."""
+_GONE = frozenset({"remove", "reject"})
 
 
 def audit_topic(entry: AuditEntry) -> str:
@@ -53,11 +60,11 @@ class RegistryEvents:
         """An instance or a cluster was added, changed or removed. Its JSON comes from the
         entry: after the change, or as it was before its removal, which also ends its
         membership."""
-        subject = as_object(entry.before if verb == "remove" else entry.after, f"a {kind} entry")
+        subject = as_object(entry.before if verb in _GONE else entry.after, f"a {kind} entry")
         self._hub.publish(
             f"registry/{kind}/{subject['id']}", {"action": _DONE[verb], kind: subject}
         )
-        if verb != "remove":
+        if verb not in _GONE:
             return
         if kind == "instance" and subject["cluster"] is not None:
             self._membership("left", subject["cluster"], subject["id"])

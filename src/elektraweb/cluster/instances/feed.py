@@ -336,11 +336,13 @@ class InstanceFeed:
                     log.exception("feed listener failed on status of instance %d", instance_id)
 
     def _current(self, instance_id: int) -> Instance | None:
-        """The instance as the registry has it now (its cluster may have changed)."""
+        """The instance as the registry has it now (its cluster may have changed); None if it
+        is gone or still pending (never contacted before an admin accepts it)."""
         if self._registry is None:
             return None
         with contextlib.suppress(RecordNotFound):
-            return self._registry.instance(instance_id)
+            instance = self._registry.instance(instance_id)
+            return instance if instance.state == "accepted" else None
         return None
 
     def _audited(self, entry: AuditEntry) -> None:

@@ -95,6 +95,9 @@ class LinkStatusJSON(TypedDict):
 class InstanceGateway(Protocol):
     """The link from clusterd to its instances. Implementations own their sockets."""
 
+    public_key: str
+    """clusterd's own public key, the one instances allow (and pin when they enroll)."""
+
     async def call(
         self,
         instance: Instance,

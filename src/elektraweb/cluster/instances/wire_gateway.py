@@ -131,6 +131,7 @@ class WireGateway:
         transport: TransportFactory | None = None,
     ) -> None:
         self.keypair = keypair
+        self.public_key = keypair.public
         self._options = options or ClientOptions()
         self._open = transport or zmq_transports(keypair, context or zmq.asyncio.Context.instance())
         self._links: dict[int, _Link] = {}

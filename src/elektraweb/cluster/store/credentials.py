@@ -46,7 +46,8 @@ _FORGET_TRIGGERS = "".join(
 )
 
 
-def _digest(secret: str) -> str:
+def secret_digest(secret: str) -> str:
+    """What is stored of a random secret (a session, an API or enrollment token)."""
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
@@ -129,12 +130,12 @@ class Credentials:
             db.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
             db.execute(
                 "INSERT INTO sessions (token_hash, user, expires) VALUES (?, ?, ?)",
-                (_digest(secret), user, now + self._session_seconds),
+                (secret_digest(secret), user, now + self._session_seconds),
             )
         return secret
 
     def session(self, secret: str) -> Principal | None:
-        digest = _digest(secret)
+        digest = secret_digest(secret)
         known = self._recall("session", digest)
         if known is not None:
             return known
@@ -166,7 +167,7 @@ class Credentials:
             cursor = db.execute(
                 "INSERT INTO api_tokens (token_hash, name, user, role, created)"
                 " VALUES (?, ?, ?, ?, ?)",
-                (_digest(secret), name, user, role, created),
+                (secret_digest(secret), name, user, role, created),
             )
             assert cursor.lastrowid is not None
             return self.token(cursor.lastrowid), secret
@@ -193,7 +194,7 @@ class Credentials:
 
     def token_principal(self, secret: str) -> Principal | None:
         """Who a token secret stands for; its role never exceeds the user's current role."""
-        digest = _digest(secret)
+        digest = secret_digest(secret)
         known = self._recall("token", digest)
         if known is not None:
             return known

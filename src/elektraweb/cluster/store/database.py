@@ -17,7 +17,7 @@ from pathlib import Path
 from elektraweb.cluster.store.group_commit import GroupCommit
 from elektraweb.cluster.store.releases import SCHEMA as _RELEASES
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 # The audit log's guards (docs/security.md §5, §9): an entry is written once, as a finished
 # entry or as a pending intent whose outcome is then written exactly once (its who, what and
@@ -66,6 +66,23 @@ CREATE TABLE audit_changes (
 CREATE INDEX audit_changes_key ON audit_changes(key);
 CREATE TRIGGER audit_changes_no_update BEFORE UPDATE ON audit_changes
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: a recorded change never changes'); END;
+"""
+
+# Hosts that enroll themselves (docs/deploy.md §4): a new instance may wait for an admin
+# (`state` pending, never contacted), and one-time tokens let a host ask to join.
+_ENROLLMENT = """
+ALTER TABLE instances ADD COLUMN state TEXT NOT NULL DEFAULT 'accepted'
+    CHECK (state IN ('pending', 'accepted'));
+CREATE TABLE enrollment_tokens (
+    id         INTEGER PRIMARY KEY,
+    token_hash TEXT NOT NULL UNIQUE,
+    created_by TEXT NOT NULL,
+    created    TEXT NOT NULL,
+    expires    REAL NOT NULL,
+    cluster_id INTEGER REFERENCES clusters(id) ON DELETE CASCADE,  -- accept into it at once
+    used       TEXT,                                               -- when it was spent
+    instance_id INTEGER                                            -- the instance it enrolled
+);
 """
 
 _SCHEMA = (
@@ -133,6 +150,7 @@ CREATE INDEX audit_key ON audit(key);
     + _AUDIT_GUARDS
     + _AUDIT_CHANGES
     + _RELEASES
+    + _ENROLLMENT
 )
 
 # Each takes the schema from its version to the next; a start applies all it is behind.
@@ -144,6 +162,8 @@ _MIGRATIONS = {
     2: _AUDIT_CHANGES,
     # 3 → 4: cluster drafts and releases.
     3: _RELEASES,
+    # 4 → 5: pending instances and enrollment tokens.
+    4: _ENROLLMENT,
 }
 
 

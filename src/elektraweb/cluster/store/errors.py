@@ -27,6 +27,11 @@ class RecordConflict(StoreError):
     """The change clashes with what is stored (a duplicate, the last admin, a membership)."""
 
 
+class TokenRefused(StoreError):
+    """A one-time token (enrollment) that is unknown, expired or already used; `code` says
+    which."""
+
+
 class InvalidField(StoreError):
     """A field's value is unusable; `field` names it."""
 

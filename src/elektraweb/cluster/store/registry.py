@@ -3,6 +3,10 @@
 Identity rules (design brief §4): an instance is its public key, and one address serves one
 instance, so a second registration with the same key or the same normalised endpoint is refused
 naming the instance that has it; an instance belongs to at most one cluster.
+
+An instance that enrolled itself waits in state `pending` until an admin accepts it: it holds
+its key and endpoint (so the identity rules apply to it too), but `instances()` leaves it out,
+so nothing contacts it, and it cannot join a cluster.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import sqlite3
 from dataclasses import dataclass, field, replace
+from typing import Literal
 from urllib.parse import urlsplit
 
 from elektraweb.cluster.store.database import Database
@@ -21,6 +26,8 @@ _Z85_ALPHABET = frozenset(
     "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#"
 )
 _Z85_KEY_LENGTH = 40
+
+InstanceState = Literal["pending", "accepted"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ class Instance:
     description: str = ""
     visibility: str = "user"
     cluster_id: int | None = None
+    state: InstanceState = "accepted"
 
     def to_json(self) -> dict[str, str | int | None]:
         return {
@@ -91,6 +99,7 @@ class Instance:
             "description": self.description,
             "visibility": self.visibility,
             "cluster": self.cluster_id,
+            "state": self.state,
         }
 
 
@@ -141,6 +150,7 @@ def _instance(row: sqlite3.Row) -> Instance:
         description=row["description"],
         visibility=row["visibility"],
         cluster_id=row["cluster_id"],
+        state="pending" if row["state"] == "pending" else "accepted",
     )
 
 
@@ -156,8 +166,12 @@ class Registry:
 
     # -- instances --------------------------------------------------------------------------
 
-    def instances(self) -> list[Instance]:
-        rows = self._db.connection.execute("SELECT * FROM instances ORDER BY id")
+    def instances(self, *, with_pending: bool = False) -> list[Instance]:
+        """The accepted instances (the ones clusterd talks to); `with_pending` adds the
+        enrolled ones still waiting for an admin."""
+        rows = self._db.connection.execute(
+            "SELECT * FROM instances WHERE state = 'accepted' OR ? ORDER BY id", (with_pending,)
+        )
         return [_instance(row) for row in rows]
 
     def instance(self, instance_id: int) -> Instance:
@@ -188,13 +202,25 @@ class Registry:
                     instance=existing.id,
                 )
 
-    def add_instance(self, fields: InstanceFields) -> Instance:
+    def add_instance(
+        self,
+        fields: InstanceFields,
+        *,
+        state: InstanceState = "accepted",
+        cluster_id: int | None = None,
+    ) -> Instance:
+        """Register the instance, `pending` for an admin to accept, or accepted (then
+        straight into `cluster_id`, if given)."""
         fields = fields.validated()
+        if state == "pending" and cluster_id is not None:
+            raise ValueError("a pending instance joins no cluster")
         with self._db.transaction() as db:
             self.check_unique(fields)
+            if cluster_id is not None:
+                self.cluster(cluster_id)
             cursor = db.execute(
                 "INSERT INTO instances (name, endpoint, endpoint_key, public_key, description,"
-                " visibility) VALUES (?, ?, ?, ?, ?, ?)",
+                " visibility, state, cluster_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     fields.name,
                     fields.endpoint,
@@ -202,6 +228,8 @@ class Registry:
                     fields.public_key,
                     fields.description,
                     fields.visibility,
+                    state,
+                    cluster_id,
                 ),
             )
             assert cursor.lastrowid is not None
@@ -226,6 +254,24 @@ class Registry:
                 ),
             )
             return self.instance(instance_id)
+
+    def pending_instance(self, instance_id: int) -> Instance:
+        """The instance, which must still wait for an admin (else `RecordConflict`)."""
+        instance = self.instance(instance_id)
+        if instance.state != "pending":
+            raise RecordConflict(
+                f"{_describe(instance)} is already accepted",
+                code="not-pending",
+                instance=instance.id,
+            )
+        return instance
+
+    def accept(self, instance_id: int) -> Instance:
+        """Accept an enrolled instance: from now on clusterd talks to it."""
+        with self._db.transaction() as db:
+            instance = self.pending_instance(instance_id)
+            db.execute("UPDATE instances SET state = 'accepted' WHERE id = ?", (instance_id,))
+            return replace(instance, state="accepted")
 
     def remove_instance(self, instance_id: int) -> Instance:
         with self._db.transaction() as db:
@@ -310,6 +356,12 @@ class Registry:
         with self._db.transaction() as db:
             self.cluster(cluster_id)
             instance = self.instance(instance_id)
+            if instance.state == "pending":
+                raise RecordConflict(
+                    f"{_describe(instance)} is pending: accept it before it joins a cluster",
+                    code="instance-pending",
+                    instance=instance.id,
+                )
             if instance.cluster_id is not None:
                 current = self.cluster(instance.cluster_id)
                 raise RecordConflict(

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks'
 import { html } from '../shared/html.js'
 import { useStore } from '../shared/store.js'
-import { addMember } from './registry.js'
+import { addMember, isPending } from './registry.js'
 
 /** Add an instance to a cluster; a refusal (already in another cluster) shows right here.
  * The choice is marked on its option, not as the select's value: the added instance leaves
@@ -10,7 +10,7 @@ export function MemberPicker({ cluster }) {
   const { instances, clusters } = useStore((s) => ({ instances: s.instances, clusters: s.clusters }))
   const [choice, setChoice] = useState('')
   const [refusal, setRefusal] = useState(null)
-  const candidates = instances.filter((i) => i.cluster !== cluster.id)
+  const candidates = instances.filter((i) => i.cluster !== cluster.id && !isPending(i))
   const fieldId = `add-member-${cluster.id}`
   if (candidates.length === 0) return null
 

@@ -6,6 +6,7 @@ import { InstanceTable } from './InstanceTable.js'
 import { InstanceForm } from './InstanceForm.js'
 import { ClusterList } from './ClusterList.js'
 import { ClusterForm } from './ClusterForm.js'
+import { EnrollmentForm } from './EnrollmentForm.js'
 
 export function OverviewScreen() {
   const { session, loaded, instanceCount, clusterCount } = useStore((s) => ({
@@ -23,8 +24,10 @@ export function OverviewScreen() {
     <section class="panel" aria-labelledby="instances-title">
       <div class="panel-head">
         <h1 id="instances-title" tabindex="-1">Instances <span class="count">${instanceCount}</span></h1>
-        ${admin && html`<button class="primary" onClick=${() => setDialog({ kind: 'instance' })}>
-          + Add instance</button>`}
+        ${admin && html`<div class="panel-actions">
+          <button class="ghost" onClick=${() => setDialog({ kind: 'enrollment' })}>+ Enrollment token</button>
+          <button class="primary" onClick=${() => setDialog({ kind: 'instance' })}>+ Add instance</button>
+        </div>`}
       </div>
       <${InstanceTable} onEdit=${(instance) => setDialog({ kind: 'instance', instance })} />
     </section>
@@ -38,6 +41,7 @@ export function OverviewScreen() {
     </section>
     ${dialog?.kind === 'instance' &&
     html`<${InstanceForm} instance=${dialog.instance} onClose=${() => setDialog(null)} />`}
+    ${dialog?.kind === 'enrollment' && html`<${EnrollmentForm} onClose=${() => setDialog(null)} />`}
     ${dialog?.kind === 'cluster' &&
     html`<${ClusterForm} cluster=${dialog.cluster} onClose=${() => setDialog(null)} />`}
   `

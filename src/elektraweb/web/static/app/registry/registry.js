@@ -24,6 +24,15 @@ export const changeInstance = (id, fields) =>
   request('PUT', `/api/instances/${id}`, { body: fields }).then(changed)
 export const removeInstance = (id) => request('DELETE', `/api/instances/${id}`).then(changed)
 
+// Enrollment (docs/api.md, Enrollment): a pending instance waits for an admin to decide.
+export const isPending = (instance) => instance.state === 'pending'
+export const acceptInstance = (id) =>
+  request('POST', `/api/instances/${id}/accept`).then(changed)
+export const rejectInstance = (id) =>
+  request('POST', `/api/instances/${id}/reject`).then(changed)
+export const createEnrollmentToken = (fields) =>
+  request('POST', '/api/enrollment-tokens', { body: fields })
+
 export const addCluster = (fields) =>
   request('POST', '/api/clusters', { body: fields }).then(changed)
 export const changeCluster = (id, fields) =>

@@ -1,0 +1,89 @@
+"""Enrollment tokens in the real SQLite file: stored only as a hash, spent exactly once even by
+hosts racing on two connections, unspent when the registration is refused, and the database
+of an older clusterd gains them on its next start."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from pathlib import Path
+
+import pytest
+
+from elektraweb.cluster.store.database import SCHEMA_VERSION, Database
+from elektraweb.cluster.store.enrollment import EnrollmentTokens
+from elektraweb.cluster.store.errors import RecordConflict, TokenRefused
+from elektraweb.cluster.store.registry import InstanceFields, Registry
+from elektraweb.wire.keys import KeyPair
+
+
+def _tokens(path: Path) -> EnrollmentTokens:
+    database = Database.open(path)
+    return EnrollmentTokens(database, Registry(database))
+
+
+def _host(port: int, name: str = "app") -> InstanceFields:
+    return InstanceFields(name, f"tcp://127.0.0.1:{port}", KeyPair.generate().public)
+
+
+def test_the_secret_is_never_stored(tmp_path: Path) -> None:
+    path = tmp_path / "clusterd.sqlite3"
+    _, secret = _tokens(path).create("admin", 60)
+    stored = b"".join(file.read_bytes() for file in tmp_path.iterdir())
+    assert secret.encode() not in stored
+    assert secret.removeprefix("ewe_").encode() not in stored
+
+
+def test_hosts_racing_on_separate_connections_spend_a_token_once(tmp_path: Path) -> None:
+    path = tmp_path / "clusterd.sqlite3"
+    _, secret = _tokens(path).create("admin", 60)
+    stores = [_tokens(path) for _ in range(4)]
+    start = threading.Barrier(len(stores))
+    outcomes: list[str] = []
+
+    def enroll(store: EnrollmentTokens, port: int) -> None:
+        start.wait()
+        try:
+            store.enroll(secret, _host(port, f"app-{port}"))
+            outcomes.append("enrolled")
+        except TokenRefused as refused:
+            outcomes.append(str(refused.code))
+
+    threads = [
+        threading.Thread(target=enroll, args=(store, 41000 + n)) for n, store in enumerate(stores)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["enrolled", "token-used", "token-used", "token-used"]
+    assert len(Registry(Database.open(path)).instances(with_pending=True)) == 1
+
+
+def test_a_refused_registration_leaves_the_token_unspent(tmp_path: Path) -> None:
+    tokens = _tokens(tmp_path / "clusterd.sqlite3")
+    token, secret = tokens.create("admin", 60)
+    first = _host(41100)
+    tokens.enroll(tokens.create("admin", 60)[1], first)
+    with pytest.raises(RecordConflict):
+        tokens.enroll(secret, InstanceFields("copy", "tcp://127.0.0.1:41101", first.public_key))
+    assert tokens.token(token.id).used is None
+    instance, spent = tokens.enroll(secret, _host(41102))
+    assert (instance.state, spent.instance_id) == ("pending", instance.id)
+
+
+def test_an_older_database_gains_enrollment_with_its_instances_accepted(tmp_path: Path) -> None:
+    path = tmp_path / "clusterd.sqlite3"
+    Database.open(path).close()
+    # Back to the schema before enrollment (its migration is the newest), with one instance.
+    with sqlite3.connect(path) as old:
+        old.executescript(
+            "DROP TABLE enrollment_tokens; ALTER TABLE instances DROP COLUMN state;"
+            "INSERT INTO instances (name, endpoint, endpoint_key, public_key)"
+            " VALUES ('web', 'tcp://web:1', 'tcp://web:1', 'k');"
+            f"PRAGMA user_version = {SCHEMA_VERSION - 1};"
+        )
+    database = Database.open(path)
+    [web] = Registry(database).instances()
+    assert (web.name, web.state) == ("web", "accepted")
+    assert EnrollmentTokens(database, Registry(database)).tokens() == []
