@@ -35,16 +35,26 @@ def test_show_key_creates_the_keypair_once_and_prints_it(tmp_path: Path) -> None
     assert stat.S_IMODE((state / "curve.key_secret").stat().st_mode) == 0o600
 
 
-def test_a_bad_http_address_is_a_usage_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("options", "refusal"),
+    [
+        (["--http", "localhost"], "'localhost' is not an address like 127.0.0.1:33334"),
+        (["--event-queue-limit", "0"], "--event-queue-limit: '0' is not a positive number"),
+    ],
+    ids=["http address", "event queue limit"],
+)
+def test_a_bad_option_is_a_usage_error_naming_it(
+    tmp_path: Path, options: list[str], refusal: str
+) -> None:
     done = subprocess.run(
-        [str(BIN / "clusterd"), "--http", "localhost", "--state", str(tmp_path)],
+        [str(BIN / "clusterd"), *options, "--state", str(tmp_path)],
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
     )
     assert done.returncode == 2
-    assert "'localhost' is not an address like 127.0.0.1:33334" in done.stderr
+    assert refusal in done.stderr
 
 
 @dataclass

@@ -7,7 +7,7 @@ import contextlib
 import shutil
 from collections.abc import AsyncIterator
 
-from elektraweb.instance.events import COALESCE_ABOVE
+from elektraweb.operations.bulk import COALESCE_ABOVE
 from elektraweb.wire.client import ZmqTransport
 from elektraweb.wire.messages import KeyState
 from elektraweb.wire.subscriber import EventSubscriber

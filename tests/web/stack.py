@@ -49,11 +49,18 @@ class RestClient:
 
     def request(self, method: str, path: str, body: Any = None) -> Answer:
         data = None if body is None else json.dumps(body).encode()
+        return self._send(method, path, data, "application/json")
+
+    def request_text(self, method: str, path: str, text: str) -> Answer:
+        """A request whose body is `text` as it is (a file to import), not JSON."""
+        return self._send(method, path, text.encode(), "text/plain")
+
+    def _send(self, method: str, path: str, data: bytes | None, content_type: str) -> Answer:
         request = urllib.request.Request(
             self.base + path,
             data=data,
             method=method,
-            headers={"Content-Type": "application/json", "X-Requested-With": "tests"},
+            headers={"Content-Type": content_type, "X-Requested-With": "tests"},
         )
         try:
             with self._opener.open(request, timeout=30) as response:
@@ -131,7 +138,8 @@ class Stack:
     _clusterd: subprocess.Popen[str] | None = None
     _processes: list[subprocess.Popen[Any]] = field(default_factory=list)
 
-    def start_clusterd(self) -> None:
+    def start_clusterd(self, *options: str) -> None:
+        """Start clusterd with its command line `options` besides address, state and logging."""
         state = self.base / "clusterd"
         shown = subprocess.run(
             [str(BIN / "clusterd"), "--show-key", "--state", str(state)],
@@ -151,6 +159,7 @@ class Stack:
                 str(state),
                 "--log-level",
                 "WARNING",
+                *options,
             ],
             stdout=subprocess.PIPE,
             stderr=log,
@@ -276,11 +285,14 @@ class Stack:
 
 
 @contextmanager
-def running_stack(base: Path, names: Sequence[str]) -> Iterator[Stack]:
-    """clusterd with one registered elektrad per name; everything stopped afterwards."""
+def running_stack(
+    base: Path, names: Sequence[str], clusterd_options: Sequence[str] = ()
+) -> Iterator[Stack]:
+    """clusterd (started with `clusterd_options`) with one registered elektrad per name;
+    everything stopped afterwards."""
     stack = Stack(base)
     try:
-        stack.start_clusterd()
+        stack.start_clusterd(*clusterd_options)
         client = stack.admin()
         for name in names:
             stack.add_instance(name)

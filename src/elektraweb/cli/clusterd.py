@@ -17,6 +17,7 @@ from elektraweb.cluster.config import (
     DEFAULT_PORT,
     Config,
 )
+from elektraweb.cluster.events.hub import DEFAULT_QUEUE_LIMIT
 from elektraweb.cluster.http.connections import DESCRIPTORS_KEPT, ConnectionSettings
 from elektraweb.systemd_notify import notify_ready
 
@@ -133,6 +134,9 @@ def _parser() -> argparse.ArgumentParser:
          "seconds a connection has to send a request head, also the idle keep-alive time"),
         ("--body-timeout", float, limits.body_timeout,
          "seconds a request has to send its body"),
+        ("--event-queue-limit", int, DEFAULT_QUEUE_LIMIT,
+         "events queued per /zmq/events connection; one that falls further behind is sent "
+         "one `resync` event instead"),
     ):  # fmt: skip
         parser.add_argument(
             flag,
@@ -201,6 +205,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         allowed_origins=tuple(options.allow_origin),
         audit_value_limit=options.audit_value_limit,
         search=search_limits(parser, options),
+        event_queue_limit=options.event_queue_limit,
     )
     logging.basicConfig(
         level=options.log_level,

@@ -38,7 +38,7 @@ def build(
 ) -> Clusterd:
     """Every part of clusterd, wired: the daemon link (`gateway`, ZeroMQ by default), the
     instance feed, the cluster service, pending audit entries, and both browser sockets."""
-    hub = EventHub()
+    hub = EventHub(queue_limit=config.event_queue_limit)
     gateway = gateway if gateway is not None else WireGateway(keypair)
     feed = InstanceFeed(hub, gateway, keypair, subscribe=subscribe)
     pending_audits = PendingAudits()

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from elektraweb.cluster.api.login_throttle import ThrottleSettings
+from elektraweb.cluster.events.hub import DEFAULT_QUEUE_LIMIT
 from elektraweb.cluster.http.connections import ConnectionSettings
 from elektraweb.kdb.search import DEFAULT_SEARCH_LIMITS, SearchLimits
 
@@ -53,6 +54,9 @@ class Config:
     """When failed logins lock a user name or a client address out (docs/security.md §6)."""
     search: SearchLimits = DEFAULT_SEARCH_LIMITS
     """How far one cluster `find` may go (it runs off the event loop)."""
+    event_queue_limit: int = DEFAULT_QUEUE_LIMIT
+    """Events queued per `/zmq/events` connection; a subscriber that falls further behind
+    is sent one `resync` event instead (docs/websocket.md, Slow subscribers)."""
 
     @property
     def database_path(self) -> Path:

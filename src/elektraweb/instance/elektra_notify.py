@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import zmq
 import zmq.asyncio
 
-from elektraweb.kdb import names
+from elektraweb.operations.bulk import committed_parent
 from elektraweb.operations.store import KeyChange
 
 logger = logging.getLogger(__name__)
@@ -61,14 +61,6 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def committed_parent(changes: Sequence[KeyChange]) -> str:
-    """The deepest name every changed key is at or below: what zeromqsend names."""
-    parent = changes[0].key
-    for change in changes[1:]:
-        parent = names.common_parent(parent, change.key)
-    return parent
 
 
 class ElektraNotifier:

@@ -13,13 +13,12 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
-from elektraweb.instance.elektra_notify import committed_parent
-from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
+from elektraweb.operations.bulk import COALESCE_ABOVE, subtree_events
 from elektraweb.operations.representation import key_revision, key_state, state_json, wire_value
 from elektraweb.operations.result import subject_first
 from elektraweb.operations.store import KeyChange
-from elektraweb.wire.messages import AnyEvent, Event, SubtreeEvent
+from elektraweb.wire.messages import AnyEvent, Event
 
 logger = logging.getLogger(__name__)
 
@@ -30,9 +29,6 @@ DAEMON = "elektrad"
 # stay far below the message limit whatever the values weigh.
 MAX_REPORTED_CHANGES = 1000
 MAX_REPORTED_TEXT = 1 << 20  # characters of values and metadata, over all reported changes
-# A commit of more keys than this is published as subtree events: per-key events of a 20k-key
-# import overflowed every consumer's queue, and each made the browser read again.
-COALESCE_ABOVE = 32
 
 
 def origin_of(cluster: str | None) -> str:
@@ -55,19 +51,7 @@ def events_of(changes: Sequence[KeyChange], origin: str) -> list[AnyEvent]:
     one `SubtreeEvent` per namespace, in the order the namespaces' first changes came."""
     if len(changes) <= COALESCE_ABOVE:
         return [event_of(change, origin) for change in changes]
-    by_namespace: dict[str, list[KeyChange]] = {}
-    for change in changes:
-        by_namespace.setdefault(names.namespace_of(change.key), []).append(change)
-    return [
-        SubtreeEvent(
-            key=committed_parent(group),
-            created=sum(change.old is None for change in group),
-            changed=sum(change.old is not None and change.new is not None for change in group),
-            removed=sum(change.new is None for change in group),
-            origin=origin,
-        )
-        for group in by_namespace.values()
-    ]
+    return [*subtree_events(changes, origin)]
 
 
 class EventStream:

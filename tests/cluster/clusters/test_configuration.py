@@ -255,6 +255,39 @@ async def test_changes_of_the_desired_state_and_sync_states_are_published(
         assert (await next_event(events)).data["keys"] == 2
 
 
+async def test_a_100_key_import_is_published_as_one_subtree_event(
+    admin: Client, prod: dict[str, Any], hub: EventHub
+) -> None:
+    """Not one event per key: a 20k-key cluster import flooded every subscriber's queue."""
+    url = prod["url"]
+    await admin.put(f"{url}/kdb/system:/bulk/k000", "before")
+    await admin.put(f"{url}/kdb/system:/bulk/old", "gone soon")
+    data = "".join(f"k{index:03d} = {index}\n" for index in range(100))
+    with hub.subscribe([f"cluster/{prod['id']}/"]) as events:
+        imported = await admin.post(
+            f"{url}/kdbImport/system:/bulk?format=ini&strategy=replace",
+            data=data,
+            headers={"Content-Type": "text/plain"},
+        )
+        assert imported.status == 200, imported.body
+        bulk = await next_event(events)
+        assert bulk.topic == f"cluster/{prod['id']}/system:/bulk"
+        assert data_of(bulk) == {
+            "cluster": prod["id"],
+            "subtree": "system:/bulk",
+            "created": 99,
+            "changed": 1,
+            "removed": 1,
+        }
+        assert (await next_event(events)).topic == f"cluster/{prod['id']}/status"
+        # Nothing else was queued: the next write's event comes right after.
+        await admin.put(f"{url}/kdb/system:/bulk/k000", "after")
+        assert (await next_event(events)).topic == f"cluster/{prod['id']}/system:/bulk/k000"
+    for daemon in prod["daemons"].values():
+        assert len(daemon.keys) == 100
+        assert daemon.keys["system:/bulk/k099"] == ("99", {})
+
+
 async def test_members_that_took_part_of_a_refused_change_are_brought_back(
     admin: Client, prod: dict[str, Any]
 ) -> None:

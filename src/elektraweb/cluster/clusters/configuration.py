@@ -48,6 +48,7 @@ from elektraweb.cluster.store.registry import Cluster, Instance
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.search import SearchLimits, SearchThread
 from elektraweb.operations.arguments import canonical_name
+from elektraweb.operations.bulk import COALESCE_ABOVE, subtree_events
 from elektraweb.operations.catalog import WRITES
 from elektraweb.operations.representation import state_json
 from elektraweb.operations.result import OperationResult, subject_first
@@ -296,8 +297,8 @@ class ConvergingClusterService:
             log.error("cluster task failed", exc_info=task.exception())
 
     def _commit(self, cluster_id: int, changes: list[KeyChange]) -> None:
-        """Store a change of the desired state in one transaction and publish each key's
-        change."""
+        """Store a change of the desired state in one transaction and publish it: each key's
+        change, or for more than `COALESCE_ABOVE` keys one event per namespace's subtree."""
         keys = self._services.cluster_keys
         with self._services.database.transaction():
             for change in changes:
@@ -305,6 +306,10 @@ class ConvergingClusterService:
                     keys.put(cluster_id, change.new)
             keys.remove(cluster_id, [change.key for change in changes if change.new is None])
         self._convergence.desired_changed(cluster_id)
+        if len(changes) > COALESCE_ABOVE:
+            for event in subtree_events(changes, f"cluster:{cluster_id}"):
+                self._publish_subtree(cluster_id, event)
+            return
         for change in changes:
             self._publish_key(cluster_id, change.key, change.old, change.new)
 
@@ -350,6 +355,18 @@ class ConvergingClusterService:
         self._publish(
             f"cluster/{cluster_id}/{name}",
             {"cluster": cluster_id, "key": name, "old": state_json(old), "new": state_json(new)},
+        )
+
+    def _publish_subtree(self, cluster_id: int, event: SubtreeEvent) -> None:
+        self._publish(
+            f"cluster/{cluster_id}/{event.key}",
+            {
+                "cluster": cluster_id,
+                "subtree": event.key,
+                "created": event.created,
+                "changed": event.changed,
+                "removed": event.removed,
+            },
         )
 
     def _publish_status(self, cluster_id: int) -> None:
