@@ -74,9 +74,15 @@ def test_a_user_changes_their_own_password(page: Page, stack: Stack) -> None:
         "POST", "/api/users", {"name": "pat", "password": "pat-password-1", "role": "editor"}
     )
     assert created.status == 201, created.body
+    elsewhere = RestClient(stack.url)  # pat's other session, e.g. a forgotten browser
+    assert elsewhere.login("pat", "pat-password-1").status == 200
     ui = WebUI(page, stack, SCREENSHOTS)
     ui.log_in("pat", "pat-password-1")
     page.get_by_role("link", name="Users and tokens").click()
+    current = page.get_by_label("Current password")
+    expect(current).to_have_attribute("autocomplete", "current-password")
+    expect(page.get_by_label("New password")).to_have_attribute("autocomplete", "new-password")
+    current.fill("not-pats-password")
     page.get_by_label("New password").fill("pat-password-2")
     page.get_by_label("Repeat it").fill("pat-password-3")
     page.get_by_role("button", name="Change password").click()
@@ -85,8 +91,22 @@ def test_a_user_changes_their_own_password(page: Page, stack: Stack) -> None:
     )
     page.get_by_label("Repeat it").fill("pat-password-2")
     page.get_by_role("button", name="Change password").click()
+    # clusterd's refusal shows at the field it names, and the password stays as it was.
+    expect(current).to_have_accessible_description("current_password is not this user's password")
+    # (A success, not a failure: the web suite's failed logins from 127.0.0.1 stay below the
+    # throttle's five free ones.)
+    assert RestClient(stack.url).login("pat", "pat-password-1").status == 200
+
+    current.fill("pat-password-1")
+    page.get_by_role("button", name="Change password").click()
     expect(page.get_by_role("status").filter(has_text="password")).to_have_text(
-        "Your password was changed."
+        "Your password was changed; your other sessions have ended."
     )
+    expect(current).to_have_value("")
+    assert elsewhere.request("GET", "/api/me").status == 401
     assert RestClient(stack.url).login("pat", "pat-password-1").status == 401
     assert RestClient(stack.url).login("pat", "pat-password-2").status == 200
+    # This session stays: the screen still reads pat's tokens.
+    page.get_by_label("Token name").fill("after the change")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_test_id("token-secret")).to_be_visible()

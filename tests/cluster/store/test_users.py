@@ -115,7 +115,9 @@ async def test_the_last_admin_cannot_be_removed_or_demoted(admin: Client) -> Non
 async def test_users_change_their_own_password_only(clients: ClientFactory) -> None:
     viewer = await clients("viewer")
     await clients("editor")
-    own = await viewer.put("/api/users/viewer", {"password": "a-new-password"})
+    own = await viewer.put(
+        "/api/users/viewer", {"password": "a-new-password", "current_password": USER_PASSWORD}
+    )
     assert own.status == 200
     assert (await viewer.put("/api/users/viewer", {"role": "admin"})).status == 403
     assert (await viewer.put("/api/users/editor", {"password": "hijacked-1"})).status == 403

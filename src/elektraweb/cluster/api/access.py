@@ -4,13 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from elektraweb.cluster.api.errors import Forbidden, NotFound, TooManyRequests, Unauthorized
+from elektraweb.cluster.api.errors import (
+    BadRequest,
+    Forbidden,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from elektraweb.cluster.api.login_throttle import Lockout, LoginThrottle
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, Route
 from elektraweb.cluster.api.schema import INTEGER, STRING, array, enum, obj
 from elektraweb.cluster.audit.log import AuditLog
-from elektraweb.cluster.principals import ROLES, role_allows
+from elektraweb.cluster.principals import ROLES, Principal, role_allows
 from elektraweb.cluster.store.users import check_role
 
 log = logging.getLogger(__name__)
@@ -32,8 +38,7 @@ async def login(call: Call) -> ApiResponse:
     _refuse_while_locked(throttle, name, address)
     if user is None:
         log.warning("failed login for user %r from %s", name, address)
-        for lockout in throttle.failed(name, address):
-            _record_lockout(services.audit, name, address, lockout)
+        _count_failure(throttle, services.audit, name, address)
         raise Unauthorized("wrong user name or password", code="login-failed")
     throttle.succeeded(name)
     session = services.credentials.open_session(user.name)
@@ -48,6 +53,13 @@ def _refuse_while_locked(throttle: LoginThrottle, name: str, address: str | None
             code="login-throttled",
             retry_after=retry_after,
         )
+
+
+def _count_failure(
+    throttle: LoginThrottle, audit: AuditLog, name: str, address: str | None
+) -> None:
+    for lockout in throttle.failed(name, address):
+        _record_lockout(audit, name, address, lockout)
 
 
 def _record_lockout(audit: AuditLog, name: str, address: str | None, lockout: Lockout) -> None:
@@ -108,20 +120,71 @@ async def change_user(call: Call) -> ApiResponse:
     principal, name, body = call.principal, call.params["name"], call.body
     if principal.role != "admin" and (name != principal.user or "role" in body):
         raise Forbidden("only an admin may change other users or roles")
-    users = call.services.users
-    before = users.user(name)
+    services = call.services
+    password_changed = "password" in body
+    if password_changed and name == principal.user:
+        await _confirm_current_password(call)
+    before = services.users.user(name)
     role = check_role(body["role"]) if "role" in body else None
-    after = await users.update(name, password=body.get("password"), role=role)
-    call.services.audit.record(
+    after = await services.users.update(name, password=body.get("password"), role=role)
+    ended = 0
+    if password_changed:
+        # Whoever held another session (or stole it) is out; their sockets close with 1008.
+        ended = services.credentials.end_sessions(name, keeping=_own_session(principal, name))
+    services.audit.record(
         user=principal.user,
         action="user.change",
         target_type="user",
         target_id=name,
         before=before.to_json(),
-        after={**after.to_json(), "password_changed": "password" in body},
+        after={**after.to_json(), "password_changed": password_changed, "sessions_ended": ended},
         result={"ok": True},
     )
     return ApiResponse(200, after.to_json())
+
+
+async def _confirm_current_password(call: Call) -> None:
+    """Whoever changes their own password proves they know the current one: an open session,
+    a stolen cookie or token alone must not take the account over for good. A wrong one is a
+    failed login to the throttle; admins resetting someone else's password are not asked."""
+    services, name, address = call.services, call.principal.user, call.request.remote
+    current = call.body.get("current_password")
+    if current is None:
+        raise BadRequest(
+            "current_password is required to change one's own password",
+            code="current-password-required",
+            field="current_password",
+        )
+    throttle = services.login_throttle
+    _refuse_while_locked(throttle, name, address)
+    user = await services.users.verify(name, current)
+    _refuse_while_locked(throttle, name, address)
+    if user is not None:
+        throttle.succeeded(name)
+        return
+    log.warning("wrong current password for user %r from %s", name, address)
+    _count_failure(throttle, services.audit, name, address)
+    refusal = Forbidden(
+        "current_password is not this user's password",
+        code="wrong-current-password",
+        field="current_password",
+    )
+    services.audit.record(
+        user=name,
+        action="user.change",
+        target_type="user",
+        target_id=name,
+        after={"password_changed": False, "address": address},
+        result={"ok": False, **refusal.body()},
+    )
+    raise refusal
+
+
+def _own_session(principal: Principal, user: str) -> int | None:
+    """The caller's session if it is one of `user`'s: a password change keeps it open."""
+    if principal.via == "session" and principal.user == user:
+        return principal.credential_id
+    return None
 
 
 async def remove_user(call: Call) -> ApiResponse:
@@ -221,11 +284,12 @@ ROUTES = (
         "/api/users/{name}",
         change_user,
         "viewer",
-        "Change a user's password or role (admins); one's own password (everyone)",
+        "Change a user's password or role (admins); one's own password (everyone, with"
+        " current_password); the user's other sessions end",
         TAG,
-        body=obj({}, {"password": STRING, "role": ROLE}),
+        body=obj({}, {"password": STRING, "current_password": STRING, "role": ROLE}),
         response=USER,
-        errors=(400, 404, 409),
+        errors=(400, 403, 404, 409, 429),
     ),
     Route(
         "DELETE",

@@ -157,6 +157,14 @@ class Credentials:
         with self._db.transaction() as db:
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
 
+    def end_sessions(self, user: str, *, keeping: int | None = None) -> int:
+        """End every session of `user` but the one with id `keeping`; how many ended."""
+        with self._db.transaction() as db:
+            cursor = db.execute(
+                "DELETE FROM sessions WHERE user = ? AND id IS NOT ?", (user, keeping)
+            )
+            return cursor.rowcount
+
     # -- API tokens -------------------------------------------------------------------------
 
     def create_token(self, user: str, name: str, role: Role) -> tuple[ApiToken, str]:

@@ -17,46 +17,56 @@ function useLoaded(load, what) {
   return [items, reload]
 }
 
-/** `[problem, submit]`: a form's submit handler that runs `action` and shows its refusal. */
+/** `[problem, submit, field]`: a form's submit handler that runs `action` and shows its
+ * refusal; `field` is the request field the refusal names, if any, so it shows there. */
 function useSubmit(action) {
-  const [problem, setProblem] = useState(null)
+  const [refusal, setRefusal] = useState(null)
   async function submit(event) {
     event.preventDefault()
     try {
       await action()
-      setProblem(null)
+      setRefusal(null)
     } catch (error) {
-      setProblem(error.message)
+      setRefusal({ message: error.message, field: error.error?.field ?? null })
     }
   }
-  return [problem, submit]
+  return [refusal?.message ?? null, submit, refusal?.field ?? null]
 }
 
+/** One's own password: the current one is asked for too, so an open session alone cannot
+ * take the account over; clusterd ends one's other sessions, this one stays. */
 function PasswordForm({ user }) {
+  const [current, setCurrent] = useState('')
   const [password, setPassword] = useState('')
   const [repeated, setRepeated] = useState('')
   const [done, setDone] = useState(false)
-  const [problem, submit] = useSubmit(async () => {
+  const [problem, submit, field] = useSubmit(async () => {
     setDone(false)
     if (password !== repeated) throw new Error('The two passwords differ.')
-    await changePassword(user, password)
+    await changePassword(user, password, current)
+    setCurrent('')
     setPassword('')
     setRepeated('')
     setDone(true)
   })
+  const currentProblem = field === 'current_password' ? problem : null
 
   return html`
     <section class="panel" aria-labelledby="password-title">
       <h2 id="password-title">Your password</h2>
       <form class="form form-inline" onSubmit=${submit}>
-        <${Field} label="New password" error=${problem}>${(id, described) => html`
+        <${Field} label="Current password" error=${currentProblem}>${(id, described) => html`
+          <input id=${id} name="current-password" type="password" autocomplete="current-password"
+            required value=${current} onInput=${(e) => setCurrent(e.currentTarget.value)}
+            aria-describedby=${described} />`}<//>
+        <${Field} label="New password" error=${currentProblem ? null : problem}>${(id, described) => html`
           <input id=${id} name="new-password" type="password" autocomplete="new-password" required
             value=${password} onInput=${(e) => setPassword(e.currentTarget.value)} aria-describedby=${described} />`}<//>
         <${Field} label="Repeat it">${(id) => html`
           <input id=${id} name="repeat-password" type="password" autocomplete="new-password" required
             value=${repeated} onInput=${(e) => setRepeated(e.currentTarget.value)} />`}<//>
         <div class="form-actions"><button class="primary" type="submit">Change password</button></div>
-        ${done && html`<p class="notice-inline" role="status">Your password was changed.</p>`}
+        ${done && html`<p class="notice-inline" role="status">Your password was changed; your other sessions have ended.</p>`}
       </form>
     </section>
   `

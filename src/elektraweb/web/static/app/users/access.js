@@ -7,8 +7,11 @@ export const listUsers = () => request('GET', '/api/users')
 export const addUser = (fields) => request('POST', '/api/users', { body: fields })
 export const changeRole = (name, role) =>
   request('PUT', `/api/users/${encodeURIComponent(name)}`, { body: { role } })
-export const changePassword = (name, password) =>
-  request('PUT', `/api/users/${encodeURIComponent(name)}`, { body: { password } })
+/** One's own password: clusterd asks for the current one. */
+export const changePassword = (name, password, currentPassword) =>
+  request('PUT', `/api/users/${encodeURIComponent(name)}`, {
+    body: { password, current_password: currentPassword },
+  })
 export const removeUser = (name) => request('DELETE', `/api/users/${encodeURIComponent(name)}`)
 
 export const listTokens = () => request('GET', '/api/tokens')
