@@ -7,7 +7,7 @@ target."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TypedDict, cast
+from typing import cast
 
 from elektraweb.cluster.api.errors import (
     ApiError,
@@ -23,6 +23,7 @@ from elektraweb.cluster.api.preview import (
     instance_at,
     refused,
 )
+from elektraweb.cluster.audit.history import KeyState
 from elektraweb.cluster.audit.log import KeyChange, TargetType
 from elektraweb.cluster.clusters.service import ClusterService
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
@@ -33,18 +34,7 @@ from elektraweb.wire.replies import (
     KeyStateJSON,
     OperationArgs,
     OperationReply,
-    ValueDigestJSON,
 )
-
-
-class AuditedState(TypedDict):
-    value: str | ValueDigestJSON | None
-    meta: dict[str, str]
-
-
-KeyState = AuditedState | None
-"""A key's ``{"value", "meta"}`` as the audit log keeps it (a value too large to report is its
-digest), or None where it does not exist."""
 
 REPORTED_CHANGES = ("changes", "changes_truncated")
 """Result members in which elektrad reports what a write did (docs/protocol.md §4)."""
