@@ -113,8 +113,14 @@ def _as_audited(state: KeyStateJSON | None) -> KeyState:
     return {"value": state.get("value"), "meta": state["meta"]}
 
 
-SUBTREE_WRITES = frozenset({"import", "set-all", "mv", "cp", "rm"})
-"""Operations that may write a whole subtree, so take the longer deadline."""
+SUBTREE_WRITES = frozenset({"import", "set-all"})
+RECURSIVE_WRITES = frozenset({"mv", "cp", "rm"})
+"""Operations that write a whole subtree (the second kind only with `recursive`), so take the
+longer deadline; a write of one key keeps the short one."""
+
+
+def _writes_subtree(op: str, args: OperationArgs) -> bool:
+    return op in SUBTREE_WRITES or (op in RECURSIVE_WRITES and args.get("recursive") is True)
 
 
 class InstanceTarget:
@@ -127,7 +133,8 @@ class InstanceTarget:
 
     async def call(self, op: str, args: OperationArgs) -> OperationReply:
         config = self._services.config
-        timeout = config.subtree_write_timeout if op in SUBTREE_WRITES else config.instance_timeout
+        subtree = _writes_subtree(op, args)
+        timeout = config.subtree_write_timeout if subtree else config.instance_timeout
         try:
             return await self._services.gateway.call(self.instance, op, args, timeout=timeout)
         except GATEWAY_ERRORS as error:
