@@ -11,17 +11,20 @@ from typing import Protocol, TypeVar, runtime_checkable
 
 from elektraweb.kdb.errors import MountError, ResourceError
 from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.storage.removed_lines import RemovedLines
 
 
 class Document:
     """A parsed file: its keys (full names below the mountpoint) and the format's own
-    round-trip state (comments, order, formatting), handed back on write."""
+    round-trip state (comments, order, formatting), handed back on write, and the lines
+    earlier writes removed from the file (``storage.removed_lines``)."""
 
-    __slots__ = ("keys", "state")
+    __slots__ = ("keys", "removed", "state")
 
     def __init__(self, keys: KeySet, state: object = None) -> None:
         self.keys = keys
         self.state = state
+        self.removed: tuple[RemovedLines, ...] = ()
 
 
 class _AllMetadata(frozenset[str]):

@@ -27,7 +27,7 @@ from elektraweb.kdb import names
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document, StorageFormat
+from elektraweb.kdb.storage import Document, StorageFormat, removed_lines
 
 _Path = tuple[str, ...]
 # More changed keys than this are written as a whole file: the blocks would be most of it.
@@ -82,31 +82,67 @@ def write_document(
     """``fmt.write`` and the document its bytes read back as (``DocumentWriter``): the
     blocks whose keys changed spliced into the ``original`` file that ``previous`` was read
     from, split by ``syntax``, and a document of ``keys`` themselves with the ``state`` of
-    the new bytes and text; else the whole file written and read again."""
-    if previous is not None and original is not None:
-        data = original
-        text = data.decode()  # read before, so valid UTF-8
-        spliced = splice(syntax, text, previous.keys, keys, mountpoint)
-        if spliced is not None:
-            if spliced is not text:
-                data = spliced.encode()
-            return data, Document(keys, state(data, spliced))
-    data = fmt.write(keys, mountpoint, previous)
+    the new bytes and text; else the whole file written and read again. Lines that
+    ``previous`` remembers removing go back in place first where they read as keys this
+    write adds, and the lines this write removes are remembered (``removed_lines``)."""
+    if previous is None or original is None:
+        data = fmt.write(keys, mountpoint, previous)
+        return data, _read_back(fmt, data, keys, mountpoint)
+    text = original.decode()  # read before, so valid UTF-8
+    changed = _changed(previous.keys, keys)
+    added, removed = _added_and_removed(changed, previous.keys, keys)
+    if added and previous.removed:
+        put_back = removed_lines.put_back(
+            previous, text, added, lambda text: fmt.read(text.encode(), mountpoint))
+        if put_back is not None:
+            text, previous = put_back
+            original = text.encode()
+            changed = _changed(previous.keys, keys)
+    spliced = splice(syntax, text, previous.keys, keys, mountpoint, changed)
+    if spliced is not None:
+        data = original if spliced is text else spliced.encode()
+        document = Document(keys, state(data, spliced))
+    else:
+        data = fmt.write(keys, mountpoint, previous)
+        document = _read_back(fmt, data, keys, mountpoint)
+        spliced = data.decode()
+    document.removed = removed_lines.remember(previous.removed, text, spliced, removed)
+    return data, document
+
+
+def _read_back(fmt: StorageFormat, data: bytes, keys: KeySet, mountpoint: str) -> Document:
     document = fmt.read(data, mountpoint)
     if document.keys == keys:
         # The very Key objects the database goes on with, so that the next write finds the
         # unchanged ones by identity.
         document.keys = keys
-    return data, document
+    return document
+
+
+def _added_and_removed(
+    changed: list[Key] | None, before: KeySet, keys: KeySet
+) -> tuple[frozenset[str], frozenset[str]]:
+    """The names of the changed keys that ``keys`` adds to ``before`` and that it lacks
+    (none for a write of too many changes, which is not worth remembering)."""
+    if not changed:
+        return frozenset(), frozenset()
+    added = frozenset(key.name for key in changed if key.name not in before)
+    removed = frozenset(key.name for key in changed if key.name not in keys)
+    return added, removed
 
 
 def splice(
-    syntax: BlockSyntax, text: str, before: KeySet, keys: KeySet, mountpoint: str
+    syntax: BlockSyntax,
+    text: str,
+    before: KeySet,
+    keys: KeySet,
+    mountpoint: str,
+    changed: list[Key] | None,
 ) -> str | None:
     """``text`` (which read as ``before``) changed to hold ``keys``, writing only the blocks
-    whose keys changed; ``text`` itself when nothing changed; None when the whole file must
-    be written (nothing was decided: the caller's full write reports refusals)."""
-    changed = _changed(before, keys)
+    whose keys ``changed`` (``_changed``); ``text`` itself when nothing changed; None when
+    the whole file must be written (nothing was decided: the caller's full write reports
+    refusals)."""
     if changed is None:
         return None
     if not changed:

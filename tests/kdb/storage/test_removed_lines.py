@@ -1,0 +1,167 @@
+"""A delete and its undo leave the file as it was (issue 12, item 9): a key or table put back
+by a later write returns to where it stood, with the comment line above it, its trailing
+comment and the comments inside a table, in TOML, INI, YAML and JSON. The writes chain
+``write_document`` on the document each returned, as the database does."""
+
+from __future__ import annotations
+
+import pytest
+
+from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
+from elektraweb.kdb.storage import Document, DocumentWriter, get_format
+
+MOUNTPOINT = "user:/app"
+
+FILES = {
+    "toml": """\
+# app settings
+title = "demo"
+
+[server]
+host = "0.0.0.0"
+# the port the app listens on
+port = 5432  # default postgres
+workers = 4
+
+[db]
+# primary database
+name = "orders"
+user = "web"  # login
+
+[log]
+level = "info"
+""",
+    "ini": """\
+; app settings
+[server]
+host = 0.0.0.0
+; the port the app listens on
+port = 5432
+workers = 4
+
+[db]
+; primary database
+name = orders
+user = web
+
+[log]
+level = info
+""",
+    "yaml": """\
+# app settings
+server:
+  host: 0.0.0.0
+  # the port the app listens on
+  port: 5432  # default postgres
+  workers: 4
+db:
+  # primary database
+  name: orders
+  user: web  # login
+log:
+  level: info
+""",
+    "json": """\
+{
+    "server": {
+        "host": "0.0.0.0",
+        "port": 5432,
+        "workers": 4
+    },
+    "db": {
+        "name": "orders",
+        "user": "web"
+    },
+    "log": {
+        "level": "info"
+    }
+}
+""",
+}
+
+
+def writer(format_name: str) -> DocumentWriter:
+    fmt = get_format(format_name)
+    assert isinstance(fmt, DocumentWriter)
+    return fmt
+
+
+def without(keys: KeySet, name: str) -> KeySet:
+    kept = KeySet(keys)
+    kept.cut(name)
+    return kept
+
+
+def written(fmt: DocumentWriter, keys: KeySet, document: Document) -> tuple[str, Document]:
+    data, returned = fmt.write_document(keys, MOUNTPOINT, document)
+    return data.decode(), returned
+
+
+@pytest.mark.parametrize("format_name", sorted(FILES))
+@pytest.mark.parametrize("removed", ["user:/app/server/port", "user:/app/db"])
+def test_a_removal_put_back_leaves_the_file_byte_for_byte(format_name: str, removed: str) -> None:
+    fmt, text = writer(format_name), FILES[format_name]
+    document = get_format(format_name).read(text.encode(), MOUNTPOINT)
+    original = KeySet(document.keys)
+
+    after_removal, document = written(fmt, without(original, removed), document)
+    assert ("5432" if removed.endswith("port") else "orders") not in after_removal
+
+    restored, document = written(fmt, original, document)
+    assert restored == text
+    assert get_format(format_name).read(restored.encode(), MOUNTPOINT).keys == original
+
+
+@pytest.mark.parametrize("format_name", ["toml", "ini", "yaml"])
+def test_a_key_goes_back_in_place_after_other_edits_and_with_its_new_value(
+    format_name: str,
+) -> None:
+    fmt, text = writer(format_name), FILES[format_name]
+    document = get_format(format_name).read(text.encode(), MOUNTPOINT)
+    keys = without(document.keys, "user:/app/server/port")
+    _, document = written(fmt, keys, document)
+    keys = KeySet(keys)
+    keys.add(Key("user:/app/log/level", "debug"))
+    _, document = written(fmt, keys, document)
+
+    keys = KeySet(keys)
+    keys.add(Key("user:/app/server/port", "6543"))
+    restored, _ = written(fmt, keys, document)
+
+    expected = text.replace("5432", "6543").replace("info", "debug")
+    assert restored == expected
+
+
+def test_lines_that_would_read_as_another_key_stay_out() -> None:
+    """``user`` stood below ``name``, which a later write removed with the rest of its
+    table: below the blank line before ``[log]`` the line would read as ``server/user``."""
+    fmt, text = writer("toml"), FILES["toml"]
+    document = get_format("toml").read(text.encode(), MOUNTPOINT)
+    keys = without(document.keys, "user:/app/db/user")
+    _, document = written(fmt, keys, document)
+    keys = without(keys, "user:/app/db")
+    _, document = written(fmt, keys, document)
+
+    keys = KeySet(keys)
+    keys.add(Key("user:/app/db/user", "web"))
+    restored, _ = written(fmt, keys, document)
+
+    assert get_format("toml").read(restored.encode(), MOUNTPOINT).keys == keys
+    assert restored.endswith('[log]\nlevel = "info"\n\n[db]\nuser = "web"\n')
+
+
+def test_only_the_keys_added_come_back() -> None:
+    """Removed lines that held more than the write adds stay out: the table's keys return
+    one by one as new keys, each where its table is."""
+    fmt, text = writer("toml"), FILES["toml"]
+    document = get_format("toml").read(text.encode(), MOUNTPOINT)
+    original = KeySet(document.keys)
+    _, document = written(fmt, without(original, "user:/app/db"), document)
+
+    keys = without(original, "user:/app/db/user")
+    restored, _ = written(fmt, keys, document)
+
+    assert get_format("toml").read(restored.encode(), MOUNTPOINT).keys == keys
+    assert "# primary database" not in restored
+    assert restored.endswith('[db]\nname = "orders"\n')
