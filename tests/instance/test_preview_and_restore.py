@@ -10,6 +10,8 @@ import pytest
 from elektraweb.wire.client import ZmqTransport
 from elektraweb.wire.messages import ErrorCode, RemoteError
 
+from .conftest import Daemon
+
 
 @pytest.fixture
 def area(request: pytest.FixtureRequest) -> str:
@@ -82,3 +84,61 @@ async def test_restore_puts_keys_back_at_once_or_not_at_all(link: ZmqTransport, 
     assert (
         refused.value.code is ErrorCode.BAD_REQUEST and "not at or below" in refused.value.message
     )
+
+
+LAYOUTS = {
+    "toml": (
+        "toml",
+        '# app settings\ntitle = "demo"\n\n[server]\nhost = "0.0.0.0"\n'
+        "# the port the app listens on\nport = 5432  # default postgres\nworkers = 4\n\n"
+        '[db]\n# primary database\nname = "orders"\nuser = "web"  # login\n\n'
+        '[log]\nlevel = "info"\n',
+    ),
+    "ini": (
+        "ini",
+        "; app settings\n[server]\nhost = 0.0.0.0\n; the port the app listens on\n"
+        "port = 5432\nworkers = 4\n\n[db]\n; primary database\nname = orders\nuser = web\n\n"
+        "[log]\nlevel = info\n",
+    ),
+    "yaml": (
+        "yaml",
+        "# app settings\nserver:\n  host: 0.0.0.0\n  # the port the app listens on\n"
+        "  port: 5432  # default postgres\n  workers: 4\ndb:\n  # primary database\n"
+        "  name: orders\n  user: web  # login\nlog:\n  level: info\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("format_name", sorted(LAYOUTS))
+async def test_a_delete_and_its_restore_leave_the_file_byte_for_byte(
+    link: ZmqTransport, shared_daemon: Daemon, format_name: str
+) -> None:
+    """As clusterd's history revert does it: the removed keys' states from the rm's reply
+    are put back with `restore`; the key goes back between its neighbours, below its
+    comment line, with its trailing comment, and the table with the comments inside it."""
+    extension, text = LAYOUTS[format_name]
+    root = f"user:/layout/{format_name}"
+    mounted = shared_daemon.kdb("mount", f"layout.{extension}", root, format_name)
+    assert mounted.returncode == 0, mounted.stderr
+    file = shared_daemon.root / "user" / f"layout.{extension}"
+    file.write_text(text)
+    await link.request(
+        "meta-set", {"key": f"{root}/server/port", "name": "check/type", "value": "long"}
+    )
+    text = file.read_text()
+
+    for removed in (f"{root}/server/port", f"{root}/db"):
+        reply = await link.request("rm", {"key": removed, "recursive": True})
+        assert file.read_text() != text
+        states = [(c["key"], c["old"]) for c in reply["changes"] if c["old"] is not None]
+        restored = await link.request("restore", {
+            "key": removed,
+            "keys": [{"name": name, **state} for name, state in states],
+            "removals": [],
+            "expect": {name: None for name, _ in states},
+        })
+        assert restored["restored"] == len(states) > 0
+        assert file.read_text() == text
+    assert (await link.request("get", {"key": f"{root}/server/port"}))["meta"] == {
+        "check/type": "long"
+    }

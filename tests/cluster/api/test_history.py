@@ -10,6 +10,7 @@ import pytest
 from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.services import ClusterServiceFactory
+from elektraweb.kdb.database import KDB
 from support.inprocess import InProcessNetwork
 from support.zws import open_zws
 
@@ -102,6 +103,35 @@ async def test_revert_puts_a_removed_subtree_back_with_its_metadata(
         ("user:/app/db/host", None, "db1"),
         ("user:/app/db/user", None, "web"),
     ]
+
+
+SHOP_TOML = (
+    '# shop settings\ntitle = "demo"\n\n[server]\nhost = "0.0.0.0"\n'
+    "# the port the shop listens on\nport = 5432  # default postgres\nworkers = 4\n\n"
+    '[db]\n# primary database\nname = "orders"\nuser = "web"  # login\n\n'
+    '[log]\nlevel = "info"\n'
+)
+
+
+async def test_reverting_a_delete_leaves_the_toml_file_byte_for_byte(
+    admin: Client, web1: Registered
+) -> None:
+    """The issue's case: the key goes back between its neighbours with its comment line
+    and trailing comment, a number stays a number, a table comes back with its comments."""
+    instance, prefix = web1.id, web1.prefix
+    host = KDB(web1.daemon.paths)
+    host.mount("shop.toml", "user:/shop", "toml")
+    file = host.file_of("user:/shop")
+    file.write_text(SHOP_TOML)
+
+    for removed, gone in (("user:/shop/server/port", "5432"), ("user:/shop/db", "orders")):
+        assert (await admin.delete(f"{prefix}/kdb/{removed}")).status == 200
+        assert gone not in file.read_text()
+        [removal] = (await admin.get(f"/api/history?instance={instance}&limit=1")).body
+        assert removal["action"] == "rm" and removal["key"] == removed
+        answer = await admin.post(f"/api/history/{removal['id']}/revert")
+        assert answer.status == 200, answer.body
+        assert file.read_text() == SHOP_TOML
 
 
 async def test_revert_refuses_to_overwrite_a_later_change_unless_forced(

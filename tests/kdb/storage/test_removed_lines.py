@@ -6,6 +6,9 @@ comment and the comments inside a table, in TOML, INI, YAML and JSON. The writes
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from test_splice import RENDER, section_files, splicing
 
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -165,3 +168,26 @@ def test_only_the_keys_added_come_back() -> None:
     assert get_format("toml").read(restored.encode(), MOUNTPOINT).keys == keys
     assert "# primary database" not in restored
     assert restored.endswith('[db]\nname = "orders"\n')
+
+
+@pytest.mark.parametrize("format_name", sorted(RENDER))
+@splicing
+@given(data=st.data())
+def test_any_removed_option_or_section_goes_back_byte_for_byte(
+    format_name: str, data: st.DataObject
+) -> None:
+    """Generated files with random values (quotes, escapes, unusual line separators): an
+    option or a whole section removed and written again gives back the very file."""
+    fmt = writer(format_name)
+    text = RENDER[format_name](data.draw(section_files(), label="file"))
+    document = get_format(format_name).read(text.encode(), MOUNTPOINT)
+    original = KeySet(document.keys)
+    options = [key.name for key in original if key.value is not None and len(key.parts) == 3]
+    removed = data.draw(st.sampled_from(options), label="option")
+    if data.draw(st.booleans(), label="whole section"):
+        removed = removed.rsplit("/", 1)[0]
+
+    _, document = written(fmt, without(original, removed), document)
+    restored, _ = written(fmt, original, document)
+
+    assert restored == text

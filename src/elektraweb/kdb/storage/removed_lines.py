@@ -75,7 +75,7 @@ def remember(
     out of ``old`` to make ``new``."""
     if not removed:
         return previous
-    old_lines, new_lines = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    old_lines, new_lines = _lines(old), _lines(new)
     head = 0
     while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
         head += 1
@@ -95,6 +95,13 @@ def remember(
         for tag, start, end, _, _ in matcher.get_opcodes() if tag == "delete"
     ]
     return (*previous, *found)[-_REMEMBERED:]
+
+
+def _lines(text: str) -> list[str]:
+    """``text`` cut after each line feed only (``str.splitlines`` also cuts at characters
+    a quoted value may hold, such as U+2028)."""
+    lines = text.split("\n")
+    return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
 
 
 def _context_above(lines: list[str], start: int) -> tuple[str, ...] | None:
@@ -127,7 +134,7 @@ def put_back(
     for entry in reversed(previous.removed):
         if not entry.names & added:
             continue
-        lines = text.splitlines(keepends=True)
+        lines = _lines(text)
         for at in entry.places(lines):
             candidate = "".join((*lines[:at], *entry.lines, *lines[at:]))
             try:
