@@ -13,6 +13,7 @@ from test_splice import RENDER, section_files, splicing
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage import Document, DocumentWriter, get_format
+from elektraweb.kdb.storage.removed_lines import remember
 
 MOUNTPOINT = "user:/app"
 
@@ -191,3 +192,36 @@ def test_any_removed_option_or_section_goes_back_byte_for_byte(
     restored, _ = written(fmt, original, document)
 
     assert restored == text
+
+
+def test_a_file_the_format_does_not_split_is_read_whole_to_put_lines_back() -> None:
+    """Arrays of tables keep TOML from splitting the file: the lines go back all the same."""
+    text = ('[[servers]]\nname = "a"\n\n[[servers]]\nname = "b"\n\n[log]\n# how much\n'
+            'level = "info"  # or debug\nfile = "app.log"\n')
+    fmt = writer("toml")
+    document = get_format("toml").read(text.encode(), MOUNTPOINT)
+    original = KeySet(document.keys)
+
+    removed, document = written(fmt, without(original, "user:/app/log/level"), document)
+    assert "level" not in removed
+    restored, _ = written(fmt, original, document)
+
+    assert restored == text
+
+
+@given(lines=st.lists(st.sampled_from(["a = 1\n", "b = 2\n", "\n", "# note\n", "[t]\n"]),
+                      min_size=1, max_size=30),
+       run=st.tuples(st.integers(0, 30), st.integers(1, 5)))
+def test_a_removed_run_of_lines_has_a_place_that_gives_the_text_back(
+    lines: list[str], run: tuple[int, int]
+) -> None:
+    start = min(run[0], len(lines) - 1)
+    end = min(start + run[1], len(lines))
+    old, new = "".join(lines), "".join(lines[:start] + lines[end:])
+
+    [entry] = remember((), old, new, frozenset({"user:/app/k"}))
+
+    assert len(entry.lines) == end - start
+    new_lines = new.splitlines(keepends=True)
+    assert any("".join(new_lines[:at] + list(entry.lines) + new_lines[at:]) == old
+               for at in entry.places(new_lines))

@@ -17,20 +17,20 @@ line (the comma before a JSON object's last member) is not remembered.
 from __future__ import annotations
 
 import difflib
+import itertools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from elektraweb.kdb.errors import ResourceError
+from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 
-if TYPE_CHECKING:
-    from elektraweb.kdb.storage import Document
-
 # Removals remembered per file (the newest win), and the most lines a write's changed middle
-# may have to be compared line by line.
+# is compared line by line (the comparison's cost grows with their product).
 _REMEMBERED = 16
-_MOST_LINES = 5000
+_MOST_LINES = 1000
+# Places tried per removal (each reads the whole file): neighbours repeated more often than
+# this are too common a line to tell where the lines stood.
+_MOST_PLACES = 8
 
 
 @dataclass(frozen=True)
@@ -73,28 +73,60 @@ def remember(
 ) -> tuple[RemovedLines, ...]:
     """``previous`` and the runs of lines that a write removing the keys ``removed`` took
     out of ``old`` to make ``new``."""
-    if not removed:
+    # Only the middle that differs is cut into lines: the same lines before and after it
+    # are found by comparing text, which a big file's removal would otherwise pay for.
+    head = _same_head(old, new)
+    head = old.rfind("\n", 0, head) + 1
+    tail = _same_tail(old, new, head)
+    end = len(old) - tail
+    if not (_at_line_start(old, end, head) and _at_line_start(new, len(new) - tail, head)):
+        newline = old.find("\n", end)  # within the same tail: the next line start in both
+        tail = 0 if newline < 0 else len(old) - newline - 1
+    old_middle = _lines(old[head : len(old) - tail])
+    new_middle = _lines(new[head : len(new) - tail])
+    if not new_middle:  # one run of lines taken out, the usual removal
+        runs = [(0, len(old_middle))] if old_middle else []
+    elif len(old_middle) > _MOST_LINES or len(new_middle) > _MOST_LINES:
         return previous
-    old_lines, new_lines = _lines(old), _lines(new)
-    head = 0
-    while head < min(len(old_lines), len(new_lines)) and old_lines[head] == new_lines[head]:
-        head += 1
-    tail = 0
-    while (tail < min(len(old_lines), len(new_lines)) - head
-           and old_lines[-1 - tail] == new_lines[-1 - tail]):
-        tail += 1
-    old_middle = old_lines[head : len(old_lines) - tail]
-    new_middle = new_lines[head : len(new_lines) - tail]
-    if len(old_middle) > _MOST_LINES or len(new_middle) > _MOST_LINES:
-        return previous
-    matcher = difflib.SequenceMatcher(None, old_middle, new_middle, autojunk=False)
+    else:
+        matcher = difflib.SequenceMatcher(None, old_middle, new_middle, autojunk=False)
+        runs = [(start, end) for tag, start, end, _, _ in matcher.get_opcodes()
+                if tag == "delete"]
+    offsets = list(itertools.accumulate((len(line) for line in old_middle), initial=head))
     found = [
-        RemovedLines(tuple(old_lines[head + start : head + end]),
-                     _context_above(old_lines, head + start),
-                     _context_below(old_lines, head + end), removed)
-        for tag, start, end, _, _ in matcher.get_opcodes() if tag == "delete"
+        RemovedLines(tuple(old_middle[start:end]), _context_above(old, offsets[start]),
+                     _context_below(old, offsets[end]), removed)
+        for start, end in runs
     ]
     return (*previous, *found)[-_REMEMBERED:]
+
+
+def _at_line_start(text: str, at: int, head: int) -> bool:
+    return at == head or text[at - 1] == "\n"
+
+
+def _same_head(old: str, new: str) -> int:
+    """How many characters ``old`` and ``new`` start with alike."""
+    low, high = 0, min(len(old), len(new))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[:middle] == new[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def _same_tail(old: str, new: str, head: int) -> int:
+    """How many characters ``old`` and ``new`` end with alike, none of the first ``head``."""
+    low, high = 0, min(len(old), len(new)) - head
+    while low < high:
+        middle = (low + high + 1) // 2
+        if old[len(old) - middle :] == new[len(new) - middle :]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
 
 
 def _lines(text: str) -> list[str]:
@@ -104,62 +136,75 @@ def _lines(text: str) -> list[str]:
     return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
 
 
-def _context_above(lines: list[str], start: int) -> tuple[str, ...] | None:
+def _context_above(text: str, start: int) -> tuple[str, ...] | None:
+    """The lines of ``text`` just above character ``start`` (a line's start), back to the
+    nearest one that is not blank; None at the start of the text."""
     if start == 0:
         return None
-    first = start - 1
-    while first > 0 and not lines[first].strip():
-        first -= 1
-    return tuple(lines[first:start])
+    first = start
+    while first > 0:
+        first = text.rfind("\n", 0, first - 1) + 1
+        if text[first:start].strip():
+            break
+    return tuple(_lines(text[first:start]))
 
 
-def _context_below(lines: list[str], end: int) -> tuple[str, ...] | None:
-    if end == len(lines):
+def _context_below(text: str, end: int) -> tuple[str, ...] | None:
+    """The lines of ``text`` from character ``end`` (a line's start) to the nearest one that
+    is not blank; None at the end of the text."""
+    if end == len(text):
         return None
     last = end
-    while last < len(lines) - 1 and not lines[last].strip():
-        last += 1
-    return tuple(lines[end : last + 1])
+    while last < len(text):
+        newline = text.find("\n", last)
+        last = len(text) if newline < 0 else newline + 1
+        if text[end:last].strip():
+            break
+    return tuple(_lines(text[end:last]))
+
+
+# What the lines put back at characters start..end of a text make it read as besides
+# ``keys`` (what it read as before): the keys they bring, or None if the text then reads as
+# anything else.
+Fit = Callable[[str, int, int, KeySet], list[Key] | None]
 
 
 def put_back(
-    previous: Document, text: str, added: frozenset[str], read: Callable[[str], Document]
-) -> tuple[str, Document] | None:
-    """``text`` (which reads as ``previous``) with remembered lines put back that read as
-    some of the keys named ``added`` (keys a write adds), and the document it reads as
-    (remembering the rest); None if no remembered lines fit."""
-    remaining = list(previous.removed)
-    document: Document | None = None
-    keys = previous.keys
-    for entry in reversed(previous.removed):
+    remembered: tuple[RemovedLines, ...], text: str, keys: KeySet, added: frozenset[str],
+    fit: Fit,
+) -> tuple[str, KeySet, tuple[RemovedLines, ...]] | None:
+    """``text`` (which reads as ``keys``) with remembered lines put back that bring some of
+    the keys named ``added`` (keys a write adds), the keys it reads as, and what is still
+    remembered; None if no remembered lines fit."""
+    remaining = list(remembered)
+    for entry in reversed(remembered):
         if not entry.names & added:
             continue
         lines = _lines(text)
-        for at in entry.places(lines):
-            candidate = "".join((*lines[:at], *entry.lines, *lines[at:]))
-            try:
-                read_back = read(candidate)
-            except ResourceError:
-                continue
-            brought = _brought(keys, read_back.keys)
-            if brought and brought <= added:
-                text, document, keys = candidate, read_back, read_back.keys
-                added -= brought
+        offsets = list(itertools.accumulate((len(line) for line in lines), initial=0))
+        inserted = "".join(entry.lines)
+        for at in itertools.islice(entry.places(lines), _MOST_PLACES):
+            start = offsets[at]
+            candidate = text[:start] + inserted + text[start:]
+            brought = fit(candidate, start, start + len(inserted), keys)
+            if brought and all(key.name in added for key in brought):
+                text, keys = candidate, KeySet(keys)
+                keys.extend(brought)
+                added -= {key.name for key in brought}
                 remaining.remove(entry)
                 break
-    if document is None:
+    if len(remaining) == len(remembered):
         return None
-    document.removed = tuple(remaining)
-    return text, document
+    return text, keys, tuple(remaining)
 
 
-def _brought(before: KeySet, after: KeySet) -> frozenset[str] | None:
-    """The names of the keys ``after`` holds besides ``before``'s; None unless it holds
-    every key of ``before`` with the same value."""
+def brought_keys(before: KeySet, after: KeySet) -> list[Key] | None:
+    """The keys ``after`` holds besides ``before``'s; None unless it holds every key of
+    ``before`` with the same value."""
     for key in before:
         found = after.lookup(key.name)
         if found is None or found.value != key.value:
             return None
     if len(after) == len(before):
-        return frozenset()
-    return frozenset(name for name in after.names() if before.lookup(name) is None)
+        return []
+    return [key for key in after if key.name not in before]

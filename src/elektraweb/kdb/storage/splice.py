@@ -92,12 +92,14 @@ def write_document(
     changed = _changed(previous.keys, keys)
     added, removed = _added_and_removed(changed, previous.keys, keys)
     if added and previous.removed:
-        put_back = removed_lines.put_back(
-            previous, text, added, lambda text: fmt.read(text.encode(), mountpoint))
+        fit = _PutBack(fmt, syntax, mountpoint)
+        put_back = removed_lines.put_back(previous.removed, text, previous.keys, added, fit)
         if put_back is not None:
-            text, previous = put_back
+            text, before, remembered = put_back
             original = text.encode()
-            changed = _changed(previous.keys, keys)
+            previous = Document(before, state(original, text))
+            previous.removed = remembered
+            changed = _changed(before, keys)
     spliced = splice(syntax, text, previous.keys, keys, mountpoint, changed)
     if spliced is not None:
         data = original if spliced is text else spliced.encode()
@@ -105,8 +107,10 @@ def write_document(
     else:
         data = fmt.write(keys, mountpoint, previous)
         document = _read_back(fmt, data, keys, mountpoint)
-        spliced = data.decode()
-    document.removed = removed_lines.remember(previous.removed, text, spliced, removed)
+    document.removed = previous.removed
+    if removed:
+        written = data.decode() if spliced is None else spliced
+        document.removed = removed_lines.remember(previous.removed, text, written, removed)
     return data, document
 
 
@@ -117,6 +121,44 @@ def _read_back(fmt: StorageFormat, data: bytes, keys: KeySet, mountpoint: str) -
         # unchanged ones by identity.
         document.keys = keys
     return document
+
+
+class _PutBack:
+    """What lines put back into a text make it read as (``removed_lines.Fit``): found from
+    the blocks they fall in, as a splice checks its blocks, which must then hold every key
+    they held and keys of no other block; else from the whole text read again."""
+
+    def __init__(self, fmt: StorageFormat, syntax: BlockSyntax, mountpoint: str) -> None:
+        self._fmt, self._syntax, self._mountpoint = fmt, syntax, mountpoint
+        self._namespace, self._base = names.split(mountpoint)
+
+    def __call__(self, text: str, start: int, end: int, keys: KeySet) -> list[Key] | None:
+        syntax = self._syntax
+        blocks = syntax.blocks(text)
+        touched = [block for block in blocks or () if block.start < end and block.end > start]
+        if (blocks is None or not touched or touched[0].start > start
+                or not all(block.path for block in touched)):
+            try:  # lines above the first block, or a text the format does not split
+                return removed_lines.brought_keys(keys, self._fmt.read(
+                    text.encode(), self._mountpoint).keys)
+            except ResourceError:
+                return None
+        if len({block.path for block in blocks}) != len(blocks):
+            return None
+        held = _Holders(blocks, syntax.depth, self._namespace, self._base)
+        expected, read = KeySet(), KeySet()
+        for block in touched:
+            expected.extend(held.keys_of(keys, block))
+            try:
+                read.extend(syntax.read_block(text[block.start : block.end]))
+            except ResourceError:
+                return None
+        brought = removed_lines.brought_keys(expected, read)
+        depth = len(self._base)
+        if brought is None or not all(held.holder(key.parts[depth:]) in touched
+                                      for key in brought):
+            return None
+        return brought
 
 
 def _added_and_removed(
