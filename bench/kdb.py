@@ -10,6 +10,8 @@ For every format and size it mounts one file holding N keys (``user:/bench/secti
 - get_warm:  the same get again on the KDB that already read it (the elektrad case)
 - get_one:   one key from the already loaded KDB (mean over many gets)
 - set_one:   set after changing one key; set_all: set after changing every key
+- rm+undo:   a set without one key, then a set with it again, which puts its lines back
+  where they stood (two writes: compare with twice set_one)
 - parse/dump: the format's own library parsing / printing the same file (json, tomlkit,
   ruamel.yaml, configupdater; our own reader and writer for dump)
 - json.loads: the standard JSON parser reading the same keys as a JSON file, the yardstick
@@ -328,8 +330,18 @@ def measure(
             warm.get(PARENT)
             warm.set(keys, PARENT)
 
+        def remove_and_put_back() -> None:
+            keys = warm.get(PARENT)
+            kept = keys.lookup(one)
+            assert kept is not None
+            keys.remove(one)
+            warm.set(keys, PARENT)
+            keys.add(kept)
+            warm.set(keys, PARENT)
+
         result["set_one"] = best_of(set_one, repeat)
         result["set_all"] = best_of(set_all, repeat)
+        result["remove_and_put_back"] = best_of(remove_and_put_back, repeat)
         result["process"] = process_time(root, repeat) if with_process else None
         cold = float(result["get_cold"] or 0)
         result["cold_over_parse"] = cold / float(result["parse"] or 1)
@@ -358,6 +370,7 @@ COLUMNS = (
     ("get_one", "get one µs", "us"),
     ("set_one", "set one ms", "ms"),
     ("set_all", "set all ms", "ms"),
+    ("remove_and_put_back", "rm+undo ms", "ms"),
     ("process", "kdb get ms", "ms"),
 )
 
