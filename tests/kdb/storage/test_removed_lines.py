@@ -225,3 +225,23 @@ def test_a_removed_run_of_lines_has_a_place_that_gives_the_text_back(
     new_lines = new.splitlines(keepends=True)
     assert any("".join(new_lines[:at] + list(entry.lines) + new_lines[at:]) == old
                for at in entry.places(new_lines))
+
+
+def test_a_dotted_key_does_not_go_back_where_its_table_now_has_a_header() -> None:
+    """``pool.size`` back in ``[db]`` would define ``db.pool`` twice, which TOML forbids:
+    the key is added to the ``[db.pool]`` table written since instead."""
+    text = '[db]\nname = "x"\npool.size = 5  # small\n\n[log]\nlevel = "info"\n'
+    fmt = writer("toml")
+    document = get_format("toml").read(text.encode(), MOUNTPOINT)
+    keys = without(document.keys, "user:/app/db/pool/size")
+    _, document = written(fmt, keys, document)
+    keys = KeySet(keys)
+    keys.add(Key("user:/app/db/pool/max", "9"))
+    _, document = written(fmt, keys, document)
+
+    keys = KeySet(keys)
+    keys.add(Key("user:/app/db/pool/size", "5"))
+    restored, _ = written(fmt, keys, document)
+
+    assert get_format("toml").read(restored.encode(), MOUNTPOINT).keys == keys
+    assert "pool.size" not in restored
