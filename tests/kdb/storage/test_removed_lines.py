@@ -5,6 +5,8 @@ comment and the comments inside a table, in TOML, INI, YAML and JSON. The writes
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -16,6 +18,7 @@ from elektraweb.kdb.storage import Document, DocumentWriter, get_format
 from elektraweb.kdb.storage.removed_lines import remember
 
 MOUNTPOINT = "user:/app"
+Edit = Callable[[KeySet], KeySet]
 
 FILES = {
     "toml": """\
@@ -91,10 +94,27 @@ def writer(format_name: str) -> DocumentWriter:
     return fmt
 
 
+def keys_of(format_name: str, text: str) -> KeySet:
+    return get_format(format_name).read(text.encode(), MOUNTPOINT).keys
+
+
 def without(keys: KeySet, name: str) -> KeySet:
     kept = KeySet(keys)
     kept.cut(name)
     return kept
+
+
+def removing(name: str) -> Edit:
+    return lambda keys: without(keys, name)
+
+
+def adding(name: str, value: str) -> Edit:
+    def add(keys: KeySet) -> KeySet:
+        added = KeySet(keys)
+        added.add(Key(name, value))
+        return added
+
+    return add
 
 
 def written(fmt: DocumentWriter, keys: KeySet, document: Document) -> tuple[str, Document]:
@@ -102,71 +122,61 @@ def written(fmt: DocumentWriter, keys: KeySet, document: Document) -> tuple[str,
     return data.decode(), returned
 
 
+def writes(format_name: str, text: str, *edits: Edit) -> tuple[str, KeySet]:
+    """``text`` after one write per edit, each on what the last wrote, as the database
+    chains them; and the keys last written."""
+    fmt = writer(format_name)
+    document = get_format(format_name).read(text.encode(), MOUNTPOINT)
+    keys = document.keys
+    for edit in edits:
+        keys = edit(keys)
+        text, document = written(fmt, keys, document)
+    return text, keys
+
+
 @pytest.mark.parametrize("format_name", sorted(FILES))
 @pytest.mark.parametrize("removed", ["user:/app/server/port", "user:/app/db"])
 def test_a_removal_put_back_leaves_the_file_byte_for_byte(format_name: str, removed: str) -> None:
-    fmt, text = writer(format_name), FILES[format_name]
-    document = get_format(format_name).read(text.encode(), MOUNTPOINT)
-    original = KeySet(document.keys)
+    text = FILES[format_name]
+    original = keys_of(format_name, text)
 
-    after_removal, document = written(fmt, without(original, removed), document)
+    after_removal, _ = writes(format_name, text, removing(removed))
+    restored, _ = writes(format_name, text, removing(removed), lambda _: original)
+
     assert ("5432" if removed.endswith("port") else "orders") not in after_removal
-
-    restored, document = written(fmt, original, document)
     assert restored == text
-    assert get_format(format_name).read(restored.encode(), MOUNTPOINT).keys == original
 
 
 @pytest.mark.parametrize("format_name", ["toml", "ini", "yaml"])
 def test_a_key_goes_back_in_place_after_other_edits_and_with_its_new_value(
     format_name: str,
 ) -> None:
-    fmt, text = writer(format_name), FILES[format_name]
-    document = get_format(format_name).read(text.encode(), MOUNTPOINT)
-    keys = without(document.keys, "user:/app/server/port")
-    _, document = written(fmt, keys, document)
-    keys = KeySet(keys)
-    keys.add(Key("user:/app/log/level", "debug"))
-    _, document = written(fmt, keys, document)
+    text = FILES[format_name]
+    restored, _ = writes(format_name, text, removing("user:/app/server/port"),
+                         adding("user:/app/log/level", "debug"),
+                         adding("user:/app/server/port", "6543"))
 
-    keys = KeySet(keys)
-    keys.add(Key("user:/app/server/port", "6543"))
-    restored, _ = written(fmt, keys, document)
-
-    expected = text.replace("5432", "6543").replace("info", "debug")
-    assert restored == expected
+    assert restored == text.replace("5432", "6543").replace("info", "debug")
 
 
 def test_lines_that_would_read_as_another_key_stay_out() -> None:
     """``user`` stood below ``name``, which a later write removed with the rest of its
     table: below the blank line before ``[log]`` the line would read as ``server/user``."""
-    fmt, text = writer("toml"), FILES["toml"]
-    document = get_format("toml").read(text.encode(), MOUNTPOINT)
-    keys = without(document.keys, "user:/app/db/user")
-    _, document = written(fmt, keys, document)
-    keys = without(keys, "user:/app/db")
-    _, document = written(fmt, keys, document)
+    restored, keys = writes("toml", FILES["toml"], removing("user:/app/db/user"),
+                            removing("user:/app/db"), adding("user:/app/db/user", "web"))
 
-    keys = KeySet(keys)
-    keys.add(Key("user:/app/db/user", "web"))
-    restored, _ = written(fmt, keys, document)
-
-    assert get_format("toml").read(restored.encode(), MOUNTPOINT).keys == keys
+    assert keys_of("toml", restored) == keys
     assert restored.endswith('[log]\nlevel = "info"\n\n[db]\nuser = "web"\n')
 
 
 def test_only_the_keys_added_come_back() -> None:
     """Removed lines that held more than the write adds stay out: the table's keys return
     one by one as new keys, each where its table is."""
-    fmt, text = writer("toml"), FILES["toml"]
-    document = get_format("toml").read(text.encode(), MOUNTPOINT)
-    original = KeySet(document.keys)
-    _, document = written(fmt, without(original, "user:/app/db"), document)
+    text = FILES["toml"]
+    restored, keys = writes("toml", text, removing("user:/app/db"),
+                            lambda _: without(keys_of("toml", text), "user:/app/db/user"))
 
-    keys = without(original, "user:/app/db/user")
-    restored, _ = written(fmt, keys, document)
-
-    assert get_format("toml").read(restored.encode(), MOUNTPOINT).keys == keys
+    assert keys_of("toml", restored) == keys
     assert "# primary database" not in restored
     assert restored.endswith('[db]\nname = "orders"\n')
 
@@ -179,17 +189,14 @@ def test_any_removed_option_or_section_goes_back_byte_for_byte(
 ) -> None:
     """Generated files with random values (quotes, escapes, unusual line separators): an
     option or a whole section removed and written again gives back the very file."""
-    fmt = writer(format_name)
     text = RENDER[format_name](data.draw(section_files(), label="file"))
-    document = get_format(format_name).read(text.encode(), MOUNTPOINT)
-    original = KeySet(document.keys)
+    original = keys_of(format_name, text)
     options = [key.name for key in original if key.value is not None and len(key.parts) == 3]
     removed = data.draw(st.sampled_from(options), label="option")
     if data.draw(st.booleans(), label="whole section"):
         removed = removed.rsplit("/", 1)[0]
 
-    _, document = written(fmt, without(original, removed), document)
-    restored, _ = written(fmt, original, document)
+    restored, _ = writes(format_name, text, removing(removed), lambda _: original)
 
     assert restored == text
 
@@ -198,14 +205,12 @@ def test_a_file_the_format_does_not_split_is_read_whole_to_put_lines_back() -> N
     """Arrays of tables keep TOML from splitting the file: the lines go back all the same."""
     text = ('[[servers]]\nname = "a"\n\n[[servers]]\nname = "b"\n\n[log]\n# how much\n'
             'level = "info"  # or debug\nfile = "app.log"\n')
-    fmt = writer("toml")
-    document = get_format("toml").read(text.encode(), MOUNTPOINT)
-    original = KeySet(document.keys)
+    original = keys_of("toml", text)
 
-    removed, document = written(fmt, without(original, "user:/app/log/level"), document)
+    removed, _ = writes("toml", text, removing("user:/app/log/level"))
+    restored, _ = writes("toml", text, removing("user:/app/log/level"), lambda _: original)
+
     assert "level" not in removed
-    restored, _ = written(fmt, original, document)
-
     assert restored == text
 
 
@@ -231,17 +236,9 @@ def test_a_dotted_key_does_not_go_back_where_its_table_now_has_a_header() -> Non
     """``pool.size`` back in ``[db]`` would define ``db.pool`` twice, which TOML forbids:
     the key is added to the ``[db.pool]`` table written since instead."""
     text = '[db]\nname = "x"\npool.size = 5  # small\n\n[log]\nlevel = "info"\n'
-    fmt = writer("toml")
-    document = get_format("toml").read(text.encode(), MOUNTPOINT)
-    keys = without(document.keys, "user:/app/db/pool/size")
-    _, document = written(fmt, keys, document)
-    keys = KeySet(keys)
-    keys.add(Key("user:/app/db/pool/max", "9"))
-    _, document = written(fmt, keys, document)
+    restored, keys = writes("toml", text, removing("user:/app/db/pool/size"),
+                            adding("user:/app/db/pool/max", "9"),
+                            adding("user:/app/db/pool/size", "5"))
 
-    keys = KeySet(keys)
-    keys.add(Key("user:/app/db/pool/size", "5"))
-    restored, _ = written(fmt, keys, document)
-
-    assert get_format("toml").read(restored.encode(), MOUNTPOINT).keys == keys
+    assert keys_of("toml", restored) == keys
     assert "pool.size" not in restored
