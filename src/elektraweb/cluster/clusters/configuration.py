@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, NoReturn, cast
 
 from aiohttp import web
@@ -73,8 +73,10 @@ class ConvergingClusterService:
         *,
         hub: EventHub | None = None,
         reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS,
+        owns: Callable[[int], bool] = lambda instance_id: True,
     ) -> None:
         self._services = services
+        self._owns = owns  # the instances whose lease this replica holds (`cluster.replicas`)
         self._hub = hub
         self._reconcile_seconds = reconcile_seconds
         self._applied = AppliedKeys(services.database)
@@ -257,9 +259,12 @@ class ConvergingClusterService:
             self._catching_up.discard(instance_id)
 
     def reconcile(self) -> None:
-        """Catch up every member (and former member owing an unlock) not known to be down."""
+        """Catch up every member (and former member owing an unlock) not known to be down
+        whose lease this replica holds."""
         gateway = self._services.gateway
         for instance in self._services.registry.instances():
+            if not self._owns(instance.id):
+                continue
             if instance.cluster_id is None and not self._applied.unlocks_owed(instance.id):
                 continue
             if not known_offline(gateway.status(instance)):
