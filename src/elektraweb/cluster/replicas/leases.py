@@ -57,6 +57,10 @@ WHERE shard IN (
 ) AND (holder IS NULL OR expires <= clock_timestamp())
 RETURNING shard
 """
+_SHARDS = """
+INSERT INTO replica_leases (shard) SELECT generate_series(0, %(shards)s - 1)
+ON CONFLICT (shard) DO NOTHING
+"""
 _RELEASE = """
 UPDATE replica_leases SET holder = NULL, expires = 'epoch'
 WHERE holder = %(me)s AND shard = ANY(%(shards)s)
@@ -109,7 +113,8 @@ class LeaseKeeper:
     async def start(self) -> None:
         """Make the tables if need be and take this replica's first share of the leases."""
         connection = await self._connected()
-        await ensure_tables(connection, self._shards)
+        await ensure_tables(connection)
+        await connection.execute(_SHARDS, {"shards": self._shards})
         await self._renew()
         self._renewing = asyncio.get_running_loop().create_task(
             self._keep_renewing(), name="replica-leases"

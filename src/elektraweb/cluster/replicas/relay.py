@@ -31,6 +31,7 @@ from psycopg.rows import TupleRow
 
 from elektraweb.cluster.events.hub import EventHub, Publication, received_publication
 from elektraweb.cluster.replicas.coordinator import RemoteListener
+from elektraweb.cluster.replicas.schema import ensure_tables
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class EventRelay:
 
     async def start(self) -> None:
         """Listen for the other replicas' publications, then relay this hub's."""
+        await ensure_tables(await self._connection())
         listening = await self._listening()
         if not self._forwarding:
             self._hub.forward_to(self._outbox.put_nowait)

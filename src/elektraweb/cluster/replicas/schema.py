@@ -29,14 +29,9 @@ _TABLES = (
 )
 
 
-async def ensure_tables(connection: AsyncConnection[TupleRow], shards: int) -> None:
-    """Make the tables and one lease row per shard, unless they exist."""
+async def ensure_tables(connection: AsyncConnection[TupleRow]) -> None:
+    """Make the tables unless they exist; each part of a replica calls it as it starts."""
     async with connection.transaction():
         await connection.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
         for statement in _TABLES:
             await connection.execute(statement)
-        await connection.execute(
-            "INSERT INTO replica_leases (shard) SELECT generate_series(0, %s - 1)"
-            " ON CONFLICT (shard) DO NOTHING",
-            (shards,),
-        )
