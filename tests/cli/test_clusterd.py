@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import signal
 import socket
 import stat
@@ -12,14 +11,13 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import pytest
 
 from elektraweb.wire.keys import ensure_keypair
 from support.processes import Api, Clusterd, Elektrad
+from support.zws import next_event, subscribe_events
 
 BIN = Path(sys.prefix) / "bin"
 
@@ -133,27 +131,10 @@ async def test_one_instance_answers_while_another_is_down(system: System) -> Non
     assert {entry["id"]: entry["status"]["online"] for entry in listed} == {web: True, db: False}
 
 
-async def subscribe(api: Api, prefix: str) -> aiohttp.ClientWebSocketResponse:
-    """A ZWS 2.0 subscriber on /zmq/events: routing ids exchanged, `prefix` subscribed."""
-    ws = await api.session.ws_connect("/zmq/events", protocols=("ZWS2.0",))
-    assert await ws.receive_bytes() == b"\x00"  # clusterd's (empty) routing id
-    await ws.send_bytes(b"\x00")
-    await ws.send_bytes(b"\x00\x01" + prefix.encode())
-    return ws
-
-
-async def next_event(ws: aiohttp.ClientWebSocketResponse, timeout: float) -> tuple[str, Any]:
-    async with asyncio.timeout(timeout):
-        topic = await ws.receive_bytes()
-        body = await ws.receive_bytes()
-    assert (topic[:1], body[:1]) == (b"\x01", b"\x00")  # more, last
-    return topic[1:].decode(), json.loads(body[1:])
-
-
 async def test_a_change_made_on_the_host_reaches_websocket_subscribers(system: System) -> None:
     api = system.api
     web = await add(system, system.web, "web")
-    ws = await subscribe(api, f"instance/{web}/")
+    ws = await subscribe_events(api.session, f"instance/{web}/")
     try:
         # A subscriber hears only what is published after it is connected, all the way to
         # elektrad: write through clusterd until one of our own writes comes back.

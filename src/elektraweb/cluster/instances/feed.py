@@ -264,6 +264,7 @@ class InstanceFeed:
         subscriber = await self._subscribe(instance, events)
         if subscriber is None:
             return
+        log.info("following instance %d's events at %s", instance.id, events)
         follower = _Follower(instance, subscriber, events)
         self._followers[instance.id] = follower
         loop = asyncio.get_running_loop()
@@ -316,6 +317,7 @@ class InstanceFeed:
             )
 
     async def _stop_following(self, instance_id: int) -> None:
+        log.info("no longer following instance %d's events", instance_id)
         follower = self._followers.pop(instance_id)
         await _cancel(follower.reader, follower.notifier)
         await follower.subscriber.close()
