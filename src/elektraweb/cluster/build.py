@@ -51,7 +51,7 @@ def build(
     feed = InstanceFeed(hub, gateway, keypair, subscribe=subscribe, owns=coordinator.holds)
     coordinator.on_leases_changed(feed.leases_changed)
     coordinator.on_remote(feed.published_elsewhere)
-    pending_audits = PendingAudits()
+    pending_audits = PendingAudits(others_may_send=config.database_url is not None)
     feed.attach(pending_audits)
 
     def cluster_service(services: Services) -> ConvergingClusterService:

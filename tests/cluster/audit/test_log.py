@@ -164,6 +164,22 @@ async def test_a_pending_write_that_did_not_happen_is_resolved_as_not_applied(
     assert entry["after"] == {"value": "8080", "meta": {}}
 
 
+async def test_with_other_replicas_a_young_pending_entry_is_left_to_its_sender(
+    server: Server, admin: Client, web1: tuple[int, InProcessElektrad]
+) -> None:
+    # Another replica's write in flight looks pending here; it is not this replica's to settle
+    # until its sender must have given up (twice the longest deadline).
+    instance, daemon = web1
+    daemon.faults.silent = True
+    answer = await admin.delete(f"/api/instances/{instance}/kdb/user:/app/port")
+    assert answer.status == 504
+    daemon.faults.silent = False
+    assert await PendingAudits(server.services, others_may_send=True).resolve() == 1
+    entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
+    assert entry["pending"] is True
+    assert await PendingAudits(server.services).resolve() == 0
+
+
 async def test_a_write_is_one_round_trip_and_its_reply_is_passed_on_as_before(
     admin: Client, register: Register, network: InProcessNetwork
 ) -> None:
