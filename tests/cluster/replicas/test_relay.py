@@ -63,9 +63,7 @@ async def test_publications_arrive_once_in_order_large_ones_included(
     home = await received(at_home, len(sent))
     assert [publication.data for publication in home] == [*sent[1:], {"seq": "from b"}]
     assert at_home.closed is False
-    assert [publication.data for publication in await received(elsewhere, 1)] == [
-        {"seq": "from b"}
-    ]
+    assert [publication.data for publication in await received(elsewhere, 1)] == [{"seq": "from b"}]
 
 
 async def test_a_unicode_payload_over_the_limit_in_bytes_not_characters_arrives(

@@ -6,21 +6,26 @@ takes the instance over while the subscriber keeps hearing them."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import aiohttp
 import psycopg
 import pytest
 
 from elektraweb.cluster.replicas.leases import DEFAULT_SHARDS
-from support.processes import Clusterd, Elektrad
+from support.processes import Api, Clusterd, Elektrad
 from support.zws import next_event, subscribe_events
 
 REPLICAS = ("a", "b", "c")
 SETTLE_DEADLINE = 20.0
 PROBES = 20
+WRITES_PER_REPLICA = 30
+KILL_AFTER_ACKNOWLEDGED = 12
+CONVERGE_DEADLINE = 60.0
 """Changes made on the host until one is heard: a new subscription misses what the daemon
 publishes before it is connected (ZeroMQ's slow joiner)."""
 
@@ -138,3 +143,105 @@ async def test_the_lease_holder_follows_and_a_survivor_takes_over_after_sigkill(
             await ws.close()
     finally:
         await host.stop()
+
+
+async def write_cluster_keys(
+    replica: Clusterd,
+    cluster_id: int,
+    name: str,
+    acknowledged: dict[str, str],
+    progress: asyncio.Event,
+) -> None:
+    """Write keys one after the other through `replica` (a client of its own, which the kill
+    does not close first) until it fails; only a 200 counts as acknowledged."""
+    api = Api(replica.url)
+    try:
+        status, _ = await api(
+            "POST", "/api/login", {"user": "admin", "password": replica.admin_password}
+        )
+        assert status == 200
+        for number in range(WRITES_PER_REPLICA):
+            key, value = f"system:/app/{name}{number}", f"{name}-{number}"
+            try:
+                status, body = await api(
+                    "PUT", f"/api/clusters/{cluster_id}/kdb/{quote(key)}", value
+                )
+            except aiohttp.ClientError:
+                return  # the replica died under this write: it was never acknowledged
+            assert status == 200, body
+            assert [member["status"] for member in body["members"].values()] == ["applied"] * 2
+            acknowledged[key] = value
+            progress.set()
+    finally:
+        await api.close()
+
+
+async def host_keys(host: Elektrad) -> dict[str, str]:
+    exported = json.loads(await host.kdb("export", "system:/app", "json") or "{}")
+    return {f"system:/app/{name}": value for name, value in exported.items()}
+
+
+async def test_no_acknowledged_cluster_write_is_lost_when_a_replica_is_killed_mid_write(
+    tmp_path: Path, postgres_dsn: str, replicas: dict[str, Clusterd]
+) -> None:
+    hosts = [Elektrad(tmp_path / name, replicas["a"].public_key, name) for name in ("web1", "web2")]
+    await asyncio.gather(*(host.start() for host in hosts))
+    try:
+        await leases_settled(postgres_dsn, set(REPLICAS))
+        api = replicas["c"].api
+        status, cluster = await api("POST", "/api/clusters", {"name": "shop"})
+        assert status == 201, cluster
+        for host in hosts:
+            status, instance = await api(
+                "POST",
+                "/api/instances",
+                {"name": host.name, "endpoint": host.endpoint, "public_key": host.public_key},
+            )
+            assert status == 201, instance
+            status, joined = await api(
+                "POST", f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]}
+            )
+            assert status == 201, joined
+        victim = await holder(postgres_dsn, 1)  # the replica following the first member
+        assert victim in REPLICAS
+
+        acknowledged: dict[str, str] = {}
+        progress = asyncio.Event()
+        writers = [
+            asyncio.create_task(
+                write_cluster_keys(replica, cluster["id"], name, acknowledged, progress)
+            )
+            for name, replica in replicas.items()
+        ]
+        async with asyncio.timeout(CONVERGE_DEADLINE):
+            while len(acknowledged) < KILL_AFTER_ACKNOWLEDGED:
+                assert not any(writer.done() for writer in writers)
+                progress.clear()
+                waiting = asyncio.create_task(progress.wait())
+                await asyncio.wait([waiting, *writers], return_when=asyncio.FIRST_COMPLETED)
+                waiting.cancel()
+        await replicas[victim].kill()
+        await asyncio.gather(*writers)
+        survivors = [name for name in REPLICAS if name != victim]
+        # Every survivor wrote all its keys; the victim's writes stopped at the kill.
+        written = {
+            name: sum(key.startswith(f"system:/app/{name}") for key in acknowledged)
+            for name in REPLICAS
+        }
+        assert written == {
+            name: written[victim] if name == victim else WRITES_PER_REPLICA for name in REPLICAS
+        }
+        assert written[victim] < WRITES_PER_REPLICA
+
+        for name in survivors:  # the desired state, read through any replica, has them all
+            for key, value in acknowledged.items():
+                status, found = await replicas[name].api(
+                    "GET", f"/api/clusters/{cluster['id']}/kdb/{quote(key)}"
+                )
+                assert (status, found["value"]) == (200, value), key
+        async with asyncio.timeout(CONVERGE_DEADLINE):  # and every member has them
+            for host in hosts:
+                while not acknowledged.items() <= (await host_keys(host)).items():
+                    await asyncio.sleep(0.5)
+    finally:
+        await asyncio.gather(*(host.stop() for host in hosts))
