@@ -23,9 +23,8 @@ import math
 import time
 
 import psycopg
-from psycopg import AsyncConnection
-from psycopg.rows import TupleRow
 
+from elektraweb.cluster.replicas.connection import LazyConnection
 from elektraweb.cluster.replicas.coordinator import LeasesChanged
 from elektraweb.cluster.replicas.schema import ensure_tables
 
@@ -87,7 +86,7 @@ class LeaseKeeper:
                 f"leases must be renewed more often than they expire: renew_seconds "
                 f"{renew_seconds}, expire_seconds {expire_seconds}"
             )
-        self._url = url
+        self._connection = LazyConnection(url)
         self._me = replica_id
         self._shards = shards
         self._renew_seconds = renew_seconds
@@ -95,7 +94,6 @@ class LeaseKeeper:
         self._held: frozenset[int] = frozenset()
         self._valid_until = 0.0
         self._listeners: list[LeasesChanged] = []
-        self._connection: AsyncConnection[TupleRow] | None = None
         self._renewing: asyncio.Task[None] | None = None
         self._renewals = 0
 
@@ -112,7 +110,7 @@ class LeaseKeeper:
 
     async def start(self) -> None:
         """Make the tables if need be and take this replica's first share of the leases."""
-        connection = await self._connected()
+        connection = await self._connection.get()
         await ensure_tables(connection)
         await connection.execute(_SHARDS, {"shards": self._shards})
         await self._renew()
@@ -126,26 +124,22 @@ class LeaseKeeper:
         await self._stop_renewing()
         held = self._held
         await self._hold(frozenset())
-        connection, self._connection = self._connection, None
-        if connection is None:
-            return
         try:
+            connection = await self._connection.get()
             await connection.execute(_RELEASE, {"me": self._me, "shards": sorted(held)})
             await connection.execute(
                 "DELETE FROM replica_heartbeats WHERE replica = %s", (self._me,)
             )
-        except psycopg.Error as error:
+        except (psycopg.Error, OSError) as error:
             log.warning("could not give up the leases; they expire by themselves: %s", error)
         finally:
-            await connection.close()
+            await self._connection.drop()
 
     async def abandon(self) -> None:
         """Stop as a crash would: the work stops, the leases stay in the table until expiry."""
         await self._stop_renewing()
         await self._hold(frozenset())
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.close()
+        await self._connection.drop()
 
     async def _stop_renewing(self) -> None:
         task, self._renewing = self._renewing, None
@@ -161,13 +155,13 @@ class LeaseKeeper:
                     await self._renew()
             except (psycopg.Error, OSError, TimeoutError) as error:
                 log.warning("replica %s cannot renew its leases: %s", self._me, error)
-                await self._drop_connection()
+                await self._connection.drop()
             if self._held and time.monotonic() >= self._valid_until:
                 log.warning("replica %s lost its leases: not renewed in time", self._me)
                 await self._hold(frozenset())
 
     async def _renew(self) -> None:
-        connection = await self._connected()
+        connection = await self._connection.get()
         before = time.monotonic()
         parameters = {"me": self._me, "ttl": self._expire_seconds, "shards": self._shards}
         await connection.execute(_HEARTBEAT, parameters)
@@ -202,13 +196,3 @@ class LeaseKeeper:
                 await listener()
             except Exception:
                 log.exception("a lease listener failed")
-
-    async def _connected(self) -> AsyncConnection[TupleRow]:
-        if self._connection is None or self._connection.closed:
-            self._connection = await AsyncConnection.connect(self._url, autocommit=True)
-        return self._connection
-
-    async def _drop_connection(self) -> None:
-        connection, self._connection = self._connection, None
-        if connection is not None:
-            await connection.close()

@@ -7,12 +7,7 @@ import psycopg
 
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.replicas.coordinator import LeasesChanged, RemoteListener
-from elektraweb.cluster.replicas.leases import (
-    DEFAULT_SHARDS,
-    EXPIRE_SECONDS,
-    RENEW_SECONDS,
-    LeaseKeeper,
-)
+from elektraweb.cluster.replicas.leases import LeaseKeeper
 from elektraweb.cluster.replicas.relay import EventRelay
 
 
@@ -24,19 +19,9 @@ class PostgresCoordinator:
         url: str,
         hub: EventHub,
         replica_id: str,
-        *,
-        shards: int = DEFAULT_SHARDS,
-        renew_seconds: float = RENEW_SECONDS,
-        expire_seconds: float = EXPIRE_SECONDS,
     ) -> None:
         self._replica_id = replica_id
-        self.leases = LeaseKeeper(
-            url,
-            replica_id,
-            shards=shards,
-            renew_seconds=renew_seconds,
-            expire_seconds=expire_seconds,
-        )
+        self.leases = LeaseKeeper(url, replica_id)
         self._relay = EventRelay(url, hub, replica_id)
 
     @property

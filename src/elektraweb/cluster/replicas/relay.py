@@ -30,6 +30,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
 from elektraweb.cluster.events.hub import EventHub, Publication, received_publication
+from elektraweb.cluster.replicas.connection import LazyConnection
 from elektraweb.cluster.replicas.coordinator import RemoteListener
 from elektraweb.cluster.replicas.schema import ensure_tables
 
@@ -64,7 +65,7 @@ class EventRelay:
         self._me = replica_id
         self._outbox: asyncio.Queue[Publication] = asyncio.Queue()
         self._listeners: list[RemoteListener] = []
-        self._sending: AsyncConnection[TupleRow] | None = None
+        self._sending = LazyConnection(url)
         self._tasks: list[asyncio.Task[None]] = []
         self._cleaned = time.monotonic()
         self._forwarding = False
@@ -74,7 +75,7 @@ class EventRelay:
 
     async def start(self) -> None:
         """Listen for the other replicas' publications, then relay this hub's."""
-        await ensure_tables(await self._connection())
+        await ensure_tables(await self._sending.get())
         listening = await self._listening()
         if not self._forwarding:
             self._hub.forward_to(self._outbox.put_nowait)
@@ -91,7 +92,7 @@ class EventRelay:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
-        await self._drop_sending()
+        await self._sending.drop()
 
     # -- out ---------------------------------------------------------------------------------
 
@@ -107,7 +108,7 @@ class EventRelay:
             except (psycopg.Error, OSError) as error:
                 log.warning("replica %s could not relay %s: %s", self._me, published.topic, error)
                 lost = True
-                await self._drop_sending()
+                await self._sending.drop()
                 await asyncio.sleep(RECONNECT_SECONDS)
 
     async def _send(self, published: Publication) -> None:
@@ -116,7 +117,7 @@ class EventRelay:
         if len(message.encode()) < NOTIFICATION_LIMIT:
             await self._notify(message)
             return
-        connection = await self._connection()
+        connection = await self._sending.get()
         await connection.execute(
             _SEND_STORED,
             {"message": message, "channel": CHANNEL, "prefix": _STORED, "me": self._me},
@@ -126,18 +127,8 @@ class EventRelay:
             await connection.execute(_DELETE_OLD, {"keep": KEEP_STORED})
 
     async def _notify(self, text: str) -> None:
-        connection = await self._connection()
+        connection = await self._sending.get()
         await connection.execute("SELECT pg_notify(%s, %s)", (CHANNEL, text))
-
-    async def _connection(self) -> AsyncConnection[TupleRow]:
-        if self._sending is None or self._sending.closed:
-            self._sending = await AsyncConnection.connect(self._url, autocommit=True)
-        return self._sending
-
-    async def _drop_sending(self) -> None:
-        connection, self._sending = self._sending, None
-        if connection is not None:
-            await connection.close()
 
     # -- in ----------------------------------------------------------------------------------
 
@@ -192,7 +183,7 @@ class EventRelay:
 
     async def _stored(self, row: int) -> str:
         """A stored message; LookupError if it was deleted before this replica fetched it."""
-        connection = await self._connection()
+        connection = await self._sending.get()
         found = await (
             await connection.execute(
                 "SELECT message FROM replica_event_payloads WHERE id = %s", (row,)
