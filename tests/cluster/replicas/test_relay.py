@@ -6,9 +6,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import psycopg
 import pytest
 
-from elektraweb.cluster.events.hub import EventHub, Publication, Subscription
+from elektraweb.cluster.events.hub import RESYNC_TOPIC, EventHub, Publication, Subscription
 from elektraweb.cluster.replicas.relay import NOTIFICATION_LIMIT, EventRelay
 
 RECEIVE_DEADLINE = 10.0
@@ -76,3 +77,56 @@ async def test_a_unicode_payload_over_the_limit_in_bytes_not_characters_arrives(
     first.publish("cluster/1/system:/ü", {"value": value})
     (arrived,) = await received(elsewhere, 1)
     assert (arrived.topic, arrived.data) == ("cluster/1/system:/ü", {"value": value})
+
+
+async def terminate(dsn: str, application_name: str) -> None:
+    """End a replica's connection from the server's side, as a database restart or a network
+    cut would, and wait until its backend has gone."""
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as connection:
+        ended = await (
+            await connection.execute(
+                "SELECT pid, pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE application_name = %s",
+                (application_name,),
+            )
+        ).fetchall()
+        assert [terminated for _, terminated in ended] == [True]
+        async with asyncio.timeout(RECEIVE_DEADLINE):
+            while await (
+                await connection.execute(
+                    "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (ended[0][0],)
+                )
+            ).fetchone():
+                await asyncio.sleep(0.05)
+
+
+async def test_a_replica_that_stopped_hearing_the_others_tells_its_subscribers_to_resync(
+    hubs: tuple[EventHub, EventHub, list[Publication]], postgres_dsn: str
+) -> None:
+    first, second, _ = hubs
+    elsewhere = second.subscribe(["instance/"])
+    await terminate(postgres_dsn, "clusterd b events in")
+    # The resync comes once it listens again: from then on nothing is missed.
+    (notice,) = await received(elsewhere, 1)
+    assert notice.topic == RESYNC_TOPIC
+    first.publish("instance/1/user:/after", {"seq": 1})
+    assert [publication.data for publication in await received(elsewhere, 1)] == [{"seq": 1}]
+
+
+async def test_a_publication_that_could_not_be_sent_makes_the_others_resync(
+    hubs: tuple[EventHub, EventHub, list[Publication]], postgres_dsn: str
+) -> None:
+    first, second, _ = hubs
+    at_home, elsewhere = first.subscribe(["instance/"]), second.subscribe(["instance/"])
+    first.publish("instance/1/user:/sent", {"seq": 0})
+    assert [publication.data for publication in await received(elsewhere, 1)] == [{"seq": 0}]
+    await terminate(postgres_dsn, "clusterd a events out")
+    first.publish("instance/1/user:/lost", {"seq": 1})
+    first.publish("instance/1/user:/next", {"seq": 2})
+    arrived = await received(elsewhere, 2)
+    assert [(publication.topic, publication.data) for publication in arrived] == [
+        (RESYNC_TOPIC, {"dropped": 0}),
+        ("instance/1/user:/next", {"seq": 2}),
+    ]
+    # At home nothing was lost, and no resync was needed.
+    assert [publication.data["seq"] for publication in await received(at_home, 3)] == [0, 1, 2]

@@ -6,17 +6,23 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
 
-class LazyConnection:
-    """An autocommit connection to `url`: `get()` opens it unless it is open, `drop()` closes
-    it (after an error, so that the next `get()` starts afresh)."""
+async def connect(url: str, name: str) -> AsyncConnection[TupleRow]:
+    """An autocommit connection to `url` that `pg_stat_activity` shows as `name`."""
+    return await AsyncConnection.connect(url, autocommit=True, application_name=name)
 
-    def __init__(self, url: str) -> None:
+
+class LazyConnection:
+    """An autocommit connection to `url`, named `name` (`connect`): `get()` opens it unless it
+    is open, `drop()` closes it (after an error, so that the next `get()` starts afresh)."""
+
+    def __init__(self, url: str, name: str) -> None:
         self._url = url
+        self._name = name
         self._connection: AsyncConnection[TupleRow] | None = None
 
     async def get(self) -> AsyncConnection[TupleRow]:
         if self._connection is None or self._connection.closed:
-            self._connection = await AsyncConnection.connect(self._url, autocommit=True)
+            self._connection = await connect(self._url, self._name)
         return self._connection
 
     async def drop(self) -> None:

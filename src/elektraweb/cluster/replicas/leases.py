@@ -86,7 +86,7 @@ class LeaseKeeper:
                 f"leases must be renewed more often than they expire: renew_seconds "
                 f"{renew_seconds}, expire_seconds {expire_seconds}"
             )
-        self._connection = LazyConnection(url)
+        self._connection = LazyConnection(url, f"clusterd {replica_id} leases")
         self._me = replica_id
         self._shards = shards
         self._renew_seconds = renew_seconds

@@ -30,7 +30,7 @@ from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
 from elektraweb.cluster.events.hub import EventHub, Publication, received_publication
-from elektraweb.cluster.replicas.connection import LazyConnection
+from elektraweb.cluster.replicas.connection import LazyConnection, connect
 from elektraweb.cluster.replicas.coordinator import RemoteListener
 from elektraweb.cluster.replicas.schema import ensure_tables
 
@@ -65,7 +65,7 @@ class EventRelay:
         self._me = replica_id
         self._outbox: asyncio.Queue[Publication] = asyncio.Queue()
         self._listeners: list[RemoteListener] = []
-        self._sending = LazyConnection(url)
+        self._sending = LazyConnection(url, f"clusterd {replica_id} events out")
         self._tasks: list[asyncio.Task[None]] = []
         self._cleaned = time.monotonic()
         self._forwarding = False
@@ -133,7 +133,7 @@ class EventRelay:
     # -- in ----------------------------------------------------------------------------------
 
     async def _listening(self) -> AsyncConnection[TupleRow]:
-        connection = await AsyncConnection.connect(self._url, autocommit=True)
+        connection = await connect(self._url, f"clusterd {self._me} events in")
         await connection.execute(f"LISTEN {CHANNEL}")
         return connection
 
