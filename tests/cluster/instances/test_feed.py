@@ -135,13 +135,8 @@ async def test_a_bulk_import_on_the_host_reaches_the_hub_as_one_event(
     # One event for the 500 keys, then the next change: nothing key by key in between.
     assert following.topic == f"instance/{instance.id}/system:/after"
     assert bulk == {
-        "instance": instance.id,
-        "subtree": "system:/bulk",
-        "created": 500,
-        "changed": 0,
-        "removed": 0,
-        "origin": "external",
-        "seq": bulk["seq"],
+        "instance": instance.id, "subtree": "system:/bulk", "created": 500, "changed": 0,
+        "removed": 0, "origin": "external", "seq": bulk["seq"],
     }
     await eventually(lambda: len(setup.recorder.events) == 2)
     assert setup.recorder.events[0][1] == SubtreeEvent(
@@ -176,7 +171,9 @@ async def test_events_are_followed_where_the_instance_says_it_publishes(
     assert (event["new"]["value"], event["origin"]) == ("9090", "external")
 
 
-async def test_online_and_offline_are_published_and_told(setup: Setup, elektrad: Elektrad) -> None:
+async def test_online_and_offline_are_published_and_told(
+    setup: Setup, elektrad: Elektrad
+) -> None:
     instance = setup.registry.add_instance(
         InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
     )
