@@ -42,6 +42,9 @@ NOTIFICATION_LIMIT = 8000
 KEEP_STORED = 600.0
 """Seconds a stored large message is kept for replicas that are slow to fetch it."""
 RECONNECT_SECONDS = 0.5
+OUTBOX_LIMIT = 10_000
+"""Publications waiting to be sent; beyond it (the database is out of reach for long) they
+are dropped and the others told to resync."""
 _STORED = "@"
 _RESYNC = "!"
 
@@ -69,6 +72,7 @@ class EventRelay:
         self._tasks: list[asyncio.Task[None]] = []
         self._cleaned = time.monotonic()
         self._forwarding = False
+        self._lost = False
 
     def on_remote(self, listener: RemoteListener) -> None:
         self._listeners.append(listener)
@@ -78,7 +82,7 @@ class EventRelay:
         await ensure_tables(await self._sending.get())
         listening = await self._listening()
         if not self._forwarding:
-            self._hub.forward_to(self._outbox.put_nowait)
+            self._hub.forward_to(self._queue)
             self._forwarding = True
         loop = asyncio.get_running_loop()
         self._tasks = [
@@ -96,18 +100,25 @@ class EventRelay:
 
     # -- out ---------------------------------------------------------------------------------
 
+    def _queue(self, published: Publication) -> None:
+        if self._outbox.qsize() >= OUTBOX_LIMIT:
+            log.warning("replica %s drops %d unsent events", self._me, self._outbox.qsize())
+            while not self._outbox.empty():
+                self._outbox.get_nowait()
+            self._lost = True
+        self._outbox.put_nowait(published)
+
     async def _send_forever(self) -> None:
-        lost = False
         while True:
             published = await self._outbox.get()
             try:
-                if lost:  # the others missed what could not be sent: they resync
+                if self._lost:  # the others missed what could not be sent: they resync
                     await self._notify(_RESYNC + json.dumps([self._me]))
-                    lost = False
+                    self._lost = False
                 await self._send(published)
             except (psycopg.Error, OSError) as error:
                 log.warning("replica %s could not relay %s: %s", self._me, published.topic, error)
-                lost = True
+                self._lost = True
                 await self._sending.drop()
                 await asyncio.sleep(RECONNECT_SECONDS)
 
