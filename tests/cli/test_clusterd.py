@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import json
+import os
 import signal
 import socket
 import stat
@@ -12,14 +12,13 @@ import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
-import aiohttp
 import pytest
 
 from elektraweb.wire.keys import ensure_keypair
-from support.processes import Api, Clusterd, Elektrad
+from support.processes import Api, Clusterd, Elektrad, free_port
+from support.zws import next_event, subscribe_events
 
 BIN = Path(sys.prefix) / "bin"
 
@@ -55,6 +54,22 @@ def test_a_bad_option_is_a_usage_error_naming_it(
     )
     assert done.returncode == 2
     assert refusal in done.stderr
+
+
+def test_an_unreachable_replica_database_stops_the_start_naming_it_not_its_password(
+    tmp_path: Path,
+) -> None:
+    closed = f"postgresql://clusterd:hunter2-secret@127.0.0.1:{free_port()}/clusterd"
+    done = subprocess.run(
+        [str(BIN / "clusterd"), "--state", str(tmp_path), "--http", "127.0.0.1:0",
+         "--database", closed, "--replica-id", "r1"],
+        capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "CLUSTERD_ADMIN_PASSWORD": "an-admin-password"},
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "cannot start: cannot coordinate through the database" in done.stderr
+    assert "127.0.0.1" in done.stderr
+    assert "hunter2-secret" not in done.stderr + done.stdout
 
 
 @dataclass
@@ -133,27 +148,10 @@ async def test_one_instance_answers_while_another_is_down(system: System) -> Non
     assert {entry["id"]: entry["status"]["online"] for entry in listed} == {web: True, db: False}
 
 
-async def subscribe(api: Api, prefix: str) -> aiohttp.ClientWebSocketResponse:
-    """A ZWS 2.0 subscriber on /zmq/events: routing ids exchanged, `prefix` subscribed."""
-    ws = await api.session.ws_connect("/zmq/events", protocols=("ZWS2.0",))
-    assert await ws.receive_bytes() == b"\x00"  # clusterd's (empty) routing id
-    await ws.send_bytes(b"\x00")
-    await ws.send_bytes(b"\x00\x01" + prefix.encode())
-    return ws
-
-
-async def next_event(ws: aiohttp.ClientWebSocketResponse, timeout: float) -> tuple[str, Any]:
-    async with asyncio.timeout(timeout):
-        topic = await ws.receive_bytes()
-        body = await ws.receive_bytes()
-    assert (topic[:1], body[:1]) == (b"\x01", b"\x00")  # more, last
-    return topic[1:].decode(), json.loads(body[1:])
-
-
 async def test_a_change_made_on_the_host_reaches_websocket_subscribers(system: System) -> None:
     api = system.api
     web = await add(system, system.web, "web")
-    ws = await subscribe(api, f"instance/{web}/")
+    ws = await subscribe_events(api.session, f"instance/{web}/")
     try:
         # A subscriber hears only what is published after it is connected, all the way to
         # elektrad: write through clusterd until one of our own writes comes back.

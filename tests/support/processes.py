@@ -252,12 +252,17 @@ class Clusterd:
     """
 
     def __init__(
-        self, base: Path, admin_password: str = ADMIN_PASSWORD, options: Sequence[str] = ()
+        self,
+        base: Path,
+        admin_password: str = ADMIN_PASSWORD,
+        options: Sequence[str] = (),
+        log_path: Path | None = None,
     ) -> None:
         self.state = base
         self.admin_password = admin_password
         self.public_key = ensure_keypair(base).public
-        self.log_path = base / "clusterd.log"
+        # Replicas share a state dir, each with a log of its own.
+        self.log_path = log_path or base / "clusterd.log"
         self.daemon = processes.clusterd(
             http="127.0.0.1:0",
             state=base,

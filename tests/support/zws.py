@@ -58,3 +58,24 @@ async def open_zws(
     assert await client.receive() == [b""], "the server's routing id comes first"
     await client.send(b"test-peer")
     return client
+
+
+async def subscribe_events(
+    session: aiohttp.ClientSession, prefix: str
+) -> aiohttp.ClientWebSocketResponse:
+    """A ZWS 2.0 subscriber on `/zmq/events` of the server `session` is logged in to, frame by
+    frame with no helper: routing ids exchanged, `prefix` subscribed."""
+    ws = await session.ws_connect("/zmq/events", protocols=("ZWS2.0",))
+    assert await ws.receive_bytes() == b"\x00"  # clusterd's (empty) routing id
+    await ws.send_bytes(b"\x00")
+    await ws.send_bytes(b"\x00\x01" + prefix.encode())
+    return ws
+
+
+async def next_event(ws: aiohttp.ClientWebSocketResponse, timeout: float) -> tuple[str, Any]:
+    """The next event of a `subscribe_events` subscriber: its topic and its JSON."""
+    async with asyncio.timeout(timeout):
+        topic = await ws.receive_bytes()
+        body = await ws.receive_bytes()
+    assert (topic[:1], body[:1]) == (b"\x01", b"\x00")  # more, last
+    return topic[1:].decode(), json.loads(body[1:])

@@ -138,8 +138,9 @@ class Stack:
     _clusterd: subprocess.Popen[str] | None = None
     _processes: list[subprocess.Popen[Any]] = field(default_factory=list)
 
-    def start_clusterd(self, *options: str) -> None:
-        """Start clusterd with its command line `options` besides address, state and logging."""
+    def start_clusterd(self, *options: str, name: str = "clusterd") -> subprocess.Popen[str]:
+        """Start clusterd with its command line `options` besides address, state and logging,
+        logging to `name`.log (replicas share the state); `url` is then its address."""
         state = self.base / "clusterd"
         shown = subprocess.run(
             [str(BIN / "clusterd"), "--show-key", "--state", str(state)],
@@ -149,7 +150,7 @@ class Stack:
             timeout=30,
         )
         self.clusterd_key = shown.stdout.strip()
-        log = (self.base / "clusterd.log").open("w")
+        log = (self.base / f"{name}.log").open("w")
         process = subprocess.Popen(
             [
                 str(BIN / "clusterd"),
@@ -174,11 +175,11 @@ class Stack:
         while time.monotonic() < deadline:
             line = process.stdout.readline()
             if not line:
-                raise RuntimeError(f"clusterd exited: see {self.base / 'clusterd.log'}")
+                raise RuntimeError(f"clusterd exited: see {self.base / f'{name}.log'}")
             found = _LISTENING.search(line)
             if found:
                 self.url = found[1]
-                return
+                return process
         raise RuntimeError("clusterd did not say it was listening")
 
     def add_instance(

@@ -112,6 +112,18 @@ def _parser() -> argparse.ArgumentParser:
         "larger one is kept as its size and SHA-256",
     )
     parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="the PostgreSQL database (postgresql://user@host/db) that every replica of this "
+        "clusterd is started with; the password is best left to PGPASSWORD or ~/.pgpass "
+        "(default: one clusterd, an SQLite file in the state dir)",
+    )
+    parser.add_argument(
+        "--replica-id",
+        metavar="NAME",
+        help="this replica's name in the leases and the logs (default: a random one)",
+    )
+    parser.add_argument(
         "--show-key",
         action="store_true",
         help="print clusterd's public key (creating the keypair first) and exit; give it to "
@@ -206,6 +218,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         audit_value_limit=options.audit_value_limit,
         search=search_limits(parser, options),
         event_queue_limit=options.event_queue_limit,
+        database_url=options.database,
+        replica_id=options.replica_id,
     )
     logging.basicConfig(
         level=options.log_level,

@@ -3,6 +3,7 @@ for the tests (which pass an in-process gateway and subscription, or quicker lin
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 
 from elektraweb.cluster.audit.recovery import PendingAudits
@@ -14,6 +15,11 @@ from elektraweb.cluster.http.server import Server, StartedCallback
 from elektraweb.cluster.http.sockets import zws_extension
 from elektraweb.cluster.instances.feed import InstanceFeed, SubscriptionFactory
 from elektraweb.cluster.instances.wire_gateway import WireGateway
+from elektraweb.cluster.replicas.coordinator import (
+    Coordinator,
+    SingleReplica,
+    coordination_extension,
+)
 from elektraweb.cluster.services import Services
 from elektraweb.wire.keys import KeyPair
 
@@ -26,6 +32,7 @@ class Clusterd:
     hub: EventHub
     gateway: WireGateway
     feed: InstanceFeed
+    coordinator: Coordinator
 
 
 def build(
@@ -40,13 +47,16 @@ def build(
     instance feed, the cluster service, pending audit entries, and both browser sockets."""
     hub = EventHub(queue_limit=config.event_queue_limit)
     gateway = gateway if gateway is not None else WireGateway(keypair)
-    feed = InstanceFeed(hub, gateway, keypair, subscribe=subscribe)
-    pending_audits = PendingAudits()
+    coordinator = coordinator_for(config, hub)
+    feed = InstanceFeed(hub, gateway, keypair, subscribe=subscribe, owns=coordinator.holds)
+    coordinator.on_leases_changed(feed.leases_changed)
+    coordinator.on_remote(feed.published_elsewhere)
+    pending_audits = PendingAudits(others_may_send=config.database_url is not None)
     feed.attach(pending_audits)
 
     def cluster_service(services: Services) -> ConvergingClusterService:
         # The feed tells the cluster service of drift and of members coming back.
-        configuration = ConvergingClusterService(services, hub=hub)
+        configuration = ConvergingClusterService(services, hub=hub, owns=coordinator.holds)
         feed.attach(configuration)
         return configuration
 
@@ -58,9 +68,21 @@ def build(
             zws_extension(hub),
             registry_events_extension(hub),
             feed.extension,
+            coordination_extension(coordinator),
             lifecycle,
             pending_audits.extension,
         ],
         on_started=on_started,
     )
-    return Clusterd(server, hub, gateway, feed)
+    return Clusterd(server, hub, gateway, feed, coordinator)
+
+
+def coordinator_for(config: Config, hub: EventHub) -> Coordinator:
+    """How this clusterd shares the once-per-instance work and its events: with the other
+    replicas on `database_url`, or not at all."""
+    replica_id = config.replica_id or secrets.token_hex(4)
+    if config.database_url is None:
+        return SingleReplica(replica_id)
+    from elektraweb.cluster.replicas.postgres import PostgresCoordinator
+
+    return PostgresCoordinator(config.database_url, hub, replica_id)

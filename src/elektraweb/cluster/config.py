@@ -54,6 +54,13 @@ class Config:
     """When failed logins lock a user name or a client address out (docs/security.md §6)."""
     search: SearchLimits = DEFAULT_SEARCH_LIMITS
     """How far one cluster `find` may go (it runs off the event loop)."""
+    database_url: str | None = None
+    """The PostgreSQL database (``postgresql://user:password@host/db``) shared by every
+    replica of this clusterd; None: a single clusterd with an SQLite file in the state dir.
+    The replicas coordinate through it (`cluster.replicas`): leases and events."""
+    replica_id: str | None = None
+    """This replica's name among those on `database_url`, as its leases and logs show it;
+    None: a random one for each start."""
     event_queue_limit: int = DEFAULT_QUEUE_LIMIT
     """Events queued per `/zmq/events` connection; a subscriber that falls further behind
     is sent one `resync` event instead (docs/websocket.md, Slow subscribers)."""

@@ -150,18 +150,36 @@ async def test_an_unanswered_write_stays_pending_until_its_target_is_read(
     assert entry["after"] == {"value": "9090", "meta": {}}
 
 
-async def test_a_pending_write_that_did_not_happen_is_resolved_as_not_applied(
-    server: Server, admin: Client, web1: tuple[int, InProcessElektrad]
-) -> None:
+async def remove_unanswered(admin: Client, web1: tuple[int, InProcessElektrad]) -> None:
+    """`rm user:/app/port` on a daemon that stays silent (so the entry is pending, and the key
+    is still there), then answers again."""
     instance, daemon = web1
     daemon.faults.silent = True
     answer = await admin.delete(f"/api/instances/{instance}/kdb/user:/app/port")
     assert answer.status == 504
     daemon.faults.silent = False
+
+
+async def test_a_pending_write_that_did_not_happen_is_resolved_as_not_applied(
+    server: Server, admin: Client, web1: tuple[int, InProcessElektrad]
+) -> None:
+    await remove_unanswered(admin, web1)
     assert await PendingAudits(server.services).resolve() == 0
     entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
     assert (entry["action"], entry["result"]["outcome"]) == ("rm", "not-applied")
     assert entry["after"] == {"value": "8080", "meta": {}}
+
+
+async def test_with_other_replicas_a_young_pending_entry_is_left_to_its_sender(
+    server: Server, admin: Client, web1: tuple[int, InProcessElektrad]
+) -> None:
+    # Another replica's write in flight looks pending here; it is not this replica's to settle
+    # until its sender must have given up (twice the longest deadline).
+    await remove_unanswered(admin, web1)
+    assert await PendingAudits(server.services, others_may_send=True).resolve() == 1
+    entry = (await admin.get("/api/audit?key=user:/app/port")).body[0]
+    assert entry["pending"] is True
+    assert await PendingAudits(server.services).resolve() == 0
 
 
 async def test_a_write_is_one_round_trip_and_its_reply_is_passed_on_as_before(

@@ -5,7 +5,13 @@ import json
 
 import pytest
 
-from elektraweb.cluster.events.hub import RESYNC_TOPIC, EventHub, Publication, Subscription
+from elektraweb.cluster.events.hub import (
+    RESYNC_TOPIC,
+    EventHub,
+    Publication,
+    Subscription,
+    received_publication,
+)
 
 
 async def next_event(subscription: Subscription) -> Publication:
@@ -147,3 +153,24 @@ def test_bad_events_fail_at_the_publisher(
     hub = EventHub()
     with pytest.raises(error, match=message):
         hub.publish(topic, event)  # type: ignore[arg-type]
+
+
+async def test_own_publications_are_forwarded_and_delivered_ones_are_not() -> None:
+    # How replicas relay (cluster.replicas): what arrives from elsewhere goes back nowhere.
+    hub, forwarded = EventHub(), list[Publication]()
+    hub.forward_to(forwarded.append)
+    subscription = hub.subscribe(["instance/"])
+    hub.publish("instance/1/user:/a", {"value": "here"})
+    hub.deliver(received_publication("instance/1/user:/b", b'{"value":"elsewhere"}'))
+    assert [event.topic for event in forwarded] == ["instance/1/user:/a"]
+    assert await drain(subscription) == ["instance/1/user:/a", "instance/1/user:/b"]
+    with pytest.raises(ValueError, match="no JSON object"):
+        received_publication("instance/1/user:/c", b"[1]")
+
+
+async def test_resync_reaches_every_subscriber_whatever_its_prefixes() -> None:
+    hub = EventHub()
+    instances, clusters = hub.subscribe(["instance/"]), hub.subscribe(["cluster/"])
+    hub.resync()
+    assert await drain(instances) == [RESYNC_TOPIC]
+    assert await drain(clusters) == [RESYNC_TOPIC]

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from elektraweb.cluster.events.hub import EventHub, Subscription
+from elektraweb.cluster.events.hub import EventHub, Subscription, received_publication
 from elektraweb.cluster.instances.feed import InstanceFeed
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.store.database import Database
@@ -220,3 +220,56 @@ async def test_a_sync_naming_one_instance_leaves_the_others_as_they_are(
     assert setup.feed.events_online(followed.id)  # its removal was not named yet
     await setup.feed.sync(followed.id)
     assert not setup.feed.events_online(followed.id)
+
+
+async def test_a_replica_follows_only_the_instances_whose_lease_it_holds(
+    setup: Setup, elektrad: Elektrad
+) -> None:
+    held: set[int] = set()
+    gateway = WireGateway(setup.keys, options=QUICK_LINK)
+    feed = InstanceFeed(setup.hub, gateway, setup.keys, owns=held.__contains__)
+    recorder = Recorder()
+    feed.attach(recorder)
+    await feed.start(setup.registry)
+    try:
+        instance = setup.registry.add_instance(
+            InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+        )
+        # Added through another replica: its audit event is how this one learns of it.
+        added = received_publication(f"audit/instance/{instance.id}", b'{"action":"instance.add"}')
+        feed.published_elsewhere(added)
+        await feed.sync()
+        assert not feed.events_online(instance.id)
+
+        held.add(instance.id)  # the lease is taken: following starts, and the listeners hear
+        await feed.leases_changed()  # of it as of a link coming up (catching up the member)
+        await eventually(lambda: feed.events_online(instance.id))
+        await eventually(lambda: recorder.statuses == [(instance.id, True)])
+
+        held.clear()  # the lease is given up: following stops first
+        await feed.leases_changed()
+        assert not feed.events_online(instance.id)
+
+        held.add(instance.id)
+        setup.registry.remove_instance(instance.id)
+        feed.published_elsewhere(
+            received_publication(f"audit/instance/{instance.id}", b'{"action":"instance.remove"}')
+        )
+        await feed.leases_changed()
+        assert not feed.events_online(instance.id)
+    finally:
+        await feed.close()
+        await gateway.close()
+
+
+async def test_an_instance_added_on_another_replica_is_followed_by_the_lease_holder(
+    setup: Setup, elektrad: Elektrad
+) -> None:
+    # The fixture's feed holds every lease, like a single clusterd.
+    instance = setup.registry.add_instance(
+        InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
+    )
+    setup.feed.published_elsewhere(
+        received_publication(f"audit/instance/{instance.id}", b'{"action":"instance.add"}')
+    )
+    await eventually(lambda: setup.feed.events_online(instance.id))

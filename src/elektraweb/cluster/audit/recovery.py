@@ -2,9 +2,11 @@
 the reply was lost), decided by reading their target (docs/security.md §5).
 
 Entries are resolved when clusterd starts, when their instance comes back online, and every
-`interval` seconds. The key's state now tells the outcome: `applied` if it
-is what the write makes, `not-applied` if it is not (the write never ran, was refused, or was
-overwritten since), `unknown` for writes whose effect one key does not show (`set-all`,
+`interval` seconds; with other replicas on the database, only entries older than twice the
+longest request deadline, since a younger one may be another replica's write in flight.
+The key's state now tells the outcome: `applied` if it is what the write makes,
+`not-applied` if it is not (the write never ran, was refused, or was overwritten since),
+`unknown` for writes whose effect one key does not show (`set-all`,
 `import`) or whose target was removed. A target that cannot be read leaves the entry pending.
 """
 
@@ -14,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Coroutine
+from datetime import UTC, datetime, timedelta
 
 from aiohttp import web
 
@@ -84,9 +87,16 @@ class PendingAudits:
     the instance feed (an instance coming online resolves its entries)."""
 
     def __init__(
-        self, services: Services | None = None, interval: float = DEFAULT_INTERVAL
+        self,
+        services: Services | None = None,
+        interval: float = DEFAULT_INTERVAL,
+        *,
+        others_may_send: bool = False,
     ) -> None:
         self._interval = interval
+        # With other replicas, a pending entry may be another's write in flight (its
+        # `in flight` set is not ours): only one older than any request's deadline is orphaned.
+        self._others_may_send = others_may_send
         self._services = services
         self._resolving: set[int] = set()
         self._tasks: set[asyncio.Task[object]] = set()
@@ -97,8 +107,16 @@ class PendingAudits:
         if services is None:
             return 0
         left = 0
+        cutoff = (
+            datetime.now(UTC) - timedelta(seconds=services.config.subtree_write_timeout * 2)
+            if self._others_may_send
+            else None
+        )
         for entry in services.audit.unresolved():
             if entry.id in self._resolving:
+                continue
+            if cutoff is not None and datetime.fromisoformat(entry.time) > cutoff:
+                left += 1
                 continue
             if instance_id is not None and (entry.target_type, entry.target_id) != (
                 "instance",

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, NoReturn, cast
 
 from aiohttp import web
@@ -73,8 +73,10 @@ class ConvergingClusterService:
         *,
         hub: EventHub | None = None,
         reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS,
+        owns: Callable[[int], bool] = lambda instance_id: True,
     ) -> None:
         self._services = services
+        self._owns = owns  # the instances whose lease this replica holds (`cluster.replicas`)
         self._hub = hub
         self._reconcile_seconds = reconcile_seconds
         self._applied = AppliedKeys(services.database)
@@ -82,7 +84,7 @@ class ConvergingClusterService:
         self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
         self._tasks: set[asyncio.Task[object]] = set()
         self._searches = SearchThread()
-        self._read_stores: dict[int, tuple[int, DesiredStore]] = {}
+        self._read_stores: dict[int, tuple[tuple[int, int], DesiredStore]] = {}
         self._catching_up: set[int] = set()
         self._again: set[int] = set()
         self._closed = False
@@ -138,9 +140,9 @@ class ConvergingClusterService:
     async def _store_for_reading(self, cluster_id: int) -> DesiredStore:
         """The cluster's desired state for reads, its key set built off the event loop (a
         key set of a large cluster takes tens of ms) and kept while the database is
-        unchanged: any write through clusterd's connection, a cluster deleted or its keys
-        changed included, moves `total_changes` on. Reads never change the state they read."""
-        version = self._services.database.connection.total_changes
+        unchanged: any write, by this replica or another, a cluster deleted or its keys
+        changed included, moves its version on. Reads never change the state they read."""
+        version = self._convergence.database_version()
         cached = self._read_stores.get(cluster_id)
         if cached is not None and cached[0] == version:
             return cached[1]
@@ -257,9 +259,12 @@ class ConvergingClusterService:
             self._catching_up.discard(instance_id)
 
     def reconcile(self) -> None:
-        """Catch up every member (and former member owing an unlock) not known to be down."""
+        """Catch up every member (and former member owing an unlock) not known to be down
+        whose lease this replica holds."""
         gateway = self._services.gateway
         for instance in self._services.registry.instances():
+            if not self._owns(instance.id):
+                continue
             if instance.cluster_id is None and not self._applied.unlocks_owed(instance.id):
                 continue
             if not known_offline(gateway.status(instance)):

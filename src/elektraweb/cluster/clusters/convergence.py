@@ -91,7 +91,7 @@ class Batch:
         self._applied = applied
         self._cluster_id = cluster_id
         self._snapshot: _Snapshot | None = None
-        self._members: tuple[int, dict[int, Instance]] | None = None
+        self._members: tuple[tuple[int, int], dict[int, Instance]] | None = None
         self.requests: Puts = {}
         self.changed = False
 
@@ -141,9 +141,12 @@ class Convergence:
     def members(self, cluster_id: int) -> list[Instance]:
         return self._services.registry.members(cluster_id)
 
-    def database_version(self) -> int:
-        """Moves on with every write through clusterd's connection (a member leaving too)."""
-        return self._services.database.connection.total_changes
+    def database_version(self) -> tuple[int, int]:
+        """Moves on with every write to the database (a member leaving too): through this
+        clusterd's connection (`total_changes`) or another replica's (`data_version`)."""
+        connection = self._services.database.connection
+        (committed_elsewhere,) = connection.execute("PRAGMA data_version").fetchone()
+        return connection.total_changes, int(committed_elsewhere)
 
     def _member(self, cluster_id: int, instance_id: int) -> Instance | None:
         try:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
 
@@ -131,6 +131,7 @@ class EventHub:
         self._queue_limit = queue_limit
         self._subscriptions: set[Subscription] = set()
         self._closed = False
+        self._forwarders: list[Callable[[Publication], None]] = []
         self.overflow_count = 0
         """How often a subscription fell behind and was sent `resync` instead of its queue."""
 
@@ -152,10 +153,33 @@ class EventHub:
         if self._closed:
             return
         published = _publication(topic, event)
+        self.deliver(published)
+        for forward in self._forwarders:
+            forward(published)
+
+    def forward_to(self, forward: Callable[[Publication], None]) -> None:
+        """Hand every publication made here (not those `deliver`ed) to `forward` as well: how
+        a replica's events reach the other replicas (`cluster.replicas`)."""
+        self._forwarders.append(forward)
+
+    def deliver(self, published: Publication) -> None:
+        """Offer a publication to the matching subscriptions only, never to a forwarder: one
+        that another replica published arrives this way."""
+        if self._closed:
+            return
         topic_bytes = published.topic_bytes
         for subscription in list(self._subscriptions):
             if subscription.matches(topic_bytes) and not subscription._offer(published):
                 self.overflow_count += 1
+
+    def resync(self, dropped: int = 0) -> None:
+        """Tell every subscription, whatever its prefixes, to re-read what it shows: events
+        may have been missed (a replica's link to the others broke)."""
+        if self._closed:
+            return
+        notice = _publication(RESYNC_TOPIC, {"dropped": dropped})
+        for subscription in list(self._subscriptions):
+            subscription._offer(notice)
 
     def subscribe(
         self, prefixes: Iterable[str | bytes] = (), *, queue_limit: int | None = None
@@ -181,6 +205,15 @@ def _events_in(queued: Publication) -> int:
     """How many published events `queued` stands for: a `resync` counts those it replaced."""
     dropped = queued.data.get("dropped") if queued.topic == RESYNC_TOPIC else None
     return dropped if isinstance(dropped, int) else 1
+
+
+def received_publication(topic: str, payload: bytes) -> Publication:
+    """A publication as another replica encoded it; raises ValueError unless `payload` is a
+    JSON object."""
+    data = json.loads(payload)
+    if not isinstance(data, dict):
+        raise ValueError(f"the payload of {topic!r} is no JSON object")
+    return Publication(topic=topic, data=data, payload=payload)
 
 
 def _publication(topic: str, data: EncodableObject) -> Publication:

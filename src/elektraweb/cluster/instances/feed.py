@@ -14,7 +14,12 @@ Listeners attached with `attach` (the cluster service: drift, catching members u
 for each event and each online/offline change, in order per instance, after the hub has it.
 The feed follows registry changes by listening to the audit log, where every change of the
 registry through clusterd is recorded; each entry names the instance it changed, and only that
-instance's subscription is brought up to date.
+instance's subscription is brought up to date. Changes made through another replica arrive as
+that replica's `audit/instance/<id>` publications (`published_elsewhere`).
+
+With replicas (`cluster.replicas`), a replica follows only the instances it holds the lease of
+(`owns`), and follows again whenever its leases change (`leases_changed`): each instance is
+followed, and its listeners run, on one replica at a time.
 
 The event socket is where the daemon's `version` answer says it is (the `events` of the
 gateway's status). Until the daemon has answered, the feed subscribes at the request port + 2,
@@ -26,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -34,7 +39,7 @@ import zmq
 from aiohttp import web
 
 from elektraweb.cluster.audit.log import AuditEntry
-from elektraweb.cluster.events.hub import EventHub
+from elektraweb.cluster.events.hub import EventHub, Publication
 from elektraweb.cluster.instances.gateway import LinkStatusJSON
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import SERVICES, Extension
@@ -161,10 +166,12 @@ class InstanceFeed:
         keypair: KeyPair,
         *,
         subscribe: SubscriptionFactory | None = None,
+        owns: Callable[[int], bool] = lambda instance_id: True,
     ) -> None:
         self._hub = hub
         self._gateway = gateway
         self._open = subscribe or zmq_subscriptions(keypair)
+        self._owns = owns
         self._followers: dict[int, _Follower] = {}
         self._listeners: list[FeedListener] = []
         self._registry: Registry | None = None
@@ -209,11 +216,16 @@ class InstanceFeed:
             raise RuntimeError("the instance feed is not started")
         async with self._syncing:
             if instance_id is None:
-                wanted = {instance.id: instance for instance in self._registry.instances()}
+                wanted = {
+                    instance.id: instance
+                    for instance in self._registry.instances()
+                    if self._owns(instance.id)
+                }
                 checked = list(self._followers)
             else:
                 current = self._current(instance_id)
-                wanted = {} if current is None else {instance_id: current}
+                owned = current is not None and self._owns(instance_id)
+                wanted = {instance_id: current} if current is not None and owned else {}
                 checked = [instance_id]
             for checked_id in checked:
                 follower, current = self._followers.get(checked_id), wanted.get(checked_id)
@@ -222,6 +234,20 @@ class InstanceFeed:
             for instance in wanted.values():
                 if instance.id not in self._followers:
                     await self._follow(instance)
+
+    async def leases_changed(self) -> None:
+        """Follow the instances whose leases this replica holds now, and no other."""
+        if self._registry is not None:
+            await self.sync()
+
+    def published_elsewhere(self, publication: Publication) -> None:
+        """Another replica published `publication`: follow its registry changes too."""
+        topic, action = publication.topic, publication.data.get("action")
+        if self._registry is None or not topic.startswith("audit/instance"):
+            return
+        if isinstance(action, str) and action.startswith("instance."):
+            named = topic.removeprefix("audit/instance").removeprefix("/")
+            self._in_background(self.sync(int(named) if named.isdigit() else None))
 
     async def close(self) -> None:
         self._registry = None  # from here on, no status schedules a move
@@ -238,6 +264,7 @@ class InstanceFeed:
         subscriber = await self._subscribe(instance, events)
         if subscriber is None:
             return
+        log.info("following instance %d's events at %s", instance.id, events)
         follower = _Follower(instance, subscriber, events)
         self._followers[instance.id] = follower
         loop = asyncio.get_running_loop()
@@ -290,6 +317,7 @@ class InstanceFeed:
             )
 
     async def _stop_following(self, instance_id: int) -> None:
+        log.info("no longer following instance %d's events", instance_id)
         follower = self._followers.pop(instance_id)
         await _cancel(follower.reader, follower.notifier)
         await follower.subscriber.close()
