@@ -181,7 +181,7 @@ async def test_a_cluster_write_of_a_subtree_needs_a_reason_for_any_critical_key_
     refusals = [
         await admin.delete(f"{prefix}/kdb/system:/app"),
         await admin.post(f"{prefix}/kdbMv/system:/app", "system:/old"),
-        await admin.post(f"{prefix}/kdbImport/system:/app?strategy=replace&format=ini", "port = 1000\n"),
+        await admin.post(f"{prefix}/kdbImport/system:/app?strategy=replace&format=ini", "a = 1\n"),
         await admin.put(f"{prefix}/kdbAll/system:/app", {"keys": []}),
     ]
     for refused in refusals:
