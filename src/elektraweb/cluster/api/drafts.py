@@ -9,22 +9,12 @@ import secrets
 from collections.abc import Sequence
 from typing import Literal, NotRequired, TypedDict, cast
 
+from elektraweb.cluster.api import schema
 from elektraweb.cluster.api.errors import BadRequest
 from elektraweb.cluster.api.kdb_operations import FORMATS, STRATEGIES
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.restore import KeyRestore
 from elektraweb.cluster.api.routing import Call, Route
-from elektraweb.cluster.api.schema import (
-    ANY,
-    BOOLEAN,
-    INTEGER,
-    NULLABLE_STRING,
-    STRING,
-    Schema,
-    array,
-    enum,
-    obj,
-)
 from elektraweb.cluster.api.targets import ClusterTarget, cluster_target, read_state
 from elektraweb.cluster.audit.history import KeyState
 from elektraweb.cluster.store.cluster_keys import Row
@@ -42,38 +32,40 @@ SUBTREE_OPS = ("mv", "cp", "import")
 """Writes of a subtree that a draft takes (and `rm` with `recursive`), as single-key edits."""
 GROUP_ARGS = ("key", "target", "format", "strategy")
 """What a drafted subtree write keeps of its arguments, to be listed by (not its data)."""
-META_PATCH: Schema = {"type": "object", "additionalProperties": NULLABLE_STRING}
-NEW_EDIT = obj(
-    {"op": enum("set", "rm", *SUBTREE_OPS), "key": STRING},
+META_PATCH: schema.Schema = {"type": "object", "additionalProperties": schema.NULLABLE_STRING}
+NEW_EDIT = schema.obj(
+    {"op": schema.enum("set", "rm", *SUBTREE_OPS), "key": schema.STRING},
     {
-        "value": STRING,
+        "value": schema.STRING,
         "meta": META_PATCH,
-        "recursive": BOOLEAN,
-        "target": STRING,
-        "format": enum(*FORMATS),
-        "strategy": enum(*STRATEGIES),
-        "data": STRING,
+        "recursive": schema.BOOLEAN,
+        "target": schema.STRING,
+        "format": schema.enum(*FORMATS),
+        "strategy": schema.enum(*STRATEGIES),
+        "data": schema.STRING,
     },
 )
-EDIT = obj(
+EDIT = schema.obj(
     {
-        "id": INTEGER,
-        "user": STRING,
-        "time": STRING,
-        "op": STRING,
-        "key": STRING,
-        "value": NULLABLE_STRING,
+        "id": schema.INTEGER,
+        "user": schema.STRING,
+        "time": schema.STRING,
+        "op": schema.STRING,
+        "key": schema.STRING,
+        "value": schema.NULLABLE_STRING,
         "meta": META_PATCH,
     },
     {
-        "count": INTEGER,
-        "group": STRING,
-        "edits": array(ANY),
-        "target": STRING,
-        "format": STRING,
-        "strategy": STRING,
+        "count": schema.INTEGER,
+        "group": schema.STRING,
+        "edits": schema.array(schema.ANY),
+        "target": schema.STRING,
+        "format": schema.STRING,
+        "strategy": schema.STRING,
     },
 )
+DRAFT = schema.obj({"count": schema.INTEGER, "edits": schema.array(EDIT)})
+REMOVED = schema.obj({"removed": schema.INTEGER, "edits": schema.array(schema.INTEGER)})
 
 
 class _NewEdit(TypedDict):
@@ -266,7 +258,7 @@ ROUTES = (
     Route(
         "GET", f"{_CLUSTER}/draft", draft, "viewer",
         "The cluster's draft: the edits collected for its next release, oldest first",
-        TAG, response=obj({"count": INTEGER, "edits": array(EDIT)}), errors=(404, 501),
+        TAG, response=DRAFT, errors=(404, 501),
     ),
     Route(
         "POST", f"{_CLUSTER}/draft", add_edit, "editor",
@@ -280,6 +272,6 @@ ROUTES = (
         "DELETE", f"{_CLUSTER}/draft/{{edit}}", remove_edit, "editor",
         "Take an edit out of the cluster's draft; an edit of a drafted subtree write takes"
         " the whole group (`edits`: the ids removed)",
-        TAG, response=obj({"removed": INTEGER, "edits": array(INTEGER)}), errors=(404, 501),
+        TAG, response=REMOVED, errors=(404, 501),
     ),
 )  # fmt: skip
