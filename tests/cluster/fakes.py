@@ -4,12 +4,13 @@ client. Instances are not faked: see tests/support/inprocess.py."""
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
 
-from elektraweb.cluster.api.errors import Locked
+from elektraweb.cluster.api.errors import BadRequest, Locked
 from elektraweb.cluster.api.preview import TargetPreview, accepted, cluster_at
 from elektraweb.cluster.clusters.service import (
     ClusterReply,
@@ -21,10 +22,11 @@ from elektraweb.cluster.clusters.service import (
 from elektraweb.cluster.clusters.sync_state import cluster_state, member_state
 from elektraweb.cluster.instances.gateway import InstanceError
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.store.cluster_keys import DesiredState
+from elektraweb.cluster.store.cluster_keys import DesiredState, Row
 from elektraweb.cluster.store.registry import Cluster, Instance
 from elektraweb.kdb.key import Key
 from elektraweb.operations.representation import wire_value
+from elektraweb.operations.store import KeyChange
 from elektraweb.wire.replies import KeyStateJSON, OperationArgs
 
 ADMIN_PASSWORD = "admin-secret-1"
@@ -69,6 +71,11 @@ class FakeClusterService:
             old = {"value": wire_value(found), "meta": dict(found.meta)}
         new: KeyStateJSON = {"value": args["value"], "meta": {} if old is None else old["meta"]}
         return [accepted(cluster_at(cluster.id), [{"key": args["key"], "old": old, "new": new}])]
+
+    def planned(
+        self, cluster: Cluster, op: str, args: OperationArgs, draft: Mapping[str, Row | None]
+    ) -> list[KeyChange]:
+        raise BadRequest(f"the fake cluster does not plan {op}")
 
     def check_member_write(self, instance: Instance, op: str, args: OperationArgs) -> None:
         assert instance.cluster_id is not None

@@ -82,3 +82,41 @@ async def test_a_value_the_members_spec_refuses_reaches_no_member(site: Site) ->
     status, entries = await site.admin("GET", f"/api/audit?cluster={site.cluster}")
     assert status == 200
     assert all(entry["key"] != "system:/app/port" for entry in entries)
+
+
+async def test_a_subtree_write_over_a_critical_key_needs_a_reason_over_websocket(
+    site: Site,
+) -> None:
+    await _specified(site)
+    path = f"/api/clusters/{site.cluster}"
+    status, _ = await site.admin("PUT", f"{path}/kdb/{CRITICAL}?reason=initial", "s3cret")
+    assert status == 200
+    status, token = await site.admin("POST", "/api/tokens", {"name": "script"})
+    assert status == 201, token
+    url = site.clusterd.url.replace("http", "ws", 1) + f"/zmq?token={token['token']}"
+    zws = await open_zws(site.admin.session, url)
+    try:
+        removed = await zws.request(
+            b"1", {"method": "DELETE", "path": f"{path}/kdb/system:/app"}
+        )
+        moved = await zws.request(
+            b"2", {"method": "POST", "path": f"{path}/kdbMv/system:/app", "body": "system:/old"}
+        )
+        kept = await site.host.kdb("get", CRITICAL)
+        given = await zws.request(
+            b"3", {"method": "DELETE", "path": f"{path}/kdb/system:/app?reason=retired"}
+        )
+    finally:
+        await zws.ws.close()
+    for refused in (removed, moved):
+        assert refused["status"] == 400, refused
+        assert refused["body"]["error"]["code"] == "reason-required"
+        assert refused["body"]["error"]["key"] == CRITICAL
+    assert "s3cret" in kept
+    assert given["status"] == 200, given
+    assert CRITICAL not in await site.host.kdb("ls", "system:/app")
+    status, entries = await site.admin("GET", f"/api/audit?cluster={site.cluster}&key=system:/app")
+    assert [(entry["action"], entry["result"]["args"].get("reason")) for entry in entries] == [
+        ("rm", "retired"),
+        ("set", "initial"),
+    ]

@@ -227,3 +227,30 @@ async def test_the_whole_flow_over_zws(
     finally:
         await zws.ws.close()
     assert on(network, 2, PORT) is None
+
+
+async def test_undoing_a_canary_release_through_the_history_rolls_it_back_and_ends_the_hold(
+    admin: Client, register: Register, network: InProcessNetwork
+) -> None:
+    prefix, (first, _) = await cluster_with(admin, register, 2)
+    await admin.post(f"{prefix}/draft", {"op": "set", "key": PORT, "value": "9090"})
+    release = (
+        await admin.post(f"{prefix}/draft/publish", {"message": "try", "canary": [first]})
+    ).body
+    undo = (await admin.get("/api/history/undo")).body["undo"]
+    assert (undo["id"], undo["action"]) == (release["entry"], "release")
+
+    previewed = await admin.post(f"/api/history/{undo['id']}/revert?preview=true")
+    assert previewed.status == 200, previewed.body
+    [listed] = (await admin.get(f"{prefix}/releases")).body
+    assert listed["state"] == "canary"  # a preview changes nothing
+    reverted = await admin.post(f"/api/history/{undo['id']}/revert")
+    assert reverted.status == 200, reverted.body
+    [listed] = (await admin.get(f"{prefix}/releases")).body
+    assert listed["state"] == "rolled-back"
+    assert on(network, 1, PORT) == on(network, 2, PORT) == "8080"
+    assert (await admin.post(f"{prefix}/releases/{release['id']}/promote")).status == 409
+    # The hold is gone: the next release is published to every member.
+    await admin.post(f"{prefix}/draft", {"op": "set", "key": PORT, "value": "7070"})
+    assert (await admin.post(f"{prefix}/draft/publish", {"message": "all"})).status == 201
+    assert on(network, 1, PORT) == on(network, 2, PORT) == "7070"

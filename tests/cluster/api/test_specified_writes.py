@@ -162,3 +162,44 @@ async def test_a_write_too_large_for_the_audit_log_is_audited_by_its_digest(
     entry = (await admin.get(f"/api/audit?instance={instance}&key=user:/big")).body[0]
     assert entry["pending"] is False and entry["result"]["outcome"] == "applied"
     assert set(entry["result"]["args"]) == {"size", "sha256"}
+
+
+async def test_a_cluster_write_of_a_subtree_needs_a_reason_for_any_critical_key_in_it(
+    admin: Client, web1: tuple[int, InProcessElektrad]
+) -> None:
+    first, daemon = web1
+    cluster = (await admin.post("/api/clusters", {"name": "prod"})).body["id"]
+    joined = await admin.post(f"/api/clusters/{cluster}/instances", {"instance": first})
+    assert joined.status == 201, joined.body
+    prefix = f"/api/clusters/{cluster}"
+    secret = "system:/app/secret"
+    assert (await admin.put(f"{prefix}/kdb/{secret}?reason=first", "s3cret")).status == 200
+    assert (await admin.put(f"{prefix}/kdb/system:/app/port", "900")).status == 200
+
+    # The write's own key is not critical, a key below it is: each write names that key
+    # and changes nothing, on the cluster or its member.
+    refusals = [
+        await admin.delete(f"{prefix}/kdb/system:/app"),
+        await admin.post(f"{prefix}/kdbMv/system:/app", "system:/old"),
+        await admin.post(f"{prefix}/kdbImport/system:/app?strategy=replace&format=ini", "a = 1\n"),
+        await admin.put(f"{prefix}/kdbAll/system:/app", {"keys": []}),
+    ]
+    for refused in refusals:
+        assert refused.status == 400, refused.body
+        assert refused.body["error"]["code"] == "reason-required", refused.body
+        assert refused.body["error"]["key"] == secret
+    # A key the write would create is looked up in the specification.
+    created = await admin.post(f"{prefix}/kdbCp/system:/app/port", "system:/app/secret/x")
+    assert created.status == 200, created.body  # spec:/app/secret describes secret only
+    copied = await admin.post(f"{prefix}/kdbCp/system:/app", "system:/copy/app")
+    assert copied.status == 200, copied.body  # its specification describes /copy/app nothing
+    assert (await admin.get(f"{prefix}/kdb/{secret}")).body["value"] == "s3cret"
+    assert daemon.keys[secret][0] == "s3cret"
+    audited = (await admin.get(f"/api/audit?cluster={cluster}&key=system:/app")).body
+    assert {entry["action"] for entry in audited} == {"set", "cp"}  # no refused write
+
+    removed = await admin.delete(f"{prefix}/kdb/system:/app?reason=retire%20the%20app")
+    assert removed.status == 200, removed.body
+    assert secret not in daemon.keys
+    entry = (await admin.get(f"/api/audit?cluster={cluster}&key=system:/app")).body[0]
+    assert entry["action"] == "rm" and entry["result"]["args"]["reason"] == "retire the app"

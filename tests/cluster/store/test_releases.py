@@ -12,6 +12,7 @@ from elektraweb.cluster.store.database import SCHEMA_VERSION, Database
 from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.releases import Releases
+from elektraweb.wire.json_value import Encodable
 
 PREVIOUS = {"value": "8080", "meta": {}}
 
@@ -34,7 +35,7 @@ def test_a_version_3_database_gets_the_release_tables_and_keeps_its_clusters(
         [cluster] = Registry(database).clusters()
         assert cluster.name == "prod"
         releases = Releases(database)
-        edit = releases.add_edit(cluster.id, "olga", "set", "system:/app/port", "9090", {})
+        [edit] = releases.add_edits(cluster.id, "olga", [("set", "system:/app/port", "9090", {})])
         assert [found.key for found in releases.draft(cluster.id)] == [edit.key]
         assert database.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     finally:
@@ -58,10 +59,31 @@ def test_one_canary_at_a_time_holding_back_only_the_other_members(tmp_path: Path
         assert (everyone.state, everyone.keys) == ("published", ["system:/app/host"])
         assert releases.held_for(cluster.id, 8) == {}
 
-        releases.add_edit(cluster.id, "olga", "rm", "system:/app/port", None, {})
+        releases.add_edits(cluster.id, "olga", [("rm", "system:/app/port", None, {})])
         registry.remove_cluster(cluster.id)
         assert releases.draft(cluster.id) == []
         with pytest.raises(RecordNotFound):
             releases.release(cluster.id, canary.id)
+    finally:
+        database.close()
+
+
+def test_a_group_of_edits_is_listed_with_its_group_and_removed_as_one(tmp_path: Path) -> None:
+    database = Database.open(tmp_path / "clusterd.sqlite3")
+    try:
+        registry, releases = Registry(database), Releases(database)
+        cluster = registry.add_cluster("prod")
+        [alone] = releases.add_edits(cluster.id, "olga", [("set", "system:/a", "1", {})])
+        group: dict[str, Encodable] = {"id": "g1", "op": "rm", "key": "system:/app"}
+        moved = releases.add_edits(
+            cluster.id, "olga",
+            [("rm", "system:/app/port", None, {}), ("set", "system:/app/x", "1", {"k": "v"})],
+            group,
+        )  # fmt: skip
+        assert [edit.group for edit in releases.draft(cluster.id)] == [None, group, group]
+        assert releases.draft(cluster.id)[2].meta == {"k": "v"}  # the group is not metadata
+
+        assert releases.remove_edit(cluster.id, moved[1].id) == [edit.id for edit in moved]
+        assert releases.draft(cluster.id) == [alone]
     finally:
         database.close()

@@ -14,6 +14,7 @@ from elektraweb.cluster.api import access as routes_access
 from elektraweb.cluster.api import audit as routes_audit
 from elektraweb.cluster.api import clusters as routes_clusters
 from elektraweb.cluster.api import compare as routes_compare
+from elektraweb.cluster.api import drafts as routes_drafts
 from elektraweb.cluster.api import enrollment as routes_enrollment
 from elektraweb.cluster.api import history as routes_history
 from elektraweb.cluster.api import instances as routes_instances
@@ -47,6 +48,7 @@ ROUTES: tuple[Route, ...] = (
     *routes_compare.ROUTES,
     *routes_audit.ROUTES,
     *routes_history.ROUTES,
+    *routes_drafts.ROUTES,
     *routes_releases.ROUTES,
 )
 """Every API route; the REST app registers these and the OpenAPI document describes them."""

@@ -5,18 +5,22 @@ checks its own writes, in the write's transaction (elektrad's `reason-required`)
 
 from __future__ import annotations
 
-from elektraweb.cluster.api.errors import BadGateway, BadRequest, GatewayTimeout
+from collections.abc import Mapping
+
+from elektraweb.cluster.api.errors import ApiError, BadGateway, BadRequest, GatewayTimeout
 from elektraweb.cluster.api.preview import TargetPreview, cluster_at, refused
 from elektraweb.cluster.api.routing import Call, QueryParam
-from elektraweb.cluster.api.targets import ClusterTarget
+from elektraweb.cluster.api.targets import ClusterTarget, writes_subtree
 from elektraweb.kdb.errors import ValidationError
 from elektraweb.kdb.key import Key
-from elektraweb.kdb.spec import CRITICAL
+from elektraweb.kdb.spec import CRITICAL, Specification
+from elektraweb.kdb.storage import get_format
 from elektraweb.kdb.types import FALSE_WORDS
 from elektraweb.kdb.validation import validate_key
 from elektraweb.wire.replies import OperationArgs
 
 MAX_REASON = 500
+SPEC_ROOT = "spec:/"
 
 REASON = QueryParam(
     "reason",
@@ -39,21 +43,48 @@ def reason_of(call: Call) -> str | None:
 async def check_cluster_write(
     target: ClusterTarget, op: str, args: OperationArgs, reason: str | None
 ) -> None:
-    """Refuse (400, naming the key) a write to a critical key without a reason, and a `set` of
-    a value the members' specification does not allow."""
+    """Refuse (400, naming the key) a write that changes a critical key without a reason, and
+    a `set` of a value the members' specification does not allow. A write of a subtree is
+    checked for every key it would change in the desired state."""
     spec = await _members_spec(target, args["key"])
     if spec is None:
         return
-    flag = spec.get(CRITICAL)
-    if flag is not None and flag.casefold() not in FALSE_WORDS and reason is None:
-        key = args["key"]
-        raise BadRequest(
-            f"{key} is critical (its specification sets {CRITICAL}): give a reason for the"
-            " change",
-            code="reason-required",
-            key=key,
-        )
+    if reason is None:
+        if _flagged(spec):
+            raise _reason_required(args["key"])
+        if writes_subtree(op, args):
+            await _check_subtree(target, op, args)
     _check_value(op, args, spec)
+
+
+async def _check_subtree(target: ClusterTarget, op: str, args: OperationArgs) -> None:
+    """Refuse the write if a key it would change (removed, moved away, created or replaced)
+    is critical: by its own metadata or by the members' specification."""
+    try:
+        changes = target.planned(op, args)
+    except ApiError:
+        return  # the write itself meets this refusal, before any member
+    specification = await _members_specification(target)
+    if specification is None:
+        return
+    for change in changes:
+        states = [state for state in (change.old, change.new) if state is not None]
+        own = any(_flagged(state.meta) for state in states)
+        if own or _flagged(specification.meta_for(states[0])):
+            raise _reason_required(change.key)
+
+
+def _flagged(meta: Mapping[str, str]) -> bool:
+    flag = meta.get(CRITICAL)
+    return flag is not None and flag.casefold() not in FALSE_WORDS
+
+
+def _reason_required(key: str) -> BadRequest:
+    return BadRequest(
+        f"{key} is critical (its specification sets {CRITICAL}): give a reason for the change",
+        code="reason-required",
+        key=key,
+    )
 
 
 async def preview_cluster_write(
@@ -80,6 +111,15 @@ async def _members_spec(target: ClusterTarget, key: str) -> dict[str, str] | Non
         return None
     described = explained.get("spec")
     return dict(described["meta"]) if described else {}
+
+
+async def _members_specification(target: ClusterTarget) -> Specification | None:
+    """Every `spec:/` key of the first member that answers (one export); None if none does."""
+    try:
+        _, exported = await target.first_member("export", {"key": SPEC_ROOT, "format": "dump"})
+    except (BadGateway, GatewayTimeout):
+        return None
+    return Specification(get_format("dump").read(exported.get("data", "").encode(), SPEC_ROOT).keys)
 
 
 def _check_value(op: str, args: OperationArgs, spec: dict[str, str]) -> None:

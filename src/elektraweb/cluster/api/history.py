@@ -25,6 +25,7 @@ from elektraweb.cluster.api.targets import Target, cluster_target, instance_targ
 from elektraweb.cluster.audit.history import HistoryEntry, HistoryFilter, KeyState
 from elektraweb.cluster.audit.log import MAX_LIMIT
 from elektraweb.cluster.audit.retention import utc_time
+from elektraweb.cluster.store.releases import Releases
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError
 
@@ -116,10 +117,17 @@ async def revert_entry(call: Call, entry_id: int) -> ApiResponse:
     assert entry.target_id is not None
     target = _target(call, entry.target_type, int(entry.target_id))
     restores = [KeyRestore(change.key, change.after, change.before) for change in found.changes]
-    return await restore(
+    answer = await restore(
         call, target, action="revert", key=entry.key or "/", args={"entry": entry_id},
         restores=restores,
     )  # fmt: skip
+    args = entry.result.get("args")
+    release = args.get("release") if isinstance(args, dict) else None
+    if entry.action == "release" and isinstance(release, int) and not call.query_flag("preview"):
+        # However it is reverted (its rollback, the history, undo), a release reverted is
+        # rolled back: a canary's hold ends, and the next release may be published.
+        Releases(call.services.database).settle(release, "rolled-back")
+    return answer
 
 
 def _rollback(kind: str) -> Handler:

@@ -25,6 +25,7 @@ from elektraweb.kdb.errors import InvalidNameError
 from elektraweb.wire.replies import KeyToSetJSON, OperationArgs
 
 FORMATS = ("dump", "ini", "json", "yaml", "toml")
+STRATEGIES = ("replace", "overwrite", "preserve")
 META: Schema = {"type": "object", "additionalProperties": STRING}
 KEY_STATE: Schema = obj(
     {"exists": BOOLEAN, "name": STRING, "path": STRING, "ls": array(STRING)},
@@ -209,7 +210,7 @@ def _export(call: Call) -> OperationArgs:
 
 def _import(call: Call) -> OperationArgs:
     strategy = call.request.query.get("strategy", "preserve")
-    if strategy not in ("replace", "overwrite", "preserve"):
+    if strategy not in STRATEGIES:
         raise BadRequest(
             f"strategy {strategy!r} is not one of replace, overwrite, preserve", field="strategy"
         )
@@ -393,7 +394,7 @@ KDB_ROUTES = (
             QueryParam(
                 "strategy",
                 "replace, overwrite or preserve (default).",
-                enum("replace", "overwrite", "preserve"),
+                enum(*STRATEGIES),
             ),
             PREVIEW,
         ),

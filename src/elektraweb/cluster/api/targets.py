@@ -6,6 +6,7 @@ target."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import cast
 
@@ -28,7 +29,9 @@ from elektraweb.cluster.audit.log import KeyChange, TargetType
 from elektraweb.cluster.clusters.service import ClusterService
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.services import Services
+from elektraweb.cluster.store.cluster_keys import Row
 from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.operations.store import KeyChange as PlannedChange
 from elektraweb.wire.replies import (
     ChangeJSON,
     KeyStateJSON,
@@ -119,7 +122,7 @@ RECURSIVE_WRITES = frozenset({"mv", "cp", "rm"})
 longer deadline; a write of one key keeps the short one."""
 
 
-def _writes_subtree(op: str, args: OperationArgs) -> bool:
+def writes_subtree(op: str, args: OperationArgs) -> bool:
     return op in SUBTREE_WRITES or (op in RECURSIVE_WRITES and args.get("recursive") is True)
 
 
@@ -133,7 +136,7 @@ class InstanceTarget:
 
     async def call(self, op: str, args: OperationArgs) -> OperationReply:
         config = self._services.config
-        subtree = _writes_subtree(op, args)
+        subtree = writes_subtree(op, args)
         timeout = config.subtree_write_timeout if subtree else config.instance_timeout
         try:
             return await self._services.gateway.call(self.instance, op, args, timeout=timeout)
@@ -185,19 +188,32 @@ class ClusterTarget:
     async def explain(self, key: str) -> OperationReply:
         """The members hold the specification: the first member that answers explains the
         key, as it resolves there (``member`` names it). BadGateway if none answers."""
+        member, reply = await self.first_member("explain", {"key": key})
+        return cast(OperationReply, {**reply, "member": member})
+
+    async def first_member(self, op: str, args: OperationArgs) -> tuple[int, OperationReply]:
+        """The read `op` on the first member that answers, and that member's id; BadGateway
+        if none answers."""
         members = self._services.registry.members(self.id)
         for member in members:
             try:
                 reply = await self._services.gateway.call(
-                    member, "explain", {"key": key}, timeout=self._services.config.instance_timeout
+                    member, op, args, timeout=self._services.config.instance_timeout
                 )
             except GATEWAY_ERRORS:
                 continue
-            return cast(OperationReply, {**reply, "member": member.id})
+            return member.id, reply
         raise BadGateway(
             f"no member of cluster {self.id} answered: its specification is not known",
             cluster=self.id,
         )
+
+    def planned(
+        self, op: str, args: OperationArgs, draft: Mapping[str, Row | None] | None = None
+    ) -> list[PlannedChange]:
+        """The changes the write would make to the desired state (with `draft`'s keys put in
+        first), changing nothing; the API error the write would meet if refused."""
+        return self._cluster_service.planned(self.cluster, op, args, draft or {})
 
     async def write(self, op: str, args: OperationArgs) -> Written:
         """The cluster service reports the key's change as elektrad does: from the desired

@@ -42,7 +42,7 @@ from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.instances.gateway import INSTANCE_ERROR_STATUS
 from elektraweb.cluster.services import SERVICES, Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
-from elektraweb.cluster.store.cluster_keys import DesiredState
+from elektraweb.cluster.store.cluster_keys import DesiredState, Row
 from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Cluster, Instance
 from elektraweb.kdb.key import Key
@@ -121,9 +121,7 @@ class ConvergingClusterService:
     async def preview(self, cluster: Cluster, op: str, args: OperationArgs) -> list[TargetPreview]:
         if op not in WRITES:
             raise BadRequest(f"{op} changes nothing: only writes can be previewed")
-        # The desired store keeps what an operation writes in memory: nothing is committed.
-        store = DesiredStore(self._services.cluster_keys.state(cluster.id), self._search)
-        changes = run_on_cluster(store, op, _of_cluster(cluster, args)).changes
+        changes = self.planned(cluster, op, args, {})
         members = self._services.registry.members(cluster.id)
         previews = await asyncio.gather(
             *(
@@ -132,6 +130,16 @@ class ConvergingClusterService:
             )
         )
         return [accepted(cluster_at(cluster.id), _changes_json(changes)), *previews]
+
+    def planned(
+        self, cluster: Cluster, op: str, args: OperationArgs, draft: Mapping[str, Row | None]
+    ) -> list[KeyChange]:
+        if op not in WRITES:
+            raise BadRequest(f"{op} changes nothing: only writes can be planned")
+        state = self._services.cluster_keys.state(cluster.id)
+        # The desired store keeps what an operation writes in memory: nothing is committed.
+        store = DesiredStore(state.replaced(draft) if draft else state, self._search)
+        return run_on_cluster(store, op, _of_cluster(cluster, args)).changes
 
     @property
     def _search(self) -> SearchLimits:

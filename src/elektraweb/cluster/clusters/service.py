@@ -6,10 +6,13 @@ what a cluster's keys mean for its members. Without one, cluster `kdb*` routes a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NotRequired, Protocol, TypedDict
 
 from elektraweb.cluster.api.preview import TargetPreview
+from elektraweb.cluster.store.cluster_keys import Row
 from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.operations.store import KeyChange
 from elektraweb.wire.json_value import EncodableObject
 from elektraweb.wire.replies import OperationArgs, OperationReply
 
@@ -76,6 +79,14 @@ class ClusterService(Protocol):
         """What the write `op` would change, changing nothing: the cluster's desired state
         first (`{"cluster": id, ...}`), then each member as elektrad previews it. Raise
         `errors.ApiError` if the cluster itself refuses the write."""
+        ...
+
+    def planned(
+        self, cluster: Cluster, op: str, args: OperationArgs, draft: Mapping[str, Row | None]
+    ) -> list[KeyChange]:
+        """The changes the write `op` would make to the cluster's desired state, with the
+        keys of `draft` put in first (None: removed), changing nothing. Raise
+        `errors.ApiError` if the cluster refuses the write."""
         ...
 
     def check_member_write(self, instance: Instance, op: str, args: OperationArgs) -> None:

@@ -50,6 +50,9 @@ CREATE UNIQUE INDEX cluster_release_in_flight ON cluster_releases(cluster_id)
 """The tables, created with the schema and by the migration from version 3 (store.database)."""
 
 DraftOp = Literal["set", "rm"]
+GROUP_ENTRY = "@draft-group"
+"""Where an edit of a group keeps the group in its `meta` column (the schema has no column of
+its own for it): a JSON object `{id, op, key, ...}` under a name no metadata patch may use."""
 ReleaseState = Literal["canary", "published", "rolled-back"]
 HeldState = dict[str, Any] | None
 """A held key's previous `{value, meta}`; None: it did not exist before the release."""
@@ -69,6 +72,8 @@ class DraftEdit:
     key: str
     value: str | None
     meta: dict[str, str | None]
+    group: dict[str, Encodable] | None = None
+    """The drafted subtree write this edit is one key of (`{id, op, key, ...}`), if any."""
 
     def to_json(self) -> dict[str, Encodable]:
         return {
@@ -80,6 +85,10 @@ class DraftEdit:
             "value": self.value,
             "meta": self.meta,
         }
+
+
+NewEdit = tuple[DraftOp, str, str | None, dict[str, str | None]]
+"""An edit to add: op, key, value, metadata patch."""
 
 
 @dataclass(frozen=True)
@@ -123,21 +132,25 @@ class Releases:
 
     # -- drafts ----------------------------------------------------------------------------
 
-    def add_edit(
+    def add_edits(
         self,
         cluster_id: int,
         user: str,
-        op: DraftOp,
-        key: str,
-        value: str | None,
-        meta: dict[str, str | None],
-    ) -> DraftEdit:
-        edit_id = self._write(
-            "INSERT INTO cluster_drafts (cluster_id, user, time, op, key, value, meta)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (cluster_id, user, _now(), op, key, value, json.dumps(meta, sort_keys=True)),
-        )
-        return self._edit(cluster_id, edit_id)
+        edits: list[NewEdit],
+        group: dict[str, Encodable] | None = None,
+    ) -> list[DraftEdit]:
+        """Add `edits` in one transaction; with `group`, as the keys of one drafted write,
+        listed and removed together."""
+        time, ids = _now(), []
+        with self._db.transaction() as db:
+            for op, key, value, meta in edits:
+                kept = meta if group is None else {**meta, GROUP_ENTRY: json.dumps(group)}
+                ids.append(db.execute(
+                    "INSERT INTO cluster_drafts (cluster_id, user, time, op, key, value, meta)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (cluster_id, user, time, op, key, value, json.dumps(kept, sort_keys=True)),
+                ).lastrowid)  # fmt: skip
+        return [self._edit(cluster_id, edit_id or 0) for edit_id in ids]
 
     def draft(self, cluster_id: int) -> list[DraftEdit]:
         """The cluster's draft, oldest edit first."""
@@ -156,9 +169,16 @@ class Releases:
             )
         return _edit_of(row)
 
-    def remove_edit(self, cluster_id: int, edit_id: int) -> None:
-        self._edit(cluster_id, edit_id)
-        self._write("DELETE FROM cluster_drafts WHERE id = ?", (edit_id,))
+    def remove_edit(self, cluster_id: int, edit_id: int) -> list[int]:
+        """Take the edit out of the draft, with every other edit of its group; their ids."""
+        group = self._edit(cluster_id, edit_id).group
+        ids = [edit_id] if group is None else [
+            edit.id for edit in self.draft(cluster_id)
+            if edit.group is not None and edit.group["id"] == group["id"]
+        ]  # fmt: skip
+        with self._db.transaction() as db:
+            db.executemany("DELETE FROM cluster_drafts WHERE id = ?", [(i,) for i in ids])
+        return ids
 
     def clear_draft(self, cluster_id: int, through_id: int) -> None:
         """Drop the edits up to `through_id` (those published); later ones stay."""
@@ -260,6 +280,8 @@ class Releases:
 
 
 def _edit_of(row: sqlite3.Row) -> DraftEdit:
+    meta = json.loads(row["meta"])
+    group = meta.pop(GROUP_ENTRY, None)
     return DraftEdit(
         row["id"],
         row["cluster_id"],
@@ -268,7 +290,8 @@ def _edit_of(row: sqlite3.Row) -> DraftEdit:
         row["op"],
         row["key"],
         row["value"],
-        json.loads(row["meta"]),
+        meta,
+        None if group is None else json.loads(group),
     )
 
 

@@ -14,7 +14,8 @@ export function RelocateForm({ target, path, mode, onClose }) {
     event.preventDefault()
     setProblem(null)
     try {
-      if (await relocate(target, move ? 'kdbMv' : 'kdbCp', path, destination.trim())) onClose()
+      const operation = move ? 'kdbMv' : 'kdbCp'
+      if (await relocate(target, operation, path, destination.trim(), { onDrafted: onClose })) onClose()
     } catch (error) {
       setProblem(error.message)
     }

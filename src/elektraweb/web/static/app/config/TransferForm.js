@@ -6,6 +6,7 @@ import { Dialog } from '../shared/Dialog.js'
 import { Field } from '../shared/Field.js'
 import { confirmChange } from '../history/preview.js'
 import { recording } from '../history/undo.js'
+import { draftOf } from './keyops.js'
 
 const FORMATS = ['dump', 'ini', 'json', 'yaml', 'toml']
 const STRATEGIES = {
@@ -58,7 +59,9 @@ export function TransferForm({ target, base, canImport, onClose }) {
     try {
       const text = await file.text()
       const path = kdbPath(target, 'kdbImport', key)
-      const options = { body: text, query: { format, strategy } }
+      const drafted = () => setStatus(`Added the import of ${file.name} to the draft.`)
+      const draft = draftOf(target, { op: 'import', key, format, strategy, data: text }, drafted)
+      const options = { body: text, query: { format, strategy }, draft }
       if (!(await confirmChange(`import ${file.name} into ${key}`, 'POST', path, options))) return
       const result = await recording(() => request('POST', path, options))
       setStatus(`Imported ${file.name}: ${result.written ?? 0} written, ${result.removed ?? 0} removed.`)

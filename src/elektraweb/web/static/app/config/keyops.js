@@ -36,6 +36,12 @@ function confirmed(target, method, operation, key, options, action) {
 /** Whether a write on `target` is confirmed with its preview first: every cluster write. */
 const confirmsEvery = (target) => target.kind === 'cluster'
 
+/** The confirm step's "Add to draft" of a cluster's subtree write (`edit`, as the draft takes
+ * it); null on an instance, which has no draft. */
+export function draftOf(target, edit, onDrafted) {
+  return target.kind === 'cluster' ? { cluster: target.id, edit, onDrafted } : null
+}
+
 async function readKey(target, key) {
   const found = await request('GET', kdbPath(target, 'kdb', key))
   return found.exists ? { value: found.value ?? null, meta: found.meta ?? {} } : null
@@ -114,7 +120,8 @@ export async function createKey(target, key, value, meta) {
 /** Delete a key and everything below it, after confirming what goes (the confirm step says
  * `consequence`, if given); a notice offers undo. */
 export async function deleteKey(target, key, { consequence = null } = {}) {
-  if (!(await confirmed(target, 'DELETE', 'kdb', key, { consequence }, `delete ${key}`))) return false
+  const draft = draftOf(target, { op: 'rm', key, recursive: true })
+  if (!(await confirmed(target, 'DELETE', 'kdb', key, { consequence, draft }, `delete ${key}`))) return false
   await recording(() => write(target, 'DELETE', 'kdb', key, {}, `remove ${key}`))
   await showChanged(target, key, { structural: true, removed: true })
   const undo = getState().history.undo
@@ -126,11 +133,13 @@ export async function deleteKey(target, key, { consequence = null } = {}) {
   return true
 }
 
-/** Move (rename) or copy a key with everything below it, after confirming what changes. */
-export async function relocate(target, operation, key, destination) {
+/** Move (rename) or copy a key with everything below it, after confirming what changes (on a
+ * cluster, the confirm step may put it into the draft instead, then calls `onDrafted`). */
+export async function relocate(target, operation, key, destination, { onDrafted } = {}) {
   const verb = operation === 'kdbMv' ? 'move' : 'copy'
   const action = `${verb} ${key} to ${destination}`
-  if (!(await confirmed(target, 'POST', operation, key, { body: destination }, action))) return false
+  const draft = draftOf(target, { op: verb === 'move' ? 'mv' : 'cp', key, target: destination }, onDrafted)
+  if (!(await confirmed(target, 'POST', operation, key, { body: destination, draft }, action))) return false
   await recording(() => write(target, 'POST', operation, key, { body: destination }, action))
   await showChanged(target, key, { structural: true })
   await showChanged(target, destination, { structural: true })

@@ -16,6 +16,7 @@ export function ConfirmChanges() {
         <${PreviewTargets} targets=${confirm.targets} />
         <div class="dialog-actions">
           ${!refused && html`<button class="primary" onClick=${() => answerConfirm(true)}>Apply</button>`}
+          ${!refused && confirm.draftable && html`<button onClick=${() => answerConfirm('draft')}>Add to draft</button>`}
           <button class="ghost" onClick=${() => answerConfirm(false)}>Cancel</button>
         </div>
       </div>

@@ -5,12 +5,30 @@ import { notify, useStore } from '../shared/store.js'
 import { exactTime, relativeTime } from '../shared/format.js'
 import { describeChange, describeEntry, revertEntry } from './undo.js'
 import { ChangeList } from './ChangeList.js'
+import { promote, readReleases, rollBack } from '../releases/releases.js'
 
 const SHOWN = 20
 
+/** The release a cluster's history entry published, by its id, or null. */
+const releaseOf = (entry) => (entry.action === 'release' ? entry.args?.release ?? null : null)
+
+/** The cluster's releases by id, read when the entries shown include one; and a reload. */
+function useReleases(target, entries) {
+  const [releases, setReleases] = useState({})
+  const wanted = target.kind === 'cluster' && (entries ?? []).some((entry) => releaseOf(entry) !== null)
+  async function loadReleases() {
+    if (!wanted) return
+    const found = await readReleases(target.id)
+    setReleases(Object.fromEntries(found.map((release) => [release.id, release])))
+  }
+  useEffect(() => { loadReleases().catch(() => {}) }, [target.kind, target.id, wanted, entries])
+  return [releases, loadReleases]
+}
+
 /** The key's history from the audit log: who changed it when, and from what to what. An
  * editor can revert a change; one that would overwrite a later change is refused and says
- * which keys changed, with "Revert anyway" to overwrite them on purpose. */
+ * which keys changed, with "Revert anyway" to overwrite them on purpose. A cluster's release
+ * is promoted (while a canary) or rolled back from its entry, as in the Draft dialog. */
 export function KeyHistory({ target, path, revision, editable }) {
   const [entries, setEntries] = useState(null)
   const [problem, setProblem] = useState(null) // {entry?, keys?, message}
@@ -45,6 +63,22 @@ export function KeyHistory({ target, path, revision, editable }) {
     if (audited !== null) load()
   }, [audited])
 
+  const [releases, loadReleases] = useReleases(target, entries)
+
+  async function act(what, entry, release) {
+    setBusy(true)
+    setProblem(null)
+    try {
+      await (what === 'promote' ? promote : rollBack)(target.id, release.id)
+      notify(`${what === 'promote' ? 'Promoted' : 'Rolled back'} "${release.message}"`)
+      await Promise.all([load(), loadReleases()])
+    } catch (error) {
+      setProblem({ entry, keys: null, message: error.message })
+    } finally {
+      setBusy(false)
+    }
+  }
+
   async function revert(entry, force = false) {
     setBusy(true)
     setProblem(null)
@@ -73,6 +107,8 @@ export function KeyHistory({ target, path, revision, editable }) {
               <time datetime=${entry.time} title=${exactTime(entry.time)}>${relativeTime(entry.time)}</time>
               ${editable && html`<button class="ghost" disabled=${busy} onClick=${() => revert(entry)}>Revert</button>`}
             </div>
+            ${releases[releaseOf(entry)] && html`<${ReleaseActions} release=${releases[releaseOf(entry)]}
+              editable=${editable} busy=${busy} onAct=${(what, release) => act(what, entry, release)} />`}
             <${ChangeList} changes=${entry.changes.filter((change) => change.key === path)} />
             ${problem?.entry?.id === entry.id && html`
               <div class="warning" role="alert" data-testid="revert-conflict">
@@ -87,5 +123,18 @@ export function KeyHistory({ target, path, revision, editable }) {
           </li>`)}
       </ol>
     </details>
+  `
+}
+
+/** A release's state on its history entry, with promote (a canary) and roll back (not yet). */
+function ReleaseActions({ release, editable, busy, onAct }) {
+  return html`
+    <div class="release-actions" data-release=${release.id} data-state=${release.state}>
+      <span class="muted small">Release "${release.message}": ${release.state}</span>
+      ${editable && release.state === 'canary' && html`<button disabled=${busy}
+        onClick=${() => onAct('promote', release)}>Promote</button>`}
+      ${editable && release.state !== 'rolled-back' && html`<button class="ghost" disabled=${busy}
+        onClick=${() => onAct('rollback', release)}>Roll back</button>`}
+    </div>
   `
 }

@@ -1,26 +1,35 @@
 // The confirm step of a write: clusterd previews it (`?preview=true`, nothing changes), the
-// user sees what would change on each target and each cluster member, then applies or cancels.
+// user sees what would change on each target and each cluster member, then applies or cancels,
+// or (a cluster's subtree write) adds it to the cluster's draft instead.
 
-import { getState, update } from '../shared/store.js'
+import { getState, notify, update } from '../shared/store.js'
 import { ApiError, request } from '../shared/api.js'
+import { addEdit } from '../releases/releases.js'
 
 /**
  * Preview the write `method path` (with `query` and `body`) and ask the user, once: a
  * destructive write's `consequence` is said in the same step. Resolves true to apply it, false
  * if they cancelled. A preview that finds nothing to change still asks. A write refused on
  * every target is shown without Apply, and once closed rejects with the refusal, as the write
- * itself would have.
+ * itself would have. With `draft` (`{cluster, edit, onDrafted}`), the step also offers "Add to
+ * draft": the edit goes into that cluster's draft, nothing is written, and it resolves false
+ * after calling `onDrafted(entry)`.
  */
-export async function confirmChange(title, method, path, { body, query, consequence = null } = {}) {
+export async function confirmChange(title, method, path, { body, query, consequence = null, draft = null } = {}) {
   const preview = await request(method, path, { body, query: { ...query, preview: 'true' } })
   // One question at a time: a new one answers the one before with "cancel".
   getState().confirm?.resolve(false)
-  const apply = await new Promise((resolve) => {
-    update({ confirm: { title, consequence, targets: preview.targets, resolve } })
+  const answer = await new Promise((resolve) => {
+    update({ confirm: { title, consequence, targets: preview.targets, draftable: draft !== null, resolve } })
   })
   const refusal = refusedEverywhere(preview.targets)
   if (refusal) throw new ApiError(400, { error: refusal }, method, path)
-  return apply
+  if (answer !== 'draft') return answer
+  const entry = await addEdit(draft.cluster, draft.edit)
+  update((s) => ({ drafted: s.drafted + 1 }))
+  notify(`Added to the draft: ${title}${entry.count ? ` (${entry.count} keys)` : ''}`)
+  draft.onDrafted?.(entry)
+  return false
 }
 
 /** The refusal a write meets on every target of its preview, or null if it changes something. */
@@ -28,9 +37,10 @@ export function refusedEverywhere(targets) {
   return targets.every((target) => target.refused) ? targets[0]?.refused ?? null : null
 }
 
-export function answerConfirm(apply) {
+/** Answer the confirm step: true (apply), false (cancel) or 'draft' (add to the draft). */
+export function answerConfirm(answer) {
   const confirm = getState().confirm
   if (!confirm) return
   update({ confirm: null })
-  confirm.resolve(apply)
+  confirm.resolve(answer)
 }

@@ -12,8 +12,9 @@ import {
 export function DraftButton({ cluster, editable }) {
   const [open, setOpen] = useState(false)
   const [count, setCount] = useState(null)
+  const drafted = useStore((s) => s.drafted) // an edit added from a confirm step
   const refresh = () => readDraft(cluster.id).then((draft) => setCount(draft.count), () => setCount(null))
-  useEffect(() => { refresh() }, [cluster.id])
+  useEffect(() => { refresh() }, [cluster.id, drafted])
   return html`
     <button onClick=${() => setOpen(true)} data-testid="draft-button">
       Draft <span class="count" aria-label=${`${count ?? 0} edits`}>${count ?? '…'}</span>
@@ -22,7 +23,17 @@ export function DraftButton({ cluster, editable }) {
       onClose=${() => { setOpen(false); refresh() }} />`}`
 }
 
+const keys = (count) => `${count} ${count === 1 ? 'key' : 'keys'}`
+
+/** A drafted subtree write: one entry for all the keys it changes. */
+function describeGroup(edit) {
+  if (edit.op === 'rm') return `delete ${edit.key} and everything below it (${keys(edit.count)})`
+  if (edit.op === 'import') return `import ${edit.format} into ${edit.key} (${keys(edit.count)})`
+  return `${edit.op === 'mv' ? 'move' : 'copy'} ${edit.key} to ${edit.target} (${keys(edit.count)})`
+}
+
 function describeEdit(edit) {
+  if (edit.group) return describeGroup(edit)
   if (edit.op === 'rm') return `delete ${edit.key}`
   const meta = Object.keys(edit.meta).length ? ` (metadata ${Object.keys(edit.meta).join(', ')})` : ''
   return `set ${edit.key}${edit.value == null ? '' : ` = ${edit.value}`}${meta}`

@@ -19,6 +19,7 @@ const initial = {
   memberResults: null, // the last cluster write: {action, key, reply | error, at}
   history: { undo: null, redo: null }, // what undo and redo revert, from clusterd: see history/undo.js
   confirm: null, // a write waiting for the user to confirm its previewed changes: see history/preview.js
+  drafted: 0, // edits added to a cluster's draft from a confirm step, counted: releases/ReleasesDialog.js
   audit: { filters: {}, entries: [], loading: false },
   audited: null, // the newest finished audit entry published, {type, id, key, entry}: history/KeyHistory.js
   errors: [], // {id, message, cause, details, count}
