@@ -142,3 +142,29 @@ async def test_a_delete_and_its_restore_leave_the_file_byte_for_byte(
     assert (await link.request("get", {"key": f"{root}/server/port"}))["meta"] == {
         "check/type": "long"
     }
+
+
+async def test_a_restore_of_a_critical_key_needs_a_reason(link: ZmqTransport, area: str) -> None:
+    """A revert or rollback through clusterd passes the user's reason on, as a set does; a
+    restore without one is refused in its transaction, naming the key, and changes nothing."""
+    spec = "spec:" + area.removeprefix("user:") + "/secret"
+    marked = {"key": spec, "name": "critical", "value": "1", "reason": "holds a password"}
+    await link.request("meta-set", marked)
+    secret = f"{area}/secret"
+    written = await link.request("set", {"key": secret, "value": "new", "reason": "rotate"})
+    args: dict[str, Any] = {
+        "key": area,
+        "keys": [{"name": secret, "value": "old"}, {"name": f"{area}/plain", "value": "p"}],
+        "removals": [],
+        "expect": {secret: written["revision"], f"{area}/plain": None},
+    }
+    with pytest.raises(RemoteError) as refused:
+        await link.request("restore", args)
+    assert refused.value.code is ErrorCode.REASON_REQUIRED and refused.value.key == secret
+    assert await value_of(link, secret) == "new"
+    assert await value_of(link, f"{area}/plain") == "<missing>"
+
+    restored = await link.request("restore", {**args, "reason": "the rotation broke logins"})
+    assert restored["restored"] == 2
+    assert await value_of(link, secret) == "old"
+    await link.request("rm", {"key": spec, "reason": "the test is over"})

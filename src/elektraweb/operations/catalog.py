@@ -51,12 +51,7 @@ KEY_OPERATIONS: dict[str, Operation] = {
             frozenset({"key", "format", "data", "strategy", "cluster", "reason"}),
             True,
         ),
-        Operation(
-            "restore",
-            subtrees.restore,
-            frozenset({"key", "keys", "removals", "expect", "cluster"}),
-            True,
-        ),
+        Operation("restore", subtrees.restore, _WRITE | {"keys", "removals"}, True),
     )
 }
 """Every operation whose rules are the KeySet's alone (docs/protocol.md §4); elektrad adds

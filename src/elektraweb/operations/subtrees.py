@@ -138,7 +138,7 @@ def restore(store: KeyStore, args: Args) -> OperationResult:
         isinstance(revision, str | None) for revision in expected.values()
     ):
         raise bad_request("restore: argument 'expect' must map key names to a revision or null")
-    transaction = Transaction(store, root, cluster=args.cluster())
+    transaction = Transaction(store, root, cluster=args.cluster(), reason=args.reason())
     for name, revision in expected.items():
         transaction.expect(_below(root, canonical_name(name), "expected key"), revision)
     for name in removals:
