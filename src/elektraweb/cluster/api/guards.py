@@ -57,6 +57,16 @@ async def check_cluster_write(
     _check_value(op, args, spec)
 
 
+async def check_cluster_restore(
+    target: ClusterTarget, args: OperationArgs, reason: str | None
+) -> None:
+    """Refuse (400, naming the key) a `restore` (a revert, a rollback, a release) that would
+    change a critical key without a reason; its root is only the keys' common parent, so
+    only the keys it changes count."""
+    if reason is None:
+        await _check_subtree(target, "restore", args)
+
+
 async def _check_subtree(target: ClusterTarget, op: str, args: OperationArgs) -> None:
     """Refuse the write if a key it would change (removed, moved away, created or replaced)
     is critical: by its own metadata or by the members' specification."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from elektraweb.cluster.api.audit import PAGING, WHO_WHAT_WHERE
 from elektraweb.cluster.api.errors import BadRequest, NotFound
+from elektraweb.cluster.api.guards import REASON, reason_of
 from elektraweb.cluster.api.kdb_operations import PREVIEW
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.preview import PREVIEW_SCHEMA
@@ -107,7 +108,8 @@ async def revert(call: Call) -> ApiResponse:
 
 
 async def revert_entry(call: Call, entry_id: int) -> ApiResponse:
-    """Put back the keys of history entry `entry_id` as a new audited change (`revert`)."""
+    """Put back the keys of history entry `entry_id` as a new audited change (`revert`),
+    with the request's `?reason=` (a critical key among them needs one)."""
     found: HistoryEntry | None = call.services.history.entry(entry_id)
     if found is None:
         raise NotFound(f"history entry {entry_id} is not a change of keys", entry=entry_id)
@@ -119,7 +121,7 @@ async def revert_entry(call: Call, entry_id: int) -> ApiResponse:
     restores = [KeyRestore(change.key, change.after, change.before) for change in found.changes]
     answer = await restore(
         call, target, action="revert", key=entry.key or "/", args={"entry": entry_id},
-        restores=restores,
+        restores=restores, reason=reason_of(call),
     )  # fmt: skip
     args = entry.result.get("args")
     release = args.get("release") if isinstance(args, dict) else None
@@ -153,8 +155,9 @@ def _rollback(kind: str) -> Handler:
             for name in sorted(first_before, key=names.sort_key)
         ]
         return await restore(
-            call, target, action="rollback", key=root, args={"at": at}, restores=restores
-        )
+            call, target, action="rollback", key=root, args={"at": at}, restores=restores,
+            reason=reason_of(call),
+        )  # fmt: skip
 
     return rollback
 
@@ -188,7 +191,7 @@ ROUTES = (
         "Put back the keys of one change as they were before it, as a new audited change;"
         " 409 names the keys that changed since",
         "history",
-        query=(FORCE, PREVIEW),
+        query=(FORCE, PREVIEW, REASON),
         response=RESTORED,
         errors=(400, 404, 409, 423, 502, 504),
     ),
@@ -202,7 +205,7 @@ ROUTES = (
             " audited change; 409 names the keys that changed outside the history",
             "history",
             body=obj({"key": STRING, "at": STRING}),
-            query=(FORCE, PREVIEW),
+            query=(FORCE, PREVIEW, REASON),
             response=RESTORED,
             errors=(400, 404, 409, 423, 502, 504),
         )

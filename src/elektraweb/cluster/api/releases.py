@@ -11,6 +11,7 @@ from typing import NotRequired, TypedDict
 
 from elektraweb.cluster.api.drafts import TAG, folded, releases_of, target_of
 from elektraweb.cluster.api.errors import BadRequest, Conflict
+from elektraweb.cluster.api.guards import REASON
 from elektraweb.cluster.api.history import FORCE, RESTORED, revert_entry
 from elektraweb.cluster.api.kdb_operations import PREVIEW
 from elektraweb.cluster.api.messages import ApiResponse
@@ -78,8 +79,9 @@ async def publish(call: Call) -> ApiResponse:
         release = releases.begin(target.id, call.principal.user, message, canary, held)
     args = {"message": message, "canary": canary, "release": release and release.id}
     try:
+        # The release's message is its reason: a critical key needs none besides.
         answer = await restore(call, target, action="release", key=root, args=args,
-                               restores=restores)  # fmt: skip
+                               restores=restores, reason=message)  # fmt: skip
     except BaseException:
         if release is not None:
             releases.discard(release.id)
@@ -126,7 +128,13 @@ async def promote_release(call: Call) -> ApiResponse:
         action="promote",
         target_type="cluster",
         target_id=target.id,
-        result={"ok": True, "release": release.id, "entry": release.entry, "members": members},
+        result={
+            "ok": True,
+            "release": release.id,
+            "entry": release.entry,
+            "members": members,
+            "args": {"reason": release.message},  # the release's change, now on every member
+        },
     )
     promoted = releases.release(target.id, release.id)
     return ApiResponse(200, {**promoted.to_json(), "members": members})
@@ -168,8 +176,9 @@ ROUTES = (
     Route(
         "POST", f"{_CLUSTER}/releases/{{release}}/rollback", rollback_release, "editor",
         "Roll a release back as one: a revert of its audit entry on every member (a canary's"
-        " hold ends); 409 names the keys changed since, unless forced",
-        TAG, query=(FORCE, PREVIEW), response={"anyOf": [RELEASE, RESTORED]},
+        " hold ends); 409 names the keys changed since, unless forced; a critical key among"
+        " them needs `reason`",
+        TAG, query=(FORCE, PREVIEW, REASON), response={"anyOf": [RELEASE, RESTORED]},
         errors=_WRITE_ERRORS,
     ),
 )  # fmt: skip

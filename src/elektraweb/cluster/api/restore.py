@@ -15,9 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, BadRequest, Conflict, GatewayTimeout
+from elektraweb.cluster.api.guards import check_cluster_restore
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call
-from elektraweb.cluster.api.targets import Target, audited_changes
+from elektraweb.cluster.api.targets import ClusterTarget, Target, audited_changes
 from elektraweb.cluster.audit.history import AuditedState, KeyState
 from elektraweb.kdb import names
 from elektraweb.wire.replies import KeyToSetJSON, OperationArgs
@@ -76,9 +77,12 @@ async def restore(
     key: str,
     args: Mapping[str, object],
     restores: Sequence[KeyRestore],
+    reason: str | None,
 ) -> ApiResponse:
     """Put `restores` back on `target` as the audited change `action`; `?force=true` skips
-    the compare, `?preview=true` answers what would change and changes nothing."""
+    the compare, `?preview=true` answers what would change and changes nothing. A critical
+    key among them needs `reason`, checked as a write's (`api.guards`): by clusterd before a
+    cluster's fan-out, by elektrad in the restore's transaction."""
     too_large = [
         r.key
         for r in restores
@@ -106,6 +110,10 @@ async def restore(
         return ApiResponse(
             200, {"preview": True, "targets": await target.preview("restore", write)}
         )
+    if isinstance(target, ClusterTarget):
+        await check_cluster_restore(target, write, reason)
+    elif reason is not None:
+        write["reason"] = reason
     audit = call.services.audit
     intent = await audit.intend(
         user=call.principal.user,
@@ -113,7 +121,7 @@ async def restore(
         target_type=target.kind,
         target_id=target.id,
         key=key,
-        args={**args, "force": bool(changed)},
+        args={**args, "force": bool(changed)} | ({"reason": reason} if reason else {}),
     )
     try:
         written = await target.write("restore", write)
