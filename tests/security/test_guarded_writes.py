@@ -120,3 +120,47 @@ async def test_a_subtree_write_over_a_critical_key_needs_a_reason_over_websocket
         ("rm", "retired"),
         ("set", "initial"),
     ]
+
+
+async def test_an_undo_of_a_critical_change_needs_a_reason_over_websocket_and_rest(
+    site: Site,
+) -> None:
+    """The instance's elektrad refuses the revert in its transaction until the reason given
+    to clusterd reaches it; the cluster's revert is refused by clusterd before its fan-out."""
+    await _specified(site)
+    instance = f"/api/instances/{site.instance}/kdb/{CRITICAL}"
+    status, _ = await site.admin("PUT", f"{instance}?reason=new%20key", "s3cret")
+    assert status == 200
+    status, undo = await site.admin("GET", "/api/history/undo")
+    assert status == 200 and undo["undo"]["key"] == CRITICAL, undo
+    revert = f"/api/history/{undo['undo']['id']}/revert"
+    status, token = await site.admin("POST", "/api/tokens", {"name": "script"})
+    assert status == 201, token
+    url = site.clusterd.url.replace("http", "ws", 1) + f"/zmq?token={token['token']}"
+    zws = await open_zws(site.admin.session, url)
+    try:
+        refused = await zws.request(b"1", {"method": "POST", "path": revert})
+    finally:
+        await zws.ws.close()
+    assert refused["status"] == 400, refused
+    assert refused["body"]["error"]["code"] == "reason-required"
+    assert refused["body"]["error"]["key"] == CRITICAL
+    assert "s3cret" in await site.host.kdb("get", CRITICAL)
+    status, reverted = await site.admin("POST", f"{revert}?reason=created%20by%20mistake")
+    assert status == 200, reverted
+    assert CRITICAL not in await site.host.kdb("ls", "system:/app")
+    status, entries = await site.admin("GET", f"/api/history?instance={site.instance}&limit=1")
+    assert (entries[0]["action"], entries[0]["args"]["reason"]) == (
+        "revert", "created by mistake",
+    )  # fmt: skip
+
+    cluster = f"/api/clusters/{site.cluster}"
+    status, _ = await site.admin("PUT", f"{cluster}/kdb/{CRITICAL}?reason=shared", "c1")
+    assert status == 200
+    body = {"key": "system:/app", "at": "2000-01-01T00:00:00Z"}
+    status, refused_body = await site.admin("POST", f"{cluster}/rollback", body)
+    assert status == 400 and refused_body["error"]["key"] == CRITICAL, refused_body
+    assert "c1" in await site.host.kdb("get", CRITICAL)
+    status, rolled = await site.admin("POST", f"{cluster}/rollback?reason=unshare", body)
+    assert status == 200, rolled
+    assert CRITICAL not in await site.host.kdb("ls", "system:/app")
