@@ -1,8 +1,10 @@
 """Issue 12 in the browser: real counts and small reads in the tree, a subtree delete that asks
-first with its consequence, and the key panel's effective value (cascading resolution)."""
+first with its consequence, the key panel's effective value (cascading resolution), and a
+critical key's reason, asked for its write and its undo alike."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -159,6 +161,38 @@ def test_a_critical_key_asks_for_a_reason_which_the_audit_log_keeps(
         "GET", f"/api/audit?instance={typed['instance']}&key=system:/typed/secret"
     ).body
     assert entries[0]["result"]["args"]["reason"] == "rotated after the leak"
+
+
+def test_undo_of_a_critical_change_asks_for_a_reason_which_the_audit_log_keeps(
+    ui: WebUI, stack: Stack, typed: dict[str, Any]
+) -> None:
+    page, key, host = ui.page, "system:/typed/secret", typed["host"]
+    before = host.kdb("get", key).stdout.strip()
+    ui.open_target("instance", typed["instance"], "typed-1")
+    ui.reveal(key)
+    page.once("dialog", lambda dialog: dialog.accept("try a longer one"))
+    ui.type_value("longer-secret")
+    expect(ui.row(key).locator(".key-value")).to_have_text("longer-secret")
+
+    prompts: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        prompts.append(dialog.message)
+        dialog.accept("the longer one breaks the client")
+
+    page.once("dialog", answer)
+    undo = page.get_by_role("button", name="↶ Undo")
+    expect(undo).to_have_attribute("title", re.compile(f"set {re.escape(key)} on typed-1"))
+    undo.click()
+    expect(page.locator(".notice", has_text="Undone")).to_be_visible()
+    assert f"{key} is critical" in prompts[0]
+    assert host.kdb("get", key).stdout.strip() == before
+    expect(ui.row(key).locator(".key-value")).to_have_text(before)
+    entries = stack.admin().request(
+        "GET", f"/api/history?instance={typed['instance']}&key={key}&limit=1"
+    ).body
+    assert entries[0]["action"] == "revert"
+    assert entries[0]["args"]["reason"] == "the longer one breaks the client"
 
 
 def test_unregistering_an_instance_asks_first_and_says_what_happens(
