@@ -160,7 +160,8 @@ ROUTES = (
         "POST", f"{_CLUSTER}/draft/publish", publish, "editor",
         "Publish the draft as one audited release with a message: one write of the desired"
         " state, fanned out to every member, or with `canary` only to those members until"
-        " promoted; `?preview=true` answers the draft's diff per member",
+        " promoted; `?preview=true` answers the draft's diff per member; the message is the"
+        " reason a critical key needs",
         TAG, body=PUBLISH, query=(FORCE, PREVIEW), status=201,
         response={"anyOf": [RELEASE, RESTORED]}, errors=_WRITE_ERRORS,
     ),
