@@ -147,7 +147,7 @@ class KDB:
         that describe keys below ``parent``, the ``default:/`` keys they create, and the
         ``proc:/`` keys this KDB keeps in memory. It is the caller's own copy.
         """
-        return self.view(parent).copy()
+        return self.view(parent).lend()
 
     def view(self, parent: str = "/") -> KeySet:
         """The keys ``get`` returns, without copying them: read-only.

@@ -25,16 +25,33 @@ class KeySet:
     Lookup is a dict access. The order is computed when first needed: building a KeySet of n
     keys costs one sort, and keys added to an ordered KeySet are merged in on the next ordered
     access (timsort merges the two sorted runs in linear time).
+
+    A KeySet made by :meth:`lend` (what ``KDB.get`` returns) holds keys it shares with a set
+    that never changes (the KDB's view): it copies each such key the first time it hands it
+    out (``lookup``, iteration, ``remove``, and the sets ``below``/``cut`` make), so its
+    caller can change every key it is given and the shared originals never change.
     """
 
-    __slots__ = ("_added", "_keys", "_order", "_sort_keys")
+    __slots__ = ("_added", "_keys", "_lent", "_order")
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
         self._keys: dict[str, Key] = {}
         self._order: list[Key] | None = None
-        self._sort_keys: list[names.SortKey] = []
         self._added: list[Key] = []
+        # The keys by name this set shares with a set that never changes; None: it shares none.
+        self._lent: dict[str, Key] | None = None
         self.extend(keys)
+
+    @classmethod
+    def ordered(cls, keys: list[Key]) -> KeySet:
+        """A KeySet that takes over ``keys``, which are in libelektra's order already (a
+        format's read): it needs no sort. Keys of the same name (the later one is kept)
+        are sorted as in ``KeySet(keys)``."""
+        result = cls()
+        result._keys = {key.name: key for key in keys}
+        if len(result._keys) == len(keys):
+            result._order = keys
+        return result
 
     def add(self, key: Key) -> None:
         """Insert or replace the key of the same name."""
@@ -45,15 +62,48 @@ class KeySet:
         if previous is None:
             self._added.append(key)
             return
-        index = bisect_left(self._sort_keys, previous.sort_key)
+        self._replace_in_order(previous, key)
+
+    def _replace_in_order(self, previous: Key, key: Key) -> None:
+        assert self._order is not None
+        index = bisect_left(self._order, previous.sort_key, key=_by_sort_key)
         if index < len(self._order) and self._order[index] is previous:
             self._order[index] = key
         else:  # replaced a key that was itself added since the last ordering
             self._added[self._added.index(previous)] = key
 
+    def _own(self, key: Key) -> Key:
+        """``key`` (one of this set's, or one just removed) as the caller may change it: a
+        shared key is copied, and the copy takes its place in the set."""
+        lent = self._lent
+        if lent is None or lent.get(key.name) is not key:
+            return key
+        mine = key.copy()
+        if self._keys.get(key.name) is key:
+            self._keys[key.name] = mine
+            if self._order is not None:
+                self._replace_in_order(key, mine)
+        return mine
+
+    def lend(self) -> KeySet:
+        """A KeySet of these keys for a caller to change as it likes, at the cost of copying
+        two containers: each key is copied only when the new set first hands it out. This
+        set must never change afterwards (a KDB view)."""
+        result = KeySet()
+        result._order = list(self._merge_added())
+        result._keys = dict(self._keys)
+        # All of this set's keys, its own and those it shares itself, are the new set's to copy.
+        result._lent = self._keys
+        return result
+
     def extend(self, keys: Iterable[Key]) -> None:
         """Add every key of ``keys``; another KeySet with none of these names is taken over
         in bulk (its keys are shared, not copied), which costs no per-key work."""
+        if isinstance(keys, KeySet) and keys._lent is not None and keys._lent is not self._lent:
+            if self._lent is None:
+                self._lent = keys._lent  # copying more keys than needed is only a cost
+            else:  # shares keys of two sources: hand those of ``keys`` over as copies
+                keys = list(keys)
         if not self._keys and self._order is None and isinstance(keys, list):
             # A new KeySet of a list (a format's read): no order to keep up yet, and a
             # later key replaces an earlier one of the same name, as ``add`` does.
@@ -63,7 +113,6 @@ class KeySet:
             if not self._keys:
                 self._keys = dict(keys._keys)
                 self._order = None if keys._order is None else list(keys._order)
-                self._sort_keys = list(keys._sort_keys)
                 self._added = list(keys._added)
                 return
             self._keys.update(keys._keys)
@@ -74,6 +123,10 @@ class KeySet:
             self.add(key)
 
     def lookup(self, name: str) -> Key | None:
+        key = self._find(name)
+        return None if key is None else self._own(key)
+
+    def _find(self, name: str) -> Key | None:
         key = self._keys.get(name)
         if key is None:
             try:
@@ -83,16 +136,16 @@ class KeySet:
         return key
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.lookup(name) is not None
+        return isinstance(name, str) and self._find(name) is not None
 
     def remove(self, name: str) -> Key | None:
         key = self._keys.pop(names.canonical(name), None)
-        if key is not None and self._order is not None:
-            self._merge_added()
-            index = bisect_left(self._sort_keys, key.sort_key)
-            del self._order[index]
-            del self._sort_keys[index]
-        return key
+        if key is None:
+            return None
+        if self._order is not None:
+            order = self._merge_added()
+            del order[bisect_left(order, key.sort_key, key=_by_sort_key)]
+        return self._own(key)
 
     def remove_all(self, removed: Iterable[str]) -> None:
         """Remove the keys of these names, if present."""
@@ -107,7 +160,6 @@ class KeySet:
             present = self._keys.get
             self._added = [key for key in self._added if present(key.name) is key]
             self._order = [key for key in self._order if present(key.name) is key]
-            self._sort_keys = [key.sort_key for key in self._order]
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -117,9 +169,7 @@ class KeySet:
         if order is not None and len(self._added) <= _FEW_CHANGES:
             # A handful of keys added to a big ordered set: insert each where it belongs.
             for key in self._added:
-                index = bisect_left(self._sort_keys, key.sort_key)
-                order.insert(index, key)
-                self._sort_keys.insert(index, key.sort_key)
+                order.insert(bisect_left(order, key.sort_key, key=_by_sort_key), key)
             self._added = []
             return order
         if order is None:
@@ -128,11 +178,24 @@ class KeySet:
             order = sorted(order + self._added, key=_by_sort_key)
         self._added = []
         self._order = order
-        self._sort_keys = [key.sort_key for key in order]
         return order
 
     def __iter__(self) -> Iterator[Key]:
-        return iter(self._merge_added())
+        order = self._merge_added()
+        return iter(order) if self._lent is None else self._handing_out(order)
+
+    def _handing_out(self, order: list[Key]) -> Iterator[Key]:
+        lent = self._lent
+        assert lent is not None
+        for index, key in enumerate(order):
+            name = key.name
+            if lent.get(name) is key:
+                if order is self._order and self._keys.get(name) is key:
+                    key = key.copy()  # in place, without the search ``_own`` makes
+                    order[index] = self._keys[name] = key
+                else:  # the set changed while it was iterated
+                    key = self._own(key)
+            yield key
 
     def names(self) -> list[str]:
         return [key.name for key in self._merge_added()]
@@ -143,19 +206,22 @@ class KeySet:
         return self._span_below_parts(namespace, parts)
 
     def _span_below_parts(self, namespace: str, parts: tuple[str, ...]) -> tuple[int, int]:
-        self._merge_added()
+        order = self._merge_added()
         own = names.unescaped(namespace, parts)
         prefix = own + b"\x00" if parts else own
-        start = bisect_left(self._sort_keys, own)
-        end = bisect_left(self._sort_keys, prefix + _ABOVE_ALL, start)
+        start = bisect_left(order, own, key=_by_sort_key)
+        end = bisect_left(order, prefix + _ABOVE_ALL, start, key=_by_sort_key)
         return start, end
 
     def _slice(self, start: int, end: int) -> KeySet:
-        order = self._merge_added()[start:end]
+        everything = self._merge_added()
         result = KeySet()
-        result._keys = {key.name: key for key in order}
-        result._order = order
-        result._sort_keys = self._sort_keys[start:end]
+        if start == 0 and end == len(everything):
+            result._keys, result._order = dict(self._keys), list(everything)
+        else:
+            result._order = everything[start:end]
+            result._keys = {key.name: key for key in result._order}
+        result._lent = self._lent
         return result
 
     def below(self, name: str) -> KeySet:
@@ -175,7 +241,6 @@ class KeySet:
             del self._keys[key_name]
         if self._order is not None:
             del self._order[start:end]
-            del self._sort_keys[start:end]
         return taken
 
     def children(
@@ -207,7 +272,7 @@ class KeySet:
         if after is not None:
             _, after_namespace, after_parts = names.parse(after)
             sort_key = names.unescaped(after_namespace, after_parts)
-            index = max(index, bisect_right(self._sort_keys, sort_key, start, end))
+            index = max(index, bisect_right(order, sort_key, start, end, key=_by_sort_key))
             if after_namespace == namespace and after_parts[:base_depth] == base:
                 # Levels that are prefixes of ``after`` sort before it: the last page had them.
                 previous = after_parts
@@ -228,15 +293,21 @@ class KeySet:
             index += 1
             if relative > shown:  # skip the rest of a subtree deeper than asked for
                 deepest = names.unescaped(namespace, parts[: base_depth + shown])
-                index = bisect_left(self._sort_keys, deepest + b"\x00" + _ABOVE_ALL, index, end)
+                index = bisect_left(order, deepest + b"\x00" + _ABOVE_ALL, index, end,
+                                    key=_by_sort_key)
         return result if limit is None else result[:limit]
 
     def copy(self) -> KeySet:
-        """A KeySet of copies of the keys (already in order)."""
+        """A KeySet of copies of the keys (already in order); keys this set shares (see
+        :meth:`lend`) are shared by the copy too, and copied when it hands them out."""
+        lent = self._lent
         result = KeySet()
-        result._order = [key.copy() for key in self._merge_added()]
-        result._sort_keys = list(self._sort_keys)
+        result._order = [
+            key if lent is not None and lent.get(key.name) is key else key.copy()
+            for key in self._merge_added()
+        ]
         result._keys = {key.name: key for key in result._order}
+        result._lent = lent
         return result
 
     def __eq__(self, other: object) -> bool:
@@ -247,4 +318,4 @@ class KeySet:
     __hash__ = None  # type: ignore[assignment]  # key sets are mutable
 
     def __repr__(self) -> str:
-        return f"KeySet({list(self)!r})"
+        return f"KeySet({self._merge_added()!r})"
