@@ -78,6 +78,8 @@ class Key:
 
     @name.setter
     def name(self, name: str) -> None:
+        """Rename the key; as in libelektra, not while it is in a KeySet (which keeps keys
+        by name and in order): remove it, rename it, add it again, or add a renamed copy."""
         self._name, self._namespace, self._parts = names.parse(name)
         self._sort_key = None
 

@@ -19,6 +19,29 @@ _ABOVE_ALL = b"\xff"
 _FEW_CHANGES = 32
 
 
+class _Loan:
+    """Keys a family of KeySets shares with a set that never changes (a KDB view), and the
+    copies of them the family has handed out: every set of the family (a ``lend`` and the
+    sets made of it by ``below``, ``cut``, ``extend``) hands out the same copy of a key, as
+    sets that share their own keys hand out the same key."""
+
+    __slots__ = ("copies", "originals")
+
+    def __init__(self, originals: dict[str, Key]) -> None:
+        self.originals = originals
+        self.copies: dict[str, Key] = {}
+
+    def copy_of(self, key: Key) -> Key | None:
+        """The family's copy of ``key`` if it is an original, else None."""
+        name = key.name
+        if self.originals.get(name) is not key:
+            return None
+        mine = self.copies.get(name)
+        if mine is None:
+            mine = self.copies[name] = key.copy()
+        return mine
+
+
 class KeySet:
     """Keys by canonical name, iterated in libelektra's order.
 
@@ -32,14 +55,17 @@ class KeySet:
     caller can change every key it is given and the shared originals never change.
     """
 
-    __slots__ = ("_added", "_keys", "_lent", "_order")
+    __slots__ = ("_added", "_keys", "_loan", "_order", "_sort_keys")
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
         self._keys: dict[str, Key] = {}
         self._order: list[Key] | None = None
+        # The sort keys of ``_order``, as the keys were named when ordered (a key's name is
+        # fixed while it is in a set); None until a search of the order needs them.
+        self._sort_keys: list[names.SortKey] | None = None
         self._added: list[Key] = []
-        # The keys by name this set shares with a set that never changes; None: it shares none.
-        self._lent: dict[str, Key] | None = None
+        # What this set shares with a set that never changes; None: it shares nothing.
+        self._loan: _Loan | None = None
         self.extend(keys)
 
     @classmethod
@@ -66,7 +92,7 @@ class KeySet:
 
     def _replace_in_order(self, previous: Key, key: Key) -> None:
         assert self._order is not None
-        index = bisect_left(self._order, previous.sort_key, key=_by_sort_key)
+        index = bisect_left(self._ordered_sort_keys(), previous.sort_key)
         if index < len(self._order) and self._order[index] is previous:
             self._order[index] = key
         else:  # replaced a key that was itself added since the last ordering
@@ -75,10 +101,9 @@ class KeySet:
     def _own(self, key: Key) -> Key:
         """``key`` (one of this set's, or one just removed) as the caller may change it: a
         shared key is copied, and the copy takes its place in the set."""
-        lent = self._lent
-        if lent is None or lent.get(key.name) is not key:
+        mine = None if self._loan is None else self._loan.copy_of(key)
+        if mine is None:
             return key
-        mine = key.copy()
         if self._keys.get(key.name) is key:
             self._keys[key.name] = mine
             if self._order is not None:
@@ -91,18 +116,19 @@ class KeySet:
         set must never change afterwards (a KDB view)."""
         result = KeySet()
         result._order = list(self._merge_added())
+        result._sort_keys = None if self._sort_keys is None else list(self._sort_keys)
         result._keys = dict(self._keys)
         # All of this set's keys, its own and those it shares itself, are the new set's to copy.
-        result._lent = self._keys
+        result._loan = _Loan(self._keys)
         return result
 
     def extend(self, keys: Iterable[Key]) -> None:
         """Add every key of ``keys``; another KeySet with none of these names is taken over
         in bulk (its keys are shared, not copied), which costs no per-key work."""
-        if isinstance(keys, KeySet) and keys._lent is not None and keys._lent is not self._lent:
-            if self._lent is None:
-                self._lent = keys._lent  # copying more keys than needed is only a cost
-            else:  # shares keys of two sources: hand those of ``keys`` over as copies
+        if isinstance(keys, KeySet) and keys._loan is not None and keys._loan is not self._loan:
+            if self._loan is None:
+                self._loan = keys._loan  # treating own keys as lent would only cost a copy
+            else:  # keys of two loans: take those of ``keys`` as it hands them out
                 keys = list(keys)
         if not self._keys and self._order is None and isinstance(keys, list):
             # A new KeySet of a list (a format's read): no order to keep up yet, and a
@@ -113,6 +139,7 @@ class KeySet:
             if not self._keys:
                 self._keys = dict(keys._keys)
                 self._order = None if keys._order is None else list(keys._order)
+                self._sort_keys = None if keys._sort_keys is None else list(keys._sort_keys)
                 self._added = list(keys._added)
                 return
             self._keys.update(keys._keys)
@@ -143,8 +170,10 @@ class KeySet:
         if key is None:
             return None
         if self._order is not None:
-            order = self._merge_added()
-            del order[bisect_left(order, key.sort_key, key=_by_sort_key)]
+            sort_keys = self._ordered_sort_keys()
+            index = bisect_left(sort_keys, key.sort_key)
+            del self._merge_added()[index]
+            del sort_keys[index]
         return self._own(key)
 
     def remove_all(self, removed: Iterable[str]) -> None:
@@ -160,6 +189,7 @@ class KeySet:
             present = self._keys.get
             self._added = [key for key in self._added if present(key.name) is key]
             self._order = [key for key in self._order if present(key.name) is key]
+            self._sort_keys = None
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -169,7 +199,10 @@ class KeySet:
         if order is not None and len(self._added) <= _FEW_CHANGES:
             # A handful of keys added to a big ordered set: insert each where it belongs.
             for key in self._added:
-                order.insert(bisect_left(order, key.sort_key, key=_by_sort_key), key)
+                sort_keys = self._ordered_sort_keys_of(order)
+                index = bisect_left(sort_keys, key.sort_key)
+                order.insert(index, key)
+                sort_keys.insert(index, key.sort_key)
             self._added = []
             return order
         if order is None:
@@ -178,23 +211,30 @@ class KeySet:
             order = sorted(order + self._added, key=_by_sort_key)
         self._added = []
         self._order = order
+        self._sort_keys = [key.sort_key for key in order]  # computed for the sort already
         return order
+
+    def _ordered_sort_keys(self) -> list[names.SortKey]:
+        return self._ordered_sort_keys_of(self._merge_added())
+
+    def _ordered_sort_keys_of(self, order: list[Key]) -> list[names.SortKey]:
+        if self._sort_keys is None:
+            self._sort_keys = [key.sort_key for key in order]
+        return self._sort_keys
 
     def __iter__(self) -> Iterator[Key]:
         order = self._merge_added()
-        return iter(order) if self._lent is None else self._handing_out(order)
+        return iter(order) if self._loan is None else self._handing_out(order, self._loan)
 
-    def _handing_out(self, order: list[Key]) -> Iterator[Key]:
-        lent = self._lent
-        assert lent is not None
+    def _handing_out(self, order: list[Key], loan: _Loan) -> Iterator[Key]:
         for index, key in enumerate(order):
-            name = key.name
-            if lent.get(name) is key:
-                if order is self._order and self._keys.get(name) is key:
-                    key = key.copy()  # in place, without the search ``_own`` makes
-                    order[index] = self._keys[name] = key
+            mine = loan.copy_of(key)
+            if mine is not None:
+                if order is self._order and self._keys.get(key.name) is key:
+                    order[index] = self._keys[key.name] = mine  # without ``_own``'s search
                 else:  # the set changed while it was iterated
-                    key = self._own(key)
+                    mine = self._own(key)
+                key = mine
             yield key
 
     def names(self) -> list[str]:
@@ -208,10 +248,14 @@ class KeySet:
     def _span_below_parts(self, namespace: str, parts: tuple[str, ...]) -> tuple[int, int]:
         order = self._merge_added()
         own = names.unescaped(namespace, parts)
-        prefix = own + b"\x00" if parts else own
-        start = bisect_left(order, own, key=_by_sort_key)
-        end = bisect_left(order, prefix + _ABOVE_ALL, start, key=_by_sort_key)
-        return start, end
+        above = (own + b"\x00" if parts else own) + _ABOVE_ALL
+        if self._sort_keys is None and (
+            not order or (order[0].sort_key >= own and order[-1].sort_key < above)
+        ):
+            return 0, len(order)  # all of it (a mount's keys below its mountpoint)
+        sort_keys = self._ordered_sort_keys()
+        start = bisect_left(sort_keys, own)
+        return start, bisect_left(sort_keys, above, start)
 
     def _slice(self, start: int, end: int) -> KeySet:
         everything = self._merge_added()
@@ -221,7 +265,9 @@ class KeySet:
         else:
             result._order = everything[start:end]
             result._keys = {key.name: key for key in result._order}
-        result._lent = self._lent
+        if self._sort_keys is not None:
+            result._sort_keys = self._sort_keys[start:end]
+        result._loan = self._loan
         return result
 
     def below(self, name: str) -> KeySet:
@@ -241,6 +287,8 @@ class KeySet:
             del self._keys[key_name]
         if self._order is not None:
             del self._order[start:end]
+            if self._sort_keys is not None:
+                del self._sort_keys[start:end]
         return taken
 
     def children(
@@ -272,7 +320,7 @@ class KeySet:
         if after is not None:
             _, after_namespace, after_parts = names.parse(after)
             sort_key = names.unescaped(after_namespace, after_parts)
-            index = max(index, bisect_right(order, sort_key, start, end, key=_by_sort_key))
+            index = max(index, bisect_right(self._ordered_sort_keys(), sort_key, start, end))
             if after_namespace == namespace and after_parts[:base_depth] == base:
                 # Levels that are prefixes of ``after`` sort before it: the last page had them.
                 previous = after_parts
@@ -293,21 +341,22 @@ class KeySet:
             index += 1
             if relative > shown:  # skip the rest of a subtree deeper than asked for
                 deepest = names.unescaped(namespace, parts[: base_depth + shown])
-                index = bisect_left(order, deepest + b"\x00" + _ABOVE_ALL, index, end,
-                                    key=_by_sort_key)
+                index = bisect_left(self._ordered_sort_keys(), deepest + b"\x00" + _ABOVE_ALL,
+                                    index, end)
         return result if limit is None else result[:limit]
 
     def copy(self) -> KeySet:
-        """A KeySet of copies of the keys (already in order); keys this set shares (see
-        :meth:`lend`) are shared by the copy too, and copied when it hands them out."""
-        lent = self._lent
+        """A KeySet of copies of the keys (already in order); keys this set has on loan (see
+        :meth:`lend`) are on loan to the copy too, which copies them when it hands them out."""
+        originals = None if self._loan is None else self._loan.originals
         result = KeySet()
         result._order = [
-            key if lent is not None and lent.get(key.name) is key else key.copy()
+            key if originals is not None and originals.get(key.name) is key else key.copy()
             for key in self._merge_added()
         ]
+        result._sort_keys = None if self._sort_keys is None else list(self._sort_keys)
         result._keys = {key.name: key for key in result._order}
-        result._lent = lent
+        result._loan = None if originals is None else _Loan(originals)
         return result
 
     def __eq__(self, other: object) -> bool:
