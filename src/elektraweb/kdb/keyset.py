@@ -69,14 +69,12 @@ class KeySet:
         self.extend(keys)
 
     @classmethod
-    def ordered(cls, keys: list[Key]) -> KeySet:
-        """A KeySet that takes over ``keys``, which are in libelektra's order already (a
-        format's read): it needs no sort. Keys of the same name (the later one is kept)
-        are sorted as in ``KeySet(keys)``."""
+    def ordered(cls, keys: dict[str, Key]) -> KeySet:
+        """A KeySet that takes over ``keys`` (by name), which are in libelektra's order
+        already (a format's read): it needs no sort."""
         result = cls()
-        result._keys = {key.name: key for key in keys}
-        if len(result._keys) == len(keys):
-            result._order = keys
+        result._keys = keys
+        result._order = list(keys.values())
         return result
 
     def add(self, key: Key) -> None:
@@ -249,10 +247,13 @@ class KeySet:
         order = self._merge_added()
         own = names.unescaped(namespace, parts)
         above = (own + b"\x00" if parts else own) + _ABOVE_ALL
-        if self._sort_keys is None and (
-            not order or (order[0].sort_key >= own and order[-1].sort_key < above)
-        ):
-            return 0, len(order)  # all of it (a mount's keys below its mountpoint)
+        if self._sort_keys is None:  # ends that answer without the sort keys of all
+            if not order or above <= order[0].sort_key:
+                return 0, 0
+            if order[-1].sort_key < own:
+                return len(order), len(order)
+            if order[0].sort_key >= own and order[-1].sort_key < above:
+                return 0, len(order)  # all of it (a mount's keys below its mountpoint)
         sort_keys = self._ordered_sort_keys()
         start = bisect_left(sort_keys, own)
         return start, bisect_left(sort_keys, above, start)

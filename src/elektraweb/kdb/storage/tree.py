@@ -96,9 +96,12 @@ def keys_from_tree(
     """
     mountpoint = names.canonical(mountpoint)
     namespace = names.split(mountpoint)[0]
-    keys: list[Key] = []
-    add = keys.append
+    found: dict[str, Key] = {}  # by name, in order
     new_key = Key.parsed
+
+    def add(key: Key) -> None:
+        found[key.name] = key
+
     escape, plain = names.escape_part, _NEEDS_NO_ESCAPE.fullmatch
 
     def named(name: str, parts: tuple[str, ...], value: Value = None,
@@ -126,17 +129,22 @@ def keys_from_tree(
             if not node and not is_root:
                 add(named(name, parts))
             prefix = prefix_below(name)
-            if part_of is _string_part and all(type(raw) is str for raw in node):
-                members = sorted(node.items(), key=_first)  # the parts as they are
+            joined = _joined(node) if part_of is _string_part else None
+            if joined is not None:  # the parts are the mapping's keys as they are
+                members = sorted(node.items(), key=_first)
+                all_plain = (not _SOME_PART_NEEDS_ESCAPE.search(joined)
+                             and joined.count("\x00") == len(node) - 1)  # fmt: skip
             else:
                 members = sorted(((part_named(raw, name), child) for raw, child in node.items()),
                                  key=_first)  # fmt: skip
+                all_plain = False
             for part, child in members:
-                escaped = part if plain(part) else escaped_part(part, name)
+                escaped = part if all_plain or plain(part) else escaped_part(part, name)
+                member_name = prefix + escaped
                 if type(child) is str and parts:  # the common leaf, without a call
-                    add(new_key(prefix + escaped, namespace, (*parts, part), child))
+                    found[member_name] = new_key(member_name, namespace, (*parts, part), child)
                 else:
-                    visit(child, prefix + escaped, (*parts, part), False)
+                    visit(child, member_name, (*parts, part), False)
         elif isinstance(node, list):
             last = names.array_part(len(node) - 1) if node else ""
             add(named(name, parts, None, {ARRAY: last}))
@@ -154,10 +162,21 @@ def keys_from_tree(
             add(named(name, parts, value))
 
     visit(root, mountpoint, names.split(mountpoint)[1], True)
-    return KeySet.ordered(keys)
+    return KeySet.ordered(found)
 
 
 _first = itemgetter(0)
+
+
+def _joined(mapping: dict[object, object]) -> str | None:
+    """The mapping's keys joined by NUL; None unless all are ``str``."""
+    try:
+        return "\x00".join(mapping)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+# In parts joined by NUL: a part that ``_NEEDS_NO_ESCAPE`` does not match (or a NUL in one,
+# which the count of NULs tells).
+_SOME_PART_NEEDS_ESCAPE = re.compile(r"(?:\A|\x00)(?:[#%.\x00]|\Z)|[\\/]")
 
 
 def typed_scalar(text: str, previous: object, key: Key | None, allow_non_finite: bool) -> object:
