@@ -60,9 +60,9 @@ class KeySet:
     def __init__(self, keys: Iterable[Key] = ()) -> None:
         self._keys: dict[str, Key] = {}
         self._order: list[Key] | None = None
-        # The sort keys of ``_order``, as the keys were named when ordered (a key's name is
-        # fixed while it is in a set); None until a search of the order needs them.
-        self._sort_keys: list[names.SortKey] | None = None
+        # The sort keys of ``_order`` (a key's name is fixed while it is in a set), each
+        # computed when a search first looks at it; None: none computed yet.
+        self._sort_keys: list[names.SortKey | None] | None = None
         self._added: list[Key] = []
         # What this set shares with a set that never changes; None: it shares nothing.
         self._loan: _Loan | None = None
@@ -90,7 +90,7 @@ class KeySet:
 
     def _replace_in_order(self, previous: Key, key: Key) -> None:
         assert self._order is not None
-        index = bisect_left(self._ordered_sort_keys(), previous.sort_key)
+        index = self._position(previous.sort_key)
         if index < len(self._order) and self._order[index] is previous:
             self._order[index] = key
         else:  # replaced a key that was itself added since the last ordering
@@ -168,10 +168,9 @@ class KeySet:
         if key is None:
             return None
         if self._order is not None:
-            sort_keys = self._ordered_sort_keys()
-            index = bisect_left(sort_keys, key.sort_key)
+            index = self._position(key.sort_key)
             del self._merge_added()[index]
-            del sort_keys[index]
+            del self._known_sort_keys()[index]
         return self._own(key)
 
     def remove_all(self, removed: Iterable[str]) -> None:
@@ -197,10 +196,9 @@ class KeySet:
         if order is not None and len(self._added) <= _FEW_CHANGES:
             # A handful of keys added to a big ordered set: insert each where it belongs.
             for key in self._added:
-                sort_keys = self._ordered_sort_keys_of(order)
-                index = bisect_left(sort_keys, key.sort_key)
+                index = self._position_in(order, key.sort_key)
                 order.insert(index, key)
-                sort_keys.insert(index, key.sort_key)
+                self._known_sort_keys_of(order).insert(index, key.sort_key)
             self._added = []
             return order
         if order is None:
@@ -212,13 +210,32 @@ class KeySet:
         self._sort_keys = [key.sort_key for key in order]  # computed for the sort already
         return order
 
-    def _ordered_sort_keys(self) -> list[names.SortKey]:
-        return self._ordered_sort_keys_of(self._merge_added())
+    def _known_sort_keys(self) -> list[names.SortKey | None]:
+        return self._known_sort_keys_of(self._merge_added())
 
-    def _ordered_sort_keys_of(self, order: list[Key]) -> list[names.SortKey]:
+    def _known_sort_keys_of(self, order: list[Key]) -> list[names.SortKey | None]:
         if self._sort_keys is None:
-            self._sort_keys = [key.sort_key for key in order]
+            self._sort_keys = [None] * len(order)
         return self._sort_keys
+
+    def _position(self, sort_key: names.SortKey, lo: int = 0, hi: int | None = None, *,
+                  right: bool = False) -> int:
+        """Where ``sort_key`` goes in the order (``bisect`` over the sort keys)."""
+        return self._position_in(self._merge_added(), sort_key, lo, hi, right=right)
+
+    def _position_in(self, order: list[Key], sort_key: names.SortKey, lo: int = 0,
+                     hi: int | None = None, *, right: bool = False) -> int:
+        known = self._known_sort_keys_of(order)
+
+        def sort_key_at(index: int) -> names.SortKey:
+            found = known[index]
+            if found is None:  # a binary search looks at few: compute only theirs
+                found = known[index] = order[index].sort_key
+            return found
+
+        search = bisect_right if right else bisect_left
+        return search(range(len(order)), sort_key, lo, len(order) if hi is None else hi,
+                      key=sort_key_at)
 
     def __iter__(self) -> Iterator[Key]:
         order = self._merge_added()
@@ -247,16 +264,8 @@ class KeySet:
         order = self._merge_added()
         own = names.unescaped(namespace, parts)
         above = (own + b"\x00" if parts else own) + _ABOVE_ALL
-        if self._sort_keys is None:  # ends that answer without the sort keys of all
-            if not order or above <= order[0].sort_key:
-                return 0, 0
-            if order[-1].sort_key < own:
-                return len(order), len(order)
-            if order[0].sort_key >= own and order[-1].sort_key < above:
-                return 0, len(order)  # all of it (a mount's keys below its mountpoint)
-        sort_keys = self._ordered_sort_keys()
-        start = bisect_left(sort_keys, own)
-        return start, bisect_left(sort_keys, above, start)
+        start = self._position_in(order, own)
+        return start, self._position_in(order, above, start)
 
     def _slice(self, start: int, end: int) -> KeySet:
         everything = self._merge_added()
@@ -321,7 +330,7 @@ class KeySet:
         if after is not None:
             _, after_namespace, after_parts = names.parse(after)
             sort_key = names.unescaped(after_namespace, after_parts)
-            index = max(index, bisect_right(self._ordered_sort_keys(), sort_key, start, end))
+            index = max(index, self._position(sort_key, start, end, right=True))
             if after_namespace == namespace and after_parts[:base_depth] == base:
                 # Levels that are prefixes of ``after`` sort before it: the last page had them.
                 previous = after_parts
@@ -342,8 +351,7 @@ class KeySet:
             index += 1
             if relative > shown:  # skip the rest of a subtree deeper than asked for
                 deepest = names.unescaped(namespace, parts[: base_depth + shown])
-                index = bisect_left(self._ordered_sort_keys(), deepest + b"\x00" + _ABOVE_ALL,
-                                    index, end)
+                index = self._position(deepest + b"\x00" + _ABOVE_ALL, index, end)
         return result if limit is None else result[:limit]
 
     def copy(self) -> KeySet:

@@ -101,3 +101,19 @@ def test_property_read_keys_are_named_as_their_names_parse(
             parsed.namespace, parsed.parts, parsed.sort_key)
     assert [key.name for key in keys] == sorted(
         (key.name for key in keys), key=lambda name: Key(name).sort_key)
+
+
+@pytest.mark.parametrize("storage", [get_format(name) for name in TREE_FORMATS],
+                         ids=TREE_FORMATS)
+@settings(max_examples=60, deadline=None)
+@given(document=documents(st.none() | strings))
+def test_property_keys_are_read_in_libelektras_order(storage: StorageFormat,
+                                                     document: dict[str, object]) -> None:
+    """A read hands its KeySet the keys in order instead of having it sort them: listings,
+    ``below`` and ``cut`` search that order, so it must be the one the names sort in."""
+    data = storage.write(expected_keys(document), MOUNTPOINT, None)
+    keys = storage.read(data, MOUNTPOINT).keys
+    listed = [key.name for key in keys]
+    assert listed == sorted(listed, key=lambda name: Key(name).sort_key)
+    for key in keys:
+        assert keys.below(key.name).names()[0] == key.name
