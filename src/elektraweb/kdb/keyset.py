@@ -241,6 +241,12 @@ class KeySet:
         order = self._merge_added()
         return iter(order) if self._loan is None else self._handing_out(order, self._loan)
 
+    def held(self) -> list[Key]:
+        """The keys in order as this set holds them, keys it shares included (no copy):
+        for a reader that neither changes them nor hands them on (``KDB.set`` comparing
+        them with the stored keys, which it recognises by identity)."""
+        return self._merge_added()
+
     def _handing_out(self, order: list[Key], loan: _Loan) -> Iterator[Key]:
         for index, key in enumerate(order):
             mine = loan.copy_of(key)
