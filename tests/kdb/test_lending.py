@@ -175,6 +175,9 @@ def test_a_key_handed_out_is_the_one_the_set_keeps(kdb: KDB) -> None:
     for key in keys.below(f"{PARENT}/log"):
         key.meta["seen"] = "yes"
     assert keys.lookup(f"{PARENT}/db/host").value == "db.example.org"  # type: ignore[union-attr]
+    duplicate = keys.copy()
+    assert duplicate == keys
+    assert duplicate.lookup(f"{PARENT}/log/level").meta == {"seen": "yes"}  # type: ignore[union-attr]
     kdb.set(keys, PARENT)
     again = kdb.get(PARENT)
     assert again.lookup(f"{PARENT}/db/host").value == "db.example.org"  # type: ignore[union-attr]

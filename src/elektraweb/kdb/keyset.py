@@ -113,7 +113,7 @@ class KeySet:
         two containers: each key is copied only when the new set first hands it out. This
         set must never change afterwards (a KDB view)."""
         result = KeySet()
-        result._order = list(self._merge_added())
+        result._order = list(self._settled())
         result._sort_keys = None if self._sort_keys is None else list(self._sort_keys)
         result._keys = dict(self._keys)
         # All of this set's keys, its own and those it shares itself, are the new set's to copy.
@@ -245,7 +245,26 @@ class KeySet:
         """The keys in order as this set holds them, keys it shares included (no copy):
         for a reader that neither changes them nor hands them on (``KDB.set`` comparing
         them with the stored keys, which it recognises by identity)."""
-        return self._merge_added()
+        return self._settled()
+
+    def _settled(self) -> list[Key]:
+        """The order, with each shared key that another set of the loan's family has handed
+        out replaced by that copy (which may have been changed since)."""
+        order = self._merge_added()
+        loan = self._loan
+        if loan is None or not loan.copies:
+            return order
+        originals, keys = loan.originals, self._keys
+        if len(loan.copies) <= len(order) // 16:  # a few: find each
+            for name, mine in loan.copies.items():
+                if keys.get(name) is originals[name]:
+                    self._own(originals[name])
+            return order
+        for index, key in enumerate(order):
+            mine = loan.copies.get(key.name)
+            if mine is not None and originals.get(key.name) is key:
+                order[index] = keys[key.name] = mine
+        return order
 
     def _handing_out(self, order: list[Key], loan: _Loan) -> Iterator[Key]:
         for index, key in enumerate(order):
@@ -367,7 +386,7 @@ class KeySet:
         result = KeySet()
         result._order = [
             key if originals is not None and originals.get(key.name) is key else key.copy()
-            for key in self._merge_added()
+            for key in self._settled()
         ]
         result._sort_keys = None if self._sort_keys is None else list(self._sort_keys)
         result._keys = {key.name: key for key in result._order}
@@ -377,9 +396,11 @@ class KeySet:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KeySet):
             return NotImplemented
+        self._settled()
+        other._settled()
         return self._keys == other._keys
 
     __hash__ = None  # type: ignore[assignment]  # key sets are mutable
 
     def __repr__(self) -> str:
-        return f"KeySet({self._merge_added()!r})"
+        return f"KeySet({self._settled()!r})"
