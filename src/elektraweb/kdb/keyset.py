@@ -256,7 +256,7 @@ class KeySet:
             return order
         originals, keys = loan.originals, self._keys
         if len(loan.copies) <= len(order) // 16:  # a few: find each
-            for name, mine in loan.copies.items():
+            for name in loan.copies:
                 if keys.get(name) is originals[name]:
                     self._own(originals[name])
             return order
