@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from operator import attrgetter
+from typing import cast
 
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
@@ -17,6 +18,9 @@ _ABOVE_ALL = b"\xff"
 # (removed) one by one; more cost one pass: a sort (timsort merges sorted runs in linear
 # time), or a filter.
 _FEW_CHANGES = 32
+# A set searched more often than this computes all its sort keys (a search of a plain list
+# runs in C); before, each search computes only those it looks at (about log2 n).
+_LAZY_SEARCHES = 64
 
 
 class _Loan:
@@ -55,7 +59,7 @@ class KeySet:
     caller can change every key it is given and the shared originals never change.
     """
 
-    __slots__ = ("_added", "_keys", "_loan", "_order", "_sort_keys")
+    __slots__ = ("_added", "_keys", "_lazy_searches", "_loan", "_order", "_sort_keys")
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
         self._keys: dict[str, Key] = {}
@@ -63,6 +67,8 @@ class KeySet:
         # The sort keys of ``_order`` (a key's name is fixed while it is in a set), each
         # computed when a search first looks at it; None: none computed yet.
         self._sort_keys: list[names.SortKey | None] | None = None
+        # Searches made computing only the sort keys they looked at; -1: all are known.
+        self._lazy_searches = 0
         self._added: list[Key] = []
         # What this set shares with a set that never changes; None: it shares nothing.
         self._loan: _Loan | None = None
@@ -115,6 +121,7 @@ class KeySet:
         result = KeySet()
         result._order = list(self._settled())
         result._sort_keys = None if self._sort_keys is None else list(self._sort_keys)
+        result._lazy_searches = self._lazy_searches
         result._keys = dict(self._keys)
         # All of this set's keys, its own and those it shares itself, are the new set's to copy.
         result._loan = _Loan(self._keys)
@@ -138,6 +145,7 @@ class KeySet:
                 self._keys = dict(keys._keys)
                 self._order = None if keys._order is None else list(keys._order)
                 self._sort_keys = None if keys._sort_keys is None else list(keys._sort_keys)
+                self._lazy_searches = keys._lazy_searches
                 self._added = list(keys._added)
                 return
             self._keys.update(keys._keys)
@@ -186,7 +194,7 @@ class KeySet:
             present = self._keys.get
             self._added = [key for key in self._added if present(key.name) is key]
             self._order = [key for key in self._order if present(key.name) is key]
-            self._sort_keys = None
+            self._sort_keys, self._lazy_searches = None, 0
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -208,6 +216,7 @@ class KeySet:
         self._added = []
         self._order = order
         self._sort_keys = [key.sort_key for key in order]  # computed for the sort already
+        self._lazy_searches = -1
         return order
 
     def _known_sort_keys(self) -> list[names.SortKey | None]:
@@ -215,7 +224,7 @@ class KeySet:
 
     def _known_sort_keys_of(self, order: list[Key]) -> list[names.SortKey | None]:
         if self._sort_keys is None:
-            self._sort_keys = [None] * len(order)
+            self._sort_keys, self._lazy_searches = [None] * len(order), 0
         return self._sort_keys
 
     def _position(self, sort_key: names.SortKey, lo: int = 0, hi: int | None = None, *,
@@ -226,6 +235,16 @@ class KeySet:
     def _position_in(self, order: list[Key], sort_key: names.SortKey, lo: int = 0,
                      hi: int | None = None, *, right: bool = False) -> int:
         known = self._known_sort_keys_of(order)
+        search = bisect_right if right else bisect_left
+        hi = len(order) if hi is None else hi
+        if 0 <= self._lazy_searches < _LAZY_SEARCHES:
+            self._lazy_searches += 1
+        elif self._lazy_searches >= 0:  # searched often: compute them all, search in C
+            known[:] = [key.sort_key if found is None else found
+                        for key, found in zip(order, known, strict=True)]  # fmt: skip
+            self._lazy_searches = -1
+        if self._lazy_searches < 0:
+            return search(cast(list[names.SortKey], known), sort_key, lo, hi)
 
         def sort_key_at(index: int) -> names.SortKey:
             found = known[index]
@@ -233,9 +252,7 @@ class KeySet:
                 found = known[index] = order[index].sort_key
             return found
 
-        search = bisect_right if right else bisect_left
-        return search(range(len(order)), sort_key, lo, len(order) if hi is None else hi,
-                      key=sort_key_at)
+        return search(range(len(order)), sort_key, lo, hi, key=sort_key_at)
 
     def __iter__(self) -> Iterator[Key]:
         order = self._merge_added()
@@ -302,6 +319,7 @@ class KeySet:
             result._keys = {key.name: key for key in result._order}
         if self._sort_keys is not None:
             result._sort_keys = self._sort_keys[start:end]
+            result._lazy_searches = self._lazy_searches
         result._loan = self._loan
         return result
 
@@ -389,6 +407,7 @@ class KeySet:
             for key in self._settled()
         ]
         result._sort_keys = None if self._sort_keys is None else list(self._sort_keys)
+        result._lazy_searches = self._lazy_searches
         result._keys = {key.name: key for key in result._order}
         result._loan = None if originals is None else _Loan(originals)
         return result
