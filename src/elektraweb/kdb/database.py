@@ -147,7 +147,7 @@ class KDB:
         that describe keys below ``parent``, the ``default:/`` keys they create, and the
         ``proc:/`` keys this KDB keeps in memory. It is the caller's own copy.
         """
-        return self.view(parent).copy()
+        return self.view(parent).lend()
 
     def view(self, parent: str = "/") -> KeySet:
         """The keys ``get`` returns, without copying them: read-only.
@@ -355,15 +355,15 @@ class KDB:
             incoming.cut(name)
         before = KeySet()
         after = KeySet()
-        for key in incoming:
+        for key in incoming.held():  # keys lent by a get are compared, not copied
             old = current.lookup(key.name)
-            if old is key:  # shared with this KDB through a view: unchanged
+            if old is key:  # shared with this KDB through a view or a get: unchanged
                 continue
             if old is None or not old.same_content(key):
                 after.add(key)
                 if old is not None:
                     before.add(old)
-        kept = {key.name for key in incoming}
+        kept = {key.name for key in incoming.held()}
         removed = {key.name for key in current if key.name not in kept}
         if not len(after) and not removed:
             return None

@@ -27,20 +27,22 @@ class Key:
     The parsed name (namespace, parts, sort key) is kept with the key, so KeySets sort and
     slice without parsing names again. ``inherited`` is the metadata a specification gave
     the key when it was read (``spec.apply_spec``): an entry of ``meta`` that still has that
-    value is the spec's, not the key's own, and is never stored.
+    value is the spec's, not the key's own, and is never stored. A key without metadata has
+    no dict for it until ``meta`` is first used (most keys of a big file have none).
     """
 
-    __slots__ = ("_name", "_namespace", "_parts", "_sort_key", "inherited", "meta", "value")
+    __slots__ = ("_meta", "_name", "_namespace", "_parts", "_sort_key", "inherited", "value")
 
     _name: str
     _namespace: str
     _parts: tuple[str, ...]
     _sort_key: names.SortKey | None
+    _meta: dict[str, str] | None
 
     def __init__(self, name: str, value: Value = None, meta: Mapping[str, str] | None = None):
         self.name = name
         self.value: Value = value
-        self.meta: dict[str, str] = {_meta_name(k): str(v) for k, v in meta.items()} if meta else {}
+        self._meta = {_meta_name(k): str(v) for k, v in meta.items()} if meta else None
         self.inherited: Mapping[str, str] = NOTHING_INHERITED
 
     @classmethod
@@ -54,9 +56,21 @@ class Key:
         key = cls.__new__(cls)
         key._name, key._namespace, key._parts, key._sort_key = name, namespace, parts, None
         key.value = value
-        key.meta = {} if meta is None else meta
+        key._meta = meta
         key.inherited = NOTHING_INHERITED
         return key
+
+    @property
+    def meta(self) -> dict[str, str]:
+        """The key's metadata, names without ``meta:/``; change it in place as a dict."""
+        meta = self._meta
+        if meta is None:
+            meta = self._meta = {}
+        return meta
+
+    @meta.setter
+    def meta(self, meta: dict[str, str]) -> None:
+        self._meta = meta
 
     @property
     def name(self) -> str:
@@ -64,6 +78,8 @@ class Key:
 
     @name.setter
     def name(self, name: str) -> None:
+        """Rename the key; as in libelektra, not while it is in a KeySet (which keeps keys
+        by name and in order): remove it, rename it, add it again, or add a renamed copy."""
         self._name, self._namespace, self._parts = names.parse(name)
         self._sort_key = None
 
@@ -107,12 +123,12 @@ class Key:
         else:
             duplicate.name = name
         duplicate.value = self.value
-        duplicate.meta = dict(self.meta)
+        duplicate._meta = dict(self._meta) if self._meta else None
         duplicate.inherited = self.inherited
         return duplicate
 
     def same_content(self, other: Key) -> bool:
-        return self.value == other.value and self.meta == other.meta
+        return self.value == other.value and (self._meta or {}) == (other._meta or {})
 
     def revision(self) -> str:
         """A short content hash of value and metadata, used for compare-and-set."""
@@ -124,8 +140,9 @@ class Key:
             digest.update(b"b" + value)
         elif value is not None:
             digest.update(b"s" + value.encode("utf-8", "surrogatepass"))
-        for meta_name in sorted(self.meta):
-            entry = f"\0{meta_name}={self.meta[meta_name]}"
+        meta = self._meta or {}
+        for meta_name in sorted(meta):
+            entry = f"\0{meta_name}={meta[meta_name]}"
             digest.update(entry.encode("utf-8", "surrogatepass"))
         return digest.hexdigest()
 
@@ -137,7 +154,7 @@ class Key:
     __hash__ = None  # type: ignore[assignment]  # keys are mutable
 
     def __repr__(self) -> str:
-        return f"Key({self._name!r}, {self.value!r}, {self.meta!r})"
+        return f"Key({self._name!r}, {self.value!r}, {self._meta or {}!r})"
 
 
 def _meta_name(name: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from operator import attrgetter
+from typing import cast
 
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
@@ -17,6 +18,32 @@ _ABOVE_ALL = b"\xff"
 # (removed) one by one; more cost one pass: a sort (timsort merges sorted runs in linear
 # time), or a filter.
 _FEW_CHANGES = 32
+# A set searched more often than this computes all its sort keys (a search of a plain list
+# runs in C); before, each search computes only those it looks at (about log2 n).
+_LAZY_SEARCHES = 64
+
+
+class _Loan:
+    """Keys a family of KeySets shares with a set that never changes (a KDB view), and the
+    copies of them the family has handed out: every set of the family (a ``lend`` and the
+    sets made of it by ``below``, ``cut``, ``extend``) hands out the same copy of a key, as
+    sets that share their own keys hand out the same key."""
+
+    __slots__ = ("copies", "originals")
+
+    def __init__(self, originals: dict[str, Key]) -> None:
+        self.originals = originals
+        self.copies: dict[str, Key] = {}
+
+    def copy_of(self, key: Key) -> Key | None:
+        """The family's copy of ``key`` if it is an original, else None."""
+        name = key.name
+        if self.originals.get(name) is not key:
+            return None
+        mine = self.copies.get(name)
+        if mine is None:
+            mine = self.copies[name] = key.copy()
+        return mine
 
 
 class KeySet:
@@ -25,16 +52,36 @@ class KeySet:
     Lookup is a dict access. The order is computed when first needed: building a KeySet of n
     keys costs one sort, and keys added to an ordered KeySet are merged in on the next ordered
     access (timsort merges the two sorted runs in linear time).
+
+    A KeySet made by :meth:`lend` (what ``KDB.get`` returns) holds keys it shares with a set
+    that never changes (the KDB's view): it copies each such key the first time it hands it
+    out (``lookup``, iteration, ``remove``, and the sets ``below``/``cut`` make), so its
+    caller can change every key it is given and the shared originals never change.
     """
 
-    __slots__ = ("_added", "_keys", "_order", "_sort_keys")
+    __slots__ = ("_added", "_keys", "_lazy_searches", "_loan", "_order", "_sort_keys")
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
         self._keys: dict[str, Key] = {}
         self._order: list[Key] | None = None
-        self._sort_keys: list[names.SortKey] = []
+        # The sort keys of ``_order`` (a key's name is fixed while it is in a set), each
+        # computed when a search first looks at it; None: none computed yet.
+        self._sort_keys: list[names.SortKey | None] | None = None
+        # Searches made computing only the sort keys they looked at; -1: all are known.
+        self._lazy_searches = 0
         self._added: list[Key] = []
+        # What this set shares with a set that never changes; None: it shares nothing.
+        self._loan: _Loan | None = None
         self.extend(keys)
+
+    @classmethod
+    def ordered(cls, keys: dict[str, Key]) -> KeySet:
+        """A KeySet that takes over ``keys`` (by name), which are in libelektra's order
+        already (a format's read): it needs no sort."""
+        result = cls()
+        result._keys = keys
+        result._order = list(keys.values())
+        return result
 
     def add(self, key: Key) -> None:
         """Insert or replace the key of the same name."""
@@ -45,15 +92,49 @@ class KeySet:
         if previous is None:
             self._added.append(key)
             return
-        index = bisect_left(self._sort_keys, previous.sort_key)
+        self._replace_in_order(previous, key)
+
+    def _replace_in_order(self, previous: Key, key: Key) -> None:
+        assert self._order is not None
+        index = self._position(previous.sort_key)
         if index < len(self._order) and self._order[index] is previous:
             self._order[index] = key
         else:  # replaced a key that was itself added since the last ordering
             self._added[self._added.index(previous)] = key
 
+    def _own(self, key: Key) -> Key:
+        """``key`` (one of this set's, or one just removed) as the caller may change it: a
+        shared key is copied, and the copy takes its place in the set."""
+        mine = None if self._loan is None else self._loan.copy_of(key)
+        if mine is None:
+            return key
+        if self._keys.get(key.name) is key:
+            self._keys[key.name] = mine
+            if self._order is not None:
+                self._replace_in_order(key, mine)
+        return mine
+
+    def lend(self) -> KeySet:
+        """A KeySet of these keys for a caller to change as it likes, at the cost of copying
+        two containers: each key is copied only when the new set first hands it out. This
+        set must never change afterwards (a KDB view)."""
+        result = KeySet()
+        result._order = list(self._settled())
+        result._sort_keys = None if self._sort_keys is None else list(self._sort_keys)
+        result._lazy_searches = self._lazy_searches
+        result._keys = dict(self._keys)
+        # All of this set's keys, its own and those it shares itself, are the new set's to copy.
+        result._loan = _Loan(self._keys)
+        return result
+
     def extend(self, keys: Iterable[Key]) -> None:
         """Add every key of ``keys``; another KeySet with none of these names is taken over
         in bulk (its keys are shared, not copied), which costs no per-key work."""
+        if isinstance(keys, KeySet) and keys._loan is not None and keys._loan is not self._loan:
+            if self._loan is None:
+                self._loan = keys._loan  # treating own keys as lent would only cost a copy
+            else:  # keys of two loans: take those of ``keys`` as it hands them out
+                keys = list(keys)
         if not self._keys and self._order is None and isinstance(keys, list):
             # A new KeySet of a list (a format's read): no order to keep up yet, and a
             # later key replaces an earlier one of the same name, as ``add`` does.
@@ -63,7 +144,8 @@ class KeySet:
             if not self._keys:
                 self._keys = dict(keys._keys)
                 self._order = None if keys._order is None else list(keys._order)
-                self._sort_keys = list(keys._sort_keys)
+                self._sort_keys = None if keys._sort_keys is None else list(keys._sort_keys)
+                self._lazy_searches = keys._lazy_searches
                 self._added = list(keys._added)
                 return
             self._keys.update(keys._keys)
@@ -74,6 +156,10 @@ class KeySet:
             self.add(key)
 
     def lookup(self, name: str) -> Key | None:
+        key = self._find(name)
+        return None if key is None else self._own(key)
+
+    def _find(self, name: str) -> Key | None:
         key = self._keys.get(name)
         if key is None:
             try:
@@ -83,16 +169,17 @@ class KeySet:
         return key
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and self.lookup(name) is not None
+        return isinstance(name, str) and self._find(name) is not None
 
     def remove(self, name: str) -> Key | None:
         key = self._keys.pop(names.canonical(name), None)
-        if key is not None and self._order is not None:
-            self._merge_added()
-            index = bisect_left(self._sort_keys, key.sort_key)
-            del self._order[index]
-            del self._sort_keys[index]
-        return key
+        if key is None:
+            return None
+        if self._order is not None:
+            index = self._position(key.sort_key)
+            del self._merge_added()[index]
+            del self._known_sort_keys()[index]
+        return self._own(key)
 
     def remove_all(self, removed: Iterable[str]) -> None:
         """Remove the keys of these names, if present."""
@@ -107,7 +194,7 @@ class KeySet:
             present = self._keys.get
             self._added = [key for key in self._added if present(key.name) is key]
             self._order = [key for key in self._order if present(key.name) is key]
-            self._sort_keys = [key.sort_key for key in self._order]
+            self._sort_keys, self._lazy_searches = None, 0
 
     def __len__(self) -> int:
         return len(self._keys)
@@ -117,9 +204,9 @@ class KeySet:
         if order is not None and len(self._added) <= _FEW_CHANGES:
             # A handful of keys added to a big ordered set: insert each where it belongs.
             for key in self._added:
-                index = bisect_left(self._sort_keys, key.sort_key)
+                index = self._position_in(order, key.sort_key)
                 order.insert(index, key)
-                self._sort_keys.insert(index, key.sort_key)
+                self._known_sort_keys_of(order).insert(index, key.sort_key)
             self._added = []
             return order
         if order is None:
@@ -128,11 +215,84 @@ class KeySet:
             order = sorted(order + self._added, key=_by_sort_key)
         self._added = []
         self._order = order
-        self._sort_keys = [key.sort_key for key in order]
+        self._sort_keys = [key.sort_key for key in order]  # computed for the sort already
+        self._lazy_searches = -1
         return order
 
+    def _known_sort_keys(self) -> list[names.SortKey | None]:
+        return self._known_sort_keys_of(self._merge_added())
+
+    def _known_sort_keys_of(self, order: list[Key]) -> list[names.SortKey | None]:
+        if self._sort_keys is None:
+            self._sort_keys, self._lazy_searches = [None] * len(order), 0
+        return self._sort_keys
+
+    def _position(self, sort_key: names.SortKey, lo: int = 0, hi: int | None = None, *,
+                  right: bool = False) -> int:
+        """Where ``sort_key`` goes in the order (``bisect`` over the sort keys)."""
+        return self._position_in(self._merge_added(), sort_key, lo, hi, right=right)
+
+    def _position_in(self, order: list[Key], sort_key: names.SortKey, lo: int = 0,
+                     hi: int | None = None, *, right: bool = False) -> int:
+        known = self._known_sort_keys_of(order)
+        search = bisect_right if right else bisect_left
+        hi = len(order) if hi is None else hi
+        if 0 <= self._lazy_searches < _LAZY_SEARCHES:
+            self._lazy_searches += 1
+        elif self._lazy_searches >= 0:  # searched often: compute them all, search in C
+            known[:] = [key.sort_key if found is None else found
+                        for key, found in zip(order, known, strict=True)]  # fmt: skip
+            self._lazy_searches = -1
+        if self._lazy_searches < 0:
+            return search(cast(list[names.SortKey], known), sort_key, lo, hi)
+
+        def sort_key_at(index: int) -> names.SortKey:
+            found = known[index]
+            if found is None:  # a binary search looks at few: compute only theirs
+                found = known[index] = order[index].sort_key
+            return found
+
+        return search(range(len(order)), sort_key, lo, hi, key=sort_key_at)
+
     def __iter__(self) -> Iterator[Key]:
-        return iter(self._merge_added())
+        order = self._merge_added()
+        return iter(order) if self._loan is None else self._handing_out(order, self._loan)
+
+    def held(self) -> list[Key]:
+        """The keys in order as this set holds them, keys it shares included (no copy):
+        for a reader that neither changes them nor hands them on (``KDB.set`` comparing
+        them with the stored keys, which it recognises by identity)."""
+        return self._settled()
+
+    def _settled(self) -> list[Key]:
+        """The order, with each shared key that another set of the loan's family has handed
+        out replaced by that copy (which may have been changed since)."""
+        order = self._merge_added()
+        loan = self._loan
+        if loan is None or not loan.copies:
+            return order
+        originals, keys = loan.originals, self._keys
+        if len(loan.copies) <= len(order) // 16:  # a few: find each
+            for name in loan.copies:
+                if keys.get(name) is originals[name]:
+                    self._own(originals[name])
+            return order
+        for index, key in enumerate(order):
+            mine = loan.copies.get(key.name)
+            if mine is not None and originals.get(key.name) is key:
+                order[index] = keys[key.name] = mine
+        return order
+
+    def _handing_out(self, order: list[Key], loan: _Loan) -> Iterator[Key]:
+        for index, key in enumerate(order):
+            mine = loan.copy_of(key)
+            if mine is not None:
+                if order is self._order and self._keys.get(key.name) is key:
+                    order[index] = self._keys[key.name] = mine  # without ``_own``'s search
+                else:  # the set changed while it was iterated
+                    mine = self._own(key)
+                key = mine
+            yield key
 
     def names(self) -> list[str]:
         return [key.name for key in self._merge_added()]
@@ -143,19 +303,24 @@ class KeySet:
         return self._span_below_parts(namespace, parts)
 
     def _span_below_parts(self, namespace: str, parts: tuple[str, ...]) -> tuple[int, int]:
-        self._merge_added()
+        order = self._merge_added()
         own = names.unescaped(namespace, parts)
-        prefix = own + b"\x00" if parts else own
-        start = bisect_left(self._sort_keys, own)
-        end = bisect_left(self._sort_keys, prefix + _ABOVE_ALL, start)
-        return start, end
+        above = (own + b"\x00" if parts else own) + _ABOVE_ALL
+        start = self._position_in(order, own)
+        return start, self._position_in(order, above, start)
 
     def _slice(self, start: int, end: int) -> KeySet:
-        order = self._merge_added()[start:end]
+        everything = self._merge_added()
         result = KeySet()
-        result._keys = {key.name: key for key in order}
-        result._order = order
-        result._sort_keys = self._sort_keys[start:end]
+        if start == 0 and end == len(everything):
+            result._keys, result._order = dict(self._keys), list(everything)
+        else:
+            result._order = everything[start:end]
+            result._keys = {key.name: key for key in result._order}
+        if self._sort_keys is not None:
+            result._sort_keys = self._sort_keys[start:end]
+            result._lazy_searches = self._lazy_searches
+        result._loan = self._loan
         return result
 
     def below(self, name: str) -> KeySet:
@@ -175,7 +340,8 @@ class KeySet:
             del self._keys[key_name]
         if self._order is not None:
             del self._order[start:end]
-            del self._sort_keys[start:end]
+            if self._sort_keys is not None:
+                del self._sort_keys[start:end]
         return taken
 
     def children(
@@ -207,7 +373,7 @@ class KeySet:
         if after is not None:
             _, after_namespace, after_parts = names.parse(after)
             sort_key = names.unescaped(after_namespace, after_parts)
-            index = max(index, bisect_right(self._sort_keys, sort_key, start, end))
+            index = max(index, self._position(sort_key, start, end, right=True))
             if after_namespace == namespace and after_parts[:base_depth] == base:
                 # Levels that are prefixes of ``after`` sort before it: the last page had them.
                 previous = after_parts
@@ -228,23 +394,32 @@ class KeySet:
             index += 1
             if relative > shown:  # skip the rest of a subtree deeper than asked for
                 deepest = names.unescaped(namespace, parts[: base_depth + shown])
-                index = bisect_left(self._sort_keys, deepest + b"\x00" + _ABOVE_ALL, index, end)
+                index = self._position(deepest + b"\x00" + _ABOVE_ALL, index, end)
         return result if limit is None else result[:limit]
 
     def copy(self) -> KeySet:
-        """A KeySet of copies of the keys (already in order)."""
+        """A KeySet of copies of the keys (already in order); keys this set has on loan (see
+        :meth:`lend`) are on loan to the copy too, which copies them when it hands them out."""
+        originals = None if self._loan is None else self._loan.originals
         result = KeySet()
-        result._order = [key.copy() for key in self._merge_added()]
-        result._sort_keys = list(self._sort_keys)
+        result._order = [
+            key if originals is not None and originals.get(key.name) is key else key.copy()
+            for key in self._settled()
+        ]
+        result._sort_keys = None if self._sort_keys is None else list(self._sort_keys)
+        result._lazy_searches = self._lazy_searches
         result._keys = {key.name: key for key in result._order}
+        result._loan = None if originals is None else _Loan(originals)
         return result
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, KeySet):
             return NotImplemented
+        self._settled()
+        other._settled()
         return self._keys == other._keys
 
     __hash__ = None  # type: ignore[assignment]  # key sets are mutable
 
     def __repr__(self) -> str:
-        return f"KeySet({list(self)!r})"
+        return f"KeySet({self._settled()!r})"

@@ -284,7 +284,7 @@ def strip_spec(ks: KeySet, specification: Specification | None = None) -> KeySet
     stored.cut("default:/")
     if specification is None:
         specification = Specification(stored)
-    candidates = [key for key in stored if key.inherited]
+    candidates = [key for key in stored.held() if key.inherited]  # read only: no copies
     if specification:
         candidates.extend(_described_keys(stored, specification))
     for key in candidates:

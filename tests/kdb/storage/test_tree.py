@@ -73,10 +73,18 @@ def test_child_names_escape_parts(parent: str, part: str, name: str) -> None:
                          ids=TREE_FORMATS)
 @settings(max_examples=80, deadline=None)
 @given(document=documents(st.none() | strings))
-def test_property_written_keys_read_back_the_same(storage: StorageFormat,
-                                                  document: dict[str, object]) -> None:
+def test_property_written_keys_read_back_the_same_and_in_order(
+    storage: StorageFormat, document: dict[str, object]
+) -> None:
+    """Also in libelektra's order: a read hands its KeySet the keys in order instead of
+    having it sort them, and ``below``, ``cut`` and listings search that order."""
     keys = expected_keys(document)
-    assert storage.read(storage.write(keys, MOUNTPOINT, None), MOUNTPOINT).keys == keys
+    read = storage.read(storage.write(keys, MOUNTPOINT, None), MOUNTPOINT).keys
+    assert read == keys
+    listed = [key.name for key in read]
+    assert listed == sorted(listed, key=lambda name: Key(name).sort_key)
+    for key in read:
+        assert read.below(key.name).names()[0] == key.name
 
 
 @settings(max_examples=80, deadline=None)

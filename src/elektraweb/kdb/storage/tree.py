@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Callable
 from datetime import date, datetime, time
+from operator import itemgetter
 
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import ResourceError
@@ -88,13 +89,19 @@ def keys_from_tree(
     """The keys of a parsed document (``dict``/``list``/scalars) mounted at ``mountpoint``.
 
     Each key is named from its parent's name and parts (``Key.parsed``), not parsed from
-    text: reading a big file costs about one Key object per value on top of the parser.
+    text, and the keys come out in libelektra's order (a mapping's members sorted by part,
+    an array's elements in index order: parts hold no NUL, so comparing them as text orders
+    them like their UTF-8 bytes), so the KeySet needs no sort: reading a big file costs
+    about one Key object per value on top of the parser.
     """
     mountpoint = names.canonical(mountpoint)
     namespace = names.split(mountpoint)[0]
-    keys: list[Key] = []
-    add = keys.append
+    found: dict[str, Key] = {}  # by name, in order
     new_key = Key.parsed
+
+    def add(key: Key) -> None:
+        found[key.name] = key
+
     escape, plain = names.escape_part, _NEEDS_NO_ESCAPE.fullmatch
 
     def named(name: str, parts: tuple[str, ...], value: Value = None,
@@ -103,26 +110,41 @@ def keys_from_tree(
             return Key(name, value, meta)
         return new_key(name, namespace, parts, value, meta)
 
+    def part_named(raw: object, name: str) -> str:
+        part = part_of(raw)
+        if part is None:
+            raise ResourceError(
+                f"{format_name}: mapping key {raw!r} below {name} is not a string", key=name)
+        return part
+
+    def escaped_part(part: str, name: str) -> str:
+        if part[:1] == "#" and names.array_index(part) is not None:
+            raise ResourceError(
+                f"{format_name}: mapping key {part!r} below {name} looks like an array "
+                "index, which Elektra cannot tell from an array element", key=name)
+        return escape(part)
+
     def visit(node: object, name: str, parts: tuple[str, ...], is_root: bool) -> None:
         if isinstance(node, dict):
             if not node and not is_root:
                 add(named(name, parts))
             prefix = prefix_below(name)
-            for raw, child in node.items():
-                part = part_of(raw)
-                if part is None:
-                    raise ResourceError(
-                        f"{format_name}: mapping key {raw!r} below {name} is not a string",
-                        key=name)
-                if part[:1] == "#" and names.array_index(part) is not None:
-                    raise ResourceError(
-                        f"{format_name}: mapping key {part!r} below {name} looks like an array "
-                        "index, which Elektra cannot tell from an array element", key=name)
-                escaped = part if plain(part) else escape(part)
+            joined = _joined(node) if part_of is _string_part else None
+            if joined is not None:  # the parts are the mapping's keys as they are
+                members = sorted(node.items(), key=_first)
+                all_plain = (not _SOME_PART_NEEDS_ESCAPE.search(joined)
+                             and joined.count("\x00") == len(node) - 1)  # fmt: skip
+            else:
+                members = sorted(((part_named(raw, name), child) for raw, child in node.items()),
+                                 key=_first)  # fmt: skip
+                all_plain = False
+            for part, child in members:
+                escaped = part if all_plain or plain(part) else escaped_part(part, name)
+                member_name = prefix + escaped
                 if type(child) is str and parts:  # the common leaf, without a call
-                    add(new_key(prefix + escaped, namespace, (*parts, part), child))
+                    found[member_name] = new_key(member_name, namespace, (*parts, part), child)
                 else:
-                    visit(child, prefix + escaped, (*parts, part), False)
+                    visit(child, member_name, (*parts, part), False)
         elif isinstance(node, list):
             last = names.array_part(len(node) - 1) if node else ""
             add(named(name, parts, None, {ARRAY: last}))
@@ -140,7 +162,21 @@ def keys_from_tree(
             add(named(name, parts, value))
 
     visit(root, mountpoint, names.split(mountpoint)[1], True)
-    return KeySet(keys)
+    return KeySet.ordered(found)
+
+
+_first = itemgetter(0)
+
+
+def _joined(mapping: dict[object, object]) -> str | None:
+    """The mapping's keys joined by NUL; None unless all are ``str``."""
+    try:
+        return "\x00".join(mapping)  # type: ignore[arg-type]
+    except TypeError:
+        return None
+# In parts joined by NUL: a part that ``_NEEDS_NO_ESCAPE`` does not match (or a NUL in one,
+# which the count of NULs tells).
+_SOME_PART_NEEDS_ESCAPE = re.compile(r"(?:\A|\x00)(?:[#%.\x00]|\Z)|[\\/]")
 
 
 def typed_scalar(text: str, previous: object, key: Key | None, allow_non_finite: bool) -> object:
