@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import signal
 import socket
 import sys
@@ -41,22 +42,40 @@ QUICK_LINK = ClientOptions(
 a daemon going away or coming back shows within a test's patience."""
 
 
-def free_port(offsets: Sequence[int] = ()) -> int:
-    """A free loopback TCP port p such that p + each offset is free as well.
+_handed_out: set[int] = set()
 
-    Free when asked: another process may take it before the caller binds it, which on a
-    machine running only tests is rare enough.
+
+def _below_ephemeral_range() -> range:
+    """Ports the kernel never picks by itself (for `connect` or a bind to port 0): the range
+    below its ephemeral one. A port chosen there and bound a moment later cannot be taken in
+    between by some outgoing connection, which a port the kernel once handed out can."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    return range(10000, max(low, 10100))
+
+
+def free_port(offsets: Sequence[int] = ()) -> int:
+    """A free loopback TCP port p such that p + each offset is free as well, never handed out
+    before by this process.
+
+    Free when asked: another process may bind it before the caller does; only processes that
+    choose ports explicitly can, since it lies below the kernel's ephemeral range.
     """
+    candidates = _below_ephemeral_range()
     for _ in range(1000):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = int(probe.getsockname()[1])
+        port = random.choice(candidates)
+        wanted = [port + offset for offset in (0, *offsets)]
+        if _handed_out.intersection(wanted):
+            continue
         try:
-            for offset in offsets:
+            for each in wanted:
                 with socket.socket() as probe:
-                    probe.bind(("127.0.0.1", port + offset))
+                    probe.bind(("127.0.0.1", each))
         except (OSError, OverflowError):
             continue
+        _handed_out.update(wanted)
         return port
     raise RuntimeError(f"found no free loopback port p with p + {list(offsets)} free too")
 
