@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Coroutine, Mapping
+from collections.abc import Coroutine, Iterable, Mapping
 from typing import Any, NoReturn, cast
 
 from aiohttp import web
@@ -38,6 +38,7 @@ from elektraweb.cluster.clusters.service import (
     JoinedJSON,
 )
 from elektraweb.cluster.clusters.sync_state import cluster_state, member_state
+from elektraweb.cluster.clusters.throttle import DEFAULT_INTERVAL_SECONDS, Throttle
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.instances.gateway import INSTANCE_ERROR_STATUS
 from elektraweb.cluster.services import SERVICES, Services
@@ -73,12 +74,16 @@ class ConvergingClusterService:
         *,
         hub: EventHub | None = None,
         reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS,
+        status_interval: float = DEFAULT_INTERVAL_SECONDS,
     ) -> None:
         self._services = services
         self._hub = hub
         self._reconcile_seconds = reconcile_seconds
         self._applied = AppliedKeys(services.database)
-        self._convergence = Convergence(services, self._applied, self._publish_status)
+        # Every member's sync asks for the cluster's status: published at most once per
+        # interval, and always after the last request (`throttle`).
+        self._status = Throttle(self._publish_status, status_interval)
+        self._convergence = Convergence(services, self._applied, self._status.request)
         self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
         self._tasks: set[asyncio.Task[object]] = set()
         self._searches = SearchThread()
@@ -175,7 +180,7 @@ class ConvergingClusterService:
         await self._convergence.settle_unlocks(instance)
         gateway = self._services.gateway
         [result] = await fan_out(self._convergence, gateway, cluster.id, [instance], None)
-        self._publish_status(cluster.id)
+        self._status.request(cluster.id)
         keys = len(self._services.cluster_keys.state(cluster.id))
         return {**result.to_json(), "keys": keys}
 
@@ -183,22 +188,26 @@ class ConvergingClusterService:
         try:
             await self._convergence.release(cluster.id, instance)
         finally:
-            self._publish_status(cluster.id)
+            self._status.request(cluster.id)
 
     # -- sync state ------------------------------------------------------------------------
 
     def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
         """`{state, keys, members: {id: {state, pending, rejected, drift}}}`."""
+        members = self._services.registry.members(cluster_id)
+        return self._status_of([member.id for member in members], cluster_id)
+
+    def _status_of(self, members: Iterable[int], cluster_id: int) -> ClusterSyncJSON:
         desired = self._convergence.desired(cluster_id)
         applied = self._applied.of_cluster(cluster_id)
-        members = {
-            member.id: member_state(
-                self._convergence.holds.state(cluster_id, member.id, desired),
-                applied.get(member.id, {}),
+        states = {
+            member: member_state(
+                self._convergence.holds.state(cluster_id, member, desired),
+                applied.get(member, {}),
             )
-            for member in self._services.registry.members(cluster_id)
+            for member in members
         }
-        return cluster_state(members, len(desired))
+        return cluster_state(states, len(desired))
 
     def member_status(self, instance: Instance) -> InstanceSyncJSON | None:
         """The member's `{cluster, state, pending, rejected, drift}`; None outside clusters."""
@@ -275,6 +284,7 @@ class ConvergingClusterService:
 
     async def close(self) -> None:
         self._closed = True
+        self._status.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -373,12 +383,13 @@ class ConvergingClusterService:
         if self._hub is None:
             return
         try:
-            self._services.registry.cluster(cluster_id)
+            cluster = self._services.registry.cluster(cluster_id)
         except RecordNotFound:
             return  # deleted meanwhile: there is nothing left to show
+        # The cluster's row lists its members: no second read of the registry.
         self._publish(
             f"cluster/{cluster_id}/status",
-            {"cluster": cluster_id, **self.cluster_status(cluster_id)},
+            {"cluster": cluster_id, **self._status_of(cluster.members, cluster_id)},
         )
 
 
