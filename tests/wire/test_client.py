@@ -103,6 +103,30 @@ async def test_silent_server_times_out_after_its_retries(
     assert list(handler.calls.values()) == [1]
 
 
+async def test_a_slow_request_on_a_link_still_answering_others_keeps_it_online(
+    connect: ClientFactory, handler: RecordingHandler
+) -> None:
+    """A busy daemon is not a silent one: no reopening, no offline, no catch-up storm."""
+    client = connect(timeout=0.5, retries=5)
+    await client.start()
+    await client.request("get", {"key": "user:/first"})
+    went: list[bool] = []
+    client.status.listeners.append(lambda status: went.append(status.online))
+
+    slow = asyncio.create_task(client.request("set", {"key": "user:/slow", "sleep": 1.5}))
+    answered = 0
+    for _ in range(500):  # bounded: the slow request ends long before
+        if slow.done():
+            break
+        await client.request("get", {"key": "user:/busy"})
+        answered += 1
+        await asyncio.sleep(0.02)
+    assert echoed(await slow)["key"] == "user:/slow"
+    assert answered > 0
+    assert went == []  # never offline, so never back online either
+    assert set(handler.calls.values()) == {1}  # the slow one ran once: not resent
+
+
 async def test_many_concurrent_requests_each_get_their_own_reply(client: ZmqTransport) -> None:
     names = [f"user:/k/{i}" for i in range(200)]
     results = await asyncio.gather(*(client.request("get", {"key": n}) for n in names))

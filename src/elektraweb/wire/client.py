@@ -14,6 +14,7 @@ import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import cast
 
 import zmq
 import zmq.asyncio
@@ -101,6 +102,7 @@ class ZmqTransport:
         self._background: set[asyncio.Task[None]] = set()
         self._generation = 0
         self._opened_at = 0.0
+        self._heard_at = 0.0  # the last frame read from the current socket
         self._reopening = asyncio.Lock()
         self._started = False
 
@@ -194,9 +196,22 @@ class ZmqTransport:
         raise Unreachable(f"cannot send {pending.op} to {self.endpoint}: {reason}")
 
     def _went_silent(self, pending: _Pending, timeout: float) -> bool:
-        """Sent on this socket, which is older than `timeout`, and still no reply."""
+        """Sent on this socket, which is older than `timeout`, still no reply, and the link
+        silent as long (`_silent_for`)."""
         sent_here = pending.sent_on == self._generation
-        return sent_here and time.monotonic() - self._opened_at >= timeout
+        return sent_here and time.monotonic() - self._opened_at >= timeout and (
+            self._silent_for(timeout)
+        )
+
+    def _silent_for(self, seconds: float) -> bool:
+        """Nothing read from the socket for `seconds`, and no reply waiting to be read. A
+        daemon still answering other requests is busy, not gone, and a reply queued while
+        this process was too busy to read it is no silence of the daemon: reopening the
+        link (marking it offline) would only add a full catch-up to the load."""
+        if time.monotonic() - self._heard_at < seconds:
+            return False
+        socket = self._socket
+        return socket is None or not cast(int, socket.get(zmq.EVENTS)) & zmq.POLLIN
 
     async def _send(self, pending: _Pending) -> None:
         if self._socket is None or pending.sent_on == self._generation:
@@ -222,7 +237,7 @@ class ZmqTransport:
         socket.connect(self.endpoint)
         self._socket = socket
         self._generation += 1
-        self._opened_at = time.monotonic()
+        self._opened_at = self._heard_at = time.monotonic()
         self._reader = asyncio.get_running_loop().create_task(self._read(socket), name="wire-rx")
 
     async def _close_socket(self) -> None:
@@ -262,6 +277,7 @@ class ZmqTransport:
             if len(frames) != 2:
                 logger.warning("%s sent a reply of %d frames; ignored", self.endpoint, len(frames))
                 continue
+            self._heard_at = time.monotonic()
             self.status.mark_online()
             pending = self._pending.get(frames[0])
             if pending is None or pending.reply.done():
@@ -284,6 +300,8 @@ class ZmqTransport:
             except RemoteError:
                 continue  # an error reply is still an answer
             except LinkError:
+                if not self._silent_for(self._options.timeout):
+                    continue  # busy answering other requests: no sign the daemon is gone
                 self.status.mark_offline(
                     f"no answer to ping within {self._options.timeout} s",
                     keep_known_reason=not self.status.online,
