@@ -10,7 +10,6 @@ import pytest
 from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.services import ClusterServiceFactory
-from elektraweb.cluster.store.registry import Registry
 from support.inprocess import InProcessNetwork
 
 from ..conftest import Register
@@ -31,24 +30,23 @@ async def test_members_catching_up_at_once_publish_few_statuses_and_the_final_on
     register: Register,
     network: InProcessNetwork,
     service: ConvergingClusterService,
-    registry: Registry,
     hub: EventHub,
 ) -> None:
     cluster = (await admin.post("/api/clusters", {"name": "wide"})).body
-    members: list[int] = []
+    members: dict[int, str] = {}
     for index in range(MEMBERS):
         instance = await register(f"wide-{index}", 46000 + index)
         await admin.post(f"/api/clusters/{cluster['id']}/instances", {"instance": instance["id"]})
         network[instance["endpoint"]].faults.unreachable = True
-        members.append(instance["id"])
+        members[instance["id"]] = instance["endpoint"]
     written = await admin.put(f"/api/clusters/{cluster['id']}/kdb/user:/app/port", "8080")
     assert {result["status"] for result in written.body["members"].values()} == {"pending"}
 
     with hub.subscribe([f"cluster/{cluster['id']}/status"]) as events:
-        for member in members:
-            network[registry.instance(member).endpoint].faults.unreachable = False
-            # Each member's catch-up ends in a sync that asks for the cluster's status.
-            await service.on_status(registry.instance(member), True)
+        for endpoint in members.values():
+            network[endpoint].faults.unreachable = False
+        # Every member is caught up at once, each ending in a sync that asks for the status.
+        service.reconcile()
         published: list[dict[str, Any]] = []
         while not published or published[-1]["state"] != "in-sync":
             published.append(data_of(await next_event(events, timeout=30.0)))
