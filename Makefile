@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 NODE_STAMP := tests/js/node_modules/.installed
 
-.PHONY: install demo test lint typecheck unit browser bench clean
+.PHONY: install postgresql demo test lint typecheck unit browser bench clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -37,7 +37,13 @@ $(WEB_STAMP): $(WEB)/package.json $(WEB)/package-lock.json $(STAMP)
 	$(BIN)/python -m elektraweb.web.assets
 	touch $(WEB_STAMP)
 
-install: $(STAMP) $(NODE_STAMP) $(WEB_STAMP) $(CHROMIUM) $(SYSTEM_PYZMQ)
+# Debian's PostgreSQL: clusterd's replicas share one database, and the tests start a throwaway
+# server of their own from its binaries (tests/support/postgres.py).
+postgresql:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || (apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null)
+
+install: $(STAMP) $(NODE_STAMP) $(WEB_STAMP) $(CHROMIUM) $(SYSTEM_PYZMQ) postgresql
 
 demo: install
 	$(BIN)/elektra-web demo

@@ -47,6 +47,9 @@ def config(tmp_path: Any) -> Config:
         http_port=0,
         admin_password=ADMIN_PASSWORD,
         static_dir=tmp_path / "web",
+        # In-process daemons write small trees at once; tests of a silent one should not wait
+        # the 120 s a real 20k-key import may need.
+        subtree_write_timeout=5.0,
     )
 
 

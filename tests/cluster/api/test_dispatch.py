@@ -11,6 +11,7 @@ import pytest
 from elektraweb.cluster.api.dispatch import Dispatcher
 from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
 from elektraweb.cluster.api.routing import Call, Route
+from elektraweb.cluster.api.schema import ANY, obj
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.principals import Principal
 
@@ -73,3 +74,23 @@ async def test_a_handler_bug_is_a_500_without_details(
     assert answer.status == 500
     assert "secret detail" not in str(answer.body)
     assert "secret detail" in caplog.text  # for the operator
+
+
+async def test_a_body_its_handler_cannot_read_is_a_400_naming_the_field(server: Server) -> None:
+    """A route whose schema is looser than its handler expects answers 400 naming the field
+    the handler needed, not a 500."""
+
+    async def greet(call: Call) -> ApiResponse:
+        return ApiResponse(200, {"hello": call.text_field("name")})
+
+    route = Route(
+        "POST", "/api/greet", greet, "viewer", "greet", "test", body=obj({}, {"name": ANY})
+    )
+    assert server.services is not None
+    dispatcher = Dispatcher(server.services, [route])
+    greeted = await dispatcher.dispatch(ApiRequest("POST", "/api/greet", {"name": "ann"}, VIEWER))
+    assert sent(greeted) == {"hello": "ann"}
+    for body in ({"name": 3}, {}):
+        refused = await dispatcher.dispatch(ApiRequest("POST", "/api/greet", body, VIEWER))
+        assert refused.status == 400
+        assert "'name'" in sent(refused)["error"]["message"]

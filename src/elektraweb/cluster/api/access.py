@@ -30,10 +30,10 @@ NEW_TOKEN = obj({**TOKEN["properties"], "token": STRING})
 
 
 async def login(call: Call) -> ApiResponse:
-    services, name, address = call.services, call.body["user"], call.request.remote
+    services, name, address = call.services, call.text_field("user"), call.request.remote
     throttle = services.login_throttle
     _refuse_while_locked(throttle, name, address)
-    user = await services.users.verify(name, call.body["password"])
+    user = await services.users.verify(name, call.text_field("password"))
     # Failures counted while this attempt was checked lock it out too, right password or not.
     _refuse_while_locked(throttle, name, address)
     if user is None:
@@ -102,8 +102,9 @@ async def list_users(call: Call) -> ApiResponse:
 
 
 async def add_user(call: Call) -> ApiResponse:
-    body = call.body
-    user = await call.services.users.add(body["name"], body["password"], check_role(body["role"]))
+    user = await call.services.users.add(
+        call.text_field("name"), call.text_field("password"), check_role(call.text_field("role"))
+    )
     call.services.audit.record(
         user=call.principal.user,
         action="user.add",
@@ -117,7 +118,7 @@ async def add_user(call: Call) -> ApiResponse:
 
 async def change_user(call: Call) -> ApiResponse:
     """Admins change anyone; every user may change their own password, nothing else."""
-    principal, name, body = call.principal, call.params["name"], call.body
+    principal, name, body = call.principal, call.params["name"], call.body_object()
     if principal.role != "admin" and (name != principal.user or "role" in body):
         raise Forbidden("only an admin may change other users or roles")
     services = call.services
@@ -125,8 +126,10 @@ async def change_user(call: Call) -> ApiResponse:
     if password_changed and name == principal.user:
         await _confirm_current_password(call)
     before = services.users.user(name)
-    role = check_role(body["role"]) if "role" in body else None
-    after = await services.users.update(name, password=body.get("password"), role=role)
+    role = check_role(call.text_field("role")) if "role" in body else None
+    after = await services.users.update(
+        name, password=call.optional_text_field("password"), role=role
+    )
     ended = 0
     if password_changed:
         # Whoever held another session (or stole it) is out; their sockets close with 1008.
@@ -148,7 +151,7 @@ async def _confirm_current_password(call: Call) -> None:
     a stolen cookie or token alone must not take the account over for good. A wrong one is a
     failed login to the throttle; admins resetting someone else's password are not asked."""
     services, name, address = call.services, call.principal.user, call.request.remote
-    current = call.body.get("current_password")
+    current = call.optional_text_field("current_password")
     if current is None:
         raise BadRequest(
             "current_password is required to change one's own password",
@@ -209,10 +212,12 @@ async def list_tokens(call: Call) -> ApiResponse:
 
 async def add_token(call: Call) -> ApiResponse:
     principal = call.principal
-    role = check_role(call.body.get("role", principal.role))
+    role = check_role(call.text_field("role", principal.role))
     if not role_allows(principal.role, role):
         raise Forbidden(f"a {principal.role} cannot create a token with role {role}")
-    token, secret = call.services.credentials.create_token(principal.user, call.body["name"], role)
+    token, secret = call.services.credentials.create_token(
+        principal.user, call.text_field("name"), role
+    )
     call.services.audit.record(
         user=principal.user,
         action="token.add",

@@ -68,8 +68,8 @@ async def audit_retention(call: Call) -> ApiResponse:
         call.services.audit,
         call.services.config.audit_export_dir,
         user=call.principal.user,
-        before_id=call.body.get("before_id"),
-        before_time=call.body.get("before_time"),
+        before_id=call.optional_int_field("before_id"),
+        before_time=call.optional_text_field("before_time"),
     )
     return ApiResponse(200, entry.to_json())
 

@@ -39,7 +39,7 @@ async def list_clusters(call: Call) -> ApiResponse:
 
 async def add_cluster(call: Call) -> ApiResponse:
     cluster = call.services.registry.add_cluster(
-        call.body["name"], call.body.get("description", "")
+        call.text_field("name"), call.text_field("description", "")
     )
     call.services.audit.record(
         user=call.principal.user,
@@ -62,8 +62,8 @@ async def change_cluster(call: Call) -> ApiResponse:
     before = registry.cluster(call.id_param("id"))
     after = registry.update_cluster(
         before.id,
-        call.body.get("name", before.name),
-        call.body.get("description", before.description),
+        call.text_field("name", before.name),
+        call.text_field("description", before.description),
     )
     call.services.audit.record(
         user=call.principal.user,
@@ -104,7 +104,7 @@ async def list_members(call: Call) -> ApiResponse:
 async def add_member(call: Call) -> ApiResponse:
     services = call.services
     cluster_id = call.id_param("id")
-    instance = services.registry.join(cluster_id, call.body["instance"])
+    instance = services.registry.join(cluster_id, call.int_field("instance"))
     cluster = services.registry.cluster(cluster_id)
     applied = await membership.joined(services, cluster, instance)
     services.audit.record(

@@ -40,9 +40,11 @@ ENROLLED = obj(
 
 
 async def create_token(call: Call) -> ApiResponse:
-    body = call.body
+    expires_in = call.optional_int_field("expires_in")
     token, secret = call.services.enrollment.create(
-        call.principal.user, body.get("expires_in", DEFAULT_SECONDS), body.get("cluster")
+        call.principal.user,
+        DEFAULT_SECONDS if expires_in is None else expires_in,
+        call.optional_int_field("cluster"),
     )
     call.services.audit.record(
         user=call.principal.user,
@@ -74,11 +76,13 @@ async def revoke_token(call: Call) -> ApiResponse:
 
 async def enroll(call: Call) -> ApiResponse:
     """A host asks to join, authenticated by its enrollment token alone."""
-    body, services = call.body, call.services
+    services = call.services
     fields = InstanceFields(
-        name=body["name"], endpoint=body["endpoint"], public_key=body["public_key"]
+        name=call.text_field("name"),
+        endpoint=call.text_field("endpoint"),
+        public_key=call.text_field("public_key"),
     )
-    instance, token = services.enrollment.enroll(body["token"], fields)
+    instance, token = services.enrollment.enroll(call.text_field("token"), fields)
     log.info(
         "instance %r (id %d) at %s enrolled with token %d: %s",
         instance.name,

@@ -21,8 +21,8 @@ from elektraweb.cluster.api.schema import (
     nullable,
     obj,
 )
-from elektraweb.cluster.api.targets import KeyState, Target, cluster_target, instance_target
-from elektraweb.cluster.audit.history import HistoryEntry, HistoryFilter
+from elektraweb.cluster.api.targets import Target, cluster_target, instance_target
+from elektraweb.cluster.audit.history import HistoryEntry, HistoryFilter, KeyState
 from elektraweb.cluster.audit.log import MAX_LIMIT
 from elektraweb.cluster.audit.retention import utc_time
 from elektraweb.kdb import names
@@ -126,8 +126,8 @@ def _rollback(kind: str) -> Handler:
     async def rollback(call: Call) -> ApiResponse:
         target_id = call.id_param("id")
         target = _target(call, kind, target_id)
-        root = _canonical(call.body["key"], "key")
-        at = utc_time(call.body["at"], "at")
+        root = _canonical(call.text_field("key"), "key")
+        at = utc_time(call.text_field("at"), "at")
         later = call.services.history.entries(
             HistoryFilter(kind, target_id, root, below=True, after_time=at, limit=MAX_LIMIT)
         )

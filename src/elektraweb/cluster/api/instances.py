@@ -116,17 +116,17 @@ async def list_instances(call: Call) -> ApiResponse:
 
 
 async def add_instance(call: Call) -> ApiResponse:
-    body = call.body
     fields = InstanceFields(
-        name=body["name"],
-        endpoint=body["endpoint"],
-        public_key=body["public_key"],
-        description=body.get("description", ""),
-        visibility=body.get("visibility", "user"),
+        name=call.text_field("name"),
+        endpoint=call.text_field("endpoint"),
+        public_key=call.text_field("public_key"),
+        description=call.text_field("description", ""),
+        visibility=call.text_field("visibility", "user"),
     ).validated()
+    offline = call.flag_field("offline", False)
     registry = call.services.registry
     registry.check_unique(fields)
-    if not body.get("offline", False):
+    if not offline:
         await _identify(call, fields)
     instance = registry.add_instance(fields)
     call.services.audit.record(
@@ -135,7 +135,7 @@ async def add_instance(call: Call) -> ApiResponse:
         target_type="instance",
         target_id=instance.id,
         after=instance.to_json(),
-        result={"ok": True, "checked": not body.get("offline", False)},
+        result={"ok": True, "checked": not offline},
     )
     return ApiResponse(201, instance_json(call.services, instance))
 
@@ -148,7 +148,7 @@ async def get_instance(call: Call) -> ApiResponse:
 async def change_instance(call: Call) -> ApiResponse:
     services = call.services
     before = services.registry.instance(call.id_param("id"))
-    changes = {name: value for name, value in call.body.items() if name != "offline"}
+    changes = {name: call.text_field(name) for name in call.body_object() if name != "offline"}
     current = InstanceFields(
         before.name, before.endpoint, before.public_key, before.description, before.visibility
     )
@@ -163,7 +163,7 @@ async def change_instance(call: Call) -> ApiResponse:
         )
     if relinked:
         services.registry.check_unique(fields, except_id=before.id)
-        if not call.body.get("offline", False):
+        if not call.flag_field("offline", False):
             await _identify(call, fields)
     after = services.registry.update_instance(before.id, fields)
     if relinked:

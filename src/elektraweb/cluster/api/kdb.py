@@ -24,13 +24,13 @@ from elektraweb.cluster.api.routing import Call, Handler, Route
 from elektraweb.cluster.api.schema import Schema
 from elektraweb.cluster.api.targets import (
     ClusterTarget,
-    KeyState,
     Target,
     audited_changes,
     cluster_target,
     instance_target,
     read_state,
 )
+from elektraweb.cluster.audit.history import KeyState
 from elektraweb.wire.json_value import Encodable
 from elektraweb.wire.replies import OperationArgs
 

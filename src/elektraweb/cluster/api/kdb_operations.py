@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NotRequired, TypedDict
 
 from elektraweb.cluster.api.errors import BadRequest
 from elektraweb.cluster.api.routing import Call, QueryParam
@@ -21,7 +22,7 @@ from elektraweb.cluster.api.schema import (
 )
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError
-from elektraweb.wire.replies import OperationArgs
+from elektraweb.wire.replies import KeyToSetJSON, OperationArgs
 
 FORMATS = ("dump", "ini", "json", "yaml", "toml")
 META: Schema = {"type": "object", "additionalProperties": STRING}
@@ -143,7 +144,7 @@ def _find(call: Call) -> OperationArgs:
 
 
 def _set(call: Call) -> OperationArgs:
-    return _writing(call, {"key": _key(call), "value": call.body})
+    return _writing(call, {"key": _key(call), "value": call.body_text()})
 
 
 def _rm(call: Call) -> OperationArgs:
@@ -155,7 +156,7 @@ def _move_or_copy(call: Call) -> OperationArgs:
         call,
         {
             "key": _key(call),
-            "target": _canonical(call.body),
+            "target": _canonical(call.body_text()),
             "recursive": True,
             "force": call.query_flag("force"),
         },
@@ -164,21 +165,35 @@ def _move_or_copy(call: Call) -> OperationArgs:
 
 def _meta_set(call: Call) -> OperationArgs:
     return _writing(
-        call, {"key": _key(call), "name": call.body["key"], "value": call.body["value"]}
+        call, {"key": _key(call), "name": call.text_field("key"), "value": call.text_field("value")}
     )
 
 
 def _meta_rm(call: Call) -> OperationArgs:
-    return _writing(call, {"key": _key(call), "name": call.body["key"]})
+    return _writing(call, {"key": _key(call), "name": call.text_field("key")})
+
+
+class _MetaEntry(TypedDict):
+    key: str
+    value: NotRequired[str | None]
+
+
+class _MetaBulkBody(TypedDict):
+    meta: list[_MetaEntry]
+
+
+class _SetAllBody(TypedDict):
+    keys: list[KeyToSetJSON]
 
 
 def _meta_bulk(call: Call) -> OperationArgs:
-    meta = {entry["key"]: entry.get("value") for entry in call.body["meta"]}
+    entries = call.checked_body(_MetaBulkBody)["meta"]
+    meta = {entry["key"]: entry.get("value") for entry in entries}
     return _writing(call, {"key": _key(call), "meta": meta})
 
 
 def _set_all(call: Call) -> OperationArgs:
-    return {"key": _key(call), "keys": call.body["keys"]}
+    return {"key": _key(call), "keys": call.checked_body(_SetAllBody)["keys"]}
 
 
 def _format(call: Call) -> str:
@@ -198,7 +213,12 @@ def _import(call: Call) -> OperationArgs:
         raise BadRequest(
             f"strategy {strategy!r} is not one of replace, overwrite, preserve", field="strategy"
         )
-    return {"key": _key(call), "format": _format(call), "data": call.body, "strategy": strategy}
+    return {
+        "key": _key(call),
+        "format": _format(call),
+        "data": call.body_text(),
+        "strategy": strategy,
+    }
 
 
 FORMAT = QueryParam("format", "Storage format (default dump).", enum(*FORMATS))

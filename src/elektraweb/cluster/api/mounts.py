@@ -68,9 +68,12 @@ def _record(
 
 async def mount(call: Call) -> ApiResponse:
     target = instance_target(call.services, call.id_param("id"))
-    args: OperationArgs = {"mountpoint": call.body["mountpoint"], "path": call.body["path"]}
-    if "format" in call.body:
-        args["format"] = call.body["format"]
+    args: OperationArgs = {
+        "mountpoint": call.text_field("mountpoint"),
+        "path": call.text_field("path"),
+    }
+    if "format" in call.body_object():
+        args["format"] = call.text_field("format")
     return ApiResponse(200, await _audited(call, target, "mount", args))
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
+from typing import NotRequired, TypedDict
 
 from elektraweb.cluster.api.errors import BadRequest, Conflict
 from elektraweb.cluster.api.history import FORCE, RESTORED, revert_entry
@@ -26,9 +27,10 @@ from elektraweb.cluster.api.schema import (
     nullable,
     obj,
 )
-from elektraweb.cluster.api.targets import ClusterTarget, KeyState, cluster_target, read_state
+from elektraweb.cluster.api.targets import ClusterTarget, cluster_target, read_state
+from elektraweb.cluster.audit.history import KeyState
 from elektraweb.cluster.clusters.releases import promote
-from elektraweb.cluster.store.releases import DraftEdit, Release, Releases
+from elektraweb.cluster.store.releases import DraftEdit, DraftOp, Release, Releases
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import InvalidNameError
 from elektraweb.kdb.mounts import PERSISTENT_NAMESPACES
@@ -67,6 +69,18 @@ RELEASE = obj(
 PUBLISH = obj({"message": STRING}, {"canary": array(INTEGER)})
 
 
+class _NewEdit(TypedDict):
+    op: DraftOp
+    key: str
+    value: NotRequired[str]
+    meta: NotRequired[dict[str, str | None]]
+
+
+class _PublishBody(TypedDict):
+    message: str
+    canary: NotRequired[list[int]]
+
+
 def _releases(call: Call) -> Releases:
     return Releases(call.services.database)
 
@@ -97,7 +111,7 @@ async def draft(call: Call) -> ApiResponse:
 
 
 async def add_edit(call: Call) -> ApiResponse:
-    target, body = _target(call), call.body
+    target, body = _target(call), call.checked_body(_NewEdit)
     op, key = body["op"], _stored_name(body["key"])
     if op == "rm" and ("value" in body or "meta" in body):
         raise BadRequest(f"rm of {key} takes no value or meta", field="value")
@@ -144,7 +158,7 @@ async def _folded(target: ClusterTarget, edits: Sequence[DraftEdit]) -> list[Key
 
 
 def _canary(call: Call, cluster_id: int) -> list[int]:
-    wanted = sorted(set(call.body.get("canary", [])))
+    wanted = sorted(set(call.checked_body(_PublishBody).get("canary", [])))
     members = {member.id for member in call.services.registry.members(cluster_id)}
     strangers = [instance for instance in wanted if instance not in members]
     if strangers:
@@ -162,7 +176,7 @@ async def publish(call: Call) -> ApiResponse:
     edits = releases.draft(target.id)
     if not edits:
         raise BadRequest(f"cluster {target.id}'s draft is empty: nothing to publish")
-    message = call.body["message"].strip()
+    message = call.checked_body(_PublishBody)["message"].strip()
     if not message:
         raise BadRequest("a release needs a message saying what it changes", field="message")
     canary = _canary(call, target.id)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from elektraweb.cluster.api.errors import ApiError, BadGateway, BadRequest, Conflict, GatewayTimeout
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call
-from elektraweb.cluster.api.targets import AuditedState, KeyState, Target, audited_changes
+from elektraweb.cluster.api.targets import Target, audited_changes
+from elektraweb.cluster.audit.history import AuditedState, KeyState
 from elektraweb.kdb import names
 from elektraweb.wire.replies import KeyToSetJSON, OperationArgs
 

@@ -4,18 +4,20 @@ and described in the OpenAPI document. Paths use aiohttp's syntax (``{id}``, ``{
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TypeVar, cast
 
 from elektraweb.cluster.api.errors import BadRequest, MethodNotAllowed, NotFound, Unauthorized
 from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
 from elektraweb.cluster.api.schema import Schema
 from elektraweb.cluster.principals import Principal, Role
 from elektraweb.cluster.services import Services
+from elektraweb.wire.json_value import JSON, JSONObject
 
 Handler = Callable[["Call"], Awaitable[ApiResponse]]
+Shape = TypeVar("Shape")
 
 _PARAMETER = re.compile(r"\{(\w+)(?::([^{}]+))?\}")
 
@@ -102,9 +104,65 @@ class Call:
         return self.request.principal
 
     @property
-    def body(self) -> Any:
+    def body(self) -> JSON:
         """The request body, already checked against the route's schema."""
         return self.request.body
+
+    # The schema already guarantees the shapes below; these accessors narrow the type for the
+    # handler and, should a route's schema and its handler ever disagree, answer 400 naming
+    # the field rather than fail with a 500.
+
+    def body_object(self) -> JSONObject:
+        """The body, which the route's schema makes a JSON object."""
+        if not isinstance(self.body, Mapping):
+            raise BadRequest("the request body must be a JSON object")
+        return self.body
+
+    def member(self, name: str, default: JSON = None) -> JSON:
+        """Member `name` of the body object, or `default` when absent."""
+        return self.body_object().get(name, default)
+
+    def text_field(self, name: str, default: str | None = None) -> str:
+        """String member `name`; required unless a `default` is given."""
+        value = self.member(name, default)
+        if not isinstance(value, str):
+            raise BadRequest(f"body field {name!r} must be a string")
+        return value
+
+    def optional_text_field(self, name: str) -> str | None:
+        value = self.member(name)
+        if value is not None and not isinstance(value, str):
+            raise BadRequest(f"body field {name!r} must be a string")
+        return value
+
+    def optional_int_field(self, name: str) -> int | None:
+        value = self.member(name)
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool)):
+            raise BadRequest(f"body field {name!r} must be an integer")
+        return value
+
+    def int_field(self, name: str) -> int:
+        value = self.optional_int_field(name)
+        if value is None:
+            raise BadRequest(f"body field {name!r} is required")
+        return value
+
+    def flag_field(self, name: str, default: bool) -> bool:
+        value = self.member(name, default)
+        if not isinstance(value, bool):
+            raise BadRequest(f"body field {name!r} must be true or false")
+        return value
+
+    def body_text(self) -> str:
+        """The body, which the route's schema makes a string (JSON or text/plain)."""
+        if not isinstance(self.body, str):
+            raise BadRequest("the request body must be a string")
+        return self.body
+
+    def checked_body(self, shape: type[Shape]) -> Shape:
+        """The body as `shape`: the TypedDict spelling out the route's schema, for nested
+        shapes the field accessors cannot narrow; the schema check has made it so."""
+        return cast(Shape, self.body_object())
 
     def id_param(self, name: str) -> int:
         text = self.params[name]

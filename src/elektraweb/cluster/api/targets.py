@@ -7,7 +7,7 @@ target."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import TypedDict, cast
+from typing import cast
 
 from elektraweb.cluster.api.errors import (
     ApiError,
@@ -23,6 +23,7 @@ from elektraweb.cluster.api.preview import (
     instance_at,
     refused,
 )
+from elektraweb.cluster.audit.history import KeyState
 from elektraweb.cluster.audit.log import KeyChange, TargetType
 from elektraweb.cluster.clusters.service import ClusterService
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
@@ -33,18 +34,7 @@ from elektraweb.wire.replies import (
     KeyStateJSON,
     OperationArgs,
     OperationReply,
-    ValueDigestJSON,
 )
-
-
-class AuditedState(TypedDict):
-    value: str | ValueDigestJSON | None
-    meta: dict[str, str]
-
-
-KeyState = AuditedState | None
-"""A key's ``{"value", "meta"}`` as the audit log keeps it (a value too large to report is its
-digest), or None where it does not exist."""
 
 REPORTED_CHANGES = ("changes", "changes_truncated")
 """Result members in which elektrad reports what a write did (docs/protocol.md §4)."""
@@ -123,8 +113,14 @@ def _as_audited(state: KeyStateJSON | None) -> KeyState:
     return {"value": state.get("value"), "meta": state["meta"]}
 
 
-SUBTREE_WRITES = frozenset({"import", "set-all", "mv", "cp", "rm"})
-"""Operations that may write a whole subtree, so take the longer deadline."""
+SUBTREE_WRITES = frozenset({"import", "set-all"})
+RECURSIVE_WRITES = frozenset({"mv", "cp", "rm"})
+"""Operations that write a whole subtree (the second kind only with `recursive`), so take the
+longer deadline; a write of one key keeps the short one."""
+
+
+def _writes_subtree(op: str, args: OperationArgs) -> bool:
+    return op in SUBTREE_WRITES or (op in RECURSIVE_WRITES and args.get("recursive") is True)
 
 
 class InstanceTarget:
@@ -137,7 +133,8 @@ class InstanceTarget:
 
     async def call(self, op: str, args: OperationArgs) -> OperationReply:
         config = self._services.config
-        timeout = config.subtree_write_timeout if op in SUBTREE_WRITES else config.instance_timeout
+        subtree = _writes_subtree(op, args)
+        timeout = config.subtree_write_timeout if subtree else config.instance_timeout
         try:
             return await self._services.gateway.call(self.instance, op, args, timeout=timeout)
         except GATEWAY_ERRORS as error:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TypedDict, cast
 
 from elektraweb.cluster.audit.log import MAX_LIMIT, AuditEntry, row_entry
 from elektraweb.cluster.store.database import Database
+from elektraweb.wire.json_value import JSON, Encodable
+from elektraweb.wire.replies import ValueDigestJSON
 
 KEY_WRITES = (
     "set", "rm", "mv", "cp", "meta-set", "meta-rm", "meta-bulk", "set-all", "import",
@@ -19,14 +21,28 @@ UNDO_DEPTH = 200
 """A user's latest changes that undo and redo look back over."""
 
 
+class AuditedState(TypedDict):
+    value: str | ValueDigestJSON | None
+    meta: dict[str, str]
+
+
+KeyState = AuditedState | None
+"""A key's ``{"value", "meta"}`` as the audit log keeps it (a value too large to report is its
+digest), or None where it does not exist."""
+
+
+def _state(recorded: JSON) -> KeyState:
+    """A key's state as read back from the log, which recorded it as a `KeyState`."""
+    return cast(KeyState, recorded)
+
+
 @dataclass(frozen=True)
 class HistoryChange:
     key: str
-    before: Any
-    """`{"value", "meta"}` (a value over the limit is its digest), None: it did not exist."""
-    after: Any
+    before: KeyState
+    after: KeyState
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Encodable]:
         before, after = self.before, self.after
         return {
             "key": self.key,
@@ -42,7 +58,7 @@ class HistoryEntry:
     entry: AuditEntry
     changes: list[HistoryChange]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Encodable]:
         result = self.entry.result or {}
         own = ("id", "time", "user", "action", "target", "key")
         return {
@@ -77,7 +93,7 @@ class History:
             f"action IN ({', '.join('?' * len(KEY_WRITES))})",
             "json_extract(result, '$.ok') = 1",
         ]
-        params: list[Any] = [where.target_type, str(where.target_id), *KEY_WRITES]
+        params: list[str | int] = [where.target_type, str(where.target_id), *KEY_WRITES]
         if where.key is not None:
             below = where.key if where.key.endswith("/") else where.key + "/"
             matches = "c.key = ?" + (" OR substr(c.key, 1, ?) = ?" if where.below else "")
@@ -155,12 +171,12 @@ class History:
         ]
         if not changes and entry.key is not None and entry.before != entry.after:
             # Recorded before the log kept every key: the entry's own key is all there is.
-            changes = [HistoryChange(entry.key, entry.before, entry.after)]
+            changes = [HistoryChange(entry.key, _state(entry.before), _state(entry.after))]
         return HistoryEntry(entry, changes)
 
 
-def _loads(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
+def _loads(text: str | None) -> KeyState:
+    return None if text is None else _state(json.loads(text))
 
 
 def _reverted(revert: AuditEntry) -> int:

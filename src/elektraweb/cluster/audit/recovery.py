@@ -20,12 +20,12 @@ from aiohttp import web
 from elektraweb.cluster.api.errors import ApiError
 from elektraweb.cluster.api.targets import (
     InstanceTarget,
-    KeyState,
     Target,
     cluster_target,
     instance_target,
     read_state,
 )
+from elektraweb.cluster.audit.history import KeyState
 from elektraweb.cluster.audit.log import AuditEntry, digest
 from elektraweb.cluster.clusters.fanout import known_offline
 from elektraweb.cluster.services import SERVICES, Extension, Services

@@ -9,11 +9,13 @@ Only storage lives here: folding a draft into one write is the release routes' j
 from __future__ import annotations
 
 import json
+import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound
+from elektraweb.wire.json_value import Encodable
 
 if TYPE_CHECKING:  # the database imports this module's SCHEMA
     from elektraweb.cluster.store.database import Database
@@ -68,7 +70,7 @@ class DraftEdit:
     value: str | None
     meta: dict[str, str | None]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Encodable]:
         return {
             "id": self.id,
             "user": self.user,
@@ -93,7 +95,7 @@ class Release:
     canary: list[int]
     held: dict[str, HeldState]
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Encodable]:
         return {
             "id": self.id,
             "cluster": self.cluster_id,
@@ -257,7 +259,7 @@ class Releases:
         return held
 
 
-def _edit_of(row: Any) -> DraftEdit:
+def _edit_of(row: sqlite3.Row) -> DraftEdit:
     return DraftEdit(
         row["id"],
         row["cluster_id"],
@@ -270,7 +272,7 @@ def _edit_of(row: Any) -> DraftEdit:
     )
 
 
-def _release_of(row: Any) -> Release:
+def _release_of(row: sqlite3.Row) -> Release:
     return Release(
         row["id"],
         row["cluster_id"],
