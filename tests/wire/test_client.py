@@ -127,6 +127,54 @@ async def test_a_slow_request_on_a_link_still_answering_others_keeps_it_online(
     assert set(handler.calls.values()) == {1}  # the slow one ran once: not resent
 
 
+async def test_a_slow_reply_over_a_connection_that_stays_up_is_awaited_not_resent(
+    connect: ClientFactory, handler: RecordingHandler
+) -> None:
+    """The daemon has the request (TCP delivered it and the connection never dropped): its
+    attempts run out one after the other on the same socket, the link stays online."""
+    client = connect(timeout=0.3, retries=10)
+    await client.start()
+    await client.request("get", {"key": "user:/first"})
+    went: list[bool] = []
+    client.status.listeners.append(lambda status: went.append(status.online))
+
+    result = await client.request("set", {"key": "user:/slow", "sleep": 1.2})
+
+    assert echoed(result)["key"] == "user:/slow"
+    assert went == []  # never reopened: a reopened socket is offline until its handshake
+    assert set(handler.calls.values()) == {1}
+
+
+async def test_a_request_lost_with_a_restarting_daemon_is_sent_again(
+    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair, dial: ClientFactory
+) -> None:
+    """A reply that can no longer come (its connection dropped) is asked for again: the
+    socket is reopened and the request sent to the daemon that answers now."""
+    endpoint = unused_endpoint()
+
+    def serve() -> WireServer:
+        return WireServer(
+            handler, keypair=server_keys, allowed_keys=[client_keys.public], listen=endpoint
+        )
+
+    server = serve()
+    await server.start()
+    client = dial(endpoint, timeout=0.5, retries=20)
+    await client.start()
+    try:
+        await wait_until(lambda: client.status.online)
+        request = asyncio.create_task(client.request("set", {"key": "user:/lost", "sleep": 0.3}))
+        await wait_until(lambda: bool(handler.calls))  # the first daemon runs it ...
+        await server.stop(grace=0)  # ... and is gone before it answers
+        server = serve()
+        await server.start()
+
+        assert echoed(await request)["key"] == "user:/lost"
+        assert list(handler.calls.values()) == [2]  # the second daemon ran it again
+    finally:
+        await server.stop()
+
+
 async def test_many_concurrent_requests_each_get_their_own_reply(client: ZmqTransport) -> None:
     names = [f"user:/k/{i}" for i in range(200)]
     results = await asyncio.gather(*(client.request("get", {"key": n}) for n in names))

@@ -18,11 +18,19 @@ def change(key: str, value: str) -> Event:
 
 
 async def subscribe(
-    server: WireServer, server_keys: KeyPair, keys: KeyPair, *prefixes: str
+    server: WireServer,
+    server_keys: KeyPair,
+    keys: KeyPair,
+    *prefixes: str,
+    watch_until_online: bool = False,
 ) -> EventSubscriber:
     assert server.events_endpoint is not None
     subscriber = EventSubscriber(
-        server.events_endpoint, server_key=server_keys.public, keypair=keys, prefixes=prefixes
+        server.events_endpoint,
+        server_key=server_keys.public,
+        keypair=keys,
+        prefixes=prefixes,
+        watch_until_online=watch_until_online,
     )
     await subscriber.start()
     return subscriber
@@ -147,6 +155,42 @@ async def test_subscriber_follows_a_restarted_daemon(
         first = await server.publish(change("user:/after", "1"))
         event = await asyncio.wait_for(subscriber.receive(), 5)
         assert (event.key, event.seq) == ("user:/after", first.seq)
+    finally:
+        await subscriber.close()
+        await server.stop()
+
+
+async def test_a_subscriber_watching_only_until_online_still_follows_a_restarted_daemon(
+    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair
+) -> None:
+    """The feed's kind (no connection monitor after the first handshake): it reports the
+    connection once and then stays online, and ZeroMQ reconnects it all the same."""
+    listen, events = unused_endpoint(), unused_endpoint()
+
+    def serve() -> WireServer:
+        return WireServer(
+            handler,
+            keypair=server_keys,
+            allowed_keys=[client_keys.public],
+            listen=listen,
+            events=events,
+        )
+
+    server = serve()
+    await server.start()
+    subscriber = await subscribe(
+        server, server_keys, client_keys, "user:/", watch_until_online=True
+    )
+    try:
+        await wait_until(lambda: subscriber.status.online)
+        await server.stop()
+        server = serve()
+        await server.start()
+        await settle(server, subscriber, "user:/probe")
+        first = await server.publish(change("user:/after", "1"))
+        event = await asyncio.wait_for(subscriber.receive(), 5)
+        assert (event.key, event.seq) == ("user:/after", first.seq)
+        assert subscriber.status.online  # not watched since the first handshake
     finally:
         await subscriber.close()
         await server.stop()

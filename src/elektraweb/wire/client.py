@@ -71,6 +71,7 @@ class _Pending:
     frames: list[bytes]
     reply: asyncio.Future[Reply]
     sent_on: int = 0  # the socket generation it was last sent on; 0 = never sent
+    sent_over: int = 0  # the connection it was sent over (`ZmqTransport._connection`); 0 = unknown
 
 
 class ZmqTransport:
@@ -103,6 +104,7 @@ class ZmqTransport:
         self._generation = 0
         self._opened_at = 0.0
         self._heard_at = 0.0  # the last frame read from the current socket
+        self._connection = 0  # counts the link's comings online: each is a new connection
         self._reopening = asyncio.Lock()
         self._started = False
 
@@ -196,11 +198,29 @@ class ZmqTransport:
         raise Unreachable(f"cannot send {pending.op} to {self.endpoint}: {reason}")
 
     def _went_silent(self, pending: _Pending, timeout: float) -> bool:
-        """Sent on this socket, which is older than `timeout`, still no reply, and the link
-        silent as long (`_silent_for`)."""
+        """Sent on this socket, which is older than `timeout`, still no reply, not known to
+        be in the daemon's hands (`_delivered`), and the link silent as long (`_silent_for`)."""
         sent_here = pending.sent_on == self._generation
-        return sent_here and time.monotonic() - self._opened_at >= timeout and (
-            self._silent_for(timeout)
+        return (
+            sent_here
+            and not self._delivered(pending)
+            and time.monotonic() - self._opened_at >= timeout
+            and self._silent_for(timeout)
+        )
+
+    def _delivered(self, pending: _Pending) -> bool:
+        """Sent over the connection that is still up, with no news of it dropping unread: TCP
+        delivered the request, so the daemon has it and is only slow to answer (ZMTP
+        heartbeats drop a connection whose peer is gone). Sending it again, on this socket or
+        a new one, cannot bring the reply sooner; reopening would mark the link offline and,
+        for a cluster member, start a full catch-up. A request sent before the connection
+        dropped (a daemon restart) may be lost: that one is sent again."""
+        monitor = self._monitor
+        return (
+            pending.sent_over == self._connection
+            and self.status.online
+            and monitor is not None
+            and not monitor.has_news()
         )
 
     def _silent_for(self, seconds: float) -> bool:
@@ -221,6 +241,8 @@ class ZmqTransport:
         except zmq.Again:
             return  # not connected yet (IMMEDIATE): sent when the handshake succeeds
         pending.sent_on = self._generation
+        # The monitor may not have told of the handshake yet: then "unknown", never "delivered".
+        pending.sent_over = self._connection if self.status.online else 0
 
     def _open_socket(self) -> None:
         socket = connecting_socket(
@@ -263,6 +285,8 @@ class ZmqTransport:
             await self._send(pending)
 
     def _on_status(self, status: LinkStatus) -> None:
+        if status.online:
+            self._connection += 1
         if status.online and self._pending:
             self._spawn(self._flush())
 
