@@ -10,7 +10,9 @@ import pytest
 
 from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.clusters.convergence import Convergence
+from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.server import Server
+from elektraweb.cluster.services import ClusterServiceFactory
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.kdb.key import Key
@@ -19,6 +21,13 @@ from support.inprocess import InProcessElektrad, InProcessNetwork
 from ..conftest import Register
 from ..fakes import Client
 from .waiting import eventually
+
+
+@pytest.fixture
+def cluster_service(hub: EventHub) -> ClusterServiceFactory:
+    # Statuses unthrottled: each is computed when asked for, so a write's reads are its own
+    # and never a trailing status of the joins before it (test_throttle.py covers throttling).
+    return lambda services: ConvergingClusterService(services, hub=hub, status_interval=0)
 
 
 @pytest.fixture
