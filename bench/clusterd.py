@@ -146,11 +146,12 @@ def lane_key(lane: int) -> str:
     return f"{LANE_KEY}{lane}"
 
 
-def rss_mb(pid: int | None) -> float:
+def rss_mb(pid: int | None, field: str = "VmRSS") -> float:
+    """The process's resident memory now, or its peak so far with `field="VmHWM"`."""
     status = Path(f"/proc/{pid}/status").read_text()
-    found = re.search(r"VmRSS:\s+(\d+)", status)
+    found = re.search(rf"{field}:\s+(\d+)", status)
     if found is None:
-        raise BenchError(f"no VmRSS for process {pid}")
+        raise BenchError(f"no {field} for process {pid}")
     return int(found[1]) / 1024
 
 
@@ -978,6 +979,7 @@ async def measure_fleet(bench: Fleet, args: argparse.Namespace) -> dict[str, Any
         print(f"registry: GET /api/instances {report['list_instances_p50_ms']:.1f} ms", flush=True)
         report["fanout"] = await fleet_fanout(api, cluster, count, args.fleet_sets)
         report["rss_mb_after_fanout"] = rss_mb(clusterd.pid)
+        report["peak_rss_mb_first_start"] = rss_mb(clusterd.pid, "VmHWM")
         fanout = report["fanout"]
         print(
             f"fan-out to {count}: p50 {fanout['p50_ms']:.1f} ms, p99 {fanout['p99_ms']:.1f} ms;"
@@ -997,6 +999,7 @@ async def measure_fleet(bench: Fleet, args: argparse.Namespace) -> dict[str, Any
         online, in_sync = await fleet_settled(api, cluster, count)
         report["restart_online_s"], report["restart_in_sync_s"] = up + online, up + in_sync
         report["rss_mb_after_restart"] = rss_mb(clusterd.pid)
+        report["peak_rss_mb_after_restart"] = rss_mb(clusterd.pid, "VmHWM")
     finally:
         await api.session.close()
     return report
@@ -1046,6 +1049,8 @@ def print_fleet_report(report: dict[str, Any]) -> None:
          f"{report['restart_online_s']:.1f} s, {report['restart_in_sync_s']:.1f} s"),
         ("clusterd RSS after fan-out, restart",
          f"{report['rss_mb_after_fanout']:.1f}, {report['rss_mb_after_restart']:.1f} MB"),
+        ("clusterd peak RSS: first start, restart",
+         f"{report['peak_rss_mb_first_start']:.1f}, {report['peak_rss_mb_after_restart']:.1f} MB"),
     ]  # fmt: skip
     for name, value in rows:
         print(f"{name:40}{value:>28}")

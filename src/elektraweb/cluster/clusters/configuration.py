@@ -30,6 +30,7 @@ from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.clusters.desired_store import DesiredStore, api_error_of, run_on_cluster
 from elektraweb.cluster.clusters.drift import DriftWatch, found_state
 from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, known_offline, results_json
+from elektraweb.cluster.clusters.heap_trim import release_free_memory
 from elektraweb.cluster.clusters.previews import preview_member
 from elektraweb.cluster.clusters.service import (
     ClusterReply,
@@ -61,6 +62,7 @@ from elektraweb.wire.replies import ChangeJSON, OperationArgs
 log = logging.getLogger(__name__)
 
 DEFAULT_RECONCILE_SECONDS = 60.0
+TRIM_INTERVAL_SECONDS = 1.0
 
 
 class ConvergingClusterService:
@@ -83,6 +85,9 @@ class ConvergingClusterService:
         # Every member's sync asks for the cluster's status: published at most once per
         # interval, and always after the last request (`throttle`).
         self._status = Throttle(self._publish_status, status_interval)
+        # After a fan-out or catch-ups, what they freed goes back to the system (`heap_trim`),
+        # at most once a second and always after the last.
+        self._trim = Throttle(_release_free_memory, TRIM_INTERVAL_SECONDS)
         self._convergence = Convergence(services, self._applied, self._status.request)
         self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
         self._tasks: set[asyncio.Task[object]] = set()
@@ -110,6 +115,7 @@ class ConvergingClusterService:
         results = await fan_out(
             self._convergence, self._services.gateway, cluster.id, members, changed
         )
+        self._trim.request(0)
         if results and all(result.status == "rejected" for result in results):
             await self._undo(cluster, outcome.changes, results)
         # The written key first, as elektrad reports a write (docs/protocol.md §4, Changes),
@@ -194,18 +200,14 @@ class ConvergingClusterService:
 
     def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
         """`{state, keys, members: {id: {state, pending, rejected, drift}}}`."""
-        members = self._services.registry.members(cluster_id)
-        return self._status_of([member.id for member in members], cluster_id)
+        return self._status_of(self._services.registry.member_ids(cluster_id), cluster_id)
 
     def _status_of(self, members: Iterable[int], cluster_id: int) -> ClusterSyncJSON:
         desired = self._convergence.desired(cluster_id)
         applied = self._applied.of_cluster(cluster_id)
+        wanted = self._convergence.holds.states(cluster_id, desired)
         states = {
-            member: member_state(
-                self._convergence.holds.state(cluster_id, member, desired),
-                applied.get(member, {}),
-            )
-            for member in members
+            member: member_state(wanted(member), applied.get(member, {})) for member in members
         }
         return cluster_state(states, len(desired))
 
@@ -264,6 +266,7 @@ class ConvergingClusterService:
                     return
         finally:
             self._catching_up.discard(instance_id)
+            self._trim.request(0)
 
     def reconcile(self) -> None:
         """Catch up every member (and former member owing an unlock) not known to be down."""
@@ -285,6 +288,7 @@ class ConvergingClusterService:
     async def close(self) -> None:
         self._closed = True
         self._status.close()
+        self._trim.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -391,6 +395,10 @@ class ConvergingClusterService:
             f"cluster/{cluster_id}/status",
             {"cluster": cluster_id, **self._status_of(cluster.members, cluster_id)},
         )
+
+
+def _release_free_memory(_: int) -> None:
+    release_free_memory()
 
 
 def _subject_first(outcome: OperationResult) -> list[KeyChange]:
