@@ -63,6 +63,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_RECONCILE_SECONDS = 60.0
 TRIM_INTERVAL_SECONDS = 1.0
+CATCH_UPS_AT_ONCE = 64
 
 
 class ConvergingClusterService:
@@ -77,6 +78,7 @@ class ConvergingClusterService:
         hub: EventHub | None = None,
         reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS,
         status_interval: float = DEFAULT_INTERVAL_SECONDS,
+        catch_ups_at_once: int = CATCH_UPS_AT_ONCE,
     ) -> None:
         self._services = services
         self._hub = hub
@@ -85,8 +87,8 @@ class ConvergingClusterService:
         # Every member's sync asks for the cluster's status: published at most once per
         # interval, and always after the last request (`throttle`).
         self._status = Throttle(self._publish_status, status_interval)
-        # After a fan-out or catch-ups, what they freed goes back to the system (`heap_trim`),
-        # at most once a second and always after the last.
+        # After fan-outs, joins and catch-ups, what they freed goes back to the system
+        # (`heap_trim`), at most once a second and always after the last.
         self._trim = Throttle(_release_free_memory, TRIM_INTERVAL_SECONDS)
         self._convergence = Convergence(services, self._applied, self._status.request)
         self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
@@ -94,6 +96,10 @@ class ConvergingClusterService:
         self._searches = SearchThread()
         self._read_stores: dict[int, tuple[int, DesiredStore]] = {}
         self._catching_up: set[int] = set()
+        # Members coming back all at once (clusterd restarted) are caught up a batch at a time:
+        # a thousand full syncs and drift reads at once only queue behind each other, and
+        # each holds its requests and replies in memory meanwhile.
+        self._catch_up_slots = asyncio.Semaphore(catch_ups_at_once)
         self._again: set[int] = set()
         self._closed = False
 
@@ -187,6 +193,7 @@ class ConvergingClusterService:
         gateway = self._services.gateway
         [result] = await fan_out(self._convergence, gateway, cluster.id, [instance], None)
         self._status.request(cluster.id)
+        self._trim.request(0)
         keys = len(self._services.cluster_keys.state(cluster.id))
         return {**result.to_json(), "keys": keys}
 
@@ -255,13 +262,14 @@ class ConvergingClusterService:
     async def _catch_up(self, instance_id: int) -> None:
         try:
             while True:
-                self._again.discard(instance_id)
-                with contextlib.suppress(RecordNotFound):
-                    instance = self._services.registry.instance(instance_id)
-                    await self._convergence.settle_unlocks(instance)
-                    if instance.cluster_id is not None:
-                        await self._convergence.sync(instance.cluster_id, instance, full=True)
-                        await self._drift.check(instance)
+                async with self._catch_up_slots:
+                    self._again.discard(instance_id)
+                    with contextlib.suppress(RecordNotFound):
+                        instance = self._services.registry.instance(instance_id)
+                        await self._convergence.settle_unlocks(instance)
+                        if instance.cluster_id is not None:
+                            await self._convergence.sync(instance.cluster_id, instance, full=True)
+                            await self._drift.check(instance)
                 if instance_id not in self._again:
                     return
         finally:
