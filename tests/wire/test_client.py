@@ -21,6 +21,7 @@ from elektraweb.wire.messages import Request, encode_request
 from .conftest import (
     ClientFactory,
     RecordingHandler,
+    Restartable,
     ServerThread,
     echoed,
     unused_endpoint,
@@ -29,16 +30,10 @@ from .conftest import (
 
 
 async def test_status_follows_the_server_going_away_and_coming_back(
-    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair, dial: ClientFactory
+    serve_at: Restartable, dial: ClientFactory
 ) -> None:
     endpoint = unused_endpoint()
-
-    def serve() -> WireServer:
-        return WireServer(
-            handler, keypair=server_keys, allowed_keys=[client_keys.public], listen=endpoint
-        )
-
-    server = serve()
+    server = serve_at(endpoint)
     await server.start()
     client = dial(endpoint)
     await client.start()
@@ -51,7 +46,7 @@ async def test_status_follows_the_server_going_away_and_coming_back(
         assert client.status.offline_since is not None
         assert client.status.last_error == f"connection to {endpoint} lost"
 
-        server = serve()
+        server = serve_at(endpoint)
         await server.start()
         await wait_until(lambda: client.status.online)
         assert client.status.last_error is None
@@ -146,18 +141,12 @@ async def test_a_slow_reply_over_a_connection_that_stays_up_is_awaited_not_resen
 
 
 async def test_a_request_lost_with_a_restarting_daemon_is_sent_again(
-    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair, dial: ClientFactory
+    handler: RecordingHandler, serve_at: Restartable, dial: ClientFactory
 ) -> None:
     """A reply that can no longer come (its connection dropped) is asked for again: the
     socket is reopened and the request sent to the daemon that answers now."""
     endpoint = unused_endpoint()
-
-    def serve() -> WireServer:
-        return WireServer(
-            handler, keypair=server_keys, allowed_keys=[client_keys.public], listen=endpoint
-        )
-
-    server = serve()
+    server = serve_at(endpoint)
     await server.start()
     client = dial(endpoint, timeout=0.5, retries=20)
     await client.start()
@@ -166,7 +155,7 @@ async def test_a_request_lost_with_a_restarting_daemon_is_sent_again(
         request = asyncio.create_task(client.request("set", {"key": "user:/lost", "sleep": 0.3}))
         await wait_until(lambda: bool(handler.calls))  # the first daemon runs it ...
         await server.stop(grace=0)  # ... and is gone before it answers
-        server = serve()
+        server = serve_at(endpoint)
         await server.start()
 
         assert echoed(await request)["key"] == "user:/lost"

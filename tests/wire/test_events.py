@@ -10,7 +10,7 @@ import pytest
 
 from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState, SubtreeEvent, WireServer
 
-from .conftest import ANY_PORT, RecordingHandler, unused_endpoint, wait_until
+from .conftest import ANY_PORT, RecordingHandler, Restartable, unused_endpoint, wait_until
 
 
 def change(key: str, value: str) -> Event:
@@ -127,70 +127,42 @@ async def test_server_without_events_endpoint_cannot_publish(
             await plain.publish(change("user:/a", "1"))
 
 
+@pytest.mark.parametrize(
+    ("watch_until_online", "went"), [(False, [False, True]), (True, [])], ids=["watched", "feed"]
+)
 async def test_subscriber_follows_a_restarted_daemon(
-    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair
+    serve_at: Restartable,
+    server_keys: KeyPair,
+    client_keys: KeyPair,
+    watch_until_online: bool,
+    went: list[bool],
 ) -> None:
+    """ZeroMQ reconnects the subscription. Watched, its status goes offline and back; watched
+    only until online (the feed's kind: no connection monitor after the first handshake), it
+    stays online throughout."""
     listen, events = unused_endpoint(), unused_endpoint()
-
-    def serve() -> WireServer:
-        return WireServer(
-            handler,
-            keypair=server_keys,
-            allowed_keys=[client_keys.public],
-            listen=listen,
-            events=events,
-        )
-
-    server = serve()
-    await server.start()
-    subscriber = await subscribe(server, server_keys, client_keys, "user:/")
-    try:
-        await settle(server, subscriber, "user:/probe")
-        await server.stop()
-        await wait_until(lambda: not subscriber.status.online)
-
-        server = serve()
-        await server.start()
-        await settle(server, subscriber, "user:/probe")
-        first = await server.publish(change("user:/after", "1"))
-        event = await asyncio.wait_for(subscriber.receive(), 5)
-        assert (event.key, event.seq) == ("user:/after", first.seq)
-    finally:
-        await subscriber.close()
-        await server.stop()
-
-
-async def test_a_subscriber_watching_only_until_online_still_follows_a_restarted_daemon(
-    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair
-) -> None:
-    """The feed's kind (no connection monitor after the first handshake): it reports the
-    connection once and then stays online, and ZeroMQ reconnects it all the same."""
-    listen, events = unused_endpoint(), unused_endpoint()
-
-    def serve() -> WireServer:
-        return WireServer(
-            handler,
-            keypair=server_keys,
-            allowed_keys=[client_keys.public],
-            listen=listen,
-            events=events,
-        )
-
-    server = serve()
+    server = serve_at(listen, events)
     await server.start()
     subscriber = await subscribe(
-        server, server_keys, client_keys, "user:/", watch_until_online=True
+        server, server_keys, client_keys, "user:/", watch_until_online=watch_until_online
     )
+    changes: list[bool] = []
     try:
+        await settle(server, subscriber, "user:/probe")
         await wait_until(lambda: subscriber.status.online)
+        subscriber.status.listeners.append(lambda status: changes.append(status.online))
         await server.stop()
-        server = serve()
+        if not watch_until_online:
+            await wait_until(lambda: not subscriber.status.online)
+
+        server = serve_at(listen, events)
         await server.start()
         await settle(server, subscriber, "user:/probe")
         first = await server.publish(change("user:/after", "1"))
         event = await asyncio.wait_for(subscriber.receive(), 5)
         assert (event.key, event.seq) == ("user:/after", first.seq)
-        assert subscriber.status.online  # not watched since the first handshake
+        await wait_until(lambda: subscriber.status.online)
+        assert changes == went
     finally:
         await subscriber.close()
         await server.stop()
