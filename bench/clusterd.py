@@ -967,6 +967,10 @@ async def measure_fleet(bench: Fleet, args: argparse.Namespace) -> dict[str, Any
         cluster = (await api.call("POST", "/api/clusters", {"name": "fleet"}, expect=201))["id"]
         done = await register_fleet(api, json.loads(out.read_text()), cluster)
         report["register_and_join_per_second"] = count / (done[-1] - done[0])
+        # Whether joining slows as the cluster grows: the first and the last tenth's rate.
+        tenth = max(count // 10, 1)
+        report["join_per_second_first_tenth"] = tenth / (done[tenth] - done[0])
+        report["join_per_second_last_tenth"] = tenth / (done[-1] - done[-1 - tenth])
         report["first_online_s"], report["first_in_sync_s"] = await fleet_settled(
             api, cluster, count
         )
@@ -1039,6 +1043,9 @@ def print_fleet_report(report: dict[str, Any]) -> None:
         ("instances (one fleet process)", f"{report['instances']}"),
         ("fleet start", f"{report['fleet_start_s']:.1f} s"),
         ("register + join", f"{report['register_and_join_per_second']:.0f} /s"),
+        ("  first tenth, last tenth",
+         f"{report['join_per_second_first_tenth']:.0f}, "
+         f"{report['join_per_second_last_tenth']:.0f} /s"),
         ("all online, in sync (first start)",
          f"{report['first_online_s']:.1f} s, {report['first_in_sync_s']:.1f} s"),
         ("GET /api/instances p50", f"{report['list_instances_p50_ms']:.1f} ms"),
