@@ -10,9 +10,7 @@ import pytest
 
 from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.clusters.convergence import Convergence
-from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.server import Server
-from elektraweb.cluster.services import ClusterServiceFactory
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.kdb.key import Key
@@ -21,13 +19,6 @@ from support.inprocess import InProcessElektrad, InProcessNetwork
 from ..conftest import Register
 from ..fakes import Client
 from .waiting import eventually
-
-
-@pytest.fixture
-def cluster_service(hub: EventHub) -> ClusterServiceFactory:
-    # Statuses unthrottled: each is computed when asked for, so a write's reads are its own
-    # and never a trailing status of the joins before it (test_throttle.py covers throttling).
-    return lambda services: ConvergingClusterService(services, hub=hub, status_interval=0)
 
 
 @pytest.fixture
@@ -214,7 +205,7 @@ async def test_a_batch_reads_afresh_what_was_written_since_it_read(
     services.cluster_keys.put(cluster_id, Key("system:/app/a", "1"))
     convergence.desired_changed(cluster_id)
 
-    with convergence.batch(cluster_id) as batch:
+    with convergence.batch(cluster_id, services.registry.members(cluster_id)) as batch:
         desired, known = batch.known(first)
         assert (list(desired), known) == (["system:/app/a"], {})
         revision = desired.revision("system:/app/a")
