@@ -981,7 +981,15 @@ async def measure_fleet(bench: Fleet, args: argparse.Namespace) -> dict[str, Any
             listing.append(time.perf_counter() - listed_at)
         report["list_instances_p50_ms"] = statistics.median(listing) * 1e3
         print(f"registry: GET /api/instances {report['list_instances_p50_ms']:.1f} ms", flush=True)
+        cpu_before = cpu_seconds(clusterd.pid), cpu_seconds(simulator.pid)
         report["fanout"] = await fleet_fanout(api, cluster, count, args.fleet_sets)
+        # Which side the writes wait for: CPU seconds per write of clusterd and of the fleet.
+        report["fanout"]["clusterd_cpu_s_per_set"] = (
+            cpu_seconds(clusterd.pid) - cpu_before[0]
+        ) / args.fleet_sets
+        report["fanout"]["fleet_cpu_s_per_set"] = (
+            cpu_seconds(simulator.pid) - cpu_before[1]
+        ) / args.fleet_sets
         report["rss_mb_after_fanout"] = rss_mb(clusterd.pid)
         report["peak_rss_mb_first_start"] = rss_mb(clusterd.pid, "VmHWM")
         fanout = report["fanout"]
@@ -1052,6 +1060,8 @@ def print_fleet_report(report: dict[str, Any]) -> None:
         (f"fan-out p50 / p99 ({fanout['sets']} sets)",
          f"{fanout['p50_ms']:.1f} / {fanout['p99_ms']:.1f} ms"),
         ("member results not applied", f"{fanout['not_applied']}"),
+        ("CPU per write: clusterd, fleet",
+         f"{fanout['clusterd_cpu_s_per_set']:.2f}, {fanout['fleet_cpu_s_per_set']:.2f} s"),
         ("after restart: all online, in sync",
          f"{report['restart_online_s']:.1f} s, {report['restart_in_sync_s']:.1f} s"),
         ("clusterd RSS after fan-out, restart",
