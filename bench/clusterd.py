@@ -146,11 +146,12 @@ def lane_key(lane: int) -> str:
     return f"{LANE_KEY}{lane}"
 
 
-def rss_mb(pid: int | None) -> float:
+def rss_mb(pid: int | None, field: str = "VmRSS") -> float:
+    """The process's resident memory now, or its peak so far with `field="VmHWM"`."""
     status = Path(f"/proc/{pid}/status").read_text()
-    found = re.search(r"VmRSS:\s+(\d+)", status)
+    found = re.search(rf"{field}:\s+(\d+)", status)
     if found is None:
-        raise BenchError(f"no VmRSS for process {pid}")
+        raise BenchError(f"no {field} for process {pid}")
     return int(found[1]) / 1024
 
 
@@ -966,6 +967,10 @@ async def measure_fleet(bench: Fleet, args: argparse.Namespace) -> dict[str, Any
         cluster = (await api.call("POST", "/api/clusters", {"name": "fleet"}, expect=201))["id"]
         done = await register_fleet(api, json.loads(out.read_text()), cluster)
         report["register_and_join_per_second"] = count / (done[-1] - done[0])
+        # Whether joining slows as the cluster grows: the first and the last tenth's rate.
+        tenth = max(count // 10, 1)
+        report["join_per_second_first_tenth"] = tenth / (done[tenth] - done[0])
+        report["join_per_second_last_tenth"] = tenth / (done[-1] - done[-1 - tenth])
         report["first_online_s"], report["first_in_sync_s"] = await fleet_settled(
             api, cluster, count
         )
@@ -976,8 +981,17 @@ async def measure_fleet(bench: Fleet, args: argparse.Namespace) -> dict[str, Any
             listing.append(time.perf_counter() - listed_at)
         report["list_instances_p50_ms"] = statistics.median(listing) * 1e3
         print(f"registry: GET /api/instances {report['list_instances_p50_ms']:.1f} ms", flush=True)
+        cpu_before = cpu_seconds(clusterd.pid), cpu_seconds(simulator.pid)
         report["fanout"] = await fleet_fanout(api, cluster, count, args.fleet_sets)
+        # Which side the writes wait for: CPU seconds per write of clusterd and of the fleet.
+        report["fanout"]["clusterd_cpu_s_per_set"] = (
+            cpu_seconds(clusterd.pid) - cpu_before[0]
+        ) / args.fleet_sets
+        report["fanout"]["fleet_cpu_s_per_set"] = (
+            cpu_seconds(simulator.pid) - cpu_before[1]
+        ) / args.fleet_sets
         report["rss_mb_after_fanout"] = rss_mb(clusterd.pid)
+        report["peak_rss_mb_first_start"] = rss_mb(clusterd.pid, "VmHWM")
         fanout = report["fanout"]
         print(
             f"fan-out to {count}: p50 {fanout['p50_ms']:.1f} ms, p99 {fanout['p99_ms']:.1f} ms;"
@@ -997,6 +1011,7 @@ async def measure_fleet(bench: Fleet, args: argparse.Namespace) -> dict[str, Any
         online, in_sync = await fleet_settled(api, cluster, count)
         report["restart_online_s"], report["restart_in_sync_s"] = up + online, up + in_sync
         report["rss_mb_after_restart"] = rss_mb(clusterd.pid)
+        report["peak_rss_mb_after_restart"] = rss_mb(clusterd.pid, "VmHWM")
     finally:
         await api.session.close()
     return report
@@ -1036,16 +1051,23 @@ def print_fleet_report(report: dict[str, Any]) -> None:
         ("instances (one fleet process)", f"{report['instances']}"),
         ("fleet start", f"{report['fleet_start_s']:.1f} s"),
         ("register + join", f"{report['register_and_join_per_second']:.0f} /s"),
+        ("  first tenth, last tenth",
+         f"{report['join_per_second_first_tenth']:.0f}, "
+         f"{report['join_per_second_last_tenth']:.0f} /s"),
         ("all online, in sync (first start)",
          f"{report['first_online_s']:.1f} s, {report['first_in_sync_s']:.1f} s"),
         ("GET /api/instances p50", f"{report['list_instances_p50_ms']:.1f} ms"),
         (f"fan-out p50 / p99 ({fanout['sets']} sets)",
          f"{fanout['p50_ms']:.1f} / {fanout['p99_ms']:.1f} ms"),
         ("member results not applied", f"{fanout['not_applied']}"),
+        ("CPU per write: clusterd, fleet",
+         f"{fanout['clusterd_cpu_s_per_set']:.2f}, {fanout['fleet_cpu_s_per_set']:.2f} s"),
         ("after restart: all online, in sync",
          f"{report['restart_online_s']:.1f} s, {report['restart_in_sync_s']:.1f} s"),
         ("clusterd RSS after fan-out, restart",
          f"{report['rss_mb_after_fanout']:.1f}, {report['rss_mb_after_restart']:.1f} MB"),
+        ("clusterd peak RSS: first start, restart",
+         f"{report['peak_rss_mb_first_start']:.1f}, {report['peak_rss_mb_after_restart']:.1f} MB"),
     ]  # fmt: skip
     for name, value in rows:
         print(f"{name:40}{value:>28}")

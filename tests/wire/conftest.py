@@ -74,6 +74,26 @@ def handler() -> RecordingHandler:
     return RecordingHandler()
 
 
+Restartable = Callable[..., WireServer]
+
+
+@pytest.fixture
+def serve_at(handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair) -> Restartable:
+    """`serve_at(listen, events=None)`: a new server (not started) of the same daemon on the
+    same endpoints each time, so stopping one and starting the next is a restart."""
+
+    def serve(listen: str, events: str | None = None) -> WireServer:
+        return WireServer(
+            handler,
+            keypair=server_keys,
+            allowed_keys=[client_keys.public],
+            listen=listen,
+            events=events,
+        )
+
+    return serve
+
+
 @pytest.fixture
 async def server(
     handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair

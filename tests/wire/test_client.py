@@ -21,6 +21,7 @@ from elektraweb.wire.messages import Request, encode_request
 from .conftest import (
     ClientFactory,
     RecordingHandler,
+    Restartable,
     ServerThread,
     echoed,
     unused_endpoint,
@@ -29,16 +30,10 @@ from .conftest import (
 
 
 async def test_status_follows_the_server_going_away_and_coming_back(
-    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair, dial: ClientFactory
+    serve_at: Restartable, dial: ClientFactory
 ) -> None:
     endpoint = unused_endpoint()
-
-    def serve() -> WireServer:
-        return WireServer(
-            handler, keypair=server_keys, allowed_keys=[client_keys.public], listen=endpoint
-        )
-
-    server = serve()
+    server = serve_at(endpoint)
     await server.start()
     client = dial(endpoint)
     await client.start()
@@ -51,7 +46,7 @@ async def test_status_follows_the_server_going_away_and_coming_back(
         assert client.status.offline_since is not None
         assert client.status.last_error == f"connection to {endpoint} lost"
 
-        server = serve()
+        server = serve_at(endpoint)
         await server.start()
         await wait_until(lambda: client.status.online)
         assert client.status.last_error is None
@@ -101,6 +96,72 @@ async def test_silent_server_times_out_after_its_retries(
     assert "3 attempts" in str(caught.value)
     # Every retry carried the same request id, so the daemon ran it only once.
     assert list(handler.calls.values()) == [1]
+
+
+async def test_a_slow_request_on_a_link_still_answering_others_keeps_it_online(
+    connect: ClientFactory, handler: RecordingHandler
+) -> None:
+    """A busy daemon is not a silent one: no reopening, no offline, no catch-up storm."""
+    client = connect(timeout=0.5, retries=5)
+    await client.start()
+    await client.request("get", {"key": "user:/first"})
+    went: list[bool] = []
+    client.status.listeners.append(lambda status: went.append(status.online))
+
+    slow = asyncio.create_task(client.request("set", {"key": "user:/slow", "sleep": 1.5}))
+    answered = 0
+    for _ in range(500):  # bounded: the slow request ends long before
+        if slow.done():
+            break
+        await client.request("get", {"key": "user:/busy"})
+        answered += 1
+        await asyncio.sleep(0.02)
+    assert echoed(await slow)["key"] == "user:/slow"
+    assert answered > 0
+    assert went == []  # never offline, so never back online either
+    assert set(handler.calls.values()) == {1}  # the slow one ran once: not resent
+
+
+async def test_a_slow_reply_over_a_connection_that_stays_up_is_awaited_not_resent(
+    connect: ClientFactory, handler: RecordingHandler
+) -> None:
+    """The daemon has the request (TCP delivered it and the connection never dropped): its
+    attempts run out one after the other on the same socket, the link stays online."""
+    client = connect(timeout=0.3, retries=10)
+    await client.start()
+    await client.request("get", {"key": "user:/first"})
+    went: list[bool] = []
+    client.status.listeners.append(lambda status: went.append(status.online))
+
+    result = await client.request("set", {"key": "user:/slow", "sleep": 1.2})
+
+    assert echoed(result)["key"] == "user:/slow"
+    assert went == []  # never reopened: a reopened socket is offline until its handshake
+    assert set(handler.calls.values()) == {1}
+
+
+async def test_a_request_lost_with_a_restarting_daemon_is_sent_again(
+    handler: RecordingHandler, serve_at: Restartable, dial: ClientFactory
+) -> None:
+    """A reply that can no longer come (its connection dropped) is asked for again: the
+    socket is reopened and the request sent to the daemon that answers now."""
+    endpoint = unused_endpoint()
+    server = serve_at(endpoint)
+    await server.start()
+    client = dial(endpoint, timeout=0.5, retries=20)
+    await client.start()
+    try:
+        await wait_until(lambda: client.status.online)
+        request = asyncio.create_task(client.request("set", {"key": "user:/lost", "sleep": 0.3}))
+        await wait_until(lambda: bool(handler.calls))  # the first daemon runs it ...
+        await server.stop(grace=0)  # ... and is gone before it answers
+        server = serve_at(endpoint)
+        await server.start()
+
+        assert echoed(await request)["key"] == "user:/lost"
+        assert list(handler.calls.values()) == [2]  # the second daemon ran it again
+    finally:
+        await server.stop()
 
 
 async def test_many_concurrent_requests_each_get_their_own_reply(client: ZmqTransport) -> None:

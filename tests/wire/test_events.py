@@ -10,7 +10,7 @@ import pytest
 
 from elektraweb.wire import Event, EventSubscriber, KeyPair, KeyState, SubtreeEvent, WireServer
 
-from .conftest import ANY_PORT, RecordingHandler, unused_endpoint, wait_until
+from .conftest import ANY_PORT, RecordingHandler, Restartable, unused_endpoint, wait_until
 
 
 def change(key: str, value: str) -> Event:
@@ -18,11 +18,19 @@ def change(key: str, value: str) -> Event:
 
 
 async def subscribe(
-    server: WireServer, server_keys: KeyPair, keys: KeyPair, *prefixes: str
+    server: WireServer,
+    server_keys: KeyPair,
+    keys: KeyPair,
+    *prefixes: str,
+    watch_until_online: bool = False,
 ) -> EventSubscriber:
     assert server.events_endpoint is not None
     subscriber = EventSubscriber(
-        server.events_endpoint, server_key=server_keys.public, keypair=keys, prefixes=prefixes
+        server.events_endpoint,
+        server_key=server_keys.public,
+        keypair=keys,
+        prefixes=prefixes,
+        watch_until_online=watch_until_online,
     )
     await subscriber.start()
     return subscriber
@@ -119,34 +127,42 @@ async def test_server_without_events_endpoint_cannot_publish(
             await plain.publish(change("user:/a", "1"))
 
 
+@pytest.mark.parametrize(
+    ("watch_until_online", "went"), [(False, [False, True]), (True, [])], ids=["watched", "feed"]
+)
 async def test_subscriber_follows_a_restarted_daemon(
-    handler: RecordingHandler, server_keys: KeyPair, client_keys: KeyPair
+    serve_at: Restartable,
+    server_keys: KeyPair,
+    client_keys: KeyPair,
+    watch_until_online: bool,
+    went: list[bool],
 ) -> None:
+    """ZeroMQ reconnects the subscription. Watched, its status goes offline and back; watched
+    only until online (the feed's kind: no connection monitor after the first handshake), it
+    stays online throughout."""
     listen, events = unused_endpoint(), unused_endpoint()
-
-    def serve() -> WireServer:
-        return WireServer(
-            handler,
-            keypair=server_keys,
-            allowed_keys=[client_keys.public],
-            listen=listen,
-            events=events,
-        )
-
-    server = serve()
+    server = serve_at(listen, events)
     await server.start()
-    subscriber = await subscribe(server, server_keys, client_keys, "user:/")
+    subscriber = await subscribe(
+        server, server_keys, client_keys, "user:/", watch_until_online=watch_until_online
+    )
+    changes: list[bool] = []
     try:
         await settle(server, subscriber, "user:/probe")
+        await wait_until(lambda: subscriber.status.online)
+        subscriber.status.listeners.append(lambda status: changes.append(status.online))
         await server.stop()
-        await wait_until(lambda: not subscriber.status.online)
+        if not watch_until_online:
+            await wait_until(lambda: not subscriber.status.online)
 
-        server = serve()
+        server = serve_at(listen, events)
         await server.start()
         await settle(server, subscriber, "user:/probe")
         first = await server.publish(change("user:/after", "1"))
         event = await asyncio.wait_for(subscriber.receive(), 5)
         assert (event.key, event.seq) == ("user:/after", first.seq)
+        await wait_until(lambda: subscriber.status.online)
+        assert changes == went
     finally:
         await subscriber.close()
         await server.stop()

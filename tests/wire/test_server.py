@@ -73,7 +73,8 @@ async def test_retry_after_a_missed_deadline_runs_the_handler_once(
 ) -> None:
     client = connect(timeout=0.3, retries=10)
     await client.start()
-    # The first attempt times out; the client reopens its socket and resends the same id.
+    # Attempts time out while the connection stays up; whatever the client resends carries
+    # the same id.
     result = await client.request("set", {"key": "user:/slow", "value": "1", "sleep": 1.0})
     assert echoed(result)["value"] == "1"
     assert list(handler.calls.values()) == [1]

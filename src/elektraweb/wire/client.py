@@ -14,6 +14,7 @@ import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
+from typing import cast
 
 import zmq
 import zmq.asyncio
@@ -70,6 +71,7 @@ class _Pending:
     frames: list[bytes]
     reply: asyncio.Future[Reply]
     sent_on: int = 0  # the socket generation it was last sent on; 0 = never sent
+    sent_over: int = 0  # the connection it was sent over (`ZmqTransport._connection`); 0 = unknown
 
 
 class ZmqTransport:
@@ -101,6 +103,8 @@ class ZmqTransport:
         self._background: set[asyncio.Task[None]] = set()
         self._generation = 0
         self._opened_at = 0.0
+        self._heard_at = 0.0  # the last frame read from the current socket
+        self._connection = 0  # counts the link's comings online: each is a new connection
         self._reopening = asyncio.Lock()
         self._started = False
 
@@ -194,9 +198,40 @@ class ZmqTransport:
         raise Unreachable(f"cannot send {pending.op} to {self.endpoint}: {reason}")
 
     def _went_silent(self, pending: _Pending, timeout: float) -> bool:
-        """Sent on this socket, which is older than `timeout`, and still no reply."""
+        """Sent on this socket, which is older than `timeout`, still no reply, not known to
+        be in the daemon's hands (`_delivered`), and the link silent as long (`_silent_for`)."""
         sent_here = pending.sent_on == self._generation
-        return sent_here and time.monotonic() - self._opened_at >= timeout
+        return (
+            sent_here
+            and not self._delivered(pending)
+            and time.monotonic() - self._opened_at >= timeout
+            and self._silent_for(timeout)
+        )
+
+    def _delivered(self, pending: _Pending) -> bool:
+        """Sent over the connection that is still up, with no news of it dropping unread: TCP
+        delivered the request, so the daemon has it and is only slow to answer (ZMTP
+        heartbeats drop a connection whose peer is gone). Sending it again, on this socket or
+        a new one, cannot bring the reply sooner; reopening would mark the link offline and,
+        for a cluster member, start a full catch-up. A request sent before the connection
+        dropped (a daemon restart) may be lost: that one is sent again."""
+        monitor = self._monitor
+        return (
+            pending.sent_over == self._connection
+            and self.status.online
+            and monitor is not None
+            and not monitor.has_news()
+        )
+
+    def _silent_for(self, seconds: float) -> bool:
+        """Nothing read from the socket for `seconds`, and no reply waiting to be read. A
+        daemon still answering other requests is busy, not gone, and a reply queued while
+        this process was too busy to read it is no silence of the daemon: reopening the
+        link (marking it offline) would only add a full catch-up to the load."""
+        if time.monotonic() - self._heard_at < seconds:
+            return False
+        socket = self._socket
+        return socket is None or not cast(int, socket.get(zmq.EVENTS)) & zmq.POLLIN
 
     async def _send(self, pending: _Pending) -> None:
         if self._socket is None or pending.sent_on == self._generation:
@@ -206,6 +241,8 @@ class ZmqTransport:
         except zmq.Again:
             return  # not connected yet (IMMEDIATE): sent when the handshake succeeds
         pending.sent_on = self._generation
+        # The monitor may not have told of the handshake yet: then "unknown", never "delivered".
+        pending.sent_over = self._connection if self.status.online else 0
 
     def _open_socket(self) -> None:
         socket = connecting_socket(
@@ -222,7 +259,7 @@ class ZmqTransport:
         socket.connect(self.endpoint)
         self._socket = socket
         self._generation += 1
-        self._opened_at = time.monotonic()
+        self._opened_at = self._heard_at = time.monotonic()
         self._reader = asyncio.get_running_loop().create_task(self._read(socket), name="wire-rx")
 
     async def _close_socket(self) -> None:
@@ -248,6 +285,8 @@ class ZmqTransport:
             await self._send(pending)
 
     def _on_status(self, status: LinkStatus) -> None:
+        if status.online:
+            self._connection += 1
         if status.online and self._pending:
             self._spawn(self._flush())
 
@@ -262,6 +301,7 @@ class ZmqTransport:
             if len(frames) != 2:
                 logger.warning("%s sent a reply of %d frames; ignored", self.endpoint, len(frames))
                 continue
+            self._heard_at = time.monotonic()
             self.status.mark_online()
             pending = self._pending.get(frames[0])
             if pending is None or pending.reply.done():
@@ -284,6 +324,8 @@ class ZmqTransport:
             except RemoteError:
                 continue  # an error reply is still an answer
             except LinkError:
+                if not self._silent_for(self._options.timeout):
+                    continue  # busy answering other requests: no sign the daemon is gone
                 self.status.mark_offline(
                     f"no answer to ping within {self._options.timeout} s",
                     keep_known_reason=not self.status.online,

@@ -24,7 +24,9 @@ logger = logging.getLogger(__name__)
 class EventSubscriber:
     """Receives the events whose key name starts with one of the subscribed prefixes.
 
-    `user:/app/` follows everything below `user:/app`; `""` follows everything.
+    `user:/app/` follows everything below `user:/app`; `""` follows everything. `status`
+    follows the connection; with `watch_until_online` only until it is first made (it then
+    stays online: for a caller that learns of the daemon's comings and goings elsewhere).
     Use as `async with EventSubscriber(...) as events: async for event in events: ...`.
     """
 
@@ -38,9 +40,11 @@ class EventSubscriber:
         heartbeat: Heartbeat | None = None,
         reconnect: Reconnect | None = None,
         context: zmq.asyncio.Context | None = None,
+        watch_until_online: bool = False,
     ) -> None:
         self.endpoint = endpoint
         self.status = LinkStatus(endpoint)
+        self._watch_until_online = watch_until_online
         self._prefixes = list(prefixes)
         context = context or zmq.asyncio.Context.instance()
         self._socket = connecting_socket(
@@ -54,7 +58,9 @@ class EventSubscriber:
         self._monitor: SocketMonitor | None = None
 
     async def start(self) -> None:
-        self._monitor = SocketMonitor(self._socket, self.status)
+        self._monitor = SocketMonitor(
+            self._socket, self.status, until_online=self._watch_until_online
+        )
         for prefix in self._prefixes:
             self.subscribe(prefix)
         self._socket.connect(self.endpoint)

@@ -25,7 +25,10 @@ def hub() -> EventHub:
 
 @pytest.fixture
 def cluster_service(hub: EventHub) -> ClusterServiceFactory:
-    return lambda services: ConvergingClusterService(services, hub=hub)
+    # Statuses unthrottled: each is computed and published when asked for, so what a test
+    # sees after a write is that write's status, never a trailing one of the joins before it
+    # (test_throttle.py, with its own interval, covers the throttle).
+    return lambda services: ConvergingClusterService(services, hub=hub, status_interval=0)
 
 
 @pytest.fixture

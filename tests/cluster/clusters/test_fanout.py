@@ -205,7 +205,7 @@ async def test_a_batch_reads_afresh_what_was_written_since_it_read(
     services.cluster_keys.put(cluster_id, Key("system:/app/a", "1"))
     convergence.desired_changed(cluster_id)
 
-    with convergence.batch(cluster_id) as batch:
+    with convergence.batch(cluster_id, services.registry.members(cluster_id)) as batch:
         desired, known = batch.known(first)
         assert (list(desired), known) == (["system:/app/a"], {})
         revision = desired.revision("system:/app/a")

@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Coroutine, Iterable, Mapping
 from typing import Any, NoReturn, cast
 
 from aiohttp import web
@@ -30,6 +30,7 @@ from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.clusters.desired_store import DesiredStore, api_error_of, run_on_cluster
 from elektraweb.cluster.clusters.drift import DriftWatch, found_state
 from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, known_offline, results_json
+from elektraweb.cluster.clusters.heap_trim import release_free_memory
 from elektraweb.cluster.clusters.previews import preview_member
 from elektraweb.cluster.clusters.service import (
     ClusterReply,
@@ -38,6 +39,7 @@ from elektraweb.cluster.clusters.service import (
     JoinedJSON,
 )
 from elektraweb.cluster.clusters.sync_state import cluster_state, member_state
+from elektraweb.cluster.clusters.throttle import DEFAULT_INTERVAL_SECONDS, Throttle
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.instances.gateway import INSTANCE_ERROR_STATUS
 from elektraweb.cluster.services import SERVICES, Services
@@ -60,6 +62,8 @@ from elektraweb.wire.replies import ChangeJSON, OperationArgs
 log = logging.getLogger(__name__)
 
 DEFAULT_RECONCILE_SECONDS = 60.0
+TRIM_INTERVAL_SECONDS = 1.0
+CATCH_UPS_AT_ONCE = 64
 
 
 class ConvergingClusterService:
@@ -74,18 +78,30 @@ class ConvergingClusterService:
         hub: EventHub | None = None,
         reconcile_seconds: float = DEFAULT_RECONCILE_SECONDS,
         owns: Callable[[int], bool] = lambda instance_id: True,
+        status_interval: float = DEFAULT_INTERVAL_SECONDS,
+        catch_ups_at_once: int = CATCH_UPS_AT_ONCE,
     ) -> None:
         self._services = services
         self._owns = owns  # the instances whose lease this replica holds (`cluster.replicas`)
         self._hub = hub
         self._reconcile_seconds = reconcile_seconds
         self._applied = AppliedKeys(services.database)
-        self._convergence = Convergence(services, self._applied, self._publish_status)
+        # Every member's sync asks for the cluster's status: published at most once per
+        # interval, and always after the last request (`throttle`).
+        self._status = Throttle(self._publish_status, status_interval)
+        # After fan-outs, joins and catch-ups, what they freed goes back to the system
+        # (`heap_trim`), at most once a second and always after the last.
+        self._trim = Throttle(_release_free_memory, TRIM_INTERVAL_SECONDS)
+        self._convergence = Convergence(services, self._applied, self._status.request)
         self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
         self._tasks: set[asyncio.Task[object]] = set()
         self._searches = SearchThread()
         self._read_stores: dict[int, tuple[tuple[int, int], DesiredStore]] = {}
         self._catching_up: set[int] = set()
+        # Members coming back all at once (clusterd restarted) are caught up a batch at a time:
+        # a thousand full syncs and drift reads at once only queue behind each other, and
+        # each holds its requests and replies in memory meanwhile.
+        self._catch_up_slots = asyncio.Semaphore(catch_ups_at_once)
         self._again: set[int] = set()
         self._closed = False
 
@@ -107,6 +123,7 @@ class ConvergingClusterService:
         results = await fan_out(
             self._convergence, self._services.gateway, cluster.id, members, changed
         )
+        self._trim.request(0)
         if results and all(result.status == "rejected" for result in results):
             await self._undo(cluster, outcome.changes, results)
         # The written key first, as elektrad reports a write (docs/protocol.md §4, Changes),
@@ -185,7 +202,8 @@ class ConvergingClusterService:
         await self._convergence.settle_unlocks(instance)
         gateway = self._services.gateway
         [result] = await fan_out(self._convergence, gateway, cluster.id, [instance], None)
-        self._publish_status(cluster.id)
+        self._status.request(cluster.id)
+        self._trim.request(0)
         keys = len(self._services.cluster_keys.state(cluster.id))
         return {**result.to_json(), "keys": keys}
 
@@ -193,22 +211,22 @@ class ConvergingClusterService:
         try:
             await self._convergence.release(cluster.id, instance)
         finally:
-            self._publish_status(cluster.id)
+            self._status.request(cluster.id)
 
     # -- sync state ------------------------------------------------------------------------
 
     def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
         """`{state, keys, members: {id: {state, pending, rejected, drift}}}`."""
+        return self._status_of(self._services.registry.member_ids(cluster_id), cluster_id)
+
+    def _status_of(self, members: Iterable[int], cluster_id: int) -> ClusterSyncJSON:
         desired = self._convergence.desired(cluster_id)
         applied = self._applied.of_cluster(cluster_id)
-        members = {
-            member.id: member_state(
-                self._convergence.holds.state(cluster_id, member.id, desired),
-                applied.get(member.id, {}),
-            )
-            for member in self._services.registry.members(cluster_id)
+        wanted = self._convergence.holds.states(cluster_id, desired)
+        states = {
+            member: member_state(wanted(member), applied.get(member, {})) for member in members
         }
-        return cluster_state(members, len(desired))
+        return cluster_state(states, len(desired))
 
     def member_status(self, instance: Instance) -> InstanceSyncJSON | None:
         """The member's `{cluster, state, pending, rejected, drift}`; None outside clusters."""
@@ -254,17 +272,19 @@ class ConvergingClusterService:
     async def _catch_up(self, instance_id: int) -> None:
         try:
             while True:
-                self._again.discard(instance_id)
-                with contextlib.suppress(RecordNotFound):
-                    instance = self._services.registry.instance(instance_id)
-                    await self._convergence.settle_unlocks(instance)
-                    if instance.cluster_id is not None:
-                        await self._convergence.sync(instance.cluster_id, instance, full=True)
-                        await self._drift.check(instance)
+                async with self._catch_up_slots:
+                    self._again.discard(instance_id)
+                    with contextlib.suppress(RecordNotFound):
+                        instance = self._services.registry.instance(instance_id)
+                        await self._convergence.settle_unlocks(instance)
+                        if instance.cluster_id is not None:
+                            await self._convergence.sync(instance.cluster_id, instance, full=True)
+                            await self._drift.check(instance)
                 if instance_id not in self._again:
                     return
         finally:
             self._catching_up.discard(instance_id)
+            self._trim.request(0)
 
     def reconcile(self) -> None:
         """Catch up every member (and former member owing an unlock) not known to be down
@@ -288,6 +308,8 @@ class ConvergingClusterService:
 
     async def close(self) -> None:
         self._closed = True
+        self._status.close()
+        self._trim.close()
         tasks = list(self._tasks)
         for task in tasks:
             task.cancel()
@@ -386,13 +408,18 @@ class ConvergingClusterService:
         if self._hub is None:
             return
         try:
-            self._services.registry.cluster(cluster_id)
+            cluster = self._services.registry.cluster(cluster_id)
         except RecordNotFound:
             return  # deleted meanwhile: there is nothing left to show
+        # The cluster's row lists its members: no second read of the registry.
         self._publish(
             f"cluster/{cluster_id}/status",
-            {"cluster": cluster_id, **self.cluster_status(cluster_id)},
+            {"cluster": cluster_id, **self._status_of(cluster.members, cluster_id)},
         )
+
+
+def _release_free_memory(_: int) -> None:
+    release_free_memory()
 
 
 def _subject_first(outcome: OperationResult) -> list[KeyChange]:

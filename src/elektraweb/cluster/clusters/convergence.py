@@ -86,22 +86,29 @@ class Batch:
     """Syncs of several members of one cluster that share one read of the cluster's state
     (see the module's docstring); made by `Convergence.batch`."""
 
-    def __init__(self, convergence: Convergence, applied: AppliedKeys, cluster_id: int) -> None:
+    def __init__(
+        self,
+        convergence: Convergence,
+        applied: AppliedKeys,
+        cluster_id: int,
+        members: Collection[Instance],
+    ) -> None:
         self._convergence = convergence
         self._applied = applied
         self._cluster_id = cluster_id
         self._snapshot: _Snapshot | None = None
-        self._members: tuple[tuple[int, int], dict[int, Instance]] | None = None
+        self._members = (convergence.database_version(), {member.id: member for member in members})
         self.requests: Puts = {}
         self.changed = False
 
     def member(self, instance_id: int) -> Instance | None:
-        """The instance, if it is a member of the cluster now."""
-        version = self._convergence.database_version()
-        if self._members is None or self._members[0] != version:
-            members = self._convergence.members(self._cluster_id)
-            self._members = (version, {member.id: member for member in members})
-        return self._members[1].get(instance_id)
+        """The instance, if it is a member of the cluster now: as the batch was given it
+        while the database is unchanged, else read alone (it may have left meanwhile; reading
+        all members again for each of 1,000 syncs cost more than the syncs)."""
+        version, members = self._members
+        if version == self._convergence.database_version():
+            return members.get(instance_id)
+        return self._convergence.member(self._cluster_id, instance_id)
 
     def known(self, instance_id: int) -> tuple[DesiredState, dict[str, AppliedKey]]:
         """The desired state and what the member has of it, as of now."""
@@ -138,9 +145,6 @@ class Convergence:
     def desired(self, cluster_id: int) -> DesiredState:
         return self._services.cluster_keys.state(cluster_id)
 
-    def members(self, cluster_id: int) -> list[Instance]:
-        return self._services.registry.members(cluster_id)
-
     def database_version(self) -> tuple[int, int]:
         """Moves on with every write to the database (a member leaving too): through this
         clusterd's connection (`total_changes`) or another replica's (`data_version`)."""
@@ -148,7 +152,8 @@ class Convergence:
         (committed_elsewhere,) = connection.execute("PRAGMA data_version").fetchone()
         return connection.total_changes, int(committed_elsewhere)
 
-    def _member(self, cluster_id: int, instance_id: int) -> Instance | None:
+    def member(self, cluster_id: int, instance_id: int) -> Instance | None:
+        """The instance, if it is a member of the cluster now."""
         try:
             current = self._services.registry.instance(instance_id)
         except RecordNotFound:
@@ -162,10 +167,10 @@ class Convergence:
         self._desired_versions[cluster_id] = self.desired_version(cluster_id) + 1
 
     @contextmanager
-    def batch(self, cluster_id: int) -> Iterator[Batch]:
-        """Run the block's syncs of the cluster's members (`sync(..., batch=...)`) as one
-        batch."""
-        batch = Batch(self, self._applied, cluster_id)
+    def batch(self, cluster_id: int, members: Collection[Instance]) -> Iterator[Batch]:
+        """Run the block's syncs of `members` (`sync(..., batch=...)`), the cluster's members
+        as the registry has them now, as one batch."""
+        batch = Batch(self, self._applied, cluster_id, members)
         try:
             with self._applied.batch():
                 yield batch
@@ -202,7 +207,7 @@ class Convergence:
         """
         async with self.member_lock(instance.id):
             if batch is None:
-                current = self._member(cluster_id, instance.id)
+                current = self.member(cluster_id, instance.id)
             else:
                 current = batch.member(instance.id)
             if current is None:

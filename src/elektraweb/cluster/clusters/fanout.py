@@ -87,7 +87,7 @@ async def fan_out(
             outcomes = await convergence.sync(cluster_id, member, retry=names, batch=batch)
         return _result(member, outcomes, names)
 
-    with convergence.batch(cluster_id) as batch:
+    with convergence.batch(cluster_id, members) as batch:
         return list(await asyncio.gather(*(one(member, batch) for member in members)))
 
 

@@ -14,6 +14,7 @@ which puts the previous content into the desired state, then ends the hold.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from elektraweb.cluster.clusters.service import ClusterService, JoinedJSON
 from elektraweb.cluster.store.cluster_keys import ClusterKeys, DesiredState, Row, key_of_row
@@ -35,10 +36,17 @@ class Holds:
 
     def state(self, cluster_id: int, instance_id: int, desired: DesiredState) -> DesiredState:
         """`desired` (the cluster's) as the member should have it."""
-        held = self._releases.held_for(cluster_id, instance_id)
-        if not held:
-            return desired
-        return desired.replaced({name: _held_row(state) for name, state in held.items()})
+        return self.states(cluster_id, desired)(instance_id)
+
+    def states(self, cluster_id: int, desired: DesiredState) -> Callable[[int], DesiredState]:
+        """`state` for every member of the cluster, from one read of the release in flight
+        (a cluster's sync state takes it for each of its members)."""
+        hold = self._releases.hold(cluster_id)
+        if hold is None:
+            return lambda instance_id: desired
+        canary, held = hold
+        held_back = desired.replaced({name: _held_row(state) for name, state in held.items()})
+        return lambda instance_id: desired if instance_id in canary else held_back
 
     def key(self, cluster_id: int, instance_id: int, name: str) -> Key | None:
         """Key `name` as the member should have it (None: it should not have it)."""

@@ -85,10 +85,14 @@ class SubscriptionFactory(Protocol):
 
 
 def zmq_subscriptions(keypair: KeyPair) -> SubscriptionFactory:
-    """The daemon's PUB socket, over CURVE as `keypair`."""
+    """The daemon's PUB socket, over CURVE as `keypair`. Its status is watched only until the
+    subscription is first connected: the request link's status (the gateway's) tells when the
+    daemon goes and comes back, and ZeroMQ reconnects the subscription by itself."""
 
     def subscribe(endpoint: str, *, server_key: str) -> Subscription:
-        return EventSubscriber(endpoint, server_key=server_key, keypair=keypair, prefixes=[""])
+        return EventSubscriber(
+            endpoint, server_key=server_key, keypair=keypair, prefixes=[""], watch_until_online=True
+        )
 
     return subscribe
 
@@ -183,7 +187,8 @@ class InstanceFeed:
         self._listeners.append(listener)
 
     def events_online(self, instance_id: int) -> bool:
-        """Whether the instance's event socket is connected (False when it is not followed)."""
+        """Whether the instance's event socket has connected (False when it is not followed):
+        from then on, what the daemon publishes reaches the feed."""
         follower = self._followers.get(instance_id)
         return follower is not None and follower.subscriber.status.online
 

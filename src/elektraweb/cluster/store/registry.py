@@ -299,8 +299,16 @@ class Registry:
         ).fetchone()
         if row is None:
             raise RecordNotFound(f"there is no cluster with id {cluster_id}", cluster=cluster_id)
-        members = tuple(instance.id for instance in self.members(cluster_id))
-        return Cluster(row["id"], row["name"], row["description"], members)
+        return Cluster(row["id"], row["name"], row["description"], self.member_ids(cluster_id))
+
+    def member_ids(self, cluster_id: int) -> tuple[int, ...]:
+        """The ids of the cluster's members, in order, without reading their rows: a cluster's
+        JSON and its sync state need no more (at 1,000 members, building every `Instance`
+        made each join cost as much as listing the registry)."""
+        rows = self._db.connection.execute(
+            "SELECT id FROM instances WHERE cluster_id = ? ORDER BY id", (cluster_id,)
+        )
+        return tuple(row["id"] for row in rows)
 
     def members(self, cluster_id: int) -> list[Instance]:
         rows = self._db.connection.execute(

@@ -269,14 +269,21 @@ class Releases:
     def held_for(self, cluster_id: int, instance_id: int) -> dict[str, HeldState]:
         """The keys the member is held at (their state before the canary release in flight);
         empty for a canary member, or when no canary is in flight."""
+        hold = self.hold(cluster_id)
+        if hold is None or instance_id in hold[0]:
+            return {}
+        return hold[1]
+
+    def hold(self, cluster_id: int) -> tuple[frozenset[int], dict[str, HeldState]] | None:
+        """The canary members and the held keys of the release in flight; None without one."""
         row = self._db.connection.execute(
             "SELECT canary, held FROM cluster_releases WHERE cluster_id = ? AND state = 'canary'",
             (cluster_id,),
         ).fetchone()
-        if row is None or instance_id in json.loads(row["canary"]):
-            return {}
+        if row is None:
+            return None
         held: dict[str, HeldState] = json.loads(row["held"])
-        return held
+        return frozenset(json.loads(row["canary"])), held
 
 
 def _edit_of(row: sqlite3.Row) -> DraftEdit:
