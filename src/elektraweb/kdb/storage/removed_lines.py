@@ -9,8 +9,9 @@ So a delete and its undo leave the file byte for byte as it was, even after othe
 elsewhere; where the neighbours are gone, the keys are added as any new key is.
 
 The memory is the document's (``Document.removed``), kept on disk beside the file for the
-next process that reads the very same content (``kdb.removal_record``). Only runs of whole removed lines count: a removal that also changed a neighbouring
-line (the comma before a JSON object's last member) is not remembered.
+next process that reads the very same content (``kdb.removal_record``). Only runs of whole
+removed lines count: a removal that also changed a neighbouring line (the comma before a
+JSON object's last member) is not remembered.
 """
 
 from __future__ import annotations
