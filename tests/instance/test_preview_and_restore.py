@@ -10,6 +10,7 @@ import pytest
 
 from elektraweb.wire.client import ZmqTransport
 from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.replies import OperationReply
 
 from .conftest import Daemon
 
@@ -139,7 +140,7 @@ async def test_a_delete_and_its_restore_leave_the_file_byte_for_byte(
     }
 
 
-def restore_of(removed: str, reply: dict[str, Any]) -> dict[str, Any]:
+def restore_of(removed: str, reply: OperationReply) -> dict[str, Any]:
     """The `restore` that undoes the `rm` of ``removed`` that answered ``reply``, as
     clusterd's history revert sends it: the removed keys' states, each expected missing."""
     states = [(c["key"], c["old"]) for c in reply["changes"] if c["old"] is not None]
