@@ -3,12 +3,14 @@ keys back all at once, each guarded by its revision (docs/protocol.md §4)."""
 
 from __future__ import annotations
 
+import stat
 from typing import Any
 
 import pytest
 
 from elektraweb.wire.client import ZmqTransport
 from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.replies import OperationReply
 
 from .conftest import Daemon
 
@@ -130,18 +132,55 @@ async def test_a_delete_and_its_restore_leave_the_file_byte_for_byte(
     for removed in (f"{root}/server/port", f"{root}/db"):
         reply = await link.request("rm", {"key": removed, "recursive": True})
         assert file.read_text() != text
-        states = [(c["key"], c["old"]) for c in reply["changes"] if c["old"] is not None]
-        restored = await link.request("restore", {
-            "key": removed,
-            "keys": [{"name": name, **state} for name, state in states],
-            "removals": [],
-            "expect": {name: None for name, _ in states},
-        })
-        assert restored["restored"] == len(states) > 0
+        restored = await link.request("restore", restore_of(removed, reply))
+        assert restored["restored"] > 0
         assert file.read_text() == text
     assert (await link.request("get", {"key": f"{root}/server/port"}))["meta"] == {
         "check/type": "long"
     }
+
+
+def restore_of(removed: str, reply: OperationReply) -> dict[str, Any]:
+    """The `restore` that undoes the `rm` of ``removed`` that answered ``reply``, as
+    clusterd's history revert sends it: the removed keys' states, each expected missing."""
+    states = [(c["key"], c["old"]) for c in reply["changes"] if c["old"] is not None]
+    assert states
+    return {
+        "key": removed,
+        "keys": [{"name": name, **state} for name, state in states],
+        "removals": [],
+        "expect": {name: None for name, _ in states},
+    }
+
+
+@pytest.mark.parametrize("format_name", sorted(LAYOUTS))
+async def test_a_restore_after_elektrad_restarted_leaves_the_file_byte_for_byte(
+    daemon: Daemon, format_name: str
+) -> None:
+    """Where the removed lines stood is kept beside the file (with the file's mode), so an
+    elektrad started again between a delete and its undo still puts them back in place."""
+    extension, text = LAYOUTS[format_name]
+    root = f"user:/layout/{format_name}"
+    mounted = daemon.kdb("mount", f"layout.{extension}", root, format_name)
+    assert mounted.returncode == 0, mounted.stderr
+    file = daemon.root / "user" / f"layout.{extension}"
+    file.parent.mkdir(exist_ok=True)
+    file.write_text(text)
+    file.chmod(0o600)
+    record = file.with_name(f".{file.name}.removed")
+
+    async with daemon.transport() as link:
+        reply = await link.request("rm", {"key": f"{root}/db", "recursive": True})
+    assert file.read_text() != text
+    assert stat.S_IMODE(record.stat().st_mode) == 0o600
+    assert daemon.terminate() == 0
+    daemon.start()
+    async with daemon.transport() as link:
+        undo = restore_of(f"{root}/db", reply)
+        restored = await link.request("restore", undo)
+    assert restored["restored"] == len(undo["keys"])
+    assert file.read_text() == text
+    assert not record.exists()  # nothing left to put back
 
 
 async def test_a_restore_of_a_critical_key_needs_a_reason(link: ZmqTransport, area: str) -> None:

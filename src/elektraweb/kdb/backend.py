@@ -12,7 +12,7 @@ import gc
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from elektraweb.kdb import files, names
+from elektraweb.kdb import files, names, removal_record
 from elektraweb.kdb.errors import ConflictError, KDBError, ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -62,6 +62,8 @@ class Backend:
             get_format(SIDECAR_FORMAT),
             sidecar_path(self.file),
         )
+        if document is not None and document is not self.document and data is not None:
+            document.removed = removal_record.load(self.file, data[0])
         if document is not self.document or sidecar_document is not self.sidecar_document:
             self.document, self.sidecar_document = document, sidecar_document
             self.keys = merged(_keys_of(document), _keys_of(sidecar_document))
@@ -238,6 +240,7 @@ class StagedWrite:
         self.backend, self.keys, self.data = backend, keys, data
         self.document, self.sidecar, self.sidecar_document = document, sidecar, sidecar_document
         self._staged: list[files.StagedFile] = []
+        self._record: files.StagedFile | None = None
 
     def stage(self) -> None:
         """Write the new content to temporary files (nothing visible changes yet)."""
@@ -248,6 +251,7 @@ class StagedWrite:
         if sidecar is not None and sidecar_file and not _holds(backend.sidecar_state, sidecar):
             files.remove_stale_temporaries(sidecar_file)
             self._staged.append(files.StagedFile(sidecar_file, sidecar))
+        self._record = removal_record.stage(backend.file, self.document.removed, self.data)
 
     def commit(self) -> None:
         """Put the staged content in place and remember it as the backend's new state."""
@@ -268,7 +272,8 @@ class StagedWrite:
         if self.sidecar is None and backend.sidecar_file and backend.sidecar_state:
             files.remove(backend.sidecar_file)
             backend.sidecar_state = None
-        self._staged = []
+        removal_record.commit(backend.file, self._record)
+        self._staged, self._record = [], None
         backend.document = self.document
         backend.sidecar_document = self.sidecar_document
         backend.keys = self.keys
@@ -278,7 +283,9 @@ class StagedWrite:
     def discard(self) -> None:
         for staged in self._staged:
             staged.discard()
-        self._staged = []
+        if self._record is not None:
+            self._record.discard()
+        self._staged, self._record = [], None
 
 
 @contextlib.contextmanager

@@ -214,17 +214,28 @@ def _flock(path: Path, operation: int, timeout: float, *, create: bool) -> Itera
 class StagedFile:
     """New content flushed to a temporary file beside ``target``, not yet in place."""
 
-    def __init__(self, target: Path, data: bytes) -> None:
+    def __init__(self, target: Path, data: bytes, mode_of: Path | None = None) -> None:
+        """``mode_of``: the file whose owner and mode the new one gets (``target``'s own if
+        it exists, else those of any new file the user creates)."""
         self.target = target
         self.data = data
         self._temp = target.with_name(f".{target.name}.{os.urandom(4).hex()}{_TEMP_SUFFIX}")
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+            like = os.stat(mode_of or target)
+        except FileNotFoundError:
+            like = None
         except OSError as exc:
             raise ResourceError(f"cannot write {target}: {exc.strerror}") from exc
         try:
-            _keep_owner_and_mode(fd, target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            # Private until it has the mode it copies: the content may be secret.
+            fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                         0o666 if like is None else 0o600)
+        except OSError as exc:
+            raise ResourceError(f"cannot write {target}: {exc.strerror}") from exc
+        try:
+            if like is not None:
+                _keep_owner_and_mode(fd, like)
             self._inode = os.fstat(fd).st_ino
             view = memoryview(data)
             while view:
@@ -337,11 +348,7 @@ def _rename2(source: Path, target: Path, flags: int) -> bool:
     raise OSError(error, os.strerror(error), str(target))
 
 
-def _keep_owner_and_mode(fd: int, target: Path) -> None:
-    try:
-        st = os.stat(target)
-    except FileNotFoundError:
-        return  # a new file gets 0o666 minus the umask, like any file the user creates
+def _keep_owner_and_mode(fd: int, st: os.stat_result) -> None:
     os.fchmod(fd, st.st_mode & 0o7777)
     with contextlib.suppress(PermissionError):
         os.fchown(fd, st.st_uid, st.st_gid)

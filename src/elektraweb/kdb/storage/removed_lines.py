@@ -8,10 +8,10 @@ if they read back as exactly the keys being added, and only then brings the valu
 So a delete and its undo leave the file byte for byte as it was, even after other edits
 elsewhere; where the neighbours are gone, the keys are added as any new key is.
 
-The memory is the document's (``Document.removed``): it lives as long as the database holds
-the file as it last wrote it, and is gone when the file is read again (changed on disk, a new
-process). Only runs of whole removed lines count: a removal that also changed a neighbouring
-line (the comma before a JSON object's last member) is not remembered.
+The memory is the document's (``Document.removed``), kept on disk beside the file for the
+next process that reads the very same content (``kdb.removal_record``). Only runs of whole
+removed lines count: a removal that also changed a neighbouring line (the comma before a
+JSON object's last member) is not remembered.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from elektraweb.kdb.keyset import KeySet
 
 # Removals remembered per file (the newest win), and the most lines a write's changed middle
 # is compared line by line (the comparison's cost grows with their product).
-_REMEMBERED = 16
+REMEMBERED = 16
 _MOST_LINES = 1000
 # Places tried per removal (each reads the whole file): neighbours repeated more often than
 # this are too common a line to tell where the lines stood.
@@ -98,7 +98,7 @@ def remember(
                      _context_below(old, offsets[end]), removed)
         for start, end in runs
     ]
-    return (*previous, *found)[-_REMEMBERED:]
+    return (*previous, *found)[-REMEMBERED:]
 
 
 def _at_line_start(text: str, at: int, head: int) -> bool:

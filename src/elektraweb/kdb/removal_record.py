@@ -1,0 +1,105 @@
+"""Removal records: where removed keys stood, kept beside their file for the next process.
+
+A write that removes keys remembers the lines it took out (``storage.removed_lines``) with the
+document it returns. The record keeps that memory on disk, beside the data file the way the
+sidecar keeps what a format cannot hold (``app.toml`` → ``.app.toml.removed``), so that a
+``kdb rm`` and a later ``kdb set``, or a delete and its undo with an elektrad restart in
+between, put the lines back as one process would.
+
+A record belongs to exactly one content of its data file: it names the SHA-256 of the bytes
+written with it, and a read of any other content (edited by hand, or a crash that left the
+record in place but not the data file) ignores it, so it can never bring back lines the file
+did not lose. It is written with the data file's mode, being made of the file's own lines
+(values that may be secret), and removed when there is nothing to remember.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from pathlib import Path
+
+from elektraweb.kdb import files
+from elektraweb.kdb.errors import ResourceError
+from elektraweb.kdb.storage.removed_lines import REMEMBERED, RemovedLines
+
+logger = logging.getLogger(__name__)
+
+_VERSION = 1
+
+
+def record_path(file: Path) -> Path:
+    return file.with_name(f".{file.name}.removed")
+
+
+def load(file: Path, data: bytes) -> tuple[RemovedLines, ...]:
+    """What the record beside ``file`` remembers, if it was written with the content
+    ``data``; nothing otherwise (no record, another content, unreadable or malformed: the
+    record only ever saves a layout, never a key)."""
+    try:
+        current = files.read(record_path(file))
+    except ResourceError:
+        return ()
+    if current is None:
+        return ()
+    try:
+        record = json.loads(current[0])
+        if record.get("version") != _VERSION or record.get("file") != _digest(data):
+            return ()
+        return tuple(_entry(raw) for raw in record["removed"])[-REMEMBERED:]
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return ()
+
+
+def stage(file: Path, removed: tuple[RemovedLines, ...], data: bytes) -> files.StagedFile | None:
+    """The record of ``removed`` for the data file's new content ``data``, written to a
+    temporary file with the data file's mode; None when there is nothing to remember."""
+    if not removed:
+        return None
+    record = {"version": _VERSION, "file": _digest(data),
+              "removed": [_raw(entry) for entry in removed]}
+    encoded = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
+    target = record_path(file)
+    files.remove_stale_temporaries(target)
+    return files.StagedFile(target, encoded, mode_of=file)
+
+
+def commit(file: Path, staged: files.StagedFile | None) -> None:
+    """Put the ``staged`` record in place beside ``file`` (just written), or remove the
+    record when nothing is staged."""
+    try:
+        if staged is None:
+            files.remove(record_path(file))
+        else:
+            staged.replace()
+    except ResourceError as exc:
+        # The data file is already written: a record left behind names its old content and
+        # is ignored, so only the layout of a later undo is lost, not the write.
+        if staged is not None:
+            staged.discard()
+        logger.warning("cannot keep where removed keys stood beside %s: %s", file, exc.message)
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _raw(entry: RemovedLines) -> dict[str, object]:
+    return {"lines": entry.lines, "above": entry.above, "below": entry.below,
+            "names": sorted(entry.names)}
+
+
+def _entry(raw: dict[str, object]) -> RemovedLines:
+    return RemovedLines(_lines(raw["lines"]), _context(raw["above"]), _context(raw["below"]),
+                        frozenset(_lines(raw["names"])))
+
+
+def _context(raw: object) -> tuple[str, ...] | None:
+    return None if raw is None else _lines(raw)
+
+
+def _lines(raw: object) -> tuple[str, ...]:
+    if not isinstance(raw, list) or not all(isinstance(line, str) for line in raw):
+        raise TypeError("not a list of strings")
+    return tuple(raw)
