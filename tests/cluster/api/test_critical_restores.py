@@ -49,6 +49,12 @@ async def test_an_instance_revert_or_rollback_of_a_critical_key_needs_a_reason(
 
     refused_for(await admin.post(f"/api/history/{changed['id']}/revert"), HOST)
     assert daemon.keys[HOST][0] == "db2"
+    # A preview with the reason shows the change as the revert would make it, and makes none.
+    previewed = await admin.post(f"/api/history/{changed['id']}/revert?preview=true&reason=x")
+    assert previewed.status == 200, previewed.body
+    [target] = previewed.body["targets"]
+    assert [change["key"] for change in target["changes"]] == [HOST], target
+    assert daemon.keys[HOST][0] == "db2"
     reverted = await admin.post(f"/api/history/{changed['id']}/revert?reason=db1%20is%20back")
     assert reverted.status == 200, reverted.body
     assert daemon.keys[HOST][0] == "db1"

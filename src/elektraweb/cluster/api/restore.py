@@ -106,14 +106,14 @@ async def restore(
     if not todo:
         return ApiResponse(200, {"entry": None, "restored": []})
     write = _arguments(todo, {r.key: current[r.key][1] for r in todo})
+    if reason is not None and not isinstance(target, ClusterTarget):
+        write["reason"] = reason  # elektrad checks it, in a preview too
     if call.query_flag("preview"):
         return ApiResponse(
             200, {"preview": True, "targets": await target.preview("restore", write)}
         )
     if isinstance(target, ClusterTarget):
         await check_cluster_restore(target, write, reason)
-    elif reason is not None:
-        write["reason"] = reason
     audit = call.services.audit
     intent = await audit.intend(
         user=call.principal.user,
