@@ -27,6 +27,10 @@ class Config:
     """Everything clusterd needs to start; defaults are safe for a single machine."""
 
     state_dir: Path
+    database_url: str | None = None
+    """Where the registry, users, sessions, tokens, cluster state and audit log live: a
+    ``postgresql://USER:PASSWORD@HOST:PORT/NAME`` URL (any number of clusterd replicas may
+    share it) or ``sqlite:///PATH``; None: the SQLite file `database_path` in the state dir."""
     http_host: str = DEFAULT_HOST
     http_port: int = DEFAULT_PORT
     admin_password: str | None = None
@@ -61,6 +65,11 @@ class Config:
     @property
     def database_path(self) -> Path:
         return self.state_dir / DATABASE_FILE
+
+    @property
+    def database(self) -> Path | str:
+        """The database to open: `database_url`, else the state dir's SQLite file."""
+        return self.database_url if self.database_url is not None else self.database_path
 
     @property
     def audit_export_dir(self) -> Path:

@@ -1,6 +1,6 @@
-"""The releases store on a real SQLite file: a database from before releases is migrated with its
-data, one canary per cluster, a canary's hold applies to the other members only, and a deleted
-cluster takes its draft and releases with it."""
+"""The releases store on a real database (SQLite file and PostgreSQL): a database from before
+releases is migrated with its data, one canary per cluster, a canary's hold applies to the other
+members only, and a deleted cluster takes its draft and releases with it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from elektraweb.cluster.store.database import SCHEMA_VERSION, Database
 from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.releases import Releases
+from elektraweb.cluster.store.sqlite import SQLiteConnection
 
 PREVIOUS = {"value": "8080", "meta": {}}
 
@@ -23,9 +24,11 @@ def test_a_version_3_database_gets_the_release_tables_and_keeps_its_clusters(
     database = Database.open(path)
     Registry(database).add_cluster("prod")
     # As the clusterd before releases (and enrollment, which came after them) left it.
-    database.connection.executescript(
+    assert isinstance(database.connection, SQLiteConnection)
+    database.connection.raw.executescript(
         "DROP TABLE cluster_drafts; DROP TABLE cluster_releases; DROP TABLE enrollment_tokens;"
-        " ALTER TABLE instances DROP COLUMN state; PRAGMA user_version = 3;"
+        " ALTER TABLE instances DROP COLUMN state; ALTER TABLE clusters DROP COLUMN version;"
+        " PRAGMA user_version = 3;"
     )
     database.close()
 
@@ -36,32 +39,29 @@ def test_a_version_3_database_gets_the_release_tables_and_keeps_its_clusters(
         releases = Releases(database)
         edit = releases.add_edit(cluster.id, "olga", "set", "system:/app/port", "9090", {})
         assert [found.key for found in releases.draft(cluster.id)] == [edit.key]
-        assert database.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        version = database.connection.execute("PRAGMA user_version").fetchone()
+        assert version == {"user_version": SCHEMA_VERSION}
     finally:
         database.close()
 
 
-def test_one_canary_at_a_time_holding_back_only_the_other_members(tmp_path: Path) -> None:
-    database = Database.open(tmp_path / "clusterd.sqlite3")
-    try:
-        registry, releases = Registry(database), Releases(database)
-        cluster = registry.add_cluster("prod")
-        canary = releases.begin(cluster.id, "olga", "try", [7], {"system:/app/port": PREVIOUS})
-        assert releases.held_for(cluster.id, 7) == {}
-        assert releases.held_for(cluster.id, 8) == {"system:/app/port": PREVIOUS}
-        with pytest.raises(RecordConflict, match="still a canary"):
-            releases.begin(cluster.id, "olga", "more", [], {"system:/app/host": None})
+def test_one_canary_at_a_time_holding_back_only_the_other_members(database: Database) -> None:
+    registry, releases = Registry(database), Releases(database)
+    cluster = registry.add_cluster("prod")
+    canary = releases.begin(cluster.id, "olga", "try", [7], {"system:/app/port": PREVIOUS})
+    assert releases.held_for(cluster.id, 7) == {}
+    assert releases.held_for(cluster.id, 8) == {"system:/app/port": PREVIOUS}
+    with pytest.raises(RecordConflict, match="still a canary"):
+        releases.begin(cluster.id, "olga", "more", [], {"system:/app/host": None})
 
-        releases.settle(canary.id, "published")
-        assert releases.held_for(cluster.id, 8) == {}
-        everyone = releases.begin(cluster.id, "olga", "all", [], {"system:/app/host": None})
-        assert (everyone.state, everyone.keys) == ("published", ["system:/app/host"])
-        assert releases.held_for(cluster.id, 8) == {}
+    releases.settle(canary.id, "published")
+    assert releases.held_for(cluster.id, 8) == {}
+    everyone = releases.begin(cluster.id, "olga", "all", [], {"system:/app/host": None})
+    assert (everyone.state, everyone.keys) == ("published", ["system:/app/host"])
+    assert releases.held_for(cluster.id, 8) == {}
 
-        releases.add_edit(cluster.id, "olga", "rm", "system:/app/port", None, {})
-        registry.remove_cluster(cluster.id)
-        assert releases.draft(cluster.id) == []
-        with pytest.raises(RecordNotFound):
-            releases.release(cluster.id, canary.id)
-    finally:
-        database.close()
+    releases.add_edit(cluster.id, "olga", "rm", "system:/app/port", None, {})
+    registry.remove_cluster(cluster.id)
+    assert releases.draft(cluster.id) == []
+    with pytest.raises(RecordNotFound):
+        releases.release(cluster.id, canary.id)
