@@ -1,4 +1,5 @@
-"""What the stores see of a database connection, whichever database it is (docs/storage.md).
+"""What the stores see of a database connection, whichever database it is (docs/architecture.md,
+clusterd's database).
 
 The stores write `?` placeholders and portable SQL (ON CONFLICT, RETURNING, IS [NOT] DISTINCT
 FROM, `"user"` quoted since it is reserved in PostgreSQL); rows are dicts by column name; a new
