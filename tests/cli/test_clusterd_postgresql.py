@@ -54,6 +54,8 @@ async def test_a_second_clusterd_on_the_database_serves_what_the_first_wrote(
         path = f"/api/clusters/{cluster['id']}/kdb/{PORT_KEY}"
         status, written = await api("PUT", path, "8080")
         assert status == 200, written
+        status, port = await api("GET", path)  # the first one now holds the state it read
+        assert (status, port["value"]) == (200, "8080")
         status, user = await api(
             "POST", "/api/users", {"name": "olga", "password": "olgas-password", "role": "editor"}
         )
@@ -70,7 +72,7 @@ async def test_a_second_clusterd_on_the_database_serves_what_the_first_wrote(
         assert (status, port["value"]) == (200, "8080")
 
         # The first one's session cookie works on the second: one write through it, seen by
-        # the first, which reads the cluster's desired state anew.
+        # the first, which reads the cluster's desired state anew (its version moved on).
         borrowed = Api(second.url)
         borrowed.session.cookie_jar.update_cookies(
             first.api.session.cookie_jar.filter_cookies(URL(first.url))

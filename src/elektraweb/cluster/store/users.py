@@ -14,7 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from elektraweb.cluster.principals import ROLES, Role
-from elektraweb.cluster.store.connection import Row
+from elektraweb.cluster.store.connection import INTEGRITY_ERRORS, Row
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound
 
@@ -82,14 +82,19 @@ class Users:
                 f"user name {name!r} must be 1-64 letters, digits or _ . @ -", field="name"
             )
         password_hash = await self._hash(check_password(password))
+        duplicate = RecordConflict(
+            f"user {name!r} already exists", code="duplicate-user", user=name
+        )
         with self._db.transaction() as db:
             if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                message = f"user {name!r} already exists"
-                raise RecordConflict(message, code="duplicate-user", user=name)
-            db.execute(
-                "INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)",
-                (name, password_hash, role),
-            )
+                raise duplicate
+            try:
+                db.execute(
+                    "INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)",
+                    (name, password_hash, role),
+                )
+            except INTEGRITY_ERRORS:  # another clusterd on the database added it meanwhile
+                raise duplicate from None
         return User(name, role)
 
     async def update(self, name: str, *, password: str | None, role: Role | None) -> User:
