@@ -42,21 +42,16 @@ BEGIN
     RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';
 END $$;
 
-CREATE FUNCTION audit_no_update() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NOT (OLD.pending = 1 AND NEW.pending = 0 AND NEW.id = OLD.id AND NEW.time = OLD.time
-            AND NEW."user" = OLD."user" AND NEW.action = OLD.action
-            AND NEW.target_type = OLD.target_type
-            AND NEW.target_id IS NOT DISTINCT FROM OLD.target_id
-            AND NEW.key IS NOT DISTINCT FROM OLD.key) THEN
-        RAISE EXCEPTION 'the audit log is append-only: only the outcome of a pending entry'
-            ' can be recorded, once' USING ERRCODE = 'integrity_constraint_violation';
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
-    FOR EACH ROW EXECUTE FUNCTION audit_no_update();
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit FOR EACH ROW
+    WHEN (NOT (OLD.pending = 1 AND NEW.pending = 0 AND NEW.id = OLD.id AND NEW.time = OLD.time
+               AND NEW."user" = OLD."user" AND NEW.action = OLD.action
+               AND NEW.target_type = OLD.target_type
+               AND NEW.target_id IS NOT DISTINCT FROM OLD.target_id
+               AND NEW.key IS NOT DISTINCT FROM OLD.key))
+    EXECUTE FUNCTION refuse('the audit log is append-only: only the outcome of a pending entry'
+                            ' can be recorded, once');
 
+-- A trigger's WHEN takes no subquery: this guard is a function of its own.
 CREATE FUNCTION audit_no_delete() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.pending = 1 OR OLD.action = 'audit.retain' OR NOT EXISTS
