@@ -91,14 +91,14 @@ class Batch:
         self._applied = applied
         self._cluster_id = cluster_id
         self._snapshot: _Snapshot | None = None
-        self._members: tuple[tuple[int, int], dict[int, Instance]] | None = None
+        self._members: tuple[int | None, dict[int, Instance]] | None = None
         self.requests: Puts = {}
         self.changed = False
 
     def member(self, instance_id: int) -> Instance | None:
         """The instance, if it is a member of the cluster now."""
-        version = self._convergence.database_version()
-        if self._members is None or self._members[0] != version:
+        version = self._convergence.cluster_version(self._cluster_id)
+        if self._members is None or version is None or self._members[0] != version:
             members = self._convergence.members(self._cluster_id)
             self._members = (version, {member.id: member for member in members})
         return self._members[1].get(instance_id)
@@ -141,12 +141,10 @@ class Convergence:
     def members(self, cluster_id: int) -> list[Instance]:
         return self._services.registry.members(cluster_id)
 
-    def database_version(self) -> tuple[int, int]:
-        """Moves on with every write to the database (a member leaving too): through this
-        clusterd's connection (`total_changes`) or another replica's (`data_version`)."""
-        connection = self._services.database.connection
-        (committed_elsewhere,) = connection.execute("PRAGMA data_version").fetchone()
-        return connection.total_changes, int(committed_elsewhere)
+    def cluster_version(self, cluster_id: int) -> int | None:
+        """Moves on with every change of the cluster's members or desired state, whichever
+        clusterd on the database made it; None once the cluster is deleted."""
+        return self._services.registry.cluster_version(cluster_id)
 
     def _member(self, cluster_id: int, instance_id: int) -> Instance | None:
         try:
