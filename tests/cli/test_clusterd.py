@@ -38,8 +38,9 @@ def test_show_key_creates_the_keypair_once_and_prints_it(tmp_path: Path) -> None
     [
         (["--http", "localhost"], "'localhost' is not an address like 127.0.0.1:33334"),
         (["--event-queue-limit", "0"], "--event-queue-limit: '0' is not a positive number"),
+        (["--replica-id", "r1"], "--replica-id needs --database postgresql://"),
     ],
-    ids=["http address", "event queue limit"],
+    ids=["http address", "event queue limit", "replica without a shared database"],
 )
 def test_a_bad_option_is_a_usage_error_naming_it(
     tmp_path: Path, options: list[str], refusal: str

@@ -5,7 +5,6 @@ clusterd cannot use stops it at start with one line naming it, never its passwor
 from __future__ import annotations
 
 import asyncio
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,19 +14,15 @@ import pytest
 from yarl import URL
 
 from support.postgres import PostgresServer
-from support.processes import Api, Clusterd, Elektrad, free_port
+from support.processes import Api, Clusterd, Elektrad, copy_identity, free_port
 
 BIN = Path(sys.prefix) / "bin"
 PORT_KEY = quote("system:/app/port")
 
 
 def _replica_of(first: Clusterd, base: Path, database_url: str) -> Clusterd:
-    """Another clusterd on the same database, with the first one's keypair (replicas are one
-    clusterd to the instances, which allow one key)."""
-    base.mkdir(parents=True)
-    for key_file in first.state.glob("curve.key*"):
-        shutil.copy2(key_file, base / key_file.name)
-    return Clusterd(base, database_url=database_url)
+    """Another clusterd on the same database, with the first one's keypair."""
+    return Clusterd(copy_identity(first.state, base), database_url=database_url)
 
 
 async def test_a_second_clusterd_on_the_database_serves_what_the_first_wrote(

@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import os
+import shutil
 import signal
 import socket
 import sys
@@ -243,6 +244,16 @@ class Api:
         await self.session.close()
 
 
+def copy_identity(source: Path, destination: Path) -> Path:
+    """`destination`, a new replica's state dir, with the CURVE keypair of the clusterd whose
+    state dir is `source`: replicas are one clusterd to the instances, which allow one key
+    (docs/deploy.md, Adding a replica)."""
+    destination.mkdir(mode=0o700, parents=True)
+    for key_file in source.glob("curve.key*"):
+        shutil.copy2(key_file, destination / key_file.name)
+    return destination
+
+
 class Clusterd:
     """clusterd with its state in `base`, on any free loopback port.
 
@@ -257,14 +268,12 @@ class Clusterd:
         base: Path,
         admin_password: str = ADMIN_PASSWORD,
         options: Sequence[str] = (),
-        log_path: Path | None = None,
         database_url: str | None = None,
     ) -> None:
         self.state = base
         self.admin_password = admin_password
         self.public_key = ensure_keypair(base).public
-        # Replicas share a state dir, each with a log of its own.
-        self.log_path = log_path or base / "clusterd.log"
+        self.log_path = base / "clusterd.log"
         database = () if database_url is None else ("--database", database_url)
         self.daemon = processes.clusterd(
             http="127.0.0.1:0",

@@ -127,7 +127,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--replica-id",
         metavar="NAME",
-        help="this replica's name in the leases and the logs (default: a random one)",
+        help="this replica's name in the leases and the logs (default: a random one); "
+        "only with a postgresql:// --database",
     )
     parser.add_argument(
         "--show-key",
@@ -227,6 +228,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         event_queue_limit=options.event_queue_limit,
         replica_id=options.replica_id,
     )
+    if options.replica_id is not None and config.shared_database_url is None:
+        parser.error(
+            "--replica-id needs --database postgresql://...: replicas share a PostgreSQL"
+            " database, a SQLite file serves one clusterd"
+        )
     logging.basicConfig(
         level=options.log_level,
         stream=sys.stderr,

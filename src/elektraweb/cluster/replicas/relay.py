@@ -31,8 +31,9 @@ from psycopg.rows import TupleRow
 
 from elektraweb.cluster.events.hub import EventHub, Publication, received_publication
 from elektraweb.cluster.replicas.connection import LazyConnection, connect
-from elektraweb.cluster.replicas.coordinator import RemoteListener
+from elektraweb.cluster.replicas.coordinator import DatabaseChangeListener, RemoteListener
 from elektraweb.cluster.replicas.schema import ensure_tables
+from elektraweb.cluster.store.database import CHANGES_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class EventRelay:
         self._me = replica_id
         self._outbox: asyncio.Queue[Publication] = asyncio.Queue()
         self._listeners: list[RemoteListener] = []
+        self._change_listeners: list[DatabaseChangeListener] = []
         self._sending = LazyConnection(url, f"clusterd {replica_id} events out")
         self._tasks: list[asyncio.Task[None]] = []
         self._cleaned = time.monotonic()
@@ -76,6 +78,11 @@ class EventRelay:
 
     def on_remote(self, listener: RemoteListener) -> None:
         self._listeners.append(listener)
+
+    def on_database_change(self, listener: DatabaseChangeListener) -> None:
+        """Hand `listener` every notification on `CHANGES_CHANNEL` (the database's own:
+        users, sessions, tokens), and None whenever some may have been missed."""
+        self._change_listeners.append(listener)
 
     async def start(self) -> None:
         """Listen for the other replicas' publications, then relay this hub's."""
@@ -146,19 +153,24 @@ class EventRelay:
     async def _listening(self) -> AsyncConnection[TupleRow]:
         connection = await connect(self._url, f"clusterd {self._me} events in")
         await connection.execute(f"LISTEN {CHANNEL}")
+        await connection.execute(f"LISTEN {CHANGES_CHANNEL}")
         return connection
 
     async def _receive_forever(self, listening: AsyncConnection[TupleRow]) -> None:
         while True:
             try:
                 async for notification in listening.notifies():
-                    await self._received(notification.payload)
+                    if notification.channel == CHANGES_CHANNEL:
+                        self._database_changed(notification.payload)
+                    else:
+                        await self._received(notification.payload)
             except (psycopg.Error, OSError) as error:
                 log.warning("replica %s stopped hearing the others: %s", self._me, error)
             finally:
                 await listening.close()
             listening = await self._reconnected()
             self._hub.resync()  # whatever was published meanwhile is missed
+            self._database_changed(None)
 
     async def _reconnected(self) -> AsyncConnection[TupleRow]:
         while True:
@@ -191,6 +203,13 @@ class EventRelay:
                 listener(published)
             except Exception:
                 log.exception("a listener failed on %s from another replica", topic)
+
+    def _database_changed(self, notice: str | None) -> None:
+        for listener in list(self._change_listeners):
+            try:
+                listener(notice)
+            except Exception:
+                log.exception("a listener failed on a change of the database: %s", notice)
 
     async def _stored(self, row: int) -> str:
         """A stored message; LookupError if it was deleted before this replica fetched it."""

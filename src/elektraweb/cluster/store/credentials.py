@@ -3,16 +3,19 @@
 The secrets are 256-bit random values, so one SHA-256 is enough to make a stolen database
 useless for logging in; a slow password hash would only slow down every request.
 
-Every request shows its secret, so the principals of recently checked secrets are kept in
-memory (at most `CHECKED_LIMIT`, each for at most `CHECKED_SECONDS`, never past a session's
-expiry) rather than asked of the database each time. They are all forgotten whenever a store
-of this clusterd changes or removes a user, session or token row (`Database.changed`: logout, a
-revoked token, a user's new role, a removed user and the sessions and tokens that go with it),
-right after the statement: such a change takes effect with the very next request. Only a change
-made by another program, or by another clusterd on the same PostgreSQL database, can go unseen,
-for `CHECKED_SECONDS` at most. Secrets that fail the check are not kept. Listeners
-(`on_change`) hear of every such change; the WebSocket endpoints close the connections whose
-credentials it ended or changed.
+Every request shows its secret. On the SQLite file, which only this clusterd writes, the
+principals of recently checked secrets are kept in memory (at most `CHECKED_LIMIT`, each for at
+most `CHECKED_SECONDS`, never past a session's expiry) rather than asked of the database each
+time. They are all forgotten whenever a store of this clusterd changes or removes a user,
+session or token row (`Database.changed`: logout, a revoked token, a user's new role, a removed
+user and the sessions and tokens that go with it), right after the statement: such a change
+takes effect with the very next request. Only a change made by another program can go unseen,
+for `CHECKED_SECONDS` at most. On PostgreSQL, where other clusterd replicas change these rows
+too, nothing is kept: every check asks the database (one point read), so a logout on one
+replica refuses the session on every other with the very next request. Secrets that fail the
+check are not kept. Listeners (`on_change`) hear of every such change, made by this clusterd or
+(on PostgreSQL) by another one (`Database.changed_elsewhere`); the WebSocket endpoints close the
+connections whose credentials it ended or changed.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Literal
 
 from elektraweb.cluster.principals import Principal, Role, lesser_role
 from elektraweb.cluster.store.connection import Row, new_id
-from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.database import WATCHED_TABLES, Database
 from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.users import check_role
 
@@ -37,7 +40,6 @@ TOKEN_PREFIX = "ewt_"
 CHECKED_SECONDS = 5.0
 CHECKED_LIMIT = 1024
 
-_CREDENTIAL_TABLES = frozenset({"users", "sessions", "api_tokens"})
 
 
 def secret_digest(secret: str) -> str:
@@ -81,6 +83,8 @@ class Credentials:
         self._db = database
         self._session_seconds = session_seconds
         self._checked: OrderedDict[tuple[str, str], _Checked] = OrderedDict()
+        # Only where no other clusterd writes (see above).
+        self._remembers = database.connection.dialect == "sqlite"
         self._listeners: list[Callable[[], None]] = []
         database.on_change(self._changed)
 
@@ -90,7 +94,7 @@ class Credentials:
         self._listeners.append(listener)
 
     def _changed(self, table: str) -> None:
-        if table in _CREDENTIAL_TABLES:
+        if table in WATCHED_TABLES:
             self._forget()
 
     def _forget(self) -> None:
@@ -111,6 +115,8 @@ class Credentials:
     def _remember(
         self, kind: Literal["session", "token"], digest: str, principal: Principal, until: float
     ) -> Principal:
+        if not self._remembers:
+            return principal
         self._checked[kind, digest] = _Checked(principal, until)
         self._checked.move_to_end((kind, digest))
         if len(self._checked) > CHECKED_LIMIT:

@@ -12,6 +12,7 @@ requests. The writes of the request hot path (the audit log's intents and outcom
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,11 +25,23 @@ from elektraweb.cluster.store.connection import (
 )
 from elektraweb.cluster.store.group_commit import GroupCommit
 
-__all__ = ["SCHEMA_VERSION", "Database", "DatabaseUnavailable", "describe"]
+__all__ = [
+    "CHANGES_CHANNEL",
+    "SCHEMA_VERSION",
+    "WATCHED_TABLES",
+    "Database",
+    "DatabaseUnavailable",
+    "describe",
+]
 
 log = logging.getLogger(__name__)
 
 _SQLITE_URL = "sqlite:///"
+WATCHED_TABLES = frozenset({"users", "sessions", "api_tokens"})
+"""The tables whose changes `Database.changed` announces (what credentials are checked on)."""
+CHANGES_CHANNEL = "elektraweb_changes"
+"""Where a clusterd on PostgreSQL tells the others on the database of a change of a watched
+table: `<origin> <table>`, delivered at commit (`Database.changed_elsewhere`)."""
 
 
 def describe(location: Path | str) -> str:
@@ -44,15 +57,38 @@ class Database:
         self.connection = connection
         self.group_commit = group_commit
         self._listeners: list[Callable[[str], None]] = []
+        self._origin = secrets.token_hex(8)
+        """Tells this clusterd's notifications on `CHANGES_CHANNEL` from the others'."""
 
     def on_change(self, listener: Callable[[str], None]) -> None:
-        """Call `listener` with the table's name whenever a store changes rows of `users`,
-        `sessions` or `api_tokens` (`changed`)."""
+        """Call `listener` with the table's name whenever rows of a `WATCHED_TABLES` table
+        change: by a store of this clusterd (`changed`) or, on PostgreSQL, of another clusterd
+        on the database (`changed_elsewhere`)."""
         self._listeners.append(listener)
 
     def changed(self, table: str) -> None:
         """Told by the store that changed rows of `table`, right after the statement, inside
-        its transaction (what the rows' foreign keys cascade to changed with them)."""
+        its transaction (what the rows' foreign keys cascade to changed with them). On
+        PostgreSQL the other clusterds on the database hear of it when it commits."""
+        if self.connection.dialect == "postgresql":
+            self.connection.execute(
+                "SELECT pg_notify(?, ?)", (CHANGES_CHANNEL, f"{self._origin} {table}")
+            )
+        self._tell(table)
+
+    def changed_elsewhere(self, notice: str | None) -> None:
+        """A notification on `CHANGES_CHANNEL` (this clusterd's own are skipped); None: some
+        may have been missed (the listening connection broke), so every table may have
+        changed."""
+        if notice is None:
+            for table in sorted(WATCHED_TABLES):
+                self._tell(table)
+            return
+        origin, _, table = notice.partition(" ")
+        if origin != self._origin:
+            self._tell(table)
+
+    def _tell(self, table: str) -> None:
         for listener in self._listeners:
             listener(table)
 

@@ -12,10 +12,12 @@ take a transaction-scoped advisory lock first, so only one of them creates or mi
 
 from __future__ import annotations
 
+import logging
 import re
-from collections.abc import Iterable
+import select
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
-from typing import LiteralString
+from typing import LiteralString, TypeVar
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
@@ -30,9 +32,16 @@ from elektraweb.cluster.store.connection import (
     Row,
     newer_schema,
 )
+from elektraweb.cluster.store.errors import DatabaseLost
+
+log = logging.getLogger(__name__)
+_Result = TypeVar("_Result")
 
 CONNECT_TIMEOUT = 10
 """Seconds to reach the server, unless the URL says (`?connect_timeout=`)."""
+APPLICATION_NAME = "clusterd"
+"""How clusterd's data connections show in `pg_stat_activity`, unless the URL says
+(`?application_name=`); the replicas' coordination connections name themselves."""
 MIGRATION_LOCK = 0x636C7573
 """The advisory lock held while the schema is created or migrated."""
 
@@ -236,30 +245,96 @@ def _query(sql: str) -> LiteralString:
     return "".join(part if part.startswith("'") else part.replace("?", "%s") for part in parts)
 
 
+class _NoRows:
+    """The result of a statement that did not run: there was nothing left for it to do."""
+
+    rowcount = 0
+
+    def fetchone(self) -> Row | None:
+        return None
+
+    def fetchall(self) -> list[Row]:
+        return []
+
+    def __iter__(self) -> Iterator[Row]:
+        return iter(())
+
+
 class PostgresConnection:
-    """A `store.connection.Connection` to a PostgreSQL database."""
+    """A `store.connection.Connection` to a PostgreSQL database that outlives its server
+    connection: one the server ended while it sat idle (`pg_terminate_backend`, a restart, a
+    network cut: the socket then has something to read, an idle one never does) is replaced
+    before the next statement. One lost under a statement fails that statement with
+    `DatabaseLost` (a 503: whether it ran is unknown); inside a transaction, every statement up
+    to its ROLLBACK does (the transaction is gone), and the ROLLBACK itself has nothing to do."""
 
     dialect = "postgresql"
 
-    def __init__(self, connection: psycopg.Connection[Row]) -> None:
+    def __init__(self, connection: psycopg.Connection[Row], url: str) -> None:
         self._connection = connection
+        self._url = url
+        self._lost = False
+        """The connection broke inside a transaction that has not been rolled back yet."""
 
     def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
-        return self._connection.execute(_query(sql), parameters)
+        if self._lost and sql.startswith(("ROLLBACK", "RELEASE")):
+            self._lost = sql != "ROLLBACK"  # `ROLLBACK TO` a savepoint: the outer one follows
+            return _NoRows()
+        return self._run(lambda connection: connection.execute(_query(sql), parameters))
 
     def executemany(self, sql: str, rows: Iterable[Parameters]) -> None:
-        with self._connection.cursor() as cursor:
-            cursor.executemany(_query(sql), rows)
+        def run(connection: psycopg.Connection[Row]) -> None:
+            with connection.cursor() as cursor:
+                cursor.executemany(_query(sql), rows)
+
+        self._run(run)
 
     def begin(self) -> None:
-        self._connection.execute("BEGIN")
+        self.execute("BEGIN")
 
     @property
     def in_transaction(self) -> bool:
-        return self._connection.info.transaction_status != TransactionStatus.IDLE
+        status = self._connection.info.transaction_status
+        return self._lost or status not in (TransactionStatus.IDLE, TransactionStatus.UNKNOWN)
 
     def close(self) -> None:
         self._connection.close()
+
+    def _run(self, statement: Callable[[psycopg.Connection[Row]], _Result]) -> _Result:
+        if self._lost:
+            raise DatabaseLost(_LOST)
+        in_transaction = self.in_transaction
+        if not in_transaction and (self._connection.closed or _ended(self._connection)):
+            self._reconnect()
+        connection = self._connection
+        try:
+            return statement(connection)
+        except psycopg.OperationalError as error:
+            if not connection.closed:
+                raise
+            self._lost = in_transaction
+            log.warning("database %s: %s", redacted(self._url), _reason(error, None))
+            raise DatabaseLost(_LOST) from None
+
+    def _reconnect(self) -> None:
+        self._connection.close()
+        shown = redacted(self._url)
+        log.warning("database %s: the server ended the connection; reconnecting", shown)
+        try:
+            self._connection = _connect(self._url)
+        except DatabaseUnavailable as error:
+            raise DatabaseLost(str(error)) from None
+        log.info("database %s: reconnected", shown)
+
+
+_LOST = "the connection to the database was lost under this request; try again"
+
+
+def _ended(connection: psycopg.Connection[Row]) -> bool:
+    """Whether the server has said anything to this idle connection: only a goodbye (or a
+    closed socket) comes unasked."""
+    readable, _, _ = select.select([connection.fileno()], [], [], 0)
+    return bool(readable)
 
 
 def is_url(location: object) -> bool:
@@ -285,8 +360,13 @@ def _connect(url: str) -> psycopg.Connection[Row]:
     try:
         options = conninfo_to_dict(url)
         password = None if options.get("password") is None else str(options["password"])
-        if "connect_timeout" not in options:
-            url = make_conninfo(url, connect_timeout=CONNECT_TIMEOUT)
+        defaults: dict[str, str | int] = {
+            "connect_timeout": CONNECT_TIMEOUT,
+            "application_name": APPLICATION_NAME,
+        }
+        missing = {name: value for name, value in defaults.items() if name not in options}
+        if missing:
+            url = make_conninfo(url, **missing)
         connection = psycopg.connect(url, autocommit=True, row_factory=dict_row)
     except psycopg.Error as error:
         reason = _reason(error, password)
@@ -311,7 +391,7 @@ def open_url(url: str) -> tuple[PostgresConnection, PostgresConnection]:
     except DatabaseUnavailable:
         connection.close()
         raise
-    return PostgresConnection(connection), PostgresConnection(_connect(url))
+    return PostgresConnection(connection, url), PostgresConnection(_connect(url), url)
 
 
 def _migrate(connection: psycopg.Connection[Row]) -> None:
