@@ -11,6 +11,11 @@ order, and the receiver handles them one after the other (fetching a stored mess
 next), so each topic's publications arrive in the order they were made, each once; a replica
 skips its own. Stored messages are deleted after `KEEP_STORED`.
 
+The same listening connection hears `store.database.CHANGES_CHANNEL`, where a replica's database
+transaction announces a change of users, sessions or tokens: each notice goes to the
+`on_database_change` listeners (`Database.changed_elsewhere`), and after a break of the
+connection None does, since notices may have been missed.
+
 Notifications sent while a replica's listening connection is down are lost to it, and a
 publication this replica could not send is lost to the others: the hubs concerned then send
 every subscriber a `resync` (`EventHub.resync`), which makes it re-read what it shows, as when
