@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
 import stat
@@ -17,7 +16,7 @@ from urllib.parse import quote
 import pytest
 
 from elektraweb.wire.keys import ensure_keypair
-from support.processes import Api, Clusterd, Elektrad, free_port
+from support.processes import Api, Clusterd, Elektrad
 from support.zws import next_event, subscribe_events
 
 BIN = Path(sys.prefix) / "bin"
@@ -39,8 +38,9 @@ def test_show_key_creates_the_keypair_once_and_prints_it(tmp_path: Path) -> None
     [
         (["--http", "localhost"], "'localhost' is not an address like 127.0.0.1:33334"),
         (["--event-queue-limit", "0"], "--event-queue-limit: '0' is not a positive number"),
+        (["--replica-id", "r1"], "--replica-id needs --database postgresql://"),
     ],
-    ids=["http address", "event queue limit"],
+    ids=["http address", "event queue limit", "replica without a shared database"],
 )
 def test_a_bad_option_is_a_usage_error_naming_it(
     tmp_path: Path, options: list[str], refusal: str
@@ -54,22 +54,6 @@ def test_a_bad_option_is_a_usage_error_naming_it(
     )
     assert done.returncode == 2
     assert refusal in done.stderr
-
-
-def test_an_unreachable_replica_database_stops_the_start_naming_it_not_its_password(
-    tmp_path: Path,
-) -> None:
-    closed = f"postgresql://clusterd:hunter2-secret@127.0.0.1:{free_port()}/clusterd"
-    done = subprocess.run(
-        [str(BIN / "clusterd"), "--state", str(tmp_path), "--http", "127.0.0.1:0",
-         "--database", closed, "--replica-id", "r1"],
-        capture_output=True, text=True, timeout=60, check=False,
-        env={**os.environ, "CLUSTERD_ADMIN_PASSWORD": "an-admin-password"},
-    )  # fmt: skip
-    assert done.returncode == 1
-    assert "cannot start: cannot coordinate through the database" in done.stderr
-    assert "127.0.0.1" in done.stderr
-    assert "hunter2-secret" not in done.stderr + done.stdout
 
 
 @dataclass

@@ -4,11 +4,12 @@ real service in-process (tests/support/inprocess.py), with clients logged in as 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from elektraweb.cluster.config import Config
+from elektraweb.cluster.config import DATABASE_FILE, Config
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.wire_gateway import WireGateway
@@ -51,6 +52,17 @@ def config(tmp_path: Any) -> Config:
         # the 120 s a real 20k-key import may need.
         subtree_write_timeout=5.0,
     )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_location(request: pytest.FixtureRequest, tmp_path: Path) -> Path | str:
+    """Where a test's clusterd keeps its tables, once per backend: the SQLite file in the
+    state dir (as `config` has it), and an empty database of its own on the test PostgreSQL
+    server. Tests of the store ask for it (directly, or through their `config`)."""
+    if request.param == "sqlite":
+        return tmp_path / "state" / DATABASE_FILE
+    dsn: str = request.getfixturevalue("postgres_dsn")
+    return dsn
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import contextlib
 import json
 import os
 import random
+import shutil
 import signal
 import socket
 import sys
@@ -262,12 +263,23 @@ class Api:
         await self.session.close()
 
 
+def copy_identity(source: Path, destination: Path) -> Path:
+    """`destination`, a new replica's state dir, with the CURVE keypair of the clusterd whose
+    state dir is `source`: replicas are one clusterd to the instances, which allow one key
+    (docs/deploy.md, Adding a replica)."""
+    destination.mkdir(mode=0o700, parents=True)
+    for key_file in source.glob("curve.key*"):
+        shutil.copy2(key_file, destination / key_file.name)
+    return destination
+
+
 class Clusterd:
     """clusterd with its state in `base`, on any free loopback port.
 
     Its keypair is made at once, so elektrad processes allowing `public_key` can start
-    alongside. `start()` waits for the start line and logs in as `admin` (`api`); `stop()`
-    ends it with a signal and fails the test unless it exits with code 0 by itself.
+    alongside. With `database_url` (`--database`) it keeps its tables there, not in `base`.
+    `start()` waits for the start line and logs in as `admin` (`api`); `stop()` ends it with a
+    signal and fails the test unless it exits with code 0 by itself.
     """
 
     def __init__(
@@ -275,19 +287,19 @@ class Clusterd:
         base: Path,
         admin_password: str = ADMIN_PASSWORD,
         options: Sequence[str] = (),
-        log_path: Path | None = None,
+        database_url: str | None = None,
     ) -> None:
         self.state = base
         self.admin_password = admin_password
         self.public_key = ensure_keypair(base).public
-        # Replicas share a state dir, each with a log of its own.
-        self.log_path = log_path or base / "clusterd.log"
+        self.log_path = base / "clusterd.log"
+        database = () if database_url is None else ("--database", database_url)
         self.daemon = processes.clusterd(
             http="127.0.0.1:0",
             state=base,
             admin_password=admin_password,
             log_path=self.log_path,
-            options=options,
+            options=[*database, *options],
         )
         self.url = ""
         self._api: Api | None = None

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from elektraweb.cluster.config import ADMIN_PASSWORD_ENV
-from support.processes import free_port_pair
+from support.processes import copy_identity, free_port_pair
 
 BIN = Path(sys.executable).parent
 ADMIN_PASSWORD = "admin-secret-1"
@@ -134,14 +134,22 @@ class Stack:
     base: Path
     url: str = ""
     clusterd_key: str = ""
+    clusterd_state: Path | None = None
+    """The state dir of the first clusterd started, whose keypair its replicas get."""
     instances: dict[str, Instance] = field(default_factory=dict)
     _clusterd: subprocess.Popen[str] | None = None
     _processes: list[subprocess.Popen[Any]] = field(default_factory=list)
 
     def start_clusterd(self, *options: str, name: str = "clusterd") -> subprocess.Popen[str]:
         """Start clusterd with its command line `options` besides address, state and logging,
-        logging to `name`.log (replicas share the state); `url` is then its address."""
-        state = self.base / "clusterd"
+        with its state in `name` and its log in `name`.log; `url` is then its address. A
+        clusterd of another name is a replica of the first: its state dir gets the first
+        one's keypair (docs/deploy.md, Adding a replica)."""
+        state = self.base / name
+        if self.clusterd_state is None:
+            self.clusterd_state = state
+        elif state != self.clusterd_state and not state.exists():
+            copy_identity(self.clusterd_state, state)
         shown = subprocess.run(
             [str(BIN / "clusterd"), "--show-key", "--state", str(state)],
             capture_output=True,

@@ -19,6 +19,7 @@ from elektraweb.cluster.config import (
 )
 from elektraweb.cluster.events.hub import DEFAULT_QUEUE_LIMIT
 from elektraweb.cluster.http.connections import DESCRIPTORS_KEPT, ConnectionSettings
+from elektraweb.cluster.store.connection import DatabaseUnavailable
 from elektraweb.systemd_notify import notify_ready
 
 DEFAULT_STATE_DIR = Path("/var/lib/clusterd")
@@ -78,7 +79,19 @@ def _parser() -> argparse.ArgumentParser:
         metavar="DIR",
         type=Path,
         default=DEFAULT_STATE_DIR,
-        help=f"CURVE keypair and database (default {DEFAULT_STATE_DIR})",
+        help=f"CURVE keypair and, without --database, the SQLite database (default "
+        f"{DEFAULT_STATE_DIR})",
+    )
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        dest="database_url",
+        help="keep registry, users, sessions, tokens, cluster state and audit log in this "
+        "database: postgresql://USER:PASSWORD@HOST:PORT/NAME (any number of clusterd "
+        "replicas may share one; the schema is created or migrated on start) or "
+        "sqlite:///PATH (default: the SQLite file clusterd.sqlite3 in the state dir). "
+        "To keep the password off the command line, leave it out of the URL and set "
+        "PGPASSWORD or use ~/.pgpass",
     )
     first_admin = parser.add_mutually_exclusive_group()
     first_admin.add_argument(
@@ -112,16 +125,10 @@ def _parser() -> argparse.ArgumentParser:
         "larger one is kept as its size and SHA-256",
     )
     parser.add_argument(
-        "--database",
-        metavar="URL",
-        help="the PostgreSQL database (postgresql://user@host/db) that every replica of this "
-        "clusterd is started with; the password is best left to PGPASSWORD or ~/.pgpass "
-        "(default: one clusterd, an SQLite file in the state dir)",
-    )
-    parser.add_argument(
         "--replica-id",
         metavar="NAME",
-        help="this replica's name in the leases and the logs (default: a random one)",
+        help="this replica's name in the leases and the logs (default: a random one); "
+        "only with a postgresql:// --database",
     )
     parser.add_argument(
         "--show-key",
@@ -205,6 +212,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     host, port = options.http
     config = Config(
         state_dir=options.state,
+        database_url=options.database_url,
         http_host=host,
         http_port=port,
         connections=ConnectionSettings(
@@ -218,9 +226,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         audit_value_limit=options.audit_value_limit,
         search=search_limits(parser, options),
         event_queue_limit=options.event_queue_limit,
-        database_url=options.database,
         replica_id=options.replica_id,
     )
+    if options.replica_id is not None and config.shared_database_url is None:
+        parser.error(
+            "--replica-id needs --database postgresql://...: replicas share a PostgreSQL"
+            " database, a SQLite file serves one clusterd"
+        )
     logging.basicConfig(
         level=options.log_level,
         stream=sys.stderr,
@@ -228,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         asyncio.run(serve(config))
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, DatabaseUnavailable) as error:
         print(f"clusterd: cannot start: {error}", file=sys.stderr)
         return 1
     return 0

@@ -51,7 +51,7 @@ def build(
     feed = InstanceFeed(hub, gateway, keypair, subscribe=subscribe, owns=coordinator.holds)
     coordinator.on_leases_changed(feed.leases_changed)
     coordinator.on_remote(feed.published_elsewhere)
-    pending_audits = PendingAudits(others_may_send=config.database_url is not None)
+    pending_audits = PendingAudits(others_may_send=config.shared_database_url is not None)
     feed.attach(pending_audits)
 
     def cluster_service(services: Services) -> ConvergingClusterService:
@@ -79,10 +79,10 @@ def build(
 
 def coordinator_for(config: Config, hub: EventHub) -> Coordinator:
     """How this clusterd shares the once-per-instance work and its events: with the other
-    replicas on `database_url`, or not at all."""
+    replicas on its PostgreSQL database, or not at all (a SQLite file)."""
     replica_id = config.replica_id or secrets.token_hex(4)
-    if config.database_url is None:
+    if config.shared_database_url is None:
         return SingleReplica(replica_id)
     from elektraweb.cluster.replicas.postgres import PostgresCoordinator
 
-    return PostgresCoordinator(config.database_url, hub, replica_id)
+    return PostgresCoordinator(config.shared_database_url, hub, replica_id)

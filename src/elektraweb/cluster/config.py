@@ -8,6 +8,7 @@ from pathlib import Path
 from elektraweb.cluster.api.login_throttle import ThrottleSettings
 from elektraweb.cluster.events.hub import DEFAULT_QUEUE_LIMIT
 from elektraweb.cluster.http.connections import ConnectionSettings
+from elektraweb.cluster.store import postgres
 from elektraweb.kdb.search import DEFAULT_SEARCH_LIMITS, SearchLimits
 
 DEFAULT_HOST = "127.0.0.1"
@@ -27,6 +28,10 @@ class Config:
     """Everything clusterd needs to start; defaults are safe for a single machine."""
 
     state_dir: Path
+    database_url: str | None = None
+    """Where the registry, users, sessions, tokens, cluster state and audit log live: a
+    ``postgresql://USER:PASSWORD@HOST:PORT/NAME`` URL (any number of clusterd replicas may
+    share it) or ``sqlite:///PATH``; None: the SQLite file `database_path` in the state dir."""
     http_host: str = DEFAULT_HOST
     http_port: int = DEFAULT_PORT
     admin_password: str | None = None
@@ -54,12 +59,8 @@ class Config:
     """When failed logins lock a user name or a client address out (docs/security.md §6)."""
     search: SearchLimits = DEFAULT_SEARCH_LIMITS
     """How far one cluster `find` may go (it runs off the event loop)."""
-    database_url: str | None = None
-    """The PostgreSQL database (``postgresql://user:password@host/db``) shared by every
-    replica of this clusterd; None: a single clusterd with an SQLite file in the state dir.
-    The replicas coordinate through it (`cluster.replicas`): leases and events."""
     replica_id: str | None = None
-    """This replica's name among those on `database_url`, as its leases and logs show it;
+    """This replica's name among those on `shared_database_url`, as its leases and logs show it;
     None: a random one for each start."""
     event_queue_limit: int = DEFAULT_QUEUE_LIMIT
     """Events queued per `/zmq/events` connection; a subscriber that falls further behind
@@ -68,6 +69,18 @@ class Config:
     @property
     def database_path(self) -> Path:
         return self.state_dir / DATABASE_FILE
+
+    @property
+    def database(self) -> Path | str:
+        """The database to open: `database_url`, else the state dir's SQLite file."""
+        return self.database_url if self.database_url is not None else self.database_path
+
+    @property
+    def shared_database_url(self) -> str | None:
+        """The PostgreSQL database this clusterd shares with its replicas, which coordinate
+        through it too (`cluster.replicas`: leases and events); None: a SQLite file, one
+        clusterd alone on it."""
+        return self.database_url if postgres.is_url(self.database_url) else None
 
     @property
     def audit_export_dir(self) -> Path:

@@ -46,7 +46,7 @@ class Services:
         cluster_service: ClusterServiceFactory | None = None,
     ) -> Services:
         """Open the state directory's database and build the stores on it."""
-        database = Database.open(config.database_path)
+        database = Database.open(config.database)
         registry = Registry(database)
         services = cls(
             config=config,

@@ -12,6 +12,7 @@ from elektraweb.cluster.audit.log import AuditEntry, AuditFilter, AuditLog, boun
 from elektraweb.cluster.audit.recovery import PendingAudits
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.http.server import Server
+from elektraweb.cluster.store.connection import INTEGRITY_ERRORS
 from elektraweb.cluster.store.database import Database
 from elektraweb.instance.events import MAX_REPORTED_TEXT
 from support.inprocess import InProcessElektrad, InProcessNetwork
@@ -102,16 +103,26 @@ async def test_registry_and_user_changes_are_recorded_without_secrets(
 
 
 async def test_the_log_is_append_only_in_the_database_itself(
-    config: Config, changes: dict[str, int]
+    database_location: Path | str, changes: dict[str, int]
 ) -> None:
-    with sqlite3.connect(config.database_path) as db:
-        count = db.execute("SELECT count(*) FROM audit").fetchone()[0]
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            db.execute("UPDATE audit SET user = 'mallory'")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            db.execute("DELETE FROM audit")
-        assert db.execute("SELECT count(*) FROM audit").fetchone()[0] == count
-        assert db.execute("SELECT count(*) FROM audit WHERE user = 'mallory'").fetchone()[0] == 0
+    """Whoever writes to the database (here a connection of its own, SQLite file or
+    PostgreSQL alike), the database refuses to change or drop an entry."""
+    other = Database.open(database_location)
+    db = other.connection
+    try:
+        count = db.execute("SELECT count(*) AS n FROM audit").fetchone()
+        refusals = ['UPDATE audit SET "user" = \'mallory\'', "DELETE FROM audit"]
+        refusals += ["UPDATE audit_changes SET after = NULL"]
+        if db.dialect == "postgresql":  # TRUNCATE fires no row trigger: it is refused apart
+            refusals += ["TRUNCATE audit CASCADE"]
+        for statement in refusals:
+            with pytest.raises(INTEGRITY_ERRORS, match="append-only"):
+                db.execute(statement)
+        assert db.execute("SELECT count(*) AS n FROM audit").fetchone() == count
+        mallory = db.execute('SELECT count(*) AS n FROM audit WHERE "user" = \'mallory\'')
+        assert mallory.fetchone() == {"n": 0}
+    finally:
+        other.close()
 
 
 async def test_no_route_changes_the_log(admin: Client) -> None:

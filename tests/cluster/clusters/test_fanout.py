@@ -13,6 +13,7 @@ from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.registry import Registry
+from elektraweb.cluster.store.sqlite import SQLiteConnection
 from elektraweb.kdb.key import Key
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
@@ -157,7 +158,11 @@ async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
     assert server.services is not None
     database = server.services.database
     # The audit log writes through the group commit's connection, the rest through the main one.
-    connections = (database.connection, database.group_commit.connection)
+    connections = [
+        connection.raw
+        for connection in (database.connection, database.group_commit.connection)
+        if isinstance(connection, SQLiteConnection)
+    ]
 
     async def statements_of_a_write(url: str) -> Counter[str]:
         await admin.put(f"{url}/kdb/system:/app/mode", "warm")  # every member holds the key

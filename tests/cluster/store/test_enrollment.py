@@ -1,6 +1,6 @@
-"""Enrollment tokens in the real SQLite file: stored only as a hash, spent exactly once even by
-hosts racing on two connections, unspent when the registration is refused, and the database
-of an older clusterd gains them on its next start."""
+"""Enrollment tokens in the real database (SQLite file and PostgreSQL): stored only as a hash,
+spent exactly once even by hosts racing on separate connections, unspent when the registration
+is refused, and the database of an older clusterd gains them on its next start."""
 
 from __future__ import annotations
 
@@ -10,15 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from elektraweb.cluster.store.database import SCHEMA_VERSION, Database
+from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.enrollment import EnrollmentTokens
 from elektraweb.cluster.store.errors import RecordConflict, TokenRefused
 from elektraweb.cluster.store.registry import InstanceFields, Registry
 from elektraweb.wire.keys import KeyPair
 
 
-def _tokens(path: Path) -> EnrollmentTokens:
-    database = Database.open(path)
+def _tokens(location: Path | str) -> EnrollmentTokens:
+    database = Database.open(location)
     return EnrollmentTokens(database, Registry(database))
 
 
@@ -34,10 +34,11 @@ def test_the_secret_is_never_stored(tmp_path: Path) -> None:
     assert secret.removeprefix("ewe_").encode() not in stored
 
 
-def test_hosts_racing_on_separate_connections_spend_a_token_once(tmp_path: Path) -> None:
-    path = tmp_path / "clusterd.sqlite3"
-    _, secret = _tokens(path).create("admin", 60)
-    stores = [_tokens(path) for _ in range(4)]
+def test_hosts_racing_on_separate_connections_spend_a_token_once(
+    database_location: Path | str,
+) -> None:
+    _, secret = _tokens(database_location).create("admin", 60)
+    stores = [_tokens(database_location) for _ in range(4)]
     start = threading.Barrier(len(stores))
     outcomes: list[str] = []
 
@@ -57,11 +58,11 @@ def test_hosts_racing_on_separate_connections_spend_a_token_once(tmp_path: Path)
     for thread in threads:
         thread.join()
     assert sorted(outcomes) == ["enrolled", "token-used", "token-used", "token-used"]
-    assert len(Registry(Database.open(path)).instances(with_pending=True)) == 1
+    assert len(Registry(Database.open(database_location)).instances(with_pending=True)) == 1
 
 
-def test_a_refused_registration_leaves_the_token_unspent(tmp_path: Path) -> None:
-    tokens = _tokens(tmp_path / "clusterd.sqlite3")
+def test_a_refused_registration_leaves_the_token_unspent(database_location: Path | str) -> None:
+    tokens = _tokens(database_location)
     token, secret = tokens.create("admin", 60)
     first = _host(41100)
     tokens.enroll(tokens.create("admin", 60)[1], first)
@@ -75,13 +76,14 @@ def test_a_refused_registration_leaves_the_token_unspent(tmp_path: Path) -> None
 def test_an_older_database_gains_enrollment_with_its_instances_accepted(tmp_path: Path) -> None:
     path = tmp_path / "clusterd.sqlite3"
     Database.open(path).close()
-    # Back to the schema before enrollment (its migration is the newest), with one instance.
+    # Back to the schema before enrollment (version 4), with one instance.
     with sqlite3.connect(path) as old:
         old.executescript(
             "DROP TABLE enrollment_tokens; ALTER TABLE instances DROP COLUMN state;"
+            "ALTER TABLE clusters DROP COLUMN version;"
             "INSERT INTO instances (name, endpoint, endpoint_key, public_key)"
             " VALUES ('web', 'tcp://web:1', 'tcp://web:1', 'k');"
-            f"PRAGMA user_version = {SCHEMA_VERSION - 1};"
+            "PRAGMA user_version = 4;"
         )
     database = Database.open(path)
     [web] = Registry(database).instances()

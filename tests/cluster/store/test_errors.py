@@ -3,9 +3,6 @@ answered by clusterd with the status and the members that name what they are abo
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
 import pytest
 
 from elektraweb.cluster.store.database import Database
@@ -15,13 +12,6 @@ from elektraweb.cluster.store.users import Users
 from elektraweb.wire import KeyPair
 
 from ..fakes import USER_PASSWORD, Client
-
-
-@pytest.fixture
-async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    database = Database.open(tmp_path / "clusterd.sqlite3")
-    yield database
-    database.close()
 
 
 async def test_the_store_names_what_it_refuses(database: Database) -> None:

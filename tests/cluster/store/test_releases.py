@@ -1,6 +1,6 @@
-"""The releases store on a real SQLite file: a database from before releases is migrated with its
-data, one canary per cluster, a canary's hold applies to the other members only, and a deleted
-cluster takes its draft and releases with it."""
+"""The releases store on a real database (SQLite file and PostgreSQL): a database from before
+releases is migrated with its data, one canary per cluster, a canary's hold applies to the other
+members only, and a deleted cluster takes its draft and releases with it."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from elektraweb.cluster.store.database import SCHEMA_VERSION, Database
 from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.releases import Releases
+from elektraweb.cluster.store.sqlite import SQLiteConnection
 from elektraweb.wire.json_value import Encodable
 
 PREVIOUS = {"value": "8080", "meta": {}}
@@ -24,9 +25,11 @@ def test_a_version_3_database_gets_the_release_tables_and_keeps_its_clusters(
     database = Database.open(path)
     Registry(database).add_cluster("prod")
     # As the clusterd before releases (and enrollment, which came after them) left it.
-    database.connection.executescript(
+    assert isinstance(database.connection, SQLiteConnection)
+    database.connection.raw.executescript(
         "DROP TABLE cluster_drafts; DROP TABLE cluster_releases; DROP TABLE enrollment_tokens;"
-        " ALTER TABLE instances DROP COLUMN state; PRAGMA user_version = 3;"
+        " ALTER TABLE instances DROP COLUMN state; ALTER TABLE clusters DROP COLUMN version;"
+        " PRAGMA user_version = 3;"
     )
     database.close()
 
@@ -37,53 +40,46 @@ def test_a_version_3_database_gets_the_release_tables_and_keeps_its_clusters(
         releases = Releases(database)
         [edit] = releases.add_edits(cluster.id, "olga", [("set", "system:/app/port", "9090", {})])
         assert [found.key for found in releases.draft(cluster.id)] == [edit.key]
-        assert database.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+        version = database.connection.execute("PRAGMA user_version").fetchone()
+        assert version == {"user_version": SCHEMA_VERSION}
     finally:
         database.close()
 
 
-def test_one_canary_at_a_time_holding_back_only_the_other_members(tmp_path: Path) -> None:
-    database = Database.open(tmp_path / "clusterd.sqlite3")
-    try:
-        registry, releases = Registry(database), Releases(database)
-        cluster = registry.add_cluster("prod")
-        canary = releases.begin(cluster.id, "olga", "try", [7], {"system:/app/port": PREVIOUS})
-        assert releases.held_for(cluster.id, 7) == {}
-        assert releases.held_for(cluster.id, 8) == {"system:/app/port": PREVIOUS}
-        with pytest.raises(RecordConflict, match="still a canary"):
-            releases.begin(cluster.id, "olga", "more", [], {"system:/app/host": None})
+def test_one_canary_at_a_time_holding_back_only_the_other_members(database: Database) -> None:
+    registry, releases = Registry(database), Releases(database)
+    cluster = registry.add_cluster("prod")
+    canary = releases.begin(cluster.id, "olga", "try", [7], {"system:/app/port": PREVIOUS})
+    assert releases.held_for(cluster.id, 7) == {}
+    assert releases.held_for(cluster.id, 8) == {"system:/app/port": PREVIOUS}
+    with pytest.raises(RecordConflict, match="still a canary"):
+        releases.begin(cluster.id, "olga", "more", [], {"system:/app/host": None})
 
-        releases.settle(canary.id, "published")
-        assert releases.held_for(cluster.id, 8) == {}
-        everyone = releases.begin(cluster.id, "olga", "all", [], {"system:/app/host": None})
-        assert (everyone.state, everyone.keys) == ("published", ["system:/app/host"])
-        assert releases.held_for(cluster.id, 8) == {}
+    releases.settle(canary.id, "published")
+    assert releases.held_for(cluster.id, 8) == {}
+    everyone = releases.begin(cluster.id, "olga", "all", [], {"system:/app/host": None})
+    assert (everyone.state, everyone.keys) == ("published", ["system:/app/host"])
+    assert releases.held_for(cluster.id, 8) == {}
 
-        releases.add_edits(cluster.id, "olga", [("rm", "system:/app/port", None, {})])
-        registry.remove_cluster(cluster.id)
-        assert releases.draft(cluster.id) == []
-        with pytest.raises(RecordNotFound):
-            releases.release(cluster.id, canary.id)
-    finally:
-        database.close()
+    releases.add_edits(cluster.id, "olga", [("rm", "system:/app/port", None, {})])
+    registry.remove_cluster(cluster.id)
+    assert releases.draft(cluster.id) == []
+    with pytest.raises(RecordNotFound):
+        releases.release(cluster.id, canary.id)
 
 
-def test_a_group_of_edits_is_listed_with_its_group_and_removed_as_one(tmp_path: Path) -> None:
-    database = Database.open(tmp_path / "clusterd.sqlite3")
-    try:
-        registry, releases = Registry(database), Releases(database)
-        cluster = registry.add_cluster("prod")
-        [alone] = releases.add_edits(cluster.id, "olga", [("set", "system:/a", "1", {})])
-        group: dict[str, Encodable] = {"id": "g1", "op": "rm", "key": "system:/app"}
-        moved = releases.add_edits(
-            cluster.id, "olga",
-            [("rm", "system:/app/port", None, {}), ("set", "system:/app/x", "1", {"k": "v"})],
-            group,
-        )  # fmt: skip
-        assert [edit.group for edit in releases.draft(cluster.id)] == [None, group, group]
-        assert releases.draft(cluster.id)[2].meta == {"k": "v"}  # the group is not metadata
+def test_a_group_of_edits_is_listed_with_its_group_and_removed_as_one(database: Database) -> None:
+    registry, releases = Registry(database), Releases(database)
+    cluster = registry.add_cluster("prod")
+    [alone] = releases.add_edits(cluster.id, "olga", [("set", "system:/a", "1", {})])
+    group: dict[str, Encodable] = {"id": "g1", "op": "rm", "key": "system:/app"}
+    moved = releases.add_edits(
+        cluster.id, "olga",
+        [("rm", "system:/app/port", None, {}), ("set", "system:/app/x", "1", {"k": "v"})],
+        group,
+    )  # fmt: skip
+    assert [edit.group for edit in releases.draft(cluster.id)] == [None, group, group]
+    assert releases.draft(cluster.id)[2].meta == {"k": "v"}  # the group is not metadata
 
-        assert releases.remove_edit(cluster.id, moved[1].id) == [edit.id for edit in moved]
-        assert releases.draft(cluster.id) == [alone]
-    finally:
-        database.close()
+    assert releases.remove_edit(cluster.id, moved[1].id) == [edit.id for edit in moved]
+    assert releases.draft(cluster.id) == [alone]

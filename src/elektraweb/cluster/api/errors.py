@@ -7,6 +7,7 @@ Handlers raise them; the dispatcher turns them, and the store's refusals (`from_
 from __future__ import annotations
 
 from elektraweb.cluster.store.errors import (
+    DatabaseLost,
     InvalidField,
     RecordConflict,
     RecordNotFound,
@@ -123,6 +124,11 @@ class BadGateway(ApiError):
     code = "unreachable"
 
 
+class ServiceUnavailable(ApiError):
+    status = 503
+    code = "unavailable"
+
+
 class GatewayTimeout(ApiError):
     status = 504
     code = "timeout"
@@ -139,6 +145,8 @@ def from_store(error: StoreError) -> ApiError:
         kind = Conflict
     elif isinstance(error, TokenRefused):
         kind = Unauthorized
+    elif isinstance(error, DatabaseLost):
+        kind = ServiceUnavailable
     problem = kind(error.message, code=error.code)
     problem.details.update(error.subject)
     return problem

@@ -130,7 +130,7 @@ class History:
         as long as the user made no other change after it. Reverts made by undo and redo are
         no changes to undo themselves."""
         rows = self._db.connection.execute(
-            f"SELECT * FROM audit WHERE user = ? AND pending = 0"
+            f'SELECT * FROM audit WHERE "user" = ? AND pending = 0'
             f" AND action IN ({', '.join('?' * len(KEY_WRITES))})"
             " AND json_extract(result, '$.ok') = 1 ORDER BY id DESC LIMIT ?",
             (user, *KEY_WRITES, UNDO_DEPTH),

@@ -13,13 +13,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import sqlite3
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
 from elektraweb.cluster.config import AUDIT_VALUE_LIMIT
+from elektraweb.cluster.store.connection import Connection, Row, new_id
 from elektraweb.cluster.store.database import Database
 from elektraweb.wire.json_value import JSON, Encodable, JSONObject, as_object
 
@@ -86,7 +86,7 @@ def _dumps(value: JSON) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def row_entry(row: sqlite3.Row) -> AuditEntry:
+def row_entry(row: Row) -> AuditEntry:
     return AuditEntry(
         id=row["id"],
         time=row["time"],
@@ -182,7 +182,7 @@ class AuditLog:
         result = {"outcome": "pending", "args": bounded(args, self.value_limit)}
         columns = (user, action, target_type, target_id, key, None, None, result)
 
-        def insert(db: sqlite3.Connection) -> AuditEntry:
+        def insert(db: Connection) -> AuditEntry:
             entry = self._insert_into(db, *columns, pending=True)
             # Before the commit: `unresolved` must never offer an entry its sender still has.
             self._in_flight.add(entry.id)
@@ -214,7 +214,7 @@ class AuditLog:
             for key, old, new in changes
         ]
 
-        def update(db: sqlite3.Connection) -> None:
+        def update(db: Connection) -> None:
             cursor = db.execute(
                 "UPDATE audit SET before = ?, after = ?, result = ?, pending = 0"
                 " WHERE id = ? AND pending = 1",
@@ -243,16 +243,16 @@ class AuditLog:
     def oldest_pending(self, through_id: int) -> int | None:
         """The id of the first pending entry up to `through_id`, if any."""
         row = self._db.connection.execute(
-            "SELECT min(id) FROM audit WHERE pending = 1 AND id <= ?", (through_id,)
+            "SELECT min(id) AS id FROM audit WHERE pending = 1 AND id <= ?", (through_id,)
         ).fetchone()
-        return None if row[0] is None else int(row[0])
+        return None if row is None or row["id"] is None else int(row["id"])
 
     def last_id_before(self, time: str) -> int | None:
         """The newest entry recorded before `time` (ISO 8601, UTC), if any."""
         row = self._db.connection.execute(
-            "SELECT max(id) FROM audit WHERE time < ?", (time,)
+            "SELECT max(id) AS id FROM audit WHERE time < ?", (time,)
         ).fetchone()
-        return None if row[0] is None else int(row[0])
+        return None if row is None or row["id"] is None else int(row["id"])
 
     def retainable(self, through_id: int) -> Iterator[AuditEntry]:
         """The entries a retention through `through_id` exports and drops, oldest first;
@@ -294,7 +294,7 @@ class AuditLog:
             return self._insert_into(db, *columns)
 
     def _insert_into(
-        self, db: sqlite3.Connection, *columns: Any, pending: bool = False
+        self, db: Connection, *columns: Any, pending: bool = False
     ) -> AuditEntry:
         user, action, target_type, target_id, key, before, after, result = columns
         time = datetime.now(UTC).isoformat(timespec="milliseconds")
@@ -302,16 +302,15 @@ class AuditLog:
         kept_before, kept_after = self._stored(before), self._stored(after)
         kept_result = as_object(self._stored(result), "result")
         cursor = db.execute(
-            "INSERT INTO audit (time, user, action, target_type, target_id, key, before,"
-            " after, result, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            'INSERT INTO audit (time, "user", action, target_type, target_id, key, before,'
+            " after, result, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 time, user, action, target_type, target, key,
                 _dumps(kept_before), _dumps(kept_after), json.dumps(kept_result), int(pending),
             ),
         )  # fmt: skip
-        assert cursor.lastrowid is not None
         return AuditEntry(
-            cursor.lastrowid, time, user, action, target_type, target, key, kept_before,
+            new_id(cursor), time, user, action, target_type, target, key, kept_before,
             kept_after, kept_result, pending,
         )  # fmt: skip
 
@@ -332,7 +331,7 @@ class AuditLog:
                 clauses.append("target_type = ? AND target_id = ?")
                 params += [target_type, str(target_id)]
         if where.user is not None:
-            clauses.append("user = ?")
+            clauses.append('"user" = ?')
             params.append(where.user)
         if where.key is not None:
             below = where.key if where.key.endswith("/") else where.key + "/"

@@ -96,7 +96,7 @@ class ConvergingClusterService:
         self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
         self._tasks: set[asyncio.Task[object]] = set()
         self._searches = SearchThread()
-        self._read_stores: dict[int, tuple[tuple[int, int], DesiredStore]] = {}
+        self._read_stores: dict[int, tuple[int | None, DesiredStore]] = {}
         self._catching_up: set[int] = set()
         # Members coming back all at once (clusterd restarted) are caught up a batch at a time:
         # a thousand full syncs and drift reads at once only queue behind each other, and
@@ -164,12 +164,12 @@ class ConvergingClusterService:
 
     async def _store_for_reading(self, cluster_id: int) -> DesiredStore:
         """The cluster's desired state for reads, its key set built off the event loop (a
-        key set of a large cluster takes tens of ms) and kept while the database is
-        unchanged: any write, by this replica or another, a cluster deleted or its keys
-        changed included, moves its version on. Reads never change the state they read."""
-        version = self._convergence.database_version()
+        key set of a large cluster takes tens of ms) and kept while the cluster's version is
+        the same: every change of its keys, by any clusterd on the database, moves it on.
+        Reads never change the state they read."""
+        version = self._services.registry.cluster_version(cluster_id)
         cached = self._read_stores.get(cluster_id)
-        if cached is not None and cached[0] == version:
+        if cached is not None and version is not None and cached[0] == version:
             return cached[1]
         state = self._services.cluster_keys.state(cluster_id)
         await self._searches.run(lambda: state.keyset.names())  # the keys in order, once

@@ -97,16 +97,19 @@ class Batch:
         self._applied = applied
         self._cluster_id = cluster_id
         self._snapshot: _Snapshot | None = None
-        self._members = (convergence.database_version(), {member.id: member for member in members})
+        self._members = (
+            convergence.cluster_version(cluster_id),
+            {member.id: member for member in members},
+        )
         self.requests: Puts = {}
         self.changed = False
 
     def member(self, instance_id: int) -> Instance | None:
         """The instance, if it is a member of the cluster now: as the batch was given it
-        while the database is unchanged, else read alone (it may have left meanwhile; reading
+        while the cluster is unchanged, else read alone (it may have left meanwhile; reading
         all members again for each of 1,000 syncs cost more than the syncs)."""
         version, members = self._members
-        if version == self._convergence.database_version():
+        if version is not None and version == self._convergence.cluster_version(self._cluster_id):
             return members.get(instance_id)
         return self._convergence.member(self._cluster_id, instance_id)
 
@@ -145,12 +148,10 @@ class Convergence:
     def desired(self, cluster_id: int) -> DesiredState:
         return self._services.cluster_keys.state(cluster_id)
 
-    def database_version(self) -> tuple[int, int]:
-        """Moves on with every write to the database (a member leaving too): through this
-        clusterd's connection (`total_changes`) or another replica's (`data_version`)."""
-        connection = self._services.database.connection
-        (committed_elsewhere,) = connection.execute("PRAGMA data_version").fetchone()
-        return connection.total_changes, int(committed_elsewhere)
+    def cluster_version(self, cluster_id: int) -> int | None:
+        """Moves on with every change of the cluster's members or desired state, whichever
+        clusterd on the database made it; None once the cluster is deleted."""
+        return self._services.registry.cluster_version(cluster_id)
 
     def member(self, cluster_id: int, instance_id: int) -> Instance | None:
         """The instance, if it is a member of the cluster now."""

@@ -22,6 +22,7 @@ from elektraweb.cluster.api.errors import (
     PayloadTooLarge,
     RequestTimeout,
     UnsupportedMediaType,
+    from_store,
 )
 from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
 from elektraweb.cluster.http import json_input
@@ -29,6 +30,7 @@ from elektraweb.cluster.http.auth import SESSION_COOKIE, Authenticator
 from elektraweb.cluster.http.connections import time_request_heads
 from elektraweb.cluster.principals import Principal
 from elektraweb.cluster.services import SERVICES, Extension, Services
+from elektraweb.cluster.store.errors import StoreError
 from elektraweb.wire.json_value import JSON
 
 DISPATCHER = web.AppKey("dispatcher", Dispatcher)
@@ -174,6 +176,9 @@ async def api_errors(request: web.Request, handler: _Middleware) -> web.StreamRe
         return await handler(request)
     except ApiError as error:
         return web.json_response(error.body(), status=error.status)
+    except StoreError as error:  # authenticating, before the dispatcher took the request
+        problem = from_store(error)
+        return web.json_response(problem.body(), status=problem.status)
     except web.HTTPException as error:
         if not _is_api_path(request.path) or error.status < 400:
             raise

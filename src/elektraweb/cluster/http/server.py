@@ -22,7 +22,7 @@ from elektraweb.cluster.http.connections import (
 from elektraweb.cluster.http.rest import create_app
 from elektraweb.cluster.instances.gateway import InstanceGateway
 from elektraweb.cluster.services import ClusterServiceFactory, Extension, Services
-from elektraweb.cluster.store.errors import InvalidField
+from elektraweb.cluster.store.errors import InvalidField, RecordConflict
 from elektraweb.web.assets import check_web_client
 
 log = logging.getLogger("elektraweb.cluster")
@@ -47,6 +47,8 @@ async def ensure_admin(services: Services) -> None:
         await services.users.add(ADMIN_USER, password, "admin")
     except InvalidField as error:
         raise ValueError(f"the first admin's password is unusable: {error.message}") from None
+    except RecordConflict:  # a replica starting beside this one on the same database made it
+        return
     services.audit.record(
         user="clusterd",
         action="user.add",

@@ -19,7 +19,9 @@ that replica's `audit/instance/<id>` publications (`published_elsewhere`).
 
 With replicas (`cluster.replicas`), a replica follows only the instances it holds the lease of
 (`owns`), and follows again whenever its leases change (`leases_changed`): each instance is
-followed, and its listeners run, on one replica at a time.
+followed, and its listeners run, on one replica at a time. Every replica still keeps a link to
+every instance (it forwards requests to all of them and shows their status), made as soon as
+the instance is registered or accepted on any replica.
 
 The event socket is where the daemon's `version` answer says it is (the `events` of the
 gateway's status). Until the daemon has answered, the feed subscribes at the request port + 2,
@@ -40,7 +42,7 @@ from aiohttp import web
 
 from elektraweb.cluster.audit.log import AuditEntry
 from elektraweb.cluster.events.hub import EventHub, Publication
-from elektraweb.cluster.instances.gateway import LinkStatusJSON
+from elektraweb.cluster.instances.gateway import InstanceUnreachable, LinkStatusJSON
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import SERVICES, Extension
 from elektraweb.cluster.store.errors import RecordNotFound
@@ -215,23 +217,22 @@ class InstanceFeed:
         await self.sync()
 
     async def sync(self, instance_id: int | None = None) -> None:
-        """Follow exactly the instances in the registry (new ones, moved ones, not removed);
-        with `instance_id`, bring only that instance's subscription up to date."""
+        """Follow exactly the instances in the registry (new ones, moved ones, not removed)
+        that this replica holds the leases of, and keep a link to the others; with
+        `instance_id`, bring only that instance's subscription and link up to date."""
         if self._registry is None:
             raise RuntimeError("the instance feed is not started")
         async with self._syncing:
             if instance_id is None:
-                wanted = {
-                    instance.id: instance
-                    for instance in self._registry.instances()
-                    if self._owns(instance.id)
-                }
+                instances = self._registry.instances()
                 checked = list(self._followers)
             else:
                 current = self._current(instance_id)
-                owned = current is not None and self._owns(instance_id)
-                wanted = {instance_id: current} if current is not None and owned else {}
+                instances = [] if current is None else [current]
                 checked = [instance_id]
+                if current is None:
+                    await self._gateway.unlink(instance_id)
+            wanted = {instance.id: instance for instance in instances if self._owns(instance.id)}
             for checked_id in checked:
                 follower, current = self._followers.get(checked_id), wanted.get(checked_id)
                 if follower is not None and (current is None or not follower.follows(current)):
@@ -239,6 +240,9 @@ class InstanceFeed:
             for instance in wanted.values():
                 if instance.id not in self._followers:
                     await self._follow(instance)
+            for instance in instances:
+                if instance.id not in wanted:
+                    await self._link(instance)
 
     async def leases_changed(self) -> None:
         """Follow the instances whose leases this replica holds now, and no other."""
@@ -279,6 +283,12 @@ class InstanceFeed:
         # a link opened earlier by a request may be online already and report no change.
         await self._gateway.connect(instance)
         self._status_changed(instance, self._gateway.status(instance))
+
+    async def _link(self, instance: Instance) -> None:
+        """Keep a link to an instance another replica follows: this one forwards requests to
+        it too, and shows its status, from the moment it is registered or accepted anywhere."""
+        with contextlib.suppress(InstanceUnreachable):
+            await self._gateway.connect(instance)
 
     async def _subscribe(self, instance: Instance, events: str) -> Subscription | None:
         """A subscription to everything `instance` publishes at `events`; None (logged) when

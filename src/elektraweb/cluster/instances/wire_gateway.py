@@ -236,7 +236,11 @@ class WireGateway:
         }
 
     async def forget(self, instance: Instance) -> None:
-        link = self._links.pop(instance.id, None)
+        await self.unlink(instance.id)
+
+    async def unlink(self, instance_id: int) -> None:
+        """Close the link to the instance with that id, if there is one."""
+        link = self._links.pop(instance_id, None)
         if link is not None:
             await self._close_link(link)
 

@@ -19,13 +19,17 @@ from typing import Protocol
 from aiohttp import web
 
 from elektraweb.cluster.events.hub import Publication
-from elektraweb.cluster.services import Extension
+from elektraweb.cluster.services import SERVICES, Extension
 
 LeasesChanged = Callable[[], Awaitable[None]]
 """Awaited when the leases this replica holds changed: after taking one, before giving one up."""
 
 RemoteListener = Callable[[Publication], None]
 """Called with each publication another replica made, after the local hub has it."""
+
+DatabaseChangeListener = Callable[[str | None], None]
+"""Called with each notice of a change another replica made to the users, sessions or tokens
+(`Database.changed_elsewhere`); None: notices may have been missed."""
 
 
 class Coordinator(Protocol):
@@ -41,6 +45,8 @@ class Coordinator(Protocol):
     def on_leases_changed(self, listener: LeasesChanged) -> None: ...
 
     def on_remote(self, listener: RemoteListener) -> None: ...
+
+    def on_database_change(self, listener: DatabaseChangeListener) -> None: ...
 
     async def start(self) -> None: ...
 
@@ -68,6 +74,9 @@ class SingleReplica:
     def on_remote(self, listener: RemoteListener) -> None:
         """No other replica publishes."""
 
+    def on_database_change(self, listener: DatabaseChangeListener) -> None:
+        """No other replica changes the database."""
+
     async def start(self) -> None:
         """Nothing to reach."""
 
@@ -82,6 +91,7 @@ def coordination_extension(coordinator: Coordinator) -> Extension:
 
     def extend(app: web.Application) -> None:
         async def start(app: web.Application) -> None:
+            coordinator.on_database_change(app[SERVICES].database.changed_elsewhere)
             await coordinator.start()
 
         async def stop(app: web.Application) -> None:

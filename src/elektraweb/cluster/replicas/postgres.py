@@ -6,7 +6,11 @@ from __future__ import annotations
 import psycopg
 
 from elektraweb.cluster.events.hub import EventHub
-from elektraweb.cluster.replicas.coordinator import LeasesChanged, RemoteListener
+from elektraweb.cluster.replicas.coordinator import (
+    DatabaseChangeListener,
+    LeasesChanged,
+    RemoteListener,
+)
 from elektraweb.cluster.replicas.leases import LeaseKeeper
 from elektraweb.cluster.replicas.relay import EventRelay
 
@@ -36,6 +40,9 @@ class PostgresCoordinator:
 
     def on_remote(self, listener: RemoteListener) -> None:
         self._relay.on_remote(listener)
+
+    def on_database_change(self, listener: DatabaseChangeListener) -> None:
+        self._relay.on_database_change(listener)
 
     async def start(self) -> None:
         """Relay events, then take leases (the work a lease starts may publish at once);

@@ -11,6 +11,11 @@ order, and the receiver handles them one after the other (fetching a stored mess
 next), so each topic's publications arrive in the order they were made, each once; a replica
 skips its own. Stored messages are deleted after `KEEP_STORED`.
 
+The same listening connection hears `store.database.CHANGES_CHANNEL`, where a replica's database
+transaction announces a change of users, sessions or tokens: each notice goes to the
+`on_database_change` listeners (`Database.changed_elsewhere`), and after a break of the
+connection None does, since notices may have been missed.
+
 Notifications sent while a replica's listening connection is down are lost to it, and a
 publication this replica could not send is lost to the others: the hubs concerned then send
 every subscriber a `resync` (`EventHub.resync`), which makes it re-read what it shows, as when
@@ -31,8 +36,9 @@ from psycopg.rows import TupleRow
 
 from elektraweb.cluster.events.hub import EventHub, Publication, received_publication
 from elektraweb.cluster.replicas.connection import LazyConnection, connect
-from elektraweb.cluster.replicas.coordinator import RemoteListener
+from elektraweb.cluster.replicas.coordinator import DatabaseChangeListener, RemoteListener
 from elektraweb.cluster.replicas.schema import ensure_tables
+from elektraweb.cluster.store.database import CHANGES_CHANNEL
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +74,7 @@ class EventRelay:
         self._me = replica_id
         self._outbox: asyncio.Queue[Publication] = asyncio.Queue()
         self._listeners: list[RemoteListener] = []
+        self._change_listeners: list[DatabaseChangeListener] = []
         self._sending = LazyConnection(url, f"clusterd {replica_id} events out")
         self._tasks: list[asyncio.Task[None]] = []
         self._cleaned = time.monotonic()
@@ -76,6 +83,11 @@ class EventRelay:
 
     def on_remote(self, listener: RemoteListener) -> None:
         self._listeners.append(listener)
+
+    def on_database_change(self, listener: DatabaseChangeListener) -> None:
+        """Hand `listener` every notification on `CHANGES_CHANNEL` (the database's own:
+        users, sessions, tokens), and None whenever some may have been missed."""
+        self._change_listeners.append(listener)
 
     async def start(self) -> None:
         """Listen for the other replicas' publications, then relay this hub's."""
@@ -146,19 +158,24 @@ class EventRelay:
     async def _listening(self) -> AsyncConnection[TupleRow]:
         connection = await connect(self._url, f"clusterd {self._me} events in")
         await connection.execute(f"LISTEN {CHANNEL}")
+        await connection.execute(f"LISTEN {CHANGES_CHANNEL}")
         return connection
 
     async def _receive_forever(self, listening: AsyncConnection[TupleRow]) -> None:
         while True:
             try:
                 async for notification in listening.notifies():
-                    await self._received(notification.payload)
+                    if notification.channel == CHANGES_CHANNEL:
+                        self._database_changed(notification.payload)
+                    else:
+                        await self._received(notification.payload)
             except (psycopg.Error, OSError) as error:
                 log.warning("replica %s stopped hearing the others: %s", self._me, error)
             finally:
                 await listening.close()
             listening = await self._reconnected()
             self._hub.resync()  # whatever was published meanwhile is missed
+            self._database_changed(None)
 
     async def _reconnected(self) -> AsyncConnection[TupleRow]:
         while True:
@@ -191,6 +208,13 @@ class EventRelay:
                 listener(published)
             except Exception:
                 log.exception("a listener failed on %s from another replica", topic)
+
+    def _database_changed(self, notice: str | None) -> None:
+        for listener in list(self._change_listeners):
+            try:
+                listener(notice)
+            except Exception:
+                log.exception("a listener failed on a change of the database: %s", notice)
 
     async def _stored(self, row: int) -> str:
         """A stored message; LookupError if it was deleted before this replica fetched it."""

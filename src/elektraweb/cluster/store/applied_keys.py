@@ -2,7 +2,7 @@
 
 Comparing this with the desired state gives each member's pending work, so nothing has to be
 queued: a member that was offline, or a clusterd that restarted, simply finds the difference
-again. Two tables, created here on the registry's database:
+again. Two tables, in the registry's database:
 
 - `cluster_applied`: per cluster, member and key, the revision of the desired content last
   applied (NULL: not applied, or no longer trusted after drift), the metadata names applied (to
@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from elektraweb.cluster.store.connection import INTEGRITY_ERRORS, Row
 from elektraweb.cluster.store.database import Database
 from elektraweb.wire.json_value import EncodableObject, JSONObject
 
@@ -28,25 +28,6 @@ log = logging.getLogger(__name__)
 
 _Parameters = tuple[str | int | None, ...]
 """The parameters of one statement."""
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS cluster_applied (
-    cluster_id  INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
-    instance_id INTEGER NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
-    name        TEXT NOT NULL,
-    revision    TEXT,
-    meta_names  TEXT NOT NULL DEFAULT '[]',
-    observed    TEXT,
-    rejected    TEXT,
-    drift       TEXT,
-    PRIMARY KEY (cluster_id, instance_id, name)
-);
-CREATE TABLE IF NOT EXISTS cluster_unlocks (
-    instance_id INTEGER NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
-    cluster_id  INTEGER NOT NULL,
-    PRIMARY KEY (instance_id, cluster_id)
-);
-"""
 
 
 @dataclass(frozen=True)
@@ -68,7 +49,7 @@ class AppliedKey:
     """The key as found on the member (`{value, meta}`, or `{"missing": true}`)."""
 
 
-def _row(row: sqlite3.Row) -> AppliedKey:
+def _row(row: Row) -> AppliedKey:
     rejected = None if row["rejected"] is None else Rejection(**json.loads(row["rejected"]))
     return AppliedKey(
         name=row["name"],
@@ -88,7 +69,6 @@ class AppliedKeys:
 
     def __init__(self, database: Database) -> None:
         self._db = database
-        database.connection.executescript(_SCHEMA)
         self._waiting: list[tuple[str, list[_Parameters]]] = []
         self._batches = 0
         self._writes = 0
@@ -149,14 +129,14 @@ class AppliedKeys:
             with self._db.transaction() as db:
                 for statement, rows in waiting:
                     db.executemany(statement, rows)
-        except sqlite3.IntegrityError:
+        except INTEGRITY_ERRORS:
             # A member or cluster was deleted meanwhile: store the rest without its rows.
             for statement, rows in waiting:
                 for row in rows:
                     try:
                         with self._db.transaction() as db:
                             db.execute(statement, row)
-                    except sqlite3.IntegrityError as error:
+                    except INTEGRITY_ERRORS as error:
                         log.info("not recorded, its member or cluster is gone: %s", error)
 
     def _upsert(self, cluster_id: int, instance_id: int, name: str, **columns: str | None) -> None:
@@ -225,7 +205,8 @@ class AppliedKeys:
         self._write(
             cluster_id,
             instance_id,
-            "INSERT OR IGNORE INTO cluster_unlocks (instance_id, cluster_id) VALUES (?, ?)",
+            "INSERT INTO cluster_unlocks (instance_id, cluster_id) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING",
             [(instance_id, cluster_id)],
         )
 

@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterator, Mapping
 
 from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.registry import touch_cluster
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.operations.representation import key_from_wire, wire_value
@@ -114,6 +115,7 @@ class ClusterKeys:
                     json.dumps(dict(key.meta), sort_keys=True),
                 ),
             )
+            touch_cluster(db, cluster_id)
 
     def remove(self, cluster_id: int, names: list[str]) -> None:
         with self._db.transaction() as db:
@@ -121,3 +123,4 @@ class ClusterKeys:
                 "DELETE FROM cluster_keys WHERE cluster_id = ? AND name = ?",
                 [(cluster_id, name) for name in names],
             )
+            touch_cluster(db, cluster_id)

@@ -3,23 +3,25 @@
 The secrets are 256-bit random values, so one SHA-256 is enough to make a stolen database
 useless for logging in; a slow password hash would only slow down every request.
 
-Every request shows its secret, so the principals of recently checked secrets are kept in
-memory (at most `CHECKED_LIMIT`, each for at most `CHECKED_SECONDS`, never past a session's
-expiry) rather than asked of the database each time. Temporary triggers on this connection
-forget them all whenever a user, session or token row changes or goes, whatever the cause
-(logout, a revoked token, a user's new role, a removed user and the sessions and tokens that
-go with it), before the statement that changed it returns: such a change takes effect with the
-very next request. Only a change made to the database file by another program can go unseen,
-for `CHECKED_SECONDS` at most. Secrets that fail the check are not kept. Listeners
-(`on_change`) hear of every such change; the WebSocket endpoints close the connections whose
-credentials it ended or changed.
+Every request shows its secret. On the SQLite file, which only this clusterd writes, the
+principals of recently checked secrets are kept in memory (at most `CHECKED_LIMIT`, each for at
+most `CHECKED_SECONDS`, never past a session's expiry) rather than asked of the database each
+time. They are all forgotten whenever a store of this clusterd changes or removes a user,
+session or token row (`Database.changed`: logout, a revoked token, a user's new role, a removed
+user and the sessions and tokens that go with it), right after the statement: such a change
+takes effect with the very next request. Only a change made by another program can go unseen,
+for `CHECKED_SECONDS` at most. On PostgreSQL, where other clusterd replicas change these rows
+too, nothing is kept: every check asks the database (one point read), so a logout on one
+replica refuses the session on every other with the very next request. Secrets that fail the
+check are not kept. Listeners (`on_change`) hear of every such change, made by this clusterd or
+(on PostgreSQL) by another one (`Database.changed_elsewhere`); the WebSocket endpoints close the
+connections whose credentials it ended or changed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 import time
 from collections import OrderedDict
 from collections.abc import Callable
@@ -28,7 +30,8 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from elektraweb.cluster.principals import Principal, Role, lesser_role
-from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.connection import Row, new_id
+from elektraweb.cluster.store.database import WATCHED_TABLES, Database
 from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.users import check_role
 
@@ -37,13 +40,6 @@ TOKEN_PREFIX = "ewt_"
 CHECKED_SECONDS = 5.0
 CHECKED_LIMIT = 1024
 
-_FORGET = "clusterd_forget_checked_credentials"
-_FORGET_TRIGGERS = "".join(
-    f"CREATE TEMP TRIGGER IF NOT EXISTS forget_checked_on_{event.lower()}_{table}"
-    f" AFTER {event} ON main.{table} BEGIN SELECT {_FORGET}(); END;"
-    for table in ("users", "sessions", "api_tokens")
-    for event in ("UPDATE", "DELETE")
-)
 
 
 def secret_digest(secret: str) -> str:
@@ -69,7 +65,7 @@ class ApiToken:
         }
 
 
-def _token(row: sqlite3.Row) -> ApiToken:
+def _token(row: Row) -> ApiToken:
     return ApiToken(row["id"], row["name"], row["user"], check_role(row["role"]), row["created"])
 
 
@@ -87,14 +83,19 @@ class Credentials:
         self._db = database
         self._session_seconds = session_seconds
         self._checked: OrderedDict[tuple[str, str], _Checked] = OrderedDict()
+        # Only where no other clusterd writes (see above).
+        self._remembers = database.connection.dialect == "sqlite"
         self._listeners: list[Callable[[], None]] = []
-        database.connection.create_function(_FORGET, 0, self._forget)
-        database.connection.executescript(_FORGET_TRIGGERS)
+        database.on_change(self._changed)
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call `listener` whenever a user, session or token changes or goes, from inside the
         statement that changed it: it must not touch the database, only take note."""
         self._listeners.append(listener)
+
+    def _changed(self, table: str) -> None:
+        if table in WATCHED_TABLES:
+            self._forget()
 
     def _forget(self) -> None:
         self._checked.clear()
@@ -114,6 +115,8 @@ class Credentials:
     def _remember(
         self, kind: Literal["session", "token"], digest: str, principal: Principal, until: float
     ) -> Principal:
+        if not self._remembers:
+            return principal
         self._checked[kind, digest] = _Checked(principal, until)
         self._checked.move_to_end((kind, digest))
         if len(self._checked) > CHECKED_LIMIT:
@@ -127,9 +130,10 @@ class Credentials:
         secret = secrets.token_urlsafe(32)
         now = time.time()
         with self._db.transaction() as db:
-            db.execute("DELETE FROM sessions WHERE expires <= ?", (now,))
+            if db.execute("DELETE FROM sessions WHERE expires <= ?", (now,)).rowcount:
+                self._db.changed("sessions")
             db.execute(
-                "INSERT INTO sessions (token_hash, user, expires) VALUES (?, ?, ?)",
+                'INSERT INTO sessions (token_hash, "user", expires) VALUES (?, ?, ?)',
                 (secret_digest(secret), user, now + self._session_seconds),
             )
         return secret
@@ -142,7 +146,7 @@ class Credentials:
         now = time.time()
         row = self._db.connection.execute(
             "SELECT sessions.id, sessions.expires, users.name, users.role FROM sessions"
-            " JOIN users ON users.name = sessions.user"
+            ' JOIN users ON users.name = sessions."user"'
             " WHERE token_hash = ? AND expires > ?",
             (digest, now),
         ).fetchone()
@@ -156,13 +160,15 @@ class Credentials:
     def close_session(self, session_id: int) -> None:
         with self._db.transaction() as db:
             db.execute("DELETE FROM sessions WHERE id = ?", (session_id,))
+            self._db.changed("sessions")
 
     def end_sessions(self, user: str, *, keeping: int | None = None) -> int:
         """End every session of `user` but the one with id `keeping`; how many ended."""
         with self._db.transaction() as db:
             cursor = db.execute(
-                "DELETE FROM sessions WHERE user = ? AND id IS NOT ?", (user, keeping)
+                'DELETE FROM sessions WHERE "user" = ? AND id IS DISTINCT FROM ?', (user, keeping)
             )
+            self._db.changed("sessions")
             return cursor.rowcount
 
     # -- API tokens -------------------------------------------------------------------------
@@ -173,12 +179,11 @@ class Credentials:
         created = datetime.now(UTC).isoformat(timespec="seconds")
         with self._db.transaction() as db:
             cursor = db.execute(
-                "INSERT INTO api_tokens (token_hash, name, user, role, created)"
-                " VALUES (?, ?, ?, ?, ?)",
+                'INSERT INTO api_tokens (token_hash, name, "user", role, created)'
+                " VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (secret_digest(secret), name, user, role, created),
             )
-            assert cursor.lastrowid is not None
-            return self.token(cursor.lastrowid), secret
+            return self.token(new_id(cursor)), secret
 
     def token(self, token_id: int) -> ApiToken:
         row = self._db.connection.execute(
@@ -189,15 +194,19 @@ class Credentials:
         return _token(row)
 
     def tokens(self, user: str | None = None) -> list[ApiToken]:
-        rows = self._db.connection.execute(
-            "SELECT * FROM api_tokens WHERE ? IS NULL OR user = ? ORDER BY id", (user, user)
-        )
+        if user is None:
+            rows = self._db.connection.execute("SELECT * FROM api_tokens ORDER BY id")
+        else:
+            rows = self._db.connection.execute(
+                'SELECT * FROM api_tokens WHERE "user" = ? ORDER BY id', (user,)
+            )
         return [_token(row) for row in rows]
 
     def revoke_token(self, token_id: int) -> ApiToken:
         with self._db.transaction() as db:
             token = self.token(token_id)
             db.execute("DELETE FROM api_tokens WHERE id = ?", (token_id,))
+            self._db.changed("api_tokens")
             return token
 
     def token_principal(self, secret: str) -> Principal | None:
@@ -209,7 +218,7 @@ class Credentials:
         row = self._db.connection.execute(
             "SELECT api_tokens.id, api_tokens.role AS token_role, users.name,"
             " users.role AS user_role FROM api_tokens"
-            " JOIN users ON users.name = api_tokens.user WHERE token_hash = ?",
+            ' JOIN users ON users.name = api_tokens."user" WHERE token_hash = ?',
             (digest,),
         ).fetchone()
         if row is None:

@@ -9,11 +9,11 @@ refused registration (a duplicate key or endpoint) leaves the token unspent.
 from __future__ import annotations
 
 import secrets
-import sqlite3
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from elektraweb.cluster.store.connection import Row, new_id
 from elektraweb.cluster.store.credentials import secret_digest
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordNotFound, TokenRefused
@@ -49,7 +49,7 @@ class EnrollmentToken:
         }
 
 
-def _token(row: sqlite3.Row) -> EnrollmentToken:
+def _token(row: Row) -> EnrollmentToken:
     return EnrollmentToken(
         row["id"],
         row["created_by"],
@@ -82,11 +82,10 @@ class EnrollmentTokens:
                 self._registry.cluster(cluster_id)
             cursor = db.execute(
                 "INSERT INTO enrollment_tokens (token_hash, created_by, created, expires,"
-                " cluster_id) VALUES (?, ?, ?, ?, ?)",
+                " cluster_id) VALUES (?, ?, ?, ?, ?) RETURNING id",
                 (secret_digest(secret), created_by, _iso(now), now + seconds, cluster_id),
             )
-            assert cursor.lastrowid is not None
-            return self.token(cursor.lastrowid), secret
+            return self.token(new_id(cursor)), secret
 
     def token(self, token_id: int) -> EnrollmentToken:
         row = self._db.connection.execute(
@@ -135,10 +134,17 @@ class EnrollmentTokens:
                 state="pending" if token.cluster_id is None else "accepted",
                 cluster_id=token.cluster_id,
             )
-            # The transaction holds SQLite's write lock from its start (BEGIN IMMEDIATE): no
-            # other use of this token can read it unused before this commits.
-            db.execute(
-                "UPDATE enrollment_tokens SET used = ?, instance_id = ? WHERE id = ?",
+            # Spent only if still unused when written: another clusterd on the same database
+            # may have spent it since it was read (SQLite's write lock rules that out, but
+            # PostgreSQL's row lock only makes the second writer see the first one's row).
+            spent = db.execute(
+                "UPDATE enrollment_tokens SET used = ?, instance_id = ?"
+                " WHERE id = ? AND used IS NULL",
                 (_iso(now), instance.id, token.id),
             )
+            if spent.rowcount != 1:
+                raise TokenRefused(
+                    "the enrollment token was just used; ask an admin for a new one",
+                    code="token-used",
+                )
             return instance, self.token(token.id)

@@ -38,3 +38,8 @@ class InvalidField(StoreError):
     def __init__(self, message: str, *, field: str) -> None:
         super().__init__(message, field=field)
         self.field = field
+
+
+class DatabaseLost(StoreError):
+    """The connection to the database broke under the statement, or cannot be made again:
+    whether the statement ran is unknown, and the next one tries a new connection."""

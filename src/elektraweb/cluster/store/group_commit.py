@@ -1,42 +1,43 @@
-"""Group commit: writes of concurrent requests share one SQLite transaction and one fsync.
+"""Group commit: writes of concurrent requests share one transaction and one fsync.
 
 Each write is a function of a connection. Writes queued while a commit runs are run together
 in the next transaction, one after the other, each in a savepoint of its own: a write that
 raises is rolled back alone and its caller gets its exception; its neighbours still commit.
 The transaction runs on a thread of its own, with a connection of its own, so the event loop
 keeps serving (and queueing) requests while the commit waits for the disk. A caller's write
-is durable (synchronous = FULL: the WAL is fsync'd at every commit) when its await returns.
+is durable (SQLite's synchronous = FULL, PostgreSQL's synchronous_commit = on: the WAL is
+fsync'd at every commit) when its await returns.
 
 The database's other connection, on the event loop's thread, sees each commit as a whole once
-it is done; its own writes take SQLite's write lock in turn with this one (busy_timeout).
+it is done; on SQLite its own writes take the write lock in turn with this one (busy_timeout).
 """
 
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from elektraweb.batches import settle
+from elektraweb.cluster.store.connection import Connection
 
 T = TypeVar("T")
-Write = Callable[[sqlite3.Connection], Any]
+Write = Callable[[Connection], Any]
 
 MAX_GROUP = 256
 """Bounds one transaction (and the wait of the first write in it)."""
 
 
 class GroupCommit:
-    def __init__(self, connection: sqlite3.Connection) -> None:
+    def __init__(self, connection: Connection) -> None:
         self.connection = connection
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="group-commit")
         self._queue: list[tuple[Write, asyncio.Future[Any]]] = []
         self._committer: asyncio.Task[None] | None = None
         self._closed = False
 
-    async def run(self, write: Callable[[sqlite3.Connection], T]) -> T:
+    async def run(self, write: Callable[[Connection], T]) -> T:
         """Run `write` in the next group's transaction; return its result once committed."""
         if self._closed:
             raise RuntimeError("the database is closed")
@@ -74,7 +75,7 @@ class GroupCommit:
         """On the commit thread: one transaction, each write in its savepoint."""
         db = self.connection
         outcomes: list[Any] = []
-        db.execute("BEGIN IMMEDIATE")
+        db.begin()
         try:
             for write in writes:
                 db.execute("SAVEPOINT one_write")

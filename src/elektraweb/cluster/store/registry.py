@@ -12,11 +12,11 @@ so nothing contacts it, and it cannot join a cluster.
 from __future__ import annotations
 
 import ipaddress
-import sqlite3
 from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
+from elektraweb.cluster.store.connection import Connection, Row, new_id
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound
 
@@ -141,7 +141,7 @@ class InstanceFields:
         return replace(self, name=self.name.strip(), endpoint=parse_endpoint(self.endpoint).address)
 
 
-def _instance(row: sqlite3.Row) -> Instance:
+def _instance(row: Row) -> Instance:
     return Instance(
         id=row["id"],
         name=row["name"],
@@ -152,6 +152,12 @@ def _instance(row: sqlite3.Row) -> Instance:
         cluster_id=row["cluster_id"],
         state="pending" if row["state"] == "pending" else "accepted",
     )
+
+
+def touch_cluster(db: Connection, cluster_id: int) -> None:
+    """Move the cluster's version on, in the transaction that changes its desired state or
+    its members: every clusterd on the database sees then that what it read is out of date."""
+    db.execute("UPDATE clusters SET version = version + 1 WHERE id = ?", (cluster_id,))
 
 
 def _describe(instance: Instance) -> str:
@@ -191,7 +197,7 @@ class Registry:
             ("endpoint_key", identity, f"endpoint {identity}"),
         ):
             row = self._db.connection.execute(
-                f"SELECT * FROM instances WHERE {column} = ? AND id IS NOT ?",
+                f"SELECT * FROM instances WHERE {column} = ? AND id IS DISTINCT FROM ?",
                 (value, except_id),
             ).fetchone()
             if row is not None:
@@ -220,7 +226,7 @@ class Registry:
                 self.cluster(cluster_id)
             cursor = db.execute(
                 "INSERT INTO instances (name, endpoint, endpoint_key, public_key, description,"
-                " visibility, state, cluster_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                " visibility, state, cluster_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 (
                     fields.name,
                     fields.endpoint,
@@ -232,14 +238,17 @@ class Registry:
                     cluster_id,
                 ),
             )
-            assert cursor.lastrowid is not None
-            return self.instance(cursor.lastrowid)
+            if cluster_id is not None:
+                touch_cluster(db, cluster_id)
+            return self.instance(new_id(cursor))
 
     def update_instance(self, instance_id: int, fields: InstanceFields) -> Instance:
         fields = fields.validated()
         with self._db.transaction() as db:
-            self.instance(instance_id)
+            current = self.instance(instance_id)
             self.check_unique(fields, except_id=instance_id)
+            if current.cluster_id is not None:
+                touch_cluster(db, current.cluster_id)
             db.execute(
                 "UPDATE instances SET name = ?, endpoint = ?, endpoint_key = ?, public_key = ?,"
                 " description = ?, visibility = ? WHERE id = ?",
@@ -276,6 +285,8 @@ class Registry:
     def remove_instance(self, instance_id: int) -> Instance:
         with self._db.transaction() as db:
             instance = self.instance(instance_id)
+            if instance.cluster_id is not None:
+                touch_cluster(db, instance.cluster_id)
             db.execute("DELETE FROM instances WHERE id = ?", (instance_id,))
             return instance
 
@@ -310,6 +321,13 @@ class Registry:
         )
         return tuple(row["id"] for row in rows)
 
+    def cluster_version(self, cluster_id: int) -> int | None:
+        """The cluster's version (`touch_cluster`); None once it is deleted."""
+        row = self._db.connection.execute(
+            "SELECT version FROM clusters WHERE id = ?", (cluster_id,)
+        ).fetchone()
+        return None if row is None else int(row["version"])
+
     def members(self, cluster_id: int) -> list[Instance]:
         rows = self._db.connection.execute(
             "SELECT * FROM instances WHERE cluster_id = ? ORDER BY id", (cluster_id,)
@@ -321,7 +339,7 @@ class Registry:
         if not name:
             raise InvalidField("cluster name must not be empty", field="name")
         row = self._db.connection.execute(
-            "SELECT id FROM clusters WHERE name = ? AND id IS NOT ?", (name, except_id)
+            "SELECT id FROM clusters WHERE name = ? AND id IS DISTINCT FROM ?", (name, except_id)
         ).fetchone()
         if row is not None:
             raise RecordConflict(
@@ -335,10 +353,10 @@ class Registry:
         with self._db.transaction() as db:
             name = self._check_cluster_name(name)
             cursor = db.execute(
-                "INSERT INTO clusters (name, description) VALUES (?, ?)", (name, description)
+                "INSERT INTO clusters (name, description) VALUES (?, ?) RETURNING id",
+                (name, description),
             )
-            assert cursor.lastrowid is not None
-            return self.cluster(cursor.lastrowid)
+            return self.cluster(new_id(cursor))
 
     def update_cluster(self, cluster_id: int, name: str, description: str) -> Cluster:
         with self._db.transaction() as db:
@@ -382,6 +400,7 @@ class Registry:
             db.execute(
                 "UPDATE instances SET cluster_id = ? WHERE id = ?", (cluster_id, instance_id)
             )
+            touch_cluster(db, cluster_id)
             return replace(instance, cluster_id=cluster_id)
 
     def leave(self, cluster_id: int, instance_id: int) -> Instance:
@@ -396,4 +415,5 @@ class Registry:
                     cluster=cluster.id,
                 )
             db.execute("UPDATE instances SET cluster_id = NULL WHERE id = ?", (instance_id,))
+            touch_cluster(db, cluster_id)
             return replace(instance, cluster_id=None)

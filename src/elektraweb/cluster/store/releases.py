@@ -9,45 +9,14 @@ Only storage lives here: folding a draft into one write is the release routes' j
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import Any, Literal
 
+from elektraweb.cluster.store.connection import Row, new_id
+from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound
 from elektraweb.wire.json_value import Encodable
-
-if TYPE_CHECKING:  # the database imports this module's SCHEMA
-    from elektraweb.cluster.store.database import Database
-
-SCHEMA = """
-CREATE TABLE cluster_drafts (
-    id         INTEGER PRIMARY KEY,
-    cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
-    user       TEXT NOT NULL,
-    time       TEXT NOT NULL,
-    op         TEXT NOT NULL CHECK (op IN ('set', 'rm')),
-    key        TEXT NOT NULL,
-    value      TEXT,
-    meta       TEXT NOT NULL DEFAULT '{}'  -- a metadata patch: {name: value | null}
-);
-CREATE INDEX cluster_drafts_cluster ON cluster_drafts(cluster_id, id);
-CREATE TABLE cluster_releases (
-    id         INTEGER PRIMARY KEY,
-    cluster_id INTEGER NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
-    user       TEXT NOT NULL,
-    time       TEXT NOT NULL,
-    message    TEXT NOT NULL,
-    entry      INTEGER,  -- the audit entry of the release's write (NULL while it is sent)
-    state      TEXT NOT NULL CHECK (state IN ('canary', 'published', 'rolled-back')),
-    keys       TEXT NOT NULL,               -- the names of the keys the release changes
-    canary     TEXT NOT NULL DEFAULT '[]',  -- the canary members' ids
-    held       TEXT NOT NULL DEFAULT '{}'   -- while a canary: {key: {value, meta} | null}
-);
-CREATE UNIQUE INDEX cluster_release_in_flight ON cluster_releases(cluster_id)
-    WHERE state = 'canary';
-"""
-"""The tables, created with the schema and by the migration from version 3 (store.database)."""
 
 DraftOp = Literal["set", "rm"]
 GROUP_ENTRY = "@draft-group"
@@ -124,11 +93,15 @@ class Releases:
     def __init__(self, database: Database) -> None:
         self._db = database
 
-    def _write(self, statement: str, parameters: tuple[object, ...]) -> int:
-        """Run one changing statement in its own transaction; the id of a row it inserted."""
+    def _write(self, statement: str, parameters: tuple[object, ...]) -> None:
+        """Run one changing statement in its own transaction."""
         with self._db.transaction() as db:
-            row_id = db.execute(statement, parameters).lastrowid
-        return row_id or 0
+            db.execute(statement, parameters)
+
+    def _insert(self, statement: str, parameters: tuple[object, ...]) -> int:
+        """Run one INSERT ... RETURNING id in its own transaction; the new row's id."""
+        with self._db.transaction() as db:
+            return new_id(db.execute(statement, parameters))
 
     # -- drafts ----------------------------------------------------------------------------
 
@@ -145,12 +118,12 @@ class Releases:
         with self._db.transaction() as db:
             for op, key, value, meta in edits:
                 kept = meta if group is None else {**meta, GROUP_ENTRY: json.dumps(group)}
-                ids.append(db.execute(
-                    "INSERT INTO cluster_drafts (cluster_id, user, time, op, key, value, meta)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                ids.append(new_id(db.execute(
+                    'INSERT INTO cluster_drafts (cluster_id, "user", time, op, key, value, meta)'
+                    " VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
                     (cluster_id, user, time, op, key, value, json.dumps(kept, sort_keys=True)),
-                ).lastrowid)  # fmt: skip
-        return [self._edit(cluster_id, edit_id or 0) for edit_id in ids]
+                )))  # fmt: skip
+        return [self._edit(cluster_id, edit_id) for edit_id in ids]
 
     def draft(self, cluster_id: int) -> list[DraftEdit]:
         """The cluster's draft, oldest edit first."""
@@ -207,10 +180,10 @@ class Releases:
                 release=in_flight.id,
             )
         state: ReleaseState = "canary" if canary else "published"
-        release_id = self._write(
+        release_id = self._insert(
             "INSERT INTO cluster_releases"
-            " (cluster_id, user, time, message, state, keys, canary, held)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            ' (cluster_id, "user", time, message, state, keys, canary, held)'
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 cluster_id,
                 user,
@@ -286,7 +259,7 @@ class Releases:
         return frozenset(json.loads(row["canary"])), held
 
 
-def _edit_of(row: sqlite3.Row) -> DraftEdit:
+def _edit_of(row: Row) -> DraftEdit:
     meta = json.loads(row["meta"])
     group = meta.pop(GROUP_ENTRY, None)
     return DraftEdit(
@@ -302,7 +275,7 @@ def _edit_of(row: sqlite3.Row) -> DraftEdit:
     )
 
 
-def _release_of(row: sqlite3.Row) -> Release:
+def _release_of(row: Row) -> Release:
     return Release(
         row["id"],
         row["cluster_id"],

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-import sqlite3
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from elektraweb.cluster.principals import ROLES, Role
+from elektraweb.cluster.store.connection import INTEGRITY_ERRORS, Row
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound
 
@@ -49,7 +49,7 @@ def check_password(password: str) -> str:
     return password
 
 
-def _user(row: sqlite3.Row) -> User:
+def _user(row: Row) -> User:
     return User(row["name"], check_role(row["role"]))
 
 
@@ -82,14 +82,19 @@ class Users:
                 f"user name {name!r} must be 1-64 letters, digits or _ . @ -", field="name"
             )
         password_hash = await self._hash(check_password(password))
+        duplicate = RecordConflict(
+            f"user {name!r} already exists", code="duplicate-user", user=name
+        )
         with self._db.transaction() as db:
             if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                message = f"user {name!r} already exists"
-                raise RecordConflict(message, code="duplicate-user", user=name)
-            db.execute(
-                "INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)",
-                (name, password_hash, role),
-            )
+                raise duplicate
+            try:
+                db.execute(
+                    "INSERT INTO users (name, password_hash, role) VALUES (?, ?, ?)",
+                    (name, password_hash, role),
+                )
+            except INTEGRITY_ERRORS:  # another clusterd on the database added it meanwhile
+                raise duplicate from None
         return User(name, role)
 
     async def update(self, name: str, *, password: str | None, role: Role | None) -> User:
@@ -103,6 +108,7 @@ class Users:
                 " password_hash = coalesce(?, password_hash) WHERE name = ?",
                 (role, password_hash, name),
             )
+            self._db.changed("users")
             return self.user(name)
 
     def remove(self, name: str) -> User:
@@ -110,15 +116,16 @@ class Users:
             user = self.user(name)
             self._keep_an_admin(user, f"cannot remove {name!r}")
             db.execute("DELETE FROM users WHERE name = ?", (name,))
+            self._db.changed("users")
             return user
 
     def _keep_an_admin(self, user: User, refusal: str) -> None:
         if user.role != "admin":
             return
         admins = self._db.connection.execute(
-            "SELECT count(*) FROM users WHERE role = 'admin'"
-        ).fetchone()[0]
-        if admins == 1:
+            "SELECT count(*) AS admins FROM users WHERE role = 'admin'"
+        ).fetchone()
+        if admins is not None and admins["admins"] == 1:
             message = f"{refusal}: it is the last admin"
             raise RecordConflict(message, code="last-admin", user=user.name)
 
