@@ -68,4 +68,5 @@ def test_the_rest_lane_reports_one_replica_and_three_per_target(tmp_path: Path) 
     ]
     for ratio in report["ratios"]:
         assert ratio["aim"] == 2.0 and ratio["met"] == (ratio["ratio"] >= 2.0)
+        assert ratio["cores_ceiling"] > 0
     assert "three replicas over one (aim 2.0)" in done.stdout
