@@ -1,7 +1,15 @@
-"""Benchmark what keeping clusterd replicas' leases costs the database, per renewal round.
+"""Benchmark clusterd replicas: what keeping their leases costs the database, per renewal
+round (lane ``leases``), and the REST get rate through three replicas against one (lane
+``rest``, bench/replica_rate.py).
 
     .venv/bin/python bench/replicas.py --database postgresql://user:pw@127.0.0.1/db
     .venv/bin/python bench/replicas.py --database URL --instances 100 --rounds 5  # quick
+    .venv/bin/python bench/replicas.py --lane rest                   # 10 s per row
+    .venv/bin/python bench/replicas.py --lane rest --seconds 3       # a quick run
+
+The rest lane starts its own throwaway PostgreSQL, the replicas and one elektrad, and needs
+wrk, a benchmark tool only that `make install` leaves out (apt-get install wrk); it writes
+bench/results/replicas.json. Leases lane:
 
 One replica holding the leases of --instances instances renews them, --rounds times, three
 ways: a lease row per instance renewed by one statement each (what "leases per instance" costs
@@ -9,7 +17,7 @@ done naively: a round trip per instance), a lease row per instance renewed by on
 and clusterd's way, 64 shard leases renewed by one statement (`cluster.replicas.leases`). Each
 round trip is timed, and the WAL the round writes (pg_current_wal_lsn before and after) is what
 the database pays every second per replica. Its own tables (bench_*), dropped afterwards.
-Prints a table and writes bench/results/replicas.json.
+Prints a table and writes bench/results/replicas-leases.json.
 """
 
 from __future__ import annotations
@@ -20,13 +28,15 @@ import time
 from pathlib import Path
 from typing import Any
 
+import replica_rate
 from clusterd import finish, percentiles_ms
+from peer import BenchError
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
 from elektraweb.cluster.replicas.leases import DEFAULT_SHARDS
 
-RESULTS = Path(__file__).resolve().parent / "results" / "replicas.json"
+RESULTS = Path(__file__).resolve().parent / "results"
 _RENEW_ONE = (
     "UPDATE bench_leases SET expires = clock_timestamp() + interval '3 seconds'"
     " WHERE holder = 'me' AND id = %s"
@@ -115,12 +125,25 @@ def print_report(report: dict[str, Any]) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--database", required=True, help="a PostgreSQL URL to measure on")
-    parser.add_argument("--instances", type=int, default=1000, help="instances whose leases")
-    parser.add_argument("--rounds", type=int, default=30, help="renewal rounds per way")
-    parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
+    parser.add_argument("--lane", choices=("leases", "rest"), default="leases")
+    parser.add_argument("--database", help="leases: a PostgreSQL URL to measure on")
+    parser.add_argument("--instances", type=int, default=1000, help="leases: instances")
+    parser.add_argument("--rounds", type=int, default=30, help="leases: renewal rounds per way")
+    parser.add_argument("--seconds", type=float, default=10.0, help="rest: per row (default 10)")
+    parser.add_argument("--connections", type=int, default=64, help="rest: in all (default 64)")
+    parser.add_argument("--output", type=Path, help="where to write the JSON")
     args = parser.parse_args()
-    return finish(lambda: run(args), print_report, args.output)
+    if args.lane == "rest":
+        output = args.output or RESULTS / "replicas.json"
+        try:
+            return finish(lambda: replica_rate.run(args), replica_rate.print_report, output)
+        except BenchError as error:
+            print(error, file=sys.stderr)
+            return 1
+    if args.database is None:
+        parser.error("the leases lane needs --database URL")
+    output = args.output or RESULTS / "replicas-leases.json"
+    return finish(lambda: run(args), print_report, output)
 
 
 if __name__ == "__main__":
