@@ -162,6 +162,26 @@ async def test_instances_and_clusters_show_the_cluster_services_sync_state(
     assert (await admin.get("/api/clusters")).body == [shown]
 
 
+async def test_membership_answers_carry_the_members_own_state_not_every_members(
+    admin: Client, cluster: dict[str, Any], register: Register
+) -> None:
+    # Every member's state in each join's answer cost O(members) per join (docs/api.md).
+    second = await register("web-2", 40002)
+    path = f"/api/clusters/{cluster['id']}/instances"
+
+    joined = (await admin.post(path, {"instance": second["id"]})).body
+
+    assert joined["cluster"]["members"] == [cluster["member"], second["id"]]
+    assert "sync" not in joined["cluster"]
+    assert joined["instance"]["sync"]["cluster"] == cluster["id"]
+    shown = (await admin.get(f"/api/clusters/{cluster['id']}")).body
+    assert set(shown["sync"]["members"]) == {str(cluster["member"]), str(second["id"])}
+    left = (await admin.delete(f"{path}/{second['id']}")).body
+    assert left["cluster"]["members"] == [cluster["member"]]
+    assert "sync" not in left["cluster"]
+    assert left["instance"]["sync"] is None
+
+
 async def registered(admin: Client, kind: str, id_: int) -> dict[str, Any]:
     """GET one instance or cluster, checked against the schema its route documents."""
     answer = await admin.get(f"/api/{kind}/{id_}")
