@@ -8,14 +8,13 @@ free, then a lockout of 1 s that doubles with every further failure.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
+from support.logins import login_from
 from support.processes import ADMIN_PASSWORD, Clusterd, started_clusterd
 
 FREE_FAILURES = 5
@@ -31,14 +30,7 @@ async def login(
     clusterd: Clusterd, source: str, user: str, password: str
 ) -> tuple[int, dict[str, Any], str | None]:
     """One login from loopback address `source`: status, body, Retry-After."""
-    connector = aiohttp.TCPConnector(local_addr=(source, 0))
-    async with (
-        aiohttp.ClientSession(connector=connector) as session,
-        session.post(
-            f"{clusterd.url}/api/login", json={"user": user, "password": password}
-        ) as answer,
-    ):
-        return answer.status, json.loads(await answer.text()), answer.headers.get("Retry-After")
+    return await login_from(clusterd.url, source, user, password)
 
 
 async def lockouts(clusterd: Clusterd) -> list[dict[str, Any]]:

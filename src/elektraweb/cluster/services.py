@@ -17,6 +17,7 @@ from elektraweb.cluster.store.cluster_keys import ClusterKeys
 from elektraweb.cluster.store.credentials import Credentials
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.enrollment import EnrollmentTokens
+from elektraweb.cluster.store.login_failures import LoginFailures
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.users import Users
 
@@ -59,7 +60,7 @@ class Services:
             audit=AuditLog(database, config.audit_value_limit),
             history=History(database),
             gateway=gateway,
-            login_throttle=LoginThrottle(config.login_throttle),
+            login_throttle=LoginThrottle(LoginFailures(database), config.login_throttle),
         )
         if cluster_service is not None:
             services.cluster_service = cluster_service(services)

@@ -1,11 +1,17 @@
-"""The login throttle's counters on their own, with a clock the test moves."""
+"""The login throttle's counters on their own, in a real database of each kind (a SQLite file,
+a PostgreSQL database), with a clock the test moves."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from elektraweb.cluster.api import login_throttle
 from elektraweb.cluster.api.login_throttle import LoginThrottle, ThrottleSettings
+from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.login_failures import LoginFailures
 
 
 class Clock:
@@ -16,9 +22,20 @@ class Clock:
         return self.now
 
 
-def test_a_counter_without_failures_for_a_while_starts_again() -> None:
+@pytest.fixture
+def database(database_location: Path | str) -> Iterator[Database]:
+    opened = Database.open(database_location)
+    yield opened
+    opened.close()
+
+
+def throttle_on(database: Database, settings: ThrottleSettings, clock: Clock) -> LoginThrottle:
+    return LoginThrottle(LoginFailures(database), settings, clock)
+
+
+def test_a_counter_without_failures_for_a_while_starts_again(database: Database) -> None:
     clock = Clock()
-    throttle = LoginThrottle(ThrottleSettings(free_failures=2, forget_seconds=60), clock)
+    throttle = throttle_on(database, ThrottleSettings(free_failures=2, forget_seconds=60), clock)
     throttle.failed("admin", "10.0.0.1")
     clock.now += 61
     assert throttle.failed("admin", "10.0.0.1") == []  # the first failure is forgotten
@@ -29,9 +46,12 @@ def test_a_counter_without_failures_for_a_while_starts_again() -> None:
     assert throttle.retry_after("someone", "10.0.0.2") is None
 
 
-def test_lockouts_grow_to_the_maximum_and_a_success_clears_only_the_user() -> None:
+def test_lockouts_grow_to_the_maximum_and_a_success_clears_only_the_user(
+    database: Database,
+) -> None:
     clock = Clock()
-    throttle = LoginThrottle(ThrottleSettings(free_failures=1, max_backoff_seconds=5), clock)
+    settings = ThrottleSettings(free_failures=1, max_backoff_seconds=5)
+    throttle = throttle_on(database, settings, clock)
     seconds = [throttle.failed("admin", "10.0.0.1")[0].seconds for _ in range(5)]
     assert seconds == [1, 2, 4, 5, 5]
     assert throttle.retry_after("admin", None) == 5
@@ -42,11 +62,41 @@ def test_lockouts_grow_to_the_maximum_and_a_success_clears_only_the_user() -> No
     assert throttle.retry_after("admin", "10.0.0.1") is None
 
 
-def test_memory_is_bounded_by_forgetting_the_least_recent(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_two_throttles_on_one_database_count_the_same_failures(database: Database) -> None:
+    """What two replicas do: each counts its share, both lock."""
+    clock, settings = Clock(), ThrottleSettings(free_failures=4)
+    one, other = throttle_on(database, settings, clock), throttle_on(database, settings, clock)
+    for throttle in (one, other, one):
+        assert throttle.failed("admin", None) == []
+    [lockout] = other.failed("admin", None)
+    assert (lockout.failures, lockout.seconds) == (4, 1)
+    assert one.retry_after("admin", None) == other.retry_after("admin", None) == 1
+
+
+def test_the_counters_are_bounded_by_forgetting_the_least_recent(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(login_throttle, "TRACKED_LIMIT", 4)
-    throttle = LoginThrottle(ThrottleSettings(free_failures=0), Clock())
+    clock = Clock()
+    throttle = throttle_on(database, ThrottleSettings(free_failures=0), clock)
     for name in ("a", "b", "c"):
         throttle.failed(name, None)
+        clock.now += 0.25
     throttle.failed("d", "10.0.0.9")  # 5 counters: "a" goes
     assert throttle.retry_after("a", None) is None
     assert throttle.retry_after("b", None) == 1
+    counters = database.connection.execute("SELECT count(*) AS n FROM login_failures").fetchone()
+    assert counters == {"n": 4}
+
+
+def test_forgotten_counters_leave_the_database(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(login_throttle, "TRACKED_LIMIT", 100)
+    clock = Clock()
+    throttle = throttle_on(database, ThrottleSettings(forget_seconds=60), clock)
+    throttle.failed("old", "10.0.0.1")
+    clock.now += 61
+    throttle.failed("new", None)  # at this limit, every failure trims
+    rows = database.connection.execute("SELECT kind, subject FROM login_failures").fetchall()
+    assert rows == [{"kind": "user", "subject": "new"}]

@@ -80,7 +80,7 @@ def test_an_older_database_gains_enrollment_with_its_instances_accepted(tmp_path
     with sqlite3.connect(path) as old:
         old.executescript(
             "DROP TABLE enrollment_tokens; ALTER TABLE instances DROP COLUMN state;"
-            "ALTER TABLE clusters DROP COLUMN version;"
+            "ALTER TABLE clusters DROP COLUMN version; DROP TABLE login_failures;"
             "INSERT INTO instances (name, endpoint, endpoint_key, public_key)"
             " VALUES ('web', 'tcp://web:1', 'tcp://web:1', 'k');"
             "PRAGMA user_version = 4;"

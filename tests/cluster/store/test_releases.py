@@ -29,6 +29,7 @@ def test_a_version_3_database_gets_the_release_tables_and_keeps_its_clusters(
     database.connection.raw.executescript(
         "DROP TABLE cluster_drafts; DROP TABLE cluster_releases; DROP TABLE enrollment_tokens;"
         " ALTER TABLE instances DROP COLUMN state; ALTER TABLE clusters DROP COLUMN version;"
+        " DROP TABLE login_failures;"
         " PRAGMA user_version = 3;"
     )
     database.close()

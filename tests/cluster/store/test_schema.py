@@ -11,9 +11,11 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from elektraweb.cluster.api.login_throttle import LoginThrottle, ThrottleSettings
 from elektraweb.cluster.store.cluster_keys import ClusterKeys
 from elektraweb.cluster.store.connection import SCHEMA_VERSION, DatabaseUnavailable
 from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.login_failures import LoginFailures
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.kdb.key import Key
 
@@ -122,6 +124,7 @@ def test_a_version_5_sqlite_file_gains_the_cluster_versions(tmp_path: Path) -> N
     with sqlite3.connect(path) as old:
         old.executescript(
             "ALTER TABLE clusters DROP COLUMN version; DROP TABLE cluster_applied;"
+            " DROP TABLE login_failures;"
             " PRAGMA user_version = 5;"
         )
     database = Database.open(path)
@@ -132,5 +135,31 @@ def test_a_version_5_sqlite_file_gains_the_cluster_versions(tmp_path: Path) -> N
         assert registry.cluster_version(cluster.id) == 1
         applied = database.connection.execute("SELECT count(*) AS n FROM cluster_applied")
         assert applied.fetchone() == {"n": 0}
+    finally:
+        database.close()
+
+
+def test_a_version_6_database_gains_the_login_throttles_counters(
+    database_location: Path | str,
+) -> None:
+    database = Database.open(database_location)
+    cluster = Registry(database).add_cluster("prod")
+    # As clusterd left it before version 7: the counters were in each process's memory.
+    if isinstance(database_location, Path):
+        database.close()
+        with sqlite3.connect(database_location) as old:
+            old.executescript("DROP TABLE login_failures; PRAGMA user_version = 6;")
+    else:
+        database.connection.execute("DROP TABLE login_failures")
+        database.connection.execute("UPDATE schema_version SET version = 6")
+        database.close()
+    database = Database.open(database_location)
+    try:
+        assert Registry(database).cluster(cluster.id).name == "prod"
+        settings = ThrottleSettings(free_failures=1)
+        throttle = LoginThrottle(LoginFailures(database), settings)
+        [user, _] = throttle.failed("admin", "10.0.0.1")
+        assert (user.kind, user.failures) == ("user", 1)
+        assert throttle.retry_after("admin", None) == 1
     finally:
         database.close()

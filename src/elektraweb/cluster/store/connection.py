@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 import psycopg
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 """The schema this clusterd knows; a database at an older version is migrated on start."""
 
 Row = dict[str, Any]

@@ -43,6 +43,10 @@ CHANGES_CHANNEL = "elektraweb_changes"
 """Where a clusterd on PostgreSQL tells the others on the database of a change of a watched
 table: `<origin> <table>`, delivered at commit (`Database.changed_elsewhere`)."""
 
+RULE_LOCKS = 0x72756C65
+"""The class of PostgreSQL's advisory locks that `Database.serialize` takes (two-key locks, so
+they never meet the single-key migration lock)."""
+
 
 def describe(location: Path | str) -> str:
     """The database as clusterd names it in messages and logs: never with its password."""
@@ -136,6 +140,19 @@ class Database:
             self.connection.execute("ROLLBACK")
             raise
         self.connection.execute("COMMIT")
+
+    def serialize(self, rule: str) -> None:
+        """Inside a transaction, before it checks `rule` (a rule over several rows, such as
+        "keep one admin"): wait until no other transaction on the database that checks it is
+        open, so that a check and the write it allowed are one step for every clusterd on the
+        database. On PostgreSQL a transaction-scoped advisory lock named by `rule`; on SQLite
+        the transaction's write lock (`BEGIN IMMEDIATE`) already is one."""
+        assert self.connection.in_transaction, "serialize() belongs inside a transaction"
+        if self.connection.dialect == "postgresql":
+            self.connection.execute(
+                "SELECT pg_advisory_xact_lock(CAST(? AS integer), hashtext(?))",
+                (RULE_LOCKS, rule),
+            )
 
     def close(self) -> None:
         self.group_commit.close()

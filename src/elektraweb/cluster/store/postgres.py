@@ -97,6 +97,17 @@ LANGUAGE sql IMMUTABLE AS $$
 $$;
 """
 
+_LOGIN_FAILURES = """
+CREATE TABLE login_failures (
+    kind         TEXT NOT NULL CHECK (kind IN ('user', 'address')),
+    subject      TEXT NOT NULL,
+    failures     BIGINT NOT NULL,
+    last_failure DOUBLE PRECISION NOT NULL,
+    PRIMARY KEY (kind, subject)
+);
+CREATE INDEX login_failures_last ON login_failures(last_failure);
+"""
+
 _SCHEMA = (
     """
 CREATE TABLE schema_version (version INTEGER NOT NULL);
@@ -231,10 +242,14 @@ CREATE TABLE cluster_unlocks (
 """
     + _GUARDS
     + _JSON_EXTRACT
+    + _LOGIN_FAILURES
 )
 
 # Each takes the schema from its version to the next (the first PostgreSQL schema is version 6).
-_MIGRATIONS: dict[int, LiteralString] = {}
+_MIGRATIONS: dict[int, LiteralString] = {
+    # 6 → 7: the login throttle's counters, shared by the replicas (in memory until now).
+    6: _LOGIN_FAILURES,
+}
 
 
 @lru_cache(maxsize=1024)

@@ -381,27 +381,43 @@ class Registry:
         """Make the instance a member; refused (`RecordConflict`) if it is in any cluster."""
         with self._db.transaction() as db:
             self.cluster(cluster_id)
-            instance = self.instance(instance_id)
-            if instance.state == "pending":
-                raise RecordConflict(
-                    f"{_describe(instance)} is pending: accept it before it joins a cluster",
-                    code="instance-pending",
-                    instance=instance.id,
-                )
-            if instance.cluster_id is not None:
-                current = self.cluster(instance.cluster_id)
-                raise RecordConflict(
-                    f"{_describe(instance)} is already a member of cluster {current.name!r}"
-                    f" (id {current.id}); an instance belongs to at most one cluster",
-                    code="already-member",
-                    instance=instance.id,
-                    cluster=current.id,
-                )
-            db.execute(
-                "UPDATE instances SET cluster_id = ? WHERE id = ?", (cluster_id, instance_id)
+            instance = self._joinable(instance_id)
+            # The check again in the write: another clusterd on the database may have made it a
+            # member since (PostgreSQL re-reads a row changed under an UPDATE's WHERE).
+            joined = db.execute(
+                "UPDATE instances SET cluster_id = ?"
+                " WHERE id = ? AND cluster_id IS NULL AND state = 'accepted'",
+                (cluster_id, instance_id),
             )
+            if joined.rowcount == 0:
+                self._joinable(instance_id)  # raises, now that it sees the other's change
+                raise RecordConflict(
+                    f"{_describe(instance)} changed while it joined; try again",
+                    code="instance-changed",
+                    instance=instance.id,
+                )
             touch_cluster(db, cluster_id)
             return replace(instance, cluster_id=cluster_id)
+
+    def _joinable(self, instance_id: int) -> Instance:
+        """The instance, if it may join a cluster: accepted, and in none."""
+        instance = self.instance(instance_id)
+        if instance.state == "pending":
+            raise RecordConflict(
+                f"{_describe(instance)} is pending: accept it before it joins a cluster",
+                code="instance-pending",
+                instance=instance.id,
+            )
+        if instance.cluster_id is not None:
+            current = self.cluster(instance.cluster_id)
+            raise RecordConflict(
+                f"{_describe(instance)} is already a member of cluster {current.name!r}"
+                f" (id {current.id}); an instance belongs to at most one cluster",
+                code="already-member",
+                instance=instance.id,
+                cluster=current.id,
+            )
+        return instance
 
     def leave(self, cluster_id: int, instance_id: int) -> Instance:
         with self._db.transaction() as db:

@@ -142,6 +142,18 @@ CREATE TABLE IF NOT EXISTS cluster_unlocks (
 # before is still current.
 _CLUSTER_VERSION = "ALTER TABLE clusters ADD COLUMN version INTEGER NOT NULL DEFAULT 0;"
 
+# The login throttle's counters (docs/security.md §6): one per user name and per client address.
+_LOGIN_FAILURES = """
+CREATE TABLE login_failures (
+    kind         TEXT NOT NULL CHECK (kind IN ('user', 'address')),
+    subject      TEXT NOT NULL,
+    failures     INTEGER NOT NULL,
+    last_failure REAL NOT NULL,
+    PRIMARY KEY (kind, subject)
+);
+CREATE INDEX login_failures_last ON login_failures(last_failure);
+"""
+
 _SCHEMA = (
     """
 CREATE TABLE clusters (
@@ -210,6 +222,7 @@ CREATE INDEX audit_key ON audit(key);
     + _ENROLLMENT
     + _APPLIED
     + _CLUSTER_VERSION
+    + _LOGIN_FAILURES
 )
 
 # Each takes the schema from its version to the next; a start applies all it is behind.
@@ -225,6 +238,8 @@ _MIGRATIONS = {
     4: _ENROLLMENT,
     # 5 → 6: what members have (created on first use until now) and the clusters' versions.
     5: _APPLIED + _CLUSTER_VERSION,
+    # 6 → 7: the login throttle's counters (in memory until now).
+    6: _LOGIN_FAILURES,
 }
 
 

@@ -22,6 +22,10 @@ MIN_PASSWORD_LENGTH = 8
 CONCURRENT_HASHES = 2
 """Password hashes computed at once: each takes 64 MiB and a core for a while, and logins are
 open to anyone, so a burst of them must not exhaust the machine."""
+KEEP_AN_ADMIN = "keep an admin"
+"""The rule that the last admin is neither demoted nor removed: checked and written as one step
+on the whole database (`Database.serialize`), so two clusterds demoting the last two admins at
+once cannot both succeed."""
 _USER_NAME = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
 
@@ -100,6 +104,7 @@ class Users:
     async def update(self, name: str, *, password: str | None, role: Role | None) -> User:
         password_hash = None if password is None else await self._hash(check_password(password))
         with self._db.transaction() as db:
+            self._db.serialize(KEEP_AN_ADMIN)
             user = self.user(name)
             if role is not None and role != "admin":
                 self._keep_an_admin(user, f"cannot make {name!r} a {role}")
@@ -113,6 +118,7 @@ class Users:
 
     def remove(self, name: str) -> User:
         with self._db.transaction() as db:
+            self._db.serialize(KEEP_AN_ADMIN)
             user = self.user(name)
             self._keep_an_admin(user, f"cannot remove {name!r}")
             db.execute("DELETE FROM users WHERE name = ?", (name,))
