@@ -470,6 +470,12 @@ async def _close(ws: web.WebSocketResponse, request: web.Request, code: int, rea
         async with asyncio.timeout(CLOSE_SECONDS):
             await ws.close(code=code, message=reason)
     except TimeoutError:
+        log.warning(
+            "zws %s: no answer to the close (%d) within %g s; cutting the connection",
+            request.path,
+            code,
+            CLOSE_SECONDS,
+        )
         if request.transport is not None:
             request.transport.abort()
 
