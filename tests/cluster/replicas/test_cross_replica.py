@@ -161,14 +161,16 @@ async def test_an_instance_registered_on_one_replica_is_linked_and_reached_by_th
 
 async def terminate_clusterd_connections(dsn: str) -> int:
     """End every data connection of every clusterd on the database from the server's side, as
-    a database restart or a network cut would; how many were ended."""
+    a database restart or a network cut would, and wait until they have gone (with a timeout,
+    pg_terminate_backend returns once the backend has ended); how many were ended."""
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as connection:
         rows = await (
             await connection.execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                "SELECT pg_terminate_backend(pid, 10000) FROM pg_stat_activity"
                 " WHERE datname = current_database() AND application_name = 'clusterd'"
             )
         ).fetchall()
+    assert all(ended for (ended,) in rows), rows
     return len(rows)
 
 

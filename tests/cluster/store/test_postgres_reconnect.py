@@ -23,9 +23,18 @@ def database(postgres_dsn: str) -> Iterator[Database]:
     database.close()
 
 
+# How long the server may take to end a backend. pg_terminate_backend with a timeout returns
+# once the backend has gone (its goodbye sent, its socket closed): without one it returns at
+# once, and the next statement could still reach the backend that is about to end.
+TERMINATE_WAIT_MS = 10_000
+
+
 def terminate(dsn: str, backend: int) -> None:
     with psycopg.connect(dsn, autocommit=True) as connection:
-        connection.execute("SELECT pg_terminate_backend(%s)", (backend,))
+        row = connection.execute(
+            "SELECT pg_terminate_backend(%s, %s)", (backend, TERMINATE_WAIT_MS)
+        ).fetchone()
+    assert row == (True,), f"backend {backend} did not end"
 
 
 def backend(database: Database) -> int:
