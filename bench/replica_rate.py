@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from clusterd import PASSWORD, Api, Fleet, cpu_seconds, print_load, register
+from cpu_quota import CpuQuotas
 from peer import BenchError, parse_wrk, wrk
 
 from elektraweb.demo import processes
@@ -192,7 +193,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     if shutil.which("wrk") is None:
         raise BenchError("wrk is not installed: apt-get install wrk")
-    settings = {"seconds": args.seconds, "connections": args.connections, "keys": KEYS}
+    settings = {"seconds": args.seconds, "connections": args.connections, "keys": KEYS,
+                "replica_cpu": args.replica_cpu}
+    quotas = CpuQuotas(args.replica_cpu) if args.replica_cpu else None
     settings["load_average_before"] = os.getloadavg()[0]
     rows: list[Row] = []
     servers = start_server()
@@ -203,6 +206,9 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             fleet = Fleet(Path(temp))
             try:
                 urls, pids, identity = await start_replicas(fleet, dsn)
+                if quotas is not None:
+                    for name, pid in zip(REPLICAS, pids, strict=True):
+                        quotas.confine(pid, name)
                 stack = Stack(server, urls, pids, 0)
                 await prepare(stack, fleet, identity)
                 # One replica and three take turns per row: a shared machine's load then
@@ -215,6 +221,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             rows.append(await stack.measure(target, connections, args.seconds))
             finally:
                 await fleet.stop()
+                if quotas is not None:
+                    quotas.release()
     finally:
         servers.close()
     settings["load_average_after"] = os.getloadavg()[0]
@@ -252,13 +260,16 @@ def print_report(report: dict[str, Any]) -> None:
             f"{cpu['elektrad']:>9.0f}{cpu['postgresql']:>9.0f}{cpu['wrk']:>6.0f}"
             f"{row['busy']['replica']:>15.2f}{row['busy']['elektrad']:>9.2f}{row['busy']['all']:>6.2f}"
         )
+    share = report["settings"]["replica_cpu"]
     print(
         f"busy: CPU seconds per wall second of each replica, of elektrad, of all of them on "
-        f"{os.cpu_count()} cores\n\nthree replicas over one (aim {AIM:.1f}):"
+        f"{os.cpu_count()} cores"
+        + (f"; each replica capped at {share:g} of a core" if share else "")
+        + f"\n\nthree replicas over one (aim {AIM:.1f}):"
     )
     for ratio in report["ratios"]:
         print(
             f"  {ratio['target']:9}{ratio['connections']:3} connections: {ratio['ratio']:5.2f}"
-            f"  {'met' if ratio['met'] else 'NOT met'}   (all cores busy would give"
-            f" {ratio['cores_ceiling']:.2f})"
+            f"  {'met' if ratio['met'] else 'NOT met'}"
+            + ("" if share else f"   (all cores busy would give {ratio['cores_ceiling']:.2f})")
         )

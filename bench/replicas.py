@@ -6,6 +6,7 @@ round (lane ``leases``), and the REST get rate through three replicas against on
     .venv/bin/python bench/replicas.py --database URL --instances 100 --rounds 5  # quick
     .venv/bin/python bench/replicas.py --lane rest                   # 10 s per row
     .venv/bin/python bench/replicas.py --lane rest --seconds 3       # a quick run
+    .venv/bin/python bench/replicas.py --lane rest --replica-cpu 0.2 # each replica 0.2 core
 
 The rest lane starts its own throwaway PostgreSQL, the replicas and one elektrad, and needs
 wrk, a benchmark tool only that `make install` leaves out (apt-get install wrk); it writes
@@ -131,6 +132,11 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=30, help="leases: renewal rounds per way")
     parser.add_argument("--seconds", type=float, default=10.0, help="rest: per row (default 10)")
     parser.add_argument("--connections", type=int, default=64, help="rest: in all (default 64)")
+    parser.add_argument(
+        "--replica-cpu", type=float, metavar="SHARE",
+        help="rest: cap each replica at SHARE of one core (a cgroup each; root): replicas on "
+             "machines of their own, in miniature",
+    )  # fmt: skip
     parser.add_argument("--output", type=Path, help="where to write the JSON")
     args = parser.parse_args()
     if args.lane == "rest":
