@@ -12,7 +12,7 @@ commit, or begins after it: either way it runs after the first).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -89,10 +89,11 @@ def _waiting_for_a_lock(monitor: Database) -> bool:
     return row is not None and row["waiting"] > 0
 
 
-def interleave(first: Step, second: Step, location: Path | str) -> None:
-    """Run `first` up to its check, then `second`, then let `first` go on once `second` has
-    finished or waits for it; both outcomes are in the steps afterwards. `location` opens the
-    monitor that sees PostgreSQL's waiting locks."""
+def interleave(steps: Sequence[Step], location: Path | str) -> None:
+    """Run the first of the two `steps` up to its check, then the second, then let the first
+    go on once the second has finished or waits for it; both outcomes are in the steps
+    afterwards. `location` opens the monitor that sees PostgreSQL's waiting locks."""
+    first, second = steps
     first_checked, second_done_or_waiting = threading.Event(), threading.Event()
     on_postgresql = first.database.connection.dialect == "postgresql"
     monitor = Database.open(location) if on_postgresql else None

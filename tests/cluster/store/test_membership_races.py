@@ -66,7 +66,7 @@ def test_two_replicas_taking_one_member_out_at_once_take_it_out_once(
         _on(database, READS_THE_INSTANCE, lambda r: r.leave(web.id, host.id))
         for database in replicas
     ]
-    interleave(*steps, database_location)
+    interleave(steps, database_location)
 
     assert isinstance(steps[0].outcome, Instance)
     refused = steps[1].outcome
@@ -92,7 +92,7 @@ def test_a_member_taken_out_and_into_another_cluster_meanwhile_stays_where_it_we
         Step(first, READS_THE_INSTANCE, lambda: registry.leave(web.id, host.id)),
         Step(second, READS_THE_INSTANCE, leave_and_join_db),
     ]
-    interleave(*steps, database_location)
+    interleave(steps, database_location)
 
     assert isinstance(steps[0].outcome, Instance)
     joined_db = isinstance(steps[1].outcome, Instance)
@@ -142,7 +142,7 @@ def test_an_instance_removed_while_another_replica_joins_it_leaves_no_member_beh
         Step(database, READS_THE_INSTANCE, act(database))
         for act, database in zip(order, replicas, strict=True)
     ]
-    interleave(*steps, database_location)
+    interleave(steps, database_location)
 
     outcomes = {act.__name__: step.outcome for act, step in zip(order, steps, strict=True)}
     assert isinstance(outcomes["remove"], Instance)
@@ -171,7 +171,7 @@ def test_a_cluster_removed_while_another_replica_joins_an_instance_releases_it(
 
     makers = (remove, join) if paused == "removal" else (join, remove)
     steps = [make(database) for make, database in zip(makers, replicas, strict=True)]
-    interleave(*steps, database_location)
+    interleave(steps, database_location)
 
     removal, joining = (steps[0], steps[1]) if paused == "removal" else (steps[1], steps[0])
     assert isinstance(removal.outcome, tuple), removal.outcome
@@ -195,7 +195,7 @@ def test_two_replicas_accepting_one_enrolled_instance_accept_it_once(
     steps = [
         _on(database, READS_THE_INSTANCE, lambda r: r.accept(pending.id)) for database in replicas
     ]
-    interleave(*steps, database_location)
+    interleave(steps, database_location)
 
     outcomes = [step.outcome for step in steps]
     accepted = [outcome for outcome in outcomes if isinstance(outcome, Instance)]
@@ -214,7 +214,7 @@ def test_an_enrolled_instance_rejected_while_another_replica_accepts_it_is_one_o
         Step(first, READS_THE_INSTANCE, lambda: Registry(first).reject(pending.id)),
         Step(second, READS_THE_INSTANCE, lambda: Registry(second).accept(pending.id)),
     ]
-    interleave(*steps, database_location)
+    interleave(steps, database_location)
 
     rejected, accepted = (step.outcome for step in steps)
     registry = Registry(first)
@@ -243,7 +243,7 @@ def test_one_key_registered_on_two_replicas_at_once_is_refused_naming_the_other(
         Step(database, "WHERE endpoint_key", register(database, port, secret))
         for database, port, secret in zip(replicas, (40004, 40005), secrets, strict=True)
     ]
-    interleave(*steps, database_location)
+    interleave(steps, database_location)
 
     registered = [step.outcome for step in steps if isinstance(step.outcome, Instance)]
     refused = [step.outcome for step in steps if not isinstance(step.outcome, Instance)]
@@ -265,7 +265,7 @@ def test_one_cluster_name_given_on_two_replicas_at_once_is_refused_naming_the_ot
         _on(database, "FROM clusters WHERE name", lambda r: r.add_cluster("web"))
         for database in replicas
     ]
-    interleave(*steps, database_location)
+    interleave(steps, database_location)
 
     made = [step.outcome for step in steps if isinstance(step.outcome, Cluster)]
     refused = [step.outcome for step in steps if not isinstance(step.outcome, Cluster)]
@@ -288,7 +288,7 @@ def test_one_enrollment_token_presented_on_two_replicas_at_once_admits_one_host(
     steps = [
         enroll(database, port) for database, port in zip(replicas, (40006, 40007), strict=True)
     ]
-    interleave(*steps, database_location)
+    interleave(steps, database_location)
 
     outcomes = [step.outcome for step in steps]
     admitted = [outcome for outcome in outcomes if isinstance(outcome, tuple)]

@@ -48,7 +48,7 @@ def test_two_replicas_taking_the_last_two_admins_at_once_leave_one(
         return Step(database, "AS admins", lambda: users.remove(name))
 
     steps = [take(first, "one"), take(second, "two")]
-    interleave(*steps, postgres_dsn)
+    interleave(steps, postgres_dsn)
 
     assert isinstance(steps[0].outcome, User)
     refused = steps[1].outcome
@@ -69,7 +69,7 @@ def test_two_replicas_joining_one_instance_to_two_clusters_at_once_leave_it_in_o
         Step(first, "SELECT * FROM instances WHERE id", lambda: registry.join(web.id, instance.id)),
         Step(second, "", lambda: Registry(second).join(db.id, instance.id)),
     ]
-    interleave(*steps, postgres_dsn)
+    interleave(steps, postgres_dsn)
 
     assert isinstance(steps[0].outcome, Instance)
     refused = steps[1].outcome

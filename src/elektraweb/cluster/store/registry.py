@@ -19,7 +19,7 @@ violation by a registration made meanwhile on another replica is refused like th
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Literal
@@ -176,6 +176,18 @@ def _describe(instance: Instance) -> str:
     return f"instance {instance.name!r} (id {instance.id})"
 
 
+@contextmanager
+def _checked_again(check: Callable[[], object]) -> Iterator[None]:
+    """Around a transaction that `check` allowed: when a unique constraint refuses its write
+    (another clusterd on the database wrote the same key, endpoint or name after the check),
+    `check` runs again, to refuse it as it refuses a duplicate it sees."""
+    try:
+        yield
+    except INTEGRITY_ERRORS:
+        check()
+        raise
+
+
 class Registry:
     """Instances and clusters in the database; every method is one transaction."""
 
@@ -232,7 +244,7 @@ class Registry:
         fields = fields.validated()
         if state == "pending" and cluster_id is not None:
             raise ValueError("a pending instance joins no cluster")
-        with self._unique_instance(fields), self._db.transaction() as db:
+        with _checked_again(lambda: self.check_unique(fields)), self._db.transaction() as db:
             if cluster_id is not None:
                 self._db.serialize(MEMBERSHIP)
                 self.cluster(cluster_id)
@@ -257,7 +269,8 @@ class Registry:
 
     def update_instance(self, instance_id: int, fields: InstanceFields) -> Instance:
         fields = fields.validated()
-        with self._unique_instance(fields, except_id=instance_id), self._db.transaction() as db:
+        unique = _checked_again(lambda: self.check_unique(fields, except_id=instance_id))
+        with unique, self._db.transaction() as db:
             self._db.serialize(MEMBERSHIP)  # the cluster it is in when it changes moves on
             current = self.instance(instance_id)
             self.check_unique(fields, except_id=instance_id)
@@ -277,18 +290,6 @@ class Registry:
                 ),
             )
             return self.instance(instance_id)
-
-    @contextmanager
-    def _unique_instance(
-        self, fields: InstanceFields, *, except_id: int | None = None
-    ) -> Iterator[None]:
-        """Around a registration's transaction: a key or endpoint that another clusterd on
-        the database registered after the check is refused as the check refuses it."""
-        try:
-            yield
-        except INTEGRITY_ERRORS:
-            self.check_unique(fields, except_id=except_id)
-            raise
 
     def pending_instance(self, instance_id: int) -> Instance:
         """The instance, which must still wait for an admin (else `RecordConflict`)."""
@@ -396,18 +397,8 @@ class Registry:
             )
         return name
 
-    @contextmanager
-    def _unique_cluster_name(self, name: str, except_id: int | None = None) -> Iterator[None]:
-        """Around a transaction that names a cluster: a name that another clusterd on the
-        database gave a cluster after the check is refused as the check refuses it."""
-        try:
-            yield
-        except INTEGRITY_ERRORS:
-            self._check_cluster_name(name, except_id)
-            raise
-
     def add_cluster(self, name: str, description: str = "") -> Cluster:
-        with self._unique_cluster_name(name), self._db.transaction() as db:
+        with _checked_again(lambda: self._check_cluster_name(name)), self._db.transaction() as db:
             name = self._check_cluster_name(name)
             cursor = db.execute(
                 "INSERT INTO clusters (name, description) VALUES (?, ?) RETURNING id",
@@ -416,7 +407,8 @@ class Registry:
             return self.cluster(new_id(cursor))
 
     def update_cluster(self, cluster_id: int, name: str, description: str) -> Cluster:
-        with self._unique_cluster_name(name, cluster_id), self._db.transaction() as db:
+        unique = _checked_again(lambda: self._check_cluster_name(name, except_id=cluster_id))
+        with unique, self._db.transaction() as db:
             self.cluster(cluster_id)
             name = self._check_cluster_name(name, except_id=cluster_id)
             db.execute(
