@@ -11,9 +11,10 @@ import pytest
 from elektraweb.cluster.store.database import SCHEMA_VERSION, Database
 from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound
 from elektraweb.cluster.store.registry import Registry
-from elektraweb.cluster.store.releases import Releases
+from elektraweb.cluster.store.releases import Release, Releases
 from elektraweb.cluster.store.sqlite import SQLiteConnection
 from elektraweb.wire.json_value import Encodable
+from support.interleaving import Step, interleave
 
 PREVIOUS = {"value": "8080", "meta": {}}
 
@@ -84,3 +85,30 @@ def test_a_group_of_edits_is_listed_with_its_group_and_removed_as_one(database: 
 
     assert releases.remove_edit(cluster.id, moved[1].id) == [edit.id for edit in moved]
     assert releases.draft(cluster.id) == [alone]
+
+
+def test_two_replicas_beginning_a_canary_at_once_begin_one(database_location: Path | str) -> None:
+    replicas = [Database.open(database_location) for _ in range(2)]
+    cluster = Registry(replicas[0]).add_cluster("prod")
+
+    def begin(database: Database, message: str) -> Step:
+        releases = Releases(database)
+        return Step(
+            database,
+            "FROM cluster_releases WHERE cluster_id",
+            lambda: releases.begin(cluster.id, "olga", message, [7], {"system:/app/port": None}),
+        )
+
+    steps = [begin(database, message) for database, message in zip(replicas, "ab", strict=True)]
+    try:
+        interleave(steps, database_location)
+        begun = [step.outcome for step in steps if isinstance(step.outcome, Release)]
+        refused = [step.outcome for step in steps if not isinstance(step.outcome, Release)]
+        assert len(begun) == 1 and len(refused) == 1, [step.outcome for step in steps]
+        # Refused as the check refuses it, also when the unique index caught it on PostgreSQL.
+        assert isinstance(refused[0], RecordConflict), refused[0]
+        assert refused[0].message.startswith(f"release {begun[0].id} of cluster")
+        assert Releases(replicas[0]).in_flight(cluster.id) == begun[0]
+    finally:
+        for database in replicas:
+            database.close()

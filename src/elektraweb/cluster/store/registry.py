@@ -19,13 +19,11 @@ violation by a registration made meanwhile on another replica is refused like th
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
-from elektraweb.cluster.store.connection import INTEGRITY_ERRORS, Connection, Row, new_id
+from elektraweb.cluster.store.connection import Connection, Row, checked_again, new_id
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound
 
@@ -176,18 +174,6 @@ def _describe(instance: Instance) -> str:
     return f"instance {instance.name!r} (id {instance.id})"
 
 
-@contextmanager
-def _checked_again(check: Callable[[], object]) -> Iterator[None]:
-    """Around a transaction that `check` allowed: when a unique constraint refuses its write
-    (another clusterd on the database wrote the same key, endpoint or name after the check),
-    `check` runs again, to refuse it as it refuses a duplicate it sees."""
-    try:
-        yield
-    except INTEGRITY_ERRORS:
-        check()
-        raise
-
-
 class Registry:
     """Instances and clusters in the database; every method is one transaction."""
 
@@ -244,7 +230,7 @@ class Registry:
         fields = fields.validated()
         if state == "pending" and cluster_id is not None:
             raise ValueError("a pending instance joins no cluster")
-        with _checked_again(lambda: self.check_unique(fields)), self._db.transaction() as db:
+        with checked_again(lambda: self.check_unique(fields)), self._db.transaction() as db:
             if cluster_id is not None:
                 self._db.serialize(MEMBERSHIP)
                 self.cluster(cluster_id)
@@ -269,7 +255,7 @@ class Registry:
 
     def update_instance(self, instance_id: int, fields: InstanceFields) -> Instance:
         fields = fields.validated()
-        unique = _checked_again(lambda: self.check_unique(fields, except_id=instance_id))
+        unique = checked_again(lambda: self.check_unique(fields, except_id=instance_id))
         with unique, self._db.transaction() as db:
             self._db.serialize(MEMBERSHIP)  # the cluster it is in when it changes moves on
             current = self.instance(instance_id)
@@ -398,7 +384,7 @@ class Registry:
         return name
 
     def add_cluster(self, name: str, description: str = "") -> Cluster:
-        with _checked_again(lambda: self._check_cluster_name(name)), self._db.transaction() as db:
+        with checked_again(lambda: self._check_cluster_name(name)), self._db.transaction() as db:
             name = self._check_cluster_name(name)
             cursor = db.execute(
                 "INSERT INTO clusters (name, description) VALUES (?, ?) RETURNING id",
@@ -407,7 +393,7 @@ class Registry:
             return self.cluster(new_id(cursor))
 
     def update_cluster(self, cluster_id: int, name: str, description: str) -> Cluster:
-        unique = _checked_again(lambda: self._check_cluster_name(name, except_id=cluster_id))
+        unique = checked_again(lambda: self._check_cluster_name(name, except_id=cluster_id))
         with unique, self._db.transaction() as db:
             self.cluster(cluster_id)
             name = self._check_cluster_name(name, except_id=cluster_id)
