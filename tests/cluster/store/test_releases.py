@@ -112,3 +112,23 @@ def test_two_replicas_beginning_a_canary_at_once_begin_one(database_location: Pa
     finally:
         for database in replicas:
             database.close()
+
+
+def test_a_promotion_overtaken_by_a_rollback_on_another_replica_is_refused(
+    database_location: Path | str,
+) -> None:
+    here, there = Database.open(database_location), Database.open(database_location)
+    try:
+        cluster = Registry(here).add_cluster("prod")
+        canary = Releases(here).begin(cluster.id, "olga", "try", [7], {"system:/app/port": None})
+        # Both replicas saw a canary; the other rolled it back before this one promotes it.
+        Releases(there).settle(canary.id, "rolled-back")
+        with pytest.raises(RecordConflict) as refused:
+            Releases(here).settle(canary.id, "published")
+        assert refused.value.message == (
+            f"release {canary.id} is rolled-back: only a canary release is promoted"
+        )
+        assert Releases(here).release(cluster.id, canary.id).state == "rolled-back"
+    finally:
+        here.close()
+        there.close()

@@ -211,10 +211,24 @@ class Releases:
         self._write("DELETE FROM cluster_releases WHERE id = ?", (release_id,))
 
     def settle(self, release_id: int, state: ReleaseState) -> None:
-        """Promoted (`published`) or rolled back: the hold ends."""
-        self._write(
-            "UPDATE cluster_releases SET state = ?, held = '{}' WHERE id = ?", (state, release_id)
-        )
+        """Promoted (`published`) or rolled back: the hold ends. Only a canary is promoted
+        (`RecordConflict` otherwise): checked in the write, since a promotion's check may have
+        been overtaken by a rollback on another clusterd on the database."""
+        with self._db.transaction() as db:
+            settled = db.execute(
+                "UPDATE cluster_releases SET state = ?, held = '{}'"
+                " WHERE id = ? AND (? <> 'published' OR state = 'canary')",
+                (state, release_id, state),
+            )
+            if settled.rowcount == 0:
+                row = db.execute(
+                    "SELECT state FROM cluster_releases WHERE id = ?", (release_id,)
+                ).fetchone()
+                now = "gone" if row is None else row["state"]
+                raise RecordConflict(
+                    f"release {release_id} is {now}: only a canary release is promoted",
+                    release=release_id,
+                )
 
     def release(self, cluster_id: int, release_id: int) -> Release:
         row = self._db.connection.execute(
