@@ -296,3 +296,24 @@ def test_one_enrollment_token_presented_on_two_replicas_at_once_admits_one_host(
     assert len(admitted) == 1 and len(refused) == 1, outcomes
     assert refused[0].code == "token-used"
     assert Registry(replicas[0]).instances(with_pending=True) == [admitted[0][0]]
+
+
+def test_a_cluster_removed_while_another_replica_makes_an_enrollment_token_for_it(
+    replicas: tuple[Database, Database], database_location: Path | str
+) -> None:
+    first, second = replicas
+    _, web, _, _ = _setup(first)
+    tokens = _tokens(first)
+    steps = [
+        Step(first, "SELECT * FROM clusters WHERE id", lambda: tokens.create("admin", 60, web.id)),
+        _on(second, "", lambda registry: registry.remove_cluster(web.id)),
+    ]
+    interleave(steps, database_location)
+
+    assert isinstance(steps[1].outcome, tuple), steps[1].outcome
+    made = steps[0].outcome
+    if isinstance(made, RecordNotFound):  # removed first: refused, naming the cluster
+        assert made.message == f"there is no cluster with id {web.id}"
+    else:  # made first: the cluster's removal took the token with it
+        assert isinstance(made, tuple), made
+    assert tokens.tokens() == []
