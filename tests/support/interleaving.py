@@ -15,10 +15,14 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from elektraweb.cluster.store.connection import Connection, Cursor, Parameters
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import StoreError
+
+Won = TypeVar("Won")
+Refused = TypeVar("Refused", bound=Exception)
 
 WAIT_STEPS = 400
 """How often the paused transaction looks whether the other has caught up (every 25 ms)."""
@@ -132,3 +136,13 @@ def interleave(steps: Sequence[Step], location: Path | str) -> None:
         first.database.connection, second.database.connection = connections
         if monitor is not None:
             monitor.close()
+
+
+def one_won(steps: Sequence[Step], won: type[Won], refused: type[Refused]) -> tuple[Won, Refused]:
+    """The outcome of the one step that won (a `won`) and of the one refused (a `refused`),
+    whichever ran first; fails naming both outcomes otherwise."""
+    outcomes = [step.outcome for step in steps]
+    winners = [outcome for outcome in outcomes if isinstance(outcome, won)]
+    losers = [outcome for outcome in outcomes if isinstance(outcome, refused)]
+    assert len(winners) == 1 and len(losers) == 1, outcomes
+    return winners[0], losers[0]

@@ -18,7 +18,7 @@ from elektraweb.cluster.store.enrollment import EnrollmentTokens
 from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound, TokenRefused
 from elektraweb.cluster.store.registry import Cluster, Instance, InstanceFields, Registry
 from elektraweb.wire import KeyPair
-from support.interleaving import Step, interleave
+from support.interleaving import Step, interleave, one_won
 
 READS_THE_INSTANCE = "SELECT * FROM instances WHERE id"
 READS_THE_MEMBERS = "SELECT * FROM instances WHERE cluster_id"
@@ -197,11 +197,8 @@ def test_two_replicas_accepting_one_enrolled_instance_accept_it_once(
     ]
     interleave(steps, database_location)
 
-    outcomes = [step.outcome for step in steps]
-    accepted = [outcome for outcome in outcomes if isinstance(outcome, Instance)]
-    refused = [outcome for outcome in outcomes if isinstance(outcome, RecordConflict)]
-    assert len(accepted) == 1 and len(refused) == 1, outcomes
-    assert refused[0].code == "not-pending"
+    _, refused = one_won(steps, Instance, RecordConflict)
+    assert refused.code == "not-pending"
     assert registry.instance(pending.id).state == "accepted"
 
 
@@ -245,14 +242,10 @@ def test_one_key_registered_on_two_replicas_at_once_is_refused_naming_the_other(
     ]
     interleave(steps, database_location)
 
-    registered = [step.outcome for step in steps if isinstance(step.outcome, Instance)]
-    refused = [step.outcome for step in steps if not isinstance(step.outcome, Instance)]
-    assert len(registered) == 1 and len(refused) == 1, [step.outcome for step in steps]
-    conflict = refused[0]
-    assert isinstance(conflict, RecordConflict), conflict
-    assert (conflict.code, conflict.subject["instance"]) == ("duplicate-instance", registered[0].id)
+    registered, conflict = one_won(steps, Instance, RecordConflict)
+    assert (conflict.code, conflict.subject["instance"]) == ("duplicate-instance", registered.id)
     assert f"public key {key}" in conflict.message
-    assert Registry(replicas[0]).instances(with_pending=True) == registered
+    assert Registry(replicas[0]).instances(with_pending=True) == [registered]
     if how == "enrolled":  # the refused host's token is left unspent
         used = [token.used is not None for token in _tokens(replicas[0]).tokens()]
         assert sorted(used) == [False, True]
@@ -267,12 +260,9 @@ def test_one_cluster_name_given_on_two_replicas_at_once_is_refused_naming_the_ot
     ]
     interleave(steps, database_location)
 
-    made = [step.outcome for step in steps if isinstance(step.outcome, Cluster)]
-    refused = [step.outcome for step in steps if not isinstance(step.outcome, Cluster)]
-    assert len(made) == 1 and len(refused) == 1, [step.outcome for step in steps]
-    assert isinstance(refused[0], RecordConflict), refused[0]
-    assert (refused[0].code, refused[0].subject["cluster"]) == ("duplicate-cluster", made[0].id)
-    assert Registry(replicas[0]).clusters() == made
+    made, refused = one_won(steps, Cluster, RecordConflict)
+    assert (refused.code, refused.subject["cluster"]) == ("duplicate-cluster", made.id)
+    assert Registry(replicas[0]).clusters() == [made]
 
 
 def test_one_enrollment_token_presented_on_two_replicas_at_once_admits_one_host(
@@ -290,12 +280,9 @@ def test_one_enrollment_token_presented_on_two_replicas_at_once_admits_one_host(
     ]
     interleave(steps, database_location)
 
-    outcomes = [step.outcome for step in steps]
-    admitted = [outcome for outcome in outcomes if isinstance(outcome, tuple)]
-    refused = [outcome for outcome in outcomes if isinstance(outcome, TokenRefused)]
-    assert len(admitted) == 1 and len(refused) == 1, outcomes
-    assert refused[0].code == "token-used"
-    assert Registry(replicas[0]).instances(with_pending=True) == [admitted[0][0]]
+    admitted, refused = one_won(steps, tuple, TokenRefused)
+    assert refused.code == "token-used"
+    assert Registry(replicas[0]).instances(with_pending=True) == [admitted[0]]
 
 
 def test_a_cluster_removed_while_another_replica_makes_an_enrollment_token_for_it(

@@ -14,7 +14,7 @@ from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.releases import Release, Releases
 from elektraweb.cluster.store.sqlite import SQLiteConnection
 from elektraweb.wire.json_value import Encodable
-from support.interleaving import Step, interleave
+from support.interleaving import Step, interleave, one_won
 
 PREVIOUS = {"value": "8080", "meta": {}}
 
@@ -102,13 +102,10 @@ def test_two_replicas_beginning_a_canary_at_once_begin_one(database_location: Pa
     steps = [begin(database, message) for database, message in zip(replicas, "ab", strict=True)]
     try:
         interleave(steps, database_location)
-        begun = [step.outcome for step in steps if isinstance(step.outcome, Release)]
-        refused = [step.outcome for step in steps if not isinstance(step.outcome, Release)]
-        assert len(begun) == 1 and len(refused) == 1, [step.outcome for step in steps]
-        # Refused as the check refuses it, also when the unique index caught it on PostgreSQL.
-        assert isinstance(refused[0], RecordConflict), refused[0]
-        assert refused[0].message.startswith(f"release {begun[0].id} of cluster")
-        assert Releases(replicas[0]).in_flight(cluster.id) == begun[0]
+        # Refused as the check refuses it, also when the unique index caught it.
+        begun, refused = one_won(steps, Release, RecordConflict)
+        assert refused.message.startswith(f"release {begun.id} of cluster")
+        assert Releases(replicas[0]).in_flight(cluster.id) == begun
     finally:
         for database in replicas:
             database.close()
