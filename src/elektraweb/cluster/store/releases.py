@@ -220,7 +220,7 @@ class Releases:
                 " WHERE id = ? AND (? <> 'published' OR state = 'canary')",
                 (state, release_id, state),
             )
-            if settled.rowcount == 0:
+            if settled.rowcount == 0 and state == "published":
                 row = db.execute(
                     "SELECT state FROM cluster_releases WHERE id = ?", (release_id,)
                 ).fetchone()
