@@ -103,12 +103,14 @@ async def terminate(dsn: str, application_name: str) -> None:
 async def test_a_replica_that_stopped_hearing_the_others_tells_its_subscribers_to_resync(
     hubs: tuple[EventHub, EventHub, list[Publication]], postgres_dsn: str
 ) -> None:
-    first, second, _ = hubs
+    first, second, heard = hubs
     elsewhere = second.subscribe(["instance/"])
     await terminate(postgres_dsn, "clusterd b events in")
     # The resync comes once it listens again: from then on nothing is missed.
     (notice,) = await received(elsewhere, 1)
     assert notice.topic == RESYNC_TOPIC
+    # The remote listeners (the instance feed) are told too, and read everything again.
+    assert [publication.topic for publication in heard] == [RESYNC_TOPIC]
     first.publish("instance/1/user:/after", {"seq": 1})
     assert [publication.data for publication in await received(elsewhere, 1)] == [{"seq": 1}]
 

@@ -11,9 +11,10 @@ import pytest
 from elektraweb.cluster.store.database import SCHEMA_VERSION, Database
 from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound
 from elektraweb.cluster.store.registry import Registry
-from elektraweb.cluster.store.releases import Releases
+from elektraweb.cluster.store.releases import Release, Releases
 from elektraweb.cluster.store.sqlite import SQLiteConnection
 from elektraweb.wire.json_value import Encodable
+from support.interleaving import Step, interleave, one_won
 
 PREVIOUS = {"value": "8080", "meta": {}}
 
@@ -84,3 +85,47 @@ def test_a_group_of_edits_is_listed_with_its_group_and_removed_as_one(database: 
 
     assert releases.remove_edit(cluster.id, moved[1].id) == [edit.id for edit in moved]
     assert releases.draft(cluster.id) == [alone]
+
+
+def test_two_replicas_beginning_a_canary_at_once_begin_one(database_location: Path | str) -> None:
+    replicas = [Database.open(database_location) for _ in range(2)]
+    cluster = Registry(replicas[0]).add_cluster("prod")
+
+    def begin(database: Database, message: str) -> Step:
+        releases = Releases(database)
+        return Step(
+            database,
+            "FROM cluster_releases WHERE cluster_id",
+            lambda: releases.begin(cluster.id, "olga", message, [7], {"system:/app/port": None}),
+        )
+
+    steps = [begin(database, message) for database, message in zip(replicas, "ab", strict=True)]
+    try:
+        interleave(steps, database_location)
+        # Refused as the check refuses it, also when the unique index caught it.
+        begun, refused = one_won(steps, Release, RecordConflict)
+        assert refused.message.startswith(f"release {begun.id} of cluster")
+        assert Releases(replicas[0]).in_flight(cluster.id) == begun
+    finally:
+        for database in replicas:
+            database.close()
+
+
+def test_a_promotion_overtaken_by_a_rollback_on_another_replica_is_refused(
+    database_location: Path | str,
+) -> None:
+    here, there = Database.open(database_location), Database.open(database_location)
+    try:
+        cluster = Registry(here).add_cluster("prod")
+        canary = Releases(here).begin(cluster.id, "olga", "try", [7], {"system:/app/port": None})
+        # Both replicas saw a canary; the other rolled it back before this one promotes it.
+        Releases(there).settle(canary.id, "rolled-back")
+        with pytest.raises(RecordConflict) as refused:
+            Releases(here).settle(canary.id, "published")
+        assert refused.value.message == (
+            f"release {canary.id} is rolled-back: only a canary release is promoted"
+        )
+        assert Releases(here).release(cluster.id, canary.id).state == "rolled-back"
+    finally:
+        here.close()
+        there.close()

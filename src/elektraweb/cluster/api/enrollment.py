@@ -138,8 +138,7 @@ async def accept(call: Call) -> ApiResponse:
 
 async def reject(call: Call) -> ApiResponse:
     services = call.services
-    instance = services.registry.pending_instance(call.id_param("id"))
-    services.registry.remove_instance(instance.id)
+    instance = services.registry.reject(call.id_param("id"))
     services.audit.record(
         user=call.principal.user,
         action="instance.reject",

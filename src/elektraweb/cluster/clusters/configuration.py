@@ -115,9 +115,13 @@ class ConvergingClusterService:
         if op not in WRITES:
             reading = await self._store_for_reading(cluster.id)
             return cast(ClusterReply, run_on_cluster(reading, op, args).result)
-        store = DesiredStore(self._services.cluster_keys.state(cluster.id), self._search)
-        outcome = run_on_cluster(store, op, _of_cluster(cluster, args))
-        self._commit(cluster.id, outcome.changes)
+        # Checked and stored as one step for every clusterd on the database (a lost update
+        # otherwise: docs/architecture.md, The rule on check-then-write).
+        with self._services.cluster_keys.writing(cluster.id) as state:
+            outcome = run_on_cluster(
+                DesiredStore(state, self._search), op, _of_cluster(cluster, args)
+            )
+            self._commit(cluster.id, outcome.changes)
         members = self._services.registry.members(cluster.id)
         changed = [change.key for change in outcome.changes]
         results = await fan_out(
@@ -353,14 +357,14 @@ class ConvergingClusterService:
     ) -> NoReturn:
         """Every member refused the change: keep the desired state as it was, bring back
         members that took part of it, and answer with the refusal."""
-        after = self._services.cluster_keys.state(cluster.id)
-        # Only keys still as this change left them: a later write to them stands.
-        undone = [
-            KeyChange(change.key, change.new, change.old)
-            for change in changes
-            if _same(after.get(change.key), change.new)
-        ]
-        self._commit(cluster.id, undone)
+        with self._services.cluster_keys.writing(cluster.id) as after:
+            # Only keys still as this change left them: a later write to them stands.
+            undone = [
+                KeyChange(change.key, change.new, change.old)
+                for change in changes
+                if _same(after.get(change.key), change.new)
+            ]
+            self._commit(cluster.id, undone)
         partly = [result.instance for result in results if result.applied_any]
         if partly:
             changed = [change.key for change in changes]

@@ -15,7 +15,9 @@ for each event and each online/offline change, in order per instance, after the 
 The feed follows registry changes by listening to the audit log, where every change of the
 registry through clusterd is recorded; each entry names the instance it changed, and only that
 instance's subscription is brought up to date. Changes made through another replica arrive as
-that replica's `audit/instance/<id>` publications (`published_elsewhere`).
+that replica's `audit/instance/<id>` publications (`published_elsewhere`); when some may have
+been missed (the replicas' relay was down), a `resync` publication makes the feed read the whole
+registry again, and drop the links to instances removed meanwhile.
 
 With replicas (`cluster.replicas`), a replica follows only the instances it holds the lease of
 (`owns`), and follows again whenever its leases change (`leases_changed`): each instance is
@@ -41,7 +43,7 @@ import zmq
 from aiohttp import web
 
 from elektraweb.cluster.audit.log import AuditEntry
-from elektraweb.cluster.events.hub import EventHub, Publication
+from elektraweb.cluster.events.hub import RESYNC_TOPIC, EventHub, Publication
 from elektraweb.cluster.instances.gateway import InstanceUnreachable, LinkStatusJSON
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import SERVICES, Extension
@@ -226,6 +228,8 @@ class InstanceFeed:
             if instance_id is None:
                 instances = self._registry.instances()
                 checked = list(self._followers)
+                for gone in self._gateway.linked() - {instance.id for instance in instances}:
+                    await self._gateway.unlink(gone)
             else:
                 current = self._current(instance_id)
                 instances = [] if current is None else [current]
@@ -250,8 +254,11 @@ class InstanceFeed:
             await self.sync()
 
     def published_elsewhere(self, publication: Publication) -> None:
-        """Another replica published `publication`: follow its registry changes too."""
+        """Another replica published `publication`: follow its registry changes too (all of
+        them after a `resync`: some may have been missed)."""
         topic, action = publication.topic, publication.data.get("action")
+        if self._registry is not None and topic == RESYNC_TOPIC:
+            self._in_background(self.sync())
         if self._registry is None or not topic.startswith("audit/instance"):
             return
         if isinstance(action, str) and action.startswith("instance."):

@@ -235,6 +235,10 @@ class WireGateway:
             "events": link.events,
         }
 
+    def linked(self) -> frozenset[int]:
+        """The ids of the instances a link is open to."""
+        return frozenset(self._links)
+
     async def forget(self, instance: Instance) -> None:
         await self.unlink(instance.id)
 

@@ -25,7 +25,8 @@ LeasesChanged = Callable[[], Awaitable[None]]
 """Awaited when the leases this replica holds changed: after taking one, before giving one up."""
 
 RemoteListener = Callable[[Publication], None]
-"""Called with each publication another replica made, after the local hub has it."""
+"""Called with each publication another replica made, after the local hub has it; with a
+`resync` publication when some may have been missed."""
 
 DatabaseChangeListener = Callable[[str | None], None]
 """Called with each notice of a change another replica made to the users, sessions or tokens

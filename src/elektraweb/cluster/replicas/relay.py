@@ -19,7 +19,8 @@ connection None does, since notices may have been missed.
 Notifications sent while a replica's listening connection is down are lost to it, and a
 publication this replica could not send is lost to the others: the hubs concerned then send
 every subscriber a `resync` (`EventHub.resync`), which makes it re-read what it shows, as when
-it falls behind.
+it falls behind, and hand the remote listeners a `resync` publication too (the instance feed
+then reads the whole registry again: an instance removed meanwhile loses its link).
 """
 
 from __future__ import annotations
@@ -34,7 +35,12 @@ import psycopg
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
-from elektraweb.cluster.events.hub import EventHub, Publication, received_publication
+from elektraweb.cluster.events.hub import (
+    RESYNC_TOPIC,
+    EventHub,
+    Publication,
+    received_publication,
+)
 from elektraweb.cluster.replicas.connection import LazyConnection, connect
 from elektraweb.cluster.replicas.coordinator import DatabaseChangeListener, RemoteListener
 from elektraweb.cluster.replicas.schema import ensure_tables
@@ -174,7 +180,7 @@ class EventRelay:
             finally:
                 await listening.close()
             listening = await self._reconnected()
-            self._hub.resync()  # whatever was published meanwhile is missed
+            self._missed()  # whatever was published meanwhile
             self._database_changed(None)
 
     async def _reconnected(self) -> AsyncConnection[TupleRow]:
@@ -187,7 +193,7 @@ class EventRelay:
         try:
             if text.startswith(_RESYNC):
                 if json.loads(text[1:])[0] != self._me:
-                    self._hub.resync()
+                    self._missed()
                 return
             if text.startswith(_STORED):
                 replica, row = json.loads(text[1:])
@@ -203,11 +209,19 @@ class EventRelay:
             log.warning("replica %s ignores an unreadable event: %s", self._me, error)
             return
         self._hub.deliver(published)
+        self._tell(published)
+
+    def _missed(self) -> None:
+        """Publications of the others may have been missed: everyone here reads again."""
+        self._hub.resync()
+        self._tell(received_publication(RESYNC_TOPIC, b'{"dropped":0}'))
+
+    def _tell(self, published: Publication) -> None:
         for listener in list(self._listeners):
             try:
                 listener(published)
             except Exception:
-                log.exception("a listener failed on %s from another replica", topic)
+                log.exception("a listener failed on %s from another replica", published.topic)
 
     def _database_changed(self, notice: str | None) -> None:
         for listener in list(self._change_listeners):
@@ -225,6 +239,6 @@ class EventRelay:
             )
         ).fetchone()
         if found is None:
-            self._hub.resync()
+            self._missed()
             raise LookupError(f"stored event {row} is gone")
         return str(found[0])

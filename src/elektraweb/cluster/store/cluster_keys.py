@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.registry import touch_cluster
@@ -92,6 +93,17 @@ class ClusterKeys:
             (cluster_id,),
         )
         return DesiredState({row["name"]: (row["value"], json.loads(row["meta"])) for row in rows})
+
+    @contextmanager
+    def writing(self, cluster_id: int) -> Iterator[DesiredState]:
+        """A transaction for a write of the cluster's desired state, with the state as it is
+        now: the write's checks against it (compare-and-set, the operation's rules) and its
+        `put`s and `remove`s are one step for every clusterd on the database
+        (`Database.serialize`, one rule per cluster), so two replicas' writes expecting one
+        revision never both succeed."""
+        with self._db.transaction():
+            self._db.serialize(f"desired state of cluster {cluster_id}")
+            yield self.state(cluster_id)
 
     def key(self, cluster_id: int, name: str) -> Key | None:
         row = self._db.connection.execute(

@@ -10,7 +10,8 @@ for their driver, each with its own DDL and migrations.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any, Protocol
 
 import psycopg
@@ -26,6 +27,19 @@ Parameters = Sequence[object]
 INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
 """What either driver raises for a broken constraint or a refusing trigger (the audit log's
 guards raise it on both)."""
+
+
+@contextmanager
+def checked_again(check: Callable[[], object]) -> Iterator[None]:
+    """Around a transaction that `check` allowed: when a constraint refuses its write (another
+    clusterd on the database wrote the same key or name after the check), `check` runs again,
+    after the rollback, to refuse it as it refuses what it sees (docs/architecture.md, The
+    rule on check-then-write)."""
+    try:
+        yield
+    except INTEGRITY_ERRORS:
+        check()
+        raise
 
 
 class DatabaseUnavailable(Exception):

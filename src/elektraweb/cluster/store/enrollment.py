@@ -13,7 +13,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from elektraweb.cluster.store.connection import Row, new_id
+from elektraweb.cluster.store.connection import Row, checked_again, new_id
 from elektraweb.cluster.store.credentials import secret_digest
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordNotFound, TokenRefused
@@ -77,7 +77,12 @@ class EnrollmentTokens:
             raise InvalidField(f"expires_in {seconds} must be positive", field="expires_in")
         secret = ENROLLMENT_PREFIX + secrets.token_urlsafe(32)
         now = time.time()
-        with self._db.transaction() as db:
+        # A cluster removed by another clusterd on the database since the check: the foreign
+        # key refuses the token, and the check again names what is missing.
+        cluster_exists = checked_again(
+            lambda: cluster_id is None or self._registry.cluster(cluster_id)
+        )
+        with cluster_exists, self._db.transaction() as db:
             if cluster_id is not None:
                 self._registry.cluster(cluster_id)
             cursor = db.execute(

@@ -7,6 +7,13 @@ naming the instance that has it; an instance belongs to at most one cluster.
 An instance that enrolled itself waits in state `pending` until an admin accepts it: it holds
 its key and endpoint (so the identity rules apply to it too), but `instances()` leaves it out,
 so nothing contacts it, and it cannot join a cluster.
+
+Across clusterd replicas on one database (docs/architecture.md, The rule on check-then-write):
+every transaction that changes which cluster an instance is in, or deletes an instance or a
+cluster, first takes `MEMBERSHIP` (`Database.serialize`), so that what it read of the members
+is what it writes over, the version of the cluster it changes moves on, and a removal reports
+every member it released; the identity rules and cluster names are unique constraints, whose
+violation by a registration made meanwhile on another replica is refused like the check's.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 from urllib.parse import urlsplit
 
-from elektraweb.cluster.store.connection import Connection, Row, new_id
+from elektraweb.cluster.store.connection import Connection, Row, checked_again, new_id
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound
 
@@ -28,6 +35,9 @@ _Z85_ALPHABET = frozenset(
 _Z85_KEY_LENGTH = 40
 
 InstanceState = Literal["pending", "accepted"]
+MEMBERSHIP = "membership"
+"""The rule `Database.serialize` takes before a change of members: a cluster counts exactly the
+instances that are in it, and its version moves on with each change of them."""
 
 
 @dataclass(frozen=True)
@@ -220,10 +230,11 @@ class Registry:
         fields = fields.validated()
         if state == "pending" and cluster_id is not None:
             raise ValueError("a pending instance joins no cluster")
-        with self._db.transaction() as db:
-            self.check_unique(fields)
+        with checked_again(lambda: self.check_unique(fields)), self._db.transaction() as db:
             if cluster_id is not None:
+                self._db.serialize(MEMBERSHIP)
                 self.cluster(cluster_id)
+            self.check_unique(fields)
             cursor = db.execute(
                 "INSERT INTO instances (name, endpoint, endpoint_key, public_key, description,"
                 " visibility, state, cluster_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
@@ -244,7 +255,9 @@ class Registry:
 
     def update_instance(self, instance_id: int, fields: InstanceFields) -> Instance:
         fields = fields.validated()
-        with self._db.transaction() as db:
+        unique = checked_again(lambda: self.check_unique(fields, except_id=instance_id))
+        with unique, self._db.transaction() as db:
+            self._db.serialize(MEMBERSHIP)  # the cluster it is in when it changes moves on
             current = self.instance(instance_id)
             self.check_unique(fields, except_id=instance_id)
             if current.cluster_id is not None:
@@ -279,11 +292,32 @@ class Registry:
         """Accept an enrolled instance: from now on clusterd talks to it."""
         with self._db.transaction() as db:
             instance = self.pending_instance(instance_id)
-            db.execute("UPDATE instances SET state = 'accepted' WHERE id = ?", (instance_id,))
+            # Still pending when written: another clusterd may have accepted it meanwhile.
+            accepted = db.execute(
+                "UPDATE instances SET state = 'accepted' WHERE id = ? AND state = 'pending'",
+                (instance_id,),
+            )
+            if accepted.rowcount == 0:
+                self.pending_instance(instance_id)  # raises, now that it sees the other's change
             return replace(instance, state="accepted")
 
-    def remove_instance(self, instance_id: int) -> Instance:
+    def reject(self, instance_id: int) -> Instance:
+        """Remove an enrolled instance that is still pending (else `RecordConflict`)."""
         with self._db.transaction() as db:
+            instance = self.pending_instance(instance_id)
+            # Still pending when deleted: another clusterd may have accepted it meanwhile.
+            rejected = db.execute(
+                "DELETE FROM instances WHERE id = ? AND state = 'pending'", (instance_id,)
+            )
+            if rejected.rowcount == 0:
+                self.pending_instance(instance_id)  # raises, now that it sees the other's change
+            return instance
+
+    def remove_instance(self, instance_id: int) -> Instance:
+        """Delete the instance, with what clusterd recorded of it as a member (cascaded); the
+        cluster it is in moves on."""
+        with self._db.transaction() as db:
+            self._db.serialize(MEMBERSHIP)
             instance = self.instance(instance_id)
             if instance.cluster_id is not None:
                 touch_cluster(db, instance.cluster_id)
@@ -350,7 +384,7 @@ class Registry:
         return name
 
     def add_cluster(self, name: str, description: str = "") -> Cluster:
-        with self._db.transaction() as db:
+        with checked_again(lambda: self._check_cluster_name(name)), self._db.transaction() as db:
             name = self._check_cluster_name(name)
             cursor = db.execute(
                 "INSERT INTO clusters (name, description) VALUES (?, ?) RETURNING id",
@@ -359,7 +393,8 @@ class Registry:
             return self.cluster(new_id(cursor))
 
     def update_cluster(self, cluster_id: int, name: str, description: str) -> Cluster:
-        with self._db.transaction() as db:
+        unique = checked_again(lambda: self._check_cluster_name(name, except_id=cluster_id))
+        with unique, self._db.transaction() as db:
             self.cluster(cluster_id)
             name = self._check_cluster_name(name, except_id=cluster_id)
             db.execute(
@@ -371,6 +406,7 @@ class Registry:
     def remove_cluster(self, cluster_id: int) -> tuple[Cluster, list[Instance]]:
         """Delete the cluster and its desired state; its members are released, not deleted."""
         with self._db.transaction() as db:
+            self._db.serialize(MEMBERSHIP)
             cluster = self.cluster(cluster_id)
             released = self.members(cluster_id)
             db.execute("UPDATE instances SET cluster_id = NULL WHERE cluster_id = ?", (cluster_id,))
@@ -380,22 +416,12 @@ class Registry:
     def join(self, cluster_id: int, instance_id: int) -> Instance:
         """Make the instance a member; refused (`RecordConflict`) if it is in any cluster."""
         with self._db.transaction() as db:
+            self._db.serialize(MEMBERSHIP)
             self.cluster(cluster_id)
             instance = self._joinable(instance_id)
-            # The check again in the write: another clusterd on the database may have made it a
-            # member since (PostgreSQL re-reads a row changed under an UPDATE's WHERE).
-            joined = db.execute(
-                "UPDATE instances SET cluster_id = ?"
-                " WHERE id = ? AND cluster_id IS NULL AND state = 'accepted'",
-                (cluster_id, instance_id),
+            db.execute(
+                "UPDATE instances SET cluster_id = ? WHERE id = ?", (cluster_id, instance_id)
             )
-            if joined.rowcount == 0:
-                self._joinable(instance_id)  # raises, now that it sees the other's change
-                raise RecordConflict(
-                    f"{_describe(instance)} changed while it joined; try again",
-                    code="instance-changed",
-                    instance=instance.id,
-                )
             touch_cluster(db, cluster_id)
             return replace(instance, cluster_id=cluster_id)
 
@@ -421,6 +447,7 @@ class Registry:
 
     def leave(self, cluster_id: int, instance_id: int) -> Instance:
         with self._db.transaction() as db:
+            self._db.serialize(MEMBERSHIP)
             cluster = self.cluster(cluster_id)
             instance = self.instance(instance_id)
             if instance.cluster_id != cluster_id:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from elektraweb.cluster.store.connection import Row, new_id
+from elektraweb.cluster.store.connection import Row, checked_again, new_id
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound
 from elektraweb.wire.json_value import Encodable
@@ -171,7 +171,29 @@ class Releases:
     ) -> Release:
         """Record a release about to be written, changing the keys in `held` from the states
         there: a canary release holds the other members back at those from now on. One
-        canary release at a time per cluster (409 otherwise)."""
+        canary release at a time per cluster (409 otherwise, also when another clusterd on the
+        database began one since the check: a unique index refuses it)."""
+        self._refuse_in_flight(cluster_id)
+        state: ReleaseState = "canary" if canary else "published"
+        with checked_again(lambda: self._refuse_in_flight(cluster_id)):
+            release_id = self._insert(
+                "INSERT INTO cluster_releases"
+                ' (cluster_id, "user", time, message, state, keys, canary, held)'
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                (
+                    cluster_id,
+                    user,
+                    _now(),
+                    message,
+                    state,
+                    json.dumps(list(held)),
+                    json.dumps(sorted(canary)),
+                    json.dumps(held if canary else {}, sort_keys=True),
+                ),
+            )
+        return self.release(cluster_id, release_id)
+
+    def _refuse_in_flight(self, cluster_id: int) -> None:
         in_flight = self.in_flight(cluster_id)
         if in_flight is not None:
             raise RecordConflict(
@@ -179,23 +201,6 @@ class Releases:
                 " roll it back first",
                 release=in_flight.id,
             )
-        state: ReleaseState = "canary" if canary else "published"
-        release_id = self._insert(
-            "INSERT INTO cluster_releases"
-            ' (cluster_id, "user", time, message, state, keys, canary, held)'
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            (
-                cluster_id,
-                user,
-                _now(),
-                message,
-                state,
-                json.dumps(list(held)),
-                json.dumps(sorted(canary)),
-                json.dumps(held if canary else {}, sort_keys=True),
-            ),
-        )
-        return self.release(cluster_id, release_id)
 
     def written(self, release_id: int, entry: int) -> None:
         """The release's write is done: `entry` is its audit entry."""
@@ -206,10 +211,24 @@ class Releases:
         self._write("DELETE FROM cluster_releases WHERE id = ?", (release_id,))
 
     def settle(self, release_id: int, state: ReleaseState) -> None:
-        """Promoted (`published`) or rolled back: the hold ends."""
-        self._write(
-            "UPDATE cluster_releases SET state = ?, held = '{}' WHERE id = ?", (state, release_id)
-        )
+        """Promoted (`published`) or rolled back: the hold ends. Only a canary is promoted
+        (`RecordConflict` otherwise): checked in the write, since a promotion's check may have
+        been overtaken by a rollback on another clusterd on the database."""
+        with self._db.transaction() as db:
+            settled = db.execute(
+                "UPDATE cluster_releases SET state = ?, held = '{}'"
+                " WHERE id = ? AND (? <> 'published' OR state = 'canary')",
+                (state, release_id, state),
+            )
+            if settled.rowcount == 0 and state == "published":
+                row = db.execute(
+                    "SELECT state FROM cluster_releases WHERE id = ?", (release_id,)
+                ).fetchone()
+                now = "gone" if row is None else row["state"]
+                raise RecordConflict(
+                    f"release {release_id} is {now}: only a canary release is promoted",
+                    release=release_id,
+                )
 
     def release(self, cluster_id: int, release_id: int) -> Release:
         row = self._db.connection.execute(
