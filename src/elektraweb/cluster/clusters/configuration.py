@@ -121,7 +121,8 @@ class ConvergingClusterService:
             outcome = run_on_cluster(
                 DesiredStore(state, self._search), op, _of_cluster(cluster, args)
             )
-            self._commit(cluster.id, outcome.changes)
+            self._store(cluster.id, outcome.changes)
+        self._announce(cluster.id, outcome.changes)
         members = self._services.registry.members(cluster.id)
         changed = [change.key for change in outcome.changes]
         results = await fan_out(
@@ -335,15 +336,18 @@ class ConvergingClusterService:
         if not task.cancelled() and task.exception() is not None:
             log.error("cluster task failed", exc_info=task.exception())
 
-    def _commit(self, cluster_id: int, changes: list[KeyChange]) -> None:
-        """Store a change of the desired state in one transaction and publish it: each key's
-        change, or for more than `COALESCE_ABOVE` keys one event per namespace's subtree."""
+    def _store(self, cluster_id: int, changes: list[KeyChange]) -> None:
+        """Store a change of the desired state, inside the caller's `writing` transaction."""
         keys = self._services.cluster_keys
-        with self._services.database.transaction():
-            for change in changes:
-                if change.new is not None:
-                    keys.put(cluster_id, change.new)
-            keys.remove(cluster_id, [change.key for change in changes if change.new is None])
+        for change in changes:
+            if change.new is not None:
+                keys.put(cluster_id, change.new)
+        keys.remove(cluster_id, [change.key for change in changes if change.new is None])
+
+    def _announce(self, cluster_id: int, changes: list[KeyChange]) -> None:
+        """After the commit, never before (a failed commit must not have been seen): start
+        convergence and publish each key's change, or for more than `COALESCE_ABOVE` keys one
+        event per namespace's subtree."""
         self._convergence.desired_changed(cluster_id)
         if len(changes) > COALESCE_ABOVE:
             for event in subtree_events(changes, f"cluster:{cluster_id}"):
@@ -364,7 +368,8 @@ class ConvergingClusterService:
                 for change in changes
                 if _same(after.get(change.key), change.new)
             ]
-            self._commit(cluster.id, undone)
+            self._store(cluster.id, undone)
+        self._announce(cluster.id, undone)
         partly = [result.instance for result in results if result.applied_any]
         if partly:
             changed = [change.key for change in changes]
