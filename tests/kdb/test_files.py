@@ -33,6 +33,30 @@ def test_atomic_write_keeps_the_mode_of_the_file_it_replaces(tmp_path: Path) -> 
     assert target.stat().st_mode & 0o777 == 0o600
 
 
+def test_atomic_write_keeps_the_mode_that_the_umask_would_take(tmp_path: Path) -> None:
+    target = tmp_path / "shared.ini"
+    target.write_bytes(b"old")
+    target.chmod(0o664)
+    previous = os.umask(0o077)
+    try:
+        files.write_atomically(target, b"new")
+    finally:
+        os.umask(previous)
+    assert target.read_bytes() == b"new"
+    assert target.stat().st_mode & 0o777 == 0o664
+
+
+def test_a_file_is_read_whole_whatever_its_size(tmp_path: Path) -> None:
+    for size in (0, 1, 65_535, 65_536, 300_001):
+        target = tmp_path / f"f{size}"
+        content = os.urandom(size)
+        target.write_bytes(content)
+        read = files.read(target)
+        assert read is not None
+        assert read[0] == content
+        assert read[1].size == size
+
+
 def test_staged_content_is_invisible_until_commit_and_gone_after_discard(tmp_path: Path) -> None:
     target = tmp_path / "app.json"
     target.write_bytes(b"{}")
@@ -160,7 +184,7 @@ def test_commit_refuses_a_file_saved_by_another_program_since_it_was_read(
 @pytest.fixture
 def save_after_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """The identity check passes, as if the other program's save landed just after it."""
-    monkeypatch.setattr(files, "unchanged", lambda path, known: True)
+    monkeypatch.setattr(files, "stat_matches", lambda path, known: True)
 
 
 @pytest.mark.usefixtures("save_after_the_check")

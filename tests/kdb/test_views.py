@@ -65,6 +65,25 @@ def test_a_view_shows_a_write_another_process_made(kdb: KDB, tmp_path: Path) -> 
     assert before.lookup("user:/app/s5/k55").value == "v55"  # type: ignore[union-attr]
 
 
+def test_the_view_after_a_set_is_what_it_stored_and_the_next_view_sees_the_disk(
+    kdb: KDB, paths: Paths
+) -> None:
+    keys = kdb.get("user:/app")
+    keys.add(Key("user:/app/s3/k31", "ours"))
+    kdb.set(keys, "user:/app")
+    # Another writer saves the file right after our set (a second KDB: the lock, then a
+    # rename), before our reply is built.
+    other = KDB(paths)
+    theirs = other.get("user:/app")
+    theirs.add(Key("user:/app/s3/k31", "theirs"))
+    other.set(theirs, "user:/app")
+    stored = kdb.view("user:/app", after_set=True)
+    assert stored.lookup("user:/app/s3/k31").value == "ours"  # type: ignore[union-attr]
+    assert len(stored) == 100
+    now = kdb.view("user:/app")
+    assert now.lookup("user:/app/s3/k31").value == "theirs"  # type: ignore[union-attr]
+
+
 def test_changing_what_get_returns_leaves_the_view_alone(kdb: KDB) -> None:
     view = kdb.view("user:/app")
     frozen = snapshot(view)

@@ -45,4 +45,4 @@ class KDBStore:
         """On a preview host the KDB makes every check of the write and stores nothing:
         the keys are returned as they would be stored."""
         self._host.kdb.set(keys, parent, dry_run=self._host.preview)
-        return keys if self._host.preview else self._host.kdb.view(parent)
+        return keys if self._host.preview else self._host.kdb.view(parent, after_set=True)

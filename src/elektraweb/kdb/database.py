@@ -60,6 +60,7 @@ class KDB:
         self._spec_wildcards: dict[Mount, tuple[KeySet, list[Key]]] = {}
         # parent -> (what the view was built from, the view); dropped when any of it changes
         self._views: OrderedDict[str, tuple[frozenset[Mount | str], KeySet]] = OrderedDict()
+        self._written: frozenset[Mount] = frozenset()  # the mounts the last set wrote
 
     # -- mount table ---------------------------------------------------------------------
 
@@ -149,7 +150,7 @@ class KDB:
         """
         return self.view(parent).lend()
 
-    def view(self, parent: str = "/") -> KeySet:
+    def view(self, parent: str = "/", *, after_set: bool = False) -> KeySet:
         """The keys ``get`` returns, without copying them: read-only.
 
         The keys are shared with this KDB and with other views, so neither they nor the
@@ -157,11 +158,20 @@ class KDB:
         one's own). A view is remembered while its files are unchanged: reading the same
         parent again costs a ``stat`` per file. It never changes, whatever later gets and
         sets do; the next ``view`` shows their effect.
+
+        ``after_set``, right after a ``set``: the keys as that set stored them. The files it
+        wrote are taken as it left them, not read again (it placed their content under its
+        lock a moment ago; a change since then shows in the next view); the others are
+        checked as always.
         """
         parent = names.canonical(parent)
         namespace, parts = _readable(parent)
         table = self._mount_table()
-        regions = [(region, self._owned(table, region.mount)) for region in table.regions(parent)]
+        written = self._written if after_set else frozenset()
+        regions = [
+            (region, self._owned(table, region.mount, region.mount in written))
+            for region in table.regions(parent)
+        ]
         spec_regions = self._spec_regions(table, namespace, parts)
         with_proc = namespace in ("proc", names.CASCADING)
         remembered = self._views.get(parent)
@@ -240,12 +250,14 @@ class KDB:
         for parent in [p for p, (sources, _) in self._views.items() if source in sources]:
             del self._views[parent]
 
-    def _owned(self, table: MountTable, mount: Mount) -> KeySet:
+    def _owned(self, table: MountTable, mount: Mount, trusted: bool = False) -> KeySet:
+        """The keys ``mount``'s file holds now (as last written or read, if ``trusted``)."""
         backend = self._backend(mount)
-        before = backend.keys
-        backend.refresh()
-        if backend.keys is not before:
-            self._forget_views(mount)
+        if not trusted:
+            before = backend.keys
+            backend.refresh()
+            if backend.keys is not before:
+                self._forget_views(mount)
         return backend.owned(table.submounts(mount))
 
     def _spec_for(self, region: Region, owned: KeySet, parts: tuple[str, ...]) -> list[Key]:
@@ -316,8 +328,10 @@ class KDB:
                 proc = validate_change(old_proc, proc, specification, own_checks=own_checks)
         if dry_run:
             return [change.backend.file for change in changes]
+        self._written = frozenset()
         try:
             self._commit(changes)
+            self._written = frozenset(change.backend.mount for change in changes)
         finally:
             for change in changes:
                 self._forget_views(change.backend.mount)

@@ -104,8 +104,7 @@ def read(path: Path) -> tuple[bytes, FileState] | None:
             raise ResourceError(f"cannot read {path}: {exc.strerror}") from exc
         try:
             before = os.fstat(fd)
-            with os.fdopen(fd, "rb", closefd=False) as stream:
-                data = stream.read()
+            data = _read_all(fd, before.st_size)
             seen_ns = time.time_ns()
             after = os.fstat(fd)
         except OSError as exc:
@@ -119,18 +118,35 @@ def read(path: Path) -> tuple[bytes, FileState] | None:
     raise ResourceError(f"cannot read {path}: it keeps changing while being read")
 
 
+def _read_all(fd: int, size: int) -> bytes:
+    """``fd``'s content to its end, ``size`` bytes as far as ``fstat`` knew: read from the
+    descriptor itself (a Python file object around it costs four more system calls)."""
+    chunks: list[bytes] = []
+    wanted = size + 1  # one byte more: the empty read that follows finds the end
+    while chunk := os.read(fd, wanted):
+        chunks.append(chunk)
+        wanted = 1 << 16
+    return b"".join(chunks)
+
+
 def stat_unchanged(path: Path, known: FileState | None) -> bool:
     """True if one ``stat`` proves the file is still ``known`` (None: still missing).
 
     False means "maybe changed": the stat differs, or it is too recent to be trusted.
     """
+    return stat_matches(path, known) and (known is None or not known.racy)
+
+
+def stat_matches(path: Path, known: FileState | None) -> bool:
+    """False if one ``stat`` proves the file is no longer ``known`` (None: missing); True
+    if the stat is the same, which for a racily new ``known`` may still hide a change."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
         return known is None
     except OSError as exc:
         raise ResourceError(f"cannot stat {path}: {exc.strerror}") from exc
-    return known is not None and known.matches_stat(st) and not known.racy
+    return known is not None and known.matches_stat(st)
 
 
 def unchanged(path: Path, known: FileState | None) -> bool:
@@ -228,15 +244,15 @@ class StagedFile:
             raise ResourceError(f"cannot write {target}: {exc.strerror}") from exc
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            # Private until it has the mode it copies: the content may be secret.
             fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
-                         0o666 if like is None else 0o600)
+                         _creation_mode(like))
         except OSError as exc:
             raise ResourceError(f"cannot write {target}: {exc.strerror}") from exc
         try:
-            if like is not None:
+            st = os.fstat(fd)
+            if like is not None and _owner_and_mode(st) != _owner_and_mode(like):
                 _keep_owner_and_mode(fd, like)
-            self._inode = os.fstat(fd).st_ino
+            self._inode = st.st_ino
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -253,10 +269,13 @@ class StagedFile:
         then kept in place.
 
         The identity is checked right before the swap, and the swap itself
-        (``renameat2(RENAME_EXCHANGE)``) hands back the file it replaced, so a save that
-        slipped in between is found and put back (docs/kdb.md, "Writers that skip the lock").
+        (``renameat2(RENAME_EXCHANGE)``) hands back the file it replaced, whose content is
+        compared: a save that slipped in between, or that the stat cannot show (a racily new
+        file), is found that way and put back (docs/kdb.md, "Writers that skip the lock"). So
+        the check reads the content only where the stat differs: reading the file that the
+        swap hands back anyway would find nothing more.
         """
-        if not unchanged(self.target, expected):
+        if not stat_matches(self.target, expected) and not unchanged(self.target, expected):
             raise self._conflict("changed on disk since it was last read")
         try:
             swapped = _rename2(self._temp, self.target,
@@ -346,6 +365,20 @@ def _rename2(source: Path, target: Path, flags: int) -> bool:
     if error in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
         return False
     raise OSError(error, os.strerror(error), str(target))
+
+
+def _creation_mode(like: os.stat_result | None) -> int:
+    """The mode to create a temporary file with that will replace a file like ``like``."""
+    if like is None:
+        return 0o666  # a new file: as the umask says
+    if (like.st_uid, like.st_gid) == (os.geteuid(), os.getegid()):
+        return like.st_mode & 0o777  # it comes out as ours, whom the mode already lets in
+    # Private until it has the owner and mode it copies: the content may be secret.
+    return 0o600
+
+
+def _owner_and_mode(st: os.stat_result) -> tuple[int, int, int]:
+    return st.st_uid, st.st_gid, st.st_mode & 0o7777
 
 
 def _keep_owner_and_mode(fd: int, st: os.stat_result) -> None:
