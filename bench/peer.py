@@ -160,7 +160,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                 etcd, etcd_url = start_etcd(base)
                 await fill_etcd(etcd_url)
             # Peers take turns per row: a shared machine's load then falls on both alike.
-            for op in ("get", "put"):
+            for op in args.ops:
                 for connections in args.connections:
                     if etcd is not None:
                         rows.append(
@@ -229,6 +229,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per row (default 10)")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 64], help="default: 1 64")
+    parser.add_argument(
+        "--ops", nargs="+", choices=("get", "put"), default=["get", "put"], help="default: both"
+    )
     parser.add_argument("--no-etcd", action="store_true", help="measure clusterd alone")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args()
