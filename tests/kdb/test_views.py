@@ -54,6 +54,14 @@ def test_a_view_is_remembered_and_shows_a_write_made_through_the_same_kdb(kdb: K
     assert snapshot(before) == frozen
 
 
+def test_the_views_of_many_single_keys_read_in_turn_are_all_remembered(kdb: KDB) -> None:
+    # A client reading 100 keys one by one, over and over (as the REST benchmark does).
+    parents = [f"user:/app/s{i // 10}/k{i}" for i in range(100)]
+    first = [kdb.view(parent) for parent in parents]
+    again = [kdb.view(parent) for parent in parents]
+    assert all(view is seen for view, seen in zip(again, first, strict=True))
+
+
 def test_a_view_shows_a_write_another_process_made(kdb: KDB, tmp_path: Path) -> None:
     before = kdb.view("user:/app/s5")
     env = {**os.environ, "KDB_ROOT": str(tmp_path / "root"), "HOME": str(tmp_path / "home")}

@@ -40,7 +40,9 @@ _WILDCARD_PARTS = ("_", "#")
 _GLOB_CHARACTERS = ("*", "?", "[")
 # Views are remembered for the parents read last, while they hold this many keys in all
 # (a view shares its keys with the KDB: it costs its own index, about 100 bytes a key).
-_VIEWS_KEPT = 16
+# Enough parents for clients that read many single keys in turn: with 16, a get of each of
+# 64 keys in turn rebuilt its view every time (docs/benchmarks.md, issue 10 item 1).
+_VIEWS_KEPT = 256
 _VIEW_KEYS_KEPT = 250_000
 # What a view depends on besides its mounts' files: the proc:/ keys held in memory.
 _PROC = "proc"
