@@ -1,8 +1,8 @@
 """Serving requests: each runs on the KDB worker, and what it changed becomes events.
 
 A `get` of one key (depth 0) is answered on the event loop instead when the worker is idle:
-it reads the KDB's remembered view, and skipping the two hand-overs between threads was a
-fifth of elektrad's share of a REST get (docs/benchmarks.md, issue 10 item 1).
+it reads the KDB's remembered view without the two hand-overs between threads, which took
+more of elektrad's time than the read itself (docs/benchmarks.md, issue 10 item 1, the get path).
 """
 
 from __future__ import annotations
