@@ -62,6 +62,14 @@ def test_the_views_of_many_single_keys_read_in_turn_are_all_remembered(kdb: KDB)
     assert all(view is seen for view, seen in zip(again, first, strict=True))
 
 
+def test_the_kdb_tells_which_views_it_remembers(kdb: KDB) -> None:
+    assert not kdb.remembers("user:/app/s1")
+    kdb.view("user:/app/s1")
+    assert kdb.remembers("user:/app/s1") and kdb.remembers("user:/app/s1/")  # any spelling
+    assert not kdb.remembers("user:/app/s2")
+    assert not kdb.remembers("bogus:/app")  # not a valid name: nothing remembered
+
+
 def test_a_view_shows_a_write_another_process_made(kdb: KDB, tmp_path: Path) -> None:
     before = kdb.view("user:/app/s5")
     env = {**os.environ, "KDB_ROOT": str(tmp_path / "root"), "HOME": str(tmp_path / "home")}

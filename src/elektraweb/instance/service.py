@@ -1,7 +1,7 @@
 """Serving requests: each runs on the KDB worker, and what it changed becomes events.
 
-A `get` of one key (depth 0) is answered on the event loop instead when the worker is idle:
-it reads the KDB's remembered view without the two hand-overs between threads, which took
+A `get` of one key (depth 0) whose view the KDB remembers is answered on the event loop instead
+when the worker is idle: it reads that view without the two hand-overs between threads, which took
 more of elektrad's time than the read itself (docs/benchmarks.md, issue 10 item 1, the get path).
 """
 
@@ -23,10 +23,16 @@ from elektraweb.wire.messages import ErrorCode, RemoteError, Reply, Request
 _NOT_READ = object()
 
 
-def _reads_one_key(request: Request) -> bool:
-    """A `get` without `depth`: its work is bounded by the key's listing (`ls_limit`), small
-    enough for the event loop."""
-    return request.op == "get" and not request.args.get("depth")
+def _reads_remembered_key(host: Host, request: Request) -> bool:
+    """A `get` without `depth` of a key whose view the KDB remembers: no file to parse, and
+    the rest is bounded by the key's listing (`ls_limit`), small enough for the event loop."""
+    key = request.args.get("key")
+    return (
+        request.op == "get"
+        and not request.args.get("depth")
+        and isinstance(key, str)
+        and host.kdb.remembers(key)
+    )
 
 
 class InstanceService:
@@ -47,7 +53,8 @@ class InstanceService:
         self.announced_events: dict[str, Any] | None = None
 
     async def __call__(self, request: Request) -> Reply:
-        result: Any = self._read_here(request) if _reads_one_key(request) else _NOT_READ
+        reads_here = _reads_remembered_key(self._host, request)
+        result: Any = self._read_here(request) if reads_here else _NOT_READ
         if result is _NOT_READ:
             result = await self._submit(request)
         if callable(result):  # what an operation left to do off the worker

@@ -78,8 +78,7 @@ class KDBWorker:
             if taken:
                 with self._lock:
                     self._held = False
-                    if self._jobs:
-                        self._wake.notify()
+                    self._wake.notify()  # a job or the shutdown may have come meanwhile
 
     async def _submit(self, function: Callable[..., Any], item: Any, batched: bool) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()

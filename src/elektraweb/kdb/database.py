@@ -18,7 +18,7 @@ from pathlib import Path
 
 from elektraweb.kdb import files, names
 from elektraweb.kdb.backend import Backend, StagedWrite
-from elektraweb.kdb.errors import INTERFACE, KDBError, MountError
+from elektraweb.kdb.errors import INTERFACE, InvalidNameError, KDBError, MountError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import (
@@ -198,6 +198,14 @@ class KDB:
         ]
         return self._assemble(found, self._spec_regions(table, namespace, parts), parts,
                               with_proc=namespace in ("proc", names.CASCADING))
+
+    def remembers(self, parent: str) -> bool:
+        """Whether a view of ``parent`` is remembered, so that ``view`` costs a ``stat`` per
+        file (unless a file changed since). False for a name that is not valid."""
+        try:
+            return names.canonical(parent) in self._views
+        except InvalidNameError:
+            return False
 
     def _spec_regions(
         self, table: MountTable, namespace: str, parts: tuple[str, ...]
