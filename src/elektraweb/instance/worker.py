@@ -78,7 +78,10 @@ class KDBWorker:
             if taken:
                 with self._lock:
                     self._held = False
-                    self._wake.notify()  # a job or the shutdown may have come meanwhile
+                    # Only then: waking the idle thread after every read would cost the
+                    # hand-over that holding saves.
+                    if self._jobs or self._closing:
+                        self._wake.notify()
 
     async def _submit(self, function: Callable[..., Any], item: Any, batched: bool) -> Any:
         future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
