@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/peer.py                       # 10 s per row, 1 and 64 connections
     .venv/bin/python bench/peer.py --seconds 3           # a quick run
+    .venv/bin/python bench/peer.py --ops put             # puts only
 
 Needs wrk and etcd on PATH; they are benchmark tools only, so `make install` leaves them out:
 
@@ -243,9 +244,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per row (default 10)")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 64], help="default: 1 64")
-    parser.add_argument(
-        "--ops", nargs="+", choices=("get", "put"), default=["get", "put"], help="default: both"
-    )
+    parser.add_argument("--ops", nargs="+", choices=("get", "put"), default=["get", "put"],
+                        help="default: get put")
     parser.add_argument("--no-etcd", action="store_true", help="measure clusterd alone")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args()
