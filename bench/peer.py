@@ -18,7 +18,9 @@ etcd's rows use its JSON gateway (POST /v3/kv/range and /v3/kv/put), clusterd's
 ``GET/PUT /api/instances/<id>/kdb/<key>`` with ``Authorization: Bearer``.
 
 Each row also has the CPU time the peer's processes spent per request (clusterd's: clusterd
-and its elektrad together), which tells what limits a rate on a shared machine.
+and its elektrad together), which tells what limits a rate on a shared machine, and the time
+their threads spent runnable but waiting for a core (the kernel's schedstat run delay): on a
+loaded machine that wait, not the work, can be most of a request's latency.
 
 Aims (issue 10, item 1): clusterd at least 1.0x etcd's requests per second with 64
 connections and at least 0.5x with one. Prints the table and writes bench/results/peer.json.
@@ -63,6 +65,7 @@ class Row:
     average_ms: float
     requests: int
     cpu_us: float  # CPU time of the peer's processes (clusterd: with its elektrad) per request
+    waited_us: float  # time their threads waited for a core per request
 
 
 def parse_wrk(output: str) -> tuple[float, float, int]:
@@ -91,6 +94,13 @@ async def wrk(url: str, connections: int, seconds: float, *script_args: str) -> 
     return text
 
 
+def waited_seconds(pid: int) -> float:
+    """How long the threads of process `pid` were runnable but not running, in all."""
+    return sum(
+        int(stat.read_text().split()[1]) for stat in Path(f"/proc/{pid}/task").glob("*/schedstat")
+    ) / 1e9
+
+
 async def measure(
     peer: str,
     pids: list[int],
@@ -101,13 +111,16 @@ async def measure(
     *extra: str,
 ) -> Row:
     cpu_before = sum(cpu_seconds(pid) for pid in pids)
+    waited_before = sum(waited_seconds(pid) for pid in pids)
     output = await wrk(url, connections, args.seconds, peer, op, str(KEYS), *extra)
     rate, average, count = parse_wrk(output)
     cpu_us = (sum(cpu_seconds(pid) for pid in pids) - cpu_before) / count * 1e6
-    row = Row(peer, op, connections, rate, average, count, cpu_us)
+    waited_us = (sum(waited_seconds(pid) for pid in pids) - waited_before) / count * 1e6
+    row = Row(peer, op, connections, rate, average, count, cpu_us, waited_us)
     print(
         f"  {peer:9}{op:4}{connections:4} connections: {rate:8.0f}/s  "
-        f"average {average:7.2f} ms  CPU {cpu_us:6.0f} us per request",
+        f"average {average:7.2f} ms  CPU {cpu_us:6.0f} us, waited for a core {waited_us:6.0f} us"
+        " per request",
         flush=True,
     )
     return row
@@ -202,7 +215,7 @@ def print_report(report: dict[str, Any]) -> None:
     rows = {(row["peer"], row["op"], row["connections"]): row for row in report["rows"]}
     print(
         f"{'load':26}{'etcd req/s':>12}{'clusterd req/s':>16}{'(avg ms)':>10}{'ratio':>7}"
-        f"{'CPU us/req etcd':>17}{'clusterd':>10}  aim"
+        f"{'CPU us/req etcd':>17}{'clusterd':>10}{'waited us/req etcd':>20}{'clusterd':>10}  aim"
     )
     for (peer, op, connections), row in rows.items():
         if peer != "clusterd":
@@ -217,7 +230,8 @@ def print_report(report: dict[str, Any]) -> None:
             f"{etcd['per_second'] if etcd else float('nan'):>12,.0f}"
             f"{row['per_second']:>16,.0f}{row['average_ms']:>10.2f}"
             f"{ratio['ratio'] if ratio else float('nan'):>7.2f}"
-            f"{etcd['cpu_us'] if etcd else float('nan'):>17.0f}{row['cpu_us']:>10.0f}  "
+            f"{etcd['cpu_us'] if etcd else float('nan'):>17.0f}{row['cpu_us']:>10.0f}"
+            f"{etcd['waited_us'] if etcd else float('nan'):>20.0f}{row['waited_us']:>10.0f}  "
             + (
                 ""
                 if ratio is None or ratio["aim"] is None

@@ -54,6 +54,22 @@ def test_a_view_is_remembered_and_shows_a_write_made_through_the_same_kdb(kdb: K
     assert snapshot(before) == frozen
 
 
+def test_the_views_of_many_single_keys_read_in_turn_are_all_remembered(kdb: KDB) -> None:
+    # A client reading 100 keys one by one, over and over (as the REST benchmark does).
+    parents = [f"user:/app/s{i // 10}/k{i}" for i in range(100)]
+    first = [kdb.view(parent) for parent in parents]
+    again = [kdb.view(parent) for parent in parents]
+    assert all(view is seen for view, seen in zip(again, first, strict=True))
+
+
+def test_the_kdb_tells_which_views_it_remembers(kdb: KDB) -> None:
+    assert not kdb.remembers("user:/app/s1")
+    kdb.view("user:/app/s1")
+    assert kdb.remembers("user:/app/s1") and kdb.remembers("user:/app/s1/")  # any spelling
+    assert not kdb.remembers("user:/app/s2")
+    assert not kdb.remembers("bogus:/app")  # not a valid name: nothing remembered
+
+
 def test_a_view_shows_a_write_another_process_made(kdb: KDB, tmp_path: Path) -> None:
     before = kdb.view("user:/app/s5")
     env = {**os.environ, "KDB_ROOT": str(tmp_path / "root"), "HOME": str(tmp_path / "home")}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from elektraweb import daemon_log
 from elektraweb.cli.search_options import add_search_options, search_limits
 from elektraweb.cluster.config import (
     ADMIN_PASSWORD_ENV,
@@ -233,11 +233,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "--replica-id needs --database postgresql://...: replicas share a PostgreSQL"
             " database, a SQLite file serves one clusterd"
         )
-    logging.basicConfig(
-        level=options.log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    daemon_log.configure(options.log_level)
     try:
         asyncio.run(serve(config))
     except (OSError, ValueError, DatabaseUnavailable) as error:

@@ -17,7 +17,6 @@ import logging
 import os
 import shutil
 import signal
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
@@ -26,6 +25,7 @@ from pathlib import Path
 import zmq
 import zmq.asyncio
 
+from elektraweb import daemon_log
 from elektraweb.cluster.http.connections import raise_descriptor_limit
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.instance.config import announced_events, read_allowed_keys
@@ -199,9 +199,7 @@ async def serve(
 
 def run(count: int, allow_keys: Sequence[str], out: Path, *, log_level: str = "WARNING") -> int:
     """`elektra-web fleet`: the exit code."""
-    logging.basicConfig(
-        level=log_level, stream=sys.stderr, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    daemon_log.configure(log_level)
     try:
         asyncio.run(serve(count, allow_keys, out, say=lambda line: print(line, flush=True)))
     except (OSError, ValueError, zmq.ZMQError) as error:

@@ -10,11 +10,11 @@ import asyncio
 import logging
 import signal
 import socket
-import sys
 
 import zmq
 import zmq.asyncio
 
+from elektraweb import daemon_log
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.instance.config import Config, announced_events
 from elektraweb.instance.context import Host
@@ -117,11 +117,7 @@ class Server:
 
 def serve(config: Config, *, log_level: str = "INFO") -> int:
     """Run elektrad in the foreground until SIGTERM or SIGINT; returns the exit code."""
-    logging.basicConfig(
-        level=log_level,
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    daemon_log.configure(log_level)
     server = Server(config)
 
     async def main() -> None:

@@ -1,4 +1,9 @@
-"""Serving requests: each runs on the KDB worker, and what it changed becomes events."""
+"""Serving requests: each runs on the KDB worker, and what it changed becomes events.
+
+A `get` of one key (depth 0) whose view the KDB remembers is answered on the event loop instead
+when the worker is idle: it reads that view without the two hand-overs between threads, which took
+more of elektrad's time than the read itself (docs/benchmarks.md, issue 10 item 1, the get path).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +19,20 @@ from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb.search import SearchThread
 from elektraweb.operations.result import OperationResult
 from elektraweb.wire.messages import ErrorCode, RemoteError, Reply, Request
+
+_NOT_READ = object()
+
+
+def _reads_remembered_key(host: Host, request: Request) -> bool:
+    """A `get` without `depth` of a key whose view the KDB remembers: no file to parse, and
+    the rest is bounded by the key's listing (`ls_limit`), small enough for the event loop."""
+    key = request.args.get("key")
+    return (
+        request.op == "get"
+        and not request.args.get("depth")
+        and isinstance(key, str)
+        and host.kdb.remembers(key)
+    )
 
 
 class InstanceService:
@@ -34,11 +53,10 @@ class InstanceService:
         self.announced_events: dict[str, Any] | None = None
 
     async def __call__(self, request: Request) -> Reply:
-        # Batched: requests waiting together cost the worker one hand-over, not one each.
-        if request.op == "set" and not is_preview(request):
-            result = await self._worker.run_batched(self._execute_sets, request)
-        else:
-            result = await self._worker.run_batched(self._execute_each, request)
+        reads_here = _reads_remembered_key(self._host, request)
+        result: Any = self._read_here(request) if reads_here else _NOT_READ
+        if result is _NOT_READ:
+            result = await self._submit(request)
         if callable(result):  # what an operation left to do off the worker
             result = await self._searches.run(result)
         # Publish before replying: a stop that waits for requests then loses no event.
@@ -46,6 +64,24 @@ class InstanceService:
         if request.op == "version" and self.announced_events is not None:
             result = {**result, "events": self.announced_events}
         return Reply(result)
+
+    async def _submit(self, request: Request) -> Any:
+        # Batched: requests waiting together cost the worker one hand-over, not one each.
+        if request.op == "set" and not is_preview(request):
+            return await self._worker.run_batched(self._execute_sets, request)
+        return await self._worker.run_batched(self._execute_each, request)
+
+    def _read_here(self, request: Request) -> Any:
+        """The read's result, run on this thread while the worker is idle; `_NOT_READ` if it
+        is busy. Every write answered before has been applied, so the read sees it; a read
+        arriving during a write waits behind it in the queue as before."""
+        with self._worker.hold() as held:
+            if not held:
+                return _NOT_READ
+            (result,) = self._execute_each([request])
+        if isinstance(result, Exception):
+            raise result
+        return result
 
     def _execute_each(self, requests: list[Request]) -> list[object]:
         results: list[object] = []

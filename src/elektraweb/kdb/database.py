@@ -18,7 +18,7 @@ from pathlib import Path
 
 from elektraweb.kdb import files, names
 from elektraweb.kdb.backend import Backend, StagedWrite
-from elektraweb.kdb.errors import INTERFACE, KDBError, MountError
+from elektraweb.kdb.errors import INTERFACE, InvalidNameError, KDBError, MountError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import (
@@ -40,7 +40,9 @@ _WILDCARD_PARTS = ("_", "#")
 _GLOB_CHARACTERS = ("*", "?", "[")
 # Views are remembered for the parents read last, while they hold this many keys in all
 # (a view shares its keys with the KDB: it costs its own index, about 100 bytes a key).
-_VIEWS_KEPT = 16
+# Enough parents for clients that read many single keys in turn: with 16, a get of each of
+# 64 keys in turn rebuilt its view every time (docs/benchmarks.md, issue 10 item 1).
+_VIEWS_KEPT = 256
 _VIEW_KEYS_KEPT = 250_000
 # What a view depends on besides its mounts' files: the proc:/ keys held in memory.
 _PROC = "proc"
@@ -206,6 +208,14 @@ class KDB:
         ]
         return self._assemble(found, self._spec_regions(table, namespace, parts), parts,
                               with_proc=namespace in ("proc", names.CASCADING))
+
+    def remembers(self, parent: str) -> bool:
+        """Whether a view of ``parent`` is remembered, so that ``view`` costs a ``stat`` per
+        file (unless a file changed since). False for a name that is not valid."""
+        try:
+            return names.canonical(parent) in self._views
+        except InvalidNameError:
+            return False
 
     def _spec_regions(
         self, table: MountTable, namespace: str, parts: tuple[str, ...]

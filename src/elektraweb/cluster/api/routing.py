@@ -65,20 +65,31 @@ class Route:
         return [match[1] for match in _PARAMETER.finditer(self.path)]
 
 
+def _first_segment(path: str) -> str:
+    """The segment after `/api/` (`instances` of `/api/instances/1/kdb/a`)."""
+    return path.split("/", 3)[2] if path.startswith("/api/") else ""
+
+
 class Router:
     def __init__(self, routes: Sequence[Route]) -> None:
         self.routes = tuple(routes)
+        # The routes a request may match, in order: those of its method and its first segment
+        # (a literal in every route). Trying all ~80 patterns in turn cost a get ~25 matches.
+        self._candidates: dict[tuple[str, str], tuple[Route, ...]] = {}
+        for route in self.routes:
+            segment = _first_segment(route.path)
+            if "{" in segment:
+                raise ValueError(f"route {route.path}: its first segment must be literal")
+            key = (route.method, segment)
+            self._candidates[key] = (*self._candidates.get(key, ()), route)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         """The route for `method` and `path` and its path parameters; 404 or 405 otherwise."""
-        allowed: list[str] = []
-        for route in self.routes:
+        for route in self._candidates.get((method, _first_segment(path)), ()):
             found = route.pattern.fullmatch(path)
-            if found is None:
-                continue
-            if route.method == method:
+            if found is not None:
                 return route, found.groupdict()
-            allowed.append(route.method)
+        allowed = [route.method for route in self.routes if route.pattern.fullmatch(path)]
         if allowed:
             raise MethodNotAllowed(
                 f"{method} is not allowed on {path}; allowed: {', '.join(allowed)}",

@@ -46,9 +46,12 @@ _Middleware = Callable[[web.Request], Awaitable[web.StreamResponse]]
 access_log = logging.getLogger("elektraweb.cluster.access")
 
 
+_BODY_TYPES = ("application/json", "text/plain")
+
+
 async def _read_body(request: web.Request) -> JSON:
     content_type = request.content_type
-    if content_type in ("application/json", "text/plain"):
+    if content_type in _BODY_TYPES:
         json_input.check_charset(request.charset)
         data = await request.read()
         if content_type == "text/plain":
@@ -66,7 +69,10 @@ def _write(request: web.Request, response: ApiResponse, session_seconds: int) ->
         written = web.Response(status=204)
     else:
         written = web.json_response(response.body, status=response.status)
-    written.headers.update(response.headers)
+    if response.headers:
+        written.headers.update(response.headers)
+    if response.session_token is None and not response.end_session:
+        return written
     cookie: dict[str, Any] = {
         "path": "/",
         "httponly": True,
@@ -77,7 +83,7 @@ def _write(request: web.Request, response: ApiResponse, session_seconds: int) ->
         written.set_cookie(
             SESSION_COOKIE, response.session_token, max_age=session_seconds, **cookie
         )
-    elif response.end_session:
+    else:
         written.del_cookie(SESSION_COOKIE, **cookie)
     return written
 
@@ -108,8 +114,11 @@ class RestAdapter:
                 code="csrf",
             )
         try:
-            async with asyncio.timeout(self._body_timeout):
-                body = await _read_body(request)
+            if request.body_exists or request.content_type in _BODY_TYPES:
+                async with asyncio.timeout(self._body_timeout):
+                    body = await _read_body(request)
+            else:  # nothing to wait for (most gets): no deadline to set
+                body = None
         except TimeoutError:
             # The rest of the body would never come: answer, and do not keep the connection.
             refused = RequestTimeout(f"request body not received within {self._body_timeout:g} s")
