@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, WSMessage, WSMsgType, web
 
 from elektraweb.cluster.http.zws import MessageAssembler, ZwsProtocolError
 from elektraweb.cluster.principals import Principal
@@ -35,34 +35,30 @@ class ZwsConnection:
         self.principal = principal
         self.ended = asyncio.Event()
         """Set by the handler when it stops reading: the WebSocket is closed."""
-        self._close_asked: asyncio.Future[tuple[int, bytes]] = (
-            asyncio.get_running_loop().create_future()
-        )
+        self._close_asked: tuple[int, bytes] | None = None
+        self._receiving: asyncio.Task[object] | None = None
+        """The handler's task while it waits for the peer's next message."""
 
     def ask_to_close(self, code: int, reason: bytes) -> None:
         """Have the handler close with `code` and `reason`; the first close asked for wins."""
-        if not self._close_asked.done():
-            self._close_asked.set_result((code, reason))
+        if self._close_asked is not None:
+            return
+        self._close_asked = (code, reason)
+        if self._receiving is not None:
+            # Wakes the handler from its wait for a message (see `_receive`); a handler busy
+            # elsewhere sees the request before it reads again.
+            self._receiving.cancel()
 
     async def messages(self, assembler: MessageAssembler) -> AsyncIterator[list[bytes]]:
-        """The peer's ZeroMQ messages until it closes or a close is asked for (then made);
-        raises ZwsProtocolError on a violation."""
+        """The peer's ZeroMQ messages until it closes, or until a close is asked for (which is
+        then made); raises ZwsProtocolError on a violation."""
         while True:
-            receiving = asyncio.ensure_future(self.ws.receive())
-            try:
-                await asyncio.wait(
-                    (receiving, self._close_asked), return_when=asyncio.FIRST_COMPLETED
-                )
-            except asyncio.CancelledError:
-                receiving.cancel()
-                raise
-            if self._close_asked.done():
-                # The receive must have ended before the close, which then reads the answer.
-                receiving.cancel()
-                await asyncio.gather(receiving, return_exceptions=True)
-                await self.close(*self._close_asked.result())
+            if self._close_asked is not None:
+                await self.close(*self._close_asked)
                 return
-            ws_message = receiving.result()
+            ws_message = await self._receive()
+            if ws_message is None:
+                continue  # a close was asked for
             if ws_message.type is WSMsgType.BINARY:
                 message = assembler.feed(ws_message.data)
                 if message is not None:
@@ -77,6 +73,24 @@ class ZwsConnection:
                 return
             elif ws_message.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
                 return
+
+    async def _receive(self) -> WSMessage | None:
+        """The next WebSocket message, or None when a close is asked for meanwhile.
+
+        `ask_to_close` cancels the wait; only here, so the cancellation always lands in
+        `receive()`, which then leaves any message it had for the close to read and drop."""
+        task = asyncio.current_task()
+        assert task is not None
+        self._receiving = task
+        try:
+            return await self.ws.receive()
+        except asyncio.CancelledError:
+            # Cancelled by shutdown as well: that cancellation goes on.
+            if self._close_asked is None or task.uncancel() > 0:
+                raise
+            return None
+        finally:
+            self._receiving = None
 
     async def close(self, code: int, reason: bytes) -> None:
         """Close with code and reason, from the handler; cut the TCP link if the peer does not
