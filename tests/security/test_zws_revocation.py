@@ -157,9 +157,10 @@ async def test_losing_credentials_closes_open_sockets_and_refuses_their_writes(
 
 
 async def test_a_client_that_reads_late_still_gets_the_policy_close(stack: Stack) -> None:
-    """Seen under load: clusterd shut the TCP link right after its close frame. A write the
-    client sent before reading that frame then met a reset, and the client lost the 1008 that
-    was still unread in its socket. Here the client stops reading until it has written."""
+    """Seen under load as close code None: clusterd shut the TCP link right after its close
+    frame, without waiting for the client's answer. A write the client sent before reading
+    that frame met a reset, which lost the 1008 still unread in the client's socket. Here the
+    client stops reading until it has written, as a busy browser tab does."""
     status, token = await stack.eve("POST", "/api/tokens", {"name": "script"})
     assert status == 201, token
     query = f"?token={token['token']}"
@@ -170,7 +171,8 @@ async def test_a_client_that_reads_late_still_gets_the_policy_close(stack: Stack
     transport.pause_reading()
 
     await delete_user(stack, token)
-    # The events socket closing shows clusterd has closed `requests` too (one check does both).
+    # The events socket's close shows clusterd has sent its close on `requests` too: one check
+    # of the credentials wakes both handlers, and each sends its close frame when it wakes.
     assert (await replies_until_closed(events))[1] == WSCloseCode.POLICY_VIOLATION
     await requests.send(b"2", json.dumps(write(stack, "6666")).encode())
     transport.resume_reading()
