@@ -154,3 +154,30 @@ async def test_losing_credentials_closes_open_sockets_and_refuses_their_writes(
         await again.ws.close()
     assert await stack.value() == "9090"
     await admin_socket.ws.close()
+
+
+async def test_a_client_that_reads_late_still_gets_the_policy_close(stack: Stack) -> None:
+    """Seen under load as close code None: clusterd shut the TCP link right after its close
+    frame, without waiting for the client's answer. A write the client sent before reading
+    that frame met a reset, which lost the 1008 still unread in the client's socket. Here the
+    client stops reading until it has written, as a busy browser tab does."""
+    status, token = await stack.eve("POST", "/api/tokens", {"name": "script"})
+    assert status == 201, token
+    query = f"?token={token['token']}"
+    requests = await open_zws(stack.eve.session, f"/zmq{query}")
+    events = await open_zws(stack.eve.session, f"/zmq/events{query}")
+    # A busy browser tab: clusterd's close of `requests` stays in the kernel, unread.
+    transport = requests.transport()
+    transport.pause_reading()
+
+    await delete_user(stack, token)
+    # The events socket's close shows clusterd has sent its close on `requests` too: one check
+    # of the credentials wakes both handlers, and each sends its close frame when it wakes.
+    assert (await replies_until_closed(events))[1] == WSCloseCode.POLICY_VIOLATION
+    await requests.send(b"2", json.dumps(write(stack, "6666")).encode())
+    transport.resume_reading()
+
+    statuses, code = await replies_until_closed(requests)
+    assert code == WSCloseCode.POLICY_VIOLATION, stack.clusterd.log()[-6000:]
+    assert statuses == []
+    assert await stack.value() is None

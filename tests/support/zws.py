@@ -20,6 +20,13 @@ class ZwsClient:
         self.ws = ws
         self._frames: list[bytes] = []  # kept across calls, so a timeout loses no frame
 
+    def transport(self) -> asyncio.Transport:
+        """The TCP transport under the WebSocket (aiohttp has no public way to it), e.g. to
+        stop reading as a busy client does."""
+        connection = self.ws._response.connection
+        assert connection is not None and connection.transport is not None, "not connected"
+        return connection.transport
+
     async def send(self, *frames: bytes) -> None:
         for data in encode_message(frames):
             await self.ws.send_bytes(data)

@@ -26,7 +26,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
 from typing import Protocol
 
-from aiohttp import WSCloseCode, WSMsgType, web
+from aiohttp import WSCloseCode, web
 
 from elektraweb.cluster.api.errors import ApiError, BadRequest, Forbidden, Unauthorized
 from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
@@ -41,6 +41,7 @@ from elektraweb.cluster.http.zws import (
     encode_message,
     parse_subscription,
 )
+from elektraweb.cluster.http.zws_connection import CLOSE_SECONDS, ZwsConnection
 from elektraweb.cluster.principals import Principal
 from elektraweb.cluster.services import SERVICES, Extension
 from elektraweb.wire.json_value import JSON, Encodable
@@ -61,8 +62,6 @@ MAX_SUBSCRIPTION_BYTES = 4096
 """Largest subscription message on `/zmq/events`: the 0x01/0x00 byte plus the prefix."""
 HEARTBEAT_SECONDS = 30.0
 """WebSocket ping interval; a peer that misses the pong is disconnected."""
-CLOSE_SECONDS = 5.0
-"""How long a close may wait on a peer that does not read before the TCP link is cut."""
 RECHECK_SECONDS = 5.0
 """Open connections' credentials are checked at least this often, without any change
 announced: sessions expire, and another program may change the database."""
@@ -96,13 +95,13 @@ class ZwsEndpoints:
         self._authenticate = authenticate
         self._origin_allowed = origin_allowed
         self._hub = hub
-        self._open: dict[web.WebSocketResponse, tuple[web.Request, Principal]] = {}
+        self._open: set[ZwsConnection] = set()
         self._credentials_changed = asyncio.Event()
 
     async def router(self, request: web.Request) -> web.StreamResponse:
         """`/zmq`: answer each request message with a reply carrying the same envelope."""
         principal = await self._admit(request)
-        ws = await self._accept(request, principal, MAX_MESSAGE_BYTES)
+        connection = await self._accept(request, principal, MAX_MESSAGE_BYTES)
         send_lock = asyncio.Lock()
         slots = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
         in_flight: set[asyncio.Task[None]] = set()
@@ -112,30 +111,28 @@ class ZwsEndpoints:
             slots.release()
 
         try:
-            async for message in _messages(ws, MessageAssembler()):
+            async for message in connection.messages(MessageAssembler()):
                 envelope, fields = _split_request(message)
                 await slots.acquire()
-                task = asyncio.create_task(
-                    self._answer(ws, request, send_lock, principal, envelope, fields)
-                )
+                task = asyncio.create_task(self._answer(connection, send_lock, envelope, fields))
                 in_flight.add(task)
                 task.add_done_callback(finished)
         except ZwsProtocolError as error:
-            await self._refuse_peer(ws, request, principal, error)
+            await self._refuse_peer(connection, error)
         finally:
+            self._forget(connection)
             await _finish(in_flight)
-            self._open.pop(ws, None)
-        return ws
+        return connection.ws
 
     async def events(self, request: web.Request) -> web.StreamResponse:
         """`/zmq/events`: follow the peer's subscriptions and forward matching events."""
         principal = await self._admit(request)
         with self._hub.subscribe() as subscription:
-            ws = await self._accept(request, principal, MAX_SUBSCRIPTION_BYTES)
-            forwarder = asyncio.create_task(self._forward(ws, request, subscription))
+            connection = await self._accept(request, principal, MAX_SUBSCRIPTION_BYTES)
+            forwarder = asyncio.create_task(self._forward(connection, subscription))
             try:
                 assembler = MessageAssembler(max_message_bytes=MAX_SUBSCRIPTION_BYTES)
-                async for message in _messages(ws, assembler):
+                async for message in connection.messages(assembler):
                     change = parse_subscription(message)
                     if not change.subscribe:
                         subscription.unsubscribe(change.prefix)
@@ -147,14 +144,14 @@ class ZwsEndpoints:
                     else:
                         subscription.subscribe(change.prefix)
             except ZwsProtocolError as error:
-                await self._refuse_peer(ws, request, principal, error)
+                await self._refuse_peer(connection, error)
             finally:
-                # Ending the subscription lets the forwarder finish on its own, so a close it
-                # has begun (1001) is not cut short.
+                # Ending the subscription lets the forwarder finish on its own rather than be
+                # cancelled in the middle of sending an event.
+                self._forget(connection)
                 subscription.close()
                 await _finish({forwarder}, timeout=CLOSE_SECONDS)
-                self._open.pop(ws, None)
-        return ws
+        return connection.ws
 
     def credentials_changed(self) -> None:
         """Some user, session or token changed: check every open connection's credentials.
@@ -183,33 +180,25 @@ class ZwsEndpoints:
 
     async def _recheck(self) -> None:
         checks = [
-            (ws, request, principal, await self._authenticate(request))
-            for ws, (request, principal) in list(self._open.items())
+            (connection, await self._authenticate(connection.request))
+            for connection in list(self._open)
         ]
-        await asyncio.gather(
-            *(
-                self._end_for(ws, request, principal, current)
-                for ws, request, principal, current in checks
-                if current != principal
-            )
-        )
+        for connection, current in checks:
+            if current != connection.principal and connection in self._open:
+                self._end_for(connection, current)
 
-    async def _end_for(
-        self,
-        ws: web.WebSocketResponse,
-        request: web.Request,
-        principal: Principal,
-        current: Principal | None,
-    ) -> None:
+    def _end_for(self, connection: ZwsConnection, current: Principal | None) -> None:
         """Close a connection whose principal is now `current` (None: credentials gone)."""
+        principal = connection.principal
         if current is None:
             reason = "session ended or credentials revoked; log in again"
         else:
             reason = f"role changed from {principal.role} to {current.role}; reconnect"
-        log.info("zws %s: closing connection of %s: %s", request.path, principal.user, reason)
-        self._open.pop(ws, None)
+        path = connection.request.path
+        log.info("zws %s: closing connection of %s: %s", path, principal.user, reason)
+        self._open.discard(connection)
         error = ZwsProtocolError(WSCloseCode.POLICY_VIOLATION, reason)
-        await _close(ws, request, error.close_code, error.close_reason)
+        connection.ask_to_close(error.close_code, error.close_reason)
 
     async def disconnect(self, matches: Callable[[Principal], bool], reason: str) -> int:
         """Close every connection whose principal matches, at once (changes of credentials
@@ -217,21 +206,19 @@ class ZwsEndpoints:
 
         Returns how many were closed; they end with close code 1008 and `reason`.
         """
-        chosen = [(ws, request) for ws, (request, p) in self._open.items() if matches(p)]
         error = ZwsProtocolError(WSCloseCode.POLICY_VIOLATION, reason)
-        await asyncio.gather(
-            *(_close(ws, request, error.close_code, error.close_reason) for ws, request in chosen)
-        )
+        chosen = [c for c in self._open if matches(c.principal)]
+        await _closed(chosen, error.close_code, error.close_reason)
         return len(chosen)
 
     async def close_all(self, app: web.Application | None = None) -> None:
         """Close every connection with 1001 (going away); an `on_shutdown` handler."""
-        await asyncio.gather(
-            *(
-                _close(ws, request, WSCloseCode.GOING_AWAY, b"server shutting down")
-                for ws, (request, _) in list(self._open.items())
-            )
-        )
+        await _closed(list(self._open), WSCloseCode.GOING_AWAY, b"server shutting down")
+
+    def _forget(self, connection: ZwsConnection) -> None:
+        """The handler has stopped reading: its WebSocket is closed."""
+        self._open.discard(connection)
+        connection.ended.set()
 
     async def _admit(self, request: web.Request) -> Principal:
         # Origin first: a foreign page learns nothing, not even whether its cookie is valid.
@@ -251,7 +238,7 @@ class ZwsEndpoints:
 
     async def _accept(
         self, request: web.Request, principal: Principal, max_message_bytes: int
-    ) -> web.WebSocketResponse:
+    ) -> ZwsConnection:
         ws = web.WebSocketResponse(
             protocols=(SUBPROTOCOL,),
             heartbeat=HEARTBEAT_SECONDS,
@@ -270,21 +257,21 @@ class ZwsEndpoints:
                 BadRequest(f"the client must offer the WebSocket subprotocol {SUBPROTOCOL}"),
             )
         await ws.prepare(request)
-        self._open[ws] = (request, principal)
+        connection = ZwsConnection(ws, request, principal)
+        self._open.add(connection)
         log.debug("zws %s connected: %s", request.path, principal.user)
         # Our routing id goes first, as ZWS 2.0 asks; clusterd has none, so it is empty.
         await _send(ws, [b""])
-        return ws
+        return connection
 
     async def _answer(
         self,
-        ws: web.WebSocketResponse,
-        request: web.Request,
+        connection: ZwsConnection,
         send_lock: asyncio.Lock,
-        principal: Principal,
         envelope: Sequence[bytes],
         fields: dict[str, JSON],
     ) -> None:
+        request, principal = connection.request, connection.principal
         started = time.perf_counter()
         method, path = fields.get("method"), fields.get("path")
         # Authorised against the current state, not the one of the upgrade.
@@ -310,13 +297,11 @@ class ZwsEndpoints:
             (time.perf_counter() - started) * 1000,
         )
         async with send_lock:
-            await _send(ws, [*envelope, reply])
-        if current != principal and ws in self._open:
-            await self._end_for(ws, request, principal, current)
+            await _send(connection.ws, [*envelope, reply])
+        if current != principal and connection in self._open:
+            self._end_for(connection, current)
 
-    async def _forward(
-        self, ws: web.WebSocketResponse, request: web.Request, subscription: Subscription
-    ) -> None:
+    async def _forward(self, connection: ZwsConnection, subscription: Subscription) -> None:
         """Send events until the hub closes (1001); a peer that fell behind is sent `resync`
         by the hub instead of what it missed."""
         try:
@@ -324,32 +309,26 @@ class ZwsEndpoints:
                 if event.topic == RESYNC_TOPIC:
                     log.warning(
                         "zws events: %s fell behind; %d events dropped, told to resync",
-                        request.remote,
+                        connection.request.remote,
                         event.data["dropped"],
                     )
-                await _send(ws, [event.topic_bytes, event.payload])
+                await _send(connection.ws, [event.topic_bytes, event.payload])
         except Exception:
             log.exception("zws events: sending failed")
-            await _close(ws, request, WSCloseCode.INTERNAL_ERROR, b"server error")
+            connection.ask_to_close(WSCloseCode.INTERNAL_ERROR, b"server error")
             return
         # The hub closed, or this connection is ending and closed its subscription.
-        await _close(ws, request, WSCloseCode.GOING_AWAY, b"event hub closed")
+        connection.ask_to_close(WSCloseCode.GOING_AWAY, b"event hub closed")
 
-    async def _refuse_peer(
-        self,
-        ws: web.WebSocketResponse,
-        request: web.Request,
-        principal: Principal,
-        error: ZwsProtocolError,
-    ) -> None:
+    async def _refuse_peer(self, connection: ZwsConnection, error: ZwsProtocolError) -> None:
         log.warning(
             "zws %s: closing connection of %s (%d): %s",
-            request.path,
-            principal.user,
+            connection.request.path,
+            connection.principal.user,
             error.close_code,
             error.reason,
         )
-        await _close(ws, request, error.close_code, error.close_reason)
+        await connection.close(error.close_code, error.close_reason)
 
 
 ZWS_ENDPOINTS = web.AppKey("zws_endpoints", ZwsEndpoints)
@@ -392,25 +371,6 @@ def zws_extension(hub: EventHub) -> Extension:
         app[SERVICES].credentials.on_change(app[ZWS_ENDPOINTS].credentials_changed)
 
     return extend
-
-
-async def _messages(
-    ws: web.WebSocketResponse, assembler: MessageAssembler
-) -> AsyncIterator[list[bytes]]:
-    """The peer's ZeroMQ messages until it closes; raises ZwsProtocolError on a violation."""
-    async for ws_message in ws:
-        if ws_message.type is WSMsgType.BINARY:
-            message = assembler.feed(ws_message.data)
-            if message is not None:
-                yield message
-        elif ws_message.type is WSMsgType.TEXT:
-            raise ZwsProtocolError(
-                WSCloseCode.UNSUPPORTED_DATA, "text message; ZWS frames are binary messages"
-            )
-        elif ws_message.type is WSMsgType.ERROR:
-            # aiohttp has closed the connection already (e.g. 1009 for an oversized frame).
-            log.warning("zws connection closed by the server: %s", ws_message.data)
-            return
 
 
 def _split_request(message: list[bytes]) -> tuple[list[bytes], dict[str, JSON]]:
@@ -464,20 +424,11 @@ async def _send(ws: web.WebSocketResponse, frames: Sequence[bytes]) -> None:
         log.debug("zws peer went away before a message could be sent")
 
 
-async def _close(ws: web.WebSocketResponse, request: web.Request, code: int, reason: bytes) -> None:
-    """Close with code and reason; cut the TCP link if the peer does not let that through."""
-    try:
-        async with asyncio.timeout(CLOSE_SECONDS):
-            await ws.close(code=code, message=reason)
-    except TimeoutError:
-        log.warning(
-            "zws %s: no answer to the close (%d) within %g s; cutting the connection",
-            request.path,
-            code,
-            CLOSE_SECONDS,
-        )
-        if request.transport is not None:
-            request.transport.abort()
+async def _closed(connections: Collection[ZwsConnection], code: int, reason: bytes) -> None:
+    """Have the connections' handlers close them, and wait until they have."""
+    for connection in connections:
+        connection.ask_to_close(code, reason)
+    await asyncio.gather(*(connection.ended.wait() for connection in connections))
 
 
 async def _finish(tasks: Collection[asyncio.Task[None]], timeout: float | None = None) -> None:
