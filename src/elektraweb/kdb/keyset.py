@@ -19,7 +19,9 @@ _ABOVE_ALL = b"\xff"
 # time), or a filter.
 _FEW_CHANGES = 32
 # A set searched more often than this computes all its sort keys (a search of a plain list
-# runs in C); before, each search computes only those it looks at (about log2 n).
+# runs in C); before, each search computes only those it looks at (about log2 n). So, too,
+# a deferred set looked up more often than this builds all its keys; before, each lookup
+# builds only the key it finds.
 _LAZY_SEARCHES = 64
 
 
@@ -43,6 +45,11 @@ class KeySource(Protocol):
     def below(self, parts: tuple[str, ...]) -> KeySource | None:
         """The source of the keys at or below ``parts``, which lie below ``self.parts``;
         None if there are none."""
+        ...
+
+    def find(self, name: str, parts: tuple[str, ...]) -> Key | None:
+        """The key of the canonical ``name`` (whose ``parts`` lie at or below
+        ``self.parts``), building as few keys as it can."""
         ...
 
 
@@ -96,6 +103,7 @@ class KeySet:
 
     __slots__ = (
         "_added", "_by_name", "_in_order", "_lazy_searches", "_loan", "_sort_keys", "_source",
+        "_source_lookups",
     )
 
     _by_name: dict[str, Key]
@@ -104,6 +112,7 @@ class KeySet:
     def __init__(self, keys: Iterable[Key] = ()) -> None:
         # Keys not built yet (see ``deferred``); None: the keys are those below.
         self._source: KeySource | None = None
+        self._source_lookups = 0  # lookups answered by the source (see ``_LAZY_SEARCHES``)
         self._by_name = {}
         self._in_order = None
         # The sort keys of ``_order`` (a key's name is fixed while it is in a set), each
@@ -183,8 +192,8 @@ class KeySet:
         """``key`` (one of this set's, or one just removed) as the caller may change it: a
         shared key is copied, and the copy takes its place in the set."""
         mine = None if self._loan is None else self._loan.copy_of(key)
-        if mine is None:
-            return key
+        if mine is None or self._source is not None:  # a deferred set takes the loan's copy
+            return key if mine is None else mine  # when it is built (``_settled``, ``_own``)
         if self._keys.get(key.name) is key:
             self._keys[key.name] = mine
             if self._order is not None:
@@ -252,6 +261,17 @@ class KeySet:
         return None if key is None else self._own(key)
 
     def _find(self, name: str) -> Key | None:
+        source = self._source
+        if source is not None and self._source_lookups < _LAZY_SEARCHES:
+            self._source_lookups += 1
+            try:
+                canonical, namespace, parts = names.parse(name)
+            except ValueError:
+                return None
+            place = source.parts
+            if namespace != source.namespace or parts[: len(place)] != place:
+                return None
+            return source.find(canonical, parts)
         key = self._keys.get(name)
         if key is None:
             try:

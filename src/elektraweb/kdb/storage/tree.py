@@ -153,20 +153,34 @@ class TreeKeys:
         return built
 
     def below(self, parts: tuple[str, ...]) -> TreeKeys | None:
+        node = self._node_at(parts)
+        return None if node is _ABSENT else TreeKeys(self._walk, node, parts, None, self._made)
+
+    def find(self, name: str, parts: tuple[str, ...]) -> Key | None:
+        node = self._node_at(parts)
+        if node is _ABSENT or (isinstance(node, dict) and node):
+            return None  # no such node, or a mapping with members: it has no key of its own
+        return TreeKeys(self._walk, node, parts, None, self._made).keys().get(name)
+
+    def _node_at(self, parts: tuple[str, ...]) -> object:
+        """The node at ``parts`` (at or below ``self.parts``), or ``_ABSENT``."""
         node = self._node
         for part in parts[len(self.parts):]:
             if isinstance(node, dict):
                 if part not in node:
-                    return None
+                    return _ABSENT
                 node = node[part]
             elif isinstance(node, list):
                 index = names.array_index(part)
                 if index is None or index >= len(node):
-                    return None
+                    return _ABSENT
                 node = node[index]
             else:
-                return None
-        return TreeKeys(self._walk, node, parts, None, self._made)
+                return _ABSENT
+        return node
+
+
+_ABSENT = object()
 
 
 class _Walk:
