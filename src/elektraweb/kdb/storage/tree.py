@@ -290,7 +290,13 @@ class _Walk:
 
 
 def _only_text(mapping: dict[object, object]) -> bool:
-    return not mapping or set(map(type, mapping.values())) == {str}
+    """Whether every value of ``mapping`` is a ``str``: joining them is one call in C that
+    fails on any other value (faster than collecting their types)."""
+    try:
+        "".join(mapping.values())  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return True
 
 
 def _may_name_an_index(mapping: dict[object, object]) -> bool:
