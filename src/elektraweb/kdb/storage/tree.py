@@ -112,7 +112,7 @@ def deferred_keys_from_tree(
     """
     walk = _Walk(mountpoint, format_name, scalar_text, _string_part)
     walk.hash_names = hash_names
-    count = walk.count(root, walk.mountpoint, True)
+    count = walk.count(root, walk.root_parts, True)
     return KeySet.deferred(TreeKeys(walk, root, walk.root_parts, count, {}))
 
 
@@ -129,21 +129,20 @@ class TreeKeys:
 
     def __len__(self) -> int:
         if self._count is None:
-            self._count = self._walk.count(self._node, self._name(), self._is_root())
+            self._count = self._walk.count(self._node, self.parts, self._is_root())
         return self._count
 
     def _is_root(self) -> bool:
         return self.parts == self._walk.root_parts
 
-    def _name(self) -> str:
-        return self._walk.mountpoint if self._is_root() else names.join(self.namespace, self.parts)
 
     def keys(self) -> dict[str, Key]:
         built = self._built
         if built is None:
             built = {}
             with collector.paused():
-                self._walk.visit(self._node, self._name(), self.parts, self._is_root(), built)
+                self._walk.visit(self._node, self._walk.name_at(self.parts), self.parts,
+                                 self._is_root(), built)
                 made = self._made
                 if made:  # keys another source of the document built already are the same
                     for name in built.keys() & made.keys():
@@ -263,29 +262,37 @@ class _Walk:
         elif not (is_root and node is None):
             found[name] = self.named(name, parts, self.text(node, name))
 
-    def count(self, node: object, name: str, is_root: bool) -> int:
-        """How many keys ``visit`` adds for ``node``, raising what it would raise; a mapping
-        of plain names and text values costs no work per member."""
+    def name_at(self, parts: tuple[str, ...]) -> str:
+        return self.mountpoint if parts == self.root_parts else names.join(self.namespace, parts)
+
+    def count(self, node: object, parts: tuple[str, ...], is_root: bool) -> int:
+        """How many keys ``visit`` adds for the node at ``parts`` of a document of ``str``
+        member names, raising what it would raise: a mapping of text values costs no work
+        per member, and a name is made only to be named in an error."""
         if is_root and not self.root_parts:  # names right below a namespace's root are checked
             found: dict[str, Key] = {}  # as names (``named``): build them (a rare mount)
-            self.visit(node, name, (), True, found)
+            self.visit(node, self.mountpoint, (), True, found)
             return len(found)
         if isinstance(node, dict):
             keys = 0 if node or is_root else 1
-            if _only_text(node) and not (self.hash_names and _may_name_an_index(node)):
+            checked = self.hash_names and _may_name_an_index(node)
+            if not checked and _only_text(node):
                 return keys + len(node)  # a key per member, and no name to refuse
-            prefix = prefix_below(name)
-            for raw, child in node.items():
-                member_name = prefix + self.escaped_part(self.part_named(raw, name), name)
-                keys += 1 if type(child) is str else self.count(child, member_name, False)
+            for part, child in node.items():
+                if checked:  # refused as ``visit`` refuses it
+                    name = self.name_at(parts)
+                    self.escaped_part(self.part_named(part, name), name)
+                keys += 1 if type(child) is str else self.count(child, (*parts, part), False)
             return keys
         if isinstance(node, list):
-            prefix = prefix_below(name)
-            return 1 + sum(self.count(child, prefix + names.array_part(index), False)
+            return 1 + sum(self.count(child, (*parts, names.array_part(index)), False)
                            for index, child in enumerate(node))  # fmt: skip
         if is_root and node is None:
             return 0
-        self.text(node, name)
+        try:
+            self.text_of(node)
+        except TypeError:
+            self.text(node, self.name_at(parts))  # raises, naming the key
         return 1
 
 
