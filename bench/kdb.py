@@ -21,7 +21,8 @@ For every format and size it mounts one file holding N keys (``user:/bench/secti
   for every format; peer: the fastest plain parser of the format itself (json.loads,
   tomllib, PyYAML's CSafeLoader, configparser), which keeps no layout
 - read:      our storage module turning the same bytes into keys (get_cold/read is the
-  overhead of the KDB layer itself: stat, hash, sidecar, spec, copies)
+  overhead of the KDB layer itself: stat, hash, sidecar, spec, copies); JSON's read checks
+  the document and leaves building the keys to their first use (get_iterate counts it)
 - process:   ``kdb get`` of one key as a whole process (if the CLI is installed)
 
 Then, as whole processes (wall time, best of ``--repeat``; peak RSS from ``wait4``), next to
