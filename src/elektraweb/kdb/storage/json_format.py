@@ -401,8 +401,8 @@ class JsonFormat:
                 f"JSON: line {error.lineno}, column {error.colno}: {error.msg}") from None
         except _Refused as error:
             raise ResourceError(f"JSON: {error}") from None
-        # A member name starting with '#' holds '#' or '\\u0023' (each a search in C for a
-        # rare character; searching '"#' would stop at every quote).
+        # A member name starting with '#' is written with '#' or its escape, backslash-u0023
+        # (each a search in C for a rare character; '"#' would stop at every quote).
         hash_names = "#" in text or "\\u0023" in text
         keys = deferred_keys_from_tree(root, mountpoint, "JSON", hash_names=hash_names)
         return Document(keys, _Original(data))

@@ -135,7 +135,6 @@ class TreeKeys:
     def _is_root(self) -> bool:
         return self.parts == self._walk.root_parts
 
-
     def keys(self) -> dict[str, Key]:
         built = self._built
         if built is None:
