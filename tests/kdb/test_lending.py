@@ -253,3 +253,24 @@ def test_a_change_made_before_the_keys_are_built_is_stored_and_nothing_else(
     fresh = KDB(kdb.paths).get(PARENT)
     assert fresh.lookup(f"{PARENT}/db/host").value == "db.example.org"  # type: ignore[union-attr]
     assert len(fresh) == len(keys)
+
+
+def test_sets_made_of_a_get_before_its_keys_are_built_hand_out_the_same_keys(
+    tmp_path: Path,
+) -> None:
+    """Iterating a get whose keys are not built yet builds them as its own (not shared keys
+    and a copy of each); the sets made of it before then hand out those very keys."""
+    kdb = json_kdb(tmp_path, own_metadata=False)
+    keys = kdb.get(PARENT)
+    part = keys.below(f"{PARENT}/db")  # made before anything was built
+    mine = KeySet(keys)
+    looked_up = keys.lookup(f"{PARENT}/log/level")
+    by_name = {key.name: key for key in keys}  # builds ``keys``, its lookup's key kept
+    assert by_name[f"{PARENT}/log/level"] is looked_up
+    for key in part:
+        assert by_name[key.name] is key
+        key.value = "changed through the part"
+    assert keys.lookup(f"{PARENT}/db/host").value == "changed through the part"  # type: ignore[union-attr]
+    assert all(by_name[key.name] is key for key in mine)
+    assert snapshot(kdb.view(PARENT)) == snapshot(KDB(kdb.paths).get(PARENT))
+    assert kdb.view(PARENT).lookup(f"{PARENT}/db/host").value == "localhost"  # type: ignore[union-attr]

@@ -52,6 +52,10 @@ class KeySource(Protocol):
         ``self.parts``), building as few keys as it can."""
         ...
 
+    def fresh(self) -> dict[str, Key]:
+        """Every key as ``keys`` has them, but new Key objects that nothing else holds."""
+        ...
+
 
 class _Loan:
     """Keys a family of KeySets shares with a set that never changes (a KDB view), and the
@@ -159,6 +163,20 @@ class KeySet:
         assert source is not None
         built = source.keys()  # the source's own dict: this set changes a copy of it
         self._by_name, self._in_order = dict(built), list(built.values())
+
+    def _build_own(self) -> None:
+        """Build a lent deferred set that is iterated (which hands out every key, so copies
+        every shared one) as keys of its own: one Key per key, not a shared one and a copy.
+        They are its loan's copies from now on, so that the other sets of the family hand
+        out the same ones; copies the family handed out before stay the keys it holds."""
+        source, loan = self._source, self._loan
+        assert source is not None and loan is not None
+        own, copies = source.fresh(), loan.copies
+        for name in own.keys() & copies.keys():
+            own[name] = copies[name]
+        copies.update(own)
+        self._source, self._loan = None, None
+        self._by_name, self._in_order = own, list(own.values())
 
     @classmethod
     def ordered(cls, keys: dict[str, Key]) -> KeySet:
@@ -368,6 +386,8 @@ class KeySet:
         return search(range(len(order)), sort_key, lo, hi, key=sort_key_at)
 
     def __iter__(self) -> Iterator[Key]:
+        if self._source is not None and self._loan is not None:
+            self._build_own()
         order = self._merge_added()
         return iter(order) if self._loan is None else self._handing_out(order, self._loan)
 

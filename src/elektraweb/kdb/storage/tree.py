@@ -135,13 +135,18 @@ class TreeKeys:
     def _is_root(self) -> bool:
         return self.parts == self._walk.root_parts
 
+    def fresh(self) -> dict[str, Key]:
+        built: dict[str, Key] = {}
+        with collector.paused():
+            self._walk.visit(self._node, self._walk.name_at(self.parts), self.parts,
+                             self._is_root(), built)
+        return built
+
     def keys(self) -> dict[str, Key]:
         built = self._built
         if built is None:
-            built = {}
+            built = self.fresh()
             with collector.paused():
-                self._walk.visit(self._node, self._walk.name_at(self.parts), self.parts,
-                                 self._is_root(), built)
                 made = self._made
                 if made:  # keys another source of the document built already are the same
                     for name in built.keys() & made.keys():
