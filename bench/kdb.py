@@ -8,6 +8,8 @@ For every format and size it mounts one file holding N keys (``user:/bench/secti
 100 keys per section) and measures, best of a few runs:
 
 - get_cold:  a fresh KDB reading and parsing the whole file (``kdb.get("user:/bench")``)
+- get_iterate: the same, then reading every key's value: what a consumer of all keys pays
+  (a get may leave building its keys to their first use: this row counts them)
 - get_warm:  the same get again on the KDB that already read it (the elektrad case)
 - get_one:   one key from the already loaded KDB (mean over many gets)
 - set_one:   set after changing one key; set_all: set after changing every key
@@ -19,7 +21,8 @@ For every format and size it mounts one file holding N keys (``user:/bench/secti
   for every format; peer: the fastest plain parser of the format itself (json.loads,
   tomllib, PyYAML's CSafeLoader, configparser), which keeps no layout
 - read:      our storage module turning the same bytes into keys (get_cold/read is the
-  overhead of the KDB layer itself: stat, hash, sidecar, spec, copies)
+  overhead of the KDB layer itself: stat, hash, sidecar, spec, copies); JSON's read checks
+  the document and leaves building the keys to their first use (get_iterate counts it)
 - process:   ``kdb get`` of one key as a whole process (if the CLI is installed)
 
 Then, as whole processes (wall time, best of ``--repeat``; peak RSS from ``wait4``), next to
@@ -149,6 +152,11 @@ def peer(fmt: str) -> Callable[[bytes], object] | None:
 
         return parse_ini
     return None
+
+
+def read_every_value(keys: KeySet) -> int:
+    """Look at every key of ``keys`` (its value), as a consumer of all of them does."""
+    return sum(key.value is not None for key in keys)
 
 
 def as_json(size: int) -> bytes:
@@ -313,6 +321,7 @@ def measure(
             "peer": None if plain is None else best_of(lambda: plain(data), repeat),
             "read": best_of(lambda: storage.read(data, PARENT), repeat),
             "get_cold": best_of(lambda: KDB(paths).get(PARENT), repeat),
+            "get_iterate": best_of(lambda: read_every_value(KDB(paths).get(PARENT)), repeat),
         }
         warm = KDB(paths)
         warm.get(PARENT)
@@ -351,6 +360,8 @@ def measure(
         result["cold_over_parse"] = cold / float(result["parse"] or 1)
         result["cold_over_read"] = cold / float(result["read"] or 1)
         result["cold_over_json"] = cold / float(result["json_loads"] or 1)
+        result["iterate_over_json"] = (
+            float(result["get_iterate"] or 0) / float(result["json_loads"] or 1))
         result["read_over_json"] = float(result["read"] or 0) / float(result["json_loads"] or 1)
         result["set_over_json"] = float(result["set_one"] or 0) / float(result["json_loads"] or 1)
         return result
@@ -369,6 +380,8 @@ COLUMNS = (
     ("cold_over_read", "cold/read", "{:.2f}"),
     ("read_over_json", "read/json.loads", "{:.1f}"),
     ("cold_over_json", "cold/json.loads", "{:.1f}"),
+    ("get_iterate", "get+iterate ms", "ms"),
+    ("iterate_over_json", "get+iterate/json.loads", "{:.1f}"),
     ("set_over_json", "set one/json.loads", "{:.1f}"),
     ("get_warm", "get warm ms", "ms"),
     ("get_one", "get one µs", "us"),

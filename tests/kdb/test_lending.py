@@ -33,9 +33,10 @@ def snapshot(keys: KeySet) -> Snapshot:
     return [(key.name, key.value, dict(key.meta)) for key in keys]
 
 
-def json_kdb(root: Path) -> KDB:
-    """A KDB with ``DOCUMENT`` in a JSON file at ``PARENT``, and a key with metadata of its
-    own (kept in the sidecar)."""
+def json_kdb(root: Path, own_metadata: bool = True) -> KDB:
+    """A KDB with ``DOCUMENT`` in a JSON file at ``PARENT``, and with ``own_metadata`` a key
+    with metadata of its own (kept in the sidecar). Without, a get lends keys not built yet
+    (``KeySet.deferred``): the file's document, whose keys are built when first looked into."""
     paths = Paths.from_environ({"KDB_ROOT": str(root / "root"), "HOME": str(root / "home")},
                                cwd=root)  # fmt: skip
     kdb = KDB(paths)
@@ -43,15 +44,17 @@ def json_kdb(root: Path) -> KDB:
     file = kdb.file_of(PARENT)
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text(json.dumps(DOCUMENT, indent=2))
+    if not own_metadata:
+        return kdb
     keys = kdb.get(PARENT)
     keys.lookup(f"{PARENT}/name").meta["description"] = "shown in the title"  # type: ignore[union-attr]
     kdb.set(keys, PARENT)
     return kdb
 
 
-@pytest.fixture
-def kdb(tmp_path: Path) -> KDB:
-    return json_kdb(tmp_path)
+@pytest.fixture(params=[True, False], ids=["sidecar", "deferred"])
+def kdb(tmp_path: Path, request: pytest.FixtureRequest) -> KDB:
+    return json_kdb(tmp_path, own_metadata=request.param)
 
 
 def on_disk(kdb: KDB) -> bytes:
@@ -142,21 +145,25 @@ CHANGES: list[Callable[[KeySet], KeySet]] = [
 def test_what_a_caller_does_to_its_keys_reaches_neither_the_next_get_nor_the_file(
     kdb: KDB, change: Callable[[KeySet], KeySet]
 ) -> None:
-    before, data = snapshot(kdb.get(PARENT)), on_disk(kdb)
-    changed = change(kdb.get(PARENT))
+    data = on_disk(kdb)
+    changed = change(kdb.get(PARENT))  # the first get: a deferred set's keys not built yet
+    before = snapshot(KDB(kdb.paths).get(PARENT))
     assert snapshot(changed) != before
     assert snapshot(kdb.get(PARENT)) == before
     assert snapshot(kdb.view(PARENT)) == before
     assert on_disk(kdb) == data
 
 
-@settings(max_examples=25, deadline=None)
-@given(st.lists(st.sampled_from(CHANGES), min_size=1, max_size=4))
-def test_property_no_sequence_of_changes_leaks(changes: list[Callable[[KeySet], KeySet]]) -> None:
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.sampled_from(CHANGES), min_size=1, max_size=4), st.booleans())
+def test_property_no_sequence_of_changes_leaks(
+    changes: list[Callable[[KeySet], KeySet]], own_metadata: bool
+) -> None:
     with tempfile.TemporaryDirectory(prefix="lending-") as directory:
-        kdb = json_kdb(Path(directory))
-        before, data = snapshot(kdb.get(PARENT)), on_disk(kdb)
+        kdb = json_kdb(Path(directory), own_metadata)
+        data = on_disk(kdb)
         got = kdb.get(PARENT)
+        before = snapshot(KDB(kdb.paths).get(PARENT))
         for change in changes:
             change(got)
             assert snapshot(kdb.get(PARENT)) == before
@@ -226,3 +233,44 @@ def test_a_key_without_metadata_gets_a_dict_of_its_own_when_used() -> None:
     assert duplicate.meta == {"type": "long"}
     assert key == Key("user:/a", "1", {"check/type": "string"})
     assert Key("user:/a", "1").same_content(Key("user:/a", "1", {}))
+
+
+def test_a_change_made_before_the_keys_are_built_is_stored_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    kdb = json_kdb(tmp_path, own_metadata=False)
+    keys = kdb.get(PARENT)
+    host = keys.lookup(f"{PARENT}/db/host")  # built alone, the set's other keys are not
+    assert host is not None and host.value == "localhost"
+    host.value = "db.example.org"
+    assert keys.lookup(f"{PARENT}/db/host") is host
+    assert kdb.view(PARENT).lookup(f"{PARENT}/db/host").value == "localhost"  # type: ignore[union-attr]
+    assert [key for key in keys if key.name == host.name] == [host]
+    kdb.set(keys, PARENT)
+    expected = json.loads(json.dumps(DOCUMENT))
+    expected["db"]["host"] = "db.example.org"
+    assert json.loads(on_disk(kdb)) == expected
+    fresh = KDB(kdb.paths).get(PARENT)
+    assert fresh.lookup(f"{PARENT}/db/host").value == "db.example.org"  # type: ignore[union-attr]
+    assert len(fresh) == len(keys)
+
+
+def test_sets_made_of_a_get_before_its_keys_are_built_hand_out_the_same_keys(
+    tmp_path: Path,
+) -> None:
+    """Iterating a get whose keys are not built yet builds them as its own (not shared keys
+    and a copy of each); the sets made of it before then hand out those very keys."""
+    kdb = json_kdb(tmp_path, own_metadata=False)
+    keys = kdb.get(PARENT)
+    part = keys.below(f"{PARENT}/db")  # made before anything was built
+    mine = KeySet(keys)
+    looked_up = keys.lookup(f"{PARENT}/log/level")
+    by_name = {key.name: key for key in keys}  # builds ``keys``, its lookup's key kept
+    assert by_name[f"{PARENT}/log/level"] is looked_up
+    for key in part:
+        assert by_name[key.name] is key
+        key.value = "changed through the part"
+    assert keys.lookup(f"{PARENT}/db/host").value == "changed through the part"  # type: ignore[union-attr]
+    assert all(by_name[key.name] is key for key in mine)
+    assert snapshot(kdb.view(PARENT)) == snapshot(KDB(kdb.paths).get(PARENT))
+    assert kdb.view(PARENT).lookup(f"{PARENT}/db/host").value == "localhost"  # type: ignore[union-attr]

@@ -8,11 +8,10 @@ set without touching the disk until the database commits.
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from elektraweb.kdb import files, names, removal_record
+from elektraweb.kdb import collector, files, names, removal_record
 from elektraweb.kdb.errors import ConflictError, KDBError, ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -100,7 +99,7 @@ class Backend:
         return self._parse(fmt, data, path)
 
     def _parse(self, fmt: StorageFormat, data: bytes, path: Path) -> Document:
-        with self._reading(fmt, path), _collector_paused():
+        with self._reading(fmt, path), collector.paused():
             return fmt.read(data, self.mount.name)
 
     @contextlib.contextmanager
@@ -286,25 +285,6 @@ class StagedWrite:
         if self._record is not None:
             self._record.discard()
         self._staged, self._record = [], None
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Hold back Python's cyclic garbage collector while a file's keys are built.
-
-    Building a key allocates objects that all survive, and every 700 allocations the
-    collector runs; in a process that already holds many objects (a daemon, a second big
-    file) its full passes over all of them cost more than the parse itself. What a read
-    leaves as cyclic garbage is collected at the next run after it.
-    """
-    if not gc.isenabled():
-        yield
-        return
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _holds(state: files.FileState | None, data: bytes) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
 from operator import attrgetter
-from typing import cast
+from typing import Protocol, cast
 
 from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
@@ -19,21 +19,63 @@ _ABOVE_ALL = b"\xff"
 # time), or a filter.
 _FEW_CHANGES = 32
 # A set searched more often than this computes all its sort keys (a search of a plain list
-# runs in C); before, each search computes only those it looks at (about log2 n).
+# runs in C); before, each search computes only those it looks at (about log2 n). So, too,
+# a deferred set looked up more often than this builds all its keys; before, each lookup
+# builds only the key it finds.
 _LAZY_SEARCHES = 64
+
+
+class KeySource(Protocol):
+    """Keys not built yet, such as a JSON file's parsed document: what a deferred KeySet
+    holds until it is first looked into (see :meth:`KeySet.deferred`)."""
+
+    namespace: str
+    parts: tuple[str, ...]  # every key of the source lies at or below this place
+
+    def __len__(self) -> int:
+        """How many keys :meth:`keys` builds."""
+        ...
+
+    def keys(self) -> dict[str, Key]:
+        """Every key by name, in libelektra's order: built on the first call, the same dict
+        (which nobody changes) on later ones. Every source of one document hands out the
+        same Key object for a name."""
+        ...
+
+    def below(self, parts: tuple[str, ...]) -> KeySource | None:
+        """The source of the keys at or below ``parts``, which lie below ``self.parts``;
+        None if there are none."""
+        ...
+
+    def find(self, name: str, parts: tuple[str, ...]) -> Key | None:
+        """The key of the canonical ``name`` (whose ``parts`` lie at or below
+        ``self.parts``), building as few keys as it can."""
+        ...
+
+    def fresh(self) -> dict[str, Key]:
+        """Every key as ``keys`` has them, but new Key objects that nothing else holds."""
+        ...
 
 
 class _Loan:
     """Keys a family of KeySets shares with a set that never changes (a KDB view), and the
     copies of them the family has handed out: every set of the family (a ``lend`` and the
     sets made of it by ``below``, ``cut``, ``extend``) hands out the same copy of a key, as
-    sets that share their own keys hand out the same key."""
+    sets that share their own keys hand out the same key. The shared keys of a deferred set
+    are its source's, built when first asked for."""
 
-    __slots__ = ("copies", "originals")
+    __slots__ = ("_originals", "copies")
 
-    def __init__(self, originals: dict[str, Key]) -> None:
-        self.originals = originals
+    def __init__(self, originals: dict[str, Key] | KeySource) -> None:
+        self._originals = originals
         self.copies: dict[str, Key] = {}
+
+    @property
+    def originals(self) -> dict[str, Key]:
+        originals = self._originals
+        if not isinstance(originals, dict):
+            originals = self._originals = originals.keys()
+        return originals
 
     def copy_of(self, key: Key) -> Key | None:
         """The family's copy of ``key`` if it is an original, else None."""
@@ -57,13 +99,26 @@ class KeySet:
     that never changes (the KDB's view): it copies each such key the first time it hands it
     out (``lookup``, iteration, ``remove``, and the sets ``below``/``cut`` make), so its
     caller can change every key it is given and the shared originals never change.
+
+    A KeySet made by :meth:`deferred` holds a :class:`KeySource` instead of keys, and builds
+    them when it is first looked into; ``len``, ``lend``, ``below`` and taking the whole set
+    over (``KeySet(deferred)``, ``extend`` of an empty set) pass the source on unbuilt.
     """
 
-    __slots__ = ("_added", "_keys", "_lazy_searches", "_loan", "_order", "_sort_keys")
+    __slots__ = (
+        "_added", "_by_name", "_in_order", "_lazy_searches", "_loan", "_sort_keys", "_source",
+        "_source_lookups",
+    )
+
+    _by_name: dict[str, Key]
+    _in_order: list[Key] | None
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
-        self._keys: dict[str, Key] = {}
-        self._order: list[Key] | None = None
+        # Keys not built yet (see ``deferred``); None: the keys are those below.
+        self._source: KeySource | None = None
+        self._source_lookups = 0  # lookups answered by the source (see ``_LAZY_SEARCHES``)
+        self._by_name = {}
+        self._in_order = None
         # The sort keys of ``_order`` (a key's name is fixed while it is in a set), each
         # computed when a search first looks at it; None: none computed yet.
         self._sort_keys: list[names.SortKey | None] | None = None
@@ -73,6 +128,55 @@ class KeySet:
         # What this set shares with a set that never changes; None: it shares nothing.
         self._loan: _Loan | None = None
         self.extend(keys)
+
+    @classmethod
+    def deferred(cls, source: KeySource) -> KeySet:
+        """A KeySet of the keys ``source`` builds, built when the set is first looked into
+        (a format's read: a get of a whole file need not build a Key per value)."""
+        result = cls()
+        result._source = source
+        return result
+
+    # Every look into the keys goes through these two, which build a deferred set's keys.
+    @property
+    def _keys(self) -> dict[str, Key]:
+        if self._source is not None:
+            self._build()
+        return self._by_name
+
+    @_keys.setter
+    def _keys(self, keys: dict[str, Key]) -> None:
+        self._by_name = keys
+
+    @property
+    def _order(self) -> list[Key] | None:
+        if self._source is not None:
+            self._build()
+        return self._in_order
+
+    @_order.setter
+    def _order(self, order: list[Key] | None) -> None:
+        self._in_order = order
+
+    def _build(self) -> None:
+        source, self._source = self._source, None
+        assert source is not None
+        built = source.keys()  # the source's own dict: this set changes a copy of it
+        self._by_name, self._in_order = dict(built), list(built.values())
+
+    def _build_own(self) -> None:
+        """Build a lent deferred set that is iterated (which hands out every key, so copies
+        every shared one) as keys of its own: one Key per key, not a shared one and a copy.
+        They are its loan's copies from now on, so that the other sets of the family hand
+        out the same ones; copies the family handed out before stay the keys it holds."""
+        source, loan = self._source, self._loan
+        assert source is not None and loan is not None
+        own, copies = source.fresh(), loan.copies
+        for name in own.keys() & copies.keys():
+            own[name] = copies[name]
+        copies.update(own)
+        self._source, self._loan = None, None
+        self._by_name, self._in_order = own, list(own.values())
 
     @classmethod
     def ordered(cls, keys: dict[str, Key]) -> KeySet:
@@ -106,8 +210,8 @@ class KeySet:
         """``key`` (one of this set's, or one just removed) as the caller may change it: a
         shared key is copied, and the copy takes its place in the set."""
         mine = None if self._loan is None else self._loan.copy_of(key)
-        if mine is None:
-            return key
+        if mine is None or self._source is not None:  # a deferred set takes the loan's copy
+            return key if mine is None else mine  # when it is built (``_settled``, ``_own``)
         if self._keys.get(key.name) is key:
             self._keys[key.name] = mine
             if self._order is not None:
@@ -117,8 +221,13 @@ class KeySet:
     def lend(self) -> KeySet:
         """A KeySet of these keys for a caller to change as it likes, at the cost of copying
         two containers: each key is copied only when the new set first hands it out. This
-        set must never change afterwards (a KDB view)."""
+        set must never change afterwards (a KDB view). A deferred set lends its source,
+        unbuilt: the new set builds the source's keys, and lends them, when looked into."""
         result = KeySet()
+        if self._source is not None and self._loan is None:
+            result._source = self._source
+            result._loan = _Loan(self._source)
+            return result
         result._order = list(self._settled())
         result._sort_keys = None if self._sort_keys is None else list(self._sort_keys)
         result._lazy_searches = self._lazy_searches
@@ -130,11 +239,16 @@ class KeySet:
     def extend(self, keys: Iterable[Key]) -> None:
         """Add every key of ``keys``; another KeySet with none of these names is taken over
         in bulk (its keys are shared, not copied), which costs no per-key work."""
+        if isinstance(keys, KeySet | list) and not len(keys):
+            return  # nothing to add: a deferred set stays unbuilt
         if isinstance(keys, KeySet) and keys._loan is not None and keys._loan is not self._loan:
             if self._loan is None:
                 self._loan = keys._loan  # treating own keys as lent would only cost a copy
             else:  # keys of two loans: take those of ``keys`` as it hands them out
                 keys = list(keys)
+        if isinstance(keys, KeySet) and keys._source is not None and self._is_new():
+            self._source = keys._source  # the whole set, still unbuilt
+            return
         if not self._keys and self._order is None and isinstance(keys, list):
             # A new KeySet of a list (a format's read): no order to keep up yet, and a
             # later key replaces an earlier one of the same name, as ``add`` does.
@@ -155,11 +269,27 @@ class KeySet:
         for key in keys:
             self.add(key)
 
+    def _is_new(self) -> bool:
+        """Whether this set is empty and never held a key (nothing to build, sort or keep)."""
+        return (self._source is None and not self._by_name and self._in_order is None
+                and not self._added)  # fmt: skip
+
     def lookup(self, name: str) -> Key | None:
         key = self._find(name)
         return None if key is None else self._own(key)
 
     def _find(self, name: str) -> Key | None:
+        source = self._source
+        if source is not None and self._source_lookups < _LAZY_SEARCHES:
+            self._source_lookups += 1
+            try:
+                canonical, namespace, parts = names.parse(name)
+            except ValueError:
+                return None
+            place = source.parts
+            if namespace != source.namespace or parts[: len(place)] != place:
+                return None
+            return source.find(canonical, parts)
         key = self._keys.get(name)
         if key is None:
             try:
@@ -197,7 +327,8 @@ class KeySet:
             self._sort_keys, self._lazy_searches = None, 0
 
     def __len__(self) -> int:
-        return len(self._keys)
+        source = self._source
+        return len(self._by_name) if source is None else len(source)
 
     def _merge_added(self) -> list[Key]:
         order = self._order
@@ -255,6 +386,8 @@ class KeySet:
         return search(range(len(order)), sort_key, lo, hi, key=sort_key_at)
 
     def __iter__(self) -> Iterator[Key]:
+        if self._source is not None and self._loan is not None:
+            self._build_own()
         order = self._merge_added()
         return iter(order) if self._loan is None else self._handing_out(order, self._loan)
 
@@ -325,12 +458,31 @@ class KeySet:
 
     def below(self, name: str) -> KeySet:
         """A new KeySet with the key ``name`` (if present) and every key below it."""
+        if self._source is not None:
+            _, namespace, parts = names.parse(name)
+            return self._source_below(namespace, parts)
         return self._slice(*self._span_below(name))
 
     def below_parts(self, namespace: str, parts: tuple[str, ...]) -> KeySet:
         """As :meth:`below`, for a place that need not be a valid name itself: the keys
         below ``("",)`` (``user:/%/x``), though ``user:/%`` names no key."""
+        if self._source is not None:
+            return self._source_below(namespace, parts)
         return self._slice(*self._span_below_parts(namespace, parts))
+
+    def _source_below(self, namespace: str, parts: tuple[str, ...]) -> KeySet:
+        """``below`` of a deferred set: the part of its source, unbuilt."""
+        source = self._source
+        assert source is not None
+        result = KeySet()
+        result._loan = self._loan
+        if namespace != source.namespace:
+            return result
+        depth = min(len(parts), len(source.parts))
+        if parts[:depth] != source.parts[:depth]:
+            return result  # apart from the source's place: nothing
+        result._source = source if len(parts) <= depth else source.below(parts)
+        return result
 
     def cut(self, name: str) -> KeySet:
         """Remove and return the key ``name`` and everything below it."""

@@ -9,7 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from storage_documents import MOUNTPOINT, documents, expected_keys, strings
 
+from elektraweb.kdb import names
 from elektraweb.kdb.key import Key
+from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage import StorageFormat, get_format
 from elektraweb.kdb.storage.tree import child_name, typed_scalar
 
@@ -109,3 +111,77 @@ def test_property_read_keys_are_named_as_their_names_parse(
             parsed.namespace, parsed.parts, parsed.sort_key)
     assert [key.name for key in keys] == sorted(
         (key.name for key in keys), key=lambda name: Key(name).sort_key)
+
+
+def _snapshot(keys: KeySet) -> list[tuple[str, object, dict[str, str]]]:
+    return [(key.name, key.value, dict(key.meta)) for key in keys]
+
+
+def _answer(keys: KeySet, operation: str, name: str) -> object:
+    """What a caller sees of ``operation`` on ``keys`` at ``name`` (and what it leaves)."""
+    if operation == "lookup":
+        found = keys.lookup(name)
+        return None if found is None else (found.name, found.value, dict(found.meta))
+    if operation == "contains":
+        return name in keys
+    if operation == "below":
+        return _snapshot(keys.below(name))
+    if operation == "children":
+        return keys.children(name, None)
+    if operation == "cut":
+        return _snapshot(keys.cut(name))
+    if operation == "remove":
+        removed = keys.remove(name)
+        return None if removed is None else removed.name
+    if operation == "add":
+        keys.add(Key(name, "added"))
+        return None
+    if operation == "change":  # through a lookup: the set must show it afterwards
+        found = keys.lookup(name)
+        if found is not None:
+            found.value = "changed"
+        return None
+    return keys.names()
+
+
+OPERATIONS = ["lookup", "contains", "below", "children", "cut", "remove", "add", "change", "names"]
+
+
+@settings(max_examples=120, deadline=None)
+@given(document=documents(st.none() | strings), data=st.data())
+def test_property_a_json_read_deferred_behaves_as_its_keys_built(
+    document: dict[str, object], data: st.DataObject
+) -> None:
+    """A JSON read builds its keys only when they are first looked into (``KeySet.deferred``):
+    whatever a caller does first, and then, it sees what the keys built at once show."""
+    import json
+
+    built = expected_keys(document)
+    deferred = get_format("json").read(json.dumps(document).encode(), MOUNTPOINT).keys
+    assert len(deferred) == len(built)
+    known = built.names()
+    # Names of keys, of the levels above them (a mapping has no key of its own), and of none.
+    candidates = sorted({*known, *(names.parent(name) for name in known), MOUNTPOINT,
+                         "user:/", "system:/app", f"{MOUNTPOINT}/missing/#0", "/app"})
+    if data.draw(st.booleans(), label="first a part"):
+        place = data.draw(st.sampled_from(candidates), label="part")
+        built, deferred = built.below(place), deferred.below(place)
+        assert len(deferred) == len(built)
+    for _ in range(data.draw(st.integers(1, 6), label="steps")):
+        operation = data.draw(st.sampled_from(OPERATIONS), label="operation")
+        name = data.draw(st.sampled_from(candidates), label="name")
+        assert _answer(deferred, operation, name) == _answer(built, operation, name)
+        assert len(deferred) == len(built)
+    assert _snapshot(deferred) == _snapshot(built)
+
+
+def test_a_json_read_refuses_a_member_named_like_an_array_index_however_spelled() -> None:
+    """A read that builds no key still checks every member name: ``#0`` written with a JSON
+    escape, deep in the document, is refused as when written plainly."""
+    from elektraweb.kdb.errors import ResourceError
+
+    data = b'{"a": {"b": {"ok": "1", "\\u00230": "x"}}}'
+    with pytest.raises(ResourceError, match="'#0' below user:/app/a/b looks like an array index"):
+        get_format("json").read(data, MOUNTPOINT)
+    plain = get_format("json").read(b'{"a": {"#note": "x", "c": "#0"}}', MOUNTPOINT).keys
+    assert plain.names() == [f"{MOUNTPOINT}/a/#note", f"{MOUNTPOINT}/a/c"]

@@ -20,7 +20,7 @@ from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage import Document, decode_text, previous_state, splice
 from elektraweb.kdb.storage.reconcile import Reconciler
 from elektraweb.kdb.storage.splice import Block
-from elektraweb.kdb.storage.tree import keys_from_tree, scalar_text, typed_scalar
+from elektraweb.kdb.storage.tree import deferred_keys_from_tree, scalar_text, typed_scalar
 
 
 @dataclass(frozen=True)
@@ -391,7 +391,7 @@ class JsonFormat:
 
     def read(self, data: bytes, mountpoint: str) -> Document:
         text = decode_text(data, "JSON")
-        if not text.strip():
+        if not text or text.isspace():  # without copying a big text as ``strip`` would
             return Document(KeySet(), _Original(data))
         try:
             root = json.loads(text, object_pairs_hook=_unique_object,
@@ -401,7 +401,11 @@ class JsonFormat:
                 f"JSON: line {error.lineno}, column {error.colno}: {error.msg}") from None
         except _Refused as error:
             raise ResourceError(f"JSON: {error}") from None
-        return Document(keys_from_tree(root, mountpoint, "JSON"), _Original(data))
+        # A member name starting with '#' is written with '#' or its escape, backslash-u0023
+        # (each a search in C for a rare character; '"#' would stop at every quote).
+        hash_names = "#" in text or "\\u0023" in text
+        keys = deferred_keys_from_tree(root, mountpoint, "JSON", hash_names=hash_names)
+        return Document(keys, _Original(data))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
         original = previous_state(previous, _Original, "JSON")

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from datetime import date, datetime, time
 from operator import itemgetter
 
-from elektraweb.kdb import names
+from elektraweb.kdb import collector, names
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key, Value
 from elektraweb.kdb.keyset import KeySet
@@ -94,75 +94,226 @@ def keys_from_tree(
     them like their UTF-8 bytes), so the KeySet needs no sort: reading a big file costs
     about one Key object per value on top of the parser.
     """
-    mountpoint = names.canonical(mountpoint)
-    namespace = names.split(mountpoint)[0]
-    found: dict[str, Key] = {}  # by name, in order
-    new_key = Key.parsed
+    walk = _Walk(mountpoint, format_name, text_of, part_of)
+    found: dict[str, Key] = {}
+    walk.visit(root, walk.mountpoint, walk.root_parts, True, found)
+    return KeySet.ordered(found)
 
-    def add(key: Key) -> None:
-        found[key.name] = key
 
-    escape, plain = names.escape_part, _NEEDS_NO_ESCAPE.fullmatch
+def deferred_keys_from_tree(
+    root: object, mountpoint: str, format_name: str, *, hash_names: bool = True
+) -> KeySet:
+    """The keys ``keys_from_tree`` makes of a document of ``str`` member names and JSON's
+    scalars, as a deferred KeySet (``KeySet.deferred``): the document is checked now (a
+    malformed one raises as ``keys_from_tree`` does), its keys are built when first looked
+    into. ``root`` must never change afterwards (a parser's result that nothing else holds).
+    ``hash_names=False`` tells that no member name starts with ``#`` (its text shows none),
+    so no name needs to be checked for looking like an array index.
+    """
+    walk = _Walk(mountpoint, format_name, scalar_text, _string_part)
+    walk.hash_names = hash_names
+    count = walk.count(root, walk.root_parts, True)
+    return KeySet.deferred(TreeKeys(walk, root, walk.root_parts, count, {}))
 
-    def named(name: str, parts: tuple[str, ...], value: Value = None,
-              meta: dict[str, str] | None = None) -> Key:
+
+class TreeKeys:
+    """The keys of a (part of a) parsed document, built on the first call of ``keys``: the
+    ``KeySource`` of a deferred KeySet. The sources of one document share the keys they
+    built (``made``), so each name has one Key object however the document is looked at."""
+
+    def __init__(self, walk: _Walk, node: object, parts: tuple[str, ...], count: int | None,
+                 made: dict[str, Key]) -> None:  # fmt: skip
+        self._walk, self._node, self._count, self._made = walk, node, count, made
+        self.namespace, self.parts = walk.namespace, parts
+        self._built: dict[str, Key] | None = None
+
+    def __len__(self) -> int:
+        if self._count is None:
+            self._count = self._walk.count(self._node, self.parts, self._is_root())
+        return self._count
+
+    def _is_root(self) -> bool:
+        return self.parts == self._walk.root_parts
+
+    def fresh(self) -> dict[str, Key]:
+        built: dict[str, Key] = {}
+        with collector.paused():
+            self._walk.visit(self._node, self._walk.name_at(self.parts), self.parts,
+                             self._is_root(), built)
+        return built
+
+    def keys(self) -> dict[str, Key]:
+        built = self._built
+        if built is None:
+            built = self.fresh()
+            with collector.paused():
+                made = self._made
+                if made:  # keys another source of the document built already are the same
+                    for name in built.keys() & made.keys():
+                        built[name] = made[name]
+                made.update(built)
+            self._built = built
+        return built
+
+    def below(self, parts: tuple[str, ...]) -> TreeKeys | None:
+        node = self._node_at(parts)
+        return None if node is _ABSENT else TreeKeys(self._walk, node, parts, None, self._made)
+
+    def find(self, name: str, parts: tuple[str, ...]) -> Key | None:
+        node = self._node_at(parts)
+        if node is _ABSENT or (isinstance(node, dict) and node):
+            return None  # no such node, or a mapping with members: it has no key of its own
+        return TreeKeys(self._walk, node, parts, None, self._made).keys().get(name)
+
+    def _node_at(self, parts: tuple[str, ...]) -> object:
+        """The node at ``parts`` (at or below ``self.parts``), or ``_ABSENT``."""
+        node = self._node
+        for part in parts[len(self.parts):]:
+            if isinstance(node, dict):
+                if part not in node:
+                    return _ABSENT
+                node = node[part]
+            elif isinstance(node, list):
+                index = names.array_index(part)
+                if index is None or index >= len(node):
+                    return _ABSENT
+                node = node[index]
+            else:
+                return _ABSENT
+        return node
+
+
+_ABSENT = object()
+
+
+class _Walk:
+    """How the nodes of a parsed document below a mountpoint become keys."""
+
+    def __init__(self, mountpoint: str, format_name: str, text_of: Callable[[object], Value],
+                 part_of: Callable[[object], str | None]) -> None:  # fmt: skip
+        self.mountpoint = names.canonical(mountpoint)
+        self.namespace, self.root_parts = names.split(self.mountpoint)
+        self.format_name, self.text_of, self.part_of = format_name, text_of, part_of
+        self.hash_names = True  # whether a member name may start with ``#``
+
+    def named(self, name: str, parts: tuple[str, ...], value: Value = None,
+              meta: dict[str, str] | None = None) -> Key:  # fmt: skip
         if len(parts) < 2:  # at or right below a namespace's root: let the name be checked
             return Key(name, value, meta)
-        return new_key(name, namespace, parts, value, meta)
+        return Key.parsed(name, self.namespace, parts, value, meta)
 
-    def part_named(raw: object, name: str) -> str:
-        part = part_of(raw)
+    def part_named(self, raw: object, name: str) -> str:
+        part = self.part_of(raw)
         if part is None:
             raise ResourceError(
-                f"{format_name}: mapping key {raw!r} below {name} is not a string", key=name)
+                f"{self.format_name}: mapping key {raw!r} below {name} is not a string",
+                key=name)
         return part
 
-    def escaped_part(part: str, name: str) -> str:
+    def escaped_part(self, part: str, name: str) -> str:
+        if _NEEDS_NO_ESCAPE.fullmatch(part):
+            return part
         if part[:1] == "#" and names.array_index(part) is not None:
             raise ResourceError(
-                f"{format_name}: mapping key {part!r} below {name} looks like an array "
+                f"{self.format_name}: mapping key {part!r} below {name} looks like an array "
                 "index, which Elektra cannot tell from an array element", key=name)
-        return escape(part)
+        return names.escape_part(part)
 
-    def visit(node: object, name: str, parts: tuple[str, ...], is_root: bool) -> None:
+    def all_plain(self, mapping: dict[object, object]) -> bool:
+        """Whether every member name of ``mapping`` is a ``str`` that is its own escaped
+        form (checked in C, not member by member)."""
+        joined = _joined(mapping) if self.part_of is _string_part else None
+        if not joined or joined[0] in _ESCAPED_FIRST or joined[-1] == "\x00":
+            return False  # no members, or the first part or the last one is not plain
+        return (not any(needle in joined for needle in _SOME_PART_NEEDS_ESCAPE)
+                and joined.count("\x00") == len(mapping) - 1)  # fmt: skip
+
+    def text(self, node: object, name: str) -> Value:
+        try:
+            return self.text_of(node)
+        except TypeError as error:
+            raise ResourceError(
+                f"{self.format_name}: {name} holds a value of unsupported type {error}",
+                key=name) from None
+
+    def visit(self, node: object, name: str, parts: tuple[str, ...], is_root: bool,
+              found: dict[str, Key]) -> None:  # fmt: skip
+        """Add the keys of ``node`` (named ``name``, ``parts``) to ``found``, in order."""
         if isinstance(node, dict):
             if not node and not is_root:
-                add(named(name, parts))
+                found[name] = self.named(name, parts)
             prefix = prefix_below(name)
-            joined = _joined(node) if part_of is _string_part else None
-            if joined is not None:  # the parts are the mapping's keys as they are
+            plain = self.all_plain(node)
+            if plain:  # the parts are the mapping's keys as they are
                 members = sorted(node.items(), key=_first)
-                all_plain = (not _SOME_PART_NEEDS_ESCAPE.search(joined)
-                             and joined.count("\x00") == len(node) - 1)  # fmt: skip
             else:
-                members = sorted(((part_named(raw, name), child) for raw, child in node.items()),
-                                 key=_first)  # fmt: skip
-                all_plain = False
+                members = sorted(((self.part_named(raw, name), child)
+                                  for raw, child in node.items()), key=_first)  # fmt: skip
+            new_key, namespace = Key.parsed, self.namespace
             for part, child in members:
-                escaped = part if all_plain or plain(part) else escaped_part(part, name)
-                member_name = prefix + escaped
+                member_name = prefix + (part if plain else self.escaped_part(part, name))
                 if type(child) is str and parts:  # the common leaf, without a call
                     found[member_name] = new_key(member_name, namespace, (*parts, part), child)
                 else:
-                    visit(child, member_name, (*parts, part), False)
+                    self.visit(child, member_name, (*parts, part), False, found)
         elif isinstance(node, list):
             last = names.array_part(len(node) - 1) if node else ""
-            add(named(name, parts, None, {ARRAY: last}))
+            found[name] = self.named(name, parts, None, {ARRAY: last})
             prefix = prefix_below(name)
             for index, child in enumerate(node):
                 part = names.array_part(index)
-                visit(child, prefix + part, (*parts, part), False)
+                self.visit(child, prefix + part, (*parts, part), False, found)
         elif not (is_root and node is None):
-            try:
-                value = text_of(node)
-            except TypeError as error:
-                raise ResourceError(
-                    f"{format_name}: {name} holds a value of unsupported type {error}",
-                    key=name) from None
-            add(named(name, parts, value))
+            found[name] = self.named(name, parts, self.text(node, name))
 
-    visit(root, mountpoint, names.split(mountpoint)[1], True)
-    return KeySet.ordered(found)
+    def name_at(self, parts: tuple[str, ...]) -> str:
+        return self.mountpoint if parts == self.root_parts else names.join(self.namespace, parts)
+
+    def count(self, node: object, parts: tuple[str, ...], is_root: bool) -> int:
+        """How many keys ``visit`` adds for the node at ``parts`` of a document of ``str``
+        member names, raising what it would raise: a mapping of text values costs no work
+        per member, and a name is made only to be named in an error."""
+        if is_root and not self.root_parts:  # names right below a namespace's root are checked
+            found: dict[str, Key] = {}  # as names (``named``): build them (a rare mount)
+            self.visit(node, self.mountpoint, (), True, found)
+            return len(found)
+        if isinstance(node, dict):
+            keys = 0 if node or is_root else 1
+            checked = self.hash_names and _may_name_an_index(node)
+            if not checked and _only_text(node):
+                return keys + len(node)  # a key per member, and no name to refuse
+            for part, child in node.items():
+                if checked:  # refused as ``visit`` refuses it
+                    name = self.name_at(parts)
+                    self.escaped_part(self.part_named(part, name), name)
+                keys += 1 if type(child) is str else self.count(child, (*parts, part), False)
+            return keys
+        if isinstance(node, list):
+            return 1 + sum(self.count(child, (*parts, names.array_part(index)), False)
+                           for index, child in enumerate(node))  # fmt: skip
+        if is_root and node is None:
+            return 0
+        try:
+            self.text_of(node)
+        except TypeError:
+            self.text(node, self.name_at(parts))  # raises, naming the key
+        return 1
+
+
+def _only_text(mapping: dict[object, object]) -> bool:
+    """Whether every value of ``mapping`` is a ``str``: joining them is one call in C that
+    fails on any other value (faster than collecting their types)."""
+    try:
+        "".join(mapping.values())  # type: ignore[arg-type]
+    except TypeError:
+        return False
+    return True
+
+
+def _may_name_an_index(mapping: dict[object, object]) -> bool:
+    """Whether a member name of ``mapping`` starts with ``#`` (or is not a ``str``)."""
+    joined = _joined(mapping)
+    return joined is None or joined[:1] == "#" or "\x00#" in joined
 
 
 _first = itemgetter(0)
@@ -174,9 +325,11 @@ def _joined(mapping: dict[object, object]) -> str | None:
         return "\x00".join(mapping)  # type: ignore[arg-type]
     except TypeError:
         return None
-# In parts joined by NUL: a part that ``_NEEDS_NO_ESCAPE`` does not match (or a NUL in one,
-# which the count of NULs tells).
-_SOME_PART_NEEDS_ESCAPE = re.compile(r"(?:\A|\x00)(?:[#%.\x00]|\Z)|[\\/]")
+# What ``_NEEDS_NO_ESCAPE`` refuses at the start of a part, and (as substrings of parts
+# joined by NUL) anywhere in one or at the start of a part after the first; a NUL in a part
+# shows in the count of NULs. Each is a search in C, faster than one regular expression.
+_ESCAPED_FIRST = "#%.\x00"
+_SOME_PART_NEEDS_ESCAPE = ("\\", "/", *("\x00" + first for first in _ESCAPED_FIRST))
 
 
 def typed_scalar(text: str, previous: object, key: Key | None, allow_non_finite: bool) -> object:
