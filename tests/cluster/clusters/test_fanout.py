@@ -117,6 +117,38 @@ async def test_a_slow_member_does_not_hold_back_the_others(
     assert slow.keys["system:/app/mode"] == ("steady", {})
 
 
+async def test_a_member_that_leaves_while_its_sync_waits_is_not_written_to(
+    admin: Client, trio: dict[str, Any], registry: Registry
+) -> None:
+    """The syncs of a write share one check of the cluster's members while they start
+    together; a sync that waits for its member (an earlier write still runs there) checks
+    again when its turn comes, so a member that left meanwhile never gets the write."""
+    key = "system:/app/mode"
+    busy, *others = trio["daemons"]
+    leaving = trio["members"][0]
+    reached, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_first_set(op: str) -> None:
+        if op == "set" and not reached.is_set():
+            reached.set()
+            await release.wait()
+
+    busy.faults.before = hold_the_first_set
+    first = asyncio.create_task(admin.put(f"{trio['url']}/kdb/{key}", "first"))
+    await asyncio.wait_for(reached.wait(), 5)
+    second = asyncio.create_task(admin.put(f"{trio['url']}/kdb/{key}", "second"))
+    await eventually(lambda: all(daemon.keys.get(key) == ("second", {}) for daemon in others))
+    cluster_id = registry.instance(leaving).cluster_id
+    assert cluster_id is not None
+    registry.leave(cluster_id, leaving)
+
+    release.set()
+    assert (await first).status == 200
+    assert (await second).status == 200
+    assert busy.keys[key] == ("first", {})
+    assert all(daemon.keys[key] == ("second", {}) for daemon in others)
+
+
 async def test_one_audit_entry_covers_every_member_with_the_desired_state_around_it(
     admin: Client, trio: dict[str, Any]
 ) -> None:
