@@ -335,13 +335,11 @@ class ConvergingClusterService:
         """Store a change of the desired state in one transaction and publish it: each key's
         change, or for more than `COALESCE_ABOVE` keys one event per namespace's subtree."""
         keys = self._services.cluster_keys
-        removed = [change.key for change in changes if change.new is None]
         with self._services.database.transaction():
             for change in changes:
                 if change.new is not None:
                     keys.put(cluster_id, change.new)
-            if removed:
-                keys.remove(cluster_id, removed)
+            keys.remove(cluster_id, [change.key for change in changes if change.new is None])
         self._convergence.desired_changed(cluster_id)
         if len(changes) > COALESCE_ABOVE:
             for event in subtree_events(changes, f"cluster:{cluster_id}"):

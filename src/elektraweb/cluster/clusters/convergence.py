@@ -11,8 +11,7 @@ One sync runs at a time per member; members sync in parallel. A member's sync ch
 start that the instance still belongs to the cluster, so it never races a leave.
 
 Syncing many members of a cluster at once (a fan-out) runs them in one `Batch`: the cluster's
-members, its keys, their revisions, what every member has, the cluster's version and the release
-in flight are read once, not once per member;
+members, its keys, their revisions and what every member has are read once, not once per member;
 a `set` that several members get is encoded once (`SharedArgs`); their outcomes are stored in one
 transaction; and the change is reported once, at the end. A member whose keys were written since
 the batch read them (another sync got to it first), or a cluster whose desired state changed
