@@ -11,7 +11,7 @@ import pytest
 from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.http.server import Server
-from elektraweb.cluster.store.applied_keys import AppliedKeys
+from elektraweb.cluster.store.applied_keys import AppliedKeys, Rejection
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.sqlite import SQLiteConnection
 from elektraweb.kdb.key import Key
@@ -228,6 +228,39 @@ async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
     assert three == one
     assert one["COMMIT"] >= 1
     assert one["INSERT INTO audit ("] == 1  # one entry, concluded as often for three as for one
+
+
+async def test_outcomes_are_stored_member_by_member_whichever_answered_first(
+    trio: dict[str, Any], server: Server
+) -> None:
+    """Two replicas storing the outcomes of the same members take the rows' locks in the same
+    order (member by member), so neither waits for the other (a deadlock on PostgreSQL)."""
+    services = server.services
+    assert services is not None
+    connection = services.database.connection
+    assert isinstance(connection, SQLiteConnection)
+    applied = AppliedKeys(services.database)
+    members = trio["members"]
+    cluster_id = services.registry.instance(members[0]).cluster_id
+    assert cluster_id is not None
+    statements: list[str] = []
+    connection.raw.set_trace_callback(statements.append)
+    try:
+        with applied.batch():
+            for member in reversed(members):  # the last member answered first
+                applied.applied(cluster_id, member, "system:/app/a", "r1", {}, "o1")
+            applied.rejected(cluster_id, members[0], "system:/app/b", Rejection("r2", {}))
+    finally:
+        connection.raw.set_trace_callback(None)
+    stored = [
+        int(statement.split("VALUES (")[1].split(",")[1])
+        for statement in statements
+        if statement.startswith("INSERT INTO cluster_applied")
+    ]
+    assert stored == [members[0], members[0], members[1], members[2]]
+    assert statements.count("COMMIT") == 1
+    assert applied.of(cluster_id, members[0])["system:/app/b"].rejected == Rejection("r2", {})
+    assert all(applied.of(cluster_id, m)["system:/app/a"].revision == "r1" for m in members)
 
 
 async def test_a_batch_reads_afresh_what_was_written_since_it_read(
