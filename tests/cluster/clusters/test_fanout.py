@@ -11,7 +11,7 @@ import pytest
 from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.http.server import Server
-from elektraweb.cluster.store.applied_keys import AppliedKeys
+from elektraweb.cluster.store.applied_keys import AppliedKeys, Rejection
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.sqlite import SQLiteConnection
 from elektraweb.kdb.key import Key
@@ -117,6 +117,38 @@ async def test_a_slow_member_does_not_hold_back_the_others(
     assert slow.keys["system:/app/mode"] == ("steady", {})
 
 
+async def test_a_member_that_leaves_while_its_sync_waits_is_not_written_to(
+    admin: Client, trio: dict[str, Any], registry: Registry
+) -> None:
+    """The syncs of a write share one check of the cluster's members while they start
+    together; a sync that waits for its member (an earlier write still runs there) checks
+    again when its turn comes, so a member that left meanwhile never gets the write."""
+    key = "system:/app/mode"
+    busy, *others = trio["daemons"]
+    leaving = trio["members"][0]
+    reached, release = asyncio.Event(), asyncio.Event()
+
+    async def hold_the_first_set(op: str) -> None:
+        if op == "set" and not reached.is_set():
+            reached.set()
+            await release.wait()
+
+    busy.faults.before = hold_the_first_set
+    first = asyncio.create_task(admin.put(f"{trio['url']}/kdb/{key}", "first"))
+    await asyncio.wait_for(reached.wait(), 5)
+    second = asyncio.create_task(admin.put(f"{trio['url']}/kdb/{key}", "second"))
+    await eventually(lambda: all(daemon.keys.get(key) == ("second", {}) for daemon in others))
+    cluster_id = registry.instance(leaving).cluster_id
+    assert cluster_id is not None
+    registry.leave(cluster_id, leaving)
+
+    release.set()
+    assert (await first).status == 200
+    assert (await second).status == 200
+    assert busy.keys[key] == ("first", {})
+    assert all(daemon.keys[key] == ("second", {}) for daemon in others)
+
+
 async def test_one_audit_entry_covers_every_member_with_the_desired_state_around_it(
     admin: Client, trio: dict[str, Any]
 ) -> None:
@@ -182,6 +214,8 @@ async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
                 "SELECT * FROM cluster_applied",
                 "FROM cluster_keys",
                 "FROM instances",
+                "FROM clusters",
+                "FROM cluster_releases",
                 "INSERT INTO audit (",
                 "UPDATE audit SET",
                 "COMMIT",
@@ -194,6 +228,39 @@ async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
     assert three == one
     assert one["COMMIT"] >= 1
     assert one["INSERT INTO audit ("] == 1  # one entry, concluded as often for three as for one
+
+
+async def test_outcomes_are_stored_member_by_member_whichever_answered_first(
+    trio: dict[str, Any], server: Server
+) -> None:
+    """Two replicas storing the outcomes of the same members take the rows' locks in the same
+    order (member by member), so neither waits for the other (a deadlock on PostgreSQL)."""
+    services = server.services
+    assert services is not None
+    connection = services.database.connection
+    assert isinstance(connection, SQLiteConnection)
+    applied = AppliedKeys(services.database)
+    members = trio["members"]
+    cluster_id = services.registry.instance(members[0]).cluster_id
+    assert cluster_id is not None
+    statements: list[str] = []
+    connection.raw.set_trace_callback(statements.append)
+    try:
+        with applied.batch():
+            for member in reversed(members):  # the last member answered first
+                applied.applied(cluster_id, member, "system:/app/a", "r1", {}, "o1")
+            applied.rejected(cluster_id, members[0], "system:/app/b", Rejection("r2", {}))
+    finally:
+        connection.raw.set_trace_callback(None)
+    stored = [
+        int(statement.split("VALUES (")[1].split(",")[1])
+        for statement in statements
+        if statement.startswith("INSERT INTO cluster_applied")
+    ]
+    assert stored == [members[0], members[0], members[1], members[2]]
+    assert statements.count("COMMIT") == 1
+    assert applied.of(cluster_id, members[0])["system:/app/b"].rejected == Rejection("r2", {})
+    assert all(applied.of(cluster_id, m)["system:/app/a"].revision == "r1" for m in members)
 
 
 async def test_a_batch_reads_afresh_what_was_written_since_it_read(
@@ -224,6 +291,9 @@ async def test_a_batch_reads_afresh_what_was_written_since_it_read(
 
         assert batch.member(second) is not None
         services.registry.leave(cluster_id, second)  # a member leaves while the batch runs
+        # A leave is another request: it comes in a later turn of the event loop than the
+        # syncs that started together, and those share one read of the cluster's version.
+        await asyncio.sleep(0)
         assert batch.member(second) is None
         member = batch.member(first)
         assert member is not None and member.cluster_id == cluster_id

@@ -82,6 +82,16 @@ class _Snapshot:
     applied_mark: int
 
 
+@dataclass
+class _Turn:
+    """What the syncs that start in one turn of the event loop read once between them: the
+    cluster's version, and the desired state as each member should have it (`Holds.states`,
+    one read of the release in flight), kept with the state it was made of."""
+
+    cluster_version: int | None
+    wanted: tuple[DesiredState, Callable[[int], DesiredState]] | None = None
+
+
 class Batch:
     """Syncs of several members of one cluster that share one read of the cluster's state
     (see the module's docstring); made by `Convergence.batch`."""
@@ -101,6 +111,7 @@ class Batch:
             convergence.cluster_version(cluster_id),
             {member.id: member for member in members},
         )
+        self._turn: _Turn | None = None
         self.requests: Puts = {}
         self.changed = False
 
@@ -109,9 +120,24 @@ class Batch:
         while the cluster is unchanged, else read alone (it may have left meanwhile; reading
         all members again for each of 1,000 syncs cost more than the syncs)."""
         version, members = self._members
-        if version is not None and version == self._convergence.cluster_version(self._cluster_id):
+        if version is not None and version == self._this_turn().cluster_version:
             return members.get(instance_id)
         return self._convergence.member(self._cluster_id, instance_id)
+
+    def _this_turn(self) -> _Turn:
+        """The reads shared by the syncs that start in this turn of the event loop.
+
+        A fan-out's syncs all begin in the same turn (their tasks are made together, and none
+        waits before it reads), so nothing else can change the registry or the releases
+        between their reads: one read serves them all. It is forgotten once the loop runs
+        anything else, so a sync that had to wait for its member reads afresh."""
+        if self._turn is None:
+            self._turn = _Turn(self._convergence.cluster_version(self._cluster_id))
+            asyncio.get_running_loop().call_soon(self._end_turn)
+        return self._turn
+
+    def _end_turn(self) -> None:
+        self._turn = None
 
     def known(self, instance_id: int) -> tuple[DesiredState, dict[str, AppliedKey]]:
         """The desired state and what the member has of it, as of now."""
@@ -124,7 +150,11 @@ class Batch:
                 self._applied.of_cluster(cluster_id),
                 self._applied.mark(),
             )
-        desired = self._convergence.holds.state(cluster_id, instance_id, snapshot.desired)
+        turn = self._this_turn()
+        if turn.wanted is None or turn.wanted[0] is not snapshot.desired:
+            wanted = self._convergence.holds.states(cluster_id, snapshot.desired)
+            turn.wanted = snapshot.desired, wanted
+        desired = turn.wanted[1](instance_id)
         if self._applied.changed_since(cluster_id, instance_id, snapshot.applied_mark):
             return desired, self._applied.of(cluster_id, instance_id)
         return desired, snapshot.applied.get(instance_id, {})

@@ -69,7 +69,7 @@ class AppliedKeys:
 
     def __init__(self, database: Database) -> None:
         self._db = database
-        self._waiting: list[tuple[str, list[_Parameters]]] = []
+        self._waiting: list[tuple[tuple[int, int], str, list[_Parameters]]] = []
         self._batches = 0
         self._writes = 0
         self._last_write: dict[tuple[int, int], int] = {}
@@ -117,21 +117,33 @@ class AppliedKeys:
     ) -> None:
         self._writes += 1
         self._last_write[cluster_id, instance_id] = self._writes
-        self._waiting.append((statement, rows))
+        self._waiting.append(((cluster_id, instance_id), statement, rows))
         if not self._batches:
             self._store()
 
     def _store(self) -> None:
         if not self._waiting:
             return
-        waiting, self._waiting = self._waiting, []
+        # Member by member, each member's writes in the order made: every statement touches
+        # one member's rows only, and two replicas storing outcomes of the same members at once
+        # then take the rows' locks in the same order, never each waiting for the other's
+        # (PostgreSQL refused one of them as a deadlock). Each run of one statement is one
+        # `executemany`: a fan-out's outcomes are one call, not one per member.
+        waiting = sorted(self._waiting, key=lambda write: write[0])
+        self._waiting = []
+        runs: list[tuple[str, list[_Parameters]]] = []
+        for _, statement, rows in waiting:
+            if runs and runs[-1][0] == statement:
+                runs[-1][1].extend(rows)
+            else:
+                runs.append((statement, list(rows)))
         try:
             with self._db.transaction() as db:
-                for statement, rows in waiting:
+                for statement, rows in runs:
                     db.executemany(statement, rows)
         except INTEGRITY_ERRORS:
             # A member or cluster was deleted meanwhile: store the rest without its rows.
-            for statement, rows in waiting:
+            for statement, rows in runs:
                 for row in rows:
                     try:
                         with self._db.transaction() as db:
