@@ -130,6 +130,8 @@ class ClusterKeys:
             touch_cluster(db, cluster_id)
 
     def remove(self, cluster_id: int, names: list[str]) -> None:
+        if not names:  # nothing changes, so the cluster's version must not move either
+            return
         with self._db.transaction() as db:
             db.executemany(
                 "DELETE FROM cluster_keys WHERE cluster_id = ? AND name = ?",
