@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -60,8 +61,14 @@ async def test_add_list_get_change_remove_instance(
     assert added["status"]["last_error"] == "not connected yet"
     assert open_links(network) == []
     assert (await admin.get(f"/api/instances/{added['id']}/kdb/user:/")).status == 200
-    shown = (await admin.get(f"/api/instances/{added['id']}")).body
+    # The daemon's details follow its `version` answer, which may come after the first get's.
+    async with asyncio.timeout(10):
+        while (shown := (await admin.get(f"/api/instances/{added['id']}")).body)["status"][
+            "protocol"
+        ] is None:
+            await asyncio.sleep(0.01)
     assert shown["status"]["online"] is True
+    assert shown["status"]["hostname"] == "host"
     assert {**shown, "status": None} == {**added, "status": None}
     # The link's last_seen moves on with every answer of the daemon (heartbeats too).
     listed = (await admin.get("/api/instances")).body
