@@ -262,9 +262,10 @@ class Convergence:
 
     async def release(self, cluster_id: int, instance: Instance) -> None:
         """Unlock every key of the cluster on a member that left it; values stay. An offline
-        member is unlocked when it returns (raises 502 saying so)."""
+        member is unlocked when it returns (raises 502 saying so). What clusterd recorded of
+        it as a member went with the registry change (`Registry.leave`, or a removal's
+        cascade)."""
         async with self.member_lock(instance.id):
-            self._applied.forget(cluster_id, instance.id)
             try:
                 await self._call(instance, "unlock", {"cluster": str(cluster_id)})
             except _Unreachable as unreachable:

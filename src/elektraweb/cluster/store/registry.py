@@ -446,6 +446,8 @@ class Registry:
         return instance
 
     def leave(self, cluster_id: int, instance_id: int) -> Instance:
+        """Take the instance out of the cluster, with what clusterd recorded of it as a
+        member; `RecordNotFound` if it is not a member."""
         with self._db.transaction() as db:
             self._db.serialize(MEMBERSHIP)
             cluster = self.cluster(cluster_id)
@@ -458,5 +460,11 @@ class Registry:
                     cluster=cluster.id,
                 )
             db.execute("UPDATE instances SET cluster_id = NULL WHERE id = ?", (instance_id,))
+            # What clusterd recorded of it as a member goes with it, as a removal's cascade
+            # takes it: rows left behind would tell a later join that it has the keys.
+            db.execute(
+                "DELETE FROM cluster_applied WHERE cluster_id = ? AND instance_id = ?",
+                (cluster_id, instance_id),
+            )
             touch_cluster(db, cluster_id)
             return replace(instance, cluster_id=None)
