@@ -313,16 +313,20 @@ class Registry:
                 self.pending_instance(instance_id)  # raises, now that it sees the other's change
             return instance
 
-    def remove_instance(self, instance_id: int) -> Instance:
+    def remove_instance(self, instance_id: int) -> tuple[Instance, Cluster | None]:
         """Delete the instance, with what clusterd recorded of it as a member (cascaded); the
-        cluster it is in moves on."""
+        cluster it is in moves on. Returns the instance as it was and that cluster (None: in
+        none) as of the removal, whose keys its daemon still holds locked: the cluster read
+        before may not be it, when another request moved the instance meanwhile."""
         with self._db.transaction() as db:
             self._db.serialize(MEMBERSHIP)
             instance = self.instance(instance_id)
+            cluster = None
             if instance.cluster_id is not None:
+                cluster = self.cluster(instance.cluster_id)
                 touch_cluster(db, instance.cluster_id)
             db.execute("DELETE FROM instances WHERE id = ?", (instance_id,))
-            return instance
+            return instance, cluster
 
     # -- clusters ---------------------------------------------------------------------------
 
