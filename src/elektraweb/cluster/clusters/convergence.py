@@ -8,7 +8,8 @@ the cluster no longer sets and an `unlock` of those. Every outcome is recorded a
 interrupted sync (member gone, clusterd stopped) resumes where it stopped.
 
 One sync runs at a time per member; members sync in parallel. A member's sync checks at its
-start that the instance still belongs to the cluster, so it never races a leave.
+start that the instance still belongs to the cluster, and its outcomes are stored only while
+it does (`AppliedKeys`), so a leave, on this clusterd or another, never leaves outcomes behind.
 
 Syncing many members of a cluster at once (a fan-out) runs them in one `Batch`: the cluster's
 members, its keys, their revisions and what every member has are read once, not once per member;
