@@ -29,8 +29,9 @@ WAIT_STEPS = 400
 
 
 class PausingAfter:
-    """A `Connection` that calls `pause` once, right after the first statement containing
-    `marker` ran (None: never); and `began` whenever it begins a transaction."""
+    """A `Connection` that calls `pause` once, right after the first statement (or run of one
+    statement, `executemany`) containing `marker` ran (None: never); and `began` whenever it
+    begins a transaction."""
 
     def __init__(
         self,
@@ -45,13 +46,17 @@ class PausingAfter:
 
     def execute(self, sql: str, parameters: Parameters = ()) -> Cursor:
         cursor = self.inner.execute(sql, parameters)
-        if self._marker is not None and self._marker in sql and not self._paused:
-            self._paused = True
-            self._pause()
+        self._ran(sql)
         return cursor
 
     def executemany(self, sql: str, rows: Iterable[Parameters]) -> None:
         self.inner.executemany(sql, rows)
+        self._ran(sql)
+
+    def _ran(self, sql: str) -> None:
+        if self._marker is not None and self._marker in sql and not self._paused:
+            self._paused = True
+            self._pause()
 
     def begin(self) -> None:
         self._began()

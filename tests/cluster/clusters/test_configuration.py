@@ -8,10 +8,15 @@ import pytest
 
 from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.events.hub import EventHub
+from elektraweb.cluster.http.server import Server
+from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.errors import RecordNotFound
+from elektraweb.cluster.store.registry import Registry
 from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from ..conftest import Register
 from ..fakes import Client
+from .conftest import DRIFT_KEY
 from .waiting import data_of, next_event
 
 
@@ -332,3 +337,42 @@ async def test_reads_follow_every_change_even_of_a_cluster_recreated_under_its_o
     assert second["id"] == first["id"]  # SQLite hands the freed id out again
     assert (await admin.get(f"{url}/kdbFind/.")).body["keys"] == []
     assert (await admin.get(f"{url}/kdb/user:/app/colour")).body["exists"] is False
+
+
+async def test_an_instance_removed_keeps_no_locks_of_a_cluster_it_joined_meanwhile(
+    admin: Client, member: dict[str, Any], server: Server
+) -> None:
+    """Another replica moves the instance from `edge` to `core` (whose sync locks core's key
+    on its daemon) while the removal waits on the daemon's unlock: the daemon is left holding
+    no cluster's locks."""
+    assert server.services is not None
+    daemon: InProcessElektrad = member["daemon"]
+    core = (await admin.post("/api/clusters", {"name": "core"})).body["id"]
+    elsewhere = Database.open(server.services.config.database)
+    moved: list[bool] = []
+
+    async def move_to_core_meanwhile(op: str) -> None:
+        if op != "unlock" or moved:
+            return
+        registry = Registry(elsewhere)
+        try:
+            registry.leave(member["cluster"], member["id"])
+            registry.join(core, member["id"])
+        except RecordNotFound:  # removed already: there is nothing to move
+            moved.append(False)
+            return
+        moved.append(True)
+        await daemon.lock("system:/app/mode", cluster=str(core))
+
+    daemon.faults.before = move_to_core_meanwhile
+    try:
+        removed = await admin.delete(f"/api/instances/{member['id']}")
+    finally:
+        elsewhere.close()
+
+    assert removed.status == 200, removed.body
+    assert daemon.locked == {}
+    assert daemon.keys[DRIFT_KEY][0] == "8080"  # unlocked, its value stays
+    assert (await admin.get(f"/api/instances/{member['id']}")).status == 404
+    # Removed before the unlock was sent: the move came too late to happen at all.
+    assert moved == [False]

@@ -10,12 +10,15 @@ import pytest
 
 from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.clusters.convergence import Convergence
+from elektraweb.cluster.clusters.fanout import fan_out
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.store.applied_keys import AppliedKeys, Rejection
+from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.sqlite import SQLiteConnection
 from elektraweb.kdb.key import Key
 from support.inprocess import InProcessElektrad, InProcessNetwork
+from support.interleaving import PausingAfter
 
 from ..conftest import Register
 from ..fakes import Client
@@ -207,9 +210,14 @@ async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
             for connection in connections:
                 connection.set_trace_callback(None)
         assert {result["status"] for result in answer.body["members"].values()} == {"applied"}
+        # An outcome's row is written only while its instance is a member: that check is part
+        # of the one write per member, not a read.
+        reads_and_commits = [
+            s for s in statements if not s.startswith("INSERT INTO cluster_applied")
+        ]
         return Counter(
             kind
-            for statement in statements
+            for statement in reads_and_commits
             for kind in (
                 "SELECT * FROM cluster_applied",
                 "FROM cluster_keys",
@@ -253,7 +261,7 @@ async def test_outcomes_are_stored_member_by_member_whichever_answered_first(
     finally:
         connection.raw.set_trace_callback(None)
     stored = [
-        int(statement.split("VALUES (")[1].split(",")[1])
+        int(statement.split(" SELECT ")[1].split(",")[1])
         for statement in statements
         if statement.startswith("INSERT INTO cluster_applied")
     ]
@@ -277,7 +285,7 @@ async def test_a_batch_reads_afresh_what_was_written_since_it_read(
     services.cluster_keys.put(cluster_id, Key("system:/app/a", "1"))
     convergence.desired_changed(cluster_id)
 
-    with convergence.batch(cluster_id, services.registry.members(cluster_id)) as batch:
+    with convergence.batch(cluster_id, convergence.members(cluster_id)) as batch:
         desired, known = batch.known(first)
         assert (list(desired), known) == (["system:/app/a"], {})
         revision = desired.revision("system:/app/a")
@@ -298,3 +306,42 @@ async def test_a_batch_reads_afresh_what_was_written_since_it_read(
         member = batch.member(first)
         assert member is not None and member.cluster_id == cluster_id
     assert published == []  # no sync ran, so nothing changed to report
+
+
+async def test_a_member_that_left_on_another_replica_as_a_write_read_the_members_gets_nothing(
+    trio: dict[str, Any], server: Server, network: InProcessNetwork
+) -> None:
+    """A fan-out's batch keeps the members it was given under the cluster's version read before
+    them: a leave committed between the two reads is never cached as that version's members."""
+    services = server.services
+    assert services is not None
+    convergence = Convergence(services, AppliedKeys(services.database), lambda _: None)
+    leaving, daemon = trio["members"][1], trio["daemons"][1]
+    cluster_id = services.registry.instance(leaving).cluster_id
+    assert cluster_id is not None
+    services.cluster_keys.put(cluster_id, Key("system:/app/mode", "after"))
+    convergence.desired_changed(cluster_id)
+    other_replica = Database.open(services.config.database)
+    main = services.database.connection
+
+    def leave_on_the_other_replica() -> None:
+        Registry(other_replica).leave(cluster_id, leaving)
+
+    # Right after this clusterd read the members, the other replica commits the leave.
+    services.database.connection = PausingAfter(
+        main, "SELECT * FROM instances WHERE cluster_id", leave_on_the_other_replica
+    )
+    try:
+        members = convergence.members(cluster_id)
+    finally:
+        services.database.connection = main
+        other_replica.close()
+    assert leaving in [member.id for member in members.instances]
+    network.calls.clear()
+
+    await fan_out(convergence, services.gateway, cluster_id, members, ["system:/app/mode"])
+
+    assert "set" not in network.ops(daemon.endpoint)
+    assert "system:/app/mode" not in daemon.keys
+    for member in (trio["daemons"][0], trio["daemons"][2]):
+        assert member.keys["system:/app/mode"] == ("after", {})

@@ -134,7 +134,7 @@ def test_an_instance_removed_while_another_replica_joins_it_leaves_no_member_beh
 
         return act
 
-    def remove(database: Database) -> Callable[[], Instance]:
+    def remove(database: Database) -> Callable[[], object]:
         return lambda: Registry(database).remove_instance(host.id)
 
     order = (remove, join) if paused == "removal" else (join, remove)
@@ -145,8 +145,16 @@ def test_an_instance_removed_while_another_replica_joins_it_leaves_no_member_beh
     interleave(steps, database_location)
 
     outcomes = {act.__name__: step.outcome for act, step in zip(order, steps, strict=True)}
-    assert isinstance(outcomes["remove"], Instance)
-    assert isinstance(outcomes["join"], Instance | RecordNotFound), outcomes["join"]
+    removed = outcomes["remove"]
+    assert isinstance(removed, tuple) and isinstance(removed[0], Instance), removed
+    joined = outcomes["join"]
+    assert isinstance(joined, Instance | RecordNotFound), joined
+    # The cluster it was in as it was removed, whose locks its daemon holds: web if the join
+    # came first, whatever the removal's request had read of it before.
+    in_cluster = removed[1]
+    assert (None if in_cluster is None else in_cluster.name) == (
+        "web" if isinstance(joined, Instance) else None
+    )
     registry = Registry(replicas[0])
     with pytest.raises(RecordNotFound):
         registry.instance(host.id)
@@ -304,3 +312,54 @@ def test_a_cluster_removed_while_another_replica_makes_an_enrollment_token_for_i
     else:  # made first: the cluster's removal took the token with it
         assert isinstance(made, tuple), made
     assert tokens.tokens() == []
+
+
+WRITES_AN_OUTCOME = "INSERT INTO cluster_applied"
+
+
+def _record_an_outcome(database: Database, cluster_id: int, instance_id: int) -> None:
+    """What a sync stores when the member took a key: one `cluster_applied` row."""
+    AppliedKeys(database).applied(cluster_id, instance_id, "system:/app/port", "r1", {}, "r1")
+
+
+def test_an_outcome_recorded_after_the_member_left_is_not_kept(
+    replicas: tuple[Database, Database],
+) -> None:
+    first, second = replicas
+    registry, web, _, host = _setup(first)
+    registry.join(web.id, host.id)
+    Registry(second).leave(web.id, host.id)  # another replica, while this one's sync ran
+
+    _record_an_outcome(first, web.id, host.id)
+
+    assert AppliedKeys(first).of_cluster(web.id) == {}
+    # Joined again, it has nothing of the cluster's keys as far as clusterd knows: they are
+    # sent again, not taken as applied.
+    registry.join(web.id, host.id)
+    assert AppliedKeys(first).of(web.id, host.id) == {}
+
+
+@pytest.mark.parametrize("paused", ["outcome", "leave"])
+def test_a_member_leaving_on_one_replica_while_another_records_its_sync_keeps_no_outcome(
+    replicas: tuple[Database, Database], database_location: Path | str, paused: str
+) -> None:
+    registry, web, _, host = _setup(replicas[0])
+    registry.join(web.id, host.id)
+
+    def outcome(database: Database) -> Step:
+        return Step(
+            database, WRITES_AN_OUTCOME, lambda: _record_an_outcome(database, web.id, host.id)
+        )
+
+    def leave(database: Database) -> Step:
+        return Step(database, READS_THE_INSTANCE, lambda: Registry(database).leave(web.id, host.id))
+
+    makers = (outcome, leave) if paused == "outcome" else (leave, outcome)
+    steps = [make(database) for make, database in zip(makers, replicas, strict=True)]
+    interleave(steps, database_location)
+
+    recorded, left = steps if paused == "outcome" else reversed(steps)
+    assert isinstance(left.outcome, Instance), left.outcome
+    assert recorded.outcome is None, recorded.outcome
+    assert _cluster_of(registry, host.id) is None
+    assert AppliedKeys(replicas[0]).of_cluster(web.id) == {}

@@ -182,12 +182,13 @@ async def change_instance(call: Call) -> ApiResponse:
 
 async def remove_instance(call: Call) -> ApiResponse:
     services = call.services
-    instance = services.registry.instance(call.id_param("id"))
+    # Removed first, then unlocked for the cluster it was in at that moment: unlocking first
+    # waits on the daemon, and a join meanwhile (on any replica) would keep its new cluster's
+    # locks on the host.
+    instance, cluster = services.registry.remove_instance(call.id_param("id"))
     result: dict[str, Encodable] = {"ok": True}
-    if instance.cluster_id is not None:
-        cluster = services.registry.cluster(instance.cluster_id)
+    if cluster is not None:
         result["unlock"] = await membership.left(services, cluster, instance)
-    services.registry.remove_instance(instance.id)
     await services.gateway.forget(instance)
     services.audit.record(
         user=call.principal.user,

@@ -26,7 +26,7 @@ from aiohttp import web
 
 from elektraweb.cluster.api.errors import ApiError, BadRequest, Locked
 from elektraweb.cluster.api.preview import TargetPreview, accepted, cluster_at
-from elektraweb.cluster.clusters.convergence import Convergence
+from elektraweb.cluster.clusters.convergence import Convergence, Members
 from elektraweb.cluster.clusters.desired_store import DesiredStore, api_error_of, run_on_cluster
 from elektraweb.cluster.clusters.drift import DriftWatch, found_state
 from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, known_offline, results_json
@@ -123,7 +123,7 @@ class ConvergingClusterService:
             )
             self._store(cluster.id, outcome.changes)
         self._announce(cluster.id, outcome.changes)
-        members = self._services.registry.members(cluster.id)
+        members = self._convergence.members(cluster.id)
         changed = [change.key for change in outcome.changes]
         results = await fan_out(
             self._convergence, self._services.gateway, cluster.id, members, changed
@@ -206,7 +206,8 @@ class ConvergingClusterService:
     async def member_joined(self, cluster: Cluster, instance: Instance) -> JoinedJSON:
         await self._convergence.settle_unlocks(instance)
         gateway = self._services.gateway
-        [result] = await fan_out(self._convergence, gateway, cluster.id, [instance], None)
+        joined = Members(None, [instance])  # checked alone: it may have left already
+        [result] = await fan_out(self._convergence, gateway, cluster.id, joined, None)
         self._status.request(cluster.id)
         self._trim.request(0)
         keys = len(self._services.cluster_keys.state(cluster.id))
@@ -370,8 +371,8 @@ class ConvergingClusterService:
             ]
             self._store(cluster.id, undone)
         self._announce(cluster.id, undone)
-        partly = [result.instance for result in results if result.applied_any]
-        if partly:
+        partly = Members(None, [result.instance for result in results if result.applied_any])
+        if partly.instances:
             changed = [change.key for change in changes]
             await fan_out(self._convergence, self._services.gateway, cluster.id, partly, changed)
         refusal = results[0].error or {}

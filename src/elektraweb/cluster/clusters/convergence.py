@@ -8,7 +8,8 @@ the cluster no longer sets and an `unlock` of those. Every outcome is recorded a
 interrupted sync (member gone, clusterd stopped) resumes where it stopped.
 
 One sync runs at a time per member; members sync in parallel. A member's sync checks at its
-start that the instance still belongs to the cluster, so it never races a leave.
+start that the instance still belongs to the cluster, and its outcomes are stored only while
+it does (`AppliedKeys`), so a leave, on this clusterd or another, never leaves outcomes behind.
 
 Syncing many members of a cluster at once (a fan-out) runs them in one `Batch`: the cluster's
 members, its keys, their revisions and what every member has are read once, not once per member;
@@ -82,6 +83,17 @@ class _Snapshot:
     applied_mark: int
 
 
+@dataclass(frozen=True)
+class Members:
+    """Members of a cluster to sync together, and the cluster's version read before they were
+    (`Convergence.members`): a change committed between the two reads moves the version on, so
+    the list is never taken for the members at a version newer than itself. None: the list is
+    not all of the cluster's members at any known version (each is checked alone)."""
+
+    version: int | None
+    instances: list[Instance]
+
+
 @dataclass
 class _Turn:
     """What the syncs that start in one turn of the event loop read once between them: the
@@ -101,16 +113,13 @@ class Batch:
         convergence: Convergence,
         applied: AppliedKeys,
         cluster_id: int,
-        members: Collection[Instance],
+        members: Members,
     ) -> None:
         self._convergence = convergence
         self._applied = applied
         self._cluster_id = cluster_id
         self._snapshot: _Snapshot | None = None
-        self._members = (
-            convergence.cluster_version(cluster_id),
-            {member.id: member for member in members},
-        )
+        self._members = members.version, {member.id: member for member in members.instances}
         self._turn: _Turn | None = None
         self.requests: Puts = {}
         self.changed = False
@@ -183,6 +192,11 @@ class Convergence:
         clusterd on the database made it; None once the cluster is deleted."""
         return self._services.registry.cluster_version(cluster_id)
 
+    def members(self, cluster_id: int) -> Members:
+        """The cluster's members as the registry has them now, for a batch."""
+        version = self.cluster_version(cluster_id)
+        return Members(version, self._services.registry.members(cluster_id))
+
     def member(self, cluster_id: int, instance_id: int) -> Instance | None:
         """The instance, if it is a member of the cluster now."""
         try:
@@ -198,9 +212,8 @@ class Convergence:
         self._desired_versions[cluster_id] = self.desired_version(cluster_id) + 1
 
     @contextmanager
-    def batch(self, cluster_id: int, members: Collection[Instance]) -> Iterator[Batch]:
-        """Run the block's syncs of `members` (`sync(..., batch=...)`), the cluster's members
-        as the registry has them now, as one batch."""
+    def batch(self, cluster_id: int, members: Members) -> Iterator[Batch]:
+        """Run the block's syncs of `members` (`sync(..., batch=...)`) as one batch."""
         batch = Batch(self, self._applied, cluster_id, members)
         try:
             with self._applied.batch():
@@ -262,9 +275,10 @@ class Convergence:
 
     async def release(self, cluster_id: int, instance: Instance) -> None:
         """Unlock every key of the cluster on a member that left it; values stay. An offline
-        member is unlocked when it returns (raises 502 saying so)."""
+        member is unlocked when it returns (raises 502 saying so). What clusterd recorded of
+        it as a member went with the registry change (`Registry.leave`, or a removal's
+        cascade)."""
         async with self.member_lock(instance.id):
-            self._applied.forget(cluster_id, instance.id)
             try:
                 await self._call(instance, "unlock", {"cluster": str(cluster_id)})
             except _Unreachable as unreachable:

@@ -13,7 +13,13 @@ import asyncio
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from elektraweb.cluster.clusters.convergence import Batch, Convergence, Status, SyncResult
+from elektraweb.cluster.clusters.convergence import (
+    Batch,
+    Convergence,
+    Members,
+    Status,
+    SyncResult,
+)
 from elektraweb.cluster.clusters.service import MemberResultJSON
 from elektraweb.cluster.instances.gateway import InstanceGateway, LinkStatusJSON
 from elektraweb.cluster.store.registry import Instance
@@ -66,7 +72,7 @@ async def fan_out(
     convergence: Convergence,
     gateway: InstanceGateway,
     cluster_id: int,
-    members: list[Instance],
+    members: Members,
     names: Collection[str] | None,
 ) -> list[MemberResult]:
     """Sync every member; each result covers the keys in `names` (None: a full sync, for a new
@@ -88,7 +94,7 @@ async def fan_out(
         return _result(member, outcomes, names)
 
     with convergence.batch(cluster_id, members) as batch:
-        return list(await asyncio.gather(*(one(member, batch) for member in members)))
+        return list(await asyncio.gather(*(one(member, batch) for member in members.instances)))
 
 
 def results_json(results: list[MemberResult]) -> dict[str, MemberResultJSON]:

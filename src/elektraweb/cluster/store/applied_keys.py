@@ -10,6 +10,12 @@ again. Two tables, in the registry's database:
   when the member normalises a value or adds metadata from its spec), the member's refusal of the
   current desired content, and the content found when the key drifted.
 - `cluster_unlocks`: members that left a cluster while offline and still hold its locks.
+
+A `cluster_applied` row is written only while its instance is a member of its cluster, checked
+in the write itself under the membership lock (`registry.MEMBERSHIP`); a leave removes the
+member's rows in its own transaction. So a sync that another clusterd's leave overtook leaves
+no rows behind that a later join would take for content the member has (docs/architecture.md,
+The rule on check-then-write).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from dataclasses import dataclass, field
 
 from elektraweb.cluster.store.connection import INTEGRITY_ERRORS, Row
 from elektraweb.cluster.store.database import Database
+from elektraweb.cluster.store.registry import MEMBERSHIP
 from elektraweb.wire.json_value import EncodableObject, JSONObject
 
 log = logging.getLogger(__name__)
@@ -138,21 +145,27 @@ class AppliedKeys:
             else:
                 runs.append((statement, list(rows)))
         try:
-            with self._db.transaction() as db:
-                for statement, rows in runs:
-                    db.executemany(statement, rows)
+            self._stored(runs)
         except INTEGRITY_ERRORS:
             # A member or cluster was deleted meanwhile: store the rest without its rows.
             for statement, rows in runs:
                 for row in rows:
                     try:
-                        with self._db.transaction() as db:
-                            db.execute(statement, row)
+                        self._stored([(statement, [row])])
                     except INTEGRITY_ERRORS as error:
                         log.info("not recorded, its member or cluster is gone: %s", error)
 
+    def _stored(self, runs: list[tuple[str, list[_Parameters]]]) -> None:
+        # Under the membership lock: a leave on another clusterd either committed before the
+        # writes check membership, or waits and then removes what they wrote.
+        with self._db.transaction() as db:
+            self._db.serialize(MEMBERSHIP)
+            for statement, rows in runs:
+                db.executemany(statement, rows)
+
     def _upsert(self, cluster_id: int, instance_id: int, name: str, **columns: str | None) -> None:
-        """Insert the row or change only the given columns of it."""
+        """Insert the row or change only the given columns of it, if the instance still is a
+        member of the cluster."""
         names = ", ".join(columns)
         marks = ", ".join("?" for _ in columns)
         updates = ", ".join(f"{column} = excluded.{column}" for column in columns)
@@ -160,9 +173,11 @@ class AppliedKeys:
             cluster_id,
             instance_id,
             f"INSERT INTO cluster_applied (cluster_id, instance_id, name, {names})"
-            f" VALUES (?, ?, ?, {marks}) ON CONFLICT (cluster_id, instance_id, name)"
+            f" SELECT ?, ?, ?, {marks}"
+            " WHERE EXISTS (SELECT 1 FROM instances WHERE id = ? AND cluster_id = ?)"
+            " ON CONFLICT (cluster_id, instance_id, name)"
             f" DO UPDATE SET {updates}",
-            [(cluster_id, instance_id, name, *columns.values())],
+            [(cluster_id, instance_id, name, *columns.values(), instance_id, cluster_id)],
         )
 
     def applied(

@@ -313,16 +313,20 @@ class Registry:
                 self.pending_instance(instance_id)  # raises, now that it sees the other's change
             return instance
 
-    def remove_instance(self, instance_id: int) -> Instance:
+    def remove_instance(self, instance_id: int) -> tuple[Instance, Cluster | None]:
         """Delete the instance, with what clusterd recorded of it as a member (cascaded); the
-        cluster it is in moves on."""
+        cluster it is in moves on. Returns the instance as it was and that cluster (None: in
+        none) as of the removal, whose keys its daemon still holds locked: the cluster read
+        before may not be it, when another request moved the instance meanwhile."""
         with self._db.transaction() as db:
             self._db.serialize(MEMBERSHIP)
             instance = self.instance(instance_id)
+            cluster = None
             if instance.cluster_id is not None:
+                cluster = self.cluster(instance.cluster_id)
                 touch_cluster(db, instance.cluster_id)
             db.execute("DELETE FROM instances WHERE id = ?", (instance_id,))
-            return instance
+            return instance, cluster
 
     # -- clusters ---------------------------------------------------------------------------
 
@@ -446,6 +450,8 @@ class Registry:
         return instance
 
     def leave(self, cluster_id: int, instance_id: int) -> Instance:
+        """Take the instance out of the cluster, with what clusterd recorded of it as a
+        member; `RecordNotFound` if it is not a member."""
         with self._db.transaction() as db:
             self._db.serialize(MEMBERSHIP)
             cluster = self.cluster(cluster_id)
@@ -458,5 +464,11 @@ class Registry:
                     cluster=cluster.id,
                 )
             db.execute("UPDATE instances SET cluster_id = NULL WHERE id = ?", (instance_id,))
+            # What clusterd recorded of it as a member goes with it, as a removal's cascade
+            # takes it: rows left behind would tell a later join that it has the keys.
+            db.execute(
+                "DELETE FROM cluster_applied WHERE cluster_id = ? AND instance_id = ?",
+                (cluster_id, instance_id),
+            )
             touch_cluster(db, cluster_id)
             return replace(instance, cluster_id=None)
