@@ -13,7 +13,6 @@ The watch runs on the event loop (its descriptor in the loop's selector), withou
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ctypes
 import os
 import struct
@@ -94,17 +93,24 @@ class DirectoryWatch:
     def pending(self) -> Batch:
         """Every event queued so far, as a batch (empty if none is queued)."""
         batch = Batch()
+        self._read_into(batch)
+        return batch
+
+    def _read_into(self, batch: Batch) -> int:
+        """Add the queued events to ``batch``; returns how many there were."""
+        count = 0
         while True:
             try:
                 data = os.read(self._fd, _READ_SIZE)
             except BlockingIOError:
-                return batch
+                return count
             offset = 0
             while offset < len(data):
                 descriptor, mask, _, length = _EVENT.unpack_from(data, offset)
                 offset += _EVENT.size
                 name = data[offset:offset + length].rstrip(b"\0")
                 offset += length
+                count += 1
                 if mask & _LOST:
                     batch.everything = True
                     continue
@@ -122,26 +128,27 @@ class DirectoryWatch:
         no relevant path are read and dropped without a yield."""
         loop = asyncio.get_running_loop()
         ready = asyncio.Event()
-        loop.add_reader(self._fd, ready.set)
+
+        def readable() -> None:
+            # Once: the burst that follows is read every `step`, not event by event, and a
+            # reader left in place while a batch is handled would wake the loop on every turn.
+            loop.remove_reader(self._fd)
+            ready.set()
+
         stopped = loop.create_task(stopping.wait())
         stopped.add_done_callback(lambda _: ready.set())
         try:
             while True:
+                loop.add_reader(self._fd, readable)
                 await ready.wait()
-                if stopping.is_set():
-                    return
                 ready.clear()
-                batch = self.pending()
+                batch = Batch()
                 deadline = loop.time() + debounce
-                while (left := deadline - loop.time()) > 0:
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(ready.wait(), min(step, left))
-                    if not ready.is_set() or stopping.is_set():
+                while not stopping.is_set() and self._read_into(batch):
+                    left = deadline - loop.time()
+                    if left <= 0:
                         break
-                    ready.clear()
-                    more = self.pending()
-                    batch.paths |= more.paths
-                    batch.everything |= more.everything
+                    await asyncio.sleep(min(step, left))
                 if stopping.is_set():
                     return
                 if batch:
