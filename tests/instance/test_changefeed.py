@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from elektraweb.instance.changefeed import ChangeFeed
@@ -71,3 +72,21 @@ def test_a_key_set_on_the_host_in_a_big_dump_file_is_found_also_after_own_writes
     assert on_the_host("user:/bench/new", "1") == [("user:/bench/new", None, "1")]
     assert on_the_host("user:/bench/k0009", "nine") == [("user:/bench/k0009", "9", "nine")]
     assert not emitted
+
+
+def test_a_mount_directory_made_and_removed_between_two_looks_is_diffed(tmp_path: Path) -> None:
+    paths = Paths.from_environ({"KDB_ROOT": str(tmp_path), "HOME": str(tmp_path)}, cwd=tmp_path)
+    kdb = KDB(paths)
+    emitted: list[KeyChange] = []
+    feed = ChangeFeed(kdb, emitted.extend)
+    assert paths.user not in feed.prime()  # no such directory yet: its parent is watched
+    keys = kdb.get("user:/app")
+    keys.add(Key("user:/app/a", "1"))
+    kdb.set(keys, "user:/app")  # makes the directory, with a file no watch has seen
+    feed.absorb([KeyChange("user:/app/a", None, keys.lookup("user:/app/a"))])
+    shutil.rmtree(paths.user)
+
+    # All the parent's watch reports is the directory, made and removed again.
+    feed.rescan({paths.user})
+
+    assert [(change.key, change.new) for change in emitted] == [("user:/app/a", None)]

@@ -23,10 +23,8 @@ import logging
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from watchfiles import Change as FileChange
-from watchfiles import awatch
-
 from elektraweb.instance.dump_delta import DumpSnapshot, delta, snapshot
+from elektraweb.instance.filewatch import DirectoryWatch
 from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb import names
 from elektraweb.kdb.database import KDB
@@ -38,13 +36,10 @@ from elektraweb.operations.store import KeyChange
 
 logger = logging.getLogger(__name__)
 
-# watchfiles groups changes for `STEP_MS` of quiet (at most `DEBOUNCE_MS`) before yielding;
+# Changes are grouped until `STEP` seconds pass without one (at most `DEBOUNCE` seconds);
 # both are far below the one second in which an outside change must reach subscribers.
-DEBOUNCE_MS = 300
-STEP_MS = 30
-# Without changes the watcher still yields this often; the first yield after a (re)start
-# triggers a full rescan that covers changes made while no watcher was running.
-IDLE_YIELD_MS = 500
+DEBOUNCE = 0.3
+STEP = 0.03
 # After the watcher failed, wait this long (seconds) before watching again.
 RETRY_AFTER = 1.0
 
@@ -112,7 +107,7 @@ class ChangeFeed:
         """Diff the mounts held by ``paths`` (every mount for None) against the snapshot and
         emit what changed; returns the directories to watch now."""
         targets = None if paths is None else {
-            path for path in paths
+            path for path in self._with_files_below(paths)
             if path not in self._written or _signature(path) != self._written.pop(path)
         }
         changes: list[KeyChange] = []
@@ -144,6 +139,14 @@ class ChangeFeed:
             if any(names.is_below_or_same(root, read) for read in roots)
         })
         return directories
+
+    def _with_files_below(self, paths: Iterable[Path]) -> set[Path]:
+        """``paths`` and, for a directory awaited there (made or removed), the mounted files
+        below it: they may have been written before a watch on the directory was in place."""
+        found = set(paths)
+        for directory in found & self._awaited:
+            found.update(file for file in self._roots_of if directory in file.parents)
+        return found
 
     def recheck(self, key: str) -> None:
         """Emit what changed behind our back in the file that holds ``key``."""
@@ -232,9 +235,8 @@ class ChangeFeed:
 
     # -- on the event loop -------------------------------------------------------------------
 
-    def _relevant(self, change: FileChange, path: str) -> bool:
-        candidate = Path(path)
-        return candidate in self._roots_of or candidate in self._awaited
+    def _relevant(self, path: Path) -> bool:
+        return path in self._roots_of or path in self._awaited
 
     async def follow(self, worker: KDBWorker, stopping: asyncio.Event) -> None:
         """Watch the mounted files until ``stopping`` is set, rescanning what changed."""
@@ -255,25 +257,25 @@ class ChangeFeed:
     ) -> frozenset[Path]:
         """Watch ``directories`` until they are no longer the ones to watch (returns the new
         set) or ``stopping`` is set."""
-        restarted = True
-        async for batch in awatch(
-            *directories,
-            watch_filter=self._relevant,
-            stop_event=stopping,
-            recursive=False,
-            debounce=DEBOUNCE_MS,
-            step=STEP_MS,
-            rust_timeout=IDLE_YIELD_MS,
-            yield_on_timeout=True,
-        ):
-            if not batch and not restarted:
-                continue
-            paths = None if restarted else {Path(path) for _, path in batch}
-            restarted = False
-            watched = await worker.run(self.rescan, paths)
+        watch = DirectoryWatch(directories, self._relevant)
+        try:
+            # Whatever changed while no watch was in place is found by a full scan, made
+            # once the watch is: nothing falls between the two.
+            watched = await worker.run(self.rescan, None)
             if watched != directories:
                 return watched
-        return directories
+            # Closed before the watch is: its descriptor's number may be the next watch's.
+            async with contextlib.aclosing(
+                watch.batches(stopping, step=STEP, debounce=DEBOUNCE)
+            ) as batches:
+                async for batch in batches:
+                    paths = None if batch.everything else batch.paths
+                    watched = await worker.run(self.rescan, paths)
+                    if watched != directories:
+                        return watched
+            return directories
+        finally:
+            watch.close()
 
 
 def _outermost(roots: list[str]) -> list[str]:

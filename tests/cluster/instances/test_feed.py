@@ -10,12 +10,18 @@ from typing import Any
 
 import pytest
 
-from elektraweb.cluster.events.hub import EventHub, Subscription, received_publication
+from elektraweb.cluster.audit.log import AuditLog
+from elektraweb.cluster.events.hub import (
+    RESYNC_TOPIC,
+    EventHub,
+    Subscription,
+    received_publication,
+)
 from elektraweb.cluster.instances.feed import InstanceFeed
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.registry import Instance, InstanceFields, Registry
-from elektraweb.wire import AnyEvent, KeyPair, SubtreeEvent
+from elektraweb.wire import AnyEvent, Event, KeyPair, KeyState, SubtreeEvent
 from support.processes import QUICK_LINK, Elektrad, ElektradPublishingApart
 
 
@@ -35,6 +41,7 @@ class Recorder:
 
 @dataclass
 class Setup:
+    database: Database
     registry: Registry
     hub: EventHub
     feed: InstanceFeed
@@ -53,7 +60,7 @@ async def setup(tmp_path: Path) -> AsyncIterator[Setup]:
     feed.attach(recorder)
     registry = Registry(database)
     await feed.start(registry)
-    yield Setup(registry, hub, feed, recorder, keys)
+    yield Setup(database, registry, hub, feed, recorder, keys)
     await feed.close()
     await gateway.close()
     hub.close()
@@ -273,3 +280,46 @@ async def test_an_instance_added_on_another_replica_is_followed_by_the_lease_hol
         received_publication(f"audit/instance/{instance.id}", b'{"action":"instance.add"}')
     )
     await eventually(lambda: setup.feed.events_online(instance.id))
+
+
+async def test_listeners_are_told_the_instance_as_the_last_registry_change_left_it(
+    setup: Setup, elektrad: Elektrad
+) -> None:
+    audit = AuditLog(setup.database)
+    audit.subscribe(setup.feed.audited)
+    instance = await registered(setup, elektrad)
+    await eventually(lambda: setup.feed.events_online(instance.id))
+
+    async def told_after_a_change_on_the_host(value: str) -> Instance:
+        await elektrad.kdb("set", "system:/app/name", value)
+        await eventually(lambda: any(
+            isinstance(event, Event) and event.key == "system:/app/name"
+            and event.new == KeyState(value, {})
+            for _, event in setup.recorder.events
+        ))
+        return setup.recorder.events[-1][0]
+
+    assert (await told_after_a_change_on_the_host("1")).name == "web-1"
+    # Renamed through this replica: the audit entry comes with the change.
+    fields = InstanceFields("web-renamed", elektrad.endpoint, elektrad.public_key)
+    renamed = setup.registry.update_instance(instance.id, fields)
+    audit.record(user="admin", action="instance.change", target_type="instance",
+                 target_id=instance.id, after=renamed.to_json(), result={"ok": True})
+    assert await told_after_a_change_on_the_host("2") == renamed
+    # Renamed and moved into a cluster through another replica: their publications tell.
+    fields = InstanceFields("web-elsewhere", elektrad.endpoint, elektrad.public_key)
+    setup.registry.update_instance(instance.id, fields)
+    setup.feed.published_elsewhere(
+        received_publication(f"audit/instance/{instance.id}", b'{"action":"instance.change"}')
+    )
+    assert (await told_after_a_change_on_the_host("3")).name == "web-elsewhere"
+    cluster = setup.registry.add_cluster("web")
+    setup.registry.join(cluster.id, instance.id)
+    setup.feed.published_elsewhere(
+        received_publication(f"audit/cluster/{cluster.id}", b'{"action":"member.add"}')
+    )
+    assert (await told_after_a_change_on_the_host("4")).cluster_id == cluster.id
+    # A resync (publications may have been missed) reads everything again.
+    setup.registry.leave(cluster.id, instance.id)
+    setup.feed.published_elsewhere(received_publication(RESYNC_TOPIC, b"{}"))
+    assert (await told_after_a_change_on_the_host("5")).cluster_id is None
