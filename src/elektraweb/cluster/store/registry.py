@@ -14,6 +14,9 @@ cluster, first takes `MEMBERSHIP` (`Database.serialize`), so that what it read o
 is what it writes over, the version of the cluster it changes moves on, and a removal reports
 every member it released; the identity rules and cluster names are unique constraints, whose
 violation by a registration made meanwhile on another replica is refused like the check's.
+
+An instance, a cluster and a cluster's members are read through a cache (`row_cache`), which
+every transaction that changes them empties on each clusterd (`Database.changed`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from urllib.parse import urlsplit
 from elektraweb.cluster.store.connection import Connection, Row, checked_again, new_id
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound
+from elektraweb.cluster.store.row_cache import RowCache
 
 DEFAULT_INSTANCE_PORT = 33333
 VISIBILITIES = ("critical", "important", "user", "advanced", "developer", "internal")
@@ -179,6 +183,9 @@ class Registry:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._instances: RowCache[int, Instance] = RowCache(database)
+        self._clusters: RowCache[int, Cluster] = RowCache(database)
+        self._members: RowCache[int, tuple[Instance, ...]] = RowCache(database)
 
     # -- instances --------------------------------------------------------------------------
 
@@ -191,6 +198,9 @@ class Registry:
         return [_instance(row) for row in rows]
 
     def instance(self, instance_id: int) -> Instance:
+        return self._instances.get(instance_id, self._read_instance)
+
+    def _read_instance(self, instance_id: int) -> Instance:
         row = self._db.connection.execute(
             "SELECT * FROM instances WHERE id = ?", (instance_id,)
         ).fetchone()
@@ -251,6 +261,7 @@ class Registry:
             )
             if cluster_id is not None:
                 touch_cluster(db, cluster_id)
+            self._db.changed("instances")
             return self.instance(new_id(cursor))
 
     def update_instance(self, instance_id: int, fields: InstanceFields) -> Instance:
@@ -275,6 +286,7 @@ class Registry:
                     instance_id,
                 ),
             )
+            self._db.changed("instances")
             return self.instance(instance_id)
 
     def pending_instance(self, instance_id: int) -> Instance:
@@ -299,6 +311,7 @@ class Registry:
             )
             if accepted.rowcount == 0:
                 self.pending_instance(instance_id)  # raises, now that it sees the other's change
+            self._db.changed("instances")
             return replace(instance, state="accepted")
 
     def reject(self, instance_id: int) -> Instance:
@@ -311,6 +324,7 @@ class Registry:
             )
             if rejected.rowcount == 0:
                 self.pending_instance(instance_id)  # raises, now that it sees the other's change
+            self._db.changed("instances")
             return instance
 
     def remove_instance(self, instance_id: int) -> Instance:
@@ -322,6 +336,7 @@ class Registry:
             if instance.cluster_id is not None:
                 touch_cluster(db, instance.cluster_id)
             db.execute("DELETE FROM instances WHERE id = ?", (instance_id,))
+            self._db.changed("instances")
             return instance
 
     # -- clusters ---------------------------------------------------------------------------
@@ -339,6 +354,9 @@ class Registry:
         ]
 
     def cluster(self, cluster_id: int) -> Cluster:
+        return self._clusters.get(cluster_id, self._read_cluster)
+
+    def _read_cluster(self, cluster_id: int) -> Cluster:
         row = self._db.connection.execute(
             "SELECT * FROM clusters WHERE id = ?", (cluster_id,)
         ).fetchone()
@@ -363,10 +381,13 @@ class Registry:
         return None if row is None else int(row["version"])
 
     def members(self, cluster_id: int) -> list[Instance]:
+        return list(self._members.get(cluster_id, self._read_members))
+
+    def _read_members(self, cluster_id: int) -> tuple[Instance, ...]:
         rows = self._db.connection.execute(
             "SELECT * FROM instances WHERE cluster_id = ? ORDER BY id", (cluster_id,)
         )
-        return [_instance(row) for row in rows]
+        return tuple(_instance(row) for row in rows)
 
     def _check_cluster_name(self, name: str, except_id: int | None = None) -> str:
         name = name.strip()
@@ -390,6 +411,7 @@ class Registry:
                 "INSERT INTO clusters (name, description) VALUES (?, ?) RETURNING id",
                 (name, description),
             )
+            self._db.changed("clusters")
             return self.cluster(new_id(cursor))
 
     def update_cluster(self, cluster_id: int, name: str, description: str) -> Cluster:
@@ -401,6 +423,7 @@ class Registry:
                 "UPDATE clusters SET name = ?, description = ? WHERE id = ?",
                 (name, description, cluster_id),
             )
+            self._db.changed("clusters")
             return self.cluster(cluster_id)
 
     def remove_cluster(self, cluster_id: int) -> tuple[Cluster, list[Instance]]:
@@ -411,6 +434,7 @@ class Registry:
             released = self.members(cluster_id)
             db.execute("UPDATE instances SET cluster_id = NULL WHERE cluster_id = ?", (cluster_id,))
             db.execute("DELETE FROM clusters WHERE id = ?", (cluster_id,))
+            self._db.changed("clusters")
             return cluster, [replace(member, cluster_id=None) for member in released]
 
     def join(self, cluster_id: int, instance_id: int) -> Instance:
@@ -423,6 +447,7 @@ class Registry:
                 "UPDATE instances SET cluster_id = ? WHERE id = ?", (cluster_id, instance_id)
             )
             touch_cluster(db, cluster_id)
+            self._db.changed("instances")
             return replace(instance, cluster_id=cluster_id)
 
     def _joinable(self, instance_id: int) -> Instance:
@@ -459,4 +484,5 @@ class Registry:
                 )
             db.execute("UPDATE instances SET cluster_id = NULL WHERE id = ?", (instance_id,))
             touch_cluster(db, cluster_id)
+            self._db.changed("instances")
             return replace(instance, cluster_id=None)
