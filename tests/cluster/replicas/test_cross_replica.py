@@ -152,8 +152,13 @@ async def test_an_instance_registered_on_one_replica_is_linked_and_reached_by_th
         # Renamed and then removed on a: b serves each as soon as it heard of it (its registry
         # event follows the notice that empties b's cache of the registry).
         topic = f"registry/instance/{instance['id']}"
-        events = await subscribe_events(b.api.session, topic)
+        events = await subscribe_events(b.api.session, "registry/")
         try:
+            # b's own registry event shows that the subscription is in place: a subscriber
+            # hears only what is published after it.
+            status, probe = await b.api("POST", "/api/clusters", {"name": "probe"})
+            assert status == 201, probe
+            await heard_of(events, f"registry/cluster/{probe['id']}", "added")
             status, renamed = await a.api(
                 "PUT",
                 f"/api/instances/{instance['id']}",

@@ -12,8 +12,8 @@ next), so each topic's publications arrive in the order they were made, each onc
 skips its own. Stored messages are deleted after `KEEP_STORED`.
 
 The same listening connection hears `store.database.CHANGES_CHANNEL`, where a replica's database
-transaction announces a change of users, sessions or tokens: each notice goes to the
-`on_database_change` listeners (`Database.changed_elsewhere`): `HEARING_LOST` when the
+transaction announces a change of users, sessions, tokens or the registry: each notice goes to
+the `on_database_change` listeners (`Database.changed_elsewhere`); `HEARING_LOST` does when the
 connection breaks, and None once it listens (at the start, and again after a break), since
 notices may have been missed.
 
