@@ -15,8 +15,8 @@ is what it writes over, the version of the cluster it changes moves on, and a re
 every member it released; the identity rules and cluster names are unique constraints, whose
 violation by a registration made meanwhile on another replica is refused like the check's.
 
-An instance, a cluster and a cluster's members are read through a cache (`row_cache`), which
-every transaction that changes them empties on each clusterd (`Database.changed`).
+An instance and a cluster are read through a cache (`row_cache`), which every transaction that
+changes them empties on each clusterd (`Database.changed`).
 """
 
 from __future__ import annotations
@@ -185,7 +185,6 @@ class Registry:
         self._db = database
         self._instances: RowCache[int, Instance] = RowCache(database)
         self._clusters: RowCache[int, Cluster] = RowCache(database)
-        self._members: RowCache[int, tuple[Instance, ...]] = RowCache(database)
 
     # -- instances --------------------------------------------------------------------------
 
@@ -381,13 +380,12 @@ class Registry:
         return None if row is None else int(row["version"])
 
     def members(self, cluster_id: int) -> list[Instance]:
-        return list(self._members.get(cluster_id, self._read_members))
-
-    def _read_members(self, cluster_id: int) -> tuple[Instance, ...]:
+        """Read from the database, never from the cache: a fan-out pairs them with the
+        cluster's version it read just before, and a cached list may be older than that."""
         rows = self._db.connection.execute(
             "SELECT * FROM instances WHERE cluster_id = ? ORDER BY id", (cluster_id,)
         )
-        return tuple(_instance(row) for row in rows)
+        return [_instance(row) for row in rows]
 
     def _check_cluster_name(self, name: str, except_id: int | None = None) -> str:
         name = name.strip()
