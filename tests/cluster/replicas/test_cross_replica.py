@@ -15,7 +15,7 @@ import psycopg
 from yarl import URL
 
 from support.processes import Api, Clusterd, Elektrad
-from support.zws import subscribe_events
+from support.zws import next_event, subscribe_events
 
 CLOSE_DEADLINE = 20.0
 """Generous: without the change notice an open socket on the other replica is only re-checked
@@ -149,14 +149,46 @@ async def test_an_instance_registered_on_one_replica_is_linked_and_reached_by_th
         )
         assert (status, port["value"]) == (200, "8080"), port
 
-        status, _ = await a.api("DELETE", f"/api/instances/{instance['id']}")
-        assert status == 200
-        status, gone = await b.api(
-            "GET", f"/api/instances/{instance['id']}/kdb/system%3A%2Fapp%2Fport"
-        )
-        assert status == 404, gone
+        # Renamed and then removed on a: b serves each as soon as it heard of it (its registry
+        # event follows the notice that empties b's cache of the registry).
+        topic = f"registry/instance/{instance['id']}"
+        events = await subscribe_events(b.api.session, "registry/")
+        try:
+            # b's own registry event shows that the subscription is in place: a subscriber
+            # hears only what is published after it.
+            status, probe = await b.api("POST", "/api/clusters", {"name": "probe"})
+            assert status == 201, probe
+            await heard_of(events, f"registry/cluster/{probe['id']}", "added")
+            status, renamed = await a.api(
+                "PUT",
+                f"/api/instances/{instance['id']}",
+                {"name": "web-2", "endpoint": host.endpoint, "public_key": host.public_key},
+            )
+            assert status == 200, renamed
+            await heard_of(events, topic, "changed")
+            status, seen = await b.api("GET", f"/api/instances/{instance['id']}")
+            assert (status, seen["name"]) == (200, "web-2"), seen
+
+            status, _ = await a.api("DELETE", f"/api/instances/{instance['id']}")
+            assert status == 200
+            await heard_of(events, topic, "removed")
+            status, gone = await b.api(
+                "GET", f"/api/instances/{instance['id']}/kdb/system%3A%2Fapp%2Fport"
+            )
+            assert status == 404, gone
+        finally:
+            await events.close()
     finally:
         await host.stop()
+
+
+async def heard_of(events: aiohttp.ClientWebSocketResponse, topic: str, action: str) -> None:
+    """Wait for the registry event `action` on `topic`, skipping the others."""
+    async with asyncio.timeout(LINK_DEADLINE):
+        while True:
+            seen, data = await next_event(events, LINK_DEADLINE)
+            if (seen, data["action"]) == (topic, action):
+                return
 
 
 async def terminate_clusterd_connections(dsn: str) -> int:

@@ -29,8 +29,9 @@ RemoteListener = Callable[[Publication], None]
 `resync` publication when some may have been missed."""
 
 DatabaseChangeListener = Callable[[str | None], None]
-"""Called with each notice of a change another replica made to the users, sessions or tokens
-(`Database.changed_elsewhere`); None: notices may have been missed."""
+"""Called with each notice of a change another replica made to the users, sessions, tokens or
+the registry (`Database.changed_elsewhere`); `store.database.HEARING_LOST` when notices stop
+being heard, None when they are heard (again) and some may have been missed."""
 
 
 class Coordinator(Protocol):

@@ -12,9 +12,10 @@ next), so each topic's publications arrive in the order they were made, each onc
 skips its own. Stored messages are deleted after `KEEP_STORED`.
 
 The same listening connection hears `store.database.CHANGES_CHANNEL`, where a replica's database
-transaction announces a change of users, sessions or tokens: each notice goes to the
-`on_database_change` listeners (`Database.changed_elsewhere`), and after a break of the
-connection None does, since notices may have been missed.
+transaction announces a change of users, sessions, tokens or the registry: each notice goes to
+the `on_database_change` listeners (`Database.changed_elsewhere`); `HEARING_LOST` does when the
+connection breaks, and None once it listens (at the start, and again after a break), since
+notices may have been missed.
 
 Notifications sent while a replica's listening connection is down are lost to it, and a
 publication this replica could not send is lost to the others: the hubs concerned then send
@@ -44,7 +45,7 @@ from elektraweb.cluster.events.hub import (
 from elektraweb.cluster.replicas.connection import LazyConnection, connect
 from elektraweb.cluster.replicas.coordinator import DatabaseChangeListener, RemoteListener
 from elektraweb.cluster.replicas.schema import ensure_tables
-from elektraweb.cluster.store.database import CHANGES_CHANNEL
+from elektraweb.cluster.store.database import CHANGES_CHANNEL, HEARING_LOST
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +100,7 @@ class EventRelay:
         """Listen for the other replicas' publications, then relay this hub's."""
         await ensure_tables(await self._sending.get())
         listening = await self._listening()
+        self._database_changed(None)  # heard from now on; nothing before was
         if not self._forwarding:
             self._hub.forward_to(self._queue)
             self._forwarding = True
@@ -178,6 +180,7 @@ class EventRelay:
             except (psycopg.Error, OSError) as error:
                 log.warning("replica %s stopped hearing the others: %s", self._me, error)
             finally:
+                self._database_changed(HEARING_LOST)
                 await listening.close()
             listening = await self._reconnected()
             self._missed()  # whatever was published meanwhile

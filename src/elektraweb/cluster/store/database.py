@@ -27,6 +27,8 @@ from elektraweb.cluster.store.group_commit import GroupCommit
 
 __all__ = [
     "CHANGES_CHANNEL",
+    "HEARING_LOST",
+    "REGISTRY_TABLES",
     "SCHEMA_VERSION",
     "WATCHED_TABLES",
     "Database",
@@ -38,10 +40,16 @@ log = logging.getLogger(__name__)
 
 _SQLITE_URL = "sqlite:///"
 WATCHED_TABLES = frozenset({"users", "sessions", "api_tokens"})
-"""The tables whose changes `Database.changed` announces (what credentials are checked on)."""
+"""The tables credentials are checked on, whose changes `Database.changed` announces."""
+REGISTRY_TABLES = frozenset({"instances", "clusters"})
+"""The registry's tables, whose changes `Database.changed` announces too (the registry's rows
+are cached per clusterd, `store.row_cache`)."""
 CHANGES_CHANNEL = "elektraweb_changes"
-"""Where a clusterd on PostgreSQL tells the others on the database of a change of a watched
+"""Where a clusterd on PostgreSQL tells the others on the database of a change of an announced
 table: `<origin> <table>`, delivered at commit (`Database.changed_elsewhere`)."""
+HEARING_LOST = ""
+"""The notice `changed_elsewhere` is given when the connection that hears the others' notices
+broke: until the next None, their changes go unheard."""
 
 RULE_LOCKS = 0x72756C65
 """The class of PostgreSQL's advisory locks that `Database.serialize` takes (two-key locks, so
@@ -63,11 +71,15 @@ class Database:
         self._listeners: list[Callable[[str], None]] = []
         self._origin = secrets.token_hex(8)
         """Tells this clusterd's notifications on `CHANGES_CHANNEL` from the others'."""
+        self.hears_every_change = connection.dialect == "sqlite"
+        """Whether every change of the announced tables reaches `on_change` listeners: on
+        SQLite (one clusterd) always; on PostgreSQL only while the replicas' relay listens
+        (from its first None on, until `HEARING_LOST`)."""
 
     def on_change(self, listener: Callable[[str], None]) -> None:
-        """Call `listener` with the table's name whenever rows of a `WATCHED_TABLES` table
-        change: by a store of this clusterd (`changed`) or, on PostgreSQL, of another clusterd
-        on the database (`changed_elsewhere`)."""
+        """Call `listener` with the table's name whenever rows of a `WATCHED_TABLES` or
+        `REGISTRY_TABLES` table change: by a store of this clusterd (`changed`) or, on
+        PostgreSQL, of another clusterd on the database (`changed_elsewhere`)."""
         self._listeners.append(listener)
 
     def changed(self, table: str) -> None:
@@ -81,11 +93,16 @@ class Database:
         self._tell(table)
 
     def changed_elsewhere(self, notice: str | None) -> None:
-        """A notification on `CHANGES_CHANNEL` (this clusterd's own are skipped); None: some
-        may have been missed (the listening connection broke), so every table may have
-        changed."""
+        """A notification on `CHANGES_CHANNEL` (this clusterd's own are skipped); None: the
+        others' notices are heard from now on, and some may have been missed before (at the
+        start, or after the listening connection broke), so every table may have changed;
+        `HEARING_LOST`: the listening connection broke, changes go unheard until None."""
+        if notice == HEARING_LOST:
+            self.hears_every_change = False
+            return
         if notice is None:
-            for table in sorted(WATCHED_TABLES):
+            self.hears_every_change = True
+            for table in sorted(WATCHED_TABLES | REGISTRY_TABLES):
                 self._tell(table)
             return
         origin, _, table = notice.partition(" ")

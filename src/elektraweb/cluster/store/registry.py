@@ -14,6 +14,9 @@ cluster, first takes `MEMBERSHIP` (`Database.serialize`), so that what it read o
 is what it writes over, the version of the cluster it changes moves on, and a removal reports
 every member it released; the identity rules and cluster names are unique constraints, whose
 violation by a registration made meanwhile on another replica is refused like the check's.
+
+An instance and a cluster are read through a cache (`row_cache`), which every transaction that
+changes them empties on each clusterd (`Database.changed`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from urllib.parse import urlsplit
 from elektraweb.cluster.store.connection import Connection, Row, checked_again, new_id
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound
+from elektraweb.cluster.store.row_cache import RowCache
 
 DEFAULT_INSTANCE_PORT = 33333
 VISIBILITIES = ("critical", "important", "user", "advanced", "developer", "internal")
@@ -179,6 +183,8 @@ class Registry:
 
     def __init__(self, database: Database) -> None:
         self._db = database
+        self._instances: RowCache[int, Instance] = RowCache(database)
+        self._clusters: RowCache[int, Cluster] = RowCache(database)
 
     # -- instances --------------------------------------------------------------------------
 
@@ -191,6 +197,9 @@ class Registry:
         return [_instance(row) for row in rows]
 
     def instance(self, instance_id: int) -> Instance:
+        return self._instances.get(instance_id, self._read_instance)
+
+    def _read_instance(self, instance_id: int) -> Instance:
         row = self._db.connection.execute(
             "SELECT * FROM instances WHERE id = ?", (instance_id,)
         ).fetchone()
@@ -251,6 +260,7 @@ class Registry:
             )
             if cluster_id is not None:
                 touch_cluster(db, cluster_id)
+            self._db.changed("instances")
             return self.instance(new_id(cursor))
 
     def update_instance(self, instance_id: int, fields: InstanceFields) -> Instance:
@@ -275,6 +285,7 @@ class Registry:
                     instance_id,
                 ),
             )
+            self._db.changed("instances")
             return self.instance(instance_id)
 
     def pending_instance(self, instance_id: int) -> Instance:
@@ -299,6 +310,7 @@ class Registry:
             )
             if accepted.rowcount == 0:
                 self.pending_instance(instance_id)  # raises, now that it sees the other's change
+            self._db.changed("instances")
             return replace(instance, state="accepted")
 
     def reject(self, instance_id: int) -> Instance:
@@ -311,6 +323,7 @@ class Registry:
             )
             if rejected.rowcount == 0:
                 self.pending_instance(instance_id)  # raises, now that it sees the other's change
+            self._db.changed("instances")
             return instance
 
     def remove_instance(self, instance_id: int) -> tuple[Instance, Cluster | None]:
@@ -326,6 +339,7 @@ class Registry:
                 cluster = self.cluster(instance.cluster_id)
                 touch_cluster(db, instance.cluster_id)
             db.execute("DELETE FROM instances WHERE id = ?", (instance_id,))
+            self._db.changed("instances")
             return instance, cluster
 
     # -- clusters ---------------------------------------------------------------------------
@@ -343,6 +357,9 @@ class Registry:
         ]
 
     def cluster(self, cluster_id: int) -> Cluster:
+        return self._clusters.get(cluster_id, self._read_cluster)
+
+    def _read_cluster(self, cluster_id: int) -> Cluster:
         row = self._db.connection.execute(
             "SELECT * FROM clusters WHERE id = ?", (cluster_id,)
         ).fetchone()
@@ -367,6 +384,8 @@ class Registry:
         return None if row is None else int(row["version"])
 
     def members(self, cluster_id: int) -> list[Instance]:
+        """Read from the database, never from the cache: a fan-out pairs them with the
+        cluster's version it read just before, and a cached list may be older than that."""
         rows = self._db.connection.execute(
             "SELECT * FROM instances WHERE cluster_id = ? ORDER BY id", (cluster_id,)
         )
@@ -394,6 +413,7 @@ class Registry:
                 "INSERT INTO clusters (name, description) VALUES (?, ?) RETURNING id",
                 (name, description),
             )
+            self._db.changed("clusters")
             return self.cluster(new_id(cursor))
 
     def update_cluster(self, cluster_id: int, name: str, description: str) -> Cluster:
@@ -405,6 +425,7 @@ class Registry:
                 "UPDATE clusters SET name = ?, description = ? WHERE id = ?",
                 (name, description, cluster_id),
             )
+            self._db.changed("clusters")
             return self.cluster(cluster_id)
 
     def remove_cluster(self, cluster_id: int) -> tuple[Cluster, list[Instance]]:
@@ -415,6 +436,7 @@ class Registry:
             released = self.members(cluster_id)
             db.execute("UPDATE instances SET cluster_id = NULL WHERE cluster_id = ?", (cluster_id,))
             db.execute("DELETE FROM clusters WHERE id = ?", (cluster_id,))
+            self._db.changed("clusters")
             return cluster, [replace(member, cluster_id=None) for member in released]
 
     def join(self, cluster_id: int, instance_id: int) -> Instance:
@@ -427,6 +449,7 @@ class Registry:
                 "UPDATE instances SET cluster_id = ? WHERE id = ?", (cluster_id, instance_id)
             )
             touch_cluster(db, cluster_id)
+            self._db.changed("instances")
             return replace(instance, cluster_id=cluster_id)
 
     def _joinable(self, instance_id: int) -> Instance:
@@ -471,4 +494,5 @@ class Registry:
                 (cluster_id, instance_id),
             )
             touch_cluster(db, cluster_id)
+            self._db.changed("instances")
             return replace(instance, cluster_id=None)
