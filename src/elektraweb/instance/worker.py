@@ -94,7 +94,6 @@ class KDBWorker:
 
     def _next(self) -> list[_Job] | None:
         with self._lock:
-            self._busy = False
             while self._held or (not self._jobs and not self._closing):
                 self._wake.wait()
             if not self._jobs:
@@ -121,6 +120,10 @@ class KDBWorker:
                 ]
             except BaseException as error:  # handed to the awaiting coroutines
                 outcomes = [error] * len(jobs)
+            # Idle before the answers go out, not after: a caller that has its answer may
+            # hold the KDB at once (the thread touches it no more until its next job).
+            with self._lock:
+                self._busy = False
             # One wake-up of the event loop for the whole batch.
             settled = [(job.future, outcome) for job, outcome in zip(jobs, outcomes, strict=True)]
             first.future.get_loop().call_soon_threadsafe(settle, settled)

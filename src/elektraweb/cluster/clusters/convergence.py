@@ -41,7 +41,6 @@ from elektraweb.cluster.instances.gateway import (
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKey, AppliedKeys, Rejection
 from elektraweb.cluster.store.cluster_keys import DesiredState
-from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Instance
 from elektraweb.cluster.store.releases import Releases
 from elektraweb.kdb.key import Key
@@ -199,11 +198,7 @@ class Convergence:
 
     def member(self, cluster_id: int, instance_id: int) -> Instance | None:
         """The instance, if it is a member of the cluster now."""
-        try:
-            current = self._services.registry.instance(instance_id)
-        except RecordNotFound:
-            return None
-        return current if current.cluster_id == cluster_id else None
+        return self._services.registry.member(cluster_id, instance_id)
 
     def desired_version(self, cluster_id: int) -> int:
         return self._desired_versions.get(cluster_id, 0)

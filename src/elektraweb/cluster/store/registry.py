@@ -199,6 +199,15 @@ class Registry:
     def instance(self, instance_id: int) -> Instance:
         return self._instances.get(instance_id, self._read_instance)
 
+    def member(self, cluster_id: int, instance_id: int) -> Instance | None:
+        """The instance if it is a member of the cluster now, read from the database rather
+        than the cache: whether a member is written hangs on it, and another clusterd's
+        leave reaches the cache only with its notice."""
+        row = self._db.connection.execute(
+            "SELECT * FROM instances WHERE id = ? AND cluster_id = ?", (instance_id, cluster_id)
+        ).fetchone()
+        return None if row is None else _instance(row)
+
     def _read_instance(self, instance_id: int) -> Instance:
         row = self._db.connection.execute(
             "SELECT * FROM instances WHERE id = ?", (instance_id,)
