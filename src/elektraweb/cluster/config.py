@@ -8,7 +8,7 @@ from pathlib import Path
 from elektraweb.cluster.api.login_throttle import ThrottleSettings
 from elektraweb.cluster.events.hub import DEFAULT_QUEUE_LIMIT
 from elektraweb.cluster.http.connections import ConnectionSettings
-from elektraweb.cluster.store import postgres
+from elektraweb.cluster.store import database_url
 from elektraweb.kdb.search import DEFAULT_SEARCH_LIMITS, SearchLimits
 
 DEFAULT_HOST = "127.0.0.1"
@@ -80,7 +80,7 @@ class Config:
         """The PostgreSQL database this clusterd shares with its replicas, which coordinate
         through it too (`cluster.replicas`: leases and events); None: a SQLite file, one
         clusterd alone on it."""
-        return self.database_url if postgres.is_url(self.database_url) else None
+        return self.database_url if database_url.is_url(self.database_url) else None
 
     @property
     def audit_export_dir(self) -> Path:

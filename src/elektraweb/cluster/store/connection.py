@@ -14,8 +14,6 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, Protocol
 
-import psycopg
-
 SCHEMA_VERSION = 7
 """The schema this clusterd knows; a database at an older version is migrated on start."""
 
@@ -24,7 +22,12 @@ Row = dict[str, Any]
 Parameters = Sequence[object]
 """The values of a statement's `?` placeholders, in order."""
 
-INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, psycopg.IntegrityError)
+class IntegrityViolation(Exception):
+    """A broken constraint or a refusing trigger on PostgreSQL: psycopg's IntegrityError, raised
+    again as this so that nothing on SQLite imports psycopg (about 25 MB of libraries)."""
+
+
+INTEGRITY_ERRORS: tuple[type[Exception], ...] = (sqlite3.IntegrityError, IntegrityViolation)
 """What either driver raises for a broken constraint or a refusing trigger (the audit log's
 guards raise it on both)."""
 

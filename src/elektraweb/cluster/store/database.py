@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from elektraweb.cluster.store import postgres, sqlite
+from elektraweb.cluster.store import database_url, sqlite
 from elektraweb.cluster.store.connection import (
     SCHEMA_VERSION,
     Connection,
@@ -58,7 +58,7 @@ they never meet the single-key migration lock)."""
 
 def describe(location: Path | str) -> str:
     """The database as clusterd names it in messages and logs: never with its password."""
-    return str(location) if isinstance(location, Path) else postgres.redacted(location)
+    return str(location) if isinstance(location, Path) else database_url.redacted(location)
 
 
 class Database:
@@ -127,7 +127,9 @@ class Database:
                 connection, committer = sqlite.open_file(location)
             except OSError as error:
                 raise DatabaseUnavailable(f"cannot open database {location}: {error}") from None
-        elif postgres.is_url(location):
+        elif database_url.is_url(location):
+            from elektraweb.cluster.store import postgres  # psycopg only where it is used
+
             connection, committer = postgres.open_url(location)
         else:
             raise DatabaseUnavailable(

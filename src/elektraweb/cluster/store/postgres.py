@@ -28,10 +28,12 @@ from elektraweb.cluster.store.connection import (
     SCHEMA_VERSION,
     Cursor,
     DatabaseUnavailable,
+    IntegrityViolation,
     Parameters,
     Row,
     newer_schema,
 )
+from elektraweb.cluster.store.database_url import redacted
 from elektraweb.cluster.store.errors import DatabaseLost
 
 log = logging.getLogger(__name__)
@@ -324,6 +326,8 @@ class PostgresConnection:
         connection = self._connection
         try:
             return statement(connection)
+        except psycopg.IntegrityError as error:
+            raise IntegrityViolation(str(error)) from error
         except psycopg.OperationalError as error:
             if not connection.closed:
                 raise
@@ -350,17 +354,6 @@ def _ended(connection: psycopg.Connection[Row]) -> bool:
     closed socket) comes unasked."""
     readable, _, _ = select.select([connection.fileno()], [], [], 0)
     return bool(readable)
-
-
-def is_url(location: object) -> bool:
-    """Whether `location` names a PostgreSQL database (and not a SQLite file)."""
-    return isinstance(location, str) and location.startswith(("postgresql://", "postgres://"))
-
-
-def redacted(url: str) -> str:
-    """`url` as it may be shown or logged: any password replaced by `***`."""
-    url = re.sub(r"(//[^/@:]*:)[^@/]*@", r"\1***@", url)
-    return re.sub(r"(?i)(password=)[^&\s]*", r"\1***", url)
 
 
 def _reason(error: Exception, password: str | None) -> str:
