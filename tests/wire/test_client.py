@@ -9,6 +9,7 @@ import pytest
 
 from elektraweb.wire import (
     KeyPair,
+    LinkError,
     TimedOut,
     Unreachable,
     WireServer,
@@ -229,3 +230,15 @@ async def test_application_ping_notices_a_wedged_daemon(
     await wait_until(lambda: not client.status.online)
     assert client.status.last_error == "no answer to ping within 0.3 s"
     await wait_until(lambda: client.status.online)
+
+
+async def test_closing_the_link_ends_a_waiting_request_with_an_error(
+    connect: ClientFactory, handler: RecordingHandler
+) -> None:
+    client = connect(timeout=30.0, retries=0)
+    await client.start()
+    waiting = asyncio.create_task(client.request("get", {"key": "user:/slow", "sleep": 5}))
+    await wait_until(lambda: bool(handler.calls))  # the daemon has it: the request waits
+    await client.close()
+    with pytest.raises(LinkError, match="closed"):
+        await waiting

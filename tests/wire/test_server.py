@@ -15,6 +15,9 @@ from elektraweb.wire import (
     KeyPair,
     LinkError,
     RemoteError,
+    Reply,
+    Request,
+    ServerOptions,
     WireServer,
     ZmqTransport,
 )
@@ -186,6 +189,46 @@ async def test_stop_finishes_requests_in_flight(
         assert echoed(await pending)["value"] == "v"
     finally:
         await client.close()
+
+
+async def test_requests_beyond_max_in_flight_wait_until_one_finishes(
+    server_keys: KeyPair, client_keys: KeyPair
+) -> None:
+    started: list[str] = []
+    release = asyncio.Event()
+
+    async def gated(request: Request) -> Reply:
+        started.append(str(request.key))
+        if request.key != "user:/quick":
+            await release.wait()
+        return Reply({"key": request.key})
+
+    options = ServerOptions(max_in_flight=2)
+    async with (
+        WireServer(
+            gated,
+            keypair=server_keys,
+            allowed_keys=[client_keys.public],
+            listen=ANY_PORT,
+            options=options,
+        ) as server,
+        ZmqTransport(server.endpoint, server_key=server_keys.public, keypair=client_keys) as client,
+    ):
+        held = [
+            asyncio.create_task(client.request("get", {"key": f"user:/held{n}"})) for n in (1, 2)
+        ]
+        try:
+            await wait_until(lambda: len(started) == 2)
+            quick = asyncio.create_task(client.request("get", {"key": "user:/quick"}))
+            # Nothing the server answers while both run (a ping would queue too): give the
+            # quick one time to start, which it must not.
+            await asyncio.sleep(0.3)
+            assert started == ["user:/held1", "user:/held2"] and not quick.done()
+        finally:
+            release.set()
+        assert dict(await quick) == {"key": "user:/quick"}
+        await asyncio.gather(*held)
+    assert started[2] == "user:/quick"
 
 
 async def test_second_server_on_a_taken_endpoint_fails_to_start(

@@ -30,6 +30,7 @@ from elektraweb.wire.messages import (
     encode_request,
 )
 from elektraweb.wire.monitor import LinkStatus, SocketMonitor
+from elektraweb.wire.reader import SocketReader
 from elektraweb.wire.replies import OperationReply, as_reply
 from elektraweb.wire.sockets import Heartbeat, Reconnect, connecting_socket
 from elektraweb.wire.transport import LinkError, TimedOut, Unreachable, new_request_id
@@ -69,7 +70,10 @@ class SharedArgs(dict[str, object]):
 class _Pending:
     op: str
     frames: list[bytes]
-    reply: asyncio.Future[Reply]
+    # The waiting attempt's: set by a reply, a close or the attempt's deadline.
+    wake: asyncio.Future[None] | None = None
+    reply: Reply | None = None  # kept across attempts: a late reply to an earlier one counts
+    failure: LinkError | None = None
     sent_on: int = 0  # the socket generation it was last sent on; 0 = never sent
     sent_over: int = 0  # the connection it was sent over (`ZmqTransport._connection`); 0 = unknown
 
@@ -99,7 +103,7 @@ class ZmqTransport:
         self._pending: dict[bytes, _Pending] = {}
         self._socket: zmq.asyncio.Socket | None = None
         self._monitor: SocketMonitor | None = None
-        self._reader: asyncio.Task[None] | None = None
+        self._reader: SocketReader | None = None
         self._background: set[asyncio.Task[None]] = set()
         self._generation = 0
         self._opened_at = 0.0
@@ -121,8 +125,8 @@ class ZmqTransport:
         await asyncio.gather(*self._background, return_exceptions=True)
         await self._close_socket()
         for pending in self._pending.values():
-            if not pending.reply.done():
-                pending.reply.set_exception(LinkError(f"link to {self.endpoint} closed"))
+            pending.failure = LinkError(f"link to {self.endpoint} closed")
+            _wake(pending.wake)
         self.status.mark_offline("closed", expected=True)
 
     async def __aenter__(self) -> ZmqTransport:
@@ -162,7 +166,7 @@ class ZmqTransport:
                 f" {self._options.max_message_bytes}",
                 key=request.key,
             )
-        pending = _Pending(op, frames, asyncio.get_running_loop().create_future())
+        pending = _Pending(op, frames)
         self._pending[request.id] = pending
         try:
             reply = await self._attempt(pending, timeout, retries)
@@ -183,12 +187,13 @@ class ZmqTransport:
                     # Another request may have reopened the socket while we waited for the lock.
                     if self._went_silent(pending, timeout):
                         await self._reopen(f"no reply to {pending.op} within {timeout} s")
-            await self._send(pending)
-            try:
-                async with asyncio.timeout(timeout):
-                    return await asyncio.shield(pending.reply)
-            except TimeoutError:
-                continue
+            self._send(pending)
+            if pending.reply is None and pending.failure is None:
+                await self._wait(pending, timeout)
+            if pending.failure is not None:
+                raise pending.failure
+            if pending.reply is not None:
+                return pending.reply
         if pending.sent_on == self._generation:
             raise TimedOut(
                 f"no reply to {pending.op} from {self.endpoint} after {retries + 1} attempts"
@@ -196,6 +201,18 @@ class ZmqTransport:
             )
         reason = self.status.last_error or "not connected"
         raise Unreachable(f"cannot send {pending.op} to {self.endpoint}: {reason}")
+
+    @staticmethod
+    async def _wait(pending: _Pending, timeout: float) -> None:
+        """Until a reply, a close or `timeout` seconds: one timer, no task cancellation (an
+        `asyncio.timeout` around a `shield` cost a Future, a cancel scope and callbacks more)."""
+        loop = asyncio.get_running_loop()
+        wake = pending.wake = loop.create_future()
+        deadline = loop.call_later(timeout, _wake, wake)
+        try:
+            await wake
+        finally:
+            deadline.cancel()
 
     def _went_silent(self, pending: _Pending, timeout: float) -> bool:
         """Sent on this socket, which is older than `timeout`, still no reply, not known to
@@ -233,11 +250,11 @@ class ZmqTransport:
         socket = self._socket
         return socket is None or not cast(int, socket.get(zmq.EVENTS)) & zmq.POLLIN
 
-    async def _send(self, pending: _Pending) -> None:
-        if self._socket is None or pending.sent_on == self._generation:
+    def _send(self, pending: _Pending) -> None:
+        if self._reader is None or pending.sent_on == self._generation:
             return
         try:
-            await self._socket.send_multipart(pending.frames, flags=zmq.NOBLOCK)
+            self._reader.send(pending.frames)
         except zmq.Again:
             return  # not connected yet (IMMEDIATE): sent when the handshake succeeds
         pending.sent_on = self._generation
@@ -260,14 +277,13 @@ class ZmqTransport:
         self._socket = socket
         self._generation += 1
         self._opened_at = self._heard_at = time.monotonic()
-        self._reader = asyncio.get_running_loop().create_task(self._read(socket), name="wire-rx")
+        self._reader = SocketReader(socket, self._take)
 
     async def _close_socket(self) -> None:
         socket, monitor, reader = self._socket, self._monitor, self._reader
         self._socket = self._monitor = self._reader = None
         if reader is not None:
-            reader.cancel()
-            await asyncio.gather(reader, return_exceptions=True)
+            reader.close()
         if monitor is not None:
             await monitor.close()
         if socket is not None:
@@ -278,43 +294,41 @@ class ZmqTransport:
         self.status.mark_offline(reason)
         await self._close_socket()
         self._open_socket()
-        await self._flush()
+        self._flush()
 
-    async def _flush(self) -> None:
+    def _flush(self) -> None:
         for pending in list(self._pending.values()):
-            await self._send(pending)
+            self._send(pending)
 
     def _on_status(self, status: LinkStatus) -> None:
         if status.online:
             self._connection += 1
         if status.online and self._pending:
-            self._spawn(self._flush())
+            asyncio.get_running_loop().call_soon(self._flush)
 
     def _spawn(self, coroutine: Coroutine[object, object, None]) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _read(self, socket: zmq.asyncio.Socket) -> None:
-        while True:
-            frames = await socket.recv_multipart()
-            if len(frames) != 2:
-                logger.warning("%s sent a reply of %d frames; ignored", self.endpoint, len(frames))
-                continue
-            self._heard_at = time.monotonic()
-            self.status.mark_online()
-            pending = self._pending.get(frames[0])
-            if pending is None or pending.reply.done():
-                continue  # a late or duplicate reply to a request already settled
-            try:
-                reply = decode_reply(frames[1])
-            except RemoteError as error:
-                reply = Reply(
-                    error=RemoteError(
-                        ErrorCode.INTERNAL, f"malformed reply from {self.endpoint}: {error.message}"
-                    )
+    def _take(self, frames: list[bytes]) -> None:
+        if len(frames) != 2:
+            logger.warning("%s sent a reply of %d frames; ignored", self.endpoint, len(frames))
+            return
+        self._heard_at = time.monotonic()
+        self.status.mark_online()
+        pending = self._pending.get(frames[0])
+        if pending is None or pending.reply is not None:
+            return  # a late or duplicate reply to a request already settled
+        try:
+            pending.reply = decode_reply(frames[1])
+        except RemoteError as error:
+            pending.reply = Reply(
+                error=RemoteError(
+                    ErrorCode.INTERNAL, f"malformed reply from {self.endpoint}: {error.message}"
                 )
-            pending.reply.set_result(reply)
+            )
+        _wake(pending.wake)
 
     async def _keep_pinging(self, interval: float) -> None:
         while True:
@@ -330,3 +344,8 @@ class ZmqTransport:
                     f"no answer to ping within {self._options.timeout} s",
                     keep_known_reason=not self.status.online,
                 )
+
+
+def _wake(future: asyncio.Future[None] | None) -> None:
+    if future is not None and not future.done():
+        future.set_result(None)

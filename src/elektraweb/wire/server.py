@@ -34,6 +34,7 @@ from elektraweb.wire.messages import (
     pong,
 )
 from elektraweb.wire.publisher import EventPublisher
+from elektraweb.wire.reader import SocketReader
 from elektraweb.wire.replay import ReplayCache, body_digest
 from elektraweb.wire.sockets import Heartbeat
 from elektraweb.wire.zap import ZapAllowList
@@ -90,13 +91,13 @@ class WireServer:
         self._replays = ReplayCache(
             max_entries=self._options.replay_entries, max_bytes=self._options.replay_bytes
         )
-        self._slots = asyncio.Semaphore(self._options.max_in_flight)
+        self._in_flight = 0
         self._executions: set[asyncio.Task[None]] = set()
         self._context: zmq.asyncio.Context | None = None  # only a context of its own
         self._zap: ZapAllowList | None = None
         self._router: zmq.asyncio.Socket | None = None
         self._publisher: EventPublisher | None = None
-        self._receiver: asyncio.Task[None] | None = None
+        self._reader: SocketReader | None = None
         self.endpoint = ""
         self.events_endpoint: str | None = None
 
@@ -126,15 +127,13 @@ class WireServer:
         except BaseException:
             await self._close_sockets()
             raise
-        self._receiver = asyncio.get_running_loop().create_task(self._receive(), name="wire-rx")
+        self._reader = SocketReader(router, self._dispatch)
 
     async def stop(self, grace: float | None = None) -> None:
         """Stop taking requests, let running ones finish (at most `grace` seconds) and their
         replies leave (`ServerOptions.drain`), then close."""
-        if self._receiver is not None:
-            self._receiver.cancel()
-            await asyncio.gather(self._receiver, return_exceptions=True)
-            self._receiver = None
+        if self._reader is not None:
+            self._reader.close()  # replies still go out through it
         if self._executions:
             _, late = await asyncio.wait(set(self._executions), timeout=grace)
             for task in late:
@@ -165,6 +164,9 @@ class WireServer:
         if self._publisher is not None:
             self._publisher.close()
             self._publisher = None
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._router is not None:
             self._router.close()
             self._router = None
@@ -176,17 +178,7 @@ class WireServer:
             await asyncio.to_thread(self._context.term)
             self._context = None
 
-    async def _receive(self) -> None:
-        assert self._router is not None
-        while True:
-            frames = await self._router.recv_multipart()
-            try:
-                await self._dispatch(frames)
-            except Exception:
-                # A bug here must cost one message, never the server.
-                logger.exception("could not dispatch a message of %d frames", len(frames))
-
-    async def _dispatch(self, frames: list[bytes]) -> None:
+    def _dispatch(self, frames: list[bytes]) -> None:
         started = time.perf_counter()
         if len(frames) < 2 or not 1 <= len(frames[1]) <= MAX_REQUEST_ID_BYTES:
             logger.debug("dropped a message of %d frames without a usable request id", len(frames))
@@ -195,30 +187,32 @@ class WireServer:
         try:
             request, digest = self._parse(request_id, body_frames)
         except RemoteError as error:
-            await self._send(routing_id, request_id, encode_reply(Reply(error=error)))
+            self._send(routing_id, request_id, encode_reply(Reply(error=error)))
             self._log("?", None, error.code, started)
             return
         if request.op == "ping":
             # Answered here, uncached, and logged quietly: clients ping every few seconds.
-            await self._send(routing_id, request_id, encode_reply(pong()))
+            self._send(routing_id, request_id, encode_reply(pong()))
             logger.debug("op=ping outcome=ok")
             return
         execution = self._replays.get(request_id)
         if execution is None:
             self._replays.begin(request_id, digest, routing_id)
-            await self._slots.acquire()
+            self._in_flight += 1
+            if self._in_flight >= self._options.max_in_flight and self._reader is not None:
+                self._reader.pause()  # the next requests wait in ZeroMQ's queue
             task = asyncio.get_running_loop().create_task(self._execute(request, started))
             self._executions.add(task)
             task.add_done_callback(self._executions.discard)
         elif execution.digest != digest:
             reuse = bad_request("request id reused for a different request")
-            await self._send(routing_id, request_id, encode_reply(Reply(error=reuse)))
+            self._send(routing_id, request_id, encode_reply(Reply(error=reuse)))
             self._log(request.op, request.key, reuse.code, started)
         elif execution.reply is None:
             execution.waiters.append(routing_id)
             self._log(request.op, request.key, "joined-running", started)
         else:
-            await self._send(routing_id, request_id, execution.reply)
+            self._send(routing_id, request_id, execution.reply)
             self._log(request.op, request.key, "replayed", started)
 
     def _parse(self, request_id: bytes, body_frames: list[bytes]) -> tuple[Request, bytes]:
@@ -253,17 +247,19 @@ class WireServer:
                 )
             body = encode_reply_within(reply, request, self._options.max_message_bytes)
             for routing_id in self._replays.finish(request.id, body):
-                await self._send(routing_id, request.id, body)
+                self._send(routing_id, request.id, body)
             outcome = "ok" if reply.error is None else reply.error.code.value
             self._log(request.op, request.key, outcome, started)
         finally:
-            self._slots.release()
+            self._in_flight -= 1
+            if self._reader is not None:
+                self._reader.resume()
 
-    async def _send(self, routing_id: bytes, request_id: bytes, body: bytes) -> None:
-        if self._router is None:
+    def _send(self, routing_id: bytes, request_id: bytes, body: bytes) -> None:
+        if self._reader is None:
             return
         try:
-            await self._router.send_multipart([routing_id, request_id, body], flags=zmq.NOBLOCK)
+            self._reader.send([routing_id, request_id, body])
         except zmq.ZMQError as error:
             # Gone (EHOSTUNREACH) or not reading (EAGAIN): its retry finds the reply cached.
             logger.debug("reply to %r not sent: %s", request_id, error)
