@@ -14,7 +14,6 @@ import time
 from collections.abc import Coroutine, Mapping
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import cast
 
 import zmq
 import zmq.asyncio
@@ -247,8 +246,8 @@ class ZmqTransport:
         link (marking it offline) would only add a full catch-up to the load."""
         if time.monotonic() - self._heard_at < seconds:
             return False
-        socket = self._socket
-        return socket is None or not cast(int, socket.get(zmq.EVENTS)) & zmq.POLLIN
+        reader = self._reader
+        return reader is None or not reader.has_queued()
 
     def _send(self, pending: _Pending) -> None:
         if self._reader is None or pending.sent_on == self._generation:

@@ -47,7 +47,7 @@ class SocketReader:
         try:
             self._socket.send_multipart(frames, flags=zmq.NOBLOCK)
         finally:
-            self._recheck()
+            self.has_queued()
 
     def pause(self) -> None:
         """Stop reading (messages queue in ZeroMQ, up to its high-water mark) until `resume`."""
@@ -64,9 +64,14 @@ class SocketReader:
             self._watching = False
             self._loop.remove_reader(self._fd)
 
-    def _recheck(self) -> None:
-        if self._watching and cast(int, self._socket.get(zmq.EVENTS)) & zmq.POLLIN:
+    def has_queued(self) -> bool:
+        """Whether a message waits to be read; if so, it is read on the next loop turn. Ask
+        here, never the socket itself: reading ZMQ_EVENTS may take the ZMQ_FD signal, and
+        nothing would read the message then."""
+        queued = self._watching and bool(cast(int, self._socket.get(zmq.EVENTS)) & zmq.POLLIN)
+        if queued:
             self._loop.call_soon(self._drain)
+        return queued
 
     def _drain(self) -> None:
         while self._watching and not self._paused:
