@@ -68,6 +68,14 @@ class EnrollmentTokens:
         self._db = database
         self._registry = registry
 
+    def _cluster_now(self, cluster_id: int | None) -> None:
+        """Refuse a cluster that no longer exists, read in a transaction: from the database,
+        not the registry's cache, whose notice of another clusterd's removal may not have
+        been handled yet."""
+        if cluster_id is not None:
+            with self._db.transaction():
+                self._registry.cluster(cluster_id)
+
     def create(
         self, created_by: str, seconds: int, cluster_id: int | None = None
     ) -> tuple[EnrollmentToken, str]:
@@ -79,9 +87,7 @@ class EnrollmentTokens:
         now = time.time()
         # A cluster removed by another clusterd on the database since the check: the foreign
         # key refuses the token, and the check again names what is missing.
-        cluster_exists = checked_again(
-            lambda: cluster_id is None or self._registry.cluster(cluster_id)
-        )
+        cluster_exists = checked_again(lambda: self._cluster_now(cluster_id))
         with cluster_exists, self._db.transaction() as db:
             if cluster_id is not None:
                 self._registry.cluster(cluster_id)
