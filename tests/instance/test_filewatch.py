@@ -11,10 +11,9 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from elektraweb.instance.changefeed import DEBOUNCE, STEP
 from elektraweb.instance.filewatch import Batch, DirectoryWatch
 
-STEP = 0.03
-DEBOUNCE = 0.3
 BATCH_TIMEOUT = 10.0
 
 

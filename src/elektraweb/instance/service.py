@@ -53,8 +53,7 @@ class InstanceService:
         self.announced_events: dict[str, Any] | None = None
 
     async def __call__(self, request: Request) -> Reply:
-        reads_here = _reads_remembered_key(self._host, request)
-        result: Any = self._read_here(request) if reads_here else _NOT_READ
+        result = self._read_here(request)
         if result is _NOT_READ:
             result = await self._submit(request)
         if callable(result):  # what an operation left to do off the worker
@@ -72,9 +71,12 @@ class InstanceService:
         return await self._worker.run_batched(self._execute_each, request)
 
     def _read_here(self, request: Request) -> Any:
-        """The read's result, run on this thread while the worker is idle; `_NOT_READ` if it
-        is busy. Every write answered before has been applied, so the read sees it; a read
-        arriving during a write waits behind it in the queue as before."""
+        """The result of a get of a remembered key, run on this thread while the worker is
+        idle; `_NOT_READ` for any other request or if the worker is busy. Every write
+        answered before has been applied, so the read sees it; a read arriving during a write
+        waits behind it in the queue as before."""
+        if not _reads_remembered_key(self._host, request):
+            return _NOT_READ
         with self._worker.hold() as held:
             if not held:
                 return _NOT_READ

@@ -57,8 +57,6 @@ async def _read_body(request: web.Request) -> JSON:
         if content_type == "text/plain":
             return json_input.decode_utf8(data, "body")
         return json_input.loads(data, "body") if data.strip() else None
-    if not request.body_exists:
-        return None
     raise UnsupportedMediaType(
         f"Content-Type {content_type} is not supported; send application/json or text/plain"
     )

@@ -209,22 +209,15 @@ class AppliedKeys:
         """The member's key no longer is what was applied: apply it again."""
         self._upsert(cluster_id, instance_id, name, revision=None, drift=json.dumps(found))
 
-    def forget(self, cluster_id: int, instance_id: int, names: list[str] | None = None) -> None:
-        """Drop the named rows (the member no longer has those keys), or all of the member's."""
-        if names is None:
-            self._write(
-                cluster_id,
-                instance_id,
-                "DELETE FROM cluster_applied WHERE cluster_id = ? AND instance_id = ?",
-                [(cluster_id, instance_id)],
-            )
-        else:
-            self._write(
-                cluster_id,
-                instance_id,
-                "DELETE FROM cluster_applied WHERE cluster_id = ? AND instance_id = ? AND name = ?",
-                [(cluster_id, instance_id, name) for name in names],
-            )
+    def forget(self, cluster_id: int, instance_id: int, names: list[str]) -> None:
+        """Drop the named rows: the member no longer has those keys. (A member's rows all go
+        when it leaves, with `Registry.leave`.)"""
+        self._write(
+            cluster_id,
+            instance_id,
+            "DELETE FROM cluster_applied WHERE cluster_id = ? AND instance_id = ? AND name = ?",
+            [(cluster_id, instance_id, name) for name in names],
+        )
 
     # -- locks a member still holds for a cluster it left -----------------------------------
 

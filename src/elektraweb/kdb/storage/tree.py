@@ -146,12 +146,11 @@ class TreeKeys:
         built = self._built
         if built is None:
             built = self.fresh()
-            with collector.paused():
-                made = self._made
-                if made:  # keys another source of the document built already are the same
-                    for name in built.keys() & made.keys():
-                        built[name] = made[name]
-                made.update(built)
+            made = self._made
+            if made:  # keys another source of the document built already are the same
+                for name in built.keys() & made.keys():
+                    built[name] = made[name]
+            made.update(built)
             self._built = built
         return built
 
