@@ -19,14 +19,9 @@ that replica's `audit/instance/<id>` publications (`published_elsewhere`); when 
 been missed (the replicas' relay was down), a `resync` publication makes the feed read the whole
 registry again, and drop the links to instances removed meanwhile.
 
-Listeners are handed the instance as the feed last read it, not read again for every event (a
-fan-out to ten members brings ten events back). What the feed read is dropped by the same news
-that brings the subscriptions up to date: an audit entry of this replica or a publication of
-another's that changes the instance (`instance.*`), or moves members (`member.*`,
-`cluster.remove`: all are dropped, the entry names only the cluster), and `resync`. What stays
-is the window the subscriptions have too: between a change's commit and its audit entry (a
-member's join applies the cluster's keys before it is recorded), or the publication's arrival
-from another replica, listeners may be handed the instance as it was.
+Listeners are handed the instance as the registry has it for every event (`Registry.instance`:
+a fan-out to ten members brings ten events back, and the registry's cache answers them without
+a query; every registry change empties it, here at once and on other replicas with its notice).
 
 With replicas (`cluster.replicas`), a replica follows only the instances it holds the lease of
 (`owns`), and follows again whenever its leases change (`leases_changed`): each instance is
@@ -63,13 +58,9 @@ from elektraweb.wire.json_value import JSONObject
 
 log = logging.getLogger(__name__)
 
-# Audit actions that move instances between clusters, naming only the cluster.
-_MOVES_MEMBERS = ("member.", "cluster.remove")
-
 
 class FeedListener(Protocol):
-    """What the feed tells its listeners; `instance` is as the registry has it, as of the
-    last change of it this replica heard of."""
+    """What the feed tells its listeners; `instance` is as the registry has it."""
 
     async def on_event(self, instance: Instance, event: AnyEvent) -> None:
         """A key of `instance` changed (through clusterd, another client, or on the host), or
@@ -196,9 +187,6 @@ class InstanceFeed:
         self._followers: dict[int, _Follower] = {}
         self._listeners: list[FeedListener] = []
         self._registry: Registry | None = None
-        # Accepted instances as last read from the registry, dropped when the audit log or
-        # another replica tells of a change of them: an event costs no query.
-        self._known: dict[int, Instance] = {}
         self._syncing = asyncio.Lock()
         self._background: set[asyncio.Task[None]] = set()
         gateway.add_listener(self._status_changed)
@@ -243,12 +231,10 @@ class InstanceFeed:
         async with self._syncing:
             if instance_id is None:
                 instances = self._registry.instances()
-                self._known = {instance.id: instance for instance in instances}
                 checked = list(self._followers)
                 for gone in self._gateway.linked() - {instance.id for instance in instances}:
                     await self._gateway.unlink(gone)
             else:
-                self._known.pop(instance_id, None)
                 current = self._current(instance_id)
                 instances = [] if current is None else [current]
                 checked = [instance_id]
@@ -275,16 +261,17 @@ class InstanceFeed:
         """Another replica published `publication`: follow its registry changes too (all of
         them after a `resync`: some may have been missed)."""
         topic, action = publication.topic, publication.data.get("action")
-        if self._registry is not None and topic == RESYNC_TOPIC:
-            self._known.clear()
-            self._in_background(self.sync())
-        if self._registry is None or not isinstance(action, str):
+        if self._registry is None:
             return
-        if action.startswith(_MOVES_MEMBERS) and topic.startswith("audit/cluster"):
-            self._known.clear()
-        if topic.startswith("audit/instance") and action.startswith("instance."):
+        if topic == RESYNC_TOPIC:
+            self._in_background(self.sync())
+        elif (
+            topic.startswith("audit/instance")
+            and isinstance(action, str)
+            and action.startswith("instance.")
+        ):
             named = topic.removeprefix("audit/instance").removeprefix("/")
-            self._changed(int(named) if named.isdigit() else None)
+            self._in_background(self.sync(int(named) if named.isdigit() else None))
 
     async def close(self) -> None:
         self._registry = None  # from here on, no status schedules a move
@@ -407,38 +394,21 @@ class InstanceFeed:
                     log.exception("feed listener failed on status of instance %d", instance_id)
 
     def _current(self, instance_id: int) -> Instance | None:
-        """The instance as the registry has it (its cluster may have changed), read again
-        after every change of it heard of; None if it is gone or still pending (never
-        contacted before an admin accepts it)."""
+        """The instance as the registry has it now (its cluster may have changed); None if it
+        is gone or still pending (never contacted before an admin accepts it)."""
         if self._registry is None:
             return None
-        known = self._known.get(instance_id)
-        if known is not None:
-            return known
         with contextlib.suppress(RecordNotFound):
             instance = self._registry.instance(instance_id)
-            if instance.state == "accepted":
-                self._known[instance_id] = instance
-                return instance
+            return instance if instance.state == "accepted" else None
         return None
-
-    def _changed(self, instance_id: int | None) -> None:
-        """The registry changed this instance (None: some instance): read it again."""
-        if instance_id is None:
-            self._known.clear()
-        else:
-            self._known.pop(instance_id, None)
-        self._in_background(self.sync(instance_id))
 
     def audited(self, entry: AuditEntry) -> None:
         """This replica recorded `entry` in the audit log: follow the registry change it
         records, if any."""
-        if self._registry is None:
-            return
-        if entry.action.startswith(_MOVES_MEMBERS):
-            self._known.clear()  # the entry names the cluster, not the instances it moved
-        if entry.action.startswith("instance."):
-            self._changed(None if entry.target_id is None else int(entry.target_id))
+        if entry.action.startswith("instance.") and self._registry is not None:
+            named = None if entry.target_id is None else int(entry.target_id)
+            self._in_background(self.sync(named))
 
     def _in_background(self, work: Coroutine[object, object, None]) -> None:
         task = asyncio.get_running_loop().create_task(work)
