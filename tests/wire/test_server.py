@@ -71,18 +71,6 @@ async def test_result_that_is_not_json_becomes_an_internal_error(client: ZmqTran
     assert "could not be encoded" in caught.value.message
 
 
-async def test_retry_after_a_missed_deadline_runs_the_handler_once(
-    connect: ClientFactory, handler: RecordingHandler
-) -> None:
-    client = connect(timeout=0.3, retries=10)
-    await client.start()
-    # Attempts time out while the connection stays up; whatever the client resends carries
-    # the same id.
-    result = await client.request("set", {"key": "user:/slow", "value": "1", "sleep": 1.0})
-    assert echoed(result)["value"] == "1"
-    assert list(handler.calls.values()) == [1]
-
-
 async def raw_dealer(server: WireServer, server_keys: KeyPair, keys: KeyPair) -> zmq.asyncio.Socket:
     socket = zmq.asyncio.Context.instance().socket(zmq.DEALER)
     socket.linger = 0
@@ -93,6 +81,25 @@ async def raw_dealer(server: WireServer, server_keys: KeyPair, keys: KeyPair) ->
 
 def body(op: str, args: dict[str, object]) -> bytes:
     return json.dumps({"v": 1, "op": op, "args": args}).encode()
+
+
+async def test_a_request_sent_again_while_it_runs_joins_it_and_runs_the_handler_once(
+    server: WireServer, server_keys: KeyPair, client_keys: KeyPair, handler: RecordingHandler
+) -> None:
+    # What a client's retry after a missed deadline does: the same id, the same body.
+    socket = await raw_dealer(server, server_keys, client_keys)
+    try:
+        request = [b"id-slow", body("set", {"key": "user:/slow", "value": "1", "sleep": 0.5})]
+        await socket.send_multipart(request)
+        await wait_until(lambda: handler.calls.get(b"id-slow") == 1)
+        await socket.send_multipart(request)
+        first = await asyncio.wait_for(socket.recv_multipart(), 5)
+        second = await asyncio.wait_for(socket.recv_multipart(), 5)
+        assert first == second
+        assert echoed(json.loads(first[1])["result"])["value"] == "1"
+        assert list(handler.calls.values()) == [1]
+    finally:
+        socket.close()
 
 
 async def test_same_request_id_again_gets_the_cached_reply(
