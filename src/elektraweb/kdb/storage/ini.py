@@ -246,6 +246,7 @@ class _SectionBlocks:
     (configparser may read it as a continuation line) or has more after its ``]`` is not
     split."""
 
+    headed = True
     depth: int | None = 1
 
     def __init__(self, mountpoint: str) -> None:

@@ -178,6 +178,7 @@ class _Tables:
     (``[[a]]``), quoted keys in headers, multi-line strings or arrays spread over lines are
     not split."""
 
+    headed = True
     depth: int | None = None
 
     def __init__(self, mountpoint: str) -> None:
