@@ -329,7 +329,6 @@ class _Members:
     member's block runs from the whitespace before its name to the comma or brace after it,
     and reads alone as the object holding just that member."""
 
-    headed = False
     depth: int | None = None
 
     def __init__(self, mountpoint: str) -> None:

@@ -55,9 +55,6 @@ class BlockSyntax(Protocol):
 
     # How many levels below its path a block holds keys (INI: its options); None: all.
     depth: int | None
-    # Whether a block opens with a header that names its path (an INI section, a TOML
-    # table), which a nested block's parent declares too (``_keeps_header``).
-    headed: bool
 
     def blocks(self, text: str) -> list[Block] | None:
         """The blocks of ``text`` in order; None if the format cannot split it soundly."""
@@ -214,8 +211,7 @@ def splice(
         if not _reads_as(syntax, old, held.keys_of(before, block)):
             return None
         new = syntax.write_block(old, wanted)
-        if (new is None or not _reads_as(syntax, new, wanted)
-                or (syntax.headed and not _keeps_header(syntax, new, block))):
+        if new is None or not _reads_as(syntax, new, wanted):
             return None
         out += (text[position : block.start], new)
         position = block.end
@@ -230,18 +226,19 @@ def _reads_as(syntax: BlockSyntax, text: str, keys: KeySet) -> bool:
         return False
 
 
-def _keeps_header(syntax: BlockSyntax, text: str, block: Block) -> bool:
-    """Whether the new ``text`` of a headed ``block`` (if any is left) still opens with the
-    block's own header and declares no table outside the block's path. A nested table whose
-    key became a scalar reads back right alone, but its writer puts the scalar under the
-    parent's header (``[s0]`` / ``k0 = 1`` for ``[s0.k0]``), which the parent's block
-    declares already: the file would declare it twice."""
-    blocks = syntax.blocks(text)
-    if blocks is None:
+def keeps_header(old: list[Block] | None, new: list[Block] | None) -> bool:
+    """Whether the new text of a block that opens with a header (an INI section, a TOML
+    table), split into ``new``, still opens with the header of its ``old`` text and declares
+    nothing outside that path; or declares nothing at all (the block goes). For the
+    format's ``write_block``: a nested table whose key became a scalar reads back right
+    alone, but its writer puts the scalar under the parent's header (``[s0]`` / ``k0 = 1``
+    for ``[s0.k0]``), which the parent's block declares already, so the file would declare
+    it twice."""
+    if not old or new is None:
         return False
-    depth = len(block.path)
-    return not blocks or (blocks[0].path == block.path
-                          and all(inner.path[:depth] == block.path for inner in blocks))
+    path = old[0].path
+    return not new or (new[0].path == path
+                       and all(inner.path[: len(path)] == path for inner in new))
 
 
 def _changed(before: KeySet, keys: KeySet) -> list[Key] | None:

@@ -178,7 +178,6 @@ class _Tables:
     (``[[a]]``), quoted keys in headers, multi-line strings or arrays spread over lines are
     not split."""
 
-    headed = True
     depth: int | None = None
 
     def __init__(self, mountpoint: str) -> None:
@@ -205,7 +204,9 @@ class _Tables:
 
     def write_block(self, text: str, keys: KeySet) -> str | None:
         written = _edit(text, keys, self.mountpoint)
-        return text if written is None else written
+        if written is None:
+            return text
+        return written if splice.keeps_header(self.blocks(text), self.blocks(written)) else None
 
 
 FORMAT = TomlFormat()

@@ -306,7 +306,6 @@ class _Entries:
     merge keys (whose parts stand for others), without text around the document (``---``,
     ``...``), and whose top-level keys are plain are split."""
 
-    headed = False
     depth: int | None = None
 
     def __init__(self, mountpoint: str, layout: Layout) -> None:
