@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from elektraweb.kdb import KDB, Key, KeySet
@@ -42,6 +42,10 @@ def snapshot(keys: KeySet) -> list[tuple[str, object, dict[str, str]]]:
 @settings(max_examples=15, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])  # fmt: skip
 @given(changes=edits)
+# The first key of [s0] removed and added back without value but with a comment: TOML and
+# INI give it a table (section) of its own, which a value then turns back into a scalar.
+@example(changes=[("set", 0, "aa")] * 3 + [("remove", 0, "aa"), ("meta", 0, "aa"),
+                                           ("set", 0, "aa")])
 def test_sets_read_back_from_the_files_as_they_were_set(
     tmp_path_factory: pytest.TempPathFactory, format_name: str,
     changes: list[tuple[str, int, str]],
@@ -75,6 +79,36 @@ def test_sets_read_back_from_the_files_as_they_were_set(
 
         assert snapshot(KDB(paths).get("user:/app")) == wanted
         assert snapshot(kdb.get("user:/app")) == wanted
+
+
+@pytest.mark.parametrize(("format_name", "text"), [
+    ("toml", "[s0]  # first\nk1 = 'v1'  # one\n\n[s0.k0]\n# only a comment\n\n"
+             "[s1]  # second\nk2 = 'v2'\n"),
+    ("ini", "[s0]\n# first\nk1 = v1\n\n[s0/k0]\n# only a comment\n\n"
+            "[s1]\n# second\nk2 = v2\n"),
+], ids=["toml", "ini"])
+def test_a_table_with_only_a_comment_becomes_a_scalar_again(
+    tmp_path: Path, format_name: str, text: str,
+) -> None:
+    """The table's header goes and the value joins its parent's table, which the file
+    declares once; the other keys and their comments stay."""
+    paths = Paths.from_environ({"KDB_ROOT": str(tmp_path), "HOME": str(tmp_path)}, cwd=tmp_path)
+    kdb = KDB(paths)
+    kdb.mount(f"app.{EXTENSIONS[format_name]}", "user:/app", format_name)
+    file = kdb.file_of("user:/app")
+    file.parent.mkdir(parents=True)
+    file.write_text(text)
+    keys = kdb.get("user:/app")
+    assert keys.lookup("user:/app/s0/k0") == Key("user:/app/s0/k0", None)
+    keys.add(Key("user:/app/s0/k0", "aa"))
+
+    kdb.set(keys, "user:/app")
+
+    assert snapshot(KDB(paths).get("user:/app")) == snapshot(keys)
+    written = file.read_text()
+    assert [line for line in written.split("\n") if "#" in line and "only" not in line] == [
+        line for line in text.split("\n") if "#" in line and "only" not in line]
+    assert written.count("[s0]") == 1
 
 
 def test_a_set_of_one_key_in_a_big_file_leaves_the_other_sections_as_they_were(

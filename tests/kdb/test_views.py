@@ -11,9 +11,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from elektraweb.kdb import KDB, Key, KeySet, names
+from elektraweb.kdb import KDB, Key, KeySet, files, names
 from elektraweb.kdb.errors import ConflictError, KDBError
 from elektraweb.kdb.mounts import Paths
+from elektraweb.kdb.views import NotRemembered, ViewCache
 
 KDB_EXECUTABLE = Path(sys.prefix) / "bin" / "kdb"
 
@@ -68,6 +69,79 @@ def test_the_kdb_tells_which_views_it_remembers(kdb: KDB) -> None:
     assert kdb.remembers("user:/app/s1") and kdb.remembers("user:/app/s1/")  # any spelling
     assert not kdb.remembers("user:/app/s2")
     assert not kdb.remembers("bogus:/app")  # not a valid name: nothing remembered
+
+
+@pytest.fixture
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Files written a moment ago count as written long ago: their stat alone tells."""
+    monkeypatch.setattr(files, "RACY_WINDOW_NS", 0)
+    monkeypatch.setattr(files, "RACY_WINDOW_COARSE_NS", 0)
+
+
+@pytest.mark.usefixtures("settled")
+def test_remembered_only_answers_a_remembered_view_of_unchanged_files(kdb: KDB) -> None:
+    view = kdb.view("user:/app/s1")
+    with kdb.remembered_only():
+        assert kdb.view("user:/app/s1/") is view
+        with pytest.raises(NotRemembered):
+            kdb.view("user:/app/s2")  # never read: it would have to be built
+    assert kdb.view("user:/app/s1") is view
+
+
+@pytest.mark.usefixtures("settled")
+def test_remembered_only_reads_no_file_that_changed_since(kdb: KDB, paths: Paths) -> None:
+    before = kdb.view("user:/app/s5")
+    other = KDB(paths)  # another program writes the file
+    theirs = other.get("user:/app")
+    theirs.add(Key("user:/app/s5/k55", "from outside"))
+    other.set(theirs, "user:/app")
+
+    with kdb.remembered_only(), pytest.raises(NotRemembered):
+        kdb.view("user:/app/s5")
+
+    assert before.lookup("user:/app/s5/k55").value == "v55"  # type: ignore[union-attr]
+    after = kdb.view("user:/app/s5")  # read as always outside the mode
+    assert after.lookup("user:/app/s5/k55").value == "from outside"  # type: ignore[union-attr]
+
+
+def test_a_set_forgets_the_views_of_the_file_it_wrote_and_keeps_the_others(kdb: KDB) -> None:
+    kdb.mount("other.ecf", "user:/other", "dump")
+    keys = kdb.get("user:/other")
+    keys.add(Key("user:/other/x", "1"))
+    kdb.set(keys, "user:/other")
+    other, section = kdb.view("user:/other"), kdb.view("user:/app/s3")
+    kdb.view("user:/app")
+    kdb.view("user:/")  # built from both files
+
+    keys = kdb.get("user:/app/s3")
+    keys.add(Key("user:/app/s3/k31", "changed"))
+    kdb.set(keys, "user:/app/s3")
+
+    assert [kdb.remembers(parent) for parent in ("user:/app", "user:/app/s3", "user:/")] == [
+        False, False, False]
+    for parent in ("user:/app", "user:/app/s3", "user:/"):
+        assert kdb.view(parent).lookup("user:/app/s3/k31").value == "changed"  # type: ignore[union-attr]
+    assert kdb.view("user:/app/s3") is not section
+    assert kdb.view("user:/other") is other  # its file was not written: the same view
+
+
+def test_the_view_cache_keeps_the_most_recently_used_and_forgets_by_source() -> None:
+    cache = ViewCache(kept=2, keys_kept=10)
+    a, b, c = (KeySet([Key(f"user:/{name}", "1")]) for name in "abc")
+    cache.remember("user:/a", frozenset({"file a"}), a)
+    cache.remember("user:/b", frozenset({"file a", "file b"}), b)
+    assert cache.use("user:/a") is a  # now used more recently than b
+    cache.remember("user:/c", frozenset({"file c"}), c)
+    assert ["user:/a" in cache, "user:/b" in cache, "user:/c" in cache] == [True, False, True]
+
+    cache.forget("file a")
+    assert ["user:/a" in cache, cache.use("user:/c")] == [False, c]
+
+    many = KeySet(Key(f"user:/d/k{index}", "1") for index in range(11))
+    cache.remember("user:/d", frozenset({"file d"}), many)  # more keys than kept: alone
+    assert ["user:/c" in cache, cache.use("user:/d") is many] == [False, True]
+    cache.forget("file c")  # its view is gone already: nothing else goes
+    assert "user:/d" in cache
 
 
 def test_a_view_shows_a_write_another_process_made(kdb: KDB, tmp_path: Path) -> None:

@@ -3,6 +3,8 @@
 A `get` of one key (depth 0) whose view the KDB remembers is answered on the event loop instead
 when the worker is idle: it reads that view without the two hand-overs between threads, which took
 more of elektrad's time than the read itself (docs/benchmarks.md, issue 10 item 1, the get path).
+Only as long as the view's files are as it read them (`KDB.remembered_only`): a file changed on
+disk is parsed on the worker, never on the event loop.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from elektraweb.instance.operations import run as run_operation
 from elektraweb.instance.set_ops import set_batch
 from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb.search import SearchThread
+from elektraweb.kdb.views import NotRemembered
 from elektraweb.operations.result import OperationResult
 from elektraweb.wire.messages import ErrorCode, RemoteError, Reply, Request
 
@@ -80,7 +83,10 @@ class InstanceService:
         with self._worker.hold() as held:
             if not held:
                 return _NOT_READ
-            (result,) = self._execute_each([request])
+            with self._host.kdb.remembered_only():
+                (result,) = self._execute_each([request])
+        if isinstance(result, NotRemembered):  # a file changed: parsed on the worker
+            return _NOT_READ
         if isinstance(result, Exception):
             raise result
         return result

@@ -41,6 +41,9 @@ class Backend:
         self.document: Document | None = None
         self.sidecar_document: Document | None = None
         self.keys = KeySet()
+        # Whether a removal record may lie beside the file (``removal_record``): found by
+        # the last read of new content or left by the last write; unknown at first.
+        self.record_on_disk = True
         self._owned: dict[tuple[str, ...], KeySet] = {}
         # Set by ``peek_below``: ``keys`` and ``document`` hold only the part of the file
         # at or below this name (not ``loaded``: a get reads the whole file again).
@@ -48,7 +51,7 @@ class Backend:
 
     def refresh(self) -> None:
         """Bring ``keys`` up to date with the files, parsing only content that changed."""
-        if self.loaded and all(files.stat_unchanged(p, s) for p, s in self._watched()):
+        if self.current():
             return
         with files.read_locked(self.file):
             data = files.read(self.file)
@@ -62,7 +65,8 @@ class Backend:
             sidecar_path(self.file),
         )
         if document is not None and document is not self.document and data is not None:
-            document.removed = removal_record.load(self.file, data[0])
+            found = removal_record.load(self.file, data[0])
+            document.removed, self.record_on_disk = found or (), found is not None
         if document is not self.document or sidecar_document is not self.sidecar_document:
             self.document, self.sidecar_document = document, sidecar_document
             self.keys = merged(_keys_of(document), _keys_of(sidecar_document))
@@ -71,6 +75,11 @@ class Backend:
         self.sidecar_state = sidecar[1] if sidecar else None
         self.loaded = True
         self.region = None
+
+    def current(self) -> bool:
+        """Whether one ``stat`` each proves file and sidecar as the last read left them (a
+        file too recently changed for its stat to tell is not)."""
+        return self.loaded and all(files.stat_unchanged(p, s) for p, s in self._watched())
 
     def holds(self, start: str) -> bool:
         """Whether ``keys`` hold every key of the file at or below ``start``."""
@@ -271,7 +280,8 @@ class StagedWrite:
         if self.sidecar is None and backend.sidecar_file and backend.sidecar_state:
             files.remove(backend.sidecar_file)
             backend.sidecar_state = None
-        removal_record.commit(backend.file, self._record)
+        backend.record_on_disk = removal_record.commit(
+            backend.file, self._record, backend.record_on_disk)
         self._staged, self._record = [], None
         backend.document = self.document
         backend.sidecar_document = self.sidecar_document

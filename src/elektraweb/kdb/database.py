@@ -9,15 +9,17 @@ their locks, and a file that changed on disk since this KDB read it is a conflic
 A KDB keeps what it read in memory for the next get and set; it is not thread-safe.
 ``view`` is ``get`` without the copy, for readers of big key sets (a daemon's listings);
 ``peek`` reads only the part of a file a one-shot ``kdb get`` or ``kdb set`` needs.
+``remembered_only`` answers views without reading any file, or not at all.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
-from elektraweb.kdb import files, names
-from elektraweb.kdb.backend import Backend, StagedWrite
+from elektraweb.kdb import names
+from elektraweb.kdb.backend import Backend
 from elektraweb.kdb.errors import INTERFACE, InvalidNameError, KDBError, MountError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -34,18 +36,12 @@ from elektraweb.kdb.mounts import (
 from elektraweb.kdb.spec import Specification, apply_spec, strip_spec
 from elektraweb.kdb.storage import FORMATS, format_for_file
 from elektraweb.kdb.validation import validate_change
+from elektraweb.kdb.views import PROC, NotRemembered, ViewCache
+from elektraweb.kdb.writes import commit, file_change
 
 # Parts of spec key names that match more than themselves (see elektraweb.kdb.spec).
 _WILDCARD_PARTS = ("_", "#")
 _GLOB_CHARACTERS = ("*", "?", "[")
-# Views are remembered for the parents read last, while they hold this many keys in all
-# (a view shares its keys with the KDB: it costs its own index, about 100 bytes a key).
-# Enough parents for clients that read many single keys in turn: with 16, a get of each of
-# 64 keys in turn rebuilt its view every time (docs/benchmarks.md, issue 10 item 1).
-_VIEWS_KEPT = 256
-_VIEW_KEYS_KEPT = 250_000
-# What a view depends on besides its mounts' files: the proc:/ keys held in memory.
-_PROC = "proc"
 
 
 class KDB:
@@ -60,8 +56,8 @@ class KDB:
         self._proc = KeySet()
         self._bootstrap = bootstrap_mount(self.paths)
         self._spec_wildcards: dict[Mount, tuple[KeySet, list[Key]]] = {}
-        # parent -> (what the view was built from, the view); dropped when any of it changes
-        self._views: OrderedDict[str, tuple[frozenset[Mount | str], KeySet]] = OrderedDict()
+        self._views = ViewCache()  # dropped when anything a view was built from changes
+        self._remembered_only = False
         self._written: frozenset[Mount] = frozenset()  # the mounts the last set wrote
 
     # -- mount table ---------------------------------------------------------------------
@@ -168,6 +164,8 @@ class KDB:
         """
         parent = names.canonical(parent)
         namespace, parts = _readable(parent)
+        if self._remembered_only:
+            return self._remembered(parent)
         table = self._mount_table()
         written = self._written if after_set else frozenset()
         regions = [
@@ -176,18 +174,17 @@ class KDB:
         ]
         spec_regions = self._spec_regions(table, namespace, parts)
         with_proc = namespace in ("proc", names.CASCADING)
-        remembered = self._views.get(parent)
+        remembered = self._views.use(parent)
         if remembered is not None:
-            self._views.move_to_end(parent)
-            return remembered[1]
+            return remembered
         result = self._assemble(
             [owned.below(region.start) for region, owned in regions], spec_regions, parts,
             with_proc=with_proc,
         )
         sources: set[Mount | str] = {region.mount for region, _ in (*regions, *spec_regions)}
         if with_proc:
-            sources.add(_PROC)
-        self._remember_view(parent, frozenset(sources), result)
+            sources.add(PROC)
+        self._views.remember(parent, frozenset(sources), result)
         return result
 
     def peek(self, parent: str = "/") -> KeySet:
@@ -216,6 +213,28 @@ class KDB:
             return names.canonical(parent) in self._views
         except InvalidNameError:
             return False
+
+    @contextlib.contextmanager
+    def remembered_only(self) -> Iterator[None]:
+        """Within the block, ``view`` answers only with a remembered view whose files still
+        have the ``stat`` they were read with (and the mount table's file too), and raises
+        ``NotRemembered`` instead of reading or parsing any file: for a caller that must not
+        wait for files (elektrad's event loop), which then asks the KDB's own thread."""
+        self._remembered_only = True
+        try:
+            yield
+        finally:
+            self._remembered_only = False
+
+    def _remembered(self, parent: str) -> KeySet:
+        sources = self._views.sources(parent)
+        mounts = [self._bootstrap, *(s for s in sources or () if isinstance(s, Mount))]
+        backends = [self._backends.get(mount) for mount in mounts]
+        if sources is None or not all(b is not None and b.current() for b in backends):
+            raise NotRemembered(f"no view of {parent} is remembered as its files are now")
+        view = self._views.use(parent)
+        assert view is not None
+        return view
 
     def _spec_regions(
         self, table: MountTable, namespace: str, parts: tuple[str, ...]
@@ -247,19 +266,6 @@ class KDB:
         apply_spec(result)
         return result
 
-    def _remember_view(self, parent: str, sources: frozenset[Mount | str], view: KeySet) -> None:
-        views = self._views
-        views[parent] = (sources, view)
-        held = sum(len(kept) for _, kept in views.values())
-        while len(views) > 1 and (len(views) > _VIEWS_KEPT or held > _VIEW_KEYS_KEPT):
-            _, (_, dropped) = views.popitem(last=False)
-            held -= len(dropped)
-
-    def _forget_views(self, source: Mount | str) -> None:
-        """Drop the remembered views built from ``source``, which changed."""
-        for parent in [p for p, (sources, _) in self._views.items() if source in sources]:
-            del self._views[parent]
-
     def _owned(self, table: MountTable, mount: Mount, trusted: bool = False) -> KeySet:
         """The keys ``mount``'s file holds now (as last written or read, if ``trusted``)."""
         backend = self._backend(mount)
@@ -267,7 +273,7 @@ class KDB:
             before = backend.keys
             backend.refresh()
             if backend.keys is not before:
-                self._forget_views(mount)
+                self._views.forget(mount)
         return backend.owned(table.submounts(mount))
 
     def _spec_for(self, region: Region, owned: KeySet, parts: tuple[str, ...]) -> list[Key]:
@@ -324,7 +330,8 @@ class KDB:
         changes = [
             change
             for region in table.regions(parent)
-            if (change := self._change(table, region, stored, checked, own_checks, specification))
+            if (change := file_change(self._backends.get(region.mount), table, region, stored,
+                                      checked, own_checks, specification))
         ]
         for change in changes:
             if change.backend.mount == self._bootstrap:
@@ -340,110 +347,16 @@ class KDB:
             return [change.backend.file for change in changes]
         self._written = frozenset()
         try:
-            self._commit(changes)
+            commit(changes, self._backend(self._bootstrap), self.lock_timeout)
             self._written = frozenset(change.backend.mount for change in changes)
         finally:
             for change in changes:
-                self._forget_views(change.backend.mount)
+                self._views.forget(change.backend.mount)
         if proc is not None:
             self._proc.cut(proc_region)
             self._proc.extend(key.copy() for key in proc)
-            self._forget_views(_PROC)
+            self._views.forget(PROC)
         return [change.backend.file for change in changes]
-
-    def _change(
-        self,
-        table: MountTable,
-        region: Region,
-        stored: KeySet,
-        specification: Specification | None,
-        own_checks: bool,
-        types: Specification,
-    ) -> StagedWrite | None:
-        """The change ``stored`` makes to ``region``'s file, validated against
-        ``specification`` unless that is None, new values typed as ``types`` declares; None
-        if there is no change."""
-        mount = region.mount
-        backend = self._backends.get(mount)
-        if backend is None or not backend.holds(region.start):
-            raise KDBError(
-                f"cannot set keys of {mount.name}: {mount.file} was not read by a get of "
-                "this KDB; call get first",
-                key=mount.name,
-                code=INTERFACE,
-            )
-        submounts = table.submounts(mount)
-        current = backend.owned(submounts).below(region.start)
-        incoming = stored.below(region.start)
-        for name in submounts:
-            incoming.cut(name)
-        before = KeySet()
-        after = KeySet()
-        for key in incoming.held():  # keys lent by a get are compared, not copied
-            old = current.lookup(key.name)
-            if old is key:  # shared with this KDB through a view or a get: unchanged
-                continue
-            if old is None or not old.same_content(key):
-                after.add(key)
-                if old is not None:
-                    before.add(old)
-        kept = {key.name for key in incoming.held()}
-        removed = {key.name for key in current if key.name not in kept}
-        if not len(after) and not removed:
-            return None
-        before.extend(key for key in current if key.name in removed)
-        # Only what changes is validated, so an old invalid value elsewhere never blocks.
-        if specification is not None:
-            after = validate_change(before, after, specification, own_checks=own_checks)
-        # The file's other keys are shared with the current state, not copied.
-        desired = KeySet(backend.keys)
-        desired.remove_all(removed)
-        desired.extend(key.copy() for key in after)
-        return backend.prepare(desired, _declared_types(after, types))
-
-    def _commit(self, changes: list[StagedWrite]) -> None:
-        if not changes:
-            return
-        written = [change.backend for change in changes]
-        bootstrap = self._backend(self._bootstrap)
-        # The mount table must still be the one the keys were split by: a mount made since
-        # would hide keys written to the file that held them before.
-        checked = written if bootstrap in written else [*written, bootstrap]
-        with files.locked(
-            (backend.file for backend in written), self.lock_timeout, shared=[bootstrap.file]
-        ):
-            for backend in checked:
-                backend.check_unchanged_on_disk()
-            try:
-                for change in changes:
-                    change.stage()
-            except BaseException:
-                for change in changes:
-                    change.discard()
-                raise
-            # From here on only renames remain: the window in which a failure leaves some
-            # files new and others old is as short as it can be without a journal.
-            try:
-                for change in changes:
-                    change.commit()
-            finally:
-                for change in changes:
-                    change.discard()
-
-
-def _declared_types(keys: KeySet, specification: Specification) -> dict[str, str]:
-    """The type each key declares, by its own metadata or its specification's: what a new
-    value is written as where the format has types (a restored ``port = 5432`` stays a
-    number), although the specification's metadata is not stored with the key."""
-    declared: dict[str, str] = {}
-    for key in keys:
-        spec_meta = specification.meta_for(key) if specification else {}
-        for meta in (key.meta, spec_meta):
-            found = meta.get("check/type") or meta.get("type")
-            if found:
-                declared[key.name] = found
-                break
-    return declared
 
 
 def _check_readable(mount: Mount) -> None:

@@ -33,16 +33,16 @@ def record_path(file: Path) -> Path:
     return file.with_name(f".{file.name}.removed")
 
 
-def load(file: Path, data: bytes) -> tuple[RemovedLines, ...]:
+def load(file: Path, data: bytes) -> tuple[RemovedLines, ...] | None:
     """What the record beside ``file`` remembers, if it was written with the content
-    ``data``; nothing otherwise (no record, another content, unreadable or malformed: the
-    record only ever saves a layout, never a key)."""
+    ``data``; nothing otherwise (another content, unreadable or malformed: the record only
+    ever saves a layout, never a key); None if there is no record at all."""
     try:
         current = files.read(record_path(file))
     except ResourceError:
         return ()
     if current is None:
-        return ()
+        return None
     try:
         record = json.loads(current[0])
         if record.get("version") != _VERSION or record.get("file") != _digest(data):
@@ -65,20 +65,27 @@ def stage(file: Path, removed: tuple[RemovedLines, ...], data: bytes) -> files.S
     return files.StagedFile(target, encoded, mode_of=file)
 
 
-def commit(file: Path, staged: files.StagedFile | None) -> None:
-    """Put the ``staged`` record in place beside ``file`` (just written), or remove the
-    record when nothing is staged."""
+def commit(file: Path, staged: files.StagedFile | None, on_disk: bool) -> bool:
+    """Put the ``staged`` record in place beside ``file`` (just written), or, when nothing
+    is staged, remove the record if one may be ``on_disk``; whether one may be there now.
+
+    A record the caller does not know of (another process wrote it with the same content
+    of the data file since) is left: it names content this write replaced, so it is
+    ignored, and it stays true of that content should the file ever hold it again."""
     try:
-        if staged is None:
-            files.remove(record_path(file))
-        else:
+        if staged is not None:
             staged.replace()
+            return True
+        if on_disk:
+            files.remove(record_path(file))
+        return False
     except ResourceError as exc:
         # The data file is already written: a record left behind names its old content and
         # is ignored, so only the layout of a later undo is lost, not the write.
         if staged is not None:
             staged.discard()
         logger.warning("cannot keep where removed keys stood beside %s: %s", file, exc.message)
+        return True
 
 
 def _digest(data: bytes) -> str:

@@ -254,20 +254,27 @@ class _SectionBlocks:
 
     def blocks(self, text: str) -> list[Block] | None:
         self.spaced = _spaced_delimiters(text)  # new options as the whole file has them
-        starts: list[tuple[int, tuple[str, ...]]] = []
-        for line in _HEADER_LIKE.finditer(text):
-            header = _PLAIN_HEADER.fullmatch(line.group())
-            if header is None:
-                return None
-            starts.append((line.start(), tuple(header.group(1).split("/"))))
-        return blocks_between(starts, len(text))
+        return _sections(text)
 
     def read_block(self, text: str) -> KeySet:
         return _keys_of(_parse(text), self.mountpoint)
 
     def write_block(self, text: str, keys: KeySet) -> str | None:
         written = _edit(_parse(text, self.spaced), keys, self.mountpoint)
-        return text if written is None else written
+        if written is None:
+            return text
+        return written if splice.keeps_header(_sections(text), _sections(written)) else None
+
+
+def _sections(text: str) -> list[Block] | None:
+    """The sections of ``text`` as blocks; None if a header line is not plain."""
+    starts: list[tuple[int, tuple[str, ...]]] = []
+    for line in _HEADER_LIKE.finditer(text):
+        header = _PLAIN_HEADER.fullmatch(line.group())
+        if header is None:
+            return None
+        starts.append((line.start(), tuple(header.group(1).split("/"))))
+    return blocks_between(starts, len(text))
 
 
 def _keys_of(updater: ConfigUpdater, mountpoint: str) -> KeySet:

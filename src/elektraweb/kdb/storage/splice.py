@@ -226,6 +226,21 @@ def _reads_as(syntax: BlockSyntax, text: str, keys: KeySet) -> bool:
         return False
 
 
+def keeps_header(old: list[Block] | None, new: list[Block] | None) -> bool:
+    """Whether the new text of a block that opens with a header (an INI section, a TOML
+    table), split into ``new``, still opens with the header of its ``old`` text and declares
+    nothing outside that path; or declares nothing at all (the block goes). For the
+    format's ``write_block``: a nested table whose key became a scalar reads back right
+    alone, but its writer puts the scalar under the parent's header (``[s0]`` / ``k0 = 1``
+    for ``[s0.k0]``), which the parent's block declares already, so the file would declare
+    it twice."""
+    if not old or new is None:
+        return False
+    path = old[0].path
+    return not new or (new[0].path == path
+                       and all(inner.path[: len(path)] == path for inner in new))
+
+
 def _changed(before: KeySet, keys: KeySet) -> list[Key] | None:
     """The keys of ``keys`` that are new or differ from ``before``, and the keys of
     ``before`` that ``keys`` lacks; None if there are too many to be worth splicing."""

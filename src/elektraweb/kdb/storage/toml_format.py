@@ -204,7 +204,9 @@ class _Tables:
 
     def write_block(self, text: str, keys: KeySet) -> str | None:
         written = _edit(text, keys, self.mountpoint)
-        return text if written is None else written
+        if written is None:
+            return text
+        return written if splice.keeps_header(self.blocks(text), self.blocks(written)) else None
 
 
 FORMAT = TomlFormat()
