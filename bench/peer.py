@@ -3,6 +3,7 @@
     .venv/bin/python bench/peer.py                       # 10 s per row, 1 and 64 connections
     .venv/bin/python bench/peer.py --seconds 3           # a quick run
     .venv/bin/python bench/peer.py --ops put             # puts only
+    .venv/bin/python bench/peer.py --floor               # and a bare aiohttp server
 
 Needs wrk and etcd on PATH; they are benchmark tools only, so `make install` leaves them out:
 
@@ -22,6 +23,11 @@ and its elektrad together), which tells what limits a rate on a shared machine, 
 their threads spent runnable but waiting for a core (the kernel's schedstat run delay): on a
 loaded machine that wait, not the work, can be most of a request's latency.
 
+With --floor, a third peer: bench/aiohttp_floor.py, a bare aiohttp server with one route and
+nothing behind it (no middleware, no token, no daemon link, no file), driven the same way. Its
+CPU per request is what aiohttp alone costs a request here, which clusterd pays before its own
+work: against etcd's, it tells whether an aim is within reach of any aiohttp server.
+
 Aims (issue 10, item 1): clusterd at least 1.0x etcd's requests per second with 64
 connections and at least 0.5x with one. Prints the table and writes bench/results/peer.json.
 """
@@ -34,6 +40,7 @@ import os
 import re
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass
@@ -42,10 +49,11 @@ from typing import Any
 
 import aiohttp
 from clusterd import Api, Fleet, cpu_seconds, finish, print_load, register
-from elektrad import b64, start_etcd, stop
+from elektrad import b64, free_port, start_etcd, stop
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "peer.lua"
+FLOOR = HERE / "aiohttp_floor.py"
 RESULTS = HERE / "results" / "peer.json"
 KEYS = 64
 AIMS = {1: 0.5, 64: 1.0}  # connections: least clusterd/etcd ratio (issue 10)
@@ -65,6 +73,7 @@ class Row:
     average_ms: float
     requests: int
     cpu_us: float  # CPU time of the peer's processes (clusterd: with its elektrad) per request
+    cpu_us_each: list[float]  # the same per process (clusterd: clusterd, then elektrad)
     waited_us: float  # time their threads waited for a core per request
 
 
@@ -110,17 +119,22 @@ async def measure(
     args: argparse.Namespace,
     *extra: str,
 ) -> Row:
-    cpu_before = sum(cpu_seconds(pid) for pid in pids)
+    cpu_before = [cpu_seconds(pid) for pid in pids]
     waited_before = sum(waited_seconds(pid) for pid in pids)
     output = await wrk(url, connections, args.seconds, peer, op, str(KEYS), *extra)
     rate, average, count = parse_wrk(output)
-    cpu_us = (sum(cpu_seconds(pid) for pid in pids) - cpu_before) / count * 1e6
+    cpu_us_each = [
+        (cpu_seconds(pid) - before) / count * 1e6
+        for pid, before in zip(pids, cpu_before, strict=True)
+    ]
+    cpu_us = sum(cpu_us_each)
     waited_us = (sum(waited_seconds(pid) for pid in pids) - waited_before) / count * 1e6
-    row = Row(peer, op, connections, rate, average, count, cpu_us, waited_us)
+    row = Row(peer, op, connections, rate, average, count, cpu_us, cpu_us_each, waited_us)
     print(
         f"  {peer:9}{op:4}{connections:4} connections: {rate:8.0f}/s  "
-        f"average {average:7.2f} ms  CPU {cpu_us:6.0f} us, waited for a core {waited_us:6.0f} us"
-        " per request",
+        f"average {average:7.2f} ms  CPU {cpu_us:6.0f} us"
+        f" ({' + '.join(f'{each:.0f}' for each in cpu_us_each)}),"
+        f" waited for a core {waited_us:6.0f} us per request",
         flush=True,
     )
     return row
@@ -143,6 +157,25 @@ async def fill_etcd(url: str) -> None:
                 answer.raise_for_status()
 
 
+async def start_floor() -> tuple[subprocess.Popen[bytes], str]:
+    """bench/aiohttp_floor.py on a free loopback port, once it answers."""
+    url = f"http://127.0.0.1:{free_port()}"
+    process = subprocess.Popen(
+        [sys.executable, str(FLOOR), url.rpartition(":")[2]],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    async with aiohttp.ClientSession() as session:
+        for _attempt in range(100):
+            try:
+                async with session.get(f"{url}/ready") as answer:
+                    answer.raise_for_status()
+                return process, url
+            except aiohttp.ClientError:
+                await asyncio.sleep(0.1)
+    stop(process)
+    raise BenchError(f"the aiohttp floor at {url} did not answer")
+
+
 async def run(args: argparse.Namespace) -> dict[str, Any]:
     task = asyncio.current_task()
     assert task is not None
@@ -156,7 +189,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="bench-peer-") as temp:
         base = Path(temp)
         fleet = Fleet(base)
-        etcd = None
+        etcd = floor = None
         try:
             daemon, url, keypair = await fleet.clusterd("clusterd")
             host = await fleet.elektrad("host", keypair.public)
@@ -173,6 +206,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             if not args.no_etcd:
                 etcd, etcd_url = start_etcd(base)
                 await fill_etcd(etcd_url)
+            if args.floor:
+                floor, floor_url = await start_floor()
             # Peers take turns per row: a shared machine's load then falls on both alike.
             for op in args.ops:
                 for connections in args.connections:
@@ -185,26 +220,34 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                             "clusterd", daemon_pids, url, op, connections, args, token, prefix
                         )
                     )
+                    if floor is not None:
+                        rows.append(
+                            await measure(
+                                "aiohttp", [floor.pid], floor_url, op, connections, args,
+                                token, prefix,
+                            )
+                        )
         finally:
-            if etcd is not None:
-                stop(etcd)
+            for process in (etcd, floor):
+                if process is not None:
+                    stop(process)
             await fleet.stop()
     settings["load_average_after"] = os.getloadavg()[0]
     return {"settings": settings, "rows": [asdict(row) for row in rows], "ratios": ratios(rows)}
 
 
 def ratios(rows: list[Row]) -> list[dict[str, Any]]:
-    """clusterd's rate over etcd's, per op and connections, with the aim where there is one."""
+    """Each peer's rate over etcd's, per op and connections, with clusterd's aims."""
     rate = {(row.peer, row.op, row.connections): row.per_second for row in rows}
     found = []
     for (peer, op, connections), ours in rate.items():
         theirs = rate.get(("etcd", op, connections))
-        if peer != "clusterd" or theirs is None:
+        if peer == "etcd" or theirs is None:
             continue
-        aim = AIMS.get(connections)
+        aim = AIMS.get(connections) if peer == "clusterd" else None
         ratio = ours / theirs
         found.append({
-            "op": op, "connections": connections, "ratio": ratio, "aim": aim,
+            "peer": peer, "op": op, "connections": connections, "ratio": ratio, "aim": aim,
             "met": None if aim is None else ratio >= aim,
         })  # fmt: skip
     return found
@@ -214,24 +257,29 @@ def print_report(report: dict[str, Any]) -> None:
     print_load(report["settings"])
     rows = {(row["peer"], row["op"], row["connections"]): row for row in report["rows"]}
     print(
-        f"{'load':26}{'etcd req/s':>12}{'clusterd req/s':>16}{'(avg ms)':>10}{'ratio':>7}"
-        f"{'CPU us/req etcd':>17}{'clusterd':>10}{'waited us/req etcd':>20}{'clusterd':>10}  aim"
+        f"{'load':35}{'etcd req/s':>12}{'peer req/s':>12}{'(avg ms)':>10}{'ratio':>7}"
+        f"{'CPU us/req etcd':>17}{'peer':>8}{'waited us/req etcd':>20}{'peer':>8}  aim"
     )
     for (peer, op, connections), row in rows.items():
-        if peer != "clusterd":
+        if peer == "etcd":
             continue
         etcd = rows.get(("etcd", op, connections))
         ratio = next(
-            (r for r in report["ratios"] if (r["op"], r["connections"]) == (op, connections)),
+            (
+                r
+                for r in report["ratios"]
+                if (r["peer"], r["op"], r["connections"]) == (peer, op, connections)
+            ),
             None,
         )
+        label = f"{peer} {op}, {connections} connection" + "s" * (connections > 1)
         print(
-            f"{op + ', ' + str(connections) + ' connection' + 's' * (connections > 1):26}"
+            f"{label:35}"
             f"{etcd['per_second'] if etcd else float('nan'):>12,.0f}"
-            f"{row['per_second']:>16,.0f}{row['average_ms']:>10.2f}"
+            f"{row['per_second']:>12,.0f}{row['average_ms']:>10.2f}"
             f"{ratio['ratio'] if ratio else float('nan'):>7.2f}"
-            f"{etcd['cpu_us'] if etcd else float('nan'):>17.0f}{row['cpu_us']:>10.0f}"
-            f"{etcd['waited_us'] if etcd else float('nan'):>20.0f}{row['waited_us']:>10.0f}  "
+            f"{etcd['cpu_us'] if etcd else float('nan'):>17.0f}{row['cpu_us']:>8.0f}"
+            f"{etcd['waited_us'] if etcd else float('nan'):>20.0f}{row['waited_us']:>8.0f}  "
             + (
                 ""
                 if ratio is None or ratio["aim"] is None
@@ -247,6 +295,8 @@ def main() -> int:
     parser.add_argument("--ops", nargs="+", choices=("get", "put"), default=["get", "put"],
                         help="default: get put")
     parser.add_argument("--no-etcd", action="store_true", help="measure clusterd alone")
+    parser.add_argument("--floor", action="store_true",
+                        help="also measure a bare aiohttp server (bench/aiohttp_floor.py)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args()
     try:

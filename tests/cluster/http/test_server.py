@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from elektraweb.cluster.config import Config
+from elektraweb.cluster.http.connections import ConnectionSettings
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.store.registry import Instance
@@ -58,6 +59,62 @@ async def test_one_start_line_and_one_line_per_request_without_secrets(
     assert all(line.endswith("ms") for line in access)
     assert ADMIN_PASSWORD not in caplog.text
     assert token not in caplog.text
+
+
+async def test_refused_requests_get_the_api_error_shape_and_their_line(
+    server: Server, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = Client(server.url)
+    try:
+        with caplog.at_level(logging.INFO):
+            unauthenticated = await client.get("/api/instances")
+            unknown = await client.get("/api/no-such-route")
+            not_json = await client.request(
+                "POST", "/api/login", data=b"{", headers={"Content-Type": "application/json"}
+            )
+    finally:
+        await client.close()
+    assert unauthenticated.status == 401 and "error" in unauthenticated.body
+    assert unknown.status == 404 and "/api/no-such-route" in unknown.body["error"]["message"]
+    assert not_json.status == 400 and "body" in not_json.body["error"]["message"]
+    access = [r.getMessage() for r in caplog.records if r.name == "elektraweb.cluster.access"]
+    assert [line.split()[:4] for line in access] == [
+        ["-", "GET", "/api/instances", "401"],
+        ["-", "GET", "/api/no-such-route", "404"],
+        ["-", "POST", "/api/login", "400"],
+    ]
+
+
+async def test_a_kept_alive_connection_owes_its_next_request_head_after_each_answer(
+    tmp_path: Path, gateway: WireGateway
+) -> None:
+    config = Config(
+        state_dir=tmp_path / "state",
+        http_port=0,
+        admin_password=ADMIN_PASSWORD,
+        static_dir=tmp_path / "web",
+        connections=ConnectionSettings(header_timeout=0.5),
+    )
+    server = Server(config, gateway=gateway)
+    await server.start()
+    try:
+        host, _, port = server.url.removeprefix("http://").partition(":")
+        reader, writer = await asyncio.open_connection(host, int(port))
+        writer.write(b"GET /api/version HTTP/1.1\r\nHost: clusterd\r\n\r\n")
+        async with asyncio.timeout(30):
+            head = await reader.readuntil(b"\r\n\r\n")
+            assert head.startswith(b"HTTP/1.1 401 "), head  # answered (no token)
+            length = next(
+                int(line.partition(b":")[2])
+                for line in head.split(b"\r\n")
+                if line.lower().startswith(b"content-length:")
+            )
+            await reader.readexactly(length)
+            # Kept alive, but silent: the head deadline runs again and closes it.
+            assert await reader.read() == b""
+        writer.close()
+    finally:
+        await server.stop()
 
 
 async def test_database_is_sqlite_in_wal_mode_in_the_state_dir(
@@ -132,6 +189,7 @@ from pathlib import Path
 import pytest
 
 from elektraweb.cluster.config import Config
+from elektraweb.cluster.http.connections import ConnectionSettings
 from elektraweb.cluster.http.server import Server, run
 
 class Gateway:

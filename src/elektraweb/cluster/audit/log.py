@@ -117,23 +117,30 @@ def bounded(value: Encodable, limit: int, *, whole: bool = True) -> JSON:
     """`value` as the audit log keeps it: each text over `limit` bytes replaced by its
     `digest`, and (if `whole`) the whole by its digest if it still exceeds `ROW_FACTOR`
     limits."""
+    return bounded_text(value, limit)[0] if whole else _cut(value, limit)
 
-    def cut(part: object) -> JSON:
-        if isinstance(part, str):
-            return digest(part) if len(part.encode()) > limit else part
-        if isinstance(part, dict):
-            return {name: cut(member) for name, member in part.items()}
-        if isinstance(part, list | tuple):
-            return [cut(member) for member in part]
-        if part is None or isinstance(part, int | float):
-            return part
-        raise TypeError(f"the audit log keeps JSON, not {type(part).__name__}")
 
-    kept = cut(value)
-    if not whole:
-        return kept
+def bounded_text(value: Encodable, limit: int) -> tuple[JSON, str]:
+    """`bounded(value, limit)` and its JSON text, which the size check already made: the row
+    stores that text rather than encoding the value a second time."""
+    kept = _cut(value, limit)
     text = json.dumps(kept)
-    return digest(text) if len(text) > ROW_FACTOR * limit else kept
+    if len(text) > ROW_FACTOR * limit:
+        kept = digest(text)
+        text = json.dumps(kept)
+    return kept, text
+
+
+def _cut(part: object, limit: int) -> JSON:
+    if isinstance(part, str):
+        return digest(part) if len(part.encode()) > limit else part
+    if isinstance(part, dict):
+        return {name: _cut(member, limit) for name, member in part.items()}
+    if isinstance(part, list | tuple):
+        return [_cut(member, limit) for member in part]
+    if part is None or isinstance(part, int | float):
+        return part
+    raise TypeError(f"the audit log keeps JSON, not {type(part).__name__}")
 
 
 class AuditLog:
@@ -206,9 +213,11 @@ class AuditLog:
         of concurrent requests); its arguments are kept. `changes` are every key the write
         changed, `(key, before, after)`, for the history; each value over the limit is kept as
         its digest, but a change is never cut as a whole."""
-        kept_before, kept_after = self._stored(before), self._stored(after)
-        kept_result = as_object(self._stored({**result, "args": intent.result["args"]}), "result")
-        row = (_dumps(kept_before), _dumps(kept_after), json.dumps(kept_result), intent.id)
+        kept_before, before_text = self._stored(before)
+        kept_after, after_text = self._stored(after)
+        kept, result_text = self._stored({**result, "args": intent.result["args"]})
+        kept_result = as_object(kept, "result")
+        row = (before_text, after_text, result_text, intent.id)
         history = [
             (intent.id, key, _dumps(self._kept(old)), _dumps(self._kept(new)))
             for key, old, new in changes
@@ -284,8 +293,9 @@ class AuditLog:
         """A key's state as the history keeps it: each value over the limit as its digest."""
         return None if state is None else bounded(state, self.value_limit, whole=False)
 
-    def _stored(self, value: Encodable) -> JSON:
-        return None if value is None else bounded(value, self.value_limit)
+    def _stored(self, value: Encodable) -> tuple[JSON, str | None]:
+        """`value` as a row keeps it, and the row's text (None for no value)."""
+        return (None, None) if value is None else bounded_text(value, self.value_limit)
 
     def _insert(self, *columns: Any) -> AuditEntry:
         """Append (committed) a finished entry of `user, action, target_type, target_id, key,
@@ -299,14 +309,16 @@ class AuditLog:
         user, action, target_type, target_id, key, before, after, result = columns
         time = datetime.now(UTC).isoformat(timespec="milliseconds")
         target = None if target_id is None else str(target_id)
-        kept_before, kept_after = self._stored(before), self._stored(after)
-        kept_result = as_object(self._stored(result), "result")
+        kept_before, before_text = self._stored(before)
+        kept_after, after_text = self._stored(after)
+        kept, result_text = self._stored(result)
+        kept_result = as_object(kept, "result")
         cursor = db.execute(
             'INSERT INTO audit (time, "user", action, target_type, target_id, key, before,'
             " after, result, pending) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
             (
                 time, user, action, target_type, target, key,
-                _dumps(kept_before), _dumps(kept_after), json.dumps(kept_result), int(pending),
+                before_text, after_text, result_text, int(pending),
             ),
         )  # fmt: skip
         return AuditEntry(

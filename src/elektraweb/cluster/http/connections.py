@@ -25,7 +25,7 @@ import asyncio
 import logging
 import resource
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,7 +43,6 @@ DESCRIPTORS_KEPT = 1024
 the database, the log, the daemon links, and the connections accepted but not yet counted
 (up to `BACKLOG`) or closed but not yet released (as many again)."""
 _ACCEPT_ERROR = "socket.accept() out of system resource"
-_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def raise_descriptor_limit() -> int:
@@ -243,18 +242,13 @@ class GuardedConnection(asyncio.Protocol):
             self._handler.resume_writing()
 
 
-@web.middleware
-async def time_request_heads(request: web.Request, handler: _Handler) -> web.StreamResponse:
-    """Stop the head deadline while a request is handled, and start it again after."""
+def guard_of(request: web.BaseRequest) -> GuardedConnection | None:
+    """The guard of the connection `request` came on; None when served without one (e.g. a
+    test server). The caller stops its head deadline while it handles the request
+    (`request_started`) and starts it again after (`request_finished`)."""
     transport = request.transport
     connection = transport.get_protocol() if transport is not None else None
-    if not isinstance(connection, GuardedConnection):
-        return await handler(request)  # served without a guard (e.g. a test server)
-    connection.request_started()
-    try:
-        return await handler(request)
-    finally:
-        connection.request_finished()
+    return connection if isinstance(connection, GuardedConnection) else None
 
 
 class GuardedSite(web.BaseSite):

@@ -27,7 +27,7 @@ from elektraweb.cluster.api.errors import (
 from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
 from elektraweb.cluster.http import json_input
 from elektraweb.cluster.http.auth import SESSION_COOKIE, Authenticator
-from elektraweb.cluster.http.connections import time_request_heads
+from elektraweb.cluster.http.connections import guard_of
 from elektraweb.cluster.principals import Principal
 from elektraweb.cluster.services import SERVICES, Extension, Services
 from elektraweb.cluster.store.errors import StoreError
@@ -140,19 +140,63 @@ def _principal_name(request: web.Request) -> str:
     return principal.user if principal is not None else "-"
 
 
+def _is_api_path(path: str) -> bool:
+    """The API's and the sockets' paths (`/api/...`, `/zmq...`): never the web client's."""
+    return path == "/api" or path.startswith(("/api/", "/zmq"))
+
+
+def _refusal(request: web.Request, error: Exception) -> web.Response | None:
+    """The API's JSON answer to `error` raised by a handler, or None to let aiohttp answer it
+    (an exception of no refusal, or aiohttp's own refusal of a path outside the API)."""
+    problem: ApiError
+    if isinstance(error, ApiError):
+        problem = error
+    elif isinstance(error, StoreError):  # authenticating, before the dispatcher took the request
+        problem = from_store(error)
+    elif isinstance(error, web.HTTPException):
+        if not _is_api_path(request.path) or error.status < 400:
+            return None
+        if error.status == 413:
+            problem = PayloadTooLarge(
+                f"request body is larger than {request.app[SERVICES].config.max_body_bytes} bytes"
+            )
+        else:
+            problem = ApiError(error.reason, status=error.status, code="http-error")
+    else:
+        return None
+    return web.json_response(problem.body(), status=problem.status)
+
+
 @web.middleware
-async def log_requests(request: web.Request, handler: _Middleware) -> web.StreamResponse:
-    """One INFO line per request: user, method, path (never the query: it may hold a token),
-    status and duration."""
+async def serve_request(request: web.Request, handler: _Middleware) -> web.StreamResponse:
+    """Every request, around its handler: the connection's head deadline stopped while it is
+    handled (`connections`); API and socket paths answered with the API's JSON error shape,
+    also when aiohttp itself refuses; one INFO line: user, method, path (never the query: it
+    may hold a token), status and duration. One middleware, not three: each layer costs every
+    request a coroutine (docs/benchmarks.md, REST against etcd)."""
     started = time.perf_counter()
+    guard = guard_of(request)
+    if guard is not None:
+        guard.request_started()
     status = 500
     try:
-        response = await handler(request)
+        if _is_api_path(request.path) and isinstance(
+            request.match_info.route.resource, web.StaticResource
+        ):
+            # The web client's files are served at "/", so they would answer unknown API paths.
+            refused = NotFound(f"no API route {request.path}")
+            response: web.StreamResponse = web.json_response(refused.body(), status=refused.status)
+        else:
+            try:
+                response = await handler(request)
+            except (ApiError, StoreError, web.HTTPException) as error:
+                answer = _refusal(request, error)
+                if answer is None:
+                    status = error.status if isinstance(error, web.HTTPException) else status
+                    raise
+                response = answer
         status = response.status
         return response
-    except web.HTTPException as error:
-        status = error.status
-        raise
     finally:
         access_log.info(
             "%s %s %s %d %.1fms",
@@ -162,41 +206,8 @@ async def log_requests(request: web.Request, handler: _Middleware) -> web.Stream
             status,
             (time.perf_counter() - started) * 1000,
         )
-
-
-def _is_api_path(path: str) -> bool:
-    """The API's and the sockets' paths (`/api/...`, `/zmq...`): never the web client's."""
-    return path == "/api" or path.startswith(("/api/", "/zmq"))
-
-
-@web.middleware
-async def api_errors(request: web.Request, handler: _Middleware) -> web.StreamResponse:
-    """Answer API and socket paths with the API's JSON error shape, also when aiohttp itself
-    refuses."""
-    if _is_api_path(request.path) and isinstance(
-        request.match_info.route.resource, web.StaticResource
-    ):
-        # The web client's files are served at "/", so they would answer unknown API paths.
-        refused = NotFound(f"no API route {request.path}")
-        return web.json_response(refused.body(), status=refused.status)
-    try:
-        return await handler(request)
-    except ApiError as error:
-        return web.json_response(error.body(), status=error.status)
-    except StoreError as error:  # authenticating, before the dispatcher took the request
-        problem = from_store(error)
-        return web.json_response(problem.body(), status=problem.status)
-    except web.HTTPException as error:
-        if not _is_api_path(request.path) or error.status < 400:
-            raise
-        refusal: ApiError
-        if error.status == 413:
-            refusal = PayloadTooLarge(
-                f"request body is larger than {request.app[SERVICES].config.max_body_bytes} bytes"
-            )
-        else:
-            refusal = ApiError(error.reason, status=error.status, code="http-error")
-        return web.json_response(refusal.body(), status=refusal.status)
+        if guard is not None:
+            guard.request_finished()
 
 
 def _add_web_client(app: web.Application, services: Services) -> None:
@@ -216,7 +227,7 @@ def create_app(services: Services, extensions: Iterable[Extension] = ()) -> web.
     """The clusterd application: API routes, then extensions (e.g. the WebSocket transport),
     then the web client's static files (registered last: they match every other path)."""
     app = web.Application(
-        middlewares=[time_request_heads, log_requests, api_errors],
+        middlewares=[serve_request],
         client_max_size=services.config.max_body_bytes,
     )
     dispatcher = Dispatcher(services)
