@@ -32,7 +32,7 @@ class Recorder:
     events: list[tuple[Instance, AnyEvent]] = field(default_factory=list)
     statuses: list[tuple[int, bool]] = field(default_factory=list)
 
-    async def on_event(self, instance: Instance, event: AnyEvent) -> None:
+    def on_event(self, instance: Instance, event: AnyEvent) -> None:
         self.events.append((instance, event))
 
     async def on_status(self, instance: Instance, online: bool) -> None:
