@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from elektraweb.cluster.store.registry import parse_endpoint
@@ -202,13 +202,24 @@ class InProcessSubscription:
         self._daemon = daemon
         self._queue: asyncio.Queue[AnyEvent] = asyncio.Queue()
         self.status = LinkStatus(daemon.events_endpoint)
+        self._on_event: Callable[[AnyEvent], None] | None = None
 
     async def start(self) -> None:
         self._daemon.subscribers.append(self)
         self.status.mark_online()
 
     def deliver(self, event: AnyEvent) -> None:
-        self._queue.put_nowait(event)
+        if self._on_event is None:
+            self._queue.put_nowait(event)
+        else:  # on a turn of its own, as an event read from a socket arrives
+            asyncio.get_running_loop().call_soon(self._handed, self._on_event, event)
+
+    def deliver_to(self, on_event: Callable[[AnyEvent], None]) -> None:
+        self._on_event = on_event
+
+    def _handed(self, on_event: Callable[[AnyEvent], None], event: AnyEvent) -> None:
+        if self in self._daemon.subscribers:  # none after `close`, as from a closed socket
+            on_event(event)
 
     async def receive(self) -> AnyEvent:
         return await self._queue.get()

@@ -74,6 +74,30 @@ async def test_subscriber_gets_the_subtree_it_follows_in_order(
     assert subscriber.status.online
 
 
+async def test_events_handed_to_a_callback_arrive_in_order_and_stop_at_close(
+    server: WireServer, subscriber: EventSubscriber, server_keys: KeyPair, client_keys: KeyPair
+) -> None:
+    # How clusterd's instance feed reads: from the socket's reader callback, no Future each.
+    witness = await subscribe(server, server_keys, client_keys, "")
+    await settle(server, witness, "system:/probe")  # outside what `subscriber` follows
+    received: list[str] = []
+    subscriber.deliver_to(lambda event: received.append(event.key))
+    keys = [f"user:/app/k{index}" for index in range(20)]
+    for key in [*keys[:10], "system:/app/other", *keys[10:]]:
+        await server.publish(change(key, "1"))
+    await wait_until(lambda: len(received) >= len(keys))
+    assert received == keys
+    assert subscriber.status.online
+
+    await subscriber.close()
+    await server.publish(change("user:/app/after", "1"))
+    # The witness, subscribed the same way, has it: it was sent, and the closed one took none.
+    while (await asyncio.wait_for(witness.receive(), 5)).key != "user:/app/after":
+        pass
+    await witness.close()
+    assert received == keys
+
+
 async def test_subtree_event_reaches_whoever_follows_its_subtree(
     server: WireServer, subscriber: EventSubscriber
 ) -> None:

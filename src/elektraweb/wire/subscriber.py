@@ -7,7 +7,7 @@ survives daemon restarts; events published while it was away are lost (a gap in 
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from types import TracebackType
 
 import zmq
@@ -16,6 +16,7 @@ import zmq.asyncio
 from elektraweb.wire.keys import KeyPair
 from elektraweb.wire.messages import AnyEvent, RemoteError, decode_event
 from elektraweb.wire.monitor import LinkStatus, SocketMonitor
+from elektraweb.wire.reader import SocketReader
 from elektraweb.wire.sockets import Heartbeat, Reconnect, connecting_socket
 
 logger = logging.getLogger(__name__)
@@ -27,7 +28,8 @@ class EventSubscriber:
     `user:/app/` follows everything below `user:/app`; `""` follows everything. `status`
     follows the connection; with `watch_until_online` only until it is first made (it then
     stays online: for a caller that learns of the daemon's comings and goings elsewhere).
-    Use as `async with EventSubscriber(...) as events: async for event in events: ...`.
+    Use as `async with EventSubscriber(...) as events: async for event in events: ...`, or
+    hand every event to a callback as it arrives (`deliver_to`).
     """
 
     def __init__(
@@ -56,6 +58,7 @@ class EventSubscriber:
             reconnect=reconnect or Reconnect(),
         )
         self._monitor: SocketMonitor | None = None
+        self._reader: SocketReader | None = None
 
     async def start(self) -> None:
         self._monitor = SocketMonitor(
@@ -74,18 +77,39 @@ class EventSubscriber:
     async def receive(self) -> AnyEvent:
         """The next event; malformed messages are logged and skipped."""
         while True:
-            frames = await self._socket.recv_multipart()
-            self.status.mark_online()
-            try:
-                return decode_event(frames)
-            except RemoteError as error:
-                logger.warning("skipped a malformed event from %s: %s", self.endpoint, error)
+            event = self._decoded(await self._socket.recv_multipart())
+            if event is not None:
+                return event
+
+    def deliver_to(self, on_event: Callable[[AnyEvent], None]) -> None:
+        """From now on call `on_event` with every event, from the socket's reader callback
+        (`SocketReader`: no Future and no task wake-up per event, which a feed of many daemons
+        pays for every change); malformed messages are logged and skipped. Use it instead of
+        `receive`, after `start`."""
+
+        def take(frames: list[bytes]) -> None:
+            event = self._decoded(frames)
+            if event is not None:
+                on_event(event)
+
+        self._reader = SocketReader(self._socket, take)
+
+    def _decoded(self, frames: list[bytes]) -> AnyEvent | None:
+        self.status.mark_online()
+        try:
+            return decode_event(frames)
+        except RemoteError as error:
+            logger.warning("skipped a malformed event from %s: %s", self.endpoint, error)
+            return None
 
     async def __aiter__(self) -> AsyncIterator[AnyEvent]:
         while True:
             yield await self.receive()
 
     async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+            self._reader = None
         if self._monitor is not None:
             await self._monitor.close()
             self._monitor = None

@@ -260,7 +260,7 @@ async def test_drift_that_could_not_be_restored_is_shown_until_it_is(
     member, daemon = pair["members"][0], pair["daemons"][0]
     instance = registry.instance(member)
     local_set = await daemon.change_behind_its_back(KEY, "1")  # a `kdb set` on the host
-    await configuration.on_event(instance, local_set)
+    configuration.on_event(instance, local_set)
     daemon.faults.unreachable = True  # gone before the restore gets to run
 
     async def drift_recorded() -> bool:

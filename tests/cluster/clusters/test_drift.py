@@ -30,7 +30,7 @@ async def test_a_change_behind_the_clusters_back_is_restored_recorded_and_publis
     hub: EventHub,
 ) -> None:
     with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
-        await service.on_event(
+        service.on_event(
             registry.instance(member["id"]), await member["daemon"].change_behind_its_back(KEY, "1")
         )
         published = await next_event(drifts)
@@ -56,11 +56,11 @@ async def test_a_removed_key_is_put_back_and_an_unreachable_member_stays_drifted
 ) -> None:
     instance = registry.instance(member["id"])
     with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
-        await service.on_event(instance, await member["daemon"].change_behind_its_back(KEY, None))
+        service.on_event(instance, await member["daemon"].change_behind_its_back(KEY, None))
         assert (await next_event(drifts)).data["found"] is None
         assert member["daemon"].keys[KEY] == ("8080", {})
 
-        await service.on_event(instance, await member["daemon"].change_behind_its_back(KEY, "1"))
+        service.on_event(instance, await member["daemon"].change_behind_its_back(KEY, "1"))
         member["daemon"].faults.unreachable = True  # before the restore gets to run
         unrestored = await next_event(drifts)
     assert unrestored.data["restored"] is False
@@ -90,8 +90,8 @@ async def test_the_clusters_own_changes_are_no_drift(
     unrelated = await member["daemon"].change_behind_its_back("system:/app/free", "x")
     network.calls.clear()
     instance = registry.instance(member["id"])
-    await service.on_event(instance, own)
-    await service.on_event(instance, unrelated)
+    service.on_event(instance, own)
+    service.on_event(instance, unrelated)
     assert network.ops() == []
     assert await drift_entries(admin, member) == []
 
@@ -109,10 +109,10 @@ async def test_drift_within_a_bulk_change_is_found_by_reading_the_member(
     subtree = names.parent(KEY)
     own = SubtreeEvent(subtree, 0, 40, 0, f"cluster:{member['cluster']}")
     network.calls.clear()
-    await service.on_event(instance, own)
+    service.on_event(instance, own)
     assert network.ops() == []  # the cluster's own bulk write: nothing to look at
     with hub.subscribe([f"cluster/{member['cluster']}/drift/"]) as drifts:
-        await service.on_event(instance, SubtreeEvent(subtree, 0, 40, 0, "external"))
+        service.on_event(instance, SubtreeEvent(subtree, 0, 40, 0, "external"))
         published = await next_event(drifts)
     # Which keys changed is not told, so the member was read: the drift has no origin.
     assert (published.data["key"], published.data["found"]) == (KEY, {"value": "1", "meta": {}})

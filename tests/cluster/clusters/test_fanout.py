@@ -11,6 +11,7 @@ import pytest
 from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.clusters.fanout import fan_out
+from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.store.applied_keys import AppliedKeys, Rejection
 from elektraweb.cluster.store.database import Database
@@ -22,7 +23,7 @@ from support.interleaving import PausingAfter
 
 from ..conftest import Register
 from ..fakes import Client
-from .waiting import eventually
+from .waiting import data_of, eventually, next_event
 
 
 @pytest.fixture
@@ -236,6 +237,37 @@ async def test_a_write_costs_the_database_the_same_for_three_members_as_for_one(
     assert three == one
     assert one["COMMIT"] >= 1
     assert one["INSERT INTO audit ("] == 1  # one entry, concluded as often for three as for one
+
+
+async def test_a_clusters_status_is_worked_out_only_while_someone_watches_it(
+    admin: Client, trio: dict[str, Any], server: Server, hub: EventHub
+) -> None:
+    """The status, recomputed over every member after each write, costs a read of what the
+    members have; it is made only for a subscriber (or another replica), who then sees it."""
+    services = server.services
+    assert services is not None
+    connection = services.database.connection
+    assert isinstance(connection, SQLiteConnection)
+    cluster_id = services.registry.instance(trio["members"][0]).cluster_id
+
+    async def applied_reads_of_a_write(value: str) -> int:
+        statements: list[str] = []
+        connection.raw.set_trace_callback(statements.append)
+        try:
+            answer = await admin.put(f"{trio['url']}/kdb/system:/app/mode", value)
+        finally:
+            connection.raw.set_trace_callback(None)
+        assert {result["status"] for result in answer.body["members"].values()} == {"applied"}
+        return sum(line.startswith("SELECT * FROM cluster_applied") for line in statements)
+
+    unwatched = await applied_reads_of_a_write("unwatched")
+    with hub.subscribe([f"cluster/{cluster_id}/status"]) as statuses:
+        watched = await applied_reads_of_a_write("watched")
+        status = data_of(await next_event(statuses))
+    assert watched == unwatched + 1
+    assert status["cluster"] == cluster_id
+    assert status["state"] == "in-sync"
+    assert {member["state"] for member in status["members"].values()} == {"in-sync"}
 
 
 async def test_outcomes_are_stored_member_by_member_whichever_answered_first(

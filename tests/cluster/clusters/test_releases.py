@@ -55,13 +55,13 @@ async def test_convergence_and_drift_keep_a_canary_where_it_is(
 
     with hub.subscribe([f"cluster/{cluster['id']}/drift/"]) as drifts:
         event = await on_held.change_behind_its_back(KEY, "1")
-        await service.on_event(registry.instance(held), event)
+        service.on_event(registry.instance(held), event)
         restored = await next_event(drifts)
         assert data_of(restored)["desired"] == {"value": "8080", "meta": {}}
         assert on_held.keys[KEY][0] == "8080"
 
         event = await on_canary.change_behind_its_back(KEY, "2")
-        await service.on_event(registry.instance(canary), event)
+        service.on_event(registry.instance(canary), event)
         restored = await next_event(drifts)
         assert data_of(restored)["desired"] == {"value": "9090", "meta": {}}
         assert on_canary.keys[KEY][0] == "9090"

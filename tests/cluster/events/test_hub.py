@@ -168,6 +168,19 @@ async def test_own_publications_are_forwarded_and_delivered_ones_are_not() -> No
         received_publication("instance/1/user:/c", b"[1]")
 
 
+def test_a_topic_is_wanted_while_a_subscription_matches_it_or_replicas_listen() -> None:
+    # What lets a publisher of many events (the instance feed, a cluster's status) skip
+    # building those nobody would receive.
+    hub = EventHub()
+    assert not hub.wanted("instance/1/user:/a")
+    with hub.subscribe(["instance/1/"]):
+        assert hub.wanted("instance/1/user:/a")
+        assert not hub.wanted("instance/2/user:/a")
+    assert not hub.wanted("instance/1/user:/a")
+    hub.forward_to(lambda publication: None)  # another replica's subscribers may want it
+    assert hub.wanted("instance/2/user:/a")
+
+
 async def test_resync_reaches_every_subscriber_whatever_its_prefixes() -> None:
     hub = EventHub()
     instances, clusters = hub.subscribe(["instance/"]), hub.subscribe(["cluster/"])

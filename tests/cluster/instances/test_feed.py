@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +33,7 @@ class Recorder:
     events: list[tuple[Instance, AnyEvent]] = field(default_factory=list)
     statuses: list[tuple[int, bool]] = field(default_factory=list)
 
-    async def on_event(self, instance: Instance, event: AnyEvent) -> None:
+    def on_event(self, instance: Instance, event: AnyEvent) -> None:
         self.events.append((instance, event))
 
     async def on_status(self, instance: Instance, online: bool) -> None:
@@ -122,6 +123,32 @@ async def test_a_change_on_the_host_is_republished_and_handed_to_listeners(
     assert told_instance == instance
     assert (told_event.key, told_event.origin) == ("system:/app/port", "external")
     assert setup.recorder.statuses == [(instance.id, True)]
+
+
+async def test_listeners_hear_every_change_in_order_whether_or_not_anyone_subscribes(
+    setup: Setup, elektrad: Elektrad
+) -> None:
+    """Events nobody subscribed to are not built for the hub, but drift is still noticed:
+    the listeners are told each change as it arrives, and a subscriber that comes later gets
+    the changes from then on."""
+    instance = await registered(setup, elektrad)
+    await eventually(lambda: setup.feed.events_online(instance.id))
+    for count, value in enumerate(("1", "2", "3"), start=1):
+        await elektrad.kdb("set", "system:/app/level", value)
+        # One change at a time: the host's file watch may fold changes made together.
+        await eventually(partial(lambda at_least: len(setup.recorder.events) >= at_least, count))
+
+    with setup.hub.subscribe([f"instance/{instance.id}/"]) as subscription:
+        await elektrad.kdb("set", "system:/app/level", "4")
+        event = await next_event(subscription, f"instance/{instance.id}/system:/app/level")
+
+    assert (event["old"]["value"], event["new"]["value"]) == ("3", "4")
+    await eventually(lambda: len(setup.recorder.events) >= 4)
+    assert [
+        (told.key, told.new.value if told.new else None)
+        for _, told in setup.recorder.events
+        if isinstance(told, Event)
+    ] == [("system:/app/level", value) for value in ("1", "2", "3", "4")]
 
 
 async def test_a_bulk_import_on_the_host_reaches_the_hub_as_one_event(

@@ -137,21 +137,26 @@ async def test_status_follows_the_daemon_going_down_and_coming_back(
 ) -> None:
     instance = registered(elektrad)
     assert gateway.status(instance)["last_error"] == "not connected yet"
+    assert gateway.offline_since(instance) is None  # not opened: a call opens it
     await gateway.connect(instance)
     online = await status_until(gateway, instance, lambda s: s["online"] and s["hostname"])
     assert online["protocol"] == 1
     assert online["offline_since"] is None
+    assert gateway.offline_since(instance) is None
     assert isinstance(online["mounts"], list)
 
     await elektrad.kill()
     offline = await status_until(gateway, instance, lambda s: not s["online"])
     assert offline["offline_since"] is not None
+    # What a fan-out asks of each member: the same moment, without the rest of the status.
+    assert gateway.offline_since(instance) == offline["offline_since"]
     reason = offline["last_error"] or ""
     assert "lost" in reason or "connect" in reason
 
     await elektrad.start()
     back = await status_until(gateway, instance, lambda s: s["online"])
     assert back["last_error"] is None
+    assert gateway.offline_since(instance) is None
     found = await gateway.call(instance, "get", {"key": "user:/"})
     assert found["path"] == "user:/"
 

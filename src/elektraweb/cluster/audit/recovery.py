@@ -159,7 +159,7 @@ class PendingAudits:
 
     # -- the instance feed's listener ------------------------------------------------------
 
-    async def on_event(self, instance: Instance, event: AnyEvent) -> None:
+    def on_event(self, instance: Instance, event: AnyEvent) -> None:
         """Changes tell nothing about pending entries."""
 
     async def on_status(self, instance: Instance, online: bool) -> None:

@@ -6,31 +6,33 @@ every member (docs/clusters.md).
   member (`fanout`). If every member refuses it, the desired state is left as it was and the
   members' refusal is the answer.
 - Members hold the cluster's keys locked; writes through the instance routes that touch them
-  are refused with 423 before they reach the instance (`check_member_write`).
+  are refused with 423 before they reach the instance (`check_member_write`, `ownership`).
 - Members converge without anyone asking (`convergence`): a member that comes back online, or
   every member now and then, is sent whatever it lacks and checked for drift (`drift`), which
   the instance feed also reports as it happens.
-- Sync states (`sync_state`) are published as `cluster/<id>/status` and offered to the
-  registry routes by `cluster_status` and `member_status`.
+- Sync states (`sync_state`) are published as `cluster/<id>/status` (`announcements`, with
+  the changes of the desired state) and offered to the registry routes by `cluster_status`
+  and `member_status`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, NoReturn, cast
 
 from aiohttp import web
 
-from elektraweb.cluster.api.errors import ApiError, BadRequest, Locked
+from elektraweb.cluster.api.errors import ApiError, BadRequest
 from elektraweb.cluster.api.preview import TargetPreview, accepted, cluster_at
+from elektraweb.cluster.clusters.announcements import Announcements
+from elektraweb.cluster.clusters.catch_up import BackgroundTasks, CatchUps
 from elektraweb.cluster.clusters.convergence import Convergence, Members
-from elektraweb.cluster.clusters.desired_store import DesiredStore, api_error_of, run_on_cluster
+from elektraweb.cluster.clusters.desired_store import DesiredStore, run_on_cluster
 from elektraweb.cluster.clusters.drift import DriftWatch, found_state
-from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, known_offline, results_json
+from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, results_json
 from elektraweb.cluster.clusters.heap_trim import release_free_memory
+from elektraweb.cluster.clusters.ownership import owned_key, refusal
 from elektraweb.cluster.clusters.previews import preview_member
 from elektraweb.cluster.clusters.service import (
     ClusterReply,
@@ -44,22 +46,17 @@ from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.instances.gateway import INSTANCE_ERROR_STATUS
 from elektraweb.cluster.services import SERVICES, Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
-from elektraweb.cluster.store.cluster_keys import DesiredState, Row
+from elektraweb.cluster.store.cluster_keys import Row
 from elektraweb.cluster.store.errors import RecordNotFound
 from elektraweb.cluster.store.registry import Cluster, Instance
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.search import SearchLimits, SearchThread
-from elektraweb.operations.arguments import canonical_name
-from elektraweb.operations.bulk import COALESCE_ABOVE, subtree_events
 from elektraweb.operations.catalog import WRITES
 from elektraweb.operations.representation import state_json
 from elektraweb.operations.result import OperationResult, subject_first
 from elektraweb.operations.store import KeyChange
-from elektraweb.wire.json_value import EncodableObject
-from elektraweb.wire.messages import AnyEvent, RemoteError, SubtreeEvent, bad_request
+from elektraweb.wire.messages import AnyEvent, SubtreeEvent
 from elektraweb.wire.replies import ChangeJSON, OperationArgs
-
-log = logging.getLogger(__name__)
 
 DEFAULT_RECONCILE_SECONDS = 60.0
 TRIM_INTERVAL_SECONDS = 1.0
@@ -82,8 +79,7 @@ class ConvergingClusterService:
         catch_ups_at_once: int = CATCH_UPS_AT_ONCE,
     ) -> None:
         self._services = services
-        self._owns = owns  # the instances whose lease this replica holds (`cluster.replicas`)
-        self._hub = hub
+        self._announcements = Announcements(hub)
         self._reconcile_seconds = reconcile_seconds
         self._applied = AppliedKeys(services.database)
         # Every member's sync asks for the cluster's status: published at most once per
@@ -93,17 +89,22 @@ class ConvergingClusterService:
         # (`heap_trim`), at most once a second and always after the last.
         self._trim = Throttle(_release_free_memory, TRIM_INTERVAL_SECONDS)
         self._convergence = Convergence(services, self._applied, self._status.request)
-        self._drift = DriftWatch(services, self._applied, self._convergence, self._publish)
-        self._tasks: set[asyncio.Task[object]] = set()
+        self._drift = DriftWatch(
+            services, self._applied, self._convergence, self._announcements.publish
+        )
+        self._background = BackgroundTasks()
+        self._catch_ups = CatchUps(
+            services,
+            self._applied,
+            self._convergence,
+            self._drift,
+            self._background,
+            owns=owns,
+            at_once=catch_ups_at_once,
+            caught_up=lambda: self._trim.request(0),
+        )
         self._searches = SearchThread()
         self._read_stores: dict[int, tuple[int | None, DesiredStore]] = {}
-        self._catching_up: set[int] = set()
-        # Members coming back all at once (clusterd restarted) are caught up a batch at a time:
-        # a thousand full syncs and drift reads at once only queue behind each other, and
-        # each holds its requests and replies in memory meanwhile.
-        self._catch_up_slots = asyncio.Semaphore(catch_ups_at_once)
-        self._again: set[int] = set()
-        self._closed = False
 
     # -- the ClusterService protocol --------------------------------------------------------
 
@@ -186,22 +187,9 @@ class ConvergingClusterService:
         cluster_id = instance.cluster_id
         if cluster_id is None or op not in WRITES:
             return
-        try:
-            exact, subtrees = _touched(op, args)
-        except RemoteError as error:
-            raise api_error_of(error) from None
-        owned = _owned(self._services.cluster_keys.state(cluster_id), exact, subtrees)
-        if owned is None:
-            return
-        cluster = self._services.registry.cluster(cluster_id)
-        asked = _name(op, args, "key")
-        touches = "" if owned == asked else f" ({op} of {asked} touches it)"
-        raise Locked(
-            f"key {owned} is owned by cluster {cluster.name!r} (id {cluster.id}){touches}:"
-            " change it through the cluster, or take the instance out of the cluster first",
-            key=owned,
-            cluster=cluster.id,
-        )
+        found = owned_key(self._services.cluster_keys.state(cluster_id), op, args)
+        if found is not None:
+            raise refusal(self._services.registry.cluster(cluster_id), op, *found)
 
     async def member_joined(self, cluster: Cluster, instance: Instance) -> JoinedJSON:
         await self._convergence.settle_unlocks(instance)
@@ -247,7 +235,7 @@ class ConvergingClusterService:
 
     # -- the instance feed's listener ------------------------------------------------------
 
-    async def on_event(self, instance: Instance, event: AnyEvent) -> None:
+    def on_event(self, instance: Instance, event: AnyEvent) -> None:
         """Restore a drifted key in the background, so the feed keeps reading meanwhile."""
         if isinstance(event, SubtreeEvent):
             # Which keys changed is not told: reading the member finds any drift among them.
@@ -256,7 +244,7 @@ class ConvergingClusterService:
             return
         desired = self._drift.drifted(instance, event)
         if desired is not None:
-            self._spawn(
+            self._background.spawn(
                 self._drift.restore(instance, desired, found_state(event.new), event.origin)
             )
 
@@ -267,42 +255,12 @@ class ConvergingClusterService:
     # -- convergence without anyone asking -------------------------------------------------
 
     def catch_up_soon(self, instance_id: int) -> None:
-        """Bring the instance up to date in the background: owed unlocks, what its cluster
-        changed meanwhile, and drift. Requests while one runs make it run once more."""
-        if instance_id in self._catching_up:
-            self._again.add(instance_id)
-            return
-        self._catching_up.add(instance_id)
-        self._spawn(self._catch_up(instance_id))
-
-    async def _catch_up(self, instance_id: int) -> None:
-        try:
-            while True:
-                async with self._catch_up_slots:
-                    self._again.discard(instance_id)
-                    with contextlib.suppress(RecordNotFound):
-                        instance = self._services.registry.instance(instance_id)
-                        await self._convergence.settle_unlocks(instance)
-                        if instance.cluster_id is not None:
-                            await self._convergence.sync(instance.cluster_id, instance, full=True)
-                            await self._drift.check(instance)
-                if instance_id not in self._again:
-                    return
-        finally:
-            self._catching_up.discard(instance_id)
-            self._trim.request(0)
+        """Bring the instance up to date in the background (`catch_up`)."""
+        self._catch_ups.soon(instance_id)
 
     def reconcile(self) -> None:
-        """Catch up every member (and former member owing an unlock) not known to be down
-        whose lease this replica holds."""
-        gateway = self._services.gateway
-        for instance in self._services.registry.instances():
-            if not self._owns(instance.id):
-                continue
-            if instance.cluster_id is None and not self._applied.unlocks_owed(instance.id):
-                continue
-            if not known_offline(gateway.status(instance)):
-                self.catch_up_soon(instance.id)
+        """Catch up every member not known to be down whose lease this replica holds."""
+        self._catch_ups.reconcile()
 
     async def _reconcile_forever(self) -> None:
         while True:
@@ -310,32 +268,15 @@ class ConvergingClusterService:
             self.reconcile()
 
     def start(self) -> None:
-        self._spawn(self._reconcile_forever())
+        self._background.spawn(self._reconcile_forever())
 
     async def close(self) -> None:
-        self._closed = True
         self._status.close()
         self._trim.close()
-        tasks = list(self._tasks)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await self._background.close()
         await asyncio.to_thread(self._searches.shutdown)
 
     # -- helpers ---------------------------------------------------------------------------
-
-    def _spawn(self, coroutine: Coroutine[object, object, object]) -> None:
-        if self._closed:
-            coroutine.close()
-            return
-        task = asyncio.get_running_loop().create_task(coroutine)
-        self._tasks.add(task)
-        task.add_done_callback(self._finished)
-
-    def _finished(self, task: asyncio.Task[object]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("cluster task failed", exc_info=task.exception())
 
     def _store(self, cluster_id: int, changes: list[KeyChange]) -> None:
         """Store a change of the desired state, inside the caller's `writing` transaction."""
@@ -347,15 +288,9 @@ class ConvergingClusterService:
 
     def _announce(self, cluster_id: int, changes: list[KeyChange]) -> None:
         """After the commit, never before (a failed commit must not have been seen): start
-        convergence and publish each key's change, or for more than `COALESCE_ABOVE` keys one
-        event per namespace's subtree."""
+        convergence and publish the changes."""
         self._convergence.desired_changed(cluster_id)
-        if len(changes) > COALESCE_ABOVE:
-            for event in subtree_events(changes, f"cluster:{cluster_id}"):
-                self._publish_subtree(cluster_id, event)
-            return
-        for change in changes:
-            self._publish_key(cluster_id, change.key, change.old, change.new)
+        self._announcements.changes(cluster_id, changes)
 
     async def _undo(
         self, cluster: Cluster, changes: list[KeyChange], results: list[MemberResult]
@@ -390,42 +325,16 @@ class ConvergingClusterService:
                 problem.details[name] = value
         raise problem
 
-    def _publish(self, topic: str, data: EncodableObject) -> None:
-        if self._hub is not None:
-            self._hub.publish(topic, data)
-
-    def _publish_key(
-        self, cluster_id: int, name: str, old: Key | None, new: Key | None
-    ) -> None:
-        self._publish(
-            f"cluster/{cluster_id}/{name}",
-            {"cluster": cluster_id, "key": name, "old": state_json(old), "new": state_json(new)},
-        )
-
-    def _publish_subtree(self, cluster_id: int, event: SubtreeEvent) -> None:
-        self._publish(
-            f"cluster/{cluster_id}/{event.key}",
-            {
-                "cluster": cluster_id,
-                "subtree": event.key,
-                "created": event.created,
-                "changed": event.changed,
-                "removed": event.removed,
-            },
-        )
-
     def _publish_status(self, cluster_id: int) -> None:
-        if self._hub is None:
-            return
-        try:
-            cluster = self._services.registry.cluster(cluster_id)
-        except RecordNotFound:
-            return  # deleted meanwhile: there is nothing left to show
-        # The cluster's row lists its members: no second read of the registry.
-        self._publish(
-            f"cluster/{cluster_id}/status",
-            {"cluster": cluster_id, **self._status_of(cluster.members, cluster_id)},
-        )
+        def status() -> ClusterSyncJSON | None:
+            try:
+                cluster = self._services.registry.cluster(cluster_id)
+            except RecordNotFound:
+                return None  # deleted meanwhile: there is nothing left to show
+            # The cluster's row lists its members: no second read of the registry.
+            return self._status_of(cluster.members, cluster_id)
+
+        self._announcements.status(cluster_id, status)
 
 
 def _release_free_memory(_: int) -> None:
@@ -464,46 +373,6 @@ def _same(found: Key | None, wanted: Key | None) -> bool:
     if found is None or wanted is None:
         return found is wanted
     return found.same_content(wanted)
-
-
-def _touched(op: str, args: OperationArgs) -> tuple[list[str], list[str]]:
-    """The names a write touches exactly, and the subtrees it may touch, as elektrad sees
-    them (docs/protocol.md §3, `cluster`); the first is the request's key."""
-    key = _name(op, args, "key")
-    recursive = args.get("recursive") is True
-    if op in ("set-all", "import"):
-        return [], [key]
-    if op == "restore":
-        raw_keys, raw_removals = args.get("keys"), args.get("removals")
-        entries = [entry if isinstance(entry, dict) else {} for entry in raw_keys or []]
-        put = [_name(op, entry, "name") for entry in entries]
-        removed = [_name(op, {"key": name}, "key") for name in raw_removals or []]
-        return [*put, *removed], []
-    if op == "rm":
-        return ([], [key]) if recursive else ([key], [])
-    if op in ("mv", "cp"):
-        target = _name(op, args, "target")
-        return ([], [key, target]) if recursive else ([key, target], [])
-    return [key], []
-
-
-def _name(op: str, args: Mapping[str, object], member: str) -> str:
-    raw = args.get(member)
-    if not isinstance(raw, str):
-        raise bad_request(f"{op}: argument {member!r} must be a key name, got {raw!r:.60}")
-    return canonical_name(raw)
-
-
-def _owned(state: DesiredState, exact: list[str], subtrees: list[str]) -> str | None:
-    """The first name the cluster sets among `exact`, or at or below one of `subtrees`."""
-    for name in exact:
-        if name in state:
-            return name
-    for root in subtrees:
-        found = state.keyset.below(root).names()
-        if found:
-            return found[0]
-    return None
 
 
 def lifecycle(app: web.Application) -> None:

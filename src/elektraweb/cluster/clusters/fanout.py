@@ -79,12 +79,12 @@ async def fan_out(
     member, covering every key)."""
 
     async def one(member: Instance, batch: Batch) -> MemberResult:
-        status = gateway.status(member)
-        if known_offline(status):
+        offline_since = gateway.offline_since(member)
+        if offline_since is not None:
             reason = {
                 "code": "unreachable",
                 "message": f"instance {member.name!r} is offline since"
-                f" {status['offline_since']}: it receives the change when it returns",
+                f" {offline_since}: it receives the change when it returns",
             }
             return MemberResult(member, "pending", reason)
         if names is None:

@@ -157,6 +157,14 @@ class EventHub:
         for forward in self._forwarders:
             forward(published)
 
+    def wanted(self, topic: str) -> bool:
+        """Whether a publication under `topic` would reach anyone (a subscription or a
+        forwarder): a publisher of many events skips building those nobody receives."""
+        if self._forwarders:
+            return not self._closed
+        topic_bytes = topic.encode()
+        return any(subscription.matches(topic_bytes) for subscription in self._subscriptions)
+
     def forward_to(self, forward: Callable[[Publication], None]) -> None:
         """Hand every publication made here (not those `deliver`ed) to `forward` as well: how
         a replica's events reach the other replicas (`cluster.replicas`)."""

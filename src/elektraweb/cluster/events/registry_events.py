@@ -54,7 +54,9 @@ class RegistryEvents:
             named = as_object(entry.after if verb == "add" else entry.before, "a member entry")
             action = "joined" if verb == "add" else "left"
             self._membership(action, int(entry.target_id), named["instance"])
-        self._hub.publish(audit_topic(entry), entry.to_json())
+        topic = audit_topic(entry)
+        if self._hub.wanted(topic):  # two entries per write: its JSON only for a receiver
+            self._hub.publish(topic, entry.to_json())
 
     def _stored_changed(self, kind: str, verb: str, entry: AuditEntry) -> None:
         """An instance or a cluster was added, changed or removed. Its JSON comes from the

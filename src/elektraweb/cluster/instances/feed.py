@@ -10,8 +10,12 @@ socket (docs/protocol.md §5) and republishes every change on the `EventHub`:
 - topic `registry/instance/<id>/status`: ``{"instance", **WireGateway.status()}`` whenever the
   link's status changes (online, offline, or new version details).
 
-Listeners attached with `attach` (the cluster service: drift, catching members up) are awaited
-for each event and each online/offline change, in order per instance, after the hub has it.
+Each event is taken from the subscription's reader callback as it arrives (no Future and no
+task per event: a fan-out to ten members brings ten back), published, and handed to the
+listeners attached with `attach` (the cluster service: drift, catching members up), which are
+called in order per instance, after the hub has it, and must not wait: slow work goes to the
+background. Online/offline changes are awaited, in order per instance. An event nobody
+subscribed to is not built for the hub at all (`EventHub.wanted`).
 The feed follows registry changes by listening to the audit log, where every change of the
 registry through clusterd is recorded; each entry names the instance it changed, and only that
 instance's subscription is brought up to date. Changes made through another replica arrive as
@@ -62,9 +66,11 @@ log = logging.getLogger(__name__)
 class FeedListener(Protocol):
     """What the feed tells its listeners; `instance` is as the registry has it."""
 
-    async def on_event(self, instance: Instance, event: AnyEvent) -> None:
+    def on_event(self, instance: Instance, event: AnyEvent) -> None:
         """A key of `instance` changed (through clusterd, another client, or on the host), or
-        many keys of one subtree did (a `SubtreeEvent`, which names no single key)."""
+        many keys of one subtree did (a `SubtreeEvent`, which names no single key). Called
+        from the feed's reading: it must not block, and starts anything slow in the
+        background."""
         ...
 
     async def on_status(self, instance: Instance, online: bool) -> None:
@@ -80,7 +86,9 @@ class Subscription(Protocol):
 
     async def start(self) -> None: ...
 
-    async def receive(self) -> AnyEvent: ...
+    def deliver_to(self, on_event: Callable[[AnyEvent], None]) -> None:
+        """Call `on_event` with every event from now on, in the order published."""
+        ...
 
     async def close(self) -> None: ...
 
@@ -147,12 +155,11 @@ def event_json(instance_id: int, event: AnyEvent) -> JSONObject:
 @dataclass(eq=False)
 class _Follower:
     """One instance's subscription, the endpoint it is subscribed at, and the task that
-    reads it."""
+    tells the listeners of its status changes."""
 
     instance: Instance
     subscriber: Subscription
     events: str
-    reader: asyncio.Task[None] | None = None
     online: bool = False
     changes: asyncio.Queue[bool] = field(default_factory=asyncio.Queue)
     notifier: asyncio.Task[None] | None = None
@@ -291,9 +298,10 @@ class InstanceFeed:
         log.info("following instance %d's events at %s", instance.id, events)
         follower = _Follower(instance, subscriber, events)
         self._followers[instance.id] = follower
-        loop = asyncio.get_running_loop()
-        follower.reader = loop.create_task(self._read(follower), name=f"feed-{instance.id}")
-        follower.notifier = loop.create_task(self._notify(follower), name=f"status-{instance.id}")
+        subscriber.deliver_to(lambda event: self._received(instance.id, event))
+        follower.notifier = asyncio.get_running_loop().create_task(
+            self._notify(follower), name=f"status-{instance.id}"
+        )
         # Opening the request link makes the gateway follow (and report) the instance's status;
         # a link opened earlier by a request may be online already and report no change.
         await self._gateway.connect(instance)
@@ -335,36 +343,32 @@ class InstanceFeed:
                 events,
                 follower.events,
             )
-            old_reader, old_subscriber = follower.reader, follower.subscriber
+            old_subscriber = follower.subscriber
             # The follower is consistent at every await: `_stop_following` may come next.
-            follower.reader, follower.subscriber, follower.events = None, subscriber, events
+            follower.subscriber, follower.events = subscriber, events
             try:
-                await _cancel(old_reader)  # ended before the new one starts: events stay in order
+                await old_subscriber.close()  # read no more before the new one is: in order
             finally:
-                await old_subscriber.close()
-            follower.reader = asyncio.get_running_loop().create_task(
-                self._read(follower), name=f"feed-{instance.id}"
-            )
+                subscriber.deliver_to(lambda event: self._received(instance.id, event))
 
     async def _stop_following(self, instance_id: int) -> None:
         log.info("no longer following instance %d's events", instance_id)
         follower = self._followers.pop(instance_id)
-        await _cancel(follower.reader, follower.notifier)
+        await _cancel(follower.notifier)
         await follower.subscriber.close()
 
-    async def _read(self, follower: _Follower) -> None:
-        instance_id = follower.instance.id
-        while True:
-            event = await follower.subscriber.receive()
-            self._hub.publish(f"instance/{instance_id}/{event.key}", event_json(instance_id, event))
-            instance = self._current(instance_id) if self._listeners else None
-            if instance is None:
-                continue
-            for listener in list(self._listeners):
-                try:
-                    await listener.on_event(instance, event)
-                except Exception:
-                    log.exception("feed listener failed on %s of %d", event.key, instance_id)
+    def _received(self, instance_id: int, event: AnyEvent) -> None:
+        topic = f"instance/{instance_id}/{event.key}"
+        if self._hub.wanted(topic):
+            self._hub.publish(topic, event_json(instance_id, event))
+        instance = self._current(instance_id) if self._listeners else None
+        if instance is None:
+            return
+        for listener in list(self._listeners):
+            try:
+                listener.on_event(instance, event)
+            except Exception:
+                log.exception("feed listener failed on %s of %d", event.key, instance_id)
 
     def _status_changed(self, instance: Instance, status: LinkStatusJSON) -> None:
         follower = self._followers.get(instance.id)

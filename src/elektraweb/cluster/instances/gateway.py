@@ -123,6 +123,12 @@ class InstanceGateway(Protocol):
         """The link's live state for the instance."""
         ...
 
+    def offline_since(self, instance: Instance) -> str | None:
+        """`status(instance)["offline_since"]` while the link is down, None while it is up,
+        connecting or not opened yet (which a call opens): what a fan-out asks of every
+        member, without the rest of the status."""
+        ...
+
     async def forget(self, instance: Instance) -> None:
         """Drop the link to an instance that was removed or whose endpoint or key changed."""
         ...

@@ -75,6 +75,12 @@ def _timestamp(seconds: float | None) -> str | None:
     return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds")
 
 
+def _offline_since(state: LinkStatus) -> str | None:
+    # A new link still shaking hands has not failed yet: it is connecting, not offline.
+    connecting = state.last_seen is None and state.last_error is None
+    return None if connecting else _timestamp(state.offline_since)
+
+
 def events_endpoint(endpoint: str, version: OperationReply) -> str | None:
     """Where the daemon reached at `endpoint` publishes its events, as its `version` says
     (docs/protocol.md §4): on the host given there, else on the host of `endpoint`. None if
@@ -221,11 +227,9 @@ class WireGateway:
             }
         state = link.transport.status
         version = link.version
-        # A new link still shaking hands has not failed yet: it is connecting, not offline.
-        connecting = state.last_seen is None and state.last_error is None
         return {
             "online": state.online,
-            "offline_since": None if connecting else _timestamp(state.offline_since),
+            "offline_since": _offline_since(state),
             "last_error": state.last_error,
             "last_seen": _timestamp(state.last_seen),
             "protocol": version.get("protocol"),
@@ -234,6 +238,12 @@ class WireGateway:
             "mounts": version.get("mounts"),
             "events": link.events,
         }
+
+    def offline_since(self, instance: Instance) -> str | None:
+        link = self._links.get(instance.id)
+        if link is None or not link.serves(instance) or link.transport.status.online:
+            return None
+        return _offline_since(link.transport.status)
 
     def linked(self) -> frozenset[int]:
         """The ids of the instances a link is open to."""
