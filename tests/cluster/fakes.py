@@ -23,7 +23,8 @@ from elektraweb.cluster.clusters.sync_state import cluster_state, member_state
 from elektraweb.cluster.instances.gateway import InstanceError
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.cluster_keys import DesiredState, Row
-from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.cluster.store.clusters import Cluster
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.kdb.key import Key
 from elektraweb.operations.representation import wire_value
 from elektraweb.operations.store import KeyChange

@@ -15,7 +15,7 @@ import pytest
 from elektraweb.cluster.config import Config
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.wire_gateway import WireGateway
-from elektraweb.cluster.store.registry import Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.web.assets import VENDORED
 from support.inprocess import InProcessNetwork
 

@@ -12,7 +12,8 @@ import pytest
 
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.database import Database
-from elektraweb.cluster.store.registry import Instance, InstanceFields, Registry
+from elektraweb.cluster.store.instances import Instance, InstanceFields
+from elektraweb.cluster.store.registry import Registry
 from elektraweb.wire import KeyPair
 from support.interleaving import Step, interleave
 

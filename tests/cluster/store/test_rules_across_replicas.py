@@ -14,7 +14,8 @@ from argon2 import PasswordHasher
 
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import RecordConflict
-from elektraweb.cluster.store.registry import Instance, InstanceFields, Registry
+from elektraweb.cluster.store.instances import Instance, InstanceFields
+from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.users import User, Users
 from elektraweb.wire import KeyPair
 from support.interleaving import Step, interleave

@@ -10,7 +10,7 @@ from elektraweb.cluster.api.schema import ANY, INTEGER, STRING, array, enum, nul
 from elektraweb.cluster.clusters import membership
 from elektraweb.cluster.clusters.sync_state import STATES
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.store.registry import Cluster
+from elektraweb.cluster.store.clusters import Cluster
 from elektraweb.wire.json_value import Encodable
 
 TAG = "clusters"

@@ -45,8 +45,9 @@ from elektraweb.cluster.instances.gateway import INSTANCE_ERROR_STATUS
 from elektraweb.cluster.services import SERVICES, Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.cluster_keys import DesiredState, Row
+from elektraweb.cluster.store.clusters import Cluster
 from elektraweb.cluster.store.errors import RecordNotFound
-from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.search import SearchLimits, SearchThread
 from elektraweb.operations.arguments import canonical_name

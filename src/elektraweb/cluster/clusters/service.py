@@ -11,7 +11,8 @@ from typing import NotRequired, Protocol, TypedDict
 
 from elektraweb.cluster.api.preview import TargetPreview
 from elektraweb.cluster.store.cluster_keys import Row
-from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.cluster.store.clusters import Cluster
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.operations.store import KeyChange
 from elektraweb.wire.json_value import EncodableObject
 from elektraweb.wire.replies import OperationArgs, OperationReply
