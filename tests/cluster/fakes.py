@@ -95,12 +95,9 @@ class FakeClusterService:
     async def member_left(self, cluster: Cluster, instance: Instance) -> None:
         self.left.append((cluster.id, instance.id))
 
-    def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
-        desired = self._desired(cluster_id)
-        members = {
-            member.id: member_state(desired, {})
-            for member in self.services.registry.members(cluster_id)
-        }
+    def cluster_status(self, cluster: Cluster) -> ClusterSyncJSON:
+        desired = self._desired(cluster.id)
+        members = {member: member_state(desired, {}) for member in cluster.members}
         return cluster_state(members, len(desired))
 
     def member_status(self, instance: Instance) -> InstanceSyncJSON | None:

@@ -28,7 +28,7 @@ MEMBERSHIP = obj({"instance": INSTANCE, "cluster": STORED_CLUSTER}, {"apply": AN
 def cluster_json(services: Services, cluster: Cluster) -> dict[str, Encodable]:
     """A cluster with its members' `sync` state (null without a cluster service)."""
     cluster_service = services.cluster_service
-    sync = None if cluster_service is None else cluster_service.cluster_status(cluster.id)
+    sync = None if cluster_service is None else cluster_service.cluster_status(cluster)
     return {**cluster.to_json(), "sync": sync}
 
 

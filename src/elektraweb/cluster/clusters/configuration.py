@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Coroutine, Iterable, Mapping
+from collections.abc import Callable, Coroutine, Mapping
 from typing import Any, NoReturn, cast
 
 from aiohttp import web
@@ -222,11 +222,10 @@ class ConvergingClusterService:
 
     # -- sync state ------------------------------------------------------------------------
 
-    def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
-        """`{state, keys, members: {id: {state, pending, rejected, drift}}}`."""
-        return self._status_of(self._services.registry.member_ids(cluster_id), cluster_id)
-
-    def _status_of(self, members: Iterable[int], cluster_id: int) -> ClusterSyncJSON:
+    def cluster_status(self, cluster: Cluster) -> ClusterSyncJSON:
+        """`{state, keys, members: {id: {state, pending, rejected, drift}}}`, for the members
+        the cluster as read lists (no second read of them)."""
+        cluster_id, members = cluster.id, cluster.members
         desired = self._convergence.desired(cluster_id)
         applied = self._applied.of_cluster(cluster_id)
         wanted = self._convergence.holds.states(cluster_id, desired)
@@ -422,10 +421,8 @@ class ConvergingClusterService:
             cluster = self._services.registry.cluster(cluster_id)
         except RecordNotFound:
             return  # deleted meanwhile: there is nothing left to show
-        # The cluster's row lists its members: no second read of the registry.
         self._publish(
-            f"cluster/{cluster_id}/status",
-            {"cluster": cluster_id, **self._status_of(cluster.members, cluster_id)},
+            f"cluster/{cluster_id}/status", {"cluster": cluster_id, **self.cluster_status(cluster)}
         )
 
 

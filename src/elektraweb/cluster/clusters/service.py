@@ -105,10 +105,10 @@ class ClusterService(Protocol):
         on it; their values stay."""
         ...
 
-    def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
-        """How far the cluster's members are from its keys (docs/clusters.md, Sync state):
-        `{state, keys, members: {id: {state, pending, rejected, drift}}}`, `state` being the
-        worst member's."""
+    def cluster_status(self, cluster: Cluster) -> ClusterSyncJSON:
+        """How far the cluster's members (as `cluster` lists them) are from its keys
+        (docs/clusters.md, Sync state): `{state, keys, members: {id: {state, pending,
+        rejected, drift}}}`, `state` being the worst member's."""
         ...
 
     def member_status(self, instance: Instance) -> InstanceSyncJSON | None:
