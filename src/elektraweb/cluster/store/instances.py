@@ -131,6 +131,19 @@ class InstanceFields:
         check_public_key(self.public_key)
         return replace(self, name=self.name.strip(), endpoint=parse_endpoint(self.endpoint).address)
 
+    def columns(self) -> tuple[str, ...]:
+        """The values of the row's name, endpoint, endpoint_key, public_key, description and
+        visibility, in this order."""
+        identity = parse_endpoint(self.endpoint).identity
+        return (
+            self.name,
+            self.endpoint,
+            identity,
+            self.public_key,
+            self.description,
+            self.visibility,
+        )
+
 
 def instance_from_row(row: Row) -> Instance:
     return Instance(

@@ -23,7 +23,6 @@ from elektraweb.cluster.store.instances import (
     InstanceRecords,
     InstanceState,
     instance_from_row,
-    parse_endpoint,
 )
 
 MEMBERSHIP = "membership"
@@ -63,16 +62,7 @@ class Membership(InstanceRecords, ClusterRecords):
             cursor = db.execute(
                 "INSERT INTO instances (name, endpoint, endpoint_key, public_key, description,"
                 " visibility, state, cluster_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                (
-                    fields.name,
-                    fields.endpoint,
-                    parse_endpoint(fields.endpoint).identity,
-                    fields.public_key,
-                    fields.description,
-                    fields.visibility,
-                    state,
-                    cluster_id,
-                ),
+                (*fields.columns(), state, cluster_id),
             )
             if cluster_id is not None:
                 touch_cluster(db, cluster_id)
@@ -91,15 +81,7 @@ class Membership(InstanceRecords, ClusterRecords):
             db.execute(
                 "UPDATE instances SET name = ?, endpoint = ?, endpoint_key = ?, public_key = ?,"
                 " description = ?, visibility = ? WHERE id = ?",
-                (
-                    fields.name,
-                    fields.endpoint,
-                    parse_endpoint(fields.endpoint).identity,
-                    fields.public_key,
-                    fields.description,
-                    fields.visibility,
-                    instance_id,
-                ),
+                (*fields.columns(), instance_id),
             )
             self._db.changed("instances")
             return self.instance(instance_id)
