@@ -144,8 +144,8 @@ class ZwsEndpoints:
             for connection in list(self._open)
         ]
         for connection, current in checks:
-            if current != connection.principal and connection in self._open:
-                self._end_for(connection, current)
+            if current != connection.principal:
+                self._principal_changed(connection, current)
 
     def _end_for(self, connection: ZwsConnection, current: Principal | None) -> None:
         """Close a connection whose principal is now `current` (None: credentials gone)."""
@@ -161,6 +161,7 @@ class ZwsEndpoints:
         connection.ask_to_close(error.close_code, error.close_reason)
 
     def _principal_changed(self, connection: ZwsConnection, current: Principal | None) -> None:
+        """End the connection for its principal's change, unless it is closing already."""
         if connection in self._open:
             self._end_for(connection, current)
 
