@@ -23,7 +23,8 @@ from elektraweb.cluster.clusters.sync_state import cluster_state, member_state
 from elektraweb.cluster.instances.gateway import InstanceError
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.cluster_keys import DesiredState, Row
-from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.cluster.store.clusters import Cluster
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.kdb.key import Key
 from elektraweb.operations.representation import wire_value
 from elektraweb.operations.store import KeyChange
@@ -94,12 +95,9 @@ class FakeClusterService:
     async def member_left(self, cluster: Cluster, instance: Instance) -> None:
         self.left.append((cluster.id, instance.id))
 
-    def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
-        desired = self._desired(cluster_id)
-        members = {
-            member.id: member_state(desired, {})
-            for member in self.services.registry.members(cluster_id)
-        }
+    def cluster_status(self, cluster: Cluster) -> ClusterSyncJSON:
+        desired = self._desired(cluster.id)
+        members = {member: member_state(desired, {}) for member in cluster.members}
         return cluster_state(members, len(desired))
 
     def member_status(self, instance: Instance) -> InstanceSyncJSON | None:

@@ -24,7 +24,7 @@ import dataclasses
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from elektraweb.cluster.store.registry import parse_endpoint
+from elektraweb.cluster.store.instances import parse_endpoint
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.instance.config import announced_events
 from elektraweb.instance.context import Host

@@ -3,11 +3,13 @@ cluster service is `ConvergingClusterService`, publishing on `hub`."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from elektraweb.cluster.clusters.configuration import ConvergingClusterService
+from elektraweb.cluster.clusters.service import ClusterSyncJSON
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.services import ClusterServiceFactory
@@ -43,6 +45,15 @@ def service(server: Server) -> ConvergingClusterService:
 def registry(server: Server) -> Registry:
     assert server.services is not None
     return server.services.registry
+
+
+ClusterSync = Callable[[int], ClusterSyncJSON]
+
+
+@pytest.fixture
+def cluster_sync(service: ConvergingClusterService, registry: Registry) -> ClusterSync:
+    """A cluster's sync state now, as its route shows it: for the members the registry has."""
+    return lambda cluster_id: service.cluster_status(registry.cluster(cluster_id))
 
 
 DRIFT_KEY = "system:/app/port"

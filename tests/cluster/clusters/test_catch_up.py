@@ -15,6 +15,7 @@ from support.inprocess import InProcessNetwork
 
 from ..conftest import Register
 from ..fakes import Client
+from .conftest import ClusterSync
 from .waiting import eventually
 
 MEMBERS, AT_ONCE = 8, 3
@@ -26,6 +27,7 @@ def cluster_service(hub: EventHub) -> ClusterServiceFactory:
 
 
 async def test_members_coming_back_together_are_caught_up_a_few_at_a_time(
+    cluster_sync: ClusterSync,
     admin: Client,
     register: Register,
     network: InProcessNetwork,
@@ -61,8 +63,6 @@ async def test_members_coming_back_together_are_caught_up_a_few_at_a_time(
         network[endpoint].faults.before = counting(endpoint)
     service.reconcile()  # every member at once, as after a restart of clusterd
 
-    await eventually(
-        lambda: service.cluster_status(cluster["id"])["state"] == "in-sync", timeout=30
-    )
+    await eventually(lambda: cluster_sync(cluster["id"])["state"] == "in-sync", timeout=30)
     assert 1 <= most <= AT_ONCE
     assert all(network[endpoint].keys["user:/app/port"] == ("8080", {}) for endpoint in endpoints)

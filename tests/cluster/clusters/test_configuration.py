@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 
-from elektraweb.cluster.clusters.configuration import ConvergingClusterService
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.store.database import Database
@@ -16,7 +15,7 @@ from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from ..conftest import Register
 from ..fakes import Client
-from .conftest import DRIFT_KEY
+from .conftest import DRIFT_KEY, ClusterSync
 from .waiting import data_of, next_event
 
 
@@ -107,7 +106,9 @@ async def test_a_change_every_member_refuses_leaves_the_desired_state_alone(
 
 
 async def test_a_change_some_members_refuse_is_kept_and_shown_as_rejected(
-    admin: Client, prod: dict[str, Any], service: ConvergingClusterService
+    cluster_sync: ClusterSync,
+    admin: Client,
+    prod: dict[str, Any],
 ) -> None:
     fussy, easy = prod["daemons"]
     await prod["daemons"][fussy].kdb_set("user:/app/port", "1", {"check/type": "long"})
@@ -119,7 +120,7 @@ async def test_a_change_some_members_refuse_is_kept_and_shown_as_rejected(
     assert members[str(fussy)]["error"]["code"] == "validation"
     assert members[str(easy)] == {"name": "web-2", "status": "applied"}
 
-    status = service.cluster_status(prod["id"])
+    status = cluster_sync(prod["id"])
     assert status["state"] == "rejected"
     assert status["members"][str(fussy)]["rejected"]["user:/app/port"]["code"] == "validation"
     assert status["members"][str(easy)]["state"] == "in-sync"

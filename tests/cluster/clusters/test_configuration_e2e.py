@@ -45,6 +45,10 @@ class Stack:
         assert isinstance(self.services.cluster_service, ConvergingClusterService)
         return self.services.cluster_service
 
+    def sync_state(self, cluster_id: int) -> str:
+        """The cluster's sync state now, for the members the registry has."""
+        return self.service.cluster_status(self.services.registry.cluster(cluster_id))["state"]
+
     async def host(self, name: str) -> tuple[Elektrad, int]:
         """Start an elektrad and register it; returns it and its instance id."""
         host = await Elektrad(self.base / name, self.keys.public, name).start()
@@ -132,7 +136,7 @@ async def test_members_converge_new_ones_receive_the_state_and_locks_hold_everyw
     assert partly.body["members"][str(first)]["status"] == "applied"
     assert partly.body["members"][str(second)]["status"] == "pending"
     await web2.start()  # same port, same key: the feed sees it return
-    await eventually(lambda: stack.service.cluster_status(1)["state"] == "in-sync", timeout=20)
+    await eventually(lambda: stack.sync_state(1) == "in-sync", timeout=20)
     assert await value_on(stack, second) == "9090"
 
     web3, third = await stack.host("web-3")
@@ -173,7 +177,7 @@ async def test_a_canary_release_reaches_real_members_in_turn(stack: Stack) -> No
     assert release.status == 201, release.body
     assert (await web1.kdb("get", KEY), await web2.kdb("get", KEY)) == ("9090", "8080")
     # Both are where they should be: nothing is pending for either.
-    assert stack.service.cluster_status(1)["state"] == "in-sync"
+    assert stack.sync_state(1) == "in-sync"
 
     promoted = await stack.admin.post(f"{cluster}/releases/{release.body['id']}/promote")
     assert promoted.status == 200, promoted.body

@@ -18,6 +18,7 @@ from support.inprocess import InProcessElektrad, InProcessNetwork
 
 from ..conftest import Register
 from ..fakes import Client
+from .conftest import ClusterSync
 from .waiting import eventually
 
 
@@ -49,7 +50,11 @@ def values(daemon: InProcessElektrad) -> dict[str, tuple[str | None, dict[str, s
 
 
 async def test_a_member_that_was_offline_receives_everything_it_missed(
-    admin: Client, duo: dict[str, Any], service: ConvergingClusterService, registry: Registry
+    cluster_sync: ClusterSync,
+    admin: Client,
+    duo: dict[str, Any],
+    service: ConvergingClusterService,
+    registry: Registry,
 ) -> None:
     url = duo["url"]
     await admin.put(f"{url}/kdb/user:/db/size", "10")
@@ -64,11 +69,11 @@ async def test_a_member_that_was_offline_receives_everything_it_missed(
     await admin.put(f"{url}/kdb/user:/db/new", "y")
     member = service.member_status(registry.instance(duo["members"][1]))
     assert member is not None and (member["state"], member["pending"]) == ("pending", 3)
-    assert service.cluster_status(duo["id"])["state"] == "pending"
+    assert cluster_sync(duo["id"])["state"] == "pending"
 
     away.faults.unreachable = False
     await service.on_status(registry.instance(duo["members"][1]), True)
-    await eventually(lambda: service.cluster_status(duo["id"])["state"] == "in-sync")
+    await eventually(lambda: cluster_sync(duo["id"])["state"] == "in-sync")
     assert values(away) == values(online)
     assert values(away) == {"user:/db/size": ("20", {}), "user:/db/new": ("y", {})}
     # The lock of the removed key is released last, after the removal.
@@ -96,7 +101,8 @@ async def test_pending_changes_survive_a_restart_of_clusterd(
         service = restarted.services.cluster_service
         assert isinstance(service, ConvergingClusterService)
         member = restarted.services.registry.instance(duo["members"][0])
-        assert service.cluster_status(duo["id"])["members"][str(member.id)]["pending"] == 1
+        cluster = restarted.services.registry.cluster(duo["id"])
+        assert service.cluster_status(cluster)["members"][str(member.id)]["pending"] == 1
         await service.on_status(member, True)  # the feed reports the link up after a start
         await eventually(lambda: away.keys.get("system:/db/port") == ("5432", {}))
         await service.close()
@@ -153,6 +159,7 @@ async def test_a_member_that_leaves_while_offline_is_unlocked_when_it_returns(
 
 
 async def test_a_refused_change_is_retried_when_the_member_returns_not_on_every_write(
+    cluster_sync: ClusterSync,
     admin: Client,
     duo: dict[str, Any],
     service: ConvergingClusterService,
@@ -175,7 +182,7 @@ async def test_a_refused_change_is_retried_when_the_member_returns_not_on_every_
     await fussy.kdb_set("user:/db/size", "1", {})  # the host's spec changed
     await service.on_status(registry.instance(duo["members"][0]), True)
     await eventually(lambda: fussy.keys["user:/db/size"] == ("big", {}))
-    await eventually(lambda: service.cluster_status(duo["id"])["state"] == "in-sync")
+    await eventually(lambda: cluster_sync(duo["id"])["state"] == "in-sync")
 
 
 async def test_the_periodic_reconcile_converges_members_nobody_reported(

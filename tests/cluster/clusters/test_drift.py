@@ -14,6 +14,7 @@ from support.inprocess import InProcessNetwork
 
 from ..fakes import Client
 from .conftest import DRIFT_KEY as KEY
+from .conftest import ClusterSync
 from .waiting import data_of, eventually, next_event
 
 
@@ -23,6 +24,7 @@ async def drift_entries(admin: Client, member: dict[str, Any]) -> list[dict[str,
 
 
 async def test_a_change_behind_the_clusters_back_is_restored_recorded_and_published(
+    cluster_sync: ClusterSync,
     admin: Client,
     member: dict[str, Any],
     service: ConvergingClusterService,
@@ -44,10 +46,11 @@ async def test_a_change_behind_the_clusters_back_is_restored_recorded_and_publis
     assert entry["user"] == "clusterd"
     assert entry["key"] == KEY
     assert (entry["before"]["value"], entry["after"]["value"]) == ("1", "8080")
-    assert service.cluster_status(member["cluster"])["state"] == "in-sync"
+    assert cluster_sync(member["cluster"])["state"] == "in-sync"
 
 
 async def test_a_removed_key_is_put_back_and_an_unreachable_member_stays_drifted(
+    cluster_sync: ClusterSync,
     admin: Client,
     member: dict[str, Any],
     service: ConvergingClusterService,
@@ -71,7 +74,7 @@ async def test_a_removed_key_is_put_back_and_an_unreachable_member_stays_drifted
     member["daemon"].faults.unreachable = False
     await service.on_status(instance, True)
     await eventually(lambda: member["daemon"].keys[KEY] == ("8080", {}))
-    await eventually(lambda: service.cluster_status(member["cluster"])["state"] == "in-sync")
+    await eventually(lambda: cluster_sync(member["cluster"])["state"] == "in-sync")
 
 
 async def test_the_clusters_own_changes_are_no_drift(

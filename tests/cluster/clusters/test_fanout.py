@@ -23,6 +23,7 @@ from support.interleaving import PausingAfter
 
 from ..conftest import Register
 from ..fakes import Client
+from .conftest import ClusterSync
 from .waiting import data_of, eventually, next_event
 
 
@@ -59,7 +60,11 @@ async def test_an_offline_member_is_pending_and_not_waited_for(
 
 
 async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
-    admin: Client, trio: dict[str, Any], service: ConvergingClusterService, registry: Registry
+    cluster_sync: ClusterSync,
+    admin: Client,
+    trio: dict[str, Any],
+    service: ConvergingClusterService,
+    registry: Registry,
 ) -> None:
     silent: InProcessElektrad = trio["daemons"][2]
     silent.faults.lose_replies = True  # it applies the write, its reply never comes
@@ -69,7 +74,7 @@ async def test_a_member_that_vanishes_mid_write_is_pending_and_catches_up(
 
     silent.faults.lose_replies = False
     await service.on_status(registry.instance(trio["members"][2]), True)
-    await eventually(lambda: service.cluster_status(1)["state"] == "in-sync")
+    await eventually(lambda: cluster_sync(1)["state"] == "in-sync")
     assert silent.keys["system:/app/mode"] == ("safe", {})
 
 

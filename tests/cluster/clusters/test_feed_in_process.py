@@ -20,6 +20,7 @@ from elektraweb.wire import KeyPair
 from support.inprocess import InProcessNetwork
 
 from .conftest import DRIFT_KEY as KEY
+from .conftest import ClusterSync
 from .waiting import eventually, next_event
 
 
@@ -54,7 +55,10 @@ async def server(
 
 
 async def test_a_local_change_on_a_member_comes_through_the_feed_and_is_restored(
-    member: dict[str, Any], feed: InstanceFeed, hub: EventHub, service: ConvergingClusterService
+    cluster_sync: ClusterSync,
+    member: dict[str, Any],
+    feed: InstanceFeed,
+    hub: EventHub,
 ) -> None:
     await eventually(lambda: feed.events_online(member["id"]))
     topics = [f"instance/{member['id']}/{KEY}", f"cluster/{member['cluster']}/drift/"]
@@ -74,4 +78,4 @@ async def test_a_local_change_on_a_member_comes_through_the_feed_and_is_restored
     assert drift.data["found"] == {"value": "1", "meta": {}}
     assert drift.data["restored"] is True
     assert member["daemon"].keys[KEY] == ("8080", {})
-    await eventually(lambda: service.cluster_status(member["cluster"])["state"] == "in-sync")
+    await eventually(lambda: cluster_sync(member["cluster"])["state"] == "in-sync")

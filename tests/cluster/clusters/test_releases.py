@@ -12,6 +12,7 @@ from support.inprocess import InProcessElektrad, InProcessNetwork
 from ..conftest import Register
 from ..fakes import Client
 from .conftest import DRIFT_KEY as KEY
+from .conftest import ClusterSync
 from .waiting import data_of, eventually, next_event
 
 
@@ -27,6 +28,7 @@ async def caught_up(
 
 
 async def test_convergence_and_drift_keep_a_canary_where_it_is(
+    cluster_sync: ClusterSync,
     admin: Client,
     register: Register,
     network: InProcessNetwork,
@@ -50,7 +52,7 @@ async def test_convergence_and_drift_keep_a_canary_where_it_is(
     for member, daemon in members:
         await caught_up(service, network, member, daemon.endpoint, registry)
     assert (on_canary.keys[KEY][0], on_held.keys[KEY][0]) == ("9090", "8080")
-    status = service.cluster_status(cluster["id"])
+    status = cluster_sync(cluster["id"])
     assert status["state"] == "in-sync", status
 
     with hub.subscribe([f"cluster/{cluster['id']}/drift/"]) as drifts:
@@ -69,4 +71,4 @@ async def test_convergence_and_drift_keep_a_canary_where_it_is(
     promoted = await admin.post(f"{prefix}/releases/{release.body['id']}/promote")
     assert promoted.status == 200, promoted.body
     assert on_held.keys[KEY][0] == "9090"
-    assert service.cluster_status(cluster["id"])["state"] == "in-sync"
+    assert cluster_sync(cluster["id"])["state"] == "in-sync"

@@ -14,6 +14,7 @@ from support.inprocess import InProcessNetwork
 
 from ..conftest import Register
 from ..fakes import Client
+from .conftest import ClusterSync
 from .waiting import data_of, next_event
 
 MEMBERS = 20
@@ -26,6 +27,7 @@ def cluster_service(hub: EventHub) -> ClusterServiceFactory:
 
 
 async def test_members_catching_up_at_once_publish_few_statuses_and_the_final_one_last(
+    cluster_sync: ClusterSync,
     admin: Client,
     register: Register,
     network: InProcessNetwork,
@@ -53,6 +55,6 @@ async def test_members_catching_up_at_once_publish_few_statuses_and_the_final_on
 
     assert len(published) < MEMBERS // 2, [status["state"] for status in published]
     final = published[-1]
-    assert final == {"cluster": cluster["id"], **service.cluster_status(cluster["id"])}
+    assert final == {"cluster": cluster["id"], **cluster_sync(cluster["id"])}
     assert {member["state"] for member in final["members"].values()} == {"in-sync"}
     assert set(final["members"]) == {str(member) for member in members}

@@ -19,7 +19,7 @@ from elektraweb.cluster.config import Config
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.store.registry import Cluster
+from elektraweb.cluster.store.clusters import Cluster
 from elektraweb.wire import KeyPair
 from elektraweb.wire.replies import OperationArgs
 from support.backends import config_on_backend

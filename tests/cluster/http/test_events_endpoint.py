@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from elektraweb.cluster.instances.wire_gateway import WireGateway
-from elektraweb.cluster.store.registry import Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.demo import processes
 from elektraweb.wire import EventSubscriber, KeyPair
 from elektraweb.wire.replies import OperationArgs

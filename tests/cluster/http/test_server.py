@@ -16,7 +16,7 @@ from elektraweb.cluster.config import Config
 from elektraweb.cluster.http.connections import ConnectionSettings
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.wire_gateway import WireGateway
-from elektraweb.cluster.store.registry import Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.web.assets import VENDORED
 from support.inprocess import InProcessNetwork
 

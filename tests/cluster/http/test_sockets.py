@@ -29,13 +29,15 @@ from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http import sockets as zws_routes
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.http.sockets import (
-    MAX_SUBSCRIPTIONS,
     ZWS_ENDPOINTS,
     ZwsEndpoints,
     add_zws_routes,
     zws_extension,
 )
 from elektraweb.cluster.http.zws import MAX_MESSAGE_BYTES
+from elektraweb.cluster.http.zws_connection import CLOSE_SECONDS
+from elektraweb.cluster.http.zws_events import MAX_SUBSCRIPTIONS
+from elektraweb.cluster.http.zws_requests import MAX_REQUESTS_IN_FLIGHT
 from elektraweb.cluster.principals import Principal
 from elektraweb.cluster.store import credentials
 from elektraweb.wire.json_value import JSON
@@ -65,12 +67,20 @@ class StubDispatcher:
 
     requests: list[ApiRequest] = field(default_factory=list)
     gates: dict[str, asyncio.Event] = field(default_factory=dict)
+    arrival: asyncio.Event = field(default_factory=asyncio.Event)
 
     def gate(self, name: str) -> asyncio.Event:
         return self.gates.setdefault(name, asyncio.Event())
 
+    async def dispatched(self, count: int) -> None:
+        """Return once `count` requests have reached the dispatcher."""
+        while len(self.requests) < count:
+            self.arrival.clear()
+            await self.arrival.wait()
+
     async def dispatch(self, request: ApiRequest) -> ApiResponse:
         self.requests.append(request)
+        self.arrival.set()
         if request.path.startswith("/api/wait/"):
             await self.gate(request.path.removeprefix("/api/wait/")).wait()
         if request.path == "/api/missing":
@@ -271,7 +281,7 @@ async def test_each_request_is_logged_once_with_user_method_path_status(
     harness: Harness, caplog: pytest.LogCaptureFixture
 ) -> None:
     client = await harness.connect("/zmq")
-    with caplog.at_level(logging.INFO, logger="elektraweb.cluster.http.sockets"):
+    with caplog.at_level(logging.INFO, logger="elektraweb.cluster.http.zws_requests"):
         await client.request(b"1", {"method": "GET", "path": "/api/missing"})
     lines = [r.getMessage() for r in caplog.records if "/api/missing" in r.getMessage()]
     assert len(lines) == 1
@@ -387,6 +397,29 @@ async def test_disconnect_closes_the_connections_of_a_principal(harness: Harness
     assert closed == 1
     assert await alice.closed() == (WSCloseCode.POLICY_VIOLATION, "logged out")
     assert (await victor.request(b"1", {"method": "GET", "path": "/api/x"}))["status"] == 200
+
+
+async def test_a_disconnect_while_every_request_slot_is_taken_ends_before_their_replies(
+    harness: Harness,
+) -> None:
+    client = await harness.connect("/zmq")
+    # The last request waits for a free slot: the connection reads no further meanwhile.
+    for number in range(MAX_REQUESTS_IN_FLIGHT + 1):
+        await client.send(str(number).encode(), b'{"method":"GET","path":"/api/wait/slow"}')
+    await harness.dispatcher.dispatched(MAX_REQUESTS_IN_FLIGHT)
+    order: list[str] = []
+    disconnect = asyncio.create_task(harness.endpoints.disconnect(lambda _: True, "logged out"))
+    disconnect.add_done_callback(lambda _: order.append("disconnected"))
+    closed = asyncio.create_task(client.closed())
+    # Bounded only so that a disconnect stuck behind the requests fails rather than hangs.
+    await asyncio.wait({disconnect}, timeout=2 * CLOSE_SECONDS)
+    order.append("requests answered")
+    harness.dispatcher.gate("slow").set()
+
+    assert await disconnect == 1
+    assert order == ["disconnected", "requests answered"]
+    # No reply came before the close, and none after: the peer sees the close only.
+    assert await closed == (WSCloseCode.POLICY_VIOLATION, "logged out")
 
 
 async def test_server_shutdown_closes_connections_with_going_away(harness: Harness) -> None:

@@ -21,7 +21,8 @@ from elektraweb.cluster.events.hub import (
 from elektraweb.cluster.instances.feed import InstanceFeed
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.store.database import Database
-from elektraweb.cluster.store.registry import Instance, InstanceFields, Registry
+from elektraweb.cluster.store.instances import Instance, InstanceFields
+from elektraweb.cluster.store.registry import Registry
 from elektraweb.wire import AnyEvent, Event, KeyPair, KeyState, SubtreeEvent
 from support.processes import QUICK_LINK, Elektrad, ElektradPublishingApart
 

@@ -18,7 +18,7 @@ from elektraweb.cluster.instances.gateway import (
     LinkStatusJSON,
 )
 from elektraweb.cluster.instances.wire_gateway import WireGateway
-from elektraweb.cluster.store.registry import Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.wire import KeyPair
 from support.processes import QUICK_LINK, Elektrad, free_port_pair
 

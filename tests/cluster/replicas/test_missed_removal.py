@@ -17,7 +17,8 @@ from elektraweb.cluster.instances.feed import InstanceFeed
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.replicas.relay import EventRelay
 from elektraweb.cluster.store.database import Database
-from elektraweb.cluster.store.registry import InstanceFields, Registry
+from elektraweb.cluster.store.instances import InstanceFields
+from elektraweb.cluster.store.registry import Registry
 from elektraweb.wire import KeyPair
 from support.inprocess import InProcessNetwork
 

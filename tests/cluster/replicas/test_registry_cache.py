@@ -16,7 +16,8 @@ from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.replicas.relay import EventRelay
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import RecordNotFound
-from elektraweb.cluster.store.registry import InstanceFields, Registry
+from elektraweb.cluster.store.instances import InstanceFields
+from elektraweb.cluster.store.registry import Registry
 
 from .test_relay import terminate
 

@@ -13,7 +13,8 @@ import pytest
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.enrollment import EnrollmentTokens
 from elektraweb.cluster.store.errors import RecordConflict, TokenRefused
-from elektraweb.cluster.store.registry import InstanceFields, Registry
+from elektraweb.cluster.store.instances import InstanceFields
+from elektraweb.cluster.store.registry import Registry
 from elektraweb.wire.keys import KeyPair
 
 

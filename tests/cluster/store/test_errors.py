@@ -7,7 +7,8 @@ import pytest
 
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordConflict, RecordNotFound
-from elektraweb.cluster.store.registry import InstanceFields, Registry
+from elektraweb.cluster.store.instances import InstanceFields
+from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.users import Users
 from elektraweb.wire import KeyPair
 

@@ -13,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from elektraweb.cluster.store.applied_keys import AppliedKeys
+from elektraweb.cluster.store.clusters import Cluster
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.enrollment import EnrollmentTokens
 from elektraweb.cluster.store.errors import RecordConflict, RecordNotFound, TokenRefused
-from elektraweb.cluster.store.registry import Cluster, Instance, InstanceFields, Registry
+from elektraweb.cluster.store.instances import Instance, InstanceFields
+from elektraweb.cluster.store.registry import Registry
 from elektraweb.wire import KeyPair
 from support.interleaving import Step, interleave, one_won
 

@@ -12,7 +12,7 @@ from elektraweb.cluster.config import Config
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.store.errors import InvalidField
-from elektraweb.cluster.store.registry import parse_endpoint
+from elektraweb.cluster.store.instances import parse_endpoint
 from support.inprocess import InProcessNetwork
 
 from ..conftest import Register

@@ -10,7 +10,8 @@ import pytest
 
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import RecordNotFound
-from elektraweb.cluster.store.registry import InstanceFields, Registry
+from elektraweb.cluster.store.instances import InstanceFields
+from elektraweb.cluster.store.registry import Registry
 
 KEY = "rq7y>%Fo6p%bw.Q)hS(TsrD:j-v/c]QwcN.2XbKJ"
 WEB = InstanceFields("web", "tcp://127.0.0.1:40001", KEY)

@@ -12,7 +12,7 @@ from elektraweb.cluster.config import Config
 from elektraweb.cluster.http.server import Server
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.store.registry import InstanceFields
+from elektraweb.cluster.store.instances import InstanceFields
 from elektraweb.kdb.key import Key
 from elektraweb.wire import KeyPair
 from support.inprocess import InProcessNetwork

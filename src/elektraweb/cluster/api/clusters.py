@@ -10,7 +10,7 @@ from elektraweb.cluster.api.schema import ANY, INTEGER, STRING, array, enum, nul
 from elektraweb.cluster.clusters import membership
 from elektraweb.cluster.clusters.sync_state import STATES
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.store.registry import Cluster
+from elektraweb.cluster.store.clusters import Cluster
 from elektraweb.wire.json_value import Encodable
 
 TAG = "clusters"
@@ -28,7 +28,7 @@ MEMBERSHIP = obj({"instance": INSTANCE, "cluster": STORED_CLUSTER}, {"apply": AN
 def cluster_json(services: Services, cluster: Cluster) -> dict[str, Encodable]:
     """A cluster with its members' `sync` state (null without a cluster service)."""
     cluster_service = services.cluster_service
-    sync = None if cluster_service is None else cluster_service.cluster_status(cluster.id)
+    sync = None if cluster_service is None else cluster_service.cluster_status(cluster)
     return {**cluster.to_json(), "sync": sync}
 
 

@@ -9,7 +9,7 @@ from elektraweb.cluster.api.instances import INSTANCE, instance_json
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call, Route
 from elektraweb.cluster.api.schema import INTEGER, NULLABLE_STRING, STRING, array, nullable, obj
-from elektraweb.cluster.store.registry import InstanceFields
+from elektraweb.cluster.store.instances import InstanceFields
 
 log = logging.getLogger(__name__)
 

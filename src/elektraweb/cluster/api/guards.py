@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from elektraweb.cluster.api.errors import ApiError, BadGateway, BadRequest, GatewayTimeout
 from elektraweb.cluster.api.preview import TargetPreview, cluster_at, refused
 from elektraweb.cluster.api.routing import Call, QueryParam
-from elektraweb.cluster.api.targets import ClusterTarget, writes_subtree
+from elektraweb.cluster.api.targets import ClusterTarget, Target, writes_subtree
 from elektraweb.kdb.errors import ValidationError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.spec import CRITICAL, Specification
@@ -40,7 +40,25 @@ def reason_of(call: Call) -> str | None:
     return reason or None
 
 
-async def check_cluster_write(
+async def guard_critical_keys(
+    target: Target, op: str, args: OperationArgs, reason: str | None, *, previewing: bool = False
+) -> None:
+    """Have the write's critical keys checked for `reason` where they are known: a cluster's
+    by clusterd now, before its fan-out (`_check_cluster_write`, `_check_cluster_restore`; in a
+    preview not at all, as the reason is asked for after it); an instance's by elektrad, in
+    the write's transaction or its preview, which gets the reason with `args`."""
+    if not isinstance(target, ClusterTarget):
+        if reason is not None:
+            args["reason"] = reason
+    elif previewing:
+        return
+    elif op == "restore":
+        await _check_cluster_restore(target, args, reason)
+    else:
+        await _check_cluster_write(target, op, args, reason)
+
+
+async def _check_cluster_write(
     target: ClusterTarget, op: str, args: OperationArgs, reason: str | None
 ) -> None:
     """Refuse (400, naming the key) a write that changes a critical key without a reason, and
@@ -57,7 +75,7 @@ async def check_cluster_write(
     _check_value(op, args, spec)
 
 
-async def check_cluster_restore(
+async def _check_cluster_restore(
     target: ClusterTarget, args: OperationArgs, reason: str | None
 ) -> None:
     """Refuse (400, naming the key) a `restore` (a revert, a rollback, a release) that would

@@ -24,7 +24,7 @@ from elektraweb.cluster.clusters import membership
 from elektraweb.cluster.clusters.sync_state import STATES
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.store.registry import VISIBILITIES, Instance, InstanceFields
+from elektraweb.cluster.store.instances import VISIBILITIES, Instance, InstanceFields
 from elektraweb.wire.json_value import Encodable
 
 TAG = "instances"

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
 from elektraweb.cluster.api.guards import (
     REASON,
-    check_cluster_write,
+    guard_critical_keys,
     preview_cluster_write,
     reason_of,
 )
@@ -61,10 +61,7 @@ async def _run(operation: KdbRoute, target: Target, call: Call) -> ApiResponse:
         return ApiResponse(200, {"preview": True, "targets": await previewed})
     target.check_write(operation.op, args)
     reason = reason_of(call)
-    if isinstance(target, ClusterTarget):
-        await check_cluster_write(target, operation.op, args, reason)
-    elif reason is not None:
-        args["reason"] = reason  # elektrad checks critical keys in the write's transaction
+    await guard_critical_keys(target, operation.op, args, reason)
     key = args["key"]
     audit = call.services.audit
     # The intent is committed before the write leaves: a crash from here on leaves a pending

@@ -15,10 +15,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, BadRequest, Conflict, GatewayTimeout
-from elektraweb.cluster.api.guards import check_cluster_restore
+from elektraweb.cluster.api.guards import guard_critical_keys
 from elektraweb.cluster.api.messages import ApiResponse
 from elektraweb.cluster.api.routing import Call
-from elektraweb.cluster.api.targets import ClusterTarget, Target, audited_changes
+from elektraweb.cluster.api.targets import Target, audited_changes
 from elektraweb.cluster.audit.history import AuditedState, KeyState
 from elektraweb.kdb import names
 from elektraweb.wire.replies import KeyToSetJSON, OperationArgs
@@ -106,14 +106,12 @@ async def restore(
     if not todo:
         return ApiResponse(200, {"entry": None, "restored": []})
     write = _arguments(todo, {r.key: current[r.key][1] for r in todo})
-    if reason is not None and not isinstance(target, ClusterTarget):
-        write["reason"] = reason  # elektrad checks it, in a preview too
-    if call.query_flag("preview"):
+    previewing = call.query_flag("preview")
+    await guard_critical_keys(target, "restore", write, reason, previewing=previewing)
+    if previewing:
         return ApiResponse(
             200, {"preview": True, "targets": await target.preview("restore", write)}
         )
-    if isinstance(target, ClusterTarget):
-        await check_cluster_restore(target, write, reason)
     audit = call.services.audit
     intent = await audit.intend(
         user=call.principal.user,

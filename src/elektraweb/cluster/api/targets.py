@@ -30,7 +30,8 @@ from elektraweb.cluster.clusters.service import ClusterService
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.cluster_keys import Row
-from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.cluster.store.clusters import Cluster
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.operations.store import KeyChange as PlannedChange
 from elektraweb.wire.replies import (
     ChangeJSON,

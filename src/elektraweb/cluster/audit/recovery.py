@@ -33,7 +33,7 @@ from elektraweb.cluster.audit.log import AuditEntry, digest
 from elektraweb.cluster.clusters.fanout import known_offline
 from elektraweb.cluster.services import SERVICES, Extension, Services
 from elektraweb.cluster.store.errors import RecordNotFound
-from elektraweb.cluster.store.registry import Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.wire.json_value import JSON, as_object
 from elektraweb.wire.messages import AnyEvent
 

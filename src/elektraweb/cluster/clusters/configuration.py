@@ -18,7 +18,7 @@ every member (docs/clusters.md).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, NoReturn, cast
 
 from aiohttp import web
@@ -47,8 +47,9 @@ from elektraweb.cluster.instances.gateway import INSTANCE_ERROR_STATUS
 from elektraweb.cluster.services import SERVICES, Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.cluster_keys import Row
+from elektraweb.cluster.store.clusters import Cluster
 from elektraweb.cluster.store.errors import RecordNotFound
-from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.search import SearchLimits, SearchThread
 from elektraweb.operations.catalog import WRITES
@@ -209,11 +210,10 @@ class ConvergingClusterService:
 
     # -- sync state ------------------------------------------------------------------------
 
-    def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
-        """`{state, keys, members: {id: {state, pending, rejected, drift}}}`."""
-        return self._status_of(self._services.registry.member_ids(cluster_id), cluster_id)
-
-    def _status_of(self, members: Iterable[int], cluster_id: int) -> ClusterSyncJSON:
+    def cluster_status(self, cluster: Cluster) -> ClusterSyncJSON:
+        """`{state, keys, members: {id: {state, pending, rejected, drift}}}`, for the members
+        the cluster as read lists (no second read of them)."""
+        cluster_id, members = cluster.id, cluster.members
         desired = self._convergence.desired(cluster_id)
         applied = self._applied.of_cluster(cluster_id)
         wanted = self._convergence.holds.states(cluster_id, desired)
@@ -332,7 +332,7 @@ class ConvergingClusterService:
             except RecordNotFound:
                 return None  # deleted meanwhile: there is nothing left to show
             # The cluster's row lists its members: no second read of the registry.
-            return self._status_of(cluster.members, cluster_id)
+            return self.cluster_status(cluster)
 
         self._announcements.status(cluster_id, status)
 

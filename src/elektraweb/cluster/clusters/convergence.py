@@ -41,7 +41,7 @@ from elektraweb.cluster.instances.gateway import (
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKey, AppliedKeys, Rejection
 from elektraweb.cluster.store.cluster_keys import DesiredState
-from elektraweb.cluster.store.registry import Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.cluster.store.releases import Releases
 from elektraweb.kdb.key import Key
 from elektraweb.operations.representation import wire_value

@@ -21,7 +21,7 @@ from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
-from elektraweb.cluster.store.registry import Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.kdb.key import Key
 from elektraweb.operations.representation import key_revision, state_json
 from elektraweb.wire.json_value import Encodable, EncodableObject, JSONObject

@@ -22,7 +22,7 @@ from elektraweb.cluster.clusters.convergence import (
 )
 from elektraweb.cluster.clusters.service import MemberResultJSON
 from elektraweb.cluster.instances.gateway import InstanceGateway, LinkStatusJSON
-from elektraweb.cluster.store.registry import Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.wire.json_value import EncodableObject
 
 

@@ -14,7 +14,8 @@ from elektraweb.cluster.api.errors import ApiError
 from elektraweb.cluster.clusters.service import JoinedJSON
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, api_error
 from elektraweb.cluster.services import Services
-from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.cluster.store.clusters import Cluster
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.wire.json_value import EncodableObject
 
 log = logging.getLogger(__name__)

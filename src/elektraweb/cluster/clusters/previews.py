@@ -11,7 +11,7 @@ from elektraweb.cluster.api.preview import TargetPreview, accepted, instance_at,
 from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, InstanceError, api_error
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
-from elektraweb.cluster.store.registry import Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.operations.representation import wire_value
 from elektraweb.operations.store import KeyChange
 from elektraweb.wire.replies import ChangeJSON, OperationArgs

@@ -18,7 +18,8 @@ from collections.abc import Callable
 
 from elektraweb.cluster.clusters.service import ClusterService, JoinedJSON
 from elektraweb.cluster.store.cluster_keys import ClusterKeys, DesiredState, Row, key_of_row
-from elektraweb.cluster.store.registry import Cluster, Registry
+from elektraweb.cluster.store.clusters import Cluster
+from elektraweb.cluster.store.registry import Registry
 from elektraweb.cluster.store.releases import HeldState, Release, Releases
 from elektraweb.kdb.key import Key
 

@@ -11,7 +11,8 @@ from typing import NotRequired, Protocol, TypedDict
 
 from elektraweb.cluster.api.preview import TargetPreview
 from elektraweb.cluster.store.cluster_keys import Row
-from elektraweb.cluster.store.registry import Cluster, Instance
+from elektraweb.cluster.store.clusters import Cluster
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.operations.store import KeyChange
 from elektraweb.wire.json_value import EncodableObject
 from elektraweb.wire.replies import OperationArgs, OperationReply
@@ -104,10 +105,10 @@ class ClusterService(Protocol):
         on it; their values stay."""
         ...
 
-    def cluster_status(self, cluster_id: int) -> ClusterSyncJSON:
-        """How far the cluster's members are from its keys (docs/clusters.md, Sync state):
-        `{state, keys, members: {id: {state, pending, rejected, drift}}}`, `state` being the
-        worst member's."""
+    def cluster_status(self, cluster: Cluster) -> ClusterSyncJSON:
+        """How far the cluster's members (as `cluster` lists them) are from its keys
+        (docs/clusters.md, Sync state): `{state, keys, members: {id: {state, pending,
+        rejected, drift}}}`, `state` being the worst member's."""
         ...
 
     def member_status(self, instance: Instance) -> InstanceSyncJSON | None:

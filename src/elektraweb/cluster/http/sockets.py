@@ -6,11 +6,10 @@ credentials of the upgrade are checked again for every request and whenever any 
 or token changes: a connection whose principal is gone or has changed (logout, revoked token,
 new role, deleted user, expired session) is closed with 1008. After the upgrade:
 
-- `/zmq` takes messages `[envelope..., JSON request]` and answers `[envelope..., JSON reply]`.
-  The envelope is echoed untouched: a request id from a DEALER, plus the empty delimiter a REQ
-  puts in front. Requests run concurrently, so replies come in any order.
+- `/zmq` takes messages `[envelope..., JSON request]` and answers `[envelope..., JSON reply]`
+  (`zws_requests`).
 - `/zmq/events` takes subscribe/unsubscribe messages and sends `[topic, JSON event]` for every
-  event of the `EventHub` whose topic starts with a subscribed prefix.
+  event of the `EventHub` whose topic starts with a subscribed prefix (`zws_events`).
 
 A peer that breaks the protocol loses its connection (close code and reason say why); every
 other connection carries on. docs/websocket.md is the user-facing description.
@@ -22,29 +21,23 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Sequence
-from typing import Protocol
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection
 
 from aiohttp import WSCloseCode, web
 
 from elektraweb.cluster.api.errors import ApiError, BadRequest, Forbidden, Unauthorized
-from elektraweb.cluster.api.messages import ApiRequest, ApiResponse
-from elektraweb.cluster.events.hub import RESYNC_TOPIC, EventHub, Subscription
-from elektraweb.cluster.http import json_input
+from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.http.rest import AUTHENTICATOR, DISPATCHER, PRINCIPAL
-from elektraweb.cluster.http.zws import (
-    MAX_MESSAGE_BYTES,
-    SUBPROTOCOL,
-    MessageAssembler,
-    ZwsProtocolError,
-    encode_message,
-    parse_subscription,
-)
+from elektraweb.cluster.http.zws import MAX_MESSAGE_BYTES, SUBPROTOCOL, ZwsProtocolError
 from elektraweb.cluster.http.zws_connection import CLOSE_SECONDS, ZwsConnection
+from elektraweb.cluster.http.zws_events import (
+    MAX_SUBSCRIPTION_BYTES,
+    follow_subscriptions,
+    forward,
+)
+from elektraweb.cluster.http.zws_requests import Authenticate, SupportsDispatch, ZwsRequests
 from elektraweb.cluster.principals import Principal
 from elektraweb.cluster.services import SERVICES, Extension
-from elektraweb.wire.json_value import JSON, Encodable
 
 log = logging.getLogger(__name__)
 
@@ -54,28 +47,12 @@ EVENTS_PATH_ONE_SEGMENT = "/zmq-events"
 """The events endpoint again, for libzmq's `ws://` transport: libzmq (4.3.4) keeps only the
 last segment of an address's path, so `ws://host/zmq/events` asks for `/events`."""
 
-MAX_REQUESTS_IN_FLIGHT = 64
-"""Per connection; beyond it the connection stops reading until a reply has gone out."""
-MAX_SUBSCRIPTIONS = 256
-"""Prefixes one events connection may hold."""
-MAX_SUBSCRIPTION_BYTES = 4096
-"""Largest subscription message on `/zmq/events`: the 0x01/0x00 byte plus the prefix."""
 HEARTBEAT_SECONDS = 30.0
 """WebSocket ping interval; a peer that misses the pong is disconnected."""
 RECHECK_SECONDS = 5.0
 """Open connections' credentials are checked at least this often, without any change
 announced: sessions expire, and another program may change the database."""
 
-_REQUEST_MEMBERS = frozenset({"method", "path", "body", "query"})
-
-
-class SupportsDispatch(Protocol):
-    """What `/zmq` needs from clusterd's dispatcher: the one entry point REST uses too."""
-
-    async def dispatch(self, request: ApiRequest) -> ApiResponse: ...
-
-
-Authenticate = Callable[[web.Request], Awaitable[Principal | None]]
 OriginAllowed = Callable[[web.Request], bool]
 """False when the request's Origin header names a foreign site (no Origin is allowed)."""
 
@@ -91,10 +68,10 @@ class ZwsEndpoints:
         origin_allowed: OriginAllowed,
         hub: EventHub,
     ) -> None:
-        self._dispatcher = dispatcher
         self._authenticate = authenticate
         self._origin_allowed = origin_allowed
         self._hub = hub
+        self._requests = ZwsRequests(dispatcher, authenticate, self._principal_changed)
         self._open: set[ZwsConnection] = set()
         self._credentials_changed = asyncio.Event()
 
@@ -102,26 +79,7 @@ class ZwsEndpoints:
         """`/zmq`: answer each request message with a reply carrying the same envelope."""
         principal = await self._admit(request)
         connection = await self._accept(request, principal, MAX_MESSAGE_BYTES)
-        send_lock = asyncio.Lock()
-        slots = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
-        in_flight: set[asyncio.Task[None]] = set()
-
-        def finished(task: asyncio.Task[None]) -> None:
-            in_flight.discard(task)
-            slots.release()
-
-        try:
-            async for message in connection.messages(MessageAssembler()):
-                envelope, fields = _split_request(message)
-                await slots.acquire()
-                task = asyncio.create_task(self._answer(connection, send_lock, envelope, fields))
-                in_flight.add(task)
-                task.add_done_callback(finished)
-        except ZwsProtocolError as error:
-            await self._refuse_peer(connection, error)
-        finally:
-            self._forget(connection)
-            await _finish(in_flight)
+        await self._serve(connection, self._requests.serve(connection))
         return connection.ws
 
     async def events(self, request: web.Request) -> web.StreamResponse:
@@ -129,29 +87,31 @@ class ZwsEndpoints:
         principal = await self._admit(request)
         with self._hub.subscribe() as subscription:
             connection = await self._accept(request, principal, MAX_SUBSCRIPTION_BYTES)
-            forwarder = asyncio.create_task(self._forward(connection, subscription))
-            try:
-                assembler = MessageAssembler(max_message_bytes=MAX_SUBSCRIPTION_BYTES)
-                async for message in connection.messages(assembler):
-                    change = parse_subscription(message)
-                    if not change.subscribe:
-                        subscription.unsubscribe(change.prefix)
-                    elif len(subscription.prefixes | {change.prefix}) > MAX_SUBSCRIPTIONS:
-                        raise ZwsProtocolError(
-                            WSCloseCode.POLICY_VIOLATION,
-                            f"more than {MAX_SUBSCRIPTIONS} subscriptions",
-                        )
-                    else:
-                        subscription.subscribe(change.prefix)
-            except ZwsProtocolError as error:
-                await self._refuse_peer(connection, error)
-            finally:
-                # Ending the subscription lets the forwarder finish on its own rather than be
-                # cancelled in the middle of sending an event.
-                self._forget(connection)
-                subscription.close()
-                await _finish({forwarder}, timeout=CLOSE_SECONDS)
+            connection.spawn(forward(connection, subscription))
+            # Ending the subscription lets the forwarder finish on its own rather than be
+            # cancelled in the middle of sending an event.
+            following = follow_subscriptions(connection, subscription)
+            await self._serve(connection, following, subscription.close, CLOSE_SECONDS)
         return connection.ws
+
+    async def _serve(
+        self,
+        connection: ZwsConnection,
+        serving: Awaitable[None],
+        stopped: Callable[[], None] = lambda: None,
+        timeout: float | None = None,
+    ) -> None:
+        """Await `serving` (the handler reading the connection's messages) and end the
+        connection with it: closed as the peer's protocol violation asks, forgotten (so a
+        close waits no longer), `stopped` called, its tasks given `timeout` to end."""
+        try:
+            await serving
+        except ZwsProtocolError as error:
+            await self._refuse_peer(connection, error)
+        finally:
+            self._forget(connection)
+            stopped()
+            await connection.end_tasks(timeout)
 
     def credentials_changed(self) -> None:
         """Some user, session or token changed: check every open connection's credentials.
@@ -184,8 +144,8 @@ class ZwsEndpoints:
             for connection in list(self._open)
         ]
         for connection, current in checks:
-            if current != connection.principal and connection in self._open:
-                self._end_for(connection, current)
+            if current != connection.principal:
+                self._principal_changed(connection, current)
 
     def _end_for(self, connection: ZwsConnection, current: Principal | None) -> None:
         """Close a connection whose principal is now `current` (None: credentials gone)."""
@@ -199,6 +159,11 @@ class ZwsEndpoints:
         self._open.discard(connection)
         error = ZwsProtocolError(WSCloseCode.POLICY_VIOLATION, reason)
         connection.ask_to_close(error.close_code, error.close_reason)
+
+    def _principal_changed(self, connection: ZwsConnection, current: Principal | None) -> None:
+        """End the connection for its principal's change, unless it is closing already."""
+        if connection in self._open:
+            self._end_for(connection, current)
 
     async def disconnect(self, matches: Callable[[Principal], bool], reason: str) -> int:
         """Close every connection whose principal matches, at once (changes of credentials
@@ -261,64 +226,8 @@ class ZwsEndpoints:
         self._open.add(connection)
         log.debug("zws %s connected: %s", request.path, principal.user)
         # Our routing id goes first, as ZWS 2.0 asks; clusterd has none, so it is empty.
-        await _send(ws, [b""])
+        await connection.send([b""])
         return connection
-
-    async def _answer(
-        self,
-        connection: ZwsConnection,
-        send_lock: asyncio.Lock,
-        envelope: Sequence[bytes],
-        fields: dict[str, JSON],
-    ) -> None:
-        request, principal = connection.request, connection.principal
-        started = time.perf_counter()
-        method, path = fields.get("method"), fields.get("path")
-        # Authorised against the current state, not the one of the upgrade.
-        current = await self._authenticate(request)
-        try:
-            api_request = _api_request(fields, current)
-            api_request.remote = request.remote
-            method, path = api_request.method, api_request.path
-            response = await self._dispatcher.dispatch(api_request)
-            status, reply = response.status, _reply(response.status, response.body)
-        except ApiError as error:
-            status, reply = error.status, _reply(error.status, error.body())
-        except Exception:
-            log.exception("zws request %s %s by %s failed", method, path, principal.user)
-            failure = ApiError("internal error; the server log has the details")
-            status, reply = failure.status, _reply(failure.status, failure.body())
-        log.info(
-            "zws %s %s %s %d %.1fms",
-            principal.user,
-            method,
-            path,
-            status,
-            (time.perf_counter() - started) * 1000,
-        )
-        async with send_lock:
-            await _send(connection.ws, [*envelope, reply])
-        if current != principal and connection in self._open:
-            self._end_for(connection, current)
-
-    async def _forward(self, connection: ZwsConnection, subscription: Subscription) -> None:
-        """Send events until the hub closes (1001); a peer that fell behind is sent `resync`
-        by the hub instead of what it missed."""
-        try:
-            async for event in subscription:
-                if event.topic == RESYNC_TOPIC:
-                    log.warning(
-                        "zws events: %s fell behind; %d events dropped, told to resync",
-                        connection.request.remote,
-                        event.data["dropped"],
-                    )
-                await _send(connection.ws, [event.topic_bytes, event.payload])
-        except Exception:
-            log.exception("zws events: sending failed")
-            connection.ask_to_close(WSCloseCode.INTERNAL_ERROR, b"server error")
-            return
-        # The hub closed, or this connection is ending and closed its subscription.
-        connection.ask_to_close(WSCloseCode.GOING_AWAY, b"event hub closed")
 
     async def _refuse_peer(self, connection: ZwsConnection, error: ZwsProtocolError) -> None:
         log.warning(
@@ -373,78 +282,11 @@ def zws_extension(hub: EventHub) -> Extension:
     return extend
 
 
-def _split_request(message: list[bytes]) -> tuple[list[bytes], dict[str, JSON]]:
-    """`[envelope..., JSON]` → envelope and the decoded request object."""
-    if len(message) < 2:
-        raise ZwsProtocolError(
-            WSCloseCode.PROTOCOL_ERROR, "a request is [request-id, JSON request]; got one frame"
-        )
-    try:
-        fields = json_input.loads(message[-1], "request")
-    except BadRequest as error:
-        raise ZwsProtocolError(WSCloseCode.INVALID_TEXT, error.message) from error
-    if not isinstance(fields, dict):
-        raise ZwsProtocolError(
-            WSCloseCode.INVALID_TEXT,
-            f"request must be a JSON object, got {type(fields).__name__}",
-        )
-    return message[:-1], fields
-
-
-def _api_request(fields: dict[str, JSON], principal: Principal | None) -> ApiRequest:
-    """Check the request object's members; each mistake is a 400 that names the member."""
-    json_input.refuse_lone_surrogates(fields, "request")
-    unknown = sorted(set(fields) - _REQUEST_MEMBERS)
-    if unknown:
-        raise BadRequest(f"unknown request member(s) {', '.join(map(repr, unknown))}")
-    method, path = fields.get("method"), fields.get("path")
-    if not isinstance(method, str) or not method:
-        raise BadRequest(f"request member 'method' must be a non-empty string, got {method!r}")
-    if not isinstance(path, str) or not path.startswith("/"):
-        raise BadRequest(f"request member 'path' must be a string starting with /, got {path!r}")
-    query = fields.get("query") or {}
-    if not isinstance(query, dict) or not all(isinstance(v, str) for v in query.values()):
-        raise BadRequest(f"request member 'query' must map names to strings, got {query!r}")
-    api_request = ApiRequest.from_target(method, path, fields.get("body"), principal)
-    api_request.query.update(query)
-    return api_request
-
-
-def _reply(status: int, body: Encodable) -> bytes:
-    reply = {"status": status, "body": body}
-    return json.dumps(reply, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-async def _send(ws: web.WebSocketResponse, frames: Sequence[bytes]) -> None:
-    """Send one ZeroMQ message; a peer that has gone away just misses it."""
-    try:
-        for data in encode_message(frames):
-            await ws.send_bytes(data)
-    except ConnectionResetError:
-        log.debug("zws peer went away before a message could be sent")
-
-
 async def _closed(connections: Collection[ZwsConnection], code: int, reason: bytes) -> None:
     """Have the connections' handlers close them, and wait until they have."""
     for connection in connections:
         connection.ask_to_close(code, reason)
     await asyncio.gather(*(connection.ended.wait() for connection in connections))
-
-
-async def _finish(tasks: Collection[asyncio.Task[None]], timeout: float | None = None) -> None:
-    """Let tasks end by themselves (a request's effect happens anyway), for at most `timeout`;
-    cancel what is left then, or everything if we are cancelled (server shutdown)."""
-    if not tasks:
-        return
-    try:
-        _, pending = await asyncio.wait(set(tasks), timeout=timeout)
-    except asyncio.CancelledError:
-        for task in tasks:
-            task.cancel()
-        raise
-    for task in pending:
-        task.cancel()
-    await asyncio.gather(*pending, return_exceptions=True)
 
 
 def _refusal(kind: type[web.HTTPException], error: ApiError) -> web.HTTPException:

@@ -56,7 +56,8 @@ from elektraweb.cluster.instances.gateway import InstanceUnreachable, LinkStatus
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import SERVICES, Extension
 from elektraweb.cluster.store.errors import RecordNotFound
-from elektraweb.cluster.store.registry import Instance, Registry, parse_endpoint
+from elektraweb.cluster.store.instances import Instance, parse_endpoint
+from elektraweb.cluster.store.registry import Registry
 from elektraweb.wire import AnyEvent, EventSubscriber, KeyPair, KeyState, LinkStatus, SubtreeEvent
 from elektraweb.wire.json_value import JSONObject
 

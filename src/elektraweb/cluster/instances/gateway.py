@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Protocol, TypedDict
 
 from elektraweb.cluster.api.errors import ApiError, BadGateway, GatewayTimeout
-from elektraweb.cluster.store.registry import Instance
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.wire.json_value import Encodable
 from elektraweb.wire.replies import MountJSON, OperationArgs, OperationReply
 

@@ -27,7 +27,7 @@ from elektraweb.cluster.instances.gateway import (
     InstanceUnreachable,
     LinkStatusJSON,
 )
-from elektraweb.cluster.store.registry import Instance, parse_endpoint
+from elektraweb.cluster.store.instances import Instance, parse_endpoint
 from elektraweb.wire import (
     ClientOptions,
     KeyPair,

@@ -12,7 +12,8 @@ again. Two tables, in the registry's database:
 - `cluster_unlocks`: members that left a cluster while offline and still hold its locks.
 
 A `cluster_applied` row is written only while its instance is a member of its cluster, checked
-in the write itself under the membership lock (`registry.MEMBERSHIP`); a leave removes the
+in the write itself under the membership lock (`membership.MEMBERSHIP`, shared: outcome writes do
+not wait for each other, only for a change of members); a leave removes the
 member's rows in its own transaction. So a sync that another clusterd's leave overtook leaves
 no rows behind that a later join would take for content the member has (docs/architecture.md,
 The rule on check-then-write).
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 
 from elektraweb.cluster.store.connection import INTEGRITY_ERRORS, Row
 from elektraweb.cluster.store.database import Database
-from elektraweb.cluster.store.registry import MEMBERSHIP
+from elektraweb.cluster.store.membership import MEMBERSHIP
 from elektraweb.wire.json_value import EncodableObject, JSONObject
 
 log = logging.getLogger(__name__)
@@ -157,9 +158,10 @@ class AppliedKeys:
 
     def _stored(self, runs: list[tuple[str, list[_Parameters]]]) -> None:
         # Under the membership lock: a leave on another clusterd either committed before the
-        # writes check membership, or waits and then removes what they wrote.
+        # writes check membership, or waits and then removes what they wrote. Shared: the
+        # outcomes of other members (other clusters', another replica's) need not wait.
         with self._db.transaction() as db:
-            self._db.serialize(MEMBERSHIP)
+            self._db.serialize(MEMBERSHIP, shared=True)
             for statement, rows in runs:
                 db.executemany(statement, rows)
 

@@ -10,8 +10,8 @@ import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+from elektraweb.cluster.store.clusters import touch_cluster
 from elektraweb.cluster.store.database import Database
-from elektraweb.cluster.store.registry import touch_cluster
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.operations.representation import key_from_wire, wire_value

@@ -160,17 +160,21 @@ class Database:
             raise
         self.connection.execute("COMMIT")
 
-    def serialize(self, rule: str) -> None:
+    def serialize(self, rule: str, *, shared: bool = False) -> None:
         """Inside a transaction, before it checks `rule` (a rule over several rows, such as
         "keep one admin"): wait until no other transaction on the database that checks it is
         open, so that a check and the write it allowed are one step for every clusterd on the
         database. On PostgreSQL a transaction-scoped advisory lock named by `rule`; on SQLite
-        the transaction's write lock (`BEGIN IMMEDIATE`) already is one."""
+        the transaction's write lock (`BEGIN IMMEDIATE`) already is one.
+
+        `shared`: for a transaction that only relies on the rule and cannot break it for
+        another (a member's outcomes rely on its membership): it waits for the exclusive
+        holders only, and shared holders do not wait for each other."""
         assert self.connection.in_transaction, "serialize() belongs inside a transaction"
         if self.connection.dialect == "postgresql":
+            lock = "pg_advisory_xact_lock_shared" if shared else "pg_advisory_xact_lock"
             self.connection.execute(
-                "SELECT pg_advisory_xact_lock(CAST(? AS integer), hashtext(?))",
-                (RULE_LOCKS, rule),
+                f"SELECT {lock}(CAST(? AS integer), hashtext(?))", (RULE_LOCKS, rule)
             )
 
     def close(self) -> None:

@@ -17,7 +17,8 @@ from elektraweb.cluster.store.connection import Row, checked_again, new_id
 from elektraweb.cluster.store.credentials import secret_digest
 from elektraweb.cluster.store.database import Database
 from elektraweb.cluster.store.errors import InvalidField, RecordNotFound, TokenRefused
-from elektraweb.cluster.store.registry import Instance, InstanceFields, Registry
+from elektraweb.cluster.store.instances import Instance, InstanceFields
+from elektraweb.cluster.store.registry import Registry
 
 ENROLLMENT_PREFIX = "ewe_"
 """Enrollment tokens start with this, so they are recognisable in a leaked file."""
