@@ -156,6 +156,22 @@ def rss_mb(pid: int | None, field: str = "VmRSS") -> float:
     return int(found[1]) / 1024
 
 
+def resident_by_kind_mb(pid: int | None) -> dict[str, float]:
+    """Where the process's resident memory is: the C heap's main arena (`[heap]`), other
+    anonymous mappings (threads' arenas, buffers mapped apart, Python's object arenas) and
+    files (the libraries), from /proc/<pid>/smaps."""
+    kinds = {"c_heap": 0, "other_anonymous": 0, "files": 0}
+    kind = "other_anonymous"
+    for line in Path(f"/proc/{pid}/smaps").read_text().splitlines():
+        fields = line.split()
+        if fields[0] == "Rss:":
+            kinds[kind] += int(fields[1])
+        elif not fields[0].endswith(":"):  # a mapping's first line: range, ..., path if any
+            path = fields[5] if len(fields) > 5 else ""
+            kind = {"[heap]": "c_heap"}.get(path, "files" if path[:1] == "/" else "other_anonymous")
+    return {name: kb / 1024 for name, kb in kinds.items()}
+
+
 def cpu_seconds(pid: int | None) -> float:
     # Fields after the command name (which may hold spaces): utime and stime are 14 and 15.
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -997,6 +1013,7 @@ async def measure_fleet(bench: Fleet, args: argparse.Namespace) -> dict[str, Any
         await asyncio.sleep(TRIM_INTERVAL_SECONDS + 0.5)
         report["rss_mb_after_fanout"] = rss_mb(clusterd.pid)
         report["peak_rss_mb_first_start"] = rss_mb(clusterd.pid, "VmHWM")
+        report["resident_mb_after_fanout"] = resident_by_kind_mb(clusterd.pid)
         fanout = report["fanout"]
         print(
             f"fan-out to {count}: p50 {fanout['p50_ms']:.1f} ms, p99 {fanout['p99_ms']:.1f} ms;"
@@ -1018,6 +1035,7 @@ async def measure_fleet(bench: Fleet, args: argparse.Namespace) -> dict[str, Any
         report["restart_online_s"], report["restart_in_sync_s"] = up + online, up + in_sync
         report["rss_mb_after_restart"] = rss_mb(clusterd.pid)
         report["peak_rss_mb_after_restart"] = rss_mb(clusterd.pid, "VmHWM")
+        report["resident_mb_after_restart"] = resident_by_kind_mb(clusterd.pid)
     finally:
         await api.session.close()
     return report
@@ -1076,6 +1094,11 @@ def print_fleet_report(report: dict[str, Any]) -> None:
         ("clusterd peak RSS: first start, restart",
          f"{report['peak_rss_mb_first_start']:.1f}, {report['peak_rss_mb_after_restart']:.1f} MB"),
     ]  # fmt: skip
+    for moment, label in (("after_fanout", "settled"), ("after_restart", "restarted")):
+        kinds = report[f"resident_mb_{moment}"]
+        rows.append((f"  {label}: C heap, anonymous, files",
+                     f"{kinds['c_heap']:.1f}, {kinds['other_anonymous']:.1f}, "
+                     f"{kinds['files']:.1f} MB"))  # fmt: skip
     for name, value in rows:
         print(f"{name:40}{value:>28}")
     print(f"\n{'aim':44}{'value':>10}{'limit':>8}  met")

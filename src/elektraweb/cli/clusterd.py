@@ -173,10 +173,13 @@ async def serve(config: Config) -> None:
     import zmq.asyncio
 
     from elektraweb.cluster.build import build
+    from elektraweb.cluster.clusters.heap_trim import keep_heap_lean
     from elektraweb.cluster.http.server import Server, run
     from elektraweb.wire.keys import ensure_keypair
     from elektraweb.wire.limits import allow_many_sockets
 
+    # Before the first link: libzmq's per-link buffers on pages of their own (heap_trim).
+    keep_heap_lean()
     keypair = ensure_keypair(config.state_dir)
     # The daemon links' context (the default one): two sockets per instance.
     allow_many_sockets(zmq.asyncio.Context.instance())
