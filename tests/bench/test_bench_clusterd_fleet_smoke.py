@@ -28,10 +28,13 @@ def test_the_fleet_section_reports_every_measurement(tmp_path: Path) -> None:
     for name in ("fleet_start_s", "first_in_sync_s", "list_instances_p50_ms",
                  "restart_online_s", "restart_in_sync_s",
                  "rss_mb_after_fanout", "rss_mb_after_restart", "peak_rss_mb_first_start",
-                 "peak_rss_mb_after_restart", "join_per_second_first_tenth",
+                 "peak_rss_mb_after_restart", "peak_rss_mb_login_after_restart",
+                 "join_per_second_first_tenth",
                  "join_per_second_last_tenth"):  # fmt: skip
         assert report[name] > 0, name
     assert report["peak_rss_mb_after_restart"] >= report["rss_mb_after_restart"]
+    rss_aim = next(aim for aim in report["aims"] if aim["aim"] == "fleet clusterd RSS MB")
+    assert rss_aim["value"] >= report["peak_rss_mb_after_restart"]
     assert report["restart_online_s"] <= report["restart_in_sync_s"]
     assert {aim["aim"] for aim in report["aims"]} == {
         "fleet fan-out p50 ms",
