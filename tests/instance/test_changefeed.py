@@ -90,3 +90,31 @@ def test_a_mount_directory_made_and_removed_between_two_looks_is_diffed(tmp_path
     feed.rescan({paths.user})
 
     assert [(change.key, change.new) for change in emitted] == [("user:/app/a", None)]
+
+
+def test_a_file_written_in_place_after_an_own_write_is_read_once_its_writer_closes_it(
+    tmp_path: Path,
+) -> None:
+    paths = Paths.from_environ({"KDB_ROOT": str(tmp_path), "HOME": str(tmp_path)}, cwd=tmp_path)
+    kdb = KDB(paths)
+    kdb.mount("app.ini", "user:/app", "ini")
+    emitted: list[KeyChange] = []
+    feed = ChangeFeed(kdb, emitted.extend)
+    feed.prime()
+    keys = kdb.get("user:/app")
+    keys.add(Key("user:/app/color", "red"))
+    kdb.set(keys, "user:/app")
+    feed.absorb([KeyChange("user:/app/color", None, keys.lookup("user:/app/color"))])
+    file = paths.user / "app.ini"
+    text = file.read_text()
+
+    with file.open("r+") as editor:  # an editor saving in place: truncated, not yet filled
+        editor.truncate()
+        # The watch reports elektrad's own write late, while the editor is at it.
+        feed.rescan({file})
+        assert emitted == []  # no removal of user:/app/color
+        editor.write(text.replace("red", "blue"))
+    feed.rescan({file}, closed={file})
+
+    assert [(change.key, change.old and change.old.value, change.new and change.new.value)
+            for change in emitted] == [("user:/app/color", "red", "blue")]

@@ -41,7 +41,7 @@ def test_reading_a_file_queues_no_event_but_saving_it_does(tmp_path: Path) -> No
         assert not watch.pending()  # the kernel queued nothing: nobody is woken
         with file.open("r+") as opened:  # an editor's save in place
             opened.write("a = 2\n")
-        assert watch.pending() == Batch({file})
+        assert watch.pending() == Batch({file}, closed={file})
 
 
 def test_renames_deletes_creates_and_attributes_are_seen(tmp_path: Path) -> None:
@@ -53,13 +53,18 @@ def test_renames_deletes_creates_and_attributes_are_seen(tmp_path: Path) -> None
         other.write_text("not watched")
         assert not watch.pending()  # events of files that hold no mount are dropped
         os.replace(save, file)  # `kdb set`, or an editor that renames its copy over
-        assert watch.pending() == Batch({file})
+        assert watch.pending() == Batch({file})  # renamed in whole: nobody writes it now
         file.unlink()
         assert watch.pending() == Batch({file})
         file.write_text("a = 3\n")
-        assert watch.pending() == Batch({file})
+        assert watch.pending() == Batch({file}, closed={file})
         file.chmod(0o600)
         assert watch.pending() == Batch({file})
+        with file.open("r+") as opened:  # written in place: its close is told apart
+            opened.truncate()
+            assert watch.pending() == Batch()  # no close yet, and nothing else to tell
+            opened.write("a = 4\n")
+        assert watch.pending() == Batch({file}, closed={file})
 
 
 def test_a_directory_made_later_is_seen_and_losing_the_watched_one_means_everything(
@@ -94,7 +99,7 @@ async def test_reads_between_changes_yield_nothing_and_changes_are_coalesced(
         file.write_text("a = 2\n")
         sidecar.write_text("meta\n")
         # The first batch is the write: the reads before it yielded nothing.
-        assert await waiting == Batch({file, sidecar})
+        assert await waiting == Batch({file, sidecar}, closed={file, sidecar})
         await asyncio.to_thread(read_in_another_process, file)
         waiting = asyncio.ensure_future(next_batch(batches))
         file.unlink()

@@ -20,7 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from pathlib import Path
 
 from elektraweb.instance.dump_delta import DumpSnapshot, delta, snapshot
@@ -103,12 +103,14 @@ class ChangeFeed:
             for path in (file, sidecar_path(file)):
                 self._written[path] = _signature(path)
 
-    def rescan(self, paths: Iterable[Path] | None) -> frozenset[Path]:
+    def rescan(
+        self, paths: Iterable[Path] | None, closed: Collection[Path] = frozenset()
+    ) -> frozenset[Path]:
         """Diff the mounts held by ``paths`` (every mount for None) against the snapshot and
-        emit what changed; returns the directories to watch now."""
+        emit what changed; returns the directories to watch now. ``closed``: those of
+        ``paths`` a writer closed since (the watch's `Batch.closed`)."""
         targets = None if paths is None else {
-            path for path in self._with_files_below(paths)
-            if path not in self._written or _signature(path) != self._written.pop(path)
+            path for path in self._with_files_below(paths) if self._changed(path, closed)
         }
         changes: list[KeyChange] = []
         if targets is not None:
@@ -140,6 +142,20 @@ class ChangeFeed:
         })
         return directories
 
+    def _changed(self, path: Path, closed: Collection[Path]) -> bool:
+        """Whether ``path`` is to be read: not as elektrad last wrote it, and not in the middle
+        of being written in place."""
+        if path not in self._written:
+            return True
+        written, now = self._written[path], _signature(path)
+        in_place = now is not None and written is not None and now[2] == written[2]
+        if in_place and now != written and path not in closed:
+            # The file elektrad wrote, changed in place by a writer that has not closed it
+            # yet: it may be truncated and not filled again. Its close brings a batch.
+            return False
+        del self._written[path]
+        return now != written
+
     def _with_files_below(self, paths: Iterable[Path]) -> set[Path]:
         """``paths`` and, for a directory awaited there (made or removed), the mounted files
         below it: they may have been written before a watch on the directory was in place."""
@@ -154,7 +170,8 @@ class ChangeFeed:
             file = self._kdb.file_of(key)
         except KDBError:
             return  # not a stored key: no file to look at
-        self.rescan({file, sidecar_path(file)})
+        files = {file, sidecar_path(file)}
+        self.rescan(files, closed=files)
 
     def _remember(self, dump_roots: dict[Path, str]) -> None:
         """Keep the bytes of these dump files for the next change."""
@@ -270,7 +287,7 @@ class ChangeFeed:
             ) as batches:
                 async for batch in batches:
                     paths = None if batch.everything else batch.paths
-                    watched = await worker.run(self.rescan, paths)
+                    watched = await worker.run(self.rescan, paths, batch.closed)
                     if watched != directories:
                         return watched
             return directories

@@ -4,8 +4,10 @@ Only creates, deletes, moves, attribute changes and closes after a write are ask
 program that merely opens or reads a mounted file (elektrad's own reads, its lock file, a
 ``cat``, a backup) causes no event at all, so it wakes neither the event loop nor the KDB
 worker. A write is seen when the writer closes the file (``IN_CLOSE_WRITE``), not at every
-``write``: a half-written file would not parse anyway, and every editor and ``kdb`` closes the
-file or renames a new one into place.
+``write``: every editor and ``kdb`` closes the file or renames a new one into place. A batch
+says which files were closed after a write (`Batch.closed`): a file changed in place but not
+closed yet may be half written (truncated, not filled again), and the change feed waits for
+its close before it reads it.
 
 The watch runs on the event loop (its descriptor in the loop's selector), without a thread.
 """
@@ -46,10 +48,12 @@ _READ_SIZE = 64 * 1024
 
 @dataclass
 class Batch:
-    """What changed during one quiet period: the relevant paths, or ``everything``."""
+    """What changed during one quiet period: the relevant paths, or ``everything``; and which
+    of them a writer closed (``closed``)."""
 
     paths: set[Path] = field(default_factory=set)
     everything: bool = False
+    closed: set[Path] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return self.everything or bool(self.paths)
@@ -119,6 +123,8 @@ class DirectoryWatch:
                     path = directory / os.fsdecode(name)
                     if self._relevant(path):
                         batch.paths.add(path)
+                        if mask & IN_CLOSE_WRITE:
+                            batch.closed.add(path)
 
     async def batches(
         self, stopping: asyncio.Event, *, step: float, debounce: float
