@@ -5,12 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from elektraweb.kdb import files
+from elektraweb.kdb import file_locks, file_state, files
 from elektraweb.kdb.errors import ConflictError
 
 
-def state_of(path: Path) -> files.FileState:
-    current = files.read(path)
+def state_of(path: Path) -> file_state.FileState:
+    current = file_state.read(path)
     assert current is not None
     return current[1]
 
@@ -51,7 +51,7 @@ def test_a_file_is_read_whole_whatever_its_size(tmp_path: Path) -> None:
         target = tmp_path / f"f{size}"
         content = os.urandom(size)
         target.write_bytes(content)
-        read = files.read(target)
+        read = file_state.read(target)
         assert read is not None
         assert read[0] == content
         assert read[1].size == size
@@ -76,23 +76,23 @@ def test_stat_is_trusted_only_for_files_that_are_not_racily_new(
     target.write_bytes(b"x")
     fresh = state_of(target)
     assert fresh.racy
-    assert not files.stat_unchanged(target, fresh)
-    monkeypatch.setattr(files, "RACY_WINDOW_NS", 0)  # as if the change were long ago
+    assert not file_state.stat_unchanged(target, fresh)
+    monkeypatch.setattr(file_state, "RACY_WINDOW_NS", 0)  # as if the change were long ago
     assert not fresh.racy
-    assert files.stat_unchanged(target, fresh)
+    assert file_state.stat_unchanged(target, fresh)
 
 
 def test_rewrite_keeping_size_and_mtime_is_still_seen(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(files, "RACY_WINDOW_NS", 0)
+    monkeypatch.setattr(file_state, "RACY_WINDOW_NS", 0)
     target = tmp_path / "f"
     target.write_bytes(b"one")
     known = state_of(target)
     target.write_bytes(b"two")
     os.utime(target, ns=(known.mtime_ns, known.mtime_ns))
-    assert not files.stat_unchanged(target, known)
-    assert not files.unchanged(target, known)
+    assert not file_state.stat_unchanged(target, known)
+    assert not file_state.unchanged(target, known)
 
 
 def test_same_content_written_again_counts_as_unchanged(tmp_path: Path) -> None:
@@ -100,20 +100,20 @@ def test_same_content_written_again_counts_as_unchanged(tmp_path: Path) -> None:
     target.write_bytes(b"same")
     known = state_of(target)
     files.write_atomically(target, b"same")
-    assert files.unchanged(target, known)
+    assert file_state.unchanged(target, known)
     files.write_atomically(target, b"diff")
-    assert not files.unchanged(target, known)
+    assert not file_state.unchanged(target, known)
 
 
 def test_missing_and_created_files(tmp_path: Path) -> None:
     target = tmp_path / "f"
-    assert files.read(target) is None
-    assert files.unchanged(target, None)
+    assert file_state.read(target) is None
+    assert file_state.unchanged(target, None)
     target.write_bytes(b"")
-    assert not files.unchanged(target, None)
+    assert not file_state.unchanged(target, None)
     known = state_of(target)
     target.unlink()
-    assert not files.unchanged(target, known)
+    assert not file_state.unchanged(target, known)
 
 
 HOLD_LOCK = """
@@ -128,7 +128,7 @@ sys.stdin.read()
 def test_a_lock_held_by_another_process_is_a_conflict_after_the_timeout(tmp_path: Path) -> None:
     target = tmp_path / "app.toml"
     holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(files.lock_path(target))],
+        [sys.executable, "-c", HOLD_LOCK, str(file_locks.lock_path(target))],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
@@ -136,14 +136,14 @@ def test_a_lock_held_by_another_process_is_a_conflict_after_the_timeout(tmp_path
     try:
         assert holder.stdout is not None
         assert holder.stdout.readline() == "locked\n"
-        with pytest.raises(ConflictError) as caught, files.locked([target], timeout=0.2):
+        with pytest.raises(ConflictError) as caught, file_locks.locked([target], timeout=0.2):
             pass
         assert caught.value.code == "C02000"
         assert str(target) in caught.value.message
     finally:
         holder.communicate("")
-    with files.locked([target], timeout=0.2):
-        assert files.lock_path(target).exists()
+    with file_locks.locked([target], timeout=0.2):
+        assert file_locks.lock_path(target).exists()
 
 
 def test_stale_temporaries_of_a_killed_writer_are_removed(tmp_path: Path) -> None:
@@ -159,7 +159,7 @@ def test_stale_temporaries_of_a_killed_writer_are_removed(tmp_path: Path) -> Non
 
 def staged_then_saved_by_an_editor(
     target: Path,
-) -> tuple[files.FileState, files.StagedFile, int]:
+) -> tuple[file_state.FileState, files.StagedFile, int]:
     """``target`` read, our new content staged, then an editor's save by rename (without our
     lock): the state we read, our staged file and the inode of the editor's save."""
     target.write_bytes(b"{}")
@@ -184,7 +184,7 @@ def test_commit_refuses_a_file_saved_by_another_program_since_it_was_read(
 @pytest.fixture
 def save_after_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """The identity check passes, as if the other program's save landed just after it."""
-    monkeypatch.setattr(files, "stat_matches", lambda path, known: True)
+    monkeypatch.setattr(file_state, "stat_matches", lambda path, known: True)
 
 
 @pytest.mark.usefixtures("save_after_the_check")
