@@ -52,15 +52,12 @@ class DeferredKeys:
 
     __slots__ = ("_by_name", "_in_order", "_source", "_source_lookups")
 
+    # Set by ``KeySet.__init__``, which sets the slots of every layer in one body.
     _by_name: dict[str, Key]
     _in_order: list[Key] | None
-
-    def __init__(self) -> None:
-        # Keys not built yet (see ``deferred``); None: the keys are those below.
-        self._source: KeySource | None = None
-        self._source_lookups = 0  # lookups answered by the source (see ``LAZY_SEARCHES``)
-        self._by_name = {}
-        self._in_order = None
+    # Keys not built yet (see ``deferred``); None: the keys are those above.
+    _source: KeySource | None
+    _source_lookups: int  # lookups answered by the source (see ``LAZY_SEARCHES``)
 
     @classmethod
     def deferred(cls, source: KeySource) -> Self:

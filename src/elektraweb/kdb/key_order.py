@@ -29,14 +29,13 @@ class OrderedKeys(DeferredKeys):
 
     __slots__ = ("_added", "_lazy_searches", "_sort_keys")
 
-    def __init__(self) -> None:
-        super().__init__()
-        # The sort keys of ``_order`` (a key's name is fixed while it is in a set), each
-        # computed when a search first looks at it; None: none computed yet.
-        self._sort_keys: list[names.SortKey | None] | None = None
-        # Searches made computing only the sort keys they looked at; -1: all are known.
-        self._lazy_searches = 0
-        self._added: list[Key] = []
+    # Set by ``KeySet.__init__``, which sets the slots of every layer in one body.
+    # The sort keys of ``_order`` (a key's name is fixed while it is in a set), each
+    # computed when a search first looks at it; None: none computed yet.
+    _sort_keys: list[names.SortKey | None] | None
+    # Searches made computing only the sort keys they looked at; -1: all are known.
+    _lazy_searches: int
+    _added: list[Key]  # keys added since the order was last merged
 
     def _replace_in_order(self, previous: Key, key: Key) -> None:
         assert self._order is not None

@@ -61,7 +61,16 @@ class KeySet(OrderedKeys):
     __slots__ = ("_loan",)
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
-        super().__init__()
+        # The slots of every layer (``DeferredKeys``, ``OrderedKeys``) are set here, in one
+        # body: a set is made for every ``below`` or ``cut``, and a chain of ``__init__``
+        # calls would make that half again as costly.
+        self._source = None
+        self._source_lookups = 0
+        self._by_name = {}
+        self._in_order = None
+        self._sort_keys = None
+        self._lazy_searches = 0
+        self._added = []
         # What this set shares with a set that never changes; None: it shares nothing.
         self._loan: _Loan | None = None
         self.extend(keys)
