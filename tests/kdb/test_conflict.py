@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from elektraweb.kdb import KDB, Key, files
+from elektraweb.kdb import KDB, Key, file_state
 from elektraweb.kdb.errors import ConflictError
 from elektraweb.kdb.mounts import Paths
 from elektraweb.kdb.sidecar import sidecar_path
@@ -82,7 +82,7 @@ def test_a_sidecar_saved_by_an_editor_during_the_write_is_kept_and_read_again(
     os.replace(editor_save, sidecar)
     with monkeypatch.context() as patched:
         # The editor's rename lands after every check, just before our rename of the sidecar.
-        patched.setattr(files, "unchanged", lambda path, known: True)
+        patched.setattr(file_state, "unchanged", lambda path, known: True)
         with pytest.raises(ConflictError, match="back in place"):
             kdb.set(keys, "user:/ini")
     port = kdb.get("user:/ini").lookup("user:/ini/s/port")

@@ -1,18 +1,11 @@
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from elektraweb.kdb import files
+from elektraweb.kdb import file_state, files
 from elektraweb.kdb.errors import ConflictError
-
-
-def state_of(path: Path) -> files.FileState:
-    current = files.read(path)
-    assert current is not None
-    return current[1]
+from support.file_states import existing_state
 
 
 def test_atomic_write_creates_directories_and_leaves_no_temporary(tmp_path: Path) -> None:
@@ -46,17 +39,6 @@ def test_atomic_write_keeps_the_mode_that_the_umask_would_take(tmp_path: Path) -
     assert target.stat().st_mode & 0o777 == 0o664
 
 
-def test_a_file_is_read_whole_whatever_its_size(tmp_path: Path) -> None:
-    for size in (0, 1, 65_535, 65_536, 300_001):
-        target = tmp_path / f"f{size}"
-        content = os.urandom(size)
-        target.write_bytes(content)
-        read = files.read(target)
-        assert read is not None
-        assert read[0] == content
-        assert read[1].size == size
-
-
 def test_staged_content_is_invisible_until_commit_and_gone_after_discard(tmp_path: Path) -> None:
     target = tmp_path / "app.json"
     target.write_bytes(b"{}")
@@ -65,85 +47,9 @@ def test_staged_content_is_invisible_until_commit_and_gone_after_discard(tmp_pat
     staged.discard()
     assert target.read_bytes() == b"{}"
     assert [p.name for p in tmp_path.iterdir()] == ["app.json"]
-    files.StagedFile(target, b'{"b": 2}').commit(state_of(target))
+    files.StagedFile(target, b'{"b": 2}').commit(existing_state(target))
     assert target.read_bytes() == b'{"b": 2}'
 
-
-def test_stat_is_trusted_only_for_files_that_are_not_racily_new(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    target = tmp_path / "f"
-    target.write_bytes(b"x")
-    fresh = state_of(target)
-    assert fresh.racy
-    assert not files.stat_unchanged(target, fresh)
-    monkeypatch.setattr(files, "RACY_WINDOW_NS", 0)  # as if the change were long ago
-    assert not fresh.racy
-    assert files.stat_unchanged(target, fresh)
-
-
-def test_rewrite_keeping_size_and_mtime_is_still_seen(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(files, "RACY_WINDOW_NS", 0)
-    target = tmp_path / "f"
-    target.write_bytes(b"one")
-    known = state_of(target)
-    target.write_bytes(b"two")
-    os.utime(target, ns=(known.mtime_ns, known.mtime_ns))
-    assert not files.stat_unchanged(target, known)
-    assert not files.unchanged(target, known)
-
-
-def test_same_content_written_again_counts_as_unchanged(tmp_path: Path) -> None:
-    target = tmp_path / "f"
-    target.write_bytes(b"same")
-    known = state_of(target)
-    files.write_atomically(target, b"same")
-    assert files.unchanged(target, known)
-    files.write_atomically(target, b"diff")
-    assert not files.unchanged(target, known)
-
-
-def test_missing_and_created_files(tmp_path: Path) -> None:
-    target = tmp_path / "f"
-    assert files.read(target) is None
-    assert files.unchanged(target, None)
-    target.write_bytes(b"")
-    assert not files.unchanged(target, None)
-    known = state_of(target)
-    target.unlink()
-    assert not files.unchanged(target, known)
-
-
-HOLD_LOCK = """
-import fcntl, os, sys, time
-fd = os.open(sys.argv[1], os.O_RDONLY | os.O_CREAT, 0o644)
-fcntl.flock(fd, fcntl.LOCK_EX)
-print("locked", flush=True)
-sys.stdin.read()
-"""
-
-
-def test_a_lock_held_by_another_process_is_a_conflict_after_the_timeout(tmp_path: Path) -> None:
-    target = tmp_path / "app.toml"
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLD_LOCK, str(files.lock_path(target))],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert holder.stdout is not None
-        assert holder.stdout.readline() == "locked\n"
-        with pytest.raises(ConflictError) as caught, files.locked([target], timeout=0.2):
-            pass
-        assert caught.value.code == "C02000"
-        assert str(target) in caught.value.message
-    finally:
-        holder.communicate("")
-    with files.locked([target], timeout=0.2):
-        assert files.lock_path(target).exists()
 
 
 def test_stale_temporaries_of_a_killed_writer_are_removed(tmp_path: Path) -> None:
@@ -159,11 +65,11 @@ def test_stale_temporaries_of_a_killed_writer_are_removed(tmp_path: Path) -> Non
 
 def staged_then_saved_by_an_editor(
     target: Path,
-) -> tuple[files.FileState, files.StagedFile, int]:
+) -> tuple[file_state.FileState, files.StagedFile, int]:
     """``target`` read, our new content staged, then an editor's save by rename (without our
     lock): the state we read, our staged file and the inode of the editor's save."""
     target.write_bytes(b"{}")
-    read_state = state_of(target)
+    read_state = existing_state(target)
     staged = files.StagedFile(target, b'{"ours": 1}')
     other = target.with_name("editor.tmp")
     other.write_bytes(b'{"editor": 1}')
@@ -184,7 +90,7 @@ def test_commit_refuses_a_file_saved_by_another_program_since_it_was_read(
 @pytest.fixture
 def save_after_the_check(monkeypatch: pytest.MonkeyPatch) -> None:
     """The identity check passes, as if the other program's save landed just after it."""
-    monkeypatch.setattr(files, "stat_matches", lambda path, known: True)
+    monkeypatch.setattr(file_state, "stat_matches", lambda path, known: True)
 
 
 @pytest.mark.usefixtures("save_after_the_check")

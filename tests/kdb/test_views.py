@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from elektraweb.kdb import KDB, Key, KeySet, files, names
+from elektraweb.kdb import KDB, Key, KeySet, file_state, names
 from elektraweb.kdb.errors import ConflictError, KDBError
 from elektraweb.kdb.mounts import Paths
 from elektraweb.kdb.views import NotRemembered, ViewCache
@@ -74,8 +74,8 @@ def test_the_kdb_tells_which_views_it_remembers(kdb: KDB) -> None:
 @pytest.fixture
 def settled(monkeypatch: pytest.MonkeyPatch) -> None:
     """Files written a moment ago count as written long ago: their stat alone tells."""
-    monkeypatch.setattr(files, "RACY_WINDOW_NS", 0)
-    monkeypatch.setattr(files, "RACY_WINDOW_COARSE_NS", 0)
+    monkeypatch.setattr(file_state, "RACY_WINDOW_NS", 0)
+    monkeypatch.setattr(file_state, "RACY_WINDOW_COARSE_NS", 0)
 
 
 @pytest.mark.usefixtures("settled")

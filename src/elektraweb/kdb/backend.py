@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 
-from elektraweb.kdb import collector, files, names, removal_record
+from elektraweb.kdb import collector, file_locks, file_state, files, names, removal_record
 from elektraweb.kdb.errors import ConflictError, KDBError, ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
@@ -36,8 +36,8 @@ class Backend:
         # A file in the sidecar's own format can hold all a sidecar could: it needs none.
         self.sidecar_file = None if mount.format == SIDECAR_FORMAT else sidecar_path(mount.file)
         self.loaded = False
-        self.state: files.FileState | None = None
-        self.sidecar_state: files.FileState | None = None
+        self.state: file_state.FileState | None = None
+        self.sidecar_state: file_state.FileState | None = None
         self.document: Document | None = None
         self.sidecar_document: Document | None = None
         self.keys = KeySet()
@@ -53,9 +53,9 @@ class Backend:
         """Bring ``keys`` up to date with the files, parsing only content that changed."""
         if self.current():
             return
-        with files.read_locked(self.file):
-            data = files.read(self.file)
-            sidecar = files.read(self.sidecar_file) if self.sidecar_file else None
+        with file_locks.read_locked(self.file):
+            data = file_state.read(self.file)
+            sidecar = file_state.read(self.sidecar_file) if self.sidecar_file else None
         document = self._reuse_or_parse(data, self.state, self.document, self.format, self.file)
         sidecar_document = self._reuse_or_parse(
             sidecar,
@@ -79,14 +79,14 @@ class Backend:
     def current(self) -> bool:
         """Whether one ``stat`` each proves file and sidecar as the last read left them (a
         file too recently changed for its stat to tell is not)."""
-        return self.loaded and all(files.stat_unchanged(p, s) for p, s in self._watched())
+        return self.loaded and all(file_state.stat_unchanged(p, s) for p, s in self._watched())
 
     def holds(self, start: str) -> bool:
         """Whether ``keys`` hold every key of the file at or below ``start``."""
         region = self.region
         return self.loaded or (region is not None and names.is_below_or_same(start, region))
 
-    def _watched(self) -> list[tuple[Path, files.FileState | None]]:
+    def _watched(self) -> list[tuple[Path, file_state.FileState | None]]:
         watched = [(self.file, self.state)]
         if self.sidecar_file is not None:
             watched.append((self.sidecar_file, self.sidecar_state))
@@ -94,8 +94,8 @@ class Backend:
 
     def _reuse_or_parse(
         self,
-        current: tuple[bytes, files.FileState] | None,
-        known: files.FileState | None,
+        current: tuple[bytes, file_state.FileState] | None,
+        known: file_state.FileState | None,
         document: Document | None,
         fmt: StorageFormat,
         path: Path,
@@ -132,9 +132,9 @@ class Backend:
         """
         fmt = self.format
         if not self.loaded and start != self.mount.name and isinstance(fmt, RegionReader):
-            with files.read_locked(self.file):
-                data = files.read(self.file)
-                sidecar = files.read(self.sidecar_file) if self.sidecar_file else None
+            with file_locks.read_locked(self.file):
+                data = file_state.read(self.file)
+                sidecar = file_state.read(self.sidecar_file) if self.sidecar_file else None
             if data is not None and sidecar is None:
                 with self._reading(fmt, self.file):
                     document = fmt.read_region(data[0], self.mount.name, start)
@@ -225,7 +225,7 @@ class Backend:
     def check_unchanged_on_disk(self) -> None:
         """ConflictError unless file and sidecar are as this backend last read them."""
         for path, state in self._watched():
-            if not files.unchanged(path, state):
+            if not file_state.unchanged(path, state):
                 raise ConflictError(
                     f"{path} changed on disk since it was last read (mounted at "
                     f"{self.mount.name}); get the keys again and retry",
@@ -297,7 +297,7 @@ class StagedWrite:
         self._staged, self._record = [], None
 
 
-def _holds(state: files.FileState | None, data: bytes) -> bool:
+def _holds(state: file_state.FileState | None, data: bytes) -> bool:
     return state is not None and state.content == data
 
 

@@ -1,39 +1,28 @@
-"""Files as the KDB handles them: atomic replacement, cooperative locks, change detection.
+"""Atomic replacement of files: a write never touches the file in place.
 
-A write never touches the file in place: the new content goes to a temporary file in the same
-directory, is flushed with fsync, renamed over the old file, and the directory is fsynced, so
-a reader (or a crash) sees either the old file or the new one, never a torn mix.
-
-Writers of the same file serialise on ``flock`` of a lock file beside it (``.app.toml.lock``):
-the data file itself cannot carry the lock because every write replaces its inode. Lock files
-are never removed, because removing one would let two writers lock two different inodes.
+The new content goes to a temporary file in the same directory, is flushed with fsync,
+renamed over the old file, and the directory is fsynced, so a reader (or a crash) sees either
+the old file or the new one, never a torn mix. What identifies a version of a file is in
+``file_state``, the locks writers hold in ``file_locks``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
-import fcntl
 import functools
 import os
 import time
-from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
+from elektraweb.kdb import file_state
 from elektraweb.kdb.errors import ConflictError, ResourceError
+from elektraweb.kdb.file_state import FileState
 
 if TYPE_CHECKING:
     import ctypes
 
-# Linux stamps files from a coarse clock (one scheduler tick, at most 10 ms) and some
-# filesystems keep whole seconds, so a file changed within that time after we looked at it
-# may keep an identical stat. Every change sets ctime to "now" (nothing can set it back), so
-# a file whose ctime is older than the window when we look cannot change unseen; for a
-# younger one the content hash decides (git calls such entries "racily clean").
-RACY_WINDOW_NS = 50_000_000
-# A ctime of whole seconds suggests a filesystem that keeps only seconds.
-RACY_WINDOW_COARSE_NS = 2_000_000_000
 _TEMP_SUFFIX = ".tmp"
 # Swaps that put another program's save back before giving up and keeping it aside.
 _MAX_PUT_BACK = 100
@@ -41,190 +30,6 @@ _MAX_PUT_BACK = 100
 _RENAME_NOREPLACE = 1  # renameat2(2) flags
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-
-
-class FileState(NamedTuple):
-    """What identifies one version of a file: its stat and its content.
-
-    The content is kept rather than a hash of it: the parsed document holds the same bytes
-    anyway, and telling a racily clean file from a changed one is then a memory compare,
-    not a hash of the whole file on every read and write.
-    """
-
-    mtime_ns: int
-    ctime_ns: int
-    size: int
-    inode: int
-    device: int
-    content: bytes
-    seen_ns: int
-
-    def __repr__(self) -> str:
-        return f"FileState(inode={self.inode}, size={self.size}, ctime_ns={self.ctime_ns})"
-
-    @property
-    def racy(self) -> bool:
-        """True if the file may change without its stat changing, so only the hash can tell."""
-        coarse = self.ctime_ns % 1_000_000_000 == 0
-        window = max(RACY_WINDOW_NS, RACY_WINDOW_COARSE_NS if coarse else 0)
-        return self.ctime_ns >= self.seen_ns - window
-
-    def matches_stat(self, st: os.stat_result) -> bool:
-        return (
-            st.st_mtime_ns == self.mtime_ns
-            and st.st_ctime_ns == self.ctime_ns
-            and st.st_size == self.size
-            and st.st_ino == self.inode
-            and st.st_dev == self.device
-        )
-
-
-def _state(st: os.stat_result, data: bytes, seen_ns: int) -> FileState:
-    """The state of a file that had stat ``st`` at time ``seen_ns`` (taken before the stat:
-    seeing it later than it was would shrink the racy window)."""
-    return FileState(
-        mtime_ns=st.st_mtime_ns,
-        ctime_ns=st.st_ctime_ns,
-        size=st.st_size,
-        inode=st.st_ino,
-        device=st.st_dev,
-        content=data,
-        seen_ns=seen_ns,
-    )
-
-
-def read(path: Path) -> tuple[bytes, FileState] | None:
-    """The file's content and state, or None if it does not exist."""
-    for _attempt in range(5):
-        try:
-            fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            raise ResourceError(f"cannot read {path}: {exc.strerror}") from exc
-        try:
-            before = os.fstat(fd)
-            data = _read_all(fd, before.st_size)
-            seen_ns = time.time_ns()
-            after = os.fstat(fd)
-        except OSError as exc:
-            raise ResourceError(f"cannot read {path}: {exc.strerror}") from exc
-        finally:
-            os.close(fd)
-        # Someone writing in place (an editor, not us) changed the file while we read it.
-        if (before.st_ctime_ns, before.st_size) == (after.st_ctime_ns, after.st_size):
-            return data, _state(after, data, seen_ns)
-        time.sleep(0.01)
-    raise ResourceError(f"cannot read {path}: it keeps changing while being read")
-
-
-def _read_all(fd: int, size: int) -> bytes:
-    """``fd``'s content to its end, ``size`` bytes as far as ``fstat`` knew: read from the
-    descriptor itself (a Python file object around it costs four more system calls)."""
-    chunks: list[bytes] = []
-    wanted = size + 1  # one byte more: the empty read that follows finds the end
-    while chunk := os.read(fd, wanted):
-        chunks.append(chunk)
-        wanted = 1 << 16
-    return b"".join(chunks)
-
-
-def stat_unchanged(path: Path, known: FileState | None) -> bool:
-    """True if one ``stat`` proves the file is still ``known`` (None: still missing).
-
-    False means "maybe changed": the stat differs, or it is too recent to be trusted.
-    """
-    return stat_matches(path, known) and (known is None or not known.racy)
-
-
-def stat_matches(path: Path, known: FileState | None) -> bool:
-    """False if one ``stat`` proves the file is no longer ``known`` (None: missing); True
-    if the stat is the same, which for a racily new ``known`` may still hide a change."""
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return known is None
-    except OSError as exc:
-        raise ResourceError(f"cannot stat {path}: {exc.strerror}") from exc
-    return known is not None and known.matches_stat(st)
-
-
-def unchanged(path: Path, known: FileState | None) -> bool:
-    """True if the file still has the content it had in state ``known``."""
-    if stat_unchanged(path, known):
-        return True
-    current = read(path)
-    if current is None or known is None:
-        return current is None and known is None
-    return current[1].content == known.content
-
-
-def lock_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}.lock")
-
-
-@contextlib.contextmanager
-def locked(
-    paths: Iterable[Path], timeout: float = 10.0, *, shared: Iterable[Path] = ()
-) -> Iterator[None]:
-    """Hold the write lock of every file in ``paths`` and the read lock of those in ``shared``.
-
-    Locks are taken in sorted order, so two writers of overlapping sets cannot deadlock; a
-    lock still held by another writer after ``timeout`` seconds is reported as a conflict.
-    """
-    exclusive = set(paths)
-    with contextlib.ExitStack() as stack:
-        for path in sorted(exclusive | set(shared)):
-            if path in exclusive:
-                stack.enter_context(_flock(path, fcntl.LOCK_EX, timeout, create=True))
-            else:
-                stack.enter_context(_flock(path, fcntl.LOCK_SH, timeout, create=False))
-        yield
-
-
-@contextlib.contextmanager
-def read_locked(path: Path, timeout: float = 10.0) -> Iterator[None]:
-    """Keep writers out while reading a file and its sidecar as one consistent pair.
-
-    Readers never create the lock file (they may lack the right to, like a user reading
-    /etc/kdb); where there is none, no writer has held it yet, and they read unlocked.
-    """
-    with _flock(path, fcntl.LOCK_SH, timeout, create=False):
-        yield
-
-
-@contextlib.contextmanager
-def _flock(path: Path, operation: int, timeout: float, *, create: bool) -> Iterator[None]:
-    target = lock_path(path)
-    flags = os.O_RDONLY | os.O_CLOEXEC | (os.O_CREAT if create else 0)
-    try:
-        if create:
-            target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, flags, 0o644)
-    except OSError as exc:
-        if create:
-            raise ResourceError(f"cannot create lock file {target}: {exc.strerror}") from exc
-        fd = -1
-    if fd < 0:
-        yield
-        return
-    try:
-        deadline = time.monotonic() + timeout
-        delay = 0.001
-        while True:
-            try:
-                fcntl.flock(fd, operation | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise ConflictError(
-                        f"{path} is locked by another writer for more than {timeout:g} s"
-                    ) from None
-                time.sleep(delay)
-                delay = min(delay * 2, 0.05)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
 
 
 class StagedFile:
@@ -275,7 +80,8 @@ class StagedFile:
         the check reads the content only where the stat differs: reading the file that the
         swap hands back anyway would find nothing more.
         """
-        if not stat_matches(self.target, expected) and not unchanged(self.target, expected):
+        if not (file_state.stat_matches(self.target, expected)
+                or file_state.unchanged(self.target, expected)):
             raise self._conflict("changed on disk since it was last read")
         try:
             swapped = _rename2(self._temp, self.target,
@@ -289,7 +95,7 @@ class StagedFile:
         if not swapped:  # the filesystem cannot swap: a plain rename, checked just before
             return self.replace()
         if expected is not None:
-            displaced = read(self._temp)
+            displaced = file_state.read(self._temp)
             if displaced is not None and displaced[1].content != expected.content:
                 self._put_back(displaced[1].inode)
             self.discard()
@@ -311,7 +117,7 @@ class StagedFile:
             st = os.stat(self.target)
         except OSError as exc:
             raise ResourceError(f"cannot replace {self.target}: {exc.strerror}") from exc
-        return _state(st, self.data, seen_ns)
+        return file_state.state_of(st, self.data, seen_ns)
 
     def _put_back(self, displaced: int) -> None:
         """Swap the other program's save (inode ``displaced``, now at the temporary name)

@@ -2,59 +2,12 @@
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
-from operator import attrgetter
-from typing import Protocol, cast
 
 from elektraweb.kdb import names
+from elektraweb.kdb.deferred_keys import KeySource
 from elektraweb.kdb.key import Key
-
-_by_sort_key = attrgetter("sort_key")
-# No byte of an unescaped name after the namespace byte is 0xff (UTF-8 never uses it), so
-# appending it gives an upper bound for every name below a given one.
-_ABOVE_ALL = b"\xff"
-# Up to this many keys added to (or removed from) an ordered KeySet at once are inserted
-# (removed) one by one; more cost one pass: a sort (timsort merges sorted runs in linear
-# time), or a filter.
-_FEW_CHANGES = 32
-# A set searched more often than this computes all its sort keys (a search of a plain list
-# runs in C); before, each search computes only those it looks at (about log2 n). So, too,
-# a deferred set looked up more often than this builds all its keys; before, each lookup
-# builds only the key it finds.
-_LAZY_SEARCHES = 64
-
-
-class KeySource(Protocol):
-    """Keys not built yet, such as a JSON file's parsed document: what a deferred KeySet
-    holds until it is first looked into (see :meth:`KeySet.deferred`)."""
-
-    namespace: str
-    parts: tuple[str, ...]  # every key of the source lies at or below this place
-
-    def __len__(self) -> int:
-        """How many keys :meth:`keys` builds."""
-        ...
-
-    def keys(self) -> dict[str, Key]:
-        """Every key by name, in libelektra's order: built on the first call, the same dict
-        (which nobody changes) on later ones. Every source of one document hands out the
-        same Key object for a name."""
-        ...
-
-    def below(self, parts: tuple[str, ...]) -> KeySource | None:
-        """The source of the keys at or below ``parts``, which lie below ``self.parts``;
-        None if there are none."""
-        ...
-
-    def find(self, name: str, parts: tuple[str, ...]) -> Key | None:
-        """The key of the canonical ``name`` (whose ``parts`` lie at or below
-        ``self.parts``), building as few keys as it can."""
-        ...
-
-    def fresh(self) -> dict[str, Key]:
-        """Every key as ``keys`` has them, but new Key objects that nothing else holds."""
-        ...
+from elektraweb.kdb.key_order import FEW_CHANGES, OrderedKeys
 
 
 class _Loan:
@@ -88,7 +41,7 @@ class _Loan:
         return mine
 
 
-class KeySet:
+class KeySet(OrderedKeys):
     """Keys by canonical name, iterated in libelektra's order.
 
     Lookup is a dict access. The order is computed when first needed: building a KeySet of n
@@ -105,64 +58,22 @@ class KeySet:
     over (``KeySet(deferred)``, ``extend`` of an empty set) pass the source on unbuilt.
     """
 
-    __slots__ = (
-        "_added", "_by_name", "_in_order", "_lazy_searches", "_loan", "_sort_keys", "_source",
-        "_source_lookups",
-    )
-
-    _by_name: dict[str, Key]
-    _in_order: list[Key] | None
+    __slots__ = ("_loan",)
 
     def __init__(self, keys: Iterable[Key] = ()) -> None:
-        # Keys not built yet (see ``deferred``); None: the keys are those below.
-        self._source: KeySource | None = None
-        self._source_lookups = 0  # lookups answered by the source (see ``_LAZY_SEARCHES``)
+        # The slots of every layer (``DeferredKeys``, ``OrderedKeys``) are set here, in one
+        # body: a set is made for every ``below`` or ``cut``, and a chain of ``__init__``
+        # calls would make that half again as costly.
+        self._source = None
+        self._source_lookups = 0
         self._by_name = {}
         self._in_order = None
-        # The sort keys of ``_order`` (a key's name is fixed while it is in a set), each
-        # computed when a search first looks at it; None: none computed yet.
-        self._sort_keys: list[names.SortKey | None] | None = None
-        # Searches made computing only the sort keys they looked at; -1: all are known.
+        self._sort_keys = None
         self._lazy_searches = 0
-        self._added: list[Key] = []
+        self._added = []
         # What this set shares with a set that never changes; None: it shares nothing.
         self._loan: _Loan | None = None
         self.extend(keys)
-
-    @classmethod
-    def deferred(cls, source: KeySource) -> KeySet:
-        """A KeySet of the keys ``source`` builds, built when the set is first looked into
-        (a format's read: a get of a whole file need not build a Key per value)."""
-        result = cls()
-        result._source = source
-        return result
-
-    # Every look into the keys goes through these two, which build a deferred set's keys.
-    @property
-    def _keys(self) -> dict[str, Key]:
-        if self._source is not None:
-            self._build()
-        return self._by_name
-
-    @_keys.setter
-    def _keys(self, keys: dict[str, Key]) -> None:
-        self._by_name = keys
-
-    @property
-    def _order(self) -> list[Key] | None:
-        if self._source is not None:
-            self._build()
-        return self._in_order
-
-    @_order.setter
-    def _order(self, order: list[Key] | None) -> None:
-        self._in_order = order
-
-    def _build(self) -> None:
-        source, self._source = self._source, None
-        assert source is not None
-        built = source.keys()  # the source's own dict: this set changes a copy of it
-        self._by_name, self._in_order = dict(built), list(built.values())
 
     def _build_own(self) -> None:
         """Build a lent deferred set that is iterated (which hands out every key, so copies
@@ -197,14 +108,6 @@ class KeySet:
             self._added.append(key)
             return
         self._replace_in_order(previous, key)
-
-    def _replace_in_order(self, previous: Key, key: Key) -> None:
-        assert self._order is not None
-        index = self._position(previous.sort_key)
-        if index < len(self._order) and self._order[index] is previous:
-            self._order[index] = key
-        else:  # replaced a key that was itself added since the last ordering
-            self._added[self._added.index(previous)] = key
 
     def _own(self, key: Key) -> Key:
         """``key`` (one of this set's, or one just removed) as the caller may change it: a
@@ -278,26 +181,6 @@ class KeySet:
         key = self._find(name)
         return None if key is None else self._own(key)
 
-    def _find(self, name: str) -> Key | None:
-        source = self._source
-        if source is not None and self._source_lookups < _LAZY_SEARCHES:
-            self._source_lookups += 1
-            try:
-                canonical, namespace, parts = names.parse(name)
-            except ValueError:
-                return None
-            place = source.parts
-            if namespace != source.namespace or parts[: len(place)] != place:
-                return None
-            return source.find(canonical, parts)
-        key = self._keys.get(name)
-        if key is None:
-            try:
-                key = self._keys.get(names.canonical(name))
-            except ValueError:
-                return None
-        return key
-
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._find(name) is not None
 
@@ -314,7 +197,7 @@ class KeySet:
     def remove_all(self, removed: Iterable[str]) -> None:
         """Remove the keys of these names, if present."""
         removed = list(removed)
-        if len(removed) <= _FEW_CHANGES:
+        if len(removed) <= FEW_CHANGES:
             for name in removed:
                 self.remove(name)
             return
@@ -325,65 +208,6 @@ class KeySet:
             self._added = [key for key in self._added if present(key.name) is key]
             self._order = [key for key in self._order if present(key.name) is key]
             self._sort_keys, self._lazy_searches = None, 0
-
-    def __len__(self) -> int:
-        source = self._source
-        return len(self._by_name) if source is None else len(source)
-
-    def _merge_added(self) -> list[Key]:
-        order = self._order
-        if order is not None and len(self._added) <= _FEW_CHANGES:
-            # A handful of keys added to a big ordered set: insert each where it belongs.
-            for key in self._added:
-                index = self._position_in(order, key.sort_key)
-                order.insert(index, key)
-                self._known_sort_keys_of(order).insert(index, key.sort_key)
-            self._added = []
-            return order
-        if order is None:
-            order = sorted(self._keys.values(), key=_by_sort_key)
-        else:
-            order = sorted(order + self._added, key=_by_sort_key)
-        self._added = []
-        self._order = order
-        self._sort_keys = [key.sort_key for key in order]  # computed for the sort already
-        self._lazy_searches = -1
-        return order
-
-    def _known_sort_keys(self) -> list[names.SortKey | None]:
-        return self._known_sort_keys_of(self._merge_added())
-
-    def _known_sort_keys_of(self, order: list[Key]) -> list[names.SortKey | None]:
-        if self._sort_keys is None:
-            self._sort_keys, self._lazy_searches = [None] * len(order), 0
-        return self._sort_keys
-
-    def _position(self, sort_key: names.SortKey, lo: int = 0, hi: int | None = None, *,
-                  right: bool = False) -> int:
-        """Where ``sort_key`` goes in the order (``bisect`` over the sort keys)."""
-        return self._position_in(self._merge_added(), sort_key, lo, hi, right=right)
-
-    def _position_in(self, order: list[Key], sort_key: names.SortKey, lo: int = 0,
-                     hi: int | None = None, *, right: bool = False) -> int:
-        known = self._known_sort_keys_of(order)
-        search = bisect_right if right else bisect_left
-        hi = len(order) if hi is None else hi
-        if 0 <= self._lazy_searches < _LAZY_SEARCHES:
-            self._lazy_searches += 1
-        elif self._lazy_searches >= 0:  # searched often: compute them all, search in C
-            known[:] = [key.sort_key if found is None else found
-                        for key, found in zip(order, known, strict=True)]  # fmt: skip
-            self._lazy_searches = -1
-        if self._lazy_searches < 0:
-            return search(cast(list[names.SortKey], known), sort_key, lo, hi)
-
-        def sort_key_at(index: int) -> names.SortKey:
-            found = known[index]
-            if found is None:  # a binary search looks at few: compute only theirs
-                found = known[index] = order[index].sort_key
-            return found
-
-        return search(range(len(order)), sort_key, lo, hi, key=sort_key_at)
 
     def __iter__(self) -> Iterator[Key]:
         if self._source is not None and self._loan is not None:
@@ -426,21 +250,6 @@ class KeySet:
                     mine = self._own(key)
                 key = mine
             yield key
-
-    def names(self) -> list[str]:
-        return [key.name for key in self._merge_added()]
-
-    def _span_below(self, name: str) -> tuple[int, int]:
-        """Index range [start, end) of the key ``name`` and everything below it."""
-        _, namespace, parts = names.parse(name)
-        return self._span_below_parts(namespace, parts)
-
-    def _span_below_parts(self, namespace: str, parts: tuple[str, ...]) -> tuple[int, int]:
-        order = self._merge_added()
-        own = names.unescaped(namespace, parts)
-        above = (own + b"\x00" if parts else own) + _ABOVE_ALL
-        start = self._position_in(order, own)
-        return start, self._position_in(order, above, start)
 
     def _slice(self, start: int, end: int) -> KeySet:
         everything = self._merge_added()
@@ -495,59 +304,6 @@ class KeySet:
             if self._sort_keys is not None:
                 del self._sort_keys[start:end]
         return taken
-
-    def children(
-        self,
-        name: str,
-        depth: int | None = 1,
-        *,
-        after: str | None = None,
-        limit: int | None = None,
-    ) -> list[str]:
-        """Names below ``name`` down to ``depth`` levels (None: all), in order.
-
-        Names of intermediate levels that exist only implicitly (a key ``a/b/c`` without
-        ``a/b``) are included once, so a tree view can show the path to every key; the one
-        level that has no valid name (``/%``, above a key such as ``/%/a``) is left out.
-        ``after`` and ``limit`` page through a long listing: only names that sort after
-        ``after``, at most ``limit`` of them, at a cost that grows with the page, not with
-        the subtree.
-        """
-        start, end = self._span_below(name)
-        _, namespace, base = names.parse(name)
-        base_depth = len(base)
-        order = self._merge_added()
-        result: list[str] = []
-        # Keys come in order, so an implicit level is new exactly when it differs from the
-        # previous key's prefix at that level.
-        previous: tuple[str, ...] = base
-        index = start + 1 if start < end and order[start].parts == base else start
-        if after is not None:
-            _, after_namespace, after_parts = names.parse(after)
-            sort_key = names.unescaped(after_namespace, after_parts)
-            index = max(index, self._position(sort_key, start, end, right=True))
-            if after_namespace == namespace and after_parts[:base_depth] == base:
-                # Levels that are prefixes of ``after`` sort before it: the last page had them.
-                previous = after_parts
-        while index < end and (limit is None or len(result) < limit):
-            key = order[index]
-            parts = key.parts
-            relative = len(parts) - base_depth
-            shown = relative if depth is None else min(relative, depth)
-            level = 1
-            while level <= shown and previous[: base_depth + level] == parts[: base_depth + level]:
-                level += 1
-            for missing in range(level, shown + 1):
-                if missing == relative:
-                    result.append(key.name)
-                elif parts[: base_depth + missing] != ("",):  # '/%' cannot be named: skip it
-                    result.append(names.join(namespace, parts[: base_depth + missing]))
-            previous = parts
-            index += 1
-            if relative > shown:  # skip the rest of a subtree deeper than asked for
-                deepest = names.unescaped(namespace, parts[: base_depth + shown])
-                index = self._position(deepest + b"\x00" + _ABOVE_ALL, index, end)
-        return result if limit is None else result[:limit]
 
     def copy(self) -> KeySet:
         """A KeySet of copies of the keys (already in order); keys this set has on loan (see

@@ -20,7 +20,7 @@ import json
 import logging
 from pathlib import Path
 
-from elektraweb.kdb import files
+from elektraweb.kdb import file_state, files
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.storage.removed_lines import REMEMBERED, RemovedLines
 
@@ -38,7 +38,7 @@ def load(file: Path, data: bytes) -> tuple[RemovedLines, ...] | None:
     ``data``; nothing otherwise (another content, unreadable or malformed: the record only
     ever saves a layout, never a key); None if there is no record at all."""
     try:
-        current = files.read(record_path(file))
+        current = file_state.read(record_path(file))
     except ResourceError:
         return ()
     if current is None:

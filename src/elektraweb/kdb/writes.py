@@ -3,7 +3,7 @@ validated, and the commit of all of them together under their locks."""
 
 from __future__ import annotations
 
-from elektraweb.kdb import files
+from elektraweb.kdb import file_locks
 from elektraweb.kdb.backend import Backend, StagedWrite
 from elektraweb.kdb.errors import INTERFACE, KDBError
 from elektraweb.kdb.keyset import KeySet
@@ -73,7 +73,7 @@ def commit(changes: list[StagedWrite], bootstrap: Backend, lock_timeout: float) 
     # The mount table must still be the one the keys were split by: a mount made since
     # would hide keys written to the file that held them before.
     checked = written if bootstrap in written else [*written, bootstrap]
-    with files.locked(
+    with file_locks.locked(
         (backend.file for backend in written), lock_timeout, shared=[bootstrap.file]
     ):
         for backend in checked:

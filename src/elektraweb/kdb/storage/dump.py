@@ -1,285 +1,23 @@
-"""Elektra's own dump format: every key with its value (text or binary) and all metadata.
-
-Version 2 (written and read), one command per key or metadata entry, sizes in bytes::
-
-    kdbOpen 2
-    $key string <name size> <value size>     (or ``binary``; a binary key of size 0 has no
-    <name relative to the mountpoint>         value at all, ``binary-empty`` with size 0
-    <value>                                   is an empty binary value, b"")
-    $meta <name size> <value size>
-    <metadata name>
-    <metadata value>
-    $copymeta <key name size> <metadata name size>    (metadata shared with an earlier key)
-    <key name>
-    <metadata name>
-    $end
-
-Version 1 (read only) uses ``ksNew``/``keyNew``/``keyMeta``/``keyCopyMeta``/``keyEnd``/
-``ksEnd`` with NUL-terminated payloads and full key names (``system/...`` or ``system:/...``).
-"""
+"""Elektra's own dump format: every key with its value (text or binary) and all metadata,
+one record per key (see ``dump_records``)."""
 
 from __future__ import annotations
 
-import re
-from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from itertools import pairwise
 from types import MappingProxyType
 from typing import NamedTuple
 
 from elektraweb.kdb import names
-from elektraweb.kdb.errors import KDBError, ResourceError
-from elektraweb.kdb.key import Key
+from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.storage import ALL_METADATA, Document, previous_state
+from elektraweb.kdb.storage.dump_layout import Layout, render, splice
+from elektraweb.kdb.storage.dump_records import END, HEADER, RecordReader, RecordWriter
+from elektraweb.kdb.storage.dump_region import Region, Unusual, insertion_point, records_below
 from elektraweb.kdb.storage.tree import prefix_below
 
-_VERSION_2 = b"kdbOpen 2"
-_KEY_RECORD = re.compile(
-    rb"\$key (?P<type>string|binary(?:-empty)?) (?P<first>[0-9]+) (?P<second>[0-9]+)\n")
-_META_RECORD = re.compile(rb"\$meta(?P<type>) (?P<first>[0-9]+) (?P<second>[0-9]+)\n")
-_BINARY = "binary"
-_HEADER = b"kdbOpen 2\n"
-# The value of a binary $key record of size 0, by its type: libelektra's ``binary`` of size
-# 0 is no value at all, so an empty binary value (b"") needs a type of its own to survive.
-_EMPTY = b"binary-empty"
-_EMPTY_BINARY: Mapping[bytes, bytes | None] = MappingProxyType({b"binary": None, _EMPTY: b""})
-_END = b"$end\n"
 _NO_COPIES: Mapping[tuple[str, str], str] = MappingProxyType({})
-
-
-class _Reader:
-    def __init__(self, data: bytes, mountpoint: str) -> None:
-        self.data = data
-        self.mountpoint = mountpoint
-        self.prefix = prefix_below(mountpoint)
-        self.keys: dict[str, Key] = {}
-        self.copies: dict[tuple[str, str], str] = {}
-
-    def read(self) -> KeySet:
-        data = self.data
-        if not data:
-            return KeySet()
-        end_of_line = data.find(b"\n")
-        header = data[: end_of_line if end_of_line >= 0 else len(data)]
-        if header.rstrip(b"\r") == _VERSION_2:
-            self._read_version_2(end_of_line + 1)
-        elif header.split() == [b"kdbOpen", b"1"]:
-            self._read_version_1(end_of_line + 1)
-        else:
-            raise self._error(0, f"expected 'kdbOpen 1' or 'kdbOpen 2', found {header[:40]!r}")
-        return KeySet(self.keys.values())
-
-    def _error(self, pos: int, message: str) -> ResourceError:
-        line = self.data.count(b"\n", 0, pos) + 1
-        return ResourceError(f"dump: line {line}: {message}")
-
-    def _command(self, pos: int) -> tuple[list[bytes], int]:
-        """The words of the command line at ``pos`` and where its payload starts."""
-        end_of_line = self.data.find(b"\n", pos)
-        if end_of_line < 0:
-            end_of_line = len(self.data)
-        return self.data[pos:end_of_line].split(), end_of_line + 1
-
-    def _sizes(self, words: list[bytes], pos: int, usage: str) -> tuple[int, int]:
-        """The two sizes that end a command line of the form ``usage``."""
-        try:
-            first, second = int(words[-2]), int(words[-1])
-        except (ValueError, IndexError):
-            first = second = -1
-        if len(words) != usage.count("<") + 1 or first < 0 or second < 0:
-            raise self._error(pos, f"expected '{usage}', found {b' '.join(words)[:60]!r}")
-        return first, second
-
-    def _payload(self, start: int, size: int) -> tuple[bytes, int]:
-        """``size`` bytes at ``start``, which must be followed by a line break (version 2)."""
-        end = start + size
-        if end >= len(self.data) or self.data[end] != 0x0A:
-            raise self._error(start, f"expected a line break after {size} bytes")
-        return self.data[start:end], end + 1
-
-    def _text(self, raw: bytes, pos: int, what: str) -> str:
-        try:
-            return raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise self._error(pos, f"{what} is not valid UTF-8") from None
-
-    def _key(self, full_name: str, value: str | bytes | None, pos: int) -> Key:
-        try:
-            key = Key(full_name, value)
-        except KDBError as error:
-            raise self._error(pos, error.message) from None
-        if "." in full_name and not names.is_below_or_same(key.name, self.mountpoint):
-            raise self._error(pos, f"the key {key.name} is not below {self.mountpoint}")
-        return key
-
-    def _relative(self, raw: bytes, pos: int) -> str:
-        name = self._text(raw, pos, "the key name")
-        return self.prefix + name if name else self.mountpoint
-
-    def _read_version_2(self, pos: int) -> None:
-        data, size, keys = self.data, len(self.data), self.keys
-        prefix, mountpoint = self.prefix, self.mountpoint
-        key_record, meta_record = _KEY_RECORD.match, _META_RECORD.match
-        current: Key | None = None
-        value: str | bytes | None
-        while pos < size:
-            # Fast path for well-formed $key and $meta records; anything unusual (and every
-            # error) goes through the general code below, which explains what is wrong.
-            record = key_record(data, pos) or meta_record(data, pos)
-            if record is not None:
-                first_start = record.end()
-                first_end = first_start + int(record["first"])
-                second_end = first_end + 1 + int(record["second"])
-                if second_end < size and data[first_end] == 10 and data[second_end] == 10:
-                    first = data[first_start:first_end]
-                    second = data[first_end + 1:second_end]
-                    try:
-                        if not record["type"]:
-                            if current is not None:
-                                current.meta[first.decode()] = second.decode()
-                                pos = second_end + 1
-                                continue
-                        elif b"." not in first and not (second and record["type"] == _EMPTY):
-                            name = prefix + first.decode() if first else mountpoint
-                            value = second.decode() if record["type"] == b"string" else (
-                                second or _EMPTY_BINARY[record["type"]])
-                            current = Key(name, value)
-                            keys[current.name] = current
-                            pos = second_end + 1
-                            continue
-                    except (UnicodeDecodeError, KDBError):
-                        pass
-            start = pos
-            words, pos = self._command(pos)
-            command = words[0] if words else b""
-            if command == b"$key":
-                name_size, value_size = self._sizes(words, start,
-                                                    "$key <type> <name size> <value size>")
-                raw_name, pos = self._payload(pos, name_size)
-                raw_value, pos = self._payload(pos, value_size)
-                if words[1] == b"string":
-                    value = self._text(raw_value, start, "the value")
-                elif words[1] in _EMPTY_BINARY:
-                    if value_size and words[1] == _EMPTY:
-                        raise self._error(start, "a binary-empty key with a value")
-                    value = raw_value if value_size else _EMPTY_BINARY[words[1]]
-                else:
-                    raise self._error(start, f"unknown key type {words[1]!r}")
-                current = self._key(self._relative(raw_name, start), value, start)
-                keys[current.name] = current
-            elif command in (b"$meta", b"$copymeta"):
-                if current is None:
-                    raise self._error(start, f"{command.decode()} before the first $key")
-                usage = ("$meta <name size> <value size>" if command == b"$meta"
-                         else "$copymeta <key name size> <metadata name size>")
-                first_size, second_size = self._sizes(words, start, usage)
-                first, pos = self._payload(pos, first_size)
-                second, pos = self._payload(pos, second_size)
-                if command == b"$meta":
-                    current.meta[self._text(first, start, "the metadata name")] = self._text(
-                        second, start, "the metadata value")
-                else:
-                    self._copy_meta(current, self._relative(first, start),
-                                    self._text(second, start, "the metadata name"), start)
-            elif command == b"$end":
-                return
-            else:
-                raise self._error(start, f"unknown command {command[:40]!r}")
-
-    def _copy_meta(self, key: Key, source_name: str, meta_name: str, pos: int) -> None:
-        source = self.keys.get(names.canonical(source_name))
-        if source is None:
-            raise self._error(pos, f"metadata is copied from {source_name}, which is not "
-                                   "defined before")
-        value = source.meta.get(meta_name)
-        if value is None:
-            key.meta.pop(meta_name, None)  # as libelektra's keyCopyMeta from a key without it
-            return
-        key.meta[meta_name] = value
-        self.copies[(key.name, meta_name)] = source.name
-
-    def _read_version_1(self, pos: int) -> None:
-        data = self.data
-        current: tuple[str, bytes, dict[str, str], int] | None = None
-        while pos < len(data):
-            start = pos
-            words, pos = self._command(pos)
-            command = words[0] if words else b""
-            if command in (b"keyNew", b"keyMeta", b"keyCopyMeta"):
-                first_size, second_size = self._sizes(
-                    words, start, f"{command.decode()} <size> <size>")
-                first = data[pos:pos + first_size].rstrip(b"\0")
-                second = data[pos + first_size:pos + first_size + second_size]
-                if pos + first_size + second_size > len(data):
-                    raise self._error(start, "the file ends inside a key")
-                _, pos = self._command(pos + first_size + second_size)  # rest of that line
-                if command == b"keyNew":
-                    current = (self._version_1_name(first, start), second, {}, start)
-                elif current is None:
-                    raise self._error(start, f"{command.decode()} before keyNew")
-                elif command == b"keyMeta":
-                    current[2][self._text(first, start, "the metadata name")] = self._text(
-                        second.rstrip(b"\0"), start, "the metadata value")
-                else:
-                    source = self.keys.get(names.canonical(self._version_1_name(first, start)))
-                    meta_name = self._text(second.rstrip(b"\0"), start, "the metadata name")
-                    if source is None or meta_name not in source.meta:
-                        raise self._error(start, "metadata is copied from a key defined later")
-                    current[2][meta_name] = source.meta[meta_name]
-                    self.copies[(names.canonical(current[0]), meta_name)] = source.name
-            elif command == b"keyEnd":
-                if current is None:
-                    raise self._error(start, "keyEnd before keyNew")
-                name, raw, meta, key_start = current
-                if _BINARY in meta:
-                    value: str | bytes | None = raw or None
-                else:
-                    value = self._text(raw[:-1] if raw.endswith(b"\0") else raw, key_start,
-                                       "the value") if raw else None
-                key = self._key(name, value, key_start)
-                key.meta.update(meta)
-                self.keys[key.name] = key
-                current = None
-            elif command == b"ksEnd":
-                return
-            elif command not in (b"ksNew", b""):
-                raise self._error(start, f"unknown command {command[:40]!r}")
-
-    def _version_1_name(self, raw: bytes, pos: int) -> str:
-        """Version 1 names are full names, in libelektra's old spelling ``user/app``."""
-        name = self._text(raw, pos, "the key name")
-        namespace, slash, rest = name.partition("/")
-        if slash and namespace in names.NAMESPACE_RANK and namespace != names.CASCADING:
-            name = f"{namespace}:/{rest}"
-        if not name.startswith(self.prefix) and name != self.mountpoint:
-            try:
-                inside = names.is_below_or_same(name, self.mountpoint)
-            except KDBError as error:
-                raise self._error(pos, error.message) from None
-            if not inside:
-                raise self._error(pos, f"the key {name} is not below {self.mountpoint} "
-                                       "(version 1 files hold full key names)")
-        return name
-
-
-def _meta_order(name: str) -> tuple[str, ...]:
-    return tuple(name.split("/"))  # libelektra orders metadata by name, part by part
-
-
-def _meta_of(keys: KeySet, name: str | None, meta_name: str) -> str | None:
-    key = None if name is None else keys.lookup(name)
-    return None if key is None else key.meta.get(meta_name)
-
-
-class _Layout(NamedTuple):
-    """How long each key's record is in a file this format rendered (records follow the
-    header in key order), so that the next write renders only the records that changed.
-    Lengths rather than offsets: a changed record shifts every later offset, but no length,
-    so the unchanged runs are copied as array slices."""
-
-    keys: list[Key]
-    lengths: array[int]
 
 
 class _Original(NamedTuple):
@@ -288,204 +26,7 @@ class _Original(NamedTuple):
     # writing the file again keeps the sharing.
     copies: Mapping[tuple[str, str], str] = _NO_COPIES
     # Known when ``data`` is exactly the rendering of the document's keys, without $copymeta.
-    layout: _Layout | None = None
-
-
-def _same_run(new: list[Key], i: int, old: list[Key], j: int) -> int:
-    """How many keys from ``new[i]`` on equal those from ``old[j]`` on. Compares growing
-    slices (a loop in C, identical keys cost no more than a pointer check) and narrows
-    down on the first difference."""
-    run, step = 0, 64
-    limit = min(len(new) - i, len(old) - j)
-    while run < limit:
-        size = min(step, limit - run)
-        if new[i + run : i + run + size] == old[j + run : j + run + size]:
-            run += size
-            step *= 2
-        elif size == 1:
-            break
-        else:
-            step = size // 2
-    return run
-
-
-class _Renderer:
-    """Version 2 records of the keys of one file."""
-
-    def __init__(
-        self, keys: KeySet, mountpoint: str, copies: Mapping[tuple[str, str], str]
-    ) -> None:
-        self.keys = keys
-        self.mountpoint = mountpoint
-        self.prefix = prefix_below(mountpoint)
-        self.copies = copies
-        self.written: set[str] = set()  # names rendered so far, needed only for $copymeta
-        self.kept_copies: dict[tuple[str, str], str] = {}
-
-    def record(self, key: Key) -> bytes:
-        name = key.name
-        if name.startswith(self.prefix):
-            relative = name[len(self.prefix):]
-        elif name == self.mountpoint:
-            relative = ""
-        else:
-            raise ResourceError(f"key {name} is not below the mountpoint {self.mountpoint}",
-                                key=name)
-        try:
-            raw_name = relative.encode()
-            value = key.value
-            if isinstance(value, bytes):
-                kind, raw = b"binary" if value else _EMPTY, value
-            else:
-                kind, raw = (b"binary", b"") if value is None else (b"string", value.encode())
-            out = [b"$key %b %d %d\n%b\n%b\n" % (kind, len(raw_name), len(raw), raw_name, raw)]
-            for meta_name in sorted(key.meta, key=_meta_order):
-                out.append(self._meta_record(name, meta_name, key.meta[meta_name]))
-        except UnicodeEncodeError:
-            raise ResourceError(f"the key {name} holds text that is not valid Unicode",
-                                key=name) from None
-        if self.copies:
-            self.written.add(name)
-        return b"".join(out)
-
-    def _meta_record(self, name: str, meta_name: str, meta_value: str) -> bytes:
-        raw_meta = meta_name.encode()
-        source = self.copies.get((name, meta_name)) if self.copies else None
-        if source in self.written and _meta_of(self.keys, source, meta_name) == meta_value:
-            assert source is not None
-            self.kept_copies[(name, meta_name)] = source
-            raw_source = (source[len(self.prefix):] if source != self.mountpoint else "").encode()
-            return b"$copymeta %d %d\n%b\n%b\n" % (
-                len(raw_source), len(raw_meta), raw_source, raw_meta)
-        raw_value = meta_value.encode()
-        return b"$meta %d %d\n%b\n%b\n" % (len(raw_meta), len(raw_value), raw_meta, raw_value)
-
-    def render(self, order: list[Key]) -> tuple[bytes, _Layout]:
-        records = [self.record(key) for key in order]
-        lengths = array("q", map(len, records))
-        return b"".join([_HEADER, *records, _END]), _Layout(order, lengths)
-
-    def splice(self, order: list[Key], previous: _Layout, data: bytes) -> tuple[bytes, _Layout]:
-        """What ``render`` returns, made of the previous file's records for the keys that
-        are unchanged and new records for the others."""
-        old, old_lengths = previous.keys, previous.lengths
-        source = memoryview(data)
-        out: list[bytes | memoryview] = [_HEADER]
-        lengths = array("q")
-        i = j = 0
-        old_position = len(_HEADER)  # where old[j]'s record starts
-        while i < len(order):
-            key = order[i]
-            while j < len(old) and old[j].sort_key < key.sort_key:
-                old_position += old_lengths[j]  # a removed key
-                j += 1
-            run = _same_run(order, i, old, j)
-            if run:
-                copied = old_lengths[j : j + run]
-                stop = old_position + sum(copied)
-                out.append(source[old_position:stop])
-                lengths.extend(copied)
-                old_position = stop
-                i += run
-                j += run
-                continue
-            if j < len(old) and old[j].name == key.name:
-                old_position += old_lengths[j]  # a changed key
-                j += 1
-            record = self.record(key)
-            out.append(record)
-            lengths.append(len(record))
-            i += 1
-        out.append(_END)
-        return b"".join(out), _Layout(order, lengths)
-
-
-# The records the region scan handles: version 2 $key and $meta lines (group 1: a $meta).
-_RECORD_LINE = re.compile(rb"\$(?:key (?:string|binary(?:-empty)?)|(meta)) ([0-9]+) ([0-9]+)\n")
-# A relative name that may not be canonical as written (escapes, empty, '.', '%', '#' parts)
-# cannot be compared as bytes; where none of these bytes occur in the whole file, none can.
-_UNUSUAL_NAME = re.compile(rb"[\\%#]|//|(?:^|/)\.|^/|/$")
-# (Eight ``in`` searches of the file cost less than half of one regular expression over it.)
-_UNUSUAL_ANYWHERE = (b"\\", b"%", b"#", b"//", b"/.", b"\n.", b"\n/", b"/\n")
-
-
-class _Unusual(Exception):
-    """The file holds what only a full read can interpret."""
-
-
-def _walk(data: bytes) -> Iterator[tuple[int, int, int, int]]:
-    """Each record's start and end, and for a $key its name's start and end (-1 for a
-    $meta), found by skipping from record to record by their sizes, decoding nothing.
-    Raises _Unusual for anything but well-formed version 2 $key and $meta records with
-    names canonical as written (version 1, $copymeta, escapes, malformed records)."""
-    if not data.startswith(_HEADER):
-        raise _Unusual
-    record_line = _RECORD_LINE.match
-    unusual = _UNUSUAL_NAME.search if any(b in data for b in _UNUSUAL_ANYWHERE) else None
-    size = len(data)
-    pos = len(_HEADER)
-    while pos < size:
-        record = record_line(data, pos)
-        if record is None:
-            if data[pos : pos + len(_END)] in (_END, _END[:-1]):
-                return
-            raise _Unusual
-        meta, first_size, second_size = record.groups()
-        first = record.end()
-        second = first + int(first_size)
-        end = second + 1 + int(second_size)
-        if end >= size or data[second] != 10 or data[end] != 10:
-            raise _Unusual
-        if meta:
-            if pos == len(_HEADER):
-                raise _Unusual  # $meta before the first $key: the full read's error
-            yield pos, end + 1, -1, second
-        else:
-            if unusual is not None and unusual(data[first:second]):
-                raise _Unusual
-            yield pos, end + 1, first, second
-        pos = end + 1
-    raise _Unusual  # no $end
-
-
-def _records_below(data: bytes, relative: bytes) -> list[tuple[int, int]]:
-    """Where the records (a $key with its $meta) of the keys whose relative name is
-    ``relative`` or below it are; raises _Unusual as ``_walk``."""
-    below = relative + b"/"
-    after_name = len(relative)
-    starts_with = data.startswith
-    spans: list[tuple[int, int]] = []
-    inside = False
-    for start, end, name_start, name_end in _walk(data):
-        if name_start >= 0:
-            inside = starts_with(relative, name_start) and (
-                name_end == name_start + after_name or starts_with(below, name_start))
-        if inside:
-            spans.append((start, end))
-    return spans
-
-
-def _insertion_point(data: bytes, relative: bytes) -> int:
-    """Where the records of keys at ``relative`` belong in a file without them: before the
-    first key that sorts after it (names are canonical as written: unescaped, '/' is the
-    separator libelektra's order puts below every other byte)."""
-    place = relative.replace(b"/", b"\x00")
-    last = len(_HEADER)
-    for start, end, name_start, name_end in _walk(data):
-        if name_start >= 0 and data[name_start:name_end].replace(b"/", b"\x00") > place:
-            return start
-        last = end
-    return last
-
-
-class _Region(NamedTuple):
-    """A document of the keys at or below one name only: the whole file, and where in it
-    their records are (start -1: there are none yet), so a write replaces just those."""
-
-    data: bytes
-    relative: bytes
-    start: int
-    end: int
+    layout: Layout | None = None
 
 
 class DumpFormat:
@@ -496,7 +37,7 @@ class DumpFormat:
     typed_values = False
 
     def read(self, data: bytes, mountpoint: str) -> Document:
-        reader = _Reader(data, names.canonical(mountpoint))
+        reader = RecordReader(data, names.canonical(mountpoint))
         return Document(reader.read(), _Original(data, reader.copies))
 
     def read_below(self, data: bytes, mountpoint: str, start: str) -> KeySet:
@@ -508,7 +49,7 @@ class DumpFormat:
 
     def read_region(self, data: bytes, mountpoint: str, start: str) -> Document | None:
         """The keys at or below ``start`` as a document whose write changes only their
-        records; None if the file needs a full read (see ``_walk``) or keeps the records
+        records; None if the file needs a full read (see ``dump_region``) or keeps the records
         apart (a file not in key order)."""
         mountpoint = names.canonical(mountpoint)
         prefix = prefix_below(mountpoint)
@@ -516,18 +57,18 @@ class DumpFormat:
             return None
         relative = start[len(prefix) :].encode()
         try:
-            spans = _records_below(data, relative)
-        except _Unusual:
+            spans = records_below(data, relative)
+        except Unusual:
             return None
         if any(one[1] != other[0] for one, other in pairwise(spans)):
             return None
         first, last = (spans[0][0], spans[-1][1]) if spans else (-1, -1)
         records = data[first:last] if spans else b""
         try:
-            keys = _Reader(_HEADER + records + _END, mountpoint).read()
+            keys = RecordReader(HEADER + records + END, mountpoint).read()
         except ResourceError:
             return None  # the full read names the line in the file itself
-        return Document(keys, _Region(data, relative, first, last))
+        return Document(keys, Region(data, relative, first, last))
 
     def write(self, keys: KeySet, mountpoint: str, previous: Document | None) -> bytes:
         return self.write_document(keys, mountpoint, previous)[0]
@@ -538,7 +79,7 @@ class DumpFormat:
         """``write``, and the document its bytes read back as, without parsing them: the
         file holds all there is to a key, so that is ``keys`` itself."""
         mountpoint = names.canonical(mountpoint)
-        if previous is not None and isinstance(previous.state, _Region):
+        if previous is not None and isinstance(previous.state, Region):
             return self._write_region(keys, mountpoint, previous.state)
         original = previous_state(previous, _Original, "dump")
         if (previous is not None and original is not None and original.layout is None
@@ -546,27 +87,27 @@ class DumpFormat:
             # A file written by other means (version 1, another order) stays as it is as
             # long as its keys are unchanged.
             return original.data, previous
-        renderer = _Renderer(keys, mountpoint, original.copies if original else {})
+        writer = RecordWriter(keys, mountpoint, original.copies if original else {})
         order = list(keys)
         if original is not None and original.layout is not None:
-            data, layout = renderer.splice(order, original.layout, original.data)
+            data, layout = splice(writer, order, original.layout, original.data)
         else:
-            data, layout = renderer.render(order)
-        state = _Original(data, renderer.kept_copies, None if renderer.kept_copies else layout)
-        return data, Document(renderer.keys, state)
+            data, layout = render(writer, order)
+        state = _Original(data, writer.kept_copies, None if writer.kept_copies else layout)
+        return data, Document(writer.keys, state)
 
     def _write_region(
-        self, keys: KeySet, mountpoint: str, region: _Region
+        self, keys: KeySet, mountpoint: str, region: Region
     ) -> tuple[bytes, Document]:
         """The file of ``region`` with the records of its keys replaced by those of
         ``keys`` (every one of them at or below the region's name)."""
-        renderer = _Renderer(keys, mountpoint, {})
-        records = b"".join(renderer.record(key) for key in keys)
+        writer = RecordWriter(keys, mountpoint, {})
+        records = b"".join(writer.record(key) for key in keys)
         first, last = region.start, region.end
         if first < 0:
-            first = last = _insertion_point(region.data, region.relative)
+            first = last = insertion_point(region.data, region.relative)
         data = b"".join([region.data[:first], records, region.data[last:]])
-        return data, Document(renderer.keys, _Original(data))
+        return data, Document(writer.keys, _Original(data))
 
 
 FORMAT = DumpFormat()
