@@ -18,6 +18,7 @@ from collections.abc import Callable, Coroutine
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.clusters.drift import DriftWatch
 from elektraweb.cluster.clusters.fanout import known_offline
+from elektraweb.cluster.clusters.unlocks import Unlocks
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.errors import RecordNotFound
@@ -61,6 +62,7 @@ class CatchUps:
         services: Services,
         applied: AppliedKeys,
         convergence: Convergence,
+        unlocks: Unlocks,
         drift: DriftWatch,
         background: BackgroundTasks,
         *,
@@ -71,6 +73,7 @@ class CatchUps:
         self._services = services
         self._applied = applied
         self._convergence = convergence
+        self._unlocks = unlocks
         self._drift = drift
         self._background = background
         self._owns = owns  # the instances whose lease this replica holds (`cluster.replicas`)
@@ -95,7 +98,7 @@ class CatchUps:
                     self._again.discard(instance_id)
                     with contextlib.suppress(RecordNotFound):
                         instance = self._services.registry.instance(instance_id)
-                        await self._convergence.settle_unlocks(instance)
+                        await self._unlocks.settle(instance)
                         if instance.cluster_id is not None:
                             await self._convergence.sync(instance.cluster_id, instance, full=True)
                             await self._drift.check(instance)
