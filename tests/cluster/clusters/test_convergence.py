@@ -3,6 +3,7 @@ and by the periodic reconcile."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -156,6 +157,35 @@ async def test_a_member_that_leaves_while_offline_is_unlocked_when_it_returns(
     await service.on_status(registry.instance(duo["members"][0]), True)
     await eventually(lambda: leaving.locked == {})
     assert leaving.keys["user:/db/size"] == ("10", {})
+
+
+async def test_a_returning_member_keeps_its_clusters_locks_and_loses_another_clusters(
+    admin: Client,
+    duo: dict[str, Any],
+    service: ConvergingClusterService,
+    registry: Registry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await admin.put(f"{duo['url']}/kdb/user:/db/size", "10")
+    other = (await admin.post("/api/clusters", {"name": "other"})).body["id"]
+    member = duo["daemons"][0]
+    # Left behind by a cluster clusterd no longer knows it owes an unlock for, and one that
+    # is no cluster of clusterd's.
+    await member.lock("user:/db/stale", cluster=str(other))
+    await member.lock("user:/db/foreign", cluster="another")
+
+    caplog.set_level(logging.INFO, logger="elektraweb.cluster.clusters.unlocks")
+    await service.on_status(registry.instance(duo["members"][0]), True)
+    await eventually(lambda: "user:/db/stale" not in member.locked)
+    assert member.locked == {"user:/db/size": str(duo["id"]), "user:/db/foreign": "another"}
+    released = [r.getMessage() for r in caplog.records if "released cluster" in r.getMessage()]
+    assert released == [
+        f"instance {duo['members'][0]}: released cluster {other}'s locks (1 keys; not a member)"
+    ]
+    audit = (await admin.get(f"/api/audit?instance={duo['members'][0]}")).body
+    assert [entry["result"]["cluster"] for entry in audit if entry["action"] == "unlock"] == [
+        other
+    ]
 
 
 async def test_a_refused_change_is_retried_when_the_member_returns_not_on_every_write(
