@@ -24,7 +24,7 @@ from support.processes import QUICK_LINK, Elektrad
 from support.zws import open_zws
 
 from ..fakes import ADMIN_PASSWORD, Client
-from .waiting import data_of, eventually, next_event
+from .waiting import audited_unlocks, data_of, eventually, next_event
 
 KEY = "system:/app/port"
 
@@ -196,10 +196,9 @@ async def test_a_host_removed_while_offline_is_unlocked_when_it_is_added_again(
     written = await stack.admin.put(f"/api/instances/{again}/kdb/{KEY}", "2")
     assert written.status == 200, written.body
     assert await web1.kdb("get", KEY) == "2"
-    audit = (await stack.admin.get(f"/api/audit?instance={again}")).body
-    unlocks = [entry for entry in audit if entry["action"] == "unlock"]
-    assert [(entry["user"], entry["result"]["cluster"]) for entry in unlocks] == [
-        ("clusterd", int(cluster.rpartition("/")[2]))
+    unlocks = await eventually(lambda: audited_unlocks(stack.admin, again))
+    assert [(e["user"], e["before"], e["result"]["reason"]) for e in unlocks] == [
+        ("clusterd", {"cluster": int(cluster.rpartition("/")[2]), "locked": 1}, "not a member")
     ]
 
 

@@ -20,11 +20,7 @@ from collections.abc import Mapping
 
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.clusters.drift import AUDIT_USER
-from elektraweb.cluster.instances.gateway import (
-    InstanceError,
-    InstanceTimeout,
-    InstanceUnreachable,
-)
+from elektraweb.cluster.instances.gateway import GATEWAY_ERRORS, InstanceError
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.errors import RecordNotFound
@@ -49,12 +45,11 @@ class Unlocks:
         async with self._convergence.member_lock(instance.id):
             try:
                 held = _held(await gateway.call(instance, "version", {}, timeout=timeout))
-            except (InstanceUnreachable, InstanceTimeout) as error:
+            except GATEWAY_ERRORS as error:
                 log.info("instance %d: cannot read its locks: %s", instance.id, error)
-                return
-            except InstanceError as error:  # the owed ones are still known
-                log.info("instance %d: cannot read its locks: %s", instance.id, error)
-                held = {}
+                if not isinstance(error, InstanceError):
+                    return  # not reachable: nothing can be unlocked now
+                held = None  # it answered: the owed unlocks are still known
             # Read under the member's lock, after its locks: a join since is not undone (its
             # sync waits for this lock and locks its cluster's keys again).
             try:
@@ -65,12 +60,12 @@ class Unlocks:
             if current in owed:
                 # It rejoined: a full sync releases whatever that cluster no longer sets.
                 self._applied.unlocked(instance.id, current)
-            for cluster_id in sorted((owed | held.keys()) - {current}):
+            for cluster_id in sorted((owed | set(held or {})) - {current}):
                 try:
                     await gateway.call(
                         instance, "unlock", {"cluster": str(cluster_id)}, timeout=timeout
                     )
-                except (InstanceError, InstanceUnreachable, InstanceTimeout) as error:
+                except GATEWAY_ERRORS as error:
                     log.info(
                         "instance %d: still cannot unlock cluster %d: %s",
                         instance.id,
@@ -79,7 +74,8 @@ class Unlocks:
                     )
                     return
                 self._applied.unlocked(instance.id, cluster_id)
-                self._released(instance, cluster_id, held.get(cluster_id), cluster_id in owed)
+                keys = None if held is None else held.get(cluster_id, 0)
+                self._released(instance, cluster_id, keys, cluster_id in owed)
 
     def _released(self, instance: Instance, cluster_id: int, keys: int | None, owed: bool) -> None:
         why = "left it while offline" if owed else "not a member"
@@ -100,12 +96,12 @@ class Unlocks:
         )
 
 
-def _held(version: object) -> dict[int, int]:
-    """Cluster id → how many keys it holds locked, from a `version` reply; {} from an elektrad
-    that does not tell (older than `locks`)."""
+def _held(version: object) -> dict[int, int] | None:
+    """Cluster id → how many keys it holds locked, from a `version` reply; None from an
+    elektrad that does not tell (older than `locks`)."""
     locks = version.get("locks") if isinstance(version, Mapping) else None
     if not isinstance(locks, Mapping):
-        return {}
+        return None
     return {
         int(owner): count
         for owner, count in locks.items()
