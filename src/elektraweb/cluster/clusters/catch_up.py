@@ -3,9 +3,9 @@
 A member that comes back online, a subtree changed on it behind the cluster's back, and every
 member now and then (the periodic reconcile) is caught up: locks of clusters it is not in
 released (`unlocks`), whatever its cluster changed meanwhile sent (`Convergence.sync`, full),
-and its keys checked for drift (`DriftWatch.check`). Members coming back all at once (clusterd restarted) are caught up a
-batch at a time: a thousand full syncs and drift reads at once only queue behind each other,
-and each holds its requests and replies in memory meanwhile.
+and its keys checked for drift (`DriftWatch.check`). Members coming back all at once (clusterd
+restarted) are caught up a batch at a time: a thousand full syncs and drift reads at once only
+queue behind each other, and each holds its requests and replies in memory meanwhile.
 """
 
 from __future__ import annotations
@@ -84,7 +84,8 @@ class CatchUps:
 
     def soon(self, instance_id: int) -> None:
         """Bring the instance up to date in the background: locks of clusters it is not in
-        released, what its cluster changed meanwhile, and drift. Requests while one runs make it run once more."""
+        released, what its cluster changed meanwhile, and drift. Requests while one runs make
+        it run once more."""
         if instance_id in self._running:
             self._again.add(instance_id)
             return
