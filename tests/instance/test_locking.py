@@ -67,6 +67,22 @@ async def test_locked_keys_refuse_writes_and_survive_restart(daemon: Daemon) -> 
         assert (await link.request("get", {"key": OWNED}))["value"] == "free again"
 
 
+async def test_version_tells_which_clusters_hold_locks_also_after_a_restart(
+    daemon: Daemon,
+) -> None:
+    async with daemon.transport() as link:
+        assert (await link.request("version"))["locks"] == {}
+        await link.request("lock", {"cluster": "c1", "keys": [OWNED, FREE]})
+        await link.request("lock", {"cluster": "c2", "keys": ["user:/other"]})
+        assert (await link.request("version"))["locks"] == {"c1": 2, "c2": 1}
+    assert daemon.terminate() == 0
+    daemon.start()
+    async with daemon.transport() as link:
+        assert (await link.request("version"))["locks"] == {"c1": 2, "c2": 1}
+        await link.request("unlock", {"cluster": "c1"})
+        assert (await link.request("version"))["locks"] == {"c2": 1}
+
+
 def test_lock_table_is_kept_on_disk(tmp_path: Path) -> None:
     table = LockTable(tmp_path)
     table.lock("c1", ["user:/a", "user:/b/../c"])

@@ -42,6 +42,9 @@ def version(host: Host, args: Args) -> OperationResult:
             "instance": host.public_key,
             "hostname": host.hostname,
             "mounts": mount_ops.mount_list(host),
+            # Which clusters hold locks here, so clusterd can release a cluster's locks that
+            # it no longer remembers owing (docs/protocol.md §4 `version`).
+            "locks": {cluster: len(keys) for cluster, keys in host.locks.by_cluster().items()},
         }
     )
 

@@ -122,6 +122,7 @@ class OperationReply(TypedDict, total=False):
     mounts: list[MountJSON]
     mount_dirs: list[str]
     events: dict[str, str | int]
+    locks: dict[str, int]
     time: float
     # get
     exists: bool

@@ -24,7 +24,7 @@ from support.processes import QUICK_LINK, Elektrad
 from support.zws import open_zws
 
 from ..fakes import ADMIN_PASSWORD, Client
-from .waiting import data_of, eventually, next_event
+from .waiting import audited_unlocks, data_of, eventually, next_event
 
 KEY = "system:/app/port"
 
@@ -53,6 +53,10 @@ class Stack:
         """Start an elektrad and register it; returns it and its instance id."""
         host = await Elektrad(self.base / name, self.keys.public, name).start()
         self.hosts.append(host)
+        return host, await self.add(host, name)
+
+    async def add(self, host: Elektrad, name: str) -> int:
+        """Register a running elektrad as a new instance; returns its id once it is online."""
         answer = await self.admin.post(
             "/api/instances",
             {"name": name, "endpoint": host.endpoint, "public_key": host.public_key},
@@ -60,7 +64,7 @@ class Stack:
         assert answer.status == 201, answer.body
         instance_id: int = answer.body["id"]
         await eventually(lambda: self.feed.events_online(instance_id), timeout=20)
-        return host, instance_id
+        return instance_id
 
 
 @pytest.fixture
@@ -163,6 +167,39 @@ async def test_drift_is_restored_and_leaving_unlocks(stack: Stack) -> None:
     assert left.body["unlock"] == {"ok": True}
     assert (await stack.admin.put(f"/api/instances/{member}/kdb/{KEY}", "7")).status == 200
     assert await web1.kdb("get", KEY) == "7"
+
+
+async def test_a_host_removed_while_offline_is_unlocked_when_it_is_added_again(
+    stack: Stack,
+) -> None:
+    web1, member = await stack.host("web-1")
+    cluster = await cluster_of(stack, member)
+    await stack.admin.put(f"{cluster}/kdb/{KEY}", "8080")
+    await web1.stop()
+    removed = await stack.admin.delete(f"/api/instances/{member}")
+    assert removed.status == 200, removed.body
+    [removal] = (await stack.admin.get(f"/api/audit?instance={member}&limit=1")).body
+    assert removal["action"] == "instance.remove" and removal["result"]["unlock"]["ok"] is False
+    await web1.start()  # its locks kept on disk, and nobody owes it an unlock any more
+    async with ZmqTransport(web1.endpoint, server_key=web1.public_key, keypair=stack.keys) as link:
+        with pytest.raises(RemoteError) as still_locked:
+            await link.request("set", {"key": KEY, "value": "1"})
+        assert still_locked.value.code is ErrorCode.LOCKED
+
+        again = await stack.add(web1, "web-1")
+
+        async def released() -> bool:
+            return (await link.request("version"))["locks"] == {}
+
+        await eventually(released, timeout=20)
+        assert (await link.request("set", {"key": KEY, "value": "1"}))["key"] == KEY
+    written = await stack.admin.put(f"/api/instances/{again}/kdb/{KEY}", "2")
+    assert written.status == 200, written.body
+    assert await web1.kdb("get", KEY) == "2"
+    unlocks = await eventually(lambda: audited_unlocks(stack.admin, again))
+    assert [(e["user"], e["before"], e["result"]["reason"]) for e in unlocks] == [
+        ("clusterd", {"cluster": int(cluster.rpartition("/")[2]), "locked": 1}, "not a member")
+    ]
 
 
 async def test_a_canary_release_reaches_real_members_in_turn(stack: Stack) -> None:

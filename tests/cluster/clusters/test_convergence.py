@@ -3,6 +3,7 @@ and by the periodic reconcile."""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -19,7 +20,7 @@ from support.inprocess import InProcessElektrad, InProcessNetwork
 from ..conftest import Register
 from ..fakes import Client
 from .conftest import ClusterSync
-from .waiting import eventually
+from .waiting import audited_unlocks, eventually
 
 
 @pytest.fixture
@@ -154,8 +155,41 @@ async def test_a_member_that_leaves_while_offline_is_unlocked_when_it_returns(
 
     leaving.faults.unreachable = False
     await service.on_status(registry.instance(duo["members"][0]), True)
-    await eventually(lambda: leaving.locked == {})
+    unlocks = await eventually(lambda: audited_unlocks(admin, duo["members"][0]))
+    assert [(e["user"], e["before"], e["result"]["reason"]) for e in unlocks] == [
+        ("clusterd", {"cluster": duo["id"], "locked": 1}, "left it while offline")
+    ]
+    assert leaving.locked == {}
     assert leaving.keys["user:/db/size"] == ("10", {})
+
+
+async def test_a_returning_member_keeps_its_clusters_locks_and_loses_another_clusters(
+    admin: Client,
+    duo: dict[str, Any],
+    service: ConvergingClusterService,
+    registry: Registry,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    await admin.put(f"{duo['url']}/kdb/user:/db/size", "10")
+    other = (await admin.post("/api/clusters", {"name": "other"})).body["id"]
+    member = duo["daemons"][0]
+    # Left behind by a cluster clusterd no longer knows it owes an unlock for, and one that
+    # is no cluster of clusterd's.
+    await member.lock("user:/db/stale", cluster=str(other))
+    await member.lock("user:/db/foreign", cluster="another")
+
+    caplog.set_level(logging.INFO, logger="elektraweb.cluster.clusters.unlocks")
+    await service.on_status(registry.instance(duo["members"][0]), True)
+    # Recorded once released; its own cluster, were it released, would have come first.
+    unlocks = await eventually(lambda: audited_unlocks(admin, duo["members"][0]))
+    assert [(e["result"]["cluster"], e["result"]["reason"]) for e in unlocks] == [
+        (other, "not a member")
+    ]
+    assert member.locked == {"user:/db/size": str(duo["id"]), "user:/db/foreign": "another"}
+    released = [r.getMessage() for r in caplog.records if "released cluster" in r.getMessage()]
+    assert released == [
+        f"instance {duo['members'][0]}: released cluster {other}'s locks (1 keys; not a member)"
+    ]
 
 
 async def test_a_refused_change_is_retried_when_the_member_returns_not_on_every_write(

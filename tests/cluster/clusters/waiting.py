@@ -10,6 +10,8 @@ from typing import Any
 
 from elektraweb.cluster.events.hub import Publication, Subscription
 
+from ..fakes import Client
+
 
 async def eventually(check: Callable[[], Any], timeout: float = 5.0) -> Any:
     """Wait until `check()` (or, for a coroutine function, what it returns when awaited) is
@@ -32,3 +34,10 @@ def data_of(publication: Publication) -> Any:
 async def next_event(subscription: Subscription, timeout: float = 5.0) -> Publication:
     async with asyncio.timeout(timeout):
         return await anext(subscription)
+
+
+async def audited_unlocks(admin: Client, instance_id: int) -> list[dict[str, Any]]:
+    """The audit log's `unlock` entries of the instance, oldest first: the locks clusterd
+    released on its own (recorded once the member answered the unlock)."""
+    entries: list[dict[str, Any]] = (await admin.get(f"/api/audit?instance={instance_id}")).body
+    return [entry for entry in reversed(entries) if entry["action"] == "unlock"]

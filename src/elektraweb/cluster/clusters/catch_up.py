@@ -1,11 +1,11 @@
 """Convergence without anyone asking: members brought up to date in the background.
 
 A member that comes back online, a subtree changed on it behind the cluster's back, and every
-member now and then (the periodic reconcile) is caught up: owed unlocks settled, whatever its
-cluster changed meanwhile sent (`Convergence.sync`, full), and its keys checked for drift
-(`DriftWatch.check`). Members coming back all at once (clusterd restarted) are caught up a
-batch at a time: a thousand full syncs and drift reads at once only queue behind each other,
-and each holds its requests and replies in memory meanwhile.
+member now and then (the periodic reconcile) is caught up: locks of clusters it is not in
+released (`unlocks`), whatever its cluster changed meanwhile sent (`Convergence.sync`, full),
+and its keys checked for drift (`DriftWatch.check`). Members coming back all at once (clusterd
+restarted) are caught up a batch at a time: a thousand full syncs and drift reads at once only
+queue behind each other, and each holds its requests and replies in memory meanwhile.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Callable, Coroutine
 from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.clusters.drift import DriftWatch
 from elektraweb.cluster.clusters.fanout import known_offline
+from elektraweb.cluster.clusters.unlocks import Unlocks
 from elektraweb.cluster.services import Services
 from elektraweb.cluster.store.applied_keys import AppliedKeys
 from elektraweb.cluster.store.errors import RecordNotFound
@@ -61,6 +62,7 @@ class CatchUps:
         services: Services,
         applied: AppliedKeys,
         convergence: Convergence,
+        unlocks: Unlocks,
         drift: DriftWatch,
         background: BackgroundTasks,
         *,
@@ -71,6 +73,7 @@ class CatchUps:
         self._services = services
         self._applied = applied
         self._convergence = convergence
+        self._unlocks = unlocks
         self._drift = drift
         self._background = background
         self._owns = owns  # the instances whose lease this replica holds (`cluster.replicas`)
@@ -80,8 +83,9 @@ class CatchUps:
         self._again: set[int] = set()
 
     def soon(self, instance_id: int) -> None:
-        """Bring the instance up to date in the background: owed unlocks, what its cluster
-        changed meanwhile, and drift. Requests while one runs make it run once more."""
+        """Bring the instance up to date in the background: locks of clusters it is not in
+        released, what its cluster changed meanwhile, and drift. Requests while one runs make
+        it run once more."""
         if instance_id in self._running:
             self._again.add(instance_id)
             return
@@ -95,7 +99,7 @@ class CatchUps:
                     self._again.discard(instance_id)
                     with contextlib.suppress(RecordNotFound):
                         instance = self._services.registry.instance(instance_id)
-                        await self._convergence.settle_unlocks(instance)
+                        await self._unlocks.settle(instance)
                         if instance.cluster_id is not None:
                             await self._convergence.sync(instance.cluster_id, instance, full=True)
                             await self._drift.check(instance)

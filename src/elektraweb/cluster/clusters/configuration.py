@@ -42,6 +42,7 @@ from elektraweb.cluster.clusters.service import (
 )
 from elektraweb.cluster.clusters.sync_state import cluster_state, member_state
 from elektraweb.cluster.clusters.throttle import DEFAULT_INTERVAL_SECONDS, Throttle
+from elektraweb.cluster.clusters.unlocks import Unlocks
 from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.instances.gateway import INSTANCE_ERROR_STATUS
 from elektraweb.cluster.services import SERVICES, Services
@@ -93,11 +94,13 @@ class ConvergingClusterService:
         self._drift = DriftWatch(
             services, self._applied, self._convergence, self._announcements.publish
         )
+        self._unlocks = Unlocks(services, self._applied, self._convergence)
         self._background = BackgroundTasks()
         self._catch_ups = CatchUps(
             services,
             self._applied,
             self._convergence,
+            self._unlocks,
             self._drift,
             self._background,
             owns=owns,
@@ -193,7 +196,7 @@ class ConvergingClusterService:
             raise refusal(self._services.registry.cluster(cluster_id), op, *found)
 
     async def member_joined(self, cluster: Cluster, instance: Instance) -> JoinedJSON:
-        await self._convergence.settle_unlocks(instance)
+        await self._unlocks.settle(instance)
         gateway = self._services.gateway
         joined = Members(None, [instance])  # checked alone: it may have left already
         [result] = await fan_out(self._convergence, gateway, cluster.id, joined, None)

@@ -289,26 +289,6 @@ class Convergence:
                 raise api_error(error, instance=instance.id) from error
             self._applied.unlocked(instance.id, cluster_id)
 
-    async def settle_unlocks(self, instance: Instance) -> None:
-        """Unlock what the member still holds for clusters it left while offline."""
-        for cluster_id in self._applied.unlocks_owed(instance.id):
-            if cluster_id == instance.cluster_id:
-                # It rejoined: a full sync releases whatever that cluster no longer sets.
-                self._applied.unlocked(instance.id, cluster_id)
-                continue
-            async with self.member_lock(instance.id):
-                try:
-                    await self._call(instance, "unlock", {"cluster": str(cluster_id)})
-                except (_Unreachable, InstanceError) as error:
-                    log.info(
-                        "instance %d: still cannot unlock cluster %d: %s",
-                        instance.id,
-                        cluster_id,
-                        error,
-                    )
-                    return
-                self._applied.unlocked(instance.id, cluster_id)
-
 
 def _taken(row: AppliedKey | None) -> bool:
     """The member took some content of the key from the cluster (and so holds its lock)."""
