@@ -106,8 +106,11 @@ async def drive(call: Call, in_flight: int, seconds: float) -> tuple[int, float,
 
 async def measure(target: str, op: str, call: Call, in_flight: int, seconds: float) -> Result:
     count, rate, p50, p99 = await drive(call, in_flight, seconds)
-    print(f"  {target:13} {op:6} {in_flight:3} in flight: {rate:9.0f}/s  "
-          f"p50 {p50:7.3f} ms  p99 {p99:7.3f} ms", flush=True)
+    print(
+        f"  {target:13} {op:6} {in_flight:3} in flight: {rate:9.0f}/s  "
+        f"p50 {p50:7.3f} ms  p99 {p99:7.3f} ms",
+        flush=True,
+    )
     return Result(target, op, in_flight, count, rate, p50, p99)
 
 
@@ -138,14 +141,31 @@ def start_elektrad(
     base: Path, client: KeyPair, storage: str, big_keys: int = 0
 ) -> tuple[subprocess.Popen[str], str, str]:
     env = {**os.environ, "KDB_ROOT": str(base / "kdb"), "HOME": str(base)}
-    subprocess.run([str(KDB), "mount", f"bench.{storage}", "user:/bench", storage], env=env,
-                   check=True, capture_output=True)
+    subprocess.run(
+        [str(KDB), "mount", f"bench.{storage}", "user:/bench", storage],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     if big_keys:
         fill_big_tree(env, big_keys)
     process = subprocess.Popen(
-        [str(ELEKTRAD), "--listen", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0",
-         "--state", str(base / "state"), "--allow-key", client.public, "--log-level", "WARNING"],
-        env=env, stdout=subprocess.PIPE, text=True,
+        [
+            str(ELEKTRAD),
+            "--listen",
+            "tcp://127.0.0.1:0",
+            "--events",
+            "tcp://127.0.0.1:0",
+            "--state",
+            str(base / "state"),
+            "--allow-key",
+            client.public,
+            "--log-level",
+            "WARNING",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout is not None
     match = _START_LINE.search(process.stdout.readline())
@@ -162,6 +182,7 @@ def rss_mb(pid: int) -> float:
 
 
 # -- the transport ceiling -----------------------------------------------------------------
+
 
 def echo_server() -> None:
     """A bare CURVE ROUTER answering every request with one fixed, valid reply."""
@@ -184,8 +205,13 @@ async def noop_wire_server(client_key: str) -> None:
         return Reply({"exists": False})
 
     keypair = KeyPair.generate()
-    server = WireServer(handler, keypair=keypair, allowed_keys=[client_key],
-                        listen="tcp://127.0.0.1:0", events="tcp://127.0.0.1:0")
+    server = WireServer(
+        handler,
+        keypair=keypair,
+        allowed_keys=[client_key],
+        listen="tcp://127.0.0.1:0",
+        events="tcp://127.0.0.1:0",
+    )
     await server.start()
     print(server.endpoint, keypair.public, flush=True)
     await asyncio.Event().wait()
@@ -193,14 +219,14 @@ async def noop_wire_server(client_key: str) -> None:
 
 def start_helper(*args: str) -> tuple[subprocess.Popen[str], str, str]:
     """Run this file in another mode (a server of its own); returns (process, endpoint, key)."""
-    process = subprocess.Popen([sys.executable, __file__, *args],
-                               stdout=subprocess.PIPE, text=True)
+    process = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, text=True)
     assert process.stdout is not None
     endpoint, key = process.stdout.readline().split()
     return process, endpoint, key
 
 
 # -- etcd ----------------------------------------------------------------------------------
+
 
 def free_port() -> int:
     with socket.socket() as probe:
@@ -213,12 +239,27 @@ def start_etcd(base: Path) -> tuple[subprocess.Popen[bytes], str]:
     client, peer = free_port(), free_port()
     url = f"http://127.0.0.1:{client}"
     process = subprocess.Popen(
-        ["etcd", "--name", "bench", "--data-dir", str(base / "etcd"),
-         "--listen-client-urls", url, "--advertise-client-urls", url,
-         "--listen-peer-urls", f"http://127.0.0.1:{peer}",
-         "--initial-advertise-peer-urls", f"http://127.0.0.1:{peer}",
-         "--initial-cluster", f"bench=http://127.0.0.1:{peer}", "--log-level", "error"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            "etcd",
+            "--name",
+            "bench",
+            "--data-dir",
+            str(base / "etcd"),
+            "--listen-client-urls",
+            url,
+            "--advertise-client-urls",
+            url,
+            "--listen-peer-urls",
+            f"http://127.0.0.1:{peer}",
+            "--initial-advertise-peer-urls",
+            f"http://127.0.0.1:{peer}",
+            "--initial-cluster",
+            f"bench=http://127.0.0.1:{peer}",
+            "--log-level",
+            "error",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     return process, url
 
@@ -263,6 +304,7 @@ class Etcd:
 
 
 # -- run -----------------------------------------------------------------------------------
+
 
 def client_for(endpoint: str, server_key: str, keypair: KeyPair) -> ZmqTransport:
     options = ClientOptions(timeout=30.0, retries=0, ping_interval=None)
@@ -317,7 +359,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             await bare.request("get", {"key": lane_key(lane)})
 
         scenarios: list[tuple[str, str, Call]] = [
-            ("elektrad", "get", get), ("wire", "get", noop_get), ("echo", "get", echoed),
+            ("elektrad", "get", get),
+            ("wire", "get", noop_get),
+            ("echo", "get", echoed),
             ("elektrad", "set", set_),
         ]
         if etcd is not None:
@@ -332,10 +376,12 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
             # A daemon of its own, so the idle RSS above stays that of a small KDB.
             (base / "big").mkdir()
             big_daemon, big_endpoint, big_server = start_elektrad(
-                base / "big", keypair, "dump", args.big_keys)
+                base / "big", keypair, "dump", args.big_keys
+            )
             stack.callback(stop, big_daemon)
             big_link = await stack.enter_async_context(
-                client_for(big_endpoint, big_server, keypair))
+                client_for(big_endpoint, big_server, keypair)
+            )
             middle = big_key(args.big_keys // 2)
             big = f"elektrad {args.big_keys // 1000}k"
 
@@ -394,8 +440,10 @@ def print_report(report: dict[str, object]) -> None:
     print()
     print(f"{'target':14}{'op':7}{'in flight':>10}{'req/s':>11}{'p50 ms':>10}{'p99 ms':>10}")
     for row in report["results"]:  # type: ignore[attr-defined]
-        print(f"{row['target']:14}{row['op']:7}{row['in_flight']:>10}{row['per_second']:>11.0f}"
-              f"{row['p50_ms']:>10.3f}{row['p99_ms']:>10.3f}")
+        print(
+            f"{row['target']:14}{row['op']:7}{row['in_flight']:>10}{row['per_second']:>11.0f}"
+            f"{row['p50_ms']:>10.3f}{row['p99_ms']:>10.3f}"
+        )
     print()
     for name, value in report["ratios"].items():  # type: ignore[attr-defined]
         print(f"{name:34} {value:6.2f}")
@@ -411,10 +459,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=3.0, help="per measurement")
     parser.add_argument("--no-etcd", action="store_true", help="skip the etcd comparison")
-    parser.add_argument("--format", default="dump", choices=FORMATS,
-                        help="storage format of the file the keys are mounted in (default dump)")
-    parser.add_argument("--big-keys", type=int, default=100_000,
-                        help="keys of the big tree for the 100k rows (0: leave them out)")
+    parser.add_argument(
+        "--format",
+        default="dump",
+        choices=FORMATS,
+        help="storage format of the file the keys are mounted in (default dump)",
+    )
+    parser.add_argument(
+        "--big-keys",
+        type=int,
+        default=100_000,
+        help="keys of the big tree for the 100k rows (0: leave them out)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument("--echo-server", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--noop-wire-server", metavar="CLIENT_KEY", help=argparse.SUPPRESS)

@@ -283,13 +283,17 @@ def print_process_table(rows: list[dict[str, float | str | None]]) -> None:
     def mib(value: object) -> str:
         return "-" if value is None else f"{float(value):.0f}"  # type: ignore[arg-type]
 
-    print(f"\n{'process':20}{'ms':>7}{'MiB':>6}{'floor ms':>10}{'libelektra ms':>15}"
-          f"{'MiB':>6}{'aim ms':>8}{'aim MiB':>9}")
+    print(
+        f"\n{'process':20}{'ms':>7}{'MiB':>6}{'floor ms':>10}{'libelektra ms':>15}"
+        f"{'MiB':>6}{'aim ms':>8}{'aim MiB':>9}"
+    )
     for row in rows:
-        print(f"{row['case']!s:20}{ms(row['seconds']):>7}{mib(row['peak_mib']):>6}"
-              f"{ms(row['floor_seconds']):>10}{ms(row['libelektra_seconds']):>15}"
-              f"{mib(row['libelektra_peak_mib']):>6}{ms(row['aim_seconds']):>8}"
-              f"{mib(row['aim_peak_mib']):>9}")
+        print(
+            f"{row['case']!s:20}{ms(row['seconds']):>7}{mib(row['peak_mib']):>6}"
+            f"{ms(row['floor_seconds']):>10}{ms(row['libelektra_seconds']):>15}"
+            f"{mib(row['libelektra_peak_mib']):>6}{ms(row['aim_seconds']):>8}"
+            f"{mib(row['aim_peak_mib']):>9}"
+        )
 
 
 def measure(
@@ -360,8 +364,9 @@ def measure(
         result["cold_over_parse"] = cold / float(result["parse"] or 1)
         result["cold_over_read"] = cold / float(result["read"] or 1)
         result["cold_over_json"] = cold / float(result["json_loads"] or 1)
-        result["iterate_over_json"] = (
-            float(result["get_iterate"] or 0) / float(result["json_loads"] or 1))
+        result["iterate_over_json"] = float(result["get_iterate"] or 0) / float(
+            result["json_loads"] or 1
+        )
         result["read_over_json"] = float(result["read"] or 0) / float(result["json_loads"] or 1)
         result["set_over_json"] = float(result["set_one"] or 0) / float(result["json_loads"] or 1)
         return result
@@ -437,8 +442,9 @@ def main() -> None:
         processes = measure_processes(options.process_keys, max(options.repeat, 3))
         print_process_table(processes)
     options.output.parent.mkdir(parents=True, exist_ok=True)
-    options.output.write_text(json.dumps(
-        {"python": sys.version, "results": rows, "processes": processes}, indent=2))
+    options.output.write_text(
+        json.dumps({"python": sys.version, "results": rows, "processes": processes}, indent=2)
+    )
     print(f"\nwritten to {options.output}", file=sys.stderr)
 
 

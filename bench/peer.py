@@ -105,9 +105,13 @@ async def wrk(url: str, connections: int, seconds: float, *script_args: str) -> 
 
 def waited_seconds(pid: int) -> float:
     """How long the threads of process `pid` were runnable but not running, in all."""
-    return sum(
-        int(stat.read_text().split()[1]) for stat in Path(f"/proc/{pid}/task").glob("*/schedstat")
-    ) / 1e9
+    return (
+        sum(
+            int(stat.read_text().split()[1])
+            for stat in Path(f"/proc/{pid}/task").glob("*/schedstat")
+        )
+        / 1e9
+    )
 
 
 async def measure(
@@ -223,8 +227,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     if floor is not None:
                         rows.append(
                             await measure(
-                                "aiohttp", [floor.pid], floor_url, op, connections, args,
-                                token, prefix,
+                                "aiohttp",
+                                [floor.pid],
+                                floor_url,
+                                op,
+                                connections,
+                                args,
+                                token,
+                                prefix,
                             )
                         )
         finally:
@@ -292,11 +302,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=10.0, help="per row (default 10)")
     parser.add_argument("--connections", type=int, nargs="+", default=[1, 64], help="default: 1 64")
-    parser.add_argument("--ops", nargs="+", choices=("get", "put"), default=["get", "put"],
-                        help="default: get put")
+    parser.add_argument(
+        "--ops", nargs="+", choices=("get", "put"), default=["get", "put"], help="default: get put"
+    )
     parser.add_argument("--no-etcd", action="store_true", help="measure clusterd alone")
-    parser.add_argument("--floor", action="store_true",
-                        help="also measure a bare aiohttp server (bench/aiohttp_floor.py)")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure a bare aiohttp server (bench/aiohttp_floor.py)",
+    )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     args = parser.parse_args()
     try:

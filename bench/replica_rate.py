@@ -193,8 +193,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     if shutil.which("wrk") is None:
         raise BenchError("wrk is not installed: apt-get install wrk")
-    settings = {"seconds": args.seconds, "connections": args.connections, "keys": KEYS,
-                "replica_cpu": args.replica_cpu}
+    settings = {
+        "seconds": args.seconds,
+        "connections": args.connections,
+        "keys": KEYS,
+        "replica_cpu": args.replica_cpu,
+    }
     quotas = CpuQuotas(args.replica_cpu) if args.replica_cpu else None
     settings["load_average_before"] = os.getloadavg()[0]
     rows: list[Row] = []

@@ -27,7 +27,10 @@ def notify_ready() -> bool:
             link.sendall(b"READY=1")
     except OSError as error:
         # The daemon serves anyway; systemd then reports the unit's start as timed out.
-        log.warning("could not tell systemd at NOTIFY_SOCKET=%s that we are ready: %s",
-                    os.environ["NOTIFY_SOCKET"], error)
+        log.warning(
+            "could not tell systemd at NOTIFY_SOCKET=%s that we are ready: %s",
+            os.environ["NOTIFY_SOCKET"],
+            error,
+        )
         return False
     return True

@@ -268,7 +268,8 @@ async def test_a_temporary_demo_directory_is_removed_when_the_demo_stops() -> No
     port = free_port(offsets=INSTANCE_PORT_OFFSETS)
     async with running_demo("--port", str(port), "--temporary") as (demo, output):
         (where,) = (
-            re.search(r"files and logs in (\S+) \(temporary", line) for line in output
+            re.search(r"files and logs in (\S+) \(temporary", line)
+            for line in output
             if "files and logs in" in line
         )
         assert where is not None

@@ -84,8 +84,10 @@ def test_mount_refuses_a_file_it_cannot_read_and_records_nothing(kdb: Kdb) -> No
 def test_setting_an_ini_key_keeps_a_value_with_comment_lines(kdb: Kdb) -> None:
     file = kdb.root / "user" / "tox.ini"
     file.parent.mkdir(parents=True, exist_ok=True)
-    original = ("[flake8]\nputty-ignore =\n  # E402 module level import\n"
-                "  docs/conf.py : E402\nmax-line = 100\n[coverbase]\nbasepython = python2.7\n")
+    original = (
+        "[flake8]\nputty-ignore =\n  # E402 module level import\n"
+        "  docs/conf.py : E402\nmax-line = 100\n[coverbase]\nbasepython = python2.7\n"
+    )
     file.write_text(original)
     kdb.ok("mount", "tox.ini", "user:/tests/tox")
     kdb.ok("set", "user:/tests/tox/coverbase/basepython", "python3")

@@ -13,12 +13,21 @@ from cli.kdb_runner import Kdb
 
 # Each: the file's text, and the key to remove and set again (below the mountpoint).
 LAYOUTS = {
-    "toml": ('# service\n[server]\nhost = "h"\n# where it listens\nport = 5432  # postgres\n'
-             'workers = 4\n\n[log]\nlevel = "info"\n', "server/port"),
-    "ini": ("; service\n[server]\nhost = h\n; where it listens\nport = 5432\nworkers = 4\n\n"
-            "[log]\nlevel = info\n", "server/port"),
-    "yaml": ("# service\nserver:\n  host: h\n  # where it listens\n  port: 5432  # postgres\n"
-             "  workers: 4\nlog:\n  level: info\n", "server/port"),
+    "toml": (
+        '# service\n[server]\nhost = "h"\n# where it listens\nport = 5432  # postgres\n'
+        'workers = 4\n\n[log]\nlevel = "info"\n',
+        "server/port",
+    ),
+    "ini": (
+        "; service\n[server]\nhost = h\n; where it listens\nport = 5432\nworkers = 4\n\n"
+        "[log]\nlevel = info\n",
+        "server/port",
+    ),
+    "yaml": (
+        "# service\nserver:\n  host: h\n  # where it listens\n  port: 5432  # postgres\n"
+        "  workers: 4\nlog:\n  level: info\n",
+        "server/port",
+    ),
 }
 MOUNT = "user:/tests/layout"
 

@@ -198,8 +198,11 @@ def test_import_takes_keys_whose_own_checks_fail_and_reports_them(kdb: Kdb) -> N
         "big": {"check/type": "unsigned_short"},
         "fine": {"check/type": "short"},
     }
-    done = kdb("import", "user:/tests/foreign",
-               stdin=dump({"odd": "abc", "big": "70000", "fine": "5"}, meta).decode())
+    done = kdb(
+        "import",
+        "user:/tests/foreign",
+        stdin=dump({"odd": "abc", "big": "70000", "fine": "5"}, meta).decode(),
+    )
     assert done.code == 0, done.err
     assert "Warning C03200" in done.err
     assert "user:/tests/foreign/odd" in done.err and "kdb_int" in done.err

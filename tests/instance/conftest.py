@@ -58,8 +58,15 @@ class Daemon:
     def start(self) -> Daemon:
         allow = [arg for key in self.allowed for arg in ("--allow-key", key)]
         command = [
-            str(ELEKTRAD), "--listen", "tcp://127.0.0.1:0", "--events", "tcp://127.0.0.1:0",
-            "--state", str(self.state), *allow, *self.options,
+            str(ELEKTRAD),
+            "--listen",
+            "tcp://127.0.0.1:0",
+            "--events",
+            "tcp://127.0.0.1:0",
+            "--state",
+            str(self.state),
+            *allow,
+            *self.options,
         ]
         log = self.log_file.open("a")
         self.process = subprocess.Popen(
@@ -113,7 +120,9 @@ class Daemon:
             max_message_bytes=int(options.get("max_message_bytes", MAX_MESSAGE_BYTES)),
         )
         return ZmqTransport(
-            self.endpoint, server_key=self.public_key, keypair=keypair or self.client,
+            self.endpoint,
+            server_key=self.public_key,
+            keypair=keypair or self.client,
             options=settings,
         )
 
@@ -125,8 +134,14 @@ class Daemon:
     def kdb(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run the `kdb` command on this daemon's key database, as a local admin would."""
         return subprocess.run(
-            [str(KDB), *args], env=self.env, cwd=self.base, capture_output=True, text=True,
-            input=stdin, timeout=60, check=False,
+            [str(KDB), *args],
+            env=self.env,
+            cwd=self.base,
+            capture_output=True,
+            text=True,
+            input=stdin,
+            timeout=60,
+            check=False,
         )
 
 

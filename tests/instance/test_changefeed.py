@@ -31,8 +31,10 @@ def test_recheck_publishes_what_another_program_saved_in_the_file_of_a_key(
     feed.recheck("user:/app/s/b")
     feed.recheck("proc:/app/s/b")  # no file holds it: nothing to look at
 
-    assert [(change.key, change.old and change.old.value, change.new and change.new.value)
-            for change in emitted] == [("user:/app/s/a", "1", "2")]
+    assert [
+        (change.key, change.old and change.old.value, change.new and change.new.value)
+        for change in emitted
+    ] == [("user:/app/s/a", "1", "2")]
 
 
 def test_a_key_set_on_the_host_in_a_big_dump_file_is_found_also_after_own_writes(
@@ -58,8 +60,14 @@ def test_a_key_set_on_the_host_in_a_big_dump_file_is_found_also_after_own_writes
             keys.add(Key(name, value))
         host.set(keys, name)
         feed.rescan({file})
-        return [(change.key, None if change.old is None else change.old.text,
-                 None if change.new is None else change.new.text) for change in emitted.pop()]
+        return [
+            (
+                change.key,
+                None if change.old is None else change.old.text,
+                None if change.new is None else change.new.text,
+            )
+            for change in emitted.pop()
+        ]
 
     assert on_the_host("user:/bench/k0007", "seven") == [("user:/bench/k0007", "7", "seven")]
     assert on_the_host("user:/bench/k1999", None) == [("user:/bench/k1999", "1999", None)]
@@ -67,8 +75,13 @@ def test_a_key_set_on_the_host_in_a_big_dump_file_is_found_also_after_own_writes
     own = daemon.get("user:/bench/k0008")
     own.add(Key("user:/bench/k0008", "mine"))
     daemon.set(own, "user:/bench/k0008")
-    feed.absorb([KeyChange("user:/bench/k0008", Key("user:/bench/k0008", "8"),
-                        own.lookup("user:/bench/k0008"))])
+    feed.absorb(
+        [
+            KeyChange(
+                "user:/bench/k0008", Key("user:/bench/k0008", "8"), own.lookup("user:/bench/k0008")
+            )
+        ]
+    )
     assert on_the_host("user:/bench/new", "1") == [("user:/bench/new", None, "1")]
     assert on_the_host("user:/bench/k0009", "nine") == [("user:/bench/k0009", "9", "nine")]
     assert not emitted
@@ -116,5 +129,7 @@ def test_a_file_written_in_place_after_an_own_write_is_read_once_its_writer_clos
         editor.write(text.replace("red", "blue"))
     feed.rescan({file}, closed={file})
 
-    assert [(change.key, change.old and change.old.value, change.new and change.new.value)
-            for change in emitted] == [("user:/app/color", "red", "blue")]
+    assert [
+        (change.key, change.old and change.old.value, change.new and change.new.value)
+        for change in emitted
+    ] == [("user:/app/color", "red", "blue")]

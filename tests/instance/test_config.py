@@ -61,8 +61,13 @@ def test_the_event_endpoint_is_announced_as_clients_reach_it(
 
 
 @pytest.mark.parametrize(
-    "endpoint", ["tcp://127.0.0.1:6000", "tcp://localhost:6000", "tcp://[::1]:6000",
-                 "ipc:///run/elektra/notify"],
+    "endpoint",
+    [
+        "tcp://127.0.0.1:6000",
+        "tcp://localhost:6000",
+        "tcp://[::1]:6000",
+        "ipc:///run/elektra/notify",
+    ],
 )
 def test_elektra_notify_goes_to_loopback_or_ipc(endpoint: str) -> None:
     config = Config.build(allow_keys=[KEY], elektra_notify=endpoint, environ={})
@@ -73,7 +78,9 @@ def test_elektra_notify_to_another_host_needs_the_opt_in() -> None:
     with pytest.raises(ConfigError, match=r"tcp://10\.0\.0\.5:6000.*--elektra-notify-remote"):
         Config.build(allow_keys=[KEY], elektra_notify="tcp://10.0.0.5:6000", environ={})
     config = Config.build(
-        allow_keys=[KEY], elektra_notify="tcp://10.0.0.5:6000", elektra_notify_remote=True,
+        allow_keys=[KEY],
+        elektra_notify="tcp://10.0.0.5:6000",
+        elektra_notify_remote=True,
         environ={},
     )
     assert config.elektra_notify == "tcp://10.0.0.5:6000"
@@ -86,7 +93,8 @@ def test_mount_dirs_are_real_existing_directories(tmp_path: Path) -> None:
     (tmp_path / "files").mkdir()
     (tmp_path / "link").symlink_to(tmp_path / "files")
     config = Config.build(
-        allow_keys=[key], mount_dirs=[str(tmp_path / "link"), tmp_path / "x" / ".." / "files"],
+        allow_keys=[key],
+        mount_dirs=[str(tmp_path / "link"), tmp_path / "x" / ".." / "files"],
         environ={},
     )
     assert config.mount_dirs == ((tmp_path / "files").resolve(),)

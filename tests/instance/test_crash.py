@@ -16,8 +16,13 @@ from .conftest import Daemon
 
 KILLS = 10
 WRITERS = 8
-FORMATS = {"dump": "crash.ecf", "ini": "crash.ini", "json": "crash.json", "yaml": "crash.yaml",
-           "toml": "crash.toml"}
+FORMATS = {
+    "dump": "crash.ecf",
+    "ini": "crash.ini",
+    "json": "crash.json",
+    "yaml": "crash.yaml",
+    "toml": "crash.toml",
+}
 
 
 class Round:
@@ -80,8 +85,11 @@ async def test_sigkill_during_writes_loses_nothing_acknowledged(
                 await asyncio.gather(*writers)
         # Every file parses (the KDB reads them all) and holds every acknowledged write.
         stored = KDB(Paths.from_environ(daemon.env, cwd=daemon.base)).get("system:/crash")
-        missing = {k: v for k, v in acknowledged.items()
-                   if (key := stored.lookup(k)) is None or key.value != v}
+        missing = {
+            k: v
+            for k, v in acknowledged.items()
+            if (key := stored.lookup(k)) is None or key.value != v
+        }
         assert not missing
         daemon.start()
         async with daemon.transport() as link:

@@ -35,9 +35,7 @@ def contents(keys: KeySet) -> dict[str, tuple[object, dict[str, str]]]:
 
 
 @given(STATES, STATES)
-def test_the_records_that_differ_hold_every_changed_key(
-    before: State, after: State
-) -> None:
+def test_the_records_that_differ_hold_every_changed_key(before: State, after: State) -> None:
     old, new = dump(before), dump(after)
     kept = snapshot(old)
     assert kept is not None
@@ -47,7 +45,8 @@ def test_the_records_that_differ_hold_every_changed_key(
     full_before = contents(DumpFormat().read(old, MOUNT).keys)
     full_after = contents(DumpFormat().read(new, MOUNT).keys)
     changed = {
-        name for name in full_before.keys() | full_after.keys()
+        name
+        for name in full_before.keys() | full_after.keys()
         if full_before.get(name) != full_after.get(name)
     }
     assert changed <= {key.name for key in was} | {key.name for key in now}

@@ -92,8 +92,15 @@ async def test_every_commit_reaches_a_libelektra_receiver(
 
 
 def test_a_remote_endpoint_needs_the_operator_to_opt_in(tmp_path: Path) -> None:
-    command = [str(ELEKTRAD), "--allow-key", KeyPair.generate().public,
-               "--state", str(tmp_path), "--elektra-notify", "tcp://192.0.2.7:6000"]
+    command = [
+        str(ELEKTRAD),
+        "--allow-key",
+        KeyPair.generate().public,
+        "--state",
+        str(tmp_path),
+        "--elektra-notify",
+        "tcp://192.0.2.7:6000",
+    ]
     refused = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
     assert refused.returncode == 2
     assert "tcp://192.0.2.7:6000" in refused.stderr

@@ -46,8 +46,9 @@ async def test_writes_through_elektrad_are_published(
     area = "user:/events/daemon"
     async with shared_daemon.subscriber(area) as events:
         await subscribed(link, events, area)
-        created = await link.request("set", {"key": f"{area}/a", "value": "1",
-                                             "meta": {"description": "d"}})
+        created = await link.request(
+            "set", {"key": f"{area}/a", "value": "1", "meta": {"description": "d"}}
+        )
         event = await next_event(events, f"{area}/a")
         assert event.old is None
         assert event.new is not None and event.new.value == "1"

@@ -19,15 +19,51 @@ from support.fuzz import fuzz_settings
 
 from .conftest import Daemon
 
-MEMBERS = ["key", "value", "meta", "expect", "cluster", "depth", "ls_limit", "cursor", "limit",
-           "recursive", "force", "target", "name", "keys", "regex", "values", "under", "format",
-           "data", "strategy"]
-NAMES = st.sampled_from(["user:/fuzz/a", "user:/fuzz", "system:/fuzz/b/c", "/fuzz", "user:/",
-                         "spec:/fuzz/x", "bad name", "user:/fuzz/%", "user:/fuzz/#_10", "proc:/p",
-                         "meta:/m", ""])
+MEMBERS = [
+    "key",
+    "value",
+    "meta",
+    "expect",
+    "cluster",
+    "depth",
+    "ls_limit",
+    "cursor",
+    "limit",
+    "recursive",
+    "force",
+    "target",
+    "name",
+    "keys",
+    "regex",
+    "values",
+    "under",
+    "format",
+    "data",
+    "strategy",
+]
+NAMES = st.sampled_from(
+    [
+        "user:/fuzz/a",
+        "user:/fuzz",
+        "system:/fuzz/b/c",
+        "/fuzz",
+        "user:/",
+        "spec:/fuzz/x",
+        "bad name",
+        "user:/fuzz/%",
+        "user:/fuzz/#_10",
+        "proc:/p",
+        "meta:/m",
+        "",
+    ]
+)
 SCALARS = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
-    st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30), NAMES,
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=30),
+    NAMES,
     st.text(st.characters(categories=["Cs"]), min_size=1, max_size=2),  # lone surrogates
 )
 VALUES = st.recursive(

@@ -14,8 +14,9 @@ AREA = "system:/group"
 
 
 async def test_a_refused_set_fails_alone(link: ZmqTransport) -> None:
-    await link.request("set", {"key": f"{AREA}/typed", "value": "1",
-                               "meta": {"check/type": "long"}})
+    await link.request(
+        "set", {"key": f"{AREA}/typed", "value": "1", "meta": {"check/type": "long"}}
+    )
     requests = [{"key": f"{AREA}/k{i}", "value": str(i)} for i in range(40)]
     requests[7] = {"key": f"{AREA}/typed", "value": "not a number"}
     requests[13] = {"key": f"{AREA}/k13", "value": "x", "expect": "f" * 32}

@@ -67,8 +67,9 @@ async def test_the_file_changed_from_outside_is_parsed_on_the_worker(
         await daemon.stop()
 
 
-async def _ask(service: InstanceService, op: str, key: str, value: str | None = None) -> dict[
-        str, object]:
+async def _ask(
+    service: InstanceService, op: str, key: str, value: str | None = None
+) -> dict[str, object]:
     args = {"key": key} if value is None else {"key": key, "value": value}
     reply = await service(Request(f"{op}-{key}".encode(), op, args))
     assert isinstance(reply.result, dict)

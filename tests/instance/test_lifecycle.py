@@ -16,8 +16,9 @@ from .conftest import ELEKTRAD, Daemon
 
 
 def run_elektrad(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(ELEKTRAD), *args], capture_output=True, text=True, timeout=60,
-                          check=False)
+    return subprocess.run(
+        [str(ELEKTRAD), *args], capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 def test_show_key_creates_the_identity_once(tmp_path: Path, client_keys: KeyPair) -> None:
@@ -39,8 +40,9 @@ def test_bad_options_are_named(tmp_path: Path, client_keys: KeyPair) -> None:
     assert no_key.returncode == 2 and "--allow-key" in no_key.stderr
     bad_key = run_elektrad("--state", str(tmp_path), "--allow-key", "not-a-key")
     assert bad_key.returncode == 2 and "not-a-key" in bad_key.stderr
-    bad_endpoint = run_elektrad("--state", str(tmp_path), "--allow-key", client_keys.public,
-                                "--listen", "udp://nowhere")
+    bad_endpoint = run_elektrad(
+        "--state", str(tmp_path), "--allow-key", client_keys.public, "--listen", "udp://nowhere"
+    )
     assert bad_endpoint.returncode == 2 and "udp://nowhere" in bad_endpoint.stderr
 
 
@@ -68,8 +70,11 @@ async def test_a_broken_config_file_does_not_stop_elektrad(
     tmp_path: Path, client_keys: KeyPair
 ) -> None:
     daemon = Daemon(tmp_path, client_keys)
-    for args in (("mount", "app.toml", "system:/app", "toml"), ("set", "system:/app/a", "1"),
-                 ("set", "system:/other", "2")):
+    for args in (
+        ("mount", "app.toml", "system:/app", "toml"),
+        ("set", "system:/app/a", "1"),
+        ("set", "system:/other", "2"),
+    ):
         assert daemon.kdb(*args).returncode == 0
     (daemon.root / "system" / "app.toml").write_text("this is [[ not toml")
     daemon.start()

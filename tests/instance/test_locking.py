@@ -48,8 +48,11 @@ async def test_locked_keys_refuse_writes_and_survive_restart(daemon: Daemon) -> 
         for op, args in WRITES_TOUCHING_OWNED:
             await assert_locked(link, op, args)
         exported = await link.request("export", {"key": "user:/app", "format": "dump"})
-        await assert_locked(link, "import", {"key": "user:/app", "format": "dump",
-                                             "data": exported["data"], "strategy": "replace"})
+        await assert_locked(
+            link,
+            "import",
+            {"key": "user:/app", "format": "dump", "data": exported["data"], "strategy": "replace"},
+        )
         # The owner writes; others write around the lock.
         await link.request("set", {"key": OWNED, "value": "new", "cluster": "c1"})
         await link.request("set", {"key": FREE, "value": "still mine"})

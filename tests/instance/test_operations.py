@@ -42,8 +42,9 @@ async def test_version_names_the_instance_and_its_mounts(
 
 
 async def test_set_then_get_in_webd_shape(link: ZmqTransport, area: str) -> None:
-    created = await link.request("set", {"key": f"{area}/port", "value": "8080",
-                                         "meta": {"description": "where to listen"}})
+    created = await link.request(
+        "set", {"key": f"{area}/port", "value": "8080", "meta": {"description": "where to listen"}}
+    )
     assert created["created"] is True
     assert created["key"] == f"{area}/port"
     found = await link.request("get", {"key": f"{area}/port"})
@@ -63,7 +64,11 @@ async def test_set_then_get_in_webd_shape(link: ZmqTransport, area: str) -> None
 async def test_get_of_a_missing_key_is_no_error(link: ZmqTransport, area: str) -> None:
     found = await link.request("get", {"key": f"{area}/nothing"})
     assert found == {
-        "exists": False, "name": "nothing", "path": f"{area}/nothing", "ls": [], "count": 0
+        "exists": False,
+        "name": "nothing",
+        "path": f"{area}/nothing",
+        "ls": [],
+        "count": 0,
     }
 
 
@@ -92,15 +97,21 @@ async def test_binary_values_travel_as_base64(link: ZmqTransport, area: str) -> 
     encoded = base64.b64encode(blob).decode()
     await link.request("set", {"key": f"{area}/blob", "value": encoded, "meta": {"binary": ""}})
     assert (await link.request("get", {"key": f"{area}/blob"}))["value"] == encoded
-    error = await refused(link, "set", {"key": f"{area}/blob2", "value": "not base64!",
-                                        "meta": {"binary": ""}})
+    error = await refused(
+        link, "set", {"key": f"{area}/blob2", "value": "not base64!", "meta": {"binary": ""}}
+    )
     assert error.code is ErrorCode.VALIDATION
 
 
 async def test_ls_pages_through_a_subtree(link: ZmqTransport, area: str) -> None:
-    await link.request("set-all", {"key": area, "keys": [
-        {"name": f"{area}/k{i:02d}", "value": str(i)} for i in range(25)
-    ] + [{"name": f"{area}/k00/deep/x", "value": "x"}]})
+    await link.request(
+        "set-all",
+        {
+            "key": area,
+            "keys": [{"name": f"{area}/k{i:02d}", "value": str(i)} for i in range(25)]
+            + [{"name": f"{area}/k00/deep/x", "value": "x"}],
+        },
+    )
     everything = await link.request("ls", {"key": area, "limit": 10000})
     assert everything["next"] is None
     pages: list[str] = []
@@ -153,8 +164,14 @@ async def test_rm_single_recursive_and_missing(link: ZmqTransport, area: str) ->
 
 
 async def test_restrict_metadata_forbids(link: ZmqTransport, area: str) -> None:
-    await link.request("set", {"key": f"{area}/fixed", "value": "1",
-                               "meta": {"restrict/write": "1", "restrict/remove": "1"}})
+    await link.request(
+        "set",
+        {
+            "key": f"{area}/fixed",
+            "value": "1",
+            "meta": {"restrict/write": "1", "restrict/remove": "1"},
+        },
+    )
     await link.request("set", {"key": f"{area}/fixed/child", "value": "c"})
     error = await refused(link, "set", {"key": f"{area}/fixed", "value": "2"})
     assert error.code is ErrorCode.FORBIDDEN and error.key == f"{area}/fixed"
@@ -167,17 +184,20 @@ async def test_restrict_metadata_forbids(link: ZmqTransport, area: str) -> None:
 async def test_mv_and_cp_subtrees(link: ZmqTransport, area: str) -> None:
     await link.request("set", {"key": f"{area}/src", "value": "root", "meta": {"order": "1"}})
     await link.request("set", {"key": f"{area}/src/leaf", "value": "leaf"})
-    copied = await link.request("cp", {"key": f"{area}/src", "target": f"{area}/copy",
-                                       "recursive": True})
+    copied = await link.request(
+        "cp", {"key": f"{area}/src", "target": f"{area}/copy", "recursive": True}
+    )
     assert (copied["target"], copied["copied"]) == (f"{area}/copy", 2)
     leaf = await link.request("get", {"key": f"{area}/copy/leaf"})
     assert leaf["value"] == "leaf"
     assert (await link.request("get", {"key": f"{area}/copy"}))["meta"]["order"] == "1"
-    error = await refused(link, "mv", {"key": f"{area}/src", "target": f"{area}/copy",
-                                       "recursive": True})
+    error = await refused(
+        link, "mv", {"key": f"{area}/src", "target": f"{area}/copy", "recursive": True}
+    )
     assert error.code is ErrorCode.CONFLICT and error.key == f"{area}/copy"
-    moved = await link.request("mv", {"key": f"{area}/src", "target": f"{area}/copy",
-                                      "recursive": True, "force": True})
+    moved = await link.request(
+        "mv", {"key": f"{area}/src", "target": f"{area}/copy", "recursive": True, "force": True}
+    )
     assert (moved["target"], moved["moved"]) == (f"{area}/copy", 2)
     assert (await link.request("get", {"key": f"{area}/src"}))["ls"] == []
     error = await refused(link, "cp", {"key": f"{area}/gone", "target": f"{area}/new"})
@@ -209,14 +229,21 @@ async def test_metadata_operations(link: ZmqTransport, area: str) -> None:
 async def test_set_all_replaces_a_subtree(link: ZmqTransport, area: str) -> None:
     await link.request("set", {"key": f"{area}/old", "value": "gone soon"})
     await link.request("set", {"key": f"{area}/same", "value": "same"})
-    result = await link.request("set-all", {"key": area, "keys": [
-        {"name": f"{area}/same", "value": "same"},
-        {"name": f"{area}/new", "value": "n", "meta": {"description": "fresh"}},
-    ]})
+    result = await link.request(
+        "set-all",
+        {
+            "key": area,
+            "keys": [
+                {"name": f"{area}/same", "value": "same"},
+                {"name": f"{area}/new", "value": "n", "meta": {"description": "fresh"}},
+            ],
+        },
+    )
     assert (result["written"], result["removed"]) == (1, 1)
     assert (await link.request("get", {"key": area}))["ls"] == [f"{area}/new", f"{area}/same"]
-    error = await refused(link, "set-all", {"key": area, "keys": [
-        {"name": "user:/elsewhere", "value": "x"}]})
+    error = await refused(
+        link, "set-all", {"key": area, "keys": [{"name": "user:/elsewhere", "value": "x"}]}
+    )
     assert error.code is ErrorCode.BAD_REQUEST and "user:/elsewhere" in error.message
 
 
@@ -232,23 +259,31 @@ async def test_writes_report_their_changes_with_the_requested_key_first(
     # A write that changes nothing still reports its key, the same before and after.
     same = await link.request("set", {"key": f"{area}/a", "value": "1"})
     assert same["changes"] == [{"key": f"{area}/a", "old": state("1"), "new": state("1")}]
-    described = await link.request("meta-set", {"key": f"{area}/a", "name": "description",
-                                                "value": "d"})
+    described = await link.request(
+        "meta-set", {"key": f"{area}/a", "name": "description", "value": "d"}
+    )
     assert described["changes"] == [
         {"key": f"{area}/a", "old": state("1"), "new": state("1", description="d")}
     ]
     await link.request("set", {"key": f"{area}/a/b", "value": "2"})
-    copied = await link.request("cp", {"key": f"{area}/a", "target": f"{area}/0",
-                                       "recursive": True})
+    copied = await link.request(
+        "cp", {"key": f"{area}/a", "target": f"{area}/0", "recursive": True}
+    )
     assert copied["changes"] == [
-        {"key": f"{area}/a", "old": state("1", description="d"),
-         "new": state("1", description="d")},
+        {
+            "key": f"{area}/a",
+            "old": state("1", description="d"),
+            "new": state("1", description="d"),
+        },
         {"key": f"{area}/0", "old": None, "new": state("1", description="d")},
         {"key": f"{area}/0/b", "old": None, "new": state("2")},
     ]
     removed = await link.request("rm", {"key": area, "recursive": True})
     assert [(c["key"], c["new"]) for c in removed["changes"]] == [
-        (area, None), (f"{area}/0", None), (f"{area}/0/b", None), (f"{area}/a", None),
+        (area, None),
+        (f"{area}/0", None),
+        (f"{area}/0/b", None),
+        (f"{area}/a", None),
         (f"{area}/a/b", None),
     ]
     assert "changes_truncated" not in removed
@@ -288,8 +323,9 @@ async def test_get_reports_stored_values_that_break_their_metadata(
     assert "problems" not in await link.request("get", {"key": f"{area}/port", "depth": 1})
     # A specification written later makes the stored value invalid; get still answers it.
     spec = area.replace("user:", "spec:", 1)
-    await link.request("set", {"key": f"{spec}/port", "value": None,
-                               "meta": {"check/type": "long"}})
+    await link.request(
+        "set", {"key": f"{spec}/port", "value": None, "meta": {"check/type": "long"}}
+    )
     for key in (f"{area}/port", area.removeprefix("user:") + "/port"):
         found = await link.request("get", {"key": key})
         assert found["value"] == "many"
@@ -327,8 +363,9 @@ async def test_export_then_import_in_every_format(link: ZmqTransport, area: str,
     await link.request("set", {"key": f"{area}/src/sub/level", "value": "3"})
     exported = await link.request("export", {"key": f"{area}/src", "format": fmt})
     assert exported["format"] == fmt and "demo" in exported["data"]
-    imported = await link.request("import", {"key": f"{area}/dst", "format": fmt,
-                                             "data": exported["data"]})
+    imported = await link.request(
+        "import", {"key": f"{area}/dst", "format": fmt, "data": exported["data"]}
+    )
     assert imported["written"] >= 2
     for name, value in (("name", "demo"), ("sub/level", "3")):
         assert (await link.request("get", {"key": f"{area}/dst/{name}"}))["value"] == value
@@ -341,27 +378,30 @@ async def test_import_strategies(link: ZmqTransport, area: str) -> None:
     await link.request("set", {"key": f"{area}/a", "value": "changed"})
     await link.request("import", {"key": area, "format": "dump", "data": data})
     assert (await link.request("get", {"key": f"{area}/a"}))["value"] == "changed"  # preserve
-    await link.request("import", {"key": area, "format": "dump", "data": data,
-                                  "strategy": "overwrite"})
+    await link.request(
+        "import", {"key": area, "format": "dump", "data": data, "strategy": "overwrite"}
+    )
     assert (await link.request("get", {"key": f"{area}/a"}))["value"] == "mine"
     await link.request("set", {"key": f"{area}/later", "value": "x"})
-    result = await link.request("import", {"key": area, "format": "dump", "data": data,
-                                           "strategy": "replace"})
+    result = await link.request(
+        "import", {"key": area, "format": "dump", "data": data, "strategy": "replace"}
+    )
     assert result["removed"] == 1
     error = await refused(link, "import", {"key": area, "format": "json", "data": "{nope"})
     assert error.code is ErrorCode.VALIDATION
 
 
-async def test_mounts_lists_what_kdb_mount_added(
-    link: ZmqTransport, shared_daemon: Daemon
-) -> None:
+async def test_mounts_lists_what_kdb_mount_added(link: ZmqTransport, shared_daemon: Daemon) -> None:
     done = shared_daemon.kdb("mount", "mounted.toml", "user:/mounted", "toml")
     assert done.returncode == 0, done.stderr
     listing = await link.request("mounts")
     file = shared_daemon.root / "user" / "mounted.toml"
     assert {
-        "mountpoint": "user:/mounted", "file": "mounted.toml", "format": "toml",
-        "files": [str(file.resolve())], "managed": False,  # no --mount-dir: the host's own
+        "mountpoint": "user:/mounted",
+        "file": "mounted.toml",
+        "format": "toml",
+        "files": [str(file.resolve())],
+        "managed": False,  # no --mount-dir: the host's own
     } in listing["mounts"]
     assert listing["mount_dirs"] == []
     await link.request("set", {"key": "user:/mounted/answer", "value": "42"})
@@ -369,8 +409,9 @@ async def test_mounts_lists_what_kdb_mount_added(
 
 
 async def test_validation_errors_carry_elektra_codes(link: ZmqTransport, area: str) -> None:
-    error = await refused(link, "set", {"key": f"{area}/n", "value": "many",
-                                        "meta": {"check/type": "long"}})
+    error = await refused(
+        link, "set", {"key": f"{area}/n", "value": "many", "meta": {"check/type": "long"}}
+    )
     assert error.code is ErrorCode.VALIDATION
     assert error.elektra in ("C03100", "C03200")
     assert "many" in error.message

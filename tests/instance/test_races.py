@@ -23,10 +23,8 @@ async def test_two_clients_racing_on_one_key(tmp_path: Path) -> None:
             for round_ in range(ROUNDS):
                 seen = (await first.request("get", {"key": key}))["revision"]
                 outcomes = await asyncio.gather(
-                    first.request("set", {"key": key, "value": f"alice {round_}",
-                                          "expect": seen}),
-                    second.request("set", {"key": key, "value": f"bob {round_}",
-                                           "expect": seen}),
+                    first.request("set", {"key": key, "value": f"alice {round_}", "expect": seen}),
+                    second.request("set", {"key": key, "value": f"bob {round_}", "expect": seen}),
                     return_exceptions=True,
                 )
                 winners = [o for o in outcomes if isinstance(o, dict)]

@@ -19,7 +19,9 @@ async def test_an_unknown_key_gets_nothing_and_is_logged(shared_daemon: Daemon) 
         with pytest.raises(LinkError):
             await link.request("get", {"key": "user:/"})
     events = EventSubscriber(
-        shared_daemon.events, server_key=shared_daemon.public_key, keypair=stranger,
+        shared_daemon.events,
+        server_key=shared_daemon.public_key,
+        keypair=stranger,
         prefixes=[""],
     )
     async with events, shared_daemon.transport() as allowed:

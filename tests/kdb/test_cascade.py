@@ -157,8 +157,9 @@ def test_defaults_come_only_from_specs_that_create_default_keys() -> None:
     # A `_` pattern describes keys but creates no default (docs/validation.md).
     assert found(ks, "/app/x/port") is None
     # A `#` pattern gives defaults up to the array size (#1: elements #0 and #1) only.
-    assert lookup(ks, "/app/list/#0") == Key("default:/app/list/#0", "element",
-                                             {"default": "element"})
+    assert lookup(ks, "/app/list/#0") == Key(
+        "default:/app/list/#0", "element", {"default": "element"}
+    )
     assert found(ks, "/app/list/#1") == "default:/app/list/#1"
     assert found(ks, "/app/list/#2") is None
     assert lookup(ks, "/app/exact") == Key("default:/app/exact", "exact", {"default": "exact"})

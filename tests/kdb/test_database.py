@@ -192,9 +192,7 @@ def test_set_needs_a_get_of_the_files_it_writes(paths: Paths) -> None:
         kdb.set(KeySet([Key("user:/a", "1")]), "user:/")
 
 
-def test_proc_keys_stay_in_memory_and_default_keys_are_never_stored(
-    kdb: KDB, paths: Paths
-) -> None:
+def test_proc_keys_stay_in_memory_and_default_keys_are_never_stored(kdb: KDB, paths: Paths) -> None:
     written = store(kdb, "/", Key("proc:/app/a", "p"), Key("default:/app/a", "d"))
     assert written == []
     assert existing_key(kdb.get("/app"), "proc:/app/a").value == "p"
@@ -286,13 +284,17 @@ def test_a_boolean_is_stored_in_its_own_spelling(paths: Paths, fmt: str) -> None
     store(kdb, "user:/app", Key("user:/app/debug", "no"), Key("user:/app/verbose", "Off"))
     assert b"no" in file.read_bytes() and b"Off" in file.read_bytes()
     assert values(KDB(paths).get("user:/app"), "user:/app") == {
-        "user:/app/debug": "no", "user:/app/verbose": "Off"}
+        "user:/app/debug": "no",
+        "user:/app/verbose": "Off",
+    }
     # A client that sends the canonical value gets the spelling the file used.
     store(kdb, "user:/app", Key("user:/app/debug", "1"), Key("user:/app/verbose", "1"))
     assert b"yes" in file.read_bytes() and b"On" in file.read_bytes()
     assert b"no" not in file.read_bytes() and b"Off" not in file.read_bytes()
     assert values(KDB(paths).get("user:/app"), "user:/app") == {
-        "user:/app/debug": "yes", "user:/app/verbose": "On"}
+        "user:/app/debug": "yes",
+        "user:/app/verbose": "On",
+    }
 
 
 def test_a_native_json_boolean_stays_one_and_the_word_that_replaced_it_is_kept(

@@ -21,7 +21,6 @@ def test_a_file_is_read_whole_whatever_its_size(tmp_path: Path) -> None:
         assert read[1].size == size
 
 
-
 def test_stat_is_trusted_only_for_files_that_are_not_racily_new(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -67,4 +66,3 @@ def test_missing_and_created_files(tmp_path: Path) -> None:
     known = existing_state(target)
     target.unlink()
     assert not file_state.unchanged(target, known)
-

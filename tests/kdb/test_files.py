@@ -51,7 +51,6 @@ def test_staged_content_is_invisible_until_commit_and_gone_after_discard(tmp_pat
     assert target.read_bytes() == b'{"b": 2}'
 
 
-
 def test_stale_temporaries_of_a_killed_writer_are_removed(tmp_path: Path) -> None:
     target = tmp_path / "app.toml"
     leftover = tmp_path / ".app.toml.0badf00d.tmp"

@@ -15,7 +15,10 @@ KEYS = [(f"user:/app/host{i}", f"10.0.0.{i}") for i in range(10)]
 
 def test_names_then_values_in_the_order_given() -> None:
     found = search_keys(
-        KEYS, compile_pattern("host[[:digit:]]$", LIMITS), in_values=False, limit=100,
+        KEYS,
+        compile_pattern("host[[:digit:]]$", LIMITS),
+        in_values=False,
+        limit=100,
         budget_seconds=1,
     )
     assert found.keys == [name for name, _ in KEYS]
@@ -38,7 +41,11 @@ def test_the_time_budget_stops_the_search_with_what_it_found() -> None:
     ticks = itertools.count()  # a clock that advances one second per look
 
     found = search_keys(
-        KEYS, compile_pattern("host", LIMITS), in_values=False, limit=100, budget_seconds=3.5,
+        KEYS,
+        compile_pattern("host", LIMITS),
+        in_values=False,
+        limit=100,
+        budget_seconds=3.5,
         clock=lambda: float(next(ticks)),
     )
     assert found.keys == [name for name, _ in KEYS[:3]]
@@ -60,7 +67,10 @@ def test_pathological_patterns_match_in_linear_time() -> None:
 
 def test_values_with_lone_surrogates_are_searched_not_crashed_on() -> None:
     found = search_keys(
-        [("user:/s", "a\ud800b")], compile_pattern("a.*b", LIMITS), in_values=True, limit=1,
+        [("user:/s", "a\ud800b")],
+        compile_pattern("a.*b", LIMITS),
+        in_values=True,
+        limit=1,
         budget_seconds=1,
     )
     assert found.keys == ["user:/s"]

@@ -44,10 +44,12 @@ def snapshot(keys: KeySet) -> list[tuple[str, object, dict[str, str]]]:
 @given(changes=edits)
 # The first key of [s0] removed and added back without value but with a comment: TOML and
 # INI give it a table (section) of its own, which a value then turns back into a scalar.
-@example(changes=[("set", 0, "aa")] * 3 + [("remove", 0, "aa"), ("meta", 0, "aa"),
-                                           ("set", 0, "aa")])
+@example(
+    changes=[("set", 0, "aa")] * 3 + [("remove", 0, "aa"), ("meta", 0, "aa"), ("set", 0, "aa")]
+)
 def test_sets_read_back_from_the_files_as_they_were_set(
-    tmp_path_factory: pytest.TempPathFactory, format_name: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    format_name: str,
     changes: list[tuple[str, int, str]],
 ) -> None:
     base = tmp_path_factory.mktemp(format_name)
@@ -55,8 +57,9 @@ def test_sets_read_back_from_the_files_as_they_were_set(
     kdb = KDB(paths)
     kdb.mount(f"app.{EXTENSIONS[format_name]}", "user:/app", format_name)
     keys = kdb.get("user:/app")
-    keys.extend(Key(name_of(i), str(i) if i % 3 == 0 else f"v{i}")
-                for i in range(SECTIONS * PER_SECTION))
+    keys.extend(
+        Key(name_of(i), str(i) if i % 3 == 0 else f"v{i}") for i in range(SECTIONS * PER_SECTION)
+    )
     kdb.set(keys, "user:/app")
     kdb = KDB(paths)  # holds what the file holds (INI sections are keys of their own)
     for action, index, text in changes:
@@ -81,14 +84,22 @@ def test_sets_read_back_from_the_files_as_they_were_set(
         assert snapshot(kdb.get("user:/app")) == wanted
 
 
-@pytest.mark.parametrize(("format_name", "text"), [
-    ("toml", "[s0]  # first\nk1 = 'v1'  # one\n\n[s0.k0]\n# only a comment\n\n"
-             "[s1]  # second\nk2 = 'v2'\n"),
-    ("ini", "[s0]\n# first\nk1 = v1\n\n[s0/k0]\n# only a comment\n\n"
-            "[s1]\n# second\nk2 = v2\n"),
-], ids=["toml", "ini"])
+@pytest.mark.parametrize(
+    ("format_name", "text"),
+    [
+        (
+            "toml",
+            "[s0]  # first\nk1 = 'v1'  # one\n\n[s0.k0]\n# only a comment\n\n"
+            "[s1]  # second\nk2 = 'v2'\n",
+        ),
+        ("ini", "[s0]\n# first\nk1 = v1\n\n[s0/k0]\n# only a comment\n\n[s1]\n# second\nk2 = v2\n"),
+    ],
+    ids=["toml", "ini"],
+)
 def test_a_table_with_only_a_comment_becomes_a_scalar_again(
-    tmp_path: Path, format_name: str, text: str,
+    tmp_path: Path,
+    format_name: str,
+    text: str,
 ) -> None:
     """The table's header goes and the value joins its parent's table, which the file
     declares once; the other keys and their comments stay."""
@@ -107,7 +118,8 @@ def test_a_table_with_only_a_comment_becomes_a_scalar_again(
     assert snapshot(KDB(paths).get("user:/app")) == snapshot(keys)
     written = file.read_text()
     assert [line for line in written.split("\n") if "#" in line and "only" not in line] == [
-        line for line in text.split("\n") if "#" in line and "only" not in line]
+        line for line in text.split("\n") if "#" in line and "only" not in line
+    ]
     assert written.count("[s0]") == 1
 
 
@@ -122,8 +134,11 @@ def test_a_set_of_one_key_in_a_big_file_leaves_the_other_sections_as_they_were(
     file = kdb.file_of("user:/app")
     lines = ["# settings"]
     for section in range(200):
-        lines += [f"[s{section}]  # table {section}",
-                  *(f"k{i} = 'v{i}'   # {i}" for i in range(section * 10, section * 10 + 10)), ""]
+        lines += [
+            f"[s{section}]  # table {section}",
+            *(f"k{i} = 'v{i}'   # {i}" for i in range(section * 10, section * 10 + 10)),
+            "",
+        ]
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text("\n".join(lines))
     keys = kdb.get("user:/app")
@@ -133,4 +148,5 @@ def test_a_set_of_one_key_in_a_big_file_leaves_the_other_sections_as_they_were(
 
     after = file.read_text().split("\n")
     assert [(old, new) for old, new in zip(lines, after, strict=True) if old != new] == [
-        ("k1505 = 'v1505'   # 1505", "k1505 = 'changed'   # 1505")]
+        ("k1505 = 'v1505'   # 1505", "k1505 = 'changed'   # 1505")
+    ]

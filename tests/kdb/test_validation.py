@@ -283,8 +283,23 @@ def stored_after(before: str, sent: str, meta: dict[str, str]) -> object:
 
 @pytest.mark.parametrize(
     "word",
-    ["1", "0", "yes", "no", "on", "off", "true", "false", "enabled", "disabled", "enable",
-     "disable", "YES", "Off", "tRuE"],
+    [
+        "1",
+        "0",
+        "yes",
+        "no",
+        "on",
+        "off",
+        "true",
+        "false",
+        "enabled",
+        "disabled",
+        "enable",
+        "disable",
+        "YES",
+        "Off",
+        "tRuE",
+    ],
 )
 def test_every_boolean_word_is_accepted_and_stored_as_spelled(word: str) -> None:
     assert stored_after("1", word, BOOLEAN) == word
@@ -305,9 +320,9 @@ def test_what_is_no_boolean_is_still_refused(word: str) -> None:
         ("ENABLED", "0", "DISABLED"),
         ("true", "0", "false"),
         ("yes", "1", "yes"),
-        ("1", "0", "0"),           # the file spells booleans canonically itself
-        ("maybe", "1", "1"),       # an invalid old value has no spelling to keep
-        ("no", "on", "on"),        # a word sent is the spelling chosen
+        ("1", "0", "0"),  # the file spells booleans canonically itself
+        ("maybe", "1", "1"),  # an invalid old value has no spelling to keep
+        ("no", "on", "on"),  # a word sent is the spelling chosen
     ],
 )
 def test_a_canonical_boolean_takes_the_spelling_of_the_value_it_replaces(

@@ -118,7 +118,10 @@ def test_a_set_forgets_the_views_of_the_file_it_wrote_and_keeps_the_others(kdb: 
     kdb.set(keys, "user:/app/s3")
 
     assert [kdb.remembers(parent) for parent in ("user:/app", "user:/app/s3", "user:/")] == [
-        False, False, False]
+        False,
+        False,
+        False,
+    ]
     for parent in ("user:/app", "user:/app/s3", "user:/"):
         assert kdb.view(parent).lookup("user:/app/s3/k31").value == "changed"  # type: ignore[union-attr]
     assert kdb.view("user:/app/s3") is not section
@@ -257,7 +260,11 @@ def test_a_dump_file_not_in_key_order_is_read_and_written_whole(paths: Paths, kd
     keys.add(Key("user:/app/b/k3", "4"))
     fresh.set(keys, "user:/app/b")  # its records lie apart: the peek read all of it
     assert [key.value for key in KDB(paths).get("user:/app").below("user:/app")] == [
-        "2", "1", "3", "4"]
+        "2",
+        "1",
+        "3",
+        "4",
+    ]
     assert file.read_bytes().index(b"a/k1") < file.read_bytes().index(b"b/k1")  # written whole
 
 
@@ -370,7 +377,8 @@ def test_reading_part_of_a_dump_file_finds_what_a_full_read_finds(
     if not names.is_below_or_same(parent, "user:/app"):
         return
     assert snapshot(FORMAT.read_below(data, "user:/app", parent)) == snapshot(
-        FORMAT.read(data, "user:/app").keys.below(parent))
+        FORMAT.read(data, "user:/app").keys.below(parent)
+    )
 
 
 def test_reading_part_of_a_hand_written_dump_file_takes_its_spelling_of_names() -> None:
@@ -378,9 +386,13 @@ def test_reading_part_of_a_hand_written_dump_file_takes_its_spelling_of_names() 
 
     # Names as a person or another tool may write them: three are spellings of a/b and below.
     records = [(b"a/b", b"1"), (b"a//b/c", b"2"), (b"x/../a/b/d", b"3"), (b"a/bc", b"4")]
-    data = b"kdbOpen 2\n" + b"".join(
-        b"$key string %d %d\n%b\n%b\n" % (len(name), len(value), name, value)
-        for name, value in records
-    ) + b"$end\n"
+    data = (
+        b"kdbOpen 2\n"
+        + b"".join(
+            b"$key string %d %d\n%b\n%b\n" % (len(name), len(value), name, value)
+            for name, value in records
+        )
+        + b"$end\n"
+    )
     found = FORMAT.read_below(data, "user:/app", "user:/app/a/b")
     assert found.names() == ["user:/app/a/b", "user:/app/a/b/c", "user:/app/a/b/d"]

@@ -112,7 +112,9 @@ def test_metadata_is_set_removed_and_patched_with_compare_and_set(keys: Harness)
     assert keys.stored()[f"{APP}/port"] == (None, {"description": "the port"})
     revision = keys.run("get", key=f"{APP}/port")["revision"]
     answer = keys.run(
-        "meta-bulk", key=f"{APP}/port", meta={"description": None, "check/type": "long"},
+        "meta-bulk",
+        key=f"{APP}/port",
+        meta={"description": None, "check/type": "long"},
         expect=revision,
     )
     assert answer["revision"] != revision
@@ -130,9 +132,12 @@ def test_set_all_makes_a_subtree_exactly_the_keys_given(keys: Harness) -> None:
     seed(keys, f"{APP}/a", f"{APP}/b")
     keys.run("set", key="user:/other", value="kept")
     answer = keys.run(
-        "set-all", key=APP,
-        keys=[{"name": f"{APP}/a", "value": "a"}, {"name": f"{APP}/c", "value": "3",
-                                                   "meta": {"description": "new"}}],
+        "set-all",
+        key=APP,
+        keys=[
+            {"name": f"{APP}/a", "value": "a"},
+            {"name": f"{APP}/c", "value": "3", "meta": {"description": "new"}},
+        ],
     )
     assert (answer["written"], answer["removed"]) == (1, 1)
     assert keys.stored() == {
@@ -158,8 +163,7 @@ def test_import_merges_by_its_strategy(
     keys: Harness, strategy: str, expected: dict[str, str]
 ) -> None:
     keys.run("set-all", key=APP, keys=[{"name": f"{APP}/{n}", "value": "old"} for n in "ab"])
-    keys.run("import", key=APP, format="toml", data='a = "new"\nc = "new"\n',
-             strategy=strategy)
+    keys.run("import", key=APP, format="toml", data='a = "new"\nc = "new"\n', strategy=strategy)
     assert {name: value for name, (value, _) in keys.stored().items()} == expected
     error = refused(keys, "import", key=APP, format="json", data="{", strategy=strategy)
     assert (error.code, error.elektra) == (ErrorCode.VALIDATION, "C03100")
@@ -196,14 +200,26 @@ def test_a_binary_value_travels_as_base64(keys: Harness) -> None:
         ("set", {"key": "bogus:/x", "value": "1"}, ErrorCode.INVALID_NAME, "unknown namespace"),
         ("set", {"key": "user:/x", "value": 1}, ErrorCode.BAD_REQUEST, "'value'"),
         ("set", {"key": "user:/x", "value": "\ud800"}, ErrorCode.BAD_REQUEST, "surrogate"),
-        ("set", {"key": "user:/x", "value": "1", "colour": "red"}, ErrorCode.BAD_REQUEST,
-         "unknown argument 'colour'"),
-        ("set", {"key": "system:/elektra/mountpoints/x", "value": "1"}, ErrorCode.PROTECTED,
-         "system:/elektra"),
+        (
+            "set",
+            {"key": "user:/x", "value": "1", "colour": "red"},
+            ErrorCode.BAD_REQUEST,
+            "unknown argument 'colour'",
+        ),
+        (
+            "set",
+            {"key": "system:/elektra/mountpoints/x", "value": "1"},
+            ErrorCode.PROTECTED,
+            "system:/elektra",
+        ),
         ("ls", {"key": "user:/x", "limit": 0}, ErrorCode.BAD_REQUEST, "'limit'"),
         ("export", {"key": APP, "format": "xml"}, ErrorCode.BAD_REQUEST, "'format'"),
-        ("import", {"key": APP, "format": "ini", "data": "", "strategy": "merge"},
-         ErrorCode.BAD_REQUEST, "'strategy'"),
+        (
+            "import",
+            {"key": APP, "format": "ini", "data": "", "strategy": "merge"},
+            ErrorCode.BAD_REQUEST,
+            "'strategy'",
+        ),
         ("set-all", {"key": APP, "keys": {}}, ErrorCode.BAD_REQUEST, "must be a list"),
     ],
 )
@@ -215,8 +231,9 @@ def test_bad_arguments_are_refused_naming_the_problem(
 
 
 def test_restrictions_and_compare_and_set_refuse_writes(keys: Harness) -> None:
-    keys.run("set", key=f"{APP}/fixed", value="1",
-             meta={"restrict/write": "1", "restrict/remove": "1"})
+    keys.run(
+        "set", key=f"{APP}/fixed", value="1", meta={"restrict/write": "1", "restrict/remove": "1"}
+    )
     written = refused(keys, "set", key=f"{APP}/fixed", value="2")
     assert (written.code, written.key) == (ErrorCode.FORBIDDEN, f"{APP}/fixed")
     assert refused(keys, "rm", key=APP, recursive=True).code == ErrorCode.FORBIDDEN
@@ -238,13 +255,24 @@ def test_get_counts_every_key_below_even_when_it_lists_none(keys: Harness) -> No
 def test_restore_puts_keys_back_at_once_each_guarded_by_its_revision(keys: Harness) -> None:
     seed(keys, f"{APP}/a", f"{APP}/b")
     revisions = {name: keys.run("get", key=name)["revision"] for name in (f"{APP}/a", f"{APP}/b")}
-    stale = refused(keys, "restore", key=APP, keys=[{"name": f"{APP}/a", "value": "old"}],
-                    removals=[f"{APP}/b"], expect={**revisions, f"{APP}/a": "0-stale"})
+    stale = refused(
+        keys,
+        "restore",
+        key=APP,
+        keys=[{"name": f"{APP}/a", "value": "old"}],
+        removals=[f"{APP}/b"],
+        expect={**revisions, f"{APP}/a": "0-stale"},
+    )
     assert (stale.code, stale.key) == (ErrorCode.CONFLICT, f"{APP}/a")
     outside = refused(keys, "restore", key=APP, keys=[], removals=["user:/other"], expect={})
     assert outside.code == ErrorCode.BAD_REQUEST and "not at or below" in outside.message
-    answer = keys.run("restore", key=APP, keys=[{"name": f"{APP}/a", "value": "old"}],
-                      removals=[f"{APP}/b"], expect=revisions)
+    answer = keys.run(
+        "restore",
+        key=APP,
+        keys=[{"name": f"{APP}/a", "value": "old"}],
+        removals=[f"{APP}/b"],
+        expect=revisions,
+    )
     assert answer["restored"] == 2
     assert keys.stored() == {f"{APP}/a": ("old", {})}
 

@@ -96,9 +96,7 @@ async def test_a_subtree_write_over_a_critical_key_needs_a_reason_over_websocket
     url = site.clusterd.url.replace("http", "ws", 1) + f"/zmq?token={token['token']}"
     zws = await open_zws(site.admin.session, url)
     try:
-        removed = await zws.request(
-            b"1", {"method": "DELETE", "path": f"{path}/kdb/system:/app"}
-        )
+        removed = await zws.request(b"1", {"method": "DELETE", "path": f"{path}/kdb/system:/app"})
         moved = await zws.request(
             b"2", {"method": "POST", "path": f"{path}/kdbMv/system:/app", "body": "system:/old"}
         )

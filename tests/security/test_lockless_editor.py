@@ -36,8 +36,9 @@ async def test_saves_of_an_editor_bypassing_the_lock_are_never_silently_lost(
     reported: set[int] = set()  # inodes of saves a conflict reply says it put back
     written = conflicts = 0
     try:
-        async with ZmqTransport(host.endpoint, server_key=host.public_key, keypair=client,
-                                options=options) as link:
+        async with ZmqTransport(
+            host.endpoint, server_key=host.public_key, keypair=client, options=options
+        ) as link:
             finished = asyncio.ensure_future(editor.communicate())
             for n in range(1, 100_000):  # bounded; ends when the editor is done
                 if finished.done():
@@ -70,7 +71,8 @@ async def test_saves_of_an_editor_bypassing_the_lock_are_never_silently_lost(
     silently_lost = [seq for seq, inode in result["missing"] if inode not in reported]
     assert silently_lost == [], (
         f"{len(silently_lost)} of {SAVES} saves lost without a report "
-        f"({written} writes, {conflicts} conflicts)")
+        f"({written} writes, {conflicts} conflicts)"
+    )
     reread = configparser.ConfigParser(interpolation=None)
     reread.read_string(file.read_text())
     assert reread["editor"]["seq"] == str(SAVES)  # the editor's last save survived

@@ -67,7 +67,5 @@ async def test_a_validation_regex_cannot_stall_a_write(site: Site) -> None:
         "PUT", f"/api/instances/{site.instance}/kdb/{key}", "a" * 40 + "!"
     )
     assert status in (400, 423), refused  # refused by validation, or by the cluster's lock
-    status, written = await site.admin(
-        "PUT", f"/api/clusters/{site.cluster}/kdb/{key}", "a" * 40
-    )
+    status, written = await site.admin("PUT", f"/api/clusters/{site.cluster}/kdb/{key}", "a" * 40)
     assert status == 200, written

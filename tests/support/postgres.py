@@ -49,9 +49,7 @@ class PostgresServer:
     superuser: str = "elektraweb"
 
     def dsn(self, database: str = "postgres") -> str:
-        return (
-            f"postgresql://{self.superuser}:{self.password}@127.0.0.1:{self.port}/{database}"
-        )
+        return f"postgresql://{self.superuser}:{self.password}@127.0.0.1:{self.port}/{database}"
 
     def create_database(self, name: str) -> str:
         """Create an empty database `name`; return its DSN."""
@@ -106,8 +104,18 @@ def start_server() -> Iterator[PostgresServer]:
         f"-c unix_socket_directories={directory} -c max_connections=200"
     )
     subprocess.run(
-        [*run, str(binaries / "pg_ctl"), "-D", str(data), "-o", options,
-         "-l", str(directory / "server.log"), "-w", "start"],
+        [
+            *run,
+            str(binaries / "pg_ctl"),
+            "-D",
+            str(data),
+            "-o",
+            options,
+            "-l",
+            str(directory / "server.log"),
+            "-w",
+            "start",
+        ],
         check=True,
         capture_output=True,
     )

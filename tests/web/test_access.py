@@ -49,9 +49,7 @@ def test_an_admin_creates_re_roles_and_deletes_a_user(ui: WebUI, stack: Stack) -
     assert olga.request("GET", "/api/me").status == 401
 
 
-def test_a_viewer_makes_a_token_sees_it_once_and_revokes_it(
-    viewer_ui: WebUI, stack: Stack
-) -> None:
+def test_a_viewer_makes_a_token_sees_it_once_and_revokes_it(viewer_ui: WebUI, stack: Stack) -> None:
     page = viewer_ui.page
     page.get_by_role("link", name="Users and tokens").click()
     expect(page.get_by_role("heading", name="Users", exact=True)).to_have_count(0)  # admins only

@@ -37,8 +37,9 @@ def write_dump(file: Path, keys: list[tuple[str, str]]) -> None:
     records = [b"kdbOpen 2\n"]
     for name, value in keys:
         raw_name, raw_value = name.encode(), value.encode()
-        records.append(b"$key string %d %d\n%s\n%s\n" % (
-            len(raw_name), len(raw_value), raw_name, raw_value))
+        records.append(
+            b"$key string %d %d\n%s\n%s\n" % (len(raw_name), len(raw_value), raw_name, raw_value)
+        )
     records.append(b"$end\n")
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_bytes(b"".join(records))

@@ -157,9 +157,11 @@ def test_a_critical_key_asks_for_a_reason_which_the_audit_log_keeps(
     expect(page.get_by_test_id("value-error")).to_have_count(0)
     assert "system:/typed/secret is critical" in prompts[0]
     assert typed["host"].kdb("get", "system:/typed/secret").stdout.strip() == "new"
-    entries = stack.admin().request(
-        "GET", f"/api/audit?instance={typed['instance']}&key=system:/typed/secret"
-    ).body
+    entries = (
+        stack.admin()
+        .request("GET", f"/api/audit?instance={typed['instance']}&key=system:/typed/secret")
+        .body
+    )
     assert entries[0]["result"]["args"]["reason"] == "rotated after the leak"
 
 
@@ -188,9 +190,11 @@ def test_undo_of_a_critical_change_asks_for_a_reason_which_the_audit_log_keeps(
     assert f"{key} is critical" in prompts[0]
     assert host.kdb("get", key).stdout.strip() == before
     expect(ui.row(key).locator(".key-value")).to_have_text(before)
-    entries = stack.admin().request(
-        "GET", f"/api/history?instance={typed['instance']}&key={key}&limit=1"
-    ).body
+    entries = (
+        stack.admin()
+        .request("GET", f"/api/history?instance={typed['instance']}&key={key}&limit=1")
+        .body
+    )
     assert entries[0]["action"] == "revert"
     assert entries[0]["args"]["reason"] == "the longer one breaks the client"
 

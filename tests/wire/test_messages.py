@@ -132,7 +132,12 @@ def test_subtree_event_round_trip_with_its_subtree_as_topic() -> None:
     frames = encode_event(event)
     assert frames[0] == b"user:/app"
     assert json.loads(frames[1]) == {
-        "v": 1, "seq": 9, "subtree": "user:/app", "created": 5000, "changed": 2, "removed": 1,
+        "v": 1,
+        "seq": 9,
+        "subtree": "user:/app",
+        "created": 5000,
+        "changed": 2,
+        "removed": 1,
         "origin": "external",
     }
     assert decode_event(frames) == event

@@ -160,7 +160,12 @@ def clusterd(
     """A clusterd serving HTTP at `http` (HOST:PORT) with further command line `options`;
     its ready match has `url` and `key`."""
     command = [
-        *_python_module("elektraweb.cli.clusterd"), "--http", http, "--state", str(state), *options
+        *_python_module("elektraweb.cli.clusterd"),
+        "--http",
+        http,
+        "--state",
+        str(state),
+        *options,
     ]
     env = {**os.environ, ADMIN_PASSWORD_ENV: admin_password}
     return Daemon("clusterd", command, ready=CLUSTERD_READY, log_path=log_path, env=env)

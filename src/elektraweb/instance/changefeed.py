@@ -109,9 +109,11 @@ class ChangeFeed:
         """Diff the mounts held by ``paths`` (every mount for None) against the snapshot and
         emit what changed; returns the directories to watch now. ``closed``: those of
         ``paths`` a writer closed since (the watch's `Batch.closed`)."""
-        targets = None if paths is None else {
-            path for path in self._with_files_below(paths) if self._changed(path, closed)
-        }
+        targets = (
+            None
+            if paths is None
+            else {path for path in self._with_files_below(paths) if self._changed(path, closed)}
+        )
         changes: list[KeyChange] = []
         if targets is not None:
             for path in sorted(self._dumps.keys() & targets):
@@ -136,10 +138,13 @@ class ChangeFeed:
             self._emit(changes)
         # Mounts come and go, and so do directories (one removed must be watched for again).
         directories = self._learn_files()
-        self._remember({
-            file: root for file, root in self._dump_roots.items()
-            if any(names.is_below_or_same(root, read) for read in roots)
-        })
+        self._remember(
+            {
+                file: root
+                for file, root in self._dump_roots.items()
+                if any(names.is_below_or_same(root, read) for read in roots)
+            }
+        )
         return directories
 
     def _changed(self, path: Path, closed: Collection[Path]) -> bool:
@@ -196,8 +201,9 @@ class ChangeFeed:
             return None
         was, now, self._dumps[path] = found
         changes: list[KeyChange] = []
-        for name in sorted({key.name for key in was} | {key.name for key in now},
-                           key=names.sort_key):
+        for name in sorted(
+            {key.name for key in was} | {key.name for key in now}, key=names.sort_key
+        ):
             known, key = self._known.lookup(name), now.lookup(name)
             if key is None and known is not None:
                 changes.append(KeyChange(name, known, None))
@@ -241,8 +247,10 @@ class ChangeFeed:
         # Only a file whose mountpoint has no other mount below it: the keys it holds are
         # then exactly the keys the database shows there.
         self._dump_roots = {
-            mount.file: mount.name for mount in table.mounts
-            if mount.format == DEFAULT_FORMAT and mount.name != ELEKTRA
+            mount.file: mount.name
+            for mount in table.mounts
+            if mount.format == DEFAULT_FORMAT
+            and mount.name != ELEKTRA
             and roots_of[mount.file] == [mount.name]
             and not any(names.is_below(other.name, mount.name) for other in table.mounts)
         }
@@ -263,8 +271,10 @@ class ChangeFeed:
                 directories = await self._watch(worker, stopping, directories)
             except Exception:
                 # A watched directory removed, a file that cannot be read: keep following.
-                logger.exception("change feed: watching %s failed; starting again",
-                                 ", ".join(sorted(map(str, directories))))
+                logger.exception(
+                    "change feed: watching %s failed; starting again",
+                    ", ".join(sorted(map(str, directories))),
+                )
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stopping.wait(), RETRY_AFTER)
                 directories = await worker.run(self.rescan, None)

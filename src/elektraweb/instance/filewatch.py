@@ -37,8 +37,17 @@ IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
 
 # No IN_OPEN, IN_ACCESS, IN_CLOSE_NOWRITE, IN_MODIFY: see the module's docstring.
-MASK = (IN_CLOSE_WRITE | IN_ATTRIB | IN_CREATE | IN_DELETE | IN_MOVED_FROM | IN_MOVED_TO
-        | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR)
+MASK = (
+    IN_CLOSE_WRITE
+    | IN_ATTRIB
+    | IN_CREATE
+    | IN_DELETE
+    | IN_MOVED_FROM
+    | IN_MOVED_TO
+    | IN_DELETE_SELF
+    | IN_MOVE_SELF
+    | IN_ONLYDIR
+)
 # The watched directory itself went away, or the kernel dropped events: nothing known is sure.
 _LOST = IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED | IN_Q_OVERFLOW
 
@@ -112,7 +121,7 @@ class DirectoryWatch:
             while offset < len(data):
                 descriptor, mask, _, length = _EVENT.unpack_from(data, offset)
                 offset += _EVENT.size
-                name = data[offset:offset + length].rstrip(b"\0")
+                name = data[offset : offset + length].rstrip(b"\0")
                 offset += length
                 count += 1
                 if mask & _LOST:

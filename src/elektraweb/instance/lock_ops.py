@@ -36,4 +36,3 @@ def unlock(host: Host, args: Args) -> OperationResult:
     keys = args.key_list("keys") if "keys" in args else None
     host.locks.unlock(cluster, keys)
     return _owned(host, cluster)
-

@@ -140,4 +140,3 @@ def umount(host: Host, args: Args) -> OperationResult:
         )
     host.kdb.umount(name)
     return OperationResult({"mountpoint": name, "file": found.path, "format": found.format})
-

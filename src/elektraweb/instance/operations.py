@@ -61,6 +61,7 @@ HOST_OPERATIONS: dict[str, HostOperation] = {
     )
 }
 
+
 def is_preview(request: Request) -> bool:
     return request.args.get("preview") is True
 

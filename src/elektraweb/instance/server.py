@@ -50,8 +50,12 @@ class Server:
         locks = LockTable(config.state_dir)
         kdb = KDB()
         host = Host(
-            kdb, locks, keypair.public, socket.gethostname(),
-            mount_dirs=config.mount_dirs, search=config.search,
+            kdb,
+            locks,
+            keypair.public,
+            socket.gethostname(),
+            mount_dirs=config.mount_dirs,
+            search=config.search,
         )
         worker = KDBWorker()
         loop = asyncio.get_running_loop()

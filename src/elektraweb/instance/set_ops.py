@@ -56,9 +56,7 @@ def set_batch(host: Host, requests: list[Request]) -> list[Result]:
     return results  # type: ignore[return-value]
 
 
-def _groups(
-    host: Host, queued: list[_Queued], results: list[Result | None]
-) -> list[list[_Queued]]:
+def _groups(host: Host, queued: list[_Queued], results: list[Result | None]) -> list[list[_Queued]]:
     """Sets by the file that stores their key; a key set twice goes to a later group, so
     each set sees the one before it as the key's old state."""
     groups: list[dict[str, list[_Queued]]] = []

@@ -56,9 +56,7 @@ class KDBWorker:
         result: T = await self._submit(functools.partial(function, *args, **kwargs), None, False)
         return result
 
-    async def run_batched(
-        self, function: Callable[[list[Item]], list[Any]], item: Item
-    ) -> Any:
+    async def run_batched(self, function: Callable[[list[Item]], list[Any]], item: Item) -> Any:
         """Run ``function([item, ...])`` together with the items of the same function queued
         right behind this one. ``function`` returns one result per item, in order; a result
         that is an exception is raised for that item."""
@@ -115,9 +113,9 @@ class KDBWorker:
             first = jobs[0]
             outcomes: list[Any]
             try:
-                outcomes = first.function([j.item for j in jobs]) if first.batched else [
-                    first.function()
-                ]
+                outcomes = (
+                    first.function([j.item for j in jobs]) if first.batched else [first.function()]
+                )
             except BaseException as error:  # handed to the awaiting coroutines
                 outcomes = [error] * len(jobs)
             # Idle before the answers go out, not after: a caller that has its answer may

@@ -281,7 +281,8 @@ class StagedWrite:
             files.remove(backend.sidecar_file)
             backend.sidecar_state = None
         backend.record_on_disk = removal_record.commit(
-            backend.file, self._record, backend.record_on_disk)
+            backend.file, self._record, backend.record_on_disk
+        )
         self._staged, self._record = [], None
         backend.document = self.document
         backend.sidecar_document = self.sidecar_document
@@ -303,4 +304,3 @@ def _holds(state: file_state.FileState | None, data: bytes) -> bool:
 
 def _keys_of(document: Document | None) -> KeySet:
     return document.keys if document is not None else KeySet()
-

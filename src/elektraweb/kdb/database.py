@@ -178,7 +178,9 @@ class KDB:
         if remembered is not None:
             return remembered
         result = self._assemble(
-            [owned.below(region.start) for region, owned in regions], spec_regions, parts,
+            [owned.below(region.start) for region, owned in regions],
+            spec_regions,
+            parts,
             with_proc=with_proc,
         )
         sources: set[Mount | str] = {region.mount for region, _ in (*regions, *spec_regions)}
@@ -203,8 +205,12 @@ class KDB:
             self._backend(region.mount).peek_below(region.start, table.submounts(region.mount))
             for region in table.regions(parent)
         ]
-        return self._assemble(found, self._spec_regions(table, namespace, parts), parts,
-                              with_proc=namespace in ("proc", names.CASCADING))
+        return self._assemble(
+            found,
+            self._spec_regions(table, namespace, parts),
+            parts,
+            with_proc=namespace in ("proc", names.CASCADING),
+        )
 
     def remembers(self, parent: str) -> bool:
         """Whether a view of ``parent`` is remembered, so that ``view`` costs a ``stat`` per
@@ -242,8 +248,10 @@ class KDB:
         """The regions of spec:/ that hold spec keys for ``parts``, with their mounts' keys."""
         if namespace == "spec":
             return []
-        return [(region, self._owned(table, region.mount))
-                for region in table.regions(names.join("spec", parts))]
+        return [
+            (region, self._owned(table, region.mount))
+            for region in table.regions(names.join("spec", parts))
+        ]
 
     def _assemble(
         self,
@@ -330,8 +338,17 @@ class KDB:
         changes = [
             change
             for region in table.regions(parent)
-            if (change := file_change(self._backends.get(region.mount), table, region, stored,
-                                      checked, own_checks, specification))
+            if (
+                change := file_change(
+                    self._backends.get(region.mount),
+                    table,
+                    region,
+                    stored,
+                    checked,
+                    own_checks,
+                    specification,
+                )
+            )
         ]
         for change in changes:
             if change.backend.mount == self._bootstrap:

@@ -49,8 +49,11 @@ class StagedFile:
             raise ResourceError(f"cannot write {target}: {exc.strerror}") from exc
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self._temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
-                         _creation_mode(like))
+            fd = os.open(
+                self._temp,
+                os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC,
+                _creation_mode(like),
+            )
         except OSError as exc:
             raise ResourceError(f"cannot write {target}: {exc.strerror}") from exc
         try:
@@ -80,12 +83,15 @@ class StagedFile:
         the check reads the content only where the stat differs: reading the file that the
         swap hands back anyway would find nothing more.
         """
-        if not (file_state.stat_matches(self.target, expected)
-                or file_state.unchanged(self.target, expected)):
+        if not (
+            file_state.stat_matches(self.target, expected)
+            or file_state.unchanged(self.target, expected)
+        ):
             raise self._conflict("changed on disk since it was last read")
         try:
-            swapped = _rename2(self._temp, self.target,
-                               _RENAME_NOREPLACE if expected is None else _RENAME_EXCHANGE)
+            swapped = _rename2(
+                self._temp, self.target, _RENAME_NOREPLACE if expected is None else _RENAME_EXCHANGE
+            )
         except FileExistsError:
             raise self._conflict("was created by another program meanwhile") from None
         except FileNotFoundError:
@@ -135,12 +141,15 @@ class StagedFile:
                 raise self._conflict(
                     f"was saved by another program while elektrad wrote it; that save "
                     f"(inode {saves[-1]}{earlier and ' replacing' + earlier[1:]}) is back in "
-                    "place and this write was not applied")
+                    "place and this write was not applied"
+                )
             saves.append(now_aside)  # another save arrived during the swap: put it back too
         kept = self.target.with_name(f"{self.target.name}.conflict-{os.urandom(4).hex()}")
         os.rename(self._temp, kept)
-        raise self._conflict(f"keeps being saved by another program; a save displaced by "
-                             f"this write is kept as {kept}")
+        raise self._conflict(
+            f"keeps being saved by another program; a save displaced by "
+            f"this write is kept as {kept}"
+        )
 
     def _conflict(self, what: str) -> ConflictError:
         return ConflictError(f"{self.target} {what}; get the keys again and retry")

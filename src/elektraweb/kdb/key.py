@@ -47,7 +47,11 @@ class Key:
 
     @classmethod
     def parsed(
-        cls, name: str, namespace: str, parts: tuple[str, ...], value: Value = None,
+        cls,
+        name: str,
+        namespace: str,
+        parts: tuple[str, ...],
+        value: Value = None,
         meta: dict[str, str] | None = None,
     ) -> Key:
         """A key whose canonical ``name``, namespace and unescaped parts the caller already

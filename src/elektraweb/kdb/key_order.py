@@ -73,13 +73,21 @@ class OrderedKeys(DeferredKeys):
             self._sort_keys, self._lazy_searches = [None] * len(order), 0
         return self._sort_keys
 
-    def _position(self, sort_key: names.SortKey, lo: int = 0, hi: int | None = None, *,
-                  right: bool = False) -> int:
+    def _position(
+        self, sort_key: names.SortKey, lo: int = 0, hi: int | None = None, *, right: bool = False
+    ) -> int:
         """Where ``sort_key`` goes in the order (``bisect`` over the sort keys)."""
         return self._position_in(self._merge_added(), sort_key, lo, hi, right=right)
 
-    def _position_in(self, order: list[Key], sort_key: names.SortKey, lo: int = 0,
-                     hi: int | None = None, *, right: bool = False) -> int:
+    def _position_in(
+        self,
+        order: list[Key],
+        sort_key: names.SortKey,
+        lo: int = 0,
+        hi: int | None = None,
+        *,
+        right: bool = False,
+    ) -> int:
         known = self._known_sort_keys_of(order)
         search = bisect_right if right else bisect_left
         hi = len(order) if hi is None else hi

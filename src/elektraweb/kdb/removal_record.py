@@ -57,8 +57,11 @@ def stage(file: Path, removed: tuple[RemovedLines, ...], data: bytes) -> files.S
     temporary file with the data file's mode; None when there is nothing to remember."""
     if not removed:
         return None
-    record = {"version": _VERSION, "file": _digest(data),
-              "removed": [_raw(entry) for entry in removed]}
+    record = {
+        "version": _VERSION,
+        "file": _digest(data),
+        "removed": [_raw(entry) for entry in removed],
+    }
     encoded = json.dumps(record, ensure_ascii=False, separators=(",", ":")).encode()
     target = record_path(file)
     files.remove_stale_temporaries(target)
@@ -93,13 +96,21 @@ def _digest(data: bytes) -> str:
 
 
 def _raw(entry: RemovedLines) -> dict[str, object]:
-    return {"lines": entry.lines, "above": entry.above, "below": entry.below,
-            "names": sorted(entry.names)}
+    return {
+        "lines": entry.lines,
+        "above": entry.above,
+        "below": entry.below,
+        "names": sorted(entry.names),
+    }
 
 
 def _entry(raw: dict[str, object]) -> RemovedLines:
-    return RemovedLines(_lines(raw["lines"]), _context(raw["above"]), _context(raw["below"]),
-                        frozenset(_lines(raw["names"])))
+    return RemovedLines(
+        _lines(raw["lines"]),
+        _context(raw["above"]),
+        _context(raw["below"]),
+        frozenset(_lines(raw["names"])),
+    )
 
 
 def _context(raw: object) -> tuple[str, ...] | None:

@@ -287,8 +287,12 @@ def validate_change(
         else:
             effective = key.meta
         value = validate_key(key, effective)
-        if (isinstance(value, str) and before is not None and isinstance(before.value, str)
-                and type_of(effective) == "boolean"):
+        if (
+            isinstance(value, str)
+            and before is not None
+            and isinstance(before.value, str)
+            and type_of(effective) == "boolean"
+        ):
             value = boolean_in_spelling_of(value, before.value, effective)
         if value != key.value:
             key = key.copy()

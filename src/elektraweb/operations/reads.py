@@ -32,8 +32,11 @@ def _keys_below(keys: KeySet, name: str) -> list[Key]:
     """Keys at and below ``name`` in KeySet order (in every namespace for a cascading name)."""
     if names.namespace_of(name) != names.CASCADING:
         return list(keys.below(name))
-    return [key for namespace in _NAMESPACES_IN_ORDER
-            for key in keys.below(names.with_namespace(name, namespace))]
+    return [
+        key
+        for namespace in _NAMESPACES_IN_ORDER
+        for key in keys.below(names.with_namespace(name, namespace))
+    ]
 
 
 def _child_names(keys: KeySet, name: str) -> list[str]:
@@ -156,7 +159,10 @@ def find(store: KeyStore, args: Args) -> OperationResult:
 
     def match() -> dict[str, Any]:
         return search_keys(
-            candidates, pattern, in_values=in_values, limit=limit,
+            candidates,
+            pattern,
+            in_values=in_values,
+            limit=limit,
             budget_seconds=limits.budget_seconds,
         ).reply()
 

@@ -115,7 +115,6 @@ def import_(store: KeyStore, args: Args) -> OperationResult:
     return _committed(transaction, root, {"written": written, "removed": removed})
 
 
-
 def _below(root: str, name: str, where: str) -> str:
     if not names.is_below_or_same(name, root):
         raise RemoteError(

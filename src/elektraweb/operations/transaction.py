@@ -145,8 +145,7 @@ def check_expected(keys: KeySet, name: str, expected: Expect) -> None:
         wanted = "not to exist" if expected is None else f"revision {expected}"
         raise RemoteError(
             ErrorCode.CONFLICT,
-            f"key {name} {state}, but the write expected {wanted}: "
-            "it changed since it was read",
+            f"key {name} {state}, but the write expected {wanted}: it changed since it was read",
             key=name,
             elektra="C02000",
         )

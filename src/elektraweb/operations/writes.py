@@ -36,16 +36,23 @@ class SetRequest:
 
     @classmethod
     def parse(cls, args: Args) -> SetRequest:
-        return cls(args.stored_key(), args.value(), args.meta(removals=True), args.expect(),
-                   args.cluster(), args.reason())
+        return cls(
+            args.stored_key(),
+            args.value(),
+            args.meta(removals=True),
+            args.expect(),
+            args.cluster(),
+            args.reason(),
+        )
 
     def apply(self, store: KeyStore, keys: KeySet) -> Key | None:
         """Check this set against ``keys`` and put its key there; returns the old key."""
         check_expected(keys, self.name, self.expect)
         store.admit([self.name], (), self.cluster)
         old = keys.lookup(self.name)
-        new = key_from_wire(self.name, self.value, patched({} if old is None else old.meta,
-                                                           self.patch))
+        new = key_from_wire(
+            self.name, self.value, patched({} if old is None else old.meta, self.patch)
+        )
         change = KeyChange(self.name, old, new)
         check_protected(change)
         check_restrictions(change)
@@ -178,4 +185,3 @@ def meta_remove(store: KeyStore, args: Args) -> OperationResult:
 
 def meta_bulk(store: KeyStore, args: Args) -> OperationResult:
     return _write_meta(store, args, args.meta(removals=True, required=True), create=True)
-

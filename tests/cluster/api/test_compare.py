@@ -58,9 +58,12 @@ def test_openapi_describes_compare_explain_and_the_reason() -> None:
     compare = paths["/api/compare"]["get"]
     assert [p["name"] for p in compare["parameters"]] == ["a", "b", "key"]
     assert compare["description"] == "Needs role viewer or higher."
-    assert "steps" in paths["/api/clusters/{id}/kdbExplain/{key}"]["get"]["responses"]["200"][
-        "content"
-    ]["application/json"]["schema"]["properties"]
+    assert (
+        "steps"
+        in paths["/api/clusters/{id}/kdbExplain/{key}"]["get"]["responses"]["200"]["content"][
+            "application/json"
+        ]["schema"]["properties"]
+    )
     put = paths["/api/instances/{id}/kdb/{key}"]["put"]
     assert "reason" in [p["name"] for p in put["parameters"]]
     assert put["description"] == "Needs role editor or higher."

@@ -35,7 +35,7 @@ def test_targets_are_decoded_like_http_paths() -> None:
 
 
 async def test_roles_authentication_and_bodies_are_checked_for_every_transport(
-    server: Server
+    server: Server,
 ) -> None:
     assert server.services is not None
     dispatcher = Dispatcher(server.services)

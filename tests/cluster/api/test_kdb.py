@@ -107,7 +107,9 @@ async def test_rm_mv_cp_meta_and_find(
 
     found = await admin.get(f"{prefix}/kdbFind/mov.*port")
     assert found.body == {
-        "keys": ["user:/moved/port"], "truncated": False, "budget_exceeded": False
+        "keys": ["user:/moved/port"],
+        "truncated": False,
+        "budget_exceeded": False,
     }
     by_value = await admin.get(f"{prefix}/kdbFind/^web$?values=true")
     assert by_value.body["keys"] == ["user:/app/name", "user:/moved/name"]

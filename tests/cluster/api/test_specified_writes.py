@@ -90,7 +90,9 @@ async def test_a_critical_key_needs_a_reason_which_the_audit_keeps(
 
 
 async def test_a_cluster_value_is_checked_against_the_members_spec_before_any_is_written(
-    admin: Client, web1: tuple[int, InProcessElektrad], register: Register,
+    admin: Client,
+    web1: tuple[int, InProcessElektrad],
+    register: Register,
     network: InProcessNetwork,
 ) -> None:
     first, daemon = web1

@@ -111,7 +111,7 @@ async def test_the_log_is_append_only_in_the_database_itself(
     db = other.connection
     try:
         count = db.execute("SELECT count(*) AS n FROM audit").fetchone()
-        refusals = ['UPDATE audit SET "user" = \'mallory\'', "DELETE FROM audit"]
+        refusals = ["UPDATE audit SET \"user\" = 'mallory'", "DELETE FROM audit"]
         refusals += ["UPDATE audit_changes SET after = NULL"]
         if db.dialect == "postgresql":  # TRUNCATE fires no row trigger: it is refused apart
             refusals += ["TRUNCATE audit CASCADE"]
@@ -119,7 +119,7 @@ async def test_the_log_is_append_only_in_the_database_itself(
             with pytest.raises(INTEGRITY_ERRORS, match="append-only"):
                 db.execute(statement)
         assert db.execute("SELECT count(*) AS n FROM audit").fetchone() == count
-        mallory = db.execute('SELECT count(*) AS n FROM audit WHERE "user" = \'mallory\'')
+        mallory = db.execute("SELECT count(*) AS n FROM audit WHERE \"user\" = 'mallory'")
         assert mallory.fetchone() == {"n": 0}
     finally:
         other.close()

@@ -31,7 +31,7 @@ async def test_every_api_route_but_login_needs_authentication(clients: ClientFac
 
 
 async def test_login_sets_a_strict_httponly_cookie_and_logout_ends_the_session(
-    clients: ClientFactory
+    clients: ClientFactory,
 ) -> None:
     client = await clients()
     login = await client.login("admin", ADMIN_PASSWORD)

@@ -526,9 +526,7 @@ async def test_slow_subscriber_is_told_to_resync_and_others_keep_receiving(
             slow_messages.append(message)
     topics = [topic for topic, _ in slow_messages]
     delivered = topics.index(b"resync")
-    assert topics == [
-        *(f"audit/{n}".encode() for n in range(delivered)), b"resync", b"audit/after"
-    ]
+    assert topics == [*(f"audit/{n}".encode() for n in range(delivered)), b"resync", b"audit/after"]
     assert json.loads(slow_messages[delivered][1]) == {"dropped": number + 1 - delivered}
     await subscribed(slow, harness.hub, "audit/still-")
 

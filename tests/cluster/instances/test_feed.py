@@ -170,8 +170,13 @@ async def test_a_bulk_import_on_the_host_reaches_the_hub_as_one_event(
     # One event for the 500 keys, then the next change: nothing key by key in between.
     assert following.topic == f"instance/{instance.id}/system:/after"
     assert bulk == {
-        "instance": instance.id, "subtree": "system:/bulk", "created": 500, "changed": 0,
-        "removed": 0, "origin": "external", "seq": bulk["seq"],
+        "instance": instance.id,
+        "subtree": "system:/bulk",
+        "created": 500,
+        "changed": 0,
+        "removed": 0,
+        "origin": "external",
+        "seq": bulk["seq"],
     }
     await eventually(lambda: len(setup.recorder.events) == 2)
     assert setup.recorder.events[0][1] == SubtreeEvent(
@@ -206,9 +211,7 @@ async def test_events_are_followed_where_the_instance_says_it_publishes(
     assert (event["new"]["value"], event["origin"]) == ("9090", "external")
 
 
-async def test_online_and_offline_are_published_and_told(
-    setup: Setup, elektrad: Elektrad
-) -> None:
+async def test_online_and_offline_are_published_and_told(setup: Setup, elektrad: Elektrad) -> None:
     instance = setup.registry.add_instance(
         InstanceFields("web-1", elektrad.endpoint, elektrad.public_key)
     )
@@ -320,19 +323,28 @@ async def test_listeners_are_told_the_instance_as_the_last_registry_change_left_
 
     async def told_after_a_change_on_the_host(value: str) -> Instance:
         await elektrad.kdb("set", "system:/app/name", value)
-        await eventually(lambda: any(
-            isinstance(event, Event) and event.key == "system:/app/name"
-            and event.new == KeyState(value, {})
-            for _, event in setup.recorder.events
-        ))
+        await eventually(
+            lambda: any(
+                isinstance(event, Event)
+                and event.key == "system:/app/name"
+                and event.new == KeyState(value, {})
+                for _, event in setup.recorder.events
+            )
+        )
         return setup.recorder.events[-1][0]
 
     assert (await told_after_a_change_on_the_host("1")).name == "web-1"
     # Renamed through this replica: the audit entry comes with the change.
     fields = InstanceFields("web-renamed", elektrad.endpoint, elektrad.public_key)
     renamed = setup.registry.update_instance(instance.id, fields)
-    audit.record(user="admin", action="instance.change", target_type="instance",
-                 target_id=instance.id, after=renamed.to_json(), result={"ok": True})
+    audit.record(
+        user="admin",
+        action="instance.change",
+        target_type="instance",
+        target_id=instance.id,
+        after=renamed.to_json(),
+        result={"ok": True},
+    )
     assert await told_after_a_change_on_the_host("2") == renamed
     # Renamed and moved into a cluster through another replica: their publications tell.
     fields = InstanceFields("web-elsewhere", elektrad.endpoint, elektrad.public_key)

@@ -181,9 +181,7 @@ async def test_forgetting_an_instance_closes_its_link(
     }
 
 
-async def test_a_moved_instance_gets_a_new_link(
-    gateway: WireGateway, elektrad: Elektrad
-) -> None:
+async def test_a_moved_instance_gets_a_new_link(gateway: WireGateway, elektrad: Elektrad) -> None:
     before = Instance(1, "web-1", f"tcp://127.0.0.1:{free_port_pair()}", elektrad.public_key)
     await gateway.connect(before)
     moved = registered(elektrad, 1)

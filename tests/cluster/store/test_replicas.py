@@ -18,9 +18,7 @@ from elektraweb.wire import KeyPair
 from support.inprocess import InProcessNetwork
 
 
-def _replica(
-    config: Config, name: str, location: Path | str, network: InProcessNetwork
-) -> Server:
+def _replica(config: Config, name: str, location: Path | str, network: InProcessNetwork) -> Server:
     """A clusterd of its own (state dir, keypair) on the database at `location`."""
     url = location if isinstance(location, str) else f"sqlite:///{location}"
     return Server(

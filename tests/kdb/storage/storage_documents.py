@@ -14,8 +14,9 @@ from elektraweb.kdb.keyset import KeySet
 MOUNTPOINT = "user:/app"
 
 # Mapping keys a tree format can hold as key name parts (array-like ones are refused).
-mapping_keys = st.text(st.characters(codec="utf-8", exclude_characters="\x00"),
-                       max_size=6).filter(lambda part: names.array_index(part) is None)
+mapping_keys = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=6).filter(
+    lambda part: names.array_index(part) is None
+)
 
 
 def _keeps_its_text(text: str) -> bool:
@@ -37,9 +38,11 @@ def _keeps_its_text(text: str) -> bool:
 SPECIAL_WORDS = {"yes", "no", "on", "off", "true", "false", "null", "y", "n", "nan", "inf"}
 # Key names and texts every format reads back as strings (a letter first: never a number).
 words = st.from_regex(r"[a-z][a-z0-9]{0,5}", fullmatch=True).filter(
-    lambda word: word not in SPECIAL_WORDS)
-texts = st.from_regex(r"[a-zA-Z][a-zA-Z0-9./_-]{0,8}( [a-zA-Z0-9./_-]{1,8}){0,2}",
-                      fullmatch=True).filter(lambda text: text.lower() not in SPECIAL_WORDS)
+    lambda word: word not in SPECIAL_WORDS
+)
+texts = st.from_regex(
+    r"[a-zA-Z][a-zA-Z0-9./_-]{0,8}( [a-zA-Z0-9./_-]{1,8}){0,2}", fullmatch=True
+).filter(lambda text: text.lower() not in SPECIAL_WORDS)
 
 
 # Short texts of any characters, the leaves of generated documents.
@@ -48,13 +51,17 @@ strings = st.text(st.characters(codec="utf-8"), max_size=10)
 edited_values = strings.filter(_keeps_its_text)
 
 
-def documents(leaves: st.SearchStrategy[Any], keys: st.SearchStrategy[str] = mapping_keys,
-              max_leaves: int = 12) -> st.SearchStrategy[dict[str, Any]]:
+def documents(
+    leaves: st.SearchStrategy[Any],
+    keys: st.SearchStrategy[str] = mapping_keys,
+    max_leaves: int = 12,
+) -> st.SearchStrategy[dict[str, Any]]:
     """Nested mappings and lists with a mapping at the root."""
     nodes = st.recursive(
         leaves,
-        lambda children: st.lists(children, max_size=3)
-        | st.dictionaries(keys, children, max_size=3),
+        lambda children: (
+            st.lists(children, max_size=3) | st.dictionaries(keys, children, max_size=3)
+        ),
         max_leaves=max_leaves,
     )
     return st.dictionaries(keys, nodes, max_size=4)
@@ -87,8 +94,9 @@ def edited(keys: KeySet, data: st.DataObject) -> KeySet:
     if leaves:
         data.draw(st.sampled_from(leaves), label="changed").value = data.draw(edited_values)
     # Leaves outside arrays, so that no array gets a gap and no mapping element vanishes.
-    removable = [key for key in leaves if not any(names.array_index(part) is not None
-                                                  for part in key.parts)]
+    removable = [
+        key for key in leaves if not any(names.array_index(part) is not None for part in key.parts)
+    ]
     if removable:
         result.remove(data.draw(st.sampled_from(removable), label="removed").name)
     result.add(Key(names.child(MOUNTPOINT, "added by hand"), data.draw(edited_values)))

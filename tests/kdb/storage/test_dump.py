@@ -78,7 +78,8 @@ def test_reads_libelektras_demo_file(tmp_path: Path) -> None:
 def test_unchanged_keys_write_back_byte_identical(tmp_path: Path) -> None:
     for data in (DEMO_V2, META_DATA_V2, META_DATA_V1, BACKUP_V1):
         mountpoint = {DEMO_V2: MOUNTPOINTS, BACKUP_V1: "system:/backup"}.get(
-            data, "user:/tests/script")
+            data, "user:/tests/script"
+        )
         document = FORMAT.read(stored(tmp_path, data), mountpoint)
         assert FORMAT.write(document.keys.copy(), mountpoint, document) == data
 
@@ -90,8 +91,9 @@ def test_an_edit_keeps_shared_metadata_and_changes_only_that_key(tmp_path: Path)
 
     written = FORMAT.write(keys, MOUNTPOINTS, document)
 
-    assert written == DEMO_V2.replace(b"$key string 4 18\ndbus\nserialized Backend",
-                                      b"$key string 4 7\ndbus\nchanged")
+    assert written == DEMO_V2.replace(
+        b"$key string 4 18\ndbus\nserialized Backend", b"$key string 4 7\ndbus\nchanged"
+    )
     assert FORMAT.read(written, MOUNTPOINTS).keys == keys
 
 
@@ -120,18 +122,23 @@ def test_version_1_binary_keys_and_values(tmp_path: Path) -> None:
 def test_version_2_file_without_end_marker(tmp_path: Path) -> None:
     keys = FORMAT.read(stored(tmp_path, META_DATA_V2), "user:/tests/script").keys
     assert keys.lookup("user:/tests/script/key") == Key(
-        "user:/tests/script/key", "", {"meta": "metavalue"})
+        "user:/tests/script/key", "", {"meta": "metavalue"}
+    )
 
 
 def test_binary_values_and_metadata_with_any_bytes_round_trip(tmp_path: Path) -> None:
-    keys = KeySet([
-        Key("user:/app", "root value"),
-        Key("user:/app/blob", b"\x00\n$key binary 1 1\n\xff"),
-        Key("user:/app/empty blob", b""),
-        Key("user:/app/none"),
-        Key("user:/app/text", "line 1\nline 2\n$end\n", {"description": "multi\nline", "x": ""}),
-        Key("user:/app/sla\\/sh/#_10", "escaped part and array index"),
-    ])
+    keys = KeySet(
+        [
+            Key("user:/app", "root value"),
+            Key("user:/app/blob", b"\x00\n$key binary 1 1\n\xff"),
+            Key("user:/app/empty blob", b""),
+            Key("user:/app/none"),
+            Key(
+                "user:/app/text", "line 1\nline 2\n$end\n", {"description": "multi\nline", "x": ""}
+            ),
+            Key("user:/app/sla\\/sh/#_10", "escaped part and array index"),
+        ]
+    )
     written = stored(tmp_path, FORMAT.write(keys, "user:/app", None))
     read = FORMAT.read(written, "user:/app").keys
     assert read == keys
@@ -145,8 +152,9 @@ def test_an_empty_binary_value_has_a_record_type_of_its_own(tmp_path: Path) -> N
     keys = KeySet([Key("user:/app/empty", b""), Key("user:/app/none")])
     written = FORMAT.write(keys, "user:/app", None)
     assert b"$key binary-empty 5 0\nempty\n\n$key binary 4 0\nnone\n\n" in written
-    assert FORMAT.read(stored(tmp_path, b"kdbOpen 2\n$key binary 1 0\na\n\n"),
-                       "user:/app").keys == KeySet([Key("user:/app/a")])
+    assert FORMAT.read(
+        stored(tmp_path, b"kdbOpen 2\n$key binary 1 0\na\n\n"), "user:/app"
+    ).keys == KeySet([Key("user:/app/a")])
 
 
 def test_writes_names_relative_to_the_mountpoint_and_metadata_sorted() -> None:
@@ -204,10 +212,14 @@ def test_empty_file_has_no_keys() -> None:
 
 # Names: any parts (escapes, '%', '#', '.', newlines), below a fixed mountpoint.
 parts = st.text(st.characters(codec="utf-8", exclude_characters="\x00"), max_size=8)
-values = st.one_of(st.none(), st.text(st.characters(codec="utf-8"), max_size=20),
-                   st.binary(max_size=20))
-meta = st.dictionaries(st.text(st.sampled_from("ab/#0_ \n"), min_size=1, max_size=6),
-                       st.text(st.characters(codec="utf-8"), max_size=10), max_size=3)
+values = st.one_of(
+    st.none(), st.text(st.characters(codec="utf-8"), max_size=20), st.binary(max_size=20)
+)
+meta = st.dictionaries(
+    st.text(st.sampled_from("ab/#0_ \n"), min_size=1, max_size=6),
+    st.text(st.characters(codec="utf-8"), max_size=10),
+    max_size=3,
+)
 
 
 @st.composite

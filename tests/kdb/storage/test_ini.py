@@ -98,17 +98,27 @@ def test_adding_and_removing_options_and_sections(inventory: bytes) -> None:
 
     written = FORMAT.write(keys, MOUNTPOINT, document)
 
-    assert written == INVENTORY.replace(b"debug=false", b"owner=ops").replace(
-        b"    inventory service\n", b"    inventory service\ntimeout=30\n").replace(
-        b"[database/pool]\nsize=10\n\n", b"") + b"x=1\n\n[logging]\nlevel=info\n"
+    assert (
+        written
+        == INVENTORY.replace(b"debug=false", b"owner=ops")
+        .replace(b"    inventory service\n", b"    inventory service\ntimeout=30\n")
+        .replace(b"[database/pool]\nsize=10\n\n", b"")
+        + b"x=1\n\n[logging]\nlevel=info\n"
+    )
     assert FORMAT.read(written, MOUNTPOINT).keys == keys
 
 
 def test_fresh_file_puts_top_level_options_first() -> None:
-    keys = KeySet([Key("user:/inv/a/b/c", "deep"), Key("user:/inv/top", "1"),
-                   Key("user:/inv/text", "line one\nline two")])
+    keys = KeySet(
+        [
+            Key("user:/inv/a/b/c", "deep"),
+            Key("user:/inv/top", "1"),
+            Key("user:/inv/text", "line one\nline two"),
+        ]
+    )
     assert FORMAT.write(keys, MOUNTPOINT, None) == (
-        b"text = line one\n    line two\ntop = 1\n\n[a/b]\nc = deep\n")
+        b"text = line one\n    line two\ntop = 1\n\n[a/b]\nc = deep\n"
+    )
 
 
 @pytest.mark.parametrize(
@@ -149,8 +159,11 @@ def test_malformed_files_name_the_line(data: bytes, message: str) -> None:
         FORMAT.read(data, MOUNTPOINT)
 
 
-words = st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
-                min_size=1, max_size=6).filter(lambda w: w == w.strip())
+words = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cc", "Cs", "Zl", "Zp")),
+    min_size=1,
+    max_size=6,
+).filter(lambda w: w == w.strip())
 option_names = words.filter(lambda w: w[0] not in "#;[" and "=" not in w and ":" not in w)
 section_paths = st.lists(words.filter(lambda w: "/" not in w), min_size=1, max_size=2)
 value_lines = words.filter(lambda w: w[0] not in "#;") | st.just("a b")
@@ -160,8 +173,7 @@ values = st.lists(value_lines, min_size=1, max_size=3).map("\n".join) | st.just(
 @st.composite
 def ini_key_sets(draw: st.DrawFn) -> KeySet:
     keys = KeySet()
-    sections: list[tuple[str, ...]] = [(), *map(tuple, draw(st.lists(section_paths,
-                                                                     max_size=3)))]
+    sections: list[tuple[str, ...]] = [(), *map(tuple, draw(st.lists(section_paths, max_size=3)))]
     for path in sections:
         if path:
             keys.add(Key(names.child(MOUNTPOINT, *path)))
@@ -182,7 +194,8 @@ def test_property_written_keys_read_back_the_same(keys: KeySet) -> None:
 @settings(max_examples=60, deadline=None)
 @given(ini_key_sets(), st.sampled_from(["=", " = ", ": "]), st.data())
 def test_property_edits_read_back_and_unchanged_files_stay_identical(
-        keys: KeySet, delimiter: str, data: st.DataObject) -> None:
+    keys: KeySet, delimiter: str, data: st.DataObject
+) -> None:
     text = FORMAT.write(keys, MOUNTPOINT, None).replace(b" = ", delimiter.encode())
     read = FORMAT.read(b"# generated\n" + text, MOUNTPOINT)
     assert read.keys == keys
@@ -218,5 +231,7 @@ def test_comment_lines_inside_a_value_are_comments_as_configparser_reads_them() 
     keys = read.keys.copy()
     keys.lookup(f"{MOUNTPOINT}/coverbase/basepython").value = "python3"  # type: ignore[union-attr]
     written = FORMAT.write(keys, MOUNTPOINT, read)
-    assert changed_lines(SETUP_CFG, written) == (["basepython = python2.7"],
-                                                 ["basepython = python3"])
+    assert changed_lines(SETUP_CFG, written) == (
+        ["basepython = python2.7"],
+        ["basepython = python3"],
+    )

@@ -87,10 +87,16 @@ def test_changing_values_changes_only_their_lines_and_keeps_types(service: bytes
     written = FORMAT.write(keys, "user:/svc", document)
 
     assert changed_lines(service, written) == (
-        ['    "debug": false,', '        "port": 5432,',
-         '        {"address": "::1", "port": 8443, "tls": true}'],
-        ['    "debug": true,', '        "port": 6543,',
-         '        {"address": "::1", "port": 8443, "tls": false}'],
+        [
+            '    "debug": false,',
+            '        "port": 5432,',
+            '        {"address": "::1", "port": 8443, "tls": true}',
+        ],
+        [
+            '    "debug": true,',
+            '        "port": 6543,',
+            '        {"address": "::1", "port": 8443, "tls": false}',
+        ],
     )
 
 
@@ -115,14 +121,20 @@ def test_adding_and_removing_keys_follows_the_siblings_layout(service: bytes) ->
     written = FORMAT.write(keys, "user:/svc", document)
 
     assert changed_lines(service, written) == (
-        ['    "owner": null,', '        "replicas": ["db-1", "db-2"],',
-         '        "options": {}'],
-        ['        "replicas": ["db-1", "db-2", "db-3"],', '        "options": {',
-         '            "sslmode": "require"', '        },', '        "user": "inventory"'],
+        ['    "owner": null,', '        "replicas": ["db-1", "db-2"],', '        "options": {}'],
+        [
+            '        "replicas": ["db-1", "db-2", "db-3"],',
+            '        "options": {',
+            '            "sslmode": "require"',
+            "        },",
+            '        "user": "inventory"',
+        ],
     )
     assert FORMAT.read(written, "user:/svc").keys == KeySet(
         Key(key.name, key.value, {"array": "#2"} if key.name.endswith("replicas") else key.meta)
-        for key in keys if key.name != "user:/svc/database/options")
+        for key in keys
+        if key.name != "user:/svc/database/options"
+    )
 
 
 def test_compact_documents_stay_compact() -> None:
@@ -134,23 +146,31 @@ def test_compact_documents_stay_compact() -> None:
 
 
 def test_new_values_are_strings_unless_their_type_metadata_says_otherwise() -> None:
-    keys = KeySet([
-        Key("user:/app/port", "8080", {"check/type": "unsigned_short"}),
-        Key("user:/app/debug", "true", {"check/type": "boolean"}),
-        Key("user:/app/verbose", "on", {"check/type": "boolean"}),  # JSON has no "on"
-        Key("user:/app/ratio", "0.5", {"type": "double"}),
-        Key("user:/app/zip", "01234"),
-        Key("user:/app/broken", "eighty", {"check/type": "long"}),
-    ])
+    keys = KeySet(
+        [
+            Key("user:/app/port", "8080", {"check/type": "unsigned_short"}),
+            Key("user:/app/debug", "true", {"check/type": "boolean"}),
+            Key("user:/app/verbose", "on", {"check/type": "boolean"}),  # JSON has no "on"
+            Key("user:/app/ratio", "0.5", {"type": "double"}),
+            Key("user:/app/zip", "01234"),
+            Key("user:/app/broken", "eighty", {"check/type": "long"}),
+        ]
+    )
     assert json.loads(FORMAT.write(keys, MOUNTPOINT, None)) == {
-        "broken": "eighty", "debug": True, "port": 8080, "ratio": 0.5, "verbose": "on",
-        "zip": "01234"}
+        "broken": "eighty",
+        "debug": True,
+        "port": 8080,
+        "ratio": 0.5,
+        "verbose": "on",
+        "zip": "01234",
+    }
 
 
 def test_fresh_file_is_indented_with_two_spaces() -> None:
     keys = KeySet([Key("user:/app/a/b", "1"), Key("user:/app/list/#0", "x")])
     assert FORMAT.write(keys, MOUNTPOINT, None) == (
-        b'{\n  "a": {\n    "b": "1"\n  },\n  "list": [\n    "x"\n  ]\n}\n')
+        b'{\n  "a": {\n    "b": "1"\n  },\n  "list": [\n    "x"\n  ]\n}\n'
+    )
 
 
 def test_scalar_document_is_the_mountpoints_value() -> None:
@@ -163,12 +183,18 @@ def test_scalar_document_is_the_mountpoints_value() -> None:
 @pytest.mark.parametrize(
     ("keys", "message"),
     [
-        ([Key("user:/app/a", "v"), Key("user:/app/a/b", "w")],
-         "user:/app/a has a value and keys below it"),
-        ([Key("user:/app/l/#0", "x"), Key("user:/app/l/#2", "z")],
-         "the array user:/app/l has no element #1"),
-        ([Key("user:/app/l/#0", "x"), Key("user:/app/l/name", "z")],
-         "user:/app/l mixes array elements"),
+        (
+            [Key("user:/app/a", "v"), Key("user:/app/a/b", "w")],
+            "user:/app/a has a value and keys below it",
+        ),
+        (
+            [Key("user:/app/l/#0", "x"), Key("user:/app/l/#2", "z")],
+            "the array user:/app/l has no element #1",
+        ),
+        (
+            [Key("user:/app/l/#0", "x"), Key("user:/app/l/name", "z")],
+            "user:/app/l mixes array elements",
+        ),
         ([Key("user:/app/blob", b"\x00")], "JSON cannot hold the binary value of user:/app/blob"),
         ([Key("user:/elsewhere", "x")], "user:/elsewhere is not below the mountpoint"),
     ],
@@ -194,14 +220,20 @@ def test_malformed_files_name_the_position(data: bytes, message: str) -> None:
         FORMAT.read(data, MOUNTPOINT)
 
 
-scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False,
-                                                               allow_infinity=False) | strings
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | strings
+)
 
 
 @settings(max_examples=80, deadline=None)
 @given(documents(scalars), st.sampled_from([None, 0, 2, 4, "\t"]), st.booleans())
 def test_property_unchanged_documents_write_back_byte_identical(
-        document: dict[str, object], indent: int | str | None, ascii_only: bool) -> None:
+    document: dict[str, object], indent: int | str | None, ascii_only: bool
+) -> None:
     data = json.dumps(document, indent=indent, ensure_ascii=ascii_only).encode()
     read = FORMAT.read(data, MOUNTPOINT)
     assert FORMAT.write(read.keys.copy(), MOUNTPOINT, read) == data
@@ -209,8 +241,9 @@ def test_property_unchanged_documents_write_back_byte_identical(
 
 @settings(max_examples=60, deadline=None)
 @given(documents(strings), st.sampled_from([None, 2]), st.data())
-def test_property_edits_read_back(document: dict[str, object],
-                                   indent: int | None, data: st.DataObject) -> None:
+def test_property_edits_read_back(
+    document: dict[str, object], indent: int | None, data: st.DataObject
+) -> None:
     text = json.dumps(document, indent=indent).encode()
     read = FORMAT.read(text, MOUNTPOINT)
     keys = edited(read.keys, data)

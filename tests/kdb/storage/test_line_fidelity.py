@@ -30,8 +30,9 @@ from elektraweb.kdb.storage import DocumentWriter, StorageFormat, get_format
 
 MOUNTPOINT = "user:/app"
 EXAMPLES = int(os.environ.get("FIDELITY_EXAMPLES", "40"))
-fidelity = settings(max_examples=EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+fidelity = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 Path = tuple[str, ...]
 
@@ -50,8 +51,13 @@ def unique_words(draw: st.DrawFn, count: int) -> list[str]:
     return draw(st.lists(words, min_size=count, max_size=count, unique=True))
 
 
-def check_set(fmt: StorageFormat, blocks: list[Block], data: st.DataObject,
-              reference: Callable[[str], Any], lookup: Callable[[Any, Path], Any]) -> None:
+def check_set(
+    fmt: StorageFormat,
+    blocks: list[Block],
+    data: st.DataObject,
+    reference: Callable[[str], Any],
+    lookup: Callable[[Any, Path], Any],
+) -> None:
     original = "".join(block.text for block in blocks).encode()
     document = fmt.read(original, MOUNTPOINT)
     settable = [block for block in blocks if block.owner is not None]
@@ -112,11 +118,21 @@ def ini_files(draw: st.DrawFn) -> list[Block]:
             elif kind == "plain":
                 blocks.append(Block(f"{option} = {first}\n", (section, option), first))
             elif kind == "continued":
-                blocks.append(Block(f"{option} =\n    {first}\n    {second}\n",
-                                    (section, option), f"\n{first}\n{second}"))
+                blocks.append(
+                    Block(
+                        f"{option} =\n    {first}\n    {second}\n",
+                        (section, option),
+                        f"\n{first}\n{second}",
+                    )
+                )
             else:  # a comment among the continuation lines, as in tox.ini and setup.cfg
-                blocks.append(Block(f"{option} = {first}\n  # {second}\n  {second}\n",
-                                    (section, option), f"{first}\n{second}"))
+                blocks.append(
+                    Block(
+                        f"{option} = {first}\n  # {second}\n  {second}\n",
+                        (section, option),
+                        f"{first}\n{second}",
+                    )
+                )
     if not any(block.owner for block in blocks):
         blocks.append(Block("placeholder = x\n", (section, "placeholder"), "x"))
     return blocks
@@ -130,7 +146,6 @@ def _configparser(text: str) -> configparser.ConfigParser:
     return parser
 
 
-
 # -- YAML -----------------------------------------------------------------------------------
 
 
@@ -139,19 +154,35 @@ def yaml_files(draw: st.DrawFn) -> list[Block]:
     blocks = [Block("# generated\n")]
     anchors: list[str] = []
     for name in draw(unique_words(draw(st.integers(2, 8)))):
-        kind = draw(st.sampled_from(["plain", "wrapped", "literal", "folded", "quoted", "tagged",
-                                     "nested", "anchor", "alias", "comment"]))
+        kind = draw(
+            st.sampled_from(
+                [
+                    "plain",
+                    "wrapped",
+                    "literal",
+                    "folded",
+                    "quoted",
+                    "tagged",
+                    "nested",
+                    "anchor",
+                    "alias",
+                    "comment",
+                ]
+            )
+        )
         first, second = draw(texts), draw(texts)
         if kind == "plain":
             blocks.append(Block(f"{name}: {first}\n", (name,), first))
         elif kind == "wrapped":  # a plain scalar wrapped over two lines reads as one line
             blocks.append(Block(f"{name}: {first}\n  {second}\n", (name,), f"{first} {second}"))
         elif kind == "literal":
-            blocks.append(Block(f"{name}: |\n  {first}\n  {second}\n", (name,),
-                                f"{first}\n{second}\n"))
+            blocks.append(
+                Block(f"{name}: |\n  {first}\n  {second}\n", (name,), f"{first}\n{second}\n")
+            )
         elif kind == "folded":
-            blocks.append(Block(f"{name}: >\n  {first}\n  {second}\n", (name,),
-                                f"{first} {second}\n"))
+            blocks.append(
+                Block(f"{name}: >\n  {first}\n  {second}\n", (name,), f"{first} {second}\n")
+            )
         elif kind == "quoted":  # a unicode escape
             blocks.append(Block(f'{name}: "{first}\\u00e9"\n', (name,), f"{first}\u00e9"))
         elif kind == "tagged":
@@ -173,7 +204,6 @@ def yaml_files(draw: st.DrawFn) -> list[Block]:
     return blocks
 
 
-
 # -- TOML -----------------------------------------------------------------------------------
 
 
@@ -189,8 +219,9 @@ def toml_files(draw: st.DrawFn) -> list[Block]:
     array = next(words_)
     for index in range(draw(st.integers(1, 3))):
         blocks.append(Block(f"\n[[{array}]]\n"))
-        blocks.append(_toml_pair(draw, next(words_) if index == 0 else "name",
-                                 (array, f"#{index}")))
+        blocks.append(
+            _toml_pair(draw, next(words_) if index == 0 else "name", (array, f"#{index}"))
+        )
     return blocks
 
 
@@ -204,10 +235,8 @@ def _toml_pair(draw: st.DrawFn, name: str, where: Path) -> Block:
     if kind == "escaped":
         return Block(f'{name} = "{first}\\u00e9"\n', (*where, name), f"{first}\u00e9")
     if kind == "multiline":
-        return Block(f'{name} = """\n{first}\n{second}"""\n', (*where, name),
-                     f"{first}\n{second}")
+        return Block(f'{name} = """\n{first}\n{second}"""\n', (*where, name), f"{first}\n{second}")
     return Block(f'{name} = "{first}"  # {second}\n', (*where, name), first)
-
 
 
 # -- JSON -----------------------------------------------------------------------------------
@@ -225,8 +254,9 @@ def json_files(draw: st.DrawFn) -> list[Block]:
         if kind == "string":
             blocks.append(Block(f'{indent}"{name}": "{first}"{comma}\n', (name,), first))
         elif kind == "escaped":
-            blocks.append(Block(f'{indent}"{name}": "{first}\\u00e9"{comma}\n', (name,),
-                                f"{first}\u00e9"))
+            blocks.append(
+                Block(f'{indent}"{name}": "{first}\\u00e9"{comma}\n', (name,), f"{first}\u00e9")
+            )
         elif kind == "nested":
             blocks.append(Block(f'{indent}"{name}": {{\n'))
             blocks.append(Block(f'{indent}{indent}"inner": "{first}"\n', (name, "inner"), first))
@@ -235,8 +265,10 @@ def json_files(draw: st.DrawFn) -> list[Block]:
             blocks.append(Block(f'{indent}"{name}": ["{first}", "{second}"]{comma}\n'))
     blocks.append(Block("}\n"))
     if not any(block.owner for block in blocks):
-        blocks[-2:-1] = [Block(blocks[-2].text.rstrip("\n") + ",\n"),
-                         Block(f'{indent}"zz": "x"\n', ("zz",), "x")]
+        blocks[-2:-1] = [
+            Block(blocks[-2].text.rstrip("\n") + ",\n"),
+            Block(f'{indent}"zz": "x"\n', ("zz",), "x"),
+        ]
     return blocks
 
 
@@ -246,8 +278,9 @@ def _ini_option(parsed: configparser.ConfigParser, path: Path) -> str:
 
 # Per format: generated files, the reference library's reader, and how to find a key in what
 # it read.
-CASES: dict[str, tuple[st.SearchStrategy[list[Block]], Callable[[str], Any],
-                       Callable[[Any, Path], Any]]] = {
+CASES: dict[
+    str, tuple[st.SearchStrategy[list[Block]], Callable[[str], Any], Callable[[Any, Path], Any]]
+] = {
     "ini": (ini_files(), _configparser, _ini_option),
     "yaml": (yaml_files(), yaml.safe_load, _nested),
     "toml": (toml_files(), tomllib.loads, _nested),

@@ -152,9 +152,13 @@ def test_a_key_goes_back_in_place_after_other_edits_and_with_its_new_value(
     format_name: str,
 ) -> None:
     text = FILES[format_name]
-    restored, _ = writes(format_name, text, removing("user:/app/server/port"),
-                         adding("user:/app/log/level", "debug"),
-                         adding("user:/app/server/port", "6543"))
+    restored, _ = writes(
+        format_name,
+        text,
+        removing("user:/app/server/port"),
+        adding("user:/app/log/level", "debug"),
+        adding("user:/app/server/port", "6543"),
+    )
 
     assert restored == text.replace("5432", "6543").replace("info", "debug")
 
@@ -162,8 +166,13 @@ def test_a_key_goes_back_in_place_after_other_edits_and_with_its_new_value(
 def test_lines_that_would_read_as_another_key_stay_out() -> None:
     """``user`` stood below ``name``, which a later write removed with the rest of its
     table: below the blank line before ``[log]`` the line would read as ``server/user``."""
-    restored, keys = writes("toml", FILES["toml"], removing("user:/app/db/user"),
-                            removing("user:/app/db"), adding("user:/app/db/user", "web"))
+    restored, keys = writes(
+        "toml",
+        FILES["toml"],
+        removing("user:/app/db/user"),
+        removing("user:/app/db"),
+        adding("user:/app/db/user", "web"),
+    )
 
     assert keys_of("toml", restored) == keys
     assert restored.endswith('[log]\nlevel = "info"\n\n[db]\nuser = "web"\n')
@@ -173,8 +182,12 @@ def test_only_the_keys_added_come_back() -> None:
     """Removed lines that held more than the write adds stay out: the table's keys return
     one by one as new keys, each where its table is."""
     text = FILES["toml"]
-    restored, keys = writes("toml", text, removing("user:/app/db"),
-                            lambda _: without(keys_of("toml", text), "user:/app/db/user"))
+    restored, keys = writes(
+        "toml",
+        text,
+        removing("user:/app/db"),
+        lambda _: without(keys_of("toml", text), "user:/app/db/user"),
+    )
 
     assert keys_of("toml", restored) == keys
     assert "# primary database" not in restored
@@ -203,8 +216,10 @@ def test_any_removed_option_or_section_goes_back_byte_for_byte(
 
 def test_a_file_the_format_does_not_split_is_read_whole_to_put_lines_back() -> None:
     """Arrays of tables keep TOML from splitting the file: the lines go back all the same."""
-    text = ('[[servers]]\nname = "a"\n\n[[servers]]\nname = "b"\n\n[log]\n# how much\n'
-            'level = "info"  # or debug\nfile = "app.log"\n')
+    text = (
+        '[[servers]]\nname = "a"\n\n[[servers]]\nname = "b"\n\n[log]\n# how much\n'
+        'level = "info"  # or debug\nfile = "app.log"\n'
+    )
     original = keys_of("toml", text)
 
     removed, _ = writes("toml", text, removing("user:/app/log/level"))
@@ -214,9 +229,12 @@ def test_a_file_the_format_does_not_split_is_read_whole_to_put_lines_back() -> N
     assert restored == text
 
 
-@given(lines=st.lists(st.sampled_from(["a = 1\n", "b = 2\n", "\n", "# note\n", "[t]\n"]),
-                      min_size=1, max_size=30),
-       run=st.tuples(st.integers(0, 30), st.integers(1, 5)))
+@given(
+    lines=st.lists(
+        st.sampled_from(["a = 1\n", "b = 2\n", "\n", "# note\n", "[t]\n"]), min_size=1, max_size=30
+    ),
+    run=st.tuples(st.integers(0, 30), st.integers(1, 5)),
+)
 def test_a_removed_run_of_lines_has_a_place_that_gives_the_text_back(
     lines: list[str], run: tuple[int, int]
 ) -> None:
@@ -228,17 +246,23 @@ def test_a_removed_run_of_lines_has_a_place_that_gives_the_text_back(
 
     assert len(entry.lines) == end - start
     new_lines = new.splitlines(keepends=True)
-    assert any("".join(new_lines[:at] + list(entry.lines) + new_lines[at:]) == old
-               for at in entry.places(new_lines))
+    assert any(
+        "".join(new_lines[:at] + list(entry.lines) + new_lines[at:]) == old
+        for at in entry.places(new_lines)
+    )
 
 
 def test_a_dotted_key_does_not_go_back_where_its_table_now_has_a_header() -> None:
     """``pool.size`` back in ``[db]`` would define ``db.pool`` twice, which TOML forbids:
     the key is added to the ``[db.pool]`` table written since instead."""
     text = '[db]\nname = "x"\npool.size = 5  # small\n\n[log]\nlevel = "info"\n'
-    restored, keys = writes("toml", text, removing("user:/app/db/pool/size"),
-                            adding("user:/app/db/pool/max", "9"),
-                            adding("user:/app/db/pool/size", "5"))
+    restored, keys = writes(
+        "toml",
+        text,
+        removing("user:/app/db/pool/size"),
+        adding("user:/app/db/pool/max", "9"),
+        adding("user:/app/db/pool/size", "5"),
+    )
 
     assert keys_of("toml", restored) == keys
     assert "pool.size" not in restored

@@ -28,8 +28,9 @@ from elektraweb.kdb.storage import Document, DocumentWriter, get_format
 
 MOUNTPOINT = "user:/app"
 EXAMPLES = int(os.environ.get("FIDELITY_EXAMPLES", "40"))
-splicing = settings(max_examples=EXAMPLES, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+splicing = settings(
+    max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 
 Sections = dict[str, dict[str, str]]
 
@@ -37,22 +38,28 @@ Sections = dict[str, dict[str, str]]
 def ini_text(sections: Sections) -> str:
     return "; settings\n" + "".join(
         f"[{section}]\n# {section} options\n"
-        + "".join(f"{option} = {value}\n" for option, value in options.items()) + "\n"
-        for section, options in sections.items())
+        + "".join(f"{option} = {value}\n" for option, value in options.items())
+        + "\n"
+        for section, options in sections.items()
+    )
 
 
 def toml_text(sections: Sections) -> str:
-    return "# settings\ntitle = \"app\"\n\n" + "".join(
+    return '# settings\ntitle = "app"\n\n' + "".join(
         f"[{section}]  # table\n"
         + "".join(f"{option} = {json.dumps(value)}\n" for option, value in options.items())
-        + "\n" for section, options in sections.items())
+        + "\n"
+        for section, options in sections.items()
+    )
 
 
 def yaml_text(sections: Sections) -> str:
     return "# settings\n" + "".join(
-        f"{section}:\n" + "".join(f"  {option}: {value}  # {option}\n"
-                                  for option, value in options.items()) + "# end\n"
-        for section, options in sections.items())
+        f"{section}:\n"
+        + "".join(f"  {option}: {value}  # {option}\n" for option, value in options.items())
+        + "# end\n"
+        for section, options in sections.items()
+    )
 
 
 def json_text(sections: Sections) -> str:
@@ -60,7 +67,10 @@ def json_text(sections: Sections) -> str:
 
 
 RENDER: dict[str, Callable[[Sections], str]] = {
-    "ini": ini_text, "toml": toml_text, "yaml": yaml_text, "json": json_text,
+    "ini": ini_text,
+    "toml": toml_text,
+    "yaml": yaml_text,
+    "json": json_text,
 }
 # Keys the format reads besides the options: INI sections are keys, the TOML title.
 EXTRA_KEYS: dict[str, Callable[[str], list[Key]]] = {
@@ -74,8 +84,10 @@ EXTRA_KEYS: dict[str, Callable[[str], list[Key]]] = {
 @st.composite
 def section_files(draw: st.DrawFn) -> Sections:
     parts = iter(draw(st.lists(words, min_size=24, max_size=24, unique=True)))
-    return {next(parts): {next(parts): draw(texts) for _ in range(draw(st.integers(2, 4)))}
-            for _ in range(draw(st.integers(2, 4)))}
+    return {
+        next(parts): {next(parts): draw(texts) for _ in range(draw(st.integers(2, 4)))}
+        for _ in range(draw(st.integers(2, 4)))
+    }
 
 
 def edit(format_name: str, keys: KeySet, data: st.DataObject) -> tuple[KeySet, str | None]:
@@ -86,8 +98,12 @@ def edit(format_name: str, keys: KeySet, data: st.DataObject) -> tuple[KeySet, s
     kind = data.draw(st.sampled_from(["set", "remove", "add", "new section", "drop section"]))
     section = data.draw(st.sampled_from(sections), label="section") if sections else None
     inside = [key for key in options if key.parts[1] == section]
-    new_part = data.draw(words.filter(lambda word: word not in sections and all(
-        key.parts[2] != word for key in options)), label="new part")
+    new_part = data.draw(
+        words.filter(
+            lambda word: word not in sections and all(key.parts[2] != word for key in options)
+        ),
+        label="new part",
+    )
     if kind == "set" and inside:
         changed = data.draw(st.sampled_from(inside)).copy()
         changed.value = data.draw(texts.filter(lambda text: text != changed.value))
@@ -109,7 +125,10 @@ def edit(format_name: str, keys: KeySet, data: st.DataObject) -> tuple[KeySet, s
 
 # Where a section's lines start, and where the lines after them start.
 SECTION_START = {
-    "ini": r"^\[{}\]$", "toml": r"^\[{}\]", "yaml": r"^{}:$", "json": r'^    "{}": {{$',
+    "ini": r"^\[{}\]$",
+    "toml": r"^\[{}\]",
+    "yaml": r"^{}:$",
+    "json": r'^    "{}": {{$',
 }
 SECTION_END = {"ini": r"^\[", "toml": r"^\[", "yaml": r"^[^ #]", "json": r"^    }"}
 
@@ -144,20 +163,24 @@ def test_random_edits_write_what_a_whole_file_write_means(
             assert returned.keys is keys, "an edit inside a section was not spliced"
             old, new = text.decode(), written.decode()
             assert section_lines(new, format_name, section) == section_lines(
-                old, format_name, section)
+                old, format_name, section
+            )
         text, document = written, returned
 
 
-@pytest.mark.parametrize(("format_name", "text", "key", "value"), [
-    # A header that is no plain one: configparser may read it as part of a value.
-    ("ini", "[a]\nx = 1\n  [b]\n[c]\ny = 2\n", "user:/app/c/y", "3"),
-    # A header-like line inside a multi-line string.
-    ("toml", '[a]\ns = """\n[b]\n"""\n[c]\ny = 2\n', "user:/app/c/y", "3"),
-    # An alias: the entry is written through the whole document.
-    ("yaml", "a: &base\n  x: 1\nb: *base\nc:\n  y: 2\n", "user:/app/c/y", "3"),
-    # Removing a member's last key removes the member and its comma.
-    ("json", '{"a": {"x": "1"}, "c": {"y": "2"}}', "user:/app/a/x", None),
-])
+@pytest.mark.parametrize(
+    ("format_name", "text", "key", "value"),
+    [
+        # A header that is no plain one: configparser may read it as part of a value.
+        ("ini", "[a]\nx = 1\n  [b]\n[c]\ny = 2\n", "user:/app/c/y", "3"),
+        # A header-like line inside a multi-line string.
+        ("toml", '[a]\ns = """\n[b]\n"""\n[c]\ny = 2\n', "user:/app/c/y", "3"),
+        # An alias: the entry is written through the whole document.
+        ("yaml", "a: &base\n  x: 1\nb: *base\nc:\n  y: 2\n", "user:/app/c/y", "3"),
+        # Removing a member's last key removes the member and its comma.
+        ("json", '{"a": {"x": "1"}, "c": {"y": "2"}}', "user:/app/a/x", None),
+    ],
+)
 def test_files_that_do_not_split_are_written_whole(
     format_name: str, text: str, key: str, value: str | None
 ) -> None:

@@ -58,14 +58,25 @@ def test_reads_tables_arrays_and_arrays_of_tables(inventory: bytes) -> None:
     keys = FORMAT.read(inventory, "user:/inv").keys
     values = {key.name.removeprefix("user:/inv/"): key.value for key in keys}
     assert values == {
-        "database/pool/size": "10", "database/pool/timeout": "2.5",
-        "database/url": "postgres://db.example.org/inv", "logging/level": "info",
-        "logging/started": "2024-05-01T10:00:00+00:00", "mirror": None,
-        "mirror/#0/name": "eu", "mirror/#0/weight": "2", "mirror/#1/name": "us",
-        "mirror/#1/weight": "1", "server/host": "0.0.0.0", "server/port": "8080",
-        "server/ports": None, "server/ports/#0": "8080", "server/ports/#1": "8443",
-        "server/tls/cert": "/etc/ssl/inv.pem", "server/tls/enabled": "1",
-        "title": "inventory", "version": "3",
+        "database/pool/size": "10",
+        "database/pool/timeout": "2.5",
+        "database/url": "postgres://db.example.org/inv",
+        "logging/level": "info",
+        "logging/started": "2024-05-01T10:00:00+00:00",
+        "mirror": None,
+        "mirror/#0/name": "eu",
+        "mirror/#0/weight": "2",
+        "mirror/#1/name": "us",
+        "mirror/#1/weight": "1",
+        "server/host": "0.0.0.0",
+        "server/port": "8080",
+        "server/ports": None,
+        "server/ports/#0": "8080",
+        "server/ports/#1": "8443",
+        "server/tls/cert": "/etc/ssl/inv.pem",
+        "server/tls/enabled": "1",
+        "title": "inventory",
+        "version": "3",
     }
     assert existing_key(keys, "user:/inv/mirror").meta == {"array": "#1"}
 
@@ -87,10 +98,20 @@ def test_edits_change_only_their_lines_keeping_types_and_string_kinds(inventory:
     written = FORMAT.write(keys, "user:/inv", document)
 
     assert changed_lines(inventory, written) == (
-        ["port = 8080", "tls = { enabled = true, cert = '/etc/ssl/inv.pem' }",
-         "url = 'postgres://db.example.org/inv'", "pool.timeout = 2.5", "weight = 1"],
-        ["port = 9090", "tls = { enabled = false, cert = '/etc/ssl/inv.pem' }",
-         "url = 'postgres://replica/inv'", "pool.timeout = 5.0", "weight = 3"],
+        [
+            "port = 8080",
+            "tls = { enabled = true, cert = '/etc/ssl/inv.pem' }",
+            "url = 'postgres://db.example.org/inv'",
+            "pool.timeout = 2.5",
+            "weight = 1",
+        ],
+        [
+            "port = 9090",
+            "tls = { enabled = false, cert = '/etc/ssl/inv.pem' }",
+            "url = 'postgres://replica/inv'",
+            "pool.timeout = 5.0",
+            "weight = 3",
+        ],
     )
 
 
@@ -106,29 +127,37 @@ def test_adding_and_removing_keys(inventory: bytes) -> None:
 
     assert changed_lines(inventory, written) == (
         ["version = 3", "ports = [ 8080, 8443 ]   # both listeners"],
-        ['ports = [ 8080, 8443, "9443" ]   # both listeners', "[[mirror]]", 'name = "ap"',
-         'file = "/var/log/inv.log"'],
+        [
+            'ports = [ 8080, 8443, "9443" ]   # both listeners',
+            "[[mirror]]",
+            'name = "ap"',
+            'file = "/var/log/inv.log"',
+        ],
     )
     assert tomllib.loads(written.decode())["mirror"][2] == {"name": "ap"}
 
 
 def test_new_values_follow_type_metadata() -> None:
-    keys = KeySet([
-        Key("user:/app/port", "8080", {"check/type": "unsigned_short"}),
-        Key("user:/app/verbose", "enabled", {"check/type": "boolean"}),  # TOML has no "enabled"
-        Key("user:/app/debug", "true", {"check/type": "boolean"}),
-        Key("user:/app/name", "42"),
-    ])
+    keys = KeySet(
+        [
+            Key("user:/app/port", "8080", {"check/type": "unsigned_short"}),
+            Key("user:/app/verbose", "enabled", {"check/type": "boolean"}),  # TOML has no "enabled"
+            Key("user:/app/debug", "true", {"check/type": "boolean"}),
+            Key("user:/app/name", "42"),
+        ]
+    )
     assert FORMAT.write(keys, MOUNTPOINT, None) == (
-        b'debug = true\nname = "42"\nport = 8080\nverbose = "enabled"\n')
+        b'debug = true\nname = "42"\nport = 8080\nverbose = "enabled"\n'
+    )
 
 
 def test_a_key_without_value_is_an_empty_table() -> None:
     keys = KeySet([Key("user:/app/section"), Key("user:/app/list/#0")])
     written = FORMAT.write(keys, MOUNTPOINT, None)
     assert tomllib.loads(written.decode()) == {"section": {}, "list": [{}]}
-    assert FORMAT.read(written, MOUNTPOINT).keys == KeySet([
-        Key("user:/app/list", None, {"array": "#0"}), *keys])
+    assert FORMAT.read(written, MOUNTPOINT).keys == KeySet(
+        [Key("user:/app/list", None, {"array": "#0"}), *keys]
+    )
 
 
 @pytest.mark.parametrize(
@@ -136,8 +165,10 @@ def test_a_key_without_value_is_an_empty_table() -> None:
     [
         ([Key(MOUNTPOINT, "x")], "the document is a table, so the mountpoint user:/app cannot"),
         ([Key("user:/app/#0", "x")], "cannot hold an array"),
-        ([Key("user:/app/a", "v"), Key("user:/app/a/b", "w")],
-         "user:/app/a has a value and keys below it"),
+        (
+            [Key("user:/app/a", "v"), Key("user:/app/a/b", "w")],
+            "user:/app/a has a value and keys below it",
+        ),
         ([Key("user:/app/blob", b"\x01")], "TOML cannot hold the binary value of user:/app/blob"),
     ],
 )
@@ -174,7 +205,8 @@ scalars = st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.floats() | strin
 @settings(max_examples=60, deadline=None)
 @given(documents(scalars), st.data())
 def test_property_edits_read_back_and_unchanged_files_stay_identical(
-        document: dict[str, object], data: st.DataObject) -> None:
+    document: dict[str, object], data: st.DataObject
+) -> None:
     text = tomlkit.dumps(document).encode()
     read = FORMAT.read(text, MOUNTPOINT)
     assert FORMAT.write(read.keys.copy(), MOUNTPOINT, read) == text

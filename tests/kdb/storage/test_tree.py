@@ -21,32 +21,30 @@ TREE_FORMATS = ["json", "toml", "yaml"]
 @pytest.mark.parametrize(
     ("text", "previous", "meta", "written"),
     [
-        ("off", True, {}, False),                        # a boolean stays a boolean
+        ("off", True, {}, False),  # a boolean stays a boolean
         ("Enabled", False, {}, True),
-        ("maybe", True, {}, "maybe"),                    # ... unless the text is no boolean
-        ("42", 7, {}, 42),                               # an integer stays an integer
+        ("maybe", True, {}, "maybe"),  # ... unless the text is no boolean
+        ("42", 7, {}, 42),  # an integer stays an integer
         ("4.2", 7, {}, "4.2"),
-        ("5", 0.5, {}, 5.0),                             # a float stays a float
-        ("inf", 0.5, {}, "inf"),                         # not in formats without infinity
+        ("5", 0.5, {}, 5.0),  # a float stays a float
+        ("inf", 0.5, {}, "inf"),  # not in formats without infinity
         ("1e999", 0.5, {}, "1e999"),
         ("2024-06-30", date(2024, 1, 1), {}, date(2024, 6, 30)),
         ("2024-06-30T12:00:00", datetime(2024, 1, 1), {}, datetime(2024, 6, 30, 12)),
         ("soon", date(2024, 1, 1), {}, "soon"),
-        ("true", "false", {}, "true"),                   # a string stays a string
+        ("true", "false", {}, "true"),  # a string stays a string
         ("8080", None, {"check/type": "unsigned_short"}, 8080),  # new: typed by metadata
         ("true", None, {"type": "boolean"}, True),
         ("0", None, {"check/type": "boolean"}, False),
-        ("yes", None, {"type": "boolean"}, "yes"),      # ... keeping a spelling of its own
+        ("yes", None, {"type": "boolean"}, "yes"),  # ... keeping a spelling of its own
         ("Off", None, {"check/type": "boolean"}, "Off"),
         ("0.25", None, {"check/type": "double"}, 0.25),
-        ("8080", None, {}, "8080"),                      # new without metadata: a string
+        ("8080", None, {}, "8080"),  # new without metadata: a string
         ("eighty", None, {"check/type": "long"}, "eighty"),
     ],
 )
-def test_typing_rules(text: str, previous: object, meta: dict[str, str],
-                      written: object) -> None:
-    result = typed_scalar(text, previous, Key("user:/app/k", text, meta),
-                          allow_non_finite=False)
+def test_typing_rules(text: str, previous: object, meta: dict[str, str], written: object) -> None:
+    result = typed_scalar(text, previous, Key("user:/app/k", text, meta), allow_non_finite=False)
     assert result == written
     assert type(result) is type(written)
 
@@ -71,8 +69,7 @@ def test_child_names_escape_parts(parent: str, part: str, name: str) -> None:
     assert child_name(parent, part) == name
 
 
-@pytest.mark.parametrize("storage", [get_format(name) for name in TREE_FORMATS],
-                         ids=TREE_FORMATS)
+@pytest.mark.parametrize("storage", [get_format(name) for name in TREE_FORMATS], ids=TREE_FORMATS)
 @settings(max_examples=80, deadline=None)
 @given(document=documents(st.none() | strings))
 def test_property_written_keys_read_back_the_same_and_in_order(
@@ -90,8 +87,10 @@ def test_property_written_keys_read_back_the_same_and_in_order(
 
 
 @settings(max_examples=80, deadline=None)
-@given(document=documents(st.none() | strings),
-       mountpoint=st.sampled_from([MOUNTPOINT, "user:/", "system:/a\\/b/%"]))
+@given(
+    document=documents(st.none() | strings),
+    mountpoint=st.sampled_from([MOUNTPOINT, "user:/", "system:/a\\/b/%"]),
+)
 def test_property_read_keys_are_named_as_their_names_parse(
     document: dict[str, object], mountpoint: str
 ) -> None:
@@ -108,9 +107,13 @@ def test_property_read_keys_are_named_as_their_names_parse(
     for key in keys:
         parsed = Key(key.name)
         assert (key.namespace, key.parts, key.sort_key) == (
-            parsed.namespace, parsed.parts, parsed.sort_key)
+            parsed.namespace,
+            parsed.parts,
+            parsed.sort_key,
+        )
     assert [key.name for key in keys] == sorted(
-        (key.name for key in keys), key=lambda name: Key(name).sort_key)
+        (key.name for key in keys), key=lambda name: Key(name).sort_key
+    )
 
 
 def _snapshot(keys: KeySet) -> list[tuple[str, object, dict[str, str]]]:
@@ -161,8 +164,17 @@ def test_property_a_json_read_deferred_behaves_as_its_keys_built(
     assert len(deferred) == len(built)
     known = built.names()
     # Names of keys, of the levels above them (a mapping has no key of its own), and of none.
-    candidates = sorted({*known, *(names.parent(name) for name in known), MOUNTPOINT,
-                         "user:/", "system:/app", f"{MOUNTPOINT}/missing/#0", "/app"})
+    candidates = sorted(
+        {
+            *known,
+            *(names.parent(name) for name in known),
+            MOUNTPOINT,
+            "user:/",
+            "system:/app",
+            f"{MOUNTPOINT}/missing/#0",
+            "/app",
+        }
+    )
     if data.draw(st.booleans(), label="first a part"):
         place = data.draw(st.sampled_from(candidates), label="part")
         built, deferred = built.below(place), deferred.below(place)

@@ -56,14 +56,22 @@ def test_aliases_and_merge_keys_show_their_values_on_every_path(deployment: byte
     keys = FORMAT.read(deployment, MOUNTPOINT).keys
     values = {key.name.removeprefix("user:/app/"): key.value for key in keys}
     assert values == {
-        "defaults/retries": "3", "defaults/timeout": "30", "defaults/verbose": "1",
-        "services/web/hosts": None, "services/web/hosts/#0": "alpha.example.org",
-        "services/web/hosts/#1": "beta.example.org", "services/web/motd": "Welcome, operator",
-        "services/web/port": "8080", "services/web/retries": "3",
-        "services/web/timeout": "30", "services/web/verbose": "1",
-        "services/worker/owner": None, "services/worker/queue": "jobs",
+        "defaults/retries": "3",
+        "defaults/timeout": "30",
+        "defaults/verbose": "1",
+        "services/web/hosts": None,
+        "services/web/hosts/#0": "alpha.example.org",
+        "services/web/hosts/#1": "beta.example.org",
+        "services/web/motd": "Welcome, operator",
+        "services/web/port": "8080",
+        "services/web/retries": "3",
+        "services/web/timeout": "30",
+        "services/web/verbose": "1",
+        "services/worker/owner": None,
+        "services/worker/queue": "jobs",
         "services/worker/script": "echo start\nrun --fast\n",
-        "services/worker/settings/retries": "3", "services/worker/settings/timeout": "30",
+        "services/worker/settings/retries": "3",
+        "services/worker/settings/timeout": "30",
         "services/worker/settings/verbose": "1",
     }
     assert existing_key(keys, "user:/app/services/web/hosts").meta == {"array": "#1"}
@@ -84,8 +92,11 @@ def test_an_edit_changes_only_its_line_and_keeps_comments_and_quotes(deployment:
     written = FORMAT.write(keys, MOUNTPOINT, document)
 
     assert changed_lines(deployment, written) == (
-        ["    port: 8080", "      - alpha.example.org   # primary",
-         "    motd: 'Welcome, operator'"],
+        [
+            "    port: 8080",
+            "      - alpha.example.org   # primary",
+            "    motd: 'Welcome, operator'",
+        ],
         ["    port: 9090", "      - gamma.example.org   # primary", "    motd: 'Hello'"],
     )
 
@@ -105,8 +116,7 @@ def test_adding_and_removing_keys(deployment: bytes) -> None:
     )
 
 
-def test_changing_an_anchor_leaves_the_paths_that_share_it_as_they_were(
-        deployment: bytes) -> None:
+def test_changing_an_anchor_leaves_the_paths_that_share_it_as_they_were(deployment: bytes) -> None:
     document = FORMAT.read(deployment, MOUNTPOINT)
     keys = document.keys.copy()
     existing_key(keys, "user:/app/defaults/timeout").value = "45"
@@ -151,7 +161,8 @@ def test_values_keep_their_yaml_types_and_new_ones_follow_type_metadata() -> Non
 
     assert FORMAT.write(keys, MOUNTPOINT, document) == (
         b"enabled: false\nlimit: 12\nratio: not a number\nname: 'true'\nday: 2024-06-30\n"
-        b"flag: true\nplain: '123'\nword: yes\n")
+        b"flag: true\nplain: '123'\nword: yes\n"
+    )
 
 
 def test_binary_values_and_nulls() -> None:
@@ -173,8 +184,10 @@ def test_sequence_indentation_is_detected() -> None:
 @pytest.mark.parametrize(
     ("keys", "message"),
     [
-        ([Key("user:/app/a", "v"), Key("user:/app/a/b", "w")],
-         "user:/app/a has a value and keys below it"),
+        (
+            [Key("user:/app/a", "v"), Key("user:/app/a/b", "w")],
+            "user:/app/a has a value and keys below it",
+        ),
         ([Key("user:/app/l/#1", "x")], "the array user:/app/l has no element #0"),
     ],
 )
@@ -216,11 +229,12 @@ scalars = st.none() | st.booleans() | st.integers() | strings
 
 
 @settings(max_examples=60, deadline=None)
-@given(documents(scalars), st.sampled_from([2, 4]), st.sampled_from([0, 2]), st.booleans(),
-       st.data())
+@given(
+    documents(scalars), st.sampled_from([2, 4]), st.sampled_from([0, 2]), st.booleans(), st.data()
+)
 def test_property_edits_read_back_and_unchanged_files_stay_identical(
-        document: dict[str, object], mapping: int, offset: int, flow: bool,
-        data: st.DataObject) -> None:
+    document: dict[str, object], mapping: int, offset: int, flow: bool, data: st.DataObject
+) -> None:
     text = dumped(document, mapping, offset, flow)
     read = FORMAT.read(text, MOUNTPOINT)
     assert FORMAT.write(read.keys.copy(), MOUNTPOINT, read) == text
@@ -243,11 +257,15 @@ def test_value_starting_with_a_question_mark_in_a_flow_mapping_reads_back() -> N
 
 
 def test_an_edit_leaves_a_wrapped_plain_scalar_of_another_key_wrapped() -> None:
-    text = (b"title: a long title that is wrapped before the last word of the export\n"
-            b"  schema\nversion: 1   # bump on change\n")
+    text = (
+        b"title: a long title that is wrapped before the last word of the export\n"
+        b"  schema\nversion: 1   # bump on change\n"
+    )
     _, written = set_one(text, "version", "2")
-    assert changed_lines(text, written) == (["version: 1   # bump on change"],
-                                            ["version: 2   # bump on change"])
+    assert changed_lines(text, written) == (
+        ["version: 1   # bump on change"],
+        ["version: 2   # bump on change"],
+    )
 
 
 def test_aliases_that_still_agree_keep_sharing_an_anchor() -> None:
@@ -274,8 +292,7 @@ def test_the_anchor_of_a_diverged_copy_is_a_name_the_file_does_not_use() -> None
         b"'':\n- \n- '':\n    '':\n- []\n",
     ],
 )
-def test_adding_a_key_next_to_sequences_of_mappings_keeps_the_file_readable(
-        text: bytes) -> None:
+def test_adding_a_key_next_to_sequences_of_mappings_keeps_the_file_readable(text: bytes) -> None:
     read = FORMAT.read(text, MOUNTPOINT)
     keys = read.keys.copy()
     keys.add(Key(f"{MOUNTPOINT}/added by hand", ""))

@@ -30,7 +30,7 @@ _NAMES = (
     "keyname",
     "deep/below/keyname",
     "keyname with spaces",
-    "ascii !\"§$%&()=?`}][{",
+    'ascii !"§$%&()=?`}][{',
     "utf8 ¸¬½¼³²¹ł€",
     *(chr(code) for code in range(1, 128) if chr(code) not in "./\\"),
 )

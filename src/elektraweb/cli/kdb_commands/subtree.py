@@ -59,8 +59,10 @@ def refuse_unstored(name: str) -> None:
     process: the one lives in a process's memory, the other is computed from ``spec:/``."""
     namespace = names.namespace_of(name)
     if namespace in ("proc", "default"):
-        kind = "live only in the memory of a process" if namespace == "proc" else (
-            "are computed from spec:/ defaults"
+        kind = (
+            "live only in the memory of a process"
+            if namespace == "proc"
+            else ("are computed from spec:/ defaults")
         )
         raise CommandError(
             f"Aborting: cannot write {name}: {namespace}:/ keys {kind} and are never stored; "

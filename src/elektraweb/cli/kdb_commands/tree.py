@@ -141,8 +141,6 @@ COMMANDS = {
         options=(RECURSIVE, Option(("-f", "--force"), "Overwrite existing keys.")),
         details="Copies value and metadata. An existing destination key with the same value\n"
         "is kept; one with a different value stops the copy unless -f is given.",
-        exits=(
-            (NOT_FOUND, "no key to copy found, or a destination key differs (use -f)"),
-        ),
+        exits=((NOT_FOUND, "no key to copy found, or a destination key differs (use -f)"),),
     ),
 }

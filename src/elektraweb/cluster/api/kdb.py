@@ -97,9 +97,7 @@ async def _run(operation: KdbRoute, target: Target, call: Call) -> ApiResponse:
     return ApiResponse(200, written.reply)
 
 
-async def _state_after_refusal(
-    target: Target, key: str, result: dict[str, Encodable]
-) -> KeyState:
+async def _state_after_refusal(target: Target, key: str, result: dict[str, Encodable]) -> KeyState:
     """The key's state after a refused write, which changed nothing, so also before it; None,
     the reason in `result`, if it cannot be read now."""
     try:

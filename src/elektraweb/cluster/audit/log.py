@@ -303,9 +303,7 @@ class AuditLog:
         with self._db.transaction() as db:
             return self._insert_into(db, *columns)
 
-    def _insert_into(
-        self, db: Connection, *columns: Any, pending: bool = False
-    ) -> AuditEntry:
+    def _insert_into(self, db: Connection, *columns: Any, pending: bool = False) -> AuditEntry:
         user, action, target_type, target_id, key, before, after, result = columns
         time = datetime.now(UTC).isoformat(timespec="milliseconds")
         target = None if target_id is None else str(target_id)

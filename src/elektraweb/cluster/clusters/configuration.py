@@ -354,8 +354,10 @@ def _changes_json(changes: list[KeyChange]) -> list[ChangeJSON]:
     """Changes as elektrad reports them (docs/protocol.md §4, Changes), so the audit log
     needs no read around a cluster write."""
     return [
-        cast(ChangeJSON, {"key": change.key, "old": state_json(change.old),
-                          "new": state_json(change.new)})
+        cast(
+            ChangeJSON,
+            {"key": change.key, "old": state_json(change.old), "new": state_json(change.new)},
+        )
         for change in changes
     ]
 

@@ -59,8 +59,11 @@ def run_on_cluster(store: DesiredStore, op: str, args: Mapping[str, Any]) -> Ope
 
 def api_error_of(error: RemoteError) -> ApiError:
     """The API error of an operation's refusal."""
-    details = {name: value for name, value in (("key", error.key), ("elektra", error.elektra))
-               if value is not None}
+    details = {
+        name: value
+        for name, value in (("key", error.key), ("elektra", error.elektra))
+        if value is not None
+    }
     return ApiError(
         error.message,
         code=str(error.code),

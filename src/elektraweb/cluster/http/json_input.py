@@ -26,9 +26,7 @@ def decode_utf8(data: bytes, what: str) -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as error:
-        raise BadRequest(
-            f"{what} is not UTF-8: {error.reason} at byte {error.start}"
-        ) from None
+        raise BadRequest(f"{what} is not UTF-8: {error.reason} at byte {error.start}") from None
 
 
 def _refuse_constant(name: str) -> None:

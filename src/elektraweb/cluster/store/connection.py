@@ -22,6 +22,7 @@ Row = dict[str, Any]
 Parameters = Sequence[object]
 """The values of a statement's `?` placeholders, in order."""
 
+
 class IntegrityViolation(Exception):
     """A broken constraint or a refusing trigger on PostgreSQL: psycopg's IntegrityError, raised
     again as this so that nothing on SQLite imports psycopg (about 25 MB of libraries)."""

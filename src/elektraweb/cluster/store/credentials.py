@@ -41,7 +41,6 @@ CHECKED_SECONDS = 5.0
 CHECKED_LIMIT = 1024
 
 
-
 def secret_digest(secret: str) -> str:
     """What is stored of a random secret (a session, an API or enrollment token)."""
     return hashlib.sha256(secret.encode()).hexdigest()

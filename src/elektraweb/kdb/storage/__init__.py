@@ -140,5 +140,13 @@ def get_format(name: str) -> StorageFormat:
 def format_for_file(filename: str) -> str | None:
     """Guess the format from a file name's extension (``app.toml`` → ``toml``)."""
     suffix = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
-    return {"ini": "ini", "json": "json", "yaml": "yaml", "yml": "yaml", "toml": "toml",
-            "dump": "dump", "ecf": "dump", "ni": "ni"}.get(suffix)
+    return {
+        "ini": "ini",
+        "json": "json",
+        "yaml": "yaml",
+        "yml": "yaml",
+        "toml": "toml",
+        "dump": "dump",
+        "ecf": "dump",
+        "ni": "ni",
+    }.get(suffix)

@@ -82,8 +82,12 @@ class DumpFormat:
         if previous is not None and isinstance(previous.state, Region):
             return self._write_region(keys, mountpoint, previous.state)
         original = previous_state(previous, _Original, "dump")
-        if (previous is not None and original is not None and original.layout is None
-                and previous.keys == keys):
+        if (
+            previous is not None
+            and original is not None
+            and original.layout is None
+            and previous.keys == keys
+        ):
             # A file written by other means (version 1, another order) stays as it is as
             # long as its keys are unchanged.
             return original.data, previous

@@ -33,7 +33,8 @@ from elektraweb.kdb.storage.tree import prefix_below
 
 _VERSION_2 = b"kdbOpen 2"
 _KEY_RECORD = re.compile(
-    rb"\$key (?P<type>string|binary(?:-empty)?) (?P<first>[0-9]+) (?P<second>[0-9]+)\n")
+    rb"\$key (?P<type>string|binary(?:-empty)?) (?P<first>[0-9]+) (?P<second>[0-9]+)\n"
+)
 _META_RECORD = re.compile(rb"\$meta(?P<type>) (?P<first>[0-9]+) (?P<second>[0-9]+)\n")
 _BINARY = "binary"
 HEADER = b"kdbOpen 2\n"
@@ -132,7 +133,7 @@ class RecordReader:
                 second_end = first_end + 1 + int(record["second"])
                 if second_end < size and data[first_end] == 10 and data[second_end] == 10:
                     first = data[first_start:first_end]
-                    second = data[first_end + 1:second_end]
+                    second = data[first_end + 1 : second_end]
                     try:
                         if not record["type"]:
                             if current is not None:
@@ -141,8 +142,11 @@ class RecordReader:
                                 continue
                         elif b"." not in first and not (second and record["type"] == _EMPTY):
                             name = prefix + first.decode() if first else mountpoint
-                            value = second.decode() if record["type"] == b"string" else (
-                                second or _EMPTY_BINARY[record["type"]])
+                            value = (
+                                second.decode()
+                                if record["type"] == b"string"
+                                else (second or _EMPTY_BINARY[record["type"]])
+                            )
                             current = Key(name, value)
                             keys[current.name] = current
                             pos = second_end + 1
@@ -153,8 +157,9 @@ class RecordReader:
             words, pos = self._command(pos)
             command = words[0] if words else b""
             if command == b"$key":
-                name_size, value_size = self._sizes(words, start,
-                                                    "$key <type> <name size> <value size>")
+                name_size, value_size = self._sizes(
+                    words, start, "$key <type> <name size> <value size>"
+                )
                 raw_name, pos = self._payload(pos, name_size)
                 raw_value, pos = self._payload(pos, value_size)
                 if words[1] == b"string":
@@ -170,17 +175,25 @@ class RecordReader:
             elif command in (b"$meta", b"$copymeta"):
                 if current is None:
                     raise self._error(start, f"{command.decode()} before the first $key")
-                usage = ("$meta <name size> <value size>" if command == b"$meta"
-                         else "$copymeta <key name size> <metadata name size>")
+                usage = (
+                    "$meta <name size> <value size>"
+                    if command == b"$meta"
+                    else "$copymeta <key name size> <metadata name size>"
+                )
                 first_size, second_size = self._sizes(words, start, usage)
                 first, pos = self._payload(pos, first_size)
                 second, pos = self._payload(pos, second_size)
                 if command == b"$meta":
                     current.meta[self._text(first, start, "the metadata name")] = self._text(
-                        second, start, "the metadata value")
+                        second, start, "the metadata value"
+                    )
                 else:
-                    self._copy_meta(current, self._relative(first, start),
-                                    self._text(second, start, "the metadata name"), start)
+                    self._copy_meta(
+                        current,
+                        self._relative(first, start),
+                        self._text(second, start, "the metadata name"),
+                        start,
+                    )
             elif command == b"$end":
                 return
             else:
@@ -189,8 +202,9 @@ class RecordReader:
     def _copy_meta(self, key: Key, source_name: str, meta_name: str, pos: int) -> None:
         source = self.keys.get(names.canonical(source_name))
         if source is None:
-            raise self._error(pos, f"metadata is copied from {source_name}, which is not "
-                                   "defined before")
+            raise self._error(
+                pos, f"metadata is copied from {source_name}, which is not defined before"
+            )
         value = source.meta.get(meta_name)
         if value is None:
             key.meta.pop(meta_name, None)  # as libelektra's keyCopyMeta from a key without it
@@ -207,9 +221,10 @@ class RecordReader:
             command = words[0] if words else b""
             if command in (b"keyNew", b"keyMeta", b"keyCopyMeta"):
                 first_size, second_size = self._sizes(
-                    words, start, f"{command.decode()} <size> <size>")
-                first = data[pos:pos + first_size].rstrip(b"\0")
-                second = data[pos + first_size:pos + first_size + second_size]
+                    words, start, f"{command.decode()} <size> <size>"
+                )
+                first = data[pos : pos + first_size].rstrip(b"\0")
+                second = data[pos + first_size : pos + first_size + second_size]
                 if pos + first_size + second_size > len(data):
                     raise self._error(start, "the file ends inside a key")
                 _, pos = self._command(pos + first_size + second_size)  # rest of that line
@@ -219,7 +234,8 @@ class RecordReader:
                     raise self._error(start, f"{command.decode()} before keyNew")
                 elif command == b"keyMeta":
                     current[2][self._text(first, start, "the metadata name")] = self._text(
-                        second.rstrip(b"\0"), start, "the metadata value")
+                        second.rstrip(b"\0"), start, "the metadata value"
+                    )
                 else:
                     source = self.keys.get(names.canonical(self._version_1_name(first, start)))
                     meta_name = self._text(second.rstrip(b"\0"), start, "the metadata name")
@@ -234,8 +250,11 @@ class RecordReader:
                 if _BINARY in meta:
                     value: str | bytes | None = raw or None
                 else:
-                    value = self._text(raw[:-1] if raw.endswith(b"\0") else raw, key_start,
-                                       "the value") if raw else None
+                    value = (
+                        self._text(raw[:-1] if raw.endswith(b"\0") else raw, key_start, "the value")
+                        if raw
+                        else None
+                    )
                 key = self._key(name, value, key_start)
                 key.meta.update(meta)
                 self.keys[key.name] = key
@@ -257,8 +276,11 @@ class RecordReader:
             except KDBError as error:
                 raise self._error(pos, error.message) from None
             if not inside:
-                raise self._error(pos, f"the key {name} is not below {self.mountpoint} "
-                                       "(version 1 files hold full key names)")
+                raise self._error(
+                    pos,
+                    f"the key {name} is not below {self.mountpoint} "
+                    "(version 1 files hold full key names)",
+                )
         return name
 
 
@@ -288,12 +310,13 @@ class RecordWriter:
         """The $key record of ``key`` with its metadata, in libelektra's order."""
         name = key.name
         if name.startswith(self.prefix):
-            relative = name[len(self.prefix):]
+            relative = name[len(self.prefix) :]
         elif name == self.mountpoint:
             relative = ""
         else:
-            raise ResourceError(f"key {name} is not below the mountpoint {self.mountpoint}",
-                                key=name)
+            raise ResourceError(
+                f"key {name} is not below the mountpoint {self.mountpoint}", key=name
+            )
         try:
             raw_name = relative.encode()
             value = key.value
@@ -305,8 +328,9 @@ class RecordWriter:
             for meta_name in sorted(key.meta, key=_meta_order):
                 out.append(self._meta_record(name, meta_name, key.meta[meta_name]))
         except UnicodeEncodeError:
-            raise ResourceError(f"the key {name} holds text that is not valid Unicode",
-                                key=name) from None
+            raise ResourceError(
+                f"the key {name} holds text that is not valid Unicode", key=name
+            ) from None
         if self.copies:
             self.written.add(name)
         return b"".join(out)
@@ -317,8 +341,12 @@ class RecordWriter:
         if source in self.written and _meta_of(self.keys, source, meta_name) == meta_value:
             assert source is not None
             self.kept_copies[(name, meta_name)] = source
-            raw_source = (source[len(self.prefix):] if source != self.mountpoint else "").encode()
+            raw_source = (source[len(self.prefix) :] if source != self.mountpoint else "").encode()
             return b"$copymeta %d %d\n%b\n%b\n" % (
-                len(raw_source), len(raw_meta), raw_source, raw_meta)
+                len(raw_source),
+                len(raw_meta),
+                raw_source,
+                raw_meta,
+            )
         raw_value = meta_value.encode()
         return b"$meta %d %d\n%b\n%b\n" % (len(raw_meta), len(raw_value), raw_meta, raw_value)

@@ -68,7 +68,8 @@ def records_below(data: bytes, relative: bytes) -> list[tuple[int, int]]:
     for start, end, name_start, name_end in _walk(data):
         if name_start >= 0:
             inside = starts_with(relative, name_start) and (
-                name_end == name_start + after_name or starts_with(below, name_start))
+                name_end == name_start + after_name or starts_with(below, name_start)
+            )
         if inside:
             spans.append((start, end))
     return spans

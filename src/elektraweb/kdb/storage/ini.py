@@ -45,16 +45,20 @@ def _spaced_delimiters(text: str) -> bool:
 
 def _parse(text: str, spaced: bool | None = None) -> ConfigUpdater:
     spaced = _spaced_delimiters(text) if spaced is None else spaced
-    updater = _Updater(allow_no_value=True, empty_lines_in_values=False,
-                       space_around_delimiters=spaced)
+    updater = _Updater(
+        allow_no_value=True, empty_lines_in_values=False, space_around_delimiters=spaced
+    )
     try:
         updater.read_string(_HEADER + text)
     except configparser.DuplicateSectionError as error:
-        raise ResourceError(f"ini: line {_line(error.lineno)}: the section "
-                            f"[{error.section}] appears twice") from None
+        raise ResourceError(
+            f"ini: line {_line(error.lineno)}: the section [{error.section}] appears twice"
+        ) from None
     except configparser.DuplicateOptionError as error:
-        raise ResourceError(f"ini: line {_line(error.lineno)}: the option {error.option!r} "
-                            f"appears twice in its section") from None
+        raise ResourceError(
+            f"ini: line {_line(error.lineno)}: the option {error.option!r} "
+            f"appears twice in its section"
+        ) from None
     except configparser.ParsingError as error:
         lineno, line = error.errors[0]  # configparser keeps the line as its repr()
         bad = ast.literal_eval(line).strip()
@@ -84,17 +88,19 @@ def _plan(keys: KeySet, mountpoint: str, options_in_file: set[_Path]) -> _Sectio
     sections: _Sections = {(): {}}
     for key in keys:
         parts = key.parts
-        if key.namespace != namespace or parts[:len(base)] != base:
-            raise ResourceError(f"key {key.name} is not below the mountpoint {mountpoint}",
-                                key=key.name)
-        path = parts[len(base):]
+        if key.namespace != namespace or parts[: len(base)] != base:
+            raise ResourceError(
+                f"key {key.name} is not below the mountpoint {mountpoint}", key=key.name
+            )
+        path = parts[len(base) :]
         value = key.value
         if isinstance(value, bytes):
             raise ResourceError(f"ini cannot hold the binary value of {key.name}", key=key.name)
         if not path:
             if value is not None:
-                raise ResourceError(f"ini cannot hold a value on the mountpoint {key.name}",
-                                    key=key.name)
+                raise ResourceError(
+                    f"ini cannot hold a value on the mountpoint {key.name}", key=key.name
+                )
             continue
         if value is None and path not in options_in_file:
             _check_section(path, key.name)
@@ -108,34 +114,57 @@ def _plan(keys: KeySet, mountpoint: str, options_in_file: set[_Path]) -> _Sectio
         parent = sections.get(path[:-1])
         if path and parent is not None and path[-1] in parent:
             name = names.join(namespace, base + path)
-            raise ResourceError(f"ini cannot hold the value of {name}, which has keys below it",
-                                key=name)
+            raise ResourceError(
+                f"ini cannot hold the value of {name}, which has keys below it", key=name
+            )
     return sections
 
 
 def _check_section(path: _Path, name: str) -> None:
     header = "/".join(path)
-    if (not header or header == _TOP or any("/" in part for part in path)
-            or "\n" in header or "\r" in header or header != header.strip()):
-        raise ResourceError(f"ini cannot name the section {header!r} for {name} (section "
-                            "names are joined with '/', and cannot be empty, hold line breaks "
-                            "or start or end with whitespace)", key=name)
+    if (
+        not header
+        or header == _TOP
+        or any("/" in part for part in path)
+        or "\n" in header
+        or "\r" in header
+        or header != header.strip()
+    ):
+        raise ResourceError(
+            f"ini cannot name the section {header!r} for {name} (section "
+            "names are joined with '/', and cannot be empty, hold line breaks "
+            "or start or end with whitespace)",
+            key=name,
+        )
 
 
 def _check_option(option: str, value: _Text, name: str) -> None:
-    if (not option or option != option.strip() or "\n" in option or "=" in option
-            or ":" in option or option[0] in "#;["):
-        raise ResourceError(f"ini cannot hold the option name {option!r} of {name} (it "
-                            "cannot be empty, start with '#', ';' or '[', contain '=', ':' "
-                            "or line breaks, or start or end with whitespace)", key=name)
+    if (
+        not option
+        or option != option.strip()
+        or "\n" in option
+        or "=" in option
+        or ":" in option
+        or option[0] in "#;["
+    ):
+        raise ResourceError(
+            f"ini cannot hold the option name {option!r} of {name} (it "
+            "cannot be empty, start with '#', ';' or '[', contain '=', ':' "
+            "or line breaks, or start or end with whitespace)",
+            key=name,
+        )
     if value is None:
         return
     first, *rest = value.split("\n")
-    if (first != first.strip() or any(not line or line != line.strip() or line[0] in "#;"
-                                      for line in rest)):
-        raise ResourceError(f"ini cannot hold the value of {name}: lines cannot start or end "
-                            "with whitespace, and continuation lines cannot be empty or start "
-                            "with '#' or ';'", key=name)
+    if first != first.strip() or any(
+        not line or line != line.strip() or line[0] in "#;" for line in rest
+    ):
+        raise ResourceError(
+            f"ini cannot hold the value of {name}: lines cannot start or end "
+            "with whitespace, and continuation lines cannot be empty or start "
+            "with '#' or ';'",
+            key=name,
+        )
 
 
 def _value_of(option: Option) -> _Text:
@@ -199,8 +228,11 @@ def _apply(updater: ConfigUpdater, sections: _Sections) -> bool:
         found = existing.get(path)
         if found is None:
             last_block = updater.last_block
-            if last_block is not None and str(last_block) != _HEADER and not str(
-                    last_block).endswith("\n\n"):
+            if (
+                last_block is not None
+                and str(last_block) != _HEADER
+                and not str(last_block).endswith("\n\n")
+            ):
                 last_block.add_after.space()  # a blank line before the new section
             found = Section("/".join(path))
             updater.add_section(found)
@@ -282,8 +314,10 @@ def _keys_of(updater: ConfigUpdater, mountpoint: str) -> KeySet:
 
     def add(key: Key) -> None:
         if key.name in keys:
-            raise ResourceError(f"ini: the key {key.name} is defined twice (as a section "
-                                "and as an option)", key=key.name)
+            raise ResourceError(
+                f"ini: the key {key.name} is defined twice (as a section and as an option)",
+                key=key.name,
+            )
         keys[key.name] = key
 
     for section in updater.iter_sections():
@@ -301,12 +335,14 @@ def _keys_of(updater: ConfigUpdater, mountpoint: str) -> KeySet:
 
 def _edit(updater: ConfigUpdater, keys: KeySet, mountpoint: str) -> str | None:
     """The parsed text changed to hold ``keys``; None if it already does."""
-    options_in_file = {(*_section_path(section), option.raw_key)
-                       for section in updater.iter_sections()
-                       for option in section.iter_options()}
+    options_in_file = {
+        (*_section_path(section), option.raw_key)
+        for section in updater.iter_sections()
+        for option in section.iter_options()
+    }
     if not _apply(updater, _plan(keys, mountpoint, options_in_file)):
         return None
-    return str(updater)[len(_HEADER):]
+    return str(updater)[len(_HEADER) :]
 
 
 class IniFormat:
@@ -324,8 +360,9 @@ class IniFormat:
         original = previous_state(previous, _Original, "ini")
         if original is None:
             return _render(_plan(keys, mountpoint, set())).encode()
-        updater = original.parsed.pop() if original.parsed else _parse(
-            decode_text(original.data, "ini"))
+        updater = (
+            original.parsed.pop() if original.parsed else _parse(decode_text(original.data, "ini"))
+        )
         written = _edit(updater, keys, mountpoint)
         return original.data if written is None else written.encode()
 
@@ -335,8 +372,15 @@ class IniFormat:
         """``write``, splicing the changed sections into the file (``storage.splice``)."""
         original = previous_state(previous, _Original, "ini")
         data = original.data if original else None
-        return splice.write_document(self, keys, mountpoint, previous, data,
-                                     _SectionBlocks(mountpoint), lambda data, _: _Original(data))
+        return splice.write_document(
+            self,
+            keys,
+            mountpoint,
+            previous,
+            data,
+            _SectionBlocks(mountpoint),
+            lambda data, _: _Original(data),
+        )
 
 
 FORMAT = IniFormat()

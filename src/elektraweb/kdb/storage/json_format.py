@@ -105,11 +105,13 @@ class JsonFormat:
         if not text or text.isspace():  # without copying a big text as ``strip`` would
             return Document(KeySet(), _Original(data))
         try:
-            root = json.loads(text, object_pairs_hook=_unique_object,
-                              parse_constant=_reject_constant)
+            root = json.loads(
+                text, object_pairs_hook=_unique_object, parse_constant=_reject_constant
+            )
         except json.JSONDecodeError as error:
             raise ResourceError(
-                f"JSON: line {error.lineno}, column {error.colno}: {error.msg}") from None
+                f"JSON: line {error.lineno}, column {error.colno}: {error.msg}"
+            ) from None
         except _Refused as error:
             raise ResourceError(f"JSON: {error}") from None
         # A member name starting with '#' is written with '#' or its escape, backslash-u0023
@@ -132,8 +134,15 @@ class JsonFormat:
         """``write``, splicing the top object's changed members (``storage.splice``)."""
         original = previous_state(previous, _Original, "JSON")
         data = original.data if original else None
-        return splice.write_document(self, keys, mountpoint, previous, data,
-                                     _Members(mountpoint), lambda data, _: _Original(data))
+        return splice.write_document(
+            self,
+            keys,
+            mountpoint,
+            previous,
+            data,
+            _Members(mountpoint),
+            lambda data, _: _Original(data),
+        )
 
 
 FORMAT = JsonFormat()

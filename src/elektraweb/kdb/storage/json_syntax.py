@@ -140,8 +140,9 @@ class _Parser:
             value = self._value()
             after = self._space()
             closing = self.text[self.pos] == "}"
-            members.append(_Member(before, name.text, name.value, colon, value,
-                                   "" if closing else after))
+            members.append(
+                _Member(before, name.text, name.value, colon, value, "" if closing else after)
+            )
             self.pos += 1
             if closing:
                 return _Object(members, after)
@@ -289,7 +290,6 @@ class _Syntax:
 
     def detached_copy(self, node: Any) -> Any:
         raise AssertionError("JSON documents share no nodes")
-
 
 
 def edit(text: str | None, keys: KeySet, mountpoint: str) -> str | None:

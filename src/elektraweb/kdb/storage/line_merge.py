@@ -28,8 +28,9 @@ def apply_edit(original: str, before: str, after: str) -> str:
     old = original.splitlines(keepends=True)
     rendered = before.splitlines(keepends=True)
     edited = after.splitlines(keepends=True)
-    layout = _refined(SequenceMatcher(None, rendered, old, autojunk=False).get_opcodes(),
-                      rendered, old)
+    layout = _refined(
+        SequenceMatcher(None, rendered, old, autojunk=False).get_opcodes(), rendered, old
+    )
     hunks: list[list[int]] = []
     for tag, start, end, edited_start, edited_end in SequenceMatcher(
         None, rendered, edited, autojunk=False
@@ -39,8 +40,12 @@ def apply_edit(original: str, before: str, after: str) -> str:
         # Widen the hunk to line positions that exist in the original: a hunk that reaches
         # into a stretch the library re-laid out takes that whole stretch.
         wide_start, wide_end = _widen(layout, start, end)
-        hunk = [wide_start, wide_end, edited_start - (start - wide_start),
-                edited_end + (wide_end - end)]
+        hunk = [
+            wide_start,
+            wide_end,
+            edited_start - (start - wide_start),
+            edited_end + (wide_end - end),
+        ]
         if hunks and hunk[0] <= hunks[-1][1]:
             last = hunks[-1]
             if hunk[1] >= last[1]:
@@ -50,7 +55,7 @@ def apply_edit(original: str, before: str, after: str) -> str:
     out: list[str] = []
     position = 0
     for start, end, edited_start, edited_end in hunks:
-        out.extend(old[position:_position_in_original(layout, start)])
+        out.extend(old[position : _position_in_original(layout, start)])
         out.extend(edited[edited_start:edited_end])
         position = _position_in_original(layout, end)
     out.extend(old[position:])
@@ -70,8 +75,9 @@ def _refined(layout: _Opcodes, rendered: list[str], old: list[str]) -> _Opcodes:
             continue
         position = original_first
         for index, length in enumerate(split):
-            refined.append(("replace", first + index, first + index + 1,
-                            position, position + length))
+            refined.append(
+                ("replace", first + index, first + index + 1, position, position + length)
+            )
             position += length
     return refined
 
@@ -97,10 +103,13 @@ def _starts(line: str, original: str) -> bool:
     """Whether ``line`` starts with ``original``'s key: its text up to the first ``:`` or
     ``=`` (all of it if it has neither, as a wrapped scalar's first line joined)."""
     head = original.rstrip("\n")
-    cut = min((index for index in (head.find(":"), head.find("=")) if index >= 0),
-              default=len(head) - 1)
-    head = head[:cut + 1]
+    cut = min(
+        (index for index in (head.find(":"), head.find("=")) if index >= 0), default=len(head) - 1
+    )
+    head = head[: cut + 1]
     return bool(head.strip()) and line.startswith(head)
+
+
 def _widen(layout: _Opcodes, start: int, end: int) -> tuple[int, int]:
     for tag, first, last, _, _ in layout:
         if tag != "equal":

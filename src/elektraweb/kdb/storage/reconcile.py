@@ -62,8 +62,9 @@ class _Target:
             return False
         if self.is_marked_array() != other.is_marked_array():
             return False
-        return all(child.same_content(other.children[part])
-                   for part, child in self.children.items())
+        return all(
+            child.same_content(other.children[part]) for part, child in self.children.items()
+        )
 
     def is_marked_array(self) -> bool:
         return self.key is not None and ARRAY in self.key.meta
@@ -75,8 +76,13 @@ _MAPPING, _SEQUENCE, _SCALAR = "mapping", "sequence", "scalar"
 class Reconciler:
     """Brings a round-trip document in line with a KeySet, changing as little as possible."""
 
-    def __init__(self, syntax: TreeSyntax, keys: KeySet, mountpoint: str,
-                 shared: frozenset[int] = frozenset()) -> None:
+    def __init__(
+        self,
+        syntax: TreeSyntax,
+        keys: KeySet,
+        mountpoint: str,
+        shared: frozenset[int] = frozenset(),
+    ) -> None:
         self.syntax = syntax
         self.changed = False
         self._namespace, self._base = names.split(mountpoint)
@@ -102,9 +108,11 @@ class Reconciler:
             return syntax.new_mapping(0)
         if root_must_be_mapping and shape != _MAPPING:
             what = "a value" if shape == _SCALAR else "an array"
-            raise ResourceError(f"{syntax.format_name}: the document is a table, so the "
-                                f"mountpoint {self._name(target)} cannot hold {what}",
-                                key=self._name(target))
+            raise ResourceError(
+                f"{syntax.format_name}: the document is a table, so the "
+                f"mountpoint {self._name(target)} cannot hold {what}",
+                key=self._name(target),
+            )
         return self._place(root, target, 0)
 
     def _targets(self, keys: KeySet, mountpoint: str) -> _Target:
@@ -114,14 +122,15 @@ class Reconciler:
         for key in keys:
             parts = key.parts
             if key.namespace != self._namespace or parts[:depth] != base:
-                raise ResourceError(f"key {key.name} is not below the mountpoint {mountpoint}",
-                                    key=key.name)
+                raise ResourceError(
+                    f"key {key.name} is not below the mountpoint {mountpoint}", key=key.name
+                )
             node = root
             for index in range(depth, len(parts)):
                 part = parts[index]
                 child = node.children.get(part)
                 if child is None:
-                    child = _Target(parts[depth:index + 1])
+                    child = _Target(parts[depth : index + 1])
                     node.children[part] = child
                 node = child
             node.key = key
@@ -135,14 +144,18 @@ class Reconciler:
         if not target.children:
             if target.is_marked_array():
                 if target.value is not None:
-                    raise ResourceError(f"{fmt}: the array {self._name(target)} cannot also "
-                                        "hold a value", key=self._name(target))
+                    raise ResourceError(
+                        f"{fmt}: the array {self._name(target)} cannot also hold a value",
+                        key=self._name(target),
+                    )
                 return _SEQUENCE
             return _SCALAR
         if target.value is not None:
             raise ResourceError(
                 f"{fmt}: {self._name(target)} has a value and keys below it; {fmt} can hold "
-                "values only at leaves", key=self._name(target))
+                "values only at leaves",
+                key=self._name(target),
+            )
         indices = [names.array_index(part) for part in target.children]
         if all(index is not None for index in indices):
             if indices != list(range(len(indices))):
@@ -150,12 +163,15 @@ class Reconciler:
                 raise ResourceError(
                     f"{fmt}: the array {self._name(target)} has no element "
                     f"{names.array_part(missing)}; {fmt} arrays cannot have gaps",
-                    key=self._name(target))
+                    key=self._name(target),
+                )
             return _SEQUENCE
         if target.is_marked_array() or any(index is not None for index in indices):
             raise ResourceError(
                 f"{fmt}: {self._name(target)} mixes array elements (#0, #1, ...) with other "
-                "keys below it", key=self._name(target))
+                "keys below it",
+                key=self._name(target),
+            )
         return _MAPPING
 
     def _place(self, old: Any, target: _Target, depth: int) -> Any:

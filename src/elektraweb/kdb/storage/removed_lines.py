@@ -48,8 +48,11 @@ class RemovedLines:
         """Where in ``lines`` these lines may go back: between both neighbours, else
         below the one above, else above the one below."""
         above, below = self.above, self.below
-        both = [at for at in range(len(lines) + 1)
-                if _is_above(lines, at, above) and _is_below(lines, at, below)]
+        both = [
+            at
+            for at in range(len(lines) + 1)
+            if _is_above(lines, at, above) and _is_below(lines, at, below)
+        ]
         yield from both
         if not both and above is not None and below is not None:
             yield from (at for at in range(len(lines) + 1) if _is_above(lines, at, above))
@@ -90,12 +93,15 @@ def remember(
         return previous
     else:
         matcher = difflib.SequenceMatcher(None, old_middle, new_middle, autojunk=False)
-        runs = [(start, end) for tag, start, end, _, _ in matcher.get_opcodes()
-                if tag == "delete"]
+        runs = [(start, end) for tag, start, end, _, _ in matcher.get_opcodes() if tag == "delete"]
     offsets = list(itertools.accumulate((len(line) for line in old_middle), initial=head))
     found = [
-        RemovedLines(tuple(old_middle[start:end]), _context_above(old, offsets[start]),
-                     _context_below(old, offsets[end]), removed)
+        RemovedLines(
+            tuple(old_middle[start:end]),
+            _context_above(old, offsets[start]),
+            _context_below(old, offsets[end]),
+            removed,
+        )
         for start, end in runs
     ]
     return (*previous, *found)[-REMEMBERED:]
@@ -170,7 +176,10 @@ Fit = Callable[[str, int, int, KeySet], list[Key] | None]
 
 
 def put_back(
-    remembered: tuple[RemovedLines, ...], text: str, keys: KeySet, added: frozenset[str],
+    remembered: tuple[RemovedLines, ...],
+    text: str,
+    keys: KeySet,
+    added: frozenset[str],
     fit: Fit,
 ) -> tuple[str, KeySet, tuple[RemovedLines, ...]] | None:
     """``text`` (which reads as ``keys``) with remembered lines put back that bring some of

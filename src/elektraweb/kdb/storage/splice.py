@@ -136,11 +136,16 @@ class _PutBack:
         syntax = self._syntax
         blocks = syntax.blocks(text)
         touched = [block for block in blocks or () if block.start < end and block.end > start]
-        if (blocks is None or not touched or touched[0].start > start
-                or not all(block.path for block in touched)):
+        if (
+            blocks is None
+            or not touched
+            or touched[0].start > start
+            or not all(block.path for block in touched)
+        ):
             try:  # lines above the first block, or a text the format does not split
-                return removed_lines.brought_keys(keys, self._fmt.read(
-                    text.encode(), self._mountpoint).keys)
+                return removed_lines.brought_keys(
+                    keys, self._fmt.read(text.encode(), self._mountpoint).keys
+                )
             except ResourceError:
                 return None
         if len({block.path for block in blocks}) != len(blocks):
@@ -155,8 +160,7 @@ class _PutBack:
                 return None
         brought = removed_lines.brought_keys(expected, read)
         depth = len(self._base)
-        if brought is None or not all(held.holder(key.parts[depth:]) in touched
-                                      for key in brought):
+        if brought is None or not all(held.holder(key.parts[depth:]) in touched for key in brought):
             return None
         return brought
 
@@ -237,8 +241,9 @@ def keeps_header(old: list[Block] | None, new: list[Block] | None) -> bool:
     if not old or new is None:
         return False
     path = old[0].path
-    return not new or (new[0].path == path
-                       and all(inner.path[: len(path)] == path for inner in new))
+    return not new or (
+        new[0].path == path and all(inner.path[: len(path)] == path for inner in new)
+    )
 
 
 def _changed(before: KeySet, keys: KeySet) -> list[Key] | None:
@@ -282,9 +287,7 @@ def _changed(before: KeySet, keys: KeySet) -> list[Key] | None:
 class _Holders:
     """Which block holds which keys."""
 
-    def __init__(
-        self, blocks: list[Block], depth: int | None, namespace: str, base: _Path
-    ) -> None:
+    def __init__(self, blocks: list[Block], depth: int | None, namespace: str, base: _Path) -> None:
         self._by_path = {block.path: block for block in blocks if block.path}
         self._depth = depth
         self._namespace, self._base = namespace, base

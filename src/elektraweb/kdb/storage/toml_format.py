@@ -67,8 +67,12 @@ class _Syntax:
             # TOML has no null; an empty table is what reads back as a key without value.
             return {}
         native = typed_scalar(value, _unwrap(previous), key, allow_non_finite=True)
-        if (isinstance(previous, String) and previous.type is StringType.SLL
-                and isinstance(native, str) and _literal_can_hold(native)):
+        if (
+            isinstance(previous, String)
+            and previous.type is StringType.SLL
+            and isinstance(native, str)
+            and _literal_can_hold(native)
+        ):
             return tomlkit.string(native, literal=True)
         return native
 
@@ -131,8 +135,15 @@ class TomlFormat:
         """``write``, splicing the changed tables into the file (``storage.splice``)."""
         original = previous_state(previous, _Original, "TOML")
         data = original.data if original else None
-        return splice.write_document(self, keys, mountpoint, previous, data,
-                                     _Tables(mountpoint), lambda data, _: _Original(data))
+        return splice.write_document(
+            self,
+            keys,
+            mountpoint,
+            previous,
+            data,
+            _Tables(mountpoint),
+            lambda data, _: _Original(data),
+        )
 
 
 def _read_keys(text: str, mountpoint: str) -> KeySet:
@@ -163,7 +174,8 @@ def _edit(text: str | None, keys: KeySet, mountpoint: str) -> str | None:
 _HEADER_LIKE = re.compile(r"^[ \t]*\[[^\n]*", re.MULTILINE)
 _BARE_KEY = r"[A-Za-z0-9_-]+"
 _PLAIN_HEADER = re.compile(
-    rf"[ \t]*\[[ \t]*({_BARE_KEY}(?:[ \t]*\.[ \t]*{_BARE_KEY})*)[ \t]*\][ \t]*(?:#.*)?")
+    rf"[ \t]*\[[ \t]*({_BARE_KEY}(?:[ \t]*\.[ \t]*{_BARE_KEY})*)[ \t]*\][ \t]*(?:#.*)?"
+)
 # What may hide a header-like line inside a value: multi-line strings, and an array left
 # open at the end of a line (looked for generously: a '[' in a string or comment counts).
 _MULTI_LINE_STRING = re.compile(r'"""|\'\'\'')

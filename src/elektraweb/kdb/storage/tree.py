@@ -32,9 +32,16 @@ BOOLEAN_FALSE = frozenset({"0", "no", "off", "false", "disabled", "disable"})
 # The spellings of a new boolean value that become the format's own true/false; any other
 # (``no``, ``On``) stays a string, so that the file keeps the spelling it was given in.
 _NATIVE_BOOLEAN = frozenset({"1", "0", "true", "false"})
-_INTEGER_TYPES = frozenset({
-    "short", "unsigned_short", "long", "unsigned_long", "long_long", "unsigned_long_long",
-})
+_INTEGER_TYPES = frozenset(
+    {
+        "short",
+        "unsigned_short",
+        "long",
+        "unsigned_long",
+        "long_long",
+        "unsigned_long_long",
+    }
+)
 _FLOAT_TYPES = frozenset({"float", "double", "long_double"})
 _INTEGER = re.compile(r"[-+]?[0-9]+")
 _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
@@ -138,8 +145,9 @@ class TreeKeys:
     def fresh(self) -> dict[str, Key]:
         built: dict[str, Key] = {}
         with collector.paused():
-            self._walk.visit(self._node, self._walk.name_at(self.parts), self.parts,
-                             self._is_root(), built)
+            self._walk.visit(
+                self._node, self._walk.name_at(self.parts), self.parts, self._is_root(), built
+            )
         return built
 
     def keys(self) -> dict[str, Key]:
@@ -167,7 +175,7 @@ class TreeKeys:
     def _node_at(self, parts: tuple[str, ...]) -> object:
         """The node at ``parts`` (at or below ``self.parts``), or ``_ABSENT``."""
         node = self._node
-        for part in parts[len(self.parts):]:
+        for part in parts[len(self.parts) :]:
             if isinstance(node, dict):
                 if part not in node:
                     return _ABSENT
@@ -205,8 +213,8 @@ class _Walk:
         part = self.part_of(raw)
         if part is None:
             raise ResourceError(
-                f"{self.format_name}: mapping key {raw!r} below {name} is not a string",
-                key=name)
+                f"{self.format_name}: mapping key {raw!r} below {name} is not a string", key=name
+            )
         return part
 
     def escaped_part(self, part: str, name: str) -> str:
@@ -215,7 +223,9 @@ class _Walk:
         if part[:1] == "#" and names.array_index(part) is not None:
             raise ResourceError(
                 f"{self.format_name}: mapping key {part!r} below {name} looks like an array "
-                "index, which Elektra cannot tell from an array element", key=name)
+                "index, which Elektra cannot tell from an array element",
+                key=name,
+            )
         return names.escape_part(part)
 
     def all_plain(self, mapping: dict[object, object]) -> bool:
@@ -232,8 +242,8 @@ class _Walk:
             return self.text_of(node)
         except TypeError as error:
             raise ResourceError(
-                f"{self.format_name}: {name} holds a value of unsupported type {error}",
-                key=name) from None
+                f"{self.format_name}: {name} holds a value of unsupported type {error}", key=name
+            ) from None
 
     def visit(self, node: object, name: str, parts: tuple[str, ...], is_root: bool,
               found: dict[str, Key]) -> None:  # fmt: skip
@@ -324,6 +334,8 @@ def _joined(mapping: dict[object, object]) -> str | None:
         return "\x00".join(mapping)  # type: ignore[arg-type]
     except TypeError:
         return None
+
+
 # What ``_NEEDS_NO_ESCAPE`` refuses at the start of a part, and (as substrings of parts
 # joined by NUL) anywhere in one or at the start of a part after the first; a NUL in a part
 # shows in the count of NULs. Each is a search in C, faster than one regular expression.

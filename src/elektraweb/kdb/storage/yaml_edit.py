@@ -118,7 +118,9 @@ class _Syntax:
             if raw not in own:
                 raise ResourceError(
                     f"YAML: {name}/{raw} comes from a merge key (<<) and cannot be removed "
-                    "on its own", key=name)
+                    "on its own",
+                    key=name,
+                )
             del mapping[raw]
 
     def set_item(self, sequence: Any, index: int, child: Any, depth: int) -> None:
@@ -199,8 +201,9 @@ def edit(layout: Layout, root: Any, keys: KeySet, mountpoint: str, *, fresh: boo
     return text
 
 
-def _readable_body(root: Any, layout: Layout, before: str | None, after: str,
-                   mountpoint: str) -> str:
+def _readable_body(
+    root: Any, layout: Layout, before: str | None, after: str, mountpoint: str
+) -> str:
     """The body to write for the edited ``root``: the edit merged into the original lines,
     else ruamel.yaml's dump, whichever first reads back as exactly the keys of ``root``.
     Neither doing so is refused rather than written (ruamel.yaml's emitter writes text it
@@ -217,8 +220,11 @@ def _readable_body(root: Any, layout: Layout, before: str | None, after: str,
         if difference is None:
             return candidate
         problem, culprit = f"{difference} would read back differently", difference
-    raise ResourceError(f"YAML: cannot write the keys below {mountpoint} so that they read "
-                        f"back as written: {problem}; nothing was written", key=culprit)
+    raise ResourceError(
+        f"YAML: cannot write the keys below {mountpoint} so that they read "
+        f"back as written: {problem}; nothing was written",
+        key=culprit,
+    )
 
 
 def _keys_of(root: Any, after: str, mountpoint: str) -> KeySet:
@@ -258,11 +264,14 @@ def _verify(text: str, keys: KeySet, mountpoint: str) -> None:
             continue
         got = written.lookup(key.name)
         if got is None or got.value != key.value:
-            raise ResourceError(f"YAML: cannot write {key.name} without also changing other "
-                                "keys that share its node through an alias or merge key",
-                                key=key.name)
+            raise ResourceError(
+                f"YAML: cannot write {key.name} without also changing other "
+                "keys that share its node through an alias or merge key",
+                key=key.name,
+            )
     for key in written:
         wanted = keys.lookup(key.name)
         if key.value is not None and (wanted is None or wanted.value != key.value):
-            raise ResourceError(f"YAML: writing would change {key.name} through an alias or "
-                                "merge key", key=key.name)
+            raise ResourceError(
+                f"YAML: writing would change {key.name} through an alias or merge key", key=key.name
+            )

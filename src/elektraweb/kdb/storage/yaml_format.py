@@ -60,9 +60,14 @@ class YamlFormat:
         original = previous_state(previous, _Original, "YAML")
         layout = original.layout if original else Layout("", "", "")
         return splice.write_document(
-            self, keys, mountpoint, previous, original.data if original else None,
+            self,
+            keys,
+            mountpoint,
+            previous,
+            original.data if original else None,
             _Entries(mountpoint, layout),
-            lambda data, text: _Original(data, dataclasses.replace(layout, body=text)))
+            lambda data, text: _Original(data, dataclasses.replace(layout, body=text)),
+        )
 
 
 # A line at the left margin: a top-level entry, a comment, or a sequence item of the entry

@@ -56,13 +56,17 @@ class Layout:
     def _detect_style(self) -> None:
         # The first block mapping nested in a mapping shows the mapping indentation, the first
         # block sequence below a mapping key shows the sequence indentation and dash offset.
-        mapping = next((m for m in _MAPPING_INDENT.finditer(self.body)
-                        if len(m.group(2)) > len(m.group(1))), None)
+        mapping = next(
+            (m for m in _MAPPING_INDENT.finditer(self.body) if len(m.group(2)) > len(m.group(1))),
+            None,
+        )
         if mapping is not None:
             self.mapping = len(mapping.group(2)) - len(mapping.group(1))
         # A dash left of the key line belongs to an enclosing sequence, not to that key.
-        sequence = next((m for m in _SEQUENCE_INDENT.finditer(self.body)
-                         if len(m.group(2)) >= len(m.group(1))), None)
+        sequence = next(
+            (m for m in _SEQUENCE_INDENT.finditer(self.body) if len(m.group(2)) >= len(m.group(1))),
+            None,
+        )
         if sequence is not None:
             self.offset = len(sequence.group(2)) - len(sequence.group(1))
             self.sequence = self.offset + 1 + len(sequence.group(3))

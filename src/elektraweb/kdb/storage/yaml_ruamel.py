@@ -81,8 +81,11 @@ def load(layout: Layout) -> Any:
         return _yaml(layout).load(layout.body)
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
-        where = (f"line {mark.line + layout.body_line}, column {mark.column + 1}: "
-                 if mark is not None else "")
+        where = (
+            f"line {mark.line + layout.body_line}, column {mark.column + 1}: "
+            if mark is not None
+            else ""
+        )
         problem = error.problem or error.context or "malformed"
         if error.context == "expected a single document in the stream":
             problem = "a second document starts here, and a file holds one document"
