@@ -52,8 +52,9 @@ import zmq
 
 from elektraweb.kdb.storage import FORMATS
 from elektraweb.wire.client import ClientOptions, ZmqTransport
+from elektraweb.wire.encoding import encode_reply
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import Reply, Request, encode_reply
+from elektraweb.wire.messages import Reply, Request
 from elektraweb.wire.server import WireServer
 
 HERE = Path(__file__).resolve().parent

@@ -14,7 +14,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from elektraweb.wire.client import ZmqTransport
-from elektraweb.wire.messages import OPERATION_NAMES, ErrorCode, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
+from elektraweb.wire.messages import OPERATION_NAMES
 from support.fuzz import fuzz_settings
 
 from .conftest import Daemon

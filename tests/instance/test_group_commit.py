@@ -6,7 +6,7 @@ import asyncio
 import itertools
 
 from elektraweb.wire.client import ZmqTransport
-from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
 
 from .conftest import Daemon, next_event, subscribed
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from elektraweb.wire.errors import RemoteError
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import RemoteError
 from elektraweb.wire.transport import LinkError
 
 from .conftest import ELEKTRAD, Daemon

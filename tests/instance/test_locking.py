@@ -9,7 +9,7 @@ import pytest
 
 from elektraweb.instance.locks import LockedError, LockTable
 from elektraweb.wire.client import ZmqTransport
-from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
 
 from .conftest import Daemon
 

@@ -10,7 +10,7 @@ import pytest
 
 from elektraweb.kdb.storage import FORMATS
 from elektraweb.wire.client import ZmqTransport
-from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
 from elektraweb.wire.revision import revision
 
 from .conftest import Daemon

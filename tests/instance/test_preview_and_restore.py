@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from elektraweb.wire.client import ZmqTransport
-from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
 from elektraweb.wire.replies import OperationReply
 
 from .conftest import Daemon

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from elektraweb.wire.errors import ErrorCode, RemoteError
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import ErrorCode, RemoteError
 
 from .conftest import Daemon
 

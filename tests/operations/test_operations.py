@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from elektraweb.kdb.storage import FORMATS
-from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
 from support.key_stores import Harness
 
 APP = "user:/app"

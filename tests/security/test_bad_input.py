@@ -11,8 +11,8 @@ import pytest
 from aiohttp import WSCloseCode
 
 from elektraweb.wire.client import ClientOptions, ZmqTransport
+from elektraweb.wire.errors import ErrorCode, RemoteError
 from elektraweb.wire.keys import ensure_keypair
-from elektraweb.wire.messages import ErrorCode, RemoteError
 from security.conftest import Site
 from support.processes import Api
 from support.zws import ZwsClient, open_zws

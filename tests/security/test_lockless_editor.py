@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from elektraweb.wire.client import ClientOptions, ZmqTransport
+from elektraweb.wire.errors import ErrorCode, RemoteError
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import ErrorCode, RemoteError
 from support.processes import Elektrad
 
 EDITOR = Path(__file__).with_name("competing_editor.py")

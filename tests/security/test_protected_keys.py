@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from elektraweb.wire import RemoteError, ZmqTransport
+from elektraweb.wire.errors import ErrorCode
 from elektraweb.wire.keys import ensure_keypair
-from elektraweb.wire.messages import ErrorCode
 from support.zws import open_zws
 
 from .stack import SECRET_TEXT, Stack

@@ -17,7 +17,8 @@ from elektraweb.wire import (
 )
 from elektraweb.wire import client as wire_client
 from elektraweb.wire.client import SharedArgs
-from elektraweb.wire.messages import Request, encode_request
+from elektraweb.wire.encoding import encode_request
+from elektraweb.wire.messages import Request
 
 from .conftest import (
     ClientFactory,

@@ -9,7 +9,7 @@ from elektraweb.instance.context import Host
 from elektraweb.instance.locks import LockedError
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.search import SearchLimits
-from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
 
 
 def locked_error(error: LockedError) -> RemoteError:

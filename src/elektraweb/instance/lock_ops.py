@@ -7,7 +7,7 @@ from elektraweb.instance.kdb_store import locked_error
 from elektraweb.instance.locks import LockedError
 from elektraweb.operations.arguments import Args
 from elektraweb.operations.result import OperationResult
-from elektraweb.wire.messages import bad_request
+from elektraweb.wire.errors import bad_request
 
 
 def _cluster(args: Args) -> str:

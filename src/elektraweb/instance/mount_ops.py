@@ -20,7 +20,7 @@ from elektraweb.kdb.protected import protected_root
 from elektraweb.kdb.storage import FORMATS, format_for_file
 from elektraweb.operations.arguments import Args
 from elektraweb.operations.result import OperationResult
-from elektraweb.wire.messages import ErrorCode, RemoteError, bad_request
+from elektraweb.wire.errors import ErrorCode, RemoteError, bad_request
 
 MOUNT_DIR_OPTION = "--mount-dir"
 

@@ -23,7 +23,8 @@ from elektraweb.operations.arguments import Args
 from elektraweb.operations.catalog import KEY_OPERATIONS, WRITES, run_key_operation
 from elektraweb.operations.errors import remote_error
 from elektraweb.operations.result import OperationResult
-from elektraweb.wire.messages import PROTOCOL_VERSION, ErrorCode, RemoteError, Request
+from elektraweb.wire.errors import ErrorCode, RemoteError
+from elektraweb.wire.messages import PROTOCOL_VERSION, Request
 
 
 def kdb_version() -> dict[str, Any]:

@@ -21,7 +21,8 @@ from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb.search import SearchThread
 from elektraweb.kdb.views import NotRemembered
 from elektraweb.operations.result import OperationResult
-from elektraweb.wire.messages import ErrorCode, RemoteError, Reply, Request
+from elektraweb.wire.errors import ErrorCode, RemoteError
+from elektraweb.wire.messages import Reply, Request
 
 _NOT_READ = object()
 

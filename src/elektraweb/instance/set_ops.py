@@ -25,7 +25,8 @@ from elektraweb.operations.catalog import KEY_OPERATIONS
 from elektraweb.operations.errors import remote_error
 from elektraweb.operations.result import OperationResult
 from elektraweb.operations.writes import SetRequest
-from elektraweb.wire.messages import RemoteError, Request
+from elektraweb.wire.errors import RemoteError
+from elektraweb.wire.messages import Request
 
 Result = OperationResult | RemoteError
 

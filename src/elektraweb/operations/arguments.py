@@ -11,7 +11,7 @@ from elektraweb.kdb.key import lone_surrogate
 from elektraweb.kdb.mounts import PERSISTENT_NAMESPACES
 from elektraweb.kdb.posixre import PosixRegex, PosixRegexError
 from elektraweb.kdb.search import SearchLimits, compile_pattern
-from elektraweb.wire.messages import ErrorCode, RemoteError, bad_request
+from elektraweb.wire.errors import ErrorCode, RemoteError, bad_request
 
 
 class _Absent:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from elektraweb.kdb import errors
-from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
 
 
 def remote_error(error: errors.KDBError, key: str | None = None) -> RemoteError:

@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from elektraweb.kdb.key import Key
-from elektraweb.wire.messages import ErrorCode, KeyState, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
+from elektraweb.wire.messages import KeyState
 from elektraweb.wire.revision import revision
 
 BINARY_META = "binary"

@@ -14,7 +14,7 @@ from elektraweb.operations.representation import key_from_wire
 from elektraweb.operations.result import OperationResult
 from elektraweb.operations.store import KeyStore
 from elektraweb.operations.transaction import Transaction
-from elektraweb.wire.messages import ErrorCode, RemoteError, bad_request
+from elektraweb.wire.errors import ErrorCode, RemoteError, bad_request
 
 STRATEGIES = ("preserve", "overwrite", "replace")
 _ENTRY_MEMBERS = frozenset({"name", "value", "meta"})

@@ -16,7 +16,7 @@ from elektraweb.kdb.types import FALSE_WORDS
 from elektraweb.operations.arguments import ABSENT, Expect
 from elektraweb.operations.representation import key_revision
 from elektraweb.operations.store import KeyChange, KeyStore
-from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
 
 
 class Transaction:

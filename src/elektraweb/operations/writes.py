@@ -18,7 +18,7 @@ from elektraweb.operations.transaction import (
     check_protected,
     check_restrictions,
 )
-from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
 from elektraweb.wire.metadata import patched
 
 

@@ -5,17 +5,16 @@ clusterd uses `ZmqTransport` (behind the `Transport` seam) and `EventSubscriber`
 """
 
 from elektraweb.wire.client import ClientOptions, ZmqTransport
+from elektraweb.wire.errors import ErrorCode, RemoteError
 from elektraweb.wire.keys import KeyPair, ensure_keypair, load_keypair, load_public_key
 from elektraweb.wire.messages import (
     MAX_MESSAGE_BYTES,
     OPERATION_NAMES,
     PROTOCOL_VERSION,
     AnyEvent,
-    ErrorCode,
     Event,
     Handler,
     KeyState,
-    RemoteError,
     Reply,
     Request,
     SubtreeEvent,

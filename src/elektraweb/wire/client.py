@@ -18,16 +18,10 @@ from types import TracebackType
 import zmq
 import zmq.asyncio
 
+from elektraweb.wire.encoding import decode_reply, encode_request
+from elektraweb.wire.errors import ErrorCode, RemoteError
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import (
-    MAX_MESSAGE_BYTES,
-    ErrorCode,
-    RemoteError,
-    Reply,
-    Request,
-    decode_reply,
-    encode_request,
-)
+from elektraweb.wire.messages import MAX_MESSAGE_BYTES, Reply, Request
 from elektraweb.wire.monitor import LinkStatus, SocketMonitor
 from elektraweb.wire.reader import SocketReader
 from elektraweb.wire.replies import OperationReply, as_reply

@@ -9,8 +9,9 @@ import logging
 import zmq
 import zmq.asyncio
 
+from elektraweb.wire.encoding import encode_event
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import AnyEvent, encode_event
+from elektraweb.wire.messages import AnyEvent
 from elektraweb.wire.sockets import Heartbeat
 
 logger = logging.getLogger(__name__)

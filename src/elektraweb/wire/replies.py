@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import NotRequired, TypedDict, cast
 
-from elektraweb.wire.messages import ErrorCode, RemoteError
+from elektraweb.wire.errors import ErrorCode, RemoteError
 
 
 class KeyToSetJSON(TypedDict):

@@ -17,20 +17,16 @@ from types import TracebackType
 import zmq
 import zmq.asyncio
 
+from elektraweb.wire.encoding import decode_request, encode_reply, encode_reply_within
+from elektraweb.wire.errors import ErrorCode, RemoteError, bad_request
 from elektraweb.wire.keys import KeyPair
 from elektraweb.wire.messages import (
     MAX_MESSAGE_BYTES,
     MAX_REQUEST_ID_BYTES,
     AnyEvent,
-    ErrorCode,
     Handler,
-    RemoteError,
     Reply,
     Request,
-    bad_request,
-    decode_request,
-    encode_reply,
-    encode_reply_within,
     pong,
 )
 from elektraweb.wire.publisher import EventPublisher

@@ -13,8 +13,10 @@ from types import TracebackType
 import zmq
 import zmq.asyncio
 
+from elektraweb.wire.encoding import decode_event
+from elektraweb.wire.errors import RemoteError
 from elektraweb.wire.keys import KeyPair
-from elektraweb.wire.messages import AnyEvent, RemoteError, decode_event
+from elektraweb.wire.messages import AnyEvent
 from elektraweb.wire.monitor import LinkStatus, SocketMonitor
 from elektraweb.wire.reader import SocketReader
 from elektraweb.wire.sockets import Heartbeat, Reconnect, connecting_socket

@@ -13,18 +13,14 @@ import secrets
 from collections.abc import Mapping
 from typing import Protocol
 
-from elektraweb.wire.messages import (
-    MAX_MESSAGE_BYTES,
-    Handler,
-    RemoteError,
-    Reply,
-    Request,
+from elektraweb.wire.encoding import (
     decode_reply,
     decode_request,
     encode_reply_within,
     encode_request,
-    pong,
 )
+from elektraweb.wire.errors import RemoteError
+from elektraweb.wire.messages import MAX_MESSAGE_BYTES, Handler, Reply, Request, pong
 from elektraweb.wire.monitor import LinkStatus
 from elektraweb.wire.replies import OperationReply, as_reply
 

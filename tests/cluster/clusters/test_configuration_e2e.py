@@ -19,7 +19,7 @@ from elektraweb.cluster.instances.feed import InstanceFeed
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import Services
 from elektraweb.wire import KeyPair, RemoteError, ZmqTransport
-from elektraweb.wire.messages import ErrorCode
+from elektraweb.wire.errors import ErrorCode
 from support.processes import QUICK_LINK, Elektrad
 from support.zws import open_zws
 

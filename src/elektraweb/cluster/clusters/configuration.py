@@ -26,8 +26,9 @@ from aiohttp import web
 from elektraweb.cluster.api.errors import ApiError, BadRequest
 from elektraweb.cluster.api.preview import TargetPreview, accepted, cluster_at
 from elektraweb.cluster.clusters.announcements import Announcements
+from elektraweb.cluster.clusters.batch import Members
 from elektraweb.cluster.clusters.catch_up import BackgroundTasks, CatchUps
-from elektraweb.cluster.clusters.convergence import Convergence, Members
+from elektraweb.cluster.clusters.convergence import Convergence
 from elektraweb.cluster.clusters.desired_store import DesiredStore, run_on_cluster
 from elektraweb.cluster.clusters.drift import DriftWatch, found_state
 from elektraweb.cluster.clusters.fanout import MemberResult, fan_out, results_json

@@ -20,7 +20,7 @@ from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.search import SearchLimits
 from elektraweb.operations.catalog import KEY_OPERATIONS, run_key_operation
 from elektraweb.operations.result import OperationResult
-from elektraweb.wire.messages import RemoteError
+from elektraweb.wire.errors import RemoteError
 
 
 class DesiredStore:

@@ -13,13 +13,9 @@ import asyncio
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from elektraweb.cluster.clusters.convergence import (
-    Batch,
-    Convergence,
-    Members,
-    Status,
-    SyncResult,
-)
+from elektraweb.cluster.clusters.batch import Batch, Members
+from elektraweb.cluster.clusters.convergence import Convergence
+from elektraweb.cluster.clusters.member_sync import Status, SyncResult
 from elektraweb.cluster.clusters.service import MemberResultJSON
 from elektraweb.cluster.instances.gateway import InstanceGateway, LinkStatusJSON
 from elektraweb.cluster.store.instances import Instance

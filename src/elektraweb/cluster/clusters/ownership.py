@@ -13,7 +13,7 @@ from elektraweb.cluster.clusters.desired_store import api_error_of
 from elektraweb.cluster.store.cluster_keys import DesiredState
 from elektraweb.cluster.store.clusters import Cluster
 from elektraweb.operations.arguments import canonical_name
-from elektraweb.wire.messages import RemoteError, bad_request
+from elektraweb.wire.errors import RemoteError, bad_request
 from elektraweb.wire.replies import OperationArgs
 
 

@@ -34,7 +34,7 @@ def _refuse_constant(name: str) -> None:
     raise ValueError(f"{name} is not a JSON value")
 
 
-# Built once, as in wire.messages: json.loads(parse_constant=...) builds a decoder per call.
+# Built once, as in wire.encoding: json.loads(parse_constant=...) builds a decoder per call.
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 
 

@@ -15,7 +15,7 @@ from elektraweb.cluster.store.database import Database
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.operations.representation import key_from_wire, wire_value
-from elektraweb.wire.messages import RemoteError
+from elektraweb.wire.errors import RemoteError
 from elektraweb.wire.revision import revision
 
 Row = tuple[str | None, dict[str, str]]

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from elektraweb.wire import ErrorCode, Event, KeyState, RemoteError, Reply, Request, SubtreeEvent
-from elektraweb.wire.messages import (
+from elektraweb.wire.encoding import (
     decode_event,
     decode_reply,
     decode_request,
