@@ -166,13 +166,19 @@ async def test_a_write_too_large_for_the_audit_log_is_audited_by_its_digest(
     assert set(entry["result"]["args"]) == {"size", "sha256"}
 
 
-async def test_a_cluster_write_of_a_subtree_needs_a_reason_for_any_critical_key_in_it(
-    admin: Client, web1: tuple[int, InProcessElektrad]
-) -> None:
-    first, daemon = web1
-    cluster = (await admin.post("/api/clusters", {"name": "prod"})).body["id"]
-    joined = await admin.post(f"/api/clusters/{cluster}/instances", {"instance": first})
+@pytest.fixture
+async def prod(admin: Client, web1: tuple[int, InProcessElektrad]) -> int:
+    """The id of cluster `prod`, with web-1 as its one member."""
+    cluster: int = (await admin.post("/api/clusters", {"name": "prod"})).body["id"]
+    joined = await admin.post(f"/api/clusters/{cluster}/instances", {"instance": web1[0]})
     assert joined.status == 201, joined.body
+    return cluster
+
+
+async def test_a_cluster_write_of_a_subtree_needs_a_reason_for_any_critical_key_in_it(
+    admin: Client, web1: tuple[int, InProcessElektrad], prod: int
+) -> None:
+    daemon, cluster = web1[1], prod
     prefix = f"/api/clusters/{cluster}"
     secret = "system:/app/secret"
     assert (await admin.put(f"{prefix}/kdb/{secret}?reason=first", "s3cret")).status == 200
@@ -249,18 +255,15 @@ async def test_an_instance_preview_of_a_critical_key_takes_the_reason_as_the_wri
 
 
 async def test_a_cluster_preview_of_a_critical_key_is_accepted_as_the_write_with_its_reason(
-    admin: Client, web1: tuple[int, InProcessElektrad]
+    admin: Client, web1: tuple[int, InProcessElektrad], prod: int
 ) -> None:
-    first, daemon = web1
-    cluster = (await admin.post("/api/clusters", {"name": "prod"})).body["id"]
-    joined = await admin.post(f"/api/clusters/{cluster}/instances", {"instance": first})
-    assert joined.status == 201, joined.body
-    url = f"/api/clusters/{cluster}/kdb/system:/app/secret"
+    url = f"/api/clusters/{prod}/kdb/system:/app/secret"
+    member, daemon = web1
     previewed = await admin.put(f"{url}?preview=true&reason=rotate", "s3cret")
     assert previewed.status == 200, previewed.body
-    desired, member = previewed.body["targets"]
-    assert (desired["cluster"], member["instance"]) == (cluster, first)
-    for target in (desired, member):
+    desired, previewed_member = previewed.body["targets"]
+    assert (desired["cluster"], previewed_member["instance"]) == (prod, member)
+    for target in (desired, previewed_member):
         assert target["refused"] is None, target
         assert [(c["key"], c["after"]) for c in target["changes"]] == [
             ("system:/app/secret", "s3cret")
