@@ -166,13 +166,19 @@ async def test_a_write_too_large_for_the_audit_log_is_audited_by_its_digest(
     assert set(entry["result"]["args"]) == {"size", "sha256"}
 
 
-async def test_a_cluster_write_of_a_subtree_needs_a_reason_for_any_critical_key_in_it(
-    admin: Client, web1: tuple[int, InProcessElektrad]
-) -> None:
-    first, daemon = web1
-    cluster = (await admin.post("/api/clusters", {"name": "prod"})).body["id"]
-    joined = await admin.post(f"/api/clusters/{cluster}/instances", {"instance": first})
+@pytest.fixture
+async def prod(admin: Client, web1: tuple[int, InProcessElektrad]) -> int:
+    """The id of cluster `prod`, with web-1 as its one member."""
+    cluster: int = (await admin.post("/api/clusters", {"name": "prod"})).body["id"]
+    joined = await admin.post(f"/api/clusters/{cluster}/instances", {"instance": web1[0]})
     assert joined.status == 201, joined.body
+    return cluster
+
+
+async def test_a_cluster_write_of_a_subtree_needs_a_reason_for_any_critical_key_in_it(
+    admin: Client, web1: tuple[int, InProcessElektrad], prod: int
+) -> None:
+    daemon, cluster = web1[1], prod
     prefix = f"/api/clusters/{cluster}"
     secret = "system:/app/secret"
     assert (await admin.put(f"{prefix}/kdb/{secret}?reason=first", "s3cret")).status == 200
@@ -205,3 +211,65 @@ async def test_a_cluster_write_of_a_subtree_needs_a_reason_for_any_critical_key_
     assert secret not in daemon.keys
     entry = (await admin.get(f"/api/audit?cluster={cluster}&key=system:/app")).body[0]
     assert entry["action"] == "rm" and entry["result"]["args"]["reason"] == "retire the app"
+
+
+async def test_an_instance_preview_of_a_critical_key_takes_the_reason_as_the_write_does(
+    admin: Client, web1: tuple[int, InProcessElektrad]
+) -> None:
+    instance, daemon = web1
+    url = f"/api/instances/{instance}/kdb/system:/app/secret"
+    # Without a reason the preview shows the refusal the write answers, word for word.
+    unexplained = await admin.put(f"{url}?preview=true", "s3cret")
+    assert unexplained.status == 200, unexplained.body
+    [target] = unexplained.body["targets"]
+    refused = await admin.put(url, "s3cret")
+    assert refused.status == 400, refused.body
+    assert target == {"instance": instance, "changes": [], "refused": refused.body["error"]}
+
+    # With one, the preview shows the change the write then makes.
+    previewed = await admin.put(f"{url}?preview=true&reason=rotate", "s3cret")
+    assert previewed.status == 200, previewed.body
+    [target] = previewed.body["targets"]
+    assert target["refused"] is None, target
+    assert [(c["key"], c["before"], c["after"]) for c in target["changes"]] == [
+        ("system:/app/secret", None, "s3cret")
+    ]
+    assert "system:/app/secret" not in daemon.keys
+    assert (await admin.put(f"{url}?reason=rotate", "s3cret")).status == 200
+    assert daemon.keys["system:/app/secret"][0] == "s3cret"
+    subtree = f"/api/instances/{instance}/kdb/system:/app"
+    removal = await admin.delete(f"{subtree}?preview=true&reason=retire")
+    [target] = removal.body["targets"]
+    assert target["refused"] is None, target
+    assert {c["key"] for c in target["changes"]} == {"system:/app/port", "system:/app/secret"}
+
+    # A reason the write refuses, the preview refuses alike.
+    too_long = "x" * 501
+    for answer in (
+        await admin.put(f"{url}?preview=true&reason={too_long}", "n3w"),
+        await admin.put(f"{url}?reason={too_long}", "n3w"),
+    ):
+        assert answer.status == 400, answer.body
+        assert answer.body["error"]["field"] == "reason", answer.body
+    assert daemon.keys["system:/app/secret"][0] == "s3cret"
+
+
+async def test_a_cluster_preview_of_a_critical_key_is_accepted_as_the_write_with_its_reason(
+    admin: Client, web1: tuple[int, InProcessElektrad], prod: int
+) -> None:
+    url = f"/api/clusters/{prod}/kdb/system:/app/secret"
+    member, daemon = web1
+    previewed = await admin.put(f"{url}?preview=true&reason=rotate", "s3cret")
+    assert previewed.status == 200, previewed.body
+    desired, previewed_member = previewed.body["targets"]
+    assert (desired["cluster"], previewed_member["instance"]) == (prod, member)
+    for target in (desired, previewed_member):
+        assert target["refused"] is None, target
+        assert [(c["key"], c["after"]) for c in target["changes"]] == [
+            ("system:/app/secret", "s3cret")
+        ]
+    assert "system:/app/secret" not in daemon.keys
+    too_long = await admin.put(f"{url}?preview=true&reason={'x' * 501}", "s3cret")
+    assert too_long.status == 400 and too_long.body["error"]["field"] == "reason", too_long.body
+    assert (await admin.put(f"{url}?reason=rotate", "s3cret")).status == 200
+    assert daemon.keys["system:/app/secret"][0] == "s3cret"

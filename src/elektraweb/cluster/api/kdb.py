@@ -51,8 +51,12 @@ async def _run(operation: KdbRoute, target: Target, call: Call) -> ApiResponse:
     args = operation.arguments(call)
     if not operation.write:
         return ApiResponse(200, await target.call(operation.op, args))
+    # A preview takes the reason as the write does: an instance previews the write's own
+    # transaction, which refuses a critical key without one (docs/api.md §Preview).
+    reason = reason_of(call)
     if call.query_flag("preview"):
         # Nothing is written, so nothing is audited (docs/api.md §Preview).
+        await guard_critical_keys(target, operation.op, args, reason, previewing=True)
         previewed = (
             preview_cluster_write(target, operation.op, args)
             if isinstance(target, ClusterTarget)
@@ -60,7 +64,6 @@ async def _run(operation: KdbRoute, target: Target, call: Call) -> ApiResponse:
         )
         return ApiResponse(200, {"preview": True, "targets": await previewed})
     target.check_write(operation.op, args)
-    reason = reason_of(call)
     await guard_critical_keys(target, operation.op, args, reason)
     key = args["key"]
     audit = call.services.audit
