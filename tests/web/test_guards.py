@@ -165,6 +165,31 @@ def test_a_critical_key_asks_for_a_reason_which_the_audit_log_keeps(
     assert entries[0]["result"]["args"]["reason"] == "rotated after the leak"
 
 
+def test_deleting_a_subtree_with_a_critical_key_asks_for_the_reason_once_before_its_preview(
+    ui: WebUI, stack: Stack, typed: dict[str, Any]
+) -> None:
+    page, key, host = ui.page, "system:/typed/secret", typed["host"]
+    assert host.kdb("set", f"{key}/note", "kept beside it").returncode == 0
+    ui.open_target("instance", typed["instance"], "typed-1")
+    prompts: list[str] = []
+
+    def answer(dialog: Dialog) -> None:
+        prompts.append(dialog.message)
+        dialog.accept("retiring the old secret")
+
+    page.on("dialog", answer)
+    ui.reveal(key).click()
+    page.get_by_role("button", name="Delete").click()
+    # The preview, made with the reason, shows what goes and can be applied.
+    ui.apply_previewed()
+    expect(ui.row(key)).to_have_count(0)
+    assert len(prompts) == 1 and f"{key} is critical" in prompts[0]  # not asked again
+    assert host.kdb("get", key, check=False).returncode != 0
+    entries = stack.admin().request("GET", f"/api/audit?instance={typed['instance']}&key={key}")
+    assert entries.body[0]["result"]["args"]["reason"] == "retiring the old secret"
+    host.kdb("set", key, "old")  # as the module's other tests expect it
+
+
 def test_undo_of_a_critical_change_asks_for_a_reason_which_the_audit_log_keeps(
     ui: WebUI, stack: Stack, typed: dict[str, Any]
 ) -> None:
