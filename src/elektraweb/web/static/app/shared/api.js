@@ -58,28 +58,30 @@ export function askReason(refusal) {
   return reason?.trim() || null
 }
 
-// Reasons given at a write's confirm step (history/preview.js), by `method path`: the write
-// that follows takes its reason from here, once, instead of asking again.
+// Reasons given at a write's confirm step (history/preview.js), by `method path`: the next
+// request of that write is sent with it, once, whatever its outcome.
 const givenReasons = new Map()
 
-/** Keep `reason` for the next write of `method path` that needs one. */
+/** Send the next `method path` request with `reason`. */
 export function giveReason(method, path, reason) {
   givenReasons.set(`${method} ${path}`, reason)
 }
 
 /** One API request over `/zmq`; resolves with the body, throws ApiError for status ≥ 400.
- * A write to a critical key without a reason (400 reason-required) is sent again with the
- * reason given at its confirm step, or else asks the user for one; cancelled, the refusal
- * stands. */
+ * A write to a critical key without a reason (400 reason-required) asks the user for one,
+ * in the browser's own prompt, and is sent again with it; cancelled, the refusal stands. */
 export async function request(method, path, { body, query } = {}) {
   if (!dealer) throw new Error('not connected to clusterd')
+  const given = givenReasons.get(`${method} ${path}`)
+  if (given !== undefined) {
+    givenReasons.delete(`${method} ${path}`)
+    if (!query?.reason) query = { ...query, reason: given }
+  }
   const reply = await dealer.request(method, path, { body, query })
   if (reply.status >= 400) {
     const error = new ApiError(reply.status, reply.body, method, path)
     if (error.code !== 'reason-required' || query?.reason) throw error
-    const given = givenReasons.get(`${method} ${path}`)
-    givenReasons.delete(`${method} ${path}`)
-    const reason = given ?? askReason(error)
+    const reason = askReason(error)
     if (!reason) throw error
     return request(method, path, { body, query: { ...query, reason } })
   }
