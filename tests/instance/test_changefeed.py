@@ -6,24 +6,36 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
+
 from elektraweb.instance.changefeed import ChangeFeed
 from elektraweb.kdb import KDB, Key
 from elektraweb.kdb.mounts import Paths
 from elektraweb.operations.store import KeyChange
 
 
-def test_recheck_publishes_what_another_program_saved_in_the_file_of_a_key(
-    tmp_path: Path,
-) -> None:
-    paths = Paths.from_environ({"KDB_ROOT": str(tmp_path), "HOME": str(tmp_path)}, cwd=tmp_path)
-    file = paths.user / "app.ini"
-    file.parent.mkdir(parents=True)
-    file.write_text("[s]\na = 1\n")
+@pytest.fixture
+def paths(tmp_path: Path) -> Paths:
+    return Paths.from_environ({"KDB_ROOT": str(tmp_path), "HOME": str(tmp_path)}, cwd=tmp_path)
+
+
+def app_ini_feed(paths: Paths) -> tuple[KDB, ChangeFeed, list[KeyChange]]:
+    """A KDB with app.ini mounted at user:/app, and a primed feed of it collecting what it emits."""
     kdb = KDB(paths)
     kdb.mount("app.ini", "user:/app", "ini")
     emitted: list[KeyChange] = []
     feed = ChangeFeed(kdb, emitted.extend)
     feed.prime()
+    return kdb, feed, emitted
+
+
+def test_recheck_publishes_what_another_program_saved_in_the_file_of_a_key(
+    paths: Paths,
+) -> None:
+    file = paths.user / "app.ini"
+    file.parent.mkdir(parents=True)
+    file.write_text("[s]\na = 1\n")
+    _, feed, emitted = app_ini_feed(paths)
     save = file.with_name("editor.tmp")
     save.write_text("[s]\na = 2\n")
     os.replace(save, file)  # an editor's save, which a write of user:/app/s/b ran into
@@ -38,9 +50,8 @@ def test_recheck_publishes_what_another_program_saved_in_the_file_of_a_key(
 
 
 def test_a_key_set_on_the_host_in_a_big_dump_file_is_found_also_after_own_writes(
-    tmp_path: Path,
+    paths: Paths,
 ) -> None:
-    paths = Paths.from_environ({"KDB_ROOT": str(tmp_path), "HOME": str(tmp_path)}, cwd=tmp_path)
     host = KDB(paths)
     keys = host.get("user:/bench")
     for index in range(2000):
@@ -87,8 +98,7 @@ def test_a_key_set_on_the_host_in_a_big_dump_file_is_found_also_after_own_writes
     assert not emitted
 
 
-def test_a_mount_directory_made_and_removed_between_two_looks_is_diffed(tmp_path: Path) -> None:
-    paths = Paths.from_environ({"KDB_ROOT": str(tmp_path), "HOME": str(tmp_path)}, cwd=tmp_path)
+def test_a_mount_directory_made_and_removed_between_two_looks_is_diffed(paths: Paths) -> None:
     kdb = KDB(paths)
     emitted: list[KeyChange] = []
     feed = ChangeFeed(kdb, emitted.extend)
@@ -106,14 +116,9 @@ def test_a_mount_directory_made_and_removed_between_two_looks_is_diffed(tmp_path
 
 
 def test_a_file_written_in_place_after_an_own_write_is_read_once_its_writer_closes_it(
-    tmp_path: Path,
+    paths: Paths,
 ) -> None:
-    paths = Paths.from_environ({"KDB_ROOT": str(tmp_path), "HOME": str(tmp_path)}, cwd=tmp_path)
-    kdb = KDB(paths)
-    kdb.mount("app.ini", "user:/app", "ini")
-    emitted: list[KeyChange] = []
-    feed = ChangeFeed(kdb, emitted.extend)
-    feed.prime()
+    kdb, feed, emitted = app_ini_feed(paths)
     keys = kdb.get("user:/app")
     keys.add(Key("user:/app/color", "red"))
     kdb.set(keys, "user:/app")
