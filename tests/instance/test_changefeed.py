@@ -19,8 +19,22 @@ def paths(tmp_path: Path) -> Paths:
     return Paths.from_environ({"KDB_ROOT": str(tmp_path), "HOME": str(tmp_path)}, cwd=tmp_path)
 
 
-def app_ini_feed(paths: Paths) -> tuple[KDB, ChangeFeed, list[KeyChange]]:
-    """A KDB with app.ini mounted at user:/app, and a primed feed of it collecting what it emits."""
+def values(changes: list[KeyChange]) -> list[tuple[str, object, object]]:
+    """Each change as its key, old value and new value (None: no such key)."""
+    return [
+        (change.key, change.old and change.old.value, change.new and change.new.value)
+        for change in changes
+    ]
+
+
+def app_ini_feed(
+    paths: Paths, content: str | None = None
+) -> tuple[KDB, ChangeFeed, list[KeyChange]]:
+    """A KDB with app.ini (holding ``content``, if given) mounted at user:/app, and a primed
+    feed of it collecting what it emits."""
+    if content is not None:
+        paths.user.mkdir(parents=True)
+        (paths.user / "app.ini").write_text(content)
     kdb = KDB(paths)
     kdb.mount("app.ini", "user:/app", "ini")
     emitted: list[KeyChange] = []
@@ -32,10 +46,8 @@ def app_ini_feed(paths: Paths) -> tuple[KDB, ChangeFeed, list[KeyChange]]:
 def test_recheck_publishes_what_another_program_saved_in_the_file_of_a_key(
     paths: Paths,
 ) -> None:
+    _, feed, emitted = app_ini_feed(paths, "[s]\na = 1\n")
     file = paths.user / "app.ini"
-    file.parent.mkdir(parents=True)
-    file.write_text("[s]\na = 1\n")
-    _, feed, emitted = app_ini_feed(paths)
     save = file.with_name("editor.tmp")
     save.write_text("[s]\na = 2\n")
     os.replace(save, file)  # an editor's save, which a write of user:/app/s/b ran into
@@ -43,10 +55,7 @@ def test_recheck_publishes_what_another_program_saved_in_the_file_of_a_key(
     feed.recheck("user:/app/s/b")
     feed.recheck("proc:/app/s/b")  # no file holds it: nothing to look at
 
-    assert [
-        (change.key, change.old and change.old.value, change.new and change.new.value)
-        for change in emitted
-    ] == [("user:/app/s/a", "1", "2")]
+    assert values(emitted) == [("user:/app/s/a", "1", "2")]
 
 
 def test_a_key_set_on_the_host_in_a_big_dump_file_is_found_also_after_own_writes(
@@ -134,7 +143,59 @@ def test_a_file_written_in_place_after_an_own_write_is_read_once_its_writer_clos
         editor.write(text.replace("red", "blue"))
     feed.rescan({file}, closed={file})
 
-    assert [
-        (change.key, change.old and change.old.value, change.new and change.new.value)
-        for change in emitted
-    ] == [("user:/app/color", "red", "blue")]
+    assert values(emitted) == [("user:/app/color", "red", "blue")]
+
+
+def test_a_full_look_leaves_the_keys_of_a_file_a_writer_is_at_until_it_closes_it(
+    paths: Paths,
+) -> None:
+    _, feed, emitted = app_ini_feed(paths, "[s]\ncolor = red\nsize = 2\n")
+    file = paths.user / "app.ini"
+    host = KDB(paths)
+    keys = host.get("user:/elsewhere")
+    keys.add(Key("user:/elsewhere", "1"))
+
+    with file.open("r+") as editor:  # an editor saving in place: truncated, not yet filled
+        editor.truncate()
+        host.set(keys, "user:/elsewhere")  # another file of user:/, which is read
+        # A watch set up anew (a directory made, the watch restarted) looks at everything.
+        feed.rescan(None)
+        assert [(change.key, change.new and change.new.value) for change in emitted] == [
+            ("user:/elsewhere", "1")
+        ]
+        editor.write("[s]\ncolor = blue\n")
+    feed.rescan({file})  # the editor's close
+
+    assert values(emitted[1:]) == [
+        ("user:/app/s/color", "red", "blue"),
+        ("user:/app/s/size", "2", None),
+    ]
+
+
+def test_a_dump_file_a_writer_is_at_is_read_once_it_closes_it(paths: Paths) -> None:
+    host = KDB(paths)
+    keys = host.get("user:/")
+    keys.add(Key("user:/a", "1"))
+    keys.add(Key("user:/b", "2"))
+    host.set(keys, "user:/")
+    file = paths.user / "default.ecf"
+    before = file.read_bytes()
+    emitted: list[KeyChange] = []
+    feed = ChangeFeed(KDB(paths), emitted.extend)
+    feed.prime()  # keeps the file's bytes, the base of the next change's delta
+    keys.add(Key("user:/a", "3"))
+    keys.remove("user:/b")
+    host.set(keys, "user:/")
+    after = file.read_bytes()
+    save = file.with_name("saved.ecf")
+    save.write_bytes(before)
+    os.replace(save, file)
+
+    with file.open("r+b") as writer:  # rewritten in place: truncated, not yet filled
+        writer.truncate()
+        feed.rescan({file})
+        assert emitted == []
+        writer.write(after)
+    feed.rescan({file}, closed={file})
+
+    assert values(emitted) == [("user:/a", "1", "3"), ("user:/b", "2", None)]

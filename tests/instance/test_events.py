@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import shutil
+import time
 from collections.abc import AsyncIterator
+
+import pytest
 
 from elektraweb.operations.bulk import COALESCE_ABOVE
 from elektraweb.wire.client import ZmqTransport
@@ -80,16 +83,26 @@ async def test_kdb_set_on_the_host_is_published(link: ZmqTransport, daemon: Daem
         assert (await next_event(events, f"{area}/by-hand")).origin == "elektrad"
 
 
-async def test_editing_a_mounted_file_is_published(daemon: Daemon) -> None:
+@pytest.mark.parametrize("pause", [0.0, 0.5], ids=["quick", "slow"])
+async def test_editing_a_mounted_file_is_published(daemon: Daemon, pause: float) -> None:
     done = daemon.kdb("mount", "app.ini", "system:/app", "ini")
     assert done.returncode == 0, done.stderr
     file = daemon.root / "system" / "app.ini"
     async with daemon.transport() as own, daemon.subscriber("system:/app") as events:
+        # The first write makes the directory: the feed starts watching it, and looks at
+        # every file then, while the editor below may be at it.
         await own.request("set", {"key": "system:/app/color", "value": "red"})
         await subscribed(own, events, "system:/app")
         text = file.read_text()
         assert "red" in text
-        file.write_text(text.replace("red", "blue"))
+
+        def save_in_place() -> None:
+            with file.open("r+") as editor:
+                editor.truncate()
+                time.sleep(pause)  # an editor slow to fill the file again
+                editor.write(text.replace("red", "blue"))
+
+        await asyncio.to_thread(save_in_place)
         event = await next_event(events, "system:/app/color")
         assert event.origin == "external"
         assert event.old is not None and event.old.value == "red"

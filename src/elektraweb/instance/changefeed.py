@@ -4,7 +4,9 @@ The feed keeps the keys of every persistent namespace as last seen. elektrad's o
 absorbed into that snapshot on the KDB worker right after they are written, together with the
 stat of each file they wrote: when the watcher then reports such a file unchanged since, it is
 not read again (a big file costs a full parse and diff). Whatever else differs was changed by
-someone else (a local ``kdb set``, an editor) and is emitted with origin ``external``.
+someone else (a local ``kdb set``, an editor) and is emitted with origin ``external``. A file
+a writer still holds open, or one that changed while it was read, is not taken as read: its
+keys stay as known until the writer's close brings another look (`open_writers`).
 
 A file in dump format that alone holds a mountpoint is also kept as bytes (`dump_delta`): when
 it changes, only the records that differ are read, not the whole file, so one key set on the
@@ -25,10 +27,12 @@ from pathlib import Path
 
 from elektraweb.instance.dump_delta import DumpSnapshot, delta, snapshot
 from elektraweb.instance.filewatch import DirectoryWatch
+from elektraweb.instance.open_writers import held_open_for_writing
 from elektraweb.instance.worker import KDBWorker
 from elektraweb.kdb import names
 from elektraweb.kdb.database import KDB
 from elektraweb.kdb.errors import KDBError
+from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
 from elektraweb.kdb.mounts import DEFAULT_FORMAT, ELEKTRA, PERSISTENT_NAMESPACES, MountTable
 from elektraweb.kdb.sidecar import sidecar_path
@@ -86,7 +90,7 @@ class ChangeFeed:
                 logger.warning("cannot read the keys at %s: %s", mount.name, error)
         directories = self._learn_files()
         self._dumps = {}
-        self._remember(self._dump_roots)
+        self._remember(dict.fromkeys(self._dump_roots))
         return directories
 
     def absorb(self, changes: Iterable[KeyChange]) -> None:
@@ -128,9 +132,10 @@ class ChangeFeed:
                 {root for path in targets for root in self._roots_of.get(path, ())},
                 key=names.sort_key,
             )
+        read: dict[Path, Signature] = {}
         for root in _outermost(roots):
             try:
-                changes.extend(self._diff(root))
+                changes.extend(self._diff(root, read))
             except KDBError as error:
                 # A file being edited may not parse yet; its next save brings another scan.
                 logger.warning("cannot read the keys at %s after a change: %s", root, error)
@@ -138,13 +143,7 @@ class ChangeFeed:
             self._emit(changes)
         # Mounts come and go, and so do directories (one removed must be watched for again).
         directories = self._learn_files()
-        self._remember(
-            {
-                file: root
-                for file, root in self._dump_roots.items()
-                if any(names.is_below_or_same(root, read) for read in roots)
-            }
-        )
+        self._remember({file: read[file] for file in self._dump_roots.keys() & read.keys()})
         return directories
 
     def _changed(self, path: Path, closed: Collection[Path]) -> bool:
@@ -178,13 +177,12 @@ class ChangeFeed:
         files = {file, sidecar_path(file)}
         self.rescan(files, closed=files)
 
-    def _remember(self, dump_roots: dict[Path, str]) -> None:
-        """Keep the bytes of these dump files for the next change."""
-        for file in dump_roots:
-            try:
-                kept = snapshot(file.read_bytes())
-            except OSError:
-                kept = None
+    def _remember(self, files: dict[Path, Signature | None]) -> None:
+        """Keep the bytes of these dump files for the next change, each only as the version
+        its keys were read from (if given): they are the base of the next delta."""
+        for file, version in files.items():
+            data = _read_settled(file, version)
+            kept = None if data is None else snapshot(data)
             if kept is None:
                 self._dumps.pop(file, None)
             else:
@@ -193,9 +191,12 @@ class ChangeFeed:
     def _dump_changes(self, path: Path) -> list[KeyChange] | None:
         """What changed in the dump file ``path``, from the records that differ; None (and
         its copy dropped) when the whole file must be read."""
+        data = _read_settled(path)
+        if data is None:
+            return None  # read whole, which keeps its keys until a writer at it is done
         try:
-            found = delta(self._dumps.pop(path), path.read_bytes(), self._dump_roots[path])
-        except (OSError, KeyError):
+            found = delta(self._dumps.pop(path), data, self._dump_roots[path])
+        except KeyError:
             return None
         if found is None:
             return None
@@ -213,9 +214,28 @@ class ChangeFeed:
                 self._known.add(key)
         return changes
 
-    def _diff(self, root: str) -> list[KeyChange]:
+    def _diff(self, root: str, read: dict[Path, Signature]) -> list[KeyChange]:
+        """What changed at and below ``root``; adds the files it read whole, each with the
+        version read, to ``read``."""
+        table = MountTable(self._kdb.mounts(), self._kdb.paths)
+        files = {
+            path: _signature(path)
+            for region in table.regions(root)
+            for path in (region.mount.file, sidecar_path(region.mount.file))
+        }
         fresh = self._kdb.view(root).below(root)
         known = self._known.below(root)
+        # A file changed while it was read, or held open by a writer now, may have been read
+        # half written (truncated, not filled again): its keys stay as known until the
+        # writer's close, which the watch reports, brings another look.
+        busy = {
+            path
+            for path, version in files.items()
+            if _signature(path) != version or held_open_for_writing(path)
+        }
+        if busy:
+            fresh = _as_known_in(fresh, known, table, busy)
+        read.update((path, version) for path, version in files.items() if path not in busy)
         changes: list[KeyChange] = []
         for key in fresh:
             old = known.lookup(key.name)
@@ -303,6 +323,35 @@ class ChangeFeed:
             return directories
         finally:
             watch.close()
+
+
+def _read_settled(path: Path, version: Signature | None = None) -> bytes | None:
+    """The bytes of ``path``, or None if they cannot be read whole now: no such file, a
+    writer has it open, it changed while read, or it is no longer ``version`` (if given)."""
+    before = _signature(path)
+    if before is None or version not in (None, before) or held_open_for_writing(path):
+        return None
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    if _signature(path) != before or held_open_for_writing(path):
+        return None
+    return data
+
+
+def _as_known_in(
+    fresh: KeySet, known: KeySet, table: MountTable, files: Collection[Path]
+) -> KeySet:
+    """``fresh`` with the keys stored in ``files`` (or their sidecars) as ``known`` has them."""
+
+    def unsettled(key: Key) -> bool:
+        file = table.mount_of(key.name).file
+        return file in files or sidecar_path(file) in files
+
+    kept = KeySet(key for key in fresh if not unsettled(key))
+    kept.extend(key for key in known if unsettled(key))
+    return kept
 
 
 def _outermost(roots: list[str]) -> list[str]:

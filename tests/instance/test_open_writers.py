@@ -1,0 +1,44 @@
+"""Asking the kernel whether any process has a file open for writing."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from elektraweb.instance.open_writers import held_open_for_writing
+
+HOLD_OPEN = "import sys; f = open(sys.argv[1], 'a'); print('open', flush=True); sys.stdin.read()"
+
+
+def test_a_writer_in_this_process_is_seen_until_it_closes(tmp_path: Path) -> None:
+    file = tmp_path / "app.ini"
+    file.write_text("[s]\na = 1\n")
+    assert not held_open_for_writing(file)
+    with file.open("r+"):
+        assert held_open_for_writing(file)
+    assert not held_open_for_writing(file)
+
+
+def test_a_writer_in_another_process_is_seen(tmp_path: Path) -> None:
+    file = tmp_path / "app.ini"
+    file.write_text("[s]\na = 1\n")
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLD_OPEN, str(file)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as writer:
+        assert writer.stdout is not None and writer.stdin is not None
+        assert writer.stdout.readline() == "open\n"
+        assert held_open_for_writing(file)
+        writer.stdin.close()  # the writer ends, and its file with it
+    assert not held_open_for_writing(file)
+
+
+def test_readers_and_missing_files_hold_nothing_open_for_writing(tmp_path: Path) -> None:
+    file = tmp_path / "app.ini"
+    file.write_text("[s]\na = 1\n")
+    with file.open(), file.open("rb"):
+        assert not held_open_for_writing(file)
+    assert not held_open_for_writing(tmp_path / "missing.ini")
