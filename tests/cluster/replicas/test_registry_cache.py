@@ -95,8 +95,13 @@ async def test_a_cluster_and_its_members_follow_a_join_on_the_other_replica(
     await heard(replicas, "instances")
     assert replicas.b.cluster(cluster.id).members == ()
     assert replicas.b.members(cluster.id) == []
+    assert replicas.b.instance(instance.id).cluster_id is None
 
     replicas.a.join(cluster.id, instance.id)
+    # No await in between: b's relay cannot have handed b the join's notice yet. A read that
+    # must not trust the cache (releasing a member's stray locks) sees the join already.
+    assert replicas.b.instance(instance.id).cluster_id is None
+    assert replicas.b.instance(instance.id, cached=False).cluster_id == cluster.id
     await heard(replicas, "instances")
     assert replicas.b.cluster(cluster.id).members == (instance.id,)
     assert [member.id for member in replicas.b.members(cluster.id)] == [instance.id]

@@ -51,9 +51,11 @@ class Unlocks:
                     return  # not reachable: nothing can be unlocked now
                 held = None  # it answered: the owed unlocks are still known
             # Read under the member's lock, after its locks: a join since is not undone (its
-            # sync waits for this lock and locks its cluster's keys again).
+            # sync waits for this lock and locks its cluster's keys again). From the database,
+            # not the cache: a join on another replica, whose sync may already have locked its
+            # keys, is seen before this replica hears of it.
             try:
-                current = self._services.registry.instance(instance.id).cluster_id
+                current = self._services.registry.instance(instance.id, cached=False).cluster_id
             except RecordNotFound:
                 return
             owed = set(self._applied.unlocks_owed(instance.id))

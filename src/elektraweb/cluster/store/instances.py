@@ -173,7 +173,11 @@ class InstanceRecords:
         )
         return [instance_from_row(row) for row in rows]
 
-    def instance(self, instance_id: int) -> Instance:
+    def instance(self, instance_id: int, *, cached: bool = True) -> Instance:
+        """The instance's row; ``cached=False`` reads the database even where this replica
+        may not yet have heard of another's change (a decision that must not undo it)."""
+        if not cached:
+            return self._read_instance(instance_id)
         return self._instances.get(instance_id, self._read_instance)
 
     def _read_instance(self, instance_id: int) -> Instance:
