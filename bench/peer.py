@@ -26,7 +26,10 @@ loaded machine that wait, not the work, can be most of a request's latency.
 With --floor, a third peer: bench/aiohttp_floor.py, a bare aiohttp server with one route and
 nothing behind it (no middleware, no token, no daemon link, no file), driven the same way. Its
 CPU per request is what aiohttp alone costs a request here, which clusterd pays before its own
-work: against etcd's, it tells whether an aim is within reach of any aiohttp server.
+work: against etcd's, it tells whether an aim is within reach of any aiohttp server. It also
+measures the storage floor of a durable put (bench/durable_floor.py) on the same file system:
+what a put with one connection waits for the disk however fast the daemons are, and so the
+highest ratio to etcd's put with one connection that this durability leaves.
 
 Aims (issue 10, item 1): clusterd at least 1.0x etcd's requests per second with 64
 connections and at least 0.5x with one. Prints the table and writes bench/results/peer.json.
@@ -48,6 +51,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import durable_floor
 from clusterd import Api, Fleet, cpu_seconds, finish, print_load, register
 from elektrad import b64, free_port, start_etcd, stop
 
@@ -56,6 +60,7 @@ SCRIPT = HERE / "peer.lua"
 FLOOR = HERE / "aiohttp_floor.py"
 RESULTS = HERE / "results" / "peer.json"
 KEYS = 64
+FLOOR_ROUNDS = 200
 AIMS = {1: 0.5, 64: 1.0}  # connections: least clusterd/etcd ratio (issue 10)
 _LATENCY_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
 
@@ -190,8 +195,12 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = {name: value for name, value in vars(args).items() if name != "output"}
     settings["load_average_before"] = os.getloadavg()[0]
     rows: list[Row] = []
+    report: dict[str, Any] = {"settings": settings}
     with tempfile.TemporaryDirectory(prefix="bench-peer-") as temp:
         base = Path(temp)
+        if args.floor:  # first, while nothing else of the run is busy
+            (base / "durable").mkdir()
+            report["durable_floor"] = durable_floor.measure(base / "durable", FLOOR_ROUNDS)
         fleet = Fleet(base)
         etcd = floor = None
         try:
@@ -243,7 +252,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
                     stop(process)
             await fleet.stop()
     settings["load_average_after"] = os.getloadavg()[0]
-    return {"settings": settings, "rows": [asdict(row) for row in rows], "ratios": ratios(rows)}
+    return {**report, "rows": [asdict(row) for row in rows], "ratios": ratios(rows)}
 
 
 def ratios(rows: list[Row]) -> list[dict[str, Any]]:
@@ -296,6 +305,17 @@ def print_report(report: dict[str, Any]) -> None:
                 else f"{ratio['aim']:.1f} {'met' if ratio['met'] else 'NOT met'}"
             )
         )
+    floor = report.get("durable_floor")
+    if floor is not None:
+        print(f"\n{durable_floor.describe(floor)}")
+        etcd_put = rows.get(("etcd", "put", 1))
+        if etcd_put is not None:
+            highest = etcd_put["average_ms"] * 1000 / floor["put_us"]
+            print(
+                f"etcd's put with one connection: {etcd_put['average_ms'] * 1000:,.0f} us;"
+                f" the most a put with this durability can reach: {highest:.2f}x etcd"
+                f" (aim {AIMS[1]:.1f})"
+            )
 
 
 def main() -> int:

@@ -1,5 +1,6 @@
-"""bench/kdb.py and bench/elektrad.py at their smallest sizes: each runs against real files and
-real daemons and reports every measurement (times are for people to read, not judged here)."""
+"""bench/kdb.py, bench/elektrad.py and bench/durable_floor.py at their smallest sizes: each runs
+against real files (and daemons) and reports every measurement (times are for people to read,
+not judged here)."""
 
 from __future__ import annotations
 
@@ -60,3 +61,14 @@ def test_elektrad_benchmark_reports_get_and_set_at_both_depths(tmp_path: Path) -
     assert {"2k_set_p50_over_aim", "2k_ls_p50_over_aim"} <= set(report["ratios"])
     for row in rows:
         assert row["requests"] > 0 and 0 < row["p50_ms"] <= row["p99_ms"]
+
+
+def test_durable_floor_reports_the_file_replace_and_two_audit_commits(tmp_path: Path) -> None:
+    output = tmp_path / "durable-floor.json"
+    run_bench("durable_floor.py", "--rounds", "3", "--directory", str(tmp_path),
+              "--output", str(output))  # fmt: skip
+    report = json.loads(output.read_text())
+    assert report["rounds"] == 3
+    assert report["replace_us"] > 0 and report["commit_us"] > 0
+    assert report["put_us"] == report["replace_us"] + 2 * report["commit_us"]
+    assert list(tmp_path.iterdir()) == [output]  # its temporary directory is gone
