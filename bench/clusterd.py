@@ -17,7 +17,11 @@ both daemons at their default log level (INFO: one line per request):
   Each size's p50 and p99, its p50 over the p50 of one member, and the CPU time (utime + stime
   from /proc) clusterd and the elektrads spent per set. Its peer: the same set sent straight
   to every member at once by the wire client, the floor the machine allows that many elektrads
-  (on 2 cores, 10 elektrads share them). --only-fanout measures nothing else.
+  (on 2 cores, 10 elektrads share them). --only-fanout measures nothing else. With
+  --cpu-share, clusterd and each elektrad are confined to that share of one core, each in a
+  cgroup of its own (bench/cpu_quota.py): every member a host of its own, as where the daemons
+  run, in miniature, so the ratio shows what clusterd's fan-out adds, not what ten elektrads
+  on two cores cost each other.
 - change to subscriber: a set sent straight to elektrad (from the moment it is sent), and a
   ``kdb set`` on the host (from the moment its file was renamed into place, the file's ctime:
   the command's own start-up is not the system's latency), until the event arrives on
@@ -48,7 +52,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import aiohttp
@@ -58,6 +62,9 @@ from elektraweb.demo import processes
 from elektraweb.demo.processes import Daemon, StartFailed
 from elektraweb.wire.client import ClientOptions, ZmqTransport
 from elektraweb.wire.keys import KeyPair, ensure_keypair
+
+if TYPE_CHECKING:
+    from cpu_quota import CpuQuotas
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "clusterd.json"
@@ -74,7 +81,8 @@ HOP_AIM_MS, FANOUT_AIM_RATIO, EVENT_AIM_MS = 1.0, 3.0, 100.0
 
 
 class BenchError(Exception):
-    """A daemon answered something other than what the benchmark needs to go on."""
+    """A tool is missing, or a daemon or peer answered something other than the benchmark
+    needs to go on."""
 
 
 @dataclass
@@ -576,16 +584,24 @@ async def bench_fanout(
     hosts: list[Host],
     keypair: KeyPair,
     args: argparse.Namespace,
+    quotas: CpuQuotas | None,
 ) -> list[dict[str, Any]]:
-    """`hosts` holds the first member (registered, not yet in a cluster)."""
+    """`hosts` holds the first member (registered, not yet in a cluster). With `quotas`,
+    each member is confined to its share of a core as it is started."""
     clusterd_key = keypair.public
     cluster = (await api.call("POST", "/api/clusters", {"name": "bench"}, expect=201))["id"]
     await join(api, cluster, hosts[0])
     path = kdb_path(f"clusters/{cluster}", FAN_KEY)
     results = []
     print("fan-out (PUT /api/clusters/<id>/kdb/<key>, one elektrad per member):", flush=True)
+    confined = 0
     for size in args.cluster_sizes:
         await grow(api, fleet, hosts, size, cluster, clusterd_key)
+        if quotas is not None:
+            for number, host in enumerate(hosts[confined:], start=confined):
+                assert host.daemon.pid is not None
+                quotas.confine(host.daemon.pid, f"elektrad-{number}")
+            confined = len(hosts)
         for serial in range(2):  # warm up
             await api.call("PUT", path, f"{size}-warm{serial}")
         latencies: list[float] = []
@@ -697,7 +713,14 @@ async def measure_system(fleet: Fleet, args: argparse.Namespace) -> dict[str, An
     clusterd, url, keypair = await fleet.clusterd("clusterd")
     api = await Api.login(url)
     options = ClientOptions(timeout=REQUEST_TIMEOUT, retries=0, ping_interval=None)
+    quotas = None
     try:
+        if args.cpu_share:
+            from cpu_quota import CpuQuotas  # here: it imports this module
+
+            quotas = CpuQuotas(args.cpu_share, "--cpu-share")
+            assert clusterd.pid is not None
+            quotas.confine(clusterd.pid, "clusterd")
         first = await fleet.elektrad("elektrad-0", keypair.public)
         await register(api, first, "member-0")
         hosts = [first]
@@ -712,7 +735,7 @@ async def measure_system(fleet: Fleet, args: argparse.Namespace) -> dict[str, An
                     report["change_to_subscriber"] = await bench_events(api, link, first, args)
             finally:
                 await zws.close()
-        report["fanout"] = await bench_fanout(api, fleet, clusterd, hosts, keypair, args)
+        report["fanout"] = await bench_fanout(api, fleet, clusterd, hosts, keypair, args, quotas)
         await asyncio.sleep(1.0)
         members = [rss_mb(host.daemon.pid) for host in hosts]
         report["rss_mb"] = {
@@ -725,6 +748,8 @@ async def measure_system(fleet: Fleet, args: argparse.Namespace) -> dict[str, An
     finally:
         await api.session.close()
         await fleet.stop()
+        if quotas is not None:
+            quotas.release()
     return report
 
 
@@ -870,6 +895,14 @@ def main() -> int:
         "--only-fanout",
         action="store_true",
         help="measure the fan-out only (no hop, events or registry): a quick before/after",
+    )
+    parser.add_argument(
+        "--cpu-share",
+        type=float,
+        default=0.0,
+        metavar="SHARE",
+        help="confine clusterd and each elektrad to SHARE of one core, each in a cgroup of its"
+        " own: hosts of their own, in miniature (needs root; e.g. 0.15 with --only-fanout)",
     )
     parser.add_argument("--output", type=Path, default=RESULTS, help="where to write the JSON")
     parser.add_argument(

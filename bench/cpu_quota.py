@@ -5,7 +5,9 @@ Three replicas on a 2-core machine that also runs elektrad, PostgreSQL and wrk s
 cores, so adding replicas cannot add capacity there (docs/benchmarks.md). Capping each replica at
 the same share, well below what the machine has left, measures what the aim is about instead:
 whether replicas share a bottleneck (the database, elektrad, a lock), or whether each one's
-capacity adds up. Needs root and a writable ``/sys/fs/cgroup/cpu``.
+capacity adds up. The same holds for a cluster write's ten members, each of which is a host of
+its own where it runs (bench/clusterd.py ``--cpu-share``). Needs root and a writable
+``/sys/fs/cgroup/cpu``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from peer import BenchError
+from clusterd import BenchError
 
 CPU_CONTROLLER = Path("/sys/fs/cgroup/cpu")
 PERIOD_US = 10_000
@@ -24,12 +26,13 @@ class CpuQuotas:
     """One cgroup per confined process, each allowed `share` of one core; `release` moves
     what is left back to the root group and removes the groups."""
 
-    def __init__(self, share: float) -> None:
+    def __init__(self, share: float, option: str) -> None:
+        """``option``: the command line's name for ``share``, for the errors."""
         if not 0 < share <= 1:
-            raise BenchError(f"--replica-cpu must be above 0 and at most 1, not {share}")
+            raise BenchError(f"{option} must be above 0 and at most 1, not {share}")
         if not os.access(CPU_CONTROLLER / "cgroup.procs", os.W_OK):
             raise BenchError(
-                f"--replica-cpu needs root and the cgroup v1 cpu controller at {CPU_CONTROLLER}"
+                f"{option} needs root and the cgroup v1 cpu controller at {CPU_CONTROLLER}"
             )
         self.share = share
         self.groups: list[Path] = []

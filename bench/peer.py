@@ -52,7 +52,7 @@ from typing import Any
 
 import aiohttp
 import durable_floor
-from clusterd import Api, Fleet, cpu_seconds, finish, print_load, register
+from clusterd import Api, BenchError, Fleet, cpu_seconds, finish, print_load, register
 from elektrad import b64, free_port, start_etcd, stop
 
 HERE = Path(__file__).resolve().parent
@@ -63,10 +63,6 @@ KEYS = 64
 FLOOR_ROUNDS = 200
 AIMS = {1: 0.5, 64: 1.0}  # connections: least clusterd/etcd ratio (issue 10)
 _LATENCY_UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3}
-
-
-class BenchError(Exception):
-    """A tool is missing, or a peer answered something other than the benchmark needs."""
 
 
 @dataclass

@@ -29,9 +29,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from clusterd import PASSWORD, Api, Fleet, cpu_seconds, print_load, register
+from clusterd import PASSWORD, Api, BenchError, Fleet, cpu_seconds, print_load, register
 from cpu_quota import CpuQuotas
-from peer import BenchError, parse_wrk, wrk
+from peer import parse_wrk, wrk
 
 from elektraweb.demo import processes
 from elektraweb.wire.keys import ensure_keypair
@@ -199,7 +199,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
         "keys": KEYS,
         "replica_cpu": args.replica_cpu,
     }
-    quotas = CpuQuotas(args.replica_cpu) if args.replica_cpu else None
+    quotas = CpuQuotas(args.replica_cpu, "--replica-cpu") if args.replica_cpu else None
     settings["load_average_before"] = os.getloadavg()[0]
     rows: list[Row] = []
     servers = start_server()

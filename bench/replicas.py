@@ -30,8 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import replica_rate
-from clusterd import finish, percentiles_ms
-from peer import BenchError
+from clusterd import BenchError, finish, percentiles_ms
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
