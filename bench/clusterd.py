@@ -56,6 +56,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import aiohttp
+from errors import BenchError
 
 from elektraweb.cluster.clusters.configuration import TRIM_INTERVAL_SECONDS
 from elektraweb.demo import processes
@@ -78,11 +79,6 @@ REQUEST_TIMEOUT = 60.0
 EVENT_TIMEOUT = 5.0
 ZWS_LAST, ZWS_MORE = b"\x00", b"\x01"
 HOP_AIM_MS, FANOUT_AIM_RATIO, EVENT_AIM_MS = 1.0, 3.0, 100.0
-
-
-class BenchError(Exception):
-    """A tool is missing, or a daemon or peer answered something other than the benchmark
-    needs to go on."""
 
 
 @dataclass
@@ -708,17 +704,15 @@ async def bench_registry(fleet: Fleet, args: argparse.Namespace) -> dict[str, An
 # -- run -----------------------------------------------------------------------------------
 
 
-async def measure_system(fleet: Fleet, args: argparse.Namespace) -> dict[str, Any]:
+async def measure_system(
+    fleet: Fleet, args: argparse.Namespace, quotas: CpuQuotas | None
+) -> dict[str, Any]:
     report: dict[str, Any] = {}
     clusterd, url, keypair = await fleet.clusterd("clusterd")
     api = await Api.login(url)
     options = ClientOptions(timeout=REQUEST_TIMEOUT, retries=0, ping_interval=None)
-    quotas = None
     try:
-        if args.cpu_share:
-            from cpu_quota import CpuQuotas  # here: it imports this module
-
-            quotas = CpuQuotas(args.cpu_share, "--cpu-share")
+        if quotas is not None:
             assert clusterd.pid is not None
             quotas.confine(clusterd.pid, "clusterd")
         first = await fleet.elektrad("elektrad-0", keypair.public)
@@ -748,8 +742,6 @@ async def measure_system(fleet: Fleet, args: argparse.Namespace) -> dict[str, An
     finally:
         await api.session.close()
         await fleet.stop()
-        if quotas is not None:
-            quotas.release()
     return report
 
 
@@ -789,14 +781,24 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = {name: value for name, value in vars(args).items() if name != "output"}
     # The machine is shared: the load around a run says how far to trust its numbers.
     settings["load_average_before"] = os.getloadavg()[0]
+    quotas = None
+    if args.cpu_share:
+        from cpu_quota import CpuQuotas  # here: it imports this module
+
+        quotas = CpuQuotas(args.cpu_share, "--cpu-share")  # refused before anything starts
     with tempfile.TemporaryDirectory(prefix="bench-clusterd-") as temp:
         fleet = Fleet(Path(temp))
         try:
-            report: dict[str, Any] = {"settings": settings, **await measure_system(fleet, args)}
+            measured = await measure_system(fleet, args, quotas)
+            if quotas is not None:
+                measured["confined_daemons"] = len(quotas.groups)
+            report: dict[str, Any] = {"settings": settings, **measured}
             if not args.only_fanout:
                 report["registry"] = await bench_registry(fleet, args)
         finally:
             await fleet.stop()  # also on Ctrl-C or SIGTERM: the task is cancelled, this runs
+            if quotas is not None:
+                quotas.release()
     report["hop"] = [asdict(row) for row in report.get("hop", [])]
     report["settings"]["load_average_after"] = os.getloadavg()[0]
     report["aims"] = aims(report)
@@ -914,10 +916,14 @@ def main() -> int:
     )
     parser.add_argument("--fleet-sets", type=int, default=20, help="cluster sets on the fleet")
     args = parser.parse_args()
-    if args.fleet:
-        output = RESULTS_FLEET if args.output == RESULTS else args.output
-        return finish(lambda: run_fleet(args), print_fleet_report, output)
-    return finish(lambda: run(args), print_report, args.output)
+    try:
+        if args.fleet:
+            output = RESULTS_FLEET if args.output == RESULTS else args.output
+            return finish(lambda: run_fleet(args), print_fleet_report, output)
+        return finish(lambda: run(args), print_report, args.output)
+    except BenchError as error:
+        print(error, file=sys.stderr)
+        return 1
 
 
 def finish(

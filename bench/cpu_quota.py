@@ -16,7 +16,7 @@ import contextlib
 import os
 from pathlib import Path
 
-from clusterd import BenchError
+from errors import BenchError
 
 CPU_CONTROLLER = Path("/sys/fs/cgroup/cpu")
 PERIOD_US = 10_000

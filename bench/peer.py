@@ -52,8 +52,9 @@ from typing import Any
 
 import aiohttp
 import durable_floor
-from clusterd import Api, BenchError, Fleet, cpu_seconds, finish, print_load, register
+from clusterd import Api, Fleet, cpu_seconds, finish, print_load, register
 from elektrad import b64, free_port, start_etcd, stop
+from errors import BenchError
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "peer.lua"

@@ -29,8 +29,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from clusterd import PASSWORD, Api, BenchError, Fleet, cpu_seconds, print_load, register
+from clusterd import PASSWORD, Api, Fleet, cpu_seconds, print_load, register
 from cpu_quota import CpuQuotas
+from errors import BenchError
 from peer import parse_wrk, wrk
 
 from elektraweb.demo import processes

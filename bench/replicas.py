@@ -30,7 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import replica_rate
-from clusterd import BenchError, finish, percentiles_ms
+from clusterd import finish, percentiles_ms
+from errors import BenchError
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 

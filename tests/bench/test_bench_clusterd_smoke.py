@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "clusterd.py"
+CPU_CONTROLLER = Path("/sys/fs/cgroup/cpu")  # bench/cpu_quota.py's
 
 
 def test_the_benchmark_reports_every_measurement(tmp_path: Path) -> None:
@@ -86,3 +88,22 @@ def test_only_the_fanout_is_measured_when_asked(tmp_path: Path) -> None:
     assert_fanout_measured(report["fanout"])
     assert [aim["aim"] for aim in report["aims"]] == ["fan-out 2 / fan-out 1 p50"]
     assert "clusterd CPU/set" in done.stdout
+
+
+def test_the_fanout_with_each_daemon_on_a_share_of_a_core_of_its_own(tmp_path: Path) -> None:
+    output = tmp_path / "clusterd.json"
+    done = subprocess.run(
+        [sys.executable, str(BENCH), "--only-fanout", "--cluster-sizes", "1,2",
+         "--fanout-sets", "2", "--cpu-share", "0.5", "--output", str(output)],
+        capture_output=True, text=True, timeout=240, check=False,
+    )  # fmt: skip
+    if not os.access(CPU_CONTROLLER / "cgroup.procs", os.W_OK):
+        # Refused before any daemon starts, naming the option and what it needs.
+        assert done.returncode == 1, done.stdout[-2000:]
+        assert "--cpu-share needs root and the cgroup v1 cpu controller" in done.stderr
+        return
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
+    report = json.loads(output.read_text())
+    assert report["confined_daemons"] == 3  # clusterd and both members, each in its group
+    assert_fanout_measured(report["fanout"])
+    assert not list(CPU_CONTROLLER.glob("elektraweb-bench-*"))  # every group removed again
