@@ -13,7 +13,8 @@ from elektraweb.cluster.events.hub import EventHub
 from elektraweb.cluster.events.registry_events import registry_events_extension
 from elektraweb.cluster.http.server import Server, StartedCallback
 from elektraweb.cluster.http.sockets import zws_extension
-from elektraweb.cluster.instances.feed import InstanceFeed, SubscriptionFactory
+from elektraweb.cluster.instances.feed import InstanceFeed
+from elektraweb.cluster.instances.subscriptions import SubscriptionFactory
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.replicas.coordinator import (
     Coordinator,

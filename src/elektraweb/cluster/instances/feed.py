@@ -53,12 +53,18 @@ from aiohttp import web
 from elektraweb.cluster.audit.log import AuditEntry
 from elektraweb.cluster.events.hub import RESYNC_TOPIC, EventHub, Publication
 from elektraweb.cluster.instances.gateway import InstanceUnreachable, LinkStatusJSON
+from elektraweb.cluster.instances.subscriptions import (
+    Subscription,
+    SubscriptionFactory,
+    unannounced_events_endpoint,
+    zmq_subscriptions,
+)
 from elektraweb.cluster.instances.wire_gateway import WireGateway
 from elektraweb.cluster.services import SERVICES, Extension
 from elektraweb.cluster.store.errors import RecordNotFound
-from elektraweb.cluster.store.instances import Instance, parse_endpoint
+from elektraweb.cluster.store.instances import Instance
 from elektraweb.cluster.store.registry import Registry
-from elektraweb.wire import AnyEvent, EventSubscriber, KeyPair, KeyState, LinkStatus, SubtreeEvent
+from elektraweb.wire import AnyEvent, KeyPair, KeyState, SubtreeEvent
 from elektraweb.wire.json_value import JSONObject
 
 log = logging.getLogger(__name__)
@@ -78,46 +84,6 @@ class FeedListener(Protocol):
         """The link to `instance` came up (also the first time after clusterd starts) or went
         down. Events published while it was down were missed."""
         ...
-
-
-class Subscription(Protocol):
-    """Everything one daemon publishes (an `EventSubscriber` to every prefix)."""
-
-    status: LinkStatus
-
-    async def start(self) -> None: ...
-
-    def deliver_to(self, on_event: Callable[[AnyEvent], None]) -> None:
-        """Call `on_event` with every event from now on, in the order published."""
-        ...
-
-    async def close(self) -> None: ...
-
-
-class SubscriptionFactory(Protocol):
-    """Opens the subscription (not started) to the events published at `endpoint` by the
-    daemon whose public key is `server_key`; raises ValueError for a key it cannot use."""
-
-    def __call__(self, endpoint: str, *, server_key: str) -> Subscription: ...
-
-
-def zmq_subscriptions(keypair: KeyPair) -> SubscriptionFactory:
-    """The daemon's PUB socket, over CURVE as `keypair`. Its status is watched only until the
-    subscription is first connected: the request link's status (the gateway's) tells when the
-    daemon goes and comes back, and ZeroMQ reconnects the subscription by itself."""
-
-    def subscribe(endpoint: str, *, server_key: str) -> Subscription:
-        return EventSubscriber(
-            endpoint, server_key=server_key, keypair=keypair, prefixes=[""], watch_until_online=True
-        )
-
-    return subscribe
-
-
-def _unannounced_events_endpoint(instance: Instance) -> str:
-    # Where a daemon publishes that has not said (docs/protocol.md §4): request port + 2.
-    host, _, port = parse_endpoint(instance.endpoint).address.rpartition(":")
-    return f"{host}:{int(port) + 2}"
 
 
 async def _cancel(*tasks: asyncio.Task[None] | None) -> None:
@@ -292,7 +258,7 @@ class InstanceFeed:
 
     async def _follow(self, instance: Instance) -> None:
         # A link opened earlier by a request may know the endpoint already.
-        events = self._gateway.status(instance)["events"] or _unannounced_events_endpoint(instance)
+        events = self._gateway.status(instance)["events"] or unannounced_events_endpoint(instance)
         subscriber = await self._subscribe(instance, events)
         if subscriber is None:
             return
