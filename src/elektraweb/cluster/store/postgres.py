@@ -1,13 +1,6 @@
 """clusterd's database on a PostgreSQL server (`clusterd --database postgresql://...`): the
-connection (psycopg 3), the schema, and its versions (`schema_version`).
-
-The tables are `store.sqlite`'s, table by table, in PostgreSQL's words: identity columns for
-SQLite's INTEGER PRIMARY KEY, DOUBLE PRECISION for REAL, `"user"` quoted (reserved here), the
-audit log's guards as plpgsql trigger functions raising an integrity violation (as SQLite's
-RAISE(ABORT) does), TRUNCATE refused too, a `rowid` column where the history orders by insertion,
-and `json_extract` for the one use the history makes of SQLite's. A new database gets the current
-schema at once; `_MIGRATIONS` takes an older one forward, step by step. Replicas starting together
-take a transaction-scoped advisory lock first, so only one of them creates or migrates the schema.
+connection (psycopg 3), which reconnects and says why it cannot; its schema and versions are in
+`postgres_schema`.
 """
 
 from __future__ import annotations
@@ -25,16 +18,15 @@ from psycopg.pq import TransactionStatus
 from psycopg.rows import dict_row
 
 from elektraweb.cluster.store.connection import (
-    SCHEMA_VERSION,
     Cursor,
     DatabaseUnavailable,
     IntegrityViolation,
     Parameters,
     Row,
-    newer_schema,
 )
 from elektraweb.cluster.store.database_url import redacted
 from elektraweb.cluster.store.errors import DatabaseLost
+from elektraweb.cluster.store.postgres_schema import migrate
 
 log = logging.getLogger(__name__)
 _Result = TypeVar("_Result")
@@ -44,214 +36,6 @@ CONNECT_TIMEOUT = 10
 APPLICATION_NAME = "clusterd"
 """How clusterd's data connections show in `pg_stat_activity`, unless the URL says
 (`?application_name=`); the replicas' coordination connections name themselves."""
-MIGRATION_LOCK = 0x636C7573
-"""The advisory lock held while the schema is created or migrated."""
-
-_GUARDS = """
-CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '%', TG_ARGV[0] USING ERRCODE = 'integrity_constraint_violation';
-END $$;
-
-CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit FOR EACH ROW
-    WHEN (NOT (OLD.pending = 1 AND NEW.pending = 0 AND NEW.id = OLD.id AND NEW.time = OLD.time
-               AND NEW."user" = OLD."user" AND NEW.action = OLD.action
-               AND NEW.target_type = OLD.target_type
-               AND NEW.target_id IS NOT DISTINCT FROM OLD.target_id
-               AND NEW.key IS NOT DISTINCT FROM OLD.key))
-    EXECUTE FUNCTION refuse('the audit log is append-only: only the outcome of a pending entry'
-                            ' can be recorded, once');
-
--- A trigger's WHEN takes no subquery: this guard is a function of its own.
-CREATE FUNCTION audit_no_delete() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF OLD.pending = 1 OR OLD.action = 'audit.retain' OR NOT EXISTS
-        (SELECT 1 FROM audit_retention AS r JOIN audit AS a ON a.id = r.id
-         WHERE r.through_id >= OLD.id AND r.id > OLD.id AND a.action = 'audit.retain') THEN
-        RAISE EXCEPTION 'the audit log is append-only: entries leave only by a retention that'
-            ' exported them' USING ERRCODE = 'integrity_constraint_violation';
-    END IF;
-    RETURN OLD;
-END $$;
-CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
-    FOR EACH ROW EXECUTE FUNCTION audit_no_delete();
-CREATE TRIGGER audit_no_truncate BEFORE TRUNCATE ON audit FOR EACH STATEMENT
-    EXECUTE FUNCTION refuse('the audit log is append-only: entries leave only by a retention');
-
-CREATE TRIGGER audit_retention_no_update BEFORE UPDATE OR DELETE ON audit_retention
-    FOR EACH ROW EXECUTE FUNCTION refuse('retentions are permanent');
-CREATE TRIGGER audit_retention_no_truncate BEFORE TRUNCATE ON audit_retention
-    FOR EACH STATEMENT EXECUTE FUNCTION refuse('retentions are permanent');
-CREATE TRIGGER audit_changes_no_update BEFORE UPDATE ON audit_changes
-    FOR EACH ROW EXECUTE FUNCTION refuse(
-        'the audit log is append-only: a recorded change never changes');
-"""
-
-# SQLite's json_extract as the history uses it: a top-level member ('$.name') of a JSON text,
-# a boolean as 0 or 1.
-_JSON_EXTRACT = """
-CREATE FUNCTION json_extract(document TEXT, path TEXT) RETURNS INTEGER
-LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE jsonb_typeof(document::jsonb -> substr(path, 3))
-        WHEN 'boolean' THEN (document::jsonb ->> substr(path, 3))::boolean::integer
-        WHEN 'number' THEN (document::jsonb ->> substr(path, 3))::numeric::integer
-    END
-$$;
-"""
-
-_LOGIN_FAILURES = """
-CREATE TABLE login_failures (
-    kind         TEXT NOT NULL CHECK (kind IN ('user', 'address')),
-    subject      TEXT NOT NULL,
-    failures     BIGINT NOT NULL,
-    last_failure DOUBLE PRECISION NOT NULL,
-    PRIMARY KEY (kind, subject)
-);
-CREATE INDEX login_failures_last ON login_failures(last_failure);
-"""
-
-_SCHEMA = (
-    """
-CREATE TABLE schema_version (version INTEGER NOT NULL);
-CREATE TABLE clusters (
-    id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    name        TEXT NOT NULL UNIQUE,
-    description TEXT NOT NULL DEFAULT '',
-    version     BIGINT NOT NULL DEFAULT 0
-);
-CREATE TABLE instances (
-    id            BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    name          TEXT NOT NULL,
-    endpoint      TEXT NOT NULL,
-    endpoint_key  TEXT NOT NULL UNIQUE,
-    public_key    TEXT NOT NULL UNIQUE,
-    description   TEXT NOT NULL DEFAULT '',
-    visibility    TEXT NOT NULL DEFAULT 'user',
-    cluster_id    BIGINT REFERENCES clusters(id) ON DELETE SET NULL,
-    state         TEXT NOT NULL DEFAULT 'accepted' CHECK (state IN ('pending', 'accepted'))
-);
-CREATE INDEX instances_cluster ON instances(cluster_id);
-CREATE TABLE cluster_keys (
-    cluster_id BIGINT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
-    name       TEXT NOT NULL,
-    value      TEXT,
-    meta       TEXT NOT NULL DEFAULT '{}',
-    PRIMARY KEY (cluster_id, name)
-);
-CREATE TABLE users (
-    name          TEXT PRIMARY KEY,
-    password_hash TEXT NOT NULL,
-    role          TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin'))
-);
-CREATE TABLE sessions (
-    id         BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    token_hash TEXT NOT NULL UNIQUE,
-    "user"     TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,
-    expires    DOUBLE PRECISION NOT NULL
-);
-CREATE TABLE api_tokens (
-    id         BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    token_hash TEXT NOT NULL UNIQUE,
-    name       TEXT NOT NULL,
-    "user"     TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE ON UPDATE CASCADE,
-    role       TEXT NOT NULL CHECK (role IN ('viewer', 'editor', 'admin')),
-    created    TEXT NOT NULL
-);
-CREATE TABLE audit (
-    id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    time        TEXT NOT NULL,
-    "user"      TEXT NOT NULL,
-    action      TEXT NOT NULL,
-    target_type TEXT NOT NULL,
-    target_id   TEXT,
-    key         TEXT,
-    before      TEXT,
-    after       TEXT,
-    result      TEXT NOT NULL,
-    pending     INTEGER NOT NULL DEFAULT 0 CHECK (pending IN (0, 1))
-);
-CREATE INDEX audit_target ON audit(target_type, target_id);
-CREATE INDEX audit_user ON audit("user");
-CREATE INDEX audit_key ON audit(key);
-CREATE INDEX audit_pending ON audit(id) WHERE pending = 1;
-CREATE TABLE audit_retention (
-    id         BIGINT PRIMARY KEY,  -- the audit entry recording the retention
-    through_id BIGINT NOT NULL,     -- entries up to this id were exported, then dropped
-    file       TEXT NOT NULL,
-    entries    BIGINT NOT NULL,
-    sha256     TEXT NOT NULL
-);
-CREATE TABLE audit_changes (
-    rowid  BIGINT GENERATED ALWAYS AS IDENTITY,  -- the order they were written in, as in SQLite
-    entry  BIGINT NOT NULL REFERENCES audit(id) ON DELETE CASCADE,
-    key    TEXT NOT NULL,
-    before TEXT,
-    after  TEXT,
-    PRIMARY KEY (entry, key)
-);
-CREATE INDEX audit_changes_key ON audit_changes(key);
-CREATE TABLE cluster_drafts (
-    id         BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    cluster_id BIGINT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
-    "user"     TEXT NOT NULL,
-    time       TEXT NOT NULL,
-    op         TEXT NOT NULL CHECK (op IN ('set', 'rm')),
-    key        TEXT NOT NULL,
-    value      TEXT,
-    meta       TEXT NOT NULL DEFAULT '{}'
-);
-CREATE INDEX cluster_drafts_cluster ON cluster_drafts(cluster_id, id);
-CREATE TABLE cluster_releases (
-    id         BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    cluster_id BIGINT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
-    "user"     TEXT NOT NULL,
-    time       TEXT NOT NULL,
-    message    TEXT NOT NULL,
-    entry      BIGINT,
-    state      TEXT NOT NULL CHECK (state IN ('canary', 'published', 'rolled-back')),
-    keys       TEXT NOT NULL,
-    canary     TEXT NOT NULL DEFAULT '[]',
-    held       TEXT NOT NULL DEFAULT '{}'
-);
-CREATE UNIQUE INDEX cluster_release_in_flight ON cluster_releases(cluster_id)
-    WHERE state = 'canary';
-CREATE TABLE enrollment_tokens (
-    id          BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
-    token_hash  TEXT NOT NULL UNIQUE,
-    created_by  TEXT NOT NULL,
-    created     TEXT NOT NULL,
-    expires     DOUBLE PRECISION NOT NULL,
-    cluster_id  BIGINT REFERENCES clusters(id) ON DELETE CASCADE,
-    used        TEXT,
-    instance_id BIGINT
-);
-CREATE TABLE cluster_applied (
-    cluster_id  BIGINT NOT NULL REFERENCES clusters(id) ON DELETE CASCADE,
-    instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
-    name        TEXT NOT NULL,
-    revision    TEXT,
-    meta_names  TEXT NOT NULL DEFAULT '[]',
-    observed    TEXT,
-    rejected    TEXT,
-    drift       TEXT,
-    PRIMARY KEY (cluster_id, instance_id, name)
-);
-CREATE TABLE cluster_unlocks (
-    instance_id BIGINT NOT NULL REFERENCES instances(id) ON DELETE CASCADE,
-    cluster_id  BIGINT NOT NULL,
-    PRIMARY KEY (instance_id, cluster_id)
-);
-"""
-    + _GUARDS
-    + _JSON_EXTRACT
-    + _LOGIN_FAILURES
-)
-
-# Each takes the schema from its version to the next (the first PostgreSQL schema is version 6).
-_MIGRATIONS: dict[int, LiteralString] = {
-    # 6 → 7: the login throttle's counters, shared by the replicas (in memory until now).
-    6: _LOGIN_FAILURES,
-}
 
 
 @lru_cache(maxsize=1024)
@@ -389,7 +173,7 @@ def open_url(url: str) -> tuple[PostgresConnection, PostgresConnection]:
     needed): one for the event loop, one for the group commit."""
     connection = _connect(url)
     try:
-        _migrate(connection)
+        migrate(connection)
     except psycopg.Error as error:
         connection.close()
         reason = _reason(error, None)
@@ -400,20 +184,3 @@ def open_url(url: str) -> tuple[PostgresConnection, PostgresConnection]:
         connection.close()
         raise
     return PostgresConnection(connection, url), PostgresConnection(_connect(url), url)
-
-
-def _migrate(connection: psycopg.Connection[Row]) -> None:
-    with connection.transaction():
-        connection.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-        found = connection.execute("SELECT to_regclass('schema_version') AS name").fetchone()
-        if found is None or found["name"] is None:
-            connection.execute(_SCHEMA)
-            connection.execute("INSERT INTO schema_version VALUES (%s)", (SCHEMA_VERSION,))
-            return
-        row = connection.execute("SELECT version FROM schema_version").fetchone()
-        version = 0 if row is None else int(row["version"])
-        if version > SCHEMA_VERSION:
-            raise newer_schema(version)
-        for step in range(version, SCHEMA_VERSION):
-            connection.execute(_MIGRATIONS[step])
-        connection.execute("UPDATE schema_version SET version = %s", (SCHEMA_VERSION,))

@@ -1,9 +1,9 @@
 """clusterd's embedded database: a SQLite file (WAL, synchronous = FULL), its schema and the
 chain of migrations that brings an older file up to date (`PRAGMA user_version`).
 
-The DDL of the same tables on PostgreSQL is `store.postgres`'s; the two are kept alike table by
-table, so that the stores run the same statements on both (docs/architecture.md, clusterd's
-database).
+The DDL of the same tables on PostgreSQL is `store.postgres_schema`'s; the two are kept alike
+table by table, so that the stores run the same statements on both (docs/architecture.md,
+clusterd's database).
 """
 
 from __future__ import annotations
