@@ -52,10 +52,11 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+from cpu_quota import CpuQuotas
 from errors import BenchError
 
 from elektraweb.cluster.clusters.configuration import TRIM_INTERVAL_SECONDS
@@ -63,9 +64,6 @@ from elektraweb.demo import processes
 from elektraweb.demo.processes import Daemon, StartFailed
 from elektraweb.wire.client import ClientOptions, ZmqTransport
 from elektraweb.wire.keys import KeyPair, ensure_keypair
-
-if TYPE_CHECKING:
-    from cpu_quota import CpuQuotas
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results" / "clusterd.json"
@@ -781,11 +779,8 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = {name: value for name, value in vars(args).items() if name != "output"}
     # The machine is shared: the load around a run says how far to trust its numbers.
     settings["load_average_before"] = os.getloadavg()[0]
-    quotas = None
-    if args.cpu_share:
-        from cpu_quota import CpuQuotas  # here: it imports this module
-
-        quotas = CpuQuotas(args.cpu_share, "--cpu-share")  # refused before anything starts
+    # Refused before anything starts, if it cannot be honoured.
+    quotas = CpuQuotas(args.cpu_share, "--cpu-share") if args.cpu_share else None
     with tempfile.TemporaryDirectory(prefix="bench-clusterd-") as temp:
         fleet = Fleet(Path(temp))
         try:
