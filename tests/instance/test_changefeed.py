@@ -199,3 +199,30 @@ def test_a_dump_file_a_writer_is_at_is_read_once_it_closes_it(paths: Paths) -> N
     feed.rescan({file}, closed={file})
 
     assert values(emitted) == [("user:/a", "1", "3"), ("user:/b", "2", None)]
+
+
+def test_a_file_that_does_not_parse_keeps_its_keys_and_the_others_are_published(
+    paths: Paths,
+) -> None:
+    kdb = KDB(paths)
+    kdb.mount("app.json", "user:/app", "json")
+    for name, value in (("user:/app/color", "red"), ("user:/other", "1")):
+        keys = kdb.get(name)
+        keys.add(Key(name, value))
+        kdb.set(keys, name)
+    emitted: list[KeyChange] = []
+    feed = ChangeFeed(KDB(paths), emitted.extend)
+    feed.prime()
+    file = paths.user / "app.json"
+    saved = file.read_text()
+    file.write_text(saved[: len(saved) // 2])  # an editor's save cut short: no JSON
+    keys = kdb.get("user:/other")
+    keys.add(Key("user:/other", "2"))
+    kdb.set(keys, "user:/other")  # another file of user:/, changed meanwhile
+
+    feed.rescan(None)  # a full look, as after the watch was set up anew
+    assert values(emitted) == [("user:/other", "1", "2")]  # and no removal of the app's keys
+
+    file.write_text(saved.replace("red", "blue"))
+    feed.rescan({file}, closed={file})
+    assert values(emitted[1:]) == [("user:/app/color", "red", "blue")]

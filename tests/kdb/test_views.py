@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from elektraweb.kdb import KDB, Key, KeySet, file_state, names
 from elektraweb.kdb.errors import ConflictError, KDBError
-from elektraweb.kdb.mounts import Paths
+from elektraweb.kdb.mounts import Mount, Paths
 from elektraweb.kdb.views import NotRemembered, ViewCache
 
 KDB_EXECUTABLE = Path(sys.prefix) / "bin" / "kdb"
@@ -396,3 +396,22 @@ def test_reading_part_of_a_hand_written_dump_file_takes_its_spelling_of_names() 
     )
     found = FORMAT.read_below(data, "user:/app", "user:/app/a/b")
     assert found.names() == ["user:/app/a/b", "user:/app/a/b/c", "user:/app/a/b/d"]
+
+
+def test_a_view_can_leave_out_a_file_that_does_not_parse(kdb: KDB, paths: Paths) -> None:
+    keys = kdb.get("user:/other")
+    keys.add(Key("user:/other", "1"))
+    kdb.set(keys, "user:/other")
+    app = paths.user / "app.ecf"
+    saved = app.read_bytes()
+    app.write_bytes(b"not a dump file\n")
+
+    with pytest.raises(KDBError):
+        kdb.view("user:/")
+    unreadable: dict[Mount, KDBError] = {}
+    partial = kdb.view("user:/", unreadable=unreadable)
+    assert [key.name for key in partial] == ["user:/other"]
+    assert [mount.file for mount in unreadable] == [app]
+
+    app.write_bytes(saved)  # the partial view was not remembered: the next one reads it
+    assert len(kdb.view("user:/", unreadable={}).below("user:/app")) == 100

@@ -34,7 +34,13 @@ from elektraweb.kdb.database import KDB
 from elektraweb.kdb.errors import KDBError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.mounts import DEFAULT_FORMAT, ELEKTRA, PERSISTENT_NAMESPACES, MountTable
+from elektraweb.kdb.mounts import (
+    DEFAULT_FORMAT,
+    ELEKTRA,
+    PERSISTENT_NAMESPACES,
+    Mount,
+    MountTable,
+)
 from elektraweb.kdb.sidecar import sidecar_path
 from elektraweb.operations.store import KeyChange
 
@@ -137,7 +143,8 @@ class ChangeFeed:
             try:
                 changes.extend(self._diff(root, read))
             except KDBError as error:
-                # A file being edited may not parse yet; its next save brings another scan.
+                # A file every key needs (a spec file, the mount table) may not parse while
+                # it is edited; its next save brings another look.
                 logger.warning("cannot read the keys at %s after a change: %s", root, error)
         if changes:
             self._emit(changes)
@@ -223,16 +230,22 @@ class ChangeFeed:
             for region in table.regions(root)
             for path in (region.mount.file, sidecar_path(region.mount.file))
         }
-        fresh = self._kdb.view(root).below(root)
+        unreadable: dict[Mount, KDBError] = {}
+        fresh = self._kdb.view(root, unreadable=unreadable).below(root)
         known = self._known.below(root)
+        for mount, error in unreadable.items():
+            # Being edited, it may not parse yet; its next save brings another look.
+            logger.warning("cannot read the keys at %s after a change: %s", mount.name, error)
         # A file changed while it was read, or held open by a writer now, may have been read
         # half written (truncated, not filled again): its keys stay as known until the
-        # writer's close, which the watch reports, brings another look.
+        # writer's close, which the watch reports, brings another look. So do the keys of
+        # a file that does not parse, while the others' changes are published.
         busy = {
             path
             for path, version in files.items()
             if _signature(path) != version or held_open_for_writing(path)
         }
+        busy.update(path for mount in unreadable for path in (mount.file, sidecar_path(mount.file)))
         if busy:
             fresh = _as_known_in(fresh, known, table, busy)
         read.update((path, version) for path, version in files.items() if path not in busy)

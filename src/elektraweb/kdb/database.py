@@ -148,7 +148,13 @@ class KDB:
         """
         return self.view(parent).lend()
 
-    def view(self, parent: str = "/", *, after_set: bool = False) -> KeySet:
+    def view(
+        self,
+        parent: str = "/",
+        *,
+        after_set: bool = False,
+        unreadable: dict[Mount, KDBError] | None = None,
+    ) -> KeySet:
         """The keys ``get`` returns, without copying them: read-only.
 
         The keys are shared with this KDB and with other views, so neither they nor the
@@ -161,6 +167,10 @@ class KDB:
         wrote are taken as it left them, not read again (it placed their content under its
         lock a moment ago; a change since then shows in the next view); the others are
         checked as always.
+
+        ``unreadable``: a file under ``parent`` that cannot be read leaves its keys out of
+        the view, recorded there with its error, instead of failing the view (such a view
+        is not remembered). Spec files must still read: their keys describe the others.
         """
         parent = names.canonical(parent)
         namespace, parts = _readable(parent)
@@ -168,13 +178,17 @@ class KDB:
             return self._remembered(parent)
         table = self._mount_table()
         written = self._written if after_set else frozenset()
-        regions = [
-            (region, self._owned(table, region.mount, region.mount in written))
-            for region in table.regions(parent)
-        ]
+        regions: list[tuple[Region, KeySet]] = []
+        for region in table.regions(parent):
+            try:
+                regions.append((region, self._owned(table, region.mount, region.mount in written)))
+            except KDBError as error:
+                if unreadable is None:
+                    raise
+                unreadable[region.mount] = error
         spec_regions = self._spec_regions(table, namespace, parts)
         with_proc = namespace in ("proc", names.CASCADING)
-        remembered = self._views.use(parent)
+        remembered = None if unreadable else self._views.use(parent)
         if remembered is not None:
             return remembered
         result = self._assemble(
@@ -183,6 +197,8 @@ class KDB:
             parts,
             with_proc=with_proc,
         )
+        if unreadable:
+            return result
         sources: set[Mount | str] = {region.mount for region, _ in (*regions, *spec_regions)}
         if with_proc:
             sources.add(PROC)
