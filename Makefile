@@ -73,6 +73,7 @@ bench: install
 	$(BIN)/python bench/webui.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/security.py
+	$(BIN)/python bench/durable_floor.py
 	$(BIN)/python bench/peer.py
 
 clean:
