@@ -9,6 +9,15 @@ from pathlib import Path
 from elektraweb.instance.open_writers import held_open_for_writing
 
 HOLD_OPEN = "import sys; f = open(sys.argv[1], 'a'); print('open', flush=True); sys.stdin.read()"
+OPEN_AND_CLOSE = "import sys\nwhile True:\n    open(sys.argv[1], 'a').close()"
+ASK_OFTEN = """
+import sys
+from pathlib import Path
+from elektraweb.instance.open_writers import held_open_for_writing
+for _ in range(20000):
+    held_open_for_writing(Path(sys.argv[1]))
+print("asked", flush=True)
+"""
 
 
 def test_a_writer_in_this_process_is_seen_until_it_closes(tmp_path: Path) -> None:
@@ -42,3 +51,22 @@ def test_readers_and_missing_files_hold_nothing_open_for_writing(tmp_path: Path)
     with file.open(), file.open("rb"):
         assert not held_open_for_writing(file)
     assert not held_open_for_writing(tmp_path / "missing.ini")
+
+
+def test_a_writer_opening_the_file_while_its_lease_is_held_ends_no_process(
+    tmp_path: Path,
+) -> None:
+    # A writer that opens the file in the moment the lease is held breaks it, and the
+    # kernel signals the lease's holder: with SIGIO, its default, the holder would end.
+    file = tmp_path / "app.ini"
+    file.write_text("[s]\na = 1\n")
+    with subprocess.Popen([sys.executable, "-c", OPEN_AND_CLOSE, str(file)]) as writer:
+        try:
+            asking = subprocess.run(
+                [sys.executable, "-c", ASK_OFTEN, str(file)],
+                capture_output=True, text=True, timeout=120, check=False,
+            )  # fmt: skip
+        finally:
+            writer.kill()
+    assert asking.returncode == 0, asking.stderr
+    assert asking.stdout == "asked\n"
