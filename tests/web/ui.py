@@ -74,6 +74,9 @@ class WebUI:
         ]
         for ancestor in ancestors:
             row = self.visible_row(ancestor)
+            # Read first: a namespace is opened by the screen as it is read, and a click on
+            # a twisty that looked closed a moment before would close it again.
+            expect(row).not_to_have_attribute("aria-busy", "true")
             if row.get_attribute("aria-expanded") != "true":
                 row.locator(".twisty").click()
                 expect(row).to_have_attribute("aria-expanded", "true")

@@ -47,13 +47,15 @@ function KeyRow({ row, config, focusable }) {
   const selected = config.selected === path
   const locked = config.locked[path]
   const loading = config.loading[path]
+  // A namespace not read yet is neither open nor closed: the screen may open it once read.
+  const busy = Boolean(loading) || !node
   const label = root ? path.slice(0, -2) : displayPart(node?.name ?? '')
   const classes = ['row', selected && 'selected', config.flashes[path] && 'flash',
     locked && 'locked', root && 'root', node && !node.exists && 'implicit'].filter(Boolean).join(' ')
   return html`
     <div role="treeitem" class=${classes} data-path=${path} aria-level=${depth + 1}
       aria-selected=${selected ? 'true' : 'false'}
-      aria-expanded=${expandable ? String(expanded) : null}
+      aria-expanded=${expandable && node ? String(expanded) : null} aria-busy=${busy ? 'true' : null}
       tabindex=${focusable ? 0 : -1} style=${`--depth: ${depth}`}
       onClick=${() => selectByPointer(path)}>
       <span class="twisty" aria-hidden="true" onClick=${(e) => { e.stopPropagation(); toggleExpanded(path) }}>

@@ -49,12 +49,12 @@ export function openConfig(target) {
     memberResults: null,
   })
   const roots = NAMESPACES.map((ns) => `${ns}:/`)
-  return Promise.all(roots.map((root) => loadNode(root))).then(() => {
-    for (const root of ['user:/', 'system:/']) {
-      if (getState().config?.nodes[root]?.below > 0) setExpanded(root, true)
-    }
-  })
+  return Promise.all(roots.map((root) => loadNode(root, { open: OPENED_AT_FIRST.includes(root) })))
 }
+
+// Opened by the screen if they hold keys, in the same update that first shows them: never seen
+// closed, so a click on the twisty of one that looks closed cannot race the opening and close it.
+const OPENED_AT_FIRST = ['user:/', 'system:/']
 
 function sameTarget(target) {
   const current = getState().config?.target
@@ -62,8 +62,9 @@ function sameTarget(target) {
 }
 
 /** Read a key with its children (one level) and put both into the tree; false if it failed
- * (the error is shown). */
-export async function loadNode(path) {
+ * (the error is shown). `open`: expand it too if it has children, unless the user has opened
+ * or closed it already. */
+export async function loadNode(path, { open = false } = {}) {
   const target = getState().config?.target
   if (!target) return
   updateConfig((c) => ({ loading: { ...c.loading, [path]: true } }))
@@ -78,7 +79,9 @@ export async function loadNode(path) {
         nodes[child.path] = { ...toNode(child), children: nodes[child.path]?.children ?? null }
       }
       nodes[path] = node
-      return { nodes, loading: { ...c.loading, [path]: false } }
+      const opened = open && c.expanded[path] === undefined && node.below > 0
+      const expanded = opened ? { ...c.expanded, [path]: true } : c.expanded
+      return { nodes, expanded, loading: { ...c.loading, [path]: false } }
     })
     return true
   } catch (error) {
