@@ -17,14 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from elektraweb.kdb import file_state, files
 from elektraweb.kdb.errors import ResourceError
-from elektraweb.kdb.storage.removed_lines import REMEMBERED, RemovedLines
 
-logger = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    from elektraweb.kdb.storage.removed_lines import RemovedLines
 
 _VERSION = 1
 
@@ -43,6 +43,10 @@ def load(file: Path, data: bytes) -> tuple[RemovedLines, ...] | None:
         return ()
     if current is None:
         return None
+    # Here, not at the top: every read asks for a record, few files have one, and the
+    # module's dataclasses and difflib cost `kdb get` start-up time.
+    from elektraweb.kdb.storage.removed_lines import REMEMBERED
+
     try:
         record = json.loads(current[0])
         if record.get("version") != _VERSION or record.get("file") != _digest(data):
@@ -87,7 +91,11 @@ def commit(file: Path, staged: files.StagedFile | None, on_disk: bool) -> bool:
         # is ignored, so only the layout of a later undo is lost, not the write.
         if staged is not None:
             staged.discard()
-        logger.warning("cannot keep where removed keys stood beside %s: %s", file, exc.message)
+        import logging  # only here: it costs `kdb get` start-up time
+
+        logging.getLogger(__name__).warning(
+            "cannot keep where removed keys stood beside %s: %s", file, exc.message
+        )
         return True
 
 
@@ -105,6 +113,8 @@ def _raw(entry: RemovedLines) -> dict[str, object]:
 
 
 def _entry(raw: dict[str, object]) -> RemovedLines:
+    from elektraweb.kdb.storage.removed_lines import RemovedLines
+
     return RemovedLines(
         _lines(raw["lines"]),
         _context(raw["above"]),

@@ -7,11 +7,13 @@ Each format lives in its own module and is imported only when a mount needs it, 
 from __future__ import annotations
 
 import importlib
-from typing import Protocol, TypeVar, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, TypeVar, runtime_checkable
 
 from elektraweb.kdb.errors import MountError, ResourceError
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage.removed_lines import RemovedLines
+
+if TYPE_CHECKING:  # a read needs no removed lines: dataclasses and difflib cost start-up time
+    from elektraweb.kdb.storage.removed_lines import RemovedLines
 
 
 class Document:
