@@ -283,6 +283,12 @@ def with_namespace(name: str, namespace: str) -> str:
     return join(namespace, parse(name)[2])
 
 
+def prefix_below(name: str) -> str:
+    """What every canonical name below the canonical ``name`` starts with."""
+    is_root = name == "/" or (name.endswith(":/") and name.find(":") == len(name) - 2)
+    return name if is_root else name + "/"
+
+
 def is_below(name: str, other: str) -> bool:
     """True if ``name`` is strictly below ``other`` (same namespace)."""
     _, ns_a, parts_a = parse(name)

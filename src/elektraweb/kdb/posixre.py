@@ -26,8 +26,10 @@ value matches, only which substring would be reported, and we only ask whether i
 from __future__ import annotations
 
 import string
+from typing import TYPE_CHECKING
 
-import re2
+if TYPE_CHECKING:
+    import re2
 
 _CLASSES = {
     "alpha": "a-zA-Z",
@@ -168,6 +170,10 @@ def compile_ere(
     if anchored:
         text = f"^(?:{text})$" if newline else f"\\A(?:{text})\\z"
     flags = ("m" if newline else "s") + ("i" if ignorecase else "")
+    # Here, not at the top: every `kdb get` checks its keys, few have a regex to compile,
+    # and loading RE2 costs each start about 2 ms.
+    import re2
+
     options = re2.Options()
     options.max_mem = MAX_PROGRAM_BYTES
     options.log_errors = False

@@ -15,7 +15,6 @@ did not lose. It is written with the data file's mode, being made of the file's 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -100,6 +99,8 @@ def commit(file: Path, staged: files.StagedFile | None, on_disk: bool) -> bool:
 
 
 def _digest(data: bytes) -> str:
+    import hashlib  # only here: OpenSSL's loading costs `kdb get` start-up time (about 2 ms)
+
     return hashlib.sha256(data).hexdigest()
 
 

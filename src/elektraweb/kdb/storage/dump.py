@@ -15,7 +15,6 @@ from elektraweb.kdb.storage import ALL_METADATA, Document, previous_state
 from elektraweb.kdb.storage.dump_layout import Layout, render, splice
 from elektraweb.kdb.storage.dump_records import END, HEADER, RecordReader, RecordWriter
 from elektraweb.kdb.storage.dump_region import Region, Unusual, insertion_point, records_below
-from elektraweb.kdb.storage.tree import prefix_below
 
 _NO_COPIES: Mapping[tuple[str, str], str] = MappingProxyType({})
 
@@ -52,7 +51,7 @@ class DumpFormat:
         records; None if the file needs a full read (see ``dump_region``) or keeps the records
         apart (a file not in key order)."""
         mountpoint = names.canonical(mountpoint)
-        prefix = prefix_below(mountpoint)
+        prefix = names.prefix_below(mountpoint)
         if not start.startswith(prefix):
             return None
         relative = start[len(prefix) :].encode()

@@ -29,7 +29,6 @@ from elektraweb.kdb import names
 from elektraweb.kdb.errors import KDBError, ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage.tree import prefix_below
 
 _VERSION_2 = b"kdbOpen 2"
 _KEY_RECORD = re.compile(
@@ -52,7 +51,7 @@ class RecordReader:
     def __init__(self, data: bytes, mountpoint: str) -> None:
         self.data = data
         self.mountpoint = mountpoint
-        self.prefix = prefix_below(mountpoint)
+        self.prefix = names.prefix_below(mountpoint)
         self.keys: dict[str, Key] = {}
         self.copies: dict[tuple[str, str], str] = {}
 
@@ -301,7 +300,7 @@ class RecordWriter:
     ) -> None:
         self.keys = keys
         self.mountpoint = mountpoint
-        self.prefix = prefix_below(mountpoint)
+        self.prefix = names.prefix_below(mountpoint)
         self.copies = copies
         self.written: set[str] = set()  # names rendered so far, needed only for $copymeta
         self.kept_copies: dict[tuple[str, str], str] = {}

@@ -48,15 +48,9 @@ _FLOAT = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?")
 _NON_FINITE = frozenset({"inf", "-inf", "+inf", "nan"})
 
 
-def prefix_below(name: str) -> str:
-    """What every canonical name below the canonical ``name`` starts with."""
-    is_root = name == "/" or (name.endswith(":/") and name.find(":") == len(name) - 2)
-    return name if is_root else name + "/"
-
-
 def child_name(name: str, part: str) -> str:
     """The name of ``part`` (unescaped) directly below the canonical ``name``."""
-    return prefix_below(name) + names.escape_part(part)
+    return names.prefix_below(name) + names.escape_part(part)
 
 
 def scalar_text(value: object) -> Value:
@@ -251,7 +245,7 @@ class _Walk:
         if isinstance(node, dict):
             if not node and not is_root:
                 found[name] = self.named(name, parts)
-            prefix = prefix_below(name)
+            prefix = names.prefix_below(name)
             plain = self.all_plain(node)
             if plain:  # the parts are the mapping's keys as they are
                 members = sorted(node.items(), key=_first)
@@ -268,7 +262,7 @@ class _Walk:
         elif isinstance(node, list):
             last = names.array_part(len(node) - 1) if node else ""
             found[name] = self.named(name, parts, None, {ARRAY: last})
-            prefix = prefix_below(name)
+            prefix = names.prefix_below(name)
             for index, child in enumerate(node):
                 part = names.array_part(index)
                 self.visit(child, prefix + part, (*parts, part), False, found)
