@@ -370,16 +370,8 @@ class IniFormat:
         self, keys: KeySet, mountpoint: str, previous: Document | None
     ) -> tuple[bytes, Document]:
         """``write``, splicing the changed sections into the file (``storage.splice``)."""
-        original = previous_state(previous, _Original, "ini")
-        data = original.data if original else None
-        return splice.write_document(
-            self,
-            keys,
-            mountpoint,
-            previous,
-            data,
-            _SectionBlocks(mountpoint),
-            lambda data, _: _Original(data),
+        return splice.write_from_bytes(
+            self, keys, mountpoint, previous, _SectionBlocks(mountpoint), _Original, "ini"
         )
 
 

@@ -132,16 +132,8 @@ class JsonFormat:
         self, keys: KeySet, mountpoint: str, previous: Document | None
     ) -> tuple[bytes, Document]:
         """``write``, splicing the top object's changed members (``storage.splice``)."""
-        original = previous_state(previous, _Original, "JSON")
-        data = original.data if original else None
-        return splice.write_document(
-            self,
-            keys,
-            mountpoint,
-            previous,
-            data,
-            _Members(mountpoint),
-            lambda data, _: _Original(data),
+        return splice.write_from_bytes(
+            self, keys, mountpoint, previous, _Members(mountpoint), _Original, "JSON"
         )
 
 

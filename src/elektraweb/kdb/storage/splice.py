@@ -21,13 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import compress
 from operator import is_not
-from typing import NamedTuple, Protocol
+from typing import NamedTuple, Protocol, TypeVar
 
 from elektraweb.kdb import names
 from elektraweb.kdb.errors import ResourceError
 from elektraweb.kdb.key import Key
 from elektraweb.kdb.keyset import KeySet
-from elektraweb.kdb.storage import Document, StorageFormat, removed_lines
+from elektraweb.kdb.storage import Document, StorageFormat, previous_state, removed_lines
 
 _Path = tuple[str, ...]
 # More changed keys than this are written as a whole file: the blocks would be most of it.
@@ -68,6 +68,32 @@ class BlockSyntax(Protocol):
         """The block's text changed to hold ``keys`` (none: the block goes); None if it
         cannot be written alone."""
         ...
+
+
+class _FileBytes(Protocol):
+    def __init__(self, data: bytes) -> None: ...
+
+    @property
+    def data(self) -> bytes: ...
+
+
+_State = TypeVar("_State", bound=_FileBytes)
+
+
+def write_from_bytes(
+    fmt: StorageFormat,
+    keys: KeySet,
+    mountpoint: str,
+    previous: Document | None,
+    syntax: BlockSyntax,
+    state: type[_State],
+    format_name: str,
+) -> tuple[bytes, Document]:
+    """``write_document`` for a format whose round-trip state is built from the file's bytes
+    alone, ``state(data)``: the original is what the ``state`` in ``previous`` holds."""
+    original = previous_state(previous, state, format_name)
+    data = original.data if original else None
+    return write_document(fmt, keys, mountpoint, previous, data, syntax, lambda new, _: state(new))
 
 
 def write_document(

@@ -133,16 +133,8 @@ class TomlFormat:
         self, keys: KeySet, mountpoint: str, previous: Document | None
     ) -> tuple[bytes, Document]:
         """``write``, splicing the changed tables into the file (``storage.splice``)."""
-        original = previous_state(previous, _Original, "TOML")
-        data = original.data if original else None
-        return splice.write_document(
-            self,
-            keys,
-            mountpoint,
-            previous,
-            data,
-            _Tables(mountpoint),
-            lambda data, _: _Original(data),
+        return splice.write_from_bytes(
+            self, keys, mountpoint, previous, _Tables(mountpoint), _Original, "TOML"
         )
 
 
