@@ -1,4 +1,4 @@
-"""Connection guards on their own: counted log lines and asyncio's accept errors."""
+"""Connection guards: counted log lines, asyncio's accept errors, and reads in small parts."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ import pytest
 
 from elektraweb.cluster.http.connections import (
     DESCRIPTORS_KEPT,
+    READ_BYTES,
     ConnectionLimits,
     ConnectionSettings,
     CountedLog,
     count_accept_errors,
 )
+
+from ..conftest import ClientFactory, Register
 
 LOGGER = "elektraweb.cluster.http.connections"
 
@@ -62,3 +65,16 @@ def test_the_global_cap_stays_below_the_open_files_limit() -> None:
     asked_too_much = ConnectionSettings(max_connections=1_000_000)
     assert ConnectionLimits(asked_too_much, 4096).max_connections == 4096 - DESCRIPTORS_KEPT
     assert ConnectionLimits(ConnectionSettings(max_connections=10), 4096).max_connections == 10
+
+
+async def test_a_body_many_socket_reads_long_arrives_whole(
+    clients: ClientFactory, register: Register
+) -> None:
+    # Each connection reads at most READ_BYTES at once; a value of 40 reads, every line
+    # numbered, would come back changed if a part were lost, repeated or reordered.
+    value = "".join(f"{line:06d} configuration line\n" for line in range(40 * READ_BYTES // 26))
+    instance = await register("web-1", 40001)
+    admin = await clients("admin")
+    key = f"/api/instances/{instance['id']}/kdb/user:/app/large"
+    assert (await admin.put(key, value)).status == 200
+    assert (await admin.get(key)).body["value"] == value

@@ -31,6 +31,8 @@ from typing import Any
 
 from aiohttp import web
 
+from elektraweb.cluster.clusters.heap_trim import MAPPED_BUFFER_BYTES
+
 log = logging.getLogger("elektraweb.cluster.http.connections")
 
 LOG_INTERVAL = 10.0
@@ -42,6 +44,11 @@ DESCRIPTORS_KEPT = 1024
 """File descriptors kept free of client connections (a quarter of the limit if that is less):
 the database, the log, the daemon links, and the connections accepted but not yet counted
 (up to `BACKLOG`) or closed but not yet released (as many again)."""
+READ_BYTES = MAPPED_BUFFER_BYTES - 1024
+"""The most a connection reads from its socket at once. asyncio's transports read into a new
+buffer of 256 KiB each time; clusterd maps buffers of `MAPPED_BUFFER_BYTES` and more apart
+(`heap_trim`), so each read mapped and unmapped pages: a tenth of a get's CPU. Buffers under
+the threshold come from the heap; a large body takes more reads."""
 _ACCEPT_ERROR = "socket.accept() out of system resource"
 
 
@@ -180,6 +187,8 @@ class GuardedConnection(asyncio.Protocol):
             transport.close()
             return
         self._transport = transport
+        if hasattr(transport, "max_size"):  # asyncio's socket transports
+            transport.max_size = READ_BYTES
         self.request_finished()
 
     def request_started(self) -> None:
