@@ -47,7 +47,7 @@ the database, the log, the daemon links, and the connections accepted but not ye
 READ_BYTES = MAPPED_BUFFER_BYTES - 1024
 """The most a connection reads from its socket at once. asyncio's transports read into a new
 buffer of 256 KiB each time; clusterd maps buffers of `MAPPED_BUFFER_BYTES` and more apart
-(`heap_trim`), so each read mapped and unmapped pages: a tenth of a get's CPU. Buffers under
+(`heap_trim`), so each read mapped and unmapped pages: about 15 % of a get's CPU. Buffers under
 the threshold come from the heap; a large body takes more reads."""
 _ACCEPT_ERROR = "socket.accept() out of system resource"
 
