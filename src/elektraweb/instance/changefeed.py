@@ -110,7 +110,7 @@ class ChangeFeed:
             files.add(self._kdb.file_of(change.key))
         for file in files:
             self._dumps.pop(file, None)  # its bytes are no longer those of the snapshot
-            for path in (file, sidecar_path(file)):
+            for path in _with_sidecar(file):
                 self._written[path] = _signature(path)
 
     def rescan(
@@ -181,7 +181,7 @@ class ChangeFeed:
             file = self._kdb.file_of(key)
         except KDBError:
             return  # not a stored key: no file to look at
-        files = {file, sidecar_path(file)}
+        files = set(_with_sidecar(file))
         self.rescan(files, closed=files)
 
     def _remember(self, files: dict[Path, Signature | None]) -> None:
@@ -228,7 +228,7 @@ class ChangeFeed:
         files = {
             path: _signature(path)
             for region in table.regions(root)
-            for path in (region.mount.file, sidecar_path(region.mount.file))
+            for path in _with_sidecar(region.mount.file)
         }
         unreadable: dict[Mount, KDBError] = {}
         fresh = self._kdb.view(root, unreadable=unreadable).below(root)
@@ -245,7 +245,7 @@ class ChangeFeed:
             for path, version in files.items()
             if _signature(path) != version or held_open_for_writing(path)
         }
-        busy.update(path for mount in unreadable for path in (mount.file, sidecar_path(mount.file)))
+        busy.update(path for mount in unreadable for path in _with_sidecar(mount.file))
         if busy:
             fresh = _as_known_in(fresh, known, table, busy)
         read.update((path, version) for path, version in files.items() if path not in busy)
@@ -264,7 +264,7 @@ class ChangeFeed:
         table = MountTable(self._kdb.mounts(), self._kdb.paths)
         roots_of: dict[Path, list[str]] = {}
         for mount in table.mounts:
-            for path in (mount.file, sidecar_path(mount.file)):
+            for path in _with_sidecar(mount.file):
                 roots_of.setdefault(path, []).append(mount.name)
             if mount.name == ELEKTRA:
                 self._bootstrap = mount.file
@@ -353,14 +353,18 @@ def _read_settled(path: Path, version: Signature | None = None) -> bytes | None:
     return data
 
 
+def _with_sidecar(file: Path) -> tuple[Path, Path]:
+    """The two files a mount's keys are stored in: its own and the sidecar beside it."""
+    return file, sidecar_path(file)
+
+
 def _as_known_in(
     fresh: KeySet, known: KeySet, table: MountTable, files: Collection[Path]
 ) -> KeySet:
     """``fresh`` with the keys stored in ``files`` (or their sidecars) as ``known`` has them."""
 
     def unsettled(key: Key) -> bool:
-        file = table.mount_of(key.name).file
-        return file in files or sidecar_path(file) in files
+        return any(path in files for path in _with_sidecar(table.mount_of(key.name).file))
 
     kept = KeySet(key for key in fresh if not unsettled(key))
     kept.extend(key for key in known if unsettled(key))
